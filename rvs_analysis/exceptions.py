@@ -1,0 +1,90 @@
+"""Typed exceptions that carry what a person needs to fix the problem.
+
+Every error the CLI can meet derives from :class:`RvsError`; the CLI prints ``str(error)`` as one
+paragraph and exits non-zero, and shows the traceback only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+
+class RvsError(Exception):
+    """Base class: an error whose message is meant for a person, not a developer."""
+
+    exit_code = 1
+
+
+class DataValidationError(RvsError, ValueError):
+    """Bad input data: names the file, the column and the first offending row.
+
+    Parameters
+    ----------
+    file : str
+        The file (or table) that holds the bad value.
+    column : str or None
+        The offending column.
+    row : int or None
+        The first offending row, 1-based as a person counts data rows (header excluded).
+    problem : str
+        What is wrong, in one sentence.
+    value : object, optional
+        The offending value, shown as it was read.
+    """
+
+    exit_code = 2
+
+    def __init__(self, file, column, row, problem, value=None):
+        self.file = str(file)
+        self.column = column
+        self.row = row
+        self.problem = problem
+        self.value = value
+        where = f"{self.file}"
+        if column is not None:
+            where += f", column '{column}'"
+        if row is not None:
+            where += f", row {row}"
+        shown = f" (value: {value!r})" if value is not None else ""
+        super().__init__(
+            f"Invalid input in {where}: {problem}{shown}. Nothing was written; "
+            "fix the input (files under data/raw are never edited: fetch again or fix the source) "
+            "and run again."
+        )
+
+
+class UnknownAreaError(RvsError, ValueError):
+    """An area name that is not the region, one of its districts or municipalities."""
+
+    exit_code = 2
+
+    def __init__(self, area, valid):
+        self.area = area
+        self.valid = list(valid)
+        super().__init__(
+            f"Unknown area {area!r}. Valid areas are: {', '.join(self.valid)}."
+        )
+
+
+class SourceNotAvailableError(RvsError):
+    """The requested source (or a part of it, such as cleared offences) is not available."""
+
+    exit_code = 3
+
+
+class FetchError(RvsError):
+    """Downloading CBS open data failed; the cache was left as it was."""
+
+    exit_code = 4
+
+
+class NotAvailableForSource(RvsError):
+    """A report's inputs do not exist for this source: the renderer records it as *skipped*.
+
+    Raised from a report notebook's first cells; ``reason`` says what is missing, in Dutch or
+    English, for the index page.
+    """
+
+    exit_code = 0
+
+    def __init__(self, reason):
+        self.reason = reason
+        super().__init__(reason)

@@ -1,0 +1,67 @@
+"""The one shape every source delivers: a :class:`Dataset` of cleaned, validated tidy frames.
+
+Sources (``demo``, ``cbs``, a tidy folder) differ in where the numbers come from; after loading
+and validation they all look like this, so regions, statistics and notebooks never care which
+source they read.
+
+Frames and their columns (all required columns present, validated by ``rvs_analysis.clean``):
+
+``crime``
+    ``gemeente_code`` (str, ``GM0344``), ``year`` (int), ``offence_code`` (str, CBS SoortMisdrijf
+    key such as ``1.1.1``), ``registered_offences`` (int >= 0), ``provisional`` (bool).
+    Counts are on the municipal boundaries of ``crime_boundary_year`` (CBS recodes 47018NED to its
+    newest boundaries for every year), or on each year's own boundaries when that is ``None``.
+``population``
+    ``gemeente_code``, ``year``, ``population`` (int >= 0), on the boundaries of
+    ``population_boundary_year`` (``None``: each year's own boundaries, as CBS 70072ned).
+``offences``
+    ``offence_code``, ``offence_label`` (Dutch label as the source gives it).
+``cleared`` (optional)
+    ``gemeente_code``, ``year``, ``offence_code``, ``registered_offences``, ``cleared_offences``,
+    plus optional covariate columns a region supplies (``attempted_offences``, ...).
+``monthly`` (optional)
+    ``gemeente_code``, ``year``, ``month`` (1-12), ``offence_code``, ``registered_offences``.
+``survey`` (optional, microdata like the Veiligheidsmonitor)
+    ``gemeente_code``, ``year`` (survey wave), ``respondent_id``, ``weight`` (> 0),
+    ``feels_unsafe`` (0/1), ``youth_nuisance`` (0/1).
+``survey_estimates`` (optional, published estimates with margins, e.g. CBS 85146NED)
+    ``area_code``, ``year``, ``indicator``, ``estimate`` (percent), ``margin`` (95% half-width).
+``indicators`` (optional, region-supplied yearly figures without a municipal breakdown)
+    ``area`` (name as in the source document), ``year``, ``indicator``, ``value``.
+``boundaries`` (optional)
+    GeoJSON FeatureCollection dict with ``statcode`` and ``statnaam`` properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Cleaned, validated frames of one source plus where they came from."""
+
+    source: str
+    crime: pd.DataFrame
+    population: pd.DataFrame
+    offences: pd.DataFrame
+    crime_boundary_year: int | None = None
+    population_boundary_year: int | None = None
+    cleared: pd.DataFrame | None = None
+    monthly: pd.DataFrame | None = None
+    survey: pd.DataFrame | None = None
+    survey_estimates: pd.DataFrame | None = None
+    indicators: pd.DataFrame | None = None
+    boundaries: dict | None = None
+    is_demo: bool = False
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """``{"source": ..., "version": <content hash of the input files>, "files": [...],
+    "retrieved": ..., "tables": {...}}``: what every report footer and summary repeats."""
+
+    @property
+    def years(self) -> list[int]:
+        """Years with registered crime counts, ascending."""
+        return sorted(int(y) for y in self.crime["year"].unique())
