@@ -16,8 +16,14 @@ def _name(requirement: str) -> str:
 def _conda_dependencies() -> set[str]:
     names = set()
     in_pip = False
+    in_dependencies = False
     for line in (ROOT / "environment.yml").read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
+        if not line.startswith(" ") and stripped.endswith(":"):
+            in_dependencies = stripped == "dependencies:"
+            continue
+        if not in_dependencies:
+            continue
         if stripped.startswith("- pip:"):
             in_pip = True
             continue
@@ -26,7 +32,7 @@ def _conda_dependencies() -> set[str]:
         item = stripped[2:].strip()
         if in_pip or item.startswith("-e") or item in {"pip"} or item.startswith("python"):
             continue
-        names.add(_name(item.split("=")[0] if "=" in item and ">=" not in item else item))
+        names.add(_name(item))
     return names
 
 
