@@ -1,7 +1,207 @@
 """Data sources: ``demo`` (embedded, with known truths), ``cbs`` (CBS open data, fetched into a
 cache and read offline) and a folder in the tidy CSV layout. See :mod:`rvs_analysis.sources.base`.
+
+:func:`load_source` is the one entry point: it reads, validates (:mod:`rvs_analysis.clean`) and
+returns a :class:`~rvs_analysis.sources.base.Dataset`; :func:`source_version` gives a short content hash
+of the input files (for incremental rendering and report footers).
+
+Loaded datasets are cached in the process, keyed by the resolved path and the names, sizes and
+modification times of the input files, so a batch of reports loads a source once and a changed file is
+read again.
 """
 
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from rvs_analysis.exceptions import SourceNotAvailableError
 from rvs_analysis.sources.base import Dataset
 
-__all__ = ["Dataset"]
+__all__ = [
+    "DEMO_DIR",
+    "REPO_ROOT",
+    "Dataset",
+    "clear_cache",
+    "load_source",
+    "resolve_source",
+    "source_version",
+]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""The repository root (the folder holding ``rvs_analysis/`` and ``data/``)."""
+
+DEMO_DIR = REPO_ROOT / "data" / "demo"
+"""The embedded demo data set in the tidy layout, written by ``rvs demo-data``."""
+
+_CACHE: dict[tuple, Dataset] = {}
+
+
+def _resolve_path(path) -> Path:
+    """A relative path is taken from the working directory, else from the repository root."""
+    path = Path(path).expanduser()
+    if path.is_absolute() or path.exists():
+        return path.resolve()
+    return (REPO_ROOT / path).resolve()
+
+
+def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:
+    """Which kind of source ``source`` is and where its files are.
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"cbs"`` or a folder in the tidy layout.
+    cache : str or pathlib.Path, default "data/raw"
+        The CBS download cache (only for ``"cbs"``).
+
+    Returns
+    -------
+    (kind, path) : (str, pathlib.Path)
+        ``kind`` is ``"demo"``, ``"cbs"`` or ``"tidy"``.
+    """
+    source = str(source)
+    if source == "demo":
+        return "demo", DEMO_DIR
+    if source == "cbs":
+        return "cbs", _resolve_path(cache)
+    return "tidy", _resolve_path(source)
+
+
+def _input_files(kind: str, path: Path) -> list[Path]:
+    if kind == "cbs":
+        from rvs_analysis.sources import cbs
+
+        return cbs.input_files(path)
+    from rvs_analysis.sources import tidy
+
+    if not path.is_dir():
+        return []
+    return tidy.input_files(path)
+
+
+def _fingerprint(files: list[Path]) -> tuple:
+    stats = []
+    for path in files:
+        status = path.stat()
+        stats.append((str(path), status.st_size, status.st_mtime_ns))
+    return tuple(stats)
+
+
+_VERSION_CACHE: dict[tuple, str] = {}
+
+
+def source_version(source: str = "demo", cache="data/raw") -> str:
+    """A short content hash of a source's input files.
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"cbs"`` or a tidy folder.
+    cache : str or pathlib.Path, default "data/raw"
+
+    Returns
+    -------
+    str
+        12 hexadecimal characters of a SHA-256 over the files' relative names and contents; equal
+        inputs give equal versions on any machine. Memoised per process on names, sizes and
+        modification times, so asking again is cheap.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the source has no input files.
+    """
+    kind, path = resolve_source(source, cache)
+    files = _input_files(kind, path)
+    if not files:
+        raise _not_available(kind, path)
+    key = _fingerprint(files)
+    if key not in _VERSION_CACHE:
+        digest = hashlib.sha256()
+        for file in files:
+            digest.update(file.relative_to(path).as_posix().encode())
+            digest.update(b"\0")
+            with open(file, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\0")
+        _VERSION_CACHE[key] = digest.hexdigest()[:12]
+    return _VERSION_CACHE[key]
+
+
+def _not_available(kind: str, path: Path) -> SourceNotAvailableError:
+    if kind == "demo":
+        return SourceNotAvailableError(
+            f"The demo data set is missing ({path}). Generate it with 'rvs demo-data'."
+        )
+    if kind == "cbs":
+        return SourceNotAvailableError(
+            f"No CBS tables in the cache {path}. Download them once with 'rvs fetch --cache "
+            f"{path}' (needs network); everything after that reads them offline."
+        )
+    return SourceNotAvailableError(
+        f"The source folder {path} does not exist or has no input files. Give 'demo', 'cbs' or a "
+        "folder in the tidy CSV layout (registered_crime*.csv and population*.csv; see "
+        "docs/ARCHITECTURE.md)."
+    )
+
+
+def load_source(source: str = "demo", cache="data/raw") -> Dataset:
+    """Load, validate and return a source as a :class:`Dataset`.
+
+    Parameters
+    ----------
+    source : str, default "demo"
+        ``"demo"`` (the embedded demo data in ``data/demo/``), ``"cbs"`` (the CBS tables downloaded
+        by ``rvs fetch`` into ``cache``, read offline) or the path of a folder in the tidy CSV layout
+        (such as ``../shared/data/cbs-open-data``), read as it is.
+    cache : str or pathlib.Path, default "data/raw"
+        The CBS download cache. A relative path is looked up from the working directory and then
+        from the repository root.
+
+    Returns
+    -------
+    Dataset
+        With ``provenance`` ``{"source", "version", "files", "tables", "retrieved", ...}``. The same
+        object is returned again while the input files are unchanged; treat it as read-only.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the source does not exist (no demo data yet, empty CBS cache, missing folder).
+    DataValidationError
+        When an input file holds bad data.
+    """
+    kind, path = resolve_source(source, cache)
+    files = _input_files(kind, path)
+    if not files:
+        raise _not_available(kind, path)
+    key = (kind, str(path), _fingerprint(files))
+    if key in _CACHE:
+        return _CACHE[key]
+    version = source_version(source, cache)
+    if kind == "cbs":
+        from rvs_analysis.sources import cbs
+
+        dataset = cbs.load_cbs(path, version=version)
+    else:
+        from rvs_analysis.sources import tidy
+
+        name = "demo" if kind == "demo" else os.fspath(path)
+        dataset = tidy.load_tidy(path, source_name=name, version=version)
+        if kind == "demo" and not dataset.is_demo:
+            from dataclasses import replace
+
+            dataset = replace(dataset, is_demo=True)
+    if len(_CACHE) >= 8:
+        _CACHE.clear()
+    _CACHE[key] = dataset
+    return dataset
+
+
+def clear_cache() -> None:
+    """Forget the datasets and versions loaded so far in this process."""
+    _CACHE.clear()
+    _VERSION_CACHE.clear()

@@ -1,0 +1,564 @@
+"""One validation pass for every frame of every source.
+
+Every source (the demo data, a tidy folder, the CBS cache) reads its files as text and hands each frame
+to the ``validate_*`` function of its kind before anything else sees it. Validation checks, in this
+order, and stops at the first problem with one :class:`~rvs_analysis.exceptions.DataValidationError`
+that names the file, the column and the first offending row (1-based data row, header excluded):
+
+1. required columns are present;
+2. CBS quirks are undone: keys are stripped of CBS's padding spaces, period codes (``2016JJ00`` year,
+   ``2016MM01`` month, ``2016KW01`` quarter) are parsed, missing markers (``""``, ``"."``, ``"x"``,
+   ``"-"``) become missing values;
+3. types: municipality codes look like ``GM0344``; counts are numbers, whole and non-negative; years
+   are plausible (:data:`MIN_YEAR` to the current year + 1); months 1-12; 0/1 answers are 0 or 1;
+   survey weights are positive;
+4. no duplicate keys;
+5. known municipality codes: a code that neither the population data nor the region and merger tables
+   know is refused. ``GM0000`` (CBS: not attributable to a municipality) is accepted, kept and reported
+   apart (:func:`not_attributable_summary`);
+6. provisional years are flagged (:func:`provisional_years`).
+
+Missing counts stay missing (NaN: "not published"), never zero. A count column is ``int64`` when it is
+complete and ``float64`` (with NaN) when something is missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from rvs_analysis.exceptions import DataValidationError
+
+MIN_YEAR = 1990
+"""Earliest plausible year of any figure the suite reads."""
+
+MISSING_MARKERS = frozenset({"", ".", "x", "X", "-", "..", "?", "NaN", "nan", "None", "null"})
+"""Text that means "no figure": CBS uses ``.`` (not available) and ``x`` (secret) in its downloads."""
+
+NOT_ATTRIBUTABLE_CODE = "GM0000"
+
+_GM_CODE = re.compile(r"^GM\d{4}$")
+_PERIOD = re.compile(r"^(\d{4})(JJ|MM|KW|X0)(\d{2})$")
+_TRUE = {"1", "true", "True", "TRUE", "ja", "yes", "1.0"}
+_FALSE = {"0", "false", "False", "FALSE", "nee", "no", "0.0"}
+
+
+def max_plausible_year() -> int:
+    """The latest plausible year: the current year plus one (CBS publishes provisional figures)."""
+    return dt.date.today().year + 1
+
+
+@dataclass(frozen=True)
+class Column:
+    """What one column must hold.
+
+    ``kind`` is one of ``gemeente`` (GM code), ``key`` (non-empty text, padding stripped), ``text``,
+    ``year`` (plain year or CBS period code), ``count`` (whole, >= 0), ``month`` (1-12), ``flag``
+    (boolean), ``binary`` (0/1), ``positive`` (> 0), ``number``, ``nonnegative`` (>= 0), ``percent``
+    (0-100).
+    """
+
+    name: str
+    kind: str
+    required: bool = True
+    nullable: bool = False
+
+
+@dataclass(frozen=True)
+class Schema:
+    """Columns and key of one kind of frame."""
+
+    kind: str
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...]
+
+
+SCHEMAS: dict[str, Schema] = {
+    "crime": Schema(
+        "crime",
+        (
+            Column("offence_code", "key"),
+            Column("offence_label", "text", required=False, nullable=True),
+            Column("gemeente_code", "gemeente"),
+            Column("gemeente_name", "text", required=False, nullable=True),
+            Column("year", "year"),
+            Column("registered_offences", "count", nullable=True),
+            Column("provisional", "flag"),
+        ),
+        ("offence_code", "gemeente_code", "year"),
+    ),
+    "population": Schema(
+        "population",
+        (
+            Column("gemeente_code", "gemeente"),
+            Column("year", "year"),
+            Column("population", "count", nullable=True),
+        ),
+        ("gemeente_code", "year"),
+    ),
+    "offences": Schema(
+        "offences",
+        (Column("offence_code", "key"), Column("offence_label", "text")),
+        ("offence_code",),
+    ),
+    "cleared": Schema(
+        "cleared",
+        (
+            Column("gemeente_code", "gemeente"),
+            Column("year", "year"),
+            Column("offence_code", "key"),
+            Column("registered_offences", "count", nullable=True),
+            Column("cleared_offences", "count", nullable=True),
+        ),
+        ("gemeente_code", "year", "offence_code"),
+    ),
+    "monthly": Schema(
+        "monthly",
+        (
+            Column("gemeente_code", "gemeente"),
+            Column("year", "year"),
+            Column("month", "month"),
+            Column("offence_code", "key"),
+            Column("registered_offences", "count", nullable=True),
+        ),
+        ("gemeente_code", "year", "month", "offence_code"),
+    ),
+    "survey": Schema(
+        "survey",
+        (
+            Column("gemeente_code", "gemeente"),
+            Column("year", "year"),
+            Column("respondent_id", "key"),
+            Column("weight", "positive"),
+            Column("feels_unsafe", "binary", nullable=True),
+            Column("youth_nuisance", "binary", nullable=True),
+        ),
+        ("year", "respondent_id"),
+    ),
+    "survey_estimates": Schema(
+        "survey_estimates",
+        (
+            Column("area_code", "key"),
+            Column("year", "year"),
+            Column("indicator", "key"),
+            Column("estimate", "percent", nullable=True),
+            Column("margin", "nonnegative", nullable=True),
+        ),
+        ("area_code", "year", "indicator"),
+    ),
+    "indicators": Schema(
+        "indicators",
+        (
+            Column("area", "key"),
+            Column("year", "year"),
+            Column("indicator", "key"),
+            Column("value", "number", nullable=True),
+        ),
+        ("area", "year", "indicator"),
+    ),
+}
+"""The frame kinds of :class:`~rvs_analysis.sources.base.Dataset` and what their columns must hold."""
+
+
+# ----------------------------------------------------------------------------------------------
+# CBS quirks
+# ----------------------------------------------------------------------------------------------
+
+
+def strip_keys(values: pd.Series) -> pd.Series:
+    """Strip CBS's padding spaces from dimension keys (``"GM0344  "`` -> ``"GM0344"``)."""
+    return values.astype("str").str.strip()
+
+
+def parse_periods(
+    codes: pd.Series, file: str = "Perioden", column: str = "Perioden"
+) -> pd.DataFrame:
+    """Parse CBS period codes.
+
+    Parameters
+    ----------
+    codes : pandas.Series
+        Codes such as ``2016JJ00`` (year), ``2016MM01`` (month), ``2016KW01`` (quarter); plain years
+        (``2016``) are accepted as years.
+    file, column : str
+        Named in the error when a code is not understood.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year`` (int), ``period_kind`` (``"year"``, ``"month"``, ``"quarter"``), ``period_number``
+        (0 for a year, 1-12 for a month, 1-4 for a quarter); same index as ``codes``.
+
+    Raises
+    ------
+    DataValidationError
+        For the first code that is none of these, or a month/quarter number out of range.
+    """
+    text = strip_keys(codes)
+    plain = text.str.fullmatch(r"\d{4}")
+    parts = text.str.extract(_PERIOD)
+    parts.loc[plain, 0] = text[plain]
+    parts.loc[plain, 1] = "JJ"
+    parts.loc[plain, 2] = "00"
+    bad = parts[0].isna().to_numpy().copy()
+    kinds = parts[1].map({"JJ": "year", "MM": "month", "KW": "quarter", "X0": "year"})
+    numbers = pd.to_numeric(parts[2], errors="coerce")
+    limits = kinds.map({"year": 0, "month": 12, "quarter": 4})
+    lower = kinds.map({"year": 0, "month": 1, "quarter": 1})
+    out_of_range = ((numbers > limits) | (numbers < lower)).fillna(True).to_numpy()
+    bad = bad | (~bad & out_of_range)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise DataValidationError(
+            file,
+            column,
+            row + 1,
+            "not a CBS period code (2016JJ00, 2016MM01, 2016KW01) or a year",
+            codes.iloc[row],
+        )
+    return pd.DataFrame(
+        {
+            "year": parts[0].astype(int),
+            "period_kind": kinds.astype(str),
+            "period_number": numbers.astype(int),
+        },
+        index=codes.index,
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Column checks
+# ----------------------------------------------------------------------------------------------
+
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def _fail(file: str, column: str, mask, problem: str, original: pd.Series):
+    position = _first(np.asarray(mask, dtype=bool))
+    raise DataValidationError(file, column, position + 1, problem, original.iloc[position])
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as stripped text, with missing markers as missing."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        text = values.astype("str")
+        text = text.where(values.notna(), None)
+    else:
+        text = values.astype("str").str.strip()
+        text = text.where(values.notna(), None)
+    return text.where(~text.isin(MISSING_MARKERS), None)
+
+
+def _numbers(values: pd.Series, file: str, column: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.astype("float64")
+    text = _as_text(values)
+    numbers = pd.to_numeric(text, errors="coerce")
+    unreadable = numbers.isna() & text.notna()
+    if unreadable.any():
+        _fail(file, column, unreadable, "not a number", values)
+    return numbers.astype("float64")
+
+
+def _check_missing(values: pd.Series, missing: pd.Series, column: Column, file: str) -> None:
+    if not column.nullable and missing.any():
+        _fail(file, column.name, missing, "a value is required here", values)
+
+
+def _whole(numbers: pd.Series) -> pd.Series:
+    if numbers.isna().any():
+        return numbers
+    return numbers.astype("int64")
+
+
+def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
+    kind = column.kind
+    name = column.name
+    if kind in ("gemeente", "key", "text"):
+        text = _as_text(values)
+        _check_missing(values, text.isna(), column, file)
+        if kind == "gemeente":
+            bad = text.notna() & ~text.str.fullmatch(_GM_CODE.pattern).fillna(False)
+            if bad.any():
+                _fail(file, name, bad, "not a municipality code like GM0344", values)
+        return text.astype("str") if not text.isna().any() else text
+    if kind == "year":
+        text = _as_text(values)
+        _check_missing(values, text.isna(), column, file)
+        periodic = text.str.contains(r"[A-Z]", regex=True, na=False)
+        if periodic.any():
+            periods = parse_periods(text[periodic].astype(str), file, name)
+            text = text.copy()
+            text.loc[periodic] = periods["year"].astype(str)
+        numbers = _numbers(text, file, name)
+        not_whole = numbers.notna() & (numbers % 1 != 0)
+        if not_whole.any():
+            _fail(file, name, not_whole, "a year must be a whole number", values)
+        implausible = numbers.notna() & ~numbers.between(MIN_YEAR, max_plausible_year())
+        if implausible.any():
+            _fail(
+                file,
+                name,
+                implausible,
+                f"implausible year (expected {MIN_YEAR}-{max_plausible_year()})",
+                values,
+            )
+        return numbers.astype("int64")
+    if kind == "flag":
+        if pd.api.types.is_bool_dtype(values):
+            return values.astype(bool)
+        text = _as_text(values)
+        _check_missing(values, text.isna(), column, file)
+        bad = ~text.isin(_TRUE | _FALSE)
+        if bad.any():
+            _fail(file, name, bad, "expected 0/1 or true/false", values)
+        return text.isin(_TRUE)
+    numbers = _numbers(values, file, name)
+    _check_missing(values, numbers.isna(), column, file)
+    present = numbers.notna()
+    if kind == "count":
+        if (present & (numbers < 0)).any():
+            _fail(file, name, present & (numbers < 0), "a count cannot be negative", values)
+        if (present & (numbers % 1 != 0)).any():
+            _fail(
+                file, name, present & (numbers % 1 != 0), "a count must be a whole number", values
+            )
+        return _whole(numbers)
+    if kind == "month":
+        bad = present & ~numbers.isin(range(1, 13))
+        if bad.any():
+            _fail(file, name, bad, "a month must be 1-12", values)
+        return _whole(numbers)
+    if kind == "binary":
+        bad = present & ~numbers.isin([0, 1])
+        if bad.any():
+            _fail(file, name, bad, "expected 0 or 1", values)
+        return _whole(numbers)
+    if kind == "positive":
+        if (present & (numbers <= 0)).any():
+            _fail(file, name, present & (numbers <= 0), "must be greater than zero", values)
+        return numbers
+    if kind == "nonnegative":
+        if (present & (numbers < 0)).any():
+            _fail(file, name, present & (numbers < 0), "cannot be negative", values)
+        return numbers
+    if kind == "percent":
+        bad = present & ~numbers.between(0, 100)
+        if bad.any():
+            _fail(file, name, bad, "a percentage must be 0-100", values)
+        return numbers
+    if kind == "number":
+        return numbers
+    raise ValueError(f"unknown column kind {kind!r}")
+
+
+def validate_frame(
+    kind: str,
+    frame: pd.DataFrame,
+    file: str,
+    known_codes: Iterable[str] | None = None,
+    row_numbers: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Validate and type one frame of the given kind.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`SCHEMAS` (``"crime"``, ``"population"``, ...).
+    frame : pandas.DataFrame
+        The frame as read (text or typed), rows in file order so that row numbers match the file.
+    file : str
+        Name of the file (or CBS table) shown in an error.
+    known_codes : iterable of str, optional
+        Municipality codes that are allowed; ``GM0000`` is always allowed. ``None``: not checked.
+    row_numbers : sequence of int, optional
+        The 1-based row of each frame row in its file, when the frame is a selection of the file's
+        rows (the CBS reader keeps only municipalities); default: the frame's own order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A new frame with typed columns: the schema's columns first, extra columns (such as region-
+        supplied covariates) kept as they are, converted to numbers where they are numeric.
+
+    Raises
+    ------
+    DataValidationError
+        At the first problem found.
+    """
+    try:
+        return _validate_frame(kind, frame, file, known_codes)
+    except DataValidationError as error:
+        if row_numbers is None or error.row is None:
+            raise
+        raise DataValidationError(
+            error.file, error.column, int(row_numbers[error.row - 1]), error.problem, error.value
+        ) from None
+
+
+def _validate_frame(kind, frame, file, known_codes):
+    schema = SCHEMAS[kind]
+    frame = frame.reset_index(drop=True)
+    for column in schema.columns:
+        if column.required and column.name not in frame.columns:
+            raise DataValidationError(
+                file, column.name, None, f"required column of {kind} is missing"
+            )
+    result = {}
+    for column in schema.columns:
+        if column.name in frame.columns:
+            result[column.name] = _convert(frame[column.name], column, file)
+    extra = [name for name in frame.columns if name not in result]
+    for name in extra:
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values):
+            result[name] = values
+            continue
+        text = _as_text(values)
+        numbers = pd.to_numeric(text, errors="coerce")
+        result[name] = numbers if (numbers.notna() == text.notna()).all() else values
+    typed = pd.DataFrame(result)
+    duplicated = typed.duplicated(list(schema.keys), keep="first").to_numpy()
+    if duplicated.any():
+        position = _first(duplicated)
+        shown = ", ".join(str(typed[key].iloc[position]) for key in schema.keys)
+        raise DataValidationError(
+            file,
+            schema.keys[-1] if len(schema.keys) == 1 else ", ".join(schema.keys),
+            position + 1,
+            "duplicate key (this combination occurs earlier in the file)",
+            shown,
+        )
+    if known_codes is not None and "gemeente_code" in typed.columns:
+        check_known_codes(typed, file, known_codes)
+    if kind == "cleared":
+        more = (typed["cleared_offences"] > typed["registered_offences"]).fillna(False)
+        if more.any():
+            _fail(
+                file,
+                "cleared_offences",
+                more,
+                "more cleared than registered offences",
+                frame["cleared_offences"],
+            )
+    return typed
+
+
+def check_known_codes(frame: pd.DataFrame, file: str, known_codes: Iterable[str]) -> None:
+    """Refuse a municipality code that nobody knows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        With a ``gemeente_code`` column, rows in file order.
+    file : str
+    known_codes : iterable of str
+        Codes of the population data plus those of the region and merger tables; ``GM0000`` is added.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first row whose code is unknown.
+    """
+    known = set(known_codes) | {NOT_ATTRIBUTABLE_CODE}
+    unknown = ~frame["gemeente_code"].isin(known).to_numpy()
+    if unknown.any():
+        position = _first(unknown)
+        raise DataValidationError(
+            file,
+            "gemeente_code",
+            position + 1,
+            "unknown municipality code: neither the population data nor the region and merger "
+            "tables know it",
+            frame["gemeente_code"].iloc[position],
+        )
+
+
+def validate_crime(frame, file, known_codes=None):
+    """Validate registered crime (see :func:`validate_frame`, kind ``"crime"``)."""
+    return validate_frame("crime", frame, file, known_codes)
+
+
+def validate_population(frame, file, known_codes=None):
+    """Validate population figures (kind ``"population"``)."""
+    return validate_frame("population", frame, file, known_codes)
+
+
+def validate_offences(frame, file):
+    """Validate the offence list (kind ``"offences"``)."""
+    return validate_frame("offences", frame, file)
+
+
+def validate_cleared(frame, file, known_codes=None):
+    """Validate cleared offences (kind ``"cleared"``; also cleared <= registered)."""
+    return validate_frame("cleared", frame, file, known_codes)
+
+
+def validate_monthly(frame, file, known_codes=None):
+    """Validate monthly counts (kind ``"monthly"``)."""
+    return validate_frame("monthly", frame, file, known_codes)
+
+
+def validate_survey(frame, file, known_codes=None):
+    """Validate survey microdata (kind ``"survey"``)."""
+    return validate_frame("survey", frame, file, known_codes)
+
+
+def validate_survey_estimates(frame, file):
+    """Validate published survey estimates with margins (kind ``"survey_estimates"``)."""
+    return validate_frame("survey_estimates", frame, file)
+
+
+def validate_indicators(frame, file):
+    """Validate region-supplied yearly indicators (kind ``"indicators"``)."""
+    return validate_frame("indicators", frame, file)
+
+
+# ----------------------------------------------------------------------------------------------
+# Reporting
+# ----------------------------------------------------------------------------------------------
+
+
+def provisional_years(crime: pd.DataFrame) -> list[int]:
+    """Years with at least one provisional count, ascending."""
+    if "provisional" not in crime.columns:
+        return []
+    return sorted(int(year) for year in crime.loc[crime["provisional"], "year"].unique())
+
+
+def not_attributable_summary(crime: pd.DataFrame) -> dict:
+    """What is registered under ``GM0000`` (not attributable to a municipality), kept apart.
+
+    Returns
+    -------
+    dict
+        ``{"gemeente_code": "GM0000", "rows": int, "registered_offences": {offence_code: total}}``.
+    """
+    rows = crime.loc[crime["gemeente_code"] == NOT_ATTRIBUTABLE_CODE]
+    totals = rows.groupby("offence_code")["registered_offences"].sum(min_count=1)
+    return {
+        "gemeente_code": NOT_ATTRIBUTABLE_CODE,
+        "rows": len(rows),
+        "registered_offences": {
+            str(code): (None if pd.isna(total) else int(total)) for code, total in totals.items()
+        },
+    }
+
+
+def known_municipality_codes(population: pd.DataFrame, extra: Sequence[str] = ()) -> set[str]:
+    """Codes a crime or survey frame may use: population codes, region and merger tables, GM0000."""
+    from rvs_analysis import regions
+
+    return (
+        set(population["gemeente_code"].unique())
+        | set(regions.known_codes())
+        | set(extra)
+        | {NOT_ATTRIBUTABLE_CODE}
+    )

@@ -1,0 +1,53 @@
+"""``rvs demo-data``: write the embedded demo data set, or print the effects planted in it."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+
+from rvs_analysis.exceptions import SourceNotAvailableError
+from rvs_analysis.sources import DEMO_DIR
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``demo-data`` options to ``parser``."""
+    parser.description = (
+        "Write the deterministic demo data set (fixed seed) in the tidy CSV layout, or with --truth "
+        "print the effects planted in it as JSON."
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=DEMO_DIR,
+        metavar="DIR",
+        help="folder to write (default: data/demo in the repository)",
+    )
+    parser.add_argument(
+        "--truth",
+        action="store_true",
+        help='print {"effects": {name: {"value", "description"}}} instead of writing data',
+    )
+
+
+def _generator():
+    try:
+        return importlib.import_module("rvs_analysis.sources.demo")
+    except ModuleNotFoundError as error:
+        if error.name != "rvs_analysis.sources.demo":
+            raise
+        raise SourceNotAvailableError(
+            "The demo data generator (rvs_analysis.sources.demo) is not available in this version."
+        ) from error
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the data set (or print the truths); returns 0."""
+    demo = _generator()
+    if args.truth:
+        print(json.dumps(demo.truth(), indent=2, ensure_ascii=False))
+        return 0
+    written = demo.generate(args.out)
+    print(f"demo data written to {args.out}" if written is None else f"demo data: {written}")
+    return 0

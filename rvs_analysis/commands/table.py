@@ -1,0 +1,112 @@
+"""``rvs table``: registered offences per area and year, as CSV or a Markdown table.
+
+Example: ``rvs table --source ../shared/data/cbs-open-data --offence 1.1.1 --level district
+--boundaries 2017 --years 2015-2016`` prints the residential burglaries per district on the 2017
+composition (the 39 municipalities of the source document).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from rvs_analysis import regions
+from rvs_analysis.sources import load_source
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``table`` options to ``parser``."""
+    parser.description = (
+        "Print registered offences per area and year: area,year,registered_offences (plus "
+        "population and rate_per_1000 with --rate). Counts are harmonised to the municipal "
+        "boundaries of --boundaries; municipalities merged since then are apportioned out of their "
+        "successors by population share."
+    )
+    parser.add_argument(
+        "--source",
+        default="demo",
+        metavar="{demo|cbs|DIR}",
+        help="demo (default), cbs (the cache of 'rvs fetch') or a folder in the tidy CSV layout",
+    )
+    parser.add_argument(
+        "--cache", default="data/raw", metavar="DIR", help="CBS cache folder (default: data/raw)"
+    )
+    parser.add_argument(
+        "--offence", required=True, metavar="CODE", help="CBS offence key, e.g. 1.1.1"
+    )
+    parser.add_argument("--level", required=True, choices=regions.LEVELS)
+    parser.add_argument(
+        "--boundaries",
+        type=int,
+        default=2017,
+        metavar="YEAR",
+        help="composition and municipal boundaries of this year (default: 2017)",
+    )
+    parser.add_argument("--years", metavar="A-B", help="one year or a range, e.g. 2015-2016")
+    parser.add_argument(
+        "--rate", action="store_true", help="add population and offences per 1,000 inhabitants"
+    )
+    parser.add_argument("--format", choices=("csv", "markdown"), default="csv")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE (only when the whole table succeeded) instead of printing",
+    )
+
+
+def _cell(value, decimals: int | None = None) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if decimals is not None:
+        return f"{float(value):.{decimals}f}"
+    return str(value)
+
+
+def format_table(table: pd.DataFrame, fmt: str) -> str:
+    """Render the table of :func:`rvs_analysis.regions.area_table` as CSV or Markdown.
+
+    Rates are shown with two decimals; missing figures (not published) as an empty cell in CSV and
+    ``n/a`` in Markdown.
+    """
+    decimals = {"rate_per_1000": 2}
+    rows = [
+        [
+            _cell(value, decimals.get(column))
+            for column, value in zip(table.columns, record, strict=True)
+        ]
+        for record in table.itertuples(index=False)
+    ]
+    columns = list(table.columns)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        pd.DataFrame(rows, columns=columns).to_csv(buffer, index=False, lineterminator="\n")
+        return buffer.getvalue()
+    header = "| " + " | ".join(columns) + " |"
+    rule = "|" + "|".join("---" if column == "area" else "---:" for column in columns) + "|"
+    body = ["| " + " | ".join(cell or "n/a" for cell in row) + " |" for row in rows]
+    return "\n".join([header, rule, *body]) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Load the source, build the table, print it (or write ``--output``); returns 0."""
+    dataset = load_source(args.source, args.cache)
+    table = regions.area_table(
+        dataset,
+        args.offence,
+        args.level,
+        boundaries=args.boundaries,
+        years=args.years,
+        rate=args.rate,
+    )
+    text = format_table(table, args.format)
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        print(text, end="")
+    return 0

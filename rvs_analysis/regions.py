@@ -1,0 +1,759 @@
+"""Municipality -> district -> region for Midden-Nederland, and municipal mergers.
+
+The composition of the region and its history are data, not code: ``data/regions/municipalities.csv``
+(every municipality that is or was part of the region from 2011 on, with its district and validity
+dates), ``data/regions/mergers.csv`` (mergers and annexations touching the region) and
+``data/regions/pilots.csv`` (the pilot municipalities of the source document). Every function here is
+generic over those tables: a new merger is a new row, never a new ``if``.
+
+Boundaries and compositions
+---------------------------
+"Boundaries of year Y" means the municipalities as they were on 1 January of Y. ``municipalities(2017)``
+gives the 39 municipalities of the source document; ``municipalities(2019)`` has Vijfheerenlanden
+(GM1961) instead of Vianen; ``municipalities(2023)`` no longer has Weesp, which Amsterdam annexed on
+24 March 2022.
+
+Harmonisation
+-------------
+CBS publishes registered crime (47018NED) recoded to its newest municipal boundaries for every year,
+and population (70072ned) on each year's own boundaries. To compare or divide them, both are brought to
+one boundary year:
+
+* forward (a merger that took effect after the data's boundaries and on or before the target
+  boundaries): the predecessors' values are summed into the successor. This is exact.
+* backward (a merger that took effect after the target boundaries): the successor's value is apportioned
+  to its predecessors by their population share. This is an approximation: it assumes that offences
+  (or inhabitants) are spread over the parts of a merged municipality as its inhabitants were. For a year
+  before the merger the share is that year's; for the merger year and later it is frozen at the last full
+  year before the merger (for Weesp, annexed in March 2022, that is 2021: its 2022 population is a
+  partial-year figure).
+
+``GM0000`` (CBS: "not attributable to a municipality") is carried through harmonisation unchanged and is
+never part of a municipality's, district's or the region's sum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rvs_analysis.exceptions import (
+    DataValidationError,
+    SourceNotAvailableError,
+    UnknownAreaError,
+)
+
+REGION_NAME = "Midden-Nederland"
+"""The region's name as the source document writes it."""
+
+DISTRICTS: tuple[str, ...] = (
+    "Flevoland",
+    "Gooi en Vechtstreek",
+    "Stad Utrecht",
+    "West-Utrecht",
+    "Oost-Utrecht",
+)
+"""The five districts of the police unit Midden-Nederland, in the source document's order."""
+
+LEVELS: tuple[str, ...] = ("region", "district", "gemeente")
+"""Aggregation levels understood by :func:`areas`, :func:`aggregate` and :func:`area_table`."""
+
+NOT_ATTRIBUTABLE_CODE = "GM0000"
+"""CBS code for offences not attributable to a municipality; kept apart, never summed into an area."""
+
+REGIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
+"""Folder of the region tables (``municipalities.csv``, ``mergers.csv``, ``pilots.csv``)."""
+
+_MERGER_KINDS = {"merger", "annexation"}
+_GM_CODE = re.compile(r"^GM\d{4}$")
+
+
+@dataclass(frozen=True)
+class Area:
+    """An area of the region: the region itself, a district or a municipality.
+
+    Attributes
+    ----------
+    name : str
+        Name as the source document writes it (``"Midden-Nederland"``, ``"Gooi en Vechtstreek"``,
+        ``"Laren"``).
+    level : str
+        ``"region"``, ``"district"`` or ``"gemeente"``.
+    district : str or None
+        The district of a municipality or the district itself; ``None`` for the region.
+    codes : tuple of str
+        GM codes of the municipalities that make up the area in the composition year.
+    """
+
+    name: str
+    level: str
+    district: str | None
+    codes: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------------------
+# Tables
+# ----------------------------------------------------------------------------------------------
+
+
+def _read_table(name: str, required: Sequence[str]) -> pd.DataFrame:
+    path = REGIONS_DIR / name
+    if not path.exists():
+        raise SourceNotAvailableError(
+            f"The region table {path} is missing; it is part of the repository (data/regions/)."
+        )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for column in required:
+        if column not in frame.columns:
+            raise DataValidationError(path, column, None, "required column is missing")
+    for column in frame.columns:
+        frame[column] = frame[column].str.strip()
+    return frame
+
+
+def _parse_date(path: Path, column: str, row: int, text: str) -> dt.date | None:
+    if text == "":
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise DataValidationError(path, column, row, "not a date (YYYY-MM-DD)", text) from None
+
+
+@lru_cache(maxsize=1)
+def _municipality_table() -> pd.DataFrame:
+    columns = ["gemeente_code", "gemeente_name", "district", "valid_from", "valid_to", "source"]
+    frame = _read_table("municipalities.csv", columns)
+    path = REGIONS_DIR / "municipalities.csv"
+    for position, record in enumerate(frame.itertuples(index=False), start=1):
+        if not _GM_CODE.match(record.gemeente_code):
+            raise DataValidationError(
+                path, "gemeente_code", position, "not a GM code", record.gemeente_code
+            )
+        if record.district not in DISTRICTS:
+            raise DataValidationError(
+                path, "district", position, "unknown district", record.district
+            )
+        if record.source == "":
+            raise DataValidationError(path, "source", position, "every row needs a source")
+    frame["valid_from"] = [
+        _parse_date(path, "valid_from", i, text) for i, text in enumerate(frame["valid_from"], 1)
+    ]
+    frame["valid_to"] = [
+        _parse_date(path, "valid_to", i, text) for i, text in enumerate(frame["valid_to"], 1)
+    ]
+    duplicated = frame["gemeente_code"].duplicated()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
+        raise DataValidationError(
+            path, "gemeente_code", row, "duplicate code", frame["gemeente_code"].iloc[row - 1]
+        )
+    return frame
+
+
+@lru_cache(maxsize=1)
+def _merger_table() -> pd.DataFrame:
+    columns = ["date", "old_code", "old_name", "new_code", "new_name", "kind", "source"]
+    frame = _read_table("mergers.csv", columns)
+    path = REGIONS_DIR / "mergers.csv"
+    for position, record in enumerate(frame.itertuples(index=False), start=1):
+        for column in ("old_code", "new_code"):
+            if not _GM_CODE.match(getattr(record, column)):
+                raise DataValidationError(
+                    path, column, position, "not a GM code", getattr(record, column)
+                )
+        if record.kind not in _MERGER_KINDS:
+            raise DataValidationError(
+                path, "kind", position, f"kind must be one of {sorted(_MERGER_KINDS)}", record.kind
+            )
+        if record.source == "":
+            raise DataValidationError(path, "source", position, "every row needs a source")
+    frame["date"] = [_parse_date(path, "date", i, text) for i, text in enumerate(frame["date"], 1)]
+    return frame
+
+
+@dataclass(frozen=True)
+class _Event:
+    """One merger or annexation: the old codes that went into ``new_code`` on ``date``."""
+
+    date: dt.date
+    new_code: str
+    old_codes: tuple[str, ...]
+    successor_existed: bool
+
+    @property
+    def participants(self) -> tuple[str, ...]:
+        """Codes that existed just before the event and together cover the successor's territory."""
+        if self.successor_existed:
+            return (self.new_code, *self.old_codes)
+        return self.old_codes
+
+    @property
+    def last_full_year(self) -> int:
+        """Last calendar year entirely before the event: shares are frozen at this year."""
+        return self.date.year - 1
+
+
+@lru_cache(maxsize=1)
+def _events() -> tuple[_Event, ...]:
+    table = _merger_table()
+    events = []
+    for (date, new_code), group in table.groupby(["date", "new_code"], sort=True):
+        events.append(
+            _Event(
+                date=date,
+                new_code=new_code,
+                old_codes=tuple(group["old_code"]),
+                successor_existed=bool((group["kind"] == "annexation").any()),
+            )
+        )
+    return tuple(sorted(events, key=lambda event: event.date))
+
+
+def known_codes() -> frozenset[str]:
+    """Every GM code the region and merger tables know (present and former municipalities).
+
+    Returns
+    -------
+    frozenset of str
+        Codes from ``municipalities.csv`` and both code columns of ``mergers.csv``.
+    """
+    municipalities_table = _municipality_table()
+    mergers = _merger_table()
+    return (
+        frozenset(municipalities_table["gemeente_code"])
+        | frozenset(mergers["old_code"])
+        | frozenset(mergers["new_code"])
+    )
+
+
+def mergers() -> pd.DataFrame:
+    """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``)."""
+    return _merger_table().copy()
+
+
+# ----------------------------------------------------------------------------------------------
+# Composition and areas
+# ----------------------------------------------------------------------------------------------
+
+
+def municipalities(year: int = 2017) -> pd.DataFrame:
+    """The municipalities of the region on 1 January of ``year``.
+
+    Parameters
+    ----------
+    year : int, default 2017
+        Composition year. 2017 gives the 39 municipalities of the source document.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``gemeente_code``, ``gemeente_name``, ``district``; ordered by district (in
+        :data:`DISTRICTS` order) and then by name.
+
+    Notes
+    -----
+    A municipality belongs to the composition of ``year`` when ``valid_from`` is empty or on/before
+    1 January of ``year`` and ``valid_to`` is empty or on/after that day.
+    """
+    year = int(year)
+    day = dt.date(year, 1, 1)
+    table = _municipality_table()
+    valid = [
+        (start is None or start <= day) and (end is None or end >= day)
+        for start, end in zip(table["valid_from"], table["valid_to"], strict=True)
+    ]
+    frame = table.loc[valid, ["gemeente_code", "gemeente_name", "district"]].copy()
+    frame["_order"] = frame["district"].map({name: i for i, name in enumerate(DISTRICTS)})
+    frame["_name"] = frame["gemeente_name"].str.casefold()
+    frame = frame.sort_values(["_order", "_name"]).drop(columns=["_order", "_name"])
+    return frame.reset_index(drop=True)
+
+
+def pilot_municipalities() -> pd.DataFrame:
+    """The pilot municipalities ("proeftuinen onveiligheidsbeleving") of the source document.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``gemeente_code``, ``gemeente_name``, ``district``, ``pilot``, ``start_year`` (int),
+        ``source``.
+    """
+    frame = _read_table(
+        "pilots.csv", ["gemeente_code", "gemeente_name", "pilot", "start_year", "source"]
+    )
+    districts = _municipality_table().set_index("gemeente_code")["district"]
+    frame["district"] = frame["gemeente_code"].map(districts)
+    frame["start_year"] = frame["start_year"].astype(int)
+    return frame[["gemeente_code", "gemeente_name", "district", "pilot", "start_year", "source"]]
+
+
+def _check_level(level: str) -> str:
+    if level not in LEVELS:
+        raise UnknownAreaError(level, LEVELS)
+    return level
+
+
+def areas(level: str, year: int = 2017) -> list[str]:
+    """Names of the areas of one level in the composition of ``year``.
+
+    Parameters
+    ----------
+    level : {"region", "district", "gemeente"}
+    year : int, default 2017
+        Composition year (only matters for ``"gemeente"``).
+
+    Returns
+    -------
+    list of str
+        ``["Midden-Nederland"]``, the districts in :data:`DISTRICTS` order, or the municipality names
+        ordered by district and name.
+    """
+    _check_level(level)
+    if level == "region":
+        return [REGION_NAME]
+    if level == "district":
+        return list(DISTRICTS)
+    return list(municipalities(year)["gemeente_name"])
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of an area name: ASCII, lower case, words joined by hyphens.
+
+    Examples
+    --------
+    >>> slug("Gooi en Vechtstreek")
+    'gooi-en-vechtstreek'
+    >>> slug("Laren (NH.)")
+    'laren-nh'
+    """
+    ascii_text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(str(name).split()).casefold()
+
+
+def resolve_area(name: str, year: int = 2017) -> Area:
+    """Look up an area by name (case-insensitive), slug or GM code.
+
+    Parameters
+    ----------
+    name : str
+        ``"Midden-Nederland"``, a district (``"Stad Utrecht"``) or a municipality of the composition of
+        ``year`` (``"Gooise Meren"``, ``"GM1942"``, ``"gooise-meren"``).
+    year : int, default 2017
+        Composition year.
+
+    Returns
+    -------
+    Area
+
+    Raises
+    ------
+    UnknownAreaError
+        When the name is none of these; the message lists the valid names.
+    """
+    composition = municipalities(year)
+    wanted = _normalise_name(name)
+    wanted_slug = slug(name)
+
+    def matches(candidate: str) -> bool:
+        return _normalise_name(candidate) == wanted or slug(candidate) == wanted_slug
+
+    if matches(REGION_NAME):
+        return Area(REGION_NAME, "region", None, tuple(composition["gemeente_code"]))
+    for district in DISTRICTS:
+        if matches(district):
+            codes = composition.loc[composition["district"] == district, "gemeente_code"]
+            return Area(district, "district", district, tuple(codes))
+    for record in composition.itertuples(index=False):
+        if matches(record.gemeente_name) or record.gemeente_code.casefold() == wanted:
+            return Area(record.gemeente_name, "gemeente", record.district, (record.gemeente_code,))
+    valid = [REGION_NAME, *DISTRICTS, *composition["gemeente_name"]]
+    raise UnknownAreaError(name, valid)
+
+
+# ----------------------------------------------------------------------------------------------
+# Harmonisation
+# ----------------------------------------------------------------------------------------------
+
+
+def _event_shares(population: pd.DataFrame, event: _Event) -> pd.DataFrame:
+    """Population shares of an event's participants per year, up to its last full year.
+
+    Returns a frame ``year, gemeente_code, share`` with the shares of each year in which every
+    participant has a population figure (only years up to ``event.last_full_year``).
+    """
+    participants = event.participants
+    subset = population.loc[
+        population["gemeente_code"].isin(participants)
+        & (population["year"] <= event.last_full_year),
+        ["gemeente_code", "year", "population"],
+    ]
+    wide = subset.pivot_table(
+        index="year", columns="gemeente_code", values="population", aggfunc="sum"
+    )
+    wide = wide.reindex(columns=list(participants))
+    wide = wide.loc[wide.notna().all(axis=1) & (wide.sum(axis=1) > 0)]
+    if wide.empty:
+        raise SourceNotAvailableError(
+            f"Cannot apportion {event.new_code} to {', '.join(participants)} (merger of "
+            f"{event.date.isoformat()}): the population data have no year up to "
+            f"{event.last_full_year} with a population for each of them. Use population data on "
+            "each year's own boundaries that cover the years before the merger."
+        )
+    shares = wide.div(wide.sum(axis=1), axis=0)
+    long = shares.reset_index().melt(id_vars="year", var_name="gemeente_code", value_name="share")
+    return long
+
+
+def _share_year_lookup(share_years: np.ndarray, years: np.ndarray) -> np.ndarray:
+    """For each data year, the nearest share year at or before it (or the first one)."""
+    share_years = np.sort(share_years)
+    position = np.searchsorted(share_years, years, side="right") - 1
+    position = np.clip(position, 0, len(share_years) - 1)
+    return share_years[position]
+
+
+def _apply_forward(frame: pd.DataFrame, event: _Event, mask: pd.Series) -> pd.DataFrame:
+    rows = mask & frame["gemeente_code"].isin(event.old_codes)
+    if rows.any():
+        frame = frame.copy()
+        frame.loc[rows, "gemeente_code"] = event.new_code
+    return frame
+
+
+def _apply_backward(
+    frame: pd.DataFrame,
+    event: _Event,
+    mask: pd.Series,
+    population: pd.DataFrame,
+    key_columns: list[str],
+    value_columns: list[str],
+) -> pd.DataFrame:
+    codes = {event.new_code, *event.old_codes}
+    rows = mask & frame["gemeente_code"].isin(codes)
+    if not rows.any():
+        return frame
+    affected = frame.loc[rows]
+    other_keys = [column for column in key_columns if column != "gemeente_code"]
+    totals = affected.groupby(other_keys, as_index=False, dropna=False, sort=False)[
+        value_columns
+    ].sum(min_count=1)
+    shares = _event_shares(population, event)
+    totals["_share_year"] = _share_year_lookup(
+        shares["year"].unique(), totals["year"].to_numpy(dtype=np.int64)
+    )
+    shares = shares.rename(columns={"year": "_share_year"})
+    split = totals.merge(shares, on="_share_year", how="inner")
+    for column in value_columns:
+        split[column] = split[column].astype(float) * split["share"]
+    split = split[key_columns + value_columns]
+    return pd.concat([frame.loc[~rows], split], ignore_index=True)
+
+
+def _harmonise(
+    frame: pd.DataFrame,
+    population: pd.DataFrame,
+    value_columns: Sequence[str],
+    from_year: int | None,
+    to_year: int,
+) -> pd.DataFrame:
+    """Bring ``frame`` from ``from_year`` boundaries (None: each row's own year) to ``to_year``."""
+    value_columns = list(value_columns)
+    for column in ["gemeente_code", "year", *value_columns]:
+        if column not in frame.columns:
+            raise DataValidationError("frame to harmonise", column, None, "column is missing")
+    key_columns = [column for column in frame.columns if column not in value_columns]
+    target = dt.date(int(to_year), 1, 1)
+    years = frame["year"].astype(int)
+    if from_year is None:
+        # Own boundaries: a year's figures cover the whole year, so an event during the year makes
+        # them a mix of before and after. Forward: the year is "before" from its first day.
+        # Backward: the year counts as "after" up to its last day (parts are merged, then split).
+        start_dates = years.map(lambda year: dt.date(year, 1, 1))
+        end_dates = years.map(lambda year: dt.date(year, 12, 31))
+    else:
+        start_dates = end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=frame.index)
+
+    result = frame
+    for event in _events():
+        forward = (start_dates < event.date) & (event.date <= target)
+        if forward.any():
+            result = _apply_forward(result, event, forward.reindex(result.index, fill_value=False))
+    if result is not frame:
+        result = result.groupby(key_columns, as_index=False, dropna=False, sort=False)[
+            value_columns
+        ].sum(min_count=1)
+        years = result["year"].astype(int)
+        if from_year is None:
+            end_dates = years.map(lambda year: dt.date(year, 12, 31))
+        else:
+            end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=result.index)
+
+    for event in reversed(_events()):
+        backward = (target < event.date) & (event.date <= end_dates)
+        if backward.any():
+            result = _apply_backward(
+                result, event, backward, population, key_columns, value_columns
+            )
+            years = result["year"].astype(int)
+            if from_year is None:
+                end_dates = years.map(lambda year: dt.date(year, 12, 31))
+            else:
+                end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=result.index)
+    return result.reset_index(drop=True)
+
+
+def harmonise_population(
+    population: pd.DataFrame, to_year: int, from_year: int | None = None
+) -> pd.DataFrame:
+    """Bring population figures to the municipal boundaries of ``to_year``.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        ``gemeente_code, year, population``; on each year's own boundaries (``from_year=None``, as CBS
+        70072ned publishes them) or on the boundaries of ``from_year``.
+    to_year : int
+        Target boundary year (boundaries on 1 January of that year).
+    from_year : int or None, default None
+        Boundary year of the input; ``None`` means each year's own boundaries.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, year, population`` on the boundaries of ``to_year``. Summed values stay whole;
+        apportioned values are floats (population share times the successor's population).
+
+    Notes
+    -----
+    Method: for a merger after the data's boundaries and on or before ``to_year``, the predecessors
+    are summed (Gooise Meren 2012-2015 = Bussum + Muiden + Naarden). For a merger after ``to_year``
+    the successor is split by the predecessors' population shares; from the merger year on the shares
+    are frozen at the last full year before it. A year in which a municipality was annexed during the
+    year (Weesp, March 2022) holds partial-year figures for both parts: they are added up first and
+    then split, so Weesp's 2022 population on 2017 boundaries is its 2021 share of the combined
+    figure, not CBS's partial-year 10,383. The shares come from the input itself, which must then be
+    on each year's own boundaries. This is an approximation for the apportioned municipalities only.
+    """
+    frame = population[["gemeente_code", "year", "population"]]
+    return _harmonise(frame, population, ["population"], from_year, to_year)
+
+
+def harmonise_counts(
+    counts: pd.DataFrame,
+    population: pd.DataFrame,
+    from_year: int | None,
+    to_year: int,
+    value_columns: Sequence[str] = ("registered_offences",),
+) -> pd.DataFrame:
+    """Bring counts (offences, cleared offences, ...) to the municipal boundaries of ``to_year``.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``gemeente_code``, ``year``, the ``value_columns`` and any further key columns (such as
+        ``offence_code``) that are kept as they are.
+    population : pandas.DataFrame
+        ``gemeente_code, year, population`` on each year's own boundaries: the weights for apportioning.
+    from_year : int or None
+        Boundary year of ``counts`` (2024 for the shared CBS extract; CBS recodes every year of
+        47018NED to its newest boundaries). ``None``: each year's own boundaries.
+    to_year : int
+        Target boundary year.
+    value_columns : sequence of str, default ("registered_offences",)
+        Columns to sum or apportion; all other columns except ``gemeente_code`` are keys.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns on the boundaries of ``to_year``. Apportioned values are floats; round only
+        after aggregating.
+
+    Notes
+    -----
+    Summing predecessors is exact. Apportioning a successor's count to a predecessor (Vianen out of
+    Vijfheerenlanden GM1961, Weesp out of Amsterdam GM0363 for 2017 boundaries) uses the
+    predecessors' population share of the same year, frozen at the last full year before the merger
+    for later years (2018 for Vianen, 2021 for Weesp). It assumes offences are spread like inhabitants,
+    which is an approximation. Missing values (not published) stay missing. ``GM0000`` passes through.
+    """
+    frame = counts.copy()
+    return _harmonise(frame, population, value_columns, from_year, to_year)
+
+
+# ----------------------------------------------------------------------------------------------
+# Aggregation
+# ----------------------------------------------------------------------------------------------
+
+
+def _area_of_code(level: str, year: int) -> pd.Series:
+    composition = municipalities(year).set_index("gemeente_code")
+    if level == "gemeente":
+        return composition["gemeente_name"]
+    if level == "district":
+        return composition["district"]
+    return pd.Series(REGION_NAME, index=composition.index)
+
+
+def aggregate(
+    frame: pd.DataFrame,
+    level: str,
+    year: int = 2017,
+    value_columns: Sequence[str] = ("registered_offences",),
+) -> pd.DataFrame:
+    """Sum municipal figures to areas of one level in the composition of ``year``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``gemeente_code``, ``year``, ``value_columns`` and optional further keys (``offence_code``),
+        on the boundaries of ``year`` (see :func:`harmonise_counts`).
+    level : {"region", "district", "gemeente"}
+    year : int, default 2017
+        Composition year.
+    value_columns : sequence of str, default ("registered_offences",)
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area``, ``year``, any further keys, then ``value_columns``; ordered as :func:`areas` and then
+        by year. An area total is missing (NaN) when any of its municipalities is missing, so an
+        unpublished figure never turns into a too-low sum.
+
+    Notes
+    -----
+    Codes outside the composition (other municipalities, ``GM0000``) are left out.
+    """
+    _check_level(level)
+    value_columns = list(value_columns)
+    area_of_code = _area_of_code(level, year)
+    extra_keys = [
+        column
+        for column in frame.columns
+        if column not in value_columns and column not in ("gemeente_code", "gemeente_name", "year")
+    ]
+    inside = frame.loc[frame["gemeente_code"].isin(area_of_code.index)].copy()
+    inside["area"] = inside["gemeente_code"].map(area_of_code)
+    keys = ["area", "year", *extra_keys]
+    result = inside.groupby(keys, as_index=False, sort=False)[value_columns].sum(skipna=False)
+    order = {name: i for i, name in enumerate(areas(level, year))}
+    result["_order"] = result["area"].map(order)
+    result = result.sort_values(["_order", "year", *extra_keys]).drop(columns="_order")
+    return result.reset_index(drop=True)
+
+
+def _parse_years(years) -> tuple[int, int] | None:
+    if years is None:
+        return None
+    if isinstance(years, str):
+        match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", years)
+        if not match:
+            raise DataValidationError(
+                "--years", None, None, "give one year or a range such as 2015-2016", years
+            )
+        first = int(match.group(1))
+        last = int(match.group(2) or first)
+    elif isinstance(years, Iterable):
+        values = [int(year) for year in years]
+        first, last = min(values), max(values)
+    else:
+        first = last = int(years)
+    if first > last:
+        raise DataValidationError("--years", None, None, "the first year is after the last", years)
+    return first, last
+
+
+def area_table(
+    dataset,
+    offence_code: str,
+    level: str,
+    boundaries: int = 2017,
+    years=None,
+    rate: bool = False,
+) -> pd.DataFrame:
+    """Registered offences per area and year, on one year's boundaries and composition.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+    offence_code : str
+        CBS SoortMisdrijf key, such as ``"1.1.1"`` (residential burglary).
+    level : {"region", "district", "gemeente"}
+    boundaries : int, default 2017
+        Composition and municipal boundaries (2017: the 39 municipalities of the source document).
+    years : str, (int, int), iterable of int or None
+        A range such as ``"2015-2016"``, or ``None`` for every year of the dataset.
+    rate : bool, default False
+        Add ``population`` and ``rate_per_1000`` (registered offences per 1,000 inhabitants).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area, year, registered_offences`` (+ ``population, rate_per_1000``). Counts are rounded to
+        whole numbers after aggregation (apportioned municipalities give fractions); missing figures
+        stay missing (nullable integers).
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the offence code or the years are not in the dataset.
+
+    Notes
+    -----
+    Counts are harmonised from ``dataset.crime_boundary_year`` and populations from
+    ``dataset.population_boundary_year`` to ``boundaries`` (:func:`harmonise_counts`,
+    :func:`harmonise_population`); the rate uses the harmonised population of the same year, so
+    numerator and denominator cover the same territory.
+    """
+    _check_level(level)
+    crime = dataset.crime
+    offence_code = str(offence_code).strip()
+    selected = crime.loc[crime["offence_code"] == offence_code]
+    if selected.empty:
+        available = sorted(crime["offence_code"].unique())
+        raise SourceNotAvailableError(
+            f"Offence code {offence_code!r} is not in source {dataset.source!r}. Available codes: "
+            f"{', '.join(available)}."
+        )
+    year_range = _parse_years(years)
+    if year_range is not None:
+        selected = selected.loc[selected["year"].between(*year_range)]
+        if selected.empty:
+            raise SourceNotAvailableError(
+                f"Source {dataset.source!r} has no {offence_code} counts for {year_range[0]}-"
+                f"{year_range[1]}; it covers {min(dataset.years)}-{max(dataset.years)}."
+            )
+    counts = selected.loc[
+        selected["gemeente_code"] != NOT_ATTRIBUTABLE_CODE,
+        ["gemeente_code", "year", "registered_offences"],
+    ]
+    harmonised = harmonise_counts(
+        counts, dataset.population, dataset.crime_boundary_year, boundaries
+    )
+    table = aggregate(harmonised, level, boundaries, ["registered_offences"])
+    table["registered_offences"] = table["registered_offences"].round().astype("Int64")
+    if rate:
+        population = harmonise_population(
+            dataset.population, boundaries, dataset.population_boundary_year
+        )
+        population = aggregate(population, level, boundaries, ["population"])
+        population["population"] = population["population"].round().astype("Int64")
+        table = table.merge(population, on=["area", "year"], how="left")
+        table["rate_per_1000"] = (
+            table["registered_offences"].astype("Float64")
+            / table["population"].astype("Float64")
+            * 1000
+        )
+    return table.reset_index(drop=True)
