@@ -1,0 +1,216 @@
+"""Result types and argument checks shared by the statistics modules.
+
+Every estimate a report states travels as an :class:`Estimate`: a point estimate with its interval,
+the method that produced it and, where it makes sense, a p-value. ``Estimate.to_dict()`` gives the
+exact shape the report summaries store, ``{"estimate": x, "ci_low": a, "ci_high": b}``.
+
+The checks raise :class:`StatisticsInputError`, which is both an :class:`~rvs_analysis.exceptions.RvsError`
+(a message for people) and a :class:`ValueError` (what callers and tests catch for bad arguments).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rvs_analysis.exceptions import RvsError
+
+__all__ = [
+    "Estimate",
+    "StatisticsInputError",
+    "check_columns",
+    "check_counts",
+    "check_level",
+    "check_nonempty",
+    "check_positive_weights",
+    "check_cleared_within_registered",
+]
+
+
+class StatisticsInputError(RvsError, ValueError):
+    """A statistics function received arguments it cannot use (negative counts, empty series, ...)."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its confidence interval and the method behind it.
+
+    Attributes
+    ----------
+    estimate : float
+        The point estimate (NaN when the estimate is suppressed or undefined).
+    ci_low, ci_high : float
+        Bounds of the two-sided ``level`` confidence interval.
+    method : str
+        Short description of the estimator and interval, for the report's method section.
+    level : float
+        Confidence level of the interval, 0.95 unless stated.
+    p_value : float or None
+        Two-sided p-value against ``null_value`` where the method gives one.
+    null_value : float or None
+        The value meaning "no change / no effect" (1 for ratios, 0 for differences); used by
+        :attr:`significant`.
+    n : float or None
+        Number of observations the estimate rests on (respondents, registered offences, ...).
+    suppressed : bool
+        True when the estimate is withheld (e.g. too few respondents); ``estimate`` is then NaN.
+    details : dict
+        Anything else worth keeping (model name, dispersion, effective sample size, ...).
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    method: str
+    level: float = 0.95
+    p_value: float | None = None
+    null_value: float | None = None
+    n: float | None = None
+    suppressed: bool = False
+    details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def significant(self) -> bool:
+        """Whether the interval excludes ``null_value`` (False when there is no null or no estimate)."""
+        if self.null_value is None or self.suppressed:
+            return False
+        if any(math.isnan(v) for v in (self.ci_low, self.ci_high)):
+            return False
+        return not (self.ci_low <= self.null_value <= self.ci_high)
+
+    def to_dict(self) -> dict[str, float | None]:
+        """The summary shape ``{"estimate": x, "ci_low": a, "ci_high": b}`` (NaN/inf become None)."""
+
+        def clean(value: float) -> float | None:
+            value = float(value)
+            return value if math.isfinite(value) else None
+
+        return {
+            "estimate": clean(self.estimate),
+            "ci_low": clean(self.ci_low),
+            "ci_high": clean(self.ci_high),
+        }
+
+    def scaled(self, factor: float, method: str | None = None) -> Estimate:
+        """The same estimate multiplied by a positive ``factor`` (e.g. 100 for percentages)."""
+        if factor <= 0:
+            raise StatisticsInputError(f"Scale factor must be positive, got {factor!r}.")
+        null = None if self.null_value is None else self.null_value * factor
+        return Estimate(
+            estimate=self.estimate * factor,
+            ci_low=self.ci_low * factor,
+            ci_high=self.ci_high * factor,
+            method=method or self.method,
+            level=self.level,
+            p_value=self.p_value,
+            null_value=null,
+            n=self.n,
+            suppressed=self.suppressed,
+            details=dict(self.details),
+        )
+
+
+def check_level(level: float) -> float:
+    """Check that a confidence level lies strictly between 0 and 1 and return it as float."""
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise StatisticsInputError(f"Confidence level must be a number, got {level!r}.") from None
+    if not 0 < level < 1:
+        raise StatisticsInputError(
+            f"Confidence level must lie strictly between 0 and 1 (e.g. 0.95), got {level!r}."
+        )
+    return level
+
+
+def check_counts(values: Any, name: str, allow_empty: bool = False) -> np.ndarray:
+    """Return ``values`` as a float array after checking they are finite counts >= 0.
+
+    Raises
+    ------
+    StatisticsInputError
+        If the values are empty (unless ``allow_empty``), missing, negative, infinite or not
+        whole numbers.
+    """
+    array = (
+        np.asarray(values, dtype=float).reshape(-1)
+        if np.ndim(values)
+        else np.asarray([values], dtype=float)
+    )
+    if array.size == 0 and not allow_empty:
+        raise StatisticsInputError(f"'{name}' is empty: there is nothing to estimate from.")
+    if np.isnan(array).any():
+        raise StatisticsInputError(
+            f"'{name}' contains missing values; drop or fill them before estimating."
+        )
+    if not np.isfinite(array).all():
+        raise StatisticsInputError(f"'{name}' contains infinite values.")
+    if (array < 0).any():
+        first = array[array < 0][0]
+        raise StatisticsInputError(
+            f"'{name}' contains a negative count ({first:g}); counts of offences, respondents or "
+            "inhabitants cannot be negative."
+        )
+    if (np.abs(array - np.round(array)) > 1e-9).any():
+        raise StatisticsInputError(f"'{name}' must hold whole numbers (counts).")
+    return array
+
+
+def check_cleared_within_registered(cleared: np.ndarray, registered: np.ndarray) -> None:
+    """Raise if any cleared count exceeds its registered count."""
+    if cleared.shape != registered.shape:
+        raise StatisticsInputError(
+            "Cleared and registered offences must have the same length "
+            f"({cleared.size} against {registered.size})."
+        )
+    over = cleared > registered
+    if over.any():
+        index = int(np.argmax(over))
+        raise StatisticsInputError(
+            f"More cleared than registered offences at position {index} "
+            f"({cleared[index]:g} cleared of {registered[index]:g} registered); a clearance "
+            "percentage above 100% means the two columns are swapped or from different sources."
+        )
+
+
+def check_positive_weights(weights: Any, name: str = "weight") -> np.ndarray:
+    """Return survey weights as a float array after checking they are finite and > 0."""
+    array = np.asarray(weights, dtype=float).reshape(-1)
+    if array.size == 0:
+        raise StatisticsInputError(f"'{name}' is empty: there are no respondents.")
+    if not np.isfinite(array).all():
+        raise StatisticsInputError(f"'{name}' contains missing or infinite survey weights.")
+    if (array <= 0).any():
+        raise StatisticsInputError(
+            f"'{name}' contains a weight <= 0 ({array[array <= 0][0]:g}); survey weights must be "
+            "positive (drop respondents who should not count instead of giving them weight 0)."
+        )
+    return array
+
+
+def check_nonempty(frame: pd.DataFrame | pd.Series, name: str) -> None:
+    """Raise if a frame or series has no rows."""
+    if len(frame) == 0:
+        raise StatisticsInputError(f"'{name}' is empty: there is nothing to estimate from.")
+
+
+def check_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
+    """Raise if ``frame`` is not a non-empty DataFrame holding all ``columns``."""
+    if not isinstance(frame, pd.DataFrame):
+        raise StatisticsInputError(
+            f"'{name}' must be a pandas DataFrame, got {type(frame).__name__}."
+        )
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise StatisticsInputError(
+            f"'{name}' lacks the column(s) {', '.join(missing)}; it has "
+            f"{', '.join(map(str, frame.columns))}. See the tidy layout in docs/ARCHITECTURE.md."
+        )
+    check_nonempty(frame, name)
