@@ -294,9 +294,8 @@ def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
         _check_missing(values, text.isna(), column, file)
         periodic = text.str.contains(r"[A-Z]", regex=True, na=False)
         if periodic.any():
-            periods = parse_periods(text[periodic].astype(str), file, name)
-            text = text.copy()
-            text.loc[periodic] = periods["year"].astype(str)
+            periods = parse_periods(text.astype(str), file, name)
+            text = periods["year"].astype(str)
         numbers = _numbers(text, file, name)
         not_whole = numbers.notna() & (numbers % 1 != 0)
         if not_whole.any():

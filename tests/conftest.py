@@ -1,0 +1,125 @@
+"""Shared test fixtures: the shared CBS extract (skipped when absent), the hand-made CBS cache and
+small tidy folders and frames built by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_CBS_DIR = (REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data").resolve()
+CBS_CACHE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cbs_cache"
+
+
+@pytest.fixture(scope="session")
+def shared_cbs_dir() -> Path:
+    """The real CBS extract beside the repository; skips the test when it is absent."""
+    if not (SHARED_CBS_DIR / "registered_crime_47018NED_gemeente_year.csv").exists():
+        pytest.skip(
+            f"the shared CBS extract is not available at {SHARED_CBS_DIR} "
+            "(../shared/data/cbs-open-data relative to the repository)"
+        )
+    return SHARED_CBS_DIR
+
+
+@pytest.fixture(scope="session")
+def shared_dataset(shared_cbs_dir):
+    """The shared CBS extract loaded through ``load_source`` (once per test session)."""
+    from rvs_analysis.sources import load_source
+
+    return load_source(str(shared_cbs_dir))
+
+
+@pytest.fixture
+def cbs_cache(tmp_path) -> Path:
+    """A writable copy of the hand-made CBS cache (``tests/fixtures/cbs_cache``)."""
+    target = tmp_path / "raw"
+    shutil.copytree(CBS_CACHE_FIXTURE, target)
+    return target
+
+
+def region_population(years=(2015, 2016, 2017)) -> pd.DataFrame:
+    """Population of the 39 municipalities of 2017 (and their predecessors/successors) by year.
+
+    Made-up but shaped like CBS 70072ned: each year on its own boundaries.
+    """
+    from rvs_analysis import regions
+
+    rows = []
+    codes = list(regions.municipalities(2017)["gemeente_code"])
+    for year in years:
+        for position, code in enumerate(codes):
+            rows.append((code, year, 10_000 + 1_000 * position + year - 2000))
+    return pd.DataFrame(rows, columns=["gemeente_code", "year", "population"])
+
+
+def region_crime(years=(2015, 2016, 2017), offences=("1.1.1", "0.0.0")) -> pd.DataFrame:
+    """Registered crime for the 39 municipalities of 2017 plus GM0000, in the tidy layout."""
+    from rvs_analysis import regions
+
+    composition = regions.municipalities(2017)
+    rows = []
+    for offence in offences:
+        label = {"1.1.1": "Diefstal/inbraak woning", "0.0.0": "Totaal misdrijven"}.get(offence, "")
+        for year in years:
+            for position, record in enumerate(composition.itertuples(index=False)):
+                count = (position + 1) * (3 if offence == "1.1.1" else 40) + (year - 2015)
+                rows.append(
+                    (offence, label, record.gemeente_code, record.gemeente_name, year, count, 0)
+                )
+            rows.append((offence, label, "GM0000", "", year, 7, 0))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "offence_code",
+            "offence_label",
+            "gemeente_code",
+            "gemeente_name",
+            "year",
+            "registered_offences",
+            "provisional",
+        ],
+    )
+
+
+def write_tidy(folder: Path, crime=None, population=None, metadata=None, extra=None) -> Path:
+    """Write a folder in the tidy layout from frames (or raw CSV text) and return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        "registered_crime.csv": region_crime() if crime is None else crime,
+        "population.csv": region_population() if population is None else population,
+        **(extra or {}),
+    }
+    for name, content in files.items():
+        if isinstance(content, pd.DataFrame):
+            content.to_csv(folder / name, index=False)
+        else:
+            (folder / name).write_text(content, encoding="utf-8")
+    if metadata is not None:
+        (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def tidy_folder(tmp_path) -> Path:
+    """A small valid tidy folder on 2017 boundaries (39 municipalities, 2015-2017, GM0000)."""
+    return write_tidy(
+        tmp_path / "tidy",
+        metadata={
+            "crime_boundary_year": 2017,
+            "population_boundary_year": 2017,
+            "is_demo": False,
+            "title": "test folder",
+        },
+    )
+
+
+@pytest.fixture
+def tidy_frames():
+    """The hand-built crime and population frames behind :func:`tidy_folder` (fresh copies)."""
+    return region_crime(), region_population()

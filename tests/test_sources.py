@@ -1,0 +1,272 @@
+"""Sources: tidy folders, the CBS cache (offline read and fetch), demo, caching and versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import rvs_analysis.sources as sources
+from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
+from rvs_analysis.sources import cbs, load_source, source_version
+from tests.conftest import region_crime, write_tidy
+
+# ---------------------------------------------------------------------------------------------
+# Tidy folders
+# ---------------------------------------------------------------------------------------------
+
+
+def test_tidy_folder_loads_typed_frames_and_provenance(tidy_folder):
+    dataset = load_source(str(tidy_folder))
+    assert dataset.crime_boundary_year == 2017 and dataset.population_boundary_year == 2017
+    assert list(dataset.crime.columns) == [
+        "gemeente_code",
+        "year",
+        "offence_code",
+        "registered_offences",
+        "provisional",
+    ]
+    assert dataset.crime["registered_offences"].dtype == np.int64
+    assert dataset.years == [2015, 2016, 2017]
+    assert set(dataset.offences["offence_code"]) == {"0.0.0", "1.1.1"}
+    provenance = dataset.provenance
+    assert provenance["version"] == source_version(str(tidy_folder))
+    assert provenance["files"] == ["metadata.json", "population.csv", "registered_crime.csv"]
+    assert provenance["not_attributable"]["rows"] == 6
+    assert not dataset.is_demo
+
+
+def test_loaded_sources_are_cached_until_a_file_changes(tidy_folder):
+    first = load_source(str(tidy_folder))
+    assert load_source(str(tidy_folder)) is first
+    crime = region_crime()
+    crime.loc[0, "registered_offences"] = 999_999
+    crime.to_csv(tidy_folder / "registered_crime.csv", index=False)
+    os.utime(tidy_folder / "registered_crime.csv", ns=(time.time_ns(), time.time_ns() + 10**9))
+    second = load_source(str(tidy_folder))
+    assert second is not first
+    assert second.provenance["version"] != first.provenance["version"]
+    assert second.crime["registered_offences"].max() == 999_999
+
+
+def test_version_is_a_content_hash(tmp_path, tidy_folder):
+    copy = write_tidy(tmp_path / "copy")
+    (copy / "metadata.json").write_text((tidy_folder / "metadata.json").read_text())
+    version = source_version(str(tidy_folder))
+    assert len(version) == 12 and int(version, 16) >= 0
+    assert source_version(str(copy)) == version
+
+
+def test_boundary_year_from_geojson_name_without_metadata(tmp_path):
+    folder = write_tidy(tmp_path / "extract")
+    geojson = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"statcode": "GM0344", "statnaam": "Utrecht"}}
+        ],
+    }
+    (folder / "gemeenten_2024.geojson").write_text(json.dumps(geojson))
+    dataset = load_source(str(folder))
+    assert dataset.crime_boundary_year == 2024 and dataset.population_boundary_year is None
+    assert dataset.boundaries["features"][0]["properties"]["statcode"] == "GM0344"
+
+
+def test_missing_folder_and_missing_required_file(tmp_path):
+    with pytest.raises(SourceNotAvailableError, match="does not exist"):
+        load_source(str(tmp_path / "nowhere"))
+    folder = write_tidy(tmp_path / "half")
+    (folder / "population.csv").unlink()
+    with pytest.raises(SourceNotAvailableError, match="population"):
+        load_source(str(folder))
+
+
+def test_bad_file_in_a_tidy_folder_names_file_column_and_row(tmp_path):
+    crime = region_crime()
+    crime.loc[4, "registered_offences"] = -1
+    folder = write_tidy(tmp_path / "bad", crime=crime)
+    with pytest.raises(DataValidationError) as caught:
+        load_source(str(folder))
+    assert caught.value.file.endswith("registered_crime.csv")
+    assert caught.value.column == "registered_offences" and caught.value.row == 5
+
+
+def test_optional_files_are_validated(tmp_path):
+    cleared = "gemeente_code,year,offence_code,registered_offences,cleared_offences\n"
+    cleared += "GM0344,2016,1.1.1,100,8\nGM9999,2016,1.1.1,100,8\n"
+    folder = write_tidy(tmp_path / "optional", extra={"cleared_offences.csv": cleared})
+    with pytest.raises(DataValidationError) as caught:
+        load_source(str(folder))
+    assert caught.value.file == "cleared_offences.csv" and caught.value.row == 2
+
+
+def test_demo_source_reads_the_repository_demo_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "DEMO_DIR", tmp_path / "demo")
+    with pytest.raises(SourceNotAvailableError, match="rvs demo-data"):
+        load_source("demo")
+    write_tidy(tmp_path / "demo", metadata={"crime_boundary_year": 2017, "is_demo": True})
+    dataset = load_source("demo")
+    assert dataset.is_demo and dataset.source == "demo"
+
+
+# ---------------------------------------------------------------------------------------------
+# CBS cache, offline
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cbs_cache_is_read_offline(cbs_cache):
+    dataset = load_source("cbs", cache=str(cbs_cache))
+    crime = dataset.crime
+    assert set(crime["gemeente_code"]) == {"GM0000", "GM0344", "GM1942", "GM1961", "GM0363"}
+    assert set(crime["offence_code"]) == {"0.0.0", "1.1.1"}
+    assert dataset.crime_boundary_year == 2024
+    missing = crime.loc[
+        (crime["gemeente_code"] == "GM0363")
+        & (crime["offence_code"] == "0.0.0")
+        & (crime["year"] == 2024),
+        "registered_offences",
+    ]
+    assert missing.isna().all() and len(missing) == 1
+    assert dataset.provenance["provisional_years"] == [2024]
+    assert dataset.provenance["not_attributable"]["registered_offences"]["1.1.1"] == 40 + 43 + 40
+    assert dataset.offences.set_index("offence_code")["offence_label"]["1.1.1"] == (
+        "Diefstal/inbraak woning"
+    )
+    assert dataset.population["population"].dtype == np.int64
+    assert "NL01" not in set(dataset.population["gemeente_code"])
+    assert set(dataset.cleared["offence_code"]) == {"T001161", "CRI1100"}
+    assert dataset.cleared["suspects"].isna().sum() == 2
+    assert dataset.provenance["retrieved"]["47018NED"].startswith("2026-11-01")
+
+
+def _edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+def test_cbs_topics_are_resolved_by_title_not_key(cbs_cache):
+    def rename(rows, old, new):
+        for row in rows:
+            if old in row:
+                row[new] = row.pop(old)
+            if row.get("Key") == old:
+                row["Key"] = new
+
+    table = cbs_cache / "47018NED"
+    _edit_json(
+        table / "DataProperties.json",
+        lambda rows: rename(rows, "GeregistreerdeMisdrijven_1", "GeregistreerdeMisdrijven_7"),
+    )
+    _edit_json(
+        table / "TypedDataSet.json",
+        lambda rows: rename(rows, "GeregistreerdeMisdrijven_1", "GeregistreerdeMisdrijven_7"),
+    )
+    dataset = load_source("cbs", cache=str(cbs_cache))
+    assert dataset.crime["registered_offences"].max() == 108_003
+
+
+def test_bad_cbs_period_code_names_the_file_and_row(cbs_cache):
+    def corrupt(rows):
+        rows[5]["Perioden"] = "2016XX01"
+
+    _edit_json(cbs_cache / "47018NED" / "TypedDataSet.json", corrupt)
+    with pytest.raises(DataValidationError) as caught:
+        load_source("cbs", cache=str(cbs_cache))
+    assert caught.value.file == "47018NED/TypedDataSet.json" and caught.value.row == 6
+
+
+def test_negative_cbs_count_names_the_original_json_row(cbs_cache):
+    def corrupt(rows):
+        rows[9]["GeregistreerdeMisdrijven_1"] = -4
+
+    _edit_json(cbs_cache / "47018NED" / "TypedDataSet.json", corrupt)
+    with pytest.raises(DataValidationError) as caught:
+        load_source("cbs", cache=str(cbs_cache))
+    assert caught.value.row == 10 and caught.value.column == "registered_offences"
+
+
+def test_cbs_cache_without_tables(tmp_path):
+    with pytest.raises(SourceNotAvailableError, match="rvs fetch"):
+        load_source("cbs", cache=str(tmp_path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetch (no real network in tests)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_fetch_without_network_fails_fast_and_leaves_the_cache(cbs_cache):
+    before = sorted(path.name for path in (cbs_cache / "47018NED").iterdir())
+    content = (cbs_cache / "47018NED" / "TypedDataSet.json").read_bytes()
+    started = time.perf_counter()
+    with pytest.raises(FetchError) as caught:
+        cbs.fetch(["47018NED"], cbs_cache, timeout=2, catalogs={"47018NED": "127.0.0.1:9"})
+    assert time.perf_counter() - started < 30
+    assert "47018NED" in str(caught.value) and "left as it was" in str(caught.value)
+    assert sorted(path.name for path in (cbs_cache / "47018NED").iterdir()) == before
+    assert (cbs_cache / "47018NED" / "TypedDataSet.json").read_bytes() == content
+    assert not [path for path in cbs_cache.iterdir() if path.name.startswith(".")]
+
+
+def test_fetch_swaps_in_a_complete_download_and_keeps_the_old_one_on_failure(
+    cbs_cache, monkeypatch
+):
+    import cbsodata
+
+    calls = []
+
+    def fake_meta(table_id, name, catalog_url=None, **kwargs):
+        calls.append(("meta", table_id, catalog_url, kwargs.get("timeout")))
+        return [
+            {"Key": "RegioS", "Type": "GeoDimension"},
+            {"Key": "Perioden", "Type": "TimeDimension"},
+        ]
+
+    def fake_download(table_id, dir=None, typed=False, filters=None, catalog_url=None, **kwargs):
+        calls.append(("data", table_id, filters, typed))
+        Path(dir).mkdir(parents=True, exist_ok=True)
+        (Path(dir) / "TypedDataSet.json").write_text("[]")
+        if table_id == "83648NED":
+            raise OSError("disk full")
+
+    monkeypatch.setattr(cbsodata, "get_meta", fake_meta)
+    monkeypatch.setattr(cbsodata, "download_data", fake_download)
+    records = cbs.fetch(["70072ned"], cbs_cache)
+    assert records[0]["filter"] == "substringof('GM',RegioS) and substringof('JJ',Perioden)"
+    assert ("data", "70072ned", records[0]["filter"], True) in calls
+    assert sorted(path.name for path in (cbs_cache / "70072ned").iterdir()) == [
+        "TypedDataSet.json",
+        "fetch.json",
+    ]
+    old = (cbs_cache / "83648NED" / "TypedDataSet.json").read_bytes()
+    with pytest.raises(FetchError, match="disk full"):
+        cbs.fetch(["83648NED"], cbs_cache)
+    assert (cbs_cache / "83648NED" / "TypedDataSet.json").read_bytes() == old
+    assert not [path for path in cbs_cache.iterdir() if path.name.startswith(".")]
+
+
+def test_fetch_refuses_unknown_tables(tmp_path):
+    with pytest.raises(FetchError, match="99999XYZ"):
+        cbs.fetch(["99999XYZ"], tmp_path)
+
+
+# ---------------------------------------------------------------------------------------------
+# The shared extract
+# ---------------------------------------------------------------------------------------------
+
+
+def test_shared_extract_loads_as_it_is(shared_dataset):
+    assert shared_dataset.crime_boundary_year == 2024
+    assert shared_dataset.population_boundary_year is None
+    assert shared_dataset.provenance["provisional_years"] == [2024, 2025]
+    assert shared_dataset.provenance["not_attributable"]["rows"] > 0
+    assert shared_dataset.provenance["tables"]["registered_crime_47018NED_gemeente_year.csv"] == (
+        "47018NED"
+    )
+    assert len(shared_dataset.crime) == 57_624
+    assert isinstance(shared_dataset.crime, pd.DataFrame)
