@@ -1,0 +1,868 @@
+"""What every report notebook shares, so that the notebooks stay thin.
+
+A report notebook calls :func:`start` once (check the area, load the source, check the years), shows
+:func:`banner` (a visible "Demonstratiedata" notice on demo data), states its computed numbers in
+Dutch with the ``fmt_*`` and wording helpers (:func:`change_phrase`, :func:`ratio_phrase`,
+:func:`difference_phrase`), shows tables with :func:`table`, ends with :func:`methods_block` and
+writes its machine-readable summary with one call, ``ctx.summary.write(summary_path)``.
+
+Every text that contains a label from the data (an area or offence name) is HTML-escaped before it
+is shown: :func:`md` escapes the values it substitutes, :func:`table` escapes every cell.
+
+No statistics live here: estimates come from :mod:`rvs_analysis.trends`,
+:mod:`rvs_analysis.clearance`, :mod:`rvs_analysis.crime_change` and :mod:`rvs_analysis.perception`
+as :class:`~rvs_analysis.stats_common.Estimate` objects; this module only words and records them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import math
+import re
+import subprocess
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+import rvs_analysis
+from rvs_analysis.exceptions import NotAvailableForSource, RvsError
+from rvs_analysis.regions import REGION_NAME, Area, resolve_area
+
+__all__ = [
+    "INPUTS",
+    "MINUS",
+    "ReportContext",
+    "Summary",
+    "banner",
+    "change_phrase",
+    "code_version",
+    "difference_phrase",
+    "escape",
+    "fmt_ci",
+    "fmt_int",
+    "fmt_num",
+    "fmt_pct",
+    "md",
+    "methods_block",
+    "ratio_phrase",
+    "require",
+    "significance_label",
+    "start",
+    "table",
+]
+
+MINUS = "\u2212"
+"""The typographic minus sign used for negative numbers in report text."""
+
+INPUTS: dict[str, str] = {
+    "cleared": "opgehelderde misdrijven per gemeente (politiecijfers met verklarende kenmerken)",
+    "monthly": "maandcijfers van geregistreerde misdrijven",
+    "survey": "enquête-microdata zoals de Veiligheidsmonitor (respondenten met weging)",
+    "survey_estimates": "gepubliceerde enquêteschattingen met marges",
+    "indicators": "regionale jaarcijfers zonder gemeentelijke uitsplitsing",
+    "boundaries": "gemeentegrenzen (GeoJSON)",
+}
+"""The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# ------------------------------------------------------------------------------------------------
+# Errors for the report's readers
+# ------------------------------------------------------------------------------------------------
+
+
+class ReportParameterError(RvsError, ValueError):
+    """A report parameter (years, summary path) that cannot be used with this source."""
+
+    exit_code = 2
+
+
+# ------------------------------------------------------------------------------------------------
+# Dutch number formatting
+# ------------------------------------------------------------------------------------------------
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(value: float, decimals: int = 1, signed: bool = False) -> str:
+    """A number in Dutch notation: decimal comma, dots between thousands, a real minus sign.
+
+    Parameters
+    ----------
+    value : float
+        The number; ``None``/NaN gives ``"–"`` (not available).
+    decimals : int, default 1
+        Digits after the comma.
+    signed : bool, default False
+        Show ``+`` before positive numbers (for changes).
+
+    Returns
+    -------
+    str
+        E.g. ``fmt_num(12564.25, 1) == "12.564,3"``, ``fmt_num(-4.2) == "−4,2"``.
+    """
+    if _is_missing(value):
+        return "–"
+    number = float(value)
+    text = f"{abs(number):,.{decimals}f}"
+    text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    if re.fullmatch(r"[0.,]+", text):
+        return text
+    if number < 0:
+        return MINUS + text
+    return ("+" + text) if signed else text
+
+
+def fmt_int(value: float, signed: bool = False) -> str:
+    """A whole number with dots between thousands: ``fmt_int(12564) == "12.564"``."""
+    return fmt_num(value, 0, signed=signed)
+
+
+def fmt_pct(value: float, decimals: int = 1, signed: bool = False) -> str:
+    """A percentage (given in percent) in Dutch notation: ``fmt_pct(7.8) == "7,8%"``."""
+    text = fmt_num(value, decimals, signed=signed)
+    return text if text == "–" else text + "%"
+
+
+def fmt_ci(low: float, high: float, decimals: int = 1, unit: str = "", level: float = 0.95) -> str:
+    """A confidence interval in words: ``fmt_ci(6.9, 8.7, unit="%") == "95%-BI 6,9% tot 8,7%"``.
+
+    Parameters
+    ----------
+    low, high : float
+        Interval bounds (in the unit shown).
+    decimals : int, default 1
+    unit : str, default ""
+        Appended to each bound (``"%"``, ``" procentpunt"``...).
+    level : float, default 0.95
+        Confidence level, shown as ``95%-BI`` (betrouwbaarheidsinterval).
+    """
+    label = f"{fmt_num(100 * level, 0)}%-BI"
+    if _is_missing(low) or _is_missing(high):
+        return f"{label} niet te berekenen"
+    return f"{label} {fmt_num(low, decimals)}{unit} tot {fmt_num(high, decimals)}{unit}"
+
+
+# ------------------------------------------------------------------------------------------------
+# Wording of estimates
+# ------------------------------------------------------------------------------------------------
+
+
+def _parts(estimate: Any) -> tuple[float, float, float]:
+    """(estimate, ci_low, ci_high) of an Estimate, a mapping or a 3-sequence."""
+    if isinstance(estimate, Mapping):
+        return (
+            _float(estimate.get("estimate")),
+            _float(estimate.get("ci_low")),
+            _float(estimate.get("ci_high")),
+        )
+    if hasattr(estimate, "ci_low"):
+        return _float(estimate.estimate), _float(estimate.ci_low), _float(estimate.ci_high)
+    value, low, high = estimate
+    return _float(value), _float(low), _float(high)
+
+
+def _float(value: Any) -> float:
+    return float("nan") if _is_missing(value) else float(value)
+
+
+def _excludes(low: float, high: float, null: float) -> bool:
+    if _is_missing(low) or _is_missing(high):
+        return False
+    return not (low <= null <= high)
+
+
+def _level(estimate: Any) -> float:
+    return float(getattr(estimate, "level", 0.95) or 0.95)
+
+
+def significance_label(significant: bool) -> str:
+    """``"statistisch significant"`` or ``"niet statistisch significant"``."""
+    return "statistisch significant" if significant else "niet statistisch significant"
+
+
+def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0) -> str:
+    """A percentage change with its interval and significance, as a Dutch predicate.
+
+    Parameters
+    ----------
+    estimate : Estimate, mapping or (estimate, ci_low, ci_high)
+        A change in percent (e.g. from :func:`rvs_analysis.trends.count_change`).
+    decimals : int, default 0
+    null : float, default 0
+        The value meaning "no change".
+
+    Returns
+    -------
+    str
+        ``"daalde met 8% (95%-BI −12% tot −4%; statistisch significant)"``,
+        ``"steeg met 3% (95%-BI −1% tot 7%; niet statistisch significant)"``.
+
+    Notes
+    -----
+    Significance is read off the interval: significant at the interval's level when it excludes
+    ``null``. An Estimate that carries its own ``significant`` flag gives the same answer.
+    """
+    value, low, high = _parts(estimate)
+    if _is_missing(value):
+        return "is niet te berekenen (te weinig gegevens)"
+    significant = _excludes(low, high, null)
+    interval = fmt_ci(low, high, decimals, "%", _level(estimate))
+    rounded = round(abs(value), decimals)
+    if rounded == 0:
+        verb = "bleef vrijwel gelijk"
+        amount = f"({fmt_pct(value, decimals, signed=True)}; "
+        return f"{verb} {amount}{interval}; {significance_label(significant)})"
+    verb = "steeg" if value > 0 else "daalde"
+    return (
+        f"{verb} met {fmt_pct(abs(value), decimals)} ({interval}; "
+        f"{significance_label(significant)})"
+    )
+
+
+def ratio_phrase(estimate: Any, per: str = "per jaar", decimals: int = 1) -> str:
+    """A rate ratio (e.g. an annual trend) worded as a percentage change with its interval.
+
+    Parameters
+    ----------
+    estimate : Estimate, mapping or (estimate, ci_low, ci_high)
+        A ratio (1 = no change), such as ``CountTrend.annual_rate_ratio``.
+    per : str, default "per jaar"
+        What the ratio is per, inserted after the verb.
+    decimals : int, default 1
+
+    Returns
+    -------
+    str
+        ``"daalde per jaar met 4,1% (95%-BI −5,0% tot −3,2%; statistisch significant)"``.
+    """
+    value, low, high = _parts(estimate)
+    as_percent = tuple(100.0 * (part - 1.0) for part in (value, low, high))
+    phrase = change_phrase(as_percent, decimals)
+    if per and not phrase.startswith("is niet"):
+        verb, rest = phrase.split(" ", 1)
+        phrase = f"{verb} {per} {rest}"
+    if hasattr(estimate, "level"):
+        phrase = phrase.replace("95%-BI", f"{fmt_num(100 * _level(estimate), 0)}%-BI")
+    return phrase
+
+
+def difference_phrase(
+    estimate: Any, unit: str = " procentpunt", decimals: int = 1, null: float = 0.0
+) -> str:
+    """A difference (e.g. a difference-in-differences effect) with interval and significance.
+
+    Returns
+    -------
+    str
+        ``"−4,2 procentpunt (95%-BI −6,0 tot −2,4 procentpunt; statistisch significant)"``.
+    """
+    value, low, high = _parts(estimate)
+    if _is_missing(value):
+        return "niet te berekenen (te weinig gegevens)"
+    significant = _excludes(low, high, null)
+    level = fmt_num(100 * _level(estimate), 0)
+    return (
+        f"{fmt_num(value, decimals, signed=True)}{unit} ({level}%-BI {fmt_num(low, decimals)} tot "
+        f"{fmt_num(high, decimals)}{unit}; {significance_label(significant)})"
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Escaped Markdown, HTML and tables
+# ------------------------------------------------------------------------------------------------
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+
+
+def escape(text: Any) -> str:
+    """Make a data label safe to show in Markdown/HTML: HTML-escape it and neutralise Markdown.
+
+    ``escape("<script>") == "&lt;script&gt;"``; ``escape("a*b") == "a\\*b"``.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+
+
+def _display_object(kind: str, text: str):
+    try:
+        from IPython.display import HTML, Markdown
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+        return text
+    return Markdown(text) if kind == "markdown" else HTML(text)
+
+
+def md(template: str, **values: Any):
+    """Markdown from a trusted template with escaped values substituted.
+
+    Parameters
+    ----------
+    template : str
+        Text written in the notebook, with ``{name}`` placeholders.
+    **values
+        Values to substitute; each is converted to ``str`` and escaped with :func:`escape`, so a
+        label from the data can never inject HTML or Markdown.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Shown as rendered text when it is a cell's last expression. ``.data`` holds the text.
+    """
+    safe = {name: escape(value) for name, value in values.items()}
+    return _display_object("markdown", template.format(**safe))
+
+
+def table(
+    frame: pd.DataFrame,
+    formats: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    caption: str | None = None,
+):
+    """An HTML table with Dutch number formats and every cell escaped.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data to show.
+    formats : mapping, optional
+        Column -> ``"int"``, ``"pct"``, ``"pct0"``, ``"num"``, ``"num2"``, ``"signed_pct"`` or a
+        callable ``value -> str``. Columns named like a year are shown plainly (``2016``); other
+        numeric columns with :func:`fmt_num` (one decimal) or :func:`fmt_int` for whole numbers;
+        booleans as ja/nee.
+    columns : mapping, optional
+        Column -> Dutch heading; only these columns are shown, in this order, when given.
+    caption : str, optional
+        Caption above the table (escaped).
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    named = {
+        "int": fmt_int,
+        "pct": fmt_pct,
+        "pct0": lambda value: fmt_pct(value, 0),
+        "num": fmt_num,
+        "num2": lambda value: fmt_num(value, 2),
+        "signed_pct": lambda value: fmt_pct(value, 1, signed=True),
+    }
+    formats = dict(formats or {})
+    shown = frame if columns is None else frame[list(columns)]
+    out = pd.DataFrame(index=range(len(shown)))
+    for column in shown.columns:
+        values = shown[column].tolist()
+        formatter = formats.get(column)
+        if isinstance(formatter, str):
+            formatter = named[formatter]
+        if formatter is None:
+            formatter = _default_formatter(shown[column], str(column))
+        heading = (columns or {}).get(column, column)
+        out[str(heading)] = [formatter(value) for value in values]
+    header = "".join(f"<th>{html.escape(str(name))}</th>" for name in out.columns)
+    rows = []
+    for record in out.itertuples(index=False):
+        cells = "".join(f"<td>{html.escape(str(value))}</td>" for value in record)
+        rows.append(f"<tr>{cells}</tr>")
+    caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    text = (
+        '<table class="rvs-table">'
+        f"{caption_html}<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return _display_object("html", text)
+
+
+def _default_formatter(series: pd.Series, name: str = ""):
+    if any(word in name.casefold() for word in ("year", "jaar")) and pd.api.types.is_numeric_dtype(
+        series
+    ):
+        return lambda value: "–" if _is_missing(value) else str(int(value))
+    if pd.api.types.is_bool_dtype(series):
+        return lambda value: "–" if _is_missing(value) else ("ja" if value else "nee")
+    if pd.api.types.is_integer_dtype(series):
+        return fmt_int
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        if len(whole) and (whole == whole.round()).all() and whole.abs().max() >= 100:
+            return fmt_int
+        return fmt_num
+    return lambda value: "–" if _is_missing(value) else str(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# Start of a report: area, source, years
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportContext:
+    """What a report needs after :func:`start`.
+
+    Attributes
+    ----------
+    area : rvs_analysis.regions.Area
+        The resolved area (name, level, district, GM codes).
+    dataset : rvs_analysis.sources.base.Dataset
+    source, cache : str
+        As passed to :func:`start`.
+    notebook : str
+        The report's name (notebook file stem).
+    first_year, last_year : int or None
+        The requested years, clipped to the years the source covers.
+    parameters : dict
+        The report's parameters, recorded in the summary.
+    notes : list of str
+        Dutch remarks about adjustments (e.g. years outside the source), shown by :func:`banner`.
+    summary : Summary
+        Collects the report's estimates; write it with ``summary.write(path)``.
+    composition_year : int
+        Composition and boundary year of the areas (2017: the strategy's 39 municipalities).
+    """
+
+    area: Area
+    dataset: Any
+    source: str
+    cache: str
+    notebook: str
+    first_year: int | None
+    last_year: int | None
+    parameters: dict
+    notes: list[str]
+    summary: Summary
+    composition_year: int = 2017
+
+    @property
+    def provenance(self) -> dict:
+        """The dataset's provenance plus the code version."""
+        return self.summary.provenance
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.dataset.is_demo)
+
+    @property
+    def codes(self) -> list[str]:
+        """GM codes of the area's municipalities."""
+        return list(self.area.codes)
+
+    @property
+    def level(self) -> str:
+        return self.area.level
+
+    @property
+    def source_label(self) -> str:
+        """A short Dutch description of the source for source lines under figures."""
+        return source_label(self.dataset)
+
+    def years(self) -> list[int]:
+        """The report's years that the source covers, ascending."""
+        return [
+            year
+            for year in self.dataset.years
+            if (self.first_year is None or year >= self.first_year)
+            and (self.last_year is None or year <= self.last_year)
+        ]
+
+
+def source_label(dataset) -> str:
+    """Dutch name of a dataset's source for figure source lines and the methods block."""
+    if dataset.is_demo:
+        return "Demonstratiedata rvs-analysis (gesimuleerd)"
+    tables = sorted(set((dataset.provenance or {}).get("tables", {}).values()))
+    if tables:
+        return "CBS StatLine " + ", ".join(tables)
+    return f"Bron: {dataset.source}"
+
+
+def code_version() -> str:
+    """The library version plus the git commit (``0.1.0+abc1234``) when run from a checkout."""
+    version = rvs_analysis.__version__
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(_REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{version}+{commit}" if commit else version
+
+
+def _clip_years(
+    dataset, first_year: int | None, last_year: int | None, notes: list[str]
+) -> tuple[int | None, int | None]:
+    available = dataset.years
+    low, high = min(available), max(available)
+    if first_year is not None and last_year is not None and int(first_year) > int(last_year):
+        raise ReportParameterError(
+            f"first_year ({first_year}) ligt na last_year ({last_year}); geef een oplopende "
+            "periode op."
+        )
+    if (first_year is not None and int(first_year) > high) or (
+        last_year is not None and int(last_year) < low
+    ):
+        raise NotAvailableForSource(
+            f"De gevraagde jaren {first_year}-{last_year} zijn niet beschikbaar voor deze bron: "
+            f"die bevat {low}-{high}."
+        )
+    clipped_first = None if first_year is None else max(int(first_year), low)
+    clipped_last = None if last_year is None else min(int(last_year), high)
+    if first_year is not None and clipped_first != int(first_year):
+        notes.append(
+            f"De bron begint in {low}; de analyse start daarom in {low} in plaats van {first_year}."
+        )
+    if last_year is not None and clipped_last != int(last_year):
+        notes.append(
+            f"De bron loopt tot en met {high}; de analyse eindigt daarom in {high} in plaats van "
+            f"{last_year}."
+        )
+    return clipped_first, clipped_last
+
+
+def start(
+    area: str = REGION_NAME,
+    source: str = "demo",
+    cache: str = "data/raw",
+    notebook: str = "",
+    first_year: int | None = None,
+    last_year: int | None = None,
+    requires: Iterable[str] = (),
+    parameters: Mapping[str, Any] | None = None,
+    composition_year: int = 2017,
+) -> ReportContext:
+    """Check a report's parameters, load its source and return the context it works with.
+
+    Parameters
+    ----------
+    area : str, default "Midden-Nederland"
+        The region, a district or a municipality (name, slug or GM code).
+    source : str, default "demo"
+        ``"demo"``, ``"cbs"`` or a folder in the tidy layout; relative paths are looked up from the
+        working directory and then from the repository root, so a notebook opened in
+        ``notebooks/`` finds ``data/...`` with its defaults.
+    cache : str, default "data/raw"
+        CBS download cache (for ``source="cbs"``).
+    notebook : str, optional
+        The report's name, recorded in the summary.
+    first_year, last_year : int, optional
+        Period of the report; clipped to the years the source covers (with a note), and refused
+        with :class:`~rvs_analysis.exceptions.NotAvailableForSource` when there is no overlap.
+    requires : iterable of str, optional
+        Optional dataset inputs the report cannot do without (see :data:`INPUTS`); checked with
+        :func:`require` before anything else is computed.
+    parameters : mapping, optional
+        The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
+    composition_year : int, default 2017
+        Composition of the region (2017: the 39 municipalities of the strategy).
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    UnknownAreaError
+        When the area is not the region, a district or one of its municipalities (the message
+        lists the valid names). Checked before the source is loaded.
+    SourceNotAvailableError, DataValidationError
+        From :func:`rvs_analysis.sources.load_source`.
+    NotAvailableForSource
+        When a required input or the requested years do not exist in this source; the renderer
+        records the report as skipped.
+    """
+    from rvs_analysis.sources import load_source
+
+    resolved = resolve_area(area, composition_year)
+    dataset = load_source(source, cache)
+    for name in requires:
+        require(dataset, name)
+    notes: list[str] = []
+    first, last = _clip_years(dataset, first_year, last_year, notes)
+    recorded = {"area": area, "source": source, "cache": str(cache)}
+    if first_year is not None:
+        recorded["first_year"] = first_year
+    if last_year is not None:
+        recorded["last_year"] = last_year
+    recorded.update(dict(parameters or {}))
+    recorded.pop("summary_path", None)
+    provenance = dict(dataset.provenance or {})
+    provenance["code_version"] = code_version()
+    provenance["is_demo"] = bool(dataset.is_demo)
+    summary = Summary(
+        area=resolved.name,
+        source=str(source),
+        notebook=notebook,
+        parameters=recorded,
+        provenance=provenance,
+    )
+    return ReportContext(
+        area=resolved,
+        dataset=dataset,
+        source=str(source),
+        cache=str(cache),
+        notebook=notebook,
+        first_year=first,
+        last_year=last,
+        parameters=recorded,
+        notes=notes,
+        summary=summary,
+        composition_year=composition_year,
+    )
+
+
+def require(dataset, name: str) -> None:
+    """Stop a report when its source lacks an input it needs.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+    name : str
+        An optional input of the dataset (``"cleared"``, ``"survey"``, ``"monthly"``, ...).
+
+    Raises
+    ------
+    NotAvailableForSource
+        With a Dutch reason ("… niet beschikbaar voor deze bron …") that the renderer shows when it
+        records the report as skipped.
+    ValueError
+        When ``name`` is not an optional input of a Dataset.
+    """
+    if name not in INPUTS:
+        raise ValueError(f"Unknown dataset input {name!r}; known: {', '.join(INPUTS)}.")
+    value = getattr(dataset, name, None)
+    empty = value is None or (isinstance(value, pd.DataFrame) and value.empty)
+    if not empty:
+        return
+    hint = {
+        "cleared": (
+            " De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
+            "misdrijfgroep, niet voor woninginbraak per gemeente; lever de politiecijfers van de "
+            "regio aan volgens het sjabloon in data/."
+        ),
+        "survey": (
+            " CBS publiceert de Veiligheidsmonitor alleen als schattingen met marges voor de "
+            "grotere gemeenten (85146NED), niet als microdata per respondent; een "
+            "verschil-in-verschillenanalyse per gemeente vraagt de microdata of lokale "
+            "oversamples van de regio."
+        ),
+        "monthly": " Maandcijfers staan in CBS-tabel 47022NED; haal die op met 'rvs fetch'.",
+    }.get(name, "")
+    raise NotAvailableForSource(
+        f"Deze rapportage is niet beschikbaar voor deze bron ({dataset.source}): "
+        f"{INPUTS[name]} ontbreken.{hint}"
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Banner and methods block
+# ------------------------------------------------------------------------------------------------
+
+_BANNER_STYLE = (
+    "border:2px solid #b35806;background:#fff4e5;color:#3d2000;padding:0.6em 0.9em;"
+    "margin:0.5em 0;border-radius:4px"
+)
+_NOTE_STYLE = (
+    "border:1px solid #4b6d8c;background:#eef4fa;color:#102a43;padding:0.5em 0.9em;"
+    "margin:0.5em 0;border-radius:4px"
+)
+
+
+def banner(ctx: ReportContext):
+    """The notice at the top of a report: "Demonstratiedata" on demo data, plus any notes.
+
+    Returns
+    -------
+    IPython.display.HTML
+        Empty when the data are real and nothing needs saying.
+    """
+    blocks = []
+    if ctx.is_demo:
+        blocks.append(
+            f'<div class="rvs-demo-banner" style="{_BANNER_STYLE}"><strong>Demonstratiedata:'
+            "</strong> de cijfers in dit rapport zijn gesimuleerd. Ze volgen de gepubliceerde "
+            "totalen van de Veiligheidsstrategie waar die bekend zijn, maar zeggen niets over "
+            "werkelijke gemeenten. Gebruik ze alleen om de analyses te leren kennen.</div>"
+        )
+    for note in ctx.notes:
+        blocks.append(f'<div class="rvs-note" style="{_NOTE_STYLE}">{html.escape(note)}</div>')
+    return _display_object("html", "".join(blocks))
+
+
+def methods_block(
+    ctx: ReportContext,
+    methods: Sequence[str],
+    assumptions: Sequence[str] = (),
+    limitations: Sequence[str] = (),
+):
+    """The "Methode en bronnen" section of a report.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    methods : sequence of str
+        One line per method used (Dutch); method strings from the statistics modules may be
+        included as they are.
+    assumptions : sequence of str, optional
+        The assumptions a reader should know.
+    limitations : sequence of str, optional
+        What the source lacks (e.g. on real CBS data).
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Headings and bullet lists; every line escaped. The source, its version, the files and
+        tables, the code version and the run date are added from the context.
+    """
+    provenance = ctx.provenance
+    lines = ["## Methode en bronnen", "", "**Methoden**", ""]
+    lines += [f"- {escape(text)}" for text in methods]
+    if assumptions:
+        lines += ["", "**Aannames**", ""]
+        lines += [f"- {escape(text)}" for text in assumptions]
+    if limitations:
+        lines += ["", "**Wat de bron niet bevat**", ""]
+        lines += [f"- {escape(text)}" for text in limitations]
+    files = ", ".join(provenance.get("files") or []) or "–"
+    tables = ", ".join(sorted(set((provenance.get("tables") or {}).values()))) or "–"
+    lines += [
+        "",
+        "**Bronnen**",
+        "",
+        f"- Bron: {escape(source_label(ctx.dataset))} ({escape(ctx.source)}), "
+        f"versie {escape(provenance.get('version', '–'))}",
+        f"- Bestanden: {escape(files)}; tabellen: {escape(tables)}",
+        "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
+        f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
+        "gemeentelijke herindelingen geharmoniseerd",
+        "- Doelen: Jaarplan 2017/2018 RVS Midden-Nederland (data/targets.csv)",
+        f"- Code: rvs-analysis {escape(provenance.get('code_version', '–'))}; "
+        f"gemaakt op {dt.date.today().isoformat()}",
+    ]
+    return _display_object("markdown", "\n".join(lines))
+
+
+# ------------------------------------------------------------------------------------------------
+# The machine-readable summary
+# ------------------------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(key): _json_value(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [_json_value(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if _is_missing(value):
+        return None
+    if isinstance(value, int | str):
+        return value
+    if hasattr(value, "item"):  # numpy scalars
+        return _json_value(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.date | pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)
+
+
+@dataclass
+class Summary:
+    """Key figures of one report for machines: the renderer's index and the tests read them.
+
+    Written as ``{"area", "source", "notebook", "parameters", "provenance", "estimates",
+    "headline"}``; ``estimates`` maps names to ``{"estimate": x, "ci_low": a, "ci_high": b}``.
+    Names of estimates that recover a planted demo effect use the effect's name from
+    ``rvs_analysis.sources.demo.truth()``.
+    """
+
+    area: str
+    source: str
+    notebook: str
+    parameters: dict = field(default_factory=dict)
+    provenance: dict = field(default_factory=dict)
+    estimates: dict = field(default_factory=dict)
+    headline: dict = field(default_factory=dict)
+
+    def add(self, name: str, estimate: Any, **extra: Any) -> Summary:
+        """Record an estimate with its interval.
+
+        Parameters
+        ----------
+        name : str
+        estimate : Estimate, Forecast, mapping or (estimate, ci_low, ci_high)
+            Anything with ``estimate/ci_low/ci_high`` (or a ``to_dict()`` giving them).
+        **extra
+            Further plain values stored beside the interval (``significant``, ``method``...).
+
+        Returns
+        -------
+        Summary
+            ``self``, so calls can be chained.
+        """
+        if hasattr(estimate, "to_dict") and not isinstance(estimate, Mapping):
+            values = estimate.to_dict()
+            value, low, high = _parts(values)
+        else:
+            value, low, high = _parts(estimate)
+        record = {"estimate": value, "ci_low": low, "ci_high": high}
+        if hasattr(estimate, "significant") and "significant" not in extra:
+            record["significant"] = bool(estimate.significant)
+        record.update(extra)
+        self.estimates[name] = _json_value(record)
+        return self
+
+    def set_headline(self, name: str, value: Any) -> Summary:
+        """Record a headline figure (a plain value shown on the renderer's index page)."""
+        self.headline[name] = _json_value(value)
+        return self
+
+    def to_dict(self) -> dict:
+        """The summary as plain JSON-able values."""
+        return {
+            "area": self.area,
+            "source": self.source,
+            "notebook": self.notebook,
+            "parameters": _json_value(self.parameters),
+            "provenance": _json_value(self.provenance),
+            "estimates": _json_value(self.estimates),
+            "headline": _json_value(self.headline),
+        }
+
+    def write(self, path: str | Path = "") -> Path | None:
+        """Write the summary as JSON; a no-op when ``path`` is empty (interactive use).
+
+        Parameters
+        ----------
+        path : str or Path
+            Target file (parents are created). The renderer injects it as ``summary_path``.
+
+        Returns
+        -------
+        Path or None
+            The written file, or ``None`` when nothing was written.
+        """
+        if not path:
+            return None
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2, allow_nan=False)
+        temporary = target.with_name(target.name + ".tmp")
+        temporary.write_text(text + "\n", encoding="utf-8")
+        temporary.replace(target)
+        return target

@@ -1,0 +1,183 @@
+"""Tests for rvs_analysis.figures: house style, source lines, maps and the shared chart types."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+
+matplotlib.use("Agg")
+
+from rvs_analysis import figures  # noqa: E402
+from rvs_analysis.regions import municipalities  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cbs-open-data"
+
+
+def texts(fig) -> list[str]:
+    found = [text.get_text() for text in fig.texts]
+    for ax in fig.axes:
+        found += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        found += [text.get_text() for text in ax.texts]
+        found += [label.get_text() for label in ax.get_yticklabels()]
+    return found
+
+
+def source_text(fig) -> str:
+    return " ".join(text.get_text() for text in fig.texts)
+
+
+def test_palette_is_okabe_ito_and_style_applies():
+    figures.apply_house_style()
+    assert figures.PALETTE[0] == "#0072B2" and len(set(figures.PALETTE)) == 8
+    assert matplotlib.rcParams["axes.spines.top"] is False
+
+
+def test_dutch_tick_formatter():
+    formatter = figures.dutch_formatter(1, "%")
+    assert formatter(7.5, 0) == "7,5%"
+    assert figures.dutch_formatter(0)(12564, 0) == "12.564"
+
+
+def test_time_series_with_band_target_and_source_line():
+    frame = pd.DataFrame(
+        {
+            "year": [2014, 2015, 2016] * 2,
+            "group": ["zichtbaar"] * 3 + ["minder zichtbaar"] * 3,
+            "value": [10.0, 9.0, 8.0, 3.0, 3.5, 4.0],
+        }
+    )
+    frame["low"] = frame["value"] - 1
+    frame["high"] = frame["value"] + 1
+    targets = pd.DataFrame({"year": [2016], "target": [7.0]})
+    fig = figures.time_series(
+        frame,
+        "year",
+        "value",
+        "CBS 47018NED",
+        low="low",
+        high="high",
+        hue="group",
+        targets=targets,
+        title="Titel",
+        ylabel="Per 1.000 inwoners",
+    )
+    ax = fig.axes[0]
+    assert len(ax.lines) == 2 and len(ax.collections) >= 3  # 2 bands + target markers
+    assert "Bron: CBS 47018NED" in source_text(fig)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "Doel" in legend and "zichtbaar" in legend
+
+
+def test_funnel_plot_labels_only_outliers_and_area_members():
+    limits = pd.DataFrame({"n": [10, 100, 1000]})
+    limits["lower_95"], limits["upper_95"] = [0, 4, 7], [30, 16, 13]
+    limits["lower_998"], limits["upper_998"] = [0, 2, 6], [40, 19, 14]
+    points = pd.DataFrame(
+        {"naam": ["A", "B", "Uitschieter"], "n": [50, 500, 800], "pct": [10.0, 10.0, 30.0]}
+    )
+    fig = figures.funnel_plot(points, "n", "pct", "naam", limits, 10.0, "Politie", highlight=["A"])
+    labels = [text.get_text() for text in fig.axes[0].texts]
+    assert sorted(labels) == ["A", "Uitschieter"]
+    assert "Bron: Politie" in source_text(fig)
+
+
+def test_forest_plot_greys_non_significant():
+    frame = pd.DataFrame(
+        {"naam": ["sig", "niet"], "or": [1.5, 1.1], "lo": [1.2, 0.9], "hi": [1.9, 1.3]}
+    )
+    fig = figures.forest_plot(frame, "naam", "or", "lo", "hi", "Demo")
+    colours = [line.get_color() for line in fig.axes[0].lines[:4]]
+    assert colours[0] == figures.PALETTE[0] and colours[2] == "#8c8c8c"
+    assert "sig" in texts(fig)
+
+
+def test_event_study_and_bar_chart_and_stl():
+    frame = pd.DataFrame({"year": [2013, 2015, 2017], "b": [0.1, 0.0, -3.0]})
+    frame["lo"], frame["hi"] = frame["b"] - 1, frame["b"] + 1
+    fig = figures.event_study_plot(frame, "year", "b", "lo", "hi", "Demo", start=2017)
+    assert "Bron: Demo" in source_text(fig)
+    bars = pd.DataFrame({"district": ["Flevoland", "Stad Utrecht"], "v": [8.0, 9.0]})
+    bars["lo"], bars["hi"] = bars["v"] - 1, bars["v"] + 1
+    fig = figures.bar_chart(bars, "district", "v", "Demo", "lo", "hi", reference=9.5)
+    assert "Flevoland" in texts(fig)
+    index = pd.date_range("2014-01-01", periods=36, freq="MS")
+    seasonal = 1 + 0.2 * np.sin(np.arange(36) * 2 * np.pi / 12)
+    decomposition = pd.DataFrame(
+        {
+            "observed": 100 * seasonal,
+            "trend": np.full(36, 100.0),
+            "seasonal": seasonal,
+            "resid": np.ones(36),
+            "seasonally_adjusted": np.full(36, 100.0),
+        },
+        index=index,
+    )
+    fig = figures.stl_plot(decomposition, "Demo", change_dates=[index[18]])
+    assert len(fig.axes) == 2 and "Bron: Demo" in source_text(fig)
+
+
+def test_tile_grid_places_all_39_municipalities_once():
+    grid = figures.tile_grid(2017)
+    assert len(grid) == 39 == grid["gemeente_code"].nunique()
+    assert not grid.duplicated(["row", "col"]).any()
+
+
+def test_tile_map_colours_every_tile_and_outlines_area():
+    codes = municipalities(2017)["gemeente_code"]
+    values = pd.Series(np.linspace(1, 5, len(codes)), index=codes.to_numpy())
+    values.iloc[0] = np.nan
+    fig = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[1]])
+    patches = fig.axes[0].patches
+    assert len(patches) == 39
+    assert sum(patch.get_hatch() == "///" for patch in patches) == 1
+    assert "Tegelkaart" in source_text(fig)
+
+
+def test_choropleth_draws_polygons_and_names_missing_ones():
+    square = [[[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.1], [5.0, 52.0]]]
+    boundaries = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"statcode": "GM0344", "statnaam": "Utrecht"},
+                "geometry": {"type": "Polygon", "coordinates": square},
+            },
+            {
+                "type": "Feature",
+                "properties": {"statcode": "GM0307", "statnaam": "Amersfoort"},
+                "geometry": {"type": "MultiPolygon", "coordinates": [square, square]},
+            },
+        ],
+    }
+    values = pd.Series({"GM0344": 3.0, "GM0307": 4.0, "GM0620": 2.0})
+    fig = figures.choropleth(boundaries, values, "CBS", "Label", names={"GM0620": "Vianen"})
+    collections = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(collections) == 1 and len(collections[0].get_paths()) == 3
+    assert "Vianen" in source_text(fig)
+
+
+@pytest.mark.skipif(
+    not SHARED.exists(), reason="shared CBS extract ../shared/data/cbs-open-data absent"
+)
+def test_area_map_uses_real_boundaries():
+    boundaries = json.loads((SHARED / "gemeenten_2024.geojson").read_text())
+
+    class WithBoundaries:
+        pass
+
+    dataset = WithBoundaries()
+    dataset.boundaries = boundaries
+    codes = municipalities(2017)["gemeente_code"]
+    values = pd.Series(1.0, index=codes.to_numpy())
+    fig = figures.area_map(dataset, values, "CBS", "Label")
+    collections = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
+    assert len(collections) == 1 and len(collections[0].get_paths()) >= 35
+    # Vianen and Weesp have no own 2024 boundary; the map says so.
+    assert "Vianen" in source_text(fig) and "Weesp" in source_text(fig)

@@ -1,0 +1,185 @@
+"""Tests for rvs_analysis.report: Dutch formatting and wording, escaping, start/require, summary."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from rvs_analysis import report
+from rvs_analysis.exceptions import NotAvailableForSource, UnknownAreaError
+from rvs_analysis.regions import municipalities
+from rvs_analysis.stats_common import Estimate
+
+
+@pytest.fixture(scope="module")
+def tidy_folder(tmp_path_factory):
+    """A minimal tidy source: burglary and population for the 2017 region, 2014-2016."""
+    folder = tmp_path_factory.mktemp("tidy")
+    codes = municipalities(2017)
+    crime, population = [], []
+    for position, record in enumerate(codes.itertuples(index=False)):
+        for year in (2014, 2015, 2016):
+            crime.append(
+                {
+                    "offence_code": "1.1.1",
+                    "offence_label": "Diefstal/inbraak woning",
+                    "gemeente_code": record.gemeente_code,
+                    "gemeente_name": record.gemeente_name,
+                    "year": year,
+                    "registered_offences": 100 + position + year - 2014,
+                    "provisional": 0,
+                }
+            )
+            population.append(
+                {"gemeente_code": record.gemeente_code, "year": year, "population": 20000}
+            )
+    pd.DataFrame(crime).to_csv(folder / "registered_crime.csv", index=False)
+    pd.DataFrame(population).to_csv(folder / "population.csv", index=False)
+    (folder / "metadata.json").write_text(
+        json.dumps(
+            {
+                "crime_boundary_year": 2017,
+                "population_boundary_year": 2017,
+                "is_demo": False,
+                "title": "test",
+            }
+        )
+    )
+    return folder
+
+
+def test_dutch_numbers():
+    assert report.fmt_int(12564) == "12.564"
+    assert report.fmt_int(1234567.4) == "1.234.567"
+    assert report.fmt_pct(7.8) == "7,8%"
+    assert report.fmt_pct(7.85, 2) == "7,85%"
+    assert report.fmt_num(-4.25, 1) == "\u22124,2" or report.fmt_num(-4.25, 1) == "\u22124,3"
+    assert report.fmt_num(3.0, 1, signed=True) == "+3,0"
+    assert report.fmt_num(-0.01, 1) == "0,0"  # no "minus zero"
+    assert report.fmt_num(float("nan")) == "–"
+    assert report.fmt_num(None) == "–"
+    assert report.fmt_ci(6.94, 8.71, 1, "%") == "95%-BI 6,9% tot 8,7%"
+    assert report.fmt_ci(-12, -4, 0, "%") == "95%-BI \u221212% tot \u22124%"
+
+
+def test_change_phrase_says_whether_significant():
+    down = report.change_phrase((-8.0, -12.0, -4.0))
+    assert down == "daalde met 8% (95%-BI \u221212% tot \u22124%; statistisch significant)"
+    up = report.change_phrase((3.2, -1.0, 7.5))
+    assert up.startswith("steeg met 3% ")
+    assert up.endswith("niet statistisch significant)")
+    flat = report.change_phrase((0.2, -3.0, 3.4))
+    assert flat.startswith("bleef vrijwel gelijk")
+    assert "niet statistisch significant" in flat
+    assert "niet te berekenen" in report.change_phrase((float("nan"), 0, 0))
+
+
+def test_phrases_accept_estimates_and_agree_with_their_flag():
+    ratio = Estimate(0.95, 0.93, 0.97, "test", null_value=1.0)
+    phrase = report.ratio_phrase(ratio)
+    assert phrase.startswith("daalde per jaar met 5,0%")
+    assert ("niet" not in phrase) == ratio.significant
+    effect = Estimate(-4.2, -6.0, -2.4, "did", null_value=0.0)
+    assert report.difference_phrase(effect) == (
+        "\u22124,2 procentpunt (95%-BI \u22126,0 tot \u22122,4 procentpunt; statistisch significant)"
+    )
+    wide = {"estimate": 1.0, "ci_low": -0.5, "ci_high": 2.5}
+    assert report.difference_phrase(wide).endswith("niet statistisch significant)")
+
+
+def test_escaping_of_labels():
+    assert report.escape("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    assert report.escape("a*b_c") == "a\\*b\\_c"
+    shown = report.md("Gebied: {area}", area="<b>x</b>")
+    assert shown.data == "Gebied: &lt;b&gt;x&lt;/b&gt;"
+    frame = pd.DataFrame({"naam": ["<script>x</script>"], "aantal": [12564]})
+    html = report.table(frame, caption="<i>").data
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "12.564" in html and "&lt;i&gt;" in html
+
+
+def test_table_formats_and_headings():
+    frame = pd.DataFrame({"jaar": [2016], "pct": [7.81], "ok": [True]})
+    html = report.table(
+        frame, formats={"pct": "pct"}, columns={"jaar": "Jaar", "pct": "Opheldering"}
+    ).data
+    assert "<th>Jaar</th><th>Opheldering</th>" in html
+    assert "7,8%" in html and "2.016" not in html and "2016" in html
+
+
+def test_summary_shape_and_write(tmp_path):
+    summary = report.Summary("Midden-Nederland", "demo", "nb", {"area": "x"}, {"version": "v"})
+    summary.add("ratio", Estimate(1.1, 1.05, 1.2, "m", null_value=1.0), method="m")
+    summary.add("plain", {"estimate": 2.0, "ci_low": float("nan"), "ci_high": 3.0})
+    summary.add("tuple", (1, 0, 2))
+    summary.set_headline("clearance_pct", 7.8)
+    assert summary.write("") is None
+    path = summary.write(tmp_path / "sub" / "summary.json")
+    data = json.loads(path.read_text())
+    assert set(data) == {
+        "area",
+        "source",
+        "notebook",
+        "parameters",
+        "provenance",
+        "estimates",
+        "headline",
+    }
+    assert data["estimates"]["ratio"] == {
+        "estimate": 1.1,
+        "ci_low": 1.05,
+        "ci_high": 1.2,
+        "significant": True,
+        "method": "m",
+    }
+    assert data["estimates"]["plain"]["ci_low"] is None
+    assert data["headline"] == {"clearance_pct": 7.8}
+
+
+def test_start_resolves_area_and_records_parameters(tidy_folder):
+    ctx = report.start(
+        "stad utrecht", str(tidy_folder), notebook="nb", first_year=2011, last_year=2016
+    )
+    assert ctx.area.name == "Stad Utrecht" and ctx.area.level == "district"
+    assert ctx.first_year == 2014 and ctx.last_year == 2016
+    assert ctx.years() == [2014, 2015, 2016]
+    assert any("2014" in note for note in ctx.notes)
+    assert ctx.summary.parameters["area"] == "stad utrecht"
+    assert ctx.summary.area == "Stad Utrecht"
+    assert "code_version" in ctx.provenance and ctx.provenance["version"]
+    assert not ctx.is_demo
+    assert "rvs-note" in report.banner(ctx).data
+    assert "Demonstratiedata" not in report.banner(ctx).data
+
+
+def test_start_refuses_unknown_area_with_valid_names(tidy_folder):
+    with pytest.raises(UnknownAreaError) as caught:
+        report.start("Atlantis", str(tidy_folder))
+    assert "Midden-Nederland" in str(caught.value) and "Gooi en Vechtstreek" in str(caught.value)
+
+
+def test_start_refuses_years_outside_the_source(tidy_folder):
+    with pytest.raises(NotAvailableForSource):
+        report.start("Midden-Nederland", str(tidy_folder), first_year=2020, last_year=2022)
+
+
+def test_require_names_the_missing_input(tidy_folder):
+    ctx = report.start("Midden-Nederland", str(tidy_folder))
+    for name in ("cleared", "survey", "monthly"):
+        with pytest.raises(NotAvailableForSource) as caught:
+            report.require(ctx.dataset, name)
+        assert "niet beschikbaar voor deze bron" in str(caught.value)
+    with pytest.raises(NotAvailableForSource):
+        report.start("Midden-Nederland", str(tidy_folder), requires=["cleared"])
+    with pytest.raises(ValueError):
+        report.require(ctx.dataset, "nonsense")
+
+
+def test_methods_block_names_methods_sources_and_escapes(tidy_folder):
+    ctx = report.start("Midden-Nederland", str(tidy_folder))
+    text = report.methods_block(ctx, ["Wilson-interval"], ["<aanname>"], ["Geen maandcijfers"]).data
+    assert text.startswith("## Methode en bronnen")
+    assert "Wilson-interval" in text and "&lt;aanname&gt;" in text
+    assert "Geen maandcijfers" in text and ctx.provenance["version"] in text
