@@ -1,0 +1,139 @@
+"""``rvs render``: render every area's report notebooks to offline HTML with an index page.
+
+Examples
+--------
+``rvs render`` renders the region and its five districts on the demo data into ``outputs/``;
+``rvs render --level gemeente --jobs 2`` one report set per municipality;
+``rvs render --source cbs --areas Flevoland --notebooks crime_change --out outputs/flevoland``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rvs_analysis.render import parse_list, render_batch
+
+
+def add_arguments(parser):
+    """Add the ``rvs render`` options to an argparse (sub)parser."""
+    parser.add_argument(
+        "--source",
+        default="demo",
+        help="demo (default), cbs (the download cache) or a folder in the tidy CSV layout",
+    )
+    parser.add_argument("--cache", default="data/raw", help="CBS download cache (default data/raw)")
+    parser.add_argument(
+        "--level",
+        choices=("region", "district", "gemeente"),
+        default=None,
+        help="render one level's areas; default: the region plus its five districts",
+    )
+    parser.add_argument(
+        "--areas", default=None, help="comma-separated area names (overrides --level)"
+    )
+    parser.add_argument(
+        "--notebooks",
+        default=None,
+        help="comma-separated notebook names or paths (default: every notebook in notebooks/)",
+    )
+    parser.add_argument("--notebooks-dir", default="notebooks", help=argparse_suppress())
+    parser.add_argument(
+        "--out",
+        default="outputs",
+        help="output folder, replaced as a whole at the end of the batch (default outputs)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help=f"parallel kernels (default: the number of cores, here {os.cpu_count()})",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=("local", "dask"),
+        default="local",
+        help="local worker processes (default) or a dask.distributed cluster",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="dask scheduler address for --executor dask (default: start a LocalCluster)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600.0,
+        help="seconds one notebook cell may run before its report fails (default 600)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="render every report, also those whose inputs did not change",
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines"),
+        default="auto",
+        help="progress bar, log lines, or auto (a bar on a terminal)",
+    )
+
+
+def argparse_suppress():
+    """Hide developer-only options from ``--help``."""
+    import argparse
+
+    return argparse.SUPPRESS
+
+
+def run(args) -> int:
+    """Run the batch; print a summary; return 0 when every report succeeded or was skipped.
+
+    Errors in the input (unknown area or notebook, unavailable source, unsafe output folder)
+    raise :class:`rvs_analysis.exceptions.RvsError` before anything is written; the CLI prints
+    them. ``KeyboardInterrupt`` leaves the previous outputs as they were and returns 130.
+    """
+    progress = {"auto": None, "bar": True, "lines": False}[getattr(args, "progress", "auto")]
+    try:
+        result = render_batch(
+            source=args.source,
+            cache=args.cache,
+            level=args.level,
+            areas=parse_list(args.areas),
+            notebooks=parse_list(args.notebooks),
+            notebooks_dir=args.notebooks_dir,
+            out=args.out,
+            jobs=args.jobs,
+            executor=args.executor,
+            scheduler=args.scheduler,
+            timeout=args.timeout if args.timeout and args.timeout > 0 else None,
+            force=args.force,
+            progress=progress,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"Onderbroken: de vorige uitvoer in {args.out} is ongewijzigd gebleven.",
+            file=sys.stderr,
+        )
+        return 130
+    print(result.summary_text(), file=sys.stderr)
+    return result.exit_code
+
+
+def main(argv=None) -> int:
+    """Run ``rvs render`` on its own (``python -m rvs_analysis.commands.render``)."""
+    import argparse
+
+    from rvs_analysis.exceptions import RvsError
+
+    parser = argparse.ArgumentParser(prog="rvs render", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    try:
+        return run(parser.parse_args(argv))
+    except RvsError as error:
+        print(str(error), file=sys.stderr)
+        return error.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,514 @@
+"""Where reports run: a pool of local worker processes or a dask.distributed cluster.
+
+A report is a :class:`ReportTask` (notebook text, area, parameters, provenance) and comes back as
+a :class:`ReportResult` (status, error, seconds, and the HTML, executed notebook and summary as
+text). Both executors run tasks with a :class:`ReportWorker`: one warm kernel
+(:class:`rvs_analysis.kernels.WarmKernel`) plus one reusable HTML exporter per worker, so start-up
+and imports are paid once per worker instead of once per report. Results carry their files as
+text, so the same code serves a cluster whose workers do not share the file system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import signal
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rvs_analysis.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
+
+log = logging.getLogger(__name__)
+
+NOT_AVAILABLE = "NotAvailableForSource"
+
+
+@dataclass(frozen=True)
+class ReportTask:
+    """One report to render: a notebook for one area.
+
+    Attributes
+    ----------
+    key : str
+        ``<area-slug>/<notebook>``: unique in a batch, also the output path stem.
+    notebook : str
+        Notebook path as the manifest records it.
+    notebook_json : str
+        The notebook's content (so that remote workers need no shared file system).
+    notebook_dir : str
+        Folder the kernel works in (the notebook's own, as in Jupyter); a temporary folder is
+        used where it does not exist.
+    area : str
+        Area name.
+    parameters : dict
+        Parameters injected into the notebook (``summary_path`` is added by the worker).
+    provenance : dict
+        ``region``, ``title``, ``source``, ``data_version``, ``code_version``, ``is_demo``:
+        what the report's banner and footer show.
+    timeout : float or None
+        Seconds one cell may run before the report fails.
+    """
+
+    key: str
+    notebook: str
+    notebook_json: str
+    notebook_dir: str
+    area: str
+    parameters: dict
+    provenance: dict
+    timeout: float | None = 600.0
+
+
+@dataclass
+class ReportResult:
+    """Outcome of one report; the files come as text and are written by the batch."""
+
+    key: str
+    status: str
+    seconds: float
+    error: str | None = None
+    html: str | None = None
+    ipynb: str | None = None
+    summary: str | None = None
+    rendered_at: str | None = None
+    worker: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """How a worker's kernel is set up (same for every worker of a batch)."""
+
+    source: str | None = None
+    cache: str | None = None
+    kernel_name: str = "python3"
+    warm_imports: tuple[str, ...] = WARM_IMPORTS
+    startup_timeout: float = 120.0
+
+
+class ReportWorker:
+    """Renders report after report on one warm kernel with one HTML exporter.
+
+    Parameters
+    ----------
+    options : WorkerOptions
+
+    Notes
+    -----
+    For every task: the notebook is parameterised with papermill's ``parameterize_notebook``
+    (so the executed notebook has papermill's ``injected-parameters`` cell and metadata), a
+    ``summary_path`` into a private temporary folder is added, the notebook runs on the warm
+    kernel after a state reset, and the executed notebook is exported to HTML in-process.
+    A cell error makes the report *failed* (the executed notebook keeps the failing cell and
+    papermill's error markers) unless the exception is ``NotAvailableForSource``, which makes
+    it *skipped* with the exception's reason. A timed-out cell or a dead kernel fails the
+    report and restarts the kernel.
+    """
+
+    def __init__(self, options=None):
+        self.options = options or WorkerOptions()
+        self.kernel = WarmKernel(
+            kernel_name=self.options.kernel_name,
+            startup_timeout=self.options.startup_timeout,
+            source=self.options.source,
+            cache=self.options.cache,
+            warm_imports=self.options.warm_imports,
+        )
+        self._exporter = None
+        self.name = f"{os.uname().nodename}:{os.getpid()}"
+
+    @property
+    def exporter(self):
+        """The worker's reusable :class:`rvs_analysis.html.ReportExporter`."""
+        if self._exporter is None:
+            from rvs_analysis.html import ReportExporter
+
+            self._exporter = ReportExporter()
+        return self._exporter
+
+    def start(self):
+        """Start and warm the kernel and build the exporter (both reused for every report)."""
+        self.kernel.start()
+        _ = self.exporter
+
+    def close(self):
+        """Shut the kernel down."""
+        self.kernel.shutdown()
+
+    def run(self, task):
+        """Render one report.
+
+        Parameters
+        ----------
+        task : ReportTask
+
+        Returns
+        -------
+        ReportResult
+        """
+        import nbformat
+        from papermill.execute import prepare_notebook_metadata, remove_error_markers
+        from papermill.parameterize import parameterize_notebook
+
+        started = time.perf_counter()
+        rendered_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+        with tempfile.TemporaryDirectory(prefix="rvs-report-") as scratch:
+            summary_path = Path(scratch) / "summary.json"
+            nb = notebook_node(task.notebook_json)
+            nb = parameterize_notebook(
+                nb,
+                {**task.parameters, "summary_path": str(summary_path)},
+                kernel_name=self.kernel.kernel_name,
+                language="python",
+            )
+            nb = prepare_notebook_metadata(nb, task.notebook, None)
+            nb = remove_error_markers(nb)
+            cwd = task.notebook_dir if Path(task.notebook_dir).is_dir() else scratch
+            try:
+                outcome = self.kernel.execute_notebook(nb, cwd=cwd, timeout=task.timeout)
+            except KernelUnavailableError as error:
+                return ReportResult(
+                    key=task.key,
+                    status="failed",
+                    seconds=round(time.perf_counter() - started, 3),
+                    error=f"De kernel kon niet starten of herstarten: {error}",
+                    ipynb=nbformat.writes(nb),
+                    rendered_at=rendered_at,
+                    worker=self.name,
+                )
+            summary = summary_path.read_text(encoding="utf-8") if summary_path.exists() else None
+        executed = outcome.nb
+        if outcome.error_name is None:
+            status, error = "ok", None
+        elif outcome.error_name == NOT_AVAILABLE:
+            status, error = "skipped", outcome.error_value or "niet beschikbaar voor deze bron"
+        else:
+            status = "failed"
+            where = f" (cel {outcome.error_cell})" if outcome.error_cell is not None else ""
+            error = f"{outcome.error_name}: {outcome.error_value}{where}"
+            if outcome.kernel_failure is None and outcome.error_cell is not None:
+                executed = _with_papermill_error_markers(executed, outcome.error_cell)
+        html = None
+        if status != "skipped":
+            provenance = {
+                **task.provenance,
+                "area": task.area,
+                "notebook": task.notebook,
+                "parameters": dict(task.parameters),
+                "rendered_at": rendered_at,
+                "seconds": f"{time.perf_counter() - started:.1f}",
+                "status": status,
+                "error": error,
+            }
+            html = self.exporter.export(executed, provenance)
+        return ReportResult(
+            key=task.key,
+            status=status,
+            seconds=round(time.perf_counter() - started, 3),
+            error=error,
+            html=html,
+            ipynb=nbformat.writes(executed),
+            summary=summary,
+            rendered_at=rendered_at,
+            worker=self.name,
+        )
+
+
+def notebook_node(text):
+    """Read notebook text as papermill's ``load_notebook_node`` reads a file.
+
+    Upgrades to the current nbformat 4 minor version and adds the ``tags`` and ``papermill``
+    metadata papermill expects on every cell (papermill reads only from paths or URLs, and a
+    task carries the notebook as text).
+    """
+    import nbformat
+    from papermill import __version__ as papermill_version
+
+    nb = nbformat.reads(text, as_version=4)
+    nb = nbformat.v4.upgrade(nb) or nb
+    if "papermill" not in nb.metadata:
+        nb.metadata["papermill"] = {
+            "default_parameters": {},
+            "parameters": {},
+            "environment_variables": {},
+            "version": papermill_version,
+        }
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    return nb
+
+
+def _with_papermill_error_markers(nb, cell_index):
+    """Add papermill's "An Exception was encountered" cells, as ``papermill`` itself does."""
+    import nbformat
+    from papermill.execute import ERROR_ANCHOR_MSG, ERROR_MARKER_TAG, ERROR_MESSAGE_TEMPLATE
+
+    message = nbformat.v4.new_markdown_cell(
+        ERROR_MESSAGE_TEMPLATE % str(nb.cells[cell_index].get("execution_count"))
+    )
+    message.metadata["tags"] = [ERROR_MARKER_TAG]
+    anchor = nbformat.v4.new_markdown_cell(ERROR_ANCHOR_MSG)
+    anchor.metadata["tags"] = [ERROR_MARKER_TAG]
+    nb.cells.insert(cell_index, anchor)
+    nb.cells.insert(0, message)
+    return nb
+
+
+def failed_result(task, error):
+    """A failed :class:`ReportResult` for a task that never produced one (worker lost)."""
+    return ReportResult(key=task.key, status="failed", seconds=0.0, error=error)
+
+
+# --------------------------------------------------------------------------------------------
+# Local executor: N worker processes, each with one warm kernel.
+# --------------------------------------------------------------------------------------------
+
+
+def _local_worker_main(worker_id, tasks, results, options):
+    """Body of one local worker process: warm up once, then render tasks until a sentinel."""
+    # Ctrl-C reaches the whole process group; the parent decides what to do and terminates us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def _terminate(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    worker = ReportWorker(options)
+    try:
+        try:
+            worker.start()
+        except Exception as error:  # noqa: BLE001 - every task then reports the failure
+            log.error("worker %s could not start its kernel: %s", worker_id, error)
+            worker.kernel.shutdown()
+        results.put(("ready", worker_id, None))
+        while True:
+            task = tasks.get()
+            if task is None:
+                break
+            results.put(("started", worker_id, task.key))
+            try:
+                result = worker.run(task)
+            except Exception as error:  # noqa: BLE001 - one report's failure stays its own
+                result = failed_result(task, f"{type(error).__name__}: {error}")
+            results.put(("result", worker_id, result))
+    finally:
+        worker.close()
+        results.put(("exited", worker_id, None))
+
+
+@dataclass
+class LocalExecutor:
+    """Run reports on ``jobs`` local worker processes, each owning one warm kernel.
+
+    Parameters
+    ----------
+    jobs : int
+        Number of worker processes (and kernels).
+    options : WorkerOptions
+
+    Notes
+    -----
+    Workers are started with the ``spawn`` method (no inherited threads or locks), take tasks
+    from one shared queue (so a slow report does not hold up a queue of others) and send
+    results back as they finish. A worker that dies takes only its current report with it: that
+    report is failed and a replacement worker is started for the remaining ones. On
+    ``KeyboardInterrupt`` (or any error in the caller) the workers are terminated, which shuts
+    their kernels down.
+    """
+
+    jobs: int
+    options: WorkerOptions = field(default_factory=WorkerOptions)
+    poll_seconds: float = 0.5
+
+    def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
+        """Yield a :class:`ReportResult` for every task, in completion order."""
+        import multiprocessing
+        from queue import Empty
+
+        tasks = list(tasks)
+        if not tasks:
+            return
+        context = multiprocessing.get_context("spawn")
+        task_queue = context.Queue()
+        result_queue = context.Queue()
+        pending = {task.key: task for task in tasks}
+        for task in tasks:
+            task_queue.put(task)
+        workers: dict[int, Any] = {}
+        current: dict[int, str] = {}
+        exited: set[int] = set()
+
+        def start_worker():
+            worker_id = len(workers)
+            task_queue.put(None)  # one sentinel per worker
+            process = context.Process(
+                target=_local_worker_main,
+                args=(worker_id, task_queue, result_queue, self.options),
+                name=f"rvs-render-worker-{worker_id}",
+                daemon=True,
+            )
+            process.start()
+            workers[worker_id] = process
+
+        for _ in range(max(1, min(self.jobs, len(tasks)))):
+            start_worker()
+        try:
+            while pending:
+                try:
+                    kind, worker_id, payload = result_queue.get(timeout=self.poll_seconds)
+                except Empty:
+                    for worker_id, process in list(workers.items()):
+                        if worker_id in exited or process.is_alive():
+                            continue
+                        exited.add(worker_id)
+                        key = current.pop(worker_id, None)
+                        if key in pending:
+                            task = pending.pop(key)
+                            yield failed_result(
+                                task,
+                                f"Het werkproces stopte onverwacht (exit code {process.exitcode}).",
+                            )
+                        if pending:
+                            start_worker()
+                    continue
+                if kind == "started":
+                    current[worker_id] = payload
+                elif kind == "result":
+                    current.pop(worker_id, None)
+                    if payload.key in pending:
+                        del pending[payload.key]
+                        yield payload
+                elif kind == "exited":
+                    exited.add(worker_id)
+        finally:
+            _stop_processes(workers.values(), graceful=not pending)
+            task_queue.cancel_join_thread()
+            result_queue.cancel_join_thread()
+
+
+def _stop_processes(processes, graceful):
+    """Let finished workers exit; terminate (SIGTERM: kernel shutdown) the others."""
+    processes = list(processes)
+    if graceful:
+        deadline = time.monotonic() + 30
+        for process in processes:
+            process.join(timeout=max(0.1, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=15)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+
+
+# --------------------------------------------------------------------------------------------
+# Dask executor: the same workers on a dask.distributed cluster.
+# --------------------------------------------------------------------------------------------
+
+_DASK_WORKERS: dict[tuple[int, WorkerOptions], ReportWorker] = {}
+_DASK_LOCK = threading.Lock()
+
+
+def run_report_on_dask_worker(task, options):
+    """Dask task: render ``task`` with this worker thread's warm :class:`ReportWorker`.
+
+    The first task on a worker thread starts and warms its kernel; later tasks reuse it.
+    """
+    key = (threading.get_ident(), options)
+    with _DASK_LOCK:
+        worker = _DASK_WORKERS.get(key)
+        if worker is None:
+            worker = ReportWorker(options)
+            _DASK_WORKERS[key] = worker
+    try:
+        return worker.run(task)
+    except Exception as error:  # noqa: BLE001 - one report's failure stays its own
+        return failed_result(task, f"{type(error).__name__}: {error}")
+
+
+def shutdown_dask_worker_kernels():
+    """Shut down every kernel this dask worker process started (run via ``Client.run``)."""
+    with _DASK_LOCK:
+        workers = list(_DASK_WORKERS.values())
+        _DASK_WORKERS.clear()
+    for worker in workers:
+        worker.close()
+    return len(workers)
+
+
+@dataclass
+class DaskExecutor:
+    """Run reports on a dask.distributed cluster: a scheduler address or a new LocalCluster.
+
+    Parameters
+    ----------
+    jobs : int
+        Workers of the LocalCluster started when no ``scheduler`` is given (one thread each).
+    options : WorkerOptions
+    scheduler : str, optional
+        Address of an existing scheduler (``tcp://host:8786``); its workers need this package
+        installed. Kernels started on it are shut down at the end of the batch.
+
+    Notes
+    -----
+    Each task runs :func:`run_report_on_dask_worker`, which keeps one warm kernel per worker
+    thread, so a cluster worker pays kernel start-up once per batch as a local worker does.
+    """
+
+    jobs: int
+    options: WorkerOptions = field(default_factory=WorkerOptions)
+    scheduler: str | None = None
+
+    def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
+        """Yield a :class:`ReportResult` for every task, in completion order."""
+        from distributed import Client, LocalCluster, as_completed
+
+        tasks = list(tasks)
+        if not tasks:
+            return
+        cluster = None
+        if self.scheduler:
+            client = Client(self.scheduler)
+        else:
+            cluster = LocalCluster(
+                n_workers=max(1, min(self.jobs, len(tasks))),
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            client = Client(cluster)
+        try:
+            futures = {
+                client.submit(
+                    run_report_on_dask_worker,
+                    task,
+                    self.options,
+                    pure=False,
+                    key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
+                ): task
+                for task in tasks
+            }
+            for future in as_completed(futures):
+                task = futures[future]
+                try:
+                    yield future.result()
+                except Exception as error:  # noqa: BLE001 - a lost worker fails one report
+                    yield failed_result(task, f"dask: {type(error).__name__}: {error}")
+        finally:
+            try:
+                client.run(shutdown_dask_worker_kernels)
+            except Exception as error:  # noqa: BLE001 - best effort at shutdown
+                log.warning("could not shut down kernels on the dask workers: %s", error)
+            client.close()
+            if cluster is not None:
+                cluster.close()

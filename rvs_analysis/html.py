@@ -1,0 +1,309 @@
+"""Offline, self-contained HTML: one report per executed notebook and the batch index page.
+
+Reports are exported in-process with one reusable nbconvert :class:`HTMLExporter` per worker and
+the ``rvs_report`` template (``rvs_analysis/templates/rvs_report``), which extends JupyterLab's
+layout but emits no script at all (no MathJax, require.js, mermaid or widget loader), no code
+cells and no prompts; figures are embedded as base64 PNG. HTML and Markdown produced by cells pass
+through :func:`clean_output_html`, so a label from the data that contains markup (``<script>``)
+shows as text instead of being interpreted. The index page is rendered with Jinja2's autoescape.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import quote
+
+import bleach
+from bleach.css_sanitizer import CSSSanitizer
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_ALLOWED_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
+        "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
+        "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
+        "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+        "tfoot", "th", "thead", "tr", "u", "ul",
+    }
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = {
+    "*": ["class", "id", "title", "style", "lang"],
+    "a": ["href", "name"],
+    "img": ["src", "alt", "width", "height"],
+    "td": ["colspan", "rowspan", "align"],
+    "th": ["colspan", "rowspan", "align", "scope"],
+    "col": ["span"],
+    "ol": ["start"],
+}
+# Links may point anywhere a reader can follow; images only to embedded data.
+_ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto", "data"})
+_CSS = CSSSanitizer(
+    allowed_css_properties=frozenset(
+        {
+            "text-align",
+            "vertical-align",
+            "font-weight",
+            "font-style",
+            "color",
+            "background-color",
+            "width",
+            "max-width",
+            "white-space",
+            "padding",
+            "margin",
+            "border",
+            "border-bottom",
+            "border-top",
+            "font-size",
+            "display",
+        }
+    )  # fmt: skip
+)
+_STYLE_BLOCK = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _img_src_is_embedded(tag, name, value):
+    if tag == "img" and name == "src":
+        return value.startswith("data:image/")
+    if tag == "a" and name == "href":
+        return not value.lower().startswith("data:")
+    return name in _ALLOWED_ATTRIBUTES.get(tag, []) or name in _ALLOWED_ATTRIBUTES["*"]
+
+
+def clean_output_html(html):
+    """Make HTML from a notebook cell or output safe and offline.
+
+    Parameters
+    ----------
+    html : str or bytes
+        HTML as a cell output or rendered Markdown holds it.
+
+    Returns
+    -------
+    str
+        The HTML with allowed tags kept (headings, paragraphs, lists, tables, emphasis,
+        embedded images) and every other tag *escaped*, so ``<script>`` shows as text.
+
+    Notes
+    -----
+    Method: ``<style>`` blocks (pandas puts one before every DataFrame) are removed first, as
+    the report's own stylesheet formats tables; then bleach cleans the rest with
+    ``strip=False`` (disallowed tags become visible text rather than disappearing, which
+    keeps a label such as ``<script>`` readable), inline ``style`` attributes reduced to
+    harmless layout properties, and ``img`` sources limited to ``data:image/...`` so nothing is
+    fetched from the network.
+    """
+    text = html.decode() if isinstance(html, bytes) else str(html)
+    text = _STYLE_BLOCK.sub("", text)
+    return bleach.clean(
+        text,
+        tags=_ALLOWED_TAGS,
+        attributes=_img_src_is_embedded,
+        protocols=_ALLOWED_PROTOCOLS,
+        css_sanitizer=_CSS,
+        strip=False,
+        strip_comments=True,
+    )
+
+
+@cache
+def _report_css():
+    return (TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+class ReportExporter:
+    """Reusable in-process HTML exporter for executed report notebooks.
+
+    Notes
+    -----
+    One instance per worker: creating an nbconvert exporter loads and compiles the Jinja
+    templates (a few hundred milliseconds), exporting with an existing one is cheap.
+    """
+
+    def __init__(self):
+        from nbconvert import HTMLExporter
+
+        self._exporter = HTMLExporter(
+            template_name="rvs_report",
+            extra_template_basedirs=[str(TEMPLATES)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            sanitize_html=True,
+            embed_images=True,
+            filters={"clean_html": clean_output_html},
+        )
+
+    def export(self, nb, provenance):
+        """Export an executed notebook to one self-contained HTML page.
+
+        Parameters
+        ----------
+        nb : nbformat.NotebookNode
+            The executed notebook.
+        provenance : dict
+            ``region``, ``area``, ``title``, ``notebook``, ``source``, ``data_version``,
+            ``code_version``, ``parameters`` (dict), ``rendered_at``, ``seconds``, ``is_demo``,
+            ``status`` and ``error``; shown in the banner and footer (escaped).
+
+        Returns
+        -------
+        str
+            The HTML document.
+        """
+        nb = _without_widget_state(nb)
+        resources = {
+            "metadata": {"name": provenance.get("title") or provenance.get("notebook", "rapport")},
+            "rvs": {**provenance, "css": _report_css()},
+        }
+        body, _ = self._exporter.from_notebook_node(nb, resources=resources)
+        return body
+
+
+def _without_widget_state(nb):
+    if "widgets" not in nb.metadata:
+        return nb
+    import copy
+
+    nb = copy.deepcopy(nb)
+    del nb.metadata["widgets"]
+    return nb
+
+
+STATUS_LABELS = {"ok": "gelukt", "failed": "mislukt", "skipped": "overgeslagen"}
+
+
+def format_number(value):
+    """Dutch number formatting for headline figures: decimal comma, at most 3 significant decimals.
+
+    Parameters
+    ----------
+    value : float or int or None
+
+    Returns
+    -------
+    str
+    """
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
+        return f"{int(round(value)):,}".replace(",", ".")
+    magnitude = abs(value)
+    decimals = 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
+    return f"{value:.{decimals}f}".replace(".", ",")
+
+
+def headline_figures(summary, limit=3):
+    """The first ``limit`` estimates of a report summary, formatted for the index.
+
+    Parameters
+    ----------
+    summary : dict or None
+        A report's JSON summary, ``{"estimates": {name: {"estimate", "ci_low", "ci_high"}}}``.
+    limit : int
+
+    Returns
+    -------
+    list of dict
+        ``{"name": str, "value": str}`` with the interval in brackets when present.
+    """
+    if not isinstance(summary, dict) or not isinstance(summary.get("estimates"), dict):
+        return []
+    lines = []
+    for name, estimate in list(summary["estimates"].items())[:limit]:
+        if isinstance(estimate, dict):
+            value = format_number(estimate.get("estimate"))
+            low, high = estimate.get("ci_low"), estimate.get("ci_high")
+            if low is not None and high is not None:
+                value += f" [{format_number(low)}; {format_number(high)}]"
+        else:
+            value = format_number(estimate)
+        lines.append({"name": str(name), "value": value})
+    return lines
+
+
+def relative_link(path):
+    """A URL-quoted relative link (``outputs``-relative POSIX path) that works from file://."""
+    return quote(str(path), safe="/")
+
+
+def render_index(
+    manifest,
+    *,
+    summaries,
+    areas,
+    notebooks,
+    region,
+    is_demo,
+    generated_at,
+):
+    """Render the batch index page: one row per area, one column per notebook.
+
+    Parameters
+    ----------
+    manifest : dict
+        The batch manifest (``reports``, ``source``, ``code_version``, ``data_version``).
+    summaries : dict
+        ``(area, notebook) -> summary dict or None``.
+    areas : list of str
+        Row order.
+    notebooks : list of (name, title)
+        Column order: notebook key as in the manifest and its column heading.
+    region : str
+        Region name for the title.
+    is_demo : bool
+        Whether to show the demonstration data banner.
+    generated_at : str
+        Time stamp shown on the page.
+
+    Returns
+    -------
+    str
+        The HTML page (Jinja2 with autoescape: every value is shown as text).
+    """
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    environment = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    by_key = {(report["area"], report["notebook"]): report for report in manifest["reports"]}
+    rows = []
+    for area in areas:
+        cells = []
+        for notebook, _title in notebooks:
+            report = by_key.get((area, notebook))
+            if report is None:
+                cells.append(None)
+                continue
+            cells.append(
+                {
+                    "status": report["status"],
+                    "status_label": STATUS_LABELS.get(report["status"], report["status"]),
+                    "html": relative_link(report["html"]) if report.get("html") else None,
+                    "ipynb": relative_link(report["ipynb"]) if report.get("ipynb") else None,
+                    "headlines": headline_figures(summaries.get((area, notebook))),
+                    "error": report.get("error"),
+                }
+            )
+        rows.append({"area": area, "cells": cells})
+    counts = {status: 0 for status in STATUS_LABELS}
+    for report in manifest["reports"]:
+        counts[report["status"]] = counts.get(report["status"], 0) + 1
+    return environment.get_template("index.html.j2").render(
+        css=(TEMPLATES / "index.css").read_text(encoding="utf-8"),
+        region=region,
+        source=manifest.get("source"),
+        data_version=manifest.get("data_version"),
+        code_version=manifest.get("code_version"),
+        generated_at=generated_at,
+        is_demo=is_demo,
+        counts=counts,
+        notebooks=[{"name": name, "title": title} for name, title in notebooks],
+        rows=rows,
+    )

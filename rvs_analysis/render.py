@@ -1,0 +1,712 @@
+"""Batch rendering: every area's report notebooks to offline HTML, fast, incremental and atomic.
+
+:func:`render_batch` is what ``rvs render`` runs:
+
+1. *Validate* before anything is written: the notebooks exist, the areas are known, the source
+   loads (``rvs_analysis.sources.load_source`` raises the typed errors for people), the output
+   folder is one this command wrote (or empty).
+2. *Plan*: one :class:`~rvs_analysis.executors.ReportTask` per area x notebook with a
+   fingerprint of everything that determines its output (notebook content, parameters, data
+   version, library content). A report whose fingerprint equals the one in the previous
+   manifest and whose files are still there is carried over without rendering (unless
+   ``force``).
+3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.executors`), writing into a
+   temporary folder next to the output folder; a failing report is recorded and the others go on.
+4. *Swap*: write the manifest and the index page, then replace the output folder by the temporary
+   one. A refused run writes nothing; an interrupted run removes its temporary folder. Either
+   way the previous outputs stay byte for byte as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rvs_analysis.exceptions import RvsError, UnknownAreaError
+from rvs_analysis.executors import (
+    DaskExecutor,
+    LocalExecutor,
+    ReportResult,
+    ReportTask,
+    WorkerOptions,
+)
+
+log = logging.getLogger(__name__)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
+MANIFEST = "manifest.json"
+INDEX = "index.html"
+RENDERER_FORMAT = 1
+"""Bumped when the renderer's output format changes, so that old reports are redone."""
+
+STATUSES = ("ok", "failed", "skipped")
+
+
+class RenderError(RvsError):
+    """A batch that cannot start: unknown notebook, unsafe output folder, nothing to render."""
+
+    exit_code = 2
+
+
+# --------------------------------------------------------------------------------------------
+# What to render
+# --------------------------------------------------------------------------------------------
+
+
+def discover_notebooks(folder=DEFAULT_NOTEBOOKS_DIR):
+    """Report notebooks directly under ``folder`` (not in sub-folders such as ``masterclass``).
+
+    Parameters
+    ----------
+    folder : str or path
+
+    Returns
+    -------
+    list of pathlib.Path
+        Sorted by name; checkpoints and hidden files are ignored.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.glob("*.ipynb")
+        if path.is_file() and not path.name.startswith((".", "_"))
+    )
+
+
+def select_notebooks(available, names=None):
+    """The notebooks named in ``names`` (stem, file name or path), or all ``available``.
+
+    Raises
+    ------
+    RenderError
+        A name matches no available notebook, or there is no notebook at all.
+    """
+    available = [Path(path) for path in available]
+    if not names:
+        if not available:
+            raise RenderError(
+                "There are no report notebooks to render. Report notebooks live directly under "
+                "notebooks/ (pass --notebooks with paths to render others)."
+            )
+        return available
+    chosen = []
+    for name in names:
+        path = Path(name)
+        if path.suffix == ".ipynb" and path.is_file():
+            chosen.append(path)
+            continue
+        matches = [nb for nb in available if name in (nb.stem, nb.name)]
+        if not matches:
+            valid = ", ".join(nb.stem for nb in available) or "(none)"
+            raise RenderError(
+                f"Unknown notebook {name!r}. Available report notebooks: {valid}. Pass a name "
+                "from that list or the path of a notebook file."
+            )
+        chosen.extend(matches)
+    return list(dict.fromkeys(chosen))
+
+
+def default_areas(level=None, year=2017):
+    """The areas of a batch: the region and its districts by default, or one level's areas.
+
+    Parameters
+    ----------
+    level : {None, "region", "district", "gemeente"}
+        ``None``: the region plus its five districts (what ``make reports`` renders).
+    year : int
+        Composition year for municipalities.
+
+    Returns
+    -------
+    list of str
+    """
+    from rvs_analysis import regions
+
+    if level is None:
+        return regions.areas("region", year) + regions.areas("district", year)
+    return regions.areas(level, year)
+
+
+def validate_areas(areas, year=2017):
+    """Check area names against the region, its districts and municipalities.
+
+    Raises
+    ------
+    UnknownAreaError
+        For the first unknown name, listing the valid ones.
+    """
+    from rvs_analysis import regions
+
+    valid = (
+        regions.areas("region", year)
+        + regions.areas("district", year)
+        + regions.areas("gemeente", year)
+    )
+    for area in areas:
+        if area not in valid:
+            raise UnknownAreaError(area, valid)
+    return list(dict.fromkeys(areas))
+
+
+def area_slug(area):
+    """File-name-safe folder name of an area (``rvs_analysis.regions.slug``)."""
+    from rvs_analysis import regions
+
+    return regions.slug(area)
+
+
+# --------------------------------------------------------------------------------------------
+# Versions and fingerprints
+# --------------------------------------------------------------------------------------------
+
+
+def library_fingerprint():
+    """Content hash of the library (its Python files, templates and data tables).
+
+    Notes
+    -----
+    Hashing the content rather than taking the git commit means that a commit which changes
+    only tests or documentation does not redo every report, while an uncommitted edit of the
+    library does.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        if path.suffix not in {".py", ".j2", ".css", ".json", ".csv", ".html"}:
+            continue
+        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def code_version():
+    """Package version plus git commit (``0.1.0+g1a2b3c4``, ``.dirty`` when the library is edited).
+
+    Returns
+    -------
+    str
+        Just the package version when git or the repository is not available.
+    """
+    from rvs_analysis import __version__
+
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(PACKAGE_DIR), "rev-parse", "--short=10", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(PACKAGE_DIR), "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    if not commit:
+        return __version__
+    return f"{__version__}+g{commit}" + (".dirty" if dirty else "")
+
+
+def report_fingerprint(notebook_bytes, parameters, data_version, library_version):
+    """Hash of everything that determines a report's output.
+
+    Parameters
+    ----------
+    notebook_bytes : bytes
+        The notebook file's content.
+    parameters : dict
+        Injected parameters (without ``summary_path``, which only says where to write).
+    data_version : str
+        ``source_version(source, cache)``.
+    library_version : str
+        :func:`library_fingerprint` (and the package version).
+
+    Returns
+    -------
+    str
+        Hex SHA-256.
+    """
+    record = {
+        "format": RENDERER_FORMAT,
+        "notebook": hashlib.sha256(notebook_bytes).hexdigest(),
+        "parameters": parameters,
+        "data_version": data_version,
+        "library": library_version,
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# The batch
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: the manifest written, and which reports were rendered or carried over."""
+
+    out: Path
+    manifest: dict
+    rendered: list[str] = field(default_factory=list)
+    carried_over: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def counts(self):
+        """Reports per status."""
+        counts = dict.fromkeys(STATUSES, 0)
+        for report in self.manifest["reports"]:
+            counts[report["status"]] += 1
+        return counts
+
+    @property
+    def failed(self):
+        """Manifest entries of the failed reports."""
+        return [report for report in self.manifest["reports"] if report["status"] == "failed"]
+
+    @property
+    def exit_code(self):
+        """0 when no report failed, 1 otherwise (skipped reports are not failures)."""
+        return 1 if self.failed else 0
+
+    def summary_text(self):
+        """One paragraph for the terminal, in Dutch like the reports."""
+        counts = self.counts
+        total = len(self.manifest["reports"])
+        lines = [
+            f"{total} rapporten: {counts['ok']} gelukt, {counts['failed']} mislukt, "
+            f"{counts['skipped']} overgeslagen ({len(self.rendered)} gemaakt, "
+            f"{len(self.carried_over)} ongewijzigd overgenomen) in {self.seconds:.1f} s. "
+            f"Overzicht: {self.out / INDEX}"
+        ]
+        for report in self.failed:
+            lines.append(f"  mislukt: {report['area']} / {report['notebook']}: {report['error']}")
+        return "\n".join(lines)
+
+
+def _source_parameters(source, cache):
+    """``source`` and ``cache`` as the kernel should see them (absolute where they are paths)."""
+    source = str(source)
+    if source not in ("demo", "cbs") and Path(source).exists():
+        source = str(Path(source).resolve())
+    cache = str(cache)
+    if Path(cache).exists():
+        cache = str(Path(cache).resolve())
+    return source, cache
+
+
+def _notebook_label(path):
+    """How the manifest names a notebook: relative to the working directory when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _notebook_title(path):
+    return Path(path).stem.replace("_", " ").capitalize()
+
+
+def _check_output_folder(out):
+    """Refuse to replace a folder that this command did not write (it would be deleted)."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise RenderError(
+            f"The output path {out} exists and is not a folder; choose another --out."
+        )
+    entries = [entry for entry in out.iterdir() if not entry.name.startswith(".")]
+    if entries and not (out / MANIFEST).is_file():
+        raise RenderError(
+            f"The output folder {out} holds files that rvs render did not write (no {MANIFEST}). "
+            "rvs render replaces its output folder as a whole, so it will not touch this one; "
+            "choose an empty or new folder with --out."
+        )
+
+
+def _recover_interrupted_swap(out):
+    """If a previous run died between its two renames, put the previous outputs back."""
+    if out.exists():
+        return
+    leftovers = sorted(out.parent.glob(f".{out.name}.previous-*"))
+    if leftovers:
+        leftovers[-1].rename(out)
+
+
+def _read_previous_manifest(out):
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"reports": []}
+
+
+def _carry_over(previous, fingerprint, out, force):
+    """The previous manifest entry if it can be reused as it is (same fingerprint, files there)."""
+    if force or previous is None or previous.get("fingerprint") != fingerprint:
+        return None
+    if previous.get("status") not in ("ok", "skipped"):
+        return None
+    for kind in ("html", "summary", "ipynb"):
+        if previous.get(kind) and not (out / previous[kind]).is_file():
+            return None
+    return previous
+
+
+class _Progress:
+    """A tqdm bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, total, enabled=None, stream=None):
+        self.stream = stream or sys.stderr
+        self.total = total
+        self.done = 0
+        if enabled is None:
+            enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.bar = None
+        if enabled and total:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="rapport", file=self.stream, desc="rvs render")
+
+    def update(self, result):
+        self.done += 1
+        line = (
+            f"[{self.done}/{self.total}] {result.status:<7} {result.key} ({result.seconds:.1f} s)"
+        )
+        if result.error:
+            line += f": {result.error.splitlines()[0][:200]}"
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{result.key} {result.status}", refresh=False)
+            self.bar.update(1)
+            if result.status == "failed":
+                self.bar.write(line, file=self.stream)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def render_batch(
+    source="demo",
+    cache="data/raw",
+    *,
+    level=None,
+    areas=None,
+    notebooks=None,
+    notebooks_dir=DEFAULT_NOTEBOOKS_DIR,
+    out="outputs",
+    jobs=None,
+    executor="local",
+    scheduler=None,
+    timeout=600.0,
+    force=False,
+    year=2017,
+    progress=None,
+    warm_imports=None,
+    on_result: Callable[[ReportResult], None] | None = None,
+):
+    """Render every area x notebook report into ``out`` (see the module docstring).
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"cbs"`` or a folder in the tidy layout.
+    cache : str or path
+        CBS download cache (for ``source="cbs"``).
+    level : {None, "region", "district", "gemeente"}
+        Which areas; ``None`` is the region plus its five districts. Ignored when ``areas``
+        is given.
+    areas : sequence of str, optional
+        Explicit area names (validated against the region's areas).
+    notebooks : sequence of str, optional
+        Notebook names (stems) or paths; default every notebook directly under
+        ``notebooks_dir``.
+    notebooks_dir : str or path
+        Where report notebooks live.
+    out : str or path
+        Output folder; replaced as a whole at the end of the batch.
+    jobs : int, optional
+        Parallel workers (kernels); default the number of CPU cores.
+    executor : {"local", "dask"}
+        Local worker processes, or dask.distributed (``scheduler`` or a new LocalCluster).
+    scheduler : str, optional
+        Dask scheduler address.
+    timeout : float or None
+        Seconds one cell may run; a cell that runs longer (or a kernel that dies) fails that
+        report only.
+    force : bool
+        Render every report even when its fingerprint is unchanged.
+    year : int
+        Composition year for the list of municipalities.
+    progress : bool, optional
+        Progress bar (True), log lines (False) or decide by whether stderr is a terminal.
+    warm_imports : sequence of str, optional
+        Modules every kernel imports once (default :data:`rvs_analysis.kernels.WARM_IMPORTS`).
+    on_result : callable, optional
+        Called with every :class:`~rvs_analysis.executors.ReportResult` as it arrives (after
+        it has been written to the temporary folder).
+
+    Returns
+    -------
+    BatchResult
+
+    Raises
+    ------
+    RvsError
+        Before anything is written: unknown notebook or area, unavailable or invalid source,
+        unsafe output folder.
+    KeyboardInterrupt
+        Passed on after the temporary folder has been removed; ``out`` is untouched.
+    """
+    from rvs_analysis import regions, sources
+    from rvs_analysis.html import render_index
+
+    started = time.perf_counter()
+    out = Path(out).resolve()
+    # ---- 1. validate: nothing is written before all of this passed -------------------------
+    notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
+    area_names = validate_areas(areas, year) if areas else default_areas(level, year)
+    dataset = sources.load_source(source, cache)
+    data_version = sources.source_version(source, cache)
+    _recover_interrupted_swap(out)
+    _check_output_folder(out)
+    source_parameter, cache_parameter = _source_parameters(source, cache)
+    library_version = library_fingerprint()
+    provenance = {
+        "region": regions.REGION_NAME,
+        "source": str(source),
+        "data_version": data_version,
+        "code_version": code_version(),
+        "is_demo": bool(getattr(dataset, "is_demo", False)),
+    }
+
+    # ---- 2. plan ----------------------------------------------------------------------------
+    previous = {
+        (report.get("area"), report.get("notebook")): report
+        for report in _read_previous_manifest(out).get("reports", [])
+    }
+    entries: dict[str, dict] = {}
+    tasks: list[ReportTask] = []
+    carried: list[str] = []
+    for area in area_names:
+        slug = area_slug(area)
+        for path in notebook_paths:
+            notebook_bytes = path.read_bytes()
+            label = _notebook_label(path)
+            key = f"{slug}/{path.stem}"
+            parameters = {"area": area, "source": source_parameter, "cache": cache_parameter}
+            fingerprint = report_fingerprint(
+                notebook_bytes, parameters, data_version, library_version
+            )
+            reused = _carry_over(previous.get((area, label)), fingerprint, out, force)
+            if reused is not None:
+                entries[key] = {**reused, "reused": True}
+                carried.append(key)
+                continue
+            entries[key] = {
+                "notebook": label,
+                "area": area,
+                "parameters": parameters,
+                "status": "failed",
+                "html": None,
+                "summary": None,
+                "ipynb": None,
+                "seconds": None,
+                "error": "not rendered",
+                "fingerprint": fingerprint,
+                "rendered_at": None,
+                "reused": False,
+            }
+            tasks.append(
+                ReportTask(
+                    key=key,
+                    notebook=label,
+                    notebook_json=notebook_bytes.decode("utf-8"),
+                    notebook_dir=str(path.resolve().parent),
+                    area=area,
+                    parameters=parameters,
+                    provenance={**provenance, "title": _notebook_title(path)},
+                    timeout=timeout,
+                )
+            )
+
+    # ---- 3. render into a temporary folder next to out -------------------------------------
+    staging = out.parent / f".{out.name}.rendering-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging.mkdir()
+    rendered: list[str] = []
+    try:
+        if out.exists():
+            _copy_hidden_entries(out, staging)
+        for key in carried:
+            _copy_report_files(entries[key], out, staging)
+        if tasks:
+            options = WorkerOptions(
+                source=source_parameter,
+                cache=cache_parameter,
+                warm_imports=tuple(warm_imports)
+                if warm_imports is not None
+                else WorkerOptions.warm_imports,
+            )
+            jobs = max(1, int(jobs or os.cpu_count() or 1))
+            if executor == "local":
+                runner = LocalExecutor(jobs=jobs, options=options)
+            elif executor == "dask":
+                runner = DaskExecutor(jobs=jobs, options=options, scheduler=scheduler)
+            else:
+                raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
+            bar = _Progress(len(tasks), enabled=progress)
+            try:
+                for result in runner.run(tasks):
+                    entries[result.key].update(_write_result(result, staging))
+                    rendered.append(result.key)
+                    bar.update(result)
+                    if on_result is not None:
+                        on_result(result)
+            finally:
+                bar.close()
+        manifest = {
+            "reports": list(entries.values()),
+            "source": str(source),
+            "code_version": provenance["code_version"],
+            "data_version": data_version,
+            "library_fingerprint": library_version,
+            "generated_at": _now(),
+        }
+        summaries = {
+            (entry["area"], entry["notebook"]): _read_summary(staging, entry.get("summary"))
+            for entry in entries.values()
+        }
+        (staging / MANIFEST).write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (staging / INDEX).write_text(
+            render_index(
+                manifest,
+                summaries=summaries,
+                areas=area_names,
+                notebooks=[
+                    (_notebook_label(path), _notebook_title(path)) for path in notebook_paths
+                ],
+                region=regions.REGION_NAME,
+                is_demo=provenance["is_demo"],
+                generated_at=manifest["generated_at"],
+            ),
+            encoding="utf-8",
+        )
+        # ---- 4. swap ------------------------------------------------------------------------
+        _swap_in(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BatchResult(
+        out=out,
+        manifest=manifest,
+        rendered=rendered,
+        carried_over=carried,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _now():
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+
+
+def _write_result(result, staging):
+    """Write one report's files into the temporary folder; return the manifest fields."""
+    slug, notebook = result.key.split("/", 1)
+    folder = staging / slug
+    folder.mkdir(exist_ok=True)
+    fields = {
+        "status": result.status,
+        "seconds": result.seconds,
+        "error": result.error,
+        "rendered_at": result.rendered_at,
+        "html": None,
+        "summary": None,
+        "ipynb": None,
+    }
+    for kind, suffix, text in (
+        ("html", ".html", result.html),
+        ("summary", ".summary.json", result.summary),
+        ("ipynb", ".ipynb", result.ipynb),
+    ):
+        if text is None:
+            continue
+        (folder / f"{notebook}{suffix}").write_text(text, encoding="utf-8")
+        fields[kind] = f"{slug}/{notebook}{suffix}"
+    return fields
+
+
+def _read_summary(folder, relative):
+    if not relative:
+        return None
+    try:
+        return json.loads((folder / relative).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        log.warning("summary %s is not readable JSON; the index shows no figures for it", relative)
+        return None
+
+
+def _copy_report_files(entry, out, staging):
+    for kind in ("html", "summary", "ipynb"):
+        if entry.get(kind):
+            target = staging / entry[kind]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(out / entry[kind], target)
+
+
+def _copy_hidden_entries(out, staging):
+    """Keep files such as ``.gitkeep`` that live in the output folder but are not reports."""
+    for entry in out.iterdir():
+        if entry.name.startswith(".") and entry.is_file():
+            shutil.copy2(entry, staging / entry.name)
+
+
+def _swap_in(staging, out):
+    """Replace ``out`` by ``staging`` with two renames on the same file system."""
+    if not out.exists():
+        staging.rename(out)
+        return
+    previous = out.parent / f".{out.name}.previous-{os.getpid()}"
+    if previous.exists():
+        shutil.rmtree(previous)
+    out.rename(previous)
+    try:
+        staging.rename(out)
+    except BaseException:
+        previous.rename(out)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def parse_list(text: str | None) -> Sequence[str] | None:
+    """Split a comma-separated command-line list, dropping empty items (``None`` stays None)."""
+    if text is None:
+        return None
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    return items or None
