@@ -1,0 +1,480 @@
+"""Crime change: the shift from visible crime to less visible (undermining) crime.
+
+The source document asks whether registered crime in Midden-Nederland shifts from visible forms
+(burglary, car break-in, bicycle theft, vandalism, street robbery) to less visible, undermining
+forms (fraud, cybercrime, money laundering, drug offences). The grouping of offence codes is data:
+``data/crime_change_classification.csv`` (one row per code with the reasoning and its source).
+
+Functions
+    :func:`load_classification`, :func:`classify`, :func:`category_totals` (counts, rates and
+    shares over time), :func:`compare_trends` (Poisson/NB model with category x year
+    interaction: ratio of the annual rate ratios), :func:`top_movers` (offence types that changed
+    most, with exact intervals).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from rvs_analysis.stats_common import (
+    Estimate,
+    StatisticsInputError,
+    check_columns,
+    check_counts,
+    check_level,
+)
+from rvs_analysis.trends import count_change, fit_count_trend
+
+__all__ = [
+    "CLASSIFICATION_PATH",
+    "CATEGORIES",
+    "TrendComparison",
+    "load_classification",
+    "classify",
+    "category_totals",
+    "compare_trends",
+    "top_movers",
+]
+
+CLASSIFICATION_PATH = (
+    Path(__file__).resolve().parent.parent / "data" / "crime_change_classification.csv"
+)
+"""Default location of the classification table."""
+
+CATEGORIES = ("visible", "less_visible")
+"""The two groups compared; codes classified ``other`` or ``total`` take no part."""
+
+CATEGORY_LABELS_NL = {
+    "visible": "zichtbaar",
+    "less_visible": "minder zichtbaar",
+    "other": "overig",
+    "total": "totaal",
+    "unclassified": "niet ingedeeld",
+}
+
+
+def load_classification(path: str | Path | None = None) -> pd.DataFrame:
+    """Read the classification of offence codes into visible and less visible crime.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        Defaults to ``data/crime_change_classification.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``offence_code, offence_label, category, category_nl, reasoning, source``; ``category``
+        is ``visible``, ``less_visible``, ``other`` (e.g. violence) or ``total`` (0.0.0).
+
+    Notes
+    -----
+    Data, not code: change the grouping in the CSV, with the reasoning, never here.
+    """
+    path = Path(path) if path is not None else CLASSIFICATION_PATH
+    if not path.exists():
+        raise StatisticsInputError(f"Classification table not found at {path}.")
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    check_columns(
+        table,
+        ["offence_code", "offence_label", "category", "category_nl", "reasoning", "source"],
+        str(path),
+    )
+    bad = ~table["category"].isin(["visible", "less_visible", "other", "total"])
+    if bad.any():
+        raise StatisticsInputError(
+            f"{path}: unknown category {table.loc[bad, 'category'].iloc[0]!r} "
+            "(use visible, less_visible, other or total)."
+        )
+    if table["offence_code"].duplicated().any():
+        raise StatisticsInputError(f"{path}: an offence code is listed twice.")
+    if (table["reasoning"].str.strip() == "").any():
+        raise StatisticsInputError(f"{path}: every row needs its reasoning.")
+    return table
+
+
+def classify(crime: pd.DataFrame, classification: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add a ``category`` column to a crime frame.
+
+    Parameters
+    ----------
+    crime : pandas.DataFrame
+        Tidy crime frame with ``offence_code``.
+    classification : pandas.DataFrame, optional
+        As returned by :func:`load_classification` (read when omitted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``category`` (codes absent from the table get ``"unclassified"``).
+
+    Notes
+    -----
+    A lookup; no statistics.
+    """
+    classification = load_classification() if classification is None else classification
+    check_columns(crime, ["offence_code"], "crime")
+    mapping = dict(zip(classification["offence_code"], classification["category"], strict=True))
+    out = crime.copy()
+    out["category"] = out["offence_code"].map(mapping).fillna("unclassified").astype(str)
+    return out
+
+
+def _grouped(
+    crime: pd.DataFrame, classification: pd.DataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    check_columns(crime, ["offence_code", "year", "registered_offences"], "crime")
+    check_counts(crime["registered_offences"].to_numpy(), "registered_offences")
+    data = classify(crime, classification)
+    data = data[data["category"].isin(CATEGORIES)]
+    if data.empty:
+        raise StatisticsInputError(
+            "No offence codes of the visible or less visible groups in the crime frame."
+        )
+    totals = (
+        data.groupby(["year", "category"], as_index=False)["registered_offences"]
+        .sum()
+        .sort_values(["year", "category"])
+    )
+    return data, totals
+
+
+def category_totals(
+    crime: pd.DataFrame,
+    classification: pd.DataFrame | None = None,
+    population: pd.DataFrame | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Registered offences, rates and shares of visible and less visible crime per year.
+
+    Parameters
+    ----------
+    crime : pandas.DataFrame
+        Tidy crime frame (``offence_code, year, registered_offences``, any municipalities: they
+        are summed, so select the area first).
+    classification : pandas.DataFrame, optional
+        Classification table (read when omitted).
+    population : pandas.DataFrame, optional
+        ``year, population`` (or with ``gemeente_code``, then summed per year) for rates.
+    level : float, optional
+        Confidence level of the share interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, category, category_nl, registered_offences, share_pct, share_ci_low,
+        share_ci_high`` and, with population, ``rate_per_1000``.
+
+    Notes
+    -----
+    The share is the category's count as a percentage of visible plus less visible crime in
+    that year (not of total crime, whose definition changes between sources), with a Wilson
+    interval that treats offences as independent; it describes the mix, while
+    :func:`compare_trends` tests the change in the mix.
+    """
+    level = check_level(level)
+    _, totals = _grouped(crime, classification)
+    combined = totals.groupby("year")["registered_offences"].transform("sum")
+    low, high = proportion_confint(
+        totals["registered_offences"].to_numpy(),
+        combined.to_numpy(),
+        alpha=1 - level,
+        method="wilson",
+    )
+    totals = totals.copy()
+    totals["category_nl"] = totals["category"].map(CATEGORY_LABELS_NL)
+    totals["share_pct"] = 100.0 * totals["registered_offences"] / combined
+    totals["share_ci_low"] = 100.0 * np.asarray(low, dtype=float)
+    totals["share_ci_high"] = 100.0 * np.asarray(high, dtype=float)
+    if population is not None:
+        yearly = _yearly_population(population)
+        totals = totals.merge(yearly, on="year", how="left")
+        totals["rate_per_1000"] = 1000.0 * totals["registered_offences"] / totals["population"]
+        totals = totals.drop(columns="population")
+    return totals.reset_index(drop=True)
+
+
+def _yearly_population(population: pd.DataFrame) -> pd.DataFrame:
+    check_columns(population, ["year", "population"], "population")
+    values = np.asarray(population["population"], dtype=float)
+    if not (np.isfinite(values).all() and (values > 0).all()):
+        raise StatisticsInputError("'population' must be positive.")
+    return population.groupby("year", as_index=False)["population"].sum()
+
+
+@dataclass(frozen=True)
+class TrendComparison:
+    """Result of :func:`compare_trends`.
+
+    Attributes
+    ----------
+    ratio : Estimate
+        Annual rate ratio of less visible crime divided by that of visible crime (null 1);
+        above 1 means less visible crime grows faster (or falls slower) than visible crime.
+    visible, less_visible : Estimate
+        Each group's own annual rate ratio (:func:`~rvs_analysis.trends.fit_count_trend`).
+    model : str
+        Model of the interaction test: ``poisson``, ``negative_binomial`` or ``quasi_poisson``.
+    dispersion_p_value : float
+        Pearson chi-square test of the Poisson interaction model.
+    method : str
+    totals : pandas.DataFrame
+        The yearly counts per group that were modelled.
+    results : object
+        statsmodels results of the interaction model.
+    """
+
+    ratio: Estimate
+    visible: Estimate
+    less_visible: Estimate
+    model: str
+    dispersion_p_value: float
+    method: str
+    totals: pd.DataFrame = field(repr=False, compare=False)
+    results: Any = field(repr=False, compare=False)
+
+
+def compare_trends(
+    crime: pd.DataFrame,
+    classification: pd.DataFrame | None = None,
+    population: pd.DataFrame | None = None,
+    level: float = 0.95,
+    dispersion_test_level: float = 0.05,
+) -> TrendComparison:
+    """Test whether visible and less visible crime follow different trends.
+
+    Parameters
+    ----------
+    crime : pandas.DataFrame
+        Tidy crime frame of the area (``offence_code, year, registered_offences``).
+    classification : pandas.DataFrame, optional
+        Classification table (read when omitted).
+    population : pandas.DataFrame, optional
+        ``year, population`` for the groups' own trends in rates (the ratio of the two trends
+        does not depend on population, which is the same for both groups).
+    level : float, optional
+        Confidence level.
+    dispersion_test_level : float, optional
+        Level of the Pearson overdispersion test that switches to negative binomial.
+
+    Returns
+    -------
+    TrendComparison
+        ``ratio`` is ``exp(delta)`` from the interaction model with its interval and p-value
+        (Wald test of delta = 0).
+
+    Notes
+    -----
+    Model for the yearly counts of the two groups:
+    ``log E[y_ct] = a_t + g [c = less visible] + delta [c = less visible] (t - t0)``,
+    with a fixed effect ``a_t`` for every year, so whatever moves both groups in a year
+    (registration changes, a pandemic) cancels and ``exp(delta)``, the ratio of the two groups'
+    annual rate ratios, is identified from the change in their mix alone. Fitted as a Poisson
+    GLM; when the Pearson chi-square test rejects (extra-Poisson variation of the less visible
+    series around its log-linear path) the model is refitted as NB2 negative binomial
+    (statsmodels, ML alpha), or quasi-Poisson if that fails. Assumes a constant log-linear
+    difference in trends over the period. Each group's own annual rate ratio comes from
+    :func:`~rvs_analysis.trends.fit_count_trend` (Poisson or NB, population offset if given).
+    """
+    level = check_level(level)
+    _, totals = _grouped(crime, classification)
+    present = set(totals["category"])
+    if present != set(CATEGORIES):
+        raise StatisticsInputError(
+            "Both visible and less visible crime are needed to compare trends; the frame has only "
+            f"{', '.join(sorted(present))}."
+        )
+    wide = totals.pivot(index="year", columns="category", values="registered_offences")
+    wide = wide.dropna()
+    if len(wide) < 3:
+        raise StatisticsInputError(
+            f"Comparing trends needs at least three years with both groups, got {len(wide)}."
+        )
+    years = wide.index.to_numpy(dtype=float)
+    reference_year = years[0]
+    n_years = len(years)
+    counts = np.concatenate([wide["visible"].to_numpy(float), wide["less_visible"].to_numpy(float)])
+    less = np.concatenate([np.zeros(n_years), np.ones(n_years)])
+    year_dummies = np.vstack([np.eye(n_years), np.eye(n_years)])
+    design = np.column_stack([year_dummies, less, less * np.tile(years - reference_year, 2)])
+    poisson = sm.GLM(counts, design, family=sm.families.Poisson()).fit()
+    df_resid = poisson.df_resid
+    p_dispersion = (
+        float(stats.chi2.sf(poisson.pearson_chi2, df_resid)) if df_resid > 0 else math.nan
+    )
+    model = "poisson"
+    results = poisson
+    if df_resid > 0 and p_dispersion < dispersion_test_level:
+        results = _negative_binomial(counts, design, poisson.params)
+        model = "negative_binomial"
+        if results is None:
+            results = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale="X2")
+            model = "quasi_poisson"
+    index = n_years + 1
+    coefficient = float(np.asarray(results.params)[index])
+    se = float(np.asarray(results.bse)[index])
+    if model == "quasi_poisson":
+        reference = stats.t(df=df_resid)
+    else:
+        reference = stats.norm()
+    quantile = reference.ppf(1 - (1 - level) / 2)
+    names = {
+        "poisson": "Poisson GLM",
+        "negative_binomial": "negative binomial (NB2) model",
+        "quasi_poisson": "quasi-Poisson GLM",
+    }
+    method = (
+        f"{names[model]} of yearly counts with year fixed effects and a category x year "
+        f"interaction; Pearson overdispersion test of the Poisson fit p = {p_dispersion:.3g}"
+    )
+    ratio = Estimate(
+        estimate=math.exp(coefficient),
+        ci_low=math.exp(coefficient - quantile * se),
+        ci_high=math.exp(coefficient + quantile * se),
+        method=method,
+        level=level,
+        p_value=float(2 * reference.sf(abs(coefficient / se))),
+        null_value=1.0,
+        n=float(counts.sum()),
+        details={"model": model, "log_ratio": coefficient, "se": se},
+    )
+    own: dict[str, Estimate] = {}
+    for category in CATEGORIES:
+        frame = pd.DataFrame({"year": wide.index, "registered_offences": wide[category].to_numpy()})
+        if population is not None:
+            frame = frame.merge(_yearly_population(population), on="year", how="left")
+            if frame["population"].isna().any():
+                raise StatisticsInputError("'population' lacks some years of the crime frame.")
+        trend = fit_count_trend(
+            frame,
+            population_column="population" if population is not None else None,
+            level=level,
+            dispersion_test_level=dispersion_test_level,
+        )
+        own[category] = trend.annual_rate_ratio
+    return TrendComparison(
+        ratio=ratio,
+        visible=own["visible"],
+        less_visible=own["less_visible"],
+        model=model,
+        dispersion_p_value=p_dispersion,
+        method=method,
+        totals=totals,
+        results=results,
+    )
+
+
+def _negative_binomial(counts: np.ndarray, design: np.ndarray, start: np.ndarray) -> Any | None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            model = sm.NegativeBinomial(counts, design, loglike_method="nb2")
+            start_params = np.append(np.asarray(start, dtype=float), 0.01)
+            results = model.fit(start_params=start_params, method="bfgs", maxiter=1000, disp=0)
+            results = model.fit(start_params=results.params, method="newton", maxiter=100, disp=0)
+        except (np.linalg.LinAlgError, ValueError):
+            return None
+    params = np.asarray(results.params, dtype=float)
+    bse = np.asarray(results.bse, dtype=float)
+    if not (np.isfinite(params).all() and np.isfinite(bse[:-1]).all()) or params[-1] <= 1e-10:
+        return None
+    return results
+
+
+def top_movers(
+    crime: pd.DataFrame,
+    start_year: int,
+    end_year: int,
+    classification: pd.DataFrame | None = None,
+    n: int = 5,
+    order_by: str = "absolute",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The offence types whose registered counts changed most between two years.
+
+    Parameters
+    ----------
+    crime : pandas.DataFrame
+        Tidy crime frame of the area (summed over municipalities).
+    start_year, end_year : int
+        The two years compared.
+    classification : pandas.DataFrame, optional
+        For the ``category`` column (read when omitted); total crime (0.0.0) is left out.
+    n : int, optional
+        Number of offence types returned (all when larger than available).
+    order_by : {"absolute", "relative"}, optional
+        Rank by the absolute change in counts, or by the size of the relative change
+        ``|log rate ratio|``.
+    level : float, optional
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``offence_code, offence_label (if present), category, count_start, count_end, change,
+        change_pct, ci_low_pct, ci_high_pct, p_value, significant``, ranked.
+
+    Notes
+    -----
+    Each change is :func:`~rvs_analysis.trends.count_change`: the exact conditional Poisson
+    interval for the ratio of two counts (assumes independent Poisson counts; with counts of
+    thousands, year-to-year variation beyond Poisson makes these intervals too narrow, so read
+    ``significant`` for small offence types with that in mind).
+    """
+    level = check_level(level)
+    if order_by not in ("absolute", "relative"):
+        raise StatisticsInputError("order_by must be 'absolute' or 'relative'.")
+    if n < 1:
+        raise StatisticsInputError("n must be at least 1.")
+    check_columns(crime, ["offence_code", "year", "registered_offences"], "crime")
+    check_counts(crime["registered_offences"].to_numpy(), "registered_offences")
+    data = classify(crime, classification)
+    data = data[data["category"] != "total"]
+    years_present = set(data["year"].astype(int))
+    for year in (start_year, end_year):
+        if year not in years_present:
+            raise StatisticsInputError(f"Year {year} is not in the crime frame.")
+    keys = ["offence_code", "category"]
+    if "offence_label" in data.columns:
+        keys.insert(1, "offence_label")
+    sums = data[data["year"].isin([start_year, end_year])].pivot_table(
+        index=keys, columns="year", values="registered_offences", aggfunc="sum", fill_value=0
+    )
+    rows = []
+    for key, row in sums.iterrows():
+        before, after = float(row[start_year]), float(row[end_year])
+        if before + after == 0:
+            continue
+        change = count_change(before, after, level=level)
+        record = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        record.update(
+            count_start=int(before),
+            count_end=int(after),
+            change=int(after - before),
+            change_pct=change.estimate,
+            ci_low_pct=change.ci_low,
+            ci_high_pct=change.ci_high,
+            p_value=change.p_value,
+            significant=change.significant,
+        )
+        rows.append(record)
+    table = pd.DataFrame(rows)
+    if table.empty:
+        raise StatisticsInputError("No offence type has counts in the two years.")
+    if order_by == "absolute":
+        size = table["change"].abs()
+    else:
+        with np.errstate(divide="ignore"):
+            size = np.abs(np.log((table["count_end"] + 0.5) / (table["count_start"] + 0.5)))
+    table = table.assign(_size=size).sort_values("_size", ascending=False).drop(columns="_size")
+    return table.head(n).reset_index(drop=True)
