@@ -14,7 +14,7 @@ import pytest
 import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources import cbs, load_source, source_version
-from tests.conftest import region_crime, write_tidy
+from tests.conftest import REPO_ROOT, region_crime, write_tidy
 
 # ---------------------------------------------------------------------------------------------
 # Tidy folders
@@ -270,3 +270,41 @@ def test_shared_extract_loads_as_it_is(shared_dataset):
     )
     assert len(shared_dataset.crime) == 57_624
     assert isinstance(shared_dataset.crime, pd.DataFrame)
+
+
+# ---------------------------------------------------------------------------------------------
+# Region-supplied figures (data/templates)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_templates_match_the_validation_schemas():
+    from rvs_analysis import clean
+    from rvs_analysis.sources.tidy import OPTIONAL_FILES, read_csv_text
+
+    templates = REPO_ROOT / "data" / "templates"
+    for kind, name in OPTIONAL_FILES.items():
+        if kind == "monthly":
+            continue
+        header = read_csv_text(templates / name)
+        required = [column.name for column in clean.SCHEMAS[kind].columns if column.required]
+        assert set(required) <= set(header.columns), name
+        assert clean.validate_frame(kind, header, name).empty
+    assert "cleared_offences.csv" in (templates / "README.md").read_text()
+
+
+def test_regional_burglary_clearance_is_added_to_the_cbs_source(cbs_cache):
+    version_before = source_version("cbs", cache=str(cbs_cache))
+    regional = cbs_cache.parent / "regional"
+    regional.mkdir()
+    header = (REPO_ROOT / "data" / "templates" / "cleared_offences.csv").read_text()
+    rows = "GM0344,2016,1.1.1,1653,129,540,Politie Midden-Nederland (test)\n"
+    (regional / "cleared_offences.csv").write_text(header + rows)
+    dataset = load_source("cbs", cache=str(cbs_cache))
+    burglary = dataset.cleared.loc[dataset.cleared["offence_code"] == "1.1.1"]
+    assert burglary[["registered_offences", "cleared_offences"]].values.tolist() == [[1653, 129]]
+    assert set(dataset.cleared["offence_code"]) == {"T001161", "CRI1100", "1.1.1"}
+    assert source_version("cbs", cache=str(cbs_cache)) != version_before
+    (regional / "cleared_offences.csv").write_text(header + rows.replace(",129,", ",1700,"))
+    with pytest.raises(DataValidationError) as caught:
+        load_source("cbs", cache=str(cbs_cache))
+    assert caught.value.file == "cleared_offences.csv" and caught.value.row == 1

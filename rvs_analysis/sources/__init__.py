@@ -121,7 +121,8 @@ def source_version(source: str = "demo", cache="data/raw") -> str:
     if key not in _VERSION_CACHE:
         digest = hashlib.sha256()
         for file in files:
-            digest.update(file.relative_to(path).as_posix().encode())
+            base = path if file.is_relative_to(path) else path.parent
+            digest.update(file.relative_to(base).as_posix().encode())
             digest.update(b"\0")
             with open(file, "rb") as handle:
                 for block in iter(lambda: handle.read(1 << 20), b""):

@@ -247,14 +247,28 @@ def fetch(
 # ----------------------------------------------------------------------------------------------
 
 
+def regional_dir(cache) -> Path:
+    """The folder with the region's own CSV files for the ``cbs`` source: ``regional/`` next to the
+    cache (``data/regional`` for ``data/raw``), filled from ``data/templates/``."""
+    return Path(cache).parent / "regional"
+
+
 def input_files(cache) -> list[Path]:
-    """The JSON files of every known table present in the cache, sorted."""
+    """The JSON files of every known table present in the cache, sorted, then the region's own
+    CSV files (see :func:`regional_dir`)."""
+    from rvs_analysis.sources.tidy import OPTIONAL_FILES
+
     cache = Path(cache)
     files = []
     for table_id in TABLES:
         folder = cache / table_id
         if folder.is_dir():
             files.extend(sorted(folder.glob("*.json")))
+    if files:
+        regional = regional_dir(cache)
+        files.extend(
+            regional / name for name in OPTIONAL_FILES.values() if (regional / name).is_file()
+        )
     return files
 
 
@@ -500,6 +514,37 @@ def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFra
     return validated, groups
 
 
+def _read_regional(folder: Path, known_codes) -> dict[str, pd.DataFrame]:
+    """The region's own files (``data/templates/`` layout) that exist in ``folder``, validated."""
+    from rvs_analysis.sources.tidy import OPTIONAL_FILES, _read_validated
+
+    frames = {}
+    for kind, name in OPTIONAL_FILES.items():
+        path = folder / name
+        if path.is_file():
+            codes = known_codes if kind in ("cleared", "monthly", "survey") else None
+            frames[kind] = _read_validated([path], kind, codes)
+    return frames
+
+
+def _combine_cleared(open_data: pd.DataFrame | None, regional: pd.DataFrame) -> pd.DataFrame:
+    """83648NED's offence groups plus the region's own cleared offences (e.g. burglary, 1.1.1)."""
+    if open_data is None:
+        return regional
+    combined = pd.concat([open_data, regional], ignore_index=True)
+    keys = list(clean.SCHEMAS["cleared"].keys)
+    duplicated = combined.duplicated(keys).to_numpy()
+    if duplicated.any():
+        position = int(np.flatnonzero(duplicated)[0]) - len(open_data)
+        raise DataValidationError(
+            "regional/cleared_offences.csv",
+            ", ".join(keys),
+            position + 1,
+            "duplicate key: 83648NED already has this municipality, year and offence code",
+        )
+    return combined
+
+
 def _boundary_year(table: CbsTable, crime: pd.DataFrame) -> int | None:
     """The municipal boundary year of a recoded table: ``MapYear`` of its GeoDimension if CBS gives
     it, else the latest year of the data (CBS recodes to its newest boundaries)."""
@@ -552,13 +597,16 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
         cleared_table = read_table(cache / CLEARED_TABLE)
         cleared, _groups = read_cleared(cleared_table, known)
         tables[CLEARED_TABLE] = cleared_table
+    regional = _read_regional(regional_dir(cache), known)
+    if "cleared" in regional:
+        cleared = _combine_cleared(cleared, regional.pop("cleared"))
     retrieved = {
         table_id: table.fetch_record.get("retrieved") for table_id, table in tables.items()
     }
     provenance = {
         "source": "cbs",
         "version": version,
-        "files": [path.relative_to(cache).as_posix() for path in input_files(cache)],
+        "files": [path.relative_to(cache.parent).as_posix() for path in input_files(cache)],
         "tables": {
             table_id: {
                 "catalog": table.fetch_record.get("catalog", TABLES[table_id].catalog),
@@ -579,4 +627,5 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
         population_boundary_year=None,
         cleared=cleared,
         provenance=provenance,
+        **regional,
     )
