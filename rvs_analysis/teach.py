@@ -30,6 +30,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -340,3 +341,394 @@ def _judge_mapping(exercise, answer, truth, good, close) -> CheckResult:
     return _wrong(
         exercise, f"{len(off)} van {len(expected)} waarden kloppen niet: {', '.join(sorted(off))}."
     )
+
+
+# ------------------------------------------------------------------------------------------------
+# The exercises of the masterclass notebooks. The defaults below are the notebooks' parameters: an
+# answer is checked for the notebook as shipped (source "demo", default parameters).
+# ------------------------------------------------------------------------------------------------
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "masterclass" / "data"
+"""The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
+
+BURGLARY = "1.1.1"
+BOUNDARY_YEAR = 2017
+DISTRICT_YEAR = 2016
+DISTRICT = "Gooi en Vechtstreek"
+SMALL_MUNICIPALITY = "Urk"
+YEAR_BEFORE, YEAR_AFTER = 2015, 2016
+TREND_YEARS = (2011, 2016)
+SURVEY_INDICATOR = "feels_unsafe"
+SURVEY_MUNICIPALITY = "Zeist"
+SURVEY_WAVE = 2015
+
+
+@cache
+def _demo():
+    from rvs_analysis.sources import load_source
+
+    return load_source("demo")
+
+
+@cache
+def _sample():
+    from rvs_analysis import regions
+    from rvs_analysis.sources import cbs
+
+    crime, _ = cbs.read_crime(cbs.read_table(SAMPLE_DIR / "47018NED"), regions.known_codes())
+    population = cbs.read_population(cbs.read_table(SAMPLE_DIR / "70072ned"))
+    return crime, population
+
+
+def _only(frame: pd.DataFrame, column: str, **where) -> float:
+    mask = pd.Series(True, index=frame.index)
+    for key, value in where.items():
+        mask &= frame[key] == value
+    values = frame.loc[mask, column]
+    if len(values) != 1:
+        raise LookupError(f"expected one row for {where}, found {len(values)}")
+    return float(values.iloc[0])
+
+
+def _sample_burglary_2017_boundaries() -> pd.DataFrame:
+    from rvs_analysis import regions
+
+    crime, population = _sample()
+    burglary = crime.loc[crime["offence_code"] == BURGLARY]
+    return regions.harmonise_counts(burglary, population, from_year=2024, to_year=BOUNDARY_YEAR)
+
+
+def _sample_population_2017_boundaries() -> pd.DataFrame:
+    from rvs_analysis import regions
+
+    return regions.harmonise_population(_sample()[1], to_year=BOUNDARY_YEAR)
+
+
+def _successors(new_name: str) -> set[str]:
+    from rvs_analysis import regions
+
+    mergers = regions.mergers()
+    return set(mergers.loc[mergers["new_name"] == new_name, "old_name"])
+
+
+def _successor_of(old_name: str) -> str:
+    from rvs_analysis import regions
+
+    mergers = regions.mergers()
+    return str(mergers.loc[mergers["old_name"] == old_name, "new_name"].item())
+
+
+def _composition_size(year: int) -> int:
+    from rvs_analysis import regions
+
+    return len(regions.municipalities(year))
+
+
+def _district_burglary(rate: bool) -> pd.DataFrame:
+    from rvs_analysis import regions
+
+    return regions.area_table(
+        _demo(), BURGLARY, "district", BOUNDARY_YEAR, (DISTRICT_YEAR, DISTRICT_YEAR), rate=rate
+    )
+
+
+def _municipal_burglary() -> pd.DataFrame:
+    from rvs_analysis import regions
+
+    table = regions.area_table(_demo(), BURGLARY, "gemeente", BOUNDARY_YEAR, rate=True)
+    return table.astype({"registered_offences": float, "population": float})
+
+
+def _small_change():
+    from rvs_analysis import trends
+
+    table = _municipal_burglary()
+    before = _only(table, "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_BEFORE)
+    after = _only(table, "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_AFTER)
+    return trends.count_change(before, after)
+
+
+def _poisson_lower_bound() -> float:
+    from scipy import stats
+
+    count = _only(
+        _municipal_burglary(), "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_AFTER
+    )
+    return 0.0 if count == 0 else float(stats.chi2.ppf(0.025, 2 * count) / 2)
+
+
+def _region_trend_ratio() -> float:
+    from rvs_analysis import regions, trends
+
+    region = regions.area_table(_demo(), BURGLARY, "region", BOUNDARY_YEAR, TREND_YEARS, rate=True)
+    region = region.astype({"registered_offences": float, "population": float})
+    return trends.fit_count_trend(region, model="poisson").annual_rate_ratio.estimate
+
+
+def _municipal_dispersion() -> float:
+    import statsmodels.api as sm
+
+    table = _municipal_burglary()
+    table = table.loc[table["year"].between(*TREND_YEARS)]
+    design = pd.get_dummies(table["area"], dtype=float)
+    design["year"] = table["year"].astype(float)
+    model = sm.GLM(
+        table["registered_offences"],
+        design,
+        family=sm.families.Poisson(),
+        offset=np.log(table["population"]),
+    ).fit()
+    return float(model.pearson_chi2 / model.df_resid)
+
+
+def _outside_funnel() -> int:
+    from rvs_analysis import clearance
+
+    table = _municipal_burglary()
+    table = table.loc[table["year"] == YEAR_AFTER]
+    funnel = clearance.funnel_table(
+        table, "registered_offences", "population", kind="rate", label_column="area"
+    )
+    return int((funnel["position_99.8"] != "within").sum())
+
+
+def _survey() -> pd.DataFrame:
+    from rvs_analysis import regions
+
+    dataset = _demo()
+    survey = dataset.survey.merge(regions.municipalities(BOUNDARY_YEAR), on="gemeente_code")
+    pilots = regions.pilot_municipalities()
+    start = int(pilots["start_year"].min())
+    survey["pilot"] = survey["gemeente_code"].isin(pilots["gemeente_code"])
+    survey["after"] = survey["year"] > start
+    survey.attrs["start_year"] = start
+    return survey
+
+
+def _survey_cell() -> pd.DataFrame:
+    survey = _survey()
+    return survey.loc[
+        (survey["gemeente_name"] == SURVEY_MUNICIPALITY) & (survey["year"] == SURVEY_WAVE)
+    ]
+
+
+def _weighted_percentage() -> float:
+    cell = _survey_cell()
+    return float(100 * np.average(cell[SURVEY_INDICATOR], weights=cell["weight"]))
+
+
+def _effective_sample_size() -> float:
+    weights = _survey_cell()["weight"]
+    return float(weights.sum() ** 2 / (weights**2).sum())
+
+
+def _two_by_two(survey: pd.DataFrame, after: pd.Series) -> float:
+    """Weighted 2x2 difference in differences in percentage points (the hand calculation)."""
+    cells = {}
+    for pilot in (True, False):
+        for period in (True, False):
+            part = survey.loc[(survey["pilot"] == pilot) & (after == period)]
+            cells[pilot, period] = 100 * np.average(part[SURVEY_INDICATOR], weights=part["weight"])
+    return float(
+        (cells[True, True] - cells[True, False]) - (cells[False, True] - cells[False, False])
+    )
+
+
+def _did() -> float:
+    survey = _survey()
+    return _two_by_two(survey, survey["after"])
+
+
+def _placebo_did() -> float:
+    survey = _survey()
+    before = survey.loc[survey["year"] <= survey.attrs["start_year"]]
+    return _two_by_two(before, before["year"] > before["year"].min())
+
+
+for _exercise in (
+    # Masterclass 1: van CBS-tabel naar districtscijfer
+    Exercise(
+        "cbs_inbraak_gooise_meren_2016",
+        "woninginbraken in Gooise Meren in 2016 volgens de voorbeeldtabel",
+        lambda: _only(
+            _sample()[0],
+            "registered_offences",
+            offence_code=BURGLARY,
+            gemeente_code="GM1942",
+            year=2016,
+        ),
+        tolerance=0.5,
+        close=0.5,
+        hint="kijk of je sleutels zonder spaties vergelijkt en de juiste periode (JJ) neemt.",
+    ),
+    Exercise(
+        "gooise_meren_voorgangers",
+        "de gemeenten waaruit Gooise Meren ontstond",
+        lambda: _successors("Gooise Meren"),
+        kind="set",
+    ),
+    Exercise(
+        "vianen_opvolger",
+        "de gemeente waarin Vianen opging",
+        lambda: _successor_of("Vianen"),
+        kind="text",
+    ),
+    Exercise(
+        "gemeenten_in_2023",
+        "het aantal gemeenten van de regio in de samenstelling van 2023",
+        lambda: _composition_size(2023),
+        tolerance=0,
+        close=1,
+    ),
+    Exercise(
+        "bevolking_gooise_meren_2015",
+        "de bevolking van Gooise Meren in 2015 (grenzen van 2016 en later)",
+        lambda: _only(
+            _sample_population_2017_boundaries(), "population", gemeente_code="GM1942", year=2015
+        ),
+        tolerance=0.5,
+        close=0.02 * 56_000,
+        hint="tel alle gemeenten op die in 2016 samen Gooise Meren vormden.",
+    ),
+    Exercise(
+        "inbraak_vianen_2015_grenzen_2017",
+        "woninginbraken in Vianen in 2015 op de grenzen van 2017 (bevolkingsaandeel)",
+        lambda: _only(
+            _sample_burglary_2017_boundaries(),
+            "registered_offences",
+            gemeente_code="GM0620",
+            year=2015,
+        ),
+        tolerance=0.05,
+        close=2,
+        hint="het aandeel is Vianen gedeeld door Vianen + Leerdam + Zederik, in hetzelfde jaar.",
+    ),
+    Exercise(
+        "inbraak_per_1000_gooise_meren_2015",
+        "woninginbraken per 1.000 inwoners in Gooise Meren in 2015",
+        lambda: (
+            1000
+            * _only(
+                _sample_burglary_2017_boundaries(),
+                "registered_offences",
+                gemeente_code="GM1942",
+                year=2015,
+            )
+            / _only(
+                _sample_population_2017_boundaries(),
+                "population",
+                gemeente_code="GM1942",
+                year=2015,
+            )
+        ),
+        tolerance=0.005,
+        close=0.1,
+        hint="deel door de geharmoniseerde bevolking van hetzelfde jaar.",
+    ),
+    Exercise(
+        "inbraak_per_district_2016",
+        "woninginbraken per district in 2016 (grenzen 2017), als Series met districtsnamen",
+        lambda: (
+            _district_burglary(rate=False).set_index("area")["registered_offences"].astype(float)
+        ),
+        kind="mapping",
+        tolerance=0.5,
+        close=5,
+        hint="harmoniseer eerst naar de grenzen van 2017 en laat GM0000 buiten beschouwing.",
+    ),
+    Exercise(
+        "inbraak_per_1000_district_2016",
+        "woninginbraken per 1.000 inwoners in het district in 2016",
+        lambda: _only(
+            _district_burglary(rate=True).astype({"rate_per_1000": float}),
+            "rate_per_1000",
+            area=DISTRICT,
+            year=DISTRICT_YEAR,
+        ),
+        tolerance=0.01,
+        close=0.1,
+        hint="tel eerst tellers en noemers op, en deel daarna.",
+    ),
+    # Masterclass 2: is de daling significant?
+    Exercise(
+        "procent_verandering_klein",
+        "procentuele verandering in de kleine gemeente",
+        lambda: _small_change().estimate,
+        tolerance=0.05,
+        close=1,
+        hint="deel door het aantal van het eerste jaar.",
+    ),
+    Exercise(
+        "poisson_ondergrens_klein",
+        "ondergrens van het exacte 95%-interval voor de telling",
+        _poisson_lower_bound,
+        tolerance=0.01,
+        close=0.5,
+        hint="gebruik 2k vrijheidsgraden voor de ondergrens en deel door 2.",
+    ),
+    Exercise(
+        "verandering_significant_klein",
+        "is de verandering in de kleine gemeente significant (True/False)?",
+        lambda: _small_change().significant,
+        kind="bool",
+        hint="significant betekent: het 95%-interval sluit 0% (verhouding 1) uit.",
+    ),
+    Exercise(
+        "trend_jaarverhouding_regio",
+        "jaarlijkse verhouding uit het Poisson-model met bevolkingsoffset",
+        _region_trend_ratio,
+        tolerance=0.0005,
+        close=0.01,
+        hint="vergeet de offset log(bevolking) niet en neem exp van de coëfficiënt van year.",
+    ),
+    Exercise(
+        "dispersie_gemeenten",
+        "Pearson-dispersie van het model met een niveau per gemeente en één trend",
+        _municipal_dispersion,
+        tolerance=0.01,
+        close=0.2,
+        hint="Pearson chi-kwadraat gedeeld door de residuele vrijheidsgraden.",
+    ),
+    Exercise(
+        "aantal_buiten_trechter",
+        "aantal gemeenten buiten de 99,8%-grenzen van de trechterplot",
+        _outside_funnel,
+        tolerance=0,
+        close=1,
+        hint="gebruik het regiogemiddelde (som tellingen / som bevolking) en de 0,1%- en 99,9%-kwantielen.",
+    ),
+    # Masterclass 3: werkten de proeftuinen?
+    Exercise(
+        "gewogen_percentage_gemeente",
+        "gewogen percentage in de gemeente en meting",
+        _weighted_percentage,
+        tolerance=0.05,
+        close=1.5,
+        hint="vermenigvuldig elke 0/1-waarde met het gewicht en deel door de som van de gewichten.",
+    ),
+    Exercise(
+        "effectieve_steekproefomvang",
+        "Kish' effectieve steekproefomvang",
+        _effective_sample_size,
+        tolerance=0.5,
+        close=5,
+        hint="(som van de gewichten) in het kwadraat, gedeeld door de som van de gekwadrateerde gewichten.",
+    ),
+    Exercise(
+        "did_procentpunten",
+        "het verschil-in-verschillen in procentpunten",
+        _did,
+        tolerance=0.05,
+        close=0.5,
+        hint="(proeftuin na - proeftuin voor) - (overige na - overige voor), gewogen.",
+    ),
+    Exercise(
+        "placebo_did_procentpunten",
+        "de placebo-DiD vóór de start in procentpunten",
+        _placebo_did,
+        tolerance=0.05,
+        close=0.5,
+        hint="alleen metingen tot en met het startjaar; 'voor' is alleen de eerste meting.",
+    ),
+):
+    register(_exercise)
