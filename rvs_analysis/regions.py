@@ -63,6 +63,9 @@ DISTRICTS: tuple[str, ...] = (
 )
 """The five districts of the police unit Midden-Nederland, in the source document's order."""
 
+FIRST_BOUNDARY_YEAR = 2011
+"""The region and merger tables cover the boundaries from 1 January 2011 on."""
+
 LEVELS: tuple[str, ...] = ("region", "district", "gemeente")
 """Aggregation levels understood by :func:`areas`, :func:`aggregate` and :func:`area_table`."""
 
@@ -343,6 +346,10 @@ def _normalise_name(name: str) -> str:
     return " ".join(str(name).split()).casefold()
 
 
+_CBS_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
+"""CBS adds a province to ambiguous names ("Laren (NH.)"); the source document does not."""
+
+
 def resolve_area(name: str, year: int = 2017) -> Area:
     """Look up an area by name (case-insensitive), slug or GM code.
 
@@ -350,7 +357,8 @@ def resolve_area(name: str, year: int = 2017) -> Area:
     ----------
     name : str
         ``"Midden-Nederland"``, a district (``"Stad Utrecht"``) or a municipality of the composition of
-        ``year`` (``"Gooise Meren"``, ``"GM1942"``, ``"gooise-meren"``).
+        ``year`` (``"Gooise Meren"``, ``"GM1942"``, ``"gooise-meren"``; CBS's ``"Laren (NH.)"`` is
+        ``"Laren"``).
     year : int, default 2017
         Composition year.
 
@@ -364,6 +372,7 @@ def resolve_area(name: str, year: int = 2017) -> Area:
         When the name is none of these; the message lists the valid names.
     """
     composition = municipalities(year)
+    name = _CBS_SUFFIX.sub("", str(name)) or str(name)
     wanted = _normalise_name(name)
     wanted_slug = slug(name)
 
@@ -718,6 +727,13 @@ def area_table(
     numerator and denominator cover the same territory.
     """
     _check_level(level)
+    boundaries = int(boundaries)
+    if not FIRST_BOUNDARY_YEAR <= boundaries <= dt.date.today().year + 1:
+        raise SourceNotAvailableError(
+            f"No composition for boundaries {boundaries}: the region and merger tables in "
+            f"data/regions cover {FIRST_BOUNDARY_YEAR} to now. Use for example --boundaries 2017 "
+            "(the 39 municipalities of the source document)."
+        )
     crime = dataset.crime
     offence_code = str(offence_code).strip()
     selected = crime.loc[crime["offence_code"] == offence_code]

@@ -81,6 +81,7 @@ def test_resolve_area_is_case_insensitive_and_accepts_slugs_and_codes():
     assert laren == regions.resolve_area("GM0417")
     assert laren.district == "Gooi en Vechtstreek" and laren.codes == ("GM0417",)
     assert regions.resolve_area("wijk-bij-duurstede").name == "Wijk bij Duurstede"
+    assert regions.resolve_area("Laren (NH.)") == laren
     assert regions.resolve_area("Vijfheerenlanden", year=2020).district == "West-Utrecht"
 
 
@@ -316,6 +317,8 @@ def test_area_table_rate_and_errors(tidy_frames):
         regions.area_table(dataset, "9.9.9", "region")
     with pytest.raises(SourceNotAvailableError, match="1990"):
         regions.area_table(dataset, "1.1.1", "region", years="1990-1991")
+    with pytest.raises(SourceNotAvailableError, match="2011"):
+        regions.area_table(dataset, "1.1.1", "region", boundaries=2005)
 
 
 PUBLISHED_BURGLARIES = {
