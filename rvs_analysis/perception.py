@@ -1,0 +1,568 @@
+"""Perceived safety: weighted survey proportions and the evaluation of the pilot municipalities.
+
+The survey (Veiligheidsmonitor-like microdata: ``gemeente_code, year, respondent_id, weight,
+feels_unsafe, youth_nuisance``) gives, per municipality and wave, the weighted share of residents
+who feel unsafe in their neighbourhood or experience youth nuisance. The ten "proeftuinen
+onveiligheidsbeleving" started in 2017; this module estimates their effect.
+
+Functions
+    :func:`weighted_proportion` and :func:`weighted_proportions` (Kish effective sample size with
+    a Wilson interval; suppression below :data:`MIN_RESPONDENTS` respondents),
+    :func:`difference_in_differences` (WLS linear probability model with municipality and wave
+    fixed effects, errors clustered by municipality, t(G-1) intervals), :func:`event_study`
+    (effect per wave relative to the last wave before the start, with the pre-trend test).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from rvs_analysis.stats_common import (
+    Estimate,
+    StatisticsInputError,
+    check_columns,
+    check_level,
+    check_positive_weights,
+)
+
+__all__ = [
+    "MIN_RESPONDENTS",
+    "DidResult",
+    "EventStudy",
+    "weighted_proportion",
+    "weighted_proportions",
+    "difference_in_differences",
+    "event_study",
+]
+
+MIN_RESPONDENTS = 100
+"""Suppression rule: an estimate resting on fewer than 100 respondents is not shown.
+
+With 100 respondents and a typical design effect of 1.3 the effective sample is about 75 and the
+95% interval of a 25% share is about +-10 percentage points, about the widest a report can still
+use; the Veiligheidsmonitor applies a rule of the same order for its municipal figures."""
+
+SURVEY_COLUMNS = ("gemeente_code", "year", "weight")
+
+
+def _binary(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float).reshape(-1)
+    if array.size == 0:
+        raise StatisticsInputError(f"'{name}' is empty: there are no respondents.")
+    if np.isnan(array).any():
+        raise StatisticsInputError(
+            f"'{name}' has missing answers; drop those respondents before estimating."
+        )
+    if not np.isin(array, (0.0, 1.0)).all():
+        raise StatisticsInputError(f"'{name}' must be 0/1 (no/yes), got other values.")
+    return array
+
+
+def weighted_proportion(
+    values: Sequence[float] | np.ndarray,
+    weights: Sequence[float] | np.ndarray,
+    level: float = 0.95,
+    min_respondents: int = MIN_RESPONDENTS,
+) -> Estimate:
+    """Survey-weighted percentage with an interval that accounts for the weights.
+
+    Parameters
+    ----------
+    values : array-like of 0/1
+        Each respondent's answer (1 = yes, e.g. feels unsafe).
+    weights : array-like
+        Survey weights (> 0).
+    level : float, optional
+        Confidence level.
+    min_respondents : int, optional
+        Suppression rule: with fewer respondents the estimate is NaN and ``suppressed`` True
+        (default :data:`MIN_RESPONDENTS` = 100).
+
+    Returns
+    -------
+    Estimate
+        In percent, with ``n`` = respondents and ``details`` holding ``n_effective`` and
+        ``design_effect``.
+
+    Notes
+    -----
+    Point estimate ``p = sum(w y) / sum(w)`` (Hajek). Interval: Wilson score interval computed
+    with Kish's effective sample size ``n_eff = (sum w)^2 / sum(w^2)`` in place of n, so unequal
+    weights widen it by the weighting design effect ``n / n_eff``. Assumes respondents are a
+    (stratified) random sample whose weights are unrelated to clustering; it does not add
+    design effects of cluster sampling, which the Veiligheidsmonitor does not use within
+    municipalities.
+
+    References
+    ----------
+    Kish, L. (1965). Survey Sampling. Wiley, section 11.7.
+    """
+    level = check_level(level)
+    y = _binary(values, "values")
+    w = check_positive_weights(weights)
+    if y.size != w.size:
+        raise StatisticsInputError(
+            f"values and weights differ in length ({y.size} against {w.size})."
+        )
+    if min_respondents < 1:
+        raise StatisticsInputError("min_respondents must be at least 1.")
+    n = y.size
+    n_effective = float(w.sum() ** 2 / (w**2).sum())
+    method = (
+        f"weighted percentage, Wilson {level:.0%} interval on Kish effective sample size; "
+        f"suppressed below {min_respondents} respondents"
+    )
+    details = {"n_effective": n_effective, "design_effect": n / n_effective}
+    if n < min_respondents:
+        return Estimate(
+            math.nan,
+            math.nan,
+            math.nan,
+            method,
+            level,
+            n=float(n),
+            suppressed=True,
+            details=details,
+        )
+    p = float((w * y).sum() / w.sum())
+    low, high = proportion_confint(p * n_effective, n_effective, alpha=1 - level, method="wilson")
+    return Estimate(
+        estimate=100.0 * p,
+        ci_low=100.0 * float(low),
+        ci_high=100.0 * float(high),
+        method=method,
+        level=level,
+        n=float(n),
+        details=details,
+    )
+
+
+def weighted_proportions(
+    survey: pd.DataFrame,
+    outcome: str,
+    by: str | Sequence[str] = ("year",),
+    level: float = 0.95,
+    min_respondents: int = MIN_RESPONDENTS,
+) -> pd.DataFrame:
+    """:func:`weighted_proportion` per group (wave, municipality, pilot group, ...).
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey microdata with ``weight``, the ``outcome`` column (0/1) and the ``by`` columns.
+    outcome : str
+        ``feels_unsafe`` or ``youth_nuisance``.
+    by : str or list of str, optional
+        Grouping columns.
+    level, min_respondents
+        As in :func:`weighted_proportion`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` columns plus ``respondents, n_effective, estimate_pct, ci_low, ci_high,
+        suppressed``.
+
+    Notes
+    -----
+    Same method and suppression rule as :func:`weighted_proportion`, per group.
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    check_columns(survey, [*keys, "weight", outcome], "survey")
+    _binary(survey[outcome], outcome)
+    check_positive_weights(survey["weight"])
+    rows = []
+    for key, group in survey.groupby(keys, sort=True):
+        estimate = weighted_proportion(
+            group[outcome].to_numpy(), group["weight"].to_numpy(), level, min_respondents
+        )
+        record = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        record.update(
+            respondents=int(estimate.n),
+            n_effective=estimate.details["n_effective"],
+            estimate_pct=estimate.estimate,
+            ci_low=estimate.ci_low,
+            ci_high=estimate.ci_high,
+            suppressed=estimate.suppressed,
+        )
+        rows.append(record)
+    return pd.DataFrame(rows)
+
+
+def _prepare(
+    survey: pd.DataFrame, outcome: str, pilot_codes: Iterable[str], start_year: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, list[int]]:
+    check_columns(survey, [*SURVEY_COLUMNS, outcome], "survey")
+    y = _binary(survey[outcome], outcome)
+    w = check_positive_weights(survey["weight"])
+    pilots = set(pilot_codes)
+    if not pilots:
+        raise StatisticsInputError("No pilot municipalities given.")
+    codes = survey["gemeente_code"].astype(str)
+    treated = codes.isin(pilots).to_numpy()
+    if not treated.any():
+        raise StatisticsInputError("None of the pilot municipalities is in the survey.")
+    if treated.all():
+        raise StatisticsInputError("Every municipality is a pilot: there is no comparison group.")
+    years = survey["year"].astype(int).to_numpy()
+    waves = sorted(set(years.tolist()))
+    if not any(wave <= start_year for wave in waves) or not any(
+        wave > start_year for wave in waves
+    ):
+        raise StatisticsInputError(
+            f"A before/after comparison needs waves up to and after {start_year}; the survey has "
+            f"{waves}."
+        )
+    data = pd.DataFrame(
+        {"gemeente_code": codes.to_numpy(), "year": years, "y": y, "w": w, "treated": treated}
+    )
+    return data, y, w, waves
+
+
+def _cells(data: pd.DataFrame) -> pd.DataFrame:
+    """Municipality-by-wave cells: summed weight, weighted mean outcome and respondents."""
+    cells = (
+        data.assign(yw=data["y"] * data["w"])
+        .groupby(["gemeente_code", "year"], as_index=False, sort=True)
+        .agg(
+            w=("w", "sum"),
+            yw=("yw", "sum"),
+            respondents=("y", "size"),
+            treated=("treated", "first"),
+        )
+    )
+    cells["y"] = cells["yw"] / cells["w"]
+    return cells
+
+
+def _fixed_effects(cells: pd.DataFrame) -> pd.DataFrame:
+    municipality = pd.get_dummies(cells["gemeente_code"], prefix="gm", dtype=float)
+    wave = pd.get_dummies(cells["year"], prefix="wave", dtype=float).iloc[:, 1:]
+    return pd.concat([municipality, wave], axis=1)
+
+
+@dataclass(frozen=True)
+class _ClusteredFit:
+    params: pd.Series
+    covariance: pd.DataFrame
+    n_clusters: int
+    results: Any
+
+    def se(self, name: str) -> float:
+        return float(np.sqrt(self.covariance.loc[name, name]))
+
+
+def _fit_clustered(cells: pd.DataFrame, design: pd.DataFrame, n_respondents: int) -> _ClusteredFit:
+    """WLS on municipality-by-wave cells, equal to the respondent-level WLS (see Notes below).
+
+    Every regressor is constant within a cell, so the respondent-level WLS estimate, its bread
+    ``X'WX`` and its cluster score sums ``sum_i w_i x_i e_i`` are exactly those of a WLS on the
+    cells' weighted means with the cells' summed weights. Only the CR1 small-sample factor
+    ``G/(G-1) (N-1)/(N-K)`` depends on N, so the sandwich is computed without it and the factor
+    is applied with N = respondents, as a respondent-level fit would (tests check the two routes
+    agree). The cell route is fast where a 60,000-row dense design is not.
+    """
+    groups = pd.factorize(cells["gemeente_code"])[0]
+    model = sm.WLS(cells["y"].to_numpy(), design, weights=cells["w"].to_numpy(), hasconst=True)
+    results = model.fit(cov_type="cluster", cov_kwds={"groups": groups, "use_correction": False})
+    n_clusters = int(groups.max() + 1)
+    k = design.shape[1]
+    factor = n_clusters / (n_clusters - 1) * (n_respondents - 1) / (n_respondents - k)
+    covariance = results.cov_params() * factor
+    return _ClusteredFit(results.params, covariance, n_clusters, results)
+
+
+@dataclass(frozen=True)
+class DidResult:
+    """Result of :func:`difference_in_differences`.
+
+    Attributes
+    ----------
+    effect : Estimate
+        Difference-in-differences in percentage points (null 0).
+    cell_means : pandas.DataFrame
+        Weighted percentages per group (``pilot``/``other``) and period (``before``/``after``)
+        with respondents.
+    n_clusters, n_treated_clusters, n_respondents : int
+    method : str
+    results : object
+        statsmodels WLS results (cluster-robust covariance).
+    """
+
+    effect: Estimate
+    cell_means: pd.DataFrame
+    n_clusters: int
+    n_treated_clusters: int
+    n_respondents: int
+    method: str
+    results: Any = field(repr=False, compare=False)
+
+
+def difference_in_differences(
+    survey: pd.DataFrame,
+    outcome: str,
+    pilot_codes: Iterable[str],
+    start_year: int,
+    level: float = 0.95,
+) -> DidResult:
+    """Difference-in-differences of the pilot municipalities against the others.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey microdata (``gemeente_code, year, weight`` and the outcome, 0/1) for the pilot and
+        comparison municipalities.
+    outcome : str
+        ``feels_unsafe`` or ``youth_nuisance``.
+    pilot_codes : iterable of str
+        GM codes of the pilot municipalities (``data/regions/pilots.csv``).
+    start_year : int
+        The pilots' start (2017). Waves after it are *after*; the start year's own wave is
+        *before* (fieldwork before the pilots could have had an effect).
+    level : float, optional
+        Confidence level.
+
+    Returns
+    -------
+    DidResult
+        ``effect`` in percentage points with its interval and p-value.
+
+    Notes
+    -----
+    Linear probability model, weighted least squares with the survey weights:
+    ``y_imt = a_m + l_t + beta pilot_m after_t + e_imt`` with municipality fixed effects
+    ``a_m`` and wave fixed effects ``l_t``; ``100 beta`` is the effect in percentage points.
+    Standard errors are cluster-robust by municipality (CR1 sandwich, statsmodels), which allows
+    any correlation between a municipality's respondents and waves (municipality-by-wave
+    shocks); with about 39 clusters, of which 10 treated, the interval and p-value use a t
+    distribution with G - 1 degrees of freedom (Cameron & Miller 2015). Identifying assumption:
+    parallel trends (without the pilots, pilot and other municipalities would have moved
+    alike); check it with :func:`event_study`. Also assumes no spill-over to the comparison
+    municipalities and that the pilots did not change who responds.
+
+    References
+    ----------
+    Cameron, A.C. & Miller, D.L. (2015). A practitioner's guide to cluster-robust inference.
+    Journal of Human Resources 50, 317-372.
+
+    Computation: the WLS is run on municipality-by-wave cells (weighted means, summed weights),
+    which gives exactly the respondent-level estimate and cluster-robust covariance; the CR1
+    factor uses the number of respondents.
+    """
+    level = check_level(level)
+    data, y, w, _ = _prepare(survey, outcome, pilot_codes, start_year)
+    after = data["year"].to_numpy() > start_year
+    cells = _cells(data)
+    design = _fixed_effects(cells)
+    cell_after = cells["year"].to_numpy() > start_year
+    design.insert(0, "pilot_after", (cells["treated"].to_numpy() & cell_after).astype(float))
+    fit = _fit_clustered(cells, design, len(data))
+    n_clusters = fit.n_clusters
+    n_treated = int(data.loc[data["treated"], "gemeente_code"].nunique())
+    coefficient = float(fit.params["pilot_after"])
+    se = fit.se("pilot_after")
+    reference = stats.t(df=n_clusters - 1)
+    quantile = reference.ppf(1 - (1 - level) / 2)
+    method = (
+        "difference-in-differences: weighted linear probability model with municipality and "
+        f"wave fixed effects, errors clustered by municipality ({n_clusters} clusters, "
+        f"{n_treated} pilots), t({n_clusters - 1}) interval"
+    )
+    effect = Estimate(
+        estimate=100.0 * coefficient,
+        ci_low=float(100.0 * (coefficient - quantile * se)),
+        ci_high=float(100.0 * (coefficient + quantile * se)),
+        method=method,
+        level=level,
+        p_value=float(2 * reference.sf(abs(coefficient / se))) if se > 0 else math.nan,
+        null_value=0.0,
+        n=float(len(data)),
+        details={"se_pp": 100.0 * se, "n_clusters": n_clusters, "n_treated": n_treated},
+    )
+    cells = data.assign(
+        group=np.where(data["treated"], "pilot", "other"),
+        period=np.where(after, "after", "before"),
+        yw=data["y"] * data["w"],
+    )
+    cell_means = cells.groupby(["group", "period"], as_index=False).agg(
+        respondents=("y", "size"), weighted_yes=("yw", "sum"), weight=("w", "sum")
+    )
+    cell_means["estimate_pct"] = 100.0 * cell_means["weighted_yes"] / cell_means["weight"]
+    cell_means = cell_means[["group", "period", "respondents", "estimate_pct"]]
+    return DidResult(
+        effect=effect,
+        cell_means=cell_means,
+        n_clusters=n_clusters,
+        n_treated_clusters=n_treated,
+        n_respondents=len(data),
+        method=method,
+        results=fit.results,
+    )
+
+
+@dataclass(frozen=True)
+class EventStudy:
+    """Result of :func:`event_study`.
+
+    Attributes
+    ----------
+    effects : pandas.DataFrame
+        One row per wave: ``wave, relative_wave`` (0 = reference, the last wave before the
+        start), ``period`` (before/after), ``estimate_pp, ci_low, ci_high, p_value`` (reference
+        row: 0 with no interval), ``is_reference``.
+    reference_wave : int
+    pre_trend_statistic, pre_trend_p_value : float
+        Joint Wald F test that all pre-start leads (waves before the reference) are zero, with
+        (q, G - 1) degrees of freedom; NaN when there is no wave before the reference.
+    pre_trend_verdict : str
+        ``"parallel"`` (p >= 0.05), ``"not parallel"`` (p < 0.05) or ``"not testable"``.
+    pre_trend_verdict_nl : str
+        The same as a Dutch sentence for the report.
+    method : str
+    results : object
+    """
+
+    effects: pd.DataFrame
+    reference_wave: int
+    pre_trend_statistic: float
+    pre_trend_p_value: float
+    pre_trend_df: tuple[int, int]
+    pre_trend_verdict: str
+    pre_trend_verdict_nl: str
+    method: str
+    results: Any = field(repr=False, compare=False)
+
+
+def event_study(
+    survey: pd.DataFrame,
+    outcome: str,
+    pilot_codes: Iterable[str],
+    start_year: int,
+    reference_wave: int | None = None,
+    level: float = 0.95,
+    pre_trend_level: float = 0.05,
+) -> EventStudy:
+    """Pilot effect per wave relative to the last wave before the start, with a pre-trend test.
+
+    Parameters
+    ----------
+    survey, outcome, pilot_codes, start_year, level
+        As in :func:`difference_in_differences`.
+    reference_wave : int, optional
+        The omitted wave; default the last wave at or before ``start_year``.
+    pre_trend_level : float, optional
+        Level of the joint pre-trend test for the verdict.
+
+    Returns
+    -------
+    EventStudy
+
+    Notes
+    -----
+    Same weighted linear probability model as :func:`difference_in_differences` with the single
+    ``pilot x after`` term replaced by ``pilot x [wave = k]`` for every wave k except the
+    reference: ``y_imt = a_m + l_t + sum_k beta_k pilot_m [t = k]``. Each ``100 beta_k`` is the
+    difference between pilot and other municipalities in wave k minus that difference in the
+    reference wave. Leads (waves before the reference) estimate differences in pre-trends;
+    their joint Wald test uses the cluster-robust covariance and an F(q, G - 1) reference. A
+    non-significant test is no proof of parallel trends (the test has little power with few
+    waves), which the Dutch verdict says.
+    """
+    level = check_level(level)
+    if not 0 < pre_trend_level < 1:
+        raise StatisticsInputError("pre_trend_level must lie strictly between 0 and 1.")
+    data, y, w, waves = _prepare(survey, outcome, pilot_codes, start_year)
+    if reference_wave is None:
+        reference_wave = max(wave for wave in waves if wave <= start_year)
+    if reference_wave not in waves:
+        raise StatisticsInputError(f"Reference wave {reference_wave} is not in the survey.")
+    cells = _cells(data)
+    design = _fixed_effects(cells)
+    terms = []
+    for wave in waves:
+        if wave == reference_wave:
+            continue
+        name = f"pilot_wave_{wave}"
+        design.insert(len(terms), name, (cells["treated"] & (cells["year"] == wave)).astype(float))
+        terms.append((wave, name))
+    fit = _fit_clustered(cells, design, len(data))
+    n_clusters = fit.n_clusters
+    reference = stats.t(df=n_clusters - 1)
+    quantile = reference.ppf(1 - (1 - level) / 2)
+    position = {wave: i for i, wave in enumerate(waves)}
+    rows = []
+    for wave in waves:
+        row: dict[str, Any] = {
+            "wave": wave,
+            "relative_wave": position[wave] - position[reference_wave],
+            "period": "after" if wave > start_year else "before",
+            "is_reference": wave == reference_wave,
+        }
+        if wave == reference_wave:
+            row.update(estimate_pp=0.0, ci_low=math.nan, ci_high=math.nan, p_value=math.nan)
+        else:
+            name = f"pilot_wave_{wave}"
+            b, se = float(fit.params[name]), fit.se(name)
+            row.update(
+                estimate_pp=100.0 * b,
+                ci_low=100.0 * (b - quantile * se),
+                ci_high=100.0 * (b + quantile * se),
+                p_value=float(2 * reference.sf(abs(b / se))) if se > 0 else math.nan,
+            )
+        rows.append(row)
+    effects = pd.DataFrame(rows)
+    leads = [name for wave, name in terms if wave < reference_wave]
+    if leads:
+        b = fit.params[leads].to_numpy()
+        covariance = fit.covariance.loc[leads, leads].to_numpy()
+        q = len(leads)
+        statistic = float(b @ np.linalg.solve(covariance, b) / q)
+        df = (q, n_clusters - 1)
+        p_value = float(stats.f.sf(statistic, *df))
+        if p_value >= pre_trend_level:
+            verdict = "parallel"
+            verdict_nl = (
+                f"Vóór de start ontwikkelden de pilotgemeenten zich niet aantoonbaar anders dan de "
+                f"overige gemeenten (toets op gelijke pre-trends: p = {p_value:.2f}); dat "
+                "ondersteunt de vergelijking, maar bewijst niet dat de trends gelijk waren."
+            )
+        else:
+            verdict = "not parallel"
+            verdict_nl = (
+                "Vóór de start ontwikkelden de pilotgemeenten zich al anders dan de overige "
+                f"gemeenten (toets op gelijke pre-trends: p = {p_value:.3f}); het verschil-in-"
+                "verschillen-effect is daarom geen betrouwbare schatting van het effect van de "
+                "proeftuinen."
+            )
+    else:
+        statistic, p_value, df = math.nan, math.nan, (0, n_clusters - 1)
+        verdict = "not testable"
+        verdict_nl = (
+            "Er is maar één meting vóór de start, zodat gelijke pre-trends niet te toetsen zijn."
+        )
+    method = (
+        "event study: weighted linear probability model with municipality and wave fixed "
+        f"effects and pilot x wave terms (reference wave {reference_wave}), errors clustered by "
+        f"municipality, t({n_clusters - 1}) intervals; pre-trend test: joint Wald F test of "
+        "the leads"
+    )
+    return EventStudy(
+        effects=effects,
+        reference_wave=int(reference_wave),
+        pre_trend_statistic=statistic,
+        pre_trend_p_value=p_value,
+        pre_trend_df=df,
+        pre_trend_verdict=verdict,
+        pre_trend_verdict_nl=verdict_nl,
+        method=method,
+        results=fit.results,
+    )
