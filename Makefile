@@ -50,8 +50,12 @@ demo-data: $(STAMP)
 fetch: $(STAMP)
 	$(BIN)/rvs fetch
 
+# JupyterLab on notebooks/ (root folder of the file browser), new notebooks on the project's kernel.
+# LAB_ARGS passes options through, e.g. make lab LAB_ARGS="--no-browser --port 8890".
+# Jupyter refuses to run as root without --allow-root (containers, CI): added only for root.
+LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ --MultiKernelManager.default_kernel_name=rvs-analysis
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --MultiKernelManager.default_kernel_name=rvs-analysis $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 benchmark: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
