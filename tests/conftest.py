@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -116,6 +117,15 @@ def tidy_folder(tmp_path) -> Path:
             "is_demo": False,
             "title": "test folder",
         },
+    )
+
+
+@pytest.fixture
+def tidy_kit():
+    """Helpers for building tidy folders in a test: ``write_tidy``, ``region_crime``,
+    ``region_population`` (a fixture, so tests need not import this module)."""
+    return SimpleNamespace(
+        write_tidy=write_tidy, region_crime=region_crime, region_population=region_population
     )
 
 

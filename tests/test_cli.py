@@ -9,13 +9,16 @@ import subprocess
 import sys
 import time
 import types
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from rvs_analysis import cli
 from rvs_analysis.sources import cbs
-from tests.conftest import REPO_ROOT, region_crime, region_population, write_tidy
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CBS_CACHE_FIXTURE = REPO_ROOT / "tests" / "fixtures" / "cbs_cache"
 
 
 def run_cli(argv, capsys):
@@ -104,8 +107,8 @@ BAD_INPUTS = {
 }
 
 
-def _bad_folder(tmp_path, kind):
-    crime, population = region_crime(), region_population()
+def _bad_folder(tmp_path, kind, kit):
+    crime, population = kit.region_crime(), kit.region_population()
     crime = crime.astype({"registered_offences": object, "year": object})
     population = population.astype({"year": object})
     if kind == "missing column":
@@ -122,12 +125,12 @@ def _bad_folder(tmp_path, kind):
         population.loc[2, ["gemeente_code", "year"]] = population.loc[1, ["gemeente_code", "year"]]
     elif kind == "bad period code":
         crime.loc[2, "year"] = "2016XX00"
-    return write_tidy(tmp_path / "bad", crime=crime, population=population)
+    return kit.write_tidy(tmp_path / "bad", crime=crime, population=population)
 
 
 @pytest.mark.parametrize("kind", sorted(BAD_INPUTS))
-def test_bad_input_stops_with_one_paragraph_and_writes_nothing(kind, tmp_path, capsys):
-    folder = _bad_folder(tmp_path, kind)
+def test_bad_input_stops_with_one_paragraph_and_writes_nothing(kind, tmp_path, capsys, tidy_kit):
+    folder = _bad_folder(tmp_path, kind, tidy_kit)
     output = tmp_path / "out" / "table.csv"
     argv = ["table", "--source", str(folder), "--offence", "1.1.1", "--level", "district"]
     status, out, err = run_cli([*argv, "--output", str(output)], capsys)
@@ -142,8 +145,8 @@ def test_bad_input_stops_with_one_paragraph_and_writes_nothing(kind, tmp_path, c
     assert status == 2 and "Traceback" in err and "DataValidationError" in err
 
 
-def test_errors_in_a_real_process_have_no_traceback(tmp_path):
-    folder = _bad_folder(tmp_path, "negative count")
+def test_errors_in_a_real_process_have_no_traceback(tmp_path, tidy_kit):
+    folder = _bad_folder(tmp_path, "negative count", tidy_kit)
     command = [sys.executable, "-m", "rvs_analysis.cli", "table", "--source", str(folder)]
     command += ["--offence", "1.1.1", "--level", "region"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
@@ -187,8 +190,6 @@ def test_fetch_without_network_fails_within_30_seconds(tmp_path, monkeypatch, ca
 
 
 def test_cbs_source_through_the_cli(capsys):
-    from tests.conftest import CBS_CACHE_FIXTURE
-
     status, out, err = run_cli(
         [
             "table",

@@ -14,7 +14,8 @@ import pytest
 import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources import cbs, load_source, source_version
-from tests.conftest import REPO_ROOT, region_crime, write_tidy
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # ---------------------------------------------------------------------------------------------
 # Tidy folders
@@ -41,10 +42,10 @@ def test_tidy_folder_loads_typed_frames_and_provenance(tidy_folder):
     assert not dataset.is_demo
 
 
-def test_loaded_sources_are_cached_until_a_file_changes(tidy_folder):
+def test_loaded_sources_are_cached_until_a_file_changes(tidy_folder, tidy_kit):
     first = load_source(str(tidy_folder))
     assert load_source(str(tidy_folder)) is first
-    crime = region_crime()
+    crime = tidy_kit.region_crime()
     crime.loc[0, "registered_offences"] = 999_999
     crime.to_csv(tidy_folder / "registered_crime.csv", index=False)
     os.utime(tidy_folder / "registered_crime.csv", ns=(time.time_ns(), time.time_ns() + 10**9))
@@ -54,16 +55,16 @@ def test_loaded_sources_are_cached_until_a_file_changes(tidy_folder):
     assert second.crime["registered_offences"].max() == 999_999
 
 
-def test_version_is_a_content_hash(tmp_path, tidy_folder):
-    copy = write_tidy(tmp_path / "copy")
+def test_version_is_a_content_hash(tmp_path, tidy_folder, tidy_kit):
+    copy = tidy_kit.write_tidy(tmp_path / "copy")
     (copy / "metadata.json").write_text((tidy_folder / "metadata.json").read_text())
     version = source_version(str(tidy_folder))
     assert len(version) == 12 and int(version, 16) >= 0
     assert source_version(str(copy)) == version
 
 
-def test_boundary_year_from_geojson_name_without_metadata(tmp_path):
-    folder = write_tidy(tmp_path / "extract")
+def test_boundary_year_from_geojson_name_without_metadata(tmp_path, tidy_kit):
+    folder = tidy_kit.write_tidy(tmp_path / "extract")
     geojson = {
         "type": "FeatureCollection",
         "features": [
@@ -76,39 +77,39 @@ def test_boundary_year_from_geojson_name_without_metadata(tmp_path):
     assert dataset.boundaries["features"][0]["properties"]["statcode"] == "GM0344"
 
 
-def test_missing_folder_and_missing_required_file(tmp_path):
+def test_missing_folder_and_missing_required_file(tmp_path, tidy_kit):
     with pytest.raises(SourceNotAvailableError, match="does not exist"):
         load_source(str(tmp_path / "nowhere"))
-    folder = write_tidy(tmp_path / "half")
+    folder = tidy_kit.write_tidy(tmp_path / "half")
     (folder / "population.csv").unlink()
     with pytest.raises(SourceNotAvailableError, match="population"):
         load_source(str(folder))
 
 
-def test_bad_file_in_a_tidy_folder_names_file_column_and_row(tmp_path):
-    crime = region_crime()
+def test_bad_file_in_a_tidy_folder_names_file_column_and_row(tmp_path, tidy_kit):
+    crime = tidy_kit.region_crime()
     crime.loc[4, "registered_offences"] = -1
-    folder = write_tidy(tmp_path / "bad", crime=crime)
+    folder = tidy_kit.write_tidy(tmp_path / "bad", crime=crime)
     with pytest.raises(DataValidationError) as caught:
         load_source(str(folder))
     assert caught.value.file.endswith("registered_crime.csv")
     assert caught.value.column == "registered_offences" and caught.value.row == 5
 
 
-def test_optional_files_are_validated(tmp_path):
+def test_optional_files_are_validated(tmp_path, tidy_kit):
     cleared = "gemeente_code,year,offence_code,registered_offences,cleared_offences\n"
     cleared += "GM0344,2016,1.1.1,100,8\nGM9999,2016,1.1.1,100,8\n"
-    folder = write_tidy(tmp_path / "optional", extra={"cleared_offences.csv": cleared})
+    folder = tidy_kit.write_tidy(tmp_path / "optional", extra={"cleared_offences.csv": cleared})
     with pytest.raises(DataValidationError) as caught:
         load_source(str(folder))
     assert caught.value.file == "cleared_offences.csv" and caught.value.row == 2
 
 
-def test_demo_source_reads_the_repository_demo_folder(tmp_path, monkeypatch):
+def test_demo_source_reads_the_repository_demo_folder(tmp_path, monkeypatch, tidy_kit):
     monkeypatch.setattr(sources, "DEMO_DIR", tmp_path / "demo")
     with pytest.raises(SourceNotAvailableError, match="rvs demo-data"):
         load_source("demo")
-    write_tidy(tmp_path / "demo", metadata={"crime_boundary_year": 2017, "is_demo": True})
+    tidy_kit.write_tidy(tmp_path / "demo", metadata={"crime_boundary_year": 2017, "is_demo": True})
     dataset = load_source("demo")
     assert dataset.is_demo and dataset.source == "demo"
 
