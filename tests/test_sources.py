@@ -235,6 +235,7 @@ def test_fetch_swaps_in_a_complete_download_and_keeps_the_old_one_on_failure(
         if table_id == "83648NED":
             raise OSError("disk full")
 
+    monkeypatch.setattr(cbs, "_check_reachable", lambda catalog, timeout: None)
     monkeypatch.setattr(cbsodata, "get_meta", fake_meta)
     monkeypatch.setattr(cbsodata, "download_data", fake_download)
     records = cbs.fetch(["70072ned"], cbs_cache)
@@ -309,3 +310,18 @@ def test_regional_burglary_clearance_is_added_to_the_cbs_source(cbs_cache):
     with pytest.raises(DataValidationError) as caught:
         load_source("cbs", cache=str(cbs_cache))
     assert caught.value.file == "cleared_offences.csv" and caught.value.row == 1
+
+
+def test_fetch_gives_up_when_the_network_does_not_answer(cbs_cache, monkeypatch):
+    import socket
+
+    def hanging_connection(address, timeout=None):
+        time.sleep(3)  # a resolver or network that never answers, bounded for the test
+        raise OSError("late")
+
+    monkeypatch.setattr(socket, "create_connection", hanging_connection)
+    started = time.perf_counter()
+    with pytest.raises(FetchError, match="no answer"):
+        cbs.fetch(["70072ned"], cbs_cache, timeout=0.5)
+    assert time.perf_counter() - started < 2.5
+    assert (cbs_cache / "70072ned" / "TypedDataSet.json").exists()

@@ -45,6 +45,7 @@ import json
 import shutil
 import socket
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +150,41 @@ def _download(table_id: str, spec: TableSpec, folder: Path, catalog: str, timeou
     return record
 
 
+def _check_reachable(catalog: str, timeout: float) -> None:
+    """Connect to the catalog's host once, with a hard deadline, before anything is downloaded.
+
+    Socket timeouts do not bound name resolution; the connection attempt therefore runs in a
+    daemon thread and the fetch gives up when it has not answered within ``timeout`` seconds. Behind
+    a proxy (``https_proxy``) the proxy is probed instead.
+    """
+    import urllib.parse
+
+    import requests
+
+    target = catalog.partition("/")[0]
+    proxy = requests.utils.get_environ_proxies(f"https://{target}/").get("https")
+    if proxy:
+        parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        target = f"{parsed.hostname}:{parsed.port or 80}"
+    host, _, port = target.partition(":")
+    outcome: list[BaseException | None] = []
+
+    def attempt():
+        try:
+            socket.create_connection((host, int(port or 443)), timeout=timeout).close()
+            outcome.append(None)
+        except OSError as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=attempt, name=f"rvs-fetch-probe-{host}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise TimeoutError(f"no answer from {host} within {timeout:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
 def _swap_in(new_folder: Path, target: Path) -> None:
     """Replace ``target`` by ``new_folder`` with renames only (same file system)."""
     old = None
@@ -216,6 +252,7 @@ def fetch(
             catalog = (catalogs or {}).get(table_id, spec.catalog)
             temporary = Path(tempfile.mkdtemp(prefix=f".fetch-{table_id}-", dir=cache))
             try:
+                _check_reachable(catalog, timeout)
                 records.append(_download(table_id, spec, temporary, catalog, timeout))
                 _swap_in(temporary, cache / table_id)
             except (requests.RequestException, OSError, ValueError, KeyError) as error:
