@@ -300,6 +300,9 @@ def forest_plot(
     ax.axvline(null, color="black", lw=1, ls="--")
     if log:
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(
+            matplotlib.ticker.LogLocator(base=10, subs=(1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 7.0, 8.0))
+        )
         ax.xaxis.set_major_formatter(dutch_formatter(2))
         ax.xaxis.set_minor_formatter(FuncFormatter(lambda *_: ""))
     else:
@@ -427,13 +430,13 @@ def funnel_plot(
     points : pandas.DataFrame
         One row per unit (municipality) with ``size`` (denominator), ``value`` and ``label``.
     limits : pandas.DataFrame
-        Limits over a grid of sizes: a ``size`` column and the bound columns named in
-        ``limit_columns`` (computed by :mod:`rvs_analysis.clearance`, not here).
+        Limits over a grid of sizes: a ``denominator`` column (or one named ``size``) and the
+        bound columns named in ``limit_columns`` (computed by :mod:`rvs_analysis.clearance`).
     centre : float
         The overall value (the funnel's centre line).
     limit_columns : mapping, optional
         Legend label -> (lower column, upper column). Default
-        ``{"95%-grenzen": ("lower_95", "upper_95"), "99,8%-grenzen": ("lower_998", "upper_998")}``.
+        ``{"95%-grenzen": ("lower_95", "upper_95"), "99,8%-grenzen": ("lower_99.8", "upper_99.8")}``.
     highlight : sequence of str, optional
         Labels to mark (e.g. the area's own municipalities).
 
@@ -444,16 +447,17 @@ def funnel_plot(
     """
     limit_columns = dict(
         limit_columns
-        or {"95%-grenzen": ("lower_95", "upper_95"), "99,8%-grenzen": ("lower_998", "upper_998")}
+        or {"95%-grenzen": ("lower_95", "upper_95"), "99,8%-grenzen": ("lower_99.8", "upper_99.8")}
     )
     fig, ax = new_figure(height=5.0)
-    grid = limits.sort_values(size)
+    grid_size = "denominator" if "denominator" in limits.columns else size
+    grid = limits.sort_values(grid_size)
     styles = ["--", ":"]
     outer_low = outer_high = None
     for position, (name, (low_column, high_column)) in enumerate(limit_columns.items()):
         style = styles[position % len(styles)]
-        ax.plot(grid[size], grid[low_column], color="#555555", ls=style, lw=1.2, label=name)
-        ax.plot(grid[size], grid[high_column], color="#555555", ls=style, lw=1.2)
+        ax.plot(grid[grid_size], grid[low_column], color="#555555", ls=style, lw=1.2, label=name)
+        ax.plot(grid[grid_size], grid[high_column], color="#555555", ls=style, lw=1.2)
         outer_low, outer_high = low_column, high_column
     ax.axhline(centre, color="black", lw=1.2, label="Gemiddelde")
     marked = set(highlight)
@@ -467,8 +471,8 @@ def funnel_plot(
         edgecolor="white",
     )
     if outer_low is not None:
-        lower = np.interp(points[size].astype(float), grid[size], grid[outer_low])
-        upper = np.interp(points[size].astype(float), grid[size], grid[outer_high])
+        lower = np.interp(points[size].astype(float), grid[grid_size], grid[outer_low])
+        upper = np.interp(points[size].astype(float), grid[grid_size], grid[outer_high])
         outside = (points[value].astype(float) < lower) | (points[value].astype(float) > upper)
         for record, flag in zip(points.itertuples(index=False), outside, strict=True):
             name = str(getattr(record, label))

@@ -47,6 +47,9 @@ __all__ = [
     "fmt_int",
     "fmt_num",
     "fmt_pct",
+    "fmt_probability",
+    "names_phrase",
+    "values_by_code",
     "md",
     "methods_block",
     "ratio_phrase",
@@ -461,6 +464,22 @@ class ReportContext:
         return self.area.level
 
     @property
+    def names(self) -> list[str]:
+        """Names of the area's municipalities."""
+        composition = _composition(self)
+        return list(composition.loc[composition["gemeente_code"].isin(self.codes), "gemeente_name"])
+
+    @property
+    def highlight_codes(self) -> list[str]:
+        """GM codes to mark in region-wide figures: the area's, or none for the region itself."""
+        return [] if self.level == "region" else self.codes
+
+    @property
+    def highlight_names(self) -> list[str]:
+        """Names to mark in region-wide figures (none for the region itself)."""
+        return [] if self.level == "region" else self.names
+
+    @property
     def source_label(self) -> str:
         """A short Dutch description of the source for source lines under figures."""
         return source_label(self.dataset)
@@ -706,6 +725,7 @@ def methods_block(
     methods: Sequence[str],
     assumptions: Sequence[str] = (),
     limitations: Sequence[str] = (),
+    technical: Sequence[str] = (),
 ):
     """The "Methode en bronnen" section of a report.
 
@@ -719,6 +739,9 @@ def methods_block(
         The assumptions a reader should know.
     limitations : sequence of str, optional
         What the source lacks (e.g. on real CBS data).
+    technical : sequence of str, optional
+        The statistics modules' own method descriptions (English, with test statistics), shown
+        under "Technische details" for researchers.
 
     Returns
     -------
@@ -735,6 +758,9 @@ def methods_block(
     if limitations:
         lines += ["", "**Wat de bron niet bevat**", ""]
         lines += [f"- {escape(text)}" for text in limitations]
+    if technical:
+        lines += ["", "**Technische details** (uit de statistiekmodules, Engelstalig)", ""]
+        lines += [f"- {escape(text)}" for text in technical]
     files = ", ".join(provenance.get("files") or []) or "–"
     tables = ", ".join(sorted(set((provenance.get("tables") or {}).values()))) or "–"
     lines += [
@@ -844,7 +870,7 @@ class Summary:
             "headline": _json_value(self.headline),
         }
 
-    def write(self, path: str | Path = "") -> Path | None:
+    def write(self, path: str | Path = "") -> None:
         """Write the summary as JSON; a no-op when ``path`` is empty (interactive use).
 
         Parameters
@@ -854,8 +880,8 @@ class Summary:
 
         Returns
         -------
-        Path or None
-            The written file, or ``None`` when nothing was written.
+        None
+            Nothing, so that a notebook's last cell shows no output.
         """
         if not path:
             return None
@@ -865,4 +891,318 @@ class Summary:
         temporary = target.with_name(target.name + ".tmp")
         temporary.write_text(text + "\n", encoding="utf-8")
         temporary.replace(target)
-        return target
+        return None
+
+
+# ------------------------------------------------------------------------------------------------
+# Data of the report's area (selection and harmonisation only; no statistics)
+# ------------------------------------------------------------------------------------------------
+
+_HARMONISED: dict[tuple, pd.DataFrame] = {}
+
+
+def _dataset_key(dataset, what: str, composition_year: int) -> tuple:
+    version = (dataset.provenance or {}).get("version", id(dataset))
+    return (dataset.source, version, what, composition_year)
+
+
+def _harmonised_population(dataset, composition_year: int) -> pd.DataFrame:
+    from rvs_analysis.regions import harmonise_population, known_codes
+
+    key = _dataset_key(dataset, "population", composition_year)
+    if key not in _HARMONISED:
+        population = dataset.population
+        population = population[population["gemeente_code"].isin(known_codes())]
+        _HARMONISED[key] = harmonise_population(
+            population[["gemeente_code", "year", "population"]],
+            composition_year,
+            dataset.population_boundary_year,
+        )
+    return _HARMONISED[key]
+
+
+def _harmonised_crime(dataset, composition_year: int) -> pd.DataFrame:
+    from rvs_analysis.regions import harmonise_counts, known_codes, municipalities
+
+    key = _dataset_key(dataset, "crime", composition_year)
+    if key not in _HARMONISED:
+        crime = dataset.crime
+        crime = crime[crime["gemeente_code"].isin(known_codes())]
+        crime = crime[["gemeente_code", "year", "offence_code", "registered_offences"]]
+        if dataset.crime_boundary_year != composition_year:
+            crime = harmonise_counts(
+                crime, dataset.population, dataset.crime_boundary_year, composition_year
+            )
+        codes = set(municipalities(composition_year)["gemeente_code"])
+        crime = crime[crime["gemeente_code"].isin(codes)].copy()
+        crime["registered_offences"] = crime["registered_offences"].astype(float)
+        labels = dict(
+            zip(dataset.offences["offence_code"], dataset.offences["offence_label"], strict=False)
+        )
+        crime["offence_label"] = crime["offence_code"].map(labels).fillna(crime["offence_code"])
+        _HARMONISED[key] = crime.reset_index(drop=True)
+    return _HARMONISED[key]
+
+
+def _in_years(frame: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
+    years = ctx.years()
+    return frame[frame["year"].isin(years)] if years else frame
+
+
+def municipal_crime(
+    ctx: ReportContext, offence_codes: Sequence[str] | None = None, whole_region: bool = False
+) -> pd.DataFrame:
+    """Registered offences per municipality, year and offence type on the report's boundaries.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_codes : sequence of str, optional
+        Keep these offence codes (all when omitted).
+    whole_region : bool, default False
+        All municipalities of the region instead of the area's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, year, offence_code, offence_label, registered_offences`` (float: counts
+        apportioned out of a merged municipality are fractions), within the report's years.
+
+    Notes
+    -----
+    Counts are harmonised with :func:`rvs_analysis.regions.harmonise_counts` from the source's
+    boundary year to the composition year (exact for merged predecessors, population-share
+    apportioning for municipalities merged later, such as Vianen and Weesp on 2017 boundaries).
+    """
+    crime = _harmonised_crime(ctx.dataset, ctx.composition_year)
+    if not whole_region:
+        crime = crime[crime["gemeente_code"].isin(ctx.codes)]
+    if offence_codes is not None:
+        crime = crime[crime["offence_code"].isin(list(offence_codes))]
+    return _in_years(crime, ctx).reset_index(drop=True)
+
+
+def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.DataFrame:
+    """Population per municipality and year on the report's boundaries (``gemeente_code, year,
+    population``), harmonised like :func:`municipal_crime`."""
+    population = _harmonised_population(ctx.dataset, ctx.composition_year)
+    codes = set(_composition(ctx)["gemeente_code"]) if whole_region else set(ctx.codes)
+    return _in_years(population[population["gemeente_code"].isin(codes)], ctx).reset_index(
+        drop=True
+    )
+
+
+def area_population(ctx: ReportContext) -> pd.DataFrame:
+    """Population of the area per year (``year, population``), summed over its municipalities."""
+    population = municipal_population(ctx)
+    return population.groupby("year", as_index=False)["population"].sum()
+
+
+def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
+    """Yearly registered offences of one offence type in the area, with its population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, registered_offences, population, rate_per_1000``; counts rounded to whole numbers
+        after summing (apportioned parts are fractions).
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has no counts for this offence type.
+    """
+    crime = municipal_crime(ctx, [offence_code])
+    if crime.empty:
+        raise NotAvailableForSource(
+            f"Misdrijfsoort {offence_code} is niet beschikbaar voor deze bron ({ctx.source})."
+        )
+    counts = crime.groupby("year", as_index=False)["registered_offences"].sum()
+    counts["registered_offences"] = counts["registered_offences"].round().astype(int)
+    counts = counts.merge(area_population(ctx), on="year", how="left")
+    counts["rate_per_1000"] = 1000.0 * counts["registered_offences"] / counts["population"]
+    return counts
+
+
+def _composition(ctx: ReportContext) -> pd.DataFrame:
+    from rvs_analysis.regions import municipalities
+
+    return municipalities(ctx.composition_year)
+
+
+def clearance_frame(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataFrame:
+    """Registered and cleared offences per municipality and year for the whole region.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        Its dataset must have ``cleared`` (see :func:`require`).
+    offence_code : str, default "1.1.1"
+        Offence type (residential burglary).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, gemeente_name, district, in_area, year, registered_offences,
+        cleared_offences`` and, where the source has the covariates, ``attempt_share`` (attempts
+        as % of registered), ``density_per_1000`` (inhabitants per km2 / 1,000) and
+        ``burgernet_participation`` (participants per 100 inhabitants), within the report's years.
+
+    Notes
+    -----
+    Only unit conversions of the source's columns, so that the odds ratios of a drivers model
+    are per a meaningful unit. Cleared offences are taken on the composition's boundaries as the
+    region supplies them.
+    """
+    require(ctx.dataset, "cleared")
+    cleared = ctx.dataset.cleared
+    cleared = cleared[cleared["offence_code"] == offence_code]
+    if cleared.empty:
+        raise NotAvailableForSource(
+            f"Opgehelderde misdrijven van soort {offence_code} zijn niet beschikbaar voor deze "
+            f"bron ({ctx.source})."
+        )
+    frame = cleared.merge(_composition(ctx), on="gemeente_code", how="inner")
+    frame["in_area"] = frame["gemeente_code"].isin(ctx.codes)
+    if "attempted_offences" in frame.columns:
+        frame["attempt_share"] = 100.0 * frame["attempted_offences"] / frame["registered_offences"]
+    if "population_density" in frame.columns:
+        frame["density_per_1000"] = frame["population_density"] / 1000.0
+    return _in_years(frame, ctx).reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------------
+# Small shared pieces of the reports
+# ------------------------------------------------------------------------------------------------
+
+LEVEL_NL = {"region": "regio", "district": "district", "gemeente": "gemeente"}
+"""Dutch names of the area levels."""
+
+
+def intro(ctx: ReportContext):
+    """One line under a report's title: area, level, municipalities, source and period."""
+    years = ctx.years()
+    period = f"{years[0]}–{years[-1]}" if years else "–"
+    count = len(ctx.codes)
+    members = f"{count} gemeente{'n' if count != 1 else ''}"
+    district = (
+        f", district {escape(ctx.area.district)}"
+        if ctx.level == "gemeente" and ctx.area.district
+        else ""
+    )
+    return _display_object(
+        "markdown",
+        f"**Gebied:** {escape(ctx.area.name)} ({LEVEL_NL[ctx.level]}{district}; {members}) · "
+        f"**Bron:** {escape(source_label(ctx.dataset))} · **Periode:** {period}",
+    )
+
+
+def ratio_value_phrase(estimate: Any, decimals: int = 2, name: str = "", suffix: str = "") -> str:
+    """A ratio (odds ratio, rate ratio) with its interval and significance against 1.
+
+    Returns
+    -------
+    str
+        ``"1,12 (95%-BI 1,05 tot 1,20; statistisch significant)"``, prefixed by ``name`` and a
+        space when given; ``suffix`` (e.g. ``" keer zo groot"``) follows the value.
+    """
+    value, low, high = _parts(estimate)
+    if _is_missing(value):
+        return f"{name} niet te berekenen".strip()
+    level = fmt_num(100 * _level(estimate), 0)
+    text = (
+        f"{fmt_num(value, decimals)}{suffix} ({level}%-BI {fmt_num(low, decimals)} tot "
+        f"{fmt_num(high, decimals)}; {significance_label(_excludes(low, high, 1.0))})"
+    )
+    return f"{name} {text}" if name else text
+
+
+def fmt_probability(probability: float) -> str:
+    """A probability (0-1) as a Dutch percentage, with ``<1%`` and ``>99%`` at the extremes."""
+    if _is_missing(probability):
+        return "–"
+    percent = 100.0 * float(probability)
+    if percent < 1:
+        return "minder dan 1%"
+    if percent > 99:
+        return "meer dan 99%"
+    return fmt_pct(percent, 0)
+
+
+def names_phrase(names: Iterable[Any], singular: str = "gemeente", plural: str = "gemeenten"):
+    """``"geen gemeenten"``, ``"1 gemeente (Laren)"``, ``"3 gemeenten (A, B en C)"`` (not escaped:
+    pass the result through :func:`md`, which escapes it)."""
+    names = [str(name) for name in names]
+    if not names:
+        return f"geen {plural}"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+    return f"{len(names)} {singular if len(names) == 1 else plural} ({listed})"
+
+
+def values_by_code(
+    frame: pd.DataFrame, value: str, ctx: ReportContext, name: str = "gemeente_name"
+):
+    """A value column as a Series indexed by GM code, from a frame labelled by municipality name
+    (for :func:`rvs_analysis.figures.area_map`)."""
+    composition = _composition(ctx)
+    codes = dict(zip(composition["gemeente_name"], composition["gemeente_code"], strict=True))
+    series = frame.set_index(frame[name].map(codes))[value].astype(float)
+    return series[series.index.notna()]
+
+
+def targets_by_year(indicator: str, years: Iterable[int], published_only: bool = True):
+    """The strategy's targets of an indicator for the given years (``year, target, how``).
+
+    Years without a target are left out; with ``published_only`` interpolated targets too. Reads
+    ``data/targets.csv`` through :func:`rvs_analysis.trends.target_for`.
+    """
+    from rvs_analysis.stats_common import StatisticsInputError
+    from rvs_analysis.trends import target_for
+
+    rows = []
+    for year in sorted({int(year) for year in years}):
+        try:
+            target = target_for(indicator, year)
+        except StatisticsInputError:
+            continue
+        if published_only and target.how != "published":
+            continue
+        rows.append({"year": year, "target": target.value, "how": target.how})
+    return pd.DataFrame(rows, columns=["year", "target", "how"])
+
+
+def funnel_grid(
+    funnel: pd.DataFrame, denominator: str, kind: str = "proportion", points: int = 150
+):
+    """Funnel limits over a smooth grid of sizes, with the same limits as a funnel table.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        From :func:`rvs_analysis.clearance.funnel_table` (its ``attrs["overdispersion"]`` says
+        which limits were used).
+    denominator : str
+        The table's denominator column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`rvs_analysis.clearance.funnel_limits` on a log-spaced grid from half the smallest
+        to twice the largest denominator.
+    """
+    import numpy as np
+
+    from rvs_analysis.clearance import funnel_limits
+
+    used = funnel.attrs.get("overdispersion", {})
+    sizes = funnel[denominator].astype(float)
+    grid = np.geomspace(max(1.0, sizes.min() / 2), sizes.max() * 2, points)
+    chosen = used.get("limits", "exact")
+    return funnel_limits(
+        grid,
+        float(used["benchmark"]),
+        kind,
+        overdispersion=None if chosen == "exact" else chosen,
+        phi=float(used.get("phi", 1.0)),
+        tau2=float(used.get("tau2", 0.0)),
+    )

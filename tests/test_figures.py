@@ -77,7 +77,7 @@ def test_time_series_with_band_target_and_source_line():
 def test_funnel_plot_labels_only_outliers_and_area_members():
     limits = pd.DataFrame({"n": [10, 100, 1000]})
     limits["lower_95"], limits["upper_95"] = [0, 4, 7], [30, 16, 13]
-    limits["lower_998"], limits["upper_998"] = [0, 2, 6], [40, 19, 14]
+    limits["lower_99.8"], limits["upper_99.8"] = [0, 2, 6], [40, 19, 14]
     points = pd.DataFrame(
         {"naam": ["A", "B", "Uitschieter"], "n": [50, 500, 800], "pct": [10.0, 10.0, 30.0]}
     )

@@ -116,7 +116,8 @@ def test_summary_shape_and_write(tmp_path):
     summary.add("tuple", (1, 0, 2))
     summary.set_headline("clearance_pct", 7.8)
     assert summary.write("") is None
-    path = summary.write(tmp_path / "sub" / "summary.json")
+    path = tmp_path / "sub" / "summary.json"
+    assert summary.write(path) is None
     data = json.loads(path.read_text())
     assert set(data) == {
         "area",
