@@ -138,7 +138,7 @@ SCHEMAS: dict[str, Schema] = {
             Column("feels_unsafe", "binary", nullable=True),
             Column("youth_nuisance", "binary", nullable=True),
         ),
-        ("year", "respondent_id"),
+        ("gemeente_code", "year", "respondent_id"),
     ),
     "survey_estimates": Schema(
         "survey_estimates",
