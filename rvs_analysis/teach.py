@@ -512,14 +512,19 @@ def _survey_cell() -> pd.DataFrame:
     ]
 
 
-def _weighted_percentage() -> float:
+def _weighted_estimate():
+    from rvs_analysis import perception
+
     cell = _survey_cell()
-    return float(100 * np.average(cell[SURVEY_INDICATOR], weights=cell["weight"]))
+    return perception.weighted_proportion(cell[SURVEY_INDICATOR], cell["weight"])
+
+
+def _weighted_percentage() -> float:
+    return float(_weighted_estimate().estimate)
 
 
 def _effective_sample_size() -> float:
-    weights = _survey_cell()["weight"]
-    return float(weights.sum() ** 2 / (weights**2).sum())
+    return float(_weighted_estimate().details["n_effective"])
 
 
 def _two_by_two(survey: pd.DataFrame, after: pd.Series) -> float:
