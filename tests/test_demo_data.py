@@ -458,6 +458,13 @@ def test_truth_structure_and_documentation(effects):
     )
 
 
+def test_after_waves_follow_the_pilots_start_year():
+    start = set(pd.read_csv(REPO / "data" / "regions" / "pilots.csv")["start_year"])
+    assert start == {2017}
+    first_after = min(wave for wave in demo.SURVEY_WAVES if wave > 2017)
+    assert first_after == demo.FIRST_WAVE_AFTER_PILOT_START == 2019
+
+
 def test_rounding_helper_rounds_half_up():
     assert demo._counts_rounding_to(63, 8) == [5]  # 62.5% is published as 63%
     assert demo._counts_rounding_to(7.8, 7813) == list(range(606, 614))

@@ -76,9 +76,9 @@ YEARS = tuple(range(2011, 2024))
 """Years of the demo data (2011, the strategy's baseline year, to 2023)."""
 SURVEY_WAVES = (2011, 2013, 2015, 2017, 2019, 2021, 2023)
 """Biennial waves of the survey, as the Veiligheidsmonitor."""
-PILOT_START_YEAR = 2017
 FIRST_WAVE_AFTER_PILOT_START = 2019
-"""The first survey wave after the pilots' start (2017): the 2017 wave counts as *before*."""
+"""The first survey wave after the pilots' start (2017, ``data/regions/pilots.csv``): a wave counts
+as *after* when it is later than the start year, so the 2017 wave counts as *before*."""
 
 OFFENCE_LABELS = {
     "0.0.0": "Totaal misdrijven",
@@ -402,6 +402,16 @@ def _municipalities() -> pd.DataFrame:
             "growth_percent",
         ]
     ]
+
+
+def _pilot_start_year() -> int:
+    """The pilots' start year from ``data/regions/pilots.csv`` (one year for all ten)."""
+    pilots = pd.read_csv(REGIONS_DIR / "pilots.csv", dtype=str, keep_default_na=False)
+    years = set(pilots["start_year"].astype(int))
+    if len(years) != 1:
+        raise ValueError(f"The demo generator expects one start year for all pilots, got {years}.")
+    (year,) = years
+    return year
 
 
 def _population(municipalities: pd.DataFrame) -> np.ndarray:
@@ -817,6 +827,7 @@ class _Generator:
         n = len(self.codes)
         population_2017 = self.municipalities["population_2017"].to_numpy(dtype=float)
         pilot = self.municipalities["pilot"].to_numpy()
+        start_year = _pilot_start_year()
         log_size = np.log(population_2017 / 50000.0)
         base_unsafe = np.clip(0.14 + 0.03 * log_size + rng.normal(0, 0.025, n), 0.11, 0.32)
         base_youth = np.clip(0.27 + 0.03 * log_size + rng.normal(0, 0.03, n), 0.15, 0.40)
@@ -830,7 +841,7 @@ class _Generator:
         frames = []
         for wave in SURVEY_WAVES:
             column = self.year_index[wave]
-            after = wave >= FIRST_WAVE_AFTER_PILOT_START
+            after = wave > start_year
             respondents = np.clip(np.rint(size * rng.uniform(0.9, 1.1, n)), 150, 900).astype(int)
             shock_unsafe = np.clip(rng.normal(0, SURVEY_MUNICIPALITY_WAVE_SD, n), -0.025, 0.025)
             shock_youth = np.clip(rng.normal(0, SURVEY_MUNICIPALITY_WAVE_SD, n), -0.025, 0.025)
@@ -886,6 +897,8 @@ class _Generator:
             youth[in_2013] = (
                 rng.random(int(in_2013.sum())) < survey["p_youth"].to_numpy()[in_2013]
             ).astype(int)
+        else:  # pragma: no cover - the expected share is 28% exactly, so a hit comes quickly
+            raise RuntimeError("Could not calibrate the 2013 youth nuisance share to 28%.")
         survey["youth_nuisance"] = youth
         survey["gemeente_code"] = self.codes[survey["m"].to_numpy()]
         survey["respondent_id"] = survey.groupby("year").cumcount() + 1
