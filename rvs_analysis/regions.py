@@ -471,6 +471,17 @@ def _apply_backward(
     return pd.concat([frame.loc[~rows], split], ignore_index=True)
 
 
+def _boundary_dates(frame: pd.DataFrame, from_year: int | None, end_of_year: bool) -> pd.Series:
+    """The date whose boundaries each row is on: ``from_year``'s 1 January, or (own boundaries)
+    the first or last day of the row's own year."""
+    if from_year is not None:
+        return pd.Series(pd.Timestamp(int(from_year), 1, 1), index=frame.index)
+    years = frame["year"].astype("int64")
+    return pd.to_datetime(
+        {"year": years, "month": 12 if end_of_year else 1, "day": 31 if end_of_year else 1}
+    )
+
+
 def _harmonise(
     frame: pd.DataFrame,
     population: pd.DataFrame,
@@ -484,43 +495,31 @@ def _harmonise(
         if column not in frame.columns:
             raise DataValidationError("frame to harmonise", column, None, "column is missing")
     key_columns = [column for column in frame.columns if column not in value_columns]
-    target = dt.date(int(to_year), 1, 1)
-    years = frame["year"].astype(int)
-    if from_year is None:
-        # Own boundaries: a year's figures cover the whole year, so an event during the year makes
-        # them a mix of before and after. Forward: the year is "before" from its first day.
-        # Backward: the year counts as "after" up to its last day (parts are merged, then split).
-        start_dates = years.map(lambda year: dt.date(year, 1, 1))
-        end_dates = years.map(lambda year: dt.date(year, 12, 31))
-    else:
-        start_dates = end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=frame.index)
+    target = pd.Timestamp(int(to_year), 1, 1)
 
     result = frame
+    # Own boundaries: a year's figures cover the whole year, so an event during the year makes them
+    # a mix of before and after. Forward, a year counts as "before" from its first day; backward, as
+    # "after" up to its last day (its parts are then added up before they are split).
+    start_dates = _boundary_dates(result, from_year, end_of_year=False)
     for event in _events():
-        forward = (start_dates < event.date) & (event.date <= target)
+        when = pd.Timestamp(event.date)
+        forward = (start_dates < when) & (when <= target)
         if forward.any():
-            result = _apply_forward(result, event, forward.reindex(result.index, fill_value=False))
+            result = _apply_forward(result, event, forward)
     if result is not frame:
         result = result.groupby(key_columns, as_index=False, dropna=False, sort=False)[
             value_columns
         ].sum(min_count=1)
-        years = result["year"].astype(int)
-        if from_year is None:
-            end_dates = years.map(lambda year: dt.date(year, 12, 31))
-        else:
-            end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=result.index)
 
     for event in reversed(_events()):
-        backward = (target < event.date) & (event.date <= end_dates)
+        when = pd.Timestamp(event.date)
+        end_dates = _boundary_dates(result, from_year, end_of_year=True)
+        backward = (target < when) & (when <= end_dates)
         if backward.any():
             result = _apply_backward(
                 result, event, backward, population, key_columns, value_columns
             )
-            years = result["year"].astype(int)
-            if from_year is None:
-                end_dates = years.map(lambda year: dt.date(year, 12, 31))
-            else:
-                end_dates = pd.Series(dt.date(int(from_year), 1, 1), index=result.index)
     return result.reset_index(drop=True)
 
 
