@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats_common import (
     Estimate,
@@ -377,7 +378,7 @@ def cameron_trivedi_test(counts: np.ndarray, fitted_means: np.ndarray) -> tuple[
     """
     y = np.asarray(counts, dtype=float)
     mu = np.asarray(fitted_means, dtype=float)
-    if y.size < 2:
+    if y.size < 3:
         return math.nan, math.nan
     auxiliary = ((y - mu) ** 2 - y) / mu
     fit = sm.OLS(auxiliary, mu[:, None]).fit()
@@ -600,8 +601,10 @@ def fit_count_trend(
     as NB2 (statsmodels ``NegativeBinomial``,
     variance ``mu + alpha mu^2``, maximum likelihood for alpha); should that fail to converge, a
     quasi-Poisson GLM (variance ``phi mu`` with Pearson phi) is used instead. Intervals are Wald
-    intervals on the log scale. Assumes a constant log-linear trend and independent years; at
-    least three years are needed.
+    intervals on the log scale. Assumes a constant log-linear trend and independent years. With
+    two years the Poisson model is saturated: the rate ratio is the closed form
+    ``(k2/E2) / (k1/E1)`` with Wald interval ``exp(log RR +- z sqrt(1/k1 + 1/k2))`` and no
+    overdispersion test is possible (use :func:`rate_ratio_interval` for the exact interval).
 
     References
     ----------
@@ -619,10 +622,8 @@ def fit_count_trend(
             "fit_count_trend needs one row per year; aggregate municipalities first "
             "(duplicate years found)."
         )
-    if len(data) < 3:
-        raise StatisticsInputError(
-            f"A trend needs at least three years of counts, got {len(data)}."
-        )
+    if len(data) < 2:
+        raise StatisticsInputError(f"A trend needs at least two years of counts, got {len(data)}.")
     y = check_counts(data[count_column].to_numpy(), count_column)
     years = data[year_column].to_numpy(dtype=float)
     uses_population = population_column is not None and population_column in data.columns
@@ -636,13 +637,20 @@ def fit_count_trend(
         offset = np.log(population)
     reference_year = int(years[0])
     design = np.column_stack([np.ones_like(years), years - reference_year])
-    poisson = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
+    with warnings.catch_warnings():
+        # an exactly log-linear series fits perfectly, which statsmodels flags; the fit is fine
+        warnings.simplefilter("ignore", PerfectSeparationWarning)
+        poisson = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
     fitted = np.asarray(poisson.fittedvalues)
     statistic, ct_p_value = cameron_trivedi_test(y, fitted)
-    pearson = float(poisson.pearson_chi2 / poisson.df_resid)
-    p_value = float(stats.chi2.sf(poisson.pearson_chi2, poisson.df_resid))
+    if poisson.df_resid > 0:
+        pearson = float(poisson.pearson_chi2 / poisson.df_resid)
+        p_value = float(stats.chi2.sf(poisson.pearson_chi2, poisson.df_resid))
+    else:  # two years: a saturated model, overdispersion cannot be tested
+        pearson, p_value = math.nan, math.nan
 
-    chosen = model or ("negative_binomial" if p_value < dispersion_test_level else "poisson")
+    overdispersed = bool(p_value < dispersion_test_level) if not math.isnan(p_value) else False
+    chosen = model or ("negative_binomial" if overdispersed else "poisson")
     results = poisson
     alpha = 0.0
     scale = 1.0

@@ -1,0 +1,368 @@
+"""Known-answer and argument tests for rvs_analysis.trends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from statsmodels.discrete.diagnostic import PoissonDiagnostic
+from statsmodels.stats import rates as poisson_rates
+
+from rvs_analysis import trends
+from rvs_analysis.stats_common import Estimate, StatisticsInputError
+
+# --------------------------------------------------------------------------------------------
+# Change between two counts
+# --------------------------------------------------------------------------------------------
+
+
+def test_rate_ratio_interval_hand_computed_one_against_one():
+    # Given 1 + 1 = 2 offences, the "after" count is Binomial(2, pi). Clopper-Pearson for 1 of 2:
+    # lower = 1 - sqrt(0.975), upper = sqrt(0.975); RR = pi / (1 - pi).
+    result = trends.rate_ratio_interval(1, 1)
+    low_pi, high_pi = 1 - math.sqrt(0.975), math.sqrt(0.975)
+    assert result.estimate == pytest.approx(1.0)
+    assert result.ci_low == pytest.approx(low_pi / (1 - low_pi), rel=1e-9)
+    assert result.ci_high == pytest.approx(high_pi / (1 - high_pi), rel=1e-9)
+    assert result.ci_high == pytest.approx(78.4994, rel=1e-4)
+    assert not result.significant
+
+
+def test_rate_ratio_interval_p_value_matches_statsmodels_exact_conditional_test():
+    result = trends.rate_ratio_interval(120, 80, exposure_before=1.0, exposure_after=1.0)
+    reference = poisson_rates.test_poisson_2indep(80, 1.0, 120, 1.0, method="exact-cond")
+    assert result.estimate == pytest.approx(80 / 120)
+    assert result.p_value == pytest.approx(reference.pvalue, rel=1e-6)
+    assert result.significant  # 80 against 120 is a significant fall
+    assert result.ci_high < 1
+
+
+def test_rate_ratio_interval_with_exposures_is_ratio_of_rates():
+    result = trends.rate_ratio_interval(100, 100, exposure_before=1000, exposure_after=2000)
+    assert result.estimate == pytest.approx(0.5)
+    plain = trends.rate_ratio_interval(100, 100)
+    # Exposures rescale the interval of the count ratio by E_before / E_after.
+    assert result.ci_low == pytest.approx(plain.ci_low * 0.5)
+    assert result.ci_high == pytest.approx(plain.ci_high * 0.5)
+
+
+def test_rate_ratio_interval_zero_counts():
+    zero_before = trends.rate_ratio_interval(0, 5)
+    assert math.isinf(zero_before.estimate) and math.isinf(zero_before.ci_high)
+    assert zero_before.ci_low > 0
+    both = trends.rate_ratio_interval(0, 0)
+    assert math.isnan(both.estimate) and not both.significant
+    assert both.to_dict() == {"estimate": None, "ci_low": 0.0, "ci_high": None}
+
+
+def test_count_change_is_percentage_of_rate_ratio():
+    change = trends.count_change(8510, 7813)
+    ratio = trends.rate_ratio_interval(8510, 7813)
+    assert change.estimate == pytest.approx(100 * (7813 / 8510 - 1))
+    assert change.ci_low == pytest.approx(100 * (ratio.ci_low - 1))
+    assert change.null_value == 0.0 and change.significant
+    assert set(change.to_dict()) == {"estimate", "ci_low", "ci_high"}
+
+
+def test_index_year_on_year_and_base_year_change():
+    counts = pd.Series([16529, 15829, 14764, 13623, 13531, 13656], index=range(2011, 2017))
+    index = trends.index_to_base(counts, 2011)
+    assert index.loc[2011] == pytest.approx(100.0)
+    assert index.loc[2016] == pytest.approx(100 * 13656 / 16529)
+
+    yoy = trends.year_on_year_change(counts)
+    assert list(yoy["year"]) == list(range(2011, 2017))
+    assert math.isnan(yoy.loc[0, "change_pct"]) and not yoy.loc[0, "significant"]
+    row_2016 = yoy.set_index("year").loc[2016]
+    assert row_2016["change_pct"] == pytest.approx(100 * (13656 / 13531 - 1))  # the published +1%
+    assert not row_2016["significant"]
+    assert yoy.set_index("year").loc[2013, "significant"]
+
+    base = trends.base_year_change(counts, 2011)
+    assert base.set_index("year").loc[2016, "change_pct"] == pytest.approx(
+        100 * (13656 / 16529 - 1)
+    )
+    assert math.isnan(base.set_index("year").loc[2011, "change_pct"])
+
+
+def test_change_with_population_is_change_in_rate():
+    counts = pd.Series([1000, 1000], index=[2015, 2016])
+    population = pd.Series([100_000, 125_000], index=[2015, 2016])
+    table = trends.year_on_year_change(counts, exposures=population)
+    assert table.loc[1, "change_pct"] == pytest.approx(-20.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Trend
+# --------------------------------------------------------------------------------------------
+
+
+def test_trend_on_two_periods_equals_closed_form():
+    frame = pd.DataFrame(
+        {"year": [2015, 2016], "registered_offences": [8510, 7813], "population": [1.2e6, 1.25e6]}
+    )
+    trend = trends.fit_count_trend(frame)
+    closed_form = (7813 / 1.25e6) / (8510 / 1.2e6)
+    se = math.sqrt(1 / 8510 + 1 / 7813)
+    assert trend.model == "poisson"
+    assert trend.annual_rate_ratio.estimate == pytest.approx(closed_form, rel=1e-8)
+    assert trend.annual_rate_ratio.ci_low == pytest.approx(
+        closed_form * math.exp(-1.959964 * se), rel=1e-5
+    )
+    # and close to the exact conditional interval at counts this large
+    exact = trends.rate_ratio_interval(8510, 7813, 1.2e6, 1.25e6)
+    assert trend.annual_rate_ratio.ci_high == pytest.approx(exact.ci_high, rel=2e-3)
+
+
+def test_trend_recovers_exact_geometric_series():
+    frame = pd.DataFrame({"year": [2012, 2013, 2014], "registered_offences": [1000, 1100, 1210]})
+    trend = trends.fit_count_trend(frame, population_column=None)
+    assert trend.annual_rate_ratio.estimate == pytest.approx(1.1, rel=1e-9)
+    assert trend.model == "poisson"
+    assert trend.pearson_dispersion == pytest.approx(0.0, abs=1e-12)
+    assert "Poisson GLM" in trend.annual_rate_ratio.method
+
+
+def test_trend_switches_to_negative_binomial_when_overdispersed():
+    # The published car break-in series: Pearson chi2/df about 16, far beyond Poisson.
+    frame = pd.DataFrame(
+        {
+            "year": range(2011, 2017),
+            "registered_offences": [16529, 15829, 14764, 13623, 13531, 13656],
+        }
+    )
+    trend = trends.fit_count_trend(frame, population_column=None)
+    assert trend.model == "negative_binomial"
+    assert trend.dispersion_p_value < 0.05
+    assert trend.alpha > 0
+    poisson = trends.fit_count_trend(frame, population_column=None, model="poisson")
+    width = trend.annual_rate_ratio.ci_high - trend.annual_rate_ratio.ci_low
+    poisson_width = poisson.annual_rate_ratio.ci_high - poisson.annual_rate_ratio.ci_low
+    assert width > 2 * poisson_width  # honest about the extra variation
+    assert "negative binomial" in trend.annual_rate_ratio.method
+
+
+def test_trend_stays_poisson_for_poisson_data():
+    rng = np.random.default_rng(11)
+    years = np.arange(2011, 2024)
+    frame = pd.DataFrame(
+        {"year": years, "registered_offences": rng.poisson(400 * 0.97 ** (years - 2011))}
+    )
+    trend = trends.fit_count_trend(frame, population_column=None)
+    assert trend.model == "poisson"
+    assert trend.annual_rate_ratio.ci_low < 0.97 < trend.annual_rate_ratio.ci_high
+
+
+def test_cameron_trivedi_statistic_matches_statsmodels():
+    rng = np.random.default_rng(0)
+    x = np.arange(10.0)
+    y = rng.negative_binomial(5, 5 / (5 + np.exp(3 + 0.1 * x)))
+    results = sm.Poisson(y, sm.add_constant(x)).fit(disp=0)
+    reference = PoissonDiagnostic(results).test_dispersion()
+    position = reference.method.index("CT nb2")
+    statistic, _ = trends.cameron_trivedi_test(y, results.predict())
+    assert statistic == pytest.approx(reference.statistic[position], rel=1e-8)
+
+
+def test_forecast_includes_parameter_and_count_noise():
+    frame = pd.DataFrame({"year": range(2011, 2017), "registered_offences": [100] * 6})
+    trend = trends.fit_count_trend(frame, population_column=None)
+    forecast = trend.forecast(2018, n_sim=40000, seed=1)
+    assert forecast.mean == pytest.approx(100, rel=0.02)
+    # wider than the pure Poisson(100) 95% range (81-120) because the trend is uncertain
+    assert forecast.pi_low < 81 and forecast.pi_high > 120
+    assert 0.4 < forecast.probability(100, "<=") < 0.6
+    again = trend.forecast(2018, n_sim=40000, seed=1)
+    assert again.pi_low == forecast.pi_low  # reproducible
+
+
+# --------------------------------------------------------------------------------------------
+# Targets
+# --------------------------------------------------------------------------------------------
+
+
+def test_targets_table_covers_the_strategy_indicators():
+    table = trends.load_targets()
+    expected = {
+        "burglary",
+        "completed_burglary",
+        "burglary_clearance",
+        "robbery",
+        "robbery_clearance",
+        "street_robbery",
+        "street_robbery_clearance",
+        "total_crime",
+        "suspects_handled",
+        "criminal_networks",
+        "confiscation",
+        "youth_nuisance",
+    }
+    assert expected <= set(table["indicator"])
+    assert table["source_line"].str.len().min() > 10
+    baseline = table[(table["kind"] == "baseline") & (table["year"] == 2011)]
+    assert baseline.set_index("indicator").loc["burglary", "value"] == 12564
+
+
+def test_target_for_published_interpolated_and_relative():
+    assert trends.target_for("burglary", 2018).value == 10000
+    assert trends.target_for("burglary", 2018).comparison == "<"
+    assert trends.target_for("burglary", 2017).value == 10679
+    assert trends.target_for("burglary_clearance", 2016).value == 9.5
+    interpolated = trends.target_for("burglary", 2015)
+    assert interpolated.how == "interpolated"
+    assert interpolated.value == pytest.approx(12564 + 4 / 5 * (11093 - 12564))
+    with pytest.raises(StatisticsInputError, match="baseline_value"):
+        trends.target_for("total_crime", 2018)
+    relative = trends.target_for("total_crime", 2018, baseline_value=125_000)
+    assert relative.value == pytest.approx(100_000) and relative.how == "relative"
+    with pytest.raises(ValueError, match="No target"):
+        trends.target_for("burglary", 2025)
+    with pytest.raises(ValueError, match="known indicators"):
+        trends.target_for("no_such_indicator", 2018)
+
+
+def test_target_status_achieved_on_track_off_track():
+    burglary = pd.DataFrame(
+        {"year": range(2011, 2017), "value": [12564, 11800, 11000, 9500, 8510, 7813]}
+    )
+    status = trends.target_status("burglary", burglary)
+    assert status.status == "achieved" and status.status_nl == "behaald"
+    assert status.meets_current_target is True and status.current_target.value == 11093
+    assert status.forecast is not None and status.probability_meeting_target > 0.99
+
+    # robbery: above the 2018 target of 125 in 2016 but falling steeply -> on track
+    robbery = pd.DataFrame({"year": range(2011, 2017), "value": [213, 200, 184, 170, 157, 145]})
+    on_track = trends.target_status("robbery", robbery)
+    assert on_track.status == "on track"
+    assert on_track.forecast.mean < 125 and on_track.probability_meeting_target >= 0.5
+
+    # burglary clearance: flat around 8% against 11.5% in 2018 -> off track
+    clearance = pd.DataFrame(
+        {
+            "year": range(2011, 2017),
+            "registered_offences": [12564, 11800, 11000, 9500, 8510, 7813],
+            "cleared_offences": [1005, 950, 880, 760, 723, 609],
+        }
+    )
+    off = trends.target_status("burglary_clearance", clearance)
+    assert off.status == "off track" and off.status_nl == "niet op koers"
+    assert off.last_value == pytest.approx(100 * 609 / 7813)
+    assert off.meets_current_target is False
+    assert off.forecast.pi_high < 11.5 and off.probability_meeting_target < 0.01
+    assert set(off.to_dict()["forecast"]) == {"estimate", "ci_low", "ci_high"}
+
+    late = trends.target_status(
+        "robbery", pd.DataFrame({"year": [2017, 2018], "value": [140, 130]})
+    )
+    assert late.status == "off track"
+
+
+def test_target_status_rejects_bad_observations():
+    with pytest.raises(ValueError, match="cleared"):
+        trends.target_status(
+            "burglary_clearance",
+            pd.DataFrame(
+                {"year": [2015, 2016], "registered_offences": [10, 10], "cleared_offences": [2, 11]}
+            ),
+        )
+    with pytest.raises(ValueError, match="negative"):
+        trends.target_status("burglary", pd.DataFrame({"year": [2015, 2016], "value": [5, -1]}))
+
+
+# --------------------------------------------------------------------------------------------
+# Monthly series
+# --------------------------------------------------------------------------------------------
+
+
+def _seasonal_series(seed: int, shift_at: int | None = None, months: int = 96) -> pd.Series:
+    rng = np.random.default_rng(seed)
+    t = np.arange(months)
+    season = 1 + 0.25 * np.cos(2 * np.pi * (t - 11) / 12)  # peak in December
+    level = np.where(t < (shift_at if shift_at is not None else months + 1), 800.0, 640.0)
+    index = pd.date_range("2012-01-01", periods=months, freq="MS")
+    return pd.Series(rng.poisson(level * season).astype(float), index=index)
+
+
+def test_monthly_series_sums_and_checks_gaps():
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": ["GM1", "GM2"] * 24,
+            "year": np.repeat([2015, 2016], 24),
+            "month": np.tile(np.repeat(np.arange(1, 13), 2), 2),
+            "offence_code": "1.1.1",
+            "registered_offences": 1,
+        }
+    )
+    series = trends.monthly_series(frame, offence_code="1.1.1")
+    assert len(series) == 24 and (series == 2).all()
+    assert series.index[0] == pd.Timestamp("2015-01-01")
+    with pytest.raises(ValueError, match="gaps"):
+        trends.monthly_series(frame[frame["month"] != 5])
+
+
+def test_stl_recovers_december_peak():
+    decomposition = trends.stl_decompose(_seasonal_series(3))
+    seasonal = decomposition["seasonal"].groupby(decomposition.index.month).mean()
+    assert seasonal.idxmax() == 12
+    assert seasonal.max() == pytest.approx(1.25, abs=0.05)
+    assert {"trend", "seasonal", "resid", "seasonally_adjusted"} <= set(decomposition.columns)
+
+
+def test_change_point_found_at_planted_level_shift():
+    series = _seasonal_series(5, shift_at=50)
+    result = trends.detect_change_points(series, kind="level")
+    assert len(result.dates) == 1
+    assert abs((result.dates[0] - series.index[50]).days) <= 62
+    assert result.segments["mean_level"].iloc[-1] < result.segments["mean_level"].iloc[0]
+    assert "PELT" in result.method
+
+
+def test_no_change_points_in_a_stable_series():
+    for seed in (21, 22, 23):
+        series = _seasonal_series(seed)
+        assert trends.detect_change_points(series, kind="level").dates == []
+        assert trends.detect_change_points(series, kind="trend").dates == []
+
+
+# --------------------------------------------------------------------------------------------
+# Bad arguments
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: trends.rate_ratio_interval(-1, 5),
+        lambda: trends.rate_ratio_interval(1.5, 5),
+        lambda: trends.rate_ratio_interval(5, 5, exposure_before=0),
+        lambda: trends.rate_ratio_interval(5, 5, level=1.5),
+        lambda: trends.year_on_year_change(pd.Series([], dtype=float)),
+        lambda: trends.year_on_year_change(pd.Series([5, -2], index=[2015, 2016])),
+        lambda: trends.index_to_base(pd.Series([0, 5], index=[2015, 2016]), 2015),
+        lambda: trends.index_to_base(pd.Series([1, 5], index=[2015, 2016]), 2011),
+        lambda: trends.fit_count_trend(pd.DataFrame({"year": [], "registered_offences": []})),
+        lambda: trends.fit_count_trend(
+            pd.DataFrame({"year": [2015, 2016, 2017], "registered_offences": [5, -1, 3]})
+        ),
+        lambda: trends.fit_count_trend(
+            pd.DataFrame({"year": [2015, 2015, 2017], "registered_offences": [5, 1, 3]})
+        ),
+        lambda: trends.stl_decompose(pd.Series([], dtype=float)),
+        lambda: trends.stl_decompose(_seasonal_series(1, months=18)),
+        lambda: trends.detect_change_points(_seasonal_series(1), kind="volume"),
+    ],
+)
+def test_bad_arguments_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_estimate_significance_and_summary_shape():
+    estimate = Estimate(1.2, 1.05, 1.4, "test", null_value=1.0)
+    assert estimate.significant
+    assert estimate.to_dict() == {"estimate": 1.2, "ci_low": 1.05, "ci_high": 1.4}
+    assert not Estimate(1.2, 0.9, 1.4, "test", null_value=1.0).significant
+    assert estimate.scaled(100).ci_low == pytest.approx(105.0)
