@@ -36,6 +36,18 @@ def shared_dataset(shared_cbs_dir):
     return load_source(str(shared_cbs_dir))
 
 
+@pytest.fixture(scope="session")
+def demo_dataset():
+    """The embedded demo data set (``data/demo``); skips the test when it has not been generated."""
+    from rvs_analysis.exceptions import SourceNotAvailableError
+    from rvs_analysis.sources import load_source
+
+    try:
+        return load_source("demo")
+    except SourceNotAvailableError as error:
+        pytest.skip(f"the demo data set is not available: {error}")
+
+
 @pytest.fixture
 def cbs_cache(tmp_path) -> Path:
     """A writable copy of the hand-made CBS cache (``tests/fixtures/cbs_cache``)."""

@@ -325,3 +325,13 @@ def test_fetch_gives_up_when_the_network_does_not_answer(cbs_cache, monkeypatch)
         cbs.fetch(["70072ned"], cbs_cache, timeout=0.5)
     assert time.perf_counter() - started < 2.5
     assert (cbs_cache / "70072ned" / "TypedDataSet.json").exists()
+
+
+def test_embedded_demo_data_pass_validation(demo_dataset):
+    from rvs_analysis import regions
+
+    assert demo_dataset.is_demo and demo_dataset.source == "demo"
+    assert demo_dataset.crime_boundary_year == 2017
+    codes = set(demo_dataset.crime["gemeente_code"]) - {"GM0000"}
+    assert codes == set(regions.municipalities(2017)["gemeente_code"])
+    assert len(demo_dataset.provenance["version"]) == 12
