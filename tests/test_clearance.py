@@ -1,0 +1,233 @@
+"""Known-answer and argument tests for rvs_analysis.clearance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rvs_analysis import clearance
+
+
+def test_wilson_and_clopper_pearson_match_newcombe_1998():
+    # Newcombe (1998), Statistics in Medicine 17, 857-872, table I, example 81/263:
+    # score (Wilson) 0.2553-0.3662, exact (Clopper-Pearson) 0.2527-0.3676.
+    wilson = clearance.clearance_rate(81, 263)
+    assert wilson.estimate == pytest.approx(100 * 81 / 263)
+    assert wilson.ci_low == pytest.approx(25.53, abs=0.005)
+    assert wilson.ci_high == pytest.approx(36.62, abs=0.005)
+    exact = clearance.clearance_rate(81, 263, method="clopper-pearson")
+    assert exact.ci_low == pytest.approx(25.27, abs=0.005)
+    assert exact.ci_high == pytest.approx(36.76, abs=0.005)
+    assert "Wilson" in wilson.method and "Clopper-Pearson" in exact.method
+
+
+def test_wilson_hand_computed_zero_of_ten():
+    # Wilson for 0/n: lower 0, upper z^2 / (n + z^2).
+    z = 1.959963984540054
+    result = clearance.clearance_rate(0, 10)
+    assert result.ci_low == pytest.approx(0.0, abs=1e-12)
+    assert result.ci_high == pytest.approx(100 * z**2 / (10 + z**2), rel=1e-9)
+
+
+def test_clearance_table_equals_scalar_route():
+    frame = pd.DataFrame(
+        {
+            "year": [2015, 2015, 2016, 2016],
+            "registered_offences": [5000, 3510, 4000, 3813],
+            "cleared_offences": [430, 293, 300, 309],
+        }
+    )
+    table = clearance.clearance_table(frame, by="year")
+    row = table.set_index("year").loc[2016]
+    scalar = clearance.clearance_rate(609, 7813)
+    assert row["cleared_offences"] == 609 and row["registered_offences"] == 7813
+    assert row["clearance_pct"] == pytest.approx(scalar.estimate)
+    assert row["ci_low"] == pytest.approx(scalar.ci_low)
+    assert row["ci_high"] == pytest.approx(scalar.ci_high)
+
+
+def test_drivers_single_binary_driver_equals_two_by_two_odds_ratio():
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": ["GM1", "GM2", "GM3", "GM4", "GM5", "GM6"],
+            "registered_offences": [100, 120, 80, 90, 110, 100],
+            "cleared_offences": [10, 14, 7, 20, 25, 18],
+            "burgernet_high": [0, 0, 0, 1, 1, 1],
+        }
+    )
+    fit = clearance.clearance_drivers(frame, ["burgernet_high"])
+    low = frame[frame["burgernet_high"] == 0][["cleared_offences", "registered_offences"]].sum()
+    high = frame[frame["burgernet_high"] == 1][["cleared_offences", "registered_offences"]].sum()
+    odds_low = low["cleared_offences"] / (low["registered_offences"] - low["cleared_offences"])
+    odds_high = high["cleared_offences"] / (high["registered_offences"] - high["cleared_offences"])
+    estimate = fit.odds_ratio("burgernet_high")
+    assert estimate.estimate == pytest.approx(odds_high / odds_low, rel=1e-8)
+    assert estimate.null_value == 1.0 and estimate.significant
+    assert fit.covariance == "cluster-robust (municipality)"
+    assert "t(5)" in fit.method
+
+
+def test_drivers_recover_simulated_odds_ratio_with_cluster_robust_errors():
+    rng = np.random.default_rng(7)
+    rows = []
+    for municipality in range(39):
+        participation = rng.uniform(2, 14)
+        district = f"D{municipality % 5}"
+        effect = rng.normal(0, 0.2)
+        for year in range(2011, 2024):
+            registered = int(rng.integers(60, 900))
+            logit = -2.7 + math.log(1.15) * participation + effect + 0.2 * (district == "D2")
+            cleared = rng.binomial(registered, 1 / (1 + math.exp(-logit)))
+            rows.append(
+                {
+                    "gemeente_code": f"GM{municipality:04d}",
+                    "year": year,
+                    "district": district,
+                    "burgernet_participation": participation,
+                    "registered_offences": registered,
+                    "cleared_offences": cleared,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    fit = clearance.clearance_drivers(
+        frame, ["burgernet_participation", "district", "year"], categorical=["district", "year"]
+    )
+    estimate = fit.odds_ratio("burgernet_participation")
+    assert estimate.ci_low < 1.15 < estimate.ci_high
+    assert fit.n_clusters == 39
+    assert fit.dispersion > 1.5  # the municipal effect makes the data overdispersed
+    assert "district=D2" in set(fit.odds_ratios["term"])
+    quasi = clearance.clearance_drivers(
+        frame, ["burgernet_participation"], cluster_column=None
+    ).odds_ratio("burgernet_participation")
+    assert quasi.estimate > 1
+
+
+def test_exact_binomial_funnel_limits_hand_computed():
+    # n = 10, theta = 0.5. Upper 97.5%: F(7) = 968/1024 < 0.975 <= F(8) = 1013/1024, so r = 8 and
+    # alpha = (1013/1024 - 0.975) / (45/1024) = 14.6/45; limit = (8 - alpha) / 10.
+    limits = clearance.funnel_limits([10], 0.5, levels=[0.95]).iloc[0]
+    assert limits["upper_95"] == pytest.approx(100 * (8 - 14.6 / 45) / 10, rel=1e-9)
+    # Lower 2.5%: F(1) = 11/1024 < 0.025 <= F(2) = 56/1024, r = 2, alpha = (56 - 25.6) / 45.
+    assert limits["lower_95"] == pytest.approx(100 * (2 - 30.4 / 45) / 10, rel=1e-9)
+
+
+def test_exact_poisson_funnel_limits_hand_computed():
+    # Rate 4 per 1,000 at 1,000 inhabitants: Poisson(4).
+    def cdf(k: int) -> float:
+        return sum(math.exp(-4) * 4**i / math.factorial(i) for i in range(k + 1))
+
+    assert cdf(7) < 0.975 <= cdf(8)
+    alpha = (cdf(8) - 0.975) / (cdf(8) - cdf(7))
+    limits = clearance.funnel_limits([1000], 0.004, kind="rate", levels=[0.95]).iloc[0]
+    assert limits["upper_95"] == pytest.approx(8 - alpha, rel=1e-9)
+    assert limits["benchmark"] == pytest.approx(4.0)
+
+
+def test_exact_limits_approach_normal_limits_for_large_denominators():
+    limits = clearance.funnel_limits([200_000], 0.08).iloc[0]
+    se = math.sqrt(0.08 * 0.92 / 200_000)
+    assert limits["upper_95"] == pytest.approx(100 * (0.08 + 1.959964 * se), abs=0.005)
+    assert limits["lower_99.8"] == pytest.approx(100 * (0.08 - 3.090232 * se), abs=0.005)
+
+
+def test_overdispersion_estimate_and_adjusted_limits_hand_computed():
+    numerators = np.array([5, 15, 10, 30])
+    denominators = np.array([100, 100, 100, 200])
+    theta = 60 / 500
+    variance = theta * (1 - theta)
+    z = (numerators / denominators - theta) / np.sqrt(variance / denominators)
+    phi = np.mean(z**2)
+    weights = denominators / variance
+    tau2 = (4 * phi - 3) / (weights.sum() - (weights**2).sum() / weights.sum())
+    result = clearance.estimate_overdispersion(numerators, denominators, winsorize=0.0)
+    assert result["benchmark"] == pytest.approx(theta)
+    assert result["phi"] == pytest.approx(phi)
+    assert result["overdispersed"] == bool(4 * phi > 3)
+    assert result["tau2"] == pytest.approx(max(tau2, 0.0))
+
+    multiplicative = clearance.funnel_limits(
+        [100], theta, overdispersion="multiplicative", phi=2.0, levels=[0.95]
+    ).iloc[0]
+    assert multiplicative["upper_95"] == pytest.approx(
+        100 * (theta + 1.959964 * math.sqrt(2.0 * variance / 100)), rel=1e-6
+    )
+    additive = clearance.funnel_limits(
+        [100], theta, overdispersion="additive", tau2=0.001, levels=[0.95]
+    ).iloc[0]
+    assert additive["upper_95"] == pytest.approx(
+        100 * (theta + 1.959964 * math.sqrt(variance / 100 + 0.001)), rel=1e-6
+    )
+
+
+def test_funnel_table_flags_an_outlier_and_adjusts_for_overdispersion():
+    rng = np.random.default_rng(3)
+    registered = rng.integers(100, 2000, 39)
+    cleared = rng.binomial(registered, 0.09)
+    cleared[0] = int(registered[0] * 0.30)  # a real outlier
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": [f"GM{i:04d}" for i in range(39)],
+            "registered_offences": registered,
+            "cleared_offences": cleared,
+        }
+    )
+    table = clearance.funnel_table(frame, "cleared_offences", "registered_offences")
+    assert table.loc[0, "position_99.8"] == "above"
+    assert (table["position_99.8"] == "within").sum() >= 36
+    assert table.attrs["overdispersion"]["limits"] == "exact"
+    auto = clearance.funnel_table(
+        frame, "cleared_offences", "registered_offences", overdispersion="auto"
+    )
+    assert auto.attrs["overdispersion"]["limits"] in {"exact", "additive"}
+
+
+def test_cleared_needed_arithmetic():
+    result = clearance.cleared_needed(7813, 9.5, cleared=609)
+    assert result["cleared_needed"] == 743  # 0.095 x 7813 = 742.2
+    assert result["additional_needed"] == 134
+    assert clearance.cleared_needed(200, 10)["cleared_needed"] == 20  # exactly 10%, no float slop
+    assert clearance.cleared_needed(100, 5, cleared=9)["additional_needed"] == 0
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: clearance.clearance_rate(-1, 10),
+        lambda: clearance.clearance_rate(11, 10),
+        lambda: clearance.clearance_rate(0, 0),
+        lambda: clearance.clearance_rate(1, 10, method="jeffreys-ish"),
+        lambda: clearance.clearance_table(
+            pd.DataFrame({"year": [], "registered_offences": [], "cleared_offences": []})
+        ),
+        lambda: clearance.clearance_table(
+            pd.DataFrame({"year": [1], "registered_offences": [5], "cleared_offences": [6]})
+        ),
+        lambda: clearance.clearance_drivers(
+            pd.DataFrame(
+                {
+                    "gemeente_code": ["a", "b", "c", "d"],
+                    "registered_offences": [10, 10, 10, 10],
+                    "cleared_offences": [1, 2, 12, 3],
+                    "x": [1, 2, 3, 4],
+                }
+            ),
+            ["x"],
+        ),
+        lambda: clearance.funnel_limits([], 0.1),
+        lambda: clearance.funnel_limits([10, -5], 0.1),
+        lambda: clearance.funnel_limits([10], 1.5),
+        lambda: clearance.funnel_limits([10], 0.1, overdispersion="multiplicative"),
+        lambda: clearance.estimate_overdispersion([1, -2, 3], [10, 10, 10]),
+        lambda: clearance.estimate_overdispersion([1, 20, 3], [10, 10, 10]),
+        lambda: clearance.cleared_needed(-5, 10),
+        lambda: clearance.cleared_needed(10, 120),
+        lambda: clearance.cleared_needed(10, 10, cleared=11),
+    ],
+)
+def test_bad_arguments_raise_value_error(call):
+    with pytest.raises(ValueError):
+        call()
