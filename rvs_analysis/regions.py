@@ -47,6 +47,7 @@ import pandas as pd
 
 from rvs_analysis.exceptions import (
     DataValidationError,
+    RvsError,
     SourceNotAvailableError,
     UnknownAreaError,
 )
@@ -662,14 +663,15 @@ def aggregate(
     return result.reset_index(drop=True)
 
 
-def _parse_years(years) -> tuple[int, int] | None:
+def parse_years(years) -> tuple[int, int] | None:
+    """``"2015-2016"``, ``"2016"``, ``(2015, 2016)``, an iterable of years or ``None`` -> (first, last)."""
     if years is None:
         return None
     if isinstance(years, str):
         match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", years)
         if not match:
-            raise DataValidationError(
-                "--years", None, None, "give one year or a range such as 2015-2016", years
+            raise RvsError(
+                f"Years {years!r} not understood: give one year or a range such as 2015-2016."
             )
         first = int(match.group(1))
         last = int(match.group(2) or first)
@@ -679,7 +681,7 @@ def _parse_years(years) -> tuple[int, int] | None:
     else:
         first = last = int(years)
     if first > last:
-        raise DataValidationError("--years", None, None, "the first year is after the last", years)
+        raise RvsError(f"Years {years!r}: the first year is after the last; write e.g. 2015-2016.")
     return first, last
 
 
@@ -742,7 +744,7 @@ def area_table(
             f"Offence code {offence_code!r} is not in source {dataset.source!r}. Available codes: "
             f"{', '.join(available)}."
         )
-    year_range = _parse_years(years)
+    year_range = parse_years(years)
     if year_range is not None:
         selected = selected.loc[selected["year"].between(*year_range)]
         if selected.empty:

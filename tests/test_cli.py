@@ -169,6 +169,15 @@ def test_unknown_offence_and_source(tidy_folder, tmp_path, capsys):
     assert_one_paragraph(err)
 
 
+def test_malformed_years_are_a_usage_error(tidy_folder, capsys):
+    argv = ["table", "--source", str(tidy_folder), "--offence", "1.1.1", "--level", "region"]
+    with pytest.raises(SystemExit) as caught:
+        cli.main([*argv, "--years", "2016-2015"])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "first year is after the last" in err and "Traceback" not in err
+
+
 def test_missing_command_module_says_not_available(monkeypatch, capsys):
     monkeypatch.setitem(cli.COMMANDS, "future-thing", "a command that does not exist yet")
     status, _, err = run_cli(["future-thing"], capsys)

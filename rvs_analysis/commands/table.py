@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from rvs_analysis import regions
+from rvs_analysis.exceptions import RvsError
 from rvs_analysis.sources import load_source
 
 
@@ -46,7 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="YEAR",
         help="composition and municipal boundaries of this year (default: 2017)",
     )
-    parser.add_argument("--years", metavar="A-B", help="one year or a range, e.g. 2015-2016")
+    parser.add_argument(
+        "--years", type=_years, metavar="A-B", help="one year or a range, e.g. 2015-2016"
+    )
     parser.add_argument(
         "--rate", action="store_true", help="add population and offences per 1,000 inhabitants"
     )
@@ -57,6 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write to FILE (only when the whole table succeeded) instead of printing",
     )
+
+
+def _years(text: str) -> str:
+    """Check ``--years`` while parsing, so a typo is a usage error before any data is read."""
+    try:
+        regions.parse_years(text)
+    except RvsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
 
 
 def _cell(value, decimals: int | None = None) -> str:
