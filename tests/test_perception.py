@@ -132,7 +132,7 @@ def test_did_cell_route_equals_respondent_level_weighted_regression():
 
 
 def test_event_study_reference_wave_and_pre_trend_verdicts():
-    survey, pilots = _survey(4)
+    survey, pilots = _survey(4, respondents=300)
     study = perception.event_study(survey, "feels_unsafe", pilots, 2017)
     assert study.reference_wave == 2017
     reference_row = study.effects.set_index("wave").loc[2017]
@@ -144,7 +144,7 @@ def test_event_study_reference_wave_and_pre_trend_verdicts():
     after = study.effects[study.effects["period"] == "after"]
     assert (after["estimate_pp"] < 0).all()
 
-    diverging, pilots = _survey(4, pre_trend=-0.03)
+    diverging, pilots = _survey(4, pre_trend=-0.03, respondents=300)
     bad = perception.event_study(diverging, "feels_unsafe", pilots, 2017)
     assert bad.pre_trend_verdict == "not parallel" and bad.pre_trend_p_value < 0.05
 
