@@ -527,6 +527,23 @@ def _effective_sample_size() -> float:
     return float(_weighted_estimate().details["n_effective"])
 
 
+def _design_effect() -> float:
+    return float(_weighted_estimate().details["design_effect"])
+
+
+def _pilot_before_after() -> float:
+    survey = _survey()
+    pilots = survey.loc[survey["pilot"]]
+    after, before = pilots.loc[pilots["after"]], pilots.loc[~pilots["after"]]
+    return float(
+        100
+        * (
+            np.average(after[SURVEY_INDICATOR], weights=after["weight"])
+            - np.average(before[SURVEY_INDICATOR], weights=before["weight"])
+        )
+    )
+
+
 def _two_by_two(survey: pd.DataFrame, after: pd.Series) -> float:
     """Weighted 2x2 difference in differences in percentage points (the hand calculation)."""
     cells = {}
@@ -718,6 +735,22 @@ for _exercise in (
         tolerance=0.5,
         close=5,
         hint="(som van de gewichten) in het kwadraat, gedeeld door de som van de gekwadrateerde gewichten.",
+    ),
+    Exercise(
+        "design_effect_weging",
+        "het design-effect van de weging (n / n_eff)",
+        _design_effect,
+        tolerance=0.005,
+        close=0.05,
+        hint="deel het aantal respondenten door de effectieve steekproefomvang.",
+    ),
+    Exercise(
+        "voor_na_proeftuinen_pp",
+        "de verandering in de proeftuinen van vóór naar na de start, in procentpunten",
+        _pilot_before_after,
+        tolerance=0.05,
+        close=0.5,
+        hint="gewogen percentage na de start min dat vóór de start, alleen proeftuinen.",
     ),
     Exercise(
         "did_procentpunten",

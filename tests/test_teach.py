@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -119,3 +121,65 @@ def test_unknown_exercise_lists_the_known_ones(exercises):
 def test_exercise_rejects_unknown_kind():
     with pytest.raises(ValueError, match="kind"):
         teach.Exercise("x", "?", lambda: 1, kind="matrix")
+
+
+# ------------------------------------------------------------------------------------------------
+# The registered exercises of the masterclass notebooks (truths computed from the demo data, the
+# region tables and the CBS-shaped sample at check time)
+# ------------------------------------------------------------------------------------------------
+
+DEMO = Path(__file__).resolve().parents[1] / "data" / "demo" / "registered_crime.csv"
+
+
+@pytest.fixture(scope="module")
+def truths():
+    if not DEMO.exists():
+        pytest.skip("data/demo is missing: run 'rvs demo-data' first")
+    teach._cached_truth.cache_clear()
+    return {name: teach.truth_of(name) for name in teach.EXERCISES}
+
+
+def test_every_registered_truth_can_be_computed(truths):
+    assert set(truths) == set(teach.EXERCISES)
+    for name, truth in truths.items():
+        kind = teach.EXERCISES[name].kind
+        if kind == "number":
+            assert np.isfinite(float(truth)), name
+        elif kind == "bool":
+            assert isinstance(truth, bool | np.bool_), name
+        else:
+            assert len(truth) > 0, name
+
+
+def test_the_truth_itself_is_goed_and_a_far_answer_fout(truths, capsys):
+    for name, truth in truths.items():
+        assert teach.check(name, truth).verdict == "goed", name
+        if teach.EXERCISES[name].kind == "number":
+            assert teach.check(name, 3 * float(truth) + 1000).verdict == "fout", name
+    assert all(str(value) not in capsys.readouterr().out for value in truths.values())
+
+
+def test_truths_follow_the_data_not_typed_in_numbers(truths, monkeypatch):
+    """A truth computed from the data changes when the data change."""
+    import dataclasses
+
+    original = teach._demo()
+    crime = original.crime.copy()
+    burglary = crime["offence_code"] == "1.1.1"
+    crime.loc[burglary, "registered_offences"] = crime.loc[burglary, "registered_offences"] * 2
+    monkeypatch.setattr(teach, "_demo", lambda: dataclasses.replace(original, crime=crime))
+    teach._cached_truth.cache_clear()
+    try:
+        doubled = teach.truth_of("inbraak_per_district_2016")
+        assert np.allclose(doubled, 2 * truths["inbraak_per_district_2016"], atol=1)
+    finally:
+        teach._cached_truth.cache_clear()
+
+
+def test_planted_pilot_effect_lies_in_the_library_interval_around_the_hand_did(truths):
+    """The hand-computed DiD of masterclass 3 is close to the effect the demo data plant."""
+    from rvs_analysis.sources import demo
+
+    planted = demo.truth()["effects"]["pilot_effect_feels_unsafe_pp"]["value"]
+    assert abs(truths["did_procentpunten"] - planted) < 2.0
+    assert abs(truths["placebo_did_procentpunten"]) < 1.5
