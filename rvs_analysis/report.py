@@ -48,6 +48,9 @@ __all__ = [
     "fmt_num",
     "fmt_pct",
     "fmt_probability",
+    "fmt_month",
+    "monthly_counts",
+    "change_point_table",
     "names_phrase",
     "values_by_code",
     "md",
@@ -669,7 +672,7 @@ def require(dataset, name: str) -> None:
         "cleared": (
             " De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
             "misdrijfgroep, niet voor woninginbraak per gemeente; lever de politiecijfers van de "
-            "regio aan volgens het sjabloon in data/."
+            "regio aan volgens het sjabloon data/templates/cleared_offences.csv."
         ),
         "survey": (
             " CBS publiceert de Veiligheidsmonitor alleen als schattingen met marges voor de "
@@ -982,6 +985,24 @@ def municipal_crime(
     return _in_years(crime, ctx).reset_index(drop=True)
 
 
+def area_crime(ctx: ReportContext, offence_codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Registered offences of the area per year and offence type, as whole numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, offence_code, offence_label, registered_offences`` (int): :func:`municipal_crime`
+        summed over the area's municipalities and rounded, so that apportioned fractions (a
+        merged municipality split by population share) add up before rounding.
+    """
+    crime = municipal_crime(ctx, offence_codes)
+    summed = crime.groupby(["year", "offence_code", "offence_label"], as_index=False)[
+        "registered_offences"
+    ].sum()
+    summed["registered_offences"] = summed["registered_offences"].round().astype(int)
+    return summed
+
+
 def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.DataFrame:
     """Population per municipality and year on the report's boundaries (``gemeente_code, year,
     population``), harmonised like :func:`municipal_crime`."""
@@ -1206,3 +1227,503 @@ def funnel_grid(
         phi=float(used.get("phi", 1.0)),
         tau2=float(used.get("tau2", 0.0)),
     )
+
+
+MONTHS_NL = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+"""Dutch month names, January first."""
+
+
+def fmt_month(date: Any) -> str:
+    """``"maart 2014"`` for a date or timestamp."""
+    stamp = pd.Timestamp(date)
+    return f"{MONTHS_NL[stamp.month - 1]} {stamp.year}"
+
+
+def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
+    """Monthly registered offences of the area within the report's years, or ``None``.
+
+    Returns
+    -------
+    pandas.Series or None
+        From :func:`rvs_analysis.trends.monthly_series` (monthly DatetimeIndex); ``None`` when the
+        source has no monthly counts for this offence type, so that a report can say so and go on.
+    """
+    from rvs_analysis.trends import monthly_series
+
+    monthly = ctx.dataset.monthly
+    if monthly is None or monthly.empty:
+        return None
+    monthly = monthly[
+        (monthly["offence_code"] == offence_code) & monthly["gemeente_code"].isin(ctx.codes)
+    ]
+    monthly = _in_years(monthly, ctx)
+    if monthly.empty:
+        return None
+    return monthly_series(monthly, offence_code, ctx.codes)
+
+
+def change_point_table(series: pd.Series, dates: Iterable[Any], window: int = 12) -> pd.DataFrame:
+    """The level change at each change point: ``window`` months after against before.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Monthly counts (DatetimeIndex).
+    dates : iterable of dates
+        First months of new segments (``ChangePoints.dates``).
+    window : int, default 12
+        Months compared on each side (whole years, so the season cancels); shorter at the ends.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month`` (Dutch), ``before, after`` (counts summed over the windows), ``months``,
+        ``change_pct, ci_low, ci_high, significant`` from
+        :func:`rvs_analysis.trends.count_change` (exact Poisson interval).
+
+    Notes
+    -----
+    Counts in whole-year windows so that seasonality does not create a change; the Poisson
+    interval ignores month-to-month overdispersion, so read borderline cases with care.
+    """
+    from rvs_analysis.trends import count_change
+
+    rows = []
+    index = series.index
+    for date in dates:
+        position = int(index.searchsorted(pd.Timestamp(date)))
+        months = min(window, position, len(series) - position)
+        if months < 1:
+            continue
+        before = float(series.iloc[position - months : position].sum())
+        after = float(series.iloc[position : position + months].sum())
+        change = count_change(before, after)
+        rows.append(
+            {
+                "month": fmt_month(index[position]),
+                "months": months,
+                "before": before,
+                "after": after,
+                "change_pct": change.estimate,
+                "ci_low": change.ci_low,
+                "ci_high": change.ci_high,
+                "significant": change.significant,
+            }
+        )
+    columns = ["month", "months", "before", "after", "change_pct", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=[*columns, "significant"])
+
+
+# ------------------------------------------------------------------------------------------------
+# Strategy monitor: the indicators of the Veiligheidsstrategie for an area
+# ------------------------------------------------------------------------------------------------
+
+INDICATOR_SOURCES: dict[str, tuple[str, str]] = {
+    "burglary": ("crime", "1.1.1"),
+    "completed_burglary": ("completed", "1.1.1"),
+    "robbery": ("crime", "1.4.7"),
+    "street_robbery": ("crime", "1.4.6"),
+    "total_crime": ("crime", "0.0.0"),
+    "burglary_clearance": ("cleared", "1.1.1"),
+    "robbery_clearance": ("cleared", "1.4.7"),
+    "street_robbery_clearance": ("cleared", "1.4.6"),
+    "suspects_handled": ("indicators", "afgehandelde_verdachten"),
+    "criminal_networks": ("indicators", "csv_aangepakt"),
+    "confiscation": ("indicators", "afpakken_x1000_euro"),
+    "feels_unsafe": ("survey", "feels_unsafe"),
+    "youth_nuisance": ("survey", "youth_nuisance"),
+}
+"""Where each indicator of ``data/targets.csv`` comes from: (kind of input, code or column).
+
+``crime``: registered offences of an offence code; ``completed``: registered minus attempted
+burglaries (cleared-offences file); ``cleared``: clearance percentage; ``indicators``: the region's
+own yearly figures; ``survey``: weighted percentage per survey wave."""
+
+
+def indicator_observations(ctx: ReportContext, indicator: str, last_year: int | None = None):
+    """The yearly observations of one strategy indicator for the report's area.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    indicator : str
+        An indicator of ``data/targets.csv`` (see :data:`INDICATOR_SOURCES`).
+    last_year : int, optional
+        Drop later years (the report year of a monitor).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``year, value`` plus ``population`` (counts) or ``cleared_offences,
+        registered_offences`` (clearance): the shape :func:`rvs_analysis.trends.target_status`
+        reads. ``None`` when the source does not hold the indicator for this area.
+    """
+    kind, code = INDICATOR_SOURCES.get(indicator, ("", ""))
+    data = ctx.dataset
+    frame = None
+    if kind == "crime":
+        crime = municipal_crime(ctx, [code])
+        if not crime.empty:
+            frame = area_counts(ctx, code).rename(columns={"registered_offences": "value"})
+            frame = frame[["year", "value", "population"]]
+    elif kind in ("cleared", "completed") and data.cleared is not None:
+        cleared = data.cleared
+        cleared = cleared[
+            (cleared["offence_code"] == code) & cleared["gemeente_code"].isin(ctx.codes)
+        ]
+        if kind == "completed" and "attempted_offences" not in cleared.columns:
+            cleared = cleared.iloc[0:0]
+        if not cleared.empty:
+            columns = ["registered_offences", "cleared_offences"]
+            if kind == "completed":
+                columns.append("attempted_offences")
+            sums = _in_years(cleared, ctx).groupby("year", as_index=False)[columns].sum()
+            if kind == "completed":
+                sums["value"] = sums["registered_offences"] - sums["attempted_offences"]
+                frame = sums[["year", "value"]].merge(area_population(ctx), on="year", how="left")
+            else:
+                sums["value"] = 100.0 * sums["cleared_offences"] / sums["registered_offences"]
+                frame = sums[["year", "value", "cleared_offences", "registered_offences"]]
+    elif kind == "indicators" and data.indicators is not None:
+        rows = data.indicators[
+            (data.indicators["indicator"] == code) & (data.indicators["area"] == ctx.area.name)
+        ]
+        if not rows.empty:
+            frame = _in_years(rows, ctx)[["year", "value"]].astype({"value": float})
+    elif kind == "survey" and data.survey is not None:
+        from rvs_analysis.perception import weighted_proportions
+
+        survey = data.survey[data.survey["gemeente_code"].isin(ctx.codes)]
+        survey = _in_years(survey, ctx)
+        if not survey.empty:
+            shares = weighted_proportions(survey, code, by="year")
+            shares = shares[~shares["suppressed"]]
+            frame = shares.rename(columns={"estimate_pct": "value"})[
+                ["year", "value", "ci_low", "ci_high"]
+            ]
+    if frame is None or frame.empty:
+        return None
+    if last_year is not None:
+        frame = frame[frame["year"] <= last_year]
+    return frame.sort_values("year").reset_index(drop=True)
+
+
+def _region_context(ctx: ReportContext) -> ReportContext:
+    from dataclasses import replace
+
+    return replace(ctx, area=resolve_area(REGION_NAME, ctx.composition_year))
+
+
+def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = None):
+    """The strategy's targets of an indicator, scaled to the report's area.
+
+    Returns
+    -------
+    (pandas.DataFrame, float or None, str)
+        The targets table (as :func:`rvs_analysis.trends.load_targets`) for this indicator, the
+        observed baseline-year value of the area (for targets stated relative to the baseline),
+        and a Dutch note on how the targets were obtained.
+
+    Notes
+    -----
+    The strategy states its targets for the region. Percentages (clearance, survey shares) apply
+    to any area as they are. Counts and amounts are scaled by the area's share of the region in
+    the baseline year (or the first year with data for both): an area that had 20% of the
+    region's burglaries in 2011 gets 20% of the region's target. That is an assumption of equal
+    relative effort, not a target the strategy set for the area.
+    """
+    from rvs_analysis.trends import load_targets
+
+    targets = load_targets()
+    rows = targets[targets["indicator"] == indicator].copy()
+    observed = indicator_observations(ctx, indicator, last_year)
+    baseline_rows = rows[rows["kind"] == "baseline"]
+    baseline_year = int(baseline_rows["year"].iloc[0]) if not baseline_rows.empty else None
+    baseline_value = None
+    if observed is not None and baseline_year is not None:
+        at_baseline = observed[observed["year"] == baseline_year]
+        if not at_baseline.empty:
+            baseline_value = float(at_baseline["value"].iloc[0])
+    unit = str(rows["unit"].iloc[0]) if not rows.empty else ""
+    if ctx.level == "region" or unit == "percent" or observed is None:
+        note = "doel van de regio" if unit != "percent" else "percentage van de regio"
+        return rows, baseline_value, note
+    region = indicator_observations(_region_context(ctx), indicator, last_year)
+    if region is None:
+        return rows.iloc[0:0], baseline_value, "geen regiocijfers om het doel te schalen"
+    both = observed.merge(region, on="year", suffixes=("", "_region"))
+    if baseline_year is not None:
+        both = both[both["year"] >= baseline_year]
+    if both.empty or not both["value_region"].iloc[0] > 0:
+        return rows.iloc[0:0], baseline_value, "geen gemeenschappelijk jaar om het doel te schalen"
+    share = float(both["value"].iloc[0] / both["value_region"].iloc[0])
+    rows["value"] = rows["value"] * share
+    note = f"regiodoel × aandeel {fmt_pct(100 * share, 1)} in {int(both['year'].iloc[0])}"
+    return rows, baseline_value, note
+
+
+def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018) -> pd.DataFrame:
+    """The annual report's results table for the area: target, this year, last year, status.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    report_year : int
+        "This year" of the table; observations after it are ignored (a monitor as it was then).
+    target_year : int, default 2018
+        End year of the strategy, whose target decides the status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
+        this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
+        significant, status, target_end, target_end_year, forecast, forecast_low, forecast_high,
+        probability, note``. The status is judged against the target of ``target_year``, or of
+        the indicator's last target year before it when the strategy set none for that year
+        (suspects handled: 2016). Indicators the source lacks have NaN values and status ``"geen gegevens"``.
+        ``attrs["statuses"]`` holds the :class:`~rvs_analysis.trends.TargetStatus` objects.
+
+    Notes
+    -----
+    Status and forecast from :func:`rvs_analysis.trends.target_status` on the area's series up
+    to ``report_year``; the change against the previous observation from
+    :func:`rvs_analysis.trends.count_change` (exact Poisson interval; for clearance the ratio of
+    cleared per registered offence) where the indicator is a count, else not tested.
+    """
+    from rvs_analysis.stats_common import StatisticsInputError
+    from rvs_analysis.trends import count_change, load_targets, target_for, target_status
+
+    all_targets = load_targets()
+    labels = all_targets.drop_duplicates("indicator").set_index("indicator")
+    rows, statuses = [], {}
+    for indicator in labels.index:
+        record: dict[str, Any] = {
+            "indicator": indicator,
+            "label": labels.loc[indicator, "label_nl"],
+            "unit": labels.loc[indicator, "unit"],
+            "status": "geen gegevens",
+            "note": "",
+        }
+        observed = indicator_observations(ctx, indicator, report_year)
+        if observed is None or observed.empty:
+            record["note"] = "niet in deze bron"
+            rows.append(record)
+            continue
+        targets, baseline_value, note = area_targets(ctx, indicator, report_year)
+        record["note"] = note
+        latest = observed.iloc[-1]
+        record.update(this_year=int(latest["year"]), value=float(latest["value"]))
+        if len(observed) > 1:
+            previous = observed.iloc[-2]
+            record.update(
+                previous_year=int(previous["year"]), previous_value=float(previous["value"])
+            )
+            change = None
+            if "cleared_offences" in observed.columns:
+                change = count_change(
+                    previous["cleared_offences"],
+                    latest["cleared_offences"],
+                    previous["registered_offences"],
+                    latest["registered_offences"],
+                )
+            elif record["unit"] == "count" and "ci_low" not in observed.columns:
+                change = count_change(round(previous["value"]), round(latest["value"]))
+            if change is not None:
+                record.update(
+                    change_pct=change.estimate,
+                    change_low=change.ci_low,
+                    change_high=change.ci_high,
+                    significant=change.significant,
+                )
+        try:
+            target = target_for(indicator, int(latest["year"]), targets, baseline_value)
+            record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
+        except StatisticsInputError:
+            pass
+        status_input = observed.drop(columns=["ci_low", "ci_high"], errors="ignore")
+        if "cleared_offences" in status_input.columns:
+            status_input = status_input.drop(columns="value")
+        target_years = targets.loc[targets["kind"] == "target", "year"].astype(int)
+        end_year = int(target_years[target_years <= target_year].max()) if len(target_years) else 0
+        try:
+            status = target_status(
+                indicator, status_input, end_year, targets, baseline_value, n_sim=5000
+            )
+        except (StatisticsInputError, ValueError) as error:
+            record["status"] = "niet te bepalen"
+            record["note"] = f"{note}; {error}"
+        else:
+            statuses[indicator] = status
+            record.update(
+                status=status.status_nl,
+                target_end=status.target.value,
+                target_end_year=status.target.year,
+                probability=status.probability_meeting_target,
+            )
+            if status.forecast is not None:
+                record.update(
+                    forecast=status.forecast.mean,
+                    forecast_low=status.forecast.pi_low,
+                    forecast_high=status.forecast.pi_high,
+                )
+        rows.append(record)
+    columns = [
+        "indicator", "label", "unit", "target", "how", "met", "this_year", "value",
+        "previous_year", "previous_value", "change_pct", "change_low", "change_high",
+        "significant", "status", "target_end", "target_end_year", "forecast", "forecast_low", "forecast_high",
+        "probability", "note",
+    ]  # fmt: skip
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table.attrs["statuses"] = statuses
+    return table
+
+
+def fmt_value(value: Any, unit: str) -> str:
+    """An indicator value in its unit: counts whole, percentages with one decimal, amounts in
+    thousands of euros whole."""
+    if _is_missing(value):
+        return "–"
+    if unit == "percent":
+        return fmt_pct(value, 1)
+    return fmt_int(value)
+
+
+def district_comparison(
+    ctx: ReportContext, offence_code: str, base_year: int, report_year: int
+) -> pd.DataFrame:
+    """Registered offences per district: base year against report year, with rates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area, base, value, change_pct, ci_low, ci_high, significant, rate_per_1000`` per
+        district plus the region (last row), from :func:`rvs_analysis.regions.area_table`
+        (harmonised counts and populations) and :func:`rvs_analysis.trends.count_change`.
+    """
+    from rvs_analysis.regions import area_table
+    from rvs_analysis.trends import count_change
+
+    rows = []
+    for level in ("district", "region"):
+        table = area_table(
+            ctx.dataset, offence_code, level, ctx.composition_year, [base_year, report_year], True
+        )
+        for name, group in table.groupby("area", sort=False):
+            by_year = group.set_index("year")
+            if base_year not in by_year.index or report_year not in by_year.index:
+                continue
+            before = float(by_year.loc[base_year, "registered_offences"])
+            after = float(by_year.loc[report_year, "registered_offences"])
+            change = count_change(before, after)
+            rows.append(
+                {
+                    "area": name,
+                    "base": before,
+                    "value": after,
+                    "change_pct": change.estimate,
+                    "ci_low": change.ci_low,
+                    "ci_high": change.ci_high,
+                    "significant": change.significant,
+                    "rate_per_1000": float(by_year.loc[report_year, "rate_per_1000"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def format_results(table: pd.DataFrame, report_year: int, target_year: int = 2018) -> pd.DataFrame:
+    """The results table of :func:`results_table` as Dutch text, one column per heading.
+
+    Values are formatted in each indicator's unit; interpolated targets are marked ``*``;
+    prediction intervals of percentages are cut at 0% and 100%.
+    """
+    rows = []
+    for record in table.to_dict("records"):
+        unit = record["unit"]
+        target = fmt_value(record.get("target"), unit)
+        if record.get("how") == "interpolated":
+            target += "*"
+        change = "–"
+        if not _is_missing(record.get("change_pct")):
+            change = (
+                f"{fmt_pct(record['change_pct'], 0, signed=True)} "
+                f"({fmt_pct(record['change_low'], 0)} tot {fmt_pct(record['change_high'], 0)})"
+                + (" sign." if record.get("significant") else "")
+            )
+        forecast = "–"
+        if not _is_missing(record.get("forecast")):
+            low, high = record["forecast_low"], record["forecast_high"]
+            if unit == "percent":
+                low, high = max(0.0, low), min(100.0, high)
+            forecast = (
+                f"{fmt_value(record['forecast'], unit)} "
+                f"({fmt_value(low, unit)}–{fmt_value(high, unit)})"
+            )
+        end_year = record.get("target_end_year")
+        end = fmt_value(record.get("target_end"), unit)
+        if not _is_missing(end_year) and int(end_year) != target_year:
+            end += f" ({int(end_year)})"
+        this_year = record.get("this_year")
+        value = fmt_value(record.get("value"), unit)
+        if not _is_missing(this_year) and int(this_year) != report_year:
+            value += f" ({int(this_year)})"
+        previous = fmt_value(record.get("previous_value"), unit)
+        if not _is_missing(record.get("previous_year")) and int(record["previous_year"]) != (
+            report_year - 1
+        ):
+            previous += f" ({int(record['previous_year'])})"
+        rows.append(
+            {
+                "Indicator": record["label"],
+                f"Doel {report_year}": target,
+                f"{report_year}": value,
+                f"{report_year - 1}": previous,
+                "Verandering (95%-BI)": change,
+                f"Doel {target_year}": end,
+                f"Prognose {target_year} (95%-VI)": forecast,
+                "Kans doel gehaald": fmt_probability(record.get("probability")),
+                "Status": record["status"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def survey_frame(ctx: ReportContext) -> pd.DataFrame:
+    """The survey microdata of the whole region with pilot group and area membership.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The source's ``survey`` frame (region composition, report years) plus ``pilot`` (bool:
+        one of the pilot municipalities of ``data/regions/pilots.csv``), ``group``
+        (``"Proeftuinen"`` / ``"Overige gemeenten"``) and ``in_area`` (bool).
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has no survey microdata.
+    """
+    from rvs_analysis.regions import pilot_municipalities
+
+    require(ctx.dataset, "survey")
+    pilots = set(pilot_municipalities()["gemeente_code"])
+    survey = ctx.dataset.survey
+    survey = survey[survey["gemeente_code"].isin(set(_composition(ctx)["gemeente_code"]))]
+    survey = _in_years(survey, ctx).copy()
+    survey["pilot"] = survey["gemeente_code"].isin(pilots)
+    survey["group"] = survey["pilot"].map({True: "Proeftuinen", False: "Overige gemeenten"})
+    survey["in_area"] = survey["gemeente_code"].isin(ctx.codes)
+    return survey.reset_index(drop=True)
