@@ -126,7 +126,7 @@ def test_trend_recovers_exact_geometric_series():
     assert "Poisson GLM" in trend.annual_rate_ratio.method
 
 
-def test_trend_switches_to_negative_binomial_when_overdispersed():
+def test_trend_switches_away_from_poisson_when_overdispersed():
     # The published car break-in series: Pearson chi2/df about 16, far beyond Poisson.
     frame = pd.DataFrame(
         {
@@ -135,14 +135,20 @@ def test_trend_switches_to_negative_binomial_when_overdispersed():
         }
     )
     trend = trends.fit_count_trend(frame, population_column=None)
-    assert trend.model == "negative_binomial"
+    assert trend.model == "quasi_poisson"
     assert trend.dispersion_p_value < 0.05
-    assert trend.alpha > 0
+    assert trend.scale == pytest.approx(trend.pearson_dispersion)
+    negative_binomial = trends.fit_count_trend(
+        frame, population_column=None, overdispersed_model="negative_binomial"
+    )
+    assert negative_binomial.model == "negative_binomial" and negative_binomial.alpha > 0
+    assert "negative binomial" in negative_binomial.annual_rate_ratio.method
+    assert negative_binomial.forecast(2018).pi_high > negative_binomial.forecast(2018).mean
     poisson = trends.fit_count_trend(frame, population_column=None, model="poisson")
     width = trend.annual_rate_ratio.ci_high - trend.annual_rate_ratio.ci_low
     poisson_width = poisson.annual_rate_ratio.ci_high - poisson.annual_rate_ratio.ci_low
     assert width > 2 * poisson_width  # honest about the extra variation
-    assert "negative binomial" in trend.annual_rate_ratio.method
+    assert "quasi-Poisson" in trend.annual_rate_ratio.method
 
 
 def test_trend_stays_poisson_for_poisson_data():
