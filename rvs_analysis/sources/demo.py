@@ -721,7 +721,7 @@ class _Generator:
             d: np.mean(list(PUBLISHED_DISTRICT[f"{code} clearance %"][d].values()))
             for d in DISTRICTS
         }
-        region_mean = np.mean(list(PUBLISHED_REGION[f"{code} clearance %"].values())[1:])
+        region_mean = np.mean([PUBLISHED_REGION[f"{code} clearance %"][y] for y in (2015, 2016)])
         spread = MUNICIPAL_CLEARANCE_SD if code == "1.1.1" else 0.10
         municipal = self.rng.normal(0.0, spread, len(self.codes))
         district_intercept = np.array(
