@@ -148,10 +148,30 @@ def test_event_study_reference_wave_and_pre_trend_verdicts():
     bad = perception.event_study(diverging, "feels_unsafe", pilots, 2017)
     assert bad.pre_trend_verdict == "not parallel" and bad.pre_trend_p_value < 0.05
 
+    assert bad.pre_trend_p_value_analytic < 0.05
+
     short, pilots = _survey(4, waves=(2017, 2019))
     untestable = perception.event_study(short, "feels_unsafe", pilots, 2017)
     assert untestable.pre_trend_verdict == "not testable"
     assert np.isnan(untestable.pre_trend_p_value)
+
+
+def test_bootstrap_observed_statistic_equals_statsmodels_wald():
+    survey, pilots = _survey(8, respondents=120)
+    study = perception.event_study(survey, "feels_unsafe", pilots, 2017, n_boot=199)
+    data, _, _, _ = perception._prepare(survey, "feels_unsafe", pilots, 2017)
+    cells = perception._cells(data)
+    design = perception._fixed_effects(cells)
+    leads = []
+    for position, wave in enumerate(w for w in sorted(cells["year"].unique()) if w != 2017):
+        name = f"pilot_wave_{wave}"
+        design.insert(position, name, (cells["treated"] & (cells["year"] == wave)).astype(float))
+        if wave < 2017:
+            leads.append(name)
+    observed, replicates = perception._wild_bootstrap_wald(cells, design, leads, len(data), 199, 1)
+    assert observed == pytest.approx(study.pre_trend_statistic, rel=1e-8)
+    assert replicates.shape == (199,) and (replicates >= 0).all()
+    assert 0 < study.pre_trend_p_value <= 1
 
 
 @pytest.mark.parametrize(
