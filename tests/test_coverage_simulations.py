@@ -60,7 +60,7 @@ def test_trend_rate_ratio_coverage_poisson_counts():
     truth = 0.96
     expected = 150 * (population / population[0]) * truth ** (years - years[0])
     hits = []
-    for _ in range(300):
+    for _ in range(600):
         frame = pd.DataFrame(
             {"year": years, "registered_offences": rng.poisson(expected), "population": population}
         )
