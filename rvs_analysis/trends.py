@@ -655,8 +655,9 @@ def fit_count_trend(
         offset = np.log(population)
     reference_year = int(years[0])
     design = np.column_stack([np.ones_like(years), years - reference_year])
-    with warnings.catch_warnings():
-        # an exactly log-linear series fits perfectly, which statsmodels flags; the fit is fine
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        # an exactly log-linear series fits perfectly, which statsmodels flags, and two years
+        # leave no residual df for its internal scale; the Poisson fit itself is fine
         warnings.simplefilter("ignore", PerfectSeparationWarning)
         poisson = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
     fitted = np.asarray(poisson.fittedvalues)
