@@ -358,7 +358,9 @@ def _check_kind_benchmark(kind: str, benchmark: float) -> None:
 def _exact_limit(kind: str, denominators: np.ndarray, benchmark: float, p: float) -> np.ndarray:
     """Spiegelhalter (2005) interpolated exact quantile limit r_p - alpha, divided by n."""
     if kind == "proportion":
-        distribution = stats.binom(denominators.round().astype(np.int64), benchmark)
+        # a binomial needs whole trials: round (at least 1) and use the same n as divisor
+        denominators = np.maximum(np.round(denominators), 1.0)
+        distribution = stats.binom(denominators.astype(np.int64), benchmark)
     else:
         distribution = stats.poisson(benchmark * denominators)
     r_p = distribution.ppf(p)

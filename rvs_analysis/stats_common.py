@@ -118,7 +118,23 @@ class Estimate:
 
 
 def check_level(level: float) -> float:
-    """Check that a confidence level lies strictly between 0 and 1 and return it as float."""
+    """Check a confidence level.
+
+    Parameters
+    ----------
+    level : float
+        Confidence level, strictly between 0 and 1 (0.95, not 95).
+
+    Returns
+    -------
+    float
+        The level as a float.
+
+    Notes
+    -----
+    No statistics: argument checking shared by the estimators; raises
+    :class:`StatisticsInputError` (a ``ValueError``).
+    """
     try:
         level = float(level)
     except (TypeError, ValueError):
@@ -131,13 +147,31 @@ def check_level(level: float) -> float:
 
 
 def check_counts(values: Any, name: str, allow_empty: bool = False) -> np.ndarray:
-    """Return ``values`` as a float array after checking they are finite counts >= 0.
+    """Check counts (offences, respondents, inhabitants).
+
+    Parameters
+    ----------
+    values : scalar or array-like
+        The counts.
+    name : str
+        Argument or column name for the message.
+    allow_empty : bool, optional
+        Accept an empty array.
+
+    Returns
+    -------
+    numpy.ndarray
+        The counts as a one-dimensional float array.
 
     Raises
     ------
     StatisticsInputError
         If the values are empty (unless ``allow_empty``), missing, negative, infinite or not
         whole numbers.
+
+    Notes
+    -----
+    Every count model in this package assumes whole, non-negative counts.
     """
     array = (
         np.asarray(values, dtype=float).reshape(-1)
@@ -164,7 +198,22 @@ def check_counts(values: Any, name: str, allow_empty: bool = False) -> np.ndarra
 
 
 def check_cleared_within_registered(cleared: np.ndarray, registered: np.ndarray) -> None:
-    """Raise if any cleared count exceeds its registered count."""
+    """Check that no cleared count exceeds its registered count.
+
+    Parameters
+    ----------
+    cleared, registered : numpy.ndarray
+        Arrays of equal length (from :func:`check_counts`).
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    A clearance percentage above 100% means swapped columns or mismatched sources; raises
+    :class:`StatisticsInputError` naming the first offending position.
+    """
     if cleared.shape != registered.shape:
         raise StatisticsInputError(
             "Cleared and registered offences must have the same length "
@@ -181,7 +230,25 @@ def check_cleared_within_registered(cleared: np.ndarray, registered: np.ndarray)
 
 
 def check_positive_weights(weights: Any, name: str = "weight") -> np.ndarray:
-    """Return survey weights as a float array after checking they are finite and > 0."""
+    """Check survey weights.
+
+    Parameters
+    ----------
+    weights : array-like
+        One weight per respondent.
+    name : str, optional
+        Column name for the message.
+
+    Returns
+    -------
+    numpy.ndarray
+        The weights as a float array.
+
+    Notes
+    -----
+    Weights must be finite and > 0: a respondent who should not count is dropped, not given
+    weight 0 (which would distort the effective sample size).
+    """
     array = np.asarray(weights, dtype=float).reshape(-1)
     if array.size == 0:
         raise StatisticsInputError(f"'{name}' is empty: there are no respondents.")
@@ -196,13 +263,45 @@ def check_positive_weights(weights: Any, name: str = "weight") -> np.ndarray:
 
 
 def check_nonempty(frame: pd.DataFrame | pd.Series, name: str) -> None:
-    """Raise if a frame or series has no rows."""
+    """Check that a frame or series has rows.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or pandas.Series
+    name : str
+        Name for the message.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Raises :class:`StatisticsInputError` for an empty input.
+    """
     if len(frame) == 0:
         raise StatisticsInputError(f"'{name}' is empty: there is nothing to estimate from.")
 
 
 def check_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> None:
-    """Raise if ``frame`` is not a non-empty DataFrame holding all ``columns``."""
+    """Check that ``frame`` is a non-empty DataFrame with the required columns.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    columns : iterable of str
+        Required column names (the tidy layout of docs/ARCHITECTURE.md).
+    name : str
+        Name of the frame for the message.
+
+    Returns
+    -------
+    None
+
+    Notes
+    -----
+    Raises :class:`StatisticsInputError` listing the missing and the present columns.
+    """
     if not isinstance(frame, pd.DataFrame):
         raise StatisticsInputError(
             f"'{name}' must be a pandas DataFrame, got {type(frame).__name__}."
