@@ -254,6 +254,14 @@ def clearance_drivers(
     intervals and p-values use a t distribution with G - 1 degrees of freedom rather than the
     normal. Without clusters the covariance is quasi-binomial (scaled by the Pearson
     dispersion). Associations, not causal effects: drivers are observed, not assigned.
+
+    Measured calibration: in 1,000 simulated data sets like the region's (39 municipalities,
+    13 years, 40-900 burglaries a year, a municipal random effect with sd 0.2 on the logit,
+    a driver that varies mainly between municipalities) the 95% interval of the driver's odds
+    ratio covered the true value 91% of the time: with 39 clusters the sandwich is somewhat
+    small even with the t(G - 1) reference. Treat an interval that only just excludes 1 as
+    borderline. (statsmodels' bias-reduced GEE covariance would correct this but fails with
+    binomial trials as weights.)
     """
     level = check_level(level)
     drivers = list(drivers)
