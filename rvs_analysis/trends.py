@@ -1324,7 +1324,10 @@ def detect_change_points(
         Monthly counts with a DatetimeIndex, at least two full years.
     kind : {"level", "trend"}, optional
         ``"level"``: piecewise constant mean (cost ``l2``); ``"trend"``: piecewise linear
-        (cost ``linear``, a regression on time per segment).
+        (cost ``linear``, a regression on time per segment). A series that rises or falls
+        steadily has no level shifts, but the level model approximates its slope by a staircase
+        of change points; use ``"trend"`` for such series (a change point is then a change of
+        slope or a jump).
     penalty : float, optional
         PELT penalty; default ``6 * sigma^2 * log(n)`` with ``sigma`` estimated robustly (see
         Notes for why not the BIC's ``2 sigma^2 log n``).

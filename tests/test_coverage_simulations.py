@@ -219,3 +219,14 @@ def test_demo_planted_crime_change_trend_ratio():
     result = crime_change.compare_trends(crime)
     _inside(result.ratio, truth["crime_change_trend_ratio"], "crime_change_trend_ratio")
     assert math.isfinite(result.ratio.p_value)
+
+
+def test_demo_planted_burglary_seasonal_peak():
+    truth = _demo_truth()
+    if "burglary_seasonal_peak_month" not in truth:
+        pytest.skip("the demo data plant no seasonal peak")
+    monthly = pd.read_csv(DEMO_DIR / "monthly_crime.csv", dtype={"offence_code": str})
+    series = trends.monthly_series(monthly, "1.1.1")
+    decomposition = trends.stl_decompose(series)
+    seasonal = decomposition["seasonal"].groupby(decomposition.index.month).mean()
+    assert seasonal.idxmax() == int(truth["burglary_seasonal_peak_month"])
