@@ -101,10 +101,12 @@ def clearance_rate(
         int(cleared_array[0]), int(registered_array[0]), alpha=1 - level, method=interval
     )
     name = "Wilson score" if interval == "wilson" else "Clopper-Pearson exact"
+    estimate = float(100.0 * cleared_array[0] / registered_array[0])
     return Estimate(
-        estimate=float(100.0 * cleared_array[0] / registered_array[0]),
-        ci_low=100.0 * float(low),
-        ci_high=100.0 * float(high),
+        # the Wilson formula can leave rounding noise (1e-17) at 0% and 100%
+        estimate=estimate,
+        ci_low=min(100.0 * float(low), estimate),
+        ci_high=max(100.0 * float(high), estimate),
         method=f"clearance percentage with {name} {level:.0%} interval",
         level=level,
         n=float(registered_array[0]),
@@ -161,8 +163,8 @@ def clearance_table(
         method=interval,
     )
     table["clearance_pct"] = 100.0 * table["cleared_offences"] / table["registered_offences"]
-    table["ci_low"] = 100.0 * np.asarray(low, dtype=float)
-    table["ci_high"] = 100.0 * np.asarray(high, dtype=float)
+    table["ci_low"] = np.minimum(100.0 * np.asarray(low, dtype=float), table["clearance_pct"])
+    table["ci_high"] = np.maximum(100.0 * np.asarray(high, dtype=float), table["clearance_pct"])
     return table
 
 

@@ -137,8 +137,8 @@ def weighted_proportion(
     low, high = proportion_confint(p * n_effective, n_effective, alpha=1 - level, method="wilson")
     return Estimate(
         estimate=100.0 * p,
-        ci_low=100.0 * float(low),
-        ci_high=100.0 * float(high),
+        ci_low=min(100.0 * float(low), 100.0 * p),
+        ci_high=max(100.0 * float(high), 100.0 * p),
         method=method,
         level=level,
         n=float(n),

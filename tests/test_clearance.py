@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rvs_analysis import clearance
 
@@ -231,3 +233,19 @@ def test_cleared_needed_arithmetic():
 def test_bad_arguments_raise_value_error(call):
     with pytest.raises(ValueError):
         call()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    registered=st.integers(min_value=1, max_value=100_000),
+    share=st.floats(min_value=0.0, max_value=1.0),
+    method=st.sampled_from(["wilson", "clopper-pearson"]),
+)
+def test_clearance_interval_properties(registered, share, method):
+    cleared = int(round(share * registered))
+    result = clearance.clearance_rate(cleared, registered, method=method)
+    assert 0 <= result.ci_low <= result.estimate <= result.ci_high <= 100
+    limits = clearance.funnel_limits([registered], 0.09)
+    assert (limits["lower_99.8"] <= limits["lower_95"]).all()
+    assert (limits["lower_95"] <= 9.0).all() and (limits["upper_95"] >= 9.0).all()
+    assert (limits["upper_95"] <= limits["upper_99.8"]).all()

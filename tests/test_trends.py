@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from statsmodels.discrete.diagnostic import PoissonDiagnostic
 from statsmodels.stats import rates as poisson_rates
 
@@ -372,3 +374,21 @@ def test_estimate_significance_and_summary_shape():
     assert estimate.to_dict() == {"estimate": 1.2, "ci_low": 1.05, "ci_high": 1.4}
     assert not Estimate(1.2, 0.9, 1.4, "test", null_value=1.0).significant
     assert estimate.scaled(100).ci_low == pytest.approx(105.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    before=st.integers(min_value=1, max_value=50_000),
+    after=st.integers(min_value=0, max_value=50_000),
+    exposure_before=st.floats(min_value=1.0, max_value=1e6),
+    exposure_after=st.floats(min_value=1.0, max_value=1e6),
+)
+def test_rate_ratio_interval_properties(before, after, exposure_before, exposure_after):
+    result = trends.rate_ratio_interval(before, after, exposure_before, exposure_after)
+    assert 0 <= result.ci_low <= result.estimate <= result.ci_high
+    assert 0 <= result.p_value <= 1
+    # swapping the periods inverts the ratio and its interval
+    swapped = trends.rate_ratio_interval(after, before, exposure_after, exposure_before)
+    if after > 0:
+        assert swapped.estimate == pytest.approx(1 / result.estimate, rel=1e-9)
+        assert swapped.ci_high == pytest.approx(1 / result.ci_low, rel=1e-6)
