@@ -1328,7 +1328,7 @@ def detect_change_points(
         steadily has no level shifts, but the level model approximates its slope by a staircase
         of change points; ``"trend"`` (the default) suits such series: a change point is then
         a change of slope or a jump, and it still finds a pure level shift (30 of 30 simulated
-        10%-20% shifts, within three months).
+        20% shifts, within three months).
     penalty : float, optional
         PELT penalty; default ``6 * sigma^2 * log(n)`` with ``sigma`` estimated robustly (see
         Notes for why not the BIC's ``2 sigma^2 log n``).
