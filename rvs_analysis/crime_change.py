@@ -165,7 +165,8 @@ def category_totals(
     classification : pandas.DataFrame, optional
         Classification table (read when omitted).
     population : pandas.DataFrame, optional
-        ``year, population`` (or with ``gemeente_code``, then summed per year) for rates.
+        ``year, population`` for rates; with ``gemeente_code`` (in both frames) only the crime
+        frame's municipalities are summed per year.
     level : float, optional
         Confidence level of the share interval.
 
@@ -197,15 +198,23 @@ def category_totals(
     totals["share_ci_low"] = 100.0 * np.asarray(low, dtype=float)
     totals["share_ci_high"] = 100.0 * np.asarray(high, dtype=float)
     if population is not None:
-        yearly = _yearly_population(population)
+        yearly = _yearly_population(population, crime)
         totals = totals.merge(yearly, on="year", how="left")
         totals["rate_per_1000"] = 1000.0 * totals["registered_offences"] / totals["population"]
         totals = totals.drop(columns="population")
     return totals.reset_index(drop=True)
 
 
-def _yearly_population(population: pd.DataFrame) -> pd.DataFrame:
+def _yearly_population(population: pd.DataFrame, crime: pd.DataFrame) -> pd.DataFrame:
+    """Population per year of the municipalities in ``crime`` (all rows when either frame has
+    no ``gemeente_code``)."""
     check_columns(population, ["year", "population"], "population")
+    if "gemeente_code" in population.columns and "gemeente_code" in crime.columns:
+        population = population[population["gemeente_code"].isin(set(crime["gemeente_code"]))]
+        if population.empty:
+            raise StatisticsInputError(
+                "'population' holds none of the municipalities of the crime frame."
+            )
     values = np.asarray(population["population"], dtype=float)
     if not (np.isfinite(values).all() and (values > 0).all()):
         raise StatisticsInputError("'population' must be positive.")
@@ -367,7 +376,7 @@ def compare_trends(
     for category in CATEGORIES:
         frame = pd.DataFrame({"year": wide.index, "registered_offences": wide[category].to_numpy()})
         if population is not None:
-            frame = frame.merge(_yearly_population(population), on="year", how="left")
+            frame = frame.merge(_yearly_population(population, crime), on="year", how="left")
             if frame["population"].isna().any():
                 raise StatisticsInputError("'population' lacks some years of the crime frame.")
         trend = fit_count_trend(

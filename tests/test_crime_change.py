@@ -80,6 +80,20 @@ def test_category_totals_shares_add_to_hundred():
     assert row["category_nl"] == "minder zichtbaar"
 
 
+def test_rates_use_only_the_crime_frames_municipalities():
+    crime = _crime([1000, 900], [100, 150], [2015, 2016]).assign(gemeente_code="GM0001")
+    population = pd.DataFrame(
+        {
+            "gemeente_code": ["GM0001", "GM0001", "GM0002", "GM0002"],
+            "year": [2015, 2016, 2015, 2016],
+            "population": [100_000, 100_000, 900_000, 900_000],
+        }
+    )
+    totals = crime_change.category_totals(crime, population=population)
+    row = totals.set_index(["year", "category"]).loc[(2016, "less_visible")]
+    assert row["rate_per_1000"] == pytest.approx(1.5)
+
+
 def test_compare_trends_recovers_exact_log_linear_trends():
     years = list(range(2011, 2024))
     visible = [200_000 * 0.95**t for t in range(len(years))]
