@@ -1,0 +1,223 @@
+"""The four report notebooks: executed for the region and its districts on the demo data (and for
+the region on the shared real CBS extract), committed clean, and recovering the demo's truths.
+
+The notebooks run through the renderer's warm-kernel executor (``rvs_analysis.render``), the way
+``make reports`` runs them: a kernel per worker, started once, reset between reports, with the
+notebook folder as working directory (as in JupyterLab). One batch per source is shared by the
+tests of this module.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rvs_analysis import notebook_check
+from rvs_analysis.regions import DISTRICTS, REGION_NAME
+from rvs_analysis.sources import demo
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS_DIR = ROOT / "notebooks"
+SHARED = ROOT / ".." / "shared" / "data" / "cbs-open-data"
+REPORTS = (
+    "burglary_clearance_drivers",
+    "crime_change",
+    "onveiligheidsbeleving_proeftuinen",
+    "strategy_monitor",
+)
+AREAS = (REGION_NAME, *DISTRICTS)
+SUMMARY_KEYS = {"area", "source", "notebook", "parameters", "provenance", "estimates", "headline"}
+
+# Which planted effect each report estimates, and whether its estimator is fitted on the whole
+# region in every report (drivers model, difference-in-differences) or on the report's own area
+# (crime change: the truth is defined for the region, so only the region's report must hold it).
+REGION_WIDE = {
+    "burglary_clearance_drivers": [
+        "burglary_clearance_or_burgernet",
+        "burglary_clearance_or_density",
+    ],
+    "onveiligheidsbeleving_proeftuinen": [
+        "pilot_effect_feels_unsafe_pp",
+        "pilot_effect_youth_nuisance_pp",
+    ],
+}
+REGION_ONLY = {
+    "crime_change": [
+        "crime_change_trend_ratio",
+        "visible_annual_rate_ratio",
+        "less_visible_annual_rate_ratio",
+    ],
+}
+
+
+def _render(source: str, areas, out: Path) -> dict:
+    from rvs_analysis.render import render_batch
+
+    render_batch(
+        source,
+        out=out,
+        areas=list(areas),
+        notebooks=[str(NOTEBOOKS_DIR / f"{name}.ipynb") for name in REPORTS],
+        notebooks_dir=NOTEBOOKS_DIR,
+        jobs=2,
+        progress=False,
+        timeout=300,
+    )
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    reports = {}
+    for entry in manifest["reports"]:
+        summary = None
+        if entry.get("summary") and (out / entry["summary"]).exists():
+            summary = json.loads((out / entry["summary"]).read_text(encoding="utf-8"))
+        executed = None
+        if entry.get("ipynb") and (out / entry["ipynb"]).exists():
+            executed = nbformat.read(out / entry["ipynb"], as_version=4)
+        reports[(entry["area"], Path(entry["notebook"]).stem)] = {
+            **entry,
+            "summary_data": summary,
+            "executed": executed,
+        }
+    return reports
+
+
+@pytest.fixture(scope="module")
+def demo_reports(tmp_path_factory):
+    return _render("demo", AREAS, tmp_path_factory.mktemp("demo") / "out")
+
+
+@pytest.fixture(scope="module")
+def real_reports(tmp_path_factory):
+    if not SHARED.is_dir():
+        pytest.skip(f"shared real CBS extract not found at {SHARED.resolve()}")
+    return _render(str(SHARED.resolve()), [REGION_NAME], tmp_path_factory.mktemp("real") / "out")
+
+
+def test_notebooks_are_committed_clean_and_thin():
+    assert notebook_check.main([str(NOTEBOOKS_DIR)]) == 0
+    for name in REPORTS:
+        path = NOTEBOOKS_DIR / f"{name}.ipynb"
+        assert notebook_check.problems(path, report=True) == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_parameters_cell_comes_first_with_the_common_parameters(name):
+    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    first_code = next(cell for cell in nb.cells if cell.cell_type == "code")
+    assert "parameters" in first_code.metadata.get("tags", [])
+    assigned = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in ast.parse(first_code.source).body
+        if isinstance(node, ast.Assign)
+    }
+    assert assigned["area"] == REGION_NAME
+    assert assigned["source"] == "demo"
+    assert assigned["cache"] == "data/raw"
+    assert assigned["summary_path"] == ""
+    assert any(key.endswith("_year") for key in assigned)
+    # The summary is written with one library call in the last cell.
+    last_code = [cell for cell in nb.cells if cell.cell_type == "code"][-1]
+    assert "ctx.summary.write(summary_path)" in last_code.source
+    # A "Methode en bronnen" section is generated in every report.
+    assert any("report.methods_block(" in cell.source for cell in nb.cells)
+
+
+@pytest.mark.slow
+def test_every_report_runs_for_region_and_districts_on_demo(demo_reports):
+    assert len(demo_reports) == len(AREAS) * len(REPORTS)
+    failed = {key: entry["error"] for key, entry in demo_reports.items() if entry["status"] != "ok"}
+    assert failed == {}
+    for (area, name), entry in demo_reports.items():
+        summary = entry["summary_data"]
+        assert summary is not None, (area, name)
+        assert set(summary) == SUMMARY_KEYS
+        assert summary["area"] == area and summary["notebook"] == name
+        assert summary["source"] == "demo" and summary["provenance"]["is_demo"] is True
+        assert summary["estimates"], (area, name)
+        for estimate in summary["estimates"].values():
+            low, high = estimate["ci_low"], estimate["ci_high"]
+            if low is not None and high is not None:
+                assert low <= estimate["estimate"] <= high
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", REPORTS)
+def test_demo_reports_show_banner_significance_wording_and_methods(demo_reports, name):
+    executed = demo_reports[("Stad Utrecht", name)]["executed"]
+    texts = []
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            texts.append(data.get("text/html", "") + data.get("text/markdown", ""))
+    joined = "\n".join(texts)
+    assert "Demonstratiedata" in joined
+    assert "## Methode en bronnen" in joined
+    assert "statistisch significant" in joined
+    assert "Stad Utrecht" in joined
+    images = sum(
+        "image/png" in output.get("data", {})
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    assert images >= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("area", AREAS)
+def test_demo_summaries_contain_the_planted_truths(demo_reports, area):
+    truths = demo.truth()["effects"]
+    checks = [(name, effect) for name, effects in REGION_WIDE.items() for effect in effects]
+    if area == REGION_NAME:
+        checks += [(name, effect) for name, effects in REGION_ONLY.items() for effect in effects]
+    for notebook, effect in checks:
+        estimate = demo_reports[(area, notebook)]["summary_data"]["estimates"][effect]
+        truth = truths[effect]["value"]
+        assert estimate["ci_low"] <= truth <= estimate["ci_high"], (
+            area,
+            notebook,
+            effect,
+            estimate,
+        )
+
+
+@pytest.mark.slow
+def test_real_extract_runs_where_inputs_exist_and_skips_otherwise(real_reports):
+    for name in ("crime_change", "strategy_monitor"):
+        entry = real_reports[(REGION_NAME, name)]
+        assert entry["status"] == "ok", entry["error"]
+        summary = entry["summary_data"]
+        assert summary["provenance"]["is_demo"] is False
+        assert all(
+            value["ci_low"] is None or math.isfinite(value["ci_low"])
+            for value in summary["estimates"].values()
+        )
+    for name in ("burglary_clearance_drivers", "onveiligheidsbeleving_proeftuinen"):
+        entry = real_reports[(REGION_NAME, name)]
+        assert entry["status"] == "skipped"
+        assert "niet beschikbaar voor deze bron" in entry["error"]
+
+
+@pytest.mark.slow
+def test_unknown_area_stops_the_notebook_with_the_valid_names(tmp_path, monkeypatch):
+    import os
+
+    import papermill
+
+    # The kernel must import this checkout even where the package is not installed.
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+
+    with pytest.raises(papermill.PapermillExecutionError) as caught:
+        papermill.execute_notebook(
+            str(NOTEBOOKS_DIR / "strategy_monitor.ipynb"),
+            str(tmp_path / "out.ipynb"),
+            parameters={"area": "Atlantis"},
+            cwd=str(NOTEBOOKS_DIR),
+            kernel_name="python3",
+            progress_bar=False,
+        )
+    assert caught.value.ename == "UnknownAreaError"
+    assert "Gooi en Vechtstreek" in caught.value.evalue
