@@ -299,7 +299,7 @@ def escape(text: Any) -> str:
 
     ``escape("<script>") == "&lt;script&gt;"``; ``escape("a*b") == "a\\*b"``.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def _display_object(kind: str, text: str):
@@ -376,10 +376,19 @@ def table(
             formatter = _default_formatter(shown[column], str(column))
         heading = (columns or {}).get(column, column)
         out[str(heading)] = [formatter(value) for value in values]
-    header = "".join(f"<th>{html.escape(str(name))}</th>" for name in out.columns)
+    aligns = [
+        "right" if out[column].map(_looks_numeric).all() else "left" for column in out.columns
+    ]
+    header = "".join(
+        f'<th style="text-align:{align}">{html.escape(str(name))}</th>'
+        for name, align in zip(out.columns, aligns, strict=True)
+    )
     rows = []
     for record in out.itertuples(index=False):
-        cells = "".join(f"<td>{html.escape(str(value))}</td>" for value in record)
+        cells = "".join(
+            f'<td style="text-align:{align}">{html.escape(str(value))}</td>'
+            for value, align in zip(record, aligns, strict=True)
+        )
         rows.append(f"<tr>{cells}</tr>")
     caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     text = (
@@ -387,6 +396,15 @@ def table(
         f"{caption_html}<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
     return _display_object("html", text)
+
+
+_NUMERIC_TEXT = re.compile(r"^[\s+*\u2212\-–0-9.,%()a-z]*$")
+
+
+def _looks_numeric(text: str) -> bool:
+    """Whether a formatted cell reads as a number (right-aligned) rather than as text."""
+    text = str(text)
+    return bool(_NUMERIC_TEXT.match(text)) and any(ch.isdigit() for ch in text) or text == "–"
 
 
 def _default_formatter(series: pd.Series, name: str = ""):
@@ -714,9 +732,11 @@ def banner(ctx: ReportContext):
     if ctx.is_demo:
         blocks.append(
             f'<div class="rvs-demo-banner" style="{_BANNER_STYLE}"><strong>Demonstratiedata:'
-            "</strong> de cijfers in dit rapport zijn gesimuleerd. Ze volgen de gepubliceerde "
-            "totalen van de Veiligheidsstrategie waar die bekend zijn, maar zeggen niets over "
-            "werkelijke gemeenten. Gebruik ze alleen om de analyses te leren kennen.</div>"
+            "</strong> de cijfers in dit rapport zijn gesimuleerd. De regio- en districtstotalen "
+            "volgen de gepubliceerde cijfers van de Veiligheidsstrategie waar die bekend zijn; de "
+            "verdeling over gemeenten en de effecten die dit rapport schat zijn er bewust in "
+            "gelegd, zodat te zien is of de methoden ze terugvinden. Trek er geen conclusies uit "
+            "over werkelijke gemeenten.</div>"
         )
     for note in ctx.notes:
         blocks.append(f'<div class="rvs-note" style="{_NOTE_STYLE}">{html.escape(note)}</div>')
@@ -759,7 +779,7 @@ def methods_block(
         lines += ["", "**Aannames**", ""]
         lines += [f"- {escape(text)}" for text in assumptions]
     if limitations:
-        lines += ["", "**Wat de bron niet bevat**", ""]
+        lines += ["", "**Wat open CBS-data niet bevatten**", ""]
         lines += [f"- {escape(text)}" for text in limitations]
     if technical:
         lines += ["", "**Technische details** (uit de statistiekmodules, Engelstalig)", ""]

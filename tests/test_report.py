@@ -103,9 +103,16 @@ def test_escaping_of_labels():
 def test_table_formats_and_headings():
     frame = pd.DataFrame({"jaar": [2016], "pct": [7.81], "ok": [True]})
     html = report.table(
-        frame, formats={"pct": "pct"}, columns={"jaar": "Jaar", "pct": "Opheldering"}
+        frame,
+        formats={"pct": "pct"},
+        columns={"jaar": "Jaar", "pct": "Opheldering", "ok": "Gehaald"},
     ).data
-    assert "<th>Jaar</th><th>Opheldering</th>" in html
+    assert '<th style="text-align:right">Jaar</th>' in html
+    assert html.index(">Jaar</th>") < html.index(">Opheldering</th>")
+    assert ">ok<" not in html and "ja" in html  # booleans in Dutch
+    text = report.table(pd.DataFrame({"naam": ["Laren"], "n": [3]})).data
+    assert '<td style="text-align:left">Laren</td>' in text
+    assert '<td style="text-align:right">3</td>' in text
     assert "7,8%" in html and "2.016" not in html and "2016" in html
 
 
@@ -184,3 +191,94 @@ def test_methods_block_names_methods_sources_and_escapes(tidy_folder):
     assert text.startswith("## Methode en bronnen")
     assert "Wilson-interval" in text and "&lt;aanname&gt;" in text
     assert "Geen maandcijfers" in text and ctx.provenance["version"] in text
+
+
+def test_small_wording_helpers():
+    assert report.fmt_probability(0.004) == "minder dan 1%"
+    assert report.fmt_probability(0.9999) == "meer dan 99%"
+    assert report.fmt_probability(0.5) == "50%"
+    assert report.names_phrase([]) == "geen gemeenten"
+    assert report.names_phrase(["Laren"]) == "1 gemeente (Laren)"
+    assert report.names_phrase(["A", "B", "C"]) == "3 gemeenten (A, B en C)"
+    assert report.fmt_month(pd.Timestamp("2014-03-01")) == "maart 2014"
+    text = report.ratio_value_phrase((1.12, 1.05, 1.2), suffix=" keer zo groot")
+    assert text == "1,12 keer zo groot (95%-BI 1,05 tot 1,20; statistisch significant)"
+
+
+def test_change_point_table_compares_whole_years_around_each_break():
+    index = pd.date_range("2014-01-01", periods=48, freq="MS")
+    series = pd.Series([100.0] * 24 + [60.0] * 24, index=index)
+    table = report.change_point_table(series, [index[24]])
+    row = table.iloc[0]
+    assert row["month"] == "januari 2016" and row["months"] == 12
+    assert row["before"] == 1200 and row["after"] == 720
+    assert row["change_pct"] == pytest.approx(-40.0)
+    assert bool(row["significant"])
+    assert report.change_point_table(series, []).empty
+
+
+@pytest.fixture(scope="module")
+def demo_region():
+    return report.start("Midden-Nederland", "demo", first_year=2011, last_year=2016)
+
+
+def test_area_data_on_demo_match_the_published_baseline(demo_region):
+    counts = report.area_counts(demo_region, "1.1.1")
+    assert counts.set_index("year").loc[2011, "registered_offences"] == 12564
+    assert list(counts["year"]) == list(range(2011, 2017))
+    assert (counts["rate_per_1000"] > 0).all()
+    crime = report.area_crime(demo_region, ["1.1.1"])
+    assert crime["registered_offences"].dtype.kind == "i"
+    frame = report.clearance_frame(demo_region)
+    assert {"attempt_share", "density_per_1000", "burgernet_participation", "district"} <= set(
+        frame.columns
+    )
+    assert frame["gemeente_code"].nunique() == 39 and frame["in_area"].all()
+    survey = report.survey_frame(demo_region)
+    assert set(survey["group"]) == {"Proeftuinen", "Overige gemeenten"}
+    assert survey.loc[survey["pilot"], "gemeente_code"].nunique() == 10
+
+
+def test_results_table_has_every_indicator_and_statuses(demo_region):
+    table = report.results_table(demo_region, 2016, 2018)
+    assert table["indicator"].is_unique and "burglary" in set(table["indicator"])
+    burglary = table.set_index("indicator").loc["burglary"]
+    assert burglary["this_year"] == 2016 and burglary["previous_year"] == 2015
+    assert burglary["target"] == 11093 and burglary["target_end"] == 10000
+    assert burglary["status"] in {"behaald", "op koers", "niet op koers"}
+    assert burglary["change_low"] <= burglary["change_pct"] <= burglary["change_high"]
+    assert set(table.attrs["statuses"]) <= set(table["indicator"])
+    shown = report.format_results(table, 2016, 2018)
+    assert list(shown.columns)[:4] == ["Indicator", "Doel 2016", "2016", "2015"]
+    assert shown.loc[table["indicator"] == "burglary", "Doel 2016"].iloc[0] == "11.093"
+
+
+def test_district_targets_are_scaled_by_the_baseline_share():
+    district = report.start("Flevoland", "demo", first_year=2011, last_year=2016)
+    region = report.start("Midden-Nederland", "demo", first_year=2011, last_year=2016)
+    targets, baseline, note = report.area_targets(district, "burglary", 2016)
+    share = (
+        report.area_counts(district, "1.1.1").iloc[0]["registered_offences"]
+        / report.area_counts(region, "1.1.1").iloc[0]["registered_offences"]
+    )
+    published = targets[(targets["kind"] == "target") & (targets["year"] == 2018)]["value"]
+    assert published.iloc[0] == pytest.approx(10000 * share)
+    assert "aandeel" in note
+    percent, _, _ = report.area_targets(district, "burglary_clearance", 2016)
+    assert percent[percent["year"] == 2018]["value"].iloc[0] == 11.5
+
+
+def test_district_comparison_lists_districts_then_region(demo_region):
+    table = report.district_comparison(demo_region, "1.1.1", 2011, 2016)
+    assert list(table["area"]) == [
+        "Flevoland",
+        "Gooi en Vechtstreek",
+        "Stad Utrecht",
+        "West-Utrecht",
+        "Oost-Utrecht",
+        "Midden-Nederland",
+    ]
+    assert table["base"].iloc[:5].sum() == table["base"].iloc[5]
+    assert (
+        (table["ci_low"] <= table["change_pct"]) & (table["change_pct"] <= table["ci_high"])
+    ).all()
