@@ -13,6 +13,7 @@ Functions
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +182,8 @@ class DriversFit:
     n_clusters : int
         Number of municipalities (clusters) the robust errors use.
     covariance : str
-        ``"cluster-robust (municipality)"`` or ``"quasi-binomial"``.
+        ``"cluster jackknife CV3 (municipality)"``, ``"cluster-robust CR1 (municipality)"`` or
+        ``"quasi-binomial"``.
     method : str
     results : object
         statsmodels GLM results with the covariance used.
@@ -221,6 +223,7 @@ def clearance_drivers(
     categorical: Sequence[str] = (),
     cluster_column: str | None = "gemeente_code",
     level: float = 0.95,
+    se_method: str = "jackknife",
 ) -> DriversFit:
     """Binomial GLM of cleared out of registered offences on candidate drivers.
 
@@ -241,6 +244,9 @@ def clearance_drivers(
         two clusters) uses quasi-binomial errors instead.
     level : float, optional
         Confidence level of the odds ratios.
+    se_method : {"jackknife", "cr1"}, optional
+        Cluster-robust standard errors: leave-one-municipality-out jackknife (CV3, default) or
+        the CR1 sandwich (see Notes).
 
     Returns
     -------
@@ -251,21 +257,32 @@ def clearance_drivers(
     ``logit P(cleared) = b0 + sum_k b_k x_k``, fitted as a binomial GLM (statsmodels) on the
     counts; odds ratios are ``exp(b_k)``. Overdispersion (clearances are clustered: one arrested
     burglar clears a series) is checked with the Pearson dispersion and handled with
-    cluster-robust (sandwich, CR1) standard errors by municipality, which are valid whatever the
-    dispersion and allow correlation between a municipality's years. With ~39 clusters the
-    intervals and p-values use a t distribution with G - 1 degrees of freedom rather than the
-    normal. Without clusters the covariance is quasi-binomial (scaled by the Pearson
+    cluster-robust standard errors by municipality, which are valid whatever the dispersion and
+    allow correlation between a municipality's years: by default the cluster jackknife (CV3:
+    refit leaving out one municipality at a time, variance ``(G - 1)/G sum (b_g - mean b)^2``;
+    MacKinnon, Nielsen & Webb 2023), else the CR1 sandwich of statsmodels. Intervals and
+    p-values use a t distribution with G - 1 degrees of freedom. When leaving out a municipality
+    removes a category of a categorical driver (the district Stad Utrecht is one municipality),
+    that dummy is dropped from the refit and only its own standard error falls back to CR1;
+    ``covariance`` names such terms. Without clusters the covariance is quasi-binomial (scaled by the Pearson
     dispersion). Associations, not causal effects: drivers are observed, not assigned.
 
-    Measured calibration: in 1,000 simulated data sets like the region's (39 municipalities,
-    13 years, 40-900 burglaries a year, a municipal random effect with sd 0.2 on the logit,
-    a driver that varies mainly between municipalities) the 95% interval of the driver's odds
-    ratio covered the true value 91% of the time: with 39 clusters the sandwich is somewhat
-    small even with the t(G - 1) reference. Treat an interval that only just excludes 1 as
-    borderline. (statsmodels' bias-reduced GEE covariance would correct this but fails with
-    binomial trials as weights.)
+    Why the jackknife: in simulated data sets like the region's (39 municipalities, 13 years,
+    40-900 burglaries a year, a municipal random effect with sd 0.2 on the logit, a driver that
+    varies mainly between municipalities) the 95% interval of the driver's odds ratio covered
+    the true value 91% of the time with CR1 (1,000 data sets) and 97% with the jackknife (300
+    data sets, the same ones for both gave 91.3% and 96.7%). statsmodels offers no CV3 for GLMs
+    (its bias-reduced GEE covariance fails with binomial trials as weights), so the jackknife is
+    computed here from statsmodels refits.
+
+    References
+    ----------
+    MacKinnon, J.G., Nielsen, M.O. & Webb, M.D. (2023). Cluster-robust inference: a guide to
+    empirical practice. Journal of Econometrics 232, 272-299.
     """
     level = check_level(level)
+    if se_method not in ("jackknife", "cr1"):
+        raise StatisticsInputError(f"se_method must be 'jackknife' or 'cr1', got {se_method!r}.")
     drivers = list(drivers)
     if not drivers:
         raise StatisticsInputError("Name at least one driver column.")
@@ -314,9 +331,18 @@ def clearance_drivers(
     if cluster_column is not None:
         groups = pd.factorize(data[cluster_column])[0]
     n_clusters = 0 if groups is None else int(groups.max() + 1)
+    standard_errors = None
     if groups is not None and n_clusters >= 2:
         results = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
-        covariance = "cluster-robust (municipality)"
+        covariance = "cluster-robust CR1 (municipality)"
+        if se_method == "jackknife":
+            jackknife = _cluster_jackknife_se(endog, design, groups, results.params)
+            if jackknife is not None:
+                cr1_terms = [str(term) for term in jackknife.index[jackknife.isna()]]
+                standard_errors = jackknife.fillna(results.bse)
+                covariance = "cluster jackknife CV3 (municipality)"
+                if [term for term in cr1_terms if term != "const"]:
+                    covariance += f"; CR1 for {', '.join(t for t in cr1_terms if t != 'const')}"
         reference = stats.t(df=n_clusters - 1)
         reference_name = f"t({n_clusters - 1})"
     else:
@@ -326,7 +352,7 @@ def clearance_drivers(
         reference_name = "normal"
     quantile = reference.ppf(1 - (1 - level) / 2)
     params = results.params.drop("const")
-    bse = results.bse.drop("const")
+    bse = (results.bse if standard_errors is None else standard_errors).drop("const")
     table = pd.DataFrame(
         {
             "term": params.index.astype(str),
@@ -341,6 +367,36 @@ def clearance_drivers(
         f"errors, {reference_name} intervals; Pearson dispersion {dispersion:.2f}"
     )
     return DriversFit(table, dispersion, n_clusters, covariance, method, level, results)
+
+
+def _cluster_jackknife_se(
+    endog: np.ndarray, design: pd.DataFrame, groups: np.ndarray, params: pd.Series
+) -> pd.Series | None:
+    """Leave-one-cluster-out jackknife (CV3) standard errors.
+
+    A dummy that is zero once a cluster is left out (a category of that one municipality, such
+    as the district Stad Utrecht) is dropped from that refit; its own standard error is then
+    NaN (the caller uses CR1 for it). Returns None when a refit is otherwise unidentified.
+    """
+    exog = design.to_numpy(dtype=float)
+    n_clusters = int(groups.max() + 1)
+    estimates = np.full((n_clusters, exog.shape[1]), np.nan)
+    for cluster in range(n_clusters):
+        keep = groups != cluster
+        present = np.abs(exog[keep]).sum(axis=0) > 0
+        kept = exog[keep][:, present]
+        if np.linalg.matrix_rank(kept.T @ kept) < kept.shape[1]:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            refit = sm.GLM(endog[keep], kept, family=sm.families.Binomial()).fit(
+                start_params=params.to_numpy()[present]
+            )
+        estimates[cluster, present] = np.asarray(refit.params, dtype=float)
+    complete = np.isfinite(estimates).all(axis=0)
+    centred = estimates - np.nanmean(estimates, axis=0)
+    variance = (n_clusters - 1) / n_clusters * np.nansum(centred**2, axis=0)
+    return pd.Series(np.where(complete, np.sqrt(variance), np.nan), index=params.index)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import statsmodels.api as sm
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from rvs_analysis import clearance
 
@@ -68,8 +70,65 @@ def test_drivers_single_binary_driver_equals_two_by_two_odds_ratio():
     estimate = fit.odds_ratio("burgernet_high")
     assert estimate.estimate == pytest.approx(odds_high / odds_low, rel=1e-8)
     assert estimate.null_value == 1.0 and estimate.significant
-    assert fit.covariance == "cluster-robust (municipality)"
+    assert fit.covariance == "cluster jackknife CV3 (municipality)"
     assert "t(5)" in fit.method
+
+
+def test_drivers_jackknife_equals_leave_one_municipality_out_refits():
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": np.repeat([f"GM{i}" for i in range(8)], 3),
+            "registered_offences": rng.integers(50, 300, 24),
+            "participation": np.repeat(rng.uniform(2, 12, 8), 3) + rng.normal(0, 0.3, 24),
+        }
+    )
+    frame["cleared_offences"] = rng.binomial(frame["registered_offences"], 0.1)
+    fit = clearance.clearance_drivers(frame, ["participation"])
+    slopes = []
+    for code in frame["gemeente_code"].unique():
+        rest = frame[frame["gemeente_code"] != code]
+        design = sm.add_constant(rest[["participation"]].astype(float))
+        endog = np.column_stack(
+            [rest["cleared_offences"], rest["registered_offences"] - rest["cleared_offences"]]
+        )
+        slopes.append(sm.GLM(endog, design, family=sm.families.Binomial()).fit().params.iloc[1])
+    slopes = np.array(slopes)
+    se = math.sqrt(7 / 8 * np.sum((slopes - slopes.mean()) ** 2))
+    estimate = fit.odds_ratio("participation")
+    quantile = stats.t.ppf(0.975, 7)
+    log_or = math.log(estimate.estimate)
+    assert estimate.ci_high == pytest.approx(math.exp(log_or + quantile * se), rel=1e-6)
+    assert fit.covariance == "cluster jackknife CV3 (municipality)"
+    cr1 = clearance.clearance_drivers(frame, ["participation"], se_method="cr1")
+    assert cr1.covariance == "cluster-robust CR1 (municipality)"
+    assert cr1.odds_ratio("participation").estimate == pytest.approx(estimate.estimate)
+
+
+def test_drivers_use_cr1_only_for_a_category_of_one_municipality():
+    rng = np.random.default_rng(13)
+    codes = [f"GM{i}" for i in range(9)]
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": np.repeat(codes, 2),
+            "district": np.repeat(["A", "A", "A", "A", "B", "B", "B", "B", "Stad"], 2),
+            "participation": rng.uniform(2, 12, 18),
+            "registered_offences": rng.integers(80, 200, 18),
+        }
+    )
+    frame["cleared_offences"] = rng.binomial(frame["registered_offences"], 0.12)
+    fit = clearance.clearance_drivers(
+        frame, ["participation", "district"], categorical=["district"]
+    )
+    assert fit.covariance == "cluster jackknife CV3 (municipality); CR1 for district=Stad"
+    cr1 = clearance.clearance_drivers(
+        frame, ["participation", "district"], categorical=["district"], se_method="cr1"
+    )
+    stad = fit.odds_ratio("district=Stad")
+    assert stad.ci_low == pytest.approx(cr1.odds_ratio("district=Stad").ci_low)
+    assert fit.odds_ratio("participation").ci_low != pytest.approx(
+        cr1.odds_ratio("participation").ci_low
+    )
 
 
 def test_drivers_recover_simulated_odds_ratio_with_cluster_robust_errors():

@@ -89,6 +89,41 @@ def test_trend_rate_ratio_coverage_overdispersed_counts():
     _assert_coverage(np.array(hits), "trend annual rate ratio (overdispersed data)")
 
 
+def test_clearance_driver_odds_ratio_coverage():
+    # 39 municipalities x 8 years, 40-900 burglaries a year, a municipal random effect (sd 0.2)
+    # on the logit and a driver that varies mainly between municipalities: the cluster
+    # jackknife interval of its odds ratio (CR1 covered only 91% in the same design).
+    rng = np.random.default_rng(6)
+    municipalities, years = 39, np.arange(2016, 2024)
+    truth = 1.15
+    codes = np.repeat(np.arange(municipalities), len(years)).astype(str)
+    districts = np.repeat(np.arange(municipalities) % 5, len(years)).astype(str)
+    hits = []
+    for _ in range(200):
+        participation = rng.uniform(2, 14, (municipalities, 1)) + rng.normal(
+            0, 0.5, (municipalities, len(years))
+        )
+        effect = rng.normal(0, 0.2, (municipalities, 1))
+        registered = rng.integers(40, 900, (municipalities, len(years)))
+        logit = -2.8 + math.log(truth) * participation + effect + 0.05 * (years - years[0])
+        frame = pd.DataFrame(
+            {
+                "gemeente_code": codes,
+                "district": districts,
+                "year": np.tile(years, municipalities),
+                "participation": participation.reshape(-1),
+                "registered_offences": registered.reshape(-1),
+                "cleared_offences": rng.binomial(registered, 1 / (1 + np.exp(-logit))).reshape(-1),
+            }
+        )
+        fit = clearance.clearance_drivers(
+            frame, ["participation", "district", "year"], categorical=["district", "year"]
+        )
+        odds_ratio = fit.odds_ratio("participation")
+        hits.append(odds_ratio.ci_low <= truth <= odds_ratio.ci_high)
+    _assert_coverage(np.array(hits), "clearance driver odds ratio (cluster jackknife)")
+
+
 def _simulated_survey(rng: np.random.Generator, effect: float) -> tuple[pd.DataFrame, list[str]]:
     """39 municipalities (10 pilots), 4 biennial waves, 60-160 respondents per municipality and
     wave, unequal weights, municipality and wave effects and municipality-by-wave shocks."""
