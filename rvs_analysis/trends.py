@@ -643,6 +643,10 @@ def fit_count_trend(
     if len(data) < 2:
         raise StatisticsInputError(f"A trend needs at least two years of counts, got {len(data)}.")
     y = check_counts(data[count_column].to_numpy(), count_column)
+    if y.sum() == 0:
+        raise StatisticsInputError(
+            f"Every year has 0 {count_column}: there is no trend to estimate."
+        )
     years = data[year_column].to_numpy(dtype=float)
     uses_population = population_column is not None and population_column in data.columns
     offset = None

@@ -358,6 +358,9 @@ def test_no_change_points_in_a_stable_series():
         lambda: trends.fit_count_trend(
             pd.DataFrame({"year": [2015, 2015, 2017], "registered_offences": [5, 1, 3]})
         ),
+        lambda: trends.fit_count_trend(
+            pd.DataFrame({"year": [2015, 2016, 2017], "registered_offences": [0, 0, 0]})
+        ),
         lambda: trends.stl_decompose(pd.Series([], dtype=float)),
         lambda: trends.stl_decompose(_seasonal_series(1, months=18)),
         lambda: trends.detect_change_points(_seasonal_series(1), kind="volume"),
