@@ -59,9 +59,7 @@ class UnknownAreaError(RvsError, ValueError):
     def __init__(self, area, valid):
         self.area = area
         self.valid = list(valid)
-        super().__init__(
-            f"Unknown area {area!r}. Valid areas are: {', '.join(self.valid)}."
-        )
+        super().__init__(f"Unknown area {area!r}. Valid areas are: {', '.join(self.valid)}.")
 
 
 class SourceNotAvailableError(RvsError):
@@ -76,7 +74,7 @@ class FetchError(RvsError):
     exit_code = 4
 
 
-class NotAvailableForSource(RvsError):
+class NotAvailableForSource(RvsError):  # noqa: N818 - a signal to skip, not a failure
     """A report's inputs do not exist for this source: the renderer records it as *skipped*.
 
     Raised from a report notebook's first cells; ``reason`` says what is missing, in Dutch or
