@@ -9,6 +9,17 @@ writes its machine-readable summary with one call, ``ctx.summary.write(summary_p
 Every text that contains a label from the data (an area or offence name) is HTML-escaped before it
 is shown: :func:`md` escapes the values it substitutes, :func:`table` escapes every cell.
 
+Sections
+    *Formatting and wording*: :func:`fmt_int`, :func:`fmt_pct`, :func:`fmt_ci`, :func:`change_phrase`,
+    :func:`ratio_phrase`, :func:`ratio_value_phrase`, :func:`difference_phrase`, :func:`names_phrase`.
+    *Display*: :func:`md`, :func:`table`, :func:`banner`, :func:`intro`, :func:`methods_block`.
+    *Start and summary*: :func:`start`, :func:`require`, :class:`ReportContext`, :class:`Summary`.
+    *The area's data* (selection, harmonisation and unit conversion only): :func:`municipal_crime`,
+    :func:`area_crime`, :func:`area_counts`, :func:`area_population`, :func:`clearance_frame`,
+    :func:`survey_frame`, :func:`monthly_counts`.
+    *Strategy monitor*: :func:`indicator_observations`, :func:`area_targets`,
+    :func:`results_table`, :func:`format_results`, :func:`district_comparison`.
+
 No statistics live here: estimates come from :mod:`rvs_analysis.trends`,
 :mod:`rvs_analysis.clearance`, :mod:`rvs_analysis.crime_change` and :mod:`rvs_analysis.perception`
 as :class:`~rvs_analysis.stats_common.Estimate` objects; this module only words and records them.
@@ -34,32 +45,54 @@ from rvs_analysis.exceptions import NotAvailableForSource, RvsError
 from rvs_analysis.regions import REGION_NAME, Area, resolve_area
 
 __all__ = [
+    "INDICATOR_SOURCES",
     "INPUTS",
+    "LEVEL_NL",
     "MINUS",
+    "MONTHS_NL",
     "ReportContext",
+    "ReportParameterError",
     "Summary",
+    "area_counts",
+    "area_crime",
+    "area_population",
+    "area_targets",
     "banner",
     "change_phrase",
+    "change_point_table",
+    "clearance_frame",
     "code_version",
     "difference_phrase",
+    "district_comparison",
     "escape",
     "fmt_ci",
     "fmt_int",
+    "fmt_month",
     "fmt_num",
     "fmt_pct",
     "fmt_probability",
-    "fmt_month",
-    "monthly_counts",
-    "change_point_table",
-    "names_phrase",
-    "values_by_code",
+    "fmt_value",
+    "format_results",
+    "funnel_grid",
+    "indicator_observations",
+    "intro",
     "md",
     "methods_block",
+    "monthly_counts",
+    "municipal_crime",
+    "municipal_population",
+    "names_phrase",
     "ratio_phrase",
+    "ratio_value_phrase",
     "require",
+    "results_table",
     "significance_label",
+    "source_label",
     "start",
+    "survey_frame",
     "table",
+    "targets_by_year",
+    "values_by_code",
 ]
 
 MINUS = "\u2212"
@@ -792,7 +825,8 @@ def methods_block(
         "",
         f"- Bron: {escape(source_label(ctx.dataset))} ({escape(ctx.source)}), "
         f"versie {escape(provenance.get('version', '–'))}",
-        f"- Bestanden: {escape(files)}; tabellen: {escape(tables)}",
+        f"- Bestanden: {escape(files)}"
+        + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
         "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
         f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
         "gemeentelijke herindelingen geharmoniseerd",
@@ -1553,15 +1587,18 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
                 previous_year=int(previous["year"]), previous_value=float(previous["value"])
             )
             change = None
-            if "cleared_offences" in observed.columns:
-                change = count_change(
-                    previous["cleared_offences"],
-                    latest["cleared_offences"],
-                    previous["registered_offences"],
-                    latest["registered_offences"],
-                )
-            elif record["unit"] == "count" and "ci_low" not in observed.columns:
-                change = count_change(round(previous["value"]), round(latest["value"]))
+            try:
+                if "cleared_offences" in observed.columns:
+                    change = count_change(
+                        previous["cleared_offences"],
+                        latest["cleared_offences"],
+                        previous["registered_offences"],
+                        latest["registered_offences"],
+                    )
+                elif record["unit"] == "count" and "ci_low" not in observed.columns:
+                    change = count_change(round(previous["value"]), round(latest["value"]))
+            except StatisticsInputError:
+                change = None  # e.g. no registered robberies in a year: no percentage to compare
             if change is not None:
                 record.update(
                     change_pct=change.estimate,
