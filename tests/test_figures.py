@@ -181,3 +181,15 @@ def test_area_map_uses_real_boundaries():
     assert len(collections) == 1 and len(collections[0].get_paths()) >= 35
     # Vianen and Weesp have no own 2024 boundary; the map says so.
     assert "Vianen" in source_text(fig) and "Weesp" in source_text(fig)
+
+
+def test_area_map_falls_back_to_the_tile_map_without_boundaries():
+    class WithoutBoundaries:
+        boundaries = None
+
+    codes = municipalities(2017)["gemeente_code"]
+    values = pd.Series(2.0, index=codes.to_numpy())
+    fig = figures.area_map(WithoutBoundaries(), values, "Demo", "Label", highlight=[codes.iloc[0]])
+    assert len(fig.axes[0].patches) == 39
+    outlined = [patch for patch in fig.axes[0].patches if patch.get_linewidth() > 2]
+    assert len(outlined) == 1

@@ -199,6 +199,16 @@ def test_real_extract_runs_where_inputs_exist_and_skips_otherwise(real_reports):
         entry = real_reports[(REGION_NAME, name)]
         assert entry["status"] == "skipped"
         assert "niet beschikbaar voor deze bron" in entry["error"]
+        # It stops at its start, before computing anything.
+        code_cells = [cell for cell in entry["executed"].cells if cell.cell_type == "code"]
+        start_cell = next(cell for cell in code_cells if "report.start(" in cell.source)
+        errors = [out for out in start_cell.get("outputs", []) if out.get("output_type") == "error"]
+        assert errors and errors[0]["ename"] == "NotAvailableForSource"
+        before = code_cells[: code_cells.index(start_cell)]
+        assert all(
+            {"parameters", "injected-parameters"} & set(cell.metadata.get("tags", []))
+            for cell in before
+        )  # right after the parameters
 
 
 @pytest.mark.slow
