@@ -474,16 +474,21 @@ def funnel_plot(
         lower = np.interp(points[size].astype(float), grid[grid_size], grid[outer_low])
         upper = np.interp(points[size].astype(float), grid[grid_size], grid[outer_high])
         outside = (points[value].astype(float) < lower) | (points[value].astype(float) > upper)
-        for record, flag in zip(points.itertuples(index=False), outside, strict=True):
-            name = str(getattr(record, label))
-            if flag or name in marked:
-                ax.annotate(
-                    name,
-                    (float(getattr(record, size)), float(getattr(record, value))),
-                    xytext=(4, 3),
-                    textcoords="offset points",
-                    fontsize=8,
-                )
+        labelled = [
+            record
+            for record, flag in zip(points.itertuples(index=False), outside, strict=True)
+            if flag or str(getattr(record, label)) in marked
+        ]
+        labelled.sort(key=lambda record: float(getattr(record, size)))
+        for position, record in enumerate(labelled):
+            # Alternate above/below so that neighbouring labels do not overprint each other.
+            ax.annotate(
+                str(getattr(record, label)),
+                (float(getattr(record, size)), float(getattr(record, value))),
+                xytext=(4, 4 if position % 2 == 0 else -10),
+                textcoords="offset points",
+                fontsize=7.5,
+            )
     if marked:
         ax.scatter([], [], c=PALETTE[1], s=42, label="Gemeenten van het gebied")
     ax.set_xscale("log")
