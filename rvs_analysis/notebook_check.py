@@ -31,7 +31,9 @@ def problems(path: Path, *, report: bool) -> list[str]:
             except SyntaxError:
                 continue
             for node in ast.walk(tree):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+                if isinstance(
+                    node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda
+                ):
                     found.append(
                         f"{path}: cell {index} defines {type(node).__name__}; "
                         "move the logic into rvs_analysis"
@@ -59,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     count = len(list(root.rglob("*.ipynb")))
     if found:
-        print(f"{len(found)} problem(s) in notebooks; clean them (no outputs, no execution counts).")
+        print(
+            f"{len(found)} problem(s) in notebooks; clean them (no outputs, no execution counts)."
+        )
         return 1
     print(f"notebooks clean: {count} checked")
     return 0
