@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import queue
 import signal
 import tempfile
 import threading
@@ -79,6 +80,8 @@ class ReportResult:
     summary: str | None = None
     rendered_at: str | None = None
     worker: str | None = None
+    transient: bool = False
+    """True when the failure may not repeat (timeout, dead kernel, lost worker): retried next run."""
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class ReportWorker:
                     ipynb=nbformat.writes(nb),
                     rendered_at=rendered_at,
                     worker=self.name,
+                    transient=True,
                 )
             summary = summary_path.read_text(encoding="utf-8") if summary_path.exists() else None
         executed = outcome.nb
@@ -217,6 +221,7 @@ class ReportWorker:
             summary=summary,
             rendered_at=rendered_at,
             worker=self.name,
+            transient=outcome.kernel_failure is not None,
         )
 
 
@@ -263,7 +268,7 @@ def _with_papermill_error_markers(nb, cell_index):
 
 def failed_result(task, error):
     """A failed :class:`ReportResult` for a task that never produced one (worker lost)."""
-    return ReportResult(key=task.key, status="failed", seconds=0.0, error=error)
+    return ReportResult(key=task.key, status="failed", seconds=0.0, error=error, transient=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -288,8 +293,14 @@ def _local_worker_main(worker_id, tasks, results, options):
             log.error("worker %s could not start its kernel: %s", worker_id, error)
             worker.kernel.shutdown()
         results.put(("ready", worker_id, None))
+        parent = os.getppid()
         while True:
-            task = tasks.get()
+            try:
+                task = tasks.get(timeout=1.0)
+            except queue.Empty:
+                if os.getppid() != parent:  # the batch process is gone: stop, with the kernel
+                    break
+                continue
             if task is None:
                 break
             results.put(("started", worker_id, task.key))

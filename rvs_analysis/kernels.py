@@ -275,9 +275,15 @@ class WarmKernel:
         )
         # A neutral working directory; each report enters its own folder at reset.
         self.km.start_kernel(cwd=os.getcwd(), env=env)
-        self.kc = self.km.client()
+        # nbclient needs an *asynchronous* client: with a blocking one its output poller blocks
+        # the event loop while a cell is silent, and the cell timeout never fires. All calls
+        # go through jupyter_core's run_sync, which keeps one event loop per thread.
+        from jupyter_client.asynchronous import AsyncKernelClient
+        from jupyter_core.utils import run_sync
+
+        self.kc = AsyncKernelClient(**self.km.get_connection_info(session=True), parent=self.km)
         self.kc.start_channels()
-        self.kc.wait_for_ready(timeout=self.startup_timeout)
+        run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
         self.kc.allow_stdin = False
         self.starts += 1
         code = textwrap.dedent(
@@ -411,6 +417,11 @@ class WarmKernel:
 
     def _run_silently(self, code, timeout, expression=None):
         """Run code without history or outputs; raise KernelUnavailableError on error, death or timeout."""
+        from jupyter_core.utils import run_sync
+
+        return run_sync(self._async_run_silently)(code, timeout, expression)
+
+    async def _async_run_silently(self, code, timeout, expression=None):
         from queue import Empty
 
         user_expressions = {"result": expression} if expression else {}
@@ -423,7 +434,7 @@ class WarmKernel:
             if remaining <= 0:
                 raise KernelUnavailableError(f"kernel did not answer within {timeout} s")
             try:
-                reply = self.kc.get_shell_msg(timeout=min(remaining, 1.0))
+                reply = await self.kc.get_shell_msg(timeout=min(remaining, 1.0))
             except Empty:
                 if not self.km.is_alive():
                     raise KernelUnavailableError("kernel died") from None

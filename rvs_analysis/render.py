@@ -9,7 +9,8 @@
    fingerprint of everything that determines its output (notebook content, parameters, data
    version, library content). A report whose fingerprint equals the one in the previous
    manifest and whose files are still there is carried over without rendering (unless
-   ``force``).
+   ``force``); this holds for failed reports too (the same inputs fail the same way), except
+   failures that may not repeat (a timed-out cell, a dead kernel, a lost worker: ``retry``).
 3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.executors`), writing into a
    temporary folder next to the output folder; a failing report is recorded and the others go on.
 4. *Swap*: write the manifest and the index page, then replace the output folder by the temporary
@@ -365,7 +366,7 @@ def _carry_over(previous, fingerprint, out, force):
     """The previous manifest entry if it can be reused as it is (same fingerprint, files there)."""
     if force or previous is None or previous.get("fingerprint") != fingerprint:
         return None
-    if previous.get("status") not in ("ok", "skipped"):
+    if previous.get("status") not in STATUSES or previous.get("retry"):
         return None
     for kind in ("html", "summary", "ipynb"):
         if previous.get(kind) and not (out / previous[kind]).is_file():
@@ -537,6 +538,7 @@ def render_batch(
                 "error": "not rendered",
                 "fingerprint": fingerprint,
                 "rendered_at": None,
+                "retry": True,
                 "reused": False,
             }
             tasks.append(
@@ -580,14 +582,18 @@ def render_batch(
             else:
                 raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
             bar = _Progress(len(tasks), enabled=progress)
+            # Close the generator explicitly: an exception (KeyboardInterrupt) must stop the
+            # workers now, not when the traceback holding the generator is garbage collected.
+            results = runner.run(tasks)
             try:
-                for result in runner.run(tasks):
+                for result in results:
                     entries[result.key].update(_write_result(result, staging))
                     rendered.append(result.key)
                     bar.update(result)
                     if on_result is not None:
                         on_result(result)
             finally:
+                results.close()
                 bar.close()
         manifest = {
             "reports": list(entries.values()),
@@ -646,6 +652,7 @@ def _write_result(result, staging):
         "seconds": result.seconds,
         "error": result.error,
         "rendered_at": result.rendered_at,
+        "retry": result.transient,
         "html": None,
         "summary": None,
         "ipynb": None,

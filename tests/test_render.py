@@ -1,0 +1,448 @@
+"""Tests of ``rvs render`` (rvs_analysis.render, executors, kernels, html) on fixture notebooks.
+
+The fixture notebooks in ``tests/fixtures/notebooks`` are small: ``good`` (a figure, a summary,
+and an assertion that nothing leaked from an earlier report), ``raises`` (a cell error),
+``hangs`` (sleeps for Flevoland only), ``not_available`` (raises ``NotAvailableForSource``) and
+``script_label`` (displays a label containing ``<script>``). The source is a tiny folder in the
+tidy layout marked as demonstration data. One batch is rendered per module and inspected by
+several tests; the batches that need their own kernels (timeout, interruption, Dask) are kept
+small, since kernel start-up dominates their cost.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from rvs_analysis.commands import render as render_command
+from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
+from rvs_analysis.html import clean_output_html, format_number, headline_figures
+from rvs_analysis.render import RenderError, render_batch, report_fingerprint, select_notebooks
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+AREAS = ["Midden-Nederland", "Flevoland"]
+NOTEBOOKS = ["good", "raises", "not_available", "script_label"]
+REPORT_FIELDS = {"notebook", "area", "parameters", "status", "html", "summary", "seconds", "error"}
+
+
+def write_tiny_source(folder: Path) -> Path:
+    """A source in the tidy layout with two years for one municipality, flagged as demo data."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "registered_crime.csv").write_text(
+        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
+        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2016,1200,false\n"
+        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,1100,false\n",
+        encoding="utf-8",
+    )
+    (folder / "population.csv").write_text(
+        "gemeente_code,year,population\nGM0344,2016,340000\nGM0344,2017,347000\n", encoding="utf-8"
+    )
+    (folder / "metadata.json").write_text(
+        json.dumps(
+            {
+                "crime_boundary_year": 2017,
+                "population_boundary_year": 2017,
+                "is_demo": True,
+                "title": "Testbron",
+            }
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder`` with its bytes and modification time."""
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def statuses(manifest: dict) -> dict[tuple[str, str], str]:
+    return {(r["area"], Path(r["notebook"]).stem): r["status"] for r in manifest["reports"]}
+
+
+def no_leftovers(out: Path) -> list[str]:
+    """Temporary folders of a batch that should have been removed or renamed."""
+    return [
+        p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.") and p.is_dir()
+    ]
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory) -> Path:
+    return write_tiny_source(tmp_path_factory.mktemp("source") / "tidy")
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, source):
+    out = tmp_path_factory.mktemp("batch") / "outputs"
+    results = []
+    result = render_batch(
+        str(source),
+        areas=AREAS,
+        notebooks=NOTEBOOKS,
+        notebooks_dir=FIXTURES,
+        out=out,
+        jobs=2,
+        timeout=60,
+        progress=False,
+        on_result=results.append,
+    )
+    return result, results
+
+
+# --------------------------------------------------------------------------------------------
+# One batch with good, failing, skipped and hostile-label notebooks
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_failing_report_does_not_stop_the_others(batch):
+    result, _ = batch
+    assert statuses(result.manifest) == {
+        (area, notebook): {"raises": "failed", "not_available": "skipped"}.get(notebook, "ok")
+        for area in AREAS
+        for notebook in NOTEBOOKS
+    }
+    assert result.exit_code == 1
+    on_disk = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+    failed = [r for r in on_disk["reports"] if r["status"] == "failed"]
+    assert {r["area"] for r in failed} == set(AREAS)
+    for report in failed:
+        assert report["error"].startswith("ValueError: opzettelijke fout voor " + report["area"])
+        executed = nbformat.read(result.out / report["ipynb"], as_version=4)
+        errors = [
+            output
+            for cell in executed.cells
+            for output in cell.get("outputs", [])
+            if output.output_type == "error"
+        ]
+        assert [e.ename for e in errors] == ["ValueError"], "the failing cell keeps its error"
+        assert "papermill-error-cell-tag" in executed.cells[0].metadata.get("tags", [])
+    skipped = [r for r in on_disk["reports"] if r["status"] == "skipped"]
+    assert {r["error"] for r in skipped} == {"Deze bron heeft geen opgehelderde misdrijven."}
+    assert all(r["html"] is None for r in skipped)
+    summary = result.summary_text()
+    assert "2 mislukt" in summary and "2 overgeslagen" in summary and "4 gelukt" in summary
+    index = (result.out / "index.html").read_text(encoding="utf-8")
+    assert "opzettelijke fout voor Flevoland" in index
+    assert index.count("status-failed") >= 2
+
+
+@pytest.mark.slow
+def test_manifest_records_every_report_with_relative_paths(batch, source):
+    result, _ = batch
+    manifest = json.loads((result.out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest) >= {"reports", "source", "code_version", "data_version"}
+    assert manifest["source"] == str(source)
+    assert re.fullmatch(r"[0-9a-f]{12}", manifest["data_version"])
+    assert manifest["code_version"].startswith("0.")
+    assert len(manifest["reports"]) == len(AREAS) * len(NOTEBOOKS)
+    for report in manifest["reports"]:
+        assert REPORT_FIELDS <= set(report)
+        assert set(report["parameters"]) == {"area", "source", "cache"}
+        assert report["parameters"]["area"] == report["area"]
+        assert report["parameters"]["source"] == str(source)
+        assert report["parameters"]["cache"].endswith("data/raw")
+        assert isinstance(report["seconds"], float) and report["seconds"] > 0
+        assert re.fullmatch(r"[0-9a-f]{64}", report["fingerprint"])
+        for kind in ("html", "summary", "ipynb"):
+            if report[kind] is not None:
+                assert not Path(report[kind]).is_absolute()
+                assert (result.out / report[kind]).is_file()
+    good = next(
+        r for r in manifest["reports"] if r["area"] == "Flevoland" and "good" in r["notebook"]
+    )
+    assert good["html"] == "flevoland/good.html"
+    assert good["summary"] == "flevoland/good.summary.json"
+    summary = json.loads((result.out / good["summary"]).read_text(encoding="utf-8"))
+    assert summary["area"] == "Flevoland"
+
+
+@pytest.mark.slow
+def test_report_html_is_offline_without_code_and_with_provenance(batch, source):
+    result, _ = batch
+    page = (result.out / "flevoland" / "good.html").read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"@import|url\(\s*['\"]?(https?:)?//", page, re.IGNORECASE)
+    assert 'src="data:image/png;base64,' in page, "the figure is embedded"
+    assert "leaked_from_previous_report" not in page, "code cells are not shown"
+    assert "Rapport voor Flevoland" in page
+    assert "Demonstratiedata" in page
+    footer = page[page.index('<footer class="rvs-provenance">') :]
+    assert result.manifest["data_version"] in footer
+    assert result.manifest["code_version"] in footer
+    assert "<code>area</code> = <code>Flevoland</code>" in footer
+    assert str(source) in footer
+    assert "summary_path" not in footer
+
+
+@pytest.mark.slow
+def test_labels_with_markup_show_as_text(batch):
+    result, _ = batch
+    page = (result.out / "midden-nederland" / "script_label.html").read_text(encoding="utf-8")
+    # Printed text and DataFrames show the label as it is; in HTML a notebook builds itself
+    # the script tag is neutralised (shown as text) while harmless markup may stay.
+    assert "<script" not in page.lower()
+    label = "&lt;script&gt;alert('x')&lt;/script&gt; Wijk &amp; Co &lt;b&gt;vet&lt;/b&gt;"
+    assert f"<td>{label}</td>" in page, "a DataFrame cell shows the label as text"
+    assert f"<pre>{label}\n</pre>" in page, "printed output shows the label as text"
+    index = (result.out / "index.html").read_text(encoding="utf-8")
+    assert "<script" not in index.lower()
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Wijk &amp; Co" in index
+
+
+@pytest.mark.slow
+def test_index_links_every_report_and_shows_headline_figures(batch):
+    result, _ = batch
+    index = (result.out / "index.html").read_text(encoding="utf-8")
+    links = set(re.findall(r'href="([^"]+\.html)"', index))
+    expected = {r["html"] for r in result.manifest["reports"] if r["html"]}
+    assert links == expected
+    assert all((result.out / link).is_file() for link in links)
+    assert "1.234 [1.200,5; 1.270,3]" not in index  # numbers are formatted, not pasted
+    assert "registered_offences" in index and "1.234" in index
+    assert "overgeslagen" in index and "Deze bron heeft geen opgehelderde misdrijven." in index
+
+
+@pytest.mark.slow
+def test_rerun_with_nothing_changed_renders_nothing(batch, source, tmp_path, monkeypatch):
+    result, _ = batch
+    # Other work on the library between the two runs must not count as a change here.
+    monkeypatch.setattr(
+        "rvs_analysis.render.library_fingerprint", lambda: result.manifest["library_fingerprint"]
+    )
+    out = tmp_path / "outputs"
+    shutil.copytree(result.out, out)
+    before = snapshot(out)
+    rendered = []
+    again = render_batch(
+        str(source),
+        areas=AREAS,
+        notebooks=NOTEBOOKS,
+        notebooks_dir=FIXTURES,
+        out=out,
+        jobs=2,
+        progress=False,
+        on_result=rendered.append,
+    )
+    assert rendered == [] and again.rendered == []
+    assert len(again.carried_over) == len(AREAS) * len(NOTEBOOKS)
+    assert statuses(again.manifest) == statuses(result.manifest)
+    after = snapshot(out)
+    reports = {name: content for name, content in before.items() if "/" in name}
+    assert {name: after[name] for name in reports} == reports, (
+        "reports are carried over as they were"
+    )
+    assert not multiprocessing.active_children(), "no worker was started"
+
+
+@pytest.mark.slow
+def test_refused_runs_leave_outputs_byte_identical(batch, source, tmp_path):
+    result, _ = batch
+    out = tmp_path / "outputs"
+    shutil.copytree(result.out, out)
+    before = snapshot(out)
+    common = {"notebooks_dir": FIXTURES, "out": out, "jobs": 1, "progress": False}
+    with pytest.raises(UnknownAreaError, match="Atlantis"):
+        render_batch(str(source), areas=["Atlantis"], notebooks=NOTEBOOKS, **common)
+    with pytest.raises(SourceNotAvailableError):
+        render_batch(str(tmp_path / "missing"), areas=AREAS, notebooks=NOTEBOOKS, **common)
+    with pytest.raises(RenderError, match="Unknown notebook"):
+        render_batch(str(source), areas=AREAS, notebooks=["no_such_report"], **common)
+    assert snapshot(out) == before
+    assert no_leftovers(out) == []
+
+
+def test_refuses_to_replace_a_folder_it_did_not_write(source, tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "chapter1.tex").write_text("keep me", encoding="utf-8")
+    with pytest.raises(RenderError, match="did not write"):
+        render_batch(str(source), areas=AREAS, notebooks_dir=FIXTURES, out=out, progress=False)
+    assert (out / "chapter1.tex").read_text(encoding="utf-8") == "keep me"
+    assert no_leftovers(out) == []
+
+
+@pytest.mark.slow
+def test_interrupted_run_leaves_outputs_byte_identical(batch, source, tmp_path):
+    result, _ = batch
+    out = tmp_path / "outputs"
+    shutil.copytree(result.out, out)
+    (out / ".gitkeep").write_text("", encoding="utf-8")
+    before = snapshot(out)
+
+    def interrupt(report_result):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        render_batch(
+            str(source),
+            areas=AREAS,
+            notebooks=["good"],
+            notebooks_dir=FIXTURES,
+            out=out,
+            jobs=1,
+            force=True,
+            progress=False,
+            on_result=interrupt,
+        )
+    assert snapshot(out) == before
+    assert no_leftovers(out) == []
+    assert not multiprocessing.active_children(), "the workers were stopped"
+
+
+# --------------------------------------------------------------------------------------------
+# Timeouts and namespace isolation on one warm kernel, through the command
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_hung_cell_times_out_and_fails_only_that_report(source, tmp_path, capsys):
+    """One worker: Midden-Nederland good, hangs (no hang), then Flevoland good, hangs (hangs).
+
+    Both ``good`` reports run on the same kernel (it asserts that the first one's variable is
+    gone), and after the timeout the kernel is restarted and the batch completes.
+    """
+    out = tmp_path / "outputs"
+    code = render_command.main(
+        [
+            "--source",
+            str(source),
+            "--areas",
+            ",".join(AREAS),
+            "--notebooks",
+            "good,hangs",
+            "--notebooks-dir",
+            str(FIXTURES),
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+            "--timeout",
+            "3",
+            "--progress",
+            "lines",
+        ]
+    )
+    assert code == 1
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert statuses(manifest) == {
+        ("Midden-Nederland", "good"): "ok",
+        ("Midden-Nederland", "hangs"): "ok",
+        ("Flevoland", "good"): "ok",
+        ("Flevoland", "hangs"): "failed",
+    }
+    hung = next(r for r in manifest["reports"] if r["status"] == "failed")
+    assert "tijdslimiet van 3 s" in hung["error"]
+    assert hung["retry"] is True, "a timeout is retried on the next run"
+    executed = nbformat.read(out / hung["ipynb"], as_version=4)
+    assert any(
+        output.get("ename") == "KernelFailure"
+        for cell in executed.cells
+        for output in cell.get("outputs", [])
+    )
+    err = capsys.readouterr().err
+    assert "[4/4]" in err and "1 mislukt" in err and "mislukt: Flevoland" in err
+
+
+# --------------------------------------------------------------------------------------------
+# Dask
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_dask_executor_gives_the_same_statuses(batch, source, tmp_path):
+    pytest.importorskip("distributed")
+    result, _ = batch
+    dask_result = render_batch(
+        str(source),
+        areas=AREAS,
+        notebooks=NOTEBOOKS,
+        notebooks_dir=FIXTURES,
+        out=tmp_path / "outputs",
+        jobs=2,
+        executor="dask",
+        timeout=60,
+        progress=False,
+    )
+    assert statuses(dask_result.manifest) == statuses(result.manifest)
+    errors = {(r["area"], r["notebook"]): r["error"] for r in dask_result.manifest["reports"]}
+    assert errors == {(r["area"], r["notebook"]): r["error"] for r in result.manifest["reports"]}
+    assert (tmp_path / "outputs" / "flevoland" / "good.html").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# Small pieces
+# --------------------------------------------------------------------------------------------
+
+
+def test_clean_output_html_escapes_scripts_and_keeps_tables():
+    html = clean_output_html(
+        '<style scoped>.x{}</style><table class="dataframe"><thead><tr><th>gebied</th></tr>'
+        "</thead><tbody><tr><td><script>alert(1)</script></td></tr></tbody></table>"
+        '<img src="https://example.org/x.png"><img src="data:image/png;base64,AAAA">'
+        '<p onclick="steal()" style="color: red; position: fixed">tekst</p>'
+    )
+    assert "<script" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<thead>" in html and "<th>gebied</th>" in html
+    assert "<style" not in html and ".x{}" not in html
+    assert "example.org" not in html and 'src="data:image/png;base64,AAAA"' in html
+    assert "onclick" not in html and "position" not in html and "color: red" in html
+
+
+def test_headline_figures_formats_dutch_numbers_and_tolerates_odd_summaries():
+    summary = {"estimates": {"a": {"estimate": 0.1234, "ci_low": 0.1, "ci_high": 0.15}, "b": 12.25}}
+    assert headline_figures(summary) == [
+        {"name": "a", "value": "0,123 [0,100; 0,150]"},
+        {"name": "b", "value": "12,2"},
+    ]
+    assert headline_figures(None) == [] and headline_figures({"estimates": [1]}) == []
+    assert format_number(1234.0) == "1.234" and format_number(None) == "–"
+
+
+def test_fingerprint_changes_with_each_input():
+    base = (b"{}", {"area": "Flevoland"}, "abc", "lib1")
+    reference = report_fingerprint(*base)
+    assert report_fingerprint(*base) == reference
+    assert report_fingerprint(b"{ }", *base[1:]) != reference
+    assert report_fingerprint(base[0], {"area": "Utrecht"}, *base[2:]) != reference
+    assert report_fingerprint(*base[:2], "abd", base[3]) != reference
+    assert report_fingerprint(*base[:3], "lib2") != reference
+
+
+def test_select_notebooks_by_name_and_rejects_unknown():
+    available = sorted(FIXTURES.glob("*.ipynb"))
+    assert [p.stem for p in select_notebooks(available, ["good", "raises.ipynb"])] == [
+        "good",
+        "raises",
+    ]
+    assert select_notebooks(available) == available
+    with pytest.raises(RenderError, match="Available report notebooks: good"):
+        select_notebooks(available, ["nope"])
+    with pytest.raises(RenderError, match="no report notebooks"):
+        select_notebooks([], None)
+
+
+def test_command_help_lists_the_options():
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    render_command.add_arguments(parser)
+    text = parser.format_help()
+    for option in ("--source", "--cache", "--level", "--areas", "--notebooks", "--out", "--jobs"):
+        assert option in text
+    for option in ("--executor", "--scheduler", "--timeout", "--force"):
+        assert option in text
+    assert os.cpu_count() is not None

@@ -1,0 +1,172 @@
+"""A real browser opens the rendered index and a report from the file system.
+
+Method: Debian's headless ``chromium`` is started with a throw-away profile, background
+networking off and ``--remote-debugging-port=0``; the test reads the port from the profile's
+``DevToolsActivePort`` file and drives the page over the DevTools protocol with
+``websocket-client`` (installed with Jupyter). It enables the Network, Runtime and Log domains,
+navigates to the ``file://`` URL, waits for the load event plus a short quiet period, and
+collects every request the page made and every console error, uncaught exception and log error.
+A page passes when it made no request other than ``file:`` and ``data:`` URLs and reported no
+error. This is more precise than ``--dump-dom`` with ``--enable-logging``, which shows neither
+requests nor a reliable list of console errors.
+
+Skips (with the reason) when chromium or websocket-client is missing; ``.ci/run`` installs
+chromium before ``make test``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from rvs_analysis.render import render_batch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _tiny_source(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "registered_crime.csv").write_text(
+        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
+        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,1100,false\n",
+        encoding="utf-8",
+    )
+    (folder / "population.csv").write_text(
+        "gemeente_code,year,population\nGM0344,2017,347000\n", encoding="utf-8"
+    )
+    (folder / "metadata.json").write_text(json.dumps({"is_demo": True}), encoding="utf-8")
+    return folder
+
+
+class DevToolsPage:
+    """One chromium page driven over the DevTools protocol."""
+
+    def __init__(self, profile: Path, startup_timeout: float = 30.0):
+        websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
+        self.process = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-default-apps",
+                "--disable-extensions",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-default-browser-check",
+                "--remote-allow-origins=*",
+                "--remote-debugging-port=0",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + startup_timeout
+        while not (port_file.exists() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.close()
+                pytest.fail("chromium did not start its DevTools endpoint")
+            time.sleep(0.1)
+        port = int(port_file.read_text().splitlines()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
+            targets = json.load(answer)
+        page = next(target for target in targets if target["type"] == "page")
+        self.socket = websocket.create_connection(
+            page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
+        )
+        self.next_id = 0
+        for domain in ("Network", "Runtime", "Log", "Page"):
+            self.call(f"{domain}.enable")
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        return self.next_id
+
+    def visit(self, url: str, quiet_seconds: float = 1.0, timeout: float = 30.0):
+        """Navigate and return (request URLs, errors) seen until the page is loaded and quiet."""
+        import websocket
+
+        requests, errors = [], []
+        self.call("Page.navigate", url=url)
+        loaded_at = None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if loaded_at is not None and time.monotonic() - loaded_at > quiet_seconds:
+                break
+            self.socket.settimeout(0.2)
+            try:
+                message = json.loads(self.socket.recv())
+            except websocket.WebSocketTimeoutException:
+                continue
+            method, params = message.get("method"), message.get("params", {})
+            if method == "Network.requestWillBeSent":
+                requests.append(params["request"]["url"])
+            elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
+                errors.append(f"console.{params['type']}: {params.get('args')}")
+            elif method == "Runtime.exceptionThrown":
+                errors.append(f"exception: {params['exceptionDetails'].get('text')}")
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                errors.append(f"log: {params['entry'].get('text')} ({params['entry'].get('url')})")
+            elif method == "Page.loadEventFired":
+                loaded_at = time.monotonic()
+        assert loaded_at is not None, f"{url} did not finish loading within {timeout} s"
+        return requests, errors
+
+    def close(self):
+        if getattr(self, "socket", None) is not None:
+            self.socket.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser")
+    result = render_batch(
+        str(_tiny_source(root / "tidy")),
+        areas=["Flevoland"],
+        notebooks=["good", "script_label"],
+        notebooks_dir=FIXTURES,
+        out=root / "outputs",
+        jobs=1,
+        progress=False,
+    )
+    assert result.exit_code == 0
+    return result.out
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+@pytest.mark.parametrize(
+    "page", ["index.html", "flevoland/good.html", "flevoland/script_label.html"]
+)
+def test_page_opens_offline_without_console_errors(rendered, tmp_path, page):
+    browser = DevToolsPage(tmp_path / "profile")
+    try:
+        requests, errors = browser.visit((rendered / page).as_uri())
+    finally:
+        browser.close()
+    assert errors == []
+    assert requests, "the navigation itself is seen"
+    outside = [url for url in requests if not url.startswith(("file://", "data:"))]
+    assert outside == [], "the page fetched something from the network"
