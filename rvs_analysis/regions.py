@@ -706,12 +706,15 @@ def area_table(
     years : str, (int, int), iterable of int or None
         A range such as ``"2015-2016"``, or ``None`` for every year of the dataset.
     rate : bool, default False
-        Add ``population`` and ``rate_per_1000`` (registered offences per 1,000 inhabitants).
+        Add ``population``, ``rate_per_1000`` (registered offences per 1,000 inhabitants) and its
+        exact Poisson 95% interval ``rate_ci_low``, ``rate_ci_high``
+        (:func:`rvs_analysis.trends.rate_interval`).
 
     Returns
     -------
     pandas.DataFrame
-        ``area, year, registered_offences`` (+ ``population, rate_per_1000``). Counts are rounded to
+        ``area, year, registered_offences`` (+ ``population, rate_per_1000, rate_ci_low,
+        rate_ci_high``). Counts are rounded to
         whole numbers after aggregation (apportioned municipalities give fractions); missing figures
         stay missing (nullable integers).
 
@@ -773,4 +776,16 @@ def area_table(
             / table["population"].astype("Float64")
             * 1000
         )
+        table["rate_ci_low"] = pd.Series(pd.NA, index=table.index, dtype="Float64")
+        table["rate_ci_high"] = pd.Series(pd.NA, index=table.index, dtype="Float64")
+        known = table["registered_offences"].notna() & (table["population"].fillna(0) > 0)
+        if known.any():
+            from rvs_analysis.trends import rate_interval  # statistics only when rates are asked
+
+            intervals = rate_interval(
+                table.loc[known, "registered_offences"].astype(int).to_numpy(),
+                table.loc[known, "population"].astype(float).to_numpy(),
+            )
+            table.loc[known, "rate_ci_low"] = intervals["ci_low"].to_numpy()
+            table.loc[known, "rate_ci_high"] = intervals["ci_high"].to_numpy()
     return table.reset_index(drop=True)

@@ -67,7 +67,10 @@ def test_table_csv_and_markdown(tidy_folder, capsys):
     )
     lines = out.splitlines()
     assert status == 0
-    assert lines[0] == "| area | year | registered_offences | population | rate_per_1000 |"
+    assert lines[0] == (
+        "| area | year | registered_offences | population | rate_per_1000 | rate_ci_low "
+        "| rate_ci_high |"
+    )
     assert lines[2].startswith("| Midden-Nederland | 2016 | ") and len(lines) == 3
 
 

@@ -307,12 +307,19 @@ def test_area_table_rate_and_errors(tidy_frames):
         "registered_offences",
         "population",
         "rate_per_1000",
+        "rate_ci_low",
+        "rate_ci_high",
     ]
     inside = crime.loc[(crime["year"] == 2016) & (crime["offence_code"] == "1.1.1")]
     expected = inside.loc[inside["gemeente_code"] != "GM0000", "registered_offences"].sum()
     assert table["registered_offences"].tolist() == [expected]
     total_population = population.loc[population["year"] == 2016, "population"].sum()
     assert table["rate_per_1000"].iloc[0] == pytest.approx(expected / total_population * 1000)
+    assert (
+        table["rate_ci_low"].iloc[0]
+        < table["rate_per_1000"].iloc[0]
+        < table["rate_ci_high"].iloc[0]
+    )
     with pytest.raises(SourceNotAvailableError, match="9.9.9"):
         regions.area_table(dataset, "9.9.9", "region")
     with pytest.raises(SourceNotAvailableError, match="1990"):

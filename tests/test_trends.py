@@ -395,3 +395,24 @@ def test_rate_ratio_interval_properties(before, after, exposure_before, exposure
     if after > 0:
         assert swapped.estimate == pytest.approx(1 / result.estimate, rel=1e-9)
         assert swapped.ci_high == pytest.approx(1 / result.ci_low, rel=1e-6)
+
+
+def test_rate_interval_matches_the_published_exact_poisson_limits():
+    # Exact 95% limits for a Poisson count of 10 are 4.795 to 18.390, for 0 they are 0 to 3.689
+    # (Garwood 1936; e.g. the tables in Breslow & Day 1987, appendix).
+    table = trends.rate_interval([10, 0], [1000, 1000], per=1000)
+    assert table["rate"].tolist() == [10.0, 0.0]
+    assert table["ci_low"].round(3).tolist() == [4.795, 0.0]
+    assert table["ci_high"].round(3).tolist() == [18.390, 3.689]
+
+
+def test_rate_interval_scales_with_exposure_and_refuses_bad_input():
+    table = trends.rate_interval([50], [25_000], per=1000)
+    assert table.loc[0, "rate"] == pytest.approx(2.0)
+    assert table.loc[0, "ci_low"] < 2.0 < table.loc[0, "ci_high"]
+    with pytest.raises(ValueError, match="exposure"):
+        trends.rate_interval([5], [0])
+    with pytest.raises(ValueError):
+        trends.rate_interval([-1], [100])
+    with pytest.raises(ValueError, match="values for"):
+        trends.rate_interval([1, 2], [100])

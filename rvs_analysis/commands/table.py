@@ -23,7 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``table`` options to ``parser``."""
     parser.description = (
         "Print registered offences per area and year: area,year,registered_offences (plus "
-        "population and rate_per_1000 with --rate). Counts are harmonised to the municipal "
+        "population, rate_per_1000 and its exact 95% interval with --rate). Counts are "
+        "harmonised to the municipal "
         "boundaries of --boundaries; municipalities merged since then are apportioned out of their "
         "successors by population share."
     )
@@ -85,7 +86,7 @@ def format_table(table: pd.DataFrame, fmt: str) -> str:
     Rates are shown with two decimals; missing figures (not published) as an empty cell in CSV and
     ``n/a`` in Markdown.
     """
-    decimals = {"rate_per_1000": 2}
+    decimals = {"rate_per_1000": 2, "rate_ci_low": 2, "rate_ci_high": 2}
     rows = [
         [
             _cell(value, decimals.get(column))
