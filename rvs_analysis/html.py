@@ -191,9 +191,9 @@ def format_number(value):
         return "–"
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 100:
-        return f"{int(round(value)):,}".replace(",", ".")
     magnitude = abs(value)
+    if isinstance(value, int) or magnitude >= 100:
+        return f"{int(round(value)):,}".replace(",", ".")
     decimals = 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
     return f"{value:.{decimals}f}".replace(".", ",")
 

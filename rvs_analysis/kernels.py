@@ -137,7 +137,7 @@ def reset_kernel_state(cwd):
     What is reset: every figure is closed, matplotlib's rcParams (which ``seaborn.set_theme``
     and the house style change) go back to the snapshot, pandas options to their defaults,
     ``os.environ``, ``sys.path``, ``sys.argv`` and the warning filters to the snapshot; the
-    user namespace is wiped with ``%reset -f`` and the execution counter restarts at 1, so the
+    user namespace is wiped as ``%reset -f`` does and the execution counter restarts at 1, so the
     executed notebook numbers its cells as papermill's would. What is kept on purpose:
     imported modules (the point of a warm kernel) and module-level caches such as the
     library's data cache, which hold no report state. Modules a report imported itself stay
@@ -165,7 +165,8 @@ def reset_kernel_state(cwd):
     os.chdir(cwd)
     shell = _shell()
     if shell is not None:
-        shell.run_line_magic("reset", "-f")
+        # What ``%reset -f`` does, plus a new history session (the counter restarts at 1).
+        shell.reset(new_session=True)
         shell.execution_count = 1
 
 
@@ -274,7 +275,11 @@ class WarmKernel:
             part for part in (library_root, env.get("PYTHONPATH", "")) if part
         )
         # A neutral working directory; each report enters its own folder at reset.
-        self.km.start_kernel(cwd=os.getcwd(), env=env)
+        # No history database: reports need none, and restarting the execution counter at 1
+        # in a warm kernel would collide with line numbers already stored for the session.
+        self.km.start_kernel(
+            cwd=os.getcwd(), env=env, extra_arguments=["--HistoryManager.enabled=False"]
+        )
         # nbclient needs an *asynchronous* client: with a blocking one its output poller blocks
         # the event loop while a cell is silent, and the cell timeout never fires. All calls
         # go through jupyter_core's run_sync, which keeps one event loop per thread.

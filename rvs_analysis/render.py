@@ -326,6 +326,19 @@ def _notebook_label(path):
 
 
 def _notebook_title(path):
+    """The notebook's first Markdown heading (the report's Dutch title), else its file name."""
+    try:
+        cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        cells = []
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else source
+        for line in source.splitlines():
+            if line.startswith("# "):
+                return line[2:].strip()
     return Path(path).stem.replace("_", " ").capitalize()
 
 

@@ -89,29 +89,60 @@ class DevToolsPage:
             page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
         )
         self.next_id = 0
+        self.backlog = []
         for domain in ("Network", "Runtime", "Log", "Page"):
-            self.call(f"{domain}.enable")
+            self.wait_for_reply(self.call(f"{domain}.enable"))
+
+    def wait_for_reply(self, call_id, timeout=30.0):
+        """Read messages until the reply to ``call_id``; keep events for :meth:`visit`."""
+        import websocket
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.socket.settimeout(max(0.1, deadline - time.monotonic()))
+            try:
+                message = json.loads(self.socket.recv())
+            except websocket.WebSocketTimeoutException:
+                break
+            if message.get("id") == call_id:
+                return message.get("result", {})
+            self.backlog.append(message)
+        pytest.fail(f"chromium did not answer DevTools call {call_id}")
 
     def call(self, method, **params):
         self.next_id += 1
         self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
         return self.next_id
 
-    def visit(self, url: str, quiet_seconds: float = 1.0, timeout: float = 30.0):
+    def visit(self, url: str, quiet_seconds: float = 1.0, timeout: float = 60.0):
         """Navigate and return (request URLs, errors) seen until the page is loaded and quiet."""
         import websocket
 
         requests, errors = [], []
-        self.call("Page.navigate", url=url)
+        self.wait_for_reply(self.call("Page.navigate", url=url))
         loaded_at = None
-        deadline = time.monotonic() + timeout
+        ready_check = None
+        started = time.monotonic()
+        deadline = started + timeout
         while time.monotonic() < deadline:
             if loaded_at is not None and time.monotonic() - loaded_at > quiet_seconds:
                 break
-            self.socket.settimeout(0.2)
-            try:
-                message = json.loads(self.socket.recv())
-            except websocket.WebSocketTimeoutException:
+            if loaded_at is None and ready_check is None and time.monotonic() - started > 5:
+                # A load event can be missed on a slow first start: ask the page itself.
+                ready_check = self.call("Runtime.evaluate", expression="document.readyState")
+            if self.backlog:
+                message = self.backlog.pop(0)
+            else:
+                self.socket.settimeout(0.2)
+                try:
+                    message = json.loads(self.socket.recv())
+                except websocket.WebSocketTimeoutException:
+                    continue
+            if ready_check is not None and message.get("id") == ready_check:
+                if message.get("result", {}).get("result", {}).get("value") == "complete":
+                    loaded_at = time.monotonic()
+                else:
+                    ready_check = None
                 continue
             method, params = message.get("method"), message.get("params", {})
             if method == "Network.requestWillBeSent":
