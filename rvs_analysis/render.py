@@ -78,6 +78,9 @@ def discover_notebooks(folder=DEFAULT_NOTEBOOKS_DIR):
         Sorted by name; checkpoints and hidden files are ignored.
     """
     folder = Path(folder)
+    if not folder.is_dir() and not folder.is_absolute():
+        # Run from outside the repository: the report notebooks next to the library.
+        folder = PACKAGE_DIR.parent / folder
     if not folder.is_dir():
         return []
     return sorted(

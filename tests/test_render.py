@@ -23,6 +23,7 @@ import pytest
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
+from rvs_analysis.executors import ReportResult
 from rvs_analysis.html import clean_output_html, format_number, headline_figures
 from rvs_analysis.render import RenderError, render_batch, report_fingerprint, select_notebooks
 
@@ -309,11 +310,12 @@ def test_interrupted_run_leaves_outputs_byte_identical(batch, source, tmp_path):
 
 
 @pytest.mark.slow
-def test_hung_cell_times_out_and_fails_only_that_report(source, tmp_path, capsys):
-    """One worker: Midden-Nederland good, hangs (no hang), then Flevoland good, hangs (hangs).
+def test_hung_cell_and_dead_kernel_fail_only_their_report(source, tmp_path, capsys):
+    """One worker, in this order: Midden-Nederland dies (the kernel is killed), good, hangs (no
+    hang there); Flevoland dies (lives there), good, hangs (hangs).
 
-    Both ``good`` reports run on the same kernel (it asserts that the first one's variable is
-    gone), and after the timeout the kernel is restarted and the batch completes.
+    After the dead kernel and after the timeout the kernel is restarted and the batch goes on;
+    both ``good`` reports run on one kernel (each asserts that the other's variable is gone).
     """
     out = tmp_path / "outputs"
     code = render_command.main(
@@ -323,7 +325,7 @@ def test_hung_cell_times_out_and_fails_only_that_report(source, tmp_path, capsys
             "--areas",
             ",".join(AREAS),
             "--notebooks",
-            "good,hangs",
+            "dies,good,hangs",
             "--notebooks-dir",
             str(FIXTURES),
             "--out",
@@ -339,12 +341,20 @@ def test_hung_cell_times_out_and_fails_only_that_report(source, tmp_path, capsys
     assert code == 1
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert statuses(manifest) == {
+        ("Midden-Nederland", "dies"): "failed",
         ("Midden-Nederland", "good"): "ok",
         ("Midden-Nederland", "hangs"): "ok",
+        ("Flevoland", "dies"): "ok",
         ("Flevoland", "good"): "ok",
         ("Flevoland", "hangs"): "failed",
     }
-    hung = next(r for r in manifest["reports"] if r["status"] == "failed")
+    dead = next(
+        r for r in manifest["reports"] if r["status"] == "failed" and "dies" in r["notebook"]
+    )
+    assert "kernel is onverwacht gestopt" in dead["error"] and dead["retry"] is True
+    hung = next(
+        r for r in manifest["reports"] if r["status"] == "failed" and "hangs" in r["notebook"]
+    )
     assert "tijdslimiet van 3 s" in hung["error"]
     assert hung["retry"] is True, "a timeout is retried on the next run"
     executed = nbformat.read(out / hung["ipynb"], as_version=4)
@@ -354,7 +364,7 @@ def test_hung_cell_times_out_and_fails_only_that_report(source, tmp_path, capsys
         for output in cell.get("outputs", [])
     )
     err = capsys.readouterr().err
-    assert "[4/4]" in err and "1 mislukt" in err and "mislukt: Flevoland" in err
+    assert "[6/6]" in err and "2 mislukt" in err and "mislukt: Flevoland" in err
 
 
 # --------------------------------------------------------------------------------------------
@@ -381,6 +391,66 @@ def test_dask_executor_gives_the_same_statuses(batch, source, tmp_path):
     errors = {(r["area"], r["notebook"]): r["error"] for r in dask_result.manifest["reports"]}
     assert errors == {(r["area"], r["notebook"]): r["error"] for r in result.manifest["reports"]}
     assert (tmp_path / "outputs" / "flevoland" / "good.html").is_file()
+
+
+# --------------------------------------------------------------------------------------------
+# Incremental planning, with an executor that only records what it was asked to render
+# --------------------------------------------------------------------------------------------
+
+
+class RecordingExecutor:
+    """Stands in for LocalExecutor: every task "renders" instantly as an ok report."""
+
+    calls: list[list[str]] = []
+
+    def __init__(self, jobs, options):
+        self.options = options
+
+    def run(self, tasks):
+        tasks = list(tasks)
+        RecordingExecutor.calls.append([task.key for task in tasks])
+        for task in tasks:
+            yield ReportResult(
+                key=task.key, status="ok", seconds=0.01, html="<html></html>", ipynb="{}"
+            )
+
+
+def test_rerun_redoes_exactly_what_changed(source, tmp_path, monkeypatch):
+    monkeypatch.setattr("rvs_analysis.render.LocalExecutor", RecordingExecutor)
+    monkeypatch.setattr("rvs_analysis.render.library_fingerprint", lambda: "library-1")
+    RecordingExecutor.calls = []
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name in ("good", "raises"):
+        shutil.copy(FIXTURES / f"{name}.ipynb", notebooks / f"{name}.ipynb")
+    out = tmp_path / "outputs"
+
+    def run(**options):
+        options.setdefault("areas", AREAS)
+        render_batch(str(source), notebooks_dir=notebooks, out=out, progress=False, **options)
+        return sorted(RecordingExecutor.calls[-1]) if RecordingExecutor.calls else []
+
+    everything = sorted(
+        f"{a}/{n}" for a in ("midden-nederland", "flevoland") for n in ("good", "raises")
+    )
+    assert run() == everything
+    RecordingExecutor.calls = []
+    assert run() == [], "nothing changed"
+    edited = nbformat.read(notebooks / "raises.ipynb", as_version=4)
+    edited.cells.append(nbformat.v4.new_markdown_cell("Nog een zin."))
+    nbformat.write(edited, notebooks / "raises.ipynb")
+    assert run() == ["flevoland/raises", "midden-nederland/raises"], "only the edited notebook"
+    RecordingExecutor.calls = []
+    assert run(areas=["Flevoland"]) == [], "a subset of unchanged reports is carried over"
+    monkeypatch.setattr("rvs_analysis.render.library_fingerprint", lambda: "library-2")
+    assert run() == everything, "a library change redoes every report"
+    assert run(force=True) == everything
+    with (source / "population.csv").open("a", encoding="utf-8") as handle:
+        handle.write("GM0344,2018,350000\n")
+    try:
+        assert run() == everything, "new input data redoes every report"
+    finally:
+        write_tiny_source(source)
 
 
 # --------------------------------------------------------------------------------------------
@@ -429,7 +499,7 @@ def test_select_notebooks_by_name_and_rejects_unknown():
         "raises",
     ]
     assert select_notebooks(available) == available
-    with pytest.raises(RenderError, match="Available report notebooks: good"):
+    with pytest.raises(RenderError, match="Available report notebooks: dies, good, hangs"):
         select_notebooks(available, ["nope"])
     with pytest.raises(RenderError, match="no report notebooks"):
         select_notebooks([], None)
