@@ -285,6 +285,9 @@ def _local_worker_main(worker_id, tasks, results, options):
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
+    # When terminated mid-report, nbclient's pending output tasks are abandoned on purpose;
+    # asyncio's "Task exception was never retrieved" about them is noise for the user.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     worker = ReportWorker(options)
     try:
         try:
