@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +40,7 @@ from rvs_analysis.executors import (
     ReportTask,
     WorkerOptions,
 )
+from rvs_analysis.provenance import code_version
 
 log = logging.getLogger(__name__)
 
@@ -197,38 +197,6 @@ def library_fingerprint():
         digest.update(path.read_bytes())
         digest.update(b"\0")
     return digest.hexdigest()
-
-
-def code_version():
-    """Package version plus git commit (``0.1.0+g1a2b3c4``, ``.dirty`` when the library is edited).
-
-    Returns
-    -------
-    str
-        Just the package version when git or the repository is not available.
-    """
-    from rvs_analysis import __version__
-
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(PACKAGE_DIR), "rev-parse", "--short=10", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(PACKAGE_DIR), "status", "--porcelain", "--", "."],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    if not commit:
-        return __version__
-    return f"{__version__}+g{commit}" + (".dirty" if dirty else "")
 
 
 def report_fingerprint(notebook_bytes, parameters, data_version, library_version):

@@ -32,7 +32,6 @@ import html
 import json
 import math
 import re
-import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,8 @@ from typing import Any
 
 import pandas as pd
 
-import rvs_analysis
 from rvs_analysis.exceptions import NotAvailableForSource, RvsError
+from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, resolve_area
 
 __all__ = [
@@ -107,8 +106,6 @@ INPUTS: dict[str, str] = {
     "boundaries": "gemeentegrenzen (GeoJSON)",
 }
 """The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
-
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 # ------------------------------------------------------------------------------------------------
@@ -556,22 +553,6 @@ def source_label(dataset) -> str:
     if tables:
         return "CBS StatLine " + ", ".join(tables)
     return f"Bron: {dataset.source}"
-
-
-def code_version() -> str:
-    """The library version plus the git commit (``0.1.0+abc1234``) when run from a checkout."""
-    version = rvs_analysis.__version__
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(_REPO_ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=False,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{version}+{commit}" if commit else version
 
 
 def _clip_years(
