@@ -155,12 +155,22 @@ class ReportExporter:
             The HTML document.
         """
         nb = _without_widget_state(nb)
+        # A report that shows its own demo banner (rvs_analysis.report.banner) gets no second one.
+        show_demo_banner = bool(provenance.get("is_demo")) and not _has_own_demo_banner(nb)
         resources = {
             "metadata": {"name": provenance.get("title") or provenance.get("notebook", "rapport")},
-            "rvs": {**provenance, "css": _report_css()},
+            "rvs": {**provenance, "css": _report_css(), "show_demo_banner": show_demo_banner},
         }
         body, _ = self._exporter.from_notebook_node(nb, resources=resources)
         return body
+
+
+def _has_own_demo_banner(nb):
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "rvs-demo-banner" in str(output.get("data", {}).get("text/html", "")):
+                return True
+    return False
 
 
 def _without_widget_state(nb):
@@ -199,20 +209,33 @@ def format_number(value):
 
 
 def headline_figures(summary, limit=3):
-    """The first ``limit`` estimates of a report summary, formatted for the index.
+    """The headline figures of a report summary, formatted for the index.
+
+    A report names its own headline in Dutch (``summary["headline"]``, set with
+    ``Summary.set_headline``); only a summary without one falls back to its first ``limit``
+    estimates with their intervals.
 
     Parameters
     ----------
     summary : dict or None
-        A report's JSON summary, ``{"estimates": {name: {"estimate", "ci_low", "ci_high"}}}``.
+        A report's JSON summary, ``{"headline": {label: value}, "estimates": {name: {"estimate",
+        "ci_low", "ci_high"}}}``.
     limit : int
 
     Returns
     -------
     list of dict
-        ``{"name": str, "value": str}`` with the interval in brackets when present.
+        ``{"name": str, "value": str}``; estimates get their interval in brackets.
     """
-    if not isinstance(summary, dict) or not isinstance(summary.get("estimates"), dict):
+    if not isinstance(summary, dict):
+        return []
+    headline = summary.get("headline")
+    if isinstance(headline, dict) and headline:
+        return [
+            {"name": str(label), "value": format_number(value)}
+            for label, value in list(headline.items())[:limit]
+        ]
+    if not isinstance(summary.get("estimates"), dict):
         return []
     lines = []
     for name, estimate in list(summary["estimates"].items())[:limit]:

@@ -523,3 +523,32 @@ def test_command_help_lists_the_options():
     for option in ("--executor", "--scheduler", "--timeout", "--force"):
         assert option in text
     assert os.cpu_count() is not None
+
+
+def test_headline_figures_prefer_the_reports_own_dutch_headline():
+    summary = {
+        "headline": {"Opheldering woninginbraak 2016": "7,8%", "Doelen behaald": 9},
+        "estimates": {"burglary_clearance_pct": {"estimate": 7.8, "ci_low": 7.2, "ci_high": 8.5}},
+    }
+    assert headline_figures(summary) == [
+        {"name": "Opheldering woninginbraak 2016", "value": "7,8%"},
+        {"name": "Doelen behaald", "value": "9"},
+    ]
+
+
+def test_a_report_with_its_own_demo_banner_gets_no_second_one():
+    from rvs_analysis.html import ReportExporter
+
+    own = nbformat.v4.new_code_cell("banner()")
+    own.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/html": '<div class="rvs-demo-banner">Demonstratiedata: gesimuleerd</div>'},
+        )
+    ]
+    provenance = {"notebook": "x", "area": "Flevoland", "is_demo": True, "parameters": {}}
+    exporter = ReportExporter()
+    with_own = exporter.export(nbformat.v4.new_notebook(cells=[own]), provenance)
+    without_own = exporter.export(nbformat.v4.new_notebook(cells=[]), provenance)
+    assert with_own.count("Demonstratiedata") == 1
+    assert "rvs-banner-demo" in without_own
