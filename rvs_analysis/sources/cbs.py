@@ -460,8 +460,8 @@ def _municipal_rows(table: CbsTable, kind: str = "year") -> tuple[pd.DataFrame, 
     return data.reset_index(drop=True), rows
 
 
-def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
+def _offence_dimension(table: CbsTable) -> str:
+    """The key of the table's one offence dimension (besides region and period)."""
     offence_keys = table.other_dimension_keys()
     if len(offence_keys) != 1:
         raise DataValidationError(
@@ -470,7 +470,12 @@ def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame
             None,
             f"expected one offence dimension besides region and period, found {offence_keys}",
         )
-    offence_key = offence_keys[0]
+    return offence_keys[0]
+
+
+def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
+    offence_key = _offence_dimension(table)
     topic = table.topic(r"geregistreerde misdrijven", exclude=r"per 1 ?000|relatief|inwoners")
     data, rows = _municipal_rows(table)
     frame = pd.DataFrame(
@@ -515,15 +520,7 @@ def read_population(table: CbsTable) -> pd.DataFrame:
 
 def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Registered and cleared offences (and suspects) per offence group from 83648NED."""
-    offence_keys = table.other_dimension_keys()
-    if len(offence_keys) != 1:
-        raise DataValidationError(
-            table.file("DataProperties.json"),
-            "Type",
-            None,
-            f"expected one offence dimension besides region and period, found {offence_keys}",
-        )
-    offence_key = offence_keys[0]
+    offence_key = _offence_dimension(table)
     exclude = r"per 1 ?000|relatief|inwoners|%"
     registered = table.topic(r"geregistreerde misdrijven", exclude=exclude)
     cleared = table.topic(r"opgehelderde misdrijven", exclude=exclude)
