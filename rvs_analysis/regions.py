@@ -51,6 +51,7 @@ from rvs_analysis.exceptions import (
     SourceNotAvailableError,
     UnknownAreaError,
 )
+from rvs_analysis.resources import data_path
 
 REGION_NAME = "Midden-Nederland"
 """The region's name as the source document writes it."""
@@ -73,8 +74,10 @@ LEVELS: tuple[str, ...] = ("region", "district", "gemeente")
 NOT_ATTRIBUTABLE_CODE = "GM0000"
 """CBS code for offences not attributable to a municipality; kept apart, never summed into an area."""
 
-REGIONS_DIR = Path(__file__).resolve().parent.parent / "data" / "regions"
-"""Folder of the region tables (``municipalities.csv``, ``mergers.csv``, ``pilots.csv``)."""
+REGIONS_DIR = data_path("regions")
+"""Folder of the region tables (``municipalities.csv``, ``mergers.csv``, ``pilots.csv``): the
+repository's ``data/regions`` in a checkout, the installed package's copy otherwise
+(:mod:`rvs_analysis.resources`)."""
 
 _MERGER_KINDS = {"merger", "annexation"}
 _GM_CODE = re.compile(r"^GM\d{4}$")
@@ -112,7 +115,8 @@ def _read_table(name: str, required: Sequence[str]) -> pd.DataFrame:
     path = REGIONS_DIR / name
     if not path.exists():
         raise SourceNotAvailableError(
-            f"The region table {path} is missing; it is part of the repository (data/regions/)."
+            f"The region table {path} is missing; it is part of the product (data/regions/ in "
+            "the repository, included in the installed package). Reinstall rvs_analysis."
         )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     for column in required:

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from rvs_analysis.exceptions import SourceNotAvailableError
+from rvs_analysis.resources import data_path, user_path
 from rvs_analysis.sources.base import Dataset
 
 __all__ = [
@@ -30,20 +31,20 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-"""The repository root (the folder holding ``rvs_analysis/`` and ``data/``)."""
+"""The folder above the package: the repository root in a checkout (see
+:func:`rvs_analysis.resources.checkout_root`, which is ``None`` in an installed package)."""
 
-DEMO_DIR = REPO_ROOT / "data" / "demo"
-"""The embedded demo data set in the tidy layout, written by ``rvs demo-data``."""
+DEMO_DIR = data_path("demo")
+"""The embedded demo data set in the tidy layout, written by ``rvs demo-data``: the repository's
+``data/demo`` in a checkout, the installed package's copy otherwise (:mod:`rvs_analysis.resources`)."""
 
 _CACHE: dict[tuple, Dataset] = {}
 
 
 def _resolve_path(path) -> Path:
-    """A relative path is taken from the working directory, else from the repository root."""
-    path = Path(path).expanduser()
-    if path.is_absolute() or path.exists():
-        return path.resolve()
-    return (REPO_ROOT / path).resolve()
+    """A relative path is taken from the working directory, else (in a checkout only) from the
+    repository root: :func:`rvs_analysis.resources.user_path`."""
+    return user_path(path)
 
 
 def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:

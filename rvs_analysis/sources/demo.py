@@ -47,6 +47,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rvs_analysis.resources import data_path
+
 __all__ = [
     "DEFAULT_SEED",
     "DEMO_DIR",
@@ -62,9 +64,10 @@ __all__ = [
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DEMO_DIR = REPO_ROOT / "data" / "demo"
-"""The embedded demo data set, committed to the repository (``data/demo``)."""
-REGIONS_DIR = REPO_ROOT / "data" / "regions"
+DEMO_DIR = data_path("demo")
+"""The embedded demo data set, committed to the repository (``data/demo``; in an installed package
+its copy inside the package, see :mod:`rvs_analysis.resources`)."""
+REGIONS_DIR = data_path("regions")
 
 DEFAULT_SEED = 20170101
 GENERATOR_VERSION = "1.0.0"
