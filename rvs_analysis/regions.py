@@ -83,27 +83,80 @@ _MERGER_KINDS = {"merger", "annexation"}
 _GM_CODE = re.compile(r"^GM\d{4}$")
 
 
+NETHERLANDS_NAME = "Nederland"
+"""Name of the national area (:func:`netherlands`): every municipality in the data, ``GM0000`` apart."""
+
+AREA_LEVELS: tuple[str, ...] = ("region", "district", "gemeente", "rest", "country", "custom")
+"""Kinds of :class:`Area`: the three levels of the region, "the rest of" an area within another,
+the Netherlands, and any named list of GM codes."""
+
+
 @dataclass(frozen=True)
 class Area:
-    """An area of the region: the region itself, a district or a municipality.
+    """An area: the region, a district, a municipality, "the rest of" an area, the Netherlands or
+    any named list of municipalities.
+
+    Make one with :func:`as_area` (a name, slug or GM code), :func:`netherlands`, :func:`rest_of`
+    or :func:`custom_area`; pass it to :func:`area_table` and the comparison functions.
 
     Attributes
     ----------
     name : str
-        Name as the source document writes it (``"Midden-Nederland"``, ``"Gooi en Vechtstreek"``,
-        ``"Laren"``).
+        Name as the reports write it (``"Midden-Nederland"``, ``"Gooi en Vechtstreek"``,
+        ``"Laren"``, ``"Nederland"``, ``"Midden-Nederland zonder Stad Utrecht"``).
     level : str
-        ``"region"``, ``"district"`` or ``"gemeente"``.
+        One of :data:`AREA_LEVELS`.
     district : str or None
-        The district of a municipality or the district itself; ``None`` for the region.
+        The district of a municipality or the district itself; ``None`` otherwise.
     codes : tuple of str
-        GM codes of the municipalities that make up the area in the composition year.
+        GM codes of the municipalities that make up the area on the boundaries of ``boundaries``;
+        empty for an area of the whole country (see ``whole_country``).
+    boundaries : int or None
+        The boundary and composition year the codes belong to (``None``: not recorded).
+    whole_country : bool
+        True for the Netherlands and "the rest of the Netherlands": the area is every municipality
+        in the data except ``GM0000`` and the ``excluded`` codes, so it needs no list of the
+        country's municipalities.
+    excluded : tuple of str
+        Codes left out of a ``whole_country`` area.
+
+    Examples
+    --------
+    >>> as_area("Stad Utrecht").codes
+    ('GM0344',)
+    >>> rest_of("Stad Utrecht").name
+    'Midden-Nederland zonder Stad Utrecht'
+    >>> len(rest_of("Stad Utrecht").codes)
+    38
     """
 
     name: str
     level: str
     district: str | None
     codes: tuple[str, ...]
+    boundaries: int | None = None
+    whole_country: bool = False
+    excluded: tuple[str, ...] = ()
+
+    def member_codes(self, available: Iterable[str]) -> list[str]:
+        """The area's GM codes among the codes of a data set.
+
+        Parameters
+        ----------
+        available : iterable of str
+            The municipality codes present in the (harmonised) data.
+
+        Returns
+        -------
+        list of str
+            For a ``whole_country`` area every available code except ``GM0000`` and ``excluded``
+            (sorted); otherwise :attr:`codes` (whether present or not: a missing code is an error
+            for the caller to report).
+        """
+        if self.whole_country:
+            excluded = {NOT_ATTRIBUTABLE_CODE, *self.excluded}
+            return sorted({code for code in available if code not in excluded})
+        return list(self.codes)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -355,15 +408,16 @@ _CBS_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
 """CBS adds a province to ambiguous names ("Laren (NH.)"); the source document does not."""
 
 
-def resolve_area(name: str, year: int = 2017) -> Area:
+def resolve_area(name, year: int = 2017) -> Area:
     """Look up an area by name (case-insensitive), slug or GM code.
 
     Parameters
     ----------
-    name : str
-        ``"Midden-Nederland"``, a district (``"Stad Utrecht"``) or a municipality of the composition of
-        ``year`` (``"Gooise Meren"``, ``"GM1942"``, ``"gooise-meren"``; CBS's ``"Laren (NH.)"`` is
-        ``"Laren"``).
+    name : str or Area
+        ``"Midden-Nederland"``, a district (``"Stad Utrecht"``), a municipality of the composition
+        of ``year`` (``"Gooise Meren"``, ``"GM1942"``, ``"gooise-meren"``; CBS's ``"Laren (NH.)"``
+        is ``"Laren"``) or ``"Nederland"`` (also ``"Netherlands"``, ``"NL"``). An :class:`Area`
+        is passed through :func:`as_area`.
     year : int, default 2017
         Composition year.
 
@@ -376,6 +430,8 @@ def resolve_area(name: str, year: int = 2017) -> Area:
     UnknownAreaError
         When the name is none of these; the message lists the valid names.
     """
+    if isinstance(name, Area):
+        return as_area(name, year)
     composition = municipalities(year)
     name = _CBS_SUFFIX.sub("", str(name)) or str(name)
     wanted = _normalise_name(name)
@@ -384,17 +440,214 @@ def resolve_area(name: str, year: int = 2017) -> Area:
     def matches(candidate: str) -> bool:
         return _normalise_name(candidate) == wanted or slug(candidate) == wanted_slug
 
+    year = int(year)
     if matches(REGION_NAME):
-        return Area(REGION_NAME, "region", None, tuple(composition["gemeente_code"]))
+        return Area(REGION_NAME, "region", None, tuple(composition["gemeente_code"]), year)
     for district in DISTRICTS:
         if matches(district):
             codes = composition.loc[composition["district"] == district, "gemeente_code"]
-            return Area(district, "district", district, tuple(codes))
+            return Area(district, "district", district, tuple(codes), year)
     for record in composition.itertuples(index=False):
         if matches(record.gemeente_name) or record.gemeente_code.casefold() == wanted:
-            return Area(record.gemeente_name, "gemeente", record.district, (record.gemeente_code,))
-    valid = [REGION_NAME, *DISTRICTS, *composition["gemeente_name"]]
+            return Area(
+                record.gemeente_name,
+                "gemeente",
+                record.district,
+                (record.gemeente_code,),
+                year,
+            )
+    if any(matches(alias) for alias in _NETHERLANDS_ALIASES):
+        return netherlands(year)
+    valid = [REGION_NAME, *DISTRICTS, *composition["gemeente_name"], NETHERLANDS_NAME]
     raise UnknownAreaError(name, valid)
+
+
+_NETHERLANDS_ALIASES = (NETHERLANDS_NAME, "Netherlands", "the Netherlands", "NL", "NL01")
+
+
+def netherlands(boundaries: int = 2017) -> Area:
+    """The Netherlands: every municipality in the data, ``GM0000`` kept apart.
+
+    Parameters
+    ----------
+    boundaries : int, default 2017
+        Boundary year of the tables the area is used with (a national total does not depend on
+        it; recorded for consistency with the other areas).
+
+    Returns
+    -------
+    Area
+        ``level="country"``, ``whole_country=True``, no code list: the national figure of a year
+        is the sum over all municipalities the source has for that year.
+
+    Examples
+    --------
+    >>> netherlands().name
+    'Nederland'
+    """
+    return Area(NETHERLANDS_NAME, "country", None, (), int(boundaries), whole_country=True)
+
+
+def custom_area(name: str, codes: Iterable[str], boundaries: int = 2017) -> Area:
+    """Any list of municipalities with a name, e.g. a safety partnership or a police team.
+
+    Parameters
+    ----------
+    name : str
+        Name for tables and reports.
+    codes : iterable of str
+        GM codes on the boundaries of ``boundaries`` (``"GM0344"``; ``"344"`` is not accepted).
+    boundaries : int, default 2017
+        The boundary year the codes belong to; tables that use the area must use the same.
+
+    Returns
+    -------
+    Area
+        ``level="custom"``.
+
+    Raises
+    ------
+    RvsError
+        When the list is empty, has duplicates or a code that is not of the form ``GM0000``, or
+        holds ``GM0000`` itself.
+
+    Notes
+    -----
+    Codes are harmonised like every other area: a municipality of the region that merged later is
+    apportioned out of its successor (:func:`harmonise_counts`). Mergers outside the region's
+    merger table are not known, so a code outside the region must exist on ``boundaries`` in
+    the source's own boundary year too; :func:`area_table` names any code the source lacks.
+
+    Examples
+    --------
+    >>> custom_area("Eemland", ["GM0307", "GM0313"]).codes
+    ('GM0307', 'GM0313')
+    """
+    codes = tuple(str(code).strip().upper() for code in codes)
+    if not codes:
+        raise RvsError(f"The area {name!r} has no municipalities: give at least one GM code.")
+    bad = [code for code in codes if not _GM_CODE.match(code)]
+    if bad:
+        raise RvsError(
+            f"The area {name!r} has codes that are not GM codes: {', '.join(bad)}. Write them as "
+            "GM followed by four digits, e.g. GM0344 (Utrecht)."
+        )
+    if NOT_ATTRIBUTABLE_CODE in codes:
+        raise RvsError(
+            f"The area {name!r} contains {NOT_ATTRIBUTABLE_CODE} (not attributable to a "
+            "municipality), which is kept apart and never part of an area."
+        )
+    duplicated = sorted({code for code in codes if codes.count(code) > 1})
+    if duplicated:
+        raise RvsError(f"The area {name!r} lists {', '.join(duplicated)} more than once.")
+    return Area(str(name), "custom", None, codes, int(boundaries))
+
+
+def as_area(area, boundaries: int = 2017) -> Area:
+    """An :class:`Area` from a name, slug, GM code or an area, on the boundaries of ``boundaries``.
+
+    Parameters
+    ----------
+    area : str or Area
+        ``"Midden-Nederland"``, a district, a municipality (see :func:`resolve_area`),
+        ``"Nederland"``, or an :class:`Area` (from :func:`rest_of`, :func:`custom_area`, ...).
+    boundaries : int, default 2017
+        Boundary and composition year.
+
+    Returns
+    -------
+    Area
+        A region, district, municipality or the Netherlands given on other boundaries is looked up
+        again on ``boundaries`` (the same name, that year's municipalities).
+
+    Raises
+    ------
+    UnknownAreaError
+        For a name that is no area.
+    RvsError
+        For a "rest of" or custom area made on other boundaries (its codes may not exist on
+        ``boundaries``): make it again with ``boundaries=...``.
+
+    Examples
+    --------
+    >>> as_area("gooise-meren").name
+    'Gooise Meren'
+    >>> len(as_area("Midden-Nederland", 2023).codes)
+    38
+    """
+    boundaries = int(boundaries)
+    if isinstance(area, Area):
+        if area.boundaries is None or area.boundaries == boundaries:
+            return area
+        if area.level == "country":
+            return netherlands(boundaries)
+        if area.level in LEVELS:
+            return resolve_area(area.name, boundaries)
+        raise RvsError(
+            f"The area {area.name!r} was made on the boundaries of {area.boundaries}, not "
+            f"{boundaries}: make it again with boundaries={boundaries} (its municipalities may "
+            "differ)."
+        )
+    return resolve_area(str(area), boundaries)
+
+
+def rest_of(area, within=REGION_NAME, boundaries: int = 2017, name: str | None = None) -> Area:
+    """ "The rest of" ``within`` without ``area``: e.g. Midden-Nederland without Stad Utrecht.
+
+    Parameters
+    ----------
+    area : str or Area
+        The area to leave out (a name as for :func:`as_area`, or an area).
+    within : str or Area, default "Midden-Nederland"
+        The area it lies in: the region, a district, ``"Nederland"`` or any area.
+    boundaries : int, default 2017
+        Boundary and composition year.
+    name : str, optional
+        Name of the result; default ``"<within> zonder <area>"``.
+
+    Returns
+    -------
+    Area
+        ``level="rest"``. Within the Netherlands the result is ``whole_country`` with the
+        area's codes ``excluded``; otherwise its codes are those of ``within`` less those of
+        ``area``, so for every table row rest = within - area.
+
+    Raises
+    ------
+    RvsError
+        When ``area`` is not inside ``within``, or nothing would be left.
+
+    Examples
+    --------
+    >>> rest_of("Stad Utrecht", "Nederland").excluded
+    ('GM0344',)
+    """
+    inner = as_area(area, boundaries)
+    outer = as_area(within, boundaries)
+    label = name or f"{outer.name} zonder {inner.name}"
+    if inner.whole_country:
+        raise RvsError(f"The rest of {outer.name} without {inner.name} is empty.")
+    if outer.whole_country:
+        excluded = tuple(sorted({*outer.excluded, *inner.codes}))
+        overlap = set(outer.excluded) & set(inner.codes)
+        if overlap:
+            raise RvsError(
+                f"{inner.name} is not inside {outer.name}: {', '.join(sorted(overlap))} "
+                "were left out of it already."
+            )
+        return Area(label, "rest", None, (), int(boundaries), whole_country=True, excluded=excluded)
+    outside = [code for code in inner.codes if code not in outer.codes]
+    if outside:
+        raise RvsError(
+            f"{inner.name} is not inside {outer.name} on the boundaries of {boundaries}: "
+            f"{', '.join(outside)} are not part of it. Choose an area within {outer.name}, or "
+            "within='Nederland'."
+        )
+    codes = tuple(code for code in outer.codes if code not in inner.codes)
+    if not codes:
+        raise RvsError(f"The rest of {outer.name} without {inner.name} is empty.")
+    district = outer.district if outer.level in ("district", "gemeente") else None
+    return Area(label, "rest", district, codes, int(boundaries))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -667,35 +920,247 @@ def aggregate(
     return result.reset_index(drop=True)
 
 
-def parse_years(years) -> tuple[int, int] | None:
-    """``"2015-2016"``, ``"2016"``, ``(2015, 2016)``, an iterable of years or ``None`` -> (first, last)."""
+def year_list(years) -> list[int] | None:
+    """The years a ``years`` argument means, ascending; ``None`` for "every year".
+
+    Parameters
+    ----------
+    years : str, int, tuple, range, iterable of int or None
+        * ``"2015-2016"`` or ``(2015, 2016)`` (a string range or a 2-tuple): every year from the
+          first to the last, both included;
+        * ``"2016"`` or ``2016``: that year;
+        * ``"2019,2024"``, ``[2019, 2024]``, ``range(2019, 2025)`` or any other iterable: exactly
+          those years (``[2019, 2024]`` is two years, not 2019-2024);
+        * ``None``: every year (the caller decides which those are).
+
+    Returns
+    -------
+    list of int or None
+
+    Raises
+    ------
+    RvsError
+        For text that is no year, range or list, an empty list or a range that runs backwards.
+
+    Examples
+    --------
+    >>> year_list("2015-2017")
+    [2015, 2016, 2017]
+    >>> year_list([2024, 2019])
+    [2019, 2024]
+    >>> year_list((2015, 2017))
+    [2015, 2016, 2017]
+    """
     if years is None:
         return None
     if isinstance(years, str):
-        match = re.fullmatch(r"\s*(\d{4})\s*(?:-\s*(\d{4})\s*)?", years)
+        text = years.strip()
+        if "," in text:
+            parts = [part.strip() for part in text.split(",") if part.strip()]
+            if not all(re.fullmatch(r"\d{4}", part) for part in parts):
+                raise RvsError(
+                    f"Years {years!r} not understood: give one year, a range such as 2015-2016 "
+                    "or a list such as 2019,2024."
+                )
+            return _checked_years(years, [int(part) for part in parts])
+        match = re.fullmatch(r"(\d{4})\s*(?:-\s*(\d{4}))?", text)
         if not match:
             raise RvsError(
-                f"Years {years!r} not understood: give one year or a range such as 2015-2016."
+                f"Years {years!r} not understood: give one year, a range such as 2015-2016 or a "
+                "list such as 2019,2024."
             )
-        first = int(match.group(1))
-        last = int(match.group(2) or first)
-    elif isinstance(years, Iterable):
-        values = [int(year) for year in years]
-        first, last = min(values), max(values)
-    else:
-        first = last = int(years)
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        return _year_range(years, first, last)
+    if isinstance(years, tuple) and len(years) == 2:
+        return _year_range(years, int(years[0]), int(years[1]))
+    if isinstance(years, Iterable):
+        return _checked_years(years, [int(year) for year in years])
+    return [int(years)]
+
+
+def _year_range(years, first: int, last: int) -> list[int]:
     if first > last:
         raise RvsError(f"Years {years!r}: the first year is after the last; write e.g. 2015-2016.")
-    return first, last
+    return list(range(first, last + 1))
+
+
+def _checked_years(years, values: list[int]) -> list[int]:
+    if not values:
+        raise RvsError(f"Years {years!r}: the list is empty; give at least one year.")
+    return sorted(set(values))
+
+
+def parse_years(years) -> tuple[int, int] | None:
+    """The first and last of the years ``years`` means (see :func:`year_list`), or ``None``.
+
+    Examples
+    --------
+    >>> parse_years("2015-2016")
+    (2015, 2016)
+    >>> parse_years([2019, 2024])
+    (2019, 2024)
+    """
+    values = year_list(years)
+    if values is None:
+        return None
+    return values[0], values[-1]
+
+
+def _year_spans(years: Iterable[int]) -> str:
+    """``[2012, 2013, 2014, 2016]`` -> ``"2012-2014, 2016"``."""
+    values = sorted({int(year) for year in years})
+    spans: list[str] = []
+    start = previous = None
+    for year in values + [None]:
+        if start is not None and (year is None or year != previous + 1):
+            spans.append(str(start) if start == previous else f"{start}-{previous}")
+            start = None
+        if year is not None and start is None:
+            start = year
+        previous = year
+    return ", ".join(spans) or "no years"
+
+
+def select_years(years, available: Iterable[int], what: str = "The data") -> list[int]:
+    """The years of ``years`` (see :func:`year_list`), checked against the years the data has.
+
+    Parameters
+    ----------
+    years : str, int, tuple, range, iterable of int or None
+        ``None`` selects every available year.
+    available : iterable of int
+        The years the data covers.
+    what : str, default "The data"
+        What the data is, for the error message (``"Source 'demo' (1.1.1 counts)"``).
+
+    Returns
+    -------
+    list of int
+        The requested years, ascending.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When any requested year is not in the data: years are never clipped silently.
+
+    Examples
+    --------
+    >>> select_years([2019, 2024], range(2012, 2026))
+    [2019, 2024]
+    >>> select_years("2010-2013", range(2012, 2026))
+    Traceback (most recent call last):
+    ...
+    rvs_analysis.exceptions.SourceNotAvailableError: The data has no figures for 2010-2011 (asked: 2010-2013); it covers 2012-2025. Choose years within that period.
+    """
+    covered = sorted({int(year) for year in available})
+    wanted = year_list(years)
+    if wanted is None:
+        return covered
+    missing = [year for year in wanted if year not in set(covered)]
+    if missing:
+        raise SourceNotAvailableError(
+            f"{what} has no figures for {_year_spans(missing)} (asked: {_year_spans(wanted)}); "
+            f"it covers {_year_spans(covered)}. Choose years within that period."
+        )
+    return wanted
+
+
+def _area_list(areas, boundaries: int) -> list[Area]:
+    if isinstance(areas, (str, Area)):
+        areas = [areas]
+    resolved = [as_area(area, boundaries) for area in areas]
+    if not resolved:
+        raise RvsError("No areas given: pass an area or a list of areas.")
+    names = [area.name for area in resolved]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise RvsError(
+            f"Two areas are named {', '.join(map(repr, duplicated))}: give each area its own name."
+        )
+    return resolved
+
+
+def sum_areas(
+    frame: pd.DataFrame, areas, value_column: str, boundaries: int = 2017, what: str = "The data"
+) -> pd.DataFrame:
+    """Sum municipal figures to any areas (region, district, rest-of, the Netherlands, custom).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        ``gemeente_code, year, <value_column>`` on the boundaries of ``boundaries`` (after
+        :func:`harmonise_counts` or :func:`harmonise_population`).
+    areas : str, Area or sequence of them
+        See :func:`as_area`.
+    value_column : str
+    boundaries : int, default 2017
+    what : str, default "The data"
+        What ``frame`` is, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area, year, <value_column>``; areas in the order given, years ascending. A year's total
+        is missing (NaN) when one of the area's municipalities has no figure or a missing figure
+        for that year, so an unpublished figure never turns into a too-low sum. For a
+        ``whole_country`` area a year's total is the sum over the municipalities the data has for
+        that year (the country's municipalities differ from year to year on own boundaries).
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When a code of an area appears in no year of ``frame``.
+    """
+    resolved = _area_list(areas, boundaries)
+    frame = frame.loc[frame["gemeente_code"] != NOT_ATTRIBUTABLE_CODE]
+    present = set(frame["gemeente_code"])
+    years = sorted(int(year) for year in frame["year"].unique())
+    parts = []
+    for area in resolved:
+        codes = area.member_codes(present)
+        absent = [code for code in codes if code not in present]
+        if absent:
+            raise SourceNotAvailableError(
+                f"{what} has no {value_column} for {', '.join(absent)} of the area "
+                f"{area.name!r} on the boundaries of {boundaries}. Check the codes against "
+                f"municipalities({boundaries}) or the source's municipalities."
+            )
+        part = frame.loc[
+            frame["gemeente_code"].isin(codes), ["gemeente_code", "year", value_column]
+        ]
+        values = part[value_column].astype(float)
+        if area.whole_country:
+            totals = values.groupby(part["year"]).sum(min_count=1)
+            totals[values.isna().groupby(part["year"]).any()] = np.nan
+        else:
+            wide = (
+                part.assign(**{value_column: values})
+                .pivot_table(
+                    index="year",
+                    columns="gemeente_code",
+                    values=value_column,
+                    aggfunc="sum",
+                    dropna=False,
+                )
+                .reindex(index=years, columns=codes)
+            )
+            totals = wide.sum(axis=1, skipna=False)
+        totals = totals.reindex(years)
+        parts.append(
+            pd.DataFrame({"area": area.name, "year": years, value_column: totals.to_numpy()})
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 def area_table(
     dataset,
     offence_code: str,
-    level: str,
+    level: str | None = None,
     boundaries: int = 2017,
     years=None,
     rate: bool = False,
+    *,
+    areas=None,
 ) -> pd.DataFrame:
     """Registered offences per area and year, on one year's boundaries and composition.
 
@@ -704,37 +1169,58 @@ def area_table(
     dataset : rvs_analysis.sources.base.Dataset
     offence_code : str
         CBS SoortMisdrijf key, such as ``"1.1.1"`` (residential burglary).
-    level : {"region", "district", "gemeente"}
+    level : {"region", "district", "gemeente"} or None
+        Every area of one level of the region. Give either ``level`` or ``areas``.
     boundaries : int, default 2017
         Composition and municipal boundaries (2017: the 39 municipalities of the source document).
-    years : str, (int, int), iterable of int or None
-        A range such as ``"2015-2016"``, or ``None`` for every year of the dataset.
+    years : str, int, tuple, range, iterable of int or None
+        See :func:`year_list`: ``"2015-2016"`` or ``(2015, 2016)`` is a range, ``[2019, 2024]``
+        exactly those two years, ``None`` every year of the offence's counts.
     rate : bool, default False
         Add ``population``, ``rate_per_1000`` (registered offences per 1,000 inhabitants) and its
         exact Poisson 95% interval ``rate_ci_low``, ``rate_ci_high``
         (:func:`rvs_analysis.trends.rate_interval`).
+    areas : str, Area or sequence of them, optional
+        Any areas instead of a level: ``"Stad Utrecht"``, ``rest_of("Stad Utrecht")``,
+        ``"Nederland"``, ``custom_area(...)`` (see :func:`as_area`).
 
     Returns
     -------
     pandas.DataFrame
         ``area, year, registered_offences`` (+ ``population, rate_per_1000, rate_ci_low,
-        rate_ci_high``). Counts are rounded to
-        whole numbers after aggregation (apportioned municipalities give fractions); missing figures
-        stay missing (nullable integers).
+        rate_ci_high``). Counts are rounded to whole numbers after aggregation (apportioned
+        municipalities give fractions); missing figures stay missing (nullable integers).
 
     Raises
     ------
     SourceNotAvailableError
-        When the offence code or the years are not in the dataset.
+        When the offence code is not in the dataset, or any requested year is not (years outside
+        the data raise; they are never clipped), or an area's municipality is missing.
 
     Notes
     -----
     Counts are harmonised from ``dataset.crime_boundary_year`` and populations from
     ``dataset.population_boundary_year`` to ``boundaries`` (:func:`harmonise_counts`,
     :func:`harmonise_population`); the rate uses the harmonised population of the same year, so
-    numerator and denominator cover the same territory.
+    numerator and denominator cover the same territory. ``GM0000`` is never part of an area.
+    Because every area is a sum of harmonised municipalities, a rest-of area equals its outer
+    area minus the inner one on every row, and the Netherlands equals the sum of all
+    municipalities.
+
+    Examples
+    --------
+    >>> from rvs_analysis.sources import load_source
+    >>> table = area_table(load_source("demo"), "1.1.1", areas=["Stad Utrecht", rest_of("Stad Utrecht")], years=[2012, 2016])
+    >>> table[["area", "year"]].to_records(index=False).tolist()
+    [('Stad Utrecht', 2012), ('Stad Utrecht', 2016), ('Midden-Nederland zonder Stad Utrecht', 2012), ('Midden-Nederland zonder Stad Utrecht', 2016)]
     """
-    _check_level(level)
+    if (level is None) == (areas is None):
+        raise RvsError(
+            "area_table needs either a level ('region', 'district', 'gemeente') or areas "
+            "(areas=['Stad Utrecht', rest_of('Stad Utrecht')]), not both."
+        )
+    if level is not None:
+        _check_level(level)
     boundaries = int(boundaries)
     if not FIRST_BOUNDARY_YEAR <= boundaries <= dt.date.today().year + 1:
         raise SourceNotAvailableError(
@@ -742,6 +1228,7 @@ def area_table(
             f"data/regions cover {FIRST_BOUNDARY_YEAR} to now. Use for example --boundaries 2017 "
             "(the 39 municipalities of the source document)."
         )
+    area_values = None if areas is None else _area_list(areas, boundaries)
     crime = dataset.crime
     offence_code = str(offence_code).strip()
     selected = crime.loc[crime["offence_code"] == offence_code]
@@ -751,14 +1238,9 @@ def area_table(
             f"Offence code {offence_code!r} is not in source {dataset.source!r}. Available codes: "
             f"{', '.join(available)}."
         )
-    year_range = parse_years(years)
-    if year_range is not None:
-        selected = selected.loc[selected["year"].between(*year_range)]
-        if selected.empty:
-            raise SourceNotAvailableError(
-                f"Source {dataset.source!r} has no {offence_code} counts for {year_range[0]}-"
-                f"{year_range[1]}; it covers {min(dataset.years)}-{max(dataset.years)}."
-            )
+    what = f"Source {dataset.source!r} ({offence_code} counts)"
+    chosen_years = select_years(years, selected["year"].unique(), what)
+    selected = selected.loc[selected["year"].isin(chosen_years)]
     counts = selected.loc[
         selected["gemeente_code"] != NOT_ATTRIBUTABLE_CODE,
         ["gemeente_code", "year", "registered_offences"],
@@ -766,13 +1248,26 @@ def area_table(
     harmonised = harmonise_counts(
         counts, dataset.population, dataset.crime_boundary_year, boundaries
     )
-    table = aggregate(harmonised, level, boundaries, ["registered_offences"])
+    if area_values is None:
+        table = aggregate(harmonised, level, boundaries, ["registered_offences"])
+    else:
+        table = sum_areas(harmonised, area_values, "registered_offences", boundaries, what)
     table["registered_offences"] = table["registered_offences"].round().astype("Int64")
     if rate:
         population = harmonise_population(
             dataset.population, boundaries, dataset.population_boundary_year
         )
-        population = aggregate(population, level, boundaries, ["population"])
+        population = population.loc[population["year"].isin(chosen_years)]
+        if area_values is None:
+            population = aggregate(population, level, boundaries, ["population"])
+        else:
+            population = sum_areas(
+                population,
+                area_values,
+                "population",
+                boundaries,
+                f"Source {dataset.source!r} (population)",
+            )
         population["population"] = population["population"].round().astype("Int64")
         table = table.merge(population, on=["area", "year"], how="left")
         table["rate_per_1000"] = (
