@@ -40,7 +40,8 @@ def test_table_csv_and_markdown(tidy_folder, capsys):
     )
     assert status == 0 and err == ""
     table = pd.read_csv(io.StringIO(out))
-    assert list(table.columns) == ["area", "year", "registered_offences"]
+    assert list(table.columns) == ["area", "year", "registered_offences", "provisional"]
+    assert not table["provisional"].any()
     assert list(table["area"].drop_duplicates()) == [
         "Flevoland",
         "Gooi en Vechtstreek",
@@ -69,7 +70,7 @@ def test_table_csv_and_markdown(tidy_folder, capsys):
     assert status == 0
     assert lines[0] == (
         "| area | year | registered_offences | population | rate_per_1000 | rate_ci_low "
-        "| rate_ci_high |"
+        "| rate_ci_high | provisional |"
     )
     assert lines[2].startswith("| Midden-Nederland | 2016 | ") and len(lines) == 3
 

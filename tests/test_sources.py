@@ -197,7 +197,7 @@ def test_cbs_cache_without_tables(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fetch (no real network in tests)
+# Fetch (no real network in tests; through the loopback CBS feed: tests/test_fetch.py)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -211,44 +211,6 @@ def test_fetch_without_network_fails_fast_and_leaves_the_cache(cbs_cache):
     assert "47018NED" in str(caught.value) and "left as it was" in str(caught.value)
     assert sorted(path.name for path in (cbs_cache / "47018NED").iterdir()) == before
     assert (cbs_cache / "47018NED" / "TypedDataSet.json").read_bytes() == content
-    assert not [path for path in cbs_cache.iterdir() if path.name.startswith(".")]
-
-
-def test_fetch_swaps_in_a_complete_download_and_keeps_the_old_one_on_failure(
-    cbs_cache, monkeypatch
-):
-    import cbsodata
-
-    calls = []
-
-    def fake_meta(table_id, name, catalog_url=None, **kwargs):
-        calls.append(("meta", table_id, catalog_url, kwargs.get("timeout")))
-        return [
-            {"Key": "RegioS", "Type": "GeoDimension"},
-            {"Key": "Perioden", "Type": "TimeDimension"},
-        ]
-
-    def fake_download(table_id, dir=None, typed=False, filters=None, catalog_url=None, **kwargs):
-        calls.append(("data", table_id, filters, typed))
-        Path(dir).mkdir(parents=True, exist_ok=True)
-        (Path(dir) / "TypedDataSet.json").write_text("[]")
-        if table_id == "83648NED":
-            raise OSError("disk full")
-
-    monkeypatch.setattr(cbs, "_check_reachable", lambda catalog, timeout: None)
-    monkeypatch.setattr(cbsodata, "get_meta", fake_meta)
-    monkeypatch.setattr(cbsodata, "download_data", fake_download)
-    records = cbs.fetch(["70072ned"], cbs_cache)
-    assert records[0]["filter"] == "substringof('GM',RegioS) and substringof('JJ',Perioden)"
-    assert ("data", "70072ned", records[0]["filter"], True) in calls
-    assert sorted(path.name for path in (cbs_cache / "70072ned").iterdir()) == [
-        "TypedDataSet.json",
-        "fetch.json",
-    ]
-    old = (cbs_cache / "83648NED" / "TypedDataSet.json").read_bytes()
-    with pytest.raises(FetchError, match="disk full"):
-        cbs.fetch(["83648NED"], cbs_cache)
-    assert (cbs_cache / "83648NED" / "TypedDataSet.json").read_bytes() == old
     assert not [path for path in cbs_cache.iterdir() if path.name.startswith(".")]
 
 

@@ -12,6 +12,7 @@ import io
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rvs_analysis import regions
@@ -23,7 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``table`` options to ``parser``."""
     parser.description = (
         "Print registered offences per area and year: area,year,registered_offences (plus "
-        "population, rate_per_1000 and its exact 95% interval with --rate). Counts are "
+        "population, rate_per_1000 and its exact 95% interval with --rate), and provisional (true "
+        "for a year whose counts CBS still marks provisional, 'Voorlopig'). Counts are "
         "harmonised to the municipal "
         "boundaries of --boundaries; municipalities merged since then are apportioned out of their "
         "successors by population share."
@@ -73,6 +75,8 @@ def _years(text: str) -> str:
 
 
 def _cell(value, decimals: int | None = None) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if decimals is not None:
@@ -105,6 +109,15 @@ def format_table(table: pd.DataFrame, fmt: str) -> str:
     return "\n".join([header, rule, *body]) + "\n"
 
 
+def with_provisional(table: pd.DataFrame, dataset, offence: str) -> pd.DataFrame:
+    """Add ``provisional``: whether any count of ``offence`` in that year is provisional."""
+    crime = dataset.crime
+    flagged = crime.loc[(crime["offence_code"] == offence) & crime["provisional"], "year"]
+    table = table.copy()
+    table["provisional"] = table["year"].isin(set(flagged)).to_numpy(dtype=bool)
+    return table
+
+
 def run(args: argparse.Namespace) -> int:
     """Load the source, build the table, print it (or write ``--output``); returns 0."""
     dataset = load_source(args.source, args.cache)
@@ -116,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         years=args.years,
         rate=args.rate,
     )
+    table = with_provisional(table, dataset, args.offence)
     text = format_table(table, args.format)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -1,32 +1,60 @@
 """CBS open data: download with ``cbsodata`` into a cache, read it offline from there.
 
 ``rvs fetch`` (:func:`fetch`) downloads each table into ``<cache>/<table>/`` in cbsodata's own layout:
-one JSON file per OData part (``TableInfos.json``, ``DataProperties.json``, ``TypedDataSet.json``,
-one file per dimension such as ``RegioS.json`` and ``Perioden.json``), with CBS's padded keys and
-period codes as they come, plus ``fetch.json`` (catalog, filter, time of retrieval). It downloads into
-a temporary folder next to the cache and swaps it in only when complete, so a failed fetch never damages
-what was there. Everything else reads the cache offline (:func:`load_cbs`).
+one JSON file per OData part (``TableInfos.json``, ``DataProperties.json``, ``CategoryGroups.json``,
+one file per dimension such as ``RegioS.json`` and ``Perioden.json``, and the typed data set
+``TypedDataSet.json``), with CBS's padded keys and period codes as they come, plus ``fetch.json``
+(catalog, filter, selected topics, rows, time of retrieval). Everything else reads the cache offline
+(:func:`load_cbs`).
+
+How the fetch works
+-------------------
+* **The typed data set.** cbsodata 1.3.5 removes the *requested* data set from its download list and
+  downloads the other one (upstream issue J535D165/cbsodata#20): ``download_data(typed=True)`` writes
+  ``UntypedDataSet.json``, and ``get_data(typed=True)`` returns untyped text with dimension titles in
+  place of keys. The fetch calls ``download_data`` with the argument that makes this client write
+  ``TypedDataSet.json`` and checks what was written (trying the other argument once, for a fixed
+  client); the cache never holds an untyped download.
+* **Only what the suite reads.** ``DataProperties`` is read first; the topics of each table
+  (:attr:`TableSpec.topics`) are resolved by title and only they and the dimensions are selected
+  (``$select``). Rows are filtered on the server (``$filter``): municipalities (``GM``), the
+  Netherlands (``NL``) and, for the survey tables, police units (``RE``), never wijk or buurt rows;
+  the period kind; for the police tables the offence codes of :func:`needed_offence_codes`, with the
+  padded keys of the table's own dimension list.
+* **Any OData host.** ``catalog`` (``rvs fetch --catalog URL``) sends every table to one host: a
+  mirror, a proxy or a test server, ``https://`` or ``http://``.
+* **Proxies.** :func:`proxies_for` reads ``HTTPS_PROXY``/``https_proxy``, ``HTTP_PROXY``/``http_proxy``
+  and ``NO_PROXY`` once; the connectivity probe and every cbsodata request use that same setting.
+* **Limits.** A request that makes no progress (fewer than :data:`PROGRESS_BYTES` bytes) for
+  :data:`STALL_LIMIT` seconds fails the fetch, so a server that drips a byte every few seconds cannot
+  hang it; the whole fetch has an overall limit (``timeout``, ``rvs fetch --timeout``).
+* **All or nothing.** The tables are downloaded into a staging folder beside the cache
+  (``.<cache>.fetch-<pid>-...``) and moved in together, with renames only, when every table is
+  complete. A failed or interrupted fetch leaves the cache as it was and no partial folder in it; a
+  staging folder of a killed fetch is removed by the next one.
 
 The tables and why the suite needs them
 ---------------------------------------
 ``47018NED`` (catalog ``dataderden.cbs.nl``: figures CBS publishes for the police)
     Registered offences per municipality (and district/neighbourhood) and year by offence type
     (SoortMisdrijf keys such as ``1.1.1`` residential burglary). Counts only: no cleared offences, no
-    suspects. CBS recodes every year to its newest municipal boundaries. The suite downloads the
-    municipal rows and yearly periods only (a filter built from the table's own dimension keys).
+    suspects. CBS recodes every year to its newest municipal boundaries.
 ``70072ned`` (catalog ``opendata.cbs.nl``)
     Regional key figures: the population per municipality and year, on each year's own boundaries
-    (the denominators of every rate; harmonised in :mod:`rvs_analysis.regions`).
+    (the denominators of every rate; harmonised in :mod:`rvs_analysis.regions`). The average
+    population of the year ("Gemiddeld aantal inwoners") where CBS has it, else 1 January
+    (:func:`read_population_basis`).
 ``83648NED`` (catalog ``opendata.cbs.nl``)
-    Registered and cleared offences and suspects per municipality, but only for offence *groups*:
-    there is no residential-burglary level, so the burglary clearance rate per municipality is not in
-    open data (see ``data/templates/``).
-
-Optional tables (``rvs fetch --tables ...``): ``47022NED`` (dataderden; monthly registered offences,
-counts only) and ``85146NED`` (Veiligheidsmonitor: perceived safety with 95% margins as a dimension,
-for police units and only the larger municipalities; the 2021 redesign broke the series). They are
-downloaded into the same layout; the suite reads local survey figures from the region's own CSV
-(``data/templates/``) where the Veiligheidsmonitor has no municipal estimate.
+    Registered and cleared offences and registrations of suspects per municipality, but only for
+    offence *groups*: there is no residential-burglary level, so the burglary clearance rate per
+    municipality is not in open data (see ``data/templates/``).
+``47022NED`` (dataderden; optional)
+    Monthly registered offences per municipality (counts only): ``Dataset.monthly``.
+``81877NED`` and ``85146NED`` (optional)
+    The Veiligheidsmonitor (2012-2019 and from 2021; the 2021 redesign breaks the series): perceived
+    safety with CBS's 95% bounds as a ``Marges`` dimension, for the Netherlands, police units and
+    municipalities of 70,000+: ``Dataset.survey_estimates``. The region's own survey microdata and
+    figures stay in its own CSV files (``data/templates/``).
 
 Reading rules
 -------------
@@ -35,17 +63,24 @@ their type (``GeoDimension``, ``TimeDimension``, ``Dimension``) and topics by th
 hard-coded key suffix (CBS renumbers ``..._1``, ``..._2`` between table versions). Values come from the
 ``TypedDataSet``; ``null`` means "not published" and stays missing, never zero. Keys are stripped of
 CBS's padding, period codes are parsed (``2016JJ00``, ``2016MM01``, ``2016KW01``) and a period whose
-``Status`` is provisional (or whose title ends in ``*``) marks its counts provisional.
+``Status`` is provisional (or whose title ends in ``*``) marks its counts provisional. A file of the
+wrong shape (``fetch.json`` that is not an object, a part that is not a list of records) is one
+:class:`~rvs_analysis.exceptions.DataValidationError` naming the file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import datetime as dt
 import json
+import os
 import shutil
 import socket
-import tempfile
+import ssl
 import threading
+import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,122 +91,404 @@ from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources.base import Dataset
 
-DEFAULT_TIMEOUT = 10.0
-"""Seconds a single HTTP connect or read may take before the fetch gives up."""
+DEFAULT_TIMEOUT = 900.0
+"""Seconds the whole fetch may take (``rvs fetch --timeout``)."""
+
+STALL_LIMIT = 30.0
+"""Seconds a request may go without progress (fewer than :data:`PROGRESS_BYTES` bytes received)."""
+
+PROGRESS_BYTES = 1024
+"""Bytes that count as progress within :data:`STALL_LIMIT`: a server that drips a byte every few
+seconds is stalled, not slow."""
+
+CONNECT_TIMEOUT = 10.0
+"""Seconds a connection attempt (and the connectivity probe) may take."""
+
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A topic the suite reads from a table, found in ``DataProperties`` by its title."""
+
+    role: str
+    include: str
+    """Regular expression on the title (case-insensitive)."""
+    exclude: str | None = None
+    required: bool = True
+
+
+_COUNT_EXCLUDE = r"per 1 ?000|relatief|inwoners|%"
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A CBS table the suite knows: where it lives and what it is for."""
+    """A CBS table the suite knows: where it lives, what it is for and what of it is downloaded."""
 
     table_id: str
     catalog: str
     purpose: str
     period: str = "JJ"
     """Period code kind to download (``JJ`` years, ``MM`` months)."""
-    municipal_only: bool = True
-    """Download only rows whose region key is a municipality (``GM...``)."""
+    topics: tuple[Topic, ...] = ()
+    regions: tuple[str, ...] = ("GM", "NL")
+    """Region key prefixes to download (``GM`` municipalities, ``NL`` the Netherlands, ``RE`` police
+    units); wijk and buurt rows are left out."""
+    offences: bool = False
+    """Download only the offence codes the suite reads (:func:`needed_offence_codes`)."""
+    required: bool = False
+    """The ``cbs`` source cannot be read without this table."""
+    gives: str = ""
+    """What the suite takes from the table (README, ``rvs fetch --help``)."""
 
+
+_REGISTERED = Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE)
+_SURVEY_TOPICS = (
+    Topic(
+        "feels_unsafe", r"^voelt zich wel ?eens onveilig in (?:de |eigen )?buurt", required=False
+    ),
+    Topic("youth_nuisance", r"rondhangende jongeren", required=False),
+)
 
 TABLES: dict[str, TableSpec] = {
     "47018NED": TableSpec(
         "47018NED",
         "dataderden.cbs.nl",
         "registered offences per municipality and year by offence type (counts only)",
+        topics=(_REGISTERED,),
+        offences=True,
+        required=True,
     ),
     "70072ned": TableSpec(
         "70072ned",
         "opendata.cbs.nl",
         "population per municipality and year, on each year's own boundaries (denominators)",
+        topics=(
+            Topic(
+                "population_average",
+                r"^gemiddeld aantal inwoners|^gemiddelde bevolking",
+                None,
+                False,
+            ),
+            Topic("population_january", r"^totale bevolking"),
+        ),
+        required=True,
     ),
     "83648NED": TableSpec(
         "83648NED",
         "opendata.cbs.nl",
         "registered and cleared offences and suspects per municipality, offence groups only",
+        topics=(
+            Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE),
+            Topic("cleared", r"opgehelderde misdrijven", _COUNT_EXCLUDE),
+            Topic("suspects", r"verdachten", _COUNT_EXCLUDE, required=False),
+        ),
     ),
     "47022NED": TableSpec(
         "47022NED",
         "dataderden.cbs.nl",
         "monthly registered offences per municipality (counts only; optional)",
         period="MM",
+        topics=(_REGISTERED,),
+        offences=True,
+    ),
+    "81877NED": TableSpec(
+        "81877NED",
+        "opendata.cbs.nl",
+        "(On)veiligheidsbeleving 2012-2019: perceived safety with 95% margins; police units and "
+        "municipalities of 70,000+ (optional)",
+        topics=_SURVEY_TOPICS,
+        regions=("GM", "NL", "RE"),
     ),
     "85146NED": TableSpec(
         "85146NED",
         "opendata.cbs.nl",
-        "Veiligheidsmonitor estimates with 95% margins; police units and larger municipalities "
-        "(optional; series break in 2021)",
-        municipal_only=False,
+        "Veiligheidsmonitor 2021-: perceived safety with 95% margins; police units and "
+        "municipalities of 70,000+ (optional; series break in 2021)",
+        topics=_SURVEY_TOPICS,
+        regions=("GM", "NL", "RE"),
     ),
 }
-"""Every table ``rvs fetch`` can download."""
+"""Every table ``rvs fetch`` downloads."""
 
-DEFAULT_TABLES: tuple[str, ...] = ("47018NED", "70072ned", "83648NED")
-"""The tables ``rvs fetch`` downloads when none are named: the ones the reports need."""
+DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
+"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use."""
 
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
+MONTHLY_TABLE = "47022NED"
+SURVEY_TABLES = ("81877NED", "85146NED")
 _DIMENSION_TYPES = ("Dimension", "GeoDimension", "TimeDimension")
 
-
-# ----------------------------------------------------------------------------------------------
-# Fetch
-# ----------------------------------------------------------------------------------------------
-
-
-def _download_filter(table_id: str, spec: TableSpec, catalog: str, timeout: float) -> str:
-    """An OData filter for the rows the suite needs, built from the table's own dimension keys."""
-    import cbsodata
-
-    properties = cbsodata.get_meta(table_id, "DataProperties", catalog_url=catalog, timeout=timeout)
-    parts = []
-    for prop in properties:
-        if prop.get("Type") == "GeoDimension" and spec.municipal_only:
-            parts.append(f"substringof('GM',{prop['Key']})")
-        if prop.get("Type") == "TimeDimension" and spec.period:
-            parts.append(f"substringof('{spec.period}',{prop['Key']})")
-    return " and ".join(parts)
+SUITE_OFFENCES = ("0.0.0", "1.1.1", "1.4.6", "1.4.7")
+"""Offence codes the reports read directly (totals, burglary, street robbery, robbery); the crime
+change report adds those of ``data/crime_change_classification.csv``."""
 
 
-def _download(table_id: str, spec: TableSpec, folder: Path, catalog: str, timeout: float) -> dict:
-    import cbsodata
-
-    filters = _download_filter(table_id, spec, catalog, timeout) or None
-    cbsodata.download_data(
-        table_id, dir=str(folder), typed=True, filters=filters, catalog_url=catalog, timeout=timeout
-    )
-    record = {
-        "table": table_id,
-        "catalog": catalog,
-        "filter": filters,
-        "retrieved": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "cbsodata": getattr(cbsodata, "__version__", "unknown"),
-        "purpose": spec.purpose,
-    }
-    (folder / "fetch.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    return record
+def needed_offence_codes() -> list[str]:
+    """The 47018NED offence codes the suite reads: :data:`SUITE_OFFENCES` plus every code of
+    ``data/crime_change_classification.csv`` (codes the table does not have, such as the region's
+    own ``RVS.*`` series, are simply not found)."""
+    codes = set(SUITE_OFFENCES)
+    path = REPO_DATA / "crime_change_classification.csv"
+    if path.is_file():
+        with open(path, encoding="utf-8", newline="") as handle:
+            codes.update(row["offence_code"].strip() for row in csv.DictReader(handle))
+    return sorted(codes)
 
 
-def _check_reachable(catalog: str, timeout: float) -> None:
-    """Connect to the catalog's host once, with a hard deadline, before anything is downloaded.
+def resolve_topics(
+    properties, spec: TableSpec, file: str = "DataProperties.json"
+) -> dict[str, str]:
+    """The key of each of ``spec``'s topics, found by title among the ``Topic`` rows.
 
-    Socket timeouts do not bound name resolution; the connection attempt therefore runs in a
-    daemon thread and the fetch gives up when it has not answered within ``timeout`` seconds. Behind
-    a proxy (``https_proxy``) the proxy is probed instead.
+    Parameters
+    ----------
+    properties : list of dict or pandas.DataFrame
+        The table's DataProperties (``Key``, ``Type``, ``Title``).
+    spec : TableSpec
+    file : str
+        Named in the error.
+
+    Returns
+    -------
+    dict
+        Role -> key, for the topics found (optional topics may be absent).
+
+    Raises
+    ------
+    DataValidationError
+        When a required topic matches no title, or any topic matches more than one.
     """
-    import urllib.parse
+    frame = pd.DataFrame(properties)
+    topics = frame.loc[frame.get("Type", pd.Series(dtype=str)) == "Topic"]
+    titles = topics.get("Title", pd.Series("", index=topics.index)).fillna("").astype(str)
+    found = {}
+    for topic in spec.topics:
+        match = titles.str.contains(topic.include, case=False, regex=True)
+        if topic.exclude:
+            match &= ~titles.str.contains(topic.exclude, case=False, regex=True)
+        keys = list(topics.loc[match, "Key"])
+        if len(keys) == 1:
+            found[topic.role] = keys[0]
+        elif keys or topic.required:
+            raise DataValidationError(
+                f"{spec.table_id}/{file}",
+                "Title",
+                None,
+                f"expected one topic titled like /{topic.include}/, found {len(keys)} "
+                f"({', '.join(titles[match]) or 'none'})",
+            )
+    return found
 
+
+# ----------------------------------------------------------------------------------------------
+# Fetch: limits
+# ----------------------------------------------------------------------------------------------
+
+
+class _Limits:
+    """The overall deadline and the stall limit of one fetch, enforced on every socket read.
+
+    While a fetch runs, reads and writes on sockets of the fetching thread pass through
+    :class:`_SocketWatch`: before each read the socket's timeout is set to what is left of both
+    limits, and after it the bytes received count towards progress. Fewer than
+    :data:`PROGRESS_BYTES` bytes within ``stall`` seconds (since the last progress or the last
+    request sent) is a stall, even when a byte trickles in every few seconds.
+    """
+
+    def __init__(self, total: float, stall: float):
+        now = time.monotonic()
+        self.deadline = now + total
+        self.total = total
+        self.stall = stall
+        self.window_start = now
+        self.window_bytes = 0
+        self.expired = False
+        self.stalled = False
+        self.busy = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def budget(self) -> float:
+        """Seconds the next read may block; raises ``TimeoutError`` when a limit is reached."""
+        now = time.monotonic()
+        if now >= self.deadline:
+            self.expired = True
+            raise TimeoutError(f"the fetch took longer than {self.total:g} s")
+        stall_left = self.window_start + self.stall - now
+        if stall_left <= 0:
+            self.stalled = True
+            raise TimeoutError(f"no progress for {self.stall:g} s")
+        return max(0.001, min(stall_left, self.deadline - now))
+
+    def received(self, count: int) -> None:
+        self.window_bytes += count
+        if self.window_bytes >= PROGRESS_BYTES or count == 0:
+            self.restart()
+
+    def restart(self) -> None:
+        self.window_start = time.monotonic()
+        self.window_bytes = 0
+
+    def timed_out(self) -> None:
+        """A read timed out: say which limit it was."""
+        if self.remaining() <= 0.01:
+            self.expired = True
+        else:
+            self.stalled = True
+
+
+class _SocketWatch:
+    """Installs :class:`_Limits` on the socket classes while at least one fetch runs."""
+
+    _lock = threading.Lock()
+    _active: dict[int, _Limits] = {}
+    _originals: dict[tuple[type, str], object] = {}
+    _READS = ("recv", "recv_into")
+    _WRITES = ("send", "sendall")
+
+    @classmethod
+    def _wrap_read(cls, original):
+        def read(sock, *args, **kwargs):
+            limits = cls._active.get(threading.get_ident())
+            if limits is None or limits.busy:
+                return original(sock, *args, **kwargs)
+            limits.busy = True
+            try:
+                sock.settimeout(limits.budget())
+                try:
+                    result = original(sock, *args, **kwargs)
+                except TimeoutError:
+                    limits.timed_out()
+                    raise
+                limits.received(len(result) if isinstance(result, bytes | bytearray) else result)
+                return result
+            finally:
+                limits.busy = False
+
+        return read
+
+    @classmethod
+    def _wrap_write(cls, original):
+        def write(sock, *args, **kwargs):
+            limits = cls._active.get(threading.get_ident())
+            if limits is not None and not limits.busy:
+                limits.restart()  # a new request: the client made progress
+            return original(sock, *args, **kwargs)
+
+        return write
+
+    @classmethod
+    def _wrap_connect(cls, original):
+        def connect(sock, *args, **kwargs):
+            limits = cls._active.get(threading.get_ident())
+            if limits is not None:
+                current = sock.gettimeout()
+                left = max(0.001, limits.remaining())
+                sock.settimeout(left if current is None else min(current, left))
+            return original(sock, *args, **kwargs)
+
+        return connect
+
+    @classmethod
+    @contextlib.contextmanager
+    def watching(cls, limits: _Limits):
+        ident = threading.get_ident()
+        with cls._lock:
+            if not cls._active:
+                for klass in (socket.socket, ssl.SSLSocket):
+                    for name, wrap in (
+                        *((name, cls._wrap_read) for name in cls._READS),
+                        *((name, cls._wrap_write) for name in cls._WRITES),
+                        ("connect", cls._wrap_connect),
+                    ):
+                        original = klass.__dict__.get(name)
+                        if original is None and klass is ssl.SSLSocket:
+                            continue
+                        original = getattr(klass, name)
+                        cls._originals[(klass, name)] = klass.__dict__.get(name)
+                        setattr(klass, name, wrap(original))
+            cls._active[ident] = limits
+        try:
+            yield limits
+        finally:
+            with cls._lock:
+                cls._active.pop(ident, None)
+                if not cls._active:
+                    for (klass, name), original in cls._originals.items():
+                        if original is None:
+                            delattr(klass, name)
+                        else:
+                            setattr(klass, name, original)
+                    cls._originals.clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# Fetch: catalog, proxy, probe
+# ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Where an OData host is: ``https://opendata.cbs.nl``, a mirror or a test server."""
+
+    scheme: str
+    host: str
+    """``host[:port][/path]``, as cbsodata's ``catalog_url``."""
+
+    @classmethod
+    def parse(cls, text: str) -> Catalog:
+        text = text.strip().rstrip("/")
+        if "://" not in text:
+            text = "https://" + text
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError(
+                f"Not an OData catalog URL: {text!r}. Give a host such as opendata.cbs.nl or a URL "
+                "such as https://mirror.example.org or http://127.0.0.1:8080."
+            )
+        return cls(parts.scheme, parts.netloc + parts.path.rstrip("/"))
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        parts = urllib.parse.urlsplit(self.url)
+        return parts.hostname, parts.port or (443 if self.scheme == "https" else 80)
+
+
+def proxies_for(catalog: Catalog) -> dict[str, str]:
+    """The proxies for ``catalog`` from the environment (``HTTPS_PROXY``/``https_proxy``,
+    ``HTTP_PROXY``/``http_proxy``, ``NO_PROXY``/``no_proxy``), as ``requests`` reads them.
+
+    The same dictionary is given to every cbsodata request and to the connectivity probe, so both
+    go the same way (cbsodata on its own reads only the lower-case variables, once at import).
+    """
     import requests
 
-    target = catalog.partition("/")[0]
-    proxy = requests.utils.get_environ_proxies(f"https://{target}/").get("https")
+    found = requests.utils.get_environ_proxies(catalog.url + "/")
+    return {scheme: found[scheme] for scheme in ("http", "https") if found.get(scheme)}
+
+
+def _probe(catalog: Catalog, proxies: dict[str, str], timeout: float) -> None:
+    """Connect once to the catalog's host (or its proxy) with a hard deadline.
+
+    Socket timeouts do not bound name resolution, so the attempt runs in a daemon thread and the
+    fetch gives up when it has not answered within ``timeout`` seconds.
+    """
+    host, port = catalog.address
+    proxy = proxies.get(catalog.scheme)
     if proxy:
         parsed = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-        target = f"{parsed.hostname}:{parsed.port or 80}"
-    host, _, port = target.partition(":")
+        host, port = parsed.hostname, parsed.port or (443 if parsed.scheme == "https" else 80)
     outcome: list[BaseException | None] = []
 
     def attempt():
         try:
-            socket.create_connection((host, int(port or 443)), timeout=timeout).close()
+            socket.create_connection((host, port), timeout=timeout).close()
             outcome.append(None)
         except OSError as error:
             outcome.append(error)
@@ -179,45 +496,219 @@ def _check_reachable(catalog: str, timeout: float) -> None:
     worker = threading.Thread(target=attempt, name=f"rvs-fetch-probe-{host}", daemon=True)
     worker.start()
     worker.join(timeout)
+    via = f" (through the proxy {host}:{port})" if proxy else ""
     if not outcome:
-        raise TimeoutError(f"no answer from {host} within {timeout:g} s")
+        raise TimeoutError(f"no answer from {host}:{port}{via} within {timeout:g} s")
     if outcome[0] is not None:
-        raise outcome[0]
+        error = outcome[0]
+        raise OSError(f"cannot connect to {host}:{port}{via}: {error.strerror or error}")
 
 
-def _swap_in(new_folder: Path, target: Path) -> None:
-    """Replace ``target`` by ``new_folder`` with renames only (same file system)."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{target.name}-{new_folder.name}")
-        target.rename(old)
+@contextlib.contextmanager
+def _client(catalog: Catalog):
+    """cbsodata with ``use_https`` set for the catalog's scheme (restored afterwards)."""
+    import cbsodata
+
+    previous = cbsodata.options.use_https
+    cbsodata.options.use_https = catalog.scheme == "https"
     try:
-        new_folder.rename(target)
+        yield cbsodata
+    finally:
+        cbsodata.options.use_https = previous
+
+
+# ----------------------------------------------------------------------------------------------
+# Fetch: one table
+# ----------------------------------------------------------------------------------------------
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _row_filter(spec: TableSpec, properties: list[dict], offence_keys: list[str] | None) -> str:
+    """The OData ``$filter`` for the rows the suite reads, on the table's own dimension keys."""
+    parts = []
+    for prop in properties:
+        key = prop.get("Key")
+        if prop.get("Type") == "GeoDimension" and spec.regions:
+            either = " or ".join(f"substringof({_quote(prefix)},{key})" for prefix in spec.regions)
+            parts.append(f"({either})")
+        elif prop.get("Type") == "TimeDimension" and spec.period:
+            parts.append(f"substringof({_quote(spec.period)},{key})")
+    if offence_keys is not None:
+        dimension = _offence_key_of(properties, spec.table_id)
+        either = " or ".join(f"{dimension} eq {_quote(padded)}" for padded in offence_keys)
+        parts.append(f"({either})")
+    return " and ".join(parts)
+
+
+def _offence_key_of(properties: list[dict], table_id: str) -> str:
+    keys = [prop["Key"] for prop in properties if prop.get("Type") == "Dimension"]
+    if len(keys) != 1:
+        raise DataValidationError(
+            f"{table_id}/DataProperties.json",
+            "Type",
+            None,
+            f"expected one offence dimension besides region and period, found {keys}",
+        )
+    return keys[0]
+
+
+# cbsodata up to 1.3.5 removes the *requested* data set from its download list and downloads the
+# other one (J535D165/cbsodata#20): download_data(typed=True) writes UntypedDataSet.json. The fetch
+# asks for what that version delivers as TypedDataSet and checks what was written.
+_TYPED_ARGUMENT_ORDER = (False, True)
+
+
+def _download_typed(client, table_id, folder: Path, select, filters, catalog, request) -> bool:
+    """Run ``cbsodata.download_data`` into ``folder`` until it has written the TypedDataSet.
+
+    Returns the ``typed`` argument that produced it.
+    """
+    for typed in _TYPED_ARGUMENT_ORDER:
+        client.download_data(
+            table_id,
+            dir=str(folder),
+            typed=typed,
+            select=select,
+            filters=filters,
+            catalog_url=catalog.host,
+            **request,
+        )
+        if (folder / "TypedDataSet.json").is_file():
+            (folder / "UntypedDataSet.json").unlink(missing_ok=True)
+            return typed
+        (folder / "UntypedDataSet.json").unlink(missing_ok=True)
+    raise FetchError(
+        f"cbsodata did not write TypedDataSet.json for {table_id} (with typed=True or False); "
+        "this version of the client is not supported."
+    )
+
+
+def _fetch_table(spec: TableSpec, folder: Path, catalog: Catalog, request: dict) -> dict:
+    """Download one table into ``folder`` (cbsodata's layout) and write its ``fetch.json``."""
+    with _client(catalog) as client:
+        properties = client.get_meta(
+            spec.table_id, "DataProperties", catalog_url=catalog.host, **request
+        )
+        if not isinstance(properties, list) or not properties:
+            raise FetchError(f"{catalog.url} has no DataProperties for {spec.table_id}.")
+        topics = resolve_topics(properties, spec)
+        offence_keys = missing_offences = None
+        if spec.offences:
+            dimension = _offence_key_of(properties, spec.table_id)
+            listing = client.get_meta(spec.table_id, dimension, catalog_url=catalog.host, **request)
+            padded = {str(row["Key"]).strip(): row["Key"] for row in listing}
+            wanted = needed_offence_codes()
+            offence_keys = [padded[code] for code in wanted if code in padded]
+            missing_offences = [code for code in wanted if code not in padded]
+        dimensions = [prop["Key"] for prop in properties if prop.get("Type") in _DIMENSION_TYPES]
+        select = [*dimensions, *topics.values()]
+        filters = _row_filter(spec, properties, offence_keys) or None
+        typed_argument = _download_typed(
+            client, spec.table_id, folder, select, filters, catalog, request
+        )
+    rows = json.loads((folder / "TypedDataSet.json").read_text(encoding="utf-8"))
+    import cbsodata
+
+    record = {
+        "table": spec.table_id,
+        "catalog": catalog.url,
+        "filter": filters,
+        "select": select,
+        "topics": topics,
+        "offences_not_in_table": missing_offences,
+        "rows": len(rows),
+        "data_set": "TypedDataSet",
+        "cbsodata": getattr(cbsodata, "__version__", "unknown"),
+        "cbsodata_typed_argument": typed_argument,
+        "retrieved": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "purpose": spec.purpose,
+    }
+    (folder / "fetch.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return record
+
+
+# ----------------------------------------------------------------------------------------------
+# Fetch: staging and swap
+# ----------------------------------------------------------------------------------------------
+
+_STAGING_MARK = ".fetch-"
+
+
+def _staging_prefix(cache: Path) -> str:
+    return f".{cache.name}{_STAGING_MARK}"
+
+
+def _remove_stale_staging(cache: Path) -> None:
+    """Remove staging folders of earlier fetches of this cache whose process is gone (killed)."""
+    prefix = _staging_prefix(cache)
+    for path in cache.parent.glob(prefix + "*"):
+        pid_text = path.name[len(prefix) :].partition("-")[0]
+        if not pid_text.isdigit() or not path.is_dir():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _swap_all(staging: Path, cache: Path, table_ids: list[str]) -> None:
+    """Move every downloaded table into the cache with renames only; all or nothing."""
+    old_dir = staging / ".old"
+    old_dir.mkdir()
+    done: list[tuple[str, bool]] = []
+    try:
+        for table_id in table_ids:
+            target = cache / table_id
+            had_old = target.exists()
+            if had_old:
+                target.rename(old_dir / table_id)
+            try:
+                (staging / table_id).rename(target)
+            except OSError:
+                if had_old:
+                    (old_dir / table_id).rename(target)
+                raise
+            done.append((table_id, had_old))
     except OSError:
-        if old is not None:
-            old.rename(target)
+        for table_id, had_old in reversed(done):
+            (cache / table_id).rename(staging / table_id)
+            if had_old:
+                (old_dir / table_id).rename(cache / table_id)
         raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def fetch(
     tables=None,
     cache="data/raw",
     timeout: float = DEFAULT_TIMEOUT,
+    catalog: str | None = None,
     catalogs: dict[str, str] | None = None,
+    stall: float = STALL_LIMIT,
+    connect_timeout: float = CONNECT_TIMEOUT,
 ) -> list[dict]:
-    """Download CBS tables into ``<cache>/<table>/`` in cbsodata's layout.
+    """Download CBS tables into ``<cache>/<table>/`` in cbsodata's layout, all or nothing.
 
     Parameters
     ----------
     tables : iterable of str, optional
         Table identifiers (keys of :data:`TABLES`); default :data:`DEFAULT_TABLES`.
     cache : str or pathlib.Path, default "data/raw"
-    timeout : float, default 10
-        Seconds any single connect or read may take.
+    timeout : float, default 900
+        Seconds the whole fetch may take.
+    catalog : str, optional
+        One OData host for every table (``rvs fetch --catalog``): a mirror, a proxy or a test
+        server, ``https://`` (default) or ``http://``. Default: each table's own CBS catalog.
     catalogs : dict, optional
-        Catalog host per table, overriding :data:`TABLES` (for a mirror or a test).
+        A catalog per table, overriding ``catalog`` and :data:`TABLES`.
+    stall : float, default 30
+        Seconds any request may go without progress (:data:`PROGRESS_BYTES`).
+    connect_timeout : float, default 10
+        Seconds a connection attempt may take.
 
     Returns
     -------
@@ -227,8 +718,19 @@ def fetch(
     Raises
     ------
     FetchError
-        When a download fails (no network, CBS unreachable, a table that does not exist); tables
-        fetched before it are kept, the failed one leaves the cache as it was.
+        When a download fails (no network, host unreachable, a stalled server, the overall limit,
+        a table that does not exist). Nothing in the cache changes then: the tables are downloaded
+        into a staging folder beside the cache and moved in together only when all are complete.
+
+    Notes
+    -----
+    Per table: ``DataProperties`` is read first and the topics the suite reads are resolved by
+    title (:func:`resolve_topics`); the data set is then downloaded with ``$select`` (dimensions
+    and those topics) and a ``$filter`` on municipalities (``GM``), the Netherlands (``NL``) and,
+    for the survey tables, police units (``RE``), the period kind and, for the police tables, the
+    offence codes the suite reads (padded as the table's own dimension list gives them). All other
+    parts (``TableInfos``, ``DataProperties``, ``CategoryGroups``, the dimension lists) are written
+    as cbsodata writes them.
     """
     import requests
 
@@ -238,45 +740,69 @@ def fetch(
         raise FetchError(
             f"Unknown CBS table {', '.join(unknown)}. Known tables: {', '.join(TABLES)}."
         )
+    common = Catalog.parse(catalog) if catalog else None
     cache = Path(cache)
     try:
         cache.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise FetchError(f"Cannot create the cache folder {cache}: {error.strerror}.") from error
-    records = []
-    previous_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(timeout)
+    _remove_stale_staging(cache)
+    staging = cache.parent / f"{_staging_prefix(cache)}{os.getpid()}-{time.time_ns()}"
+    limits = _Limits(timeout, stall)
+    records: list[dict] = []
+    table_id = tables[0]
+    where = None
     try:
-        for table_id in tables:
-            spec = TABLES[table_id]
-            catalog = (catalogs or {}).get(table_id, spec.catalog)
-            temporary = Path(tempfile.mkdtemp(prefix=f".fetch-{table_id}-", dir=cache))
-            try:
-                _check_reachable(catalog, timeout)
-                records.append(_download(table_id, spec, temporary, catalog, timeout))
-                _swap_in(temporary, cache / table_id)
-            except (requests.RequestException, OSError, ValueError, KeyError) as error:
-                shutil.rmtree(temporary, ignore_errors=True)
-                reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-                if len(reason) > 300:
-                    reason = reason[:300] + "..."
-                raise FetchError(
-                    f"Could not download CBS table {table_id} from {catalog} "
-                    f"({type(error).__name__}: {reason}). Check the network connection (and the "
-                    f"https_proxy setting, if you are behind a proxy) and run 'rvs fetch' again; "
-                    f"the cache {cache} was left as it was"
-                    + (
-                        f", and {len(records)} table(s) fetched before it were kept."
-                        if records
-                        else "."
-                    )
-                ) from error
-            finally:
-                if temporary.exists():
-                    shutil.rmtree(temporary, ignore_errors=True)
+        staging.mkdir()
+        with _SocketWatch.watching(limits):
+            probed = set()
+            for table_id in tables:
+                spec = TABLES[table_id]
+                where = Catalog.parse(
+                    (catalogs or {}).get(table_id) or (common.url if common else spec.catalog)
+                )
+                proxies = proxies_for(where)
+                if where not in probed:
+                    _probe(where, proxies, min(connect_timeout, max(0.1, limits.remaining())))
+                    probed.add(where)
+                request = {
+                    "timeout": (connect_timeout, stall),
+                    "proxies": proxies,
+                }
+                records.append(_fetch_table(spec, staging / table_id, where, request))
+                if limits.remaining() <= 0:
+                    limits.expired = True
+                    raise TimeoutError(f"the fetch took longer than {timeout:g} s")
+        _swap_all(staging, cache, tables)
+    except (requests.RequestException, OSError, ValueError, KeyError, TypeError) as error:
+        raise _fetch_error(error, table_id, where, cache, limits) from error
     finally:
-        socket.setdefaulttimeout(previous_timeout)
+        shutil.rmtree(staging, ignore_errors=True)
     return records
+
+
+def _fetch_error(error, table_id, where, cache, limits: _Limits) -> FetchError:
+    if isinstance(error, FetchError):
+        return error
+    if isinstance(error, DataValidationError):
+        return FetchError(f"CBS table {table_id} is not as the suite expects: {error}")
+    host = where.url if where else "CBS"
+    if limits.expired:
+        reason = f"the whole fetch took longer than its limit of {limits.total:g} s (--timeout)"
+    elif limits.stalled:
+        reason = (
+            f"the server made no progress for {limits.stall:g} s (less than {PROGRESS_BYTES} bytes)"
+        )
+    else:
+        text = str(error).splitlines()[0] if str(error) else ""
+        reason = f"{type(error).__name__}: {text}" if text else type(error).__name__
+        if len(reason) > 300:
+            reason = reason[:300] + "..."
+    return FetchError(
+        f"Could not download CBS table {table_id} from {host} ({reason}). Check the network "
+        "connection (and HTTPS_PROXY/https_proxy if you are behind a proxy, or the --catalog URL) "
+        f"and run 'rvs fetch' again; the cache {cache} was left as it was."
+    )
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,15 +835,41 @@ def input_files(cache) -> list[Path]:
     return files
 
 
-def _read_json(path: Path):
+def _read_json(path: Path, expected: type = list, table_id: str | None = None):
+    """Read one JSON file of the cache and check its shape: a list of records (``expected=list``)
+    or one object (``dict``)."""
+    shown = f"{table_id}/{path.name}" if table_id else path
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SourceNotAvailableError(
             f"{path} is missing: the CBS download is incomplete. Run 'rvs fetch' again."
         ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataValidationError(path, None, None, f"not valid JSON ({error})") from error
+        raise DataValidationError(shown, None, None, f"not valid JSON ({error})") from error
+    if expected is dict and not isinstance(value, dict):
+        raise DataValidationError(
+            shown, None, None, f"expected a JSON object, found {_json_kind(value)}"
+        )
+    if expected is list:
+        if not isinstance(value, list):
+            raise DataValidationError(
+                shown, None, None, f"expected a list of records, found {_json_kind(value)}"
+            )
+        bad = [position for position, row in enumerate(value) if not isinstance(row, dict)]
+        if bad:
+            raise DataValidationError(
+                shown, None, bad[0] + 1, f"expected a record, found {_json_kind(value[bad[0]])}"
+            )
+    return value
+
+
+def _json_kind(value) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), "a number"
+    )
 
 
 @dataclass
@@ -386,11 +938,11 @@ def read_table(folder) -> CbsTable:
     """
     folder = Path(folder)
     table_id = folder.name
-    properties = pd.DataFrame(_read_json(folder / "DataProperties.json"))
+    properties = pd.DataFrame(_read_json(folder / "DataProperties.json", table_id=table_id))
     for column in ("Key", "Type"):
         if column not in properties.columns:
             raise DataValidationError(
-                folder / "DataProperties.json", column, None, "required field is missing"
+                f"{table_id}/DataProperties.json", column, None, "required field is missing"
             )
     if "Title" not in properties.columns:
         properties["Title"] = properties["Key"]
@@ -400,20 +952,25 @@ def read_table(folder) -> CbsTable:
             f"{folder} holds an untyped download; the suite reads the TypedDataSet. Run 'rvs fetch' "
             "again."
         )
-    records = _read_json(typed_path)
+    records = _read_json(typed_path, table_id=table_id)
     data = pd.DataFrame.from_records(records)
     dimensions = {}
     for key in properties.loc[properties["Type"].isin(_DIMENSION_TYPES), "Key"]:
         if key not in data.columns:
-            raise DataValidationError(typed_path, key, None, "dimension column is missing")
+            raise DataValidationError(
+                f"{table_id}/TypedDataSet.json", key, None, "dimension column is missing"
+            )
         data[key] = clean.strip_keys(data[key])
         path = folder / f"{key}.json"
-        listing = pd.DataFrame(_read_json(path)) if path.exists() else pd.DataFrame()
+        listing = pd.DataFrame(_read_json(path, table_id=table_id)) if path.exists() else None
+        listing = pd.DataFrame() if listing is None else listing
+        if not listing.empty and "Key" not in listing.columns:
+            raise DataValidationError(f"{table_id}/{key}.json", "Key", None, "field is missing")
         if not listing.empty:
             listing["Key"] = clean.strip_keys(listing["Key"])
         dimensions[key] = listing
     fetch_path = folder / "fetch.json"
-    fetch_record = _read_json(fetch_path) if fetch_path.exists() else {}
+    fetch_record = _read_json(fetch_path, dict, table_id) if fetch_path.exists() else {}
     return CbsTable(table_id, folder, properties, data, dimensions, fetch_record)
 
 
@@ -476,7 +1033,7 @@ def _offence_dimension(table: CbsTable) -> str:
 def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
     offence_key = _offence_dimension(table)
-    topic = table.topic(r"geregistreerde misdrijven", exclude=r"per 1 ?000|relatief|inwoners")
+    topic = resolve_topics(table.properties, TABLES[CRIME_TABLE])["registered"]
     data, rows = _municipal_rows(table)
     frame = pd.DataFrame(
         {
@@ -501,30 +1058,130 @@ def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame
 def read_population(table: CbsTable) -> pd.DataFrame:
     """Population per municipality and year from 70072ned (each year's own boundaries).
 
+    See :func:`read_population_basis` for which topic it is and when it falls back.
+    """
+    return read_population_basis(table)[0]
+
+
+def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
+    """Population per municipality and year from 70072ned, and which topic it is.
+
+    Returns
+    -------
+    (population, basis) : (pandas.DataFrame, dict)
+        ``basis`` says which topic was used: ``{"topic": title, "fallback": title or None,
+        "fallback_years": [...], "fallback_rows": n}``.
+
     Notes
     -----
-    The topic titled "Gemiddelde bevolking" (average population over the year) is used when the table
-    has it, otherwise "Totale bevolking" (population on 1 January).
+    CBS's rates per 1,000 inhabitants use the average population of the year ("Gemiddeld aantal
+    inwoners", topic group "Bevolkingsgroei"); it is used where the table has it. CBS publishes the
+    newest year's average later than its population on 1 January ("Totale bevolking"), so a row
+    without an average falls back, per row, to 1 January; ``basis`` records where that happened so
+    a report can say so. Without an average topic at all, 1 January is used throughout.
     """
-    topic = table.topic(r"^gemiddelde bevolking", required=False) or table.topic(
-        r"^totale bevolking"
-    )
+    topics = resolve_topics(table.properties, TABLES[POPULATION_TABLE])
+    title = table.properties.set_index("Key")["Title"]
+    january = topics["population_january"]
+    average = topics.get("population_average")
     data, rows = _municipal_rows(table)
+    values = pd.to_numeric(data[january], errors="coerce") if average is None else None
+    basis = {
+        "topic": str(title[january]),
+        "fallback": None,
+        "fallback_years": [],
+        "fallback_rows": 0,
+    }
+    if average is not None:
+        averaged = data[average]
+        missing = averaged.isna() & data[january].notna()
+        values = averaged.where(~missing, data[january])
+        basis["topic"] = str(title[average])
+        if missing.any():
+            basis["fallback"] = f"{title[january]} (1 januari)"
+            basis["fallback_years"] = sorted(
+                int(year) for year in data.loc[missing, "year"].unique()
+            )
+            basis["fallback_rows"] = int(missing.sum())
     frame = pd.DataFrame(
-        {"gemeente_code": data["gemeente_code"], "year": data["year"], "population": data[topic]}
+        {"gemeente_code": data["gemeente_code"], "year": data["year"], "population": values}
     )
-    return clean.validate_frame(
+    population = clean.validate_frame(
         "population", frame, table.file("TypedDataSet.json"), row_numbers=rows
     )
+    return population, basis
+
+
+def read_monthly(table: CbsTable, known_codes) -> pd.DataFrame:
+    """Monthly registered offences per municipality from 47022NED."""
+    offence_key = _offence_dimension(table)
+    topic = resolve_topics(table.properties, TABLES[MONTHLY_TABLE])["registered"]
+    data, rows = _municipal_rows(table, "month")
+    frame = pd.DataFrame(
+        {
+            "gemeente_code": data["gemeente_code"],
+            "year": data["year"],
+            "month": data["period_number"],
+            "offence_code": data[offence_key],
+            "registered_offences": data[topic],
+        }
+    )
+    return clean.validate_frame(
+        "monthly", frame, table.file("TypedDataSet.json"), known_codes, row_numbers=rows
+    )
+
+
+MARGIN_KEYS = {"MW00000": "estimate", "MOG0095": "lower", "MBG0095": "upper"}
+"""The ``Marges`` dimension of the Veiligheidsmonitor tables: value and 95% bounds."""
+
+
+def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
+    """Published Veiligheidsmonitor estimates (81877NED, 85146NED) with their 95% margins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code`` (``GM0344``, ``RE09``, ``NL01``), ``year``, ``indicator`` (``feels_unsafe``,
+        ``youth_nuisance``), ``estimate`` (percent) and ``margin`` (half the width of CBS's 95%
+        interval, ``(upper - lower) / 2``; missing when CBS gives no bounds).
+    """
+    topics = resolve_topics(table.properties, TABLES[table.table_id])
+    margins = _offence_dimension(table)
+    geo = table.dimension_key("GeoDimension")
+    periods = _periods(table, "year")
+    data = table.data.loc[periods.index].copy()
+    data["year"] = periods["year"].to_numpy()
+    data["kind"] = data[margins].map(MARGIN_KEYS)
+    frames = []
+    for indicator, key in topics.items():
+        wide = data.pivot_table(
+            index=[geo, "year"], columns="kind", values=key, aggfunc="first", dropna=False
+        )
+        wide = wide.reindex(columns=["estimate", "lower", "upper"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_code": wide.index.get_level_values(0),
+                    "year": wide.index.get_level_values(1),
+                    "indicator": indicator,
+                    "estimate": wide["estimate"].to_numpy(),
+                    "margin": ((wide["upper"] - wide["lower"]) / 2).round(2).to_numpy(),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["area_code", "year", "indicator", "estimate", "margin"])
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.loc[frame["estimate"].notna() | frame["margin"].notna()]
+    return clean.validate_frame("survey_estimates", frame, table.file("TypedDataSet.json"))
 
 
 def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Registered and cleared offences (and suspects) per offence group from 83648NED."""
     offence_key = _offence_dimension(table)
-    exclude = r"per 1 ?000|relatief|inwoners|%"
-    registered = table.topic(r"geregistreerde misdrijven", exclude=exclude)
-    cleared = table.topic(r"opgehelderde misdrijven", exclude=exclude)
-    suspects = table.topic(r"verdachten", exclude=exclude, required=False)
+    topics = resolve_topics(table.properties, TABLES[CLEARED_TABLE])
+    registered, cleared = topics["registered"], topics["cleared"]
+    suspects = topics.get("suspects")
     data, rows = _municipal_rows(table)
     frame = pd.DataFrame(
         {
@@ -604,7 +1261,10 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     -------
     Dataset
         ``crime`` from 47018NED, ``population`` from 70072ned, ``cleared`` from 83648NED when it was
-        fetched (offence-group codes, not the 47018NED keys). ``crime_boundary_year`` is the
+        fetched (offence-group codes, not the 47018NED keys), ``monthly`` from 47022NED and
+        ``survey_estimates`` from 81877NED/85146NED when fetched (the region's own files in
+        ``regional/`` take precedence). ``provenance["population_basis"]`` says which population
+        topic was used and for which years it fell back to 1 January. ``crime_boundary_year`` is the
         ``MapYear`` of 47018NED's region dimension, or else its latest year: CBS recodes the table to
         its newest municipal boundaries.
 
@@ -621,7 +1281,7 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
             "(needs network) and try again."
         )
     population_table = read_table(cache / POPULATION_TABLE)
-    population = read_population(population_table)
+    population, population_basis = read_population_basis(population_table)
     known = clean.known_municipality_codes(population)
     crime_table = read_table(cache / CRIME_TABLE)
     crime, offences = read_crime(crime_table, known)
@@ -631,7 +1291,20 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
         cleared_table = read_table(cache / CLEARED_TABLE)
         cleared, _groups = read_cleared(cleared_table, known)
         tables[CLEARED_TABLE] = cleared_table
+    optional = {}
+    if (cache / MONTHLY_TABLE).is_dir():
+        tables[MONTHLY_TABLE] = read_table(cache / MONTHLY_TABLE)
+        optional["monthly"] = read_monthly(tables[MONTHLY_TABLE], known)
+    estimates = []
+    for table_id in SURVEY_TABLES:
+        if (cache / table_id).is_dir():
+            tables[table_id] = read_table(cache / table_id)
+            estimates.append(read_survey_estimates(tables[table_id]))
+    if estimates:
+        optional["survey_estimates"] = pd.concat(estimates, ignore_index=True)
     regional = _read_regional(regional_dir(cache), known)
+    for kind, frame in optional.items():
+        regional.setdefault(kind, frame)
     if "cleared" in regional:
         cleared = _combine_cleared(cleared, regional.pop("cleared"))
     retrieved = {
@@ -649,6 +1322,7 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
             for table_id, table in tables.items()
         },
         "retrieved": retrieved,
+        "population_basis": population_basis,
         "provisional_years": clean.provisional_years(crime),
         "not_attributable": clean.not_attributable_summary(crime),
     }

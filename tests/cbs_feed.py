@@ -1,0 +1,928 @@
+"""A loopback CBS OData v3 feed for tests: the real ``cbsodata`` client runs against it unchanged.
+
+The server (standard library ``http.server`` on 127.0.0.1) answers the URLs cbsodata 1.3.5 requests:
+
+``/ODataFeed/odata/<table>/?$format=json``
+    The table's root listing: ``{"value": [{"name": "TableInfos", "url": ...}, ...]}`` (cbsodata
+    downloads every part listed here).
+``/ODataFeed/odata/<table>/<part>?$format=json``
+    One part: ``TableInfos``, ``DataProperties`` (dimensions, topics and nested topic groups with
+    ``ParentID``), ``CategoryGroups``, one list per dimension (``Key`` padded as CBS pads it,
+    ``Perioden`` with ``Status`` "Voorlopig"), ``TypedDataSet`` (numbers and ``null``) and
+    ``UntypedDataSet`` (right-aligned text, ``"."`` for not published). The data sets apply
+    ``$filter`` (``eq``, ``ne``, ``and``, ``or``, ``not``, parentheses, ``substringof``,
+    ``startswith``, ``endswith``; comparisons on the padded keys, as CBS does) and ``$select`` (only
+    the named fields, unknown names are a 400 error), and are paged with ``odata.nextLink``
+    (``$skiptoken``), carrying the query on.
+``/ODataCatalog/Tables?$format=json``
+    The catalog's table list.
+
+Test controls (attributes of :class:`CbsFeed`): ``page_size``; ``drip_seconds`` (send every
+response one byte at a time with that pause); ``break_on`` (a predicate on the request path: the
+response is cut off half-way and the connection closed); ``on_request`` (a callback per request);
+``requests`` (every path and query served, in order).
+
+:func:`standard_tables` builds small tables in CBS's real shapes for the region: all municipalities of
+the region (on 2024 boundaries for the recoded police tables, on each year's own boundaries for
+70072ned), a municipality outside the region, wijk and buurt rows, ``NL00``/``NL01`` and police
+units, a few offence codes and years, the newest year provisional and without its average population.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import socket
+import threading
+import time
+import urllib.parse
+import zlib
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# ---------------------------------------------------------------------------------------------
+# OData $filter, as CBS applies it
+# ---------------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^']|'')*')|(?P<number>-?\d+(?:\.\d+)?)|(?P<name>\w+)|(?P<punct>[(),]))"
+)
+
+
+class FilterError(ValueError):
+    """A ``$filter`` the feed (like CBS) does not understand."""
+
+
+def _tokens(text: str) -> list[tuple[str, object]]:
+    tokens, position = [], 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if not match:
+            raise FilterError(f"syntax error at position {position} in $filter {text!r}")
+        position = match.end()
+        if match["string"] is not None:
+            tokens.append(("string", match["string"][1:-1].replace("''", "'")))
+        elif match["number"] is not None:
+            tokens.append(("number", float(match["number"])))
+        elif match["name"] is not None:
+            tokens.append(("name", match["name"]))
+        else:
+            tokens.append(("punct", match["punct"]))
+    return tokens
+
+
+_FUNCTIONS = {
+    "substringof": lambda needle, haystack: str(needle) in str(haystack),
+    "startswith": lambda value, prefix: str(value).startswith(str(prefix)),
+    "endswith": lambda value, suffix: str(value).endswith(str(suffix)),
+}
+
+
+class _Parser:
+    """Recursive descent over ``or`` > ``and`` > ``not`` > comparison > value."""
+
+    def __init__(self, text: str, columns):
+        self.text = text
+        self.tokens = _tokens(text)
+        self.position = 0
+        self.columns = set(columns)
+
+    def peek(self):
+        return self.tokens[self.position] if self.position < len(self.tokens) else (None, None)
+
+    def take(self, kind=None, value=None):
+        token = self.peek()
+        if token[0] is None or (kind and token[0] != kind) or (value and token[1] != value):
+            raise FilterError(f"unexpected {token[1]!r} in $filter {self.text!r}")
+        self.position += 1
+        return token
+
+    def parse(self):
+        expression = self.disjunction()
+        if self.position != len(self.tokens):
+            raise FilterError(f"unexpected {self.peek()[1]!r} in $filter {self.text!r}")
+        return expression
+
+    def disjunction(self):
+        parts = [self.conjunction()]
+        while self.peek() == ("name", "or"):
+            self.take()
+            parts.append(self.conjunction())
+        return lambda row: any(part(row) for part in parts)
+
+    def conjunction(self):
+        parts = [self.negation()]
+        while self.peek() == ("name", "and"):
+            self.take()
+            parts.append(self.negation())
+        return lambda row: all(part(row) for part in parts)
+
+    def negation(self):
+        if self.peek() == ("name", "not"):
+            self.take()
+            inner = self.negation()
+            return lambda row: not inner(row)
+        return self.comparison()
+
+    def comparison(self):
+        left = self.value()
+        operator = self.peek()
+        if operator[0] == "name" and operator[1] in ("eq", "ne", "gt", "ge", "lt", "le"):
+            self.take()
+            right = self.value()
+            compare = {
+                "eq": lambda a, b: a == b,
+                "ne": lambda a, b: a != b,
+                "gt": lambda a, b: a is not None and b is not None and a > b,
+                "ge": lambda a, b: a is not None and b is not None and a >= b,
+                "lt": lambda a, b: a is not None and b is not None and a < b,
+                "le": lambda a, b: a is not None and b is not None and a <= b,
+            }[operator[1]]
+            return lambda row: compare(left(row), right(row))
+        return lambda row: bool(left(row))
+
+    def value(self):
+        kind, value = self.peek()
+        if kind == "punct" and value == "(":
+            self.take()
+            inner = self.disjunction()
+            self.take("punct", ")")
+            return inner
+        if kind in ("string", "number"):
+            self.take()
+            return lambda row: value
+        if kind == "name" and value in _FUNCTIONS:
+            self.take()
+            self.take("punct", "(")
+            first = self.value()
+            self.take("punct", ",")
+            second = self.value()
+            self.take("punct", ")")
+            function = _FUNCTIONS[value]
+            return lambda row: function(first(row), second(row))
+        if kind == "name":
+            if value not in self.columns:
+                raise FilterError(f"No property '{value}' exists in type 'TypedDataSet'")
+            self.take()
+            return lambda row: row.get(value)
+        raise FilterError(f"unexpected {value!r} in $filter {self.text!r}")
+
+
+def compile_filter(text: str, columns):
+    """A predicate on a row for an OData v3 ``$filter`` over ``columns``."""
+    return _Parser(text, columns).parse()
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedTable:
+    """One CBS table as the feed serves it: metadata parts and typed rows with padded keys."""
+
+    table_id: str
+    catalog: str
+    title: str
+    properties: list[dict]
+    dimensions: dict[str, list[dict]]
+    rows: list[dict]
+    category_groups: list[dict] = field(default_factory=list)
+
+    def parts(self) -> list[str]:
+        return [
+            "TableInfos",
+            "UntypedDataSet",
+            "TypedDataSet",
+            "DataProperties",
+            "CategoryGroups",
+            *self.dimensions,
+        ]
+
+    def table_infos(self) -> list[dict]:
+        return [
+            {
+                "ID": 0,
+                "Title": self.title,
+                "ShortTitle": self.title[:40],
+                "Identifier": self.table_id,
+                "Summary": "Test table served by the loopback feed (tests/cbs_feed.py); not CBS figures.",
+                "Modified": "2026-10-15T02:00:00",
+                "MetaDataModified": "2026-10-15T02:00:00",
+                "ReasonDelivery": "Actualisering",
+                "Frequency": "Perjaar",
+                "Catalog": self.catalog,
+                "Language": "nl",
+                "OutputStatus": "Regulier",
+            }
+        ]
+
+    def columns(self) -> list[str]:
+        return ["ID"] + [
+            prop["Key"] for prop in self.properties if prop["Type"] not in ("TopicGroup",)
+        ]
+
+    def topic_keys(self) -> list[str]:
+        return [prop["Key"] for prop in self.properties if prop["Type"] == "Topic"]
+
+    def untyped(self, row: dict) -> dict:
+        out = dict(row)
+        for key in self.topic_keys():
+            value = row.get(key)
+            out[key] = f"{'.' if value is None else value:>10}"
+        return out
+
+
+def _pad(key: str, width: int) -> str:
+    return key.ljust(width)
+
+
+class _Properties:
+    """Builds DataProperties with running IDs and positions."""
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.position = 0
+
+    def _add(self, row: dict) -> int:
+        row = {"ID": len(self.rows), **row}
+        self.rows.append(row)
+        return row["ID"]
+
+    def dimension(self, key, title, kind="Dimension", **extra) -> int:
+        self.position += 1
+        return self._add(
+            {
+                "odata.type": f"Cbs.OData.{kind}",
+                "Position": self.position - 1,
+                "ParentID": None,
+                "Type": kind,
+                "Key": key,
+                "Title": title,
+                "Description": None,
+                **extra,
+            }
+        )
+
+    def group(self, key, title, parent=None) -> int:
+        return self._add(
+            {
+                "odata.type": "Cbs.OData.TopicGroup",
+                "Position": None,
+                "ParentID": parent,
+                "Type": "TopicGroup",
+                "Key": key,
+                "Title": title,
+                "Description": None,
+            }
+        )
+
+    def topic(self, key, title, parent=None, datatype="Long", unit="aantal", decimals=0) -> int:
+        self.position += 1
+        return self._add(
+            {
+                "odata.type": "Cbs.OData.Topic",
+                "Position": self.position - 1,
+                "ParentID": parent,
+                "Type": "Topic",
+                "Key": key,
+                "Title": title,
+                "Description": None,
+                "Datatype": datatype,
+                "Unit": unit,
+                "Decimals": decimals,
+                "Default": "Impossible",
+                "PresentationType": "Absolute",
+            }
+        )
+
+
+def _noise(*parts) -> float:
+    """A deterministic number in [0, 1) from the parts (no global random state)."""
+    return zlib.crc32("|".join(map(str, parts)).encode()) / 2**32
+
+
+def _periods(years, provisional, kind="JJ"):
+    rows = []
+    for year in years:
+        numbers = ["00"] if kind == "JJ" else [f"{month:02d}" for month in range(1, 13)]
+        for number in numbers:
+            title = str(year) if kind == "JJ" else f"{year} {number}"
+            status = "Voorlopig" if year in provisional else "Definitief"
+            rows.append(
+                {
+                    "Key": f"{year}{kind}{number}",
+                    "Title": title + ("*" if status == "Voorlopig" else ""),
+                    "Description": None,
+                    "Status": status,
+                }
+            )
+    return rows
+
+
+def _population(code: str, year: int) -> int:
+    return int(12_000 + 200_000 * _noise("population", code) ** 2 + 150 * (year - 2010))
+
+
+OFFENCES_47018 = {
+    "0.0.0": "Totaal misdrijven",
+    "1.1.1": "Diefstal/inbraak woning",
+    "1.1.2": "Diefstal/inbraak box/garage/schuur",
+    "1.2.1": "Diefstal uit/vanaf motorvoertuigen",
+    "1.2.2": "Diefstal van motorvoertuigen",
+    "1.2.3": "Diefstal van brom-, snor-, fietsen",
+    "1.4.2": "Moord, doodslag",
+    "1.4.4": "Bedreiging",
+    "1.4.5": "Mishandeling",
+    "1.4.6": "Straatroof",
+    "1.4.7": "Overval",
+    "2.2.1": "Vernieling cq. zaakbeschadiging",
+    "2.5.1": "Diefstal/inbraak bedrijven enz.",
+    "3.1.1": "Drugshandel",
+    "3.1.3": "Wapenhandel",
+    "3.7.4": "Cybercrime",
+    "3.9.1": "Horizontale fraude",
+    "1.3.1": "Ongevallen (weg)",
+    "2.1.1": "Drugs/drankoverlast",
+}
+"""Offence codes of the test 47018NED (the classification's codes plus two the suite does not read)."""
+
+_OFFENCE_SCALE = {"0.0.0": 60.0, "1.1.1": 3.0, "1.4.6": 0.4, "1.4.7": 0.15}
+
+
+def _offence_count(code: str, offence: str, period: str, population: int) -> int:
+    scale = _OFFENCE_SCALE.get(offence, 1.0)
+    base = population / 1000 * scale * (0.7 + 0.6 * _noise("level", code, offence))
+    year = int(period[:4])
+    trend = 1.0 - 0.03 * (year - 2012)
+    return int(base * trend * (0.9 + 0.2 * _noise("count", code, offence, period)))
+
+
+def _geo_police(region_codes, names, with_wijk=True) -> list[dict]:
+    listing = [{"Key": _pad("NL00", 10), "Title": "Nederland", "Description": None}]
+    listing.append({"Key": _pad("GM0000", 10), "Title": "Niet in te delen", "Description": None})
+    for code in region_codes:
+        listing.append({"Key": _pad(code, 10), "Title": names[code], "Description": None})
+    if with_wijk:
+        listing.append({"Key": _pad("WK034401", 10), "Title": "Binnenstad", "Description": None})
+        listing.append(
+            {"Key": _pad("BU03440101", 10), "Title": "Domplein e.o.", "Description": None}
+        )
+    return listing
+
+
+def police_table(table_id, years, provisional, offences, kind="JJ", municipalities=None):
+    """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024."""
+    from rvs_analysis import regions
+
+    composition = municipalities if municipalities is not None else regions.municipalities(2024)
+    names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
+    codes = [*names, "GM0363"]
+    names["GM0363"] = "Amsterdam"
+    props = _Properties()
+    props.dimension("SoortMisdrijf", "Soort misdrijf")
+    props.dimension(
+        "WijkenEnBuurten", "Wijken en buurten", "GeoDimension", MapYear="2024", ReleasePolicy=True
+    )
+    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
+    props.topic("GeregistreerdeMisdrijven_1", "Geregistreerde misdrijven")
+    props.topic("Gemeentenaam_2", "Gemeentenaam", datatype="String", unit="")
+    props.topic("SoortRegio_3", "Soort regio", datatype="String", unit="")
+    geo = _geo_police(codes, names)
+    periods = _periods(years, provisional, kind)
+    offence_listing = [
+        {
+            "Key": _pad(code, 6),
+            "Title": OFFENCES_47018[code],
+            "Description": None,
+            "CategoryGroupID": None,
+        }
+        for code in offences
+    ]
+    rows = []
+    for offence in offences:
+        for region in geo:
+            key = region["Key"].strip()
+            population = _population(key if key.startswith("GM") else "GM0344", 2020)
+            if key == "NL00":
+                population *= 60
+            if key.startswith(("WK", "BU")):
+                population //= 20
+            for period in periods:
+                count = _offence_count(key, offence, period["Key"], population)
+                if kind == "MM":
+                    count = max(0, count // 12)
+                if key == "GM0000":
+                    count = count // 50
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "SoortMisdrijf": _pad(offence, 6),
+                        "WijkenEnBuurten": region["Key"],
+                        "Perioden": period["Key"],
+                        "GeregistreerdeMisdrijven_1": count,
+                        "Gemeentenaam_2": region["Title"].ljust(40) if key[:2] != "NL" else None,
+                        "SoortRegio_3": {
+                            "NL": "Land",
+                            "GM": "Gemeente",
+                            "WK": "Wijk",
+                            "BU": "Buurt",
+                        }[key[:2]].ljust(10),
+                    }
+                )
+    title = (
+        "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
+        if kind == "JJ"
+        else "Geregistreerde misdrijven; soort misdrijf, gemeente, maandcijfers"
+    )
+    return FeedTable(
+        table_id,
+        "DATADERDEN",
+        title,
+        props.rows,
+        {"SoortMisdrijf": offence_listing, "WijkenEnBuurten": geo, "Perioden": periods},
+        rows,
+    )
+
+
+def population_table(years, provisional):
+    """70072ned: population per municipality on each year's own boundaries; the newest year has no
+    average population yet (only 1 January)."""
+    from rvs_analysis import regions
+
+    props = _Properties()
+    props.dimension("RegioS", "Regio's", "GeoDimension", MapYear=None, ReleasePolicy=True)
+    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
+    population = props.group("Bevolking", "Bevolking")
+    props.topic("TotaleBevolking_1", "Totale bevolking", population)
+    sex = props.group("Geslacht", "Geslacht", population)
+    props.topic("Mannen_2", "Mannen", sex)
+    props.topic("Vrouwen_3", "Vrouwen", sex)
+    growth = props.group("Bevolkingsgroei", "Bevolkingsgroei", population)
+    props.topic("LevendGeborenKinderen_48", "Levend geboren kinderen", growth)
+    props.topic("GemiddeldAantalInwoners_51", "Gemiddeld aantal inwoners", growth)
+    households = props.group("ParticuliereHuishoudens", "Particuliere huishoudens", population)
+    props.topic(
+        "GemiddeldeHuishoudensgrootte_56",
+        "Gemiddelde huishoudensgrootte",
+        households,
+        datatype="Double",
+        decimals=2,
+    )
+    props.topic(
+        "Bevolkingsdichtheid_57", "Bevolkingsdichtheid", population, unit="aantal inwoners per km²"
+    )
+    names: dict[str, str] = {}
+    per_year: dict[int, list[str]] = {}
+    for year in years:
+        composition = regions.municipalities(year)
+        names.update(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
+        per_year[year] = [*composition["gemeente_code"], "GM0363"]
+    names["GM0363"] = "Amsterdam"
+    geo = [{"Key": _pad("NL01", 10), "Title": "Nederland", "Description": None}]
+    geo.append({"Key": _pad("PV26", 10), "Title": "Utrecht (PV)", "Description": None})
+    geo += [
+        {"Key": _pad(code, 10), "Title": name, "Description": None} for code, name in names.items()
+    ]
+    periods = _periods(years, provisional)
+    newest = max(years)
+    rows = []
+    for period in periods:
+        year = int(period["Key"][:4])
+        present = ["NL01", "PV26", *per_year[year]]
+        for key in present:
+            total = _population(key, year) * (1400 if key == "NL01" else 25 if key == "PV26" else 1)
+            rows.append(
+                {
+                    "ID": len(rows),
+                    "RegioS": _pad(key, 10),
+                    "Perioden": period["Key"],
+                    "TotaleBevolking_1": total,
+                    "Mannen_2": total // 2,
+                    "Vrouwen_3": total - total // 2,
+                    "LevendGeborenKinderen_48": total // 100,
+                    "GemiddeldAantalInwoners_51": None if year == newest else total + 75,
+                    "GemiddeldeHuishoudensgrootte_56": 2.2,
+                    "Bevolkingsdichtheid_57": None,
+                }
+            )
+    return FeedTable(
+        "70072ned",
+        "CBS",
+        "Regionale kerncijfers Nederland",
+        props.rows,
+        {"RegioS": geo, "Perioden": periods},
+        rows,
+    )
+
+
+CLEARED_GROUPS = {
+    "T001161": "Misdrijven, totaal",
+    "CRI1000": "1 Vermogensmisdrijven",
+    "CRI1100": "11 Diefstal/verduistering en inbraak",
+    "CRI3000": "3 Gewelds- en seksuele misdrijven",
+}
+
+
+def cleared_table(years, provisional):
+    """83648NED: registered and cleared offences and suspects per offence group (unpadded GM keys)."""
+    from rvs_analysis import regions
+
+    props = _Properties()
+    props.dimension("SoortMisdrijf", "Soort misdrijf")
+    props.dimension("RegioS", "Regio's", "GeoDimension", MapYear="2024", ReleasePolicy=True)
+    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
+    registered = props.group("GeregistreerdeMisdrijven", "Geregistreerde misdrijven")
+    props.topic("TotaalGeregistreerdeMisdrijven_1", "Totaal geregistreerde misdrijven", registered)
+    props.topic(
+        "GeregistreerdeMisdrijvenRelatief_2",
+        "Geregistreerde misdrijven, relatief",
+        registered,
+        datatype="Double",
+        unit="%",
+        decimals=1,
+    )
+    props.topic(
+        "GeregistreerdeMisdrijvenPer1000Inw_3",
+        "Geregistreerde misdrijven per 1000 inw.",
+        registered,
+        datatype="Double",
+        unit="per 1 000 inwoners",
+        decimals=1,
+    )
+    cleared = props.group("OpgehelderdeMisdrijven", "Opgehelderde misdrijven")
+    props.topic("TotaalOpgehelderdeMisdrijven_4", "Totaal opgehelderde misdrijven", cleared)
+    props.topic(
+        "OpgehelderdeMisdrijvenRelatief_5",
+        "Opgehelderde misdrijven, relatief",
+        cleared,
+        datatype="Double",
+        unit="%",
+        decimals=1,
+    )
+    props.topic("RegistratiesVanVerdachten_6", "Registraties van verdachten")
+    composition = regions.municipalities(2024)
+    codes = list(composition["gemeente_code"])
+    geo = [{"Key": "NL01", "Title": "Nederland", "Description": None}]
+    geo += [
+        {"Key": code, "Title": name, "Description": None}
+        for code, name in zip(codes, composition["gemeente_name"], strict=True)
+    ]
+    periods = _periods(years, provisional)
+    groups = [
+        {"Key": _pad(code, 8), "Title": title, "Description": None, "CategoryGroupID": 1}
+        for code, title in CLEARED_GROUPS.items()
+    ]
+    rows = []
+    for group in CLEARED_GROUPS:
+        for region in geo:
+            for period in periods:
+                population = _population(region["Key"], 2020) * (
+                    60 if region["Key"] == "NL01" else 1
+                )
+                total = _offence_count(region["Key"], "0.0.0", period["Key"], population)
+                share = {"T001161": 1.0, "CRI1000": 0.55, "CRI1100": 0.45, "CRI3000": 0.1}[group]
+                count = int(total * share)
+                cleared_count = int(count * (0.15 + 0.1 * _noise("clear", region["Key"], group)))
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "SoortMisdrijf": _pad(group, 8),
+                        "RegioS": region["Key"],
+                        "Perioden": period["Key"],
+                        "TotaalGeregistreerdeMisdrijven_1": count,
+                        "GeregistreerdeMisdrijvenRelatief_2": 100.0 * share,
+                        "GeregistreerdeMisdrijvenPer1000Inw_3": round(count / population * 1000, 1),
+                        "TotaalOpgehelderdeMisdrijven_4": cleared_count,
+                        "OpgehelderdeMisdrijvenRelatief_5": round(
+                            100 * cleared_count / max(count, 1), 1
+                        ),
+                        "RegistratiesVanVerdachten_6": None
+                        if region["Key"] == "GM0355"
+                        else cleared_count // 2,
+                    }
+                )
+    return FeedTable(
+        "83648NED",
+        "CBS",
+        "Geregistreerde criminaliteit; soort misdrijf, regio",
+        props.rows,
+        {"SoortMisdrijf": groups, "RegioS": geo, "Perioden": periods},
+        rows,
+    )
+
+
+def perception_table(table_id, years, provisional):
+    """81877NED / 85146NED: Veiligheidsmonitor estimates with a ``Marges`` dimension, for the
+    Netherlands, the police unit, a district and the municipalities of 70,000+."""
+    props = _Properties()
+    props.dimension("Marges", "Marges")
+    props.dimension("RegioS", "Regio's", "GeoDimension", MapYear="2023", ReleasePolicy=True)
+    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
+    feeling = props.group("Veiligheidsbeleving", "Veiligheidsbeleving")
+    unsafe = props.group("Onveiligheidsgevoelens", "Onveiligheidsgevoelens", feeling)
+    props.topic(
+        "VoeltZichWelEensOnveilig_1",
+        "Voelt zich weleens onveilig",
+        unsafe,
+        datatype="Double",
+        unit="%",
+        decimals=1,
+    )
+    props.topic(
+        "VoeltZichWelEensOnveiligInEigenBuurt_2",
+        "Voelt zich weleens onveilig in eigen buurt",
+        unsafe,
+        datatype="Double",
+        unit="%",
+        decimals=1,
+    )
+    problems = props.group("Buurtproblemen", "Buurtproblemen")
+    props.topic(
+        "RondhangendeJongeren_3",
+        "Rondhangende jongeren",
+        problems,
+        datatype="Double",
+        unit="%",
+        decimals=1,
+    )
+    margins = [
+        {"Key": "MW00000", "Title": "Waarde", "Description": None, "CategoryGroupID": None},
+        {
+            "Key": "MOG0095",
+            "Title": "Ondergrens 95%-interval",
+            "Description": None,
+            "CategoryGroupID": None,
+        },
+        {
+            "Key": "MBG0095",
+            "Title": "Bovengrens 95%-interval",
+            "Description": None,
+            "CategoryGroupID": None,
+        },
+    ]
+    areas = {
+        "NL01": "Nederland",
+        "RE09": "Midden-Nederland (RE)",
+        "DI0901": "Stad Utrecht (DI)",
+        "GM0034": "Almere",
+        "GM0307": "Amersfoort",
+        "GM0402": "Hilversum",
+        "GM0344": "Utrecht",
+        "GM0363": "Amsterdam",
+    }
+    geo = [
+        {"Key": _pad(code, 8), "Title": title, "Description": None} for code, title in areas.items()
+    ]
+    periods = _periods(years, provisional)
+    rows = []
+    for margin in ("MW00000", "MOG0095", "MBG0095"):
+        for region in geo:
+            for period in periods:
+                values = {}
+                for position, key in enumerate(
+                    (
+                        "VoeltZichWelEensOnveilig_1",
+                        "VoeltZichWelEensOnveiligInEigenBuurt_2",
+                        "RondhangendeJongeren_3",
+                    )
+                ):
+                    value = 15 + 20 * _noise("vm", region["Key"], period["Key"], position)
+                    width = 1.0 if region["Key"].startswith("NL") else 3.0
+                    shift = {"MW00000": 0.0, "MOG0095": -width, "MBG0095": width}[margin]
+                    values[key] = round(value + shift, 1)
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "Marges": margin,
+                        "RegioS": region["Key"],
+                        "Perioden": period["Key"],
+                        **values,
+                    }
+                )
+    title = (
+        "(On)veiligheidsbeleving; regio (2012-2019)"
+        if table_id == "81877NED"
+        else "Veiligheidsmonitor; kerncijfers, regio"
+    )
+    return FeedTable(
+        table_id,
+        "CBS",
+        title,
+        props.rows,
+        {"Marges": margins, "RegioS": geo, "Perioden": periods},
+        rows,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _standard_tables(years, provisional):
+    years = list(years)
+    return {
+        table.table_id: table
+        for table in (
+            police_table("47018NED", years, provisional, list(OFFENCES_47018)),
+            police_table(
+                "47022NED", years[-2:], provisional, ["0.0.0", "1.1.1", "1.4.6"], kind="MM"
+            ),
+            population_table(years, provisional),
+            cleared_table(years, provisional),
+            perception_table("81877NED", [2015, 2016, 2017], ()),
+            perception_table("85146NED", [2021, 2023], (2023,)),
+        )
+    }
+
+
+def standard_tables(years=(2013, 2014, 2015, 2016, 2017, 2018), provisional=(2018,)):
+    """Every table ``rvs fetch`` downloads, small, in CBS's shapes (see the module docstring).
+
+    Built once per set of arguments; the returned dict is a fresh copy (drop a table from it to
+    make the feed answer 404), the tables themselves are shared and must not be changed.
+    """
+    return dict(_standard_tables(tuple(years), tuple(provisional)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+# ---------------------------------------------------------------------------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        feed = self.server.feed
+        parsed = urllib.parse.urlsplit(self.path)
+        query = {
+            key: values[-1]
+            for key, values in urllib.parse.parse_qs(parsed.query, keep_blank_values=True).items()
+        }
+        feed.requests.append((parsed.path, query))
+        if feed.on_request is not None:
+            feed.on_request(parsed.path, query)
+        base = f"http://{self.headers.get('Host')}"
+        try:
+            status, body = feed.answer(base, parsed.path, query)
+        except FilterError as error:
+            status, body = (
+                400,
+                {"odata.error": {"code": "", "message": {"lang": "en-US", "value": str(error)}}},
+            )
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header(
+            "Content-Type", "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
+        )
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            if feed.break_on is not None and feed.break_on(parsed.path, query):
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if feed.drip_seconds:
+                for position in range(len(data)):
+                    if feed.stopping.is_set():
+                        return
+                    self.wfile.write(data[position : position + 1])
+                    self.wfile.flush()
+                    time.sleep(feed.drip_seconds)
+                return
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self.close_connection = True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    feed: CbsFeed
+
+
+class CbsFeed:
+    """A running loopback feed; use as a context manager (``with CbsFeed(tables) as feed``).
+
+    Attributes
+    ----------
+    url : str
+        ``http://127.0.0.1:PORT``, the catalog URL to give ``rvs fetch --catalog``.
+    """
+
+    def __init__(self, tables=None, page_size=500):
+        self.tables = standard_tables() if tables is None else tables
+        self.page_size = page_size
+        self.drip_seconds = 0.0
+        self.break_on = None
+        self.on_request = None
+        self.requests: list[tuple[str, dict]] = []
+        self.stopping = threading.Event()
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.feed = self
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def data_requests(self, table_id: str, part: str = "TypedDataSet") -> list[dict]:
+        """The queries of every request for one data set part of one table."""
+        path = f"/ODataFeed/odata/{table_id}/{part}"
+        return [query for served, query in self.requests if served == path]
+
+    # --- answers -------------------------------------------------------------------------------
+
+    def answer(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        if query.get("$format") != "json":
+            return 406, {
+                "odata.error": {
+                    "code": "",
+                    "message": {"lang": "en-US", "value": "use $format=json"},
+                }
+            }
+        if path.rstrip("/") == "/ODataCatalog/Tables":
+            return 200, {
+                "odata.metadata": f"{base}/ODataCatalog/$metadata#Tables",
+                "value": [table.table_infos()[0] for table in self.tables.values()],
+            }
+        match = re.fullmatch(r"/ODataFeed/odata/(?P<table>[^/]+)/?(?P<part>[^/]*)", path)
+        table = self.tables.get(match["table"]) if match else None
+        if table is None:
+            return 404, {
+                "odata.error": {
+                    "code": "",
+                    "message": {"lang": "en-US", "value": "Resource not found"},
+                }
+            }
+        root = f"{base}/ODataFeed/odata/{table.table_id}"
+        part = match["part"]
+        if not part:
+            return 200, {
+                "odata.metadata": f"{root}/$metadata",
+                "value": [{"name": name, "url": f"{root}/{name}"} for name in table.parts()],
+            }
+        if part in ("TypedDataSet", "UntypedDataSet"):
+            return 200, self._data_set(table, part, root, query)
+        listing = {
+            "TableInfos": table.table_infos(),
+            "DataProperties": table.properties,
+            "CategoryGroups": table.category_groups,
+            **table.dimensions,
+        }.get(part)
+        if listing is None:
+            return 404, {
+                "odata.error": {
+                    "code": "",
+                    "message": {"lang": "en-US", "value": "Resource not found"},
+                }
+            }
+        return 200, {
+            "odata.metadata": f"{root}/$metadata#Cbs.OData.WebAPI.{part}",
+            "value": listing,
+        }
+
+    def _data_set(self, table: FeedTable, part: str, root: str, query: dict) -> dict:
+        columns = table.columns()
+        rows = table.rows
+        if query.get("$filter"):
+            predicate = compile_filter(query["$filter"], columns)
+            rows = [row for row in rows if predicate(row)]
+        selected = columns
+        if query.get("$select"):
+            selected = [name.strip() for name in query["$select"].split(",")]
+            unknown = [name for name in selected if name not in columns]
+            if unknown:
+                raise FilterError(
+                    f"Could not find a property named '{unknown[0]}' on type 'TypedDataSet'"
+                )
+        start = int(query.get("$skiptoken") or 0)
+        page = rows[start : start + self.page_size]
+        if part == "UntypedDataSet":
+            page = [table.untyped(row) for row in page]
+        body = {
+            "odata.metadata": f"{root}/$metadata#Cbs.OData.WebAPI.{part}",
+            "value": [{name: row.get(name) for name in selected} for row in page],
+        }
+        if start + self.page_size < len(rows):
+            carried = {key: value for key, value in query.items() if key != "$skiptoken"}
+            carried["$skiptoken"] = str(start + self.page_size)
+            body["odata.nextLink"] = f"{root}/{part}?" + urllib.parse.urlencode(
+                carried, quote_via=urllib.parse.quote, safe="$,'()"
+            )
+        return body
