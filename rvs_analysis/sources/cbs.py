@@ -104,8 +104,6 @@ seconds is stalled, not slow."""
 CONNECT_TIMEOUT = 10.0
 """Seconds a connection attempt (and the connectivity probe) may take."""
 
-REPO_DATA = Path(__file__).resolve().parents[2] / "data"
-
 
 @dataclass(frozen=True)
 class Topic:
@@ -229,7 +227,9 @@ def needed_offence_codes() -> list[str]:
     ``data/crime_change_classification.csv`` (codes the table does not have, such as the region's
     own ``RVS.*`` series, are simply not found)."""
     codes = set(SUITE_OFFENCES)
-    path = REPO_DATA / "crime_change_classification.csv"
+    from rvs_analysis.resources import data_path
+
+    path = data_path("crime_change_classification.csv")
     if path.is_file():
         with open(path, encoding="utf-8", newline="") as handle:
             codes.update(row["offence_code"].strip() for row in csv.DictReader(handle))
