@@ -104,7 +104,7 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from rvs_analysis.render import discover_notebooks, select_notebooks
+    from rvs_analysis.render.batch import discover_notebooks, select_notebooks
 
     notebooks = [
         path.resolve()

@@ -1037,9 +1037,8 @@ def area_table(
         See :func:`rvs_analysis.years.year_list`: ``"2015-2016"`` or ``(2015, 2016)`` is a range, ``[2019, 2024]``
         exactly those two years, ``None`` every year of the offence's counts.
     rate : bool, default False
-        Add ``population``, ``rate_per_1000`` (registered offences per 1,000 inhabitants) and its
-        exact Poisson 95% interval ``rate_ci_low``, ``rate_ci_high``
-        (:func:`rvs_analysis.trends.rate_interval`).
+        Add ``population`` and ``rate_per_1000`` (registered offences per 1,000 inhabitants). Its
+        interval is a statistic, added by :func:`rvs_analysis.stats.trends.add_rate_interval`.
     areas : str, Area or sequence of them, optional
         Any areas instead of a level: ``"Stad Utrecht"``, ``rest_of("Stad Utrecht")``,
         ``"Nederland"``, ``custom_area(...)`` (see :func:`as_area`).
@@ -1047,9 +1046,9 @@ def area_table(
     Returns
     -------
     pandas.DataFrame
-        ``area, year, registered_offences`` (+ ``population, rate_per_1000, rate_ci_low,
-        rate_ci_high``). Counts are rounded to whole numbers after aggregation (apportioned
-        municipalities give fractions); missing figures stay missing (nullable integers).
+        ``area, year, registered_offences`` (+ ``population, rate_per_1000``). Counts are rounded to
+        whole numbers after aggregation (apportioned municipalities give fractions); missing figures
+        stay missing (nullable integers).
 
     Raises
     ------
@@ -1135,16 +1134,4 @@ def area_table(
             / table["population"].astype("Float64")
             * 1000
         )
-        table["rate_ci_low"] = pd.Series(pd.NA, index=table.index, dtype="Float64")
-        table["rate_ci_high"] = pd.Series(pd.NA, index=table.index, dtype="Float64")
-        known = table["registered_offences"].notna() & (table["population"].fillna(0) > 0)
-        if known.any():
-            from rvs_analysis.trends import rate_interval  # statistics only when rates are asked
-
-            intervals = rate_interval(
-                table.loc[known, "registered_offences"].astype(int).to_numpy(),
-                table.loc[known, "population"].astype(float).to_numpy(),
-            )
-            table.loc[known, "rate_ci_low"] = intervals["ci_low"].to_numpy()
-            table.loc[known, "rate_ci_high"] = intervals["ci_high"].to_numpy()
     return table.reset_index(drop=True)

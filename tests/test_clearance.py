@@ -1,4 +1,4 @@
-"""Known-answer and argument tests for rvs_analysis.clearance."""
+"""Known-answer and argument tests for rvs_analysis.stats.clearance."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from rvs_analysis import clearance
+from rvs_analysis.stats import clearance
 
 
 def test_wilson_and_clopper_pearson_match_newcombe_1998():

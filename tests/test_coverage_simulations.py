@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis import clearance, crime_change, perception, trends
+from rvs_analysis.stats import clearance, crime_change, monthly, perception, trends
 
 pytestmark = pytest.mark.slow
 
@@ -260,8 +260,8 @@ def test_demo_planted_burglary_seasonal_peak():
     truth = _demo_truth()
     if "burglary_seasonal_peak_month" not in truth:
         pytest.skip("the demo data plant no seasonal peak")
-    monthly = pd.read_csv(DEMO_DIR / "monthly_crime.csv", dtype={"offence_code": str})
-    series = trends.monthly_series(monthly, "1.1.1")
-    decomposition = trends.stl_decompose(series)
+    monthly_crime = pd.read_csv(DEMO_DIR / "monthly_crime.csv", dtype={"offence_code": str})
+    series = monthly.monthly_series(monthly_crime, "1.1.1")
+    decomposition = monthly.stl_decompose(series)
     seasonal = decomposition["seasonal"].groupby(decomposition.index.month).mean()
     assert seasonal.idxmax() == int(truth["burglary_seasonal_peak_month"])

@@ -1,4 +1,4 @@
-"""Known-answer and argument tests for rvs_analysis.crime_change and its classification table."""
+"""Known-answer and argument tests for rvs_analysis.stats.crime_change and its classification table."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis import crime_change
-from rvs_analysis.trends import count_change
+from rvs_analysis.stats import crime_change
+from rvs_analysis.stats.trends import count_change
 
 ARCHITECTURE_CODES = {
     "0.0.0",

@@ -1,4 +1,4 @@
-"""Tests for rvs_analysis.figures: house style, source lines, maps and the shared chart types."""
+"""Tests for rvs_analysis.report.figures: house style, source lines, maps and the shared chart types."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from matplotlib.collections import PolyCollection
 
 matplotlib.use("Agg")
 
-from rvs_analysis import figures  # noqa: E402
 from rvs_analysis.regions import municipalities  # noqa: E402
+from rvs_analysis.report import figures  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cbs-open-data"
 

@@ -18,9 +18,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from rvs_analysis import masterclass, notebook_check
+from rvs_analysis import notebook_check
 from rvs_analysis.commands import masterclass as masterclass_command
 from rvs_analysis.exceptions import RvsError
+from rvs_analysis.teach import masterclass
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERCLASS = ROOT / "notebooks" / "masterclass"

@@ -1,7 +1,7 @@
 """The four report notebooks: executed for the region and its districts on the demo data (and for
 the region on the shared real CBS extract), committed clean, and recovering the demo's truths.
 
-The notebooks run through the renderer's warm-kernel executor (``rvs_analysis.render``), the way
+The notebooks run through the renderer's warm-kernel executor (``rvs_analysis.render.batch``), the way
 ``make reports`` runs them: a kernel per worker, started once, reset between reports, with the
 notebook folder as working directory (as in JupyterLab). One batch per source is shared by the
 tests of this module.
@@ -56,7 +56,7 @@ REGION_ONLY = {
 
 
 def _render(source: str, areas, out: Path) -> dict:
-    from rvs_analysis.render import render_batch
+    from rvs_analysis.render.batch import render_batch
 
     render_batch(
         source,

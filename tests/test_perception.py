@@ -1,4 +1,4 @@
-"""Known-answer and argument tests for rvs_analysis.perception."""
+"""Known-answer and argument tests for rvs_analysis.stats.perception."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from rvs_analysis import perception
-from rvs_analysis.clearance import clearance_rate
+from rvs_analysis.stats import perception
+from rvs_analysis.stats.clearance import clearance_rate
 
 
 def _survey(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from rvs_analysis import regions
 from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.stats.trends import add_rate_interval
 
 # ---------------------------------------------------------------------------------------------
 # Composition
@@ -300,7 +301,9 @@ def _dataset(crime, population, crime_boundary_year=2017):
 def test_area_table_rate_and_errors(tidy_frames):
     crime, population = tidy_frames
     dataset = _dataset(crime.drop(columns=["offence_label", "gemeente_name"]), population)
-    table = regions.area_table(dataset, "1.1.1", "region", 2017, "2016", rate=True)
+    table = add_rate_interval(
+        regions.area_table(dataset, "1.1.1", "region", 2017, "2016", rate=True)
+    )
     assert list(table.columns) == [
         "area",
         "year",

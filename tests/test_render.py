@@ -1,4 +1,4 @@
-"""Tests of ``rvs render`` (rvs_analysis.render, executors, kernels, html) on fixture notebooks.
+"""Tests of ``rvs render`` (rvs_analysis.render.batch, executors, kernels, html) on fixture notebooks.
 
 The fixture notebooks in ``tests/fixtures/notebooks`` are small: ``good`` (a figure, a summary,
 and an assertion that nothing leaked from an earlier report), ``raises`` (a cell error),
@@ -23,9 +23,14 @@ import pytest
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
-from rvs_analysis.executors import ReportResult
-from rvs_analysis.html import clean_output_html, format_number, headline_figures
-from rvs_analysis.render import RenderError, render_batch, report_fingerprint, select_notebooks
+from rvs_analysis.render.batch import (
+    RenderError,
+    render_batch,
+    report_fingerprint,
+    select_notebooks,
+)
+from rvs_analysis.render.executors import ReportResult
+from rvs_analysis.render.html import clean_output_html, format_number, headline_figures
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 AREAS = ["Midden-Nederland", "Flevoland"]
@@ -537,7 +542,7 @@ def test_headline_figures_prefer_the_reports_own_dutch_headline():
 
 
 def test_a_report_with_its_own_demo_banner_gets_no_second_one():
-    from rvs_analysis.html import ReportExporter
+    from rvs_analysis.render.html import ReportExporter
 
     own = nbformat.v4.new_code_cell("banner()")
     own.outputs = [

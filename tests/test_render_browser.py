@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from rvs_analysis.render import render_batch
+from rvs_analysis.render.batch import render_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import pytest
 from rvs_analysis import report
 from rvs_analysis.exceptions import NotAvailableForSource, UnknownAreaError
 from rvs_analysis.regions import municipalities
-from rvs_analysis.stats_common import Estimate
+from rvs_analysis.stats.common import Estimate
 
 
 @pytest.fixture(scope="module")

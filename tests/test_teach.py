@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis import teach
+from rvs_analysis.teach import check as teach
 
 
 @pytest.fixture

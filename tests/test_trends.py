@@ -1,4 +1,4 @@
-"""Known-answer and argument tests for rvs_analysis.trends."""
+"""Known-answer and argument tests for rvs_analysis.stats.trends."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from statsmodels.discrete.diagnostic import PoissonDiagnostic
 from statsmodels.stats import rates as poisson_rates
 
-from rvs_analysis import trends
-from rvs_analysis.stats_common import Estimate, StatisticsInputError
+from rvs_analysis.stats import monthly, targets, trends
+from rvs_analysis.stats.common import Estimate, StatisticsInputError
 
 # --------------------------------------------------------------------------------------------
 # Change between two counts
@@ -193,7 +193,7 @@ def test_forecast_includes_parameter_and_count_noise():
 
 
 def test_targets_table_covers_the_strategy_indicators():
-    table = trends.load_targets()
+    table = targets.load_targets()
     expected = {
         "burglary",
         "completed_burglary",
@@ -215,35 +215,35 @@ def test_targets_table_covers_the_strategy_indicators():
 
 
 def test_target_for_published_interpolated_and_relative():
-    assert trends.target_for("burglary", 2018).value == 10000
-    assert trends.target_for("burglary", 2018).comparison == "<"
-    assert trends.target_for("burglary", 2017).value == 10679
-    assert trends.target_for("burglary_clearance", 2016).value == 9.5
-    interpolated = trends.target_for("burglary", 2015)
+    assert targets.target_for("burglary", 2018).value == 10000
+    assert targets.target_for("burglary", 2018).comparison == "<"
+    assert targets.target_for("burglary", 2017).value == 10679
+    assert targets.target_for("burglary_clearance", 2016).value == 9.5
+    interpolated = targets.target_for("burglary", 2015)
     assert interpolated.how == "interpolated"
     assert interpolated.value == pytest.approx(12564 + 4 / 5 * (11093 - 12564))
     with pytest.raises(StatisticsInputError, match="baseline_value"):
-        trends.target_for("total_crime", 2018)
-    relative = trends.target_for("total_crime", 2018, baseline_value=125_000)
+        targets.target_for("total_crime", 2018)
+    relative = targets.target_for("total_crime", 2018, baseline_value=125_000)
     assert relative.value == pytest.approx(100_000) and relative.how == "relative"
     with pytest.raises(ValueError, match="No target"):
-        trends.target_for("burglary", 2025)
+        targets.target_for("burglary", 2025)
     with pytest.raises(ValueError, match="known indicators"):
-        trends.target_for("no_such_indicator", 2018)
+        targets.target_for("no_such_indicator", 2018)
 
 
 def test_target_status_achieved_on_track_off_track():
     burglary = pd.DataFrame(
         {"year": range(2011, 2017), "value": [12564, 11800, 11000, 9500, 8510, 7813]}
     )
-    status = trends.target_status("burglary", burglary)
+    status = targets.target_status("burglary", burglary)
     assert status.status == "achieved" and status.status_nl == "behaald"
     assert status.meets_current_target is True and status.current_target.value == 11093
     assert status.forecast is not None and status.probability_meeting_target > 0.99
 
     # robbery: above the 2018 target of 125 in 2016 but falling steeply -> on track
     robbery = pd.DataFrame({"year": range(2011, 2017), "value": [213, 200, 184, 170, 157, 145]})
-    on_track = trends.target_status("robbery", robbery)
+    on_track = targets.target_status("robbery", robbery)
     assert on_track.status == "on track"
     assert on_track.forecast.mean < 125 and on_track.probability_meeting_target >= 0.5
 
@@ -255,14 +255,14 @@ def test_target_status_achieved_on_track_off_track():
             "cleared_offences": [1005, 950, 880, 760, 723, 609],
         }
     )
-    off = trends.target_status("burglary_clearance", clearance)
+    off = targets.target_status("burglary_clearance", clearance)
     assert off.status == "off track" and off.status_nl == "niet op koers"
     assert off.last_value == pytest.approx(100 * 609 / 7813)
     assert off.meets_current_target is False
     assert off.forecast.pi_high < 11.5 and off.probability_meeting_target < 0.01
     assert set(off.to_dict()["forecast"]) == {"estimate", "ci_low", "ci_high"}
 
-    late = trends.target_status(
+    late = targets.target_status(
         "robbery", pd.DataFrame({"year": [2017, 2018], "value": [140, 130]})
     )
     assert late.status == "off track"
@@ -270,14 +270,14 @@ def test_target_status_achieved_on_track_off_track():
 
 def test_target_status_rejects_bad_observations():
     with pytest.raises(ValueError, match="cleared"):
-        trends.target_status(
+        targets.target_status(
             "burglary_clearance",
             pd.DataFrame(
                 {"year": [2015, 2016], "registered_offences": [10, 10], "cleared_offences": [2, 11]}
             ),
         )
     with pytest.raises(ValueError, match="negative"):
-        trends.target_status("burglary", pd.DataFrame({"year": [2015, 2016], "value": [5, -1]}))
+        targets.target_status("burglary", pd.DataFrame({"year": [2015, 2016], "value": [5, -1]}))
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,15 +304,15 @@ def test_monthly_series_sums_and_checks_gaps():
             "registered_offences": 1,
         }
     )
-    series = trends.monthly_series(frame, offence_code="1.1.1")
+    series = monthly.monthly_series(frame, offence_code="1.1.1")
     assert len(series) == 24 and (series == 2).all()
     assert series.index[0] == pd.Timestamp("2015-01-01")
     with pytest.raises(ValueError, match="gaps"):
-        trends.monthly_series(frame[frame["month"] != 5])
+        monthly.monthly_series(frame[frame["month"] != 5])
 
 
 def test_stl_recovers_december_peak():
-    decomposition = trends.stl_decompose(_seasonal_series(3))
+    decomposition = monthly.stl_decompose(_seasonal_series(3))
     seasonal = decomposition["seasonal"].groupby(decomposition.index.month).mean()
     assert seasonal.idxmax() == 12
     assert seasonal.max() == pytest.approx(1.25, abs=0.05)
@@ -321,7 +321,7 @@ def test_stl_recovers_december_peak():
 
 def test_change_point_found_at_planted_level_shift():
     series = _seasonal_series(5, shift_at=50)
-    result = trends.detect_change_points(series, kind="level")
+    result = monthly.detect_change_points(series, kind="level")
     assert len(result.dates) == 1
     assert abs((result.dates[0] - series.index[50]).days) <= 62
     assert result.segments["mean_level"].iloc[-1] < result.segments["mean_level"].iloc[0]
@@ -331,8 +331,8 @@ def test_change_point_found_at_planted_level_shift():
 def test_no_change_points_in_a_stable_series():
     for seed in (21, 22, 23):
         series = _seasonal_series(seed)
-        assert trends.detect_change_points(series, kind="level").dates == []
-        assert trends.detect_change_points(series, kind="trend").dates == []
+        assert monthly.detect_change_points(series, kind="level").dates == []
+        assert monthly.detect_change_points(series, kind="trend").dates == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,9 +361,9 @@ def test_no_change_points_in_a_stable_series():
         lambda: trends.fit_count_trend(
             pd.DataFrame({"year": [2015, 2016, 2017], "registered_offences": [0, 0, 0]})
         ),
-        lambda: trends.stl_decompose(pd.Series([], dtype=float)),
-        lambda: trends.stl_decompose(_seasonal_series(1, months=18)),
-        lambda: trends.detect_change_points(_seasonal_series(1), kind="volume"),
+        lambda: monthly.stl_decompose(pd.Series([], dtype=float)),
+        lambda: monthly.stl_decompose(_seasonal_series(1, months=18)),
+        lambda: monthly.detect_change_points(_seasonal_series(1), kind="volume"),
     ],
 )
 def test_bad_arguments_raise_value_error(call):

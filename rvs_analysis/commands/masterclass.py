@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from rvs_analysis import masterclass
+from rvs_analysis.teach import masterclass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

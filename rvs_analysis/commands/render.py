@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from rvs_analysis.render import parse_list, render_batch
+from rvs_analysis.render.batch import parse_list, render_batch
 
 
 def add_arguments(parser):

@@ -18,6 +18,7 @@ import pandas as pd
 from rvs_analysis import regions
 from rvs_analysis.exceptions import RvsError
 from rvs_analysis.sources import load_source
+from rvs_analysis.stats.trends import add_rate_interval
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -129,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         years=args.years,
         rate=args.rate,
     )
+    if args.rate:
+        table = add_rate_interval(table)
     table = with_provisional(table, dataset, args.offence)
     text = format_table(table, args.format)
     if args.output:

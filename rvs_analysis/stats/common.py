@@ -21,7 +21,9 @@ import pandas as pd
 from rvs_analysis.exceptions import RvsError
 
 __all__ = [
+    "COMPARISONS",
     "Estimate",
+    "meets_threshold",
     "StatisticsInputError",
     "check_columns",
     "check_counts",
@@ -313,3 +315,20 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> Non
             f"{', '.join(map(str, frame.columns))}. See the tidy layout in docs/ARCHITECTURE.md."
         )
     check_nonempty(frame, name)
+
+
+COMPARISONS = ("<=", "<", ">=", ">")
+"""The comparisons a target can state (``data/targets.csv``, column ``comparison``)."""
+
+
+def meets_threshold(values: np.ndarray, comparison: str, threshold: float) -> np.ndarray:
+    """Element-wise whether ``values`` meet ``threshold`` under ``comparison`` (one of :data:`COMPARISONS`)."""
+    if comparison == "<=":
+        return values <= threshold
+    if comparison == "<":
+        return values < threshold
+    if comparison == ">=":
+        return values >= threshold
+    if comparison == ">":
+        return values > threshold
+    raise StatisticsInputError(f"Unknown comparison {comparison!r}; use one of {COMPARISONS}.")

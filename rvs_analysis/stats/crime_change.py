@@ -26,14 +26,14 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from rvs_analysis.stats_common import (
+from rvs_analysis.stats.common import (
     Estimate,
     StatisticsInputError,
     check_columns,
     check_counts,
     check_level,
 )
-from rvs_analysis.trends import count_change, fit_count_trend
+from rvs_analysis.stats.trends import count_change, fit_count_trend
 
 __all__ = [
     "CLASSIFICATION_PATH",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 CLASSIFICATION_PATH = (
-    Path(__file__).resolve().parent.parent / "data" / "crime_change_classification.csv"
+    Path(__file__).resolve().parents[2] / "data" / "crime_change_classification.csv"
 )
 """Default location of the classification table."""
 
@@ -231,7 +231,7 @@ class TrendComparison:
         Annual rate ratio of less visible crime divided by that of visible crime (null 1);
         above 1 means less visible crime grows faster (or falls slower) than visible crime.
     visible, less_visible : Estimate
-        Each group's own annual rate ratio (:func:`~rvs_analysis.trends.fit_count_trend`).
+        Each group's own annual rate ratio (:func:`~rvs_analysis.stats.trends.fit_count_trend`).
     model : str
         Model of the interaction test: ``poisson``, ``negative_binomial`` or ``quasi_poisson``.
     dispersion_p_value : float
@@ -295,11 +295,11 @@ def compare_trends(
     GLM; when the Pearson chi-square test rejects (extra-Poisson variation of the less visible
     series around its log-linear path) the model is refitted as quasi-Poisson (Pearson scale,
     t intervals on the residual df; default, for the reasons given in
-    :func:`~rvs_analysis.trends.fit_count_trend`: with 6-15 years it keeps nominal coverage)
+    :func:`~rvs_analysis.stats.trends.fit_count_trend`: with 6-15 years it keeps nominal coverage)
     or, on request, as NB2 negative binomial (statsmodels, ML alpha; quasi-Poisson if it
     fails to converge). Assumes a constant log-linear
     difference in trends over the period. Each group's own annual rate ratio comes from
-    :func:`~rvs_analysis.trends.fit_count_trend` (Poisson or NB, population offset if given).
+    :func:`~rvs_analysis.stats.trends.fit_count_trend` (Poisson or NB, population offset if given).
     """
     level = check_level(level)
     _, totals = _grouped(crime, classification)
@@ -451,7 +451,7 @@ def top_movers(
 
     Notes
     -----
-    Each change is :func:`~rvs_analysis.trends.count_change`: the exact conditional Poisson
+    Each change is :func:`~rvs_analysis.stats.trends.count_change`: the exact conditional Poisson
     interval for the ratio of two counts (assumes independent Poisson counts; with counts of
     thousands, year-to-year variation beyond Poisson makes these intervals too narrow, so read
     ``significant`` for small offence types with that in mind).

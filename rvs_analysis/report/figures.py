@@ -9,7 +9,7 @@ Figures
 -------
 :func:`time_series` (lines with interval bands and optional target markers), :func:`funnel_plot`
 (proportions or rates against their size, with control limits computed by
-:mod:`rvs_analysis.clearance`), :func:`forest_plot` (odds ratios, rate ratios, effects with
+:mod:`rvs_analysis.stats.clearance`), :func:`forest_plot` (odds ratios, rate ratios, effects with
 intervals), :func:`event_study_plot`, :func:`stl_plot` (seasonal decomposition with change points),
 :func:`bar_chart` (areas with intervals), :func:`tile_map` (the 39 municipalities as a tile grid
 from ``data/regions/tile_grid.csv``) and :func:`choropleth` (real municipal boundaries from GeoJSON,
@@ -39,7 +39,7 @@ from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter
 
 from rvs_analysis.regions import REGIONS_DIR, municipalities
-from rvs_analysis.report import fmt_num
+from rvs_analysis.report.wording import fmt_num
 
 __all__ = [
     "PALETTE",
@@ -359,7 +359,7 @@ def stl_plot(
     Parameters
     ----------
     decomposition : pandas.DataFrame
-        From :func:`rvs_analysis.trends.stl_decompose` (columns ``observed``, ``trend``,
+        From :func:`rvs_analysis.stats.monthly.stl_decompose` (columns ``observed``, ``trend``,
         ``seasonal``, ``seasonally_adjusted``; seasonal as a factor when decomposed on logs).
     change_dates : sequence of dates
         First months of new segments, drawn as vertical lines.
@@ -431,7 +431,7 @@ def funnel_plot(
         One row per unit (municipality) with ``size`` (denominator), ``value`` and ``label``.
     limits : pandas.DataFrame
         Limits over a grid of sizes: a ``denominator`` column (or one named ``size``) and the
-        bound columns named in ``limit_columns`` (computed by :mod:`rvs_analysis.clearance`).
+        bound columns named in ``limit_columns`` (computed by :mod:`rvs_analysis.stats.clearance`).
     centre : float
         The overall value (the funnel's centre line).
     limit_columns : mapping, optional

@@ -46,11 +46,7 @@ WARM_LIBRARY_MODULES: tuple[str, ...] = (
     "rvs_analysis.regions",
     "rvs_analysis.sources",
     "rvs_analysis.clean",
-    "rvs_analysis.trends",
-    "rvs_analysis.clearance",
-    "rvs_analysis.crime_change",
-    "rvs_analysis.perception",
-    "rvs_analysis.figures",
+    "rvs_analysis.stats",
     "rvs_analysis.report",
 )
 
@@ -270,7 +266,7 @@ class WarmKernel:
         # The kernel must import this very library, installed or not (a fresh clone before
         # `make install`, a test run): put its folder first on the kernel's PYTHONPATH.
         env = dict(os.environ)
-        library_root = str(Path(__file__).resolve().parent.parent)
+        library_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(
             part for part in (library_root, env.get("PYTHONPATH", "")) if part
         )
@@ -293,7 +289,7 @@ class WarmKernel:
         self.starts += 1
         code = textwrap.dedent(
             f"""
-            import rvs_analysis.kernels as _rvs_kernels
+            import rvs_analysis.render.kernels as _rvs_kernels
             _rvs_warm = _rvs_kernels.warm_up_kernel(
                 modules={self.warm_imports!r}, source={self.source!r}, cache={self.cache!r}
             )
@@ -343,7 +339,7 @@ class WarmKernel:
     def reset(self, cwd):
         """Reset the kernel's state (see :func:`reset_kernel_state`) and enter ``cwd``."""
         code = (
-            "import rvs_analysis.kernels as _rvs_kernels\n"
+            "import rvs_analysis.render.kernels as _rvs_kernels\n"
             f"_rvs_kernels.reset_kernel_state({str(cwd)!r})\n"
         )
         self._run_silently(code, timeout=60)

@@ -26,7 +26,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from rvs_analysis.stats_common import (
+from rvs_analysis.stats.common import (
     Estimate,
     StatisticsInputError,
     check_columns,

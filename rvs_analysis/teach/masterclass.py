@@ -39,7 +39,7 @@ PARTICIPANT_DIR = "deelnemers"
 TRAINER_DIR = "trainers"
 
 #: The masterclass notebooks' folder in a checkout of the repository.
-DEFAULT_SOURCE = Path(__file__).resolve().parents[1] / "notebooks" / "masterclass"
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "notebooks" / "masterclass"
 
 _BANNERS = {
     PARTICIPANT_DIR: (

@@ -5,13 +5,13 @@
 1. *Validate* before anything is written: the notebooks exist, the areas are known, the source
    loads (``rvs_analysis.sources.load_source`` raises the typed errors for people), the output
    folder is one this command wrote (or empty).
-2. *Plan*: one :class:`~rvs_analysis.executors.ReportTask` per area x notebook with a
+2. *Plan*: one :class:`~rvs_analysis.render.executors.ReportTask` per area x notebook with a
    fingerprint of everything that determines its output (notebook content, parameters, data
    version, library content). A report whose fingerprint equals the one in the previous
    manifest and whose files are still there is carried over without rendering (unless
    ``force``); this holds for failed reports too (the same inputs fail the same way), except
    failures that may not repeat (a timed-out cell, a dead kernel, a lost worker: ``retry``).
-3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.executors`), writing into a
+3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.render.executors`), writing into a
    temporary folder next to the output folder; a failing report is recorded and the others go on.
 4. *Swap*: write the manifest and the index page, then replace the output folder by the temporary
    one. A refused run writes nothing; an interrupted run removes its temporary folder. Either
@@ -33,18 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rvs_analysis.exceptions import RvsError, UnknownAreaError
-from rvs_analysis.executors import (
+from rvs_analysis.provenance import code_version
+from rvs_analysis.render.executors import (
     DaskExecutor,
     LocalExecutor,
     ReportResult,
     ReportTask,
     WorkerOptions,
 )
-from rvs_analysis.provenance import code_version
 
 log = logging.getLogger(__name__)
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The library root (``rvs_analysis/``), whose content makes the library fingerprint."""
 DEFAULT_NOTEBOOKS_DIR = Path("notebooks")
 MANIFEST = "manifest.json"
 INDEX = "index.html"
@@ -448,9 +449,9 @@ def render_batch(
     progress : bool, optional
         Progress bar (True), log lines (False) or decide by whether stderr is a terminal.
     warm_imports : sequence of str, optional
-        Modules every kernel imports once (default :data:`rvs_analysis.kernels.WARM_IMPORTS`).
+        Modules every kernel imports once (default :data:`rvs_analysis.render.kernels.WARM_IMPORTS`).
     on_result : callable, optional
-        Called with every :class:`~rvs_analysis.executors.ReportResult` as it arrives (after
+        Called with every :class:`~rvs_analysis.render.executors.ReportResult` as it arrives (after
         it has been written to the temporary folder).
 
     Returns
@@ -465,12 +466,80 @@ def render_batch(
     KeyboardInterrupt
         Passed on after the temporary folder has been removed; ``out`` is untouched.
     """
-    from rvs_analysis import regions, sources
-    from rvs_analysis.html import render_index
-
     started = time.perf_counter()
+    # Nothing is written before preparing (every check) has passed.
+    inputs = prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, year)
+    plan = plan_batch(inputs, _read_previous_manifest(inputs.out), timeout=timeout, force=force)
+    staging = _make_staging(inputs.out)
+    try:
+        if inputs.out.exists():
+            _copy_hidden_entries(inputs.out, staging)
+        for key in plan.carried:
+            _copy_report_files(plan.entries[key], inputs.out, staging)
+        rendered = run_tasks(
+            plan,
+            inputs,
+            staging,
+            jobs=jobs,
+            executor=executor,
+            scheduler=scheduler,
+            warm_imports=warm_imports,
+            progress=progress,
+            on_result=on_result,
+        )
+        manifest = write_manifest_and_index(staging, inputs, plan)
+        _swap_in(staging, inputs.out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return BatchResult(
+        out=inputs.out,
+        manifest=manifest,
+        rendered=rendered,
+        carried_over=plan.carried,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass
+class BatchInputs:
+    """What a batch renders, after every check has passed (:func:`prepare_batch`)."""
+
+    out: Path
+    notebook_paths: list[Path]
+    area_names: list[str]
+    source: str
+    source_parameter: str
+    cache_parameter: str
+    data_version: str
+    library_version: str
+    provenance: dict
+
+
+@dataclass
+class BatchPlan:
+    """Every report's manifest entry, the reports to render and those carried over unchanged."""
+
+    entries: dict[str, dict]
+    tasks: list[ReportTask]
+    carried: list[str]
+
+
+def prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, year):
+    """Step 1: check notebooks, areas, source and output folder; nothing is written.
+
+    Returns
+    -------
+    BatchInputs
+
+    Raises
+    ------
+    RvsError
+        Unknown notebook or area, unavailable or invalid source, unsafe output folder.
+    """
+    from rvs_analysis import regions, sources
+
     out = Path(out).resolve()
-    # ---- 1. validate: nothing is written before all of this passed -------------------------
     notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
     area_names = validate_areas(areas, year) if areas else default_areas(level, year)
     dataset = sources.load_source(source, cache)
@@ -478,39 +547,67 @@ def render_batch(
     _recover_interrupted_swap(out)
     _check_output_folder(out)
     source_parameter, cache_parameter = _source_parameters(source, cache)
-    library_version = library_fingerprint()
-    provenance = {
-        "region": regions.REGION_NAME,
-        "source": str(source),
-        "data_version": data_version,
-        "code_version": code_version(),
-        "is_demo": bool(getattr(dataset, "is_demo", False)),
-    }
+    return BatchInputs(
+        out=out,
+        notebook_paths=list(notebook_paths),
+        area_names=list(area_names),
+        source=str(source),
+        source_parameter=source_parameter,
+        cache_parameter=cache_parameter,
+        data_version=data_version,
+        library_version=library_fingerprint(),
+        provenance={
+            "region": regions.REGION_NAME,
+            "source": str(source),
+            "data_version": data_version,
+            "code_version": code_version(),
+            "is_demo": bool(getattr(dataset, "is_demo", False)),
+        },
+    )
 
-    # ---- 2. plan ----------------------------------------------------------------------------
+
+def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
+    """Step 2: one task per area x notebook, except reports whose fingerprint is unchanged.
+
+    Parameters
+    ----------
+    inputs : BatchInputs
+    previous_manifest : dict
+        The manifest of the outputs already in ``inputs.out`` (``{"reports": []}`` when none).
+    timeout : float or None
+        Seconds one cell may run.
+    force : bool
+        Render every report even when its fingerprint is unchanged.
+
+    Returns
+    -------
+    BatchPlan
+    """
     previous = {
         (report.get("area"), report.get("notebook")): report
-        for report in _read_previous_manifest(out).get("reports", [])
+        for report in previous_manifest.get("reports", [])
     }
-    entries: dict[str, dict] = {}
-    tasks: list[ReportTask] = []
-    carried: list[str] = []
-    for area in area_names:
+    plan = BatchPlan(entries={}, tasks=[], carried=[])
+    for area in inputs.area_names:
         slug = area_slug(area)
-        for path in notebook_paths:
+        for path in inputs.notebook_paths:
             notebook_bytes = path.read_bytes()
             label = _notebook_label(path)
             key = f"{slug}/{path.stem}"
-            parameters = {"area": area, "source": source_parameter, "cache": cache_parameter}
+            parameters = {
+                "area": area,
+                "source": inputs.source_parameter,
+                "cache": inputs.cache_parameter,
+            }
             fingerprint = report_fingerprint(
-                notebook_bytes, parameters, data_version, library_version
+                notebook_bytes, parameters, inputs.data_version, inputs.library_version
             )
-            reused = _carry_over(previous.get((area, label)), fingerprint, out, force)
+            reused = _carry_over(previous.get((area, label)), fingerprint, inputs.out, force)
             if reused is not None:
-                entries[key] = {**reused, "reused": True}
-                carried.append(key)
+                plan.entries[key] = {**reused, "reused": True}
+                plan.carried.append(key)
                 continue
-            entries[key] = {
+            plan.entries[key] = {
                 "notebook": label,
                 "area": area,
                 "parameters": parameters,
@@ -525,7 +622,7 @@ def render_batch(
                 "retry": True,
                 "reused": False,
             }
-            tasks.append(
+            plan.tasks.append(
                 ReportTask(
                     key=key,
                     notebook=label,
@@ -533,93 +630,112 @@ def render_batch(
                     notebook_dir=str(path.resolve().parent),
                     area=area,
                     parameters=parameters,
-                    provenance={**provenance, "title": _notebook_title(path)},
+                    provenance={**inputs.provenance, "title": _notebook_title(path)},
                     timeout=timeout,
                 )
             )
+    return plan
 
-    # ---- 3. render into a temporary folder next to out -------------------------------------
+
+def _make_staging(out):
+    """The temporary folder next to ``out`` that the batch is written into before the swap."""
     staging = out.parent / f".{out.name}.rendering-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging.mkdir()
+    return staging
+
+
+def run_tasks(
+    plan,
+    inputs,
+    staging,
+    *,
+    jobs=None,
+    executor="local",
+    scheduler=None,
+    warm_imports=None,
+    progress=None,
+    on_result=None,
+):
+    """Step 3: render the plan's tasks in parallel and write each result into ``staging``.
+
+    Returns
+    -------
+    list of str
+        The keys of the reports rendered, in the order they finished; their manifest entries in
+        ``plan.entries`` are updated in place.
+    """
     rendered: list[str] = []
-    try:
-        if out.exists():
-            _copy_hidden_entries(out, staging)
-        for key in carried:
-            _copy_report_files(entries[key], out, staging)
-        if tasks:
-            options = WorkerOptions(
-                source=source_parameter,
-                cache=cache_parameter,
-                warm_imports=tuple(warm_imports)
-                if warm_imports is not None
-                else WorkerOptions.warm_imports,
-            )
-            jobs = max(1, int(jobs or os.cpu_count() or 1))
-            if executor == "local":
-                runner = LocalExecutor(jobs=jobs, options=options)
-            elif executor == "dask":
-                runner = DaskExecutor(jobs=jobs, options=options, scheduler=scheduler)
-            else:
-                raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
-            bar = _Progress(len(tasks), enabled=progress)
-            # Close the generator explicitly: an exception (KeyboardInterrupt) must stop the
-            # workers now, not when the traceback holding the generator is garbage collected.
-            results = runner.run(tasks)
-            try:
-                for result in results:
-                    entries[result.key].update(_write_result(result, staging))
-                    rendered.append(result.key)
-                    bar.update(result)
-                    if on_result is not None:
-                        on_result(result)
-            finally:
-                results.close()
-                bar.close()
-        manifest = {
-            "reports": list(entries.values()),
-            "source": str(source),
-            "code_version": provenance["code_version"],
-            "data_version": data_version,
-            "library_fingerprint": library_version,
-            "generated_at": _now(),
-        }
-        summaries = {
-            (entry["area"], entry["notebook"]): _read_summary(staging, entry.get("summary"))
-            for entry in entries.values()
-        }
-        (staging / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        (staging / INDEX).write_text(
-            render_index(
-                manifest,
-                summaries=summaries,
-                areas=area_names,
-                notebooks=[
-                    (_notebook_label(path), _notebook_title(path)) for path in notebook_paths
-                ],
-                region=regions.REGION_NAME,
-                is_demo=provenance["is_demo"],
-                generated_at=manifest["generated_at"],
-            ),
-            encoding="utf-8",
-        )
-        # ---- 4. swap ------------------------------------------------------------------------
-        _swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return BatchResult(
-        out=out,
-        manifest=manifest,
-        rendered=rendered,
-        carried_over=carried,
-        seconds=time.perf_counter() - started,
+    if not plan.tasks:
+        return rendered
+    options = WorkerOptions(
+        source=inputs.source_parameter,
+        cache=inputs.cache_parameter,
+        warm_imports=tuple(warm_imports)
+        if warm_imports is not None
+        else WorkerOptions.warm_imports,
     )
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    if executor == "local":
+        runner = LocalExecutor(jobs=jobs, options=options)
+    elif executor == "dask":
+        runner = DaskExecutor(jobs=jobs, options=options, scheduler=scheduler)
+    else:
+        raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
+    bar = _Progress(len(plan.tasks), enabled=progress)
+    # Close the generator explicitly: an exception (KeyboardInterrupt) must stop the
+    # workers now, not when the traceback holding the generator is garbage collected.
+    results = runner.run(plan.tasks)
+    try:
+        for result in results:
+            plan.entries[result.key].update(_write_result(result, staging))
+            rendered.append(result.key)
+            bar.update(result)
+            if on_result is not None:
+                on_result(result)
+    finally:
+        results.close()
+        bar.close()
+    return rendered
+
+
+def write_manifest_and_index(staging, inputs, plan):
+    """Step 4: write ``manifest.json`` and ``index.html`` into ``staging``; return the manifest."""
+    from rvs_analysis import regions
+    from rvs_analysis.render.html import render_index
+
+    manifest = {
+        "reports": list(plan.entries.values()),
+        "source": inputs.source,
+        "code_version": inputs.provenance["code_version"],
+        "data_version": inputs.data_version,
+        "library_fingerprint": inputs.library_version,
+        "generated_at": _now(),
+    }
+    summaries = {
+        (entry["area"], entry["notebook"]): _read_summary(staging, entry.get("summary"))
+        for entry in plan.entries.values()
+    }
+    (staging / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (staging / INDEX).write_text(
+        render_index(
+            manifest,
+            summaries=summaries,
+            areas=inputs.area_names,
+            notebooks=[
+                (_notebook_label(path), _notebook_title(path)) for path in inputs.notebook_paths
+            ],
+            region=regions.REGION_NAME,
+            is_demo=inputs.provenance["is_demo"],
+            generated_at=manifest["generated_at"],
+        ),
+        encoding="utf-8",
+    )
+    return manifest
 
 
 def _now():

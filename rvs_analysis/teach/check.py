@@ -348,7 +348,7 @@ def _judge_mapping(exercise, answer, truth, good, close) -> CheckResult:
 # answer is checked for the notebook as shipped (source "demo", default parameters).
 # ------------------------------------------------------------------------------------------------
 
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "notebooks" / "masterclass" / "data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "masterclass" / "data"
 """The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
 
 BURGLARY = "1.1.1"
@@ -440,7 +440,7 @@ def _municipal_burglary() -> pd.DataFrame:
 
 
 def _small_change():
-    from rvs_analysis import trends
+    from rvs_analysis.stats import trends
 
     table = _municipal_burglary()
     before = _only(table, "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_BEFORE)
@@ -458,7 +458,8 @@ def _poisson_lower_bound() -> float:
 
 
 def _region_trend_ratio() -> float:
-    from rvs_analysis import regions, trends
+    from rvs_analysis import regions
+    from rvs_analysis.stats import trends
 
     region = regions.area_table(_demo(), BURGLARY, "region", BOUNDARY_YEAR, TREND_YEARS, rate=True)
     region = region.astype({"registered_offences": float, "population": float})
@@ -482,7 +483,7 @@ def _municipal_dispersion() -> float:
 
 
 def _outside_funnel() -> int:
-    from rvs_analysis import clearance
+    from rvs_analysis.stats import clearance
 
     table = _municipal_burglary()
     table = table.loc[table["year"] == YEAR_AFTER]
@@ -513,7 +514,7 @@ def _survey_cell() -> pd.DataFrame:
 
 
 def _weighted_estimate():
-    from rvs_analysis import perception
+    from rvs_analysis.stats import perception
 
     cell = _survey_cell()
     return perception.weighted_proportion(cell[SURVEY_INDICATOR], cell["weight"])

@@ -3,7 +3,7 @@
 A report is a :class:`ReportTask` (notebook text, area, parameters, provenance) and comes back as
 a :class:`ReportResult` (status, error, seconds, and the HTML, executed notebook and summary as
 text). Both executors run tasks with a :class:`ReportWorker`: one warm kernel
-(:class:`rvs_analysis.kernels.WarmKernel`) plus one reusable HTML exporter per worker, so start-up
+(:class:`rvs_analysis.render.kernels.WarmKernel`) plus one reusable HTML exporter per worker, so start-up
 and imports are paid once per worker instead of once per report. Results carry their files as
 text, so the same code serves a cluster whose workers do not share the file system.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rvs_analysis.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
+from rvs_analysis.render.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +128,9 @@ class ReportWorker:
 
     @property
     def exporter(self):
-        """The worker's reusable :class:`rvs_analysis.html.ReportExporter`."""
+        """The worker's reusable :class:`rvs_analysis.render.html.ReportExporter`."""
         if self._exporter is None:
-            from rvs_analysis.html import ReportExporter
+            from rvs_analysis.render.html import ReportExporter
 
             self._exporter = ReportExporter()
         return self._exporter

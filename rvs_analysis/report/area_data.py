@@ -1,0 +1,276 @@
+"""The data of a report's area: harmonised counts and populations per area.
+
+Selection, harmonisation to the report's boundary year and unit conversion only; no statistics.
+:func:`municipal_crime`, :func:`area_crime`, :func:`area_counts`, :func:`municipal_population`,
+:func:`area_population`, :func:`clearance_frame`, :func:`survey_frame`, :func:`monthly_counts`,
+:func:`values_by_code`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from rvs_analysis.exceptions import NotAvailableForSource
+from rvs_analysis.report.context import ReportContext, require
+
+__all__ = [
+    "area_counts",
+    "area_crime",
+    "area_population",
+    "clearance_frame",
+    "in_report_years",
+    "monthly_counts",
+    "municipal_crime",
+    "municipal_population",
+    "survey_frame",
+    "values_by_code",
+]
+
+
+_HARMONISED: dict[tuple, pd.DataFrame] = {}
+
+
+def _dataset_key(dataset, what: str, composition_year: int) -> tuple:
+    version = (dataset.provenance or {}).get("version", id(dataset))
+    return (dataset.source, version, what, composition_year)
+
+
+def _harmonised_population(dataset, composition_year: int) -> pd.DataFrame:
+    from rvs_analysis.regions import harmonise_population, known_codes
+
+    key = _dataset_key(dataset, "population", composition_year)
+    if key not in _HARMONISED:
+        population = dataset.population
+        population = population[population["gemeente_code"].isin(known_codes())]
+        _HARMONISED[key] = harmonise_population(
+            population[["gemeente_code", "year", "population"]],
+            composition_year,
+            dataset.population_boundary_year,
+        )
+    return _HARMONISED[key]
+
+
+def _harmonised_crime(dataset, composition_year: int) -> pd.DataFrame:
+    from rvs_analysis.regions import harmonise_counts, known_codes, municipalities
+
+    key = _dataset_key(dataset, "crime", composition_year)
+    if key not in _HARMONISED:
+        crime = dataset.crime
+        crime = crime[crime["gemeente_code"].isin(known_codes())]
+        crime = crime[["gemeente_code", "year", "offence_code", "registered_offences"]]
+        if dataset.crime_boundary_year != composition_year:
+            crime = harmonise_counts(
+                crime, dataset.population, dataset.crime_boundary_year, composition_year
+            )
+        codes = set(municipalities(composition_year)["gemeente_code"])
+        crime = crime[crime["gemeente_code"].isin(codes)].copy()
+        crime["registered_offences"] = crime["registered_offences"].astype(float)
+        labels = dict(
+            zip(dataset.offences["offence_code"], dataset.offences["offence_label"], strict=False)
+        )
+        crime["offence_label"] = crime["offence_code"].map(labels).fillna(crime["offence_code"])
+        _HARMONISED[key] = crime.reset_index(drop=True)
+    return _HARMONISED[key]
+
+
+def in_report_years(frame: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
+    years = ctx.years()
+    return frame[frame["year"].isin(years)] if years else frame
+
+
+def municipal_crime(
+    ctx: ReportContext, offence_codes: Sequence[str] | None = None, whole_region: bool = False
+) -> pd.DataFrame:
+    """Registered offences per municipality, year and offence type on the report's boundaries.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_codes : sequence of str, optional
+        Keep these offence codes (all when omitted).
+    whole_region : bool, default False
+        All municipalities of the region instead of the area's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, year, offence_code, offence_label, registered_offences`` (float: counts
+        apportioned out of a merged municipality are fractions), within the report's years.
+
+    Notes
+    -----
+    Counts are harmonised with :func:`rvs_analysis.regions.harmonise_counts` from the source's
+    boundary year to the composition year (exact for merged predecessors, population-share
+    apportioning for municipalities merged later, such as Vianen and Weesp on 2017 boundaries).
+    """
+    crime = _harmonised_crime(ctx.dataset, ctx.composition_year)
+    if not whole_region:
+        crime = crime[crime["gemeente_code"].isin(ctx.codes)]
+    if offence_codes is not None:
+        crime = crime[crime["offence_code"].isin(list(offence_codes))]
+    return in_report_years(crime, ctx).reset_index(drop=True)
+
+
+def area_crime(ctx: ReportContext, offence_codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """Registered offences of the area per year and offence type, as whole numbers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, offence_code, offence_label, registered_offences`` (int): :func:`municipal_crime`
+        summed over the area's municipalities and rounded, so that apportioned fractions (a
+        merged municipality split by population share) add up before rounding.
+    """
+    crime = municipal_crime(ctx, offence_codes)
+    summed = crime.groupby(["year", "offence_code", "offence_label"], as_index=False)[
+        "registered_offences"
+    ].sum()
+    summed["registered_offences"] = summed["registered_offences"].round().astype(int)
+    return summed
+
+
+def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.DataFrame:
+    """Population per municipality and year on the report's boundaries (``gemeente_code, year,
+    population``), harmonised like :func:`municipal_crime`."""
+    population = _harmonised_population(ctx.dataset, ctx.composition_year)
+    codes = set(ctx.composition["gemeente_code"]) if whole_region else set(ctx.codes)
+    return in_report_years(population[population["gemeente_code"].isin(codes)], ctx).reset_index(
+        drop=True
+    )
+
+
+def area_population(ctx: ReportContext) -> pd.DataFrame:
+    """Population of the area per year (``year, population``), summed over its municipalities."""
+    population = municipal_population(ctx)
+    return population.groupby("year", as_index=False)["population"].sum()
+
+
+def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
+    """Yearly registered offences of one offence type in the area, with its population.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``year, registered_offences, population, rate_per_1000``; counts rounded to whole numbers
+        after summing (apportioned parts are fractions).
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has no counts for this offence type.
+    """
+    crime = municipal_crime(ctx, [offence_code])
+    if crime.empty:
+        raise NotAvailableForSource(
+            f"Misdrijfsoort {offence_code} is niet beschikbaar voor deze bron ({ctx.source})."
+        )
+    counts = crime.groupby("year", as_index=False)["registered_offences"].sum()
+    counts["registered_offences"] = counts["registered_offences"].round().astype(int)
+    counts = counts.merge(area_population(ctx), on="year", how="left")
+    counts["rate_per_1000"] = 1000.0 * counts["registered_offences"] / counts["population"]
+    return counts
+
+
+def clearance_frame(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataFrame:
+    """Registered and cleared offences per municipality and year for the whole region.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+        Its dataset must have ``cleared`` (see :func:`require`).
+    offence_code : str, default "1.1.1"
+        Offence type (residential burglary).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, gemeente_name, district, in_area, year, registered_offences,
+        cleared_offences`` and, where the source has the covariates, ``attempt_share`` (attempts
+        as % of registered), ``density_per_1000`` (inhabitants per km2 / 1,000) and
+        ``burgernet_participation`` (participants per 100 inhabitants), within the report's years.
+
+    Notes
+    -----
+    Only unit conversions of the source's columns, so that the odds ratios of a drivers model
+    are per a meaningful unit. Cleared offences are taken on the composition's boundaries as the
+    region supplies them.
+    """
+    require(ctx.dataset, "cleared")
+    cleared = ctx.dataset.cleared
+    cleared = cleared[cleared["offence_code"] == offence_code]
+    if cleared.empty:
+        raise NotAvailableForSource(
+            f"Opgehelderde misdrijven van soort {offence_code} zijn niet beschikbaar voor deze "
+            f"bron ({ctx.source})."
+        )
+    frame = cleared.merge(ctx.composition, on="gemeente_code", how="inner")
+    frame["in_area"] = frame["gemeente_code"].isin(ctx.codes)
+    if "attempted_offences" in frame.columns:
+        frame["attempt_share"] = 100.0 * frame["attempted_offences"] / frame["registered_offences"]
+    if "population_density" in frame.columns:
+        frame["density_per_1000"] = frame["population_density"] / 1000.0
+    return in_report_years(frame, ctx).reset_index(drop=True)
+
+
+def values_by_code(
+    frame: pd.DataFrame, value: str, ctx: ReportContext, name: str = "gemeente_name"
+):
+    """A value column as a Series indexed by GM code, from a frame labelled by municipality name
+    (for :func:`rvs_analysis.report.figures.area_map`)."""
+    composition = ctx.composition
+    codes = dict(zip(composition["gemeente_name"], composition["gemeente_code"], strict=True))
+    series = frame.set_index(frame[name].map(codes))[value].astype(float)
+    return series[series.index.notna()]
+
+
+def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
+    """Monthly registered offences of the area within the report's years, or ``None``.
+
+    Returns
+    -------
+    pandas.Series or None
+        From :func:`rvs_analysis.stats.monthly.monthly_series` (monthly DatetimeIndex); ``None`` when the
+        source has no monthly counts for this offence type, so that a report can say so and go on.
+    """
+    from rvs_analysis.stats.monthly import monthly_series
+
+    monthly = ctx.dataset.monthly
+    if monthly is None or monthly.empty:
+        return None
+    monthly = monthly[
+        (monthly["offence_code"] == offence_code) & monthly["gemeente_code"].isin(ctx.codes)
+    ]
+    monthly = in_report_years(monthly, ctx)
+    if monthly.empty:
+        return None
+    return monthly_series(monthly, offence_code, ctx.codes)
+
+
+def survey_frame(ctx: ReportContext) -> pd.DataFrame:
+    """The survey microdata of the whole region with pilot group and area membership.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The source's ``survey`` frame (region composition, report years) plus ``pilot`` (bool:
+        one of the pilot municipalities of ``data/regions/pilots.csv``), ``group``
+        (``"Proeftuinen"`` / ``"Overige gemeenten"``) and ``in_area`` (bool).
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has no survey microdata.
+    """
+    from rvs_analysis.regions import pilot_municipalities
+
+    require(ctx.dataset, "survey")
+    pilots = set(pilot_municipalities()["gemeente_code"])
+    survey = ctx.dataset.survey
+    survey = survey[survey["gemeente_code"].isin(set(ctx.composition["gemeente_code"]))]
+    survey = in_report_years(survey, ctx).copy()
+    survey["pilot"] = survey["gemeente_code"].isin(pilots)
+    survey["group"] = survey["pilot"].map({True: "Proeftuinen", False: "Overige gemeenten"})
+    survey["in_area"] = survey["gemeente_code"].isin(ctx.codes)
+    return survey.reset_index(drop=True)

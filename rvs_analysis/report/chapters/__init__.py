@@ -1,0 +1,11 @@
+"""The chapters of each report notebook: one module per report, one function per chapter.
+
+A report notebook reads like a report: Markdown prose, and code cells that each call one or two
+functions of its chapter module and show the table, figure or sentence they return.
+
+Modules
+    :mod:`~rvs_analysis.report.chapters.clearance` (``burglary_clearance_drivers``),
+    :mod:`~rvs_analysis.report.chapters.crime_change` (``crime_change``),
+    :mod:`~rvs_analysis.report.chapters.proeftuinen` (``onveiligheidsbeleving_proeftuinen``),
+    :mod:`~rvs_analysis.report.chapters.monitor` (``strategy_monitor``).
+"""

@@ -1,0 +1,452 @@
+"""The chapters of the burglary clearance report (``notebooks/burglary_clearance_drivers.ipynb``).
+
+Each function takes the report's context and the results of the chapter before it and returns a
+figure, a table or a sentence (Markdown), so that a notebook cell is one or two calls. The
+statistics come from :mod:`rvs_analysis.stats.clearance`, :mod:`~rvs_analysis.stats.trends` and
+:mod:`~rvs_analysis.stats.targets`; this module selects what a chapter shows and words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rvs_analysis.report import figures
+from rvs_analysis.report.area_data import area_counts, clearance_frame, values_by_code
+from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
+from rvs_analysis.report.wording import (
+    change_phrase,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_probability,
+    md,
+    names_phrase,
+    ratio_phrase,
+    ratio_value_phrase,
+)
+from rvs_analysis.stats import clearance, targets, trends
+
+__all__ = [
+    "ClearanceSeries",
+    "ClearanceYear",
+    "DRIVERS",
+    "DRIVER_LABELS",
+    "NeededToReach",
+    "clearance_in_year",
+    "clearance_series",
+    "drivers_figure",
+    "drivers_model",
+    "drivers_sentence",
+    "funnel_figure",
+    "funnel_map",
+    "funnel_sentence",
+    "methods",
+    "municipal_funnel",
+    "needed_sentence",
+    "needed_to_reach",
+    "record_summary",
+    "status_sentence",
+    "target_status",
+]
+
+DRIVER_LABELS = {
+    "burgernet_participation": "Burgernet (+1 deelnemer per 100 inwoners)",
+    "density_per_1000": "Bevolkingsdichtheid (+1.000 inwoners per km²)",
+    "attempt_share": "Aandeel pogingen (+1 procentpunt)",
+}
+"""Dutch labels of the drivers in the forest plot."""
+
+DRIVERS = ["burgernet_participation", "density_per_1000", "attempt_share", "year", "district"]
+"""The drivers model's terms: three explanatory variables and fixed effects for year and district."""
+
+
+@dataclass
+class ClearanceSeries:
+    """The area's clearance per year, with the municipal frame it came from.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Per municipality and year (:func:`rvs_analysis.report.area_data.clearance_frame`).
+    yearly : pandas.DataFrame
+        The area's clearance per year (:func:`rvs_analysis.stats.clearance.clearance_table`).
+    targets : pandas.DataFrame
+        ``year, target`` for the years with a published target.
+    area : str
+    source_label : str
+    """
+
+    frame: pd.DataFrame
+    yearly: pd.DataFrame
+    targets: pd.DataFrame
+    area: str
+    source_label: str
+
+    def figure(self):
+        """The clearance percentage per year with its interval band and the targets."""
+        return figures.time_series(
+            self.yearly,
+            "year",
+            "clearance_pct",
+            self.source_label,
+            low="ci_low",
+            high="ci_high",
+            targets=self.targets,
+            title=f"Ophelderingspercentage woninginbraak, {self.area}",
+            ylabel="Opgehelderd (% van geregistreerd)",
+            unit="%",
+        )
+
+    def table(self):
+        """The yearly clearance with its interval and the target, as a Dutch table."""
+        return table(
+            self.yearly.merge(self.targets, on="year", how="left"),
+            formats={"clearance_pct": "pct", "ci_low": "pct", "ci_high": "pct", "target": "pct"},
+            columns={
+                "year": "Jaar",
+                "registered_offences": "Geregistreerd",
+                "cleared_offences": "Opgehelderd",
+                "clearance_pct": "Ophelderingspercentage",
+                "ci_low": "95%-BI onder",
+                "ci_high": "95%-BI boven",
+                "target": "Doel",
+            },
+        )
+
+    def until(self, year: int) -> pd.DataFrame:
+        """``year, cleared_offences, registered_offences`` up to and including ``year``."""
+        observed = self.yearly[self.yearly["year"] <= year]
+        return observed[["year", "cleared_offences", "registered_offences"]]
+
+    def municipalities_in(self, year: int) -> pd.DataFrame:
+        """The municipal rows of one year."""
+        return self.frame[self.frame["year"] == year]
+
+
+def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> ClearanceSeries:
+    """The area's clearance per year (Wilson intervals) and the strategy's targets.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_code : str, default "1.1.1"
+        CBS offence key (residential burglary).
+
+    Returns
+    -------
+    ClearanceSeries
+    """
+    frame = clearance_frame(ctx, offence_code)
+    yearly = clearance.clearance_table(frame[frame["in_area"]], by="year")
+    return ClearanceSeries(
+        frame=frame,
+        yearly=yearly,
+        targets=targets_by_year("burglary_clearance", yearly["year"]),
+        area=ctx.area.name,
+        source_label=ctx.source_label,
+    )
+
+
+@dataclass
+class ClearanceYear:
+    """The clearance of one year against the base year and the year's target."""
+
+    area: str
+    year: int
+    base_year: int
+    cleared: int
+    registered: int
+    rate: Any
+    change: Any
+    target: Any
+
+    def sentence(self):
+        """The Dutch sentence the report shows (Markdown; ``.data`` holds the text)."""
+        return md(
+            "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
+            "woninginbraken opgehelderd: {pct} ({ci}). Het doel voor {year} was {target}; dat is "
+            "{met}. Het ophelderingspercentage {change} ten opzichte van {base_year} (relatieve "
+            "verandering).",
+            year=self.year,
+            area=self.area,
+            cleared=fmt_int(self.cleared),
+            registered=fmt_int(self.registered),
+            pct=fmt_pct(self.rate.estimate),
+            ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
+            target=fmt_pct(self.target.value),
+            met="gehaald" if self.target.is_met(self.rate.estimate) else "niet gehaald",
+            change=change_phrase(self.change),
+            base_year=self.base_year,
+        )
+
+
+def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> ClearanceYear:
+    """The clearance of ``year``, its change since ``base_year`` and the year's target.
+
+    Notes
+    -----
+    The percentage has a Wilson interval (:func:`rvs_analysis.stats.clearance.clearance_rate`);
+    the change is the ratio of two Poisson intensities, cleared per registered offence, with its
+    exact interval (:func:`rvs_analysis.stats.trends.count_change`).
+    """
+    by_year = series.yearly.set_index("year")
+    now, base = by_year.loc[year], by_year.loc[base_year]
+    return ClearanceYear(
+        area=series.area,
+        year=int(year),
+        base_year=int(base_year),
+        cleared=int(now["cleared_offences"]),
+        registered=int(now["registered_offences"]),
+        rate=clearance.clearance_rate(
+            int(now["cleared_offences"]), int(now["registered_offences"])
+        ),
+        change=trends.count_change(
+            base["cleared_offences"],
+            now["cleared_offences"],
+            base["registered_offences"],
+            now["registered_offences"],
+        ),
+        target=targets.target_for("burglary_clearance", year),
+    )
+
+
+def target_status(series: ClearanceSeries, report_year: int, target_year: int):
+    """The status towards the target of ``target_year`` from the series up to ``report_year``."""
+    return targets.target_status(
+        "burglary_clearance", series.until(report_year), target_year=target_year
+    )
+
+
+def status_sentence(status, report_year: int, target_year: int):
+    """The Dutch sentence on the status, the forecast and the probability of meeting the target."""
+    return md(
+        "Status richting het doel van {target} in {target_year}: **{status}**. Als de trend tot en "
+        "met {year} doorzet, is de verwachting voor {target_year} {forecast} "
+        "(95%-voorspellingsinterval {low} tot {high}); de kans dat het doel dan gehaald wordt is "
+        "{probability}.",
+        target=fmt_pct(status.target.value),
+        target_year=target_year,
+        status=status.status_nl,
+        year=report_year,
+        forecast=fmt_pct(status.forecast.mean),
+        low=fmt_pct(status.forecast.pi_low),
+        high=fmt_pct(status.forecast.pi_high),
+        probability=fmt_probability(status.probability_meeting_target),
+    )
+
+
+def municipal_funnel(series: ClearanceSeries, year: int) -> pd.DataFrame:
+    """The municipalities' clearance of ``year`` against funnel limits (overdispersion if found)."""
+    return clearance.funnel_table(
+        series.municipalities_in(year),
+        "cleared_offences",
+        "registered_offences",
+        overdispersion="auto",
+        label_column="gemeente_name",
+    )
+
+
+def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
+    """The funnel plot of the municipalities' clearance in ``year``."""
+    return figures.funnel_plot(
+        municipal,
+        "registered_offences",
+        "value",
+        "gemeente_name",
+        funnel_grid(municipal, "registered_offences"),
+        municipal.attrs["overdispersion"]["benchmark"] * 100,
+        ctx.source_label,
+        highlight=ctx.highlight_names,
+        title=f"Opheldering woninginbraak per gemeente, {year}",
+        xlabel="Geregistreerde woninginbraken (logaritmische schaal)",
+    )
+
+
+def funnel_sentence(municipal: pd.DataFrame):
+    """Which limits were used and which municipalities lie outside the 99.8% limits."""
+    outside = municipal[municipal["position_99.8"] != "within"]
+    return md(
+        "De grenzen zijn {limits}. Buiten de 99,8%-grenzen liggen {outside}; de overige verschillen "
+        "tussen gemeenten zijn niet groter dan toeval en de gewone spreiding tussen gemeenten "
+        "verklaren, en zijn dus niet statistisch significant.",
+        limits="verbreed voor overdispersie (de gemeenten verschillen meer dan toeval verklaart)"
+        if municipal.attrs["overdispersion"]["limits"] != "exact"
+        else "exact binomiaal (geen overdispersie gevonden)",
+        outside=names_phrase(outside["gemeente_name"]),
+    )
+
+
+def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int):
+    """The municipalities' clearance of ``year`` on the map."""
+    return figures.area_map(
+        ctx.dataset,
+        values_by_code(municipal, "value", ctx),
+        ctx.source_label,
+        "Opgehelderd (%)",
+        highlight=ctx.highlight_codes,
+        title=f"Ophelderingspercentage woninginbraak per gemeente, {year}",
+        unit="%",
+    )
+
+
+def drivers_model(series: ClearanceSeries):
+    """The binomial drivers model of clearance over every municipality and year."""
+    return clearance.clearance_drivers(series.frame, DRIVERS, categorical=["year", "district"])
+
+
+def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
+    """Forest plot of the drivers' odds ratios (year effects left out)."""
+    shown = drivers.odds_ratios[~drivers.odds_ratios["term"].str.startswith("year=")].copy()
+    reference_district = sorted(series.frame["district"].unique())[0]
+    shown["label"] = (
+        shown["term"]
+        .map(DRIVER_LABELS)
+        .fillna(
+            shown["term"].str.replace("district=", "District ", regex=False)
+            + f" (t.o.v. {reference_district})"
+        )
+    )
+    return figures.forest_plot(
+        shown,
+        "label",
+        "odds_ratio",
+        "ci_low",
+        "ci_high",
+        ctx.source_label,
+        title="Verklarende factoren van opheldering (odds ratio's)",
+    )
+
+
+def drivers_sentence(drivers):
+    """The three drivers' odds ratios, the number of clusters and the dispersion, in Dutch."""
+    return md(
+        "Per extra Burgernet-deelnemer per 100 inwoners is de odds op opheldering {burgernet}. "
+        "Voor de bevolkingsdichtheid is de odds ratio {density}, voor het aandeel pogingen "
+        "{attempts}. Het model rust op {clusters} gemeenten; de spreiding is {dispersion} keer wat "
+        "een zuiver binomiaal model verwacht, en daarom zijn de intervallen cluster-robuust "
+        "berekend.",
+        burgernet=ratio_value_phrase(
+            drivers.odds_ratio("burgernet_participation"), suffix=" keer zo groot"
+        ),
+        density=ratio_value_phrase(drivers.odds_ratio("density_per_1000")),
+        attempts=ratio_value_phrase(drivers.odds_ratio("attempt_share"), 3),
+        clusters=drivers.n_clusters,
+        dispersion=fmt_num(drivers.dispersion, 2),
+    )
+
+
+@dataclass
+class NeededToReach:
+    """What it takes to reach the target: cleared offences needed now and in the target year."""
+
+    goal: Any
+    year: int
+    target_year: int
+    trend: Any
+    expected: Any
+    needed_now: dict
+    needed_then: dict
+
+
+def needed_to_reach(
+    ctx: ReportContext, this_year: ClearanceYear, report_year: int, target_year: int
+) -> NeededToReach:
+    """Cleared burglaries needed for the target now, and with the forecast number of burglaries.
+
+    Notes
+    -----
+    The number of burglaries in ``target_year`` comes from the area's count trend up to
+    ``report_year`` (:func:`rvs_analysis.stats.trends.fit_count_trend`, population offset).
+    """
+    counts = area_counts(ctx, "1.1.1")
+    trend = trends.fit_count_trend(counts[counts["year"] <= report_year])
+    expected = trend.forecast(target_year)
+    goal = targets.target_for("burglary_clearance", target_year)
+    return NeededToReach(
+        goal=goal,
+        year=report_year,
+        target_year=target_year,
+        trend=trend,
+        expected=expected,
+        needed_now=clearance.cleared_needed(this_year.registered, goal.value, this_year.cleared),
+        needed_then=clearance.cleared_needed(round(expected.mean), goal.value),
+    )
+
+
+def needed_sentence(needed: NeededToReach):
+    """The Dutch paragraph on what it takes to reach the target."""
+    return md(
+        "Om {goal} te halen bij evenveel inbraken als in {year} ({registered}) moeten er {needed} "
+        "worden opgehelderd, {additional} meer dan de {cleared} van {year}. Het aantal inbraken "
+        "{trend}; als die trend doorzet worden voor {target_year} {expected} inbraken verwacht "
+        "(95%-voorspellingsinterval {low} tot {high}), en zijn {needed_then} opgehelderde "
+        "inbraken nodig.",
+        goal=fmt_pct(needed.goal.value),
+        year=needed.year,
+        registered=fmt_int(needed.needed_now["registered"]),
+        needed=fmt_int(needed.needed_now["cleared_needed"]),
+        additional=fmt_int(needed.needed_now["additional_needed"]),
+        cleared=fmt_int(needed.needed_now["cleared"]),
+        trend=ratio_phrase(needed.trend.annual_rate_ratio),
+        target_year=needed.target_year,
+        expected=fmt_int(needed.expected.mean),
+        low=fmt_int(needed.expected.pi_low),
+        high=fmt_int(needed.expected.pi_high),
+        needed_then=fmt_int(needed.needed_then["cleared_needed"]),
+    )
+
+
+def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
+    """The "Methode en bronnen" section of the clearance report."""
+    return methods_block(
+        ctx,
+        methods=[
+            "Ophelderingspercentage met Wilson-interval (95%).",
+            "Verandering van het ophelderingspercentage: verhouding van twee Poisson-intensiteiten "
+            "(opgehelderd per geregistreerde inbraak) met exact interval; bij percentages rond 10% "
+            "benadert dit het binomiale model goed.",
+            "Status en prognose: een binomiaal trendmodel van het ophelderingspercentage tot en met "
+            "het rapportagejaar, doorgetrokken naar het doeljaar (simulatie); 'op koers' als de "
+            "kans om het doel te halen minstens 50% is.",
+            "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "
+            "als de gemeenten meer verschillen dan toeval verklaart.",
+            "Verklarende factoren: binomiaal regressiemodel (logit) met cluster-robuuste "
+            "standaardfouten per gemeente (welke variant: zie de technische details) en "
+            "t-verdeling met G − 1 vrijheidsgraden.",
+            "Benodigde opheldering: rekenkundig (afronding naar boven); verwacht aantal inbraken "
+            "uit een Poisson- of negatief-binomiaal trendmodel met de bevolking als blootstelling.",
+        ],
+        technical=[status.method, drivers.method, needed.trend.method],
+        assumptions=[
+            "Inbraken worden onafhankelijk van elkaar opgehelderd (de cluster-robuuste fouten "
+            "vangen samenhang binnen een gemeente op).",
+            "De doelen van de regio gelden als percentage ook voor districten en gemeenten.",
+            "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
+        ],
+        limitations=[
+            "De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
+            "misdrijfgroep; opheldering van woninginbraak per gemeente en de verklarende kenmerken "
+            "komen uit de politiecijfers van de regio.",
+        ],
+    )
+
+
+def record_summary(
+    ctx: ReportContext, this_year: ClearanceYear, status, drivers, target_year: int
+) -> None:
+    """Record the report's key estimates and headlines in ``ctx.summary``."""
+    ctx.summary.add(
+        "burglary_clearance_or_burgernet", drivers.odds_ratio("burgernet_participation")
+    )
+    ctx.summary.add("burglary_clearance_or_density", drivers.odds_ratio("density_per_1000"))
+    ctx.summary.add("burglary_clearance_pct", this_year.rate, year=this_year.year)
+    ctx.summary.add("burglary_clearance_forecast_pct", status.forecast, year=target_year)
+    ctx.summary.set_headline(
+        f"Opheldering woninginbraak {this_year.year}", fmt_pct(this_year.rate.estimate)
+    )
+    ctx.summary.set_headline(f"Status doel {target_year}", status.status_nl)

@@ -1,0 +1,355 @@
+"""The chapters of the strategy monitor (``notebooks/strategy_monitor.ipynb``).
+
+The annual report's results table (targets, values, change, status and forecast), the burglary
+series against its targets, and the districts compared. The table itself is built by
+:func:`rvs_analysis.report.tables.results_table`; this module selects what a chapter shows and
+words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rvs_analysis import regions
+from rvs_analysis.report import figures
+from rvs_analysis.report.area_data import area_counts, values_by_code
+from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.tables import (
+    area_targets,
+    district_comparison,
+    format_results,
+    results_table,
+    table,
+)
+from rvs_analysis.report.wording import (
+    change_phrase,
+    fmt_int,
+    fmt_probability,
+    md,
+    ratio_phrase,
+)
+from rvs_analysis.stats import targets, trends
+
+__all__ = [
+    "UNKNOWN_STATUSES",
+    "BurglarySeries",
+    "Results",
+    "burglary_series",
+    "district_figure",
+    "district_sentence",
+    "district_table",
+    "districts",
+    "methods",
+    "municipal_rate_map",
+    "record_summary",
+    "results",
+]
+
+UNKNOWN_STATUSES = ("geen gegevens", "niet te bepalen")
+"""Statuses of indicators whose status could not be judged from the source."""
+
+
+@dataclass
+class Results:
+    """The results table of the area, with the statuses behind it."""
+
+    table: pd.DataFrame
+    area: str
+    report_year: int
+    target_year: int
+
+    @property
+    def known(self) -> pd.DataFrame:
+        """Indicators with a judged status."""
+        return self.table[~self.table["status"].isin(UNKNOWN_STATUSES)]
+
+    @property
+    def statuses(self) -> dict:
+        """Indicator -> :class:`~rvs_analysis.stats.targets.TargetStatus`."""
+        return self.table.attrs["statuses"]
+
+    def count(self, status: str) -> int:
+        """How many indicators have ``status`` (``"behaald"``, ``"op koers"``, ...)."""
+        return int((self.known["status"] == status).sum())
+
+    def show(self):
+        """The results table for the indicators the source holds."""
+        return table(
+            format_results(
+                self.table[self.table["status"] != "geen gegevens"],
+                self.report_year,
+                self.target_year,
+            )
+        )
+
+    def burglary(self) -> pd.Series:
+        """The burglary row of the table."""
+        return self.table.set_index("indicator").loc["burglary"]
+
+    def burglary_change(self) -> tuple[float, float, float]:
+        """The burglary change in percent with its interval."""
+        row = self.burglary()
+        return (row["change_pct"], row["change_low"], row["change_high"])
+
+    def sentence(self):
+        """How many targets are met, on track and off track, and the burglary change."""
+        burglary = self.burglary()
+        missing = self.table[~self.table.index.isin(self.known.index)]["label"]
+        return md(
+            "Status van de doelen waarvoor deze bron gegevens heeft: {achieved} behaald, "
+            "{on_track} op koers en {off_track} niet op koers. Geen (bruikbare) gegevens in deze "
+            "bron voor: {missing}. Het aantal woninginbraken in {area} {change} van "
+            "{previous_year} op {year}.",
+            achieved=self.count("behaald"),
+            on_track=self.count("op koers"),
+            off_track=self.count("niet op koers"),
+            missing=", ".join(missing) or "geen",
+            area=self.area,
+            change=change_phrase(self.burglary_change()),
+            previous_year=int(burglary["previous_year"]),
+            year=int(burglary["this_year"]),
+        )
+
+    def chances_figure(self, source_label: str):
+        """The probability of meeting each target, as bars."""
+        known = self.known
+        chances = known.dropna(subset=["probability"]).assign(
+            probability_pct=known["probability"].dropna() * 100
+        )
+        return figures.bar_chart(
+            chances,
+            "label",
+            "probability_pct",
+            source_label,
+            reference=50,
+            reference_label="Grens op koers (50%)",
+            title=f"Kans dat het doel wordt gehaald, {self.area}",
+            xlabel="Kans (%)",
+            decimals=0,
+            unit="%",
+        )
+
+
+def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
+    """The area's results table (:func:`rvs_analysis.report.tables.results_table`)."""
+    return Results(
+        table=results_table(ctx, report_year, target_year),
+        area=ctx.area.name,
+        report_year=report_year,
+        target_year=target_year,
+    )
+
+
+@dataclass
+class BurglarySeries:
+    """Registered burglaries of the area with their targets, trend and status."""
+
+    counts: pd.DataFrame
+    targets: pd.DataFrame
+    target_note: str
+    trend: object
+    status: object
+    area: str
+    source_label: str
+    target_year: int
+
+    def figure(self):
+        """Observed burglaries per year with the targets."""
+        target_points = self.targets[self.targets["kind"] == "target"][["year", "value"]].rename(
+            columns={"value": "target"}
+        )
+        return figures.time_series(
+            self.counts,
+            "year",
+            "registered_offences",
+            self.source_label,
+            targets=target_points,
+            title=f"Geregistreerde woninginbraken, {self.area}",
+            ylabel="Aantal woninginbraken",
+            note=f"Doelen: {self.target_note}",
+        )
+
+    def sentence(self):
+        """The trend, the forecast for the target year and the probability of meeting it."""
+        forecast = self.status.forecast
+        return md(
+            "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). Verwachting "
+            "voor {target_year} als die trend doorzet: {forecast} inbraken "
+            "(95%-voorspellingsinterval {low} tot {high}); het doel is {target} ({note}), de kans "
+            "dat het gehaald wordt {probability}.",
+            trend=ratio_phrase(self.trend.annual_rate_ratio),
+            first=int(self.counts["year"].min()),
+            last=int(self.counts["year"].max()),
+            target_year=self.target_year,
+            forecast=fmt_int(forecast.mean) if forecast else "–",
+            low=fmt_int(forecast.pi_low) if forecast else "–",
+            high=fmt_int(forecast.pi_high) if forecast else "–",
+            target=fmt_int(self.status.target.value),
+            note=self.target_note,
+            probability=fmt_probability(self.status.probability_meeting_target),
+        )
+
+
+def burglary_series(
+    ctx: ReportContext, area_results: Results, report_year: int, target_year: int
+) -> BurglarySeries:
+    """The area's burglary counts, targets (scaled for a district or municipality) and trend."""
+    counts = area_counts(ctx, "1.1.1")
+    burglary_targets, _baseline, target_note = area_targets(ctx, "burglary", report_year)
+    return BurglarySeries(
+        counts=counts,
+        targets=burglary_targets,
+        target_note=target_note,
+        trend=trends.fit_count_trend(counts),
+        status=area_results.statuses["burglary"],
+        area=ctx.area.name,
+        source_label=ctx.source_label,
+        target_year=target_year,
+    )
+
+
+def districts(ctx: ReportContext, report_year: int) -> pd.DataFrame:
+    """Burglary change per district (and the region) from the first year to ``report_year``."""
+    return district_comparison(ctx, "1.1.1", ctx.first_year, report_year)
+
+
+def _target_path_change(report_year: int) -> float:
+    """The change from the 2011 baseline that the region's burglary target of a year asks for."""
+    all_targets = targets.load_targets()
+    baseline_2011 = all_targets[
+        (all_targets["indicator"] == "burglary") & (all_targets["kind"] == "baseline")
+    ]["value"].iloc[0]
+    return 100 * (targets.target_for("burglary", report_year).value / baseline_2011 - 1)
+
+
+def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: int):
+    """Bars of the districts' burglary change with the change the region's target asks for."""
+    return figures.bar_chart(
+        comparison,
+        "area",
+        "change_pct",
+        ctx.source_label,
+        low="ci_low",
+        high="ci_high",
+        highlight=[ctx.area.name, ctx.area.district or ""],
+        reference=_target_path_change(report_year) if ctx.first_year == 2011 else None,
+        reference_label=f"Regiodoel {report_year} t.o.v. 2011",
+        title=f"Verandering woninginbraken {ctx.first_year}–{report_year} per district",
+        xlabel="Verandering (%)",
+        decimals=0,
+        unit="%",
+    )
+
+
+def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: int):
+    """The district comparison as the report shows it."""
+    return table(
+        comparison,
+        formats={
+            "base": "int",
+            "value": "int",
+            "change_pct": "signed_pct",
+            "ci_low": "signed_pct",
+            "ci_high": "signed_pct",
+            "rate_per_1000": "num2",
+        },
+        columns={
+            "area": "Gebied",
+            "base": f"Woninginbraken {ctx.first_year}",
+            "value": f"Woninginbraken {report_year}",
+            "change_pct": "Verandering",
+            "ci_low": "95%-BI onder",
+            "ci_high": "95%-BI boven",
+            "significant": "Significant",
+            "rate_per_1000": f"Per 1.000 inwoners {report_year}",
+        },
+    )
+
+
+def district_sentence(comparison: pd.DataFrame):
+    """The districts with the strongest fall and the smallest change, in Dutch."""
+    ranked = comparison[comparison["area"] != regions.REGION_NAME].sort_values("change_pct")
+    fastest, slowest = ranked.iloc[0], ranked.iloc[-1]
+    return md(
+        "De sterkste daling had {fastest}: het aantal woninginbraken {fastest_change}. De kleinste "
+        "verandering had {slowest}: {slowest_change}.",
+        fastest=fastest["area"],
+        fastest_change=change_phrase(
+            (fastest["change_pct"], fastest["ci_low"], fastest["ci_high"])
+        ),
+        slowest=slowest["area"],
+        slowest_change=change_phrase(
+            (slowest["change_pct"], slowest["ci_low"], slowest["ci_high"])
+        ),
+    )
+
+
+def municipal_rate_map(ctx: ReportContext, report_year: int):
+    """Burglaries per 1,000 inhabitants per municipality in ``report_year``, on the map."""
+    municipal = regions.area_table(
+        ctx.dataset, "1.1.1", "gemeente", ctx.composition_year, report_year, rate=True
+    )
+    return figures.area_map(
+        ctx.dataset,
+        values_by_code(municipal, "rate_per_1000", ctx, name="area"),
+        ctx.source_label,
+        "Woninginbraken per 1.000 inwoners",
+        highlight=ctx.highlight_codes,
+        title=f"Woninginbraken per 1.000 inwoners per gemeente, {report_year}",
+        decimals=1,
+    )
+
+
+def methods(ctx: ReportContext, area_results: Results):
+    """The "Methode en bronnen" section of the monitor."""
+    return methods_block(
+        ctx,
+        methods=[
+            "Verandering ten opzichte van de vorige meting: exact interval voor de verhouding van "
+            "twee Poisson-aantallen (voor ophelderingspercentages: opgehelderd per geregistreerd "
+            "misdrijf).",
+            "Status en prognose per doel: een trendmodel tot en met het rapportagejaar, "
+            "doorgetrokken naar het doeljaar met simulatie (aantallen: Poisson of negatief "
+            "binomiaal met de bevolking als blootstelling; percentages met tellers: binomiaal; "
+            "overige: lineaire trend).",
+            "Enquêtecijfers (onveiligheidsgevoel, jongerenoverlast): gewogen percentages per "
+            "meting, onderdrukt bij minder dan 100 respondenten.",
+        ],
+        assumptions=[
+            "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
+            "Doelen in aantallen voor een district of gemeente: het regiodoel maal het aandeel van "
+            "het gebied in de regio in het basisjaar (gelijke relatieve inspanning); de strategie "
+            "zelf stelt alleen regiodoelen.",
+            "Voorspellingsintervallen van percentages zijn in de tabel afgekapt op 0% en 100%.",
+        ],
+        limitations=[
+            "De open CBS-tabellen bevatten geregistreerde misdrijven per gemeente (47018NED) maar "
+            "niet de opheldering van woninginbraak per gemeente (83648NED alleen per "
+            "misdrijfgroep), niet de eigen regiocijfers (verdachten, criminele "
+            "samenwerkingsverbanden, afpakken) en de Veiligheidsmonitor alleen als schattingen met "
+            "marges voor de grotere gemeenten, met een breuk in de reeks in 2021. Zulke "
+            "indicatoren staan op 'geen gegevens' als de bron ze mist.",
+        ],
+        technical=[status.method for status in area_results.statuses.values()][:3],
+    )
+
+
+def record_summary(ctx: ReportContext, area_results: Results, burglary: BurglarySeries) -> None:
+    """Record the monitor's forecasts, the burglary change and trend, and the status counts."""
+    for indicator, status in area_results.statuses.items():
+        if status.forecast is not None:
+            ctx.summary.add(
+                f"{indicator}_forecast_{status.target.year}", status.forecast, status=status.status
+            )
+    row = area_results.burglary()
+    ctx.summary.add(
+        "burglary_change_pct",
+        area_results.burglary_change(),
+        significant=bool(row["significant"]),
+    )
+    ctx.summary.add("burglary_annual_rate_ratio", burglary.trend.annual_rate_ratio)
+    ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
+    ctx.summary.set_headline("Doelen op koers", area_results.count("op koers"))
+    ctx.summary.set_headline("Doelen niet op koers", area_results.count("niet op koers"))

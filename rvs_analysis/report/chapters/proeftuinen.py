@@ -1,0 +1,326 @@
+"""The chapters of the proeftuinen report (``notebooks/onveiligheidsbeleving_proeftuinen.ipynb``).
+
+Did the ten pilot municipalities improve perceived safety? Weighted survey proportions per wave for
+the pilots and the other municipalities, the difference-in-differences, the event study with its
+pre-trend test, and the area's own series. The statistics come from
+:mod:`rvs_analysis.stats.perception`; this module selects what a chapter shows and words it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rvs_analysis import regions
+from rvs_analysis.report import figures
+from rvs_analysis.report.area_data import survey_frame
+from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.tables import table
+from rvs_analysis.report.wording import (
+    difference_phrase,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    md,
+    names_phrase,
+)
+from rvs_analysis.stats import perception
+
+__all__ = [
+    "INDICATORS",
+    "Pilots",
+    "cell_means_table",
+    "did_sentence",
+    "difference_in_differences",
+    "event_study",
+    "event_study_figure",
+    "group_figure",
+    "latest_wave_map",
+    "methods",
+    "own_series",
+    "own_series_sentence",
+    "own_series_table",
+    "pilots",
+    "pre_trend_sentence",
+    "record_summary",
+]
+
+INDICATORS = {
+    "feels_unsafe": "Voelt zich weleens onveilig in de eigen buurt",
+    "youth_nuisance": "Ervaart jongerenoverlast in de eigen buurt",
+}
+"""The survey indicators of the report and their Dutch titles."""
+
+
+@dataclass
+class Pilots:
+    """The pilot municipalities, their start year and the region's survey microdata."""
+
+    table: pd.DataFrame
+    start_year: int
+    survey: pd.DataFrame
+
+    @property
+    def codes(self) -> pd.Series:
+        return self.table["gemeente_code"]
+
+    def show(self):
+        """The pilots with their district, start year and whether they lie in the report's area."""
+        return table(
+            self.table,
+            columns={
+                "gemeente_name": "Gemeente",
+                "district": "District",
+                "start_year": "Start",
+                "in_area": "In dit gebied",
+            },
+        )
+
+
+def pilots(ctx: ReportContext) -> Pilots:
+    """The pilots of ``data/regions/pilots.csv`` and the survey frame of the whole region."""
+    pilot_table = regions.pilot_municipalities()
+    pilot_table["in_area"] = pilot_table["gemeente_code"].isin(ctx.codes)
+    return Pilots(
+        table=pilot_table,
+        start_year=int(pilot_table["start_year"].min()),
+        survey=survey_frame(ctx),
+    )
+
+
+def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
+    """Weighted percentages per wave for pilots, other municipalities and the area itself."""
+    survey = group_pilots.survey
+    series = perception.weighted_proportions(survey, indicator, by=["group", "year"])
+    if ctx.level != "region":
+        own = perception.weighted_proportions(survey[survey["in_area"]], indicator, by="year")
+        series = pd.concat([series, own.assign(group=ctx.area.name)], ignore_index=True)
+    return figures.time_series(
+        series[~series["suppressed"]],
+        "year",
+        "estimate_pct",
+        ctx.source_label,
+        low="ci_low",
+        high="ci_high",
+        hue="group",
+        title=INDICATORS[indicator],
+        ylabel="% van de inwoners (gewogen)",
+        xlabel="Meting",
+        unit="%",
+        note=f"De proeftuinen startten in {group_pilots.start_year}",
+    )
+
+
+def difference_in_differences(group_pilots: Pilots, indicator: str):
+    """The pilots' difference-in-differences for one indicator (all municipalities of the region)."""
+    return perception.difference_in_differences(
+        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    )
+
+
+def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
+    """Both indicators' difference-in-differences and the data they rest on, in Dutch."""
+    return md(
+        "Na de start in {start} veranderde het aandeel inwoners dat zich weleens onveilig voelt in "
+        "de proeftuinen ten opzichte van de overige gemeenten met {unsafe}. Voor ervaren "
+        "jongerenoverlast is het verschil-in-verschillen {youth}. De schatting rust op "
+        "{respondents} respondenten in {clusters} gemeenten, waarvan {treated} proeftuinen.",
+        start=group_pilots.start_year,
+        unsafe=difference_phrase(did_unsafe.effect),
+        youth=difference_phrase(did_youth.effect),
+        respondents=fmt_int(did_unsafe.n_respondents),
+        clusters=did_unsafe.n_clusters,
+        treated=did_unsafe.n_treated_clusters,
+    )
+
+
+def cell_means_table(group_pilots: Pilots, did):
+    """The weighted 2x2 table behind a difference-in-differences."""
+    start = group_pilots.start_year
+    cell_means = did.cell_means.assign(
+        group=did.cell_means["group"].map({"pilot": "Proeftuinen", "other": "Overige gemeenten"}),
+        period=did.cell_means["period"].map({"before": f"t/m {start}", "after": f"na {start}"}),
+    )
+    return table(
+        cell_means,
+        formats={"estimate_pct": "pct", "respondents": "int"},
+        columns={
+            "group": "Groep",
+            "period": "Periode",
+            "respondents": "Respondenten",
+            "estimate_pct": "Voelt zich weleens onveilig (gewogen)",
+        },
+    )
+
+
+def event_study(group_pilots: Pilots, indicator: str):
+    """The pilots' difference to the other municipalities per wave, with the pre-trend test."""
+    return perception.event_study(
+        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    )
+
+
+_EVENT_TITLES = {
+    "feels_unsafe": "Onveiligheidsgevoel: proeftuinen min overige gemeenten, per meting",
+    "youth_nuisance": "Jongerenoverlast: proeftuinen min overige gemeenten, per meting",
+}
+
+
+def event_study_figure(ctx: ReportContext, group_pilots: Pilots, events, indicator: str):
+    """The event-study plot of one indicator."""
+    return figures.event_study_plot(
+        events.effects,
+        "wave",
+        "estimate_pp",
+        "ci_low",
+        "ci_high",
+        ctx.source_label,
+        start=group_pilots.start_year + 1,
+        title=_EVENT_TITLES[indicator],
+        note=f"Referentie: meting {events.reference_wave} (op nul gezet)",
+    )
+
+
+def pre_trend_sentence(events_unsafe, events_youth):
+    """The pre-trend verdicts of both indicators."""
+    return md(
+        "**Toets op gelijke trends vooraf.** Onveiligheidsgevoel: {unsafe} Jongerenoverlast: {youth}",
+        unsafe=events_unsafe.pre_trend_verdict_nl,
+        youth=events_youth.pre_trend_verdict_nl,
+    )
+
+
+def own_series(group_pilots: Pilots) -> pd.DataFrame:
+    """The area's own weighted percentages per wave for both indicators."""
+    survey = group_pilots.survey[group_pilots.survey["in_area"]]
+    return perception.weighted_proportions(survey, "feels_unsafe", by="year").merge(
+        perception.weighted_proportions(survey, "youth_nuisance", by="year"),
+        on="year",
+        suffixes=("_unsafe", "_youth"),
+    )
+
+
+def own_series_table(ctx: ReportContext, series: pd.DataFrame):
+    """The area's own series as the report shows it."""
+    return table(
+        series,
+        formats={
+            "respondents_unsafe": "int",
+            "estimate_pct_unsafe": "pct",
+            "ci_low_unsafe": "pct",
+            "ci_high_unsafe": "pct",
+            "estimate_pct_youth": "pct",
+            "ci_low_youth": "pct",
+            "ci_high_youth": "pct",
+        },
+        columns={
+            "year": "Meting",
+            "respondents_unsafe": "Respondenten",
+            "estimate_pct_unsafe": "Voelt zich onveilig",
+            "ci_low_unsafe": "95%-BI onder",
+            "ci_high_unsafe": "95%-BI boven",
+            "estimate_pct_youth": "Jongerenoverlast",
+            "ci_low_youth": "95%-BI onder ",
+            "ci_high_youth": "95%-BI boven ",
+        },
+        caption=f"Gewogen percentages in {ctx.area.name}",
+    )
+
+
+def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.DataFrame):
+    """The area's pilots and its first and last wave, in Dutch."""
+    area_pilots = group_pilots.table[group_pilots.table["in_area"]]["gemeente_name"]
+    first_wave, last_wave = series.iloc[0], series.iloc[-1]
+    return md(
+        "{area} telt {pilots} onder de proeftuinen. Het aandeel inwoners dat zich weleens onveilig "
+        "voelt was {first} in {first_year} ({first_ci}) en {last} in {last_year} ({last_ci}); "
+        "{overlap}.",
+        area=ctx.area.name,
+        pilots=names_phrase(area_pilots),
+        first=fmt_pct(first_wave["estimate_pct_unsafe"]),
+        first_year=int(first_wave["year"]),
+        first_ci=fmt_ci(first_wave["ci_low_unsafe"], first_wave["ci_high_unsafe"], 1, "%"),
+        last=fmt_pct(last_wave["estimate_pct_unsafe"]),
+        last_year=int(last_wave["year"]),
+        last_ci=fmt_ci(last_wave["ci_low_unsafe"], last_wave["ci_high_unsafe"], 1, "%"),
+        overlap="de intervallen overlappen, dus een verandering is op deze aantallen niet "
+        "aangetoond (niet statistisch significant)"
+        if first_wave["ci_high_unsafe"] >= last_wave["ci_low_unsafe"]
+        and last_wave["ci_high_unsafe"] >= first_wave["ci_low_unsafe"]
+        else "de intervallen overlappen niet: het verschil is statistisch significant",
+    )
+
+
+def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
+    """The weighted percentage feeling unsafe per municipality in the latest wave."""
+    survey = group_pilots.survey
+    latest_wave = int(survey["year"].max())
+    by_municipality = perception.weighted_proportions(
+        survey[survey["year"] == latest_wave], "feels_unsafe", by="gemeente_code"
+    )
+    return figures.area_map(
+        ctx.dataset,
+        by_municipality.set_index("gemeente_code")["estimate_pct"],
+        ctx.source_label,
+        "Voelt zich weleens onveilig (%)",
+        highlight=ctx.highlight_codes,
+        title=f"Onveiligheidsgevoel per gemeente, meting {latest_wave}",
+        unit="%",
+        decimals=0,
+    )
+
+
+def methods(ctx: ReportContext, did, events):
+    """The "Methode en bronnen" section of the proeftuinen report."""
+    return methods_block(
+        ctx,
+        methods=[
+            "Gewogen percentages (Hajek-schatter) met Wilson-interval op de effectieve "
+            "steekproefomvang volgens Kish; niet getoond bij minder dan 100 respondenten.",
+            "Verschil in verschillen: gewogen lineair kansmodel met vaste effecten per gemeente en "
+            "per meting, standaardfouten geclusterd per gemeente, t-verdeling met G − 1 "
+            "vrijheidsgraden.",
+            "Effect per meting (event study) met dezelfde opzet; gezamenlijke F-toets dat de "
+            "verschillen vóór de start nul zijn (toets op gelijke trends vooraf).",
+            "De vergelijking van twee metingen van het eigen gebied is een overlap van "
+            "intervallen: een voorzichtige toets (niet-overlappende intervallen wijzen op een "
+            "significant verschil).",
+        ],
+        assumptions=[
+            "Zonder proeftuin hadden proeftuinen en overige gemeenten dezelfde ontwikkeling gehad "
+            "(gelijke trends); de toets vooraf ondersteunt dat, maar bewijst het niet.",
+            "Geen uitstraling naar de overige gemeenten en geen verandering in wie de enquête "
+            "invult.",
+            "De meting van het startjaar geldt als 'vóór': het veldwerk lag vóór de proeftuinen "
+            "effect konden hebben.",
+        ],
+        limitations=[
+            "CBS publiceert de Veiligheidsmonitor (85146NED) niet als microdata maar als "
+            "schattingen met 95%-marges, voor politie-eenheden en alleen voor de grotere "
+            "gemeenten; de herziening van 2021 maakt de reeks vóór en na 2021 niet zonder meer "
+            "vergelijkbaar. Deze analyse vraagt microdata (of lokale oversamples) per respondent.",
+        ],
+        technical=[did.method, events.method],
+    )
+
+
+def record_summary(ctx: ReportContext, did_unsafe, did_youth, events_unsafe, events_youth):
+    """Record the report's key estimates and headlines in ``ctx.summary``."""
+    ctx.summary.add(
+        "pilot_effect_feels_unsafe_pp",
+        did_unsafe.effect,
+        pre_trend_p_value=events_unsafe.pre_trend_p_value,
+        pre_trend=events_unsafe.pre_trend_verdict,
+    )
+    ctx.summary.add(
+        "pilot_effect_youth_nuisance_pp",
+        did_youth.effect,
+        pre_trend_p_value=events_youth.pre_trend_p_value,
+        pre_trend=events_youth.pre_trend_verdict,
+    )
+    ctx.summary.set_headline(
+        "Effect onveiligheidsgevoel (pp)", fmt_num(did_unsafe.effect.estimate, 1, signed=True)
+    )
+    ctx.summary.set_headline("Gelijke trends vooraf", events_unsafe.pre_trend_verdict)

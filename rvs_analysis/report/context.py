@@ -1,0 +1,433 @@
+"""The start of every report: area, source, years, banner, introduction and methods block.
+
+A report notebook calls :func:`start` once (check the area, load the source, check the years), shows
+:func:`banner` (a visible "Demonstratiedata" notice on demo data) and :func:`intro`, and ends with
+:func:`methods_block`. :class:`ReportContext` carries what the other report helpers need.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from rvs_analysis.exceptions import NotAvailableForSource, RvsError
+from rvs_analysis.provenance import code_version
+from rvs_analysis.regions import REGION_NAME, Area, resolve_area
+from rvs_analysis.report.summary import Summary
+from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
+
+__all__ = [
+    "INPUTS",
+    "ReportContext",
+    "ReportParameterError",
+    "banner",
+    "intro",
+    "methods_block",
+    "require",
+    "source_label",
+    "start",
+]
+
+
+INPUTS: dict[str, str] = {
+    "cleared": "opgehelderde misdrijven per gemeente (politiecijfers met verklarende kenmerken)",
+    "monthly": "maandcijfers van geregistreerde misdrijven",
+    "survey": "enquête-microdata zoals de Veiligheidsmonitor (respondenten met weging)",
+    "survey_estimates": "gepubliceerde enquêteschattingen met marges",
+    "indicators": "regionale jaarcijfers zonder gemeentelijke uitsplitsing",
+    "boundaries": "gemeentegrenzen (GeoJSON)",
+}
+"""The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
+
+
+class ReportParameterError(RvsError, ValueError):
+    """A report parameter (years, summary path) that cannot be used with this source."""
+
+    exit_code = 2
+
+
+@dataclass
+class ReportContext:
+    """What a report needs after :func:`start`.
+
+    Attributes
+    ----------
+    area : rvs_analysis.regions.Area
+        The resolved area (name, level, district, GM codes).
+    dataset : rvs_analysis.sources.base.Dataset
+    source, cache : str
+        As passed to :func:`start`.
+    notebook : str
+        The report's name (notebook file stem).
+    first_year, last_year : int or None
+        The requested years, clipped to the years the source covers.
+    parameters : dict
+        The report's parameters, recorded in the summary.
+    notes : list of str
+        Dutch remarks about adjustments (e.g. years outside the source), shown by :func:`banner`.
+    summary : Summary
+        Collects the report's estimates; write it with ``summary.write(path)``.
+    composition_year : int
+        Composition and boundary year of the areas (2017: the strategy's 39 municipalities).
+    """
+
+    area: Area
+    dataset: Any
+    source: str
+    cache: str
+    notebook: str
+    first_year: int | None
+    last_year: int | None
+    parameters: dict
+    notes: list[str]
+    summary: Summary
+    composition_year: int = 2017
+
+    @property
+    def provenance(self) -> dict:
+        """The dataset's provenance plus the code version."""
+        return self.summary.provenance
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.dataset.is_demo)
+
+    @property
+    def codes(self) -> list[str]:
+        """GM codes of the area's municipalities."""
+        return list(self.area.codes)
+
+    @property
+    def level(self) -> str:
+        return self.area.level
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the area's municipalities."""
+        composition = self.composition
+        return list(composition.loc[composition["gemeente_code"].isin(self.codes), "gemeente_name"])
+
+    @property
+    def composition(self) -> pd.DataFrame:
+        """The region's municipalities on the report's composition year (``regions.municipalities``)."""
+        from rvs_analysis.regions import municipalities
+
+        return municipalities(self.composition_year)
+
+    @property
+    def highlight_codes(self) -> list[str]:
+        """GM codes to mark in region-wide figures: the area's, or none for the region itself."""
+        return [] if self.level == "region" else self.codes
+
+    @property
+    def highlight_names(self) -> list[str]:
+        """Names to mark in region-wide figures (none for the region itself)."""
+        return [] if self.level == "region" else self.names
+
+    @property
+    def source_label(self) -> str:
+        """A short Dutch description of the source for source lines under figures."""
+        return source_label(self.dataset)
+
+    def years(self) -> list[int]:
+        """The report's years that the source covers, ascending."""
+        return [
+            year
+            for year in self.dataset.years
+            if (self.first_year is None or year >= self.first_year)
+            and (self.last_year is None or year <= self.last_year)
+        ]
+
+
+def source_label(dataset) -> str:
+    """Dutch name of a dataset's source for figure source lines and the methods block."""
+    if dataset.is_demo:
+        return "Demonstratiedata rvs-analysis (gesimuleerd)"
+    tables = sorted(set((dataset.provenance or {}).get("tables", {}).values()))
+    if tables:
+        return "CBS StatLine " + ", ".join(tables)
+    return f"Bron: {dataset.source}"
+
+
+def _clip_years(
+    dataset, first_year: int | None, last_year: int | None, notes: list[str]
+) -> tuple[int | None, int | None]:
+    available = dataset.years
+    low, high = min(available), max(available)
+    if first_year is not None and last_year is not None and int(first_year) > int(last_year):
+        raise ReportParameterError(
+            f"first_year ({first_year}) ligt na last_year ({last_year}); geef een oplopende "
+            "periode op."
+        )
+    if (first_year is not None and int(first_year) > high) or (
+        last_year is not None and int(last_year) < low
+    ):
+        raise NotAvailableForSource(
+            f"De gevraagde jaren {first_year}-{last_year} zijn niet beschikbaar voor deze bron: "
+            f"die bevat {low}-{high}."
+        )
+    clipped_first = None if first_year is None else max(int(first_year), low)
+    clipped_last = None if last_year is None else min(int(last_year), high)
+    if first_year is not None and clipped_first != int(first_year):
+        notes.append(
+            f"De bron begint in {low}; de analyse start daarom in {low} in plaats van {first_year}."
+        )
+    if last_year is not None and clipped_last != int(last_year):
+        notes.append(
+            f"De bron loopt tot en met {high}; de analyse eindigt daarom in {high} in plaats van "
+            f"{last_year}."
+        )
+    return clipped_first, clipped_last
+
+
+def start(
+    area: str = REGION_NAME,
+    source: str = "demo",
+    cache: str = "data/raw",
+    notebook: str = "",
+    first_year: int | None = None,
+    last_year: int | None = None,
+    requires: Iterable[str] = (),
+    parameters: Mapping[str, Any] | None = None,
+    composition_year: int = 2017,
+) -> ReportContext:
+    """Check a report's parameters, load its source and return the context it works with.
+
+    Parameters
+    ----------
+    area : str, default "Midden-Nederland"
+        The region, a district or a municipality (name, slug or GM code).
+    source : str, default "demo"
+        ``"demo"``, ``"cbs"`` or a folder in the tidy layout; relative paths are looked up from the
+        working directory and then from the repository root, so a notebook opened in
+        ``notebooks/`` finds ``data/...`` with its defaults.
+    cache : str, default "data/raw"
+        CBS download cache (for ``source="cbs"``).
+    notebook : str, optional
+        The report's name, recorded in the summary.
+    first_year, last_year : int, optional
+        Period of the report; clipped to the years the source covers (with a note), and refused
+        with :class:`~rvs_analysis.exceptions.NotAvailableForSource` when there is no overlap.
+    requires : iterable of str, optional
+        Optional dataset inputs the report cannot do without (see :data:`INPUTS`); checked with
+        :func:`require` before anything else is computed.
+    parameters : mapping, optional
+        The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
+    composition_year : int, default 2017
+        Composition of the region (2017: the 39 municipalities of the strategy).
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    UnknownAreaError
+        When the area is not the region, a district or one of its municipalities (the message
+        lists the valid names). Checked before the source is loaded.
+    SourceNotAvailableError, DataValidationError
+        From :func:`rvs_analysis.sources.load_source`.
+    NotAvailableForSource
+        When a required input or the requested years do not exist in this source; the renderer
+        records the report as skipped.
+    """
+    from rvs_analysis.sources import load_source
+
+    resolved = resolve_area(area, composition_year)
+    dataset = load_source(source, cache)
+    for name in requires:
+        require(dataset, name)
+    notes: list[str] = []
+    first, last = _clip_years(dataset, first_year, last_year, notes)
+    recorded = {"area": area, "source": source, "cache": str(cache)}
+    if first_year is not None:
+        recorded["first_year"] = first_year
+    if last_year is not None:
+        recorded["last_year"] = last_year
+    recorded.update(dict(parameters or {}))
+    recorded.pop("summary_path", None)
+    provenance = dict(dataset.provenance or {})
+    provenance["code_version"] = code_version()
+    provenance["is_demo"] = bool(dataset.is_demo)
+    summary = Summary(
+        area=resolved.name,
+        source=str(source),
+        notebook=notebook,
+        parameters=recorded,
+        provenance=provenance,
+    )
+    return ReportContext(
+        area=resolved,
+        dataset=dataset,
+        source=str(source),
+        cache=str(cache),
+        notebook=notebook,
+        first_year=first,
+        last_year=last,
+        parameters=recorded,
+        notes=notes,
+        summary=summary,
+        composition_year=composition_year,
+    )
+
+
+def require(dataset, name: str) -> None:
+    """Stop a report when its source lacks an input it needs.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+    name : str
+        An optional input of the dataset (``"cleared"``, ``"survey"``, ``"monthly"``, ...).
+
+    Raises
+    ------
+    NotAvailableForSource
+        With a Dutch reason ("… niet beschikbaar voor deze bron …") that the renderer shows when it
+        records the report as skipped.
+    ValueError
+        When ``name`` is not an optional input of a Dataset.
+    """
+    if name not in INPUTS:
+        raise ValueError(f"Unknown dataset input {name!r}; known: {', '.join(INPUTS)}.")
+    value = getattr(dataset, name, None)
+    empty = value is None or (isinstance(value, pd.DataFrame) and value.empty)
+    if not empty:
+        return
+    hint = {
+        "cleared": (
+            " De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
+            "misdrijfgroep, niet voor woninginbraak per gemeente; lever de politiecijfers van de "
+            "regio aan volgens het sjabloon data/templates/cleared_offences.csv."
+        ),
+        "survey": (
+            " CBS publiceert de Veiligheidsmonitor alleen als schattingen met marges voor de "
+            "grotere gemeenten (85146NED), niet als microdata per respondent; een "
+            "verschil-in-verschillenanalyse per gemeente vraagt de microdata of lokale "
+            "oversamples van de regio."
+        ),
+        "monthly": " Maandcijfers staan in CBS-tabel 47022NED; haal die op met 'rvs fetch'.",
+    }.get(name, "")
+    raise NotAvailableForSource(
+        f"Deze rapportage is niet beschikbaar voor deze bron ({dataset.source}): "
+        f"{INPUTS[name]} ontbreken.{hint}"
+    )
+
+
+_BANNER_STYLE = (
+    "border:2px solid #b35806;background:#fff4e5;color:#3d2000;padding:0.6em 0.9em;"
+    "margin:0.5em 0;border-radius:4px"
+)
+
+
+_NOTE_STYLE = (
+    "border:1px solid #4b6d8c;background:#eef4fa;color:#102a43;padding:0.5em 0.9em;"
+    "margin:0.5em 0;border-radius:4px"
+)
+
+
+def banner(ctx: ReportContext):
+    """The notice at the top of a report: "Demonstratiedata" on demo data, plus any notes.
+
+    Returns
+    -------
+    IPython.display.HTML
+        Empty when the data are real and nothing needs saying.
+    """
+    blocks = []
+    if ctx.is_demo:
+        blocks.append(
+            f'<div class="rvs-demo-banner" style="{_BANNER_STYLE}"><strong>Demonstratiedata:'
+            "</strong> de cijfers in dit rapport zijn gesimuleerd. De regio- en districtstotalen "
+            "volgen de gepubliceerde cijfers van de Veiligheidsstrategie waar die bekend zijn; de "
+            "verdeling over gemeenten en de effecten die dit rapport schat zijn er bewust in "
+            "gelegd, zodat te zien is of de methoden ze terugvinden. Trek er geen conclusies uit "
+            "over werkelijke gemeenten.</div>"
+        )
+    for note in ctx.notes:
+        blocks.append(f'<div class="rvs-note" style="{_NOTE_STYLE}">{html.escape(note)}</div>')
+    return display_object("html", "".join(blocks))
+
+
+def methods_block(
+    ctx: ReportContext,
+    methods: Sequence[str],
+    assumptions: Sequence[str] = (),
+    limitations: Sequence[str] = (),
+    technical: Sequence[str] = (),
+):
+    """The "Methode en bronnen" section of a report.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    methods : sequence of str
+        One line per method used (Dutch); method strings from the statistics modules may be
+        included as they are.
+    assumptions : sequence of str, optional
+        The assumptions a reader should know.
+    limitations : sequence of str, optional
+        What the source lacks (e.g. on real CBS data).
+    technical : sequence of str, optional
+        The statistics modules' own method descriptions (English, with test statistics), shown
+        under "Technische details" for researchers.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Headings and bullet lists; every line escaped. The source, its version, the files and
+        tables, the code version and the run date are added from the context.
+    """
+    provenance = ctx.provenance
+    lines = ["## Methode en bronnen", "", "**Methoden**", ""]
+    lines += [f"- {escape(text)}" for text in methods]
+    if assumptions:
+        lines += ["", "**Aannames**", ""]
+        lines += [f"- {escape(text)}" for text in assumptions]
+    if limitations:
+        lines += ["", "**Wat open CBS-data niet bevatten**", ""]
+        lines += [f"- {escape(text)}" for text in limitations]
+    if technical:
+        lines += ["", "**Technische details** (uit de statistiekmodules, Engelstalig)", ""]
+        lines += [f"- {escape(text)}" for text in technical]
+    files = ", ".join(provenance.get("files") or []) or "–"
+    tables = ", ".join(sorted(set((provenance.get("tables") or {}).values()))) or "–"
+    lines += [
+        "",
+        "**Bronnen**",
+        "",
+        f"- Bron: {escape(source_label(ctx.dataset))} ({escape(ctx.source)}), "
+        f"versie {escape(provenance.get('version', '–'))}",
+        f"- Bestanden: {escape(files)}"
+        + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
+        "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
+        f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
+        "gemeentelijke herindelingen geharmoniseerd",
+        "- Doelen: Jaarplan 2017/2018 RVS Midden-Nederland (data/targets.csv)",
+        f"- Code: rvs-analysis {escape(provenance.get('code_version', '–'))}; "
+        f"gemaakt op {dt.date.today().isoformat()}",
+    ]
+    return display_object("markdown", "\n".join(lines))
+
+
+def intro(ctx: ReportContext):
+    """One line under a report's title: area, level, municipalities, source and period."""
+    years = ctx.years()
+    period = f"{years[0]}–{years[-1]}" if years else "–"
+    count = len(ctx.codes)
+    members = f"{count} gemeente{'n' if count != 1 else ''}"
+    district = (
+        f", district {escape(ctx.area.district)}"
+        if ctx.level == "gemeente" and ctx.area.district
+        else ""
+    )
+    return display_object(
+        "markdown",
+        f"**Gebied:** {escape(ctx.area.name)} ({LEVEL_NL[ctx.level]}{district}; {members}) · "
+        f"**Bron:** {escape(source_label(ctx.dataset))} · **Periode:** {period}",
+    )

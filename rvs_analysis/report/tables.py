@@ -1,0 +1,617 @@
+"""The tables of the reports: display tables and the strategy monitor's results table.
+
+:func:`table` shows a frame as an escaped HTML table with Dutch number formats. The strategy monitor's
+tables: :func:`indicator_observations`, :func:`area_targets`, :func:`results_table`,
+:func:`format_results`, :func:`district_comparison`; and small shared pieces (:func:`targets_by_year`,
+:func:`funnel_grid`, :func:`change_point_table`). Estimates come from :mod:`rvs_analysis.stats`; this
+module only selects, words and lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from rvs_analysis.regions import REGION_NAME, resolve_area
+from rvs_analysis.report.area_data import (
+    area_counts,
+    area_population,
+    in_report_years,
+    municipal_crime,
+)
+from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.wording import (
+    display_object,
+    fmt_int,
+    fmt_month,
+    fmt_num,
+    fmt_pct,
+    fmt_probability,
+    fmt_value,
+    is_missing,
+)
+
+__all__ = [
+    "INDICATOR_SOURCES",
+    "area_targets",
+    "change_point_table",
+    "district_comparison",
+    "format_results",
+    "funnel_grid",
+    "indicator_observations",
+    "results_table",
+    "table",
+    "targets_by_year",
+]
+
+
+def table(
+    frame: pd.DataFrame,
+    formats: Mapping[str, Any] | None = None,
+    columns: Mapping[str, str] | None = None,
+    caption: str | None = None,
+):
+    """An HTML table with Dutch number formats and every cell escaped.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The data to show.
+    formats : mapping, optional
+        Column -> ``"int"``, ``"pct"``, ``"pct0"``, ``"num"``, ``"num2"``, ``"signed_pct"`` or a
+        callable ``value -> str``. Columns named like a year are shown plainly (``2016``); other
+        numeric columns with :func:`fmt_num` (one decimal) or :func:`fmt_int` for whole numbers;
+        booleans as ja/nee.
+    columns : mapping, optional
+        Column -> Dutch heading; only these columns are shown, in this order, when given.
+    caption : str, optional
+        Caption above the table (escaped).
+
+    Returns
+    -------
+    IPython.display.HTML
+    """
+    named = {
+        "int": fmt_int,
+        "pct": fmt_pct,
+        "pct0": lambda value: fmt_pct(value, 0),
+        "num": fmt_num,
+        "num2": lambda value: fmt_num(value, 2),
+        "signed_pct": lambda value: fmt_pct(value, 1, signed=True),
+    }
+    formats = dict(formats or {})
+    shown = frame if columns is None else frame[list(columns)]
+    out = pd.DataFrame(index=range(len(shown)))
+    for column in shown.columns:
+        values = shown[column].tolist()
+        formatter = formats.get(column)
+        if isinstance(formatter, str):
+            formatter = named[formatter]
+        if formatter is None:
+            formatter = _default_formatter(shown[column], str(column))
+        heading = (columns or {}).get(column, column)
+        out[str(heading)] = [formatter(value) for value in values]
+    aligns = [
+        "right" if out[column].map(_looks_numeric).all() else "left" for column in out.columns
+    ]
+    header = "".join(
+        f'<th style="text-align:{align}">{html.escape(str(name))}</th>'
+        for name, align in zip(out.columns, aligns, strict=True)
+    )
+    rows = []
+    for record in out.itertuples(index=False):
+        cells = "".join(
+            f'<td style="text-align:{align}">{html.escape(str(value))}</td>'
+            for value, align in zip(record, aligns, strict=True)
+        )
+        rows.append(f"<tr>{cells}</tr>")
+    caption_html = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    text = (
+        '<table class="rvs-table">'
+        f"{caption_html}<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    return display_object("html", text)
+
+
+_NUMERIC_TEXT = re.compile(r"^[\s+*\u2212\-–0-9.,%()a-z]*$")
+
+
+def _looks_numeric(text: str) -> bool:
+    """Whether a formatted cell reads as a number (right-aligned) rather than as text."""
+    text = str(text)
+    return bool(_NUMERIC_TEXT.match(text)) and any(ch.isdigit() for ch in text) or text == "–"
+
+
+def _default_formatter(series: pd.Series, name: str = ""):
+    if any(word in name.casefold() for word in ("year", "jaar")) and pd.api.types.is_numeric_dtype(
+        series
+    ):
+        return lambda value: "–" if is_missing(value) else str(int(value))
+    if pd.api.types.is_bool_dtype(series):
+        return lambda value: "–" if is_missing(value) else ("ja" if value else "nee")
+    if pd.api.types.is_integer_dtype(series):
+        return fmt_int
+    if pd.api.types.is_float_dtype(series):
+        whole = series.dropna()
+        if len(whole) and (whole == whole.round()).all() and whole.abs().max() >= 100:
+            return fmt_int
+        return fmt_num
+    return lambda value: "–" if is_missing(value) else str(value)
+
+
+def targets_by_year(indicator: str, years: Iterable[int], published_only: bool = True):
+    """The strategy's targets of an indicator for the given years (``year, target, how``).
+
+    Years without a target are left out; with ``published_only`` interpolated targets too. Reads
+    ``data/targets.csv`` through :func:`rvs_analysis.stats.targets.target_for`.
+    """
+    from rvs_analysis.stats.common import StatisticsInputError
+    from rvs_analysis.stats.targets import target_for
+
+    rows = []
+    for year in sorted({int(year) for year in years}):
+        try:
+            target = target_for(indicator, year)
+        except StatisticsInputError:
+            continue
+        if published_only and target.how != "published":
+            continue
+        rows.append({"year": year, "target": target.value, "how": target.how})
+    return pd.DataFrame(rows, columns=["year", "target", "how"])
+
+
+def funnel_grid(
+    funnel: pd.DataFrame, denominator: str, kind: str = "proportion", points: int = 150
+):
+    """Funnel limits over a smooth grid of sizes, with the same limits as a funnel table.
+
+    Parameters
+    ----------
+    funnel : pandas.DataFrame
+        From :func:`rvs_analysis.stats.clearance.funnel_table` (its ``attrs["overdispersion"]`` says
+        which limits were used).
+    denominator : str
+        The table's denominator column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`rvs_analysis.stats.clearance.funnel_limits` on a log-spaced grid from half the smallest
+        to twice the largest denominator.
+    """
+    import numpy as np
+
+    from rvs_analysis.stats.clearance import funnel_limits
+
+    used = funnel.attrs.get("overdispersion", {})
+    sizes = funnel[denominator].astype(float)
+    grid = np.geomspace(max(1.0, sizes.min() / 2), sizes.max() * 2, points)
+    chosen = used.get("limits", "exact")
+    return funnel_limits(
+        grid,
+        float(used["benchmark"]),
+        kind,
+        overdispersion=None if chosen == "exact" else chosen,
+        phi=float(used.get("phi", 1.0)),
+        tau2=float(used.get("tau2", 0.0)),
+    )
+
+
+def change_point_table(series: pd.Series, dates: Iterable[Any], window: int = 12) -> pd.DataFrame:
+    """The level change at each change point: ``window`` months after against before.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Monthly counts (DatetimeIndex).
+    dates : iterable of dates
+        First months of new segments (``ChangePoints.dates``).
+    window : int, default 12
+        Months compared on each side (whole years, so the season cancels); shorter at the ends.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``month`` (Dutch), ``before, after`` (counts summed over the windows), ``months``,
+        ``change_pct, ci_low, ci_high, significant`` from
+        :func:`rvs_analysis.stats.trends.count_change` (exact Poisson interval).
+
+    Notes
+    -----
+    Counts in whole-year windows so that seasonality does not create a change; the Poisson
+    interval ignores month-to-month overdispersion, so read borderline cases with care.
+    """
+    from rvs_analysis.stats.trends import count_change
+
+    rows = []
+    index = series.index
+    for date in dates:
+        position = int(index.searchsorted(pd.Timestamp(date)))
+        months = min(window, position, len(series) - position)
+        if months < 1:
+            continue
+        before = float(series.iloc[position - months : position].sum())
+        after = float(series.iloc[position : position + months].sum())
+        change = count_change(before, after)
+        rows.append(
+            {
+                "month": fmt_month(index[position]),
+                "months": months,
+                "before": before,
+                "after": after,
+                "change_pct": change.estimate,
+                "ci_low": change.ci_low,
+                "ci_high": change.ci_high,
+                "significant": change.significant,
+            }
+        )
+    columns = ["month", "months", "before", "after", "change_pct", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=[*columns, "significant"])
+
+
+INDICATOR_SOURCES: dict[str, tuple[str, str]] = {
+    "burglary": ("crime", "1.1.1"),
+    "completed_burglary": ("completed", "1.1.1"),
+    "robbery": ("crime", "1.4.7"),
+    "street_robbery": ("crime", "1.4.6"),
+    "total_crime": ("crime", "0.0.0"),
+    "burglary_clearance": ("cleared", "1.1.1"),
+    "robbery_clearance": ("cleared", "1.4.7"),
+    "street_robbery_clearance": ("cleared", "1.4.6"),
+    "suspects_handled": ("indicators", "afgehandelde_verdachten"),
+    "criminal_networks": ("indicators", "csv_aangepakt"),
+    "confiscation": ("indicators", "afpakken_x1000_euro"),
+    "feels_unsafe": ("survey", "feels_unsafe"),
+    "youth_nuisance": ("survey", "youth_nuisance"),
+}
+"""Where each indicator of ``data/targets.csv`` comes from: (kind of input, code or column).
+
+``crime``: registered offences of an offence code; ``completed``: registered minus attempted
+burglaries (cleared-offences file); ``cleared``: clearance percentage; ``indicators``: the region's
+own yearly figures; ``survey``: weighted percentage per survey wave."""
+
+
+def indicator_observations(ctx: ReportContext, indicator: str, last_year: int | None = None):
+    """The yearly observations of one strategy indicator for the report's area.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    indicator : str
+        An indicator of ``data/targets.csv`` (see :data:`INDICATOR_SOURCES`).
+    last_year : int, optional
+        Drop later years (the report year of a monitor).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``year, value`` plus ``population`` (counts) or ``cleared_offences,
+        registered_offences`` (clearance): the shape :func:`rvs_analysis.stats.targets.target_status`
+        reads. ``None`` when the source does not hold the indicator for this area.
+    """
+    kind, code = INDICATOR_SOURCES.get(indicator, ("", ""))
+    data = ctx.dataset
+    frame = None
+    if kind == "crime":
+        crime = municipal_crime(ctx, [code])
+        if not crime.empty:
+            frame = area_counts(ctx, code).rename(columns={"registered_offences": "value"})
+            frame = frame[["year", "value", "population"]]
+    elif kind in ("cleared", "completed") and data.cleared is not None:
+        cleared = data.cleared
+        cleared = cleared[
+            (cleared["offence_code"] == code) & cleared["gemeente_code"].isin(ctx.codes)
+        ]
+        if kind == "completed" and "attempted_offences" not in cleared.columns:
+            cleared = cleared.iloc[0:0]
+        if not cleared.empty:
+            columns = ["registered_offences", "cleared_offences"]
+            if kind == "completed":
+                columns.append("attempted_offences")
+            sums = in_report_years(cleared, ctx).groupby("year", as_index=False)[columns].sum()
+            if kind == "completed":
+                sums["value"] = sums["registered_offences"] - sums["attempted_offences"]
+                frame = sums[["year", "value"]].merge(area_population(ctx), on="year", how="left")
+            else:
+                sums["value"] = 100.0 * sums["cleared_offences"] / sums["registered_offences"]
+                frame = sums[["year", "value", "cleared_offences", "registered_offences"]]
+    elif kind == "indicators" and data.indicators is not None:
+        rows = data.indicators[
+            (data.indicators["indicator"] == code) & (data.indicators["area"] == ctx.area.name)
+        ]
+        if not rows.empty:
+            frame = in_report_years(rows, ctx)[["year", "value"]].astype({"value": float})
+    elif kind == "survey" and data.survey is not None:
+        from rvs_analysis.stats.perception import weighted_proportions
+
+        survey = data.survey[data.survey["gemeente_code"].isin(ctx.codes)]
+        survey = in_report_years(survey, ctx)
+        if not survey.empty:
+            shares = weighted_proportions(survey, code, by="year")
+            shares = shares[~shares["suppressed"]]
+            frame = shares.rename(columns={"estimate_pct": "value"})[
+                ["year", "value", "ci_low", "ci_high"]
+            ]
+    if frame is None or frame.empty:
+        return None
+    if last_year is not None:
+        frame = frame[frame["year"] <= last_year]
+    return frame.sort_values("year").reset_index(drop=True)
+
+
+def _region_context(ctx: ReportContext) -> ReportContext:
+    from dataclasses import replace
+
+    return replace(ctx, area=resolve_area(REGION_NAME, ctx.composition_year))
+
+
+def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = None):
+    """The strategy's targets of an indicator, scaled to the report's area.
+
+    Returns
+    -------
+    (pandas.DataFrame, float or None, str)
+        The targets table (as :func:`rvs_analysis.stats.targets.load_targets`) for this indicator, the
+        observed baseline-year value of the area (for targets stated relative to the baseline),
+        and a Dutch note on how the targets were obtained.
+
+    Notes
+    -----
+    The strategy states its targets for the region. Percentages (clearance, survey shares) apply
+    to any area as they are. Counts and amounts are scaled by the area's share of the region in
+    the baseline year (or the first year with data for both): an area that had 20% of the
+    region's burglaries in 2011 gets 20% of the region's target. That is an assumption of equal
+    relative effort, not a target the strategy set for the area.
+    """
+    from rvs_analysis.stats.targets import load_targets
+
+    targets = load_targets()
+    rows = targets[targets["indicator"] == indicator].copy()
+    observed = indicator_observations(ctx, indicator, last_year)
+    baseline_rows = rows[rows["kind"] == "baseline"]
+    baseline_year = int(baseline_rows["year"].iloc[0]) if not baseline_rows.empty else None
+    baseline_value = None
+    if observed is not None and baseline_year is not None:
+        at_baseline = observed[observed["year"] == baseline_year]
+        if not at_baseline.empty:
+            baseline_value = float(at_baseline["value"].iloc[0])
+    unit = str(rows["unit"].iloc[0]) if not rows.empty else ""
+    if ctx.level == "region" or unit == "percent" or observed is None:
+        note = "doel van de regio" if unit != "percent" else "percentage van de regio"
+        return rows, baseline_value, note
+    region = indicator_observations(_region_context(ctx), indicator, last_year)
+    if region is None:
+        return rows.iloc[0:0], baseline_value, "geen regiocijfers om het doel te schalen"
+    both = observed.merge(region, on="year", suffixes=("", "_region"))
+    if baseline_year is not None:
+        both = both[both["year"] >= baseline_year]
+    if both.empty or not both["value_region"].iloc[0] > 0:
+        return rows.iloc[0:0], baseline_value, "geen gemeenschappelijk jaar om het doel te schalen"
+    share = float(both["value"].iloc[0] / both["value_region"].iloc[0])
+    rows["value"] = rows["value"] * share
+    note = f"regiodoel × aandeel {fmt_pct(100 * share, 1)} in {int(both['year'].iloc[0])}"
+    return rows, baseline_value, note
+
+
+def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018) -> pd.DataFrame:
+    """The annual report's results table for the area: target, this year, last year, status.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    report_year : int
+        "This year" of the table; observations after it are ignored (a monitor as it was then).
+    target_year : int, default 2018
+        End year of the strategy, whose target decides the status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
+        this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
+        significant, status, target_end, target_end_year, forecast, forecast_low, forecast_high,
+        probability, note``. The status is judged against the target of ``target_year``, or of
+        the indicator's last target year before it when the strategy set none for that year
+        (suspects handled: 2016). Indicators the source lacks have NaN values and status ``"geen gegevens"``.
+        ``attrs["statuses"]`` holds the :class:`~rvs_analysis.stats.targets.TargetStatus` objects.
+
+    Notes
+    -----
+    Status and forecast from :func:`rvs_analysis.stats.targets.target_status` on the area's series up
+    to ``report_year``; the change against the previous observation from
+    :func:`rvs_analysis.stats.trends.count_change` (exact Poisson interval; for clearance the ratio of
+    cleared per registered offence) where the indicator is a count, else not tested.
+    """
+    from rvs_analysis.stats.common import StatisticsInputError
+    from rvs_analysis.stats.targets import load_targets, target_for, target_status
+    from rvs_analysis.stats.trends import count_change
+
+    all_targets = load_targets()
+    labels = all_targets.drop_duplicates("indicator").set_index("indicator")
+    rows, statuses = [], {}
+    for indicator in labels.index:
+        record: dict[str, Any] = {
+            "indicator": indicator,
+            "label": labels.loc[indicator, "label_nl"],
+            "unit": labels.loc[indicator, "unit"],
+            "status": "geen gegevens",
+            "note": "",
+        }
+        observed = indicator_observations(ctx, indicator, report_year)
+        if observed is None or observed.empty:
+            record["note"] = "niet in deze bron"
+            rows.append(record)
+            continue
+        targets, baseline_value, note = area_targets(ctx, indicator, report_year)
+        record["note"] = note
+        latest = observed.iloc[-1]
+        record.update(this_year=int(latest["year"]), value=float(latest["value"]))
+        if len(observed) > 1:
+            previous = observed.iloc[-2]
+            record.update(
+                previous_year=int(previous["year"]), previous_value=float(previous["value"])
+            )
+            change = None
+            try:
+                if "cleared_offences" in observed.columns:
+                    change = count_change(
+                        previous["cleared_offences"],
+                        latest["cleared_offences"],
+                        previous["registered_offences"],
+                        latest["registered_offences"],
+                    )
+                elif record["unit"] == "count" and "ci_low" not in observed.columns:
+                    change = count_change(round(previous["value"]), round(latest["value"]))
+            except StatisticsInputError:
+                change = None  # e.g. no registered robberies in a year: no percentage to compare
+            if change is not None:
+                record.update(
+                    change_pct=change.estimate,
+                    change_low=change.ci_low,
+                    change_high=change.ci_high,
+                    significant=change.significant,
+                )
+        try:
+            target = target_for(indicator, int(latest["year"]), targets, baseline_value)
+            record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
+        except StatisticsInputError:
+            pass
+        status_input = observed.drop(columns=["ci_low", "ci_high"], errors="ignore")
+        if "cleared_offences" in status_input.columns:
+            status_input = status_input.drop(columns="value")
+        target_years = targets.loc[targets["kind"] == "target", "year"].astype(int)
+        end_year = int(target_years[target_years <= target_year].max()) if len(target_years) else 0
+        try:
+            status = target_status(
+                indicator, status_input, end_year, targets, baseline_value, n_sim=5000
+            )
+        except (StatisticsInputError, ValueError) as error:
+            record["status"] = "niet te bepalen"
+            record["note"] = f"{note}; {error}"
+        else:
+            statuses[indicator] = status
+            record.update(
+                status=status.status_nl,
+                target_end=status.target.value,
+                target_end_year=status.target.year,
+                probability=status.probability_meeting_target,
+            )
+            if status.forecast is not None:
+                record.update(
+                    forecast=status.forecast.mean,
+                    forecast_low=status.forecast.pi_low,
+                    forecast_high=status.forecast.pi_high,
+                )
+        rows.append(record)
+    columns = [
+        "indicator", "label", "unit", "target", "how", "met", "this_year", "value",
+        "previous_year", "previous_value", "change_pct", "change_low", "change_high",
+        "significant", "status", "target_end", "target_end_year", "forecast", "forecast_low", "forecast_high",
+        "probability", "note",
+    ]  # fmt: skip
+    table = pd.DataFrame(rows).reindex(columns=columns)
+    table.attrs["statuses"] = statuses
+    return table
+
+
+def district_comparison(
+    ctx: ReportContext, offence_code: str, base_year: int, report_year: int
+) -> pd.DataFrame:
+    """Registered offences per district: base year against report year, with rates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area, base, value, change_pct, ci_low, ci_high, significant, rate_per_1000`` per
+        district plus the region (last row), from :func:`rvs_analysis.regions.area_table`
+        (harmonised counts and populations) and :func:`rvs_analysis.stats.trends.count_change`.
+    """
+    from rvs_analysis.regions import area_table
+    from rvs_analysis.stats.trends import count_change
+
+    rows = []
+    for level in ("district", "region"):
+        table = area_table(
+            ctx.dataset, offence_code, level, ctx.composition_year, [base_year, report_year], True
+        )
+        for name, group in table.groupby("area", sort=False):
+            by_year = group.set_index("year")
+            if base_year not in by_year.index or report_year not in by_year.index:
+                continue
+            before = float(by_year.loc[base_year, "registered_offences"])
+            after = float(by_year.loc[report_year, "registered_offences"])
+            change = count_change(before, after)
+            rows.append(
+                {
+                    "area": name,
+                    "base": before,
+                    "value": after,
+                    "change_pct": change.estimate,
+                    "ci_low": change.ci_low,
+                    "ci_high": change.ci_high,
+                    "significant": change.significant,
+                    "rate_per_1000": float(by_year.loc[report_year, "rate_per_1000"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def format_results(table: pd.DataFrame, report_year: int, target_year: int = 2018) -> pd.DataFrame:
+    """The results table of :func:`results_table` as Dutch text, one column per heading.
+
+    Values are formatted in each indicator's unit; interpolated targets are marked ``*``;
+    prediction intervals of percentages are cut at 0% and 100%.
+    """
+    rows = []
+    for record in table.to_dict("records"):
+        unit = record["unit"]
+        target = fmt_value(record.get("target"), unit)
+        if record.get("how") == "interpolated":
+            target += "*"
+        change = "–"
+        if not is_missing(record.get("change_pct")):
+            change = (
+                f"{fmt_pct(record['change_pct'], 0, signed=True)} "
+                f"({fmt_pct(record['change_low'], 0)} tot {fmt_pct(record['change_high'], 0)})"
+                + (" sign." if record.get("significant") else "")
+            )
+        forecast = "–"
+        if not is_missing(record.get("forecast")):
+            low, high = record["forecast_low"], record["forecast_high"]
+            if unit == "percent":
+                low, high = max(0.0, low), min(100.0, high)
+            forecast = (
+                f"{fmt_value(record['forecast'], unit)} "
+                f"({fmt_value(low, unit)}–{fmt_value(high, unit)})"
+            )
+        end_year = record.get("target_end_year")
+        end = fmt_value(record.get("target_end"), unit)
+        if not is_missing(end_year) and int(end_year) != target_year:
+            end += f" ({int(end_year)})"
+        this_year = record.get("this_year")
+        value = fmt_value(record.get("value"), unit)
+        if not is_missing(this_year) and int(this_year) != report_year:
+            value += f" ({int(this_year)})"
+        previous = fmt_value(record.get("previous_value"), unit)
+        if not is_missing(record.get("previous_year")) and int(record["previous_year"]) != (
+            report_year - 1
+        ):
+            previous += f" ({int(record['previous_year'])})"
+        rows.append(
+            {
+                "Indicator": record["label"],
+                f"Doel {report_year}": target,
+                f"{report_year}": value,
+                f"{report_year - 1}": previous,
+                "Verandering (95%-BI)": change,
+                f"Doel {target_year}": end,
+                f"Prognose {target_year} (95%-VI)": forecast,
+                "Kans doel gehaald": fmt_probability(record.get("probability")),
+                "Status": record["status"],
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,364 @@
+"""Dutch numbers and phrases of the reports.
+
+The ``fmt_*`` helpers format numbers, percentages, intervals, probabilities and months the Dutch way
+(decimal comma, typographic minus); the phrase helpers (:func:`change_phrase`, :func:`ratio_phrase`,
+:func:`difference_phrase`, :func:`ratio_value_phrase`, :func:`names_phrase`) word an estimate with its
+interval and significance; :func:`md` shows a Markdown sentence with every substituted value
+HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "LEVEL_NL",
+    "MINUS",
+    "MONTHS_NL",
+    "change_phrase",
+    "difference_phrase",
+    "display_object",
+    "escape",
+    "estimate_parts",
+    "fmt_ci",
+    "fmt_int",
+    "fmt_month",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_probability",
+    "fmt_value",
+    "interval_excludes",
+    "interval_level",
+    "is_missing",
+    "md",
+    "names_phrase",
+    "ratio_phrase",
+    "ratio_value_phrase",
+    "show",
+    "significance_label",
+]
+
+
+MINUS = "\u2212"
+"""The typographic minus sign used for negative numbers in report text."""
+
+
+def is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_num(value: float, decimals: int = 1, signed: bool = False) -> str:
+    """A number in Dutch notation: decimal comma, dots between thousands, a real minus sign.
+
+    Parameters
+    ----------
+    value : float
+        The number; ``None``/NaN gives ``"–"`` (not available).
+    decimals : int, default 1
+        Digits after the comma.
+    signed : bool, default False
+        Show ``+`` before positive numbers (for changes).
+
+    Returns
+    -------
+    str
+        E.g. ``fmt_num(12564.25, 1) == "12.564,3"``, ``fmt_num(-4.2) == "−4,2"``.
+    """
+    if is_missing(value):
+        return "–"
+    number = float(value)
+    text = f"{abs(number):,.{decimals}f}"
+    text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    if re.fullmatch(r"[0.,]+", text):
+        return text
+    if number < 0:
+        return MINUS + text
+    return ("+" + text) if signed else text
+
+
+def fmt_int(value: float, signed: bool = False) -> str:
+    """A whole number with dots between thousands: ``fmt_int(12564) == "12.564"``."""
+    return fmt_num(value, 0, signed=signed)
+
+
+def fmt_pct(value: float, decimals: int = 1, signed: bool = False) -> str:
+    """A percentage (given in percent) in Dutch notation: ``fmt_pct(7.8) == "7,8%"``."""
+    text = fmt_num(value, decimals, signed=signed)
+    return text if text == "–" else text + "%"
+
+
+def fmt_ci(low: float, high: float, decimals: int = 1, unit: str = "", level: float = 0.95) -> str:
+    """A confidence interval in words: ``fmt_ci(6.9, 8.7, unit="%") == "95%-BI 6,9% tot 8,7%"``.
+
+    Parameters
+    ----------
+    low, high : float
+        Interval bounds (in the unit shown).
+    decimals : int, default 1
+    unit : str, default ""
+        Appended to each bound (``"%"``, ``" procentpunt"``...).
+    level : float, default 0.95
+        Confidence level, shown as ``95%-BI`` (betrouwbaarheidsinterval).
+    """
+    label = f"{fmt_num(100 * level, 0)}%-BI"
+    if is_missing(low) or is_missing(high):
+        return f"{label} niet te berekenen"
+    return f"{label} {fmt_num(low, decimals)}{unit} tot {fmt_num(high, decimals)}{unit}"
+
+
+def estimate_parts(estimate: Any) -> tuple[float, float, float]:
+    """(estimate, ci_low, ci_high) of an Estimate, a mapping or a 3-sequence."""
+    if isinstance(estimate, Mapping):
+        return (
+            _float(estimate.get("estimate")),
+            _float(estimate.get("ci_low")),
+            _float(estimate.get("ci_high")),
+        )
+    if hasattr(estimate, "ci_low"):
+        return _float(estimate.estimate), _float(estimate.ci_low), _float(estimate.ci_high)
+    value, low, high = estimate
+    return _float(value), _float(low), _float(high)
+
+
+def _float(value: Any) -> float:
+    return float("nan") if is_missing(value) else float(value)
+
+
+def interval_excludes(low: float, high: float, null: float) -> bool:
+    if is_missing(low) or is_missing(high):
+        return False
+    return not (low <= null <= high)
+
+
+def interval_level(estimate: Any) -> float:
+    return float(getattr(estimate, "level", 0.95) or 0.95)
+
+
+def significance_label(significant: bool) -> str:
+    """``"statistisch significant"`` or ``"niet statistisch significant"``."""
+    return "statistisch significant" if significant else "niet statistisch significant"
+
+
+def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0) -> str:
+    """A percentage change with its interval and significance, as a Dutch predicate.
+
+    Parameters
+    ----------
+    estimate : Estimate, mapping or (estimate, ci_low, ci_high)
+        A change in percent (e.g. from :func:`rvs_analysis.stats.trends.count_change`).
+    decimals : int, default 0
+    null : float, default 0
+        The value meaning "no change".
+
+    Returns
+    -------
+    str
+        ``"daalde met 8% (95%-BI −12% tot −4%; statistisch significant)"``,
+        ``"steeg met 3% (95%-BI −1% tot 7%; niet statistisch significant)"``.
+
+    Notes
+    -----
+    Significance is read off the interval: significant at the interval's level when it excludes
+    ``null``. An Estimate that carries its own ``significant`` flag gives the same answer.
+    """
+    value, low, high = estimate_parts(estimate)
+    if is_missing(value):
+        return "is niet te berekenen (te weinig gegevens)"
+    significant = interval_excludes(low, high, null)
+    interval = fmt_ci(low, high, decimals, "%", interval_level(estimate))
+    rounded = round(abs(value), decimals)
+    if rounded == 0:
+        verb = "bleef vrijwel gelijk"
+        amount = f"({fmt_pct(value, decimals, signed=True)}; "
+        return f"{verb} {amount}{interval}; {significance_label(significant)})"
+    verb = "steeg" if value > 0 else "daalde"
+    return (
+        f"{verb} met {fmt_pct(abs(value), decimals)} ({interval}; "
+        f"{significance_label(significant)})"
+    )
+
+
+def ratio_phrase(estimate: Any, per: str = "per jaar", decimals: int = 1) -> str:
+    """A rate ratio (e.g. an annual trend) worded as a percentage change with its interval.
+
+    Parameters
+    ----------
+    estimate : Estimate, mapping or (estimate, ci_low, ci_high)
+        A ratio (1 = no change), such as ``CountTrend.annual_rate_ratio``.
+    per : str, default "per jaar"
+        What the ratio is per, inserted after the verb.
+    decimals : int, default 1
+
+    Returns
+    -------
+    str
+        ``"daalde per jaar met 4,1% (95%-BI −5,0% tot −3,2%; statistisch significant)"``.
+    """
+    value, low, high = estimate_parts(estimate)
+    as_percent = tuple(100.0 * (part - 1.0) for part in (value, low, high))
+    phrase = change_phrase(as_percent, decimals)
+    if per and not phrase.startswith("is niet"):
+        verb, rest = phrase.split(" ", 1)
+        phrase = f"{verb} {per} {rest}"
+    if hasattr(estimate, "level"):
+        phrase = phrase.replace("95%-BI", f"{fmt_num(100 * interval_level(estimate), 0)}%-BI")
+    return phrase
+
+
+def difference_phrase(
+    estimate: Any, unit: str = " procentpunt", decimals: int = 1, null: float = 0.0
+) -> str:
+    """A difference (e.g. a difference-in-differences effect) with interval and significance.
+
+    Returns
+    -------
+    str
+        ``"−4,2 procentpunt (95%-BI −6,0 tot −2,4 procentpunt; statistisch significant)"``.
+    """
+    value, low, high = estimate_parts(estimate)
+    if is_missing(value):
+        return "niet te berekenen (te weinig gegevens)"
+    significant = interval_excludes(low, high, null)
+    level = fmt_num(100 * interval_level(estimate), 0)
+    return (
+        f"{fmt_num(value, decimals, signed=True)}{unit} ({level}%-BI {fmt_num(low, decimals)} tot "
+        f"{fmt_num(high, decimals)}{unit}; {significance_label(significant)})"
+    )
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|])")
+
+
+def escape(text: Any) -> str:
+    """Make a data label safe to show in Markdown/HTML: HTML-escape it and neutralise Markdown.
+
+    ``escape("<script>") == "&lt;script&gt;"``; ``escape("a*b") == "a\\*b"``.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False))
+
+
+def display_object(kind: str, text: str):
+    try:
+        from IPython.display import HTML, Markdown
+    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
+        return text
+    return Markdown(text) if kind == "markdown" else HTML(text)
+
+
+def show(*objects: Any) -> None:
+    """Display several results in one cell, in order, skipping ``None`` (a part left out)."""
+    from IPython.display import display
+
+    for item in objects:
+        if item is not None:
+            display(item)
+
+
+def md(template: str, **values: Any):
+    """Markdown from a trusted template with escaped values substituted.
+
+    Parameters
+    ----------
+    template : str
+        Text written in the notebook, with ``{name}`` placeholders.
+    **values
+        Values to substitute; each is converted to ``str`` and escaped with :func:`escape`, so a
+        label from the data can never inject HTML or Markdown.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        Shown as rendered text when it is a cell's last expression. ``.data`` holds the text.
+    """
+    safe = {name: escape(value) for name, value in values.items()}
+    return display_object("markdown", template.format(**safe))
+
+
+LEVEL_NL = {"region": "regio", "district": "district", "gemeente": "gemeente"}
+"""Dutch names of the area levels."""
+
+
+def ratio_value_phrase(estimate: Any, decimals: int = 2, name: str = "", suffix: str = "") -> str:
+    """A ratio (odds ratio, rate ratio) with its interval and significance against 1.
+
+    Returns
+    -------
+    str
+        ``"1,12 (95%-BI 1,05 tot 1,20; statistisch significant)"``, prefixed by ``name`` and a
+        space when given; ``suffix`` (e.g. ``" keer zo groot"``) follows the value.
+    """
+    value, low, high = estimate_parts(estimate)
+    if is_missing(value):
+        return f"{name} niet te berekenen".strip()
+    level = fmt_num(100 * interval_level(estimate), 0)
+    text = (
+        f"{fmt_num(value, decimals)}{suffix} ({level}%-BI {fmt_num(low, decimals)} tot "
+        f"{fmt_num(high, decimals)}; {significance_label(interval_excludes(low, high, 1.0))})"
+    )
+    return f"{name} {text}" if name else text
+
+
+def fmt_probability(probability: float) -> str:
+    """A probability (0-1) as a Dutch percentage, with ``<1%`` and ``>99%`` at the extremes."""
+    if is_missing(probability):
+        return "–"
+    percent = 100.0 * float(probability)
+    if percent < 1:
+        return "minder dan 1%"
+    if percent > 99:
+        return "meer dan 99%"
+    return fmt_pct(percent, 0)
+
+
+def names_phrase(names: Iterable[Any], singular: str = "gemeente", plural: str = "gemeenten"):
+    """``"geen gemeenten"``, ``"1 gemeente (Laren)"``, ``"3 gemeenten (A, B en C)"`` (not escaped:
+    pass the result through :func:`md`, which escapes it)."""
+    names = [str(name) for name in names]
+    if not names:
+        return f"geen {plural}"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
+    return f"{len(names)} {singular if len(names) == 1 else plural} ({listed})"
+
+
+MONTHS_NL = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+"""Dutch month names, January first."""
+
+
+def fmt_month(date: Any) -> str:
+    """``"maart 2014"`` for a date or timestamp."""
+    stamp = pd.Timestamp(date)
+    return f"{MONTHS_NL[stamp.month - 1]} {stamp.year}"
+
+
+def fmt_value(value: Any, unit: str) -> str:
+    """An indicator value in its unit: counts whole, percentages with one decimal, amounts in
+    thousands of euros whole."""
+    if is_missing(value):
+        return "–"
+    if unit == "percent":
+        return fmt_pct(value, 1)
+    return fmt_int(value)

@@ -1,0 +1,113 @@
+"""The library's layers: data flows one way, and no lower stage imports a higher one.
+
+raw data -> ``sources`` / ``regions`` / ``clean`` -> ``stats`` -> ``report`` -> ``render``; the
+masterclass (``teach``) and the command line (``commands``, ``cli``) sit on top. The test reads every
+module's imports with :mod:`ast` (also imports inside functions) and fails on an upward one.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rvs_analysis"
+
+# Rank of each top-level part of the package; a module may import only its own rank or lower.
+LAYERS = {
+    "exceptions": 0,
+    "provenance": 0,
+    "resources": 0,
+    "clean": 1,
+    "regions": 1,
+    "sources": 1,
+    "stats": 2,
+    "report": 3,
+    "render": 4,
+    "teach": 5,
+    "notebook_check": 5,
+    "commands": 6,
+    "cli": 6,
+}
+MAX_LINES = 1200
+
+
+def _part(module: str) -> str | None:
+    """The top-level part of a dotted ``rvs_analysis`` module name, or None for the package root."""
+    parts = module.split(".")
+    if parts[0] != "rvs_analysis" or len(parts) == 1:
+        return None
+    return parts[1]
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        relative = path.relative_to(PACKAGE.parent).with_suffix("")
+        name = ".".join(relative.parts)
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        yield name, path
+
+
+def _imports(name: str, path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield node.lineno, alias.name
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target == "rvs_analysis":
+                # ``from rvs_analysis import regions``: each name is a module.
+                for alias in node.names:
+                    yield node.lineno, f"rvs_analysis.{alias.name}"
+            else:
+                yield node.lineno, target
+
+
+def test_every_part_has_a_layer():
+    parts = {_part(name) for name, _ in _modules()} - {None}
+    assert parts <= set(LAYERS), f"give these parts a layer in LAYERS: {parts - set(LAYERS)}"
+
+
+def test_no_lower_stage_imports_a_higher_one():
+    upward = []
+    for name, path in _modules():
+        own = _part(name)
+        if own is None:
+            continue
+        for line, target in _imports(name, path):
+            other = _part(target)
+            if other is None or other not in LAYERS or other == own:
+                continue
+            if LAYERS[other] > LAYERS[own]:
+                upward.append(f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}")
+    assert not upward, "upward imports:\n" + "\n".join(upward)
+
+
+@pytest.mark.parametrize("name,path", list(_modules()), ids=lambda value: str(value))
+def test_no_module_over_the_size_limit(name, path):
+    lines = len(path.read_text(encoding="utf-8").splitlines())
+    assert lines <= MAX_LINES, f"{name} has {lines} lines (limit {MAX_LINES}): split it by concept"
+
+
+def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
+    """The checker itself: a fake stats module importing the report layer is caught."""
+    fake = tmp_path / "rvs_analysis"
+    (fake / "stats").mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "stats" / "__init__.py").write_text("")
+    (fake / "stats" / "bad.py").write_text(
+        "def f():\n    from rvs_analysis.report import wording\n    return wording\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
+    with pytest.raises(AssertionError, match="stats/bad.py:2 imports rvs_analysis.report"):
+        test_no_lower_stage_imports_a_higher_one()
