@@ -107,13 +107,22 @@ def problems(path: Path, *, report: bool) -> list[str]:
     return found
 
 
+NOT_REPORT_FOLDERS = ("masterclass", "explore")
+"""Folders of notebooks that are teaching or exploration material, not reports."""
+
+
 def check_tree(root: Path) -> list[str]:
-    """Check every notebook below ``root``; report notebooks are those directly in it."""
+    """Check every notebook below ``root``; report notebooks are those directly in it.
+
+    A folder named like one of :data:`NOT_REPORT_FOLDERS` holds no report notebooks, also when it
+    is the root itself (``python -m rvs_analysis.notebook_check notebooks/masterclass``).
+    """
     found = []
     for path in sorted(root.rglob("*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        found.extend(problems(path, report=path.parent == root))
+        report = path.parent == root and root.name not in NOT_REPORT_FOLDERS
+        found.extend(problems(path, report=report))
     return found
 
 
