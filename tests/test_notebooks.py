@@ -123,7 +123,7 @@ def test_parameters_cell_comes_first_with_the_common_parameters(name):
     last_code = [cell for cell in nb.cells if cell.cell_type == "code"][-1]
     assert "ctx.summary.write(summary_path)" in last_code.source
     # A "Methode en bronnen" section is generated in every report.
-    assert any("report.methods_block(" in cell.source for cell in nb.cells)
+    assert any("chapter.methods(ctx" in cell.source for cell in nb.cells)
 
 
 @pytest.mark.slow

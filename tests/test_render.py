@@ -227,7 +227,7 @@ def test_rerun_with_nothing_changed_renders_nothing(batch, source, tmp_path, mon
     result, _ = batch
     # Other work on the library between the two runs must not count as a change here.
     monkeypatch.setattr(
-        "rvs_analysis.render.library_fingerprint", lambda: result.manifest["library_fingerprint"]
+        "rvs_analysis.render.batch.library_fingerprint", lambda: result.manifest["library_fingerprint"]
     )
     out = tmp_path / "outputs"
     shutil.copytree(result.out, out)
@@ -237,7 +237,7 @@ def test_rerun_with_nothing_changed_renders_nothing(batch, source, tmp_path, mon
     def no_executor(*args, **kwargs):
         raise AssertionError("a rerun with nothing changed must not start workers")
 
-    monkeypatch.setattr("rvs_analysis.render.LocalExecutor", no_executor)
+    monkeypatch.setattr("rvs_analysis.render.batch.LocalExecutor", no_executor)
     rendered = []
     again = render_batch(
         str(source),
@@ -428,8 +428,8 @@ class RecordingExecutor:
 
 
 def test_rerun_redoes_exactly_what_changed(source, tmp_path, monkeypatch):
-    monkeypatch.setattr("rvs_analysis.render.LocalExecutor", RecordingExecutor)
-    monkeypatch.setattr("rvs_analysis.render.library_fingerprint", lambda: "library-1")
+    monkeypatch.setattr("rvs_analysis.render.batch.LocalExecutor", RecordingExecutor)
+    monkeypatch.setattr("rvs_analysis.render.batch.library_fingerprint", lambda: "library-1")
     RecordingExecutor.calls = []
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
@@ -454,7 +454,7 @@ def test_rerun_redoes_exactly_what_changed(source, tmp_path, monkeypatch):
     assert run() == ["flevoland/raises", "midden-nederland/raises"], "only the edited notebook"
     RecordingExecutor.calls = []
     assert run(areas=["Flevoland"]) == [], "a subset of unchanged reports is carried over"
-    monkeypatch.setattr("rvs_analysis.render.library_fingerprint", lambda: "library-2")
+    monkeypatch.setattr("rvs_analysis.render.batch.library_fingerprint", lambda: "library-2")
     assert run() == everything, "a library change redoes every report"
     assert run(force=True) == everything
     with (source / "population.csv").open("a", encoding="utf-8") as handle:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis.teach import check as teach
+from rvs_analysis.teach import checker as teach
 
 
 @pytest.fixture
