@@ -227,7 +227,8 @@ def test_rerun_with_nothing_changed_renders_nothing(batch, source, tmp_path, mon
     result, _ = batch
     # Other work on the library between the two runs must not count as a change here.
     monkeypatch.setattr(
-        "rvs_analysis.render.batch.library_fingerprint", lambda: result.manifest["library_fingerprint"]
+        "rvs_analysis.render.batch.library_fingerprint",
+        lambda: result.manifest["library_fingerprint"],
     )
     out = tmp_path / "outputs"
     shutil.copytree(result.out, out)
