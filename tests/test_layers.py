@@ -22,6 +22,7 @@ LAYERS = {
     "resources": 0,
     "clean": 1,
     "regions": 1,
+    "years": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,
