@@ -9,6 +9,8 @@ Modules
     :mod:`~rvs_analysis.stats.monthly` (STL seasonality and change points),
     :mod:`~rvs_analysis.stats.clearance` (clearance rates, funnel limits, drivers model),
     :mod:`~rvs_analysis.stats.crime_change` (visible versus less visible crime),
+    :mod:`~rvs_analysis.stats.compare` (area against area: trends, change between two years,
+    rankings, change funnels),
     :mod:`~rvs_analysis.stats.perception` (weighted survey proportions, difference-in-differences),
     :mod:`~rvs_analysis.stats.common` (Estimate and argument checks).
 
@@ -20,6 +22,7 @@ from __future__ import annotations
 from rvs_analysis.stats import (
     clearance,
     common,
+    compare,
     crime_change,
     monthly,
     perception,
@@ -27,4 +30,13 @@ from rvs_analysis.stats import (
     trends,
 )
 
-__all__ = ["clearance", "common", "crime_change", "monthly", "perception", "targets", "trends"]
+__all__ = [
+    "clearance",
+    "common",
+    "compare",
+    "crime_change",
+    "monthly",
+    "perception",
+    "targets",
+    "trends",
+]

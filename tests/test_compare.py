@@ -1,0 +1,315 @@
+"""Comparisons: trend against trend, change between two years, rankings and the change funnel.
+
+Known answers against hand-fitted statsmodels models, a planted riser, and seeded simulations of
+the coverage of every new interval (small and fast).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+import statsmodels.formula.api as smf
+from scipy import stats
+
+from rvs_analysis import regions
+from rvs_analysis.stats import compare
+from rvs_analysis.stats.common import StatisticsInputError
+from rvs_analysis.stats.trends import rate_ratio_interval
+
+
+def _trend_table(rng, slopes, years=12, level=400.0, phi=1.0, population=100_000.0):
+    """Counts of areas with log-linear rates (``slopes`` per year) and variance ``phi * mu``."""
+    rows = []
+    for position, (name, slope) in enumerate(slopes.items()):
+        for t in range(years):
+            exposure = population * (1 + 0.1 * position) * (1 + 0.01 * t)
+            mu = level * (1 + 0.1 * position) * math.exp(slope * t) * (1 + 0.01 * t)
+            if phi > 1:
+                mu = rng.gamma(mu / (phi - 1), (phi - 1) / mu) * mu
+            rows.append((name, 2012 + t, float(rng.poisson(mu)), exposure))
+    return pd.DataFrame(rows, columns=["area", "year", "registered_offences", "population"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Trend against trend: known answers
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_areas():
+    rng = np.random.default_rng(12)
+    return _trend_table(rng, {"A": math.log(0.95), "B": math.log(0.90)}, years=10, phi=4.0)
+
+
+def _hand_quasi_poisson(formula, table, term):
+    fit = smf.glm(
+        formula,
+        data=table.assign(t=table["year"] - table["year"].min()),
+        family=sm.families.Poisson(),
+        offset=np.log(table["population"]),
+    ).fit()
+    df = fit.df_resid
+    phi = max(1.0, fit.pearson_chi2 / df)
+    coefficient = fit.params[term]
+    se = fit.bse[term] * math.sqrt(phi)
+    q = stats.t.ppf(0.975, df)
+    return (
+        math.exp(coefficient),
+        math.exp(coefficient - q * se),
+        math.exp(coefficient + q * se),
+        2 * stats.t.sf(abs(coefficient / se), df),
+        phi,
+    )
+
+
+def test_two_area_slopes_ratio_equals_a_hand_fitted_interaction_glm(two_areas):
+    result = compare.compare_trends(two_areas, model="slopes")
+    expected = _hand_quasi_poisson("registered_offences ~ C(area) * t", two_areas, "C(area)[T.B]:t")
+    ratio = result.ratio
+    got = (ratio.estimate, ratio.ci_low, ratio.ci_high, ratio.p_value, result.dispersion)
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
+    assert result.dispersion > 1, "the fixture is overdispersed; phi must come from X2/df"
+    assert result.joint_p_value == pytest.approx(ratio.p_value, rel=1e-7)
+    assert "quasi-Poisson" in result.method and "phi" in result.method
+
+
+def test_two_area_year_effects_ratio_equals_a_hand_fitted_glm(two_areas):
+    result = compare.compare_trends(two_areas)
+    table = two_areas.assign(is_b=(two_areas["area"] == "B").astype(float))
+    expected = _hand_quasi_poisson(
+        "registered_offences ~ C(year) + C(area) + is_b:t", table, "is_b:t"
+    )
+    ratio = result.ratio
+    got = (ratio.estimate, ratio.ci_low, ratio.ci_high, ratio.p_value, result.dispersion)
+    np.testing.assert_allclose(got, expected, rtol=1e-7)
+    assert result.df_resid == 8  # 20 observations - 10 year effects - 1 area - 1 deviation
+    own = result.annual_rate_ratios
+    assert own["B"].estimate / own["A"].estimate == pytest.approx(
+        compare.compare_trends(two_areas, model="slopes").ratio.estimate
+    )
+
+
+def test_dispersion_is_never_below_one():
+    # counts equal to their expectation: Pearson X2 is about 0, phi must stay 1 (Poisson)
+    rows = [
+        (name, 2012 + t, float(round(500 * factor * 0.95**t)), 1e5)
+        for name, factor in (("A", 1.0), ("B", 1.3))
+        for t in range(8)
+    ]
+    table = pd.DataFrame(rows, columns=["area", "year", "registered_offences", "population"])
+    result = compare.compare_trends(table, model="slopes")
+    assert result.pearson_dispersion < 1 and result.dispersion == 1.0
+    poisson = smf.glm(
+        "registered_offences ~ C(area) * t",
+        data=table.assign(t=table["year"] - 2012),
+        family=sm.families.Poisson(),
+        offset=np.log(table["population"]),
+    ).fit()
+    assert result.ratio.details["se"] == pytest.approx(poisson.bse["C(area)[T.B]:t"], rel=1e-7)
+
+
+def test_three_areas_give_two_ratios_and_a_joint_test():
+    rng = np.random.default_rng(3)
+    table = _trend_table(rng, {"A": -0.05, "B": -0.05, "C": 0.03}, phi=2.0)
+    result = compare.compare_trends(table, reference="B")
+    assert result.areas == ("B", "A", "C") and set(result.ratios) == {"A", "C"}
+    assert result.ratios["C"].significant and result.joint_p_value < 0.001
+    assert list(result.table()["area"]) == ["B", "A", "C"]
+    with pytest.raises(StatisticsInputError, match="ratios"):
+        _ = result.ratio
+
+
+def test_compare_trends_errors_name_the_fix(two_areas):
+    with pytest.raises(StatisticsInputError, match="at least two areas"):
+        compare.compare_trends(two_areas, areas=["A"])
+    with pytest.raises(StatisticsInputError, match="change_between"):
+        compare.compare_trends(two_areas, years=[2012, 2013])
+    with pytest.raises(StatisticsInputError, match="offence code"):
+        compare.compare_trends(two_areas.iloc[0:0].pipe(lambda _: _demo()), areas=["Laren"])
+
+
+def _demo():
+    from rvs_analysis.sources import load_source
+
+    return load_source("demo")
+
+
+def test_compare_trends_on_a_dataset_with_rest_of_region():
+    dataset = _demo()
+    result = compare.compare_trends(
+        dataset, "1.1.1", ["Stad Utrecht", regions.rest_of("Stad Utrecht")], years="2012-2020"
+    )
+    assert result.years == tuple(range(2012, 2021))
+    assert result.ratio.ci_low < result.ratio.estimate < result.ratio.ci_high
+
+
+# ---------------------------------------------------------------------------------------------
+# Change between two years
+# ---------------------------------------------------------------------------------------------
+
+
+def test_exact_change_equals_the_exact_rate_ratio_interval():
+    table = pd.DataFrame(
+        {
+            "area": ["A", "A", "B", "B", "C", "C"],
+            "year": [2019, 2024] * 3,
+            "registered_offences": [40.0, 61.0, 3.0, 0.0, 0.0, 5.0],
+            "population": [50_000.0, 52_000.0, 8_000.0, 8_100.0, 9_000.0, 9_050.0],
+        }
+    )
+    changes = compare.change_between(table, 2019, 2024, method="exact")
+    for record in changes.itertuples():
+        expected = rate_ratio_interval(
+            record.count_first, record.count_last, record.population_first, record.population_last
+        )
+        assert record.rate_ratio == pytest.approx(expected.estimate)
+        assert record.ratio_ci_low == pytest.approx(expected.ci_low, abs=1e-12)
+        assert record.ratio_ci_high == pytest.approx(expected.ci_high)
+        # two-sided p-value as twice the smaller exact tail: consistent with the interval
+        n = int(record.count_first + record.count_last)
+        null = record.population_last / (record.population_first + record.population_last)
+        tails = (
+            stats.binom.sf(record.count_last - 1, n, null),
+            stats.binom.cdf(record.count_last, n, null),
+        )
+        assert record.p_value == pytest.approx(min(1.0, 2 * min(tails)), rel=1e-6)
+        assert (record.p_value < 0.05) == (not record.ratio_ci_low <= 1 <= record.ratio_ci_high)
+    assert changes["too_few"].tolist() == [False, True, True]
+    a = changes.iloc[0]
+    assert a["rate_difference"] == pytest.approx(1000 * (61 / 52_000 - 40 / 50_000))
+    assert a["difference_ci_low"] < a["rate_difference"] < a["difference_ci_high"]
+
+
+def test_change_between_refuses_years_outside_the_data_and_flags_provisional():
+    dataset = _demo()
+    with pytest.raises(Exception, match="2030"):
+        compare.change_between(dataset, 2016, 2030, "1.1.1", "district")
+    changes = compare.change_between(
+        dataset, 2016, 2020, "1.1.1", "district", provisional_years=[2020]
+    )
+    assert changes["provisional"].all() and changes.attrs["dispersion"] >= 1
+
+
+def _riser_changes(seed=7):
+    """39 municipalities of the demo's sizes, Poisson counts, one planted riser (rate x 1.8)."""
+    rng = np.random.default_rng(seed)
+    composition = regions.municipalities(2017)
+    rows = []
+    for position, code in enumerate(composition["gemeente_code"]):
+        population = 20_000 + 9_000 * (position % 13)
+        base = population * 4 / 1000
+        factor = 1.8 if position == 17 else 0.85
+        for t, year in enumerate(range(2016, 2022)):
+            mu = base * (factor ** (t / 5))
+            rows.append((code, year, float(rng.poisson(mu)), float(population)))
+    table = pd.DataFrame(rows, columns=["area", "year", "registered_offences", "population"])
+    return table, composition["gemeente_code"].iloc[17]
+
+
+def test_change_ranking_and_funnel_find_the_planted_riser_and_no_other():
+    table, riser = _riser_changes()
+    changes = compare.change_between(table, 2016, 2021)
+    funnel = compare.change_funnel(changes)
+    assert funnel.outliers == [riser]
+    assert funnel.points.set_index("area").loc[riser, "direction"] == "hoger"
+    assert funnel.centre == pytest.approx(
+        (changes["count_last"].sum() / changes["population_last"].sum())
+        / (changes["count_first"].sum() / changes["population_first"].sum())
+    )
+    ranked = compare.rank_changes(changes, by="rate_ratio", top=5)
+    assert ranked.iloc[0]["area"] == riser and ranked.iloc[0]["rank_low"] == 1
+    assert ranked["beyond_99_8"].tolist() == [True, False, False, False, False]
+    assert "significant" not in ranked.columns
+    full = compare.rank_changes(changes)
+    assert len(full) == 39 and (full["rank_low"] <= full["rank"]).all()
+    assert (full["rank"] <= full["rank_high"]).all()
+    limits = funnel.limits
+    assert (limits["lower_99.8"] < limits["lower_95"]).all()
+    assert (limits["upper_95"] < limits["upper_99.8"]).all()
+
+
+def test_funnel_without_a_riser_flags_about_none():
+    table, riser = _riser_changes()
+    table = table[table["area"] != riser]
+    funnel = compare.change_funnel(compare.change_between(table, 2016, 2021))
+    assert funnel.outliers == [] and funnel.dispersion == pytest.approx(1.0, abs=0.5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeded coverage simulations of the new intervals
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_coverage_of_the_trend_ratio_interval_under_overdispersion():
+    rng = np.random.default_rng(20170101)
+    truth = math.log(0.92) - math.log(0.96)
+    covered = []
+    for _ in range(200):
+        table = _trend_table(rng, {"A": math.log(0.96), "B": math.log(0.92)}, phi=3.0)
+        ratio = compare.compare_trends(table).ratio
+        covered.append(ratio.ci_low <= math.exp(truth) <= ratio.ci_high)
+    coverage = float(np.mean(covered))
+    print(f"trend ratio interval coverage {coverage:.3f}")
+    assert 0.92 <= coverage <= 0.98, coverage
+
+
+@pytest.mark.slow
+def test_coverage_of_the_dispersion_aware_change_interval():
+    rng = np.random.default_rng(5)
+    slope = math.log(0.95)
+    covered = []
+    for _ in range(30):
+        rows = []
+        for area in range(20):
+            for t in range(8):
+                mu = (60 + 30 * area) * math.exp(slope * t)
+                mu = rng.gamma(mu / 2.0, 2.0 / mu) * mu  # variance 3 mu
+                rows.append((f"a{area}", 2016 + t, float(rng.poisson(mu)), 1e5))
+        table = pd.DataFrame(rows, columns=["area", "year", "registered_offences", "population"])
+        changes = compare.change_between(table, 2016, 2023)
+        true_ratio = math.exp(slope * 7)
+        covered.extend(
+            (changes["ratio_ci_low"] <= true_ratio) & (true_ratio <= changes["ratio_ci_high"])
+        )
+    coverage = float(np.mean(covered))
+    print(f"dispersion-aware change interval coverage {coverage:.3f}")
+    assert 0.93 <= coverage <= 0.975, coverage
+
+
+def test_coverage_of_the_exact_ratio_and_mover_difference_intervals():
+    rng = np.random.default_rng(99)
+    n = 4000
+    mu1 = rng.choice([5.0, 20.0, 200.0], size=n)
+    mu2 = mu1 * rng.choice([0.7, 1.0, 1.4], size=n)
+    e1, e2 = 10_000.0, 11_000.0
+    table = pd.DataFrame(
+        {
+            "area": np.repeat([f"a{i}" for i in range(n)], 2),
+            "year": np.tile([2019, 2024], n),
+            "registered_offences": np.column_stack([rng.poisson(mu1), rng.poisson(mu2)])
+            .ravel()
+            .astype(float),
+            "population": np.tile([e1, e2], n),
+        }
+    )
+    changes = compare.change_between(table, 2019, 2024, method="exact")
+    true_ratio = (mu2 / e2) / (mu1 / e1)
+    true_difference = 1000 * (mu2 / e2 - mu1 / e1)
+    ratio_covered = (changes["ratio_ci_low"] <= true_ratio) & (
+        true_ratio <= changes["ratio_ci_high"]
+    )
+    difference_covered = (changes["difference_ci_low"] <= true_difference) & (
+        true_difference <= changes["difference_ci_high"]
+    )
+    print(
+        f"exact ratio {ratio_covered.mean():.3f}, MOVER difference {difference_covered.mean():.3f}"
+    )
+    assert ratio_covered.mean() >= 0.945, ratio_covered.mean()
+    assert 0.94 <= difference_covered.mean() <= 0.985, difference_covered.mean()
+    small = mu1 == 5.0
+    assert difference_covered[small].mean() >= 0.93, difference_covered[small].mean()
