@@ -32,10 +32,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rvs_analysis.exceptions import DataValidationError
+from rvs_analysis.exceptions import DataValidationError, DataWarning
 
 MIN_YEAR = 1990
 """Earliest plausible year of any figure the suite reads."""
+
+MAX_COUNT = 10_000_000
+"""Upper bound of an offence count (the whole country registers fewer than 1.5 million a year)."""
+
+MAX_POPULATION = 25_000_000
+"""Upper bound of a population figure (the Netherlands has fewer than 18 million inhabitants)."""
+
+MAX_POPULATION_CHANGE = 0.5
+"""A municipality's population may change by at most this share of the previous year's figure,
+unless a merger or annexation explains it."""
 
 MISSING_MARKERS = frozenset({"", ".", "x", "X", "-", "..", "?", "NaN", "nan", "None", "null"})
 """Text that means "no figure": CBS uses ``.`` (not available) and ``x`` (secret) in its downloads."""
@@ -58,15 +68,17 @@ class Column:
     """What one column must hold.
 
     ``kind`` is one of ``gemeente`` (GM code), ``key`` (non-empty text, padding stripped), ``text``,
-    ``year`` (plain year or CBS period code), ``count`` (whole, >= 0), ``month`` (1-12), ``flag``
-    (boolean), ``binary`` (0/1), ``positive`` (> 0), ``number``, ``nonnegative`` (>= 0), ``percent``
-    (0-100).
+    ``year`` (plain year or CBS year code such as ``2016JJ00``), ``count`` (whole, >= 0, at most
+    ``maximum``, default :data:`MAX_COUNT`), ``month`` (1-12), ``flag`` (boolean), ``binary``
+    (0/1), ``positive`` (> 0), ``number``, ``nonnegative`` (>= 0), ``percent`` (0-100). Numbers
+    are always finite.
     """
 
     name: str
     kind: str
     required: bool = True
     nullable: bool = False
+    maximum: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +109,7 @@ SCHEMAS: dict[str, Schema] = {
         (
             Column("gemeente_code", "gemeente"),
             Column("year", "year"),
-            Column("population", "count", nullable=True),
+            Column("population", "count", nullable=True, maximum=MAX_POPULATION),
         ),
         ("gemeente_code", "year"),
     ),
@@ -267,6 +279,15 @@ def _numbers(values: pd.Series, file: str, column: str) -> pd.Series:
     return numbers.astype("float64")
 
 
+def _finite_numbers(values: pd.Series, file: str, column: str) -> pd.Series:
+    """:func:`_numbers`, refusing infinite values (``inf``, ``-inf``, ``1e999``)."""
+    numbers = _numbers(values, file, column)
+    infinite = np.isinf(numbers.to_numpy())
+    if infinite.any():
+        _fail(file, column, infinite, "not a finite number", values)
+    return numbers
+
+
 def _check_missing(values: pd.Series, missing: pd.Series, column: Column, file: str) -> None:
     if not column.nullable and missing.any():
         _fail(file, column.name, missing, "a value is required here", values)
@@ -292,10 +313,20 @@ def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
     if kind == "year":
         text = _as_text(values)
         _check_missing(values, text.isna(), column, file)
-        periodic = text.str.contains(r"[A-Z]", regex=True, na=False)
+        periodic = text.str.contains(r"[A-Za-z]", regex=True, na=False)
         if periodic.any():
-            periods = parse_periods(text.astype(str), file, name)
-            text = periods["year"].astype(str)
+            periods = parse_periods(text.where(periodic, "1990").astype(str), file, name)
+            not_a_year = periodic & (periods["period_kind"] != "year")
+            if not_a_year.any():
+                _fail(
+                    file,
+                    name,
+                    not_a_year,
+                    "a month or quarter period code where a year is expected (a year is "
+                    "written 2016 or 2016JJ00)",
+                    values,
+                )
+            text = text.where(~periodic, periods["year"].astype(str))
         numbers = _numbers(text, file, name)
         not_whole = numbers.notna() & (numbers % 1 != 0)
         if not_whole.any():
@@ -319,7 +350,7 @@ def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
         if bad.any():
             _fail(file, name, bad, "expected 0/1 or true/false", values)
         return text.isin(_TRUE)
-    numbers = _numbers(values, file, name)
+    numbers = _finite_numbers(values, file, name)
     _check_missing(values, numbers.isna(), column, file)
     present = numbers.notna()
     if kind == "count":
@@ -328,6 +359,15 @@ def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
         if (present & (numbers % 1 != 0)).any():
             _fail(
                 file, name, present & (numbers % 1 != 0), "a count must be a whole number", values
+            )
+        maximum = column.maximum if column.maximum is not None else MAX_COUNT
+        if (present & (numbers > maximum)).any():
+            _fail(
+                file,
+                name,
+                present & (numbers > maximum),
+                f"implausibly large (more than {maximum:,.0f}; a broken or shifted file?)",
+                values,
             )
         return _whole(numbers)
     if kind == "month":
@@ -408,7 +448,10 @@ def _validate_frame(kind, frame, file, known_codes):
     for column in schema.columns:
         if column.required and column.name not in frame.columns:
             raise DataValidationError(
-                file, column.name, None, f"required column of {kind} is missing"
+                file,
+                column.name,
+                None,
+                f"required column of {kind} is missing{_delimiter_hint(frame.columns)}",
             )
     result = {}
     for column in schema.columns:
@@ -417,12 +460,19 @@ def _validate_frame(kind, frame, file, known_codes):
     extra = [name for name in frame.columns if name not in result]
     for name in extra:
         values = frame[name]
-        if pd.api.types.is_numeric_dtype(values):
+        if pd.api.types.is_bool_dtype(values):
             result[name] = values
             continue
-        text = _as_text(values)
-        numbers = pd.to_numeric(text, errors="coerce")
-        result[name] = numbers if (numbers.notna() == text.notna()).all() else values
+        if pd.api.types.is_numeric_dtype(values):
+            numbers = values
+        else:
+            text = _as_text(values)
+            numbers = pd.to_numeric(text, errors="coerce")
+            if not (numbers.notna() == text.notna()).all():
+                result[name] = values
+                continue
+        _check_extra_numbers(kind, name, numbers, values, file)
+        result[name] = numbers
     typed = pd.DataFrame(result)
     duplicated = typed.duplicated(list(schema.keys), keep="first").to_numpy()
     if duplicated.any():
@@ -437,6 +487,12 @@ def _validate_frame(kind, frame, file, known_codes):
         )
     if known_codes is not None and "gemeente_code" in typed.columns:
         check_known_codes(typed, file, known_codes)
+    if kind == "population":
+        check_population_jumps(typed, file)
+    if kind == "survey_estimates":
+        check_known_areas(typed, file, "area_code")
+    if kind == "indicators":
+        check_known_areas(typed, file, "area")
     if kind == "cleared":
         more = (typed["cleared_offences"] > typed["registered_offences"]).fillna(False)
         if more.any():
@@ -448,6 +504,206 @@ def _validate_frame(kind, frame, file, known_codes):
                 frame["cleared_offences"],
             )
     return typed
+
+
+def _delimiter_hint(columns) -> str:
+    """A hint when the header looks like another delimiter than the comma."""
+    header = ",".join(str(column) for column in columns)
+    for delimiter, name in ((";", "semicolons"), ("\t", "tabs")):
+        if delimiter in header:
+            return (
+                f" (the header {header[:80]!r} looks separated by {name}: the suite reads "
+                "comma-separated files, so save the file as CSV with commas)"
+            )
+    return ""
+
+
+COVARIATE_KINDS = frozenset({"cleared"})
+"""Frame kinds whose extra numeric columns are covariates (counts, densities, shares): >= 0."""
+
+
+def _check_extra_numbers(kind, name, numbers, values, file) -> None:
+    """Extra numeric columns: finite everywhere, and not negative where they are covariates."""
+    array = numbers.to_numpy(dtype="float64", na_value=np.nan)
+    if np.isinf(array).any():
+        _fail(file, name, np.isinf(array), "not a finite number", values)
+    if kind in COVARIATE_KINDS and (array < 0).any():
+        _fail(file, name, array < 0, "a covariate cannot be negative", values)
+
+
+def require_rows(frame: pd.DataFrame, file: str, what: str) -> None:
+    """Refuse a required file that holds no data rows (an empty or header-only file).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The frame as read.
+    file : str
+        Named in the error.
+    what : str
+        What the file should hold (``"registered crime"``, ``"population"``).
+
+    Raises
+    ------
+    DataValidationError
+        When ``frame`` has no rows.
+    """
+    if len(frame) == 0:
+        raise DataValidationError(
+            file,
+            None,
+            None,
+            f"the file holds no data rows (only a header, or nothing); {what} is required",
+        )
+
+
+def check_population_jumps(population: pd.DataFrame, file: str) -> None:
+    """Refuse a region municipality's population that jumps without a merger; warn elsewhere.
+
+    Parameters
+    ----------
+    population : pandas.DataFrame
+        Typed ``gemeente_code, year, population`` rows in file order.
+    file : str
+        Named in the error or warning.
+
+    Raises
+    ------
+    DataValidationError
+        For the first municipality of the region tables (``data/regions/``) whose population
+        changes by more than :data:`MAX_POPULATION_CHANGE` of the previous year's figure between
+        two consecutive years without a merger or annexation touching it in those years; names the
+        row of the later year and both figures.
+
+    Warns
+    -----
+    DataWarning
+        Once, listing such jumps of municipalities outside the region (the merger table only
+        holds the region's mergers, so a jump there may be a merger it does not know).
+
+    Notes
+    -----
+    A merger or annexation dated in year ``Y`` explains a jump between ``Y - 1`` and ``Y`` and
+    between ``Y`` and ``Y + 1`` (figures on each year's own boundaries, and partial-year figures
+    of an annexation during the year). Missing figures are skipped.
+    """
+    from rvs_analysis import regions
+
+    frame = population[["gemeente_code", "year", "population"]].copy()
+    frame["_row"] = np.arange(1, len(frame) + 1)
+    frame = frame[frame["population"].notna()].sort_values(["gemeente_code", "year"])
+    previous = frame.groupby("gemeente_code").shift(1)
+    consecutive = (frame["year"] - previous["year"]) == 1
+    change = (frame["population"] - previous["population"]).abs()
+    jumps = frame[consecutive & (change > MAX_POPULATION_CHANGE * previous["population"])]
+    if jumps.empty:
+        return
+    mergers = regions.mergers()
+    merged = {
+        (code, year)
+        for record in mergers.itertuples(index=False)
+        for code in (record.old_code, record.new_code)
+        for year in (record.date.year, record.date.year + 1)
+    }
+    region = regions.known_codes()
+    refused, warned = [], []
+    for index, record in jumps.iterrows():
+        if (record["gemeente_code"], int(record["year"])) in merged:
+            continue
+        before = previous.loc[index]
+        line = (
+            f"{record['gemeente_code']} {int(before['year'])}: {int(before['population'])} "
+            f"(row {int(before['_row'])}) -> {int(record['year'])}: "
+            f"{int(record['population'])} (row {int(record['_row'])})"
+        )
+        (refused if record["gemeente_code"] in region else warned).append((record, line))
+    if refused:
+        record, line = min(refused, key=lambda item: item[0]["_row"])
+        raise DataValidationError(
+            file,
+            "population",
+            int(record["_row"]),
+            f"the population changes by more than half from one year to the next ({line}) "
+            "without a merger in data/regions/mergers.csv: a number cut short or shifted? (a "
+            "real merger belongs in that table)",
+            int(record["population"]),
+        )
+    if warned:
+        import warnings
+
+        shown = "; ".join(line for _, line in warned[:5])
+        more = f" and {len(warned) - 5} more" if len(warned) > 5 else ""
+        warnings.warn(
+            f"{file}: the population of {len(warned)} municipalities outside the region changes "
+            f"by more than half from one year to the next ({shown}{more}); these are probably "
+            "mergers the region's merger table does not hold, but check the file if not.",
+            DataWarning,
+            stacklevel=2,
+        )
+
+
+def _known_area_names() -> set[str]:
+    from rvs_analysis import regions
+
+    names = {regions.REGION_NAME, *regions.DISTRICTS}
+    for year in range(regions.FIRST_BOUNDARY_YEAR, max_plausible_year() + 1):
+        names.update(regions.municipalities(year)["gemeente_name"])
+    return names
+
+
+_REGIONAL_CODE = re.compile(r"^[A-Z]{2}\d{2}$")
+"""CBS codes of regions other than municipalities: NL01 (the Netherlands), police units, provinces."""
+
+
+def check_known_areas(frame: pd.DataFrame, file: str, column: str) -> None:
+    """Refuse an area of the region's own files that the suite does not know.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Typed frame, rows in file order.
+    file : str
+    column : {"area", "area_code"}
+        ``area`` (``indicators.csv``): the region, a district or a municipality, written exactly as
+        the source document and ``data/regions/municipalities.csv`` write it (the reports select
+        rows by that name). ``area_code`` (``survey_estimates.csv``): a GM code of the region
+        tables, or another CBS region code such as ``NL01`` or a police unit's code.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first row with an unknown area (and the right spelling when only case or
+        spacing differ).
+    """
+    values = frame[column].astype(str)
+    if column == "area":
+        known = _known_area_names()
+        unknown = ~values.isin(known).to_numpy()
+    else:
+        from rvs_analysis import regions
+
+        codes = regions.known_codes()
+        gm = values.str.fullmatch(_GM_CODE.pattern)
+        unknown = (
+            (gm & ~values.isin(codes)) | (~gm & ~values.str.fullmatch(_REGIONAL_CODE.pattern))
+        ).to_numpy()
+        known = set()
+    if not unknown.any():
+        return
+    position = _first(unknown)
+    value = values.iloc[position]
+    spelled = {" ".join(name.split()).casefold(): name for name in known}
+    hint = spelled.get(" ".join(value.split()).casefold())
+    if column == "area":
+        problem = "unknown area: expected Midden-Nederland, a district or a municipality"
+        if hint:
+            problem += f" (write it as {hint!r}, exactly)"
+    else:
+        problem = (
+            "unknown area code: expected a GM code of the region tables or a CBS region code "
+            "such as NL01"
+        )
+    raise DataValidationError(file, column, position + 1, problem, value)
 
 
 def check_known_codes(frame: pd.DataFrame, file: str, known_codes: Iterable[str]) -> None:

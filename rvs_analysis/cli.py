@@ -13,12 +13,14 @@ only with ``--debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 import traceback
+import warnings
 
 from rvs_analysis import __version__
-from rvs_analysis.exceptions import RvsError
+from rvs_analysis.exceptions import DataWarning, RvsError
 
 COMMANDS: dict[str, str] = {
     "table": "print registered offences per area and year (csv or markdown)",
@@ -93,6 +95,50 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class ArgumentNotTextError(RvsError):
+    """A command-line argument that is not valid UTF-8 (such as ``--cache $'\\xff'``)."""
+
+    exit_code = 2
+
+
+def _check_text(argv: list[str]) -> None:
+    """Refuse arguments with bytes that are not UTF-8, before anything runs.
+
+    Paths and names end up in UTF-8 manifests, reports and tables; a byte the file system allows
+    but UTF-8 does not would otherwise fail only at the end of the work.
+    """
+    for position, token in enumerate(argv):
+        try:
+            token.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = token.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            option = argv[position - 1] if position and argv[position - 1].startswith("-") else ""
+            of = f" (of {option})" if option else ""
+            raise ArgumentNotTextError(
+                f"The argument '{shown}'{of} is not valid UTF-8 text. rvs writes names and "
+                "paths into UTF-8 reports, manifests and tables; rename the file or folder, or "
+                "give another one."
+            ) from None
+
+
+@contextlib.contextmanager
+def _data_warnings_as_lines():
+    """Show :class:`DataWarning` as one line ``rvs: warning: ...`` (others as Python shows them)."""
+    original = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, DataWarning):
+            print(f"rvs: warning: {message}", file=sys.stderr)
+        else:
+            original(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = original
+
+
 def _report(error: BaseException, message: str, debug: bool) -> None:
     if debug:
         traceback.print_exception(error, file=sys.stderr)
@@ -117,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
     try:
+        _check_text(argv)
         parser = build_parser(argv)
         args = parser.parse_args(argv)
         debug = bool(getattr(args, "debug", False))
@@ -131,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return NOT_AVAILABLE_EXIT
-        return int(run(args) or 0)
+        with _data_warnings_as_lines():
+            return int(run(args) or 0)
     except RvsError as error:
         _report(error, str(error), debug)
         return int(error.exit_code)

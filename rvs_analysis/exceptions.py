@@ -86,3 +86,10 @@ class NotAvailableForSource(RvsError):  # noqa: N818 - a signal to skip, not a f
     def __init__(self, reason):
         self.reason = reason
         super().__init__(reason)
+
+
+class DataWarning(UserWarning):
+    """Input that is suspicious but not refused (a population jump outside the region).
+
+    The CLI prints it as one line ``rvs: warning: ...``; in a notebook it shows as a warning.
+    """

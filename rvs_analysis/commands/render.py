@@ -9,10 +9,54 @@ Examples
 
 from __future__ import annotations
 
+import argparse
+import math
 import os
 import sys
 
 from rvs_analysis.render.batch import parse_list, render_batch
+
+
+def positive_seconds(text: str) -> float:
+    """``--timeout``: a finite number of seconds greater than zero (fractions honoured).
+
+    ``0``, negative numbers, ``nan`` and ``inf`` are refused: each would silently disable the limit.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds greater than zero (fractions such as 0.5 are "
+            "allowed; there is no way to switch the limit off)"
+        )
+    return value
+
+
+def positive_jobs(text: str) -> int:
+    """``--jobs``: a whole number of parallel kernels, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of kernels of 1 or more")
+    return value
+
+
+def resolve_areas(names, year=2017):
+    """Area names as ``--areas`` gives them, resolved as the library does.
+
+    ``utrecht``, ``GM0344`` and ``gooise-meren`` are the municipalities Utrecht and Gooise Meren;
+    ``stad utrecht`` is the district. Unknown names raise
+    :class:`~rvs_analysis.exceptions.UnknownAreaError` listing the valid ones.
+    """
+    if names is None:
+        return None
+    from rvs_analysis import regions
+
+    return list(dict.fromkeys(regions.resolve_area(name, year).name for name in names))
 
 
 def add_arguments(parser):
@@ -30,7 +74,9 @@ def add_arguments(parser):
         help="render one level's areas; default: the region plus its five districts",
     )
     parser.add_argument(
-        "--areas", default=None, help="comma-separated area names (overrides --level)"
+        "--areas",
+        default=None,
+        help="comma-separated area names, slugs or GM codes, any case (overrides --level)",
     )
     parser.add_argument(
         "--notebooks",
@@ -45,7 +91,7 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--jobs",
-        type=int,
+        type=positive_jobs,
         default=None,
         help=f"parallel kernels (default: the number of cores, here {os.cpu_count()})",
     )
@@ -58,13 +104,18 @@ def add_arguments(parser):
     parser.add_argument(
         "--scheduler",
         default=None,
-        help="dask scheduler address for --executor dask (default: start a LocalCluster)",
+        help=(
+            "dask scheduler address for --executor dask (default: start a LocalCluster). A dask "
+            "scheduler runs whatever code it is sent, so use only one you control; tls://HOST:PORT "
+            "connects with dask's own security settings (distributed.comm.tls.* in the dask "
+            "configuration or DASK_DISTRIBUTED__COMM__TLS__* variables)"
+        ),
     )
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=positive_seconds,
         default=600.0,
-        help="seconds one notebook cell may run before its report fails (default 600)",
+        help="seconds one notebook cell may run before its report fails, > 0 (default 600)",
     )
     parser.add_argument(
         "--force",
@@ -99,14 +150,14 @@ def run(args) -> int:
             source=args.source,
             cache=args.cache,
             level=args.level,
-            areas=parse_list(args.areas),
+            areas=resolve_areas(parse_list(args.areas)),
             notebooks=parse_list(args.notebooks),
             notebooks_dir=args.notebooks_dir,
             out=args.out,
             jobs=args.jobs,
             executor=args.executor,
             scheduler=args.scheduler,
-            timeout=args.timeout if args.timeout and args.timeout > 0 else None,
+            timeout=args.timeout,
             force=args.force,
             progress=progress,
         )
@@ -122,8 +173,6 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     """Run ``rvs render`` on its own (``python -m rvs_analysis.commands.render``)."""
-    import argparse
-
     from rvs_analysis.exceptions import RvsError
 
     parser = argparse.ArgumentParser(prog="rvs render", description=__doc__.splitlines()[0])

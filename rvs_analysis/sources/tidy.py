@@ -44,8 +44,32 @@ def input_files(folder: Path) -> list[Path]:
     return sorted(files)
 
 
+def require_regular_file(path: Path) -> Path:
+    """Refuse an input path that is not a regular file (a named pipe would block forever).
+
+    Raises
+    ------
+    DataValidationError
+        When ``path`` exists but is a FIFO, socket, device or folder.
+    """
+    if path.exists() and not path.is_file():
+        kind = (
+            "a folder" if path.is_dir() else "not a regular file (a named pipe, socket or device)"
+        )
+        raise DataValidationError(
+            path, None, None, f"this input is {kind}; rvs reads regular files only"
+        )
+    return path
+
+
+def _regular_files(folder: Path, pattern: str) -> list[Path]:
+    """The paths matching ``pattern``, sorted; refuses one that is not a regular file."""
+    return sorted(require_regular_file(path) for path in folder.glob(pattern))
+
+
 def read_csv_text(path: Path) -> pd.DataFrame:
     """Read a CSV file with every value as text, so that validation sees exactly what is there."""
+    require_regular_file(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
@@ -56,6 +80,7 @@ def read_csv_text(path: Path) -> pd.DataFrame:
 
 
 def _read_metadata(path: Path) -> dict:
+    require_regular_file(path)
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
@@ -76,25 +101,47 @@ def _read_metadata(path: Path) -> dict:
 
 
 def _read_boundaries(path: Path) -> dict:
+    require_regular_file(path)
     try:
         geojson = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataValidationError(path, None, None, f"not valid GeoJSON ({error})") from error
     if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection":
         raise DataValidationError(path, "type", None, "expected a GeoJSON FeatureCollection")
-    for position, feature in enumerate(geojson.get("features", []), start=1):
+    features = geojson.get("features", [])
+    if not isinstance(features, list):
+        raise DataValidationError(path, "features", None, "expected a list of GeoJSON features")
+    for position, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            raise DataValidationError(
+                path, "features", position, "expected a GeoJSON Feature object", feature
+            )
         properties = feature.get("properties") or {}
+        if not isinstance(properties, dict):
+            raise DataValidationError(
+                path, "properties", position, "feature properties must be an object"
+            )
         for key in ("statcode", "statnaam"):
             if key not in properties:
                 raise DataValidationError(path, key, position, "feature property is missing")
     return geojson
 
 
+REQUIRED_CONTENT = {"crime": "registered crime", "population": "population"}
+
+
 def _read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFrame:
-    """Read and validate each file, then refuse keys duplicated across files."""
+    """Read and validate each file, then refuse keys duplicated across files.
+
+    A required file (registered crime, population) must hold data rows; an optional file of the
+    region's own (a template copied but not filled) may be a header only.
+    """
     frames = []
     for path in paths:
-        frames.append(clean.validate_frame(kind, read_csv_text(path), path.name, known_codes))
+        text = read_csv_text(path)
+        if kind in REQUIRED_CONTENT:
+            clean.require_rows(text, path.name, REQUIRED_CONTENT[kind])
+        frames.append(clean.validate_frame(kind, text, path.name, known_codes))
     if len(frames) == 1:
         return frames[0]
     combined = pd.concat(frames, ignore_index=True)
@@ -153,7 +200,7 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
             f"The source folder {folder} does not exist. Give a folder in the tidy CSV layout "
             "(see docs/ARCHITECTURE.md), 'demo' or 'cbs'."
         )
-    found = {kind: sorted(folder.glob(pattern)) for kind, pattern in REQUIRED_PATTERNS.items()}
+    found = {kind: _regular_files(folder, pattern) for kind, pattern in REQUIRED_PATTERNS.items()}
     for kind, paths in found.items():
         if not paths:
             raise SourceNotAvailableError(
@@ -163,7 +210,7 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
 
     metadata_path = folder / "metadata.json"
     metadata = _read_metadata(metadata_path) if metadata_path.exists() else {}
-    geojson_paths = sorted(folder.glob("*.geojson"))
+    geojson_paths = _regular_files(folder, "*.geojson")
     boundaries = _read_boundaries(geojson_paths[0]) if geojson_paths else None
 
     population = _read_validated(found["population"], "population")
