@@ -7,11 +7,13 @@ of an earlier, good run are byte for byte as they were. Sections follow the issu
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pandas as pd
@@ -407,3 +409,92 @@ def test_semicolon_separated_csv_gets_a_delimiter_hint(tidy_kit, tmp_path, earli
     message = refused_table(folder, earlier_table, capsys)
     assert "population.csv" in message and "required column" in message
     assert "separated by semicolons" in message and "commas" in message
+
+
+# --------------------------------------------------------------------------------------------
+# 9. Dependencies
+# --------------------------------------------------------------------------------------------
+
+
+def _lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in (REPO_ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)==(\S+)", line)
+        if match:
+            pins[_normalise(match.group(1))] = match.group(2)
+    return pins
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_declared_dependency_is_pinned_in_the_lock_within_its_bound():
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared.extend(extra)
+    pins = _lock_pins()
+    problems = []
+    for text in declared:
+        requirement = Requirement(text)
+        pinned = pins.get(_normalise(requirement.name))
+        if pinned is None:
+            problems.append(f"{requirement.name} is not in requirements.lock")
+        elif not requirement.specifier.contains(Version(pinned), prereleases=True):
+            problems.append(f"{requirement.name}=={pinned} is outside {requirement.specifier}")
+    assert problems == [], "; ".join(problems) + " (run make lock)"
+    lock = (REPO_ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert "Python 3.11" in lock and "--generate-hashes" in lock
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n\n", 1)[-1])
+    assert all("--hash=sha256:" in entry for entry in entries if "==" in entry)
+
+
+def test_directly_imported_modules_are_declared():
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        _normalise(re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0]) for dep in project["dependencies"]
+    }
+    # import name -> distribution name, for those that differ
+    distribution = {"IPython": "ipython", "yaml": "pyyaml", "distributed": "dask"}
+    imported = set()
+    for path in (REPO_ROOT / "rvs_analysis").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {name for name in imported if name not in sys.stdlib_module_names}
+    third_party -= {"rvs_analysis", "distributed"}  # distributed: the optional dask extra
+    missing = {
+        name for name in third_party if _normalise(distribution.get(name, name)) not in declared
+    }
+    assert missing == set()
+
+
+def test_makefile_installs_from_the_lock_after_upgrading_pip():
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
+    assert "$(LOCK)" in recipe.splitlines()[0]
+    upgrade = recipe.index("--upgrade pip setuptools")
+    locked = recipe.index("--require-hashes -r $(LOCK)")
+    package = recipe.index("--no-deps -e .")
+    assert upgrade < locked < package
+    assert "LOCK := requirements.lock" in makefile
+
+
+def test_environment_yml_lists_the_newly_declared_modules():
+    text = (REPO_ROOT / "environment.yml").read_text(encoding="utf-8")
+    for name in ("jinja2", "bleach", "requests", "jupyter_client", "jupyter_core", "ipython"):
+        assert f"- {name}>=" in text
+
+
+def test_scheduler_help_warns_and_names_tls(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["render", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "runs whatever code it is sent" in text and "tls://HOST:PORT" in text
+    assert "distributed.comm.tls" in text
