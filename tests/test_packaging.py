@@ -177,3 +177,41 @@ def test_installed_package_reads_its_own_files_from_outside_the_repository(insta
     assert len(lines) == 1 + 5 * 2
     assert lines[1].startswith("Flevoland,2015,")
     assert not (elsewhere / "data").exists(), "rvs table wrote into the working directory"
+
+
+def test_installed_package_renders_the_reports_from_outside_the_repository(installed, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "reports"
+    _run(
+        [
+            str(installed / "bin" / "rvs"),
+            "render",
+            "--source",
+            "demo",
+            "--areas",
+            "Flevoland",
+            "--out",
+            str(out),
+            "--progress",
+            "lines",
+        ],
+        cwd=elsewhere,
+        env=_outside_env(installed),
+        timeout=300,
+    )
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    reports = manifest["reports"]
+    notebooks = sorted({Path(report["notebook"]).stem for report in reports})
+    assert notebooks == [
+        "burglary_clearance_drivers",
+        "crime_change",
+        "onveiligheidsbeleving_proeftuinen",
+        "strategy_monitor",
+    ]
+    assert {report["status"] for report in reports} == {"ok"}
+    assert (out / "index.html").is_file()
+    assert len(list(out.rglob("*.html"))) >= 1 + len(notebooks)
+    assert not any(elsewhere.iterdir()), "rvs render wrote into the working directory"

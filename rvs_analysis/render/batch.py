@@ -41,6 +41,7 @@ from rvs_analysis.render.executors import (
     ReportTask,
     WorkerOptions,
 )
+from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,9 @@ def discover_notebooks(folder=DEFAULT_NOTEBOOKS_DIR):
     """
     folder = Path(folder)
     if not folder.is_dir() and not folder.is_absolute():
-        # Run from outside the repository: the report notebooks next to the library.
-        folder = PACKAGE_DIR.parent / folder
+        # Run from outside the repository: the product's own report notebooks (the repository's
+        # notebooks/ in a checkout, the installed package's copy otherwise).
+        folder = product_root() / folder
     if not folder.is_dir():
         return []
     return sorted(
@@ -188,12 +190,24 @@ def library_fingerprint():
     library does.
     """
     digest = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts:
-            continue
-        if path.suffix not in {".py", ".j2", ".css", ".json", ".csv", ".html"}:
-            continue
-        digest.update(path.relative_to(PACKAGE_DIR).as_posix().encode())
+    files = [
+        (path.relative_to(PACKAGE_DIR).as_posix(), path)
+        for path in sorted(PACKAGE_DIR.rglob("*"))
+        if path.is_file()
+        and "__pycache__" not in path.parts
+        and PRODUCT_DIR not in path.relative_to(PACKAGE_DIR).parts
+        and path.suffix in {".py", ".j2", ".css", ".json", ".csv", ".html"}
+    ]
+    # The product's own tables, wherever they are (data/ in a checkout, inside an installed
+    # package): the same files give the same fingerprint in both.
+    tables = data_path()
+    for pattern in ("regions/*.csv", "*.csv"):
+        files.extend(
+            ("data/" + path.relative_to(tables).as_posix(), path)
+            for path in sorted(tables.glob(pattern))
+        )
+    for name, path in files:
+        digest.update(name.encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

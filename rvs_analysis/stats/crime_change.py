@@ -26,6 +26,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     Estimate,
     StatisticsInputError,
@@ -46,10 +47,9 @@ __all__ = [
     "top_movers",
 ]
 
-CLASSIFICATION_PATH = (
-    Path(__file__).resolve().parents[2] / "data" / "crime_change_classification.csv"
-)
-"""Default location of the classification table."""
+CLASSIFICATION_PATH = data_path("crime_change_classification.csv")
+"""Default location of the classification table (``data/crime_change_classification.csv``, or the
+installed package's copy: :mod:`rvs_analysis.resources`)."""
 
 CATEGORIES = ("visible", "less_visible")
 """The two groups compared; codes classified ``other`` or ``total`` take no part."""

@@ -17,6 +17,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     COMPARISONS,
     StatisticsInputError,
@@ -38,8 +39,9 @@ __all__ = [
 ]
 
 
-TARGETS_PATH = Path(__file__).resolve().parents[2] / "data" / "targets.csv"
-"""Default location of the strategy's targets table."""
+TARGETS_PATH = data_path("targets.csv")
+"""Default location of the strategy's targets table (``data/targets.csv``, or the installed package's
+copy: :mod:`rvs_analysis.resources`)."""
 
 
 @dataclass(frozen=True)

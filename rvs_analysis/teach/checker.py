@@ -30,11 +30,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from rvs_analysis.resources import notebooks_path
 
 VERDICT_RIGHT = "goed"
 VERDICT_CLOSE = "bijna"
@@ -348,7 +349,7 @@ def _judge_mapping(exercise, answer, truth, good, close) -> CheckResult:
 # answer is checked for the notebook as shipped (source "demo", default parameters).
 # ------------------------------------------------------------------------------------------------
 
-SAMPLE_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "masterclass" / "data"
+SAMPLE_DIR = notebooks_path("masterclass", "data")
 """The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
 
 BURGLARY = "1.1.1"

@@ -32,14 +32,16 @@ from nbconvert.preprocessors import ClearOutputPreprocessor, TagRemovePreprocess
 from traitlets.config import Config
 
 from rvs_analysis.exceptions import RvsError
+from rvs_analysis.resources import notebooks_path
 
 SOLUTION_TAG = "solution"
 EXERCISE_TAG = "exercise"
 PARTICIPANT_DIR = "deelnemers"
 TRAINER_DIR = "trainers"
 
-#: The masterclass notebooks' folder in a checkout of the repository.
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "notebooks" / "masterclass"
+#: The masterclass notebooks' folder: ``notebooks/masterclass`` in a checkout, the installed
+#: package's copy otherwise (:mod:`rvs_analysis.resources`).
+DEFAULT_SOURCE = notebooks_path("masterclass")
 
 _BANNERS = {
     PARTICIPANT_DIR: (
