@@ -132,6 +132,17 @@ def test_compare_trends_errors_name_the_fix(two_areas):
         compare.compare_trends(two_areas.iloc[0:0].pipe(lambda _: _demo()), areas=["Laren"])
 
 
+def test_fit_count_trend_on_a_district_table_names_the_fix():
+    from rvs_analysis.stats.trends import fit_count_trend
+
+    table = regions.area_table(_demo(), "1.1.1", "district", rate=True)
+    with pytest.raises(StatisticsInputError, match=r"5 values of 'area' \(Flevoland") as error:
+        fit_count_trend(table)
+    assert "compare_trends" in str(error.value) and "table[table['area'] ==" in str(error.value)
+    one = table[table["area"] == "Flevoland"].astype({"registered_offences": float})
+    assert fit_count_trend(one.astype({"population": float})).model in {"poisson", "quasi_poisson"}
+
+
 def _demo():
     from rvs_analysis.sources import load_source
 

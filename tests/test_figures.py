@@ -193,3 +193,19 @@ def test_area_map_falls_back_to_the_tile_map_without_boundaries():
     assert len(fig.axes[0].patches) == 39
     outlined = [patch for patch in fig.axes[0].patches if patch.get_linewidth() > 2]
     assert len(outlined) == 1
+
+
+def test_funnel_plot_axis_labels_are_the_callers_not_clearance():
+    limits = pd.DataFrame({"n": [10, 100, 1000]})
+    limits["lower_95"], limits["upper_95"] = [0.5, 0.8, 0.9], [2.0, 1.3, 1.1]
+    limits["lower_99.8"], limits["upper_99.8"] = [0.3, 0.7, 0.85], [3.0, 1.5, 1.2]
+    points = pd.DataFrame({"naam": ["A", "B"], "n": [50, 500], "ratio": [1.0, 1.1]})
+    fig = figures.funnel_plot(points, "n", "ratio", "naam", limits, 1.0, "CBS")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("n", "ratio")
+    assert "%" not in " ".join(label.get_text() for label in ax.get_yticklabels())
+    fig = figures.funnel_plot(
+        points, "n", "ratio", "naam", limits, 1.0, "CBS", ylabel="Verhouding", unit="%"
+    )
+    assert fig.axes[0].get_ylabel() == "Verhouding"

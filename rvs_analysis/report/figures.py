@@ -417,13 +417,17 @@ def funnel_plot(
     limit_columns: Mapping[str, tuple[str, str]] | None = None,
     highlight: Sequence[str] = (),
     title: str | None = None,
-    xlabel: str = "Aantal geregistreerde misdrijven",
-    ylabel: str = "Ophelderingspercentage (%)",
-    unit: str = "%",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    unit: str = "",
     decimals: int = 0,
     note: str | None = None,
 ) -> Figure:
     """A funnel plot: each unit's value against its size with control limits around the centre.
+
+    The plot knows nothing of what it shows: clearance percentages, rates per 1,000, rate ratios
+    of a change (:func:`rvs_analysis.stats.compare.change_funnel`) all pass their own axis labels
+    and unit.
 
     Parameters
     ----------
@@ -439,6 +443,13 @@ def funnel_plot(
         ``{"95%-grenzen": ("lower_95", "upper_95"), "99,8%-grenzen": ("lower_99.8", "upper_99.8")}``.
     highlight : sequence of str, optional
         Labels to mark (e.g. the area's own municipalities).
+    xlabel, ylabel : str, optional
+        Axis titles; default the ``size`` and ``value`` column names. Pass the Dutch titles the
+        figure needs, e.g. ``ylabel="Ophelderingspercentage (%)"``.
+    unit : str, default ""
+        Suffix of the value axis' tick labels (``"%"`` for percentages).
+    decimals : int, default 0
+        Decimals of the value axis' tick labels.
 
     Notes
     -----
@@ -496,7 +507,7 @@ def funnel_plot(
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
     ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
     ax.legend(loc="upper right")
-    _label(ax, title, xlabel, ylabel)
+    _label(ax, title, size if xlabel is None else xlabel, value if ylabel is None else ylabel)
     return _finish(fig, source, note)
 
 

@@ -641,7 +641,9 @@ def fit_count_trend(
         Column with the population; used as log offset so the trend is in the rate. ``None`` or
         a column that is absent fits the trend of the counts themselves.
     dispersion_test_level : float, optional
-        Significance level of the overdispersion test that triggers the negative binomial.
+        Significance level of the Pearson overdispersion test. When it rejects, the trend is
+        refitted with ``overdispersed_model`` (quasi-Poisson by default; the negative binomial
+        only when asked for).
     model : {"poisson", "quasi_poisson", "negative_binomial"} or None, optional
         Force a model instead of letting the test choose.
     level : float, optional
@@ -695,10 +697,7 @@ def fit_count_trend(
         )
     data = frame.sort_values(year_column).reset_index(drop=True)
     if data[year_column].duplicated().any():
-        raise StatisticsInputError(
-            "fit_count_trend needs one row per year; aggregate municipalities first "
-            "(duplicate years found)."
-        )
+        raise StatisticsInputError(_one_series_message(data, year_column))
     if len(data) < 2:
         raise StatisticsInputError(f"A trend needs at least two years of counts, got {len(data)}.")
     y = check_counts(data[count_column].to_numpy(), count_column)
@@ -783,6 +782,25 @@ def fit_count_trend(
         data=out.rename(columns={population_column: "population"}) if uses_population else out,
         results=results,
         scale=scale,
+    )
+
+
+def _one_series_message(data: pd.DataFrame, year_column: str) -> str:
+    """The error for a table with several rows per year: name the areas and the fix."""
+    for column in ("area", "gemeente_name", "gemeente_code", "district", "offence_code"):
+        if column in data.columns and data[column].nunique() > 1:
+            names = list(dict.fromkeys(data[column].astype(str)))
+            shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+            return (
+                f"fit_count_trend fits one series, but this table holds {len(names)} values of "
+                f"'{column}' ({shown}) for each year. Fit one of them, e.g. "
+                f"table[table['{column}'] == {names[0]!r}]; compare areas in one model with "
+                "rvs_analysis.stats.compare.compare_trends(table); or make one area's table with "
+                "regions.area_table(dataset, offence_code, areas=[...], rate=True)."
+            )
+    return (
+        f"fit_count_trend needs one row per year, but '{year_column}' repeats: sum the rows of "
+        "each year first (regions.area_table gives one row per area and year)."
     )
 
 

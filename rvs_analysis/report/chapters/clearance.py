@@ -264,6 +264,8 @@ def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
         highlight=ctx.highlight_names,
         title=f"Opheldering woninginbraak per gemeente, {year}",
         xlabel="Geregistreerde woninginbraken (logaritmische schaal)",
+        ylabel="Ophelderingspercentage (%)",
+        unit="%",
     )
 
 
