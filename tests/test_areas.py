@@ -221,3 +221,28 @@ def test_area_table_returns_exactly_the_years_asked_and_refuses_others(tidy_kit)
         regions.area_table(dataset, "1.1.1", "region", years="2016-2018")
     with pytest.raises(SourceNotAvailableError, match="2014"):
         regions.area_table(dataset, "1.1.1", areas="Nederland", years=[2014, 2016])
+
+
+# ---------------------------------------------------------------------------------------------
+# Report helpers take areas as values
+# ---------------------------------------------------------------------------------------------
+
+
+def test_report_helpers_take_a_rest_of_area(demo_dataset):
+    from rvs_analysis import report
+    from rvs_analysis.report.context import ReportParameterError
+
+    rest = regions.rest_of("Stad Utrecht")
+    ctx = report.start(area=rest, source="demo")
+    assert ctx.level == "rest" and len(ctx.codes) == 38
+    assert ctx.summary.to_dict()["area"] == "Midden-Nederland zonder Stad Utrecht"
+    counts = report.area_counts(ctx, "1.1.1").set_index("year")["registered_offences"]
+    table = regions.area_table(demo_dataset, "1.1.1", areas=["Midden-Nederland", "Stad Utrecht"])
+    wide = _wide(table, "registered_offences")
+    assert (
+        counts.astype(float).tolist() == (wide["Midden-Nederland"] - wide["Stad Utrecht"]).tolist()
+    )
+    assert "deel van de regio" in report.intro(ctx).data
+    for outside in ("Nederland", regions.custom_area("x", ["GM0344", "GM0599"])):
+        with pytest.raises(ReportParameterError, match="binnen Midden-Nederland"):
+            report.start(area=outside, source="demo")

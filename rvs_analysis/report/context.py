@@ -185,8 +185,23 @@ def _clip_years(
     return clipped_first, clipped_last
 
 
+def _check_within_region(area: Area, composition_year: int) -> None:
+    """Reports describe areas of the region: refuse the Netherlands or codes outside it."""
+    from rvs_analysis.regions import municipalities
+
+    inside = set(municipalities(composition_year)["gemeente_code"])
+    outside = [code for code in area.codes if code not in inside]
+    if area.whole_country or outside:
+        raise ReportParameterError(
+            f"De rapporten gaan over gebieden binnen {REGION_NAME}; {area.name} valt daarbuiten"
+            + (f" ({', '.join(outside[:5])})" if outside else "")
+            + ". Vergelijk zo'n gebied met regions.area_table(..., areas=[...]) en "
+            "rvs_analysis.stats.compare (zie docs/api.md)."
+        )
+
+
 def start(
-    area: str = REGION_NAME,
+    area: str | Area = REGION_NAME,
     source: str = "demo",
     cache: str = "data/raw",
     notebook: str = "",
@@ -200,8 +215,9 @@ def start(
 
     Parameters
     ----------
-    area : str, default "Midden-Nederland"
-        The region, a district or a municipality (name, slug or GM code).
+    area : str or Area, default "Midden-Nederland"
+        The region, a district or a municipality (name, slug or GM code), or any area of the
+        region as a value: ``regions.rest_of("Stad Utrecht")``, ``regions.custom_area(...)``.
     source : str, default "demo"
         ``"demo"``, ``"cbs"`` or a folder in the tidy layout; relative paths are looked up from the
         working directory and then from the repository root, so a notebook opened in
@@ -230,6 +246,8 @@ def start(
     UnknownAreaError
         When the area is not the region, a district or one of its municipalities (the message
         lists the valid names). Checked before the source is loaded.
+    ReportParameterError
+        For the Netherlands or an area with municipalities outside the region.
     SourceNotAvailableError, DataValidationError
         From :func:`rvs_analysis.sources.load_source`.
     NotAvailableForSource
@@ -239,12 +257,17 @@ def start(
     from rvs_analysis.sources import load_source
 
     resolved = resolve_area(area, composition_year)
+    _check_within_region(resolved, composition_year)
     dataset = load_source(source, cache)
     for name in requires:
         require(dataset, name)
     notes: list[str] = []
     first, last = _clip_years(dataset, first_year, last_year, notes)
-    recorded = {"area": area, "source": source, "cache": str(cache)}
+    recorded = {
+        "area": resolved.name if isinstance(area, Area) else area,
+        "source": source,
+        "cache": str(cache),
+    }
     if first_year is not None:
         recorded["first_year"] = first_year
     if last_year is not None:

@@ -285,7 +285,14 @@ def md(template: str, **values: Any):
     return display_object("markdown", template.format(**safe))
 
 
-LEVEL_NL = {"region": "regio", "district": "district", "gemeente": "gemeente"}
+LEVEL_NL = {
+    "region": "regio",
+    "district": "district",
+    "gemeente": "gemeente",
+    "rest": "deel van de regio",
+    "custom": "eigen gebied",
+    "country": "land",
+}
 """Dutch names of the area levels."""
 
 
