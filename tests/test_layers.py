@@ -23,6 +23,7 @@ LAYERS = {
     "clean": 1,
     "regions": 1,
     "years": 0,
+    "timings": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,

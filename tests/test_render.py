@@ -176,6 +176,36 @@ def test_manifest_records_every_report_with_relative_paths(batch, source):
 
 
 @pytest.mark.slow
+def test_manifest_records_where_each_reports_time_went(batch):
+    result, _ = batch
+    reports = result.manifest["reports"]
+    for report in reports:
+        timings = report["timings"]
+        assert {"reset", "execute", "cells", "cells_total", "write", "total", "overhead"} <= set(
+            timings
+        )
+        executed = nbformat.read(result.out / report["ipynb"], as_version=4)
+        ran = [
+            "injected-parameters" if "injected-parameters" in cell.metadata["tags"] else cell.id
+            for cell in executed.cells
+            if cell.get("execution_count")
+        ]
+        assert list(timings["cells"]) == ran, "one time per code cell that ran, in order"
+        assert timings["cells_total"] == pytest.approx(sum(timings["cells"].values()))
+        assert timings["overhead"] == pytest.approx(
+            timings["total"] - timings["cells_total"], abs=1e-3
+        )
+        assert timings["total"] >= report["seconds"]
+        assert timings["started_at"] <= timings["finished_at"]
+        assert report["worker"]
+        if report["status"] != "skipped":
+            assert timings["export"] > 0
+    started = [r for r in reports if "kernel_start" in r["timings"]]
+    workers = {r["worker"] for r in reports}
+    assert len(started) == len(workers), "each worker's kernel start is recorded once"
+
+
+@pytest.mark.slow
 def test_report_html_is_offline_without_code_and_with_provenance(batch, source):
     result, _ = batch
     page = (result.out / "flevoland" / "good.html").read_text(encoding="utf-8")

@@ -601,6 +601,7 @@ def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
         (report.get("area"), report.get("notebook")): report
         for report in previous_manifest.get("reports", [])
     }
+    expected = _expected_seconds(previous_manifest)
     plan = BatchPlan(entries={}, tasks=[], carried=[])
     for area in inputs.area_names:
         slug = area_slug(area)
@@ -646,9 +647,32 @@ def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
                     parameters=parameters,
                     provenance={**inputs.provenance, "title": _notebook_title(path)},
                     timeout=timeout,
+                    expected_seconds=expected.get((area, label), expected.get(label)),
                 )
             )
     return plan
+
+
+def _expected_seconds(previous_manifest):
+    """How long each report took last time, for scheduling the longest first.
+
+    Returns
+    -------
+    dict
+        ``{(area, notebook): seconds}`` for every report the previous manifest timed, and
+        ``{notebook: mean seconds}`` for areas it did not have (a new level, a new area).
+    """
+    expected: dict = {}
+    by_notebook: dict[str, list[float]] = {}
+    for report in previous_manifest.get("reports", []):
+        seconds = (report.get("timings") or {}).get("total") or report.get("seconds")
+        if not seconds or report.get("status") not in STATUSES:
+            continue
+        expected[(report.get("area"), report.get("notebook"))] = float(seconds)
+        by_notebook.setdefault(report.get("notebook"), []).append(float(seconds))
+    for notebook, values in by_notebook.items():
+        expected[notebook] = sum(values) / len(values)
+    return expected
 
 
 def _make_staging(out):
@@ -756,8 +780,48 @@ def _now():
     return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
+def report_timings(timings, seconds, write_seconds):
+    """The manifest's ``timings`` of one rendered report: where its seconds went.
+
+    Parameters
+    ----------
+    timings : dict
+        :attr:`~rvs_analysis.render.executors.ReportResult.timings` from the worker.
+    seconds : float
+        The report's time on the worker (the manifest's ``seconds``).
+    write_seconds : float
+        Writing the report's files into the temporary folder.
+
+    Returns
+    -------
+    dict
+        Seconds (wall clock) of ``prepare`` (parameterising the notebook), ``reset`` (the warm
+        kernel back to its clean state), ``execute`` (running every cell, nbclient's own work
+        included), ``cells_total`` (the cells' own durations, the notebook's work) with
+        ``cells`` (``{cell id: seconds}`` per code cell that ran, in order; the ids are the
+        notebook file's, papermill's parameters cell is ``"injected-parameters"``), ``source_load`` and
+        ``harmonise`` (inside the cells: what the report spent loading and harmonising its source,
+        near zero when the warm kernel has it already), ``export`` (HTML), ``serialise`` (the
+        executed notebook as text), ``write``, ``total`` (``seconds`` plus ``write``) and
+        ``overhead`` (everything but the notebook's own work: ``total`` minus ``cells_total``); ``kernel_start`` on the first report of a kernel
+        (its start, imports and source pre-load, paid once per worker, not part of ``overhead``);
+        ``started_at`` / ``finished_at`` (Unix time on the worker) show how the workers were
+        kept busy. A step that did not run is missing.
+    """
+    record = dict(timings)
+    cells = record.get("cells") or {}
+    total_cells = sum(cells.values())
+    record["cells_total"] = round(total_cells, 4)
+    record["write"] = round(write_seconds, 4)
+    total = float(seconds or 0.0) + write_seconds
+    record["total"] = round(total, 4)
+    record["overhead"] = round(max(0.0, total - total_cells), 4)
+    return record
+
+
 def _write_result(result, staging):
     """Write one report's files into the temporary folder; return the manifest fields."""
+    writing = time.perf_counter()
     slug, notebook = result.key.split("/", 1)
     folder = staging / slug
     folder.mkdir(exist_ok=True)
@@ -780,6 +844,10 @@ def _write_result(result, staging):
             continue
         (folder / f"{notebook}{suffix}").write_text(text, encoding="utf-8")
         fields[kind] = f"{slug}/{notebook}{suffix}"
+    fields["worker"] = result.worker
+    fields["timings"] = report_timings(
+        result.timings, result.seconds, time.perf_counter() - writing
+    )
     return fields
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import os
 import queue
 import signal
@@ -65,6 +66,59 @@ class ReportTask:
     parameters: dict
     provenance: dict
     timeout: float | None = 600.0
+    expected_seconds: float | None = None
+    """How long the report took last time (from the previous manifest), for scheduling."""
+
+
+class LongestFirst:
+    """Which waiting report a free worker gets next: the one expected to take longest.
+
+    Parameters
+    ----------
+    tasks : iterable of ReportTask
+    reorder : bool, default True
+        ``False`` hands the tasks out in plan order (one worker: the order does not change when
+        the batch ends, and a plan order is easier to follow).
+
+    Notes
+    -----
+    Longest processing time first (Graham 1969): handing out the long reports first and the
+    short ones last lets the workers finish close together, instead of one worker still
+    running a long report while the others have nothing left. The expected time of a report is
+    its :attr:`ReportTask.expected_seconds` (the previous run's, from the manifest) when known,
+    else the mean time of the reports of the same notebook finished so far in this batch, else
+    unknown; unknown reports go first (in plan order), so that every notebook's cost is learnt
+    early. Ties keep the plan order.
+    """
+
+    def __init__(self, tasks, reorder=True):
+        self.waiting = list(tasks)
+        self.reorder = reorder
+        self._seconds: dict[str, list[float]] = {}
+
+    def __len__(self):
+        return len(self.waiting)
+
+    def expected(self, task):
+        """Expected seconds of ``task`` (``inf`` when unknown)."""
+        if task.expected_seconds is not None:
+            return float(task.expected_seconds)
+        seen = self._seconds.get(task.notebook)
+        return sum(seen) / len(seen) if seen else math.inf
+
+    def record(self, task, seconds):
+        """Learn from a finished report (its notebook's mean time)."""
+        if seconds:
+            self._seconds.setdefault(task.notebook, []).append(float(seconds))
+
+    def pop(self):
+        """Remove and return the waiting task expected to take longest (``None`` when none)."""
+        if not self.waiting:
+            return None
+        if not self.reorder:
+            return self.waiting.pop(0)
+        best = max(range(len(self.waiting)), key=lambda i: (self.expected(self.waiting[i]), -i))
+        return self.waiting.pop(best)
 
 
 @dataclass
@@ -82,6 +136,8 @@ class ReportResult:
     worker: str | None = None
     transient: bool = False
     """True when the failure may not repeat (timeout, dead kernel, lost worker): retried next run."""
+    timings: dict[str, Any] = field(default_factory=dict)
+    """Where the report's seconds went (see :func:`rvs_analysis.render.batch.report_timings`)."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +149,7 @@ class WorkerOptions:
     kernel_name: str = "python3"
     warm_imports: tuple[str, ...] = WARM_IMPORTS
     startup_timeout: float = 120.0
+    blas_threads: int | None = 1
 
 
 class ReportWorker:
@@ -122,8 +179,10 @@ class ReportWorker:
             source=self.options.source,
             cache=self.options.cache,
             warm_imports=self.options.warm_imports,
+            blas_threads=self.options.blas_threads,
         )
         self._exporter = None
+        self._starts_reported = 0
         self.name = f"{os.uname().nodename}:{os.getpid()}"
 
     @property
@@ -139,6 +198,10 @@ class ReportWorker:
         """Start and warm the kernel and build the exporter (both reused for every report)."""
         self.kernel.start()
         _ = self.exporter
+        # What :meth:`run` imports, imported now rather than during the first report.
+        import nbformat  # noqa: F401
+        import papermill.execute  # noqa: F401
+        import papermill.parameterize  # noqa: F401
 
     def close(self):
         """Shut the kernel down."""
@@ -160,7 +223,9 @@ class ReportWorker:
         from papermill.parameterize import parameterize_notebook
 
         started = time.perf_counter()
+        started_at = time.time()
         rendered_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
+        timings: dict[str, Any] = {}
         with tempfile.TemporaryDirectory(prefix="rvs-report-") as scratch:
             summary_path = Path(scratch) / "summary.json"
             nb = notebook_node(task.notebook_json)
@@ -173,6 +238,7 @@ class ReportWorker:
             nb = prepare_notebook_metadata(nb, task.notebook, None)
             nb = remove_error_markers(nb)
             cwd = task.notebook_dir if Path(task.notebook_dir).is_dir() else scratch
+            timings["prepare"] = round(time.perf_counter() - started, 4)
             try:
                 outcome = self.kernel.execute_notebook(nb, cwd=cwd, timeout=task.timeout)
             except KernelUnavailableError as error:
@@ -187,6 +253,11 @@ class ReportWorker:
                     transient=True,
                 )
             summary = summary_path.read_text(encoding="utf-8") if summary_path.exists() else None
+        timings.update(outcome.timings)
+        if self.kernel.starts != self._starts_reported:
+            # The kernel was (re)started for or before this report: say once what that cost.
+            self._starts_reported = self.kernel.starts
+            timings["kernel_start"] = self.kernel.start_seconds
         executed = outcome.nb
         if outcome.error_name is None:
             status, error = "ok", None
@@ -210,18 +281,26 @@ class ReportWorker:
                 "status": status,
                 "error": error,
             }
+            exporting = time.perf_counter()
             html = self.exporter.export(executed, provenance)
+            timings["export"] = round(time.perf_counter() - exporting, 4)
+        serialising = time.perf_counter()
+        ipynb = nbformat.writes(executed)
+        timings["serialise"] = round(time.perf_counter() - serialising, 4)
+        timings["started_at"] = round(started_at, 3)
+        timings["finished_at"] = round(time.time(), 3)
         return ReportResult(
             key=task.key,
             status=status,
             seconds=round(time.perf_counter() - started, 3),
             error=error,
             html=html,
-            ipynb=nbformat.writes(executed),
+            ipynb=ipynb,
             summary=summary,
             rendered_at=rendered_at,
             worker=self.name,
             transient=outcome.kernel_failure is not None,
+            timings=timings,
         )
 
 
@@ -329,9 +408,10 @@ class LocalExecutor:
 
     Notes
     -----
-    Workers are started with the ``spawn`` method (no inherited threads or locks), take tasks
-    from one shared queue (so a slow report does not hold up a queue of others) and send
-    results back as they finish. A worker that dies takes only its current report with it: that
+    Workers are started with the ``spawn`` method (no inherited threads or locks) and send
+    results back as they finish. A worker that is free (warmed up, or done with a report) is
+    handed the longest waiting report (:class:`LongestFirst`), one at a time, so the workers
+    stay busy to the end of the batch and none holds a report while another is idle. A worker that dies takes only its current report with it: that
     report is failed and a replacement worker is started for the remaining ones. On
     ``KeyboardInterrupt`` (or any error in the caller) the workers are terminated, which shuts
     their kernels down.
@@ -353,15 +433,19 @@ class LocalExecutor:
         task_queue = context.Queue()
         result_queue = context.Queue()
         pending = {task.key: task for task in tasks}
-        for task in tasks:
-            task_queue.put(task)
+        schedule = LongestFirst(tasks, reorder=self.jobs > 1)
         workers: dict[int, Any] = {}
         current: dict[int, str] = {}
         exited: set[int] = set()
 
+        def hand_out():
+            # One task for the worker that just became free (the longest waiting one), or the
+            # sentinel that lets it exit. Tasks are handed out one at a time rather than queued
+            # all at once, so no worker holds a report another one could already be running.
+            task_queue.put(schedule.pop())
+
         def start_worker():
             worker_id = len(workers)
-            task_queue.put(None)  # one sentinel per worker
             process = context.Process(
                 target=_local_worker_main,
                 args=(worker_id, task_queue, result_queue, self.options),
@@ -392,12 +476,15 @@ class LocalExecutor:
                         if pending:
                             start_worker()
                     continue
-                if kind == "started":
+                if kind == "ready":
+                    hand_out()
+                elif kind == "started":
                     current[worker_id] = payload
                 elif kind == "result":
                     current.pop(worker_id, None)
+                    hand_out()
                     if payload.key in pending:
-                        del pending[payload.key]
+                        schedule.record(pending.pop(payload.key), payload.seconds)
                         yield payload
                 elif kind == "exited":
                     exited.add(worker_id)
@@ -476,6 +563,14 @@ class DaskExecutor:
     -----
     Each task runs :func:`run_report_on_dask_worker`, which keeps one warm kernel per worker
     thread, so a cluster worker pays kernel start-up once per batch as a local worker does.
+    Reports are submitted as worker threads become free, longest first (:class:`LongestFirst`).
+
+    What a worker on another machine needs: this package installed in the worker's Python (with
+    the same version, so that reports match), and the data source at the same absolute path as
+    on the machine that runs ``rvs render`` (a shared or copied folder): a task carries the
+    notebook's text and its parameters, and the kernel reads the source at the path in
+    ``source``/``cache``; the results come back as text, so the output folder need not be
+    shared.
     """
 
     jobs: int
@@ -502,22 +597,35 @@ class DaskExecutor:
             )
             client = Client(cluster)
         try:
-            futures = {
-                client.submit(
+            schedule = LongestFirst(tasks)
+            futures = {}
+
+            def submit():
+                task = schedule.pop()
+                future = client.submit(
                     run_report_on_dask_worker,
                     task,
                     self.options,
                     pure=False,
                     key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
-                ): task
-                for task in tasks
-            }
-            for future in as_completed(futures):
-                task = futures[future]
+                )
+                futures[future] = task
+                return future
+
+            # As many reports in flight as the cluster has worker threads, the next one
+            # submitted as one finishes: longest first, and none waits on a busy worker.
+            slots = max(1, sum(client.nthreads().values()) or 1)
+            running = as_completed([submit() for _ in range(min(slots, len(schedule)))])
+            for future in running:
+                task = futures.pop(future)
+                if len(schedule):
+                    running.add(submit())
                 try:
-                    yield future.result()
+                    result = future.result()
                 except Exception as error:  # noqa: BLE001 - a lost worker fails one report
-                    yield failed_result(task, f"dask: {type(error).__name__}: {error}")
+                    result = failed_result(task, f"dask: {type(error).__name__}: {error}")
+                schedule.record(task, result.seconds)
+                yield result
         finally:
             try:
                 client.run(shutdown_dask_worker_kernels)

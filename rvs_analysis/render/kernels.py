@@ -15,6 +15,7 @@ uses ``jupyter_client``, ``nbclient`` and ``papermill``.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -48,6 +49,17 @@ WARM_LIBRARY_MODULES: tuple[str, ...] = (
     "rvs_analysis.clean",
     "rvs_analysis.stats",
     "rvs_analysis.report",
+)
+
+#: Environment variables that size the thread pools of the numerical libraries (OpenBLAS, MKL,
+#: OpenMP, Apple Accelerate, numexpr). Every kernel gets :attr:`WarmKernel.blas_threads` in each
+#: one that the environment does not set already.
+THREAD_LIMIT_VARIABLES: tuple[str, ...] = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
 )
 
 _STATE: dict[str, Any] = {}
@@ -104,6 +116,11 @@ def warm_up_kernel(
         except Exception as error:  # noqa: BLE001 - the report itself raises it properly
             failures["load_source"] = f"{type(error).__name__}: {error}"
     snapshot_kernel_state()
+    # What the warm-up built (modules, the source) lives as long as the kernel: move it out of
+    # the garbage collector's sight, so that the full collection of every reset (IPython's
+    # ``reset`` runs ``gc.collect()``) only walks what a report allocated.
+    gc.collect()
+    gc.freeze()
     return {"warm_failures": failures}
 
 
@@ -137,11 +154,16 @@ def reset_kernel_state(cwd):
     executed notebook numbers its cells as papermill's would. What is kept on purpose:
     imported modules (the point of a warm kernel) and module-level caches such as the
     library's data cache, which hold no report state. Modules a report imported itself stay
-    imported (dropping them from ``sys.modules`` could break C extensions).
+    imported (dropping them from ``sys.modules`` could break C extensions). Whatever survives
+    the reset is frozen for the garbage collector (:func:`gc.freeze`), so that collections in
+    the next report walk only what that report allocates.
     """
     import matplotlib
     import matplotlib.pyplot as plt
 
+    from rvs_analysis import timings
+
+    timings.take()  # the stopwatches count the next report only
     plt.close("all")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -164,6 +186,20 @@ def reset_kernel_state(cwd):
         # What ``%reset -f`` does, plus a new history session (the counter restarts at 1).
         shell.reset(new_session=True)
         shell.execution_count = 1
+    # The reset's full collection freed the last report's garbage; what survived (modules and
+    # caches the report filled) stays for the kernel's life: freeze it too (see warm-up).
+    gc.freeze()
+
+
+def report_timings():
+    """The library's stopwatches since the reset (:func:`rvs_analysis.timings.take`).
+
+    Runs inside the kernel after a report: ``{"source_load": s, "harmonise": s}`` for the steps
+    that ran.
+    """
+    from rvs_analysis import timings
+
+    return timings.take()
 
 
 def _shell():
@@ -205,6 +241,10 @@ class ExecutionOutcome:
     error_cell: int | None = None
     kernel_failure: str | None = None
     warm_failures: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, Any] = field(default_factory=dict)
+    """Seconds: ``reset``, ``execute`` (every cell, as nbclient runs them), ``cells`` (the cells'
+    own durations, ``{cell id: seconds}`` for the code cells that ran) and the kernel's
+    stopwatches (``source_load``, ``harmonise``; see :func:`report_timings`)."""
 
 
 class WarmKernel:
@@ -220,6 +260,9 @@ class WarmKernel:
         Data source to pre-load into the kernel's in-process cache at warm-up.
     warm_imports : sequence of str
         Modules to import at warm-up.
+    blas_threads : int or None
+        Threads of the numerical libraries in the kernel (see :data:`THREAD_LIMIT_VARIABLES`);
+        ``None`` leaves them to the libraries (one per core).
 
     Notes
     -----
@@ -229,6 +272,12 @@ class WarmKernel:
     Before every notebook :func:`reset_kernel_state` runs silently in the kernel. When a cell
     exceeds the timeout or the kernel dies, the kernel is killed and a new one is started and
     warmed, so the next report runs on a healthy kernel.
+
+    One thread per kernel by default: a batch already runs one kernel per core, and the reports'
+    matrices are small (a few hundred rows), so OpenBLAS's own threads only compete with the
+    other kernels. On this 2-core machine a least-squares fit of the drivers model's size took
+    0.8 ms with one thread and 28 ms with two while two kernels were busy (spinning threads
+    waiting for a core).
     """
 
     def __init__(
@@ -238,16 +287,20 @@ class WarmKernel:
         source=None,
         cache=None,
         warm_imports=WARM_IMPORTS,
+        blas_threads=1,
     ):
         self.kernel_name = kernel_name
         self.startup_timeout = startup_timeout
         self.source = source
         self.cache = cache
         self.warm_imports = tuple(warm_imports)
+        self.blas_threads = blas_threads
         self.km = None
         self.kc = None
         self.warm_failures: dict[str, str] = {}
         self.starts = 0
+        self.start_seconds: float | None = None
+        """Seconds the last start took (kernel, imports, pre-loaded source)."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -255,6 +308,7 @@ class WarmKernel:
         """Start the kernel and warm it up (imports, inline backend, optional data pre-load)."""
         from jupyter_client import KernelManager
 
+        started = time.perf_counter()
         # IPC sockets in a private folder: faster than TCP on one machine, not reachable from
         # the network, and no "running over TCP without encryption" warning on stderr.
         self._socket_dir = tempfile.mkdtemp(prefix="rvs-kernel-")
@@ -270,6 +324,9 @@ class WarmKernel:
         env["PYTHONPATH"] = os.pathsep.join(
             part for part in (library_root, env.get("PYTHONPATH", "")) if part
         )
+        if self.blas_threads:
+            for name in THREAD_LIMIT_VARIABLES:
+                env.setdefault(name, str(int(self.blas_threads)))
         # A neutral working directory; each report enters its own folder at reset.
         # No history database: reports need none, and restarting the execution counter at 1
         # in a warm kernel would collide with line numbers already stored for the session.
@@ -302,6 +359,7 @@ class WarmKernel:
             log.debug("warm-up could not pre-load: %s", self.warm_failures)
         else:
             self.warm_failures = {}
+        self.start_seconds = round(time.perf_counter() - started, 4)
 
     def shutdown(self):
         """Stop the client channels and the kernel (immediately; nothing is left to save)."""
@@ -367,11 +425,13 @@ class WarmKernel:
 
         if self.km is None:
             self.start()
+        started = time.perf_counter()
         try:
             self.reset(cwd)
         except KernelUnavailableError:
             self.restart()
             self.reset(cwd)
+        reset_seconds = time.perf_counter() - started
         nb_man = NotebookExecutionManager(nb, output_path=None, progress_bar=False)
         nb_man.notebook_start()
         client = PapermillNotebookClient(
@@ -385,6 +445,7 @@ class WarmKernel:
         )
         client.kc = self.kc
         outcome = ExecutionOutcome(nb=nb_man.nb, warm_failures=dict(self.warm_failures))
+        started = time.perf_counter()
         try:
             client.execute()
         except CellTimeoutError:
@@ -397,6 +458,13 @@ class WarmKernel:
         finally:
             nb_man.cleanup_pbar()
             nb_man.notebook_complete()
+        outcome.timings = {
+            "reset": round(reset_seconds, 4),
+            "execute": round(time.perf_counter() - started, 4),
+            "cells": cell_seconds(nb_man.nb),
+        }
+        if outcome.kernel_failure is None:
+            outcome.timings.update(self.kernel_timings())
         if outcome.kernel_failure is not None:
             index = _running_cell_index(nb_man.nb)
             outcome.error_name = "KernelFailure"
@@ -415,6 +483,19 @@ class WarmKernel:
             if first_error is not None:
                 outcome.error_cell, outcome.error_name, outcome.error_value = first_error
         return outcome
+
+    def kernel_timings(self):
+        """The kernel's stopwatches for the report just run (:func:`report_timings`), or ``{}``."""
+        try:
+            reply = self._run_silently(
+                "import rvs_analysis.render.kernels as _rvs_kernels\n"
+                "_rvs_timings = _rvs_kernels.report_timings()\n",
+                timeout=30,
+                expression="_rvs_timings",
+            )
+        except KernelUnavailableError:
+            return {}
+        return reply if isinstance(reply, dict) else {}
 
     def _run_silently(self, code, timeout, expression=None):
         """Run code without history or outputs; raise KernelUnavailableError on error, death or timeout."""
@@ -457,6 +538,30 @@ class WarmKernel:
 
                 return ast.literal_eval(text)
             return None
+
+
+def cell_seconds(nb):
+    """``{cell id: seconds}`` of the code cells that ran, in notebook order, from papermill's
+    cell metadata.
+
+    Cells are named by their nbformat id (stable in the notebook file, so a benchmark can show
+    the cell's code); papermill's injected parameters cell is ``"injected-parameters"``, a cell
+    without an id ``"#<index>"``. Each duration is papermill's: from the cell's start to its end
+    as the client saw them, so it includes sending the cell and receiving its outputs.
+    """
+    durations = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        duration = cell.metadata.get("papermill", {}).get("duration")
+        if duration is None:
+            continue
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            name = "injected-parameters"
+        else:
+            name = cell.get("id") or f"#{index}"
+        durations[name] = round(float(duration), 4)
+    return durations
 
 
 def _first_error(nb):

@@ -4,6 +4,12 @@ Selection, harmonisation to the report's boundary year and unit conversion only;
 :func:`municipal_crime`, :func:`area_crime`, :func:`area_counts`, :func:`municipal_population`,
 :func:`area_population`, :func:`clearance_frame`, :func:`survey_frame`, :func:`monthly_counts`,
 :func:`values_by_code`.
+
+The harmonised counts and populations are computed once per source version and kept in the
+process (keyed by source, folder, version and composition year; a new version of the same folder
+replaces the old), so a warm kernel of ``rvs render`` harmonises once per batch, not once per
+report; the seconds are counted in the ``"harmonise"`` stopwatch of :mod:`rvs_analysis.timings`.
+What callers get are new frames (pandas copy-on-write), so a report cannot change the cache.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import pandas as pd
 
 from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report.context import ReportContext, require
+from rvs_analysis.timings import timed
 
 __all__ = [
     "area_counts",
@@ -30,33 +37,55 @@ __all__ = [
 
 
 _HARMONISED: dict[tuple, pd.DataFrame] = {}
+"""Harmonised frames of the source loaded last, by (source, folder, version, what, year)."""
 
 
-def _dataset_key(dataset, what: str, composition_year: int) -> tuple:
+def _dataset_key(dataset, what: str, composition_year: int, folder=None) -> tuple:
     version = (dataset.provenance or {}).get("version", id(dataset))
-    return (dataset.source, version, what, composition_year)
+    return (dataset.source, str(folder), version, what, composition_year)
 
 
-def _harmonised_population(dataset, composition_year: int) -> pd.DataFrame:
+def _source_folder(ctx: ReportContext):
+    """Where the report's source is read from (the CBS cache folder for ``source="cbs"``)."""
+    from rvs_analysis.sources import resolve_source
+
+    return resolve_source(ctx.source, ctx.cache)[1]
+
+
+def _remember(key: tuple, frame: pd.DataFrame) -> pd.DataFrame:
+    """Cache a harmonised frame, dropping those of other versions of the same source folder."""
+    for stale in [old for old in _HARMONISED if old[:2] == key[:2] and old[2] != key[2]]:
+        del _HARMONISED[stale]
+    _HARMONISED[key] = frame
+    return frame
+
+
+def _harmonised_population(dataset, composition_year: int, folder=None) -> pd.DataFrame:
     from rvs_analysis.regions import harmonise_population, known_codes
 
-    key = _dataset_key(dataset, "population", composition_year)
-    if key not in _HARMONISED:
+    key = _dataset_key(dataset, "population", composition_year, folder)
+    if key in _HARMONISED:
+        return _HARMONISED[key]
+    with timed("harmonise"):
         population = dataset.population
         population = population[population["gemeente_code"].isin(known_codes())]
-        _HARMONISED[key] = harmonise_population(
-            population[["gemeente_code", "year", "population"]],
-            composition_year,
-            dataset.population_boundary_year,
+        return _remember(
+            key,
+            harmonise_population(
+                population[["gemeente_code", "year", "population"]],
+                composition_year,
+                dataset.population_boundary_year,
+            ),
         )
-    return _HARMONISED[key]
 
 
-def _harmonised_crime(dataset, composition_year: int) -> pd.DataFrame:
+def _harmonised_crime(dataset, composition_year: int, folder=None) -> pd.DataFrame:
     from rvs_analysis.regions import harmonise_counts, known_codes, municipalities
 
-    key = _dataset_key(dataset, "crime", composition_year)
-    if key not in _HARMONISED:
+    key = _dataset_key(dataset, "crime", composition_year, folder)
+    if key in _HARMONISED:
+        return _HARMONISED[key]
+    with timed("harmonise"):
         crime = dataset.crime
         crime = crime[crime["gemeente_code"].isin(known_codes())]
         crime = crime[["gemeente_code", "year", "offence_code", "registered_offences"]]
@@ -71,8 +100,7 @@ def _harmonised_crime(dataset, composition_year: int) -> pd.DataFrame:
             zip(dataset.offences["offence_code"], dataset.offences["offence_label"], strict=False)
         )
         crime["offence_label"] = crime["offence_code"].map(labels).fillna(crime["offence_code"])
-        _HARMONISED[key] = crime.reset_index(drop=True)
-    return _HARMONISED[key]
+        return _remember(key, crime.reset_index(drop=True))
 
 
 def in_report_years(frame: pd.DataFrame, ctx: ReportContext) -> pd.DataFrame:
@@ -105,7 +133,7 @@ def municipal_crime(
     boundary year to the composition year (exact for merged predecessors, population-share
     apportioning for municipalities merged later, such as Vianen and Weesp on 2017 boundaries).
     """
-    crime = _harmonised_crime(ctx.dataset, ctx.composition_year)
+    crime = _harmonised_crime(ctx.dataset, ctx.composition_year, _source_folder(ctx))
     if not whole_region:
         crime = crime[crime["gemeente_code"].isin(ctx.codes)]
     if offence_codes is not None:
@@ -134,7 +162,7 @@ def area_crime(ctx: ReportContext, offence_codes: Sequence[str] | None = None) -
 def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.DataFrame:
     """Population per municipality and year on the report's boundaries (``gemeente_code, year,
     population``), harmonised like :func:`municipal_crime`."""
-    population = _harmonised_population(ctx.dataset, ctx.composition_year)
+    population = _harmonised_population(ctx.dataset, ctx.composition_year, _source_folder(ctx))
     codes = set(ctx.composition["gemeente_code"]) if whole_region else set(ctx.codes)
     return in_report_years(population[population["gemeente_code"].isin(codes)], ctx).reset_index(
         drop=True

@@ -1,0 +1,293 @@
+"""Where a batch's time goes and how it is spread: timings, scheduling, warm caches, a dask cluster.
+
+- :class:`~rvs_analysis.render.executors.LongestFirst` hands out the longest report first and learns
+  notebook costs during a batch; the plan takes expected times from the previous manifest.
+- A warm kernel keeps the loaded and harmonised source between reports, and loads it again when
+  the source changed (``source_counts`` fixture notebook: registered offences from the source).
+- A dask cluster of separate processes (``dask scheduler`` and two ``dask worker`` commands on
+  127.0.0.1) renders the same statuses and summary estimates as the local workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rvs_analysis.commands import render as render_command
+from rvs_analysis.render.batch import _expected_seconds, report_timings
+from rvs_analysis.render.executors import (
+    LongestFirst,
+    ReportTask,
+    ReportWorker,
+    WorkerOptions,
+)
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+AREAS = ["Midden-Nederland", "Flevoland"]
+
+
+def write_counts_source(folder: Path, count_2017: int = 1100) -> Path:
+    """A tidy source with burglaries in Utrecht in 2016 and 2017 (flagged as demo data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "registered_crime.csv").write_text(
+        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
+        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2016,1200,false\n"
+        f"1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,{count_2017},false\n",
+        encoding="utf-8",
+    )
+    (folder / "population.csv").write_text(
+        "gemeente_code,year,population\nGM0344,2016,340000\nGM0344,2017,347000\n", encoding="utf-8"
+    )
+    (folder / "metadata.json").write_text(
+        json.dumps(
+            {
+                "crime_boundary_year": 2017,
+                "population_boundary_year": 2017,
+                "is_demo": True,
+                "title": "Testbron",
+            }
+        ),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def task(key, notebook="nb", expected=None):
+    return ReportTask(
+        key=key,
+        notebook=notebook,
+        notebook_json="{}",
+        notebook_dir=".",
+        area="Midden-Nederland",
+        parameters={},
+        provenance={},
+        expected_seconds=expected,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Scheduling and timings (no kernels)
+# --------------------------------------------------------------------------------------------
+
+
+def test_longest_first_uses_expected_times_then_plan_order():
+    schedule = LongestFirst(
+        [task("a", expected=1.0), task("b", expected=3.0), task("c", expected=3.0)]
+    )
+    assert [schedule.pop().key for _ in range(3)] == ["b", "c", "a"]
+    assert schedule.pop() is None
+
+
+def test_longest_first_learns_notebook_costs_and_tries_unknown_notebooks_first():
+    tasks = [task(f"{area}/{nb}", nb) for area in ("x", "y", "z") for nb in ("short", "long")]
+    schedule = LongestFirst(tasks)
+    first = schedule.pop()
+    assert first.key == "x/short", "nothing known yet: plan order"
+    schedule.record(first, 1.0)
+    second = schedule.pop()
+    assert second.key == "x/long", "an unknown notebook before a known one"
+    schedule.record(second, 5.0)
+    assert [schedule.pop().key for _ in range(4)] == ["y/long", "z/long", "y/short", "z/short"]
+    assert schedule.expected(task("q", "long")) == 5.0
+    assert math.isinf(schedule.expected(task("q", "other")))
+
+
+def test_longest_first_keeps_plan_order_when_asked():
+    schedule = LongestFirst([task("a", expected=1.0), task("b", expected=9.0)], reorder=False)
+    assert [schedule.pop().key, schedule.pop().key] == ["a", "b"]
+
+
+def test_plan_takes_expected_times_from_the_previous_manifest():
+    previous = {
+        "reports": [
+            {
+                "area": "A",
+                "notebook": "n1",
+                "status": "ok",
+                "seconds": 2.0,
+                "timings": {"total": 2.5},
+            },
+            {"area": "B", "notebook": "n1", "status": "failed", "seconds": 1.5},
+            {"area": "A", "notebook": "n2", "status": "failed", "seconds": None},
+        ]
+    }
+    expected = _expected_seconds(previous)
+    assert expected[("A", "n1")] == 2.5, "the total of the timings when there are any"
+    assert expected[("B", "n1")] == 1.5
+    assert expected["n1"] == 2.0, "the notebook's mean for areas not in the manifest"
+    assert ("A", "n2") not in expected and "n2" not in expected
+    assert _expected_seconds({"reports": []}) == {}
+
+
+def test_report_timings_split_the_total_into_cells_and_overhead():
+    record = report_timings(
+        {"reset": 0.01, "execute": 1.1, "cells": {"cell-1": 0.25, "cell-3": 0.75}, "export": 0.1},
+        seconds=1.3,
+        write_seconds=0.02,
+    )
+    assert record["cells_total"] == 1.0
+    assert record["total"] == pytest.approx(1.32)
+    assert record["overhead"] == pytest.approx(0.32)
+    assert record["cells"] == {"cell-1": 0.25, "cell-3": 0.75}
+    assert report_timings({}, seconds=0.5, write_seconds=0.0)["overhead"] == 0.5
+
+
+# --------------------------------------------------------------------------------------------
+# The warm kernel keeps the source between reports and reloads a changed one
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_changed_source_is_loaded_again_on_a_warm_kernel(tmp_path):
+    source = write_counts_source(tmp_path / "tidy")
+    notebook = FIXTURES / "source_counts.ipynb"
+    worker = ReportWorker(WorkerOptions(source=str(source), cache=str(tmp_path / "raw")))
+
+    def render(key):
+        result = worker.run(
+            ReportTask(
+                key=f"midden-nederland/{key}",
+                notebook="source_counts",
+                notebook_json=notebook.read_text(encoding="utf-8"),
+                notebook_dir=str(tmp_path),
+                area="Midden-Nederland",
+                parameters={"area": "Midden-Nederland", "source": str(source), "cache": "raw"},
+                provenance={"region": "Midden-Nederland", "title": "Test", "is_demo": True},
+                timeout=60,
+            )
+        )
+        assert result.status == "ok", result.error
+        summary = json.loads(result.summary)
+        return summary["estimates"]["registered_2017"]["estimate"], summary, result.timings
+
+    try:
+        worker.start()
+        first, summary, timings = render("first")
+        assert first == 1100
+        assert "kernel_start" in timings and timings["harmonise"] > 0
+        again, _, timings = render("again")
+        assert again == 1100
+        assert "harmonise" not in timings, "the harmonised frames stayed in the warm kernel"
+        assert "kernel_start" not in timings
+        assert timings["source_load"] < 1.0
+        write_counts_source(source, count_2017=987654)
+        changed, changed_summary, timings = render("changed")
+        assert changed == 987654, "a changed source must be read again, not served from the cache"
+        assert timings["harmonise"] > 0, "and harmonised again"
+        assert changed_summary["headline"]["data_version"] != summary["headline"]["data_version"]
+    finally:
+        worker.close()
+
+
+# --------------------------------------------------------------------------------------------
+# A dask cluster of separate processes on 127.0.0.1
+# --------------------------------------------------------------------------------------------
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_workers(address, count, seconds=120):
+    from distributed import Client
+
+    with Client(address, timeout=seconds) as client:
+        client.wait_for_workers(count, timeout=seconds)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """``dask scheduler`` and two ``dask worker`` processes (one thread each) on 127.0.0.1."""
+    pytest.importorskip("distributed")
+    dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
+    if dask is None:
+        pytest.skip("the dask command is not installed")
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ)
+    repository = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    commands = [
+        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        *(
+            [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
+             "--no-dashboard", "--name", f"rvs-test-{number}", "--local-directory", str(tmp_path)]
+            for number in (1, 2)
+        ),
+    ]  # fmt: skip
+    processes = []
+    try:
+        for number, command in enumerate(commands):
+            log = (logs / f"{number}.log").open("wb")
+            processes.append(
+                subprocess.Popen(
+                    command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path
+                )
+            )
+            if number == 0:
+                time.sleep(1.0)
+        _wait_for_workers(address, 2)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+
+
+def _render(out, source, *extra):
+    code = render_command.main(
+        [
+            "--source", str(source), "--areas", ",".join(AREAS),
+            "--notebooks", "good,raises,not_available,source_counts",
+            "--notebooks-dir", str(FIXTURES), "--out", str(out), "--jobs", "2",
+            "--timeout", "120", "--progress", "lines", *extra,
+        ]
+    )  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    results = {}
+    for report in manifest["reports"]:
+        summary = None
+        if report["summary"]:
+            summary = json.loads((out / report["summary"]).read_text(encoding="utf-8"))
+        results[(report["area"], Path(report["notebook"]).stem)] = (
+            report["status"],
+            report["error"],
+            summary and summary.get("estimates"),
+        )
+    return code, manifest, results
+
+
+@pytest.mark.slow
+def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
+    dask_cluster, tmp_path
+):
+    source = write_counts_source(tmp_path / "tidy")
+    local_code, _, local = _render(tmp_path / "local", source)
+    cluster_code, manifest, cluster = _render(
+        tmp_path / "cluster", source, "--executor", "dask", "--scheduler", dask_cluster
+    )
+    assert cluster_code == local_code == 1, "the raises notebook fails in both"
+    assert cluster == local, "statuses, errors and summary estimates identical"
+    assert local[("Midden-Nederland", "source_counts")][2]["registered_2017"]["estimate"] == 1100
+    assert local[("Flevoland", "source_counts")][0] == "skipped", "no data for Flevoland"
+    workers = {report["worker"] for report in manifest["reports"]}
+    assert len(workers) == 2, f"both cluster workers rendered reports: {workers}"
+    assert all(report["timings"]["cells"] for report in manifest["reports"])
