@@ -291,3 +291,35 @@ def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
     workers = {report["worker"] for report in manifest["reports"]}
     assert len(workers) == 2, f"both cluster workers rendered reports: {workers}"
     assert all(report["timings"]["cells"] for report in manifest["reports"])
+
+
+# --------------------------------------------------------------------------------------------
+# Region-wide results computed once per process
+# --------------------------------------------------------------------------------------------
+
+
+def test_region_wide_results_are_computed_once_per_content_and_copied():
+    import pandas as pd
+
+    from rvs_analysis.report import shared
+
+    calls = []
+
+    def fit(frame, scale):
+        calls.append(len(frame))
+        return {"total": float(frame["x"].sum()) * scale, "rows": [1, 2]}
+
+    shared.clear()
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+    first = shared.computed_once(fit, frame, 2)
+    first["rows"].append("changed by a report")
+    again = shared.computed_once(fit, frame.copy(), 2)
+    assert calls == [3], "equal content: computed once"
+    assert again == {"total": 12.0, "rows": [1, 2]}, "every caller gets its own copy"
+    changed = frame.assign(x=[1.0, 2.0, 4.0])
+    assert shared.computed_once(fit, changed, 2)["total"] == 14.0, "new data: computed again"
+    assert shared.computed_once(fit, frame, 3)["total"] == 18.0, "other arguments: again"
+    renamed = frame.rename(columns={"x": "y"}).rename(columns={"y": "x"}).astype("float32")
+    shared.computed_once(fit, renamed, 2)
+    assert calls == [3, 3, 3, 3], "another dtype is another content"
+    shared.clear()

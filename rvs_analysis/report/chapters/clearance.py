@@ -16,6 +16,7 @@ import pandas as pd
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, clearance_frame, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
 from rvs_analysis.report.wording import (
     change_phrase,
@@ -297,8 +298,17 @@ def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int):
 
 
 def drivers_model(series: ClearanceSeries):
-    """The binomial drivers model of clearance over every municipality and year."""
-    return clearance.clearance_drivers(series.frame, DRIVERS, categorical=["year", "district"])
+    """The binomial drivers model of clearance over every municipality and year.
+
+    The same for every area of the region (only the area's own column differs), so a batch fits
+    it once per source version and process (:func:`rvs_analysis.report.shared.computed_once`).
+    """
+    return computed_once(
+        clearance.clearance_drivers,
+        series.frame.drop(columns=["in_area"]),
+        DRIVERS,
+        categorical=["year", "district"],
+    )
 
 
 def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):

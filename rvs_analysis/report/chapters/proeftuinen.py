@@ -16,6 +16,7 @@ from rvs_analysis import regions
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import survey_frame
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import table
 from rvs_analysis.report.wording import (
     difference_phrase,
@@ -114,9 +115,17 @@ def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
 
 
 def difference_in_differences(group_pilots: Pilots, indicator: str):
-    """The pilots' difference-in-differences for one indicator (all municipalities of the region)."""
-    return perception.difference_in_differences(
-        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    """The pilots' difference-in-differences for one indicator (all municipalities of the region).
+
+    The same for every area of the region, so fitted once per source version and process
+    (:func:`rvs_analysis.report.shared.computed_once`).
+    """
+    return computed_once(
+        perception.difference_in_differences,
+        group_pilots.survey.drop(columns=["in_area"]),
+        indicator,
+        group_pilots.codes,
+        group_pilots.start_year,
     )
 
 
@@ -156,9 +165,16 @@ def cell_means_table(group_pilots: Pilots, did):
 
 
 def event_study(group_pilots: Pilots, indicator: str):
-    """The pilots' difference to the other municipalities per wave, with the pre-trend test."""
-    return perception.event_study(
-        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    """The pilots' difference to the other municipalities per wave, with the pre-trend test.
+
+    Region-wide like :func:`difference_in_differences`, and computed once in the same way.
+    """
+    return computed_once(
+        perception.event_study,
+        group_pilots.survey.drop(columns=["in_area"]),
+        indicator,
+        group_pilots.codes,
+        group_pilots.start_year,
     )
 
 

@@ -1,0 +1,87 @@
+"""Region-wide results computed once per process, not once per report.
+
+Several chapters fit one model over every municipality of the region and only highlight the
+report's own area afterwards: the clearance drivers model, the pilots' difference-in-differences
+and event study. Their result is the same for each of the region's areas, so in a batch that
+renders a report per municipality a warm kernel would fit the same model 39 times.
+:func:`computed_once` keeps such a result in the process, keyed by the function, its arguments and
+the *content* of the frames it is given (a changed source changes the key, so a result is never
+reused across source versions), and hands every caller its own copy (a pickle round trip), so
+that a report cannot change what the next report gets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from rvs_analysis.timings import timed
+
+__all__ = ["clear", "computed_once"]
+
+_RESULTS: dict[tuple, bytes] = {}
+_LIMIT = 32
+"""Results kept at most (a batch needs a handful; older ones are dropped first)."""
+
+
+def _fingerprint(value: Any) -> Any:
+    """A hashable stand-in for an argument: frames by their content, the rest as they are."""
+    if isinstance(value, pd.DataFrame):
+        digest = hashlib.sha256()
+        digest.update(repr(list(value.columns)).encode())
+        digest.update(repr(list(value.dtypes.astype(str))).encode())
+        digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        return ("frame", value.shape, digest.hexdigest())
+    if isinstance(value, pd.Series):
+        return ("series", _fingerprint(value.to_frame()))
+    if isinstance(value, list | tuple):
+        return tuple(_fingerprint(item) for item in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
+    return value
+
+
+def computed_once(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """``function(*args, **kwargs)``, computed once per process for equal arguments.
+
+    Parameters
+    ----------
+    function : callable
+        A pure function (its result depends on its arguments only) whose result can be pickled.
+    *args, **kwargs
+        Its arguments; frames are compared by content (columns, types, index and values).
+
+    Returns
+    -------
+    object
+        A fresh copy of the result on every call.
+
+    Notes
+    -----
+    The seconds spent computing (not those of a repeated call) are counted in the
+    ``"shared_results"`` stopwatch of :mod:`rvs_analysis.timings`.
+    """
+    key = (
+        getattr(function, "__module__", ""),
+        getattr(function, "__qualname__", repr(function)),
+        _fingerprint(args),
+        _fingerprint(kwargs),
+    )
+    stored = _RESULTS.get(key)
+    if stored is None:
+        with timed("shared_results"):
+            result = function(*args, **kwargs)
+            stored = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        while len(_RESULTS) >= _LIMIT:
+            del _RESULTS[next(iter(_RESULTS))]
+        _RESULTS[key] = stored
+    return pickle.loads(stored)
+
+
+def clear() -> None:
+    """Forget every stored result."""
+    _RESULTS.clear()
