@@ -477,10 +477,23 @@ def population_table(years, provisional):
     )
     names: dict[str, str] = {}
     per_year: dict[int, list[str]] = {}
+    mergers = regions.mergers()
     for year in years:
         composition = regions.municipalities(year)
         names.update(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
-        per_year[year] = [*composition["gemeente_code"], "GM0363"]
+        codes = [*composition["gemeente_code"], "GM0363"]
+        # Like CBS, every municipality of the country: here also those outside the region that took
+        # part in one of its mergers (Leerdam and Zederik before Vijfheerenlanden).
+        for event in mergers.itertuples(index=False):
+            existing = (
+                (event.old_code, event.old_name)
+                if year < event.date.year or (year == event.date.year and event.date.month > 1)
+                else (event.new_code, event.new_name)
+            )
+            if existing[0] not in codes:
+                codes.append(existing[0])
+            names.setdefault(*existing)
+        per_year[year] = codes
     names["GM0363"] = "Amsterdam"
     geo = [{"Key": _pad("NL01", 10), "Title": "Nederland", "Description": None}]
     geo.append({"Key": _pad("PV26", 10), "Title": "Utrecht (PV)", "Description": None})
