@@ -265,7 +265,13 @@ def test_target_status_achieved_on_track_off_track():
     late = targets.target_status(
         "robbery", pd.DataFrame({"year": [2017, 2018], "value": [140, 130]})
     )
-    assert late.status == "off track"
+    assert late.status == "not met" and late.status_nl == "niet behaald"
+    assert late.forecast is None and (late.observed_year, late.observed_value) == (2018, 130)
+    # Past the target year the target year's observed value decides, not the last one.
+    after = targets.target_status(
+        "robbery", pd.DataFrame({"year": [2016, 2017, 2018, 2019], "value": [150, 140, 130, 20]})
+    )
+    assert after.status == "not met" and after.observed_year == 2018 and after.forecast is None
 
 
 def test_target_status_rejects_bad_observations():

@@ -123,11 +123,47 @@ def add_arguments(parser):
         help="render every report, also those whose inputs did not change",
     )
     parser.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        type=parameter_option,
+        default=[],
+        metavar="NAME=VALUE",
+        help="pass a parameter to every report, as papermill's -p (repeatable), e.g. -p "
+        "report_year=2018; the value is read as a number, True/False/None or else text; a name a "
+        "notebook does not declare is refused",
+    )
+    parser.add_argument(
         "--progress",
         choices=("auto", "bar", "lines"),
         default="auto",
         help="progress bar, log lines, or auto (a bar on a terminal)",
     )
+
+
+def parameter_option(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` as papermill's ``-p`` reads it: int, float, True/False/None, else text."""
+    import argparse
+
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"expected NAME=VALUE, e.g. report_year=2018, not {text!r}"
+        )
+    return name, _literal(value)
+
+
+def _literal(value: str):
+    if value in ("True", "False", "None"):
+        return {"True": True, "False": False, "None": None}[value]
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
 
 
 def argparse_suppress():
@@ -160,6 +196,7 @@ def run(args) -> int:
             timeout=args.timeout,
             force=args.force,
             progress=progress,
+            parameters=dict(getattr(args, "parameters", None) or []),
         )
     except KeyboardInterrupt:
         print(

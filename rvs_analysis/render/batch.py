@@ -426,6 +426,7 @@ def render_batch(
     progress=None,
     warm_imports=None,
     on_result: Callable[[ReportResult], None] | None = None,
+    parameters: dict | None = None,
 ):
     """Render every area x notebook report into ``out`` (see the module docstring).
 
@@ -467,6 +468,12 @@ def render_batch(
     on_result : callable, optional
         Called with every :class:`~rvs_analysis.render.executors.ReportResult` as it arrives (after
         it has been written to the temporary folder).
+    parameters : dict, optional
+        Extra notebook parameters for every report (``rvs render -p NAME=VALUE``), e.g.
+        ``{"report_year": 2018}``. Every notebook must declare each name in its parameters cell
+        (checked before anything is rendered); ``area``, ``source``, ``cache`` and
+        ``summary_path`` are set by the renderer itself. They become part of each report's
+        parameters (and fingerprint) and are listed in the manifest and on the index page.
 
     Returns
     -------
@@ -482,7 +489,9 @@ def render_batch(
     """
     started = time.perf_counter()
     # Nothing is written before preparing (every check) has passed.
-    inputs = prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, year)
+    inputs = prepare_batch(
+        source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
+    )
     plan = plan_batch(inputs, _read_previous_manifest(inputs.out), timeout=timeout, force=force)
     staging = _make_staging(inputs.out)
     try:
@@ -528,6 +537,8 @@ class BatchInputs:
     data_version: str
     library_version: str
     provenance: dict
+    parameters: dict = field(default_factory=dict)
+    """Extra parameters for every report (``rvs render -p``)."""
 
 
 @dataclass
@@ -539,8 +550,10 @@ class BatchPlan:
     carried: list[str]
 
 
-def prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, year):
-    """Step 1: check notebooks, areas, source and output folder; nothing is written.
+def prepare_batch(
+    source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters=None
+):
+    """Step 1: check notebooks, areas, parameters, source and output folder; nothing is written.
 
     Returns
     -------
@@ -549,12 +562,14 @@ def prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, ye
     Raises
     ------
     RvsError
-        Unknown notebook or area, unavailable or invalid source, unsafe output folder.
+        Unknown notebook or area, a parameter a notebook does not declare, unavailable or invalid
+        source, unsafe output folder.
     """
     from rvs_analysis import regions, sources
 
     out = Path(out).resolve()
     notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
+    parameters = check_parameters(parameters, notebook_paths)
     area_names = validate_areas(areas, year) if areas else default_areas(level, year)
     dataset = sources.load_source(source, cache)
     data_version = sources.source_version(source, cache)
@@ -577,7 +592,80 @@ def prepare_batch(source, cache, level, areas, notebooks, notebooks_dir, out, ye
             "code_version": code_version(),
             "is_demo": bool(getattr(dataset, "is_demo", False)),
         },
+        parameters=parameters,
     )
+
+
+RENDERER_PARAMETERS = ("area", "source", "cache", "summary_path")
+"""Parameters the renderer sets for each report itself (``--areas``, ``--source``, ``--cache``)."""
+
+
+def declared_parameters(path) -> list[str]:
+    """The names a notebook's ``parameters`` cell assigns, in order (papermill's contract).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A report notebook.
+
+    Returns
+    -------
+    list of str
+        Empty when the notebook has no cell tagged ``parameters``.
+    """
+    import ast
+
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get(
+            "tags", []
+        ):
+            continue
+        source = cell.get("source", "")
+        tree = ast.parse("".join(source) if isinstance(source, list) else source)
+        names: list[str] = []
+        for node in tree.body:
+            targets = (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id not in names:
+                    names.append(target.id)
+        return names
+    return []
+
+
+def check_parameters(parameters, notebook_paths) -> dict:
+    """Refuse a parameter that the renderer sets itself or that a notebook does not declare.
+
+    Returns
+    -------
+    dict
+        The parameters, as given.
+
+    Raises
+    ------
+    RenderError
+        Naming the parameter, the notebook and the names that notebook does declare.
+    """
+    parameters = dict(parameters or {})
+    own = [name for name in parameters if name in RENDERER_PARAMETERS]
+    if own:
+        raise RenderError(
+            f"Parameter {own[0]!r} is set by rvs render itself for every report; use --areas, "
+            "--source or --cache instead of -p."
+        )
+    for path in notebook_paths:
+        declared = declared_parameters(path)
+        unknown = [name for name in parameters if name not in declared]
+        if unknown:
+            offered = [name for name in declared if name not in RENDERER_PARAMETERS]
+            raise RenderError(
+                f"Parameter {unknown[0]!r} is not declared by {_notebook_label(path)}; it "
+                f"declares: {', '.join(offered) or 'no parameters besides area, source and cache'}."
+                " Nothing was rendered."
+            )
+    return parameters
 
 
 def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
@@ -613,6 +701,7 @@ def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
                 "area": area,
                 "source": inputs.source_parameter,
                 "cache": inputs.cache_parameter,
+                **inputs.parameters,
             }
             fingerprint = report_fingerprint(
                 notebook_bytes, parameters, inputs.data_version, inputs.library_version
@@ -751,6 +840,7 @@ def write_manifest_and_index(staging, inputs, plan):
         "data_version": inputs.data_version,
         "library_fingerprint": inputs.library_version,
         "generated_at": _now(),
+        "parameters": dict(inputs.parameters),
     }
     summaries = {
         (entry["area"], entry["notebook"]): _read_summary(staging, entry.get("summary"))

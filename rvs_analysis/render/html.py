@@ -270,7 +270,8 @@ def render_index(
     Parameters
     ----------
     manifest : dict
-        The batch manifest (``reports``, ``source``, ``code_version``, ``data_version``).
+        The batch manifest (``reports``, ``source``, ``code_version``, ``data_version`` and
+        ``parameters``, the ``rvs render -p`` parameters shown under the title).
     summaries : dict
         ``(area, notebook) -> summary dict or None``.
     areas : list of str
@@ -326,6 +327,7 @@ def render_index(
         code_version=manifest.get("code_version"),
         generated_at=generated_at,
         is_demo=is_demo,
+        parameters=dict(manifest.get("parameters") or {}),
         counts=counts,
         notebooks=[{"name": name, "title": title} for name, title in notebooks],
         rows=rows,

@@ -74,6 +74,9 @@ class ReportContext:
         Collects the report's estimates; write it with ``summary.write(path)``.
     composition_year : int
         Composition and boundary year of the areas (2017: the strategy's 39 municipalities).
+    report_year : int or None
+        The year the report is about: the ``report_year`` parameter, or the latest year with data
+        in the source (within the report's period) when that is ``None``.
     """
 
     area: Area
@@ -87,6 +90,23 @@ class ReportContext:
     notes: list[str]
     summary: Summary
     composition_year: int = 2017
+    report_year: int | None = None
+
+    @property
+    def provisional_years(self) -> list[int]:
+        """Years whose registered counts the source still marks provisional (CBS "Voorlopig")."""
+        crime = self.dataset.crime
+        if "provisional" not in crime.columns:
+            return []
+        return sorted(int(year) for year in crime.loc[crime["provisional"], "year"].unique())
+
+    def is_provisional(self, year) -> bool:
+        """Whether ``year``'s figures are provisional."""
+        return year is not None and int(year) in self.provisional_years
+
+    def year_label(self, year) -> str:
+        """``"2025 (voorlopig)"`` for a provisional year, else ``"2024"``."""
+        return f"{int(year)} (voorlopig)" if self.is_provisional(year) else str(int(year))
 
     @property
     def provenance(self) -> dict:
@@ -144,11 +164,22 @@ class ReportContext:
         ]
 
 
+def table_ids(provenance) -> list[str]:
+    """The CBS table identifiers a dataset's provenance names, sorted.
+
+    ``provenance["tables"]`` maps a file to its table (a tidy folder: ``{"registered_crime_47018NED...csv":
+    "47018NED"}``) or a table to what was fetched (the ``cbs`` source: ``{"47018NED": {"catalog": ...,
+    "purpose": ...}}``); both give the table identifiers here.
+    """
+    tables = (provenance or {}).get("tables") or {}
+    return sorted({key if isinstance(value, dict) else str(value) for key, value in tables.items()})
+
+
 def source_label(dataset) -> str:
     """Dutch name of a dataset's source for figure source lines and the methods block."""
     if dataset.is_demo:
         return "Demonstratiedata rvs-analysis (gesimuleerd)"
-    tables = sorted(set((dataset.provenance or {}).get("tables", {}).values()))
+    tables = table_ids(dataset.provenance)
     if tables:
         return "CBS StatLine " + ", ".join(tables)
     return f"Bron: {dataset.source}"
@@ -210,6 +241,7 @@ def start(
     requires: Iterable[str] = (),
     parameters: Mapping[str, Any] | None = None,
     composition_year: int = 2017,
+    report_year: int | None = None,
 ) -> ReportContext:
     """Check a report's parameters, load its source and return the context it works with.
 
@@ -236,6 +268,11 @@ def start(
         The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
     composition_year : int, default 2017
         Composition of the region (2017: the 39 municipalities of the strategy).
+    report_year : int, optional
+        The year the report is about (``ctx.report_year``); ``None`` (the notebooks' default) is
+        the latest year with data in the source, within ``first_year``-``last_year``. The period
+        then ends there (``last_year`` defaults to it). A year after the source's last year is
+        clipped to it with a note; a year before the period is refused as not available.
 
     Returns
     -------
@@ -262,7 +299,11 @@ def start(
     for name in requires:
         require(dataset, name)
     notes: list[str] = []
-    first, last = _clip_years(dataset, first_year, last_year, notes)
+    period_end = last_year if last_year is not None else report_year
+    first, last = _clip_years(dataset, first_year, period_end, notes)
+    resolved_year = _report_year(dataset, first, last, report_year)
+    if last_year is None and resolved_year is not None:
+        last = resolved_year
     recorded = {
         "area": resolved.name if isinstance(area, Area) else area,
         "source": source,
@@ -272,6 +313,7 @@ def start(
         recorded["first_year"] = first_year
     if last_year is not None:
         recorded["last_year"] = last_year
+    recorded["report_year"] = report_year
     recorded.update(dict(parameters or {}))
     recorded.pop("summary_path", None)
     provenance = dict(dataset.provenance or {})
@@ -296,7 +338,27 @@ def start(
         notes=notes,
         summary=summary,
         composition_year=composition_year,
+        report_year=resolved_year,
     )
+
+
+def _report_year(dataset, first: int | None, last: int | None, report_year) -> int | None:
+    """The report's year: as asked (within the period), or the latest year with data."""
+    years = [
+        year
+        for year in dataset.years
+        if (first is None or year >= first) and (last is None or year <= last)
+    ]
+    if not years:
+        return None
+    if report_year is None:
+        return max(years)
+    if int(report_year) < min(years):
+        raise NotAvailableForSource(
+            f"Het rapportagejaar {report_year} valt buiten de periode van deze rapportage met "
+            f"gegevens in deze bron ({min(years)}-{max(years)})."
+        )
+    return min(int(report_year), max(years))
 
 
 def require(dataset, name: str) -> None:
@@ -372,9 +434,27 @@ def banner(ctx: ReportContext):
             "gelegd, zodat te zien is of de methoden ze terugvinden. Trek er geen conclusies uit "
             "over werkelijke gemeenten.</div>"
         )
-    for note in ctx.notes:
+    notes = list(ctx.notes)
+    provisional = provisional_note(ctx)
+    if provisional:
+        notes.append(provisional)
+    for note in notes:
         blocks.append(f'<div class="rvs-note" style="{_NOTE_STYLE}">{html.escape(note)}</div>')
     return display_object("html", "".join(blocks))
+
+
+def provisional_note(ctx: ReportContext) -> str:
+    """The Dutch sentence that says which of the report's years are provisional ("" when none)."""
+    years = [year for year in ctx.years() if ctx.is_provisional(year)]
+    if not years:
+        return ""
+    listed = " en ".join(
+        [", ".join(map(str, years[:-1])), str(years[-1])] if len(years) > 1 else [str(years[0])]
+    )
+    return (
+        f"De cijfers over {listed} zijn voorlopig (CBS: 'Voorlopig') en kunnen nog veranderen; "
+        "in tabellen, figuren en tekst staan ze als voorlopig gemarkeerd."
+    )
 
 
 def methods_block(
@@ -419,7 +499,7 @@ def methods_block(
         lines += ["", "**Technische details** (uit de statistiekmodules, Engelstalig)", ""]
         lines += [f"- {escape(text)}" for text in technical]
     files = ", ".join(provenance.get("files") or []) or "–"
-    tables = ", ".join(sorted(set((provenance.get("tables") or {}).values()))) or "–"
+    tables = ", ".join(table_ids(provenance)) or "–"
     lines += [
         "",
         "**Bronnen**",
@@ -442,6 +522,10 @@ def intro(ctx: ReportContext):
     """One line under a report's title: area, level, municipalities, source and period."""
     years = ctx.years()
     period = f"{years[0]}–{years[-1]}" if years else "–"
+    provisional = [year for year in years if ctx.is_provisional(year)]
+    if provisional:
+        span = f"{provisional[0]}–{provisional[-1]}" if len(provisional) > 1 else provisional[0]
+        period += f" ({span} voorlopig)"
     count = len(ctx.codes)
     members = f"{count} gemeente{'n' if count != 1 else ''}"
     district = (

@@ -170,6 +170,7 @@ def time_series(
     band_label: str = "95%-betrouwbaarheidsinterval",
     note: str | None = None,
     ylim_zero: bool = True,
+    provisional: Sequence = (),
 ) -> Figure:
     """Lines over time with interval bands and optional target markers.
 
@@ -189,7 +190,11 @@ def time_series(
         ``x`` and ``target`` columns: drawn as black diamonds labelled "Doel".
     decimals, unit : optional
         Tick label format (``unit="%"`` gives ``7,5%``).
+    provisional : sequence, optional
+        ``x`` values whose figures are provisional (CBS "Voorlopig"): drawn as open markers and
+        named in the legend ("voorlopig").
     """
+    provisional = set(provisional)
     fig, ax = new_figure()
     groups = [(None, frame)] if hue is None else list(frame.groupby(hue, sort=False))
     for position, (name, group) in enumerate(groups):
@@ -197,6 +202,19 @@ def time_series(
         group = group.sort_values(x)
         label = str(name) if name is not None else (ylabel or y)
         ax.plot(group[x], group[y].astype(float), marker="o", color=colour, label=label, lw=2)
+        marked = group[group[x].isin(provisional)]
+        if len(marked):
+            ax.scatter(
+                marked[x],
+                marked[y].astype(float),
+                marker="o",
+                s=60,
+                facecolors="white",
+                edgecolors=colour,
+                linewidths=2,
+                zorder=4,
+                label="voorlopig" if position == 0 else None,
+            )
         if low is not None and high is not None:
             ax.fill_between(
                 group[x],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -414,7 +414,8 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
         One row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
         this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
         significant, status, target_end, target_end_year, forecast, forecast_low, forecast_high,
-        probability, note``. The status is judged against the target of ``target_year``, or of
+        probability, observed_end_year, observed_end, note``; ``observed_end`` is the observed value
+        of the target year that decided the status when the data reach it (then no forecast). The status is judged against the target of ``target_year``, or of
         the indicator's last target year before it when the strategy set none for that year
         (suspects handled: 2016). Indicators the source lacks have NaN values and status ``"geen gegevens"``.
         ``attrs["statuses"]`` holds the :class:`~rvs_analysis.stats.targets.TargetStatus` objects.
@@ -499,6 +500,8 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
                 target_end=status.target.value,
                 target_end_year=status.target.year,
                 probability=status.probability_meeting_target,
+                observed_end_year=status.observed_year,
+                observed_end=status.observed_value,
             )
             if status.forecast is not None:
                 record.update(
@@ -511,7 +514,7 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
         "indicator", "label", "unit", "target", "how", "met", "this_year", "value",
         "previous_year", "previous_value", "change_pct", "change_low", "change_high",
         "significant", "status", "target_end", "target_end_year", "forecast", "forecast_low", "forecast_high",
-        "probability", "note",
+        "probability", "observed_end_year", "observed_end", "note",
     ]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
     table.attrs["statuses"] = statuses
@@ -560,12 +563,22 @@ def district_comparison(
     return pd.DataFrame(rows)
 
 
-def format_results(table: pd.DataFrame, report_year: int, target_year: int = 2018) -> pd.DataFrame:
+def format_results(
+    table: pd.DataFrame, report_year: int, target_year: int = 2018, provisional: Sequence = ()
+) -> pd.DataFrame:
     """The results table of :func:`results_table` as Dutch text, one column per heading.
 
     Values are formatted in each indicator's unit; interpolated targets are marked ``*``;
-    prediction intervals of percentages are cut at 0% and 100%.
+    prediction intervals of percentages are cut at 0% and 100%. Years in ``provisional`` are
+    headed "(voorlopig)". When ``report_year`` is at or past ``target_year`` the table shows the
+    observed value of the target year (which decided the status) instead of a forecast.
     """
+    provisional = {int(year) for year in provisional}
+
+    def heading(year: int) -> str:
+        return f"{year} (voorlopig)" if year in provisional else str(year)
+
+    past_target = report_year >= target_year
     rows = []
     for record in table.to_dict("records"):
         unit = record["unit"]
@@ -601,17 +614,23 @@ def format_results(table: pd.DataFrame, report_year: int, target_year: int = 201
             report_year - 1
         ):
             previous += f" ({int(record['previous_year'])})"
-        rows.append(
-            {
-                "Indicator": record["label"],
-                f"Doel {report_year}": target,
-                f"{report_year}": value,
-                f"{report_year - 1}": previous,
-                "Verandering (95%-BI)": change,
-                f"Doel {target_year}": end,
-                f"Prognose {target_year} (95%-VI)": forecast,
-                "Kans doel gehaald": fmt_probability(record.get("probability")),
-                "Status": record["status"],
-            }
-        )
+        row = {
+            "Indicator": record["label"],
+            f"Doel {report_year}": target,
+            heading(report_year): value,
+            heading(report_year - 1): previous,
+            "Verandering (95%-BI)": change,
+            f"Doel {target_year}": end,
+        }
+        if past_target:
+            observed = fmt_value(record.get("observed_end"), unit)
+            observed_year = record.get("observed_end_year")
+            if not is_missing(observed_year) and int(observed_year) != target_year:
+                observed += f" ({int(observed_year)})"
+            row[f"Gemeten {heading(target_year)}"] = observed
+        else:
+            row[f"Prognose {target_year} (95%-VI)"] = forecast
+            row["Kans doel gehaald"] = fmt_probability(record.get("probability"))
+        row["Status"] = record["status"]
+        rows.append(row)
     return pd.DataFrame(rows)

@@ -234,6 +234,11 @@ class TargetStatus:
     forecast: Forecast | None
     probability_meeting_target: float
     method: str
+    observed_year: int | None = None
+    """When the data reach the target year: the year whose observed value decided the status (the
+    target year itself, or the last observation before it)."""
+    observed_value: float | None = None
+    """The observed value of ``observed_year``."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a summary or a table row."""
@@ -249,10 +254,38 @@ class TargetStatus:
             "meets_current_target": self.meets_current_target,
             "forecast": None if self.forecast is None else self.forecast.to_dict(),
             "probability_meeting_target": self.probability_meeting_target,
+            "observed_year": self.observed_year,
+            "observed_value": self.observed_value,
         }
 
 
-_STATUS_NL = {"achieved": "behaald", "on track": "op koers", "off track": "niet op koers"}
+def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int:
+    """The last year for which the strategy sets ``indicator`` a target (2018 for most).
+
+    Parameters
+    ----------
+    indicator : str
+        Indicator in the targets table.
+    targets : pandas.DataFrame, optional
+        Targets table (read when omitted).
+
+    Returns
+    -------
+    int
+    """
+    table = load_targets() if targets is None else targets
+    rows = table[(table["indicator"] == indicator) & (table["kind"] == "target")]
+    if rows.empty:
+        raise StatisticsInputError(f"No targets for {indicator!r} in the targets table.")
+    return int(rows["year"].max())
+
+
+_STATUS_NL = {
+    "achieved": "behaald",
+    "on track": "op koers",
+    "off track": "niet op koers",
+    "not met": "niet behaald",
+}
 
 
 def target_status(
@@ -294,7 +327,9 @@ def target_status(
         ``status`` is ``"achieved"`` when the last observed value already meets the target of
         ``target_year`` (as the source document says "doelstelling 2018 behaald"); otherwise
         ``"on track"`` when the forecast for ``target_year`` meets it with probability >= 0.5,
-        else ``"off track"``. After the target year only achieved/off track remain.
+        else ``"off track"``. When the observations reach ``target_year`` the observed value of
+        the target year (or of the last year before it that has one) decides: ``"achieved"`` or
+        ``"not met"``, with no forecast (``observed_year``, ``observed_value``).
 
     Notes
     -----
@@ -348,7 +383,20 @@ def target_status(
     probability = (
         forecast.probability(target.value, target.comparison) if forecast is not None else math.nan
     )
-    if target.is_met(last_value):
+    observed_year = observed_value = None
+    reached = np.flatnonzero(data["year"].to_numpy() <= target_year)
+    if last_year >= target_year and len(reached):
+        # The data reach the target year: the observed value decides, never a forecast.
+        position = int(reached[-1])
+        observed_year, observed_value = int(data["year"].iloc[position]), float(values[position])
+        met = target.is_met(observed_value)
+        status = "achieved" if met else "not met"
+        probability = math.nan
+        method = (
+            f"the observed value of {observed_year} {'meets' if met else 'does not meet'} the "
+            f"{target_year} target (no forecast: the data reach the target year)"
+        )
+    elif target.is_met(last_value):
         status = "achieved"
         method = f"the last observed value ({last_year}) already meets the {target_year} target"
     elif last_year >= target_year:
@@ -372,6 +420,8 @@ def target_status(
         forecast=forecast,
         probability_meeting_target=float(probability),
         method=method,
+        observed_year=observed_year,
+        observed_value=observed_value,
     )
 
 

@@ -87,6 +87,8 @@ class ClearanceSeries:
     targets: pd.DataFrame
     area: str
     source_label: str
+    provisional: tuple[int, ...] = ()
+    """Years whose registered figures are provisional (CBS "Voorlopig")."""
 
     def figure(self):
         """The clearance percentage per year with its interval band and the targets."""
@@ -101,6 +103,7 @@ class ClearanceSeries:
             title=f"Ophelderingspercentage woninginbraak, {self.area}",
             ylabel="Opgehelderd (% van geregistreerd)",
             unit="%",
+            provisional=self.provisional,
         )
 
     def table(self):
@@ -150,6 +153,7 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
         targets=targets_by_year("burglary_clearance", yearly["year"]),
         area=ctx.area.name,
         source_label=ctx.source_label,
+        provisional=tuple(ctx.provisional_years),
     )
 
 
@@ -168,10 +172,17 @@ class ClearanceYear:
 
     def sentence(self):
         """The Dutch sentence the report shows (Markdown; ``.data`` holds the text)."""
+        if self.target is None:
+            verdict = (
+                "De strategie stelde voor {year} geen doel (de doelen lopen tot en met "
+                f"{targets.last_target_year('burglary_clearance')})."
+            )
+        else:
+            verdict = "Het doel voor {year} was {target}; dat is {met}."
         return md(
             "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
-            "woninginbraken opgehelderd: {pct} ({ci}). Het doel voor {year} was {target}; dat is "
-            "{met}. Het ophelderingspercentage {change} ten opzichte van {base_year} (relatieve "
+            "woninginbraken opgehelderd: {pct} ({ci}). " + verdict + " Het "
+            "ophelderingspercentage {change} ten opzichte van {base_year} (relatieve "
             "verandering).",
             year=self.year,
             area=self.area,
@@ -179,8 +190,10 @@ class ClearanceYear:
             registered=fmt_int(self.registered),
             pct=fmt_pct(self.rate.estimate),
             ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
-            target=fmt_pct(self.target.value),
-            met="gehaald" if self.target.is_met(self.rate.estimate) else "niet gehaald",
+            target=fmt_pct(self.target.value) if self.target is not None else "–",
+            met="gehaald"
+            if self.target is not None and self.target.is_met(self.rate.estimate)
+            else "niet gehaald",
             change=change_phrase(self.change),
             base_year=self.base_year,
         )
@@ -212,7 +225,9 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
             base["registered_offences"],
             now["registered_offences"],
         ),
-        target=targets.target_for("burglary_clearance", year),
+        target=targets.target_for("burglary_clearance", year)
+        if year <= targets.last_target_year("burglary_clearance")
+        else None,
     )
 
 
@@ -224,7 +239,18 @@ def target_status(series: ClearanceSeries, report_year: int, target_year: int):
 
 
 def status_sentence(status, report_year: int, target_year: int):
-    """The Dutch sentence on the status, the forecast and the probability of meeting the target."""
+    """The Dutch sentence on the status, the forecast and the probability of meeting the target;
+    when the data reach the target year, the observed clearance of that year against it."""
+    if status.observed_year is not None:
+        return md(
+            "Doel voor {target_year}: {target}. Gemeten in {observed_year}: {observed}; het doel "
+            "is **{status}** (beoordeeld op de gemeten waarde, zonder prognose).",
+            target=fmt_pct(status.target.value),
+            target_year=target_year,
+            observed_year=status.observed_year,
+            observed=fmt_pct(status.observed_value),
+            status=status.status_nl,
+        )
     return md(
         "Status richting het doel van {target} in {target_year}: **{status}**. Als de trend tot en "
         "met {year} doorzet, is de verwachting voor {target_year} {forecast} "
@@ -377,7 +403,10 @@ def needed_to_reach(
     """
     counts = area_counts(ctx, "1.1.1")
     trend = trends.fit_count_trend(counts[counts["year"] <= report_year])
-    expected = trend.forecast(target_year)
+    observed = counts.loc[counts["year"] == target_year, "registered_offences"]
+    # A year with data is never forecast: past the target year its observed count is used.
+    expected = trend.forecast(target_year) if observed.empty else None
+    burglaries = round(expected.mean) if expected is not None else int(observed.iloc[0])
     goal = targets.target_for("burglary_clearance", target_year)
     return NeededToReach(
         goal=goal,
@@ -386,12 +415,28 @@ def needed_to_reach(
         trend=trend,
         expected=expected,
         needed_now=clearance.cleared_needed(this_year.registered, goal.value, this_year.cleared),
-        needed_then=clearance.cleared_needed(round(expected.mean), goal.value),
+        needed_then=clearance.cleared_needed(burglaries, goal.value),
     )
 
 
 def needed_sentence(needed: NeededToReach):
     """The Dutch paragraph on what it takes to reach the target."""
+    if needed.expected is None:
+        return md(
+            "Om {goal} te halen bij evenveel inbraken als in {year} ({registered}) moeten er "
+            "{needed} worden opgehelderd, {additional} meer dan de {cleared} van {year}. In "
+            "{target_year} zijn {burglaries} inbraken geregistreerd; voor het doel van dat jaar "
+            "waren {needed_then} opgehelderde inbraken nodig geweest.",
+            goal=fmt_pct(needed.goal.value),
+            year=needed.year,
+            registered=fmt_int(needed.needed_now["registered"]),
+            needed=fmt_int(needed.needed_now["cleared_needed"]),
+            additional=fmt_int(needed.needed_now["additional_needed"]),
+            cleared=fmt_int(needed.needed_now["cleared"]),
+            target_year=needed.target_year,
+            burglaries=fmt_int(needed.needed_then["registered"]),
+            needed_then=fmt_int(needed.needed_then["cleared_needed"]),
+        )
     return md(
         "Om {goal} te halen bij evenveel inbraken als in {year} ({registered}) moeten er {needed} "
         "worden opgehelderd, {additional} meer dan de {cleared} van {year}. Het aantal inbraken "
@@ -457,7 +502,14 @@ def record_summary(
     )
     ctx.summary.add("burglary_clearance_or_density", drivers.odds_ratio("density_per_1000"))
     ctx.summary.add("burglary_clearance_pct", this_year.rate, year=this_year.year)
-    ctx.summary.add("burglary_clearance_forecast_pct", status.forecast, year=target_year)
+    if status.forecast is not None:
+        ctx.summary.add("burglary_clearance_forecast_pct", status.forecast, year=target_year)
+    else:
+        ctx.summary.add(
+            "burglary_clearance_observed_pct",
+            (status.observed_value, None, None),
+            year=status.observed_year,
+        )
     ctx.summary.set_headline(
         f"Opheldering woninginbraak {this_year.year}", fmt_pct(this_year.rate.estimate)
     )

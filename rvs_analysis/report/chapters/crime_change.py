@@ -51,6 +51,12 @@ class CrimeTotals:
     area: str
     source_label: str
     years: list[int]
+    provisional: tuple[int, ...] = ()
+    """Years whose figures are provisional (CBS "Voorlopig"): open markers, "(voorlopig)" labels."""
+
+    def year_label(self, year) -> str:
+        """``"2025 (voorlopig)"`` for a provisional year."""
+        return f"{int(year)} (voorlopig)" if int(year) in self.provisional else str(int(year))
 
     def counts_figure(self):
         """Registered offences per group and year."""
@@ -62,6 +68,7 @@ class CrimeTotals:
             hue="category_nl",
             title=f"Geregistreerde misdrijven per groep, {self.area}",
             ylabel="Aantal misdrijven",
+            provisional=self.provisional,
         )
 
     def rates_figure(self):
@@ -75,6 +82,7 @@ class CrimeTotals:
             title=f"Misdrijven per 1.000 inwoners, {self.area}",
             ylabel="Per 1.000 inwoners",
             decimals=1,
+            provisional=self.provisional,
         )
 
     def share_figure(self):
@@ -91,6 +99,7 @@ class CrimeTotals:
             ylabel="% van zichtbaar + minder zichtbaar",
             decimals=0,
             unit="%",
+            provisional=self.provisional,
         )
 
     def by_year(self) -> pd.DataFrame:
@@ -114,8 +123,10 @@ class CrimeTotals:
 
     def table(self):
         """The yearly table of both groups as the report shows it."""
+        yearly = self.by_year()
+        yearly["year"] = [self.year_label(year) for year in yearly["year"]]
         return table(
-            self.by_year(),
+            yearly,
             formats={
                 "rate_per_1000_visible": "num2",
                 "rate_per_1000_less_visible": "num2",
@@ -146,6 +157,7 @@ def crime_totals(ctx: ReportContext) -> CrimeTotals:
         area=ctx.area.name,
         source_label=ctx.source_label,
         years=ctx.years(),
+        provisional=tuple(ctx.provisional_years),
     )
 
 
@@ -161,7 +173,7 @@ def trend_sentence(comparison, totals: CrimeTotals):
         "minder zichtbare misdrijven {less_visible_change}. Afgezet tegen elkaar: het aantal "
         "minder zichtbare misdrijven ten opzichte van het aantal zichtbare {ratio}. {verdict}",
         first=totals.years[0],
-        last=totals.years[-1],
+        last=totals.year_label(totals.years[-1]),
         visible_change=ratio_phrase(comparison.visible),
         less_visible_change=ratio_phrase(comparison.less_visible),
         ratio=ratio_phrase(comparison.ratio),

@@ -59,6 +59,12 @@ class Results:
     area: str
     report_year: int
     target_year: int
+    provisional: tuple[int, ...] = ()
+    """Years whose figures are provisional (CBS "Voorlopig")."""
+
+    def year_label(self, year) -> str:
+        """``"2025 (voorlopig)"`` for a provisional year."""
+        return f"{int(year)} (voorlopig)" if int(year) in self.provisional else str(int(year))
 
     @property
     def known(self) -> pd.DataFrame:
@@ -81,6 +87,7 @@ class Results:
                 self.table[self.table["status"] != "geen gegevens"],
                 self.report_year,
                 self.target_year,
+                provisional=self.provisional,
             )
         )
 
@@ -97,19 +104,29 @@ class Results:
         """How many targets are met, on track and off track, and the burglary change."""
         burglary = self.burglary()
         missing = self.table[~self.table.index.isin(self.known.index)]["label"]
+        if self.report_year >= self.target_year:
+            counts = (
+                "Doelen voor {target_year} waarvoor deze bron gegevens heeft, beoordeeld op de "
+                "gemeten waarde van {target_year}: {achieved} behaald en {not_met} niet behaald."
+            )
+        else:
+            counts = (
+                "Status van de doelen waarvoor deze bron gegevens heeft: {achieved} behaald, "
+                "{on_track} op koers en {off_track} niet op koers."
+            )
         return md(
-            "Status van de doelen waarvoor deze bron gegevens heeft: {achieved} behaald, "
-            "{on_track} op koers en {off_track} niet op koers. Geen (bruikbare) gegevens in deze "
-            "bron voor: {missing}. Het aantal woninginbraken in {area} {change} van "
-            "{previous_year} op {year}.",
+            counts + " Geen (bruikbare) gegevens in deze bron voor: {missing}. Het aantal "
+            "woninginbraken in {area} {change} van {previous_year} op {year}.",
+            target_year=self.target_year,
             achieved=self.count("behaald"),
+            not_met=self.count("niet behaald"),
             on_track=self.count("op koers"),
             off_track=self.count("niet op koers"),
             missing=", ".join(missing) or "geen",
             area=self.area,
             change=change_phrase(self.burglary_change()),
-            previous_year=int(burglary["previous_year"]),
-            year=int(burglary["this_year"]),
+            previous_year=self.year_label(burglary["previous_year"]),
+            year=self.year_label(burglary["this_year"]),
         )
 
     def chances_figure(self, source_label: str):
@@ -139,6 +156,7 @@ def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
         area=ctx.area.name,
         report_year=report_year,
         target_year=target_year,
+        provisional=tuple(ctx.provisional_years),
     )
 
 
@@ -154,6 +172,7 @@ class BurglarySeries:
     area: str
     source_label: str
     target_year: int
+    provisional: tuple[int, ...] = ()
 
     def figure(self):
         """Observed burglaries per year with the targets."""
@@ -168,12 +187,36 @@ class BurglarySeries:
             targets=target_points,
             title=f"Geregistreerde woninginbraken, {self.area}",
             ylabel="Aantal woninginbraken",
-            note=f"Doelen: {self.target_note}",
+            note=f"Doelen: {self.target_note}"
+            + ("; open punten: voorlopige cijfers" if self._shows_provisional() else ""),
+            provisional=self.provisional,
         )
 
+    def _shows_provisional(self) -> bool:
+        return bool(set(self.counts["year"]) & set(self.provisional))
+
+    def _year(self, year) -> str:
+        return f"{int(year)} (voorlopig)" if int(year) in self.provisional else str(int(year))
+
     def sentence(self):
-        """The trend, the forecast for the target year and the probability of meeting it."""
+        """The trend and either the observed value of the target year against its target (when
+        the data reach it) or the forecast for the target year and the probability of meeting it."""
         forecast = self.status.forecast
+        if self.status.observed_year is not None:
+            return md(
+                "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). In "
+                "{observed_year} zijn {observed} woninginbraken geregistreerd; het doel voor "
+                "{target_year} was {target} ({note}): het doel is {verdict}.",
+                trend=ratio_phrase(self.trend.annual_rate_ratio),
+                first=int(self.counts["year"].min()),
+                last=self._year(self.counts["year"].max()),
+                observed_year=self._year(self.status.observed_year),
+                observed=fmt_int(self.status.observed_value),
+                target_year=self.target_year,
+                target=fmt_int(self.status.target.value),
+                note=self.target_note,
+                verdict="behaald" if self.status.status == "achieved" else "niet behaald",
+            )
         return md(
             "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). Verwachting "
             "voor {target_year} als die trend doorzet: {forecast} inbraken "
@@ -207,6 +250,7 @@ def burglary_series(
         area=ctx.area.name,
         source_label=ctx.source_label,
         target_year=target_year,
+        provisional=tuple(ctx.provisional_years),
     )
 
 
@@ -215,8 +259,15 @@ def districts(ctx: ReportContext, report_year: int) -> pd.DataFrame:
     return district_comparison(ctx, "1.1.1", ctx.first_year, report_year)
 
 
+def _target_path_year(report_year: int) -> int:
+    """The year of the burglary target the district figure compares with: the report year, or the
+    strategy's last target year when the report year is past it."""
+    return min(int(report_year), targets.last_target_year("burglary"))
+
+
 def _target_path_change(report_year: int) -> float:
     """The change from the 2011 baseline that the region's burglary target of a year asks for."""
+    report_year = _target_path_year(report_year)
     all_targets = targets.load_targets()
     baseline_2011 = all_targets[
         (all_targets["indicator"] == "burglary") & (all_targets["kind"] == "baseline")
@@ -235,8 +286,9 @@ def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: i
         high="ci_high",
         highlight=[ctx.area.name, ctx.area.district or ""],
         reference=_target_path_change(report_year) if ctx.first_year == 2011 else None,
-        reference_label=f"Regiodoel {report_year} t.o.v. 2011",
-        title=f"Verandering woninginbraken {ctx.first_year}–{report_year} per district",
+        reference_label=f"Regiodoel {_target_path_year(report_year)} t.o.v. 2011",
+        title=f"Verandering woninginbraken {ctx.first_year}–{ctx.year_label(report_year)} per "
+        "district",
         xlabel="Verandering (%)",
         decimals=0,
         unit="%",
@@ -258,12 +310,12 @@ def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: in
         columns={
             "area": "Gebied",
             "base": f"Woninginbraken {ctx.first_year}",
-            "value": f"Woninginbraken {report_year}",
+            "value": f"Woninginbraken {ctx.year_label(report_year)}",
             "change_pct": "Verandering",
             "ci_low": "95%-BI onder",
             "ci_high": "95%-BI boven",
             "significant": "Significant",
-            "rate_per_1000": f"Per 1.000 inwoners {report_year}",
+            "rate_per_1000": f"Per 1.000 inwoners {ctx.year_label(report_year)}",
         },
     )
 
@@ -297,7 +349,7 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
         ctx.source_label,
         "Woninginbraken per 1.000 inwoners",
         highlight=ctx.highlight_codes,
-        title=f"Woninginbraken per 1.000 inwoners per gemeente, {report_year}",
+        title=f"Woninginbraken per 1.000 inwoners per gemeente, {ctx.year_label(report_year)}",
         decimals=1,
     )
 
@@ -352,4 +404,7 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
     ctx.summary.add("burglary_annual_rate_ratio", burglary.trend.annual_rate_ratio)
     ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
     ctx.summary.set_headline("Doelen op koers", area_results.count("op koers"))
-    ctx.summary.set_headline("Doelen niet op koers", area_results.count("niet op koers"))
+    if area_results.report_year >= area_results.target_year:
+        ctx.summary.set_headline("Doelen niet behaald", area_results.count("niet behaald"))
+    else:
+        ctx.summary.set_headline("Doelen niet op koers", area_results.count("niet op koers"))
