@@ -22,7 +22,7 @@ from cbs_feed import CbsFeed, compile_filter
 
 from rvs_analysis.cli import main
 from rvs_analysis.exceptions import FetchError
-from rvs_analysis.sources import cbs, load_source
+from rvs_analysis.sources import cbs, cbs_fetch, load_source
 
 CORE = ["47018NED", "47022NED", "70072ned", "83648NED"]
 
@@ -49,7 +49,7 @@ def snapshot(folder: Path) -> dict:
 def leftovers(cache: Path) -> list[str]:
     """Staging or partial folders inside or beside the cache."""
     inside = [path.name for path in cache.iterdir() if path.name.startswith(".")]
-    beside = [path.name for path in cache.parent.iterdir() if cbs._STAGING_MARK in path.name]
+    beside = [path.name for path in cache.parent.iterdir() if cbs_fetch._STAGING_MARK in path.name]
     return inside + beside
 
 
@@ -277,11 +277,11 @@ def test_probe_and_download_use_the_same_proxy_settings(tmp_path, feed, monkeypa
     records = cbs.fetch(["70072ned"], cache=tmp_path / "raw", catalog="http://cbs.mirror.invalid")
     assert records[0]["rows"] > 0 and feed.data_requests("70072ned")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
-    assert cbs.proxies_for(cbs.Catalog.parse("opendata.cbs.nl"))["https"] == (
+    assert cbs_fetch.proxies_for(cbs_fetch.Catalog.parse("opendata.cbs.nl"))["https"] == (
         "http://proxy.example:3128"
     )
     monkeypatch.setenv("https_proxy", "http://lower.example:8080")
-    assert cbs.proxies_for(cbs.Catalog.parse("opendata.cbs.nl"))["https"] == (
+    assert cbs_fetch.proxies_for(cbs_fetch.Catalog.parse("opendata.cbs.nl"))["https"] == (
         "http://lower.example:8080"
     )
 
@@ -333,9 +333,9 @@ def test_filter_semantics_of_the_feed_follow_cbs():
 def test_no_staging_folder_of_a_killed_fetch_survives_the_next_one(tmp_path, feed):
     cache = tmp_path / "raw"
     cache.mkdir()
-    stale = tmp_path / f".raw{cbs._STAGING_MARK}999999999-1"
+    stale = tmp_path / f".raw{cbs_fetch._STAGING_MARK}999999999-1"
     (stale / "70072ned").mkdir(parents=True)
-    alive = tmp_path / f".raw{cbs._STAGING_MARK}{os.getpid()}-1"
+    alive = tmp_path / f".raw{cbs_fetch._STAGING_MARK}{os.getpid()}-1"
     alive.mkdir()
     cbs.fetch(["70072ned"], cache=cache, catalog=feed.url)
     assert not stale.exists() and alive.exists()  # a running process's folder is left alone
