@@ -1,4 +1,4 @@
-"""``rvs masterclass --out DIR``: write participant and trainer versions of the masterclass."""
+"""``rvs masterclass --out DIR``: write the participant and the trainer package of the masterclass."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from rvs_analysis.teach import masterclass
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``masterclass`` subcommand's options to ``parser``."""
     parser.description = (
-        "Write the masterclass notebooks twice: a participant version without the solution "
-        "cells (DIR/deelnemers) and a trainer version with them (DIR/trainers)."
+        "Write the masterclass twice: a participant package (DIR/deelnemers: notebooks without "
+        "solutions or model answers, their data, and a wheel of rvs_analysis without the "
+        "masterclass sources, so it runs on its own) and a trainer package (DIR/trainers: "
+        "notebooks with solutions and model answers, the trainer's guide TRAINER.md, data, wheel)."
     )
     parser.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder to write both versions to"
@@ -20,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--notebooks",
         type=Path,
-        default=masterclass.DEFAULT_SOURCE,
+        default=None,
         metavar="DIR",
         help="folder with the masterclass notebooks (default: notebooks/masterclass)",
     )
@@ -32,4 +34,7 @@ def run(args: argparse.Namespace) -> int:
     for item in built:
         print(f"{item.version:<10} {item.path}")
     print(f"{len(built)} notebooks written to {args.out}")
+    for version in (masterclass.PARTICIPANT_DIR, masterclass.TRAINER_DIR):
+        wheels = sorted((args.out / version / masterclass.WHEEL_DIR).glob("*.whl"))
+        print(f"{version:<10} {', '.join(str(wheel) for wheel in wheels)}")
     return 0

@@ -1,32 +1,43 @@
-"""Masterclass answer checks: tell a participant whether an answer is right, close or wrong.
+"""Masterclass answer checks: tell a participant whether an answer is right, and what slip it shows.
 
 Participants of the region's masterclasses work through the notebooks in
-``notebooks/masterclass/`` on the demo data and check their answers with::
+``notebooks/masterclass/`` and check their answers with::
 
     from rvs_analysis import teach
     teach.check("inbraak_gooi_2016", my_answer)
 
 :func:`check` prints a Dutch verdict (``goed``, ``bijna``, ``fout`` or ``nog niet beantwoord``)
-and returns a :class:`CheckResult`. It never prints the expected value: a participant learns
-whether the answer is right and, for a few common slips (a fraction where a percentage was
-asked, a count per inhabitant instead of per 1,000, a flipped sign), what kind of slip it looks
-like, but not the number itself.
+and returns a :class:`CheckResult`. It never prints the expected value.
 
-Where the truth comes from
---------------------------
-Every exercise is registered in :data:`EXERCISES` with a function that produces its truth at
-check time, never a typed-in number. The truth is either
+How an answer is judged
+-----------------------
+1. Within the exercise's tolerance of the reference: ``goed``.
+2. Equal (to a small relative margin) to one of the exercise's **known slips**: ``fout`` with a
+   targeted Dutch hint. A slip is a wrong answer a participant gets by a recognisable mistake: a
+   factor 10, 100 or 1,000, the reciprocal, a log instead of its exponent, GM codes instead of
+   names, the predecessor instead of the successor, the neighbouring year, a model without the
+   population offset, the wrong year's denominator, a flipped sign, the wrong interval level. The
+   slips are tested *before* the "bijna" band, so a slip close to the reference is named as the
+   slip, not as a rounding matter.
+3. Within the wider ``close`` band: ``bijna``.
+4. Otherwise ``fout``; for the first :data:`DIRECTION_TRIES` wrong tries of an exercise the message
+   says whether the answer is too high or too low, after that it does not (so the answer cannot be
+   found by searching).
 
-* a planted effect of the demo data (:func:`rvs_analysis.sources.demo.truth`), or
-* computed from the demo data by the library (``regions``, ``trends``, ``clearance``,
-  ``perception``), so it follows the demo data if the generator changes.
-
-Truths are cached per kernel session (the demo data are deterministic).
+Where the reference comes from
+------------------------------
+Every exercise's reference is computed at check time from the data the notebook uses (the
+CBS-shaped sample and the boundary exercise set in ``notebooks/masterclass/data``, the demo data
+set), by the library (``regions``, ``trends``, ``clearance``, ``perception``), never typed in. The
+references and the exercise table are private to this module: the public names
+(:func:`check`, :func:`exercise_names`, :func:`question`) never return an answer. (A participant
+who reads this module's source can of course always compute them.)
 """
 
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -35,35 +46,43 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rvs_analysis.resources import notebooks_path
-
 VERDICT_RIGHT = "goed"
 VERDICT_CLOSE = "bijna"
 VERDICT_WRONG = "fout"
 VERDICT_UNANSWERED = "nog niet beantwoord"
 VERDICTS = (VERDICT_RIGHT, VERDICT_CLOSE, VERDICT_WRONG, VERDICT_UNANSWERED)
 
-#: Common slips a numeric answer is tested against (transform of the answer, hint in Dutch).
-_SLIPS: tuple[tuple[Callable[[float], float], str], ...] = (
-    (lambda a: a * 100, "het lijkt een fractie (0-1) waar een percentage (0-100) gevraagd is"),
-    (lambda a: a / 100, "het lijkt een percentage waar een fractie (0-1) gevraagd is"),
-    (lambda a: a * 1000, "het lijkt een aantal per inwoner waar per 1.000 inwoners gevraagd is"),
-    (lambda a: a / 1000, "het lijkt een aantal per 1.000 inwoners waar per inwoner gevraagd is"),
-    (lambda a: -a, "het teken lijkt omgedraaid (stijging in plaats van daling of andersom)"),
-    (
-        lambda a: 1 + a / 100,
-        "het lijkt een procentuele verandering waar een verhouding gevraagd is",
-    ),
-    (
-        lambda a: (a - 1) * 100,
-        "het lijkt een verhouding waar een procentuele verandering gevraagd is",
-    ),
-)
+DIRECTION_TRIES = 3
+"""Wrong tries of one exercise that still say "te hoog" or "te laag"; later tries do not."""
+
+SLIP_MARGIN = 0.005
+"""Relative margin within which an answer matches a known slip (rounding of the slip's value)."""
+
+KINDS = {"number", "bool", "text", "set", "mapping", "choice"}
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A known wrong answer of one exercise and the hint it gets.
+
+    Parameters
+    ----------
+    hint : str
+        The Dutch hint, one sentence; it names the slip, never the answer.
+    wrong : callable
+        ``wrong(reference)`` returns the wrong answer (or a list of wrong answers) the slip
+        produces: a transform of the reference (factor, sign, reciprocal, log) or a value computed
+        from the data the way the slip computes it (the neighbouring year, the model without the
+        offset). For text, set and choice exercises the wrong answers are compared as the answer is.
+    """
+
+    hint: str
+    wrong: Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """One masterclass exercise and how its answer is judged.
+    """One masterclass exercise and how its answer is judged (its reference is kept privately).
 
     Parameters
     ----------
@@ -71,33 +90,38 @@ class Exercise:
         The key participants pass to :func:`check` (``inbraak_gooi_2016``).
     question : str
         The question in one Dutch sentence, shown when an answer is not yet given.
-    truth : callable
-        Function without arguments returning the true answer, computed at check time.
-    kind : {"number", "bool", "text", "set", "mapping"}
+    kind : {"number", "bool", "text", "set", "mapping", "choice"}
         How to compare: numbers within a tolerance, booleans and texts exactly (texts ignoring
-        case and surrounding spaces), sets of texts as sets, mappings (a dict or a pandas
-        Series) key by key with the numeric tolerance.
+        case and surrounding spaces), sets of texts as sets, mappings (a dict or a pandas Series)
+        key by key with the numeric tolerance, choices as one letter (``"B"`` or ``"b"``).
     tolerance : float
         Largest absolute difference still judged ``goed`` (numbers and mappings).
     close : float
         Largest absolute difference judged ``bijna``; at least ``tolerance``.
     hint : str
-        A Dutch hint shown with ``bijna`` and ``fout``; it must not give the answer away.
+        A Dutch hint shown with ``bijna`` and a ``fout`` that matches no slip.
+    slips : tuple of Slip
+        The exercise's known slips, tested in order before the ``bijna`` band.
+    choices : tuple of str
+        The letters of a multiple-choice question (``("A", "B", "C", "D")``).
     """
 
     name: str
     question: str
-    truth: Callable[[], Any]
     kind: str = "number"
     tolerance: float = 0.0
     close: float = 0.0
     hint: str = ""
+    slips: tuple[Slip, ...] = ()
+    choices: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.kind not in {"number", "bool", "text", "set", "mapping"}:
+        if self.kind not in KINDS:
             raise ValueError(f"Exercise {self.name!r}: unknown kind {self.kind!r}.")
         if self.tolerance < 0 or self.close < 0:
             raise ValueError(f"Exercise {self.name!r}: tolerances must be >= 0.")
+        if (self.kind == "choice") != bool(self.choices):
+            raise ValueError(f"Exercise {self.name!r}: choices go with kind 'choice' only.")
 
 
 @dataclass(frozen=True)
@@ -111,13 +135,15 @@ class CheckResult:
     verdict : str
         One of ``goed``, ``bijna``, ``fout``, ``nog niet beantwoord``.
     message : str
-        One Dutch sentence for the participant (never contains the expected value).
+        One Dutch sentence or two for the participant (never contains the expected value).
+    slip : str
+        The hint of the known slip the answer matched, or ``""``.
     """
 
     name: str
     verdict: str
     message: str = ""
-    details: dict = field(default_factory=dict, repr=False, compare=False)
+    slip: str = field(default="", compare=False)
 
     @property
     def correct(self) -> bool:
@@ -139,14 +165,25 @@ class CheckResult:
         return None
 
 
-EXERCISES: dict[str, Exercise] = {}
-"""The registered exercises by name; see :func:`register`."""
+_EXERCISES: dict[str, Exercise] = {}
+_REFERENCES: dict[str, Callable[[], Any]] = {}
+_ATTEMPTS: Counter = Counter()
 
 
-def register(exercise: Exercise) -> Exercise:
-    """Add an exercise to :data:`EXERCISES` (replacing one with the same name) and return it."""
-    EXERCISES[exercise.name] = exercise
-    return exercise
+def _register(exercise: Exercise, reference: Callable[[], Any]) -> None:
+    """Add an exercise and the function computing its reference (replacing one of the same name)."""
+    _EXERCISES[exercise.name] = exercise
+    _REFERENCES[exercise.name] = reference
+
+
+def exercise_names() -> list[str]:
+    """The names of the registered exercises, sorted."""
+    return sorted(_EXERCISES)
+
+
+def question(name: str) -> str:
+    """The Dutch question of one exercise (what :func:`check` shows for an unanswered one)."""
+    return _exercise(name).question
 
 
 def is_placeholder(answer: Any) -> bool:
@@ -154,8 +191,15 @@ def is_placeholder(answer: Any) -> bool:
     return answer is Ellipsis or answer is None
 
 
+def _exercise(name: str) -> Exercise:
+    if name not in _EXERCISES:
+        known = ", ".join(sorted(_EXERCISES))
+        raise KeyError(f"Onbekende opdracht {name!r}. Bekende opdrachten: {known}.")
+    return _EXERCISES[name]
+
+
 def check(name: str, answer: Any, *, tolerance: float | None = None) -> CheckResult:
-    """Judge a participant's answer against the known truth, print and return the verdict.
+    """Judge a participant's answer against the exercise's reference, print and return the verdict.
 
     Parameters
     ----------
@@ -163,7 +207,7 @@ def check(name: str, answer: Any, *, tolerance: float | None = None) -> CheckRes
         The exercise's name as the notebook gives it.
     answer : object
         The participant's answer: a number (also a numpy scalar or a one-element Series), a
-        bool, a text, a collection of texts, or a dict/Series of numbers, as the exercise
+        bool, a text, a collection of texts, a dict/Series of numbers, or a letter, as the exercise
         asks. ``...`` and ``None`` mean "not yet answered".
     tolerance : float, optional
         Largest absolute difference still judged ``goed``; defaults to the exercise's own.
@@ -181,15 +225,11 @@ def check(name: str, answer: Any, *, tolerance: float | None = None) -> CheckRes
 
     Notes
     -----
-    Numbers are ``goed`` within the tolerance and ``bijna`` within the wider ``close`` band; a
-    wrong number that matches a common slip (factor 100 or 1,000, flipped sign, ratio versus
-    percentage change) is ``bijna`` with a hint about the slip. The expected value is never
+    See the module docstring for the order of the tests (tolerance, known slips, ``bijna`` band,
+    direction for the first :data:`DIRECTION_TRIES` wrong tries). The expected value is never
     printed, so a participant cannot read the answer off the check.
     """
-    if name not in EXERCISES:
-        known = ", ".join(sorted(EXERCISES))
-        raise KeyError(f"Onbekende opdracht {name!r}. Bekende opdrachten: {known}.")
-    exercise = EXERCISES[name]
+    exercise = _exercise(name)
     if is_placeholder(answer):
         result = CheckResult(
             name,
@@ -198,38 +238,76 @@ def check(name: str, answer: Any, *, tolerance: float | None = None) -> CheckRes
         )
     else:
         result = _judge(exercise, answer, tolerance)
+        if not result.correct:
+            _ATTEMPTS[name] += 1
     print(result)
     return result
 
 
-def truth_of(name: str) -> Any:
-    """The true answer of an exercise, for trainers and tests (participants use :func:`check`)."""
-    return _cached_truth(name)
-
-
 @cache
-def _cached_truth(name: str) -> Any:
-    return EXERCISES[name].truth()
+def _reference(name: str) -> Any:
+    return _REFERENCES[name]()
 
 
 def _judge(exercise: Exercise, answer: Any, tolerance: float | None) -> CheckResult:
-    truth = _cached_truth(exercise.name)
+    reference = _reference(exercise.name)
     good = exercise.tolerance if tolerance is None else float(tolerance)
     close = max(exercise.close, good)
     if exercise.kind == "number":
-        return _judge_number(exercise, answer, truth, good, close)
+        return _judge_number(exercise, answer, reference, good, close)
     if exercise.kind == "bool":
-        return _judge_exact(exercise, _as_bool(answer), bool(truth))
+        return _judge_exact(exercise, _as_bool(answer), bool(reference))
     if exercise.kind == "text":
-        return _judge_exact(exercise, _normalise_text(answer), _normalise_text(truth))
+        return _judge_exact(exercise, _normalise_text(answer), _normalise_text(reference))
+    if exercise.kind == "choice":
+        return _judge_exact(exercise, _as_choice(exercise, answer), _as_choice(exercise, reference))
     if exercise.kind == "set":
-        return _judge_set(exercise, answer, truth)
-    return _judge_mapping(exercise, answer, truth, good, close)
+        return _judge_set(exercise, answer, reference)
+    return _judge_mapping(exercise, answer, reference, good, close)
+
+
+def _right(exercise: Exercise, message: str = "Dat klopt.") -> CheckResult:
+    return CheckResult(exercise.name, VERDICT_RIGHT, message)
 
 
 def _wrong(exercise: Exercise, message: str) -> CheckResult:
     hint = f" Tip: {exercise.hint}" if exercise.hint else ""
     return CheckResult(exercise.name, VERDICT_WRONG, message + hint)
+
+
+def _slipped(exercise: Exercise, slip: Slip) -> CheckResult:
+    if exercise.kind == "choice":
+        message = f"Dat klopt niet. Je denkt misschien dat {slip.hint}"
+    else:
+        message = f"Dat klopt niet, maar het lijkt erop dat {slip.hint}"
+    return CheckResult(exercise.name, VERDICT_WRONG, message, slip.hint)
+
+
+def _close(exercise: Exercise, message: str) -> CheckResult:
+    hint = f" Tip: {exercise.hint}" if exercise.hint else ""
+    return CheckResult(exercise.name, VERDICT_CLOSE, message + hint)
+
+
+def _wrong_values(slip: Slip, reference: Any) -> list:
+    values = slip.wrong(reference)
+    if isinstance(values, list):
+        return values
+    return [values]
+
+
+def _matches(value: float, wrong: Any, reference: float, good: float) -> bool:
+    """True when ``value`` is the slip's ``wrong`` answer rather than a rough ``reference``.
+
+    The margin is the exercise's tolerance scaled to the slip's size (a slip a factor 100 smaller
+    gets a hundredth of it), or :data:`SLIP_MARGIN` of the slip's value if that is larger; and the
+    answer must be nearer the slip than the reference, so rounding is never taken for a slip.
+    """
+    wrong = _as_number(wrong)
+    if wrong is None or abs(wrong - reference) <= good:
+        return False
+    scale = min(1.0, abs(wrong) / abs(reference)) if reference else 1.0
+    margin = max(good * scale, SLIP_MARGIN * abs(wrong))
+    return abs(value - wrong) <= margin and abs(value - wrong) < abs(value - reference)
 
 
 def _as_number(answer: Any) -> float | None:
@@ -246,26 +324,30 @@ def _as_number(answer: Any) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _judge_number(exercise, answer, truth, good, close) -> CheckResult:
+def _judge_number(exercise, answer, reference, good, close) -> CheckResult:
     value = _as_number(answer)
     if value is None:
         return _wrong(exercise, f"Verwacht één getal, maar kreeg {type(answer).__name__}.")
-    truth = float(truth)
-    difference = abs(value - truth)
+    reference = float(reference)
+    difference = abs(value - reference)
     if difference <= good:
-        return CheckResult(exercise.name, VERDICT_RIGHT, "Dat klopt.")
+        return _right(exercise)
+    for slip in exercise.slips:
+        if any(_matches(value, wrong, reference, good) for wrong in _wrong_values(slip, reference)):
+            return _slipped(exercise, slip)
     if difference <= close:
-        return CheckResult(
-            exercise.name,
-            VERDICT_CLOSE,
-            "Dichtbij, maar nog niet precies: kijk naar afronding, de gekozen jaren of gemeenten."
-            + (f" Tip: {exercise.hint}" if exercise.hint else ""),
+        return _close(
+            exercise,
+            "Dichtbij, maar nog niet precies: kijk naar afronding en tussenstappen.",
         )
-    for transform, slip in _SLIPS:
-        if abs(transform(value) - truth) <= close:
-            return CheckResult(exercise.name, VERDICT_CLOSE, f"Bijna: {slip}.")
-    direction = "te hoog" if value > truth else "te laag"
-    return _wrong(exercise, f"Dit antwoord is {direction}.")
+    if _ATTEMPTS[exercise.name] < DIRECTION_TRIES:
+        direction = "te hoog" if value > reference else "te laag"
+        return _wrong(exercise, f"Dit antwoord is {direction}.")
+    return _wrong(
+        exercise,
+        "Dit antwoord klopt niet. Na een paar pogingen zeggen we niet meer in welke richting het "
+        "afwijkt: lees de uitleg boven de opdracht nog eens, of vraag de trainer.",
+    )
 
 
 def _as_bool(answer: Any) -> bool | None:
@@ -284,22 +366,44 @@ def _normalise_text(answer: Any) -> str | None:
     return answer.strip().casefold() if isinstance(answer, str) else None
 
 
-def _judge_exact(exercise, value, truth) -> CheckResult:
+def _as_choice(exercise: Exercise, answer: Any) -> str | None:
+    if not isinstance(answer, str):
+        return None
+    letter = answer.strip().strip("().").upper()
+    return letter if letter in exercise.choices else None
+
+
+def _judge_exact(exercise, value, reference) -> CheckResult:
     if value is None:
-        kind = "True/False (of 'ja'/'nee')" if exercise.kind == "bool" else "een tekst"
+        kind = {
+            "bool": "True/False (of 'ja'/'nee')",
+            "choice": "één letter: " + ", ".join(exercise.choices),
+        }.get(exercise.kind, "een tekst")
         return _wrong(exercise, f"Verwacht {kind}.")
-    if value == truth:
-        return CheckResult(exercise.name, VERDICT_RIGHT, "Dat klopt.")
+    if value == reference:
+        return _right(exercise)
+    normalise = (
+        (lambda item: _as_choice(exercise, item)) if exercise.kind == "choice" else _normalise_text
+    )
+    for slip in exercise.slips:
+        if any(normalise(wrong) == value for wrong in _wrong_values(slip, reference)):
+            return _slipped(exercise, slip)
     return _wrong(exercise, "Dat klopt niet.")
 
 
-def _judge_set(exercise, answer, truth) -> CheckResult:
+def _as_names(items) -> set:
+    return {_normalise_text(str(item)) for item in items}
+
+
+def _judge_set(exercise, answer, reference) -> CheckResult:
     if isinstance(answer, str) or not hasattr(answer, "__iter__"):
         return _wrong(exercise, "Verwacht een verzameling of lijst van namen.")
-    given = {_normalise_text(str(item)) for item in answer}
-    expected = {_normalise_text(str(item)) for item in truth}
+    given, expected = _as_names(answer), _as_names(reference)
     if given == expected:
-        return CheckResult(exercise.name, VERDICT_RIGHT, "Dat klopt.")
+        return _right(exercise)
+    for slip in exercise.slips:
+        if any(_as_names(wrong) == given for wrong in _wrong_values(slip, reference)):
+            return _slipped(exercise, slip)
     missing, extra = len(expected - given), len(given - expected)
     if missing + extra == 1:
         return CheckResult(
@@ -310,13 +414,19 @@ def _judge_set(exercise, answer, truth) -> CheckResult:
     return _wrong(exercise, f"{missing} ontbreken en {extra} horen er niet bij.")
 
 
-def _judge_mapping(exercise, answer, truth, good, close) -> CheckResult:
+def _as_mapping(answer) -> dict | None:
     if isinstance(answer, pd.DataFrame) and answer.shape[1] == 1:
         answer = answer.iloc[:, 0]
     if not isinstance(answer, Mapping | pd.Series):
+        return None
+    return {str(key).strip(): value for key, value in dict(answer).items()}
+
+
+def _judge_mapping(exercise, answer, reference, good, close) -> CheckResult:
+    given = _as_mapping(answer)
+    if given is None:
         return _wrong(exercise, "Verwacht een pandas Series of dict (naam -> getal).")
-    given = {str(key).strip(): value for key, value in dict(answer).items()}
-    expected = {str(key).strip(): float(value) for key, value in dict(truth).items()}
+    expected = {key: float(value) for key, value in _as_mapping(reference).items()}
     missing = sorted(set(expected) - set(given))
     extra = sorted(set(given) - set(expected))
     if missing or extra:
@@ -326,42 +436,112 @@ def _judge_mapping(exercise, answer, truth, good, close) -> CheckResult:
         if extra:
             parts.append(f"onverwacht: {', '.join(extra)}")
         return _wrong(exercise, "De namen kloppen niet (" + "; ".join(parts) + ").")
-    differences = {}
+    numbers = {}
     for key, value in given.items():
-        number = _as_number(value)
-        if number is None:
+        numbers[key] = _as_number(value)
+        if numbers[key] is None:
             return _wrong(exercise, f"De waarde bij {key!r} is geen getal.")
-        differences[key] = abs(number - expected[key])
-    off = [key for key, difference in differences.items() if difference > good]
+    off = [key for key in expected if abs(numbers[key] - expected[key]) > good]
     if not off:
-        return CheckResult(exercise.name, VERDICT_RIGHT, "Dat klopt, voor alle namen.")
-    if all(differences[key] <= close for key in off):
-        return CheckResult(
-            exercise.name, VERDICT_CLOSE, f"Bijna: nog niet precies bij {', '.join(sorted(off))}."
-        )
+        return _right(exercise, "Dat klopt, voor alle namen.")
+    for slip in exercise.slips:
+        for wrong in _wrong_values(slip, reference):
+            wrong = _as_mapping(wrong)
+            if wrong is None or set(wrong) != set(expected):
+                continue
+            differs = [key for key in expected if abs(float(wrong[key]) - expected[key]) > good]
+            if (
+                differs
+                and all(_matches(numbers[key], wrong[key], expected[key], good) for key in differs)
+                and all(
+                    abs(numbers[key] - expected[key]) <= good
+                    for key in set(expected) - set(differs)
+                )
+            ):
+                return _slipped(exercise, slip)
+    if all(abs(numbers[key] - expected[key]) <= close for key in off):
+        return _close(exercise, f"Bijna: nog niet precies bij {', '.join(sorted(off))}.")
     return _wrong(
         exercise, f"{len(off)} van {len(expected)} waarden kloppen niet: {', '.join(sorted(off))}."
     )
 
 
 # ------------------------------------------------------------------------------------------------
-# The exercises of the masterclass notebooks. The defaults below are the notebooks' parameters: an
-# answer is checked for the notebook as shipped (source "demo", default parameters).
+# Slips that follow from the reference alone
 # ------------------------------------------------------------------------------------------------
 
-SAMPLE_DIR = notebooks_path("masterclass", "data")
-"""The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
+
+def _factor_slips(*factors: int, unit: str = "") -> tuple[Slip, ...]:
+    """Off by a factor 10, 100 or 1,000 (both directions)."""
+    slips = []
+    for factor in factors:
+        name = f"{factor:,}".replace(",", ".")
+        about = f" ({unit})" if unit else ""
+        slips.append(
+            Slip(
+                f"je antwoord een factor {name} te klein is{about}: kijk naar de eenheid "
+                "(fractie of percentage, per inwoner, per 100 of per 1.000).",
+                lambda reference, factor=factor: reference / factor,
+            )
+        )
+        slips.append(
+            Slip(
+                f"je antwoord een factor {name} te groot is{about}: kijk naar de eenheid "
+                "(fractie of percentage, per inwoner, per 100 of per 1.000).",
+                lambda reference, factor=factor: reference * factor,
+            )
+        )
+    return tuple(slips)
+
+
+SIGN_FLIP = Slip(
+    "het teken omgedraaid is: trek 'voor' af van 'na' (een daling is negatief).",
+    lambda reference: -reference,
+)
+RECIPROCAL = Slip(
+    "je de breuk omgekeerd hebt (noemer en teller verwisseld).",
+    lambda reference: 1 / reference if reference else math.nan,
+)
+LOG_NOT_EXP = Slip(
+    "je de coëfficiënt op de log-schaal geeft: neem er de exponent van (np.exp).",
+    lambda reference: math.log(reference) if reference > 0 else math.nan,
+)
+RATIO_AS_CHANGE = Slip(
+    "je een procentuele verandering geeft waar een verhouding (een getal rond 1) gevraagd is.",
+    lambda reference: 100 * (reference - 1),
+)
+CHANGE_AS_RATIO = Slip(
+    "je een verhouding (n_na / n_voor) geeft waar een procentuele verandering gevraagd is.",
+    lambda reference: 1 + reference / 100,
+)
+
+
+# ------------------------------------------------------------------------------------------------
+# The exercises of the masterclass notebooks. The defaults below are the notebooks' parameters: an
+# answer is checked for the notebook as shipped (default parameters).
+# ------------------------------------------------------------------------------------------------
 
 BURGLARY = "1.1.1"
+TOTAL = "0.0.0"
 BOUNDARY_YEAR = 2017
 DISTRICT_YEAR = 2016
 DISTRICT = "Gooi en Vechtstreek"
 SMALL_MUNICIPALITY = "Urk"
+LARGE_MUNICIPALITY = "Amersfoort"
 YEAR_BEFORE, YEAR_AFTER = 2015, 2016
 TREND_YEARS = (2011, 2016)
 SURVEY_INDICATOR = "feels_unsafe"
 SURVEY_MUNICIPALITY = "Zeist"
 SURVEY_WAVE = 2015
+SAMPLE_FOLDER = "data"
+BOUNDARY_SET_FOLDER = "grenzen_2024"
+
+
+def _sample_dir():
+    """The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
+    from rvs_analysis import resources
+
+    return resources.notebooks_path("masterclass", SAMPLE_FOLDER)
 
 
 @cache
@@ -372,12 +552,21 @@ def _demo():
 
 
 @cache
+def _boundary_set():
+    """The exercise set of masterclass 1 part 4: counts on 2024 boundaries, populations per year."""
+    from rvs_analysis.sources import load_source
+
+    return load_source(str(_sample_dir() / BOUNDARY_SET_FOLDER))
+
+
+@cache
 def _sample():
     from rvs_analysis import regions
     from rvs_analysis.sources import cbs
 
-    crime, _ = cbs.read_crime(cbs.read_table(SAMPLE_DIR / "47018NED"), regions.known_codes())
-    population = cbs.read_population(cbs.read_table(SAMPLE_DIR / "70072ned"))
+    folder = _sample_dir()
+    crime, _ = cbs.read_crime(cbs.read_table(folder / "47018NED"), regions.known_codes())
+    population = cbs.read_population(cbs.read_table(folder / "70072ned"))
     return crime, population
 
 
@@ -391,32 +580,37 @@ def _only(frame: pd.DataFrame, column: str, **where) -> float:
     return float(values.iloc[0])
 
 
-def _sample_burglary_2017_boundaries() -> pd.DataFrame:
+def _sample_count(code: str, year: int, offence: str = BURGLARY) -> float:
+    crime = _sample()[0]
+    return _only(crime, "registered_offences", offence_code=offence, gemeente_code=code, year=year)
+
+
+def _sample_population(code: str, year: int) -> float:
+    return _only(_sample()[1], "population", gemeente_code=code, year=year)
+
+
+def _sample_harmonised(year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     from rvs_analysis import regions
 
     crime, population = _sample()
     burglary = crime.loc[crime["offence_code"] == BURGLARY]
-    return regions.harmonise_counts(burglary, population, from_year=2024, to_year=BOUNDARY_YEAR)
+    counts = regions.harmonise_counts(burglary, population, from_year=2024, to_year=BOUNDARY_YEAR)
+    people = regions.harmonise_population(population, to_year=BOUNDARY_YEAR)
+    return counts.loc[counts["year"] == year], people.loc[people["year"] == year]
 
 
-def _sample_population_2017_boundaries() -> pd.DataFrame:
-    from rvs_analysis import regions
-
-    return regions.harmonise_population(_sample()[1], to_year=BOUNDARY_YEAR)
-
-
-def _successors(new_name: str) -> set[str]:
+def _predecessors(new_name: str, column: str = "old_name") -> set[str]:
     from rvs_analysis import regions
 
     mergers = regions.mergers()
-    return set(mergers.loc[mergers["new_name"] == new_name, "old_name"])
+    return set(mergers.loc[mergers["new_name"] == new_name, column])
 
 
-def _successor_of(old_name: str) -> str:
+def _merger_row(old_name: str) -> pd.Series:
     from rvs_analysis import regions
 
     mergers = regions.mergers()
-    return str(mergers.loc[mergers["old_name"] == old_name, "new_name"].item())
+    return mergers.loc[mergers["old_name"] == old_name].iloc[0]
 
 
 def _composition_size(year: int) -> int:
@@ -425,12 +619,70 @@ def _composition_size(year: int) -> int:
     return len(regions.municipalities(year))
 
 
-def _district_burglary(rate: bool) -> pd.DataFrame:
+def _gooise_meren_population_2015() -> float:
+    return sum(_sample_population(code, 2015) for code in _predecessors("Gooise Meren", "old_code"))
+
+
+def _vianen_share(year: int, with_vianen: bool = True) -> float:
+    codes = _predecessors("Vijfheerenlanden", "old_code")
+    others = sum(_sample_population(code, year) for code in codes - {"GM0620"})
+    vianen = _sample_population("GM0620", year)
+    return vianen / (vianen + others if with_vianen else others)
+
+
+def _vianen_burglary(count_year: int = 2015, share_year: int = 2015, **share) -> float:
+    return _sample_count("GM1961", count_year) * _vianen_share(share_year, **share)
+
+
+def _gooise_meren_rate(population: float) -> float:
+    return 1000 * _sample_count("GM1942", 2015) / population
+
+
+def _district_counts(year: int = DISTRICT_YEAR, harmonise: bool = True) -> pd.Series:
+    """Burglaries per district on 2017 boundaries; ``harmonise=False``: a plain merge and sum."""
     from rvs_analysis import regions
 
-    return regions.area_table(
-        _demo(), BURGLARY, "district", BOUNDARY_YEAR, (DISTRICT_YEAR, DISTRICT_YEAR), rate=rate
+    dataset = _boundary_set()
+    crime = dataset.crime.loc[
+        (dataset.crime["offence_code"] == BURGLARY) & (dataset.crime["year"] == year),
+        ["gemeente_code", "year", "registered_offences"],
+    ]
+    if harmonise:
+        crime = regions.harmonise_counts(
+            crime, dataset.population, dataset.crime_boundary_year, BOUNDARY_YEAR
+        )
+    composition = regions.municipalities(BOUNDARY_YEAR)
+    merged = crime.merge(composition, on="gemeente_code")
+    return merged.groupby("district")["registered_offences"].sum().round().astype(float)
+
+
+def _district_population(year: int = DISTRICT_YEAR) -> float:
+    from rvs_analysis import regions
+
+    dataset = _boundary_set()
+    people = regions.harmonise_population(
+        dataset.population, BOUNDARY_YEAR, from_year=dataset.population_boundary_year
     )
+    merged = people.merge(regions.municipalities(BOUNDARY_YEAR), on="gemeente_code")
+    return float(
+        merged.loc[(merged["district"] == DISTRICT) & (merged["year"] == year), "population"].sum()
+    )
+
+
+def _district_rate(count_year: int = DISTRICT_YEAR, population_year: int = DISTRICT_YEAR, **kw):
+    counts = _district_counts(count_year, **kw)
+    return 1000 * float(counts[DISTRICT]) / _district_population(population_year)
+
+
+def _mean_of_municipal_rates() -> float:
+    from rvs_analysis import regions
+
+    table = regions.area_table(
+        _boundary_set(), BURGLARY, "gemeente", BOUNDARY_YEAR, [DISTRICT_YEAR], rate=True
+    )
+    composition = regions.municipalities(BOUNDARY_YEAR)
+    names = set(composition.loc[composition["district"] == DISTRICT, "gemeente_name"])
+    return float(table.loc[table["area"].isin(names), "rate_per_1000"].astype(float).mean())
 
 
 def _municipal_burglary() -> pd.DataFrame:
@@ -440,58 +692,92 @@ def _municipal_burglary() -> pd.DataFrame:
     return table.astype({"registered_offences": float, "population": float})
 
 
-def _small_change():
+def _count(area: str, year: int) -> float:
+    return _only(_municipal_burglary(), "registered_offences", area=area, year=year)
+
+
+def _small_change(area: str = SMALL_MUNICIPALITY):
     from rvs_analysis.stats import trends
 
-    table = _municipal_burglary()
-    before = _only(table, "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_BEFORE)
-    after = _only(table, "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_AFTER)
-    return trends.count_change(before, after)
+    return trends.count_change(_count(area, YEAR_BEFORE), _count(area, YEAR_AFTER))
 
 
-def _poisson_lower_bound() -> float:
+def _poisson_bound(probability: float, year: int = YEAR_AFTER, extra_df: int = 0) -> float:
     from scipy import stats
 
-    count = _only(
-        _municipal_burglary(), "registered_offences", area=SMALL_MUNICIPALITY, year=YEAR_AFTER
-    )
-    return 0.0 if count == 0 else float(stats.chi2.ppf(0.025, 2 * count) / 2)
+    count = _count(SMALL_MUNICIPALITY, year)
+    if count == 0 and extra_df == 0:
+        return 0.0
+    return float(stats.chi2.ppf(probability, 2 * count + extra_df) / 2)
 
 
-def _region_trend_ratio() -> float:
+def _region_table() -> pd.DataFrame:
     from rvs_analysis import regions
-    from rvs_analysis.stats import trends
 
     region = regions.area_table(_demo(), BURGLARY, "region", BOUNDARY_YEAR, TREND_YEARS, rate=True)
-    region = region.astype({"registered_offences": float, "population": float})
-    return trends.fit_count_trend(region, model="poisson").annual_rate_ratio.estimate
+    return region.astype({"registered_offences": float, "population": float})
 
 
-def _municipal_dispersion() -> float:
+def _region_trend_ratio(offset: bool = True) -> float:
+    import statsmodels.api as sm
+
+    region = _region_table()
+    design = sm.add_constant(region["year"].astype(float))
+    model = sm.GLM(
+        region["registered_offences"],
+        design,
+        family=sm.families.Poisson(),
+        offset=np.log(region["population"]) if offset else None,
+    ).fit()
+    return float(np.exp(model.params["year"]))
+
+
+def _municipal_dispersion(offset: bool = True, levels: bool = True, pearson: bool = True) -> float:
     import statsmodels.api as sm
 
     table = _municipal_burglary()
     table = table.loc[table["year"].between(*TREND_YEARS)]
-    design = pd.get_dummies(table["area"], dtype=float)
+    if levels:
+        design = pd.get_dummies(table["area"], dtype=float)
+    else:
+        design = pd.DataFrame({"const": 1.0}, index=table.index)
     design["year"] = table["year"].astype(float)
     model = sm.GLM(
         table["registered_offences"],
         design,
         family=sm.families.Poisson(),
-        offset=np.log(table["population"]),
+        offset=np.log(table["population"]) if offset else None,
     ).fit()
-    return float(model.pearson_chi2 / model.df_resid)
+    statistic = model.pearson_chi2 if pearson else model.deviance
+    return float(statistic / model.df_resid)
 
 
-def _outside_funnel() -> int:
-    from rvs_analysis.stats import clearance
+def _outside_funnel(year: int = YEAR_AFTER, level: float = 0.998, overdispersion=None) -> int:
+    from scipy import stats
 
     table = _municipal_burglary()
-    table = table.loc[table["year"] == YEAR_AFTER]
-    funnel = clearance.funnel_table(
-        table, "registered_offences", "population", kind="rate", label_column="area"
-    )
-    return int((funnel["position_99.8"] != "within").sum())
+    table = table.loc[table["year"] == year]
+    if overdispersion:
+        from rvs_analysis.stats import clearance
+
+        funnel = clearance.funnel_table(
+            table,
+            "registered_offences",
+            "population",
+            kind="rate",
+            label_column="area",
+            overdispersion=overdispersion,
+        )
+        return int((funnel["position_99.8"] != "within").sum())
+    expected = table["registered_offences"].sum() / table["population"].sum() * table["population"]
+    tail = (1 - level) / 2
+    low, high = stats.poisson.ppf(tail, expected), stats.poisson.ppf(1 - tail, expected)
+    counts = table["registered_offences"]
+    return int(((counts < low) | (counts >= high)).sum())
+
+
+def _expected_outside(level: float = 0.998) -> float:
+    return _composition_size(BOUNDARY_YEAR) * (1 - level)
 
 
 def _survey() -> pd.DataFrame:
@@ -507,268 +793,397 @@ def _survey() -> pd.DataFrame:
     return survey
 
 
-def _survey_cell() -> pd.DataFrame:
+def _survey_cell(wave: int = SURVEY_WAVE) -> pd.DataFrame:
     survey = _survey()
-    return survey.loc[
-        (survey["gemeente_name"] == SURVEY_MUNICIPALITY) & (survey["year"] == SURVEY_WAVE)
-    ]
+    return survey.loc[(survey["gemeente_name"] == SURVEY_MUNICIPALITY) & (survey["year"] == wave)]
 
 
-def _weighted_estimate():
-    from rvs_analysis.stats import perception
-
-    cell = _survey_cell()
-    return perception.weighted_proportion(cell[SURVEY_INDICATOR], cell["weight"])
-
-
-def _weighted_percentage() -> float:
-    return float(_weighted_estimate().estimate)
+def _neighbouring_waves() -> list[int]:
+    waves = sorted(_survey()["year"].unique())
+    position = waves.index(SURVEY_WAVE)
+    return [waves[i] for i in (position - 1, position + 1) if 0 <= i < len(waves)]
 
 
-def _effective_sample_size() -> float:
-    return float(_weighted_estimate().details["n_effective"])
+def _weighted_percentage(wave: int = SURVEY_WAVE, weighted: bool = True) -> float:
+    cell = _survey_cell(wave)
+    weights = cell["weight"] if weighted else None
+    return float(100 * np.average(cell[SURVEY_INDICATOR], weights=weights))
 
 
-def _design_effect() -> float:
-    return float(_weighted_estimate().details["design_effect"])
+def _effective_sample_size(wave: int = SURVEY_WAVE) -> float:
+    weights = _survey_cell(wave)["weight"]
+    return float(weights.sum() ** 2 / (weights**2).sum())
 
 
-def _pilot_before_after() -> float:
+def _design_effect(wave: int = SURVEY_WAVE) -> float:
+    return len(_survey_cell(wave)) / _effective_sample_size(wave)
+
+
+def _mean_pp(part: pd.DataFrame, weighted: bool) -> float:
+    weights = part["weight"] if weighted else None
+    return 100 * float(np.average(part[SURVEY_INDICATOR], weights=weights))
+
+
+def _pilot_before_after(start_counts_as_after: bool = False, weighted: bool = True) -> float:
     survey = _survey()
     pilots = survey.loc[survey["pilot"]]
-    after, before = pilots.loc[pilots["after"]], pilots.loc[~pilots["after"]]
-    return float(
-        100
-        * (
-            np.average(after[SURVEY_INDICATOR], weights=after["weight"])
-            - np.average(before[SURVEY_INDICATOR], weights=before["weight"])
-        )
+    after = (
+        pilots["year"] >= survey.attrs["start_year"] if start_counts_as_after else pilots["after"]
     )
+    return _mean_pp(pilots.loc[after], weighted) - _mean_pp(pilots.loc[~after], weighted)
 
 
-def _two_by_two(survey: pd.DataFrame, after: pd.Series) -> float:
-    """Weighted 2x2 difference in differences in percentage points (the hand calculation)."""
+def _two_by_two(survey: pd.DataFrame, after: pd.Series, weighted: bool = True) -> float:
+    """Difference in differences in percentage points from the 2x2 table (the hand calculation)."""
     cells = {}
     for pilot in (True, False):
         for period in (True, False):
             part = survey.loc[(survey["pilot"] == pilot) & (after == period)]
-            cells[pilot, period] = 100 * np.average(part[SURVEY_INDICATOR], weights=part["weight"])
+            cells[pilot, period] = _mean_pp(part, weighted)
     return float(
         (cells[True, True] - cells[True, False]) - (cells[False, True] - cells[False, False])
     )
 
 
-def _did() -> float:
+def _did(start_counts_as_after: bool = False, weighted: bool = True) -> float:
     survey = _survey()
-    return _two_by_two(survey, survey["after"])
+    after = (
+        survey["year"] >= survey.attrs["start_year"] if start_counts_as_after else survey["after"]
+    )
+    return _two_by_two(survey, after, weighted)
 
 
-def _placebo_did() -> float:
+def _placebo_did(weighted: bool = True) -> float:
     survey = _survey()
     before = survey.loc[survey["year"] <= survey.attrs["start_year"]]
-    return _two_by_two(before, before["year"] > before["year"].min())
+    return _two_by_two(before, before["year"] > before["year"].min(), weighted)
 
 
-for _exercise in (
-    # Masterclass 1: van CBS-tabel naar districtscijfer
-    Exercise(
-        "cbs_inbraak_gooise_meren_2016",
-        "woninginbraken in Gooise Meren in 2016 volgens de voorbeeldtabel",
-        lambda: _only(
-            _sample()[0],
-            "registered_offences",
-            offence_code=BURGLARY,
-            gemeente_code="GM1942",
-            year=2016,
-        ),
-        tolerance=0.5,
-        close=0.5,
-        hint="kijk of je sleutels zonder spaties vergelijkt en de juiste periode (JJ) neemt.",
-    ),
-    Exercise(
-        "gooise_meren_voorgangers",
-        "de gemeenten waaruit Gooise Meren ontstond",
-        lambda: _successors("Gooise Meren"),
-        kind="set",
-    ),
-    Exercise(
-        "vianen_opvolger",
-        "de gemeente waarin Vianen opging",
-        lambda: _successor_of("Vianen"),
-        kind="text",
-    ),
-    Exercise(
-        "gemeenten_in_2023",
-        "het aantal gemeenten van de regio in de samenstelling van 2023",
-        lambda: _composition_size(2023),
-        tolerance=0,
-        close=1,
-    ),
-    Exercise(
-        "bevolking_gooise_meren_2015",
-        "de bevolking van Gooise Meren in 2015 (grenzen van 2016 en later)",
-        lambda: _only(
-            _sample_population_2017_boundaries(), "population", gemeente_code="GM1942", year=2015
-        ),
-        tolerance=0.5,
-        close=0.02 * 56_000,
-        hint="tel alle gemeenten op die in 2016 samen Gooise Meren vormden.",
-    ),
-    Exercise(
-        "inbraak_vianen_2015_grenzen_2017",
-        "woninginbraken in Vianen in 2015 op de grenzen van 2017 (bevolkingsaandeel)",
-        lambda: _only(
-            _sample_burglary_2017_boundaries(),
-            "registered_offences",
-            gemeente_code="GM0620",
-            year=2015,
-        ),
-        tolerance=0.05,
-        close=2,
-        hint="het aandeel is Vianen gedeeld door Vianen + Leerdam + Zederik, in hetzelfde jaar.",
-    ),
-    Exercise(
-        "inbraak_per_1000_gooise_meren_2015",
-        "woninginbraken per 1.000 inwoners in Gooise Meren in 2015",
-        lambda: (
-            1000
-            * _only(
-                _sample_burglary_2017_boundaries(),
-                "registered_offences",
-                gemeente_code="GM1942",
-                year=2015,
-            )
-            / _only(
-                _sample_population_2017_boundaries(),
-                "population",
-                gemeente_code="GM1942",
-                year=2015,
-            )
-        ),
-        tolerance=0.005,
-        close=0.1,
-        hint="deel door de geharmoniseerde bevolking van hetzelfde jaar.",
-    ),
-    Exercise(
-        "inbraak_per_district_2016",
-        "woninginbraken per district in 2016 (grenzen 2017), als Series met districtsnamen",
-        lambda: (
-            _district_burglary(rate=False).set_index("area")["registered_offences"].astype(float)
-        ),
-        kind="mapping",
-        tolerance=0.5,
-        close=5,
-        hint="harmoniseer eerst naar de grenzen van 2017 en laat GM0000 buiten beschouwing.",
-    ),
-    Exercise(
-        "inbraak_per_1000_district_2016",
-        "woninginbraken per 1.000 inwoners in het district in 2016",
-        lambda: _only(
-            _district_burglary(rate=True).astype({"rate_per_1000": float}),
-            "rate_per_1000",
-            area=DISTRICT,
-            year=DISTRICT_YEAR,
-        ),
-        tolerance=0.01,
-        close=0.1,
-        hint="tel eerst tellers en noemers op, en deel daarna.",
-    ),
-    # Masterclass 2: is de daling significant?
-    Exercise(
-        "procent_verandering_klein",
-        "procentuele verandering in de kleine gemeente",
-        lambda: _small_change().estimate,
-        tolerance=0.05,
-        close=1,
-        hint="deel door het aantal van het eerste jaar.",
-    ),
-    Exercise(
-        "poisson_ondergrens_klein",
-        "ondergrens van het exacte 95%-interval voor de telling",
-        _poisson_lower_bound,
-        tolerance=0.01,
-        close=0.5,
-        hint="gebruik 2k vrijheidsgraden voor de ondergrens en deel door 2.",
-    ),
-    Exercise(
-        "verandering_significant_klein",
-        "is de verandering in de kleine gemeente significant (True/False)?",
-        lambda: _small_change().significant,
-        kind="bool",
-        hint="significant betekent: het 95%-interval sluit 0% (verhouding 1) uit.",
-    ),
-    Exercise(
-        "trend_jaarverhouding_regio",
-        "jaarlijkse verhouding uit het Poisson-model met bevolkingsoffset",
-        _region_trend_ratio,
-        tolerance=0.0005,
-        close=0.01,
-        hint="vergeet de offset log(bevolking) niet en neem exp van de coëfficiënt van year.",
-    ),
-    Exercise(
-        "dispersie_gemeenten",
-        "Pearson-dispersie van het model met een niveau per gemeente en één trend",
-        _municipal_dispersion,
-        tolerance=0.01,
-        close=0.2,
-        hint="Pearson chi-kwadraat gedeeld door de residuele vrijheidsgraden.",
-    ),
-    Exercise(
-        "aantal_buiten_trechter",
-        "aantal gemeenten buiten de 99,8%-grenzen van de trechterplot",
-        _outside_funnel,
-        tolerance=0,
-        close=1,
-        hint="gebruik het regiogemiddelde (som tellingen / som bevolking) en de 0,1%- en 99,9%-kwantielen.",
-    ),
-    # Masterclass 3: werkten de proeftuinen?
-    Exercise(
-        "gewogen_percentage_gemeente",
-        "gewogen percentage in de gemeente en meting",
-        _weighted_percentage,
-        tolerance=0.05,
-        close=1.5,
-        hint="vermenigvuldig elke 0/1-waarde met het gewicht en deel door de som van de gewichten.",
-    ),
-    Exercise(
-        "effectieve_steekproefomvang",
-        "Kish' effectieve steekproefomvang",
-        _effective_sample_size,
-        tolerance=0.5,
-        close=5,
-        hint="(som van de gewichten) in het kwadraat, gedeeld door de som van de gekwadrateerde gewichten.",
-    ),
-    Exercise(
-        "design_effect_weging",
-        "het design-effect van de weging (n / n_eff)",
-        _design_effect,
-        tolerance=0.005,
-        close=0.05,
-        hint="deel het aantal respondenten door de effectieve steekproefomvang.",
-    ),
-    Exercise(
-        "voor_na_proeftuinen_pp",
-        "de verandering in de proeftuinen van vóór naar na de start, in procentpunten",
-        _pilot_before_after,
-        tolerance=0.05,
-        close=0.5,
-        hint="gewogen percentage na de start min dat vóór de start, alleen proeftuinen.",
-    ),
-    Exercise(
-        "did_procentpunten",
-        "het verschil-in-verschillen in procentpunten",
-        _did,
-        tolerance=0.05,
-        close=0.5,
-        hint="(proeftuin na - proeftuin voor) - (overige na - overige voor), gewogen.",
-    ),
-    Exercise(
-        "placebo_did_procentpunten",
-        "de placebo-DiD vóór de start in procentpunten",
-        _placebo_did,
-        tolerance=0.05,
-        close=0.5,
-        hint="alleen metingen tot en met het startjaar; 'voor' is alleen de eerste meting.",
-    ),
-):
-    register(_exercise)
+NEIGHBOURING_YEAR = "je het getal van een naburig jaar hebt genomen: kijk welk jaar gevraagd is."
+WRONG_DENOMINATOR_YEAR = (
+    "je de bevolking van een ander jaar als noemer hebt genomen: teller en noemer moeten over "
+    "hetzelfde jaar gaan, ook als de gemeente in dat jaar nog niet bestond (harmoniseer de noemer)."
+)
+CODES_NOT_NAMES = "je de GM-codes geeft: gevraagd zijn de namen van de gemeenten (kolom *_name)."
+PER_100 = "je per 100 inwoners hebt gerekend in plaats van per 1.000 (een factor 10)."
+
+
+def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    # fmt: off
+    return (
+        # Masterclass 1: van CBS-tabel naar districtscijfer ---------------------------------------
+        (Exercise(
+            "cbs_inbraak_gooise_meren_2016",
+            "woninginbraken in Gooise Meren in 2016 volgens de voorbeeldtabel",
+            tolerance=0.5, close=0.5,
+            hint="vergelijk sleutels zonder spaties en neem de juiste periode (JJ).",
+            slips=(
+                Slip(NEIGHBOURING_YEAR, lambda _: _sample_count("GM1942", 2015)),
+                Slip("je het totaal van alle misdrijven (0.0.0) hebt genomen, niet woninginbraak (1.1.1).",
+                     lambda _: _sample_count("GM1942", 2016, TOTAL)),
+            ),
+        ), lambda: _sample_count("GM1942", 2016)),
+        (Exercise(
+            "gooise_meren_voorgangers", "de gemeenten waaruit Gooise Meren ontstond", kind="set",
+            slips=(
+                Slip(CODES_NOT_NAMES, lambda _: _predecessors("Gooise Meren", "old_code")),
+                Slip("je de nieuwe gemeente zelf geeft: gevraagd zijn de gemeenten waaruit ze ontstond "
+                     "(de voorgangers, kolom old_name).", lambda _: {"Gooise Meren"}),
+            ),
+        ), lambda: _predecessors("Gooise Meren")),
+        (Exercise(
+            "vianen_opvolger", "de gemeente waarin Vianen opging", kind="text",
+            slips=(
+                Slip(CODES_NOT_NAMES, lambda _: str(_merger_row("Vianen")["new_code"])),
+                Slip("je een voorganger geeft, niet de opvolger: de opvolger staat in new_name.",
+                     lambda _: sorted(_predecessors("Vijfheerenlanden"))),
+            ),
+        ), lambda: str(_merger_row("Vianen")["new_name"])),
+        (Exercise(
+            "gemeenten_in_2023", "het aantal gemeenten van de regio in de samenstelling van 2023",
+            tolerance=0, close=1,
+            slips=(
+                Slip("je de samenstelling van 2017 (het jaarplan) telt: gevraagd is 2023.",
+                     lambda _: _composition_size(2017)),
+            ),
+        ), lambda: _composition_size(2023)),
+        (Exercise(
+            "bevolking_gooise_meren_2015",
+            "de bevolking van Gooise Meren in 2015 (grenzen van 2016 en later)",
+            tolerance=0.5, close=0.02 * 56_000,
+            hint="tel alle gemeenten op die in 2016 samen Gooise Meren vormden.",
+            slips=(
+                Slip("je alleen Bussum hebt genomen: Gooise Meren is Bussum + Muiden + Naarden.",
+                     lambda _: _sample_population("GM0381", 2015)),
+                Slip("je twee van de drie voorgangers hebt opgeteld: er ontbreekt er een.",
+                     lambda reference: [reference - _sample_population(code, 2015)
+                                        for code in _predecessors("Gooise Meren", "old_code")]),
+                Slip("je de bevolking van 2016 hebt genomen, het eerste jaar van Gooise Meren: "
+                     "gevraagd is 2015, dus de som van de voorgangers in 2015.",
+                     lambda _: _sample_population("GM1942", 2016)),
+            ),
+        ), _gooise_meren_population_2015),
+        (Exercise(
+            "inbraak_vianen_2015_grenzen_2017",
+            "woninginbraken in Vianen in 2015 op de grenzen van 2017 (bevolkingsaandeel)",
+            tolerance=0.05, close=2,
+            hint="het aandeel is Vianen gedeeld door Vianen + Leerdam + Zederik, in hetzelfde jaar.",
+            slips=(
+                Slip("je het hele aantal van Vijfheerenlanden hebt genomen: verdeel het naar het "
+                     "aandeel van Vianen in de bevolking.", lambda _: _sample_count("GM1961", 2015)),
+                Slip("je Vianen hebt gedeeld door alleen Leerdam + Zederik: het aandeel is Vianen "
+                     "gedeeld door alle drie samen.", lambda _: _vianen_burglary(with_vianen=False)),
+                Slip(WRONG_DENOMINATOR_YEAR, lambda _: _vianen_burglary(share_year=2016)),
+                Slip(NEIGHBOURING_YEAR, lambda _: [_vianen_burglary(2016, 2016), _vianen_burglary(2016, 2015)]),
+            ),
+        ), _vianen_burglary),
+        (Exercise(
+            "inbraak_per_1000_gooise_meren_2015",
+            "woninginbraken per 1.000 inwoners in Gooise Meren in 2015",
+            tolerance=0.005, close=0.1,
+            hint="deel door de geharmoniseerde bevolking van hetzelfde jaar.",
+            slips=(
+                Slip(WRONG_DENOMINATOR_YEAR, lambda _: _gooise_meren_rate(_sample_population("GM1942", 2016))),
+                Slip("je alleen Bussum als noemer hebt genomen: de noemer is de bevolking van alle "
+                     "drie voorgangers.", lambda _: _gooise_meren_rate(_sample_population("GM0381", 2015))),
+                Slip(PER_100, lambda reference: reference / 10),
+                *_factor_slips(1000, unit="per inwoner of per miljoen"),
+                RECIPROCAL,
+            ),
+        ), lambda: _gooise_meren_rate(_gooise_meren_population_2015())),
+        (Exercise(
+            "inbraak_per_district_2016",
+            "woninginbraken per district in 2016 (grenzen 2017), als Series met districtsnamen",
+            kind="mapping", tolerance=0.5, close=5,
+            hint="harmoniseer eerst naar de grenzen van 2017 en laat GM0000 buiten beschouwing.",
+            slips=(
+                Slip("je niet hebt geharmoniseerd: de tellingen staan op de grenzen van 2024, zodat "
+                     "Vijfheerenlanden (met Vianen) en Amsterdam (met Weesp) bij het koppelen aan de "
+                     "samenstelling van 2017 wegvallen.", lambda _: _district_counts(harmonise=False)),
+                Slip(NEIGHBOURING_YEAR, lambda _: [_district_counts(DISTRICT_YEAR - 1),
+                                                   _district_counts(DISTRICT_YEAR + 1)]),
+            ),
+        ), _district_counts),
+        (Exercise(
+            "inbraak_per_1000_district_2016",
+            "woninginbraken per 1.000 inwoners in het district in 2016",
+            tolerance=0.01, close=0.1,
+            hint="tel eerst tellers en noemers op, en deel daarna.",
+            slips=(
+                Slip("je het gemiddelde van de cijfers per gemeente hebt genomen: tel eerst de "
+                     "tellingen en de inwoners op en deel daarna.", lambda _: _mean_of_municipal_rates()),
+                Slip("je de tellingen niet hebt geharmoniseerd: Weesp zit in de tellingen bij "
+                     "Amsterdam en valt zo weg.", lambda _: _district_rate(harmonise=False)),
+                Slip(WRONG_DENOMINATOR_YEAR, lambda _: [_district_rate(population_year=DISTRICT_YEAR - 1)]),
+                Slip(PER_100, lambda reference: reference / 10),
+                *_factor_slips(1000, unit="per inwoner of per miljoen"),
+            ),
+        ), _district_rate),
+        (Exercise(
+            "benadering_weesp",
+            "waarom het cijfer van Gooi en Vechtstreek op de grenzen van 2017 een benadering is",
+            kind="choice", choices=("A", "B", "C", "D"),
+            slips=(
+                Slip("de afronding het cijfer tot een benadering maakt; maar afronden na het optellen "
+                     "kost hooguit een half. Welke aanname doe je bij het verdelen van Amsterdam?",
+                     lambda _: "A"),
+                Slip("de bevolking van Gooise Meren in 2016 ontbreekt; maar Gooise Meren bestond in 2016 "
+                     "al en staat in de bevolkingstabel. Kijk naar de tellingen van Weesp.",
+                     lambda _: "C"),
+                Slip("CBS' herzieningen het cijfer tot een benadering maken; dat kan, maar het gaat hier "
+                     "om wat je aanneemt bij het verdelen van Amsterdam over Weesp en de rest.",
+                     lambda _: "D"),
+            ),
+        ), lambda: "B"),
+        # Masterclass 2: is de daling significant? -------------------------------------------------
+        (Exercise(
+            "procent_verandering_klein", "procentuele verandering in de kleine gemeente",
+            tolerance=0.05, close=1, hint="deel door het aantal van het eerste jaar.",
+            slips=(
+                SIGN_FLIP,
+                CHANGE_AS_RATIO,
+                *_factor_slips(100, unit="een fractie waar procenten gevraagd zijn"),
+                Slip("je door het aantal van het tweede jaar hebt gedeeld: een verandering deel je "
+                     "door het beginjaar.", lambda _: 100 * (_count(SMALL_MUNICIPALITY, YEAR_AFTER)
+                                                          - _count(SMALL_MUNICIPALITY, YEAR_BEFORE))
+                     / _count(SMALL_MUNICIPALITY, YEAR_AFTER)),
+                Slip("je de grote gemeente hebt genomen: gevraagd is de kleine gemeente.",
+                     lambda _: _small_change(LARGE_MUNICIPALITY).estimate),
+            ),
+        ), lambda: _small_change().estimate),
+        (Exercise(
+            "poisson_ondergrens_klein", "ondergrens van het exacte 95%-interval voor de telling",
+            tolerance=0.01, close=0.5, hint="gebruik 2k vrijheidsgraden voor de ondergrens en deel door 2.",
+            slips=(
+                Slip("je de ondergrens van een 90%-interval geeft (kans 0,05): een 95%-interval laat "
+                     "2,5% aan elke kant.", lambda _: _poisson_bound(0.05)),
+                Slip("je de bovengrens geeft: gevraagd is de ondergrens.",
+                     lambda _: _poisson_bound(0.975, extra_df=2)),
+                Slip("je 2k + 2 vrijheidsgraden gebruikt: die horen bij de bovengrens; de ondergrens "
+                     "gebruikt 2k.", lambda _: _poisson_bound(0.025, extra_df=2)),
+                Slip("je niet door 2 hebt gedeeld: de grens is de helft van het chi-kwadraatkwantiel.",
+                     lambda reference: 2 * reference),
+                Slip(NEIGHBOURING_YEAR, lambda _: _poisson_bound(0.025, YEAR_BEFORE)),
+            ),
+        ), lambda: _poisson_bound(0.025)),
+        (Exercise(
+            "verandering_significant_klein",
+            "is de verandering in de kleine gemeente significant (True/False)?", kind="bool",
+            hint="significant betekent: het 95%-interval sluit 0% (verhouding 1) uit.",
+        ), lambda: _small_change().significant),
+        (Exercise(
+            "trend_jaarverhouding_regio", "jaarlijkse verhouding uit het Poisson-model met bevolkingsoffset",
+            tolerance=0.0005, close=0.01,
+            hint="vergeet de offset log(bevolking) niet en neem exp van de coëfficiënt van year.",
+            slips=(
+                Slip("je de offset log(bevolking) bent vergeten: zonder offset gaat de trend over "
+                     "aantallen, niet over het risico per inwoner.", lambda _: _region_trend_ratio(offset=False)),
+                LOG_NOT_EXP,
+                RATIO_AS_CHANGE,
+                RECIPROCAL,
+            ),
+        ), _region_trend_ratio),
+        (Exercise(
+            "dispersie_gemeenten", "Pearson-dispersie van het model met een niveau per gemeente en één trend",
+            tolerance=0.01, close=0.2, hint="Pearson chi-kwadraat gedeeld door de residuele vrijheidsgraden.",
+            slips=(
+                Slip("je de offset log(population) bent vergeten.",
+                     lambda _: _municipal_dispersion(offset=False)),
+                Slip("je geen eigen niveau per gemeente hebt (C(area)): dan meet de dispersie vooral de "
+                     "verschillen tussen gemeenten.", lambda _: _municipal_dispersion(levels=False)),
+                Slip("je de deviantie hebt gebruikt: gevraagd is model.pearson_chi2 / model.df_resid.",
+                     lambda _: _municipal_dispersion(pearson=False)),
+            ),
+        ), _municipal_dispersion),
+        (Exercise(
+            "standaardfout_bij_dispersie_2",
+            "de factor waarmee de standaardfouten groeien bij een dispersie van 2",
+            tolerance=0.01, close=0.05,
+            slips=(
+                Slip("je de factor voor de variantie geeft: de standaardfout is de wortel van de "
+                     "variantie.", lambda reference: reference**2),
+                RECIPROCAL,
+                Slip("je het kwadraat van de variantiefactor geeft.", lambda reference: reference**4),
+            ),
+        ), lambda: math.sqrt(2)),
+        (Exercise(
+            "aantal_buiten_trechter", "aantal gemeenten buiten de 99,8%-grenzen van de trechterplot",
+            tolerance=0, close=1,
+            hint="gebruik het regiogemiddelde (som tellingen / som bevolking) en de 0,1%- en 99,9%-kwantielen.",
+            slips=(
+                Slip("je de 95%-grenzen hebt gebruikt: gevraagd zijn de 99,8%-grenzen (0,1% aan elke kant).",
+                     lambda _: _outside_funnel(level=0.95)),
+                Slip("je de grenzen hebt gecorrigeerd voor overdispersie: de opdracht vraagt de exacte "
+                     "Poisson-grenzen.", lambda _: _outside_funnel(overdispersion="auto")),
+                Slip(NEIGHBOURING_YEAR, lambda _: _outside_funnel(YEAR_BEFORE)),
+            ),
+        ), _outside_funnel),
+        (Exercise(
+            "verwacht_buiten_door_toeval",
+            "hoeveel van de 39 gemeenten je door toeval alleen buiten de 99,8%-grenzen verwacht",
+            tolerance=0.005, close=0.03,
+            slips=(
+                Slip("je het aantal binnen de grenzen geeft: buiten valt 100% - 99,8% = 0,2%.",
+                     lambda _: _expected_outside(0.002)),
+                Slip("je met 95%-grenzen rekent: gevraagd zijn de 99,8%-grenzen.",
+                     lambda _: _expected_outside(0.95)),
+                Slip("je maar één kant meetelt: buiten de grenzen is boven én onder (0,1% + 0,1%).",
+                     lambda _: _expected_outside(0.999)),
+                *_factor_slips(10, 100, unit="0,2% is 0,002"),
+                Slip("je het waargenomen aantal geeft: gevraagd is wat je door toeval alleen zou verwachten "
+                     "als alle gemeenten hetzelfde risico hadden.", lambda _: _outside_funnel()),
+            ),
+        ), _expected_outside),
+        # Masterclass 3: werkten de proeftuinen? ---------------------------------------------------
+        (Exercise(
+            "gewogen_percentage_gemeente", "gewogen percentage in de gemeente en meting",
+            tolerance=0.05, close=1.5,
+            hint="vermenigvuldig elke 0/1-waarde met het gewicht en deel door de som van de gewichten.",
+            slips=(
+                Slip("je ongewogen hebt gerekend: elke respondent telt mee met zijn weegfactor.",
+                     lambda _: _weighted_percentage(weighted=False)),
+                *_factor_slips(100, unit="een fractie waar een percentage gevraagd is"),
+                Slip("je het aandeel met een 0 geeft: gevraagd is het aandeel met indicator = 1.",
+                     lambda reference: 100 - reference),
+                Slip(NEIGHBOURING_YEAR, lambda _: [_weighted_percentage(w) for w in _neighbouring_waves()]),
+            ),
+        ), _weighted_percentage),
+        (Exercise(
+            "effectieve_steekproefomvang", "Kish' effectieve steekproefomvang",
+            tolerance=0.5, close=5,
+            hint="(som van de gewichten) in het kwadraat, gedeeld door de som van de gekwadrateerde gewichten.",
+            slips=(
+                Slip("je het aantal respondenten geeft: door de weging is de effectieve omvang kleiner.",
+                     lambda _: len(_survey_cell())),
+                Slip("je de som van de gewichten geeft: kwadrateer die en deel door de som van de "
+                     "gekwadrateerde gewichten.", lambda _: float(_survey_cell()["weight"].sum())),
+                RECIPROCAL,
+                Slip(NEIGHBOURING_YEAR, lambda _: [_effective_sample_size(w) for w in _neighbouring_waves()]),
+            ),
+        ), _effective_sample_size),
+        (Exercise(
+            "design_effect_weging", "het design-effect van de weging (n / n_eff)",
+            tolerance=0.003, close=0.05, hint="deel het aantal respondenten door de effectieve steekproefomvang.",
+            slips=(
+                Slip("je n_eff / n hebt berekend: het design-effect is n / n_eff (groter dan 1).",
+                     lambda reference: 1 / reference),
+                Slip(NEIGHBOURING_YEAR, lambda _: [_design_effect(w) for w in _neighbouring_waves()]),
+            ),
+        ), _design_effect),
+        (Exercise(
+            "voor_na_proeftuinen_pp",
+            "de verandering in de proeftuinen van vóór naar na de start, in procentpunten",
+            tolerance=0.05, close=0.5, hint="gewogen percentage na de start min dat vóór de start, alleen proeftuinen.",
+            slips=(
+                SIGN_FLIP,
+                Slip("je de meting van het startjaar bij 'na' hebt geteld: die is gedaan voordat de "
+                     "proeftuinen effect konden hebben en hoort bij 'vóór'.",
+                     lambda _: _pilot_before_after(start_counts_as_after=True)),
+                Slip("je ongewogen hebt gerekend.", lambda _: _pilot_before_after(weighted=False)),
+                *_factor_slips(100, unit="een fractie waar procentpunten gevraagd zijn"),
+            ),
+        ), _pilot_before_after),
+        (Exercise(
+            "did_procentpunten", "het verschil-in-verschillen in procentpunten",
+            tolerance=0.05, close=0.5, hint="(proeftuin na - proeftuin voor) - (overige na - overige voor), gewogen.",
+            slips=(
+                SIGN_FLIP,
+                Slip("je alleen de voor-naverandering in de proeftuinen geeft: trek daar de verandering "
+                     "in de overige gemeenten van af.", lambda _: _pilot_before_after()),
+                Slip("je de meting van het startjaar bij 'na' hebt geteld: die hoort bij 'vóór'.",
+                     lambda _: _did(start_counts_as_after=True)),
+                Slip("je ongewogen hebt gerekend.", lambda _: _did(weighted=False)),
+                *_factor_slips(100, unit="een fractie waar procentpunten gevraagd zijn"),
+            ),
+        ), _did),
+        (Exercise(
+            "placebo_did_procentpunten", "de placebo-DiD vóór de start in procentpunten",
+            tolerance=0.05, close=0.5,
+            hint="alleen metingen tot en met het startjaar; 'voor' is alleen de eerste meting.",
+            slips=(
+                SIGN_FLIP,
+                Slip("je ook metingen ná de start hebt meegenomen: de placebo gebruikt alleen de metingen "
+                     "tot en met het startjaar.", lambda _: _did()),
+                Slip("je ongewogen hebt gerekend.", lambda _: _placebo_did(weighted=False)),
+                *_factor_slips(100, unit="een fractie waar procentpunten gevraagd zijn"),
+            ),
+        ), _placebo_did),
+        (Exercise(
+            "pretrendtoets_conclusie", "wat een niet-significante pre-trendtoets wel en niet zegt",
+            kind="choice", choices=("A", "B", "C", "D"),
+            slips=(
+                Slip("een niet-significante toets bewijst dat de trends parallel liepen; maar met "
+                     "weinig metingen en tien proeftuinen kan een echt verschil onopgemerkt blijven.",
+                     lambda _: "A"),
+                Slip("de DiD daarmee het effect is; de toets zegt niets over wat er ná de start "
+                     "naast de proeftuin veranderde.", lambda _: "B"),
+                Slip("de proeftuinen daarmee bewezen werken; de pre-trendtoets gaat alleen over de "
+                     "periode vóór de start.", lambda _: "D"),
+            ),
+        ), lambda: "C"),
+    )
+    # fmt: on
+
+
+for _entry, _compute in _exercises():
+    _register(_entry, _compute)
