@@ -74,6 +74,12 @@ class FetchError(RvsError):
     exit_code = 4
 
 
+class RenderError(RvsError):
+    """A batch that cannot start: unknown notebook, unsafe or busy output folder, nothing to render."""
+
+    exit_code = 2
+
+
 class NotAvailableForSource(RvsError):  # noqa: N818 - a signal to skip, not a failure
     """A report's inputs do not exist for this source: the renderer records it as *skipped*.
 

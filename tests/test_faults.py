@@ -498,3 +498,399 @@ def test_scheduler_help_warns_and_names_tls(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "runs whatever code it is sent" in text and "tls://HOST:PORT" in text
     assert "distributed.comm.tls" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering: tiny notebooks, a tiny source and helpers shared by points 1, 2, 3, 6, 7 and 8
+# --------------------------------------------------------------------------------------------
+
+
+def _notebook(*cells: str) -> str:
+    import nbformat
+
+    parameters = nbformat.v4.new_code_cell(
+        'area = "Midden-Nederland"\nsource = "demo"\ncache = "data/raw"\nsummary_path = ""'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Testrapport"),
+        parameters,
+        *(nbformat.v4.new_code_cell(cell) for cell in cells),
+    ]
+    return nbformat.writes(nb)
+
+
+TINY_NOTEBOOKS = {
+    "quick": _notebook('print(f"Rapport voor {area}")'),
+    # Sleeps as long as its area's name says: long enough to be caught running.
+    "naps": _notebook("import time\n\ntime.sleep(20)", 'print("wakker")'),
+    "dies": _notebook(
+        "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)",
+        'print("kernel leeft")',
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A notebooks folder with ``quick``, ``naps`` and ``dies`` and a small tidy source."""
+    from conftest import write_tidy
+
+    root = tmp_path_factory.mktemp("tiny")
+    notebooks = root / "notebooks"
+    notebooks.mkdir()
+    for name, text in TINY_NOTEBOOKS.items():
+        (notebooks / f"{name}.ipynb").write_text(text, encoding="utf-8")
+    source = write_tidy(root / "source", metadata={"is_demo": True, "crime_boundary_year": 2017})
+    return {"notebooks": notebooks, "source": source}
+
+
+def render_argv(tiny, out, notebooks="quick", areas="Utrecht", *extra):
+    return [
+        "render",
+        "--source",
+        str(tiny["source"]),
+        "--notebooks-dir",
+        str(tiny["notebooks"]),
+        "--notebooks",
+        notebooks,
+        "--areas",
+        areas,
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+        "--progress",
+        "lines",
+        *extra,
+    ]
+
+
+def tree(folder: Path) -> dict[str, tuple]:
+    """Every entry under ``folder``: files with bytes and modification time, folders by name."""
+    entries = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink() or not path.is_dir():
+            entries[name] = (path.read_bytes(), path.stat().st_mtime_ns)
+        else:
+            entries[name] = "folder"
+    return entries
+
+
+def leftovers(out: Path) -> list[str]:
+    """Staging and previous-output folders of a batch next to ``out``."""
+    return sorted(
+        path.name
+        for path in out.parent.iterdir()
+        if path.name.startswith(f".{out.name}.") and path.is_dir()
+    )
+
+
+@pytest.fixture(scope="module")
+def rendered(tiny, tmp_path_factory):
+    """Outputs of one good batch (quick for Utrecht and Midden-Nederland) to copy from."""
+    out = tmp_path_factory.mktemp("rendered") / "outputs"
+    status = cli.main(render_argv(tiny, out, "quick", "Utrecht,Midden-Nederland"))
+    assert status == 0
+    return out
+
+
+def copy_of(rendered_out: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    out = tmp_path / "outputs"
+    shutil.copytree(rendered_out, out, symlinks=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# 1. --out never deletes what rvs did not write
+# --------------------------------------------------------------------------------------------
+
+
+def _git_checkout_like(folder: Path) -> Path:
+    folder.mkdir()
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    (folder / ".config").mkdir()
+    (folder / ".config" / "s").write_text("k\n", encoding="utf-8")
+    (folder / ".env").write_text("s\n", encoding="utf-8")
+    return folder
+
+
+def _web_app_like(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "assets").mkdir()
+    (folder / "manifest.json").write_text('{"name":"pwa"}\n', encoding="utf-8")
+    (folder / "thesis.docx").write_text("x\n", encoding="utf-8")
+    (folder / "assets" / "app.js").write_text("y\n", encoding="utf-8")
+    return folder
+
+
+def _only_dot_folders(folder: Path) -> Path:
+    folder.mkdir()
+    for name in (".git", ".cache"):
+        (folder / name).mkdir()
+        (folder / name / "keep").write_text(name + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("make", [_git_checkout_like, _web_app_like, _only_dot_folders])
+def test_out_folder_that_rvs_did_not_write_is_refused_untouched(make, tiny, tmp_path, capsys):
+    out = make(tmp_path / "foreign")
+    before = tree(out)
+    status, _, err = run_cli(render_argv(tiny, out), capsys)
+    assert status == 2
+    message = one_paragraph(err)
+    assert str(out) in message and "did not write" in message
+    assert tree(out) == before
+    assert leftovers(out) == []
+
+
+def test_gitkeep_only_folder_counts_as_empty_and_the_swap_keeps_foreign_entries(
+    tiny, tmp_path, capsys
+):
+    out = tmp_path / "outputs"
+    out.mkdir()
+    (out / ".gitkeep").write_text("", encoding="utf-8")
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht,Midden-Nederland"), capsys)
+    assert status == 0, err
+    assert (out / ".rvs-output").is_file() and (out / "utrecht" / "quick.html").is_file()
+    # Someone adds their own things to rvs's folder; rvs keeps them and replaces only its own.
+    _git_checkout_like(out / "site")
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (out / "utrecht" / "mine.txt").write_text("also mine\n", encoding="utf-8")
+    (out / ".hidden").mkdir()
+    (out / ".hidden" / "key").write_text("k\n", encoding="utf-8")
+    os.symlink("notes.txt", out / "link-to-notes")
+    foreign = {
+        name: entry
+        for name, entry in tree(out).items()
+        if name.split("/")[0] in {"site", "notes.txt", ".hidden", ".gitkeep", "link-to-notes"}
+        or name == "utrecht/mine.txt"
+    }
+    # The next batch drops Midden-Nederland (its files are listed in the manifest: removed)
+    # and carries Utrecht over unchanged (no kernel).
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht"), capsys)
+    assert status == 0, err
+    after = tree(out)
+    assert {name: after.get(name) for name in foreign} == foreign
+    assert (out / "link-to-notes").is_symlink()
+    assert not (out / "midden-nederland").exists()
+    assert (out / "utrecht" / "quick.html").is_file() and (out / "index.html").is_file()
+    assert leftovers(out) == []
+
+
+def test_manifest_paths_outside_out_are_never_copied_or_trusted(rendered, tiny, tmp_path, capsys):
+    import hashlib
+
+    out = copy_of(rendered, tmp_path)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not copy me\n", encoding="utf-8")
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    utrecht = next(report for report in manifest["reports"] if report["area"] == "Utrecht")
+    utrecht["summary"] = "../secret.txt"  # a hand-edited manifest pointing outside OUT
+    utrecht["sha256"]["summary"] = hashlib.sha256(secret.read_bytes()).hexdigest()
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht"), capsys)
+    assert status == 0, err
+    assert "1 gemaakt, 0 ongewijzigd overgenomen" in err, "not carried over on its word"
+    assert secret.read_text(encoding="utf-8") == "do not copy me\n"
+    written = [path for path in out.rglob("*") if path.is_file()]
+    assert all(b"do not copy me" not in path.read_bytes() for path in written)
+    # Swapping the manifest's files away removed the real Midden-Nederland files only.
+    assert not (out / "midden-nederland").exists()
+    assert leftovers(out) == []
+
+
+# --------------------------------------------------------------------------------------------
+# 2. SIGTERM leaves no orphans and no staging folder; 3. one batch per output folder
+# --------------------------------------------------------------------------------------------
+
+
+def _start_render(tiny, out, notebooks, areas, *extra):
+    argv = render_argv(tiny, out, notebooks, areas, *extra)[1:]
+    return subprocess.Popen(
+        [sys.executable, "-m", "rvs_analysis.cli", "render", *argv],
+        cwd=REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(condition, seconds, what):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out after {seconds} s waiting for {what}")
+
+
+def _alive(process) -> bool:
+    import psutil
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _kernels_running(process, count):
+    """The batch's descendants once ``count`` kernels (ipykernel_launcher) run under it."""
+    import psutil
+
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+        kernels = [p for p in descendants if "ipykernel_launcher" in " ".join(p.cmdline())]
+    except psutil.Error:
+        return None
+    return descendants if len(kernels) >= count else None
+
+
+@pytest.mark.slow
+def test_sigterm_stops_workers_and_kernels_and_removes_staging(rendered, tiny, tmp_path):
+    import signal
+    import time
+
+    out = copy_of(rendered, tmp_path)
+    before = tree(out)
+    process = _start_render(tiny, out, "naps", "Utrecht,Midden-Nederland", "--jobs", "2")
+    try:
+        descendants = _wait_for(lambda: _kernels_running(process, 2), 120, "two kernels")
+        assert leftovers(out), "the batch renders into a staging folder"
+        time.sleep(1.0)  # both kernels are now inside time.sleep(20)
+        process.send_signal(signal.SIGTERM)
+        signalled = time.monotonic()
+        _, err = process.communicate(timeout=10)
+        while time.monotonic() - signalled < 10 and any(map(_alive, descendants)):
+            time.sleep(0.1)
+        stopped_after = time.monotonic() - signalled
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert [p.pid for p in descendants if _alive(p)] == []
+    assert stopped_after < 10
+    assert process.returncode == 143
+    assert "Traceback" not in err and "ongewijzigd" in err
+    assert leftovers(out) == []
+    assert tree(out) == before
+
+
+def test_later_run_removes_staging_folders_of_processes_that_are_gone(
+    rendered, tiny, tmp_path, capsys
+):
+    out = copy_of(rendered, tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    # What a batch killed with -9 leaves: its marked staging folder, and (killed during the
+    # swap) the previous outputs, here with a file of someone else's that must survive.
+    stale = out.parent / f".{out.name}.rendering-{gone.pid}"
+    stale.mkdir()
+    (stale / ".rvs-output").write_text("{}", encoding="utf-8")
+    (stale / "index.html").write_text("half done", encoding="utf-8")
+    stale_previous = out.parent / f".{out.name}.previous-{gone.pid}"
+    stale_previous.mkdir()
+    (stale_previous / ".rvs-output").write_text("{}", encoding="utf-8")
+    (stale_previous / "index.html").write_text("old", encoding="utf-8")
+    (stale_previous / "notes.txt").write_text("mine", encoding="utf-8")
+    alive = out.parent / f".{out.name}.rendering-{os.getppid()}"
+    alive.mkdir()
+    (alive / ".rvs-output").write_text("{}", encoding="utf-8")
+    unmarked = out.parent / f".{out.name}.rendering-{gone.pid + 1}"
+    unmarked.mkdir()
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht,Midden-Nederland"), capsys)
+    assert status == 0, err
+    assert not stale.exists() and not stale_previous.exists()
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert alive.is_dir(), "a staging folder of a live process is not ours to remove"
+    assert unmarked.is_dir(), "a folder without rvs's marker is not rvs's to remove"
+
+
+@pytest.mark.slow
+def test_second_concurrent_run_into_one_folder_refuses_and_nothing_is_lost(
+    rendered, tiny, tmp_path, capsys
+):
+    out = copy_of(rendered, tmp_path)
+    first = _start_render(tiny, out, "naps", "Utrecht", "--force")
+    try:
+        _wait_for(lambda: _kernels_running(first, 1), 120, "the first batch's kernel")
+        before = tree(out)
+        status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht", "--force"), capsys)
+        assert status == 2
+        message = one_paragraph(err)
+        assert str(out) in message and f"pid {first.pid}" in message
+        assert tree(out) == before
+        _, first_err = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0, first_err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert {(r["area"], Path(r["notebook"]).stem, r["status"]) for r in manifest["reports"]} == {
+        ("Utrecht", "naps", "ok")
+    }
+    assert "wakker" in (out / "utrecht" / "naps.html").read_text(encoding="utf-8")
+    assert leftovers(out) == []
+
+
+# --------------------------------------------------------------------------------------------
+# 7. Carried-over outputs are checked against the manifest's hashes
+# --------------------------------------------------------------------------------------------
+
+
+def test_hand_edited_report_is_rendered_again(rendered, tiny, tmp_path, capsys):
+    import hashlib
+
+    out = copy_of(rendered, tmp_path)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    for report in manifest["reports"]:
+        for kind in ("html", "summary", "ipynb"):
+            if report[kind]:
+                digest = hashlib.sha256((out / report[kind]).read_bytes()).hexdigest()
+                assert report["sha256"][kind] == digest
+    page = out / "utrecht" / "quick.html"
+    page.write_text(page.read_text(encoding="utf-8") + "<p>hand edit</p>", encoding="utf-8")
+    untouched = (out / "midden-nederland" / "quick.html").read_bytes()
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht,Midden-Nederland"), capsys)
+    assert status == 0, err
+    assert "1 gemaakt, 1 ongewijzigd overgenomen" in err
+    assert "hand edit" not in page.read_text(encoding="utf-8")
+    assert (out / "midden-nederland" / "quick.html").read_bytes() == untouched
+    again = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest) <= set(again)
+    for old, new in zip(manifest["reports"], again["reports"], strict=True):
+        assert set(old) <= set(new), "manifest fields are added, never renamed"
+
+
+# --------------------------------------------------------------------------------------------
+# 6 and 8 in one batch: a fractional timeout is honoured, --areas resolves like the library,
+# nbclient's English log lines stay out of the Dutch progress lines
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_fractional_timeout_resolved_areas_and_only_dutch_progress_lines(tiny, tmp_path):
+    out = tmp_path / "outputs"
+    result = _rvs(
+        render_argv(tiny, out, "dies,naps", "utrecht,GM0344", "--timeout", "0.5"), timeout=600
+    )
+    assert result.returncode == 1, result.stderr
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    reports = {(r["area"], Path(r["notebook"]).stem): r for r in manifest["reports"]}
+    # utrecht and GM0344 are one area, Utrecht, as the library resolves them.
+    assert set(reports) == {("Utrecht", "dies"), ("Utrecht", "naps")}
+    # With int(0.5) == 0 there was no limit and the 20 s nap ended "ok".
+    assert reports[("Utrecht", "naps")]["status"] == "failed"
+    assert "tijdslimiet van 0.5 s" in reports[("Utrecht", "naps")]["error"]
+    assert "onverwacht gestopt" in reports[("Utrecht", "dies")]["error"]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    dutch = re.compile(r"^(\[\d+/\d+\] |\d+ rapporten: |  mislukt: )")
+    assert [line for line in lines if not dutch.match(line)] == []
+    assert "Kernel died" not in result.stderr

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
+import threading
 
 from rvs_analysis.render.batch import parse_list, render_batch
 
@@ -173,6 +175,20 @@ def argparse_suppress():
     return argparse.SUPPRESS
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP reached the batch process: stop like Ctrl-C (workers, kernels, staging)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, frame):
+    # A second signal must not interrupt the clean-up the first one started.
+    signal.signal(signum, signal.SIG_IGN)
+    raise Terminated(signum)
+
+
 def run(args) -> int:
     """Run the batch; print a summary; return 0 when every report succeeded or was skipped.
 
@@ -181,6 +197,9 @@ def run(args) -> int:
     them. ``KeyboardInterrupt`` leaves the previous outputs as they were and returns 130.
     """
     progress = {"auto": None, "bar": True, "lines": False}[getattr(args, "progress", "auto")]
+    main_thread = threading.current_thread() is threading.main_thread()
+    handled = (signal.SIGTERM, signal.SIGHUP) if main_thread else ()
+    before = {signum: signal.signal(signum, _raise_terminated) for signum in handled}
     try:
         result = render_batch(
             source=args.source,
@@ -198,12 +217,23 @@ def run(args) -> int:
             progress=progress,
             parameters=dict(getattr(args, "parameters", None) or []),
         )
+    except Terminated as stopped:
+        name = signal.Signals(stopped.signum).name
+        print(
+            f"Afgebroken ({name}): werkprocessen en kernels zijn gestopt; de vorige uitvoer in "
+            f"{args.out} is ongewijzigd gebleven.",
+            file=sys.stderr,
+        )
+        return 128 + stopped.signum
     except KeyboardInterrupt:
         print(
             f"Onderbroken: de vorige uitvoer in {args.out} is ongewijzigd gebleven.",
             file=sys.stderr,
         )
         return 130
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
     print(result.summary_text(), file=sys.stderr)
     return result.exit_code
 

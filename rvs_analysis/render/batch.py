@@ -4,18 +4,23 @@
 
 1. *Validate* before anything is written: the notebooks exist, the areas are known, the source
    loads (``rvs_analysis.sources.load_source`` raises the typed errors for people), the output
-   folder is one this command wrote (or empty).
+   folder is one this command marked as its own, or empty (:mod:`rvs_analysis.render.output_folder`).
+   Then the output folder is locked for the rest of the batch (a second batch into it refuses)
+   and what killed batches left next to it is cleaned up.
 2. *Plan*: one :class:`~rvs_analysis.render.executors.ReportTask` per area x notebook with a
    fingerprint of everything that determines its output (notebook content, parameters, data
    version, library content). A report whose fingerprint equals the one in the previous
-   manifest and whose files are still there is carried over without rendering (unless
+   manifest and whose files still have the SHA-256 the manifest recorded is carried over without
+   rendering (unless
    ``force``); this holds for failed reports too (the same inputs fail the same way), except
    failures that may not repeat (a timed-out cell, a dead kernel, a lost worker: ``retry``).
 3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.render.executors`), writing into a
    temporary folder next to the output folder; a failing report is recorded and the others go on.
 4. *Swap*: write the manifest and the index page, then replace the output folder by the temporary
-   one. A refused run writes nothing; an interrupted run removes its temporary folder. Either
-   way the previous outputs stay byte for byte as they were.
+   one; whatever the output folder holds that the previous manifest does not list is moved into
+   the new one, and only the listed files are deleted. A refused run writes nothing; an
+   interrupted or terminated run removes its temporary folder. Either way the previous outputs
+   stay byte for byte as they were.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rvs_analysis.exceptions import RvsError, UnknownAreaError
+from rvs_analysis.exceptions import RenderError, UnknownAreaError
 from rvs_analysis.provenance import code_version
+from rvs_analysis.render import output_folder
 from rvs_analysis.render.executors import (
     DaskExecutor,
     LocalExecutor,
@@ -54,12 +60,6 @@ RENDERER_FORMAT = 1
 """Bumped when the renderer's output format changes, so that old reports are redone."""
 
 STATUSES = ("ok", "failed", "skipped")
-
-
-class RenderError(RvsError):
-    """A batch that cannot start: unknown notebook, unsafe output folder, nothing to render."""
-
-    exit_code = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,48 +328,17 @@ def _notebook_title(path):
     return Path(path).stem.replace("_", " ").capitalize()
 
 
-def _check_output_folder(out):
-    """Refuse to replace a folder that this command did not write (it would be deleted)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise RenderError(
-            f"The output path {out} exists and is not a folder; choose another --out."
-        )
-    entries = [entry for entry in out.iterdir() if not entry.name.startswith(".")]
-    if entries and not (out / MANIFEST).is_file():
-        raise RenderError(
-            f"The output folder {out} holds files that rvs render did not write (no {MANIFEST}). "
-            "rvs render replaces its output folder as a whole, so it will not touch this one; "
-            "choose an empty or new folder with --out."
-        )
-
-
-def _recover_interrupted_swap(out):
-    """If a previous run died between its two renames, put the previous outputs back."""
-    if out.exists():
-        return
-    leftovers = sorted(out.parent.glob(f".{out.name}.previous-*"))
-    if leftovers:
-        leftovers[-1].rename(out)
-
-
-def _read_previous_manifest(out):
-    try:
-        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"reports": []}
-
-
 def _carry_over(previous, fingerprint, out, force):
-    """The previous manifest entry if it can be reused as it is (same fingerprint, files there)."""
+    """The previous manifest entry if it can be reused as it is (same fingerprint, the same files
+    as recorded by their hashes)."""
     if force or previous is None or previous.get("fingerprint") != fingerprint:
         return None
     if previous.get("status") not in STATUSES or previous.get("retry"):
         return None
-    for kind in ("html", "summary", "ipynb"):
-        if previous.get(kind) and not (out / previous[kind]).is_file():
-            return None
+    # Every file must still be the one this command wrote (same SHA-256): a report edited by
+    # hand, truncated or replaced is rendered again.
+    if not output_folder.files_match(previous, out):
+        return None
     return previous
 
 
@@ -492,29 +461,33 @@ def render_batch(
     inputs = prepare_batch(
         source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
     )
-    plan = plan_batch(inputs, _read_previous_manifest(inputs.out), timeout=timeout, force=force)
-    staging = _make_staging(inputs.out)
-    try:
-        if inputs.out.exists():
-            _copy_hidden_entries(inputs.out, staging)
-        for key in plan.carried:
-            _copy_report_files(plan.entries[key], inputs.out, staging)
-        rendered = run_tasks(
-            plan,
-            inputs,
-            staging,
-            jobs=jobs,
-            executor=executor,
-            scheduler=scheduler,
-            warm_imports=warm_imports,
-            progress=progress,
-            on_result=on_result,
-        )
-        manifest = write_manifest_and_index(staging, inputs, plan)
-        _swap_in(staging, inputs.out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    # One batch per output folder, from reading the previous manifest to the swap.
+    with output_folder.locked(inputs.out):
+        output_folder.clean_leftovers(inputs.out)
+        output_folder.check_output_folder(inputs.out)
+        previous_manifest = output_folder.read_manifest(inputs.out)
+        plan = plan_batch(inputs, previous_manifest, timeout=timeout, force=force)
+        output_folder.check_foreign_names(inputs.out, planned_files(plan))
+        staging = output_folder.make_staging(inputs.out)
+        try:
+            for key in plan.carried:
+                _copy_report_files(plan.entries[key], inputs.out, staging)
+            rendered = run_tasks(
+                plan,
+                inputs,
+                staging,
+                jobs=jobs,
+                executor=executor,
+                scheduler=scheduler,
+                warm_imports=warm_imports,
+                progress=progress,
+                on_result=on_result,
+            )
+            manifest = write_manifest_and_index(staging, inputs, plan)
+            output_folder.swap_in(staging, inputs.out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return BatchResult(
         out=inputs.out,
         manifest=manifest,
@@ -573,8 +546,7 @@ def prepare_batch(
     area_names = validate_areas(areas, year) if areas else default_areas(level, year)
     dataset = sources.load_source(source, cache)
     data_version = sources.source_version(source, cache)
-    _recover_interrupted_swap(out)
-    _check_output_folder(out)
+    output_folder.check_output_folder(out)
     source_parameter, cache_parameter = _source_parameters(source, cache)
     return BatchInputs(
         out=out,
@@ -764,14 +736,15 @@ def _expected_seconds(previous_manifest):
     return expected
 
 
-def _make_staging(out):
-    """The temporary folder next to ``out`` that the batch is written into before the swap."""
-    staging = out.parent / f".{out.name}.rendering-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging.mkdir()
-    return staging
+def planned_files(plan):
+    """Relative paths of every file the batch may write into the output folder."""
+    files = {output_folder.MANIFEST, output_folder.INDEX, output_folder.MARKER}
+    for key, entry in plan.entries.items():
+        if entry.get("reused"):
+            files.update(entry[kind] for kind in output_folder.REPORT_FILE_KINDS if entry.get(kind))
+        else:
+            files.update(f"{key}{suffix}" for suffix in (".html", ".summary.json", ".ipynb"))
+    return files
 
 
 def run_tasks(
@@ -924,6 +897,7 @@ def _write_result(result, staging):
         "html": None,
         "summary": None,
         "ipynb": None,
+        "sha256": {},
     }
     for kind, suffix, text in (
         ("html", ".html", result.html),
@@ -932,8 +906,10 @@ def _write_result(result, staging):
     ):
         if text is None:
             continue
-        (folder / f"{notebook}{suffix}").write_text(text, encoding="utf-8")
+        path = folder / f"{notebook}{suffix}"
+        path.write_text(text, encoding="utf-8")
         fields[kind] = f"{slug}/{notebook}{suffix}"
+        fields["sha256"][kind] = output_folder.file_sha256(path)
     fields["worker"] = result.worker
     fields["timings"] = report_timings(
         result.timings, result.seconds, time.perf_counter() - writing
@@ -957,30 +933,6 @@ def _copy_report_files(entry, out, staging):
             target = staging / entry[kind]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(out / entry[kind], target)
-
-
-def _copy_hidden_entries(out, staging):
-    """Keep files such as ``.gitkeep`` that live in the output folder but are not reports."""
-    for entry in out.iterdir():
-        if entry.name.startswith(".") and entry.is_file():
-            shutil.copy2(entry, staging / entry.name)
-
-
-def _swap_in(staging, out):
-    """Replace ``out`` by ``staging`` with two renames on the same file system."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    previous = out.parent / f".{out.name}.previous-{os.getpid()}"
-    if previous.exists():
-        shutil.rmtree(previous)
-    out.rename(previous)
-    try:
-        staging.rename(out)
-    except BaseException:
-        previous.rename(out)
-        raise
-    shutil.rmtree(previous, ignore_errors=True)
 
 
 def parse_list(text: str | None) -> Sequence[str] | None:

@@ -355,12 +355,38 @@ def failed_result(task, error):
 # --------------------------------------------------------------------------------------------
 
 
+def _kill_kernel(worker):
+    """Kill the worker's kernel process at once (SIGKILL); nothing in it is worth saving."""
+    pid = worker.kernel.pid if worker is not None else None
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _watch_parent(parent, worker, interval=0.5):
+    """Thread body: when the batch process is gone (killed, even with -9), kill the kernel and
+    exit, also in the middle of a report (the task loop notices only between reports)."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            _kill_kernel(worker)
+            os._exit(1)
+
+
 def _local_worker_main(worker_id, tasks, results, options):
     """Body of one local worker process: warm up once, then render tasks until a sentinel."""
     # Ctrl-C reaches the whole process group; the parent decides what to do and terminates us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker = None
+    parent = os.getppid()
 
     def _terminate(signum, frame):
+        # The kernel goes first: a report may be running in it, and the kernel lives in its own
+        # session, so nothing else would stop it promptly.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _kill_kernel(worker)
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -368,6 +394,9 @@ def _local_worker_main(worker_id, tasks, results, options):
     # asyncio's "Task exception was never retrieved" about them is noise for the user.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     worker = ReportWorker(options)
+    threading.Thread(
+        target=_watch_parent, args=(parent, worker), name="rvs-parent-watch", daemon=True
+    ).start()
     try:
         try:
             worker.start()
@@ -375,7 +404,6 @@ def _local_worker_main(worker_id, tasks, results, options):
             log.error("worker %s could not start its kernel: %s", worker_id, error)
             worker.kernel.shutdown()
         results.put(("ready", worker_id, None))
-        parent = os.getppid()
         while True:
             try:
                 task = tasks.get(timeout=1.0)
@@ -494,21 +522,49 @@ class LocalExecutor:
             result_queue.cancel_join_thread()
 
 
-def _stop_processes(processes, graceful):
-    """Let finished workers exit; terminate (SIGTERM: kernel shutdown) the others."""
+def _descendants(processes):
+    """The live child processes (kernels) of the workers, found before the workers stop."""
+    import psutil
+
+    found = []
+    for process in processes:
+        try:
+            found.extend(psutil.Process(process.pid).children(recursive=True))
+        except (psutil.Error, ValueError, TypeError):
+            continue
+    return found
+
+
+def _stop_processes(processes, graceful, seconds=5.0):
+    """Let finished workers exit; terminate the others (SIGTERM: each kills its kernel first).
+
+    Whatever still runs after ``seconds`` (a worker stuck in C code, a kernel that outlived its
+    worker) is killed, so that an interrupted or terminated batch leaves no process behind
+    within a few seconds.
+    """
+    import psutil
+
     processes = list(processes)
     if graceful:
         deadline = time.monotonic() + 30
         for process in processes:
             process.join(timeout=max(0.1, deadline - time.monotonic()))
+    children = _descendants(processes)
     for process in processes:
         if process.is_alive():
             process.terminate()
+    deadline = time.monotonic() + seconds
     for process in processes:
-        process.join(timeout=15)
+        process.join(timeout=max(0.1, deadline - time.monotonic()))
         if process.is_alive():
             process.kill()
-            process.join(timeout=5)
+            process.join(timeout=2)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=2)
 
 
 # --------------------------------------------------------------------------------------------

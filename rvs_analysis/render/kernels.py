@@ -30,6 +30,11 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+_QUIET_LOG = logging.getLogger(f"{__name__}.nbclient")
+"""Logger handed to nbclient: its messages are kept out of stderr (the outcome says it all)."""
+_QUIET_LOG.addHandler(logging.NullHandler())
+_QUIET_LOG.propagate = False
+
 #: Modules every report kernel imports once at start-up (the expensive part of a report).
 WARM_IMPORTS: tuple[str, ...] = (
     "numpy",
@@ -438,9 +443,14 @@ class WarmKernel:
             nb_man,
             km=self.km,
             kernel_name=self.kernel_name,
-            timeout=int(timeout) if timeout else None,
+            # nbclient's ``timeout`` trait is an integer (int(0.5) would be 0: no limit at all);
+            # its ``timeout_func`` takes any number of seconds, so fractions are honoured.
+            timeout=None,
+            timeout_func=(lambda cell: timeout) if timeout else None,
             startup_timeout=int(self.startup_timeout),
-            log=logging.getLogger("papermill"),
+            # nbclient logs "Kernel died ..." in English; the batch reports that itself, in
+            # Dutch, so these lines must not reach stderr between the progress lines.
+            log=_QUIET_LOG,
             interrupt_on_timeout=False,
         )
         client.kc = self.kc
