@@ -11,8 +11,7 @@
    fingerprint of everything that determines its output (notebook content, parameters, data
    version, library content). A report whose fingerprint equals the one in the previous
    manifest and whose files still have the SHA-256 the manifest recorded is carried over without
-   rendering (unless
-   ``force``); this holds for failed reports too (the same inputs fail the same way), except
+   rendering (unless ``force``); this holds for failed reports too (the same inputs fail the same way), except
    failures that may not repeat (a timed-out cell, a dead kernel, a lost worker: ``retry``).
 3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.render.executors`), writing into a
    temporary folder next to the output folder; a failing report is recorded and the others go on.

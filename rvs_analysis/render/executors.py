@@ -612,8 +612,11 @@ class DaskExecutor:
         Workers of the LocalCluster started when no ``scheduler`` is given (one thread each).
     options : WorkerOptions
     scheduler : str, optional
-        Address of an existing scheduler (``tcp://host:8786``); its workers need this package
-        installed. Kernels started on it are shut down at the end of the batch.
+        Address of an existing scheduler (``tcp://host:8786``, or ``tls://host:8786`` with the
+        certificates of dask's own configuration, ``distributed.comm.tls.*``, which
+        ``distributed.Client`` reads when no security is passed); its workers need this package
+        installed. Kernels started on it are shut down at the end of the batch. A dask scheduler
+        runs whatever code it is sent: use only one you control.
 
     Notes
     -----
