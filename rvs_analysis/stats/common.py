@@ -21,6 +21,8 @@ import pandas as pd
 from rvs_analysis.exceptions import RvsError
 
 __all__ = [
+    "MIN_CASES_PERCENT",
+    "MIN_EVENTS_CHANGE",
     "COMPARISONS",
     "Estimate",
     "meets_threshold",
@@ -32,6 +34,16 @@ __all__ = [
     "check_positive_weights",
     "check_cleared_within_registered",
 ]
+
+
+MIN_EVENTS_CHANGE = 10
+"""Small-number rule for changes: with fewer than 10 events in either year a change is shown as
+"te weinig gevallen" with the counts (a change from 3 to 6 is +100% with an interval of
+-70% to +1,000%, which informs no one)."""
+
+MIN_CASES_PERCENT = 20
+"""Small-number rule for percentages: fewer than 20 cases behind a percentage (registered
+offences behind a clearance percentage) and it is shown as "te weinig gevallen" with the count."""
 
 
 class StatisticsInputError(RvsError, ValueError):

@@ -334,14 +334,17 @@ def compare_trends(
             "overdispersed_model must be 'quasi_poisson' or 'negative_binomial', got "
             f"{overdispersed_model!r}."
         )
-    if df_resid > 0 and p_dispersion < dispersion_test_level:
+    scale = 1.0
+    if df_resid > 0:
+        # always a dispersion model (no pre-test): quasi-Poisson with phi = max(1, X2/df)
         model = overdispersed_model
         if model == "negative_binomial":
             results = _negative_binomial(counts, design, poisson.params)
             if results is None:
                 model = "quasi_poisson"
         if model == "quasi_poisson":
-            results = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale="X2")
+            scale = max(1.0, float(poisson.pearson_chi2 / df_resid))
+            results = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale=scale)
     index = n_years + 1
     coefficient = float(np.asarray(results.params)[index])
     se = float(np.asarray(results.bse)[index])
@@ -357,9 +360,14 @@ def compare_trends(
         "negative_binomial": "negative binomial (NB2) model",
         "quasi_poisson": "quasi-Poisson GLM",
     }
+    dispersion_text = (
+        f"dispersion phi = max(1, X2/df) = {scale:.2f}, t({df_resid:g}) interval"
+        if model == "quasi_poisson"
+        else ("normal interval" if model == "poisson" else "t interval")
+    )
     method = (
         f"{names[model]} of yearly counts with year fixed effects and a category x year "
-        f"interaction; Pearson overdispersion test of the Poisson fit p = {p_dispersion:.3g}"
+        f"interaction; {dispersion_text}"
     )
     ratio = Estimate(
         estimate=math.exp(coefficient),
@@ -447,15 +455,22 @@ def top_movers(
     -------
     pandas.DataFrame
         ``offence_code, offence_label (if present), category, count_start, count_end, change,
-        change_pct, ci_low_pct, ci_high_pct, p_value, significant``, ranked.
+        change_pct, ci_low_pct, ci_high_pct, dispersion, too_few``, ranked. No significance
+        column: see Notes.
 
     Notes
     -----
-    Each change is :func:`~rvs_analysis.stats.trends.count_change`: the exact conditional Poisson
-    interval for the ratio of two counts (assumes independent Poisson counts; with counts of
-    thousands, year-to-year variation beyond Poisson makes these intervals too narrow, so read
-    ``significant`` for small offence types with that in mind).
+    Each change's interval is :func:`~rvs_analysis.stats.trends.count_change` with the offence
+    type's own quasi-Poisson dispersion (:func:`~rvs_analysis.stats.trends.area_dispersion` over
+    all years of the frame), so it carries the year-to-year noise. The table makes no
+    significance claim: ranking picks the largest of many changes, and the largest of a dozen
+    noisy changes looks significant by selection alone. ``too_few`` marks offence types with
+    fewer than :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in either year;
+    they get no interval.
     """
+    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.trends import area_dispersion
+
     level = check_level(level)
     if order_by not in ("absolute", "relative"):
         raise StatisticsInputError("order_by must be 'absolute' or 'relative'.")
@@ -472,6 +487,7 @@ def top_movers(
     keys = ["offence_code", "category"]
     if "offence_label" in data.columns:
         keys.insert(1, "offence_label")
+    yearly = data.groupby(["offence_code", "year"], as_index=False)["registered_offences"].sum()
     sums = data[data["year"].isin([start_year, end_year])].pivot_table(
         index=keys, columns="year", values="registered_offences", aggfunc="sum", fill_value=0
     )
@@ -480,18 +496,24 @@ def top_movers(
         before, after = float(row[start_year]), float(row[end_year])
         if before + after == 0:
             continue
-        change = count_change(before, after, level=level)
         record = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        series = yearly[yearly["offence_code"] == record["offence_code"]]
+        phi, df = area_dispersion(series, population_column=None)
+        too_few = min(before, after) < MIN_EVENTS_CHANGE
         record.update(
             count_start=int(before),
             count_end=int(after),
             change=int(after - before),
-            change_pct=change.estimate,
-            ci_low_pct=change.ci_low,
-            ci_high_pct=change.ci_high,
-            p_value=change.p_value,
-            significant=change.significant,
+            dispersion=math.nan if phi is None else phi,
+            too_few=too_few,
         )
+        if too_few:
+            record.update(change_pct=math.nan, ci_low_pct=math.nan, ci_high_pct=math.nan)
+        else:
+            change = count_change(before, after, level=level, dispersion=phi, df=df)
+            record.update(
+                change_pct=change.estimate, ci_low_pct=change.ci_low, ci_high_pct=change.ci_high
+            )
         rows.append(record)
     table = pd.DataFrame(rows)
     if table.empty:
@@ -502,4 +524,16 @@ def top_movers(
         with np.errstate(divide="ignore"):
             size = np.abs(np.log((table["count_end"] + 0.5) / (table["count_start"] + 0.5)))
     table = table.assign(_size=size).sort_values("_size", ascending=False).drop(columns="_size")
-    return table.head(n).reset_index(drop=True)
+    columns = [
+        *[key for key in keys if key != "category"],
+        "category",
+        "count_start",
+        "count_end",
+        "change",
+        "change_pct",
+        "ci_low_pct",
+        "ci_high_pct",
+        "dispersion",
+        "too_few",
+    ]
+    return table[list(dict.fromkeys(columns))].head(n).reset_index(drop=True)

@@ -1,13 +1,15 @@
 """Targets of the strategy: baselines, yearly and 2018 targets, forecasts and status.
 
 :func:`load_targets`, :func:`target_for` and :func:`target_status` read ``data/targets.csv`` (the 2011
-baselines and yearly/2018 targets of the Veiligheidsstrategie 2015-2018) and say whether a target is
-achieved, on track or off track, with the probability of meeting it.
+baselines and yearly/2018 targets of the Veiligheidsstrategie 2015-2018) and give a target's status in
+probability bands (behaald, waarschijnlijk, onzeker, onwaarschijnlijk, onvoldoende gegevens) with the
+predictive probability of meeting it.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,8 @@ __all__ = [
     "Target",
     "TargetStatus",
     "load_targets",
+    "quasi_binomial_trend",
+    "status_from_probability",
     "target_for",
     "target_status",
 ]
@@ -282,10 +286,45 @@ def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int
 
 _STATUS_NL = {
     "achieved": "behaald",
-    "on track": "op koers",
-    "off track": "niet op koers",
     "not met": "niet behaald",
+    "likely": "waarschijnlijk",
+    "uncertain": "onzeker",
+    "unlikely": "onwaarschijnlijk",
+    "insufficient data": "onvoldoende gegevens",
 }
+"""The status labels and their Dutch wording (see :func:`target_status`)."""
+
+PROBABILITY_BANDS = ((0.9, "achieved"), (0.7, "likely"), (0.3, "uncertain"), (0.0, "unlikely"))
+"""Lower bounds of the probability bands: P >= 0.9 behaald, 0.7-0.9 waarschijnlijk, 0.3-0.7
+onzeker, below 0.3 onwaarschijnlijk."""
+
+MIN_YEARS_FORECAST = 3
+"""Fewer observed years give no forecast and the status "onvoldoende gegevens"."""
+
+MAX_SPAN_PERCENT = 50.0
+"""A percentage forecast whose 95% interval spans more than 50 points (half the scale) says
+nothing about a target: status "onvoldoende gegevens"."""
+
+MAX_RELATIVE_SPAN = 2.0
+"""A count or amount forecast whose 95% interval is wider than twice its mean: "onvoldoende
+gegevens"."""
+
+
+def status_from_probability(probability: float) -> str:
+    """The status band of a probability of meeting the target (see :data:`PROBABILITY_BANDS`)."""
+    if not math.isfinite(probability):
+        return "insufficient data"
+    for bound, status in PROBABILITY_BANDS:
+        if probability >= bound:
+            return status
+    return "unlikely"
+
+
+def _spans_most_of_scale(forecast: Forecast, unit: str) -> bool:
+    width = forecast.pi_high - forecast.pi_low
+    if unit == "percent":
+        return width > MAX_SPAN_PERCENT
+    return width > MAX_RELATIVE_SPAN * max(abs(forecast.mean), 1e-9)
 
 
 def target_status(
@@ -298,7 +337,7 @@ def target_status(
     seed: int = 20170101,
     level: float = 0.95,
 ) -> TargetStatus:
-    """Achieved / on track / off track for a target, with a forecast of the target year.
+    """Status of a target in probability bands, with a forecast of the target year.
 
     Parameters
     ----------
@@ -307,9 +346,9 @@ def target_status(
     observed : pandas.DataFrame
         One row per year with ``year`` and either
         ``value`` (counts for ``count`` indicators; any number for others), optionally
-        ``population`` (count indicators: the trend is then in the rate, forecast at the last
-        population), or ``cleared_offences`` and ``registered_offences`` (percent indicators
-        such as clearance).
+        ``population`` (count indicators: the trend is then in the rate, forecast at the
+        projected population), or ``cleared_offences`` and ``registered_offences`` (percent
+        indicators such as clearance).
     target_year : int, optional
         The year whose target decides the status (2018, the end of the strategy).
     targets : pandas.DataFrame, optional
@@ -324,22 +363,31 @@ def target_status(
     Returns
     -------
     TargetStatus
-        ``status`` is ``"achieved"`` when the last observed value already meets the target of
-        ``target_year`` (as the source document says "doelstelling 2018 behaald"); otherwise
-        ``"on track"`` when the forecast for ``target_year`` meets it with probability >= 0.5,
-        else ``"off track"``. When the observations reach ``target_year`` the observed value of
-        the target year (or of the last year before it that has one) decides: ``"achieved"`` or
-        ``"not met"``, with no forecast (``observed_year``, ``observed_value``).
+        ``status``:
+
+        * ``"achieved"`` (behaald) when the target year itself is observed and meets the
+          target, or, before the target year, when the forecast meets it with probability
+          >= 0.9;
+        * ``"not met"`` (niet behaald) when the observations reach the target year and its
+          observed value (or that of the last year before it with one) misses the target;
+          then no forecast decides (``observed_year``, ``observed_value``);
+        * ``"likely"`` (0.7-0.9), ``"uncertain"`` (0.3-0.7), ``"unlikely"`` (< 0.3);
+        * ``"insufficient data"`` (onvoldoende gegevens) with fewer than three years, or when
+          the forecast interval spans most of the scale (a percentage interval wider than 50
+          points, a count interval wider than twice its mean). Fewer than three years is never
+          "niet op koers".
 
     Notes
     -----
-    Forecast routes: count indicators use :func:`fit_count_trend` (Poisson or NB trend) and
-    simulate parameters plus count noise; percentages with cleared/registered counts use a
-    binomial GLM on year (quasi-binomial covariance when the Pearson dispersion exceeds 1) and
-    simulate the proportion and binomial noise at the last year's number of registered
-    offences; other values use an OLS linear trend with its t prediction interval. The
-    probability of meeting the target is the share of simulated (or t-distributed) values that
-    meet it. All routes assume the recent trend continues unchanged to the target year.
+    One noisy value that happens to meet the target says little (with clearance flat at the
+    target, a rule "last value meets the target" says behaald in 64% of runs), so a value before
+    the target year never decides the status on its own. Forecast routes: count indicators use
+    :func:`~rvs_analysis.stats.trends.fit_count_trend` (quasi-Poisson) and
+    :meth:`~rvs_analysis.stats.trends.CountTrend.forecast`; percentages with cleared/registered
+    counts a quasi-binomial trend (:func:`_forecast_proportion`); other values an OLS linear
+    trend with its t prediction interval. The probability is a predictive probability given
+    that the recent trend continues unchanged to the target year, not a probability that the
+    policy works.
     """
     level = check_level(level)
     check_columns(observed, ["year"], "observed")
@@ -371,7 +419,8 @@ def target_status(
     meets_current = None if current is None else current.is_met(last_value)
 
     forecast: Forecast | None = None
-    if last_year < target_year and len(data) >= 3:
+    before = data["year"] < target_year
+    if last_year < target_year and len(data) >= MIN_YEARS_FORECAST:
         if has_counts:
             forecast = _forecast_proportion(data, target_year, level, n_sim, seed)
         elif target.unit == "count":
@@ -396,18 +445,22 @@ def target_status(
             f"the observed value of {observed_year} {'meets' if met else 'does not meet'} the "
             f"{target_year} target (no forecast: the data reach the target year)"
         )
-    elif target.is_met(last_value):
-        status = "achieved"
-        method = f"the last observed value ({last_year}) already meets the {target_year} target"
     elif last_year >= target_year:
-        status, probability = "off track", 0.0
-        method = f"the {target_year} target was not met"
-    elif forecast is None:
-        status = "off track"
-        method = "fewer than three years: no forecast; the target is not yet met"
+        status = "insufficient data"
+        method = f"no observation up to the target year {target_year}"
+    elif int(before.sum()) < MIN_YEARS_FORECAST or forecast is None:
+        status = "insufficient data"
+        method = f"fewer than {MIN_YEARS_FORECAST} years: no forecast"
+    elif _spans_most_of_scale(forecast, target.unit):
+        status = "insufficient data"
+        method = f"forecast by {forecast.method}; its {level:.0%} interval spans most of the scale"
     else:
-        status = "on track" if probability >= 0.5 else "off track"
-        method = f"forecast by {forecast.method}; on track when P(meeting target) >= 0.5"
+        status = status_from_probability(probability)
+        method = (
+            f"forecast by {forecast.method}; predictive probability of meeting the target given "
+            "that the trend continues, in bands (>= 0.9 behaald, 0.7-0.9 waarschijnlijk, "
+            "0.3-0.7 onzeker, < 0.3 onwaarschijnlijk)"
+        )
     return TargetStatus(
         indicator=indicator,
         status=status,
@@ -425,24 +478,91 @@ def target_status(
     )
 
 
+def quasi_binomial_trend(
+    cleared: np.ndarray, registered: np.ndarray, years: np.ndarray
+) -> dict[str, Any]:
+    """Logit-linear trend of a percentage with an explicit Pearson dispersion.
+
+    Parameters
+    ----------
+    cleared, registered : numpy.ndarray
+        Counts per year (0 <= cleared <= registered, registered > 0).
+    years : numpy.ndarray
+        The years.
+
+    Returns
+    -------
+    dict
+        ``params`` (intercept at the first year, slope per year), ``unit_covariance`` (binomial,
+        dispersion 1), ``phi`` (``max(1, X2/df)``), ``pearson`` (X2/df, unfloored), ``df``,
+        ``reference_year``.
+
+    Notes
+    -----
+    The binomial GLM is fitted on the counts; the dispersion is computed here as Pearson
+    ``X2 / (n - 2)``. statsmodels' ``fit(scale="X2")`` on a two-column (successes, failures)
+    endog does not give that (its scale came out near 1/n), which made intervals about
+    ``sqrt(n)`` times too narrow.
+    """
+    design = np.column_stack([np.ones_like(years), years - years[0]])
+    endog = np.column_stack([cleared, registered - cleared])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = sm.GLM(endog, design, family=sm.families.Binomial()).fit()
+    params = np.asarray(results.params, dtype=float)
+    p = 1 / (1 + np.exp(-(design @ params)))
+    expected = registered * p
+    pearson_x2 = float(np.sum((cleared - expected) ** 2 / (registered * p * (1 - p))))
+    df = len(years) - 2
+    pearson = pearson_x2 / df if df > 0 else math.nan
+    weights = registered * p * (1 - p)
+    unit = np.linalg.inv((design * weights[:, None]).T @ design)
+    return {
+        "params": params,
+        "unit_covariance": unit,
+        "phi": max(1.0, pearson) if df > 0 else 1.0,
+        "pearson": pearson,
+        "df": df,
+        "reference_year": float(years[0]),
+    }
+
+
 def _forecast_proportion(
     data: pd.DataFrame, year: int, level: float, n_sim: int, seed: int
 ) -> Forecast:
+    """Predictive distribution of a percentage in ``year`` from its quasi-binomial trend.
+
+    Notes
+    -----
+    Trend from :func:`quasi_binomial_trend`. Per draw: ``phi* = X2 / chi2(df)`` (scaled
+    inverse chi-square of the Pearson estimate; not floored at 1, which over-covers),
+    coefficients ``N(b, phi* V)`` (together a t), and the year's count from a beta-binomial
+    with variance ``phi* n p (1 - p)`` (intra-class correlation ``(phi* - 1) / (n - 1)``;
+    binomial when ``phi* <= 1``): the extra-binomial year-to-year noise the
+    dispersion measures is carried into the forecast. ``n`` is the mean number of registered offences of
+    the last three years.
+    """
     cleared = data["cleared_offences"].to_numpy(float)
     registered = data["registered_offences"].to_numpy(float)
     years = data["year"].to_numpy(float)
-    reference = years[0]
-    design = np.column_stack([np.ones_like(years), years - reference])
-    endog = np.column_stack([cleared, registered - cleared])
-    results = sm.GLM(endog, design, family=sm.families.Binomial()).fit()
-    phi = float(results.pearson_chi2 / results.df_resid) if results.df_resid > 0 else 1.0
-    if phi > 1:
-        results = sm.GLM(endog, design, family=sm.families.Binomial()).fit(scale="X2")
+    fit = quasi_binomial_trend(cleared, registered, years)
     rng = np.random.default_rng(seed)
-    beta = rng.multivariate_normal(np.asarray(results.params), results.cov_params(), size=n_sim)
-    probability = 1 / (1 + np.exp(-(beta @ np.array([1.0, year - reference]))))
-    denominator = int(registered[-1])
-    values = 100.0 * rng.binomial(denominator, probability) / denominator
+    df = max(fit["df"], 1)
+    pearson = fit["pearson"] if math.isfinite(fit["pearson"]) else 1.0
+    phi = max(pearson, 1e-6) * df / rng.chisquare(df, size=n_sim)
+    z = rng.multivariate_normal(np.zeros(2), fit["unit_covariance"], size=n_sim)
+    x = np.array([1.0, year - fit["reference_year"]])
+    eta = fit["params"] @ x + (z @ x) * np.sqrt(phi)
+    probability = 1 / (1 + np.exp(-eta))
+    denominator = max(int(round(float(np.mean(registered[-3:])))), 1)
+    rho = np.clip((phi - 1) / max(denominator - 1, 1), 1e-9, 0.999)
+    shape = 1 / rho - 1
+    mixed = rng.beta(
+        np.maximum(probability * shape, 1e-9), np.maximum((1 - probability) * shape, 1e-9)
+    )
+    over = rng.binomial(denominator, mixed) / denominator
+    plain = rng.binomial(denominator, probability) / denominator
+    values = 100.0 * np.where(phi > 1, over, plain)
     tail = (1 - level) / 2
     return Forecast(
         year=int(year),
@@ -452,9 +572,9 @@ def _forecast_proportion(
         level=level,
         draws=values,
         method=(
-            "binomial GLM trend on year"
-            + (" (quasi-binomial covariance)" if phi > 1 else "")
-            + f"; simulated with {denominator} registered offences as in the last year"
+            f"quasi-binomial trend on year (Pearson dispersion {fit['phi']:.2f}, t parameter "
+            "draws, dispersion from its scaled inverse chi-square, beta-binomial year noise); "
+            f"simulated with {denominator} registered offences (mean of the last three years)"
         ),
     )
 
