@@ -9,7 +9,7 @@ LOCK := requirements.lock
 SOURCE ?= demo
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint format check-notebooks reports demo-data fetch lab benchmark clean lock
+.PHONY: help install test lint format check-notebooks reports demo-data fetch lab benchmark clean lock validate-stats
 
 help:
 	@echo "make reports   render the region and district reports on the demo data into outputs/"
@@ -19,6 +19,7 @@ help:
 	@echo "make demo-data regenerate the embedded demo data set (deterministic)"
 	@echo "make benchmark run the benchmark scripts in benchmarks/"
 	@echo "make lock      pin the dependencies of pyproject.toml with hashes in $(LOCK)"
+	@echo "make validate-stats  simulate every interval and test (20-40 min, 2 cores) into docs/statistical_properties.md"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,13 @@ fetch: $(STAMP)
 LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --MultiKernelManager.default_kernel_name=rvs-analysis $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# Not part of `make test`: at least 2,000 simulated data sets per scenario over two processes
+# (SIMULATIONS=... PROCESSES=... to change); regenerates docs/statistical_properties.md.
+SIMULATIONS ?= 2000
+PROCESSES ?= 2
+validate-stats: $(STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m rvs_analysis.stats.validation --simulations $(SIMULATIONS) --processes $(PROCESSES) --out docs/statistical_properties.md
 
 benchmark: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

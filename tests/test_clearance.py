@@ -105,7 +105,7 @@ def test_drivers_jackknife_equals_leave_one_municipality_out_refits():
     assert cr1.odds_ratio("participation").estimate == pytest.approx(estimate.estimate)
 
 
-def test_drivers_use_cr1_only_for_a_category_of_one_municipality():
+def test_drivers_give_no_interval_for_a_category_of_one_municipality():
     rng = np.random.default_rng(13)
     codes = [f"GM{i}" for i in range(9)]
     frame = pd.DataFrame(
@@ -120,12 +120,14 @@ def test_drivers_use_cr1_only_for_a_category_of_one_municipality():
     fit = clearance.clearance_drivers(
         frame, ["participation", "district"], categorical=["district"]
     )
-    assert fit.covariance == "cluster jackknife CV3 (municipality); CR1 for district=Stad"
+    assert fit.covariance.startswith("cluster jackknife CV3 (municipality); no interval for")
+    assert "district=Stad" in fit.covariance
+    stad = fit.odds_ratio("district=Stad")
+    # a one-municipality district has no cluster-robust interval at all
+    assert math.isnan(stad.ci_low) and math.isnan(stad.ci_high) and not stad.significant
     cr1 = clearance.clearance_drivers(
         frame, ["participation", "district"], categorical=["district"], se_method="cr1"
     )
-    stad = fit.odds_ratio("district=Stad")
-    assert stad.ci_low == pytest.approx(cr1.odds_ratio("district=Stad").ci_low)
     assert fit.odds_ratio("participation").ci_low != pytest.approx(
         cr1.odds_ratio("participation").ci_low
     )
@@ -308,3 +310,65 @@ def test_clearance_interval_properties(registered, share, method):
     assert (limits["lower_99.8"] <= limits["lower_95"]).all()
     assert (limits["lower_95"] <= 9.0).all() and (limits["upper_95"] >= 9.0).all()
     assert (limits["upper_95"] <= limits["upper_99.8"]).all()
+
+
+def test_quasi_binomial_drivers_scale_is_the_pearson_dispersion():
+    # statsmodels' scale="X2" with a two-column endog returned about 1/n: intervals ~sqrt(n)
+    # times too narrow. Without clusters the interval must be the binomial one times sqrt(phi).
+    rng = np.random.default_rng(3)
+    n = 200
+    driver = rng.normal(0, 1, n)
+    registered = rng.integers(200, 900, n)
+    logit = -2.3 + 0.2 * driver + rng.normal(0, 0.3, n)
+    frame = pd.DataFrame(
+        {
+            "driver": driver,
+            "registered_offences": registered,
+            "cleared_offences": rng.binomial(registered, 1 / (1 + np.exp(-logit))),
+        }
+    )
+    fit = clearance.clearance_drivers(frame, ["driver"], cluster_column=None)
+    assert fit.dispersion > 3
+    glm = sm.GLM(
+        np.column_stack([frame["cleared_offences"], registered - frame["cleared_offences"]]),
+        sm.add_constant(frame[["driver"]]),
+        family=sm.families.Binomial(),
+    ).fit()
+    se = glm.bse["driver"] * math.sqrt(fit.dispersion)
+    estimate = fit.odds_ratio("driver")
+    quantile = stats.t.ppf(0.975, n - 2)
+    assert estimate.ci_high == pytest.approx(
+        math.exp(glm.params["driver"] + quantile * se), rel=1e-6
+    )
+    assert "quasi-binomial" in fit.covariance
+
+
+def test_funnel_false_alarms_at_39_areas_with_a_random_effect():
+    # seeded simulation of the review's setting: ordinary random effect, 39 areas; nominal 0.2%
+    rng = np.random.default_rng(39)
+    flagged = []
+    for _ in range(150):
+        registered = np.round(np.exp(rng.uniform(np.log(15), np.log(1500), 39))).astype(int)
+        logit = np.log(0.09 / 0.91) + rng.normal(0, 0.15, 39)
+        frame = pd.DataFrame(
+            {
+                "gemeente_code": np.arange(39),
+                "registered_offences": registered,
+                "cleared_offences": rng.binomial(registered, 1 / (1 + np.exp(-logit))),
+            }
+        )
+        table = clearance.funnel_table(
+            frame, "cleared_offences", "registered_offences", overdispersion="auto"
+        )
+        flagged.append((table["position_99.8"] != "within").to_numpy())
+    assert np.mean(np.concatenate(flagged)) <= 0.006
+
+
+def test_overdispersed_funnel_limits_are_never_inside_the_exact_ones():
+    n = np.array([5.0, 20, 100, 1000])
+    exact = clearance.funnel_limits(n, 0.1)
+    additive = clearance.funnel_limits(n, 0.1, overdispersion="additive", tau2=1e-6)
+    assert (additive["upper_99.8"] >= exact["upper_99.8"] - 1e-12).all()
+    assert (additive["lower_99.8"] <= exact["lower_99.8"] + 1e-12).all()
+    # at n = 5 the normal limit would be far too narrow; the exact one is used
+    assert additive.loc[0, "upper_99.8"] == pytest.approx(exact.loc[0, "upper_99.8"])

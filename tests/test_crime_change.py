@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis.stats import crime_change
+from rvs_analysis.stats import crime_change, trends
 from rvs_analysis.stats.trends import count_change
 
 ARCHITECTURE_CODES = {
@@ -102,7 +104,8 @@ def test_compare_trends_recovers_exact_log_linear_trends():
     assert result.ratio.estimate == pytest.approx(1.06 / 0.95, rel=1e-4)
     assert result.visible.estimate == pytest.approx(0.95, rel=1e-4)
     assert result.less_visible.estimate == pytest.approx(1.06, rel=1e-4)
-    assert result.model == "poisson"  # rounding noise only
+    assert result.model == "quasi_poisson"  # always a dispersion, here floored at 1
+    assert "max(1, X2/df) = 1.00" in result.method
     assert result.ratio.significant and result.ratio.null_value == 1.0
 
 
@@ -132,34 +135,35 @@ def test_compare_trends_interval_contains_truth_under_overdispersion():
     assert result.ratio.ci_low < 1.04 / 0.95 < result.ratio.ci_high
 
 
-def test_top_movers_ranks_and_uses_exact_intervals():
+def test_top_movers_ranks_with_dispersion_and_claims_no_significance():
+    years = [2013, 2014, 2015, 2016]
     crime = pd.DataFrame(
         {
-            "offence_code": [
-                "1.1.1",
-                "1.1.1",
-                "3.7.4",
-                "3.7.4",
-                "2.2.1",
-                "2.2.1",
-                "0.0.0",
-                "0.0.0",
+            "offence_code": np.repeat(["1.1.1", "3.7.4", "2.2.1", "1.4.6", "0.0.0"], 4),
+            "offence_label": np.repeat(["inbraak", "cyber", "vernieling", "straatroof", "totaal"], 4),
+            "year": years * 5,
+            "registered_offences": [
+                9000, 8700, 8510, 7813,
+                80, 95, 100, 180,
+                5100, 4900, 5000, 5010,
+                9, 12, 8, 5,
+                90000, 88000, 90000, 85000,
             ],
-            "offence_label": ["inbraak"] * 2 + ["cyber"] * 2 + ["vernieling"] * 2 + ["totaal"] * 2,
-            "year": [2015, 2016] * 4,
-            "registered_offences": [8510, 7813, 100, 180, 5000, 5010, 90000, 85000],
         }
-    )
-    absolute = crime_change.top_movers(crime, 2015, 2016, n=3)
-    assert list(absolute["offence_code"]) == ["1.1.1", "3.7.4", "2.2.1"]  # total left out
+    )  # fmt: skip
+    absolute = crime_change.top_movers(crime, 2015, 2016, n=4)
+    assert list(absolute["offence_code"])[:3] == ["1.1.1", "3.7.4", "2.2.1"]  # total left out
     assert absolute.loc[0, "change"] == 7813 - 8510
-    reference = count_change(100, 180)
+    assert "significant" not in absolute.columns  # ranking picks extremes: no claim
     row = absolute.set_index("offence_code").loc["3.7.4"]
+    series = pd.DataFrame({"year": years, "registered_offences": [80, 95, 100, 180]})
+    phi, df = trends.area_dispersion(series, population_column=None)
+    reference = count_change(100, 180, dispersion=phi, df=df)
     assert row["change_pct"] == pytest.approx(80.0)
     assert row["ci_low_pct"] == pytest.approx(reference.ci_low)
-    assert bool(row["significant"]) and not bool(
-        absolute.set_index("offence_code").loc["2.2.1", "significant"]
-    )
+    assert row["dispersion"] == pytest.approx(phi)
+    small = absolute.set_index("offence_code").loc["1.4.6"]
+    assert bool(small["too_few"]) and math.isnan(small["change_pct"])
     relative = crime_change.top_movers(crime, 2015, 2016, n=1, order_by="relative")
     assert relative.loc[0, "offence_code"] == "3.7.4"
 

@@ -51,6 +51,8 @@ REGION_ONLY = {
         "crime_change_trend_ratio",
         "visible_annual_rate_ratio",
         "less_visible_annual_rate_ratio",
+        "burglary_seasonal_peak_month",
+        "burglary_dark_months_rate_ratio",
     ],
 }
 

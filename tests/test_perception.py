@@ -128,7 +128,10 @@ def test_did_cell_route_equals_respondent_level_weighted_regression():
     assert result.effect.details["se_pp"] == pytest.approx(
         100 * reference.bse["pilot_after"], rel=1e-8
     )
-    assert "t(19)" in result.method
+    assert "wild cluster restricted bootstrap" in result.method
+    cr1 = perception.difference_in_differences(survey, "feels_unsafe", pilots, 2017, interval="cr1")
+    assert "t(19)" in cr1.method
+    assert cr1.effect.estimate == pytest.approx(result.effect.estimate)
 
 
 def test_event_study_reference_wave_and_pre_trend_verdicts():
@@ -139,7 +142,11 @@ def test_event_study_reference_wave_and_pre_trend_verdicts():
     assert reference_row["estimate_pp"] == 0.0 and reference_row["is_reference"]
     assert list(study.effects["relative_wave"]) == [-3, -2, -1, 0, 1, 2]
     assert study.pre_trend_df == (3, 38)  # leads 2011, 2013, 2015; G - 1 = 38
-    assert study.pre_trend_verdict == "parallel" and study.pre_trend_p_value >= 0.05
+    assert study.pre_trend_verdict == "no difference detected"
+    assert study.pre_trend_p_value >= 0.05
+    assert (
+        "geen bewijs" in study.pre_trend_verdict_nl and "parallel" not in study.pre_trend_verdict_nl
+    )
     assert "p = " in study.pre_trend_verdict_nl
     after = study.effects[study.effects["period"] == "after"]
     assert (after["estimate_pp"] < 0).all()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from rvs_analysis import report
 from rvs_analysis.exceptions import NotAvailableForSource, UnknownAreaError
 from rvs_analysis.regions import municipalities
+from rvs_analysis.stats import monthly
 from rvs_analysis.stats.common import Estimate
 
 
@@ -205,16 +207,18 @@ def test_small_wording_helpers():
     assert text == "1,12 keer zo groot (95%-BI 1,05 tot 1,20; statistisch significant)"
 
 
-def test_change_point_table_compares_whole_years_around_each_break():
-    index = pd.date_range("2014-01-01", periods=48, freq="MS")
-    series = pd.Series([100.0] * 24 + [60.0] * 24, index=index)
-    table = report.change_point_table(series, [index[24]])
-    row = table.iloc[0]
-    assert row["month"] == "januari 2016" and row["months"] == 12
-    assert row["before"] == 1200 and row["after"] == 720
-    assert row["change_pct"] == pytest.approx(-40.0)
-    assert bool(row["significant"])
-    assert report.change_point_table(series, []).empty
+def test_change_point_table_shows_the_confirmed_break_without_a_second_test():
+    index = pd.date_range("2014-01-01", periods=72, freq="MS")
+    rng = np.random.default_rng(1)
+    series = pd.Series(rng.poisson([400.0] * 36 + [260.0] * 36).astype(float), index=index)
+    breaks = monthly.detect_change_points(series, kind="level", n_boot=199)
+    table = report.change_point_table(breaks)
+    assert list(table.columns) == ["month", "jump_pct", "p_value"]
+    assert table.iloc[0]["month"] == "januari 2017"
+    assert table.iloc[0]["jump_pct"] == pytest.approx(-35, abs=5)
+    assert "significant" not in table.columns  # never tested on the data that chose it
+    flat = pd.Series(rng.poisson([400.0] * 72).astype(float), index=index)
+    assert report.change_point_table(monthly.detect_change_points(flat, n_boot=199)).empty
 
 
 @pytest.fixture(scope="module")
@@ -245,11 +249,22 @@ def test_results_table_has_every_indicator_and_statuses(demo_region):
     burglary = table.set_index("indicator").loc["burglary"]
     assert burglary["this_year"] == 2016 and burglary["previous_year"] == 2015
     assert burglary["target"] == 11093 and burglary["target_end"] == 10000
-    assert burglary["status"] in {"behaald", "op koers", "niet op koers"}
+    assert burglary["status"] in {
+        "behaald", "waarschijnlijk", "onzeker", "onwaarschijnlijk", "onvoldoende gegevens"
+    }  # fmt: skip
     assert burglary["change_low"] <= burglary["change_pct"] <= burglary["change_high"]
+    assert "quasi-Poisson dispersion" in burglary["change_method"]
+    assert table.attrs["n_comparisons"] == int(table["change_pct"].notna().sum()) >= 2
+    clearance = table.set_index("indicator").loc["burglary_clearance"]
+    assert clearance["change_unit"] == "procentpunt"
+    assert clearance["change_pct"] == pytest.approx(
+        clearance["value"] - clearance["previous_value"]
+    )
     assert set(table.attrs["statuses"]) <= set(table["indicator"])
     shown = report.format_results(table, 2016, 2018)
     assert list(shown.columns)[:4] == ["Indicator", "Doel 2016", "2016", "2015"]
+    changes = shown.loc[table["indicator"] == "burglary_clearance", "Verandering (95%-BI)"]
+    assert "procentpunt" in changes.iloc[0]
     assert shown.loc[table["indicator"] == "burglary", "Doel 2016"].iloc[0] == "11.093"
 
 
@@ -282,3 +297,21 @@ def test_district_comparison_lists_districts_then_region(demo_region):
     assert (
         (table["ci_low"] <= table["change_pct"]) & (table["change_pct"] <= table["ci_high"])
     ).all()
+    assert (table["dispersion"] >= 1).all()  # the area's own year-to-year noise
+
+
+def test_format_results_small_numbers_and_procentpunt():
+    rows = pd.DataFrame(
+        [
+            {"label": "Overvallen", "unit": "count", "value": 6.0, "previous_value": 3.0,
+             "this_year": 2016, "previous_year": 2015, "too_few": True, "status": "onzeker"},
+            {"label": "Opheldering", "unit": "percent", "value": 8.1, "previous_value": 8.8,
+             "this_year": 2016, "previous_year": 2015, "change_pct": -0.7, "change_low": -2.1,
+             "change_high": 0.7, "change_unit": "procentpunt", "significant": False,
+             "status": "onzeker"},
+        ]
+    )  # fmt: skip
+    shown = report.format_results(rows, 2016, 2018)["Verandering (95%-BI)"]
+    assert shown.iloc[0].startswith("te weinig gevallen (3 → 6)")
+    assert shown.iloc[1].startswith("\u22120,7 procentpunt")
+    assert "inf" not in " ".join(shown) and "nan" not in " ".join(shown)

@@ -201,56 +201,33 @@ def funnel_grid(
     )
 
 
-def change_point_table(series: pd.Series, dates: Iterable[Any], window: int = 12) -> pd.DataFrame:
-    """The level change at each change point: ``window`` months after against before.
+def change_point_table(breaks: Any, window: int = 12) -> pd.DataFrame:
+    """The break the search-aware test confirmed, with its fitted jump (no second test).
 
     Parameters
     ----------
-    series : pandas.Series
-        Monthly counts (DatetimeIndex).
-    dates : iterable of dates
-        First months of new segments (``ChangePoints.dates``).
+    breaks : ChangePoints
+        From :func:`rvs_analysis.stats.monthly.detect_change_points`.
     window : int, default 12
-        Months compared on each side (whole years, so the season cancels); shorter at the ends.
+        Unused (kept for callers); the jump comes from the segmented regression.
 
     Returns
     -------
     pandas.DataFrame
-        ``month`` (Dutch), ``before, after`` (counts summed over the windows), ``months``,
-        ``change_pct, ci_low, ci_high, significant`` from
-        :func:`rvs_analysis.stats.trends.count_change` (exact Poisson interval).
+        ``month`` (Dutch), ``jump_pct`` (fitted level change at the break, trend on both sides)
+        and ``p_value`` (the search-aware test of the whole series), one row per reported break;
+        empty when the test found none.
 
     Notes
     -----
-    Counts in whole-year windows so that seasonality does not create a change; the Poisson
-    interval ignores month-to-month overdispersion, so read borderline cases with care.
+    A break is never tested again on the data that chose it, and no interval is given for its
+    size: both would be too optimistic after the search.
     """
-    from rvs_analysis.stats.trends import count_change
-
-    rows = []
-    index = series.index
-    for date in dates:
-        position = int(index.searchsorted(pd.Timestamp(date)))
-        months = min(window, position, len(series) - position)
-        if months < 1:
-            continue
-        before = float(series.iloc[position - months : position].sum())
-        after = float(series.iloc[position : position + months].sum())
-        change = count_change(before, after)
-        rows.append(
-            {
-                "month": fmt_month(index[position]),
-                "months": months,
-                "before": before,
-                "after": after,
-                "change_pct": change.estimate,
-                "ci_low": change.ci_low,
-                "ci_high": change.ci_high,
-                "significant": change.significant,
-            }
-        )
-    columns = ["month", "months", "before", "after", "change_pct", "ci_low", "ci_high"]
-    return pd.DataFrame(rows, columns=[*columns, "significant"])
+    rows = [
+        {"month": fmt_month(date), "jump_pct": breaks.jump_pct, "p_value": breaks.p_value}
+        for date in breaks.dates
+    ]
+    return pd.DataFrame(rows, columns=["month", "jump_pct", "p_value"])
 
 
 INDICATOR_SOURCES: dict[str, tuple[str, str]] = {
@@ -423,13 +400,14 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
     Notes
     -----
     Status and forecast from :func:`rvs_analysis.stats.targets.target_status` on the area's series up
-    to ``report_year``; the change against the previous observation from
-    :func:`rvs_analysis.stats.trends.count_change` (exact Poisson interval; for clearance the ratio of
-    cleared per registered offence) where the indicator is a count, else not tested.
+    to ``report_year``; the change against the previous observation with the area's own
+    year-to-year noise (:func:`_change_record`: quasi-Poisson for counts, quasi-binomial
+    procentpunt for clearance), "te weinig gevallen" below the small-number rules; survey shares
+    and the region's own figures are not tested. ``attrs["n_comparisons"]`` counts the changes
+    tested (with 15 tests at 5%, about one "sign." is expected by chance).
     """
     from rvs_analysis.stats.common import StatisticsInputError
     from rvs_analysis.stats.targets import load_targets, target_for, target_status
-    from rvs_analysis.stats.trends import count_change
 
     all_targets = load_targets()
     labels = all_targets.drop_duplicates("indicator").set_index("indicator")
@@ -456,26 +434,7 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
             record.update(
                 previous_year=int(previous["year"]), previous_value=float(previous["value"])
             )
-            change = None
-            try:
-                if "cleared_offences" in observed.columns:
-                    change = count_change(
-                        previous["cleared_offences"],
-                        latest["cleared_offences"],
-                        previous["registered_offences"],
-                        latest["registered_offences"],
-                    )
-                elif record["unit"] == "count" and "ci_low" not in observed.columns:
-                    change = count_change(round(previous["value"]), round(latest["value"]))
-            except StatisticsInputError:
-                change = None  # e.g. no registered robberies in a year: no percentage to compare
-            if change is not None:
-                record.update(
-                    change_pct=change.estimate,
-                    change_low=change.ci_low,
-                    change_high=change.ci_high,
-                    significant=change.significant,
-                )
+            record.update(_change_record(observed, record["unit"]))
         try:
             target = target_for(indicator, int(latest["year"]), targets, baseline_value)
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
@@ -513,12 +472,90 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
     columns = [
         "indicator", "label", "unit", "target", "how", "met", "this_year", "value",
         "previous_year", "previous_value", "change_pct", "change_low", "change_high",
-        "significant", "status", "target_end", "target_end_year", "forecast", "forecast_low", "forecast_high",
+        "significant", "too_few", "change_unit", "change_method", "status", "target_end",
+        "target_end_year", "forecast", "forecast_low", "forecast_high",
         "probability", "observed_end_year", "observed_end", "note",
     ]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
     table.attrs["statuses"] = statuses
+    tested = table["change_pct"].notna()
+    table.attrs["n_comparisons"] = int(tested.sum())
+    table.attrs["change_methods"] = sorted(
+        {str(method) for method in table.loc[tested, "change_method"].dropna()}
+    )
     return table
+
+
+def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
+    """The change of the last observation against the one before, with the area's year noise.
+
+    Counts: :func:`rvs_analysis.stats.trends.count_change` with the quasi-Poisson dispersion of
+    the series (:func:`rvs_analysis.stats.trends.area_dispersion`); percentages with counts
+    (clearance): the difference in procentpunt with the quasi-binomial dispersion of the series.
+    Below the small-number rules (:data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events in
+    either year, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
+    the change is "te weinig gevallen".
+    """
+    import math
+
+    import numpy as np
+    from scipy import stats
+
+    from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.targets import quasi_binomial_trend
+    from rvs_analysis.stats.trends import area_dispersion, count_change
+
+    latest, previous = observed.iloc[-1], observed.iloc[-2]
+    if "cleared_offences" in observed.columns:
+        n1, n2 = float(previous["registered_offences"]), float(latest["registered_offences"])
+        if min(n1, n2) < MIN_CASES_PERCENT:
+            return {"too_few": True, "change_unit": "procentpunt"}
+        p1 = float(previous["cleared_offences"]) / n1
+        p2 = float(latest["cleared_offences"]) / n2
+        phi, df = 1.0, None
+        if len(observed) >= 3:
+            fit = quasi_binomial_trend(
+                observed["cleared_offences"].to_numpy(float),
+                observed["registered_offences"].to_numpy(float),
+                observed["year"].to_numpy(float),
+            )
+            phi, df = fit["phi"], fit["df"]
+        se = math.sqrt(phi * (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2))
+        reference = stats.norm() if df is None else stats.t(df=df)
+        quantile = reference.ppf(0.975)
+        difference = 100 * (p2 - p1)
+        low, high = difference - 100 * quantile * se, difference + 100 * quantile * se
+        return {
+            "change_pct": difference,
+            "change_low": low,
+            "change_high": high,
+            "significant": bool(low > 0 or high < 0),
+            "change_unit": "procentpunt",
+            "change_method": (
+                "difference of two percentages in procentpunt with the quasi-binomial "
+                f"dispersion of the series ({phi:.2f}), "
+                + ("normal" if df is None else f"t({df})")
+                + " interval"
+            ),
+        }
+    if unit != "count" or "ci_low" in observed.columns:
+        return {}
+    before, after = round(float(previous["value"])), round(float(latest["value"]))
+    if min(before, after) < MIN_EVENTS_CHANGE:
+        return {"too_few": True, "change_unit": "%"}
+    frame = observed.rename(columns={"value": "registered_offences"}).assign(
+        registered_offences=lambda f: np.round(f["registered_offences"])
+    )
+    phi, df = area_dispersion(frame, population_column=None)
+    change = count_change(before, after, dispersion=phi, df=df)
+    return {
+        "change_pct": change.estimate,
+        "change_low": change.ci_low,
+        "change_high": change.ci_high,
+        "significant": change.significant,
+        "change_unit": "%",
+        "change_method": change.method,
+    }
 
 
 def district_comparison(
@@ -529,38 +566,66 @@ def district_comparison(
     Returns
     -------
     pandas.DataFrame
-        ``area, base, value, change_pct, ci_low, ci_high, significant, rate_per_1000`` per
-        district plus the region (last row), from :func:`rvs_analysis.regions.area_table`
-        (harmonised counts and populations) and :func:`rvs_analysis.stats.trends.count_change`.
-    """
-    from rvs_analysis.regions import area_table
-    from rvs_analysis.stats.trends import count_change
+        ``area, base, value, change_pct, ci_low, ci_high, significant, too_few, dispersion,
+        rate_per_1000`` per district plus the region (last row), from
+        :func:`rvs_analysis.regions.area_table` (harmonised counts and populations).
 
+    Notes
+    -----
+    The change is :func:`rvs_analysis.stats.trends.count_change` with the area's quasi-Poisson
+    dispersion from its trend over ``base_year``-``report_year``
+    (:func:`rvs_analysis.stats.trends.area_dispersion`), so year-to-year noise counts; fewer than
+    :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in either year: "te weinig
+    gevallen" (no interval).
+    """
+    import math
+
+    from rvs_analysis.regions import area_table
+    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.trends import area_dispersion, count_change
+
+    years = list(range(base_year, report_year + 1))
     rows = []
     for level in ("district", "region"):
-        table = area_table(
-            ctx.dataset, offence_code, level, ctx.composition_year, [base_year, report_year], True
-        )
+        table = area_table(ctx.dataset, offence_code, level, ctx.composition_year, years, True)
         for name, group in table.groupby("area", sort=False):
             by_year = group.set_index("year")
             if base_year not in by_year.index or report_year not in by_year.index:
                 continue
             before = float(by_year.loc[base_year, "registered_offences"])
             after = float(by_year.loc[report_year, "registered_offences"])
-            change = count_change(before, after)
-            rows.append(
-                {
-                    "area": name,
-                    "base": before,
-                    "value": after,
-                    "change_pct": change.estimate,
-                    "ci_low": change.ci_low,
-                    "ci_high": change.ci_high,
-                    "significant": change.significant,
-                    "rate_per_1000": float(by_year.loc[report_year, "rate_per_1000"]),
-                }
-            )
-    return pd.DataFrame(rows)
+            series = group[["year", "registered_offences", "population"]].dropna()
+            phi, df = area_dispersion(series)
+            too_few = min(before, after) < MIN_EVENTS_CHANGE
+            record = {
+                "area": name,
+                "base": before,
+                "value": after,
+                "too_few": too_few,
+                "dispersion": math.nan if phi is None else phi,
+                "rate_per_1000": float(by_year.loc[report_year, "rate_per_1000"]),
+            }
+            if too_few:
+                record.update(
+                    change_pct=math.nan, ci_low=math.nan, ci_high=math.nan, significant=False
+                )
+            else:
+                change = count_change(before, after, dispersion=phi, df=df)
+                record.update(
+                    change_pct=change.estimate,
+                    ci_low=change.ci_low,
+                    ci_high=change.ci_high,
+                    significant=change.significant,
+                )
+            rows.append(record)
+    columns = ["area", "base", "value", "change_pct", "ci_low", "ci_high", "significant",
+               "too_few", "dispersion", "rate_per_1000"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def value_text(record: Mapping[str, Any]) -> str:
+    """The record's value in its unit (``fmt_value``)."""
+    return fmt_value(record.get("value"), record.get("unit", ""))
 
 
 def format_results(
@@ -571,7 +636,9 @@ def format_results(
     Values are formatted in each indicator's unit; interpolated targets are marked ``*``;
     prediction intervals of percentages are cut at 0% and 100%. Years in ``provisional`` are
     headed "(voorlopig)". When ``report_year`` is at or past ``target_year`` the table shows the
-    observed value of the target year (which decided the status) instead of a forecast.
+    observed value of the target year (which decided the status) instead of a forecast; a change in a
+    percentage is in procentpunt; below the small-number rules the change reads "te weinig
+    gevallen" with the two values.
     """
     provisional = {int(year) for year in provisional}
 
@@ -586,7 +653,17 @@ def format_results(
         if record.get("how") == "interpolated":
             target += "*"
         change = "–"
-        if not is_missing(record.get("change_pct")):
+        if record.get("too_few") is True:
+            change = f"te weinig gevallen ({fmt_value(record.get('previous_value'), unit)} → {value_text(record)})"
+        elif (
+            not is_missing(record.get("change_pct")) and record.get("change_unit") == "procentpunt"
+        ):
+            change = (
+                f"{fmt_num(record['change_pct'], 1, signed=True)} procentpunt "
+                f"({fmt_num(record['change_low'], 1)} tot {fmt_num(record['change_high'], 1)})"
+                + (" sign." if record.get("significant") else "")
+            )
+        elif not is_missing(record.get("change_pct")):
             change = (
                 f"{fmt_pct(record['change_pct'], 0, signed=True)} "
                 f"({fmt_pct(record['change_low'], 0)} tot {fmt_pct(record['change_high'], 0)})"

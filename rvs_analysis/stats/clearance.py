@@ -41,6 +41,7 @@ __all__ = [
     "estimate_overdispersion",
     "funnel_table",
     "cleared_needed",
+    "clearance_difference",
 ]
 
 _METHODS = {"wilson": "wilson", "clopper-pearson": "beta", "beta": "beta"}
@@ -761,3 +762,66 @@ def cleared_needed(
         result["cleared"] = int(cleared_value[0])
         result["additional_needed"] = max(0, needed - int(cleared_value[0]))
     return result
+
+
+def clearance_difference(
+    cleared_before: int,
+    registered_before: int,
+    cleared_after: int,
+    registered_after: int,
+    dispersion: float = 1.0,
+    df: int | None = None,
+    level: float = 0.95,
+) -> Estimate:
+    """The change of a clearance percentage in procentpunt, with the series' year noise.
+
+    Parameters
+    ----------
+    cleared_before, registered_before, cleared_after, registered_after : int
+        Counts of the two years (registered > 0).
+    dispersion : float, optional
+        Quasi-binomial dispersion of the series (``quasi_binomial_trend(...)["phi"]``, >= 1).
+    df : int, optional
+        Its degrees of freedom (t reference; normal when omitted).
+    level : float, optional
+
+    Returns
+    -------
+    Estimate
+        ``100 (p2 - p1)`` in procentpunt (null 0) with a Wald interval.
+
+    Notes
+    -----
+    ``Var = phi (p1 (1 - p1) / n1 + p2 (1 - p2) / n2)``. A change in a percentage is a
+    difference in procentpunt, never a relative percentage (8.8% to 8.1% is -0.7 procentpunt,
+    not -8%).
+    """
+    level = check_level(level)
+    counts = check_counts(
+        [cleared_before, registered_before, cleared_after, registered_after], "counts"
+    )
+    c1, n1, c2, n2 = counts
+    check_cleared_within_registered(np.array([c1, c2]), np.array([n1, n2]))
+    if n1 <= 0 or n2 <= 0:
+        raise StatisticsInputError("Both years need registered offences for a percentage.")
+    p1, p2 = c1 / n1, c2 / n2
+    phi = max(1.0, float(dispersion))
+    se = math.sqrt(phi * (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2))
+    reference = stats.norm() if df is None or df < 1 else stats.t(df=df)
+    quantile = reference.ppf(1 - (1 - level) / 2)
+    difference = p2 - p1
+    name = "normal" if df is None or df < 1 else f"t({df})"
+    return Estimate(
+        estimate=100 * difference,
+        ci_low=100 * (difference - quantile * se),
+        ci_high=100 * (difference + quantile * se),
+        method=(
+            f"difference of two clearance percentages in procentpunt, quasi-binomial "
+            f"dispersion {phi:.2f} of the series, {name} interval"
+        ),
+        level=level,
+        p_value=float(2 * reference.sf(abs(difference) / se)) if se > 0 else math.nan,
+        null_value=0.0,
+        n=float(n1 + n2),
+        details={"dispersion": phi, "df": df},
+    )

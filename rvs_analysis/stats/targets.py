@@ -301,6 +301,10 @@ onzeker, below 0.3 onwaarschijnlijk."""
 MIN_YEARS_FORECAST = 3
 """Fewer observed years give no forecast and the status "onvoldoende gegevens"."""
 
+MIN_POINTS_LINEAR = 4
+"""A linear trend of other values (survey shares, the region's own figures) needs four points:
+three survey waves leave one residual degree of freedom, whose t(1) interval says nothing."""
+
 MAX_SPAN_PERCENT = 50.0
 """A percentage forecast whose 95% interval spans more than 50 points (half the scale) says
 nothing about a target: status "onvoldoende gegevens"."""
@@ -427,8 +431,10 @@ def target_status(
             frame = data.rename(columns={"value": "registered_offences"})
             trend = fit_count_trend(frame, population_column="population")
             forecast = trend.forecast(target_year, level=level, n_sim=n_sim, seed=seed)
-        else:
-            forecast = _forecast_linear(data["year"].to_numpy(float), values, target_year, level)
+        elif len(data) >= MIN_POINTS_LINEAR:
+            forecast = _forecast_linear(
+                data["year"].to_numpy(float), values, target_year, level, target.unit
+            )
     probability = (
         forecast.probability(target.value, target.comparison) if forecast is not None else math.nan
     )
@@ -450,7 +456,15 @@ def target_status(
         method = f"no observation up to the target year {target_year}"
     elif int(before.sum()) < MIN_YEARS_FORECAST or forecast is None:
         status = "insufficient data"
-        method = f"fewer than {MIN_YEARS_FORECAST} years: no forecast"
+        method = (
+            f"fewer than {MIN_YEARS_FORECAST} years"
+            + (
+                ""
+                if has_counts or target.unit == "count"
+                else f" ({MIN_POINTS_LINEAR} for a linear trend)"
+            )
+            + ": no forecast"
+        )
     elif _spans_most_of_scale(forecast, target.unit):
         status = "insufficient data"
         method = f"forecast by {forecast.method}; its {level:.0%} interval spans most of the scale"
@@ -579,7 +593,9 @@ def _forecast_proportion(
     )
 
 
-def _forecast_linear(years: np.ndarray, values: np.ndarray, year: int, level: float) -> Forecast:
+def _forecast_linear(
+    years: np.ndarray, values: np.ndarray, year: int, level: float, unit: str = ""
+) -> Forecast:
     design = sm.add_constant(years - years[0])
     results = sm.OLS(values, design).fit()
     new = np.array([[1.0, year - years[0]]])
@@ -589,11 +605,15 @@ def _forecast_linear(years: np.ndarray, values: np.ndarray, year: int, level: fl
     df = results.df_resid
     quantile = stats.t.ppf(1 - (1 - level) / 2, df)
     draws = mean + se_obs * stats.t.rvs(df, size=20000, random_state=np.random.default_rng(0))
+    low, high = float(mean - quantile * se_obs), float(mean + quantile * se_obs)
+    if unit == "percent":  # a percentage lives on 0-100
+        draws = np.clip(draws, 0.0, 100.0)
+        mean, low, high = min(max(mean, 0.0), 100.0), max(low, 0.0), min(high, 100.0)
     return Forecast(
         year=int(year),
         mean=mean,
-        pi_low=float(mean - quantile * se_obs),
-        pi_high=float(mean + quantile * se_obs),
+        pi_low=low,
+        pi_high=high,
         level=level,
         draws=draws,
         method="OLS linear trend on year with t prediction interval",

@@ -19,7 +19,7 @@ from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
 from rvs_analysis.report.wording import (
-    change_phrase,
+    difference_phrase,
     fmt_ci,
     fmt_int,
     fmt_num,
@@ -31,6 +31,7 @@ from rvs_analysis.report.wording import (
     ratio_value_phrase,
 )
 from rvs_analysis.stats import clearance, targets, trends
+from rvs_analysis.stats.common import MIN_CASES_PERCENT
 
 __all__ = [
     "ClearanceSeries",
@@ -181,9 +182,8 @@ class ClearanceYear:
             verdict = "Het doel voor {year} was {target}; dat is {met}."
         return md(
             "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
-            "woninginbraken opgehelderd: {pct} ({ci}). " + verdict + " Het "
-            "ophelderingspercentage {change} ten opzichte van {base_year} (relatieve "
-            "verandering).",
+            "woninginbraken opgehelderd: {pct} ({ci}). " + verdict + " Ten opzichte van "
+            "{base_year}: {change}.",
             year=self.year,
             area=self.area,
             cleared=fmt_int(self.cleared),
@@ -194,7 +194,12 @@ class ClearanceYear:
             met="gehaald"
             if self.target is not None and self.target.is_met(self.rate.estimate)
             else "niet gehaald",
-            change=change_phrase(self.change),
+            change=(
+                "te weinig gevallen voor een vergelijking (minder dan "
+                f"{MIN_CASES_PERCENT} geregistreerde inbraken in een jaar)"
+                if self.change is None
+                else "een verschil van " + difference_phrase(self.change)
+            ),
             base_year=self.base_year,
         )
 
@@ -205,11 +210,32 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
     Notes
     -----
     The percentage has a Wilson interval (:func:`rvs_analysis.stats.clearance.clearance_rate`);
-    the change is the ratio of two Poisson intensities, cleared per registered offence, with its
-    exact interval (:func:`rvs_analysis.stats.trends.count_change`).
+    the change is the difference in procentpunt with the quasi-binomial dispersion of the series
+    up to ``year`` (:func:`rvs_analysis.stats.clearance.clearance_difference`); fewer than
+    :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences in either year
+    gives no change (``None``).
     """
     by_year = series.yearly.set_index("year")
     now, base = by_year.loc[year], by_year.loc[base_year]
+    upto = series.yearly[series.yearly["year"] <= year]
+    phi, df = 1.0, None
+    if len(upto) >= 3:
+        fit = targets.quasi_binomial_trend(
+            upto["cleared_offences"].to_numpy(float),
+            upto["registered_offences"].to_numpy(float),
+            upto["year"].to_numpy(float),
+        )
+        phi, df = fit["phi"], fit["df"]
+    change = None
+    if min(now["registered_offences"], base["registered_offences"]) >= MIN_CASES_PERCENT:
+        change = clearance.clearance_difference(
+            int(base["cleared_offences"]),
+            int(base["registered_offences"]),
+            int(now["cleared_offences"]),
+            int(now["registered_offences"]),
+            dispersion=phi,
+            df=df,
+        )
     return ClearanceYear(
         area=series.area,
         year=int(year),
@@ -219,12 +245,7 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
         rate=clearance.clearance_rate(
             int(now["cleared_offences"]), int(now["registered_offences"])
         ),
-        change=trends.count_change(
-            base["cleared_offences"],
-            now["cleared_offences"],
-            base["registered_offences"],
-            now["registered_offences"],
-        ),
+        change=change,
         target=targets.target_for("burglary_clearance", year)
         if year <= targets.last_target_year("burglary_clearance")
         else None,
@@ -464,19 +485,22 @@ def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
         ctx,
         methods=[
             "Ophelderingspercentage met Wilson-interval (95%).",
-            "Verandering van het ophelderingspercentage: verhouding van twee Poisson-intensiteiten "
-            "(opgehelderd per geregistreerde inbraak) met exact interval; bij percentages rond 10% "
-            "benadert dit het binomiale model goed.",
-            "Status en prognose: een binomiaal trendmodel van het ophelderingspercentage tot en met "
-            "het rapportagejaar, doorgetrokken naar het doeljaar (simulatie); 'op koers' als de "
-            "kans om het doel te halen minstens 50% is.",
+            "Verandering van het ophelderingspercentage: verschil in procentpunt, met de "
+            "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval; 'te weinig "
+            f"gevallen' bij minder dan {MIN_CASES_PERCENT} geregistreerde inbraken in een jaar.",
+            "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
+            "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
+            "jaar); status in kansbanden (behaald bij een gemeten doeljaar dat het doel haalt of "
+            "een kans van minstens 90%, waarschijnlijk 70-90%, onzeker 30-70%, onwaarschijnlijk "
+            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet.",
             "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "
-            "als de gemeenten meer verschillen dan toeval verklaart.",
+            "(zonder winsoriseren) als de gemeenten meer verschillen dan toeval verklaart; nooit "
+            "smaller dan de exacte binomiale grenzen.",
             "Verklarende factoren: binomiaal regressiemodel (logit) met cluster-robuuste "
             "standaardfouten per gemeente (welke variant: zie de technische details) en "
             "t-verdeling met G − 1 vrijheidsgraden.",
             "Benodigde opheldering: rekenkundig (afronding naar boven); verwacht aantal inbraken "
-            "uit een Poisson- of negatief-binomiaal trendmodel met de bevolking als blootstelling.",
+            "uit een quasi-Poisson-trendmodel met de bevolking als blootstelling.",
         ],
         technical=[status.method, drivers.method, needed.trend.method],
         assumptions=[

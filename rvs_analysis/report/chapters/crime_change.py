@@ -19,13 +19,15 @@ from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.tables import change_point_table, table
 from rvs_analysis.report.wording import (
     MONTHS_NL,
-    change_phrase,
     fmt_int,
+    fmt_month,
+    fmt_num,
     fmt_pct,
     md,
     ratio_phrase,
 )
 from rvs_analysis.stats import crime_change, monthly
+from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
 
 __all__ = [
     "CrimeTotals",
@@ -213,21 +215,32 @@ def movers_table(movers: pd.DataFrame):
             "change_pct": "Verandering",
             "ci_low_pct": "95%-BI onder",
             "ci_high_pct": "95%-BI boven",
-            "significant": "Significant",
         },
+        caption=(
+            "Geen significantietoets: de zes grootste van alle veranderingen zijn uitgekozen, en "
+            "de grootste van veel veranderingen lijkt door die keuze alleen al groot. Intervallen "
+            "met de jaar-op-jaarruis van elke soort; 'te weinig gevallen' onder "
+            f"{MIN_EVENTS_CHANGE} misdrijven in een van beide jaren."
+        ),
     )
 
 
 def largest_mover_sentence(movers: pd.DataFrame):
     """The offence type with the largest change, in Dutch."""
     largest = movers.iloc[0]
+    if bool(largest.get("too_few", False)):
+        change = "veranderde (te weinig gevallen voor een percentage)"
+    else:
+        value, low, high = largest["change_pct"], largest["ci_low_pct"], largest["ci_high_pct"]
+        verb = "steeg" if value > 0 else "daalde"
+        change = f"{verb} met {fmt_pct(abs(value), 0)} (95%-interval {fmt_pct(low, 0)} tot {fmt_pct(high, 0)})"
     return md(
-        "De grootste verandering in aantal: {label} ({category}) {change}, van {start} naar {end}.",
+        "De grootste verandering in aantal: {label} ({category}) {change}, van {start} naar {end}. "
+        "Omdat deze soort is uitgekozen als de grootste verandering, zegt dat op zich niet dat "
+        "de verandering meer is dan toeval.",
         label=largest["offence_label"],
         category=largest["category_nl"],
-        change=change_phrase(
-            (largest["change_pct"], largest["ci_low_pct"], largest["ci_high_pct"])
-        ),
+        change=change,
         start=fmt_int(largest["count_start"]),
         end=fmt_int(largest["count_end"]),
     )
@@ -235,11 +248,13 @@ def largest_mover_sentence(movers: pd.DataFrame):
 
 @dataclass
 class MonthlyBurglary:
-    """Monthly burglary of the area: its STL decomposition and change points (or none)."""
+    """Monthly burglary of the area: seasonal effects, STL where the counts carry a season, and
+    the search-aware break test."""
 
     series: pd.Series | None
     decomposition: Any = None
     breaks: Any = None
+    seasonal: Any = None
     area: str = ""
     source_label: str = ""
 
@@ -247,12 +262,25 @@ class MonthlyBurglary:
     def available(self) -> bool:
         return self.series is not None
 
+    @property
+    def seasonal_supported(self) -> bool:
+        return self.decomposition is not None
+
     def figure(self):
-        """The decomposition with the change points, or a sentence that the months are missing."""
+        """The decomposition with a confirmed break, or a sentence why there is none."""
         if not self.available:
             return md(
                 "Maandcijfers van woninginbraak zijn niet beschikbaar voor deze bron; dit deel "
                 "vervalt."
+            )
+        if not self.seasonal_supported:
+            return md(
+                "Geen seizoensontleding: {area} telt gemiddeld {mean} woninginbraken per maand, "
+                "minder dan {minimum}; bij zo weinig gevallen is een seizoenspatroon niet van "
+                "toeval te onderscheiden.",
+                area=self.area,
+                mean=fmt_int(float(self.series.mean())),
+                minimum=monthly.MIN_MONTHLY_COUNT_STL,
             )
         return figures.stl_plot(
             self.decomposition,
@@ -262,71 +290,113 @@ class MonthlyBurglary:
         )
 
     def jumps(self) -> pd.DataFrame:
-        """Twelve months after against twelve before each change point."""
-        return change_point_table(self.series, self.breaks.dates)
+        """The confirmed break (if any) with its fitted jump."""
+        return change_point_table(self.breaks)
 
     def sentence(self):
-        """The seasonal peak and low and the change points, in Dutch (nothing without months)."""
+        """The seasonal peak, the dark-months ratio and the break test, in Dutch."""
         if not self.available:
             return None
-        seasonal = self.decomposition["seasonal"].groupby(self.decomposition.index.month).mean()
-        jumps = self.jumps()
+        breaks = self.breaks
+        if breaks.dates:
+            break_text = (
+                "De toets op een trendbreuk, die rekening houdt met het zoeken naar de breuk en "
+                f"met samenhang tussen opeenvolgende maanden, vindt een breuk vanaf {fmt_month(breaks.dates[0])} "
+                f"(p = {fmt_num(breaks.p_value, 3)}); het niveau verandert daar naar schatting met {fmt_pct(breaks.jump_pct, 0, signed=True)}. Die omvang "
+                "krijgt geen interval: de breuk is op dezelfde cijfers gekozen."
+            )
+        else:
+            break_text = (
+                "De toets op een trendbreuk, die rekening houdt met het zoeken naar de breuk en "
+                f"met samenhang tussen opeenvolgende maanden, vindt geen breuk (p = {fmt_num(breaks.p_value, 2)})."
+            )
+        if self.seasonal is None:
+            return md("{breaks}", breaks=break_text)
+        peak = self.seasonal.peak_month
+        ratio = self.seasonal.dark_months_ratio
         return md(
-            "Seizoen: in {peak} ligt het aantal inbraken gemiddeld {peak_pct} boven de trend, in "
-            "{low} {low_pct} eronder. Er zijn {count} trendbreuken gevonden{dates}; daarvan gaan "
-            "{significant} gepaard met een statistisch significante verandering van het niveau "
-            "(twaalf maanden na tegen twaalf maanden voor de breuk).",
-            peak=MONTHS_NL[seasonal.idxmax() - 1],
-            peak_pct=fmt_pct(100 * (seasonal.max() - 1), 0),
-            low=MONTHS_NL[seasonal.idxmin() - 1],
-            low_pct=fmt_pct(100 * (1 - seasonal.min()), 0),
-            count=len(self.breaks.dates),
-            dates=(" (" + ", ".join(jumps["month"]) + ")") if len(jumps) else "",
-            significant=int(jumps["significant"].sum()),
+            "Seizoen: de meeste inbraken vallen in {peak}; in de donkere maanden (oktober tot "
+            "en met januari) liggen de aantallen gemiddeld {ratio} keer zo hoog als in de overige "
+            "maanden (95%-interval {low} tot {high}). {breaks}",
+            peak=MONTHS_NL[int(peak.estimate) - 1],
+            ratio=fmt_num(ratio.estimate, 2),
+            low=fmt_num(ratio.ci_low, 2),
+            high=fmt_num(ratio.ci_high, 2),
+            breaks=break_text,
         )
 
     def table(self):
-        """The change-point table (nothing without months)."""
-        if not self.available:
+        """The confirmed break as a table (nothing without months or without a break)."""
+        if not self.available or not self.breaks.dates:
             return None
         return table(
             self.jumps(),
-            formats={
-                "before": "int",
-                "after": "int",
-                "change_pct": "signed_pct",
-                "ci_low": "signed_pct",
-                "ci_high": "signed_pct",
-            },
+            formats={"jump_pct": "signed_pct", "p_value": lambda value: fmt_num(value, 3)},
             columns={
                 "month": "Breuk vanaf",
-                "months": "Maanden vergeleken",
-                "before": "Aantal ervoor",
-                "after": "Aantal erna",
-                "change_pct": "Verandering",
-                "ci_low": "95%-BI onder",
-                "ci_high": "95%-BI boven",
-                "significant": "Significant",
+                "jump_pct": "Geschatte sprong",
+                "p_value": "p (toets met zoekcorrectie)",
             },
         )
 
+    @property
+    def methods(self) -> list[str]:
+        """The methods the monthly part actually used."""
+        if not self.available:
+            return []
+        used = [self.breaks.method]
+        if self.seasonal is not None:
+            used.append(self.seasonal.method)
+        return used
+
 
 def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> MonthlyBurglary:
-    """Monthly counts, STL decomposition and change points of burglary in the area."""
+    """Monthly counts, seasonal effects, STL (where supported) and the break test."""
     series = monthly_counts(ctx, offence_code)
     if series is None:
         return MonthlyBurglary(series=None)
+    supported = monthly.seasonality_supported(series)
     return MonthlyBurglary(
         series=series,
-        decomposition=monthly.stl_decompose(series),
+        decomposition=monthly.stl_decompose(series) if supported else None,
         breaks=monthly.detect_change_points(series),
+        seasonal=monthly.seasonal_effects(series) if supported else None,
         area=ctx.area.name,
         source_label=ctx.source_label,
     )
 
 
-def methods(ctx: ReportContext, comparison):
-    """The "Methode en bronnen" section of the crime change report."""
+def _model_nl(estimate) -> str:
+    """The Dutch name of the count model an estimate's method names."""
+    text = str(getattr(estimate, "method", estimate))
+    if "quasi-Poisson" in text:
+        return "quasi-Poisson-regressie (dispersie max(1, X²/df), t-intervallen)"
+    if "negative binomial" in text:
+        return "negatief-binomiale regressie"
+    return "Poisson-regressie"
+
+
+def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | None = None):
+    """The "Methode en bronnen" section of the crime change report, worded from the methods the
+    results actually used."""
+    monthly_lines = []
+    if burglary_months is not None and burglary_months.available:
+        if burglary_months.seasonal_supported:
+            monthly_lines.append(
+                "Maandcijfers: STL-decompositie (statsmodels) van log(1 + aantal); seizoen en "
+                "verhouding donkere/overige maanden uit een quasi-Poisson-model met een niveau "
+                "per jaar en maandeffecten."
+            )
+        else:
+            monthly_lines.append(
+                "Maandcijfers: geen seizoensontleding, want minder dan "
+                f"{monthly.MIN_MONTHLY_COUNT_STL} gevallen per maand gemiddeld."
+            )
+        monthly_lines.append(
+            "Trendbreuken: één sup-F-toets op een sprong of knik op een onbekende maand, met "
+            "p-waarde uit een bootstrap onder AR(1)-ruis (houdt rekening met het zoeken); een "
+            "breuk wordt niet opnieuw getoetst op de cijfers die hem kozen."
+        )
     return methods_block(
         ctx,
         methods=[
@@ -334,12 +404,13 @@ def methods(ctx: ReportContext, comparison):
             "data/crime_change_classification.csv (tabel met reden per misdrijfsoort).",
             "Aandelen met Wilson-interval; aantallen per 1.000 inwoners met de geharmoniseerde "
             "bevolking van hetzelfde jaar.",
-            "Trend per groep: Poisson-regressie op jaar, negatief binomiaal bij overdispersie; het "
-            "verschil in trend uit een model met vaste jaareffecten en een interactie groep × jaar.",
-            "Veranderingen per misdrijfsoort en rond trendbreuken: exact interval voor de "
-            "verhouding van twee Poisson-aantallen.",
-            "Maandcijfers: STL-decompositie (statsmodels) van log(1 + aantal); trendbreuken met "
-            "PELT (ruptures) op de voor seizoen gecorrigeerde reeks.",
+            f"Trend per groep: {_model_nl(comparison.visible)} op jaar; het verschil in trend "
+            f"uit een {_model_nl(comparison.ratio)} met vaste jaareffecten en een interactie "
+            "groep × jaar.",
+            "Veranderingen per misdrijfsoort: interval met de jaar-op-jaarruis van die soort "
+            "(quasi-Poisson-dispersie uit haar trend); geen significantietoets na rangschikken; "
+            f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in een jaar.",
+            *monthly_lines,
         ],
         assumptions=[
             "Een constante jaarlijkse procentuele verandering per groep over de hele periode.",
@@ -355,12 +426,24 @@ def methods(ctx: ReportContext, comparison):
             "Door de herziening van 2021 en de coronajaren zijn jaren rond 2020-2021 lastiger te "
             "vergelijken; het model met vaste jaareffecten vangt gemeenschappelijke schokken op.",
         ],
-        technical=[comparison.method, comparison.visible.method, comparison.less_visible.method],
+        technical=[
+            comparison.method,
+            comparison.visible.method,
+            comparison.less_visible.method,
+            *(burglary_months.methods if burglary_months is not None else []),
+        ],
     )
 
 
-def record_summary(ctx: ReportContext, comparison) -> None:
+def record_summary(
+    ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | None = None
+) -> None:
     """Record the report's key estimates and headline in ``ctx.summary``."""
+    if burglary_months is not None and burglary_months.seasonal is not None:
+        ctx.summary.add("burglary_seasonal_peak_month", burglary_months.seasonal.peak_month)
+        ctx.summary.add(
+            "burglary_dark_months_rate_ratio", burglary_months.seasonal.dark_months_ratio
+        )
     ctx.summary.add("crime_change_trend_ratio", comparison.ratio)
     ctx.summary.add("visible_annual_rate_ratio", comparison.visible)
     ctx.summary.add("less_visible_annual_rate_ratio", comparison.less_visible)

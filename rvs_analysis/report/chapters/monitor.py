@@ -26,11 +26,13 @@ from rvs_analysis.report.tables import (
 from rvs_analysis.report.wording import (
     change_phrase,
     fmt_int,
+    fmt_num,
     fmt_probability,
     md,
     ratio_phrase,
 )
 from rvs_analysis.stats import targets, trends
+from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 
 __all__ = [
     "UNKNOWN_STATUSES",
@@ -47,7 +49,7 @@ __all__ = [
     "results",
 ]
 
-UNKNOWN_STATUSES = ("geen gegevens", "niet te bepalen")
+UNKNOWN_STATUSES = ("geen gegevens", "niet te bepalen", "onvoldoende gegevens")
 """Statuses of indicators whose status could not be judged from the source."""
 
 
@@ -101,9 +103,11 @@ class Results:
         return (row["change_pct"], row["change_low"], row["change_high"])
 
     def sentence(self):
-        """How many targets are met, on track and off track, and the burglary change."""
+        """How many targets fall in each status band, the burglary change and the number of
+        comparisons the table makes."""
         burglary = self.burglary()
         missing = self.table[~self.table.index.isin(self.known.index)]["label"]
+        comparisons = int(self.table.attrs.get("n_comparisons", 0))
         if self.report_year >= self.target_year:
             counts = (
                 "Doelen voor {target_year} waarvoor deze bron gegevens heeft, beoordeeld op de "
@@ -112,21 +116,26 @@ class Results:
         else:
             counts = (
                 "Status van de doelen waarvoor deze bron gegevens heeft: {achieved} behaald, "
-                "{on_track} op koers en {off_track} niet op koers."
+                "{likely} waarschijnlijk, {uncertain} onzeker en {unlikely} onwaarschijnlijk."
             )
         return md(
-            counts + " Geen (bruikbare) gegevens in deze bron voor: {missing}. Het aantal "
-            "woninginbraken in {area} {change} van {previous_year} op {year}.",
+            counts + " Geen of onvoldoende gegevens voor: {missing}. Het aantal "
+            "woninginbraken in {area} {change} van {previous_year} op {year}. De tabel toetst "
+            "{comparisons} veranderingen; bij zoveel toetsen op 5% is ongeveer {expected} keer "
+            '"sign." door toeval te verwachten.',
             target_year=self.target_year,
             achieved=self.count("behaald"),
             not_met=self.count("niet behaald"),
-            on_track=self.count("op koers"),
-            off_track=self.count("niet op koers"),
+            likely=self.count("waarschijnlijk"),
+            uncertain=self.count("onzeker"),
+            unlikely=self.count("onwaarschijnlijk"),
             missing=", ".join(missing) or "geen",
             area=self.area,
-            change=change_phrase(self.burglary_change()),
+            change=_burglary_change_text(burglary),
             previous_year=self.year_label(burglary["previous_year"]),
             year=self.year_label(burglary["this_year"]),
+            comparisons=comparisons,
+            expected=fmt_num(0.05 * comparisons, 1),
         )
 
     def chances_figure(self, source_label: str):
@@ -140,13 +149,20 @@ class Results:
             "label",
             "probability_pct",
             source_label,
-            reference=50,
-            reference_label="Grens op koers (50%)",
+            reference=90,
+            reference_label="Grens behaald (90%)",
             title=f"Kans dat het doel wordt gehaald, {self.area}",
             xlabel="Kans (%)",
             decimals=0,
             unit="%",
         )
+
+
+def _burglary_change_text(row) -> str:
+    """The burglary change as a predicate, or "te weinig gevallen"."""
+    if bool(row.get("too_few")) is True or pd.isna(row.get("change_pct")):
+        return "veranderde (te weinig gevallen voor een percentage)"
+    return change_phrase((row["change_pct"], row["change_low"], row["change_high"]))
 
 
 def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
@@ -220,8 +236,9 @@ class BurglarySeries:
         return md(
             "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). Verwachting "
             "voor {target_year} als die trend doorzet: {forecast} inbraken "
-            "(95%-voorspellingsinterval {low} tot {high}); het doel is {target} ({note}), de kans "
-            "dat het gehaald wordt {probability}.",
+            "(95%-voorspellingsinterval {low} tot {high}); het doel is {target} ({note}). De kans "
+            "dat het gehaald wordt is {probability}: een voorspellende kans, gegeven dat de trend "
+            "doorzet, geen kans dat het beleid werkt.",
             trend=ratio_phrase(self.trend.annual_rate_ratio),
             first=int(self.counts["year"].min()),
             last=int(self.counts["year"].max()),
@@ -317,6 +334,10 @@ def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: in
             "significant": "Significant",
             "rate_per_1000": f"Per 1.000 inwoners {ctx.year_label(report_year)}",
         },
+        caption=(
+            "Intervallen en significantie met de jaar-op-jaarruis van elk gebied "
+            "(quasi-Poisson-dispersie uit zijn trend); '–' bij te weinig gevallen."
+        ),
     )
 
 
@@ -359,13 +380,21 @@ def methods(ctx: ReportContext, area_results: Results):
     return methods_block(
         ctx,
         methods=[
-            "Verandering ten opzichte van de vorige meting: exact interval voor de verhouding van "
-            "twee Poisson-aantallen (voor ophelderingspercentages: opgehelderd per geregistreerd "
-            "misdrijf).",
+            "Verandering ten opzichte van de vorige meting: aantallen met de jaar-op-jaarruis van "
+            "het gebied (quasi-Poisson-dispersie uit de eigen trend, t-interval); "
+            "ophelderingspercentages als verschil in procentpunt met de quasi-binomiale "
+            "dispersie van de reeks. Te weinig gevallen: minder dan "
+            f"{MIN_EVENTS_CHANGE} misdrijven in een van beide jaren, of minder dan "
+            f"{MIN_CASES_PERCENT} geregistreerde misdrijven achter een percentage.",
+            f"De tabel toetst {int(area_results.table.attrs.get('n_comparisons', 0))} "
+            "veranderingen op 5%; er is niet gecorrigeerd voor meervoudig toetsen.",
             "Status en prognose per doel: een trendmodel tot en met het rapportagejaar, "
-            "doorgetrokken naar het doeljaar met simulatie (aantallen: Poisson of negatief "
-            "binomiaal met de bevolking als blootstelling; percentages met tellers: binomiaal; "
-            "overige: lineaire trend).",
+            "doorgetrokken naar het doeljaar met simulatie (aantallen: quasi-Poisson met de "
+            "geprojecteerde bevolking; percentages met tellers: quasi-binomiaal met ruis per jaar; "
+            "overige: lineaire trend, alleen bij minstens vier metingen). Status in kansbanden: "
+            "behaald (doeljaar gemeten en gehaald, of kans ≥ 90%), waarschijnlijk (70-90%), "
+            "onzeker (30-70%), onwaarschijnlijk (< 30%); onvoldoende gegevens bij minder dan drie "
+            "jaren of een voorspellingsinterval over het grootste deel van de schaal.",
             "Enquêtecijfers (onveiligheidsgevoel, jongerenoverlast): gewogen percentages per "
             "meting, onderdrukt bij minder dan 100 respondenten.",
         ],
@@ -384,7 +413,10 @@ def methods(ctx: ReportContext, area_results: Results):
             "marges voor de grotere gemeenten, met een breuk in de reeks in 2021. Zulke "
             "indicatoren staan op 'geen gegevens' als de bron ze mist.",
         ],
-        technical=[status.method for status in area_results.statuses.values()][:3],
+        technical=[
+            *area_results.table.attrs.get("change_methods", []),
+            *[status.method for status in area_results.statuses.values()][:3],
+        ],
     )
 
 
@@ -396,15 +428,17 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
                 f"{indicator}_forecast_{status.target.year}", status.forecast, status=status.status
             )
     row = area_results.burglary()
-    ctx.summary.add(
-        "burglary_change_pct",
-        area_results.burglary_change(),
-        significant=bool(row["significant"]),
-    )
+    if not pd.isna(row.get("change_pct")):
+        ctx.summary.add(
+            "burglary_change_pct",
+            area_results.burglary_change(),
+            significant=bool(row["significant"]),
+        )
     ctx.summary.add("burglary_annual_rate_ratio", burglary.trend.annual_rate_ratio)
     ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
-    ctx.summary.set_headline("Doelen op koers", area_results.count("op koers"))
     if area_results.report_year >= area_results.target_year:
         ctx.summary.set_headline("Doelen niet behaald", area_results.count("niet behaald"))
     else:
-        ctx.summary.set_headline("Doelen niet op koers", area_results.count("niet op koers"))
+        ctx.summary.set_headline("Doelen waarschijnlijk", area_results.count("waarschijnlijk"))
+        ctx.summary.set_headline("Doelen onzeker", area_results.count("onzeker"))
+        ctx.summary.set_headline("Doelen onwaarschijnlijk", area_results.count("onwaarschijnlijk"))

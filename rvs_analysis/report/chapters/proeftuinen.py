@@ -39,6 +39,9 @@ __all__ = [
     "event_study_figure",
     "group_figure",
     "latest_wave_map",
+    "leave_one_pilot_out",
+    "sensitivity_sentence",
+    "sensitivity_table",
     "methods",
     "own_series",
     "own_series_sentence",
@@ -135,13 +138,73 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         "Na de start in {start} veranderde het aandeel inwoners dat zich weleens onveilig voelt in "
         "de proeftuinen ten opzichte van de overige gemeenten met {unsafe}. Voor ervaren "
         "jongerenoverlast is het verschil-in-verschillen {youth}. De schatting rust op "
-        "{respondents} respondenten in {clusters} gemeenten, waarvan {treated} proeftuinen.",
+        "{respondents} respondenten in {clusters} gemeenten, waarvan {treated} proeftuinen "
+        "(door de weging tellen die als {kish} even grote gemeenten). Een verschil is nog geen "
+        "effect van de proeftuinen: de proeftuinen zijn gekozen, niet geloot. Gemeenten die "
+        "gekozen worden na een slecht jaar, verbeteren vaak ook vanzelf (regressie naar het "
+        "gemiddelde), en wat de gemeenten tot proeftuin maakte kan ook hun ontwikkeling "
+        "bepalen.",
         start=group_pilots.start_year,
         unsafe=difference_phrase(did_unsafe.effect),
         youth=difference_phrase(did_youth.effect),
         respondents=fmt_int(did_unsafe.n_respondents),
         clusters=did_unsafe.n_clusters,
         treated=did_unsafe.n_treated_clusters,
+        kish=fmt_num(did_unsafe.effect.details.get("kish_treated", float("nan")), 1),
+    )
+
+
+def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
+    """The difference-in-differences with each pilot left out (the sensitivity table)."""
+    table_ = perception.leave_one_pilot_out(
+        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    )
+    names = dict(
+        zip(group_pilots.table["gemeente_code"], group_pilots.table["gemeente_name"], strict=True)
+    )
+    names["(geen)"] = "geen (alle proeftuinen)"
+    return table_.assign(name=table_["left_out"].map(names).fillna(table_["left_out"]))
+
+
+def sensitivity_table(leave_out: pd.DataFrame):
+    """The leave-one-pilot-out table as the report shows it."""
+    shown = leave_out.assign(weight_share_pct=100 * leave_out["weight_share"])
+    return table(
+        shown,
+        formats={
+            "weight_share_pct": "pct",
+            "estimate_pp": lambda value: fmt_num(value, 1, signed=True),
+            "ci_low": lambda value: fmt_num(value, 1, signed=True),
+            "ci_high": lambda value: fmt_num(value, 1, signed=True),
+        },
+        columns={
+            "name": "Weggelaten proeftuin",
+            "weight_share_pct": "Aandeel in gewicht proeftuinen",
+            "estimate_pp": "Effect (procentpunt)",
+            "ci_low": "95%-BI onder",
+            "ci_high": "95%-BI boven",
+        },
+        caption="Verschil in verschillen als telkens één proeftuin wordt weggelaten",
+    )
+
+
+def sensitivity_sentence(group_pilots: Pilots, indicator: str, leave_out: pd.DataFrame):
+    """The unweighted estimate and the estimate without the heaviest pilot, in Dutch."""
+    unweighted = perception.difference_in_differences(
+        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year, weighted=False
+    )
+    others = leave_out[leave_out["left_out"] != "(geen)"]
+    heaviest = others.loc[others["weight_share"].idxmax()]
+    return md(
+        "Gevoeligheid: zonder weging (elke respondent telt even zwaar) is het effect "
+        "{unweighted}. Zonder {name}, dat {share} van het gewicht van de proeftuinen draagt, is het "
+        "{without} procentpunt ({low} tot {high}).",
+        unweighted=difference_phrase(unweighted.effect),
+        name=heaviest["name"],
+        share=fmt_pct(100 * heaviest["weight_share"], 0),
+        without=fmt_num(heaviest["estimate_pp"], 1, signed=True),
+        low=fmt_num(heaviest["ci_low"], 1, signed=True),
+        high=fmt_num(heaviest["ci_high"], 1, signed=True),
     )
 
 
@@ -246,13 +309,26 @@ def own_series_table(ctx: ReportContext, series: pd.DataFrame):
 
 
 def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.DataFrame):
-    """The area's pilots and its first and last wave, in Dutch."""
+    """The area's pilots and its first and last wave with the tested difference, in Dutch."""
+    import math
+
+    from scipy import stats
+
     area_pilots = group_pilots.table[group_pilots.table["in_area"]]["gemeente_name"]
     first_wave, last_wave = series.iloc[0], series.iloc[-1]
+    p1, p2 = first_wave["estimate_pct_unsafe"] / 100, last_wave["estimate_pct_unsafe"] / 100
+    se = math.sqrt(
+        p1 * (1 - p1) / first_wave["n_effective_unsafe"]
+        + p2 * (1 - p2) / last_wave["n_effective_unsafe"]
+    )
+    quantile = stats.norm.ppf(0.975)
+    difference = 100 * (p2 - p1)
+    low, high = difference - 100 * quantile * se, difference + 100 * quantile * se
     return md(
         "{area} telt {pilots} onder de proeftuinen. Het aandeel inwoners dat zich weleens onveilig "
         "voelt was {first} in {first_year} ({first_ci}) en {last} in {last_year} ({last_ci}); "
-        "{overlap}.",
+        "het verschil is {difference}. (Of twee intervallen overlappen zegt niet of het verschil "
+        "significant is; daarom is het verschil zelf getoetst.)",
         area=ctx.area.name,
         pilots=names_phrase(area_pilots),
         first=fmt_pct(first_wave["estimate_pct_unsafe"]),
@@ -261,11 +337,7 @@ def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.Dat
         last=fmt_pct(last_wave["estimate_pct_unsafe"]),
         last_year=int(last_wave["year"]),
         last_ci=fmt_ci(last_wave["ci_low_unsafe"], last_wave["ci_high_unsafe"], 1, "%"),
-        overlap="de intervallen overlappen, dus een verandering is op deze aantallen niet "
-        "aangetoond (niet statistisch significant)"
-        if first_wave["ci_high_unsafe"] >= last_wave["ci_low_unsafe"]
-        and last_wave["ci_high_unsafe"] >= first_wave["ci_low_unsafe"]
-        else "de intervallen overlappen niet: het verschil is statistisch significant",
+        difference=difference_phrase((difference, low, high)),
     )
 
 
@@ -296,17 +368,26 @@ def methods(ctx: ReportContext, did, events):
             "Gewogen percentages (Hajek-schatter) met Wilson-interval op de effectieve "
             "steekproefomvang volgens Kish; niet getoond bij minder dan 100 respondenten.",
             "Verschil in verschillen: gewogen lineair kansmodel met vaste effecten per gemeente en "
-            "per meting, standaardfouten geclusterd per gemeente, t-verdeling met G − 1 "
-            "vrijheidsgraden.",
-            "Effect per meting (event study) met dezelfde opzet; gezamenlijke F-toets dat de "
-            "verschillen vóór de start nul zijn (toets op gelijke trends vooraf).",
-            "De vergelijking van twee metingen van het eigen gebied is een overlap van "
-            "intervallen: een voorzichtige toets (niet-overlappende intervallen wijzen op een "
-            "significant verschil).",
+            "per meting, standaardfouten geclusterd per gemeente; "
+            + (
+                "het interval door het omkeren van de wild cluster restricted bootstrap (Webb-"
+                "gewichten per gemeente), omdat bij tien proeftuinen met ongelijke gewichten de "
+                "gewone t-verdeling te smalle intervallen geeft."
+                if "wild cluster restricted bootstrap" in did.method
+                else "t-verdeling met G − 1 vrijheidsgraden."
+            ),
+            "Effect per meting (event study) met dezelfde opzet; toets dat de verschillen vóór de "
+            "start nul zijn: gezamenlijke Wald-toets met p-waarde uit de wild cluster bootstrap"
+            + (" (F-verdeling ter vergelijking)." if "Wald" in events.method else "."),
+            "Gevoeligheid: het effect met telkens één proeftuin weggelaten en zonder weging.",
+            "De vergelijking van twee metingen van het eigen gebied: verschil van twee gewogen "
+            "percentages met de effectieve steekproefomvang (normale benadering).",
         ],
         assumptions=[
             "Zonder proeftuin hadden proeftuinen en overige gemeenten dezelfde ontwikkeling gehad "
-            "(gelijke trends); de toets vooraf ondersteunt dat, maar bewijst het niet.",
+            "(gelijke trends); een toets vooraf die geen verschil vindt, bewijst dat niet.",
+            "De proeftuinen zijn gekozen, niet geloot: selectie en regressie naar het gemiddelde "
+            "kunnen een schijneffect geven.",
             "Geen uitstraling naar de overige gemeenten en geen verandering in wie de enquête "
             "invult.",
             "De meting van het startjaar geldt als 'vóór': het veldwerk lag vóór de proeftuinen "
@@ -339,4 +420,11 @@ def record_summary(ctx: ReportContext, did_unsafe, did_youth, events_unsafe, eve
     ctx.summary.set_headline(
         "Effect onveiligheidsgevoel (pp)", fmt_num(did_unsafe.effect.estimate, 1, signed=True)
     )
-    ctx.summary.set_headline("Gelijke trends vooraf", events_unsafe.pre_trend_verdict)
+    verdicts = {
+        "no difference detected": "geen verschil aangetoond",
+        "not parallel": "verschil vooraf",
+        "not testable": "niet te toetsen",
+    }
+    ctx.summary.set_headline(
+        "Trends vooraf", verdicts.get(events_unsafe.pre_trend_verdict, "niet te toetsen")
+    )

@@ -1,0 +1,127 @@
+"""Issue 11's statistical properties: known answers and small seeded simulations.
+
+The large simulations live in :mod:`rvs_analysis.stats.validation` (``make validate-stats``, which
+writes ``docs/statistical_properties.md``); here every scenario runs with a handful of data sets so
+the validation code cannot rot, and the properties that are cheap to check get a direct test.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rvs_analysis.stats import monthly, perception, validation
+
+
+def _monthly(seed, shift=0.0, mean=800.0, months=156, rho=0.4):
+    return validation._monthly(np.random.default_rng(seed), mean=mean, months=months,
+                               rho=rho, shift=shift)  # fmt: skip
+
+
+def test_break_test_is_search_aware_under_ar1_noise():
+    # no change, AR(1) noise: a break is reported in about 5% of series (PELT alone: 25%)
+    found = [
+        len(monthly.detect_change_points(_monthly(seed), n_boot=99, seed=seed).dates)
+        for seed in range(60)
+    ]
+    assert np.mean(np.asarray(found) > 0) <= 0.15
+
+
+def test_break_test_finds_a_planted_drop_and_reports_no_interval_on_it():
+    result = monthly.detect_change_points(_monthly(1, shift=-0.25), n_boot=199)
+    assert len(result.dates) == 1 and result.p_value < 0.05
+    assert abs((result.dates[0] - pd.Timestamp("2017-07-01")).days) < 200
+    assert -35 < result.jump_pct < -10
+    assert "AR(1) bootstrap" in result.method
+
+
+def test_break_test_p_value_is_the_bootstrap_share():
+    values = np.log1p(_monthly(3).to_numpy())
+    a = monthly.break_test(values, n_boot=199, seed=5)
+    b = monthly.break_test(values, n_boot=199, seed=5)
+    assert a == b  # reproducible
+    assert 1 / 200 <= a["p_value"] <= 1
+    assert 0 <= a["rho"] <= 0.95
+
+
+def test_stl_only_where_counts_carry_a_season():
+    assert monthly.seasonality_supported(_monthly(0, mean=800))
+    assert not monthly.seasonality_supported(_monthly(0, mean=3))
+    assert not monthly.seasonality_supported(_monthly(0, mean=800, months=20))
+    small = monthly.detect_change_points(_monthly(2, mean=3), n_boot=99)
+    assert "too few offences a month for STL" in small.method
+
+
+def test_seasonal_effects_known_answer():
+    # noiseless expected counts: the model returns the planted factors exactly
+    index = pd.date_range("2011-01-01", periods=72, freq="MS")
+    factors = 1 + 0.3 * np.cos(2 * np.pi * (np.arange(12) - 11) / 12)
+    factors = factors / factors.mean()
+    level = 500 * 0.98 ** np.repeat(np.arange(6), 12)
+    series = pd.Series(level * np.tile(factors, 6), index=index)
+    result = monthly.seasonal_effects(series.round())
+    assert result.factors["factor"].to_numpy() == pytest.approx(factors, rel=2e-3)
+    assert result.peak_month.estimate == 12.0
+    dark = np.isin(np.arange(1, 13), monthly.DARK_MONTHS)
+    truth = factors[dark].mean() / factors[~dark].mean()
+    ratio = result.dark_months_ratio
+    assert ratio.estimate == pytest.approx(truth, rel=2e-3)
+    assert ratio.ci_low < truth < ratio.ci_high
+
+
+def test_wild_bootstrap_interval_is_the_inverted_test():
+    survey, pilots = validation._survey(np.random.default_rng(4))
+    result = perception.difference_in_differences(
+        survey, "feels_unsafe", pilots, 2017, n_boot=399, seed=1
+    )
+    effect = result.effect
+    assert effect.ci_low < effect.estimate < effect.ci_high
+    assert "Webb" in effect.method and "Kish-effective" in effect.method
+    # the interval's ends are where the bootstrap p-value crosses 5%
+    cells = perception._cells(perception._prepare(survey, "feels_unsafe", pilots, 2017)[0])
+    design = perception._fixed_effects(cells)
+    design.insert(0, "pilot_after", (cells["treated"] & (cells["year"] > 2017)).astype(float))
+    boot = perception._RestrictedBootstrap(cells, design, "pilot_after", len(survey), 399, 1)
+    assert (
+        boot.p_value(effect.ci_low / 100 + 1e-4) > 0.05 >= boot.p_value(effect.ci_low / 100 - 1e-3)
+    )
+    assert boot.p_value(effect.estimate / 100) == 1.0
+    assert effect.p_value == pytest.approx(boot.p_value(0.0))
+    assert (effect.p_value < 0.05) == (not effect.ci_low <= 0 <= effect.ci_high)
+
+
+def test_leave_one_pilot_out_and_unweighted_sensitivity():
+    survey, pilots = validation._survey(np.random.default_rng(8))
+    table = perception.leave_one_pilot_out(survey, "feels_unsafe", pilots, 2017, n_boot=199)
+    assert len(table) == 1 + len(pilots)
+    assert table.loc[0, "left_out"] == "(geen)"
+    shares = table.set_index("left_out")["weight_share"]
+    assert shares.drop("(geen)").sum() == pytest.approx(1.0)
+    assert shares[pilots[0]] == pytest.approx(1 / 3, abs=0.02)  # "Utrecht" carries a third
+    unweighted = perception.difference_in_differences(
+        survey, "feels_unsafe", pilots, 2017, weighted=False, n_boot=199
+    )
+    assert "unweighted" in unweighted.method
+    assert unweighted.effect.details["kish_treated"] > 9  # equal weights: all ten count
+
+
+@pytest.mark.parametrize("scenario", validation.SCENARIOS, ids=lambda s: s.key)
+def test_every_validation_scenario_runs(scenario):
+    outcomes = np.asarray(scenario.simulate(3, 11), dtype=float)
+    assert outcomes.shape[0] >= 3 and np.isin(outcomes, (0.0, 1.0)).all()
+
+
+def test_validation_writes_the_properties_table(tmp_path):
+    table = validation.run(
+        simulations=4, processes=1, keys=["rate", "wilson", "did_wcr", "did_cr1"]
+    )
+    assert list(table["key"]) == ["rate", "wilson", "did_wcr", "did_cr1"]
+    assert (table["n"] >= 4).all()
+    out = tmp_path / "properties.md"
+    validation.write_markdown(table, out, 4, 1.0)
+    text = out.read_text()
+    assert "MC error" in text and "Wilson" in text and "Webb" in text
+    assert not math.isnan(table["mc_error"].iloc[0])
