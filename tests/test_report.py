@@ -315,3 +315,53 @@ def test_format_results_small_numbers_and_procentpunt():
     assert shown.iloc[0].startswith("te weinig gevallen (3 → 6)")
     assert shown.iloc[1].startswith("\u22120,7 procentpunt")
     assert "inf" not in " ".join(shown) and "nan" not in " ".join(shown)
+
+
+def test_methods_text_follows_the_model_actually_used(demo_region):
+    from dataclasses import replace
+
+    from rvs_analysis.report.chapters import crime_change as chapter
+    from rvs_analysis.stats import crime_change, trends
+
+    totals = chapter.crime_totals(demo_region)
+    quasi = chapter.trend_comparison(totals)
+    text = chapter.methods(demo_region, quasi).data
+    assert "quasi-Poisson" in text and "negatief" not in text
+    poisson = crime_change.compare_trends(totals.crime, dispersion_test_level=0.05)
+    visible = trends.fit_count_trend(
+        totals.totals[totals.totals["category"] == "visible"], model="poisson",
+        population_column=None,
+    )  # fmt: skip
+    changed = chapter.methods(demo_region, replace(poisson, visible=visible.annual_rate_ratio)).data
+    assert changed != text
+    assert "Trend per groep: Poisson-regressie" in changed
+    assert "Trend per groep: quasi-Poisson" in text
+    assert "F-toets" not in text and "PELT" not in text
+
+
+def test_proeftuinen_wording_claims_no_parallel_trends_nor_overlap_inference():
+    import inspect
+
+    from rvs_analysis.report.chapters import proeftuinen
+
+    source = inspect.getsource(proeftuinen)
+    assert "intervallen overlappen, dus" not in source
+    assert "regressie naar het gemiddelde" in source
+    assert '"parallel"' not in source
+
+
+def test_survey_respondents_coded_with_a_successor_are_harmonised_not_dropped():
+    from rvs_analysis.report.area_data import harmonise_survey_codes
+
+    survey = pd.DataFrame(
+        {
+            "gemeente_code": ["GM0620", "GM1961", "GM1961", "GM0344"],
+            "year": [2017, 2019, 2021, 2019],
+            "weight": 1.0,
+            "feels_unsafe": [0, 1, 0, 1],
+        }
+    )
+    codes = set(municipalities(2017)["gemeente_code"])
+    out = harmonise_survey_codes(survey, codes)
+    assert list(out["gemeente_code"]) == ["GM0620", "GM0620", "GM0620", "GM0344"]
+    assert list(out["code_harmonised"]) == [False, True, True, False]

@@ -27,6 +27,7 @@ __all__ = [
     "area_crime",
     "area_population",
     "clearance_frame",
+    "harmonise_survey_codes",
     "in_report_years",
     "monthly_counts",
     "municipal_crime",
@@ -276,6 +277,49 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     return monthly_series(monthly, offence_code, ctx.codes)
 
 
+def harmonise_survey_codes(survey: pd.DataFrame, codes: set[str]) -> pd.DataFrame:
+    """Survey respondents coded with a successor's code, moved back to the region's code.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey microdata (``gemeente_code, year, ...``).
+    codes : set of str
+        The municipalities of the report's composition.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with ``gemeente_code`` harmonised and ``code_harmonised`` (bool) marking the moved
+        respondents.
+
+    Notes
+    -----
+    From the merger date on, a survey codes its respondents with the successor (Vianen as
+    GM1961 Vijfheerenlanden from 2019). When exactly one predecessor belongs to the composition,
+    those respondents are given that predecessor's code instead of being dropped; the
+    successor's other parts (Leerdam, Zederik) lie outside the region, so this assumes the
+    respondents coded with the successor live in the region's part (true for a survey sampled
+    by the region). No change when the successor itself is in the composition.
+    """
+    from rvs_analysis.regions import mergers
+
+    out = survey.copy()
+    out["code_harmonised"] = False
+    events = mergers()
+    for new_code, group in events.groupby("new_code"):
+        if new_code in codes:
+            continue
+        inside = sorted(set(group["old_code"]) & codes)
+        if len(inside) != 1:
+            continue
+        year = int(str(group["date"].iloc[0])[:4])
+        moved = (out["gemeente_code"] == new_code) & (out["year"].astype(int) >= year)
+        out.loc[moved, "gemeente_code"] = inside[0]
+        out.loc[moved, "code_harmonised"] = True
+    return out
+
+
 def survey_frame(ctx: ReportContext) -> pd.DataFrame:
     """The survey microdata of the whole region with pilot group and area membership.
 
@@ -295,8 +339,9 @@ def survey_frame(ctx: ReportContext) -> pd.DataFrame:
 
     require(ctx.dataset, "survey")
     pilots = set(pilot_municipalities()["gemeente_code"])
-    survey = ctx.dataset.survey
-    survey = survey[survey["gemeente_code"].isin(set(ctx.composition["gemeente_code"]))]
+    codes = set(ctx.composition["gemeente_code"])
+    survey = harmonise_survey_codes(ctx.dataset.survey, codes)
+    survey = survey[survey["gemeente_code"].isin(codes)]
     survey = in_report_years(survey, ctx).copy()
     survey["pilot"] = survey["gemeente_code"].isin(pilots)
     survey["group"] = survey["pilot"].map({True: "Proeftuinen", False: "Overige gemeenten"})
