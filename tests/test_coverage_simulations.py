@@ -53,10 +53,9 @@ def test_clearance_wilson_interval_coverage():
 
 def test_trend_rate_ratio_coverage_poisson_counts():
     # 10 years of a municipality's counts (~150 a year) with a growing population, true annual
-    # rate ratio 0.96: the quasi-Poisson trend's 95% interval. phi = max(1, X2/df) with a t(8)
-    # reference is conservative when the counts are exactly Poisson (about 98%; issue 11 chose
-    # the floor over a Poisson pre-test, which under-covered at dispersion 2), so the upper
-    # bound here is 99%; docs/statistical_properties.md records the figure.
+    # rate ratio 0.96: the quasi-Poisson trend's 95% interval. phi = max(1, X2/df); when the
+    # floor binds the reference is the normal, otherwise t(8) (common.floored_dispersion). The
+    # floor with t(8) throughout covered about 98% here; the bound 97.5% catches it.
     rng = np.random.default_rng(2)
     years = np.arange(2014, 2024)
     population = 60_000 * 1.01 ** (years - years[0])
@@ -70,7 +69,7 @@ def test_trend_rate_ratio_coverage_poisson_counts():
         rate_ratio = trends.fit_count_trend(frame).annual_rate_ratio
         hits.append(rate_ratio.ci_low <= truth <= rate_ratio.ci_high)
     coverage = float(np.mean(hits))
-    assert LOWER <= coverage <= 0.99, f"trend annual rate ratio (Poisson data): {coverage:.3f}"
+    assert LOWER <= coverage <= 0.975, f"trend annual rate ratio (Poisson data): {coverage:.3f}"
 
 
 def test_trend_rate_ratio_coverage_overdispersed_counts():

@@ -551,3 +551,34 @@ def test_rate_interval_scales_with_exposure_and_refuses_bad_input():
         trends.rate_interval([-1], [100])
     with pytest.raises(ValueError, match="values for"):
         trends.rate_interval([1, 2], [100])
+
+
+def test_clearance_forecast_does_not_floor_the_year_noise_at_the_binomial():
+    # a series that follows its trend almost exactly (Pearson X2/df far below 1): the dispersion
+    # draws are mostly below 1 and the year's own noise must shrink with them, not stay at the
+    # binomial (flooring it covered 97.5% on exactly binomial counts in 2,000 simulations)
+    years = np.arange(2011, 2019.0)
+    share = 1 / (1 + np.exp(-(np.log(0.09 / 0.91) + 0.02 * (years - 2011))))
+    cleared = np.rint(900 * share)
+    frame = pd.DataFrame({"year": years, "cleared_offences": cleared, "registered_offences": 900})
+    assert targets.quasi_binomial_trend(cleared, np.full(8, 900.0), years)["pearson"] < 0.2
+    forecast = targets._forecast_proportion(frame, 2020, 0.95, 4000, 3)
+    p = forecast.mean / 100
+    binomial_sd = 100 * math.sqrt(p * (1 - p) / 900)
+    assert np.std(forecast.draws) < 0.6 * binomial_sd
+
+
+def test_floored_dispersion_uses_the_normal_at_the_floor():
+    from rvs_analysis.stats.common import floored_dispersion
+
+    assert floored_dispersion(2.5, 8) == (2.5, 8.0)
+    assert floored_dispersion(0.7, 8) == (1.0, math.inf)
+    assert floored_dispersion(math.nan, 0) == (1.0, math.inf)
+    # a flat, exactly log-linear series: X2/df ~ 0, so the interval is the Poisson Wald one
+    frame = pd.DataFrame(
+        {"year": np.arange(2014, 2024), "registered_offences": [100] * 10, "population": 1e5}
+    )
+    trend = trends.fit_count_trend(frame)
+    assert "normal intervals" in trend.annual_rate_ratio.method
+    se = trend.annual_rate_ratio.details["se"]
+    assert math.log(trend.annual_rate_ratio.ci_high) == pytest.approx(1.959964 * se, rel=1e-5)

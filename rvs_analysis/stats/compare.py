@@ -37,7 +37,12 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
-from rvs_analysis.stats.common import Estimate, StatisticsInputError, check_level
+from rvs_analysis.stats.common import (
+    Estimate,
+    StatisticsInputError,
+    check_level,
+    floored_dispersion,
+)
 
 __all__ = [
     "AreaTrendComparison",
@@ -295,7 +300,7 @@ def _t_estimate(log_value, se, df, level, method, n=None, details=None) -> Estim
         p_value=p_value,
         null_value=1.0,
         n=n,
-        details=dict(details or {}, log_estimate=float(log_value), se=float(se), df=int(df)),
+        details=dict(details or {}, log_estimate=float(log_value), se=float(se), df=float(df)),
     )
 
 
@@ -394,6 +399,7 @@ def compare_trends(
         raise StatisticsInputError(
             "Too few years for this comparison: the model has no residual degrees of freedom."
         )
+    reference_df = floored_dispersion(pearson, df_resid)[1]  # the normal at the floor phi = 1
     params = np.asarray(fit.params)
     cov = np.asarray(fit.cov_params()) * phi
     model_name = {
@@ -402,15 +408,20 @@ def compare_trends(
     }[model]
     method = (
         f"quasi-Poisson GLM ({model_name}) with log(population) offset; dispersion "
-        f"phi = max(1, Pearson X2/df) = {phi:.2f} on {df_resid} df; Wald t({df_resid}) "
-        "intervals for the ratio of annual rate ratios"
+        f"phi = max(1, Pearson X2/df) = {phi:.2f} on {df_resid} df; "
+        + (
+            f"Wald t({df_resid}) intervals"
+            if math.isfinite(reference_df)
+            else "Wald normal intervals (the floor binds: Poisson variance)"
+        )
+        + " for the ratio of annual rate ratios"
     )
     ratios = {}
     for name, column in zip(names[1:], deviations, strict=True):
         ratios[name] = _t_estimate(
             params[column],
             math.sqrt(cov[column, column]),
-            df_resid,
+            reference_df,
             level,
             method,
             n=float(table.loc[table["area"] == name, "registered_offences"].sum()),
@@ -419,20 +430,30 @@ def compare_trends(
     block = np.array(deviations)
     delta = params[block]
     wald = float(delta @ np.linalg.solve(cov[np.ix_(block, block)], delta))
-    joint_p = float(stats.f.sf(wald / len(block), len(block), df_resid))
+    joint_p = (
+        float(stats.f.sf(wald / len(block), len(block), df_resid))
+        if math.isfinite(reference_df)
+        else float(stats.chi2.sf(wald, len(block)))
+    )
 
     slopes_design, slope_deviations, _ = _design(table, names, reference, "slopes")
     slopes_fit = (
         fit if model == "slopes" else _poisson_fit(y, slopes_design, offset)
     )  # the same model when asked for slopes
     slopes_df = len(y) - np.linalg.matrix_rank(slopes_design)
-    slopes_phi, _ = _dispersion(slopes_fit, slopes_df)
+    slopes_phi, slopes_pearson = _dispersion(slopes_fit, slopes_df)
+    slopes_reference_df = floored_dispersion(slopes_pearson, slopes_df)[1]
     slopes_params = np.asarray(slopes_fit.params)
     slopes_cov = np.asarray(slopes_fit.cov_params()) * slopes_phi
     base = len(names)  # the reference's slope column
     own_method = (
         "annual rate ratio from a quasi-Poisson GLM with area-specific intercepts and slopes, "
-        f"log(population) offset, phi = {slopes_phi:.2f}, t({slopes_df}) interval"
+        f"log(population) offset, phi = {slopes_phi:.2f}, "
+        + (
+            f"t({slopes_df}) interval"
+            if math.isfinite(slopes_reference_df)
+            else "normal interval (the floor binds)"
+        )
     )
     annual = {}
     for position, name in enumerate(names):
@@ -443,7 +464,7 @@ def compare_trends(
         annual[name] = _t_estimate(
             float(contrast @ slopes_params),
             math.sqrt(float(contrast @ slopes_cov @ contrast)),
-            slopes_df,
+            slopes_reference_df,
             level,
             own_method,
             n=float(table.loc[table["area"] == name, "registered_offences"].sum()),

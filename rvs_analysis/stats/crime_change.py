@@ -33,6 +33,7 @@ from rvs_analysis.stats.common import (
     check_columns,
     check_counts,
     check_level,
+    floored_dispersion,
 )
 from rvs_analysis.stats.trends import count_change, fit_count_trend
 
@@ -343,13 +344,16 @@ def compare_trends(
             if results is None:
                 model = "quasi_poisson"
         if model == "quasi_poisson":
-            scale = max(1.0, float(poisson.pearson_chi2 / df_resid))
+            scale, reference_df = floored_dispersion(
+                float(poisson.pearson_chi2 / df_resid), df_resid
+            )
             results = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale=scale)
     index = n_years + 1
     coefficient = float(np.asarray(results.params)[index])
     se = float(np.asarray(results.bse)[index])
     if model == "quasi_poisson":
-        reference = stats.t(df=df_resid)
+        # the normal when the floor phi = 1 binds (common.floored_dispersion)
+        reference = stats.t(df=reference_df)
     elif model == "negative_binomial":
         reference = stats.t(df=max(df_resid - 1, 1))
     else:
@@ -361,7 +365,12 @@ def compare_trends(
         "quasi_poisson": "quasi-Poisson GLM",
     }
     dispersion_text = (
-        f"dispersion phi = max(1, X2/df) = {scale:.2f}, t({df_resid:g}) interval"
+        f"dispersion phi = max(1, X2/df) = {scale:.2f}, "
+        + (
+            f"t({df_resid:g}) interval"
+            if math.isfinite(reference_df)
+            else "normal interval (the floor binds: Poisson variance)"
+        )
         if model == "quasi_poisson"
         else ("normal interval" if model == "poisson" else "t interval")
     )

@@ -552,8 +552,10 @@ def _forecast_proportion(
     inverse chi-square of the Pearson estimate; not floored at 1, which over-covers),
     coefficients ``N(b, phi* V)`` (together a t), and the year's count from a beta-binomial
     with variance ``phi* n p (1 - p)`` (intra-class correlation ``(phi* - 1) / (n - 1)``;
-    binomial when ``phi* <= 1``): the extra-binomial year-to-year noise the
-    dispersion measures is carried into the forecast. ``n`` is the mean number of registered offences of
+    when ``phi* <= 1`` the share of a binomial of ``n / phi*`` cases, the same variance): the
+    extra-binomial year-to-year noise the dispersion measures is carried into the forecast, and
+    a draw below 1 is not floored (flooring the year's own noise at the binomial covered 97.5%
+    on exactly binomial counts). ``n`` is the mean number of registered offences of
     the last three years.
     """
     cleared = data["cleared_offences"].to_numpy(float)
@@ -575,8 +577,11 @@ def _forecast_proportion(
         np.maximum(probability * shape, 1e-9), np.maximum((1 - probability) * shape, 1e-9)
     )
     over = rng.binomial(denominator, mixed) / denominator
-    plain = rng.binomial(denominator, probability) / denominator
-    values = 100.0 * np.where(phi > 1, over, plain)
+    # phi* < 1 (the draw of an estimated dispersion, not a claim of underdispersion): a binomial
+    # share of n / phi* cases has the variance phi* p (1 - p) / n the draw implies
+    effective = np.maximum(np.rint(denominator / np.minimum(phi, 1.0)), 1)
+    under = rng.binomial(effective.astype(np.int64), probability) / effective
+    values = 100.0 * np.where(phi > 1, over, under)
     tail = (1 - level) / 2
     return Forecast(
         year=int(year),

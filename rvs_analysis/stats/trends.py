@@ -34,6 +34,7 @@ from rvs_analysis.stats.common import (
     check_counts,
     check_level,
     check_nonempty,
+    floored_dispersion,
     meets_threshold,
 )
 
@@ -287,7 +288,7 @@ def quasi_poisson_ratio_interval(
         variance ``phi * mu`` for each year's count.
     df : float, optional
         Degrees of freedom of the dispersion estimate (``CountTrend.df_resid``); t reference with
-        ``df`` degrees of freedom, normal when omitted.
+        ``df`` degrees of freedom, normal when omitted or when ``dispersion`` is at its floor 1.
     level : float, optional
 
     Returns
@@ -313,12 +314,13 @@ def quasi_poisson_ratio_interval(
         )
     if not (np.isfinite(dispersion) and dispersion > 0):
         raise StatisticsInputError(f"dispersion must be positive, got {dispersion!r}.")
-    phi = max(1.0, float(dispersion))
+    # at the floor phi = 1 no dispersion is estimated: normal reference (floored_dispersion)
+    phi, reference_df = floored_dispersion(float(dispersion), df if df is not None else 0)
     log_ratio = math.log((after / exposure_after) / (before / exposure_before))
     se = math.sqrt(phi * (1 / before + 1 / after))
-    reference = stats.norm() if df is None or not df >= 1 else stats.t(df=df)
+    reference = stats.t(df=reference_df)
     quantile = reference.ppf(1 - (1 - level) / 2)
-    reference_name = "normal" if df is None or not df >= 1 else f"t({df:g})"
+    reference_name = f"t({reference_df:g})" if math.isfinite(reference_df) else "normal"
     return Estimate(
         estimate=math.exp(log_ratio),
         ci_low=math.exp(log_ratio - quantile * se),
@@ -777,12 +779,19 @@ def project_population(data: pd.DataFrame, year: int, window: int = 5) -> float:
     return float(last * growth ** (year - last_year))
 
 
-def _trend_method(model: str, uses_population: bool, pearson: float, scale: float) -> str:
+def _trend_method(
+    model: str, uses_population: bool, pearson: float, scale: float, reference_df: float
+) -> str:
     offset = " with log(population) offset" if uses_population else ""
     if model == "quasi_poisson":
+        reference = (
+            f"t({reference_df:g}) intervals"
+            if math.isfinite(reference_df)
+            else "normal intervals (the floor binds: Poisson variance)"
+        )
         return (
             f"quasi-Poisson GLM{offset} on year, dispersion phi = max(1, Pearson chi2/df) = "
-            f"{scale:.2f}, t intervals"
+            f"{scale:.2f}, {reference}"
         )
     if model == "negative_binomial":
         return f"negative binomial (NB2) regression{offset} on year, t intervals"
@@ -831,7 +840,9 @@ def fit_count_trend(
     annual rate ratio is ``exp(b1)``. ``phi = max(1, X2 / (n - 2))`` with X2 the Pearson
     chi-square of the Poisson fit, always (no pre-test): choosing Poisson when a Pearson test does
     not reject gave 89-91% coverage at dispersion 1.8-2.4 (the test has little power with
-    6-15 points), always quasi-Poisson 94.6-96.3%. Intervals use t(n - 2). The Pearson test's
+    6-15 points), always quasi-Poisson 94.6-96.3%. Intervals use t(n - 2) when the dispersion is
+    estimated (X2/df > 1) and the normal when the floor binds (phi fixed at 1: floor with t
+    covered 97-99% on exactly Poisson counts). The Pearson test's
     p-value and the Cameron-Trivedi test are reported alongside. NB2 (ML alpha, t(n - 3)) on
     request; with so few points the ML alpha is too small (91-94% coverage), so it is not the
     default; it falls back to quasi-Poisson if it fails to converge. Assumes a constant
@@ -914,13 +925,18 @@ def fit_count_trend(
                 scale=scale
             )
     # Poisson: normal reference. Overdispersed models estimate a dispersion parameter from a
-    # short series, so their intervals use t with the residual degrees of freedom.
+    # short series, so their intervals use t with the residual degrees of freedom; quasi-Poisson
+    # at its floor phi = 1 estimates none and uses the normal (common.floored_dispersion).
     df_resid = len(y) - 2 - (1 if chosen == "negative_binomial" else 0)
-    reference = stats.norm() if chosen == "poisson" or df_resid < 1 else stats.t(df=df_resid)
+    if chosen == "quasi_poisson":
+        reference_df = floored_dispersion(pearson, df_resid)[1]
+    else:
+        reference_df = math.inf if chosen == "poisson" or df_resid < 1 else df_resid
+    reference = stats.t(df=reference_df)
     quantile = reference.ppf(1 - (1 - level) / 2)
     coefficient = float(np.asarray(results.params)[1])
     se = float(np.asarray(results.bse)[1])
-    method = _trend_method(chosen, uses_population, pearson, scale)
+    method = _trend_method(chosen, uses_population, pearson, scale, reference_df)
     estimate = Estimate(
         estimate=math.exp(coefficient),
         ci_low=math.exp(coefficient - quantile * se),
