@@ -306,6 +306,43 @@ def mergers() -> pd.DataFrame:
     return _merger_table().copy()
 
 
+def apportioned(years: Iterable[int], from_year: int | None, to_year: int) -> pd.DataFrame:
+    """Municipality-years whose figures on ``to_year`` boundaries are estimated from a successor.
+
+    Parameters
+    ----------
+    years : iterable of int
+        The years of the figures.
+    from_year : int or None
+        Boundary year the figures are published on (``None``: each year's own boundaries).
+    to_year : int
+        Boundary year of the report (2017 for the strategy's 39 municipalities).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code, year, successor_code, successor_name`` (Vianen out of Vijfheerenlanden
+        from 2019, Weesp out of Amsterdam from 2022 on own boundaries; all years on 2024's).
+
+    Notes
+    -----
+    The rule of :func:`harmonise_counts`' backward step. Such a municipality carries its
+    successor's rate by construction: reports flag it ("geschat uit opvolger"), no exact interval.
+    """
+    target = pd.Timestamp(int(to_year), 1, 1)
+    names = _merger_table().drop_duplicates("new_code").set_index("new_code")["new_name"]
+    rows = []
+    for event in _events():
+        when = pd.Timestamp(event.date)
+        codes = event.old_codes + ((event.new_code,) if event.successor_existed else ())
+        for year in sorted({int(year) for year in years}):
+            end = pd.Timestamp(from_year, 1, 1) if from_year else pd.Timestamp(year, 12, 31)
+            if target < when <= end:
+                rows += [(code, year, event.new_code, names[event.new_code]) for code in codes]
+    columns = ["gemeente_code", "year", "successor_code", "successor_name"]
+    return pd.DataFrame(rows, columns=columns).drop_duplicates(["gemeente_code", "year"])
+
+
 # ----------------------------------------------------------------------------------------------
 # Composition and areas
 # ----------------------------------------------------------------------------------------------
@@ -1046,9 +1083,11 @@ def area_table(
     Returns
     -------
     pandas.DataFrame
-        ``area, year, registered_offences`` (+ ``population, rate_per_1000``). Counts are rounded to
-        whole numbers after aggregation (apportioned municipalities give fractions); missing figures
-        stay missing (nullable integers).
+        ``area, year, registered_offences, estimated_from_successor`` (+ ``population,
+        rate_per_1000``). Counts are rounded to whole numbers after aggregation (apportioned
+        municipalities give fractions); missing figures stay missing (nullable integers).
+        ``estimated_from_successor`` is True where every municipality of the area is apportioned
+        out of a successor that year (:func:`apportioned`): such a count is an estimate.
 
     Raises
     ------
@@ -1112,6 +1151,9 @@ def area_table(
     else:
         table = sum_areas(harmonised, area_values, "registered_offences", boundaries, what)
     table["registered_offences"] = table["registered_offences"].round().astype("Int64")
+    table["estimated_from_successor"] = _estimated_areas(
+        harmonised, dataset.crime_boundary_year, boundaries, level, area_values, table
+    )
     if rate:
         population = harmonise_population(
             dataset.population, boundaries, dataset.population_boundary_year
@@ -1135,3 +1177,23 @@ def area_table(
             * 1000
         )
     return table.reset_index(drop=True)
+
+
+def _estimated_areas(harmonised, from_year, boundaries, level, area_values, table) -> pd.Series:
+    """Per row of ``table``: True when all of the area's municipalities are apportioned."""
+    split = apportioned(harmonised["year"].unique(), from_year, boundaries)
+    keys = set(zip(split["gemeente_code"], split["year"], strict=True))
+    members = harmonised[["gemeente_code", "year"]].drop_duplicates().assign(_member=1.0)
+    pairs = zip(members["gemeente_code"], members["year"].astype(int), strict=True)
+    members["_estimated"] = [float(pair in keys) for pair in pairs]
+    if area_values is None:
+        summed = aggregate(members, level, boundaries, ["_member", "_estimated"])
+    else:
+        summed = sum_areas(members, area_values, "_member", boundaries).merge(
+            sum_areas(members, area_values, "_estimated", boundaries), on=["area", "year"]
+        )
+    flags = summed.assign(
+        flag=(summed["_estimated"] > 0) & (summed["_estimated"] == summed["_member"])
+    )
+    merged = table[["area", "year"]].merge(flags[["area", "year", "flag"]], how="left")
+    return merged["flag"].fillna(False).astype(bool).to_numpy()

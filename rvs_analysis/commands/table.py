@@ -133,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
     if args.rate:
         table = add_rate_interval(table)
     table = with_provisional(table, dataset, args.offence)
+    if not table["estimated_from_successor"].any():  # the column only where it says something
+        table = table.drop(columns="estimated_from_successor")
     text = format_table(table, args.format)
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ __all__ = [
     "INPUTS",
     "ReportContext",
     "ReportParameterError",
+    "apportioned_note",
     "banner",
     "intro",
     "methods_block",
@@ -435,9 +436,9 @@ def banner(ctx: ReportContext):
             "over werkelijke gemeenten.</div>"
         )
     notes = list(ctx.notes)
-    provisional = provisional_note(ctx)
-    if provisional:
-        notes.append(provisional)
+    for note in (provisional_note(ctx), apportioned_note(ctx)):
+        if note:
+            notes.append(note)
     for note in notes:
         blocks.append(f'<div class="rvs-note" style="{_NOTE_STYLE}">{html.escape(note)}</div>')
     return display_object("html", "".join(blocks))
@@ -454,6 +455,46 @@ def provisional_note(ctx: ReportContext) -> str:
     return (
         f"De cijfers over {listed} zijn voorlopig (CBS: 'Voorlopig') en kunnen nog veranderen; "
         "in tabellen, figuren en tekst staan ze als voorlopig gemarkeerd."
+    )
+
+
+def apportioned_note(ctx: ReportContext) -> str:
+    """The Dutch sentence naming the area's municipalities whose figures are estimated from a
+    successor ("" when none): they carry the successor's rate by construction.
+
+    Notes
+    -----
+    From :func:`rvs_analysis.regions.apportioned` for the source's boundary year and the report's
+    composition year (Vianen out of Vijfheerenlanden, Weesp out of Amsterdam).
+    """
+    from rvs_analysis.regions import apportioned
+
+    split = apportioned(ctx.years(), ctx.dataset.crime_boundary_year, ctx.composition_year)
+    split = split[split["gemeente_code"].isin(ctx.codes)]
+    if split.empty:
+        return ""
+    names = dict(
+        zip(ctx.composition["gemeente_code"], ctx.composition["gemeente_name"], strict=True)
+    )
+    parts = []
+    for (code, successor), group in split.groupby(["gemeente_code", "successor_name"], sort=True):
+        first, last, name = (
+            int(group["year"].min()),
+            int(group["year"].max()),
+            names.get(code, code),
+        )
+        period = str(first) if first == last else f"{first}-{last}"
+        parts.append(
+            f"de bron publiceert {name} over {period} alleen als deel van {successor}; de cijfers "
+            f"van {name} zijn daaruit naar inwonertal geschat"
+        )
+    whole = (
+        "" if ctx.level == "gemeente" else f" Het totaal van {ctx.area.name} bevat die schatting."
+    )
+    return (
+        "Geschat uit opvolger: " + "; ".join(parts) + f" (gemeentegrenzen van "
+        f"{ctx.composition_year}). Zo'n geschat cijfer volgt het cijfer per inwoner van de "
+        "opvolger en zegt niets over de gemeente zelf; er staat geen exact interval bij." + whole
     )
 
 

@@ -491,16 +491,15 @@ def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
 
     Counts: :func:`rvs_analysis.stats.trends.count_change` with the quasi-Poisson dispersion of
     the series (:func:`rvs_analysis.stats.trends.area_dispersion`); percentages with counts
-    (clearance): the difference in procentpunt with the quasi-binomial dispersion of the series.
+    (clearance): :func:`rvs_analysis.stats.clearance.clearance_difference` (procentpunt) with the
+    quasi-binomial dispersion of the series.
     Below the small-number rules (:data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events in
     either year, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
     the change is "te weinig gevallen".
     """
-    import math
-
     import numpy as np
-    from scipy import stats
 
+    from rvs_analysis.stats.clearance import clearance_difference
     from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
     from rvs_analysis.stats.targets import quasi_binomial_trend
     from rvs_analysis.stats.trends import area_dispersion, count_change
@@ -510,8 +509,6 @@ def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
         n1, n2 = float(previous["registered_offences"]), float(latest["registered_offences"])
         if min(n1, n2) < MIN_CASES_PERCENT:
             return {"too_few": True, "change_unit": "procentpunt"}
-        p1 = float(previous["cleared_offences"]) / n1
-        p2 = float(latest["cleared_offences"]) / n2
         phi, df = 1.0, None
         if len(observed) >= 3:
             fit = quasi_binomial_trend(
@@ -520,23 +517,21 @@ def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
                 observed["year"].to_numpy(float),
             )
             phi, df = fit["phi"], fit["df"]
-        se = math.sqrt(phi * (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2))
-        reference = stats.norm() if df is None else stats.t(df=df)
-        quantile = reference.ppf(0.975)
-        difference = 100 * (p2 - p1)
-        low, high = difference - 100 * quantile * se, difference + 100 * quantile * se
+        change = clearance_difference(
+            int(previous["cleared_offences"]),
+            int(n1),
+            int(latest["cleared_offences"]),
+            int(n2),
+            dispersion=phi,
+            df=df,
+        )
         return {
-            "change_pct": difference,
-            "change_low": low,
-            "change_high": high,
-            "significant": bool(low > 0 or high < 0),
+            "change_pct": change.estimate,
+            "change_low": change.ci_low,
+            "change_high": change.ci_high,
+            "significant": change.significant,
             "change_unit": "procentpunt",
-            "change_method": (
-                "difference of two percentages in procentpunt with the quasi-binomial "
-                f"dispersion of the series ({phi:.2f}), "
-                + ("normal" if df is None else f"t({df})")
-                + " interval"
-            ),
+            "change_method": change.method,
         }
     if unit != "count" or "ci_low" in observed.columns:
         return {}

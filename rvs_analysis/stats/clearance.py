@@ -30,6 +30,7 @@ from rvs_analysis.stats.common import (
     check_columns,
     check_counts,
     check_level,
+    floored_dispersion,
 )
 
 __all__ = [
@@ -782,7 +783,7 @@ def clearance_difference(
     dispersion : float, optional
         Quasi-binomial dispersion of the series (``quasi_binomial_trend(...)["phi"]``, >= 1).
     df : int, optional
-        Its degrees of freedom (t reference; normal when omitted).
+        Its degrees of freedom (t reference; normal when omitted or at the floor phi = 1).
     level : float, optional
 
     Returns
@@ -805,12 +806,13 @@ def clearance_difference(
     if n1 <= 0 or n2 <= 0:
         raise StatisticsInputError("Both years need registered offences for a percentage.")
     p1, p2 = c1 / n1, c2 / n2
-    phi = max(1.0, float(dispersion))
+    # at the floor phi = 1 no dispersion is estimated: normal reference (floored_dispersion)
+    phi, reference_df = floored_dispersion(float(dispersion), df if df is not None else 0)
     se = math.sqrt(phi * (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2))
-    reference = stats.norm() if df is None or df < 1 else stats.t(df=df)
+    reference = stats.t(df=reference_df)
     quantile = reference.ppf(1 - (1 - level) / 2)
     difference = p2 - p1
-    name = "normal" if df is None or df < 1 else f"t({df})"
+    name = f"t({reference_df:g})" if math.isfinite(reference_df) else "normal"
     return Estimate(
         estimate=100 * difference,
         ci_low=100 * (difference - quantile * se),

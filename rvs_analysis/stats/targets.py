@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+from scipy import special, stats
 
 from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
@@ -569,7 +569,7 @@ def _forecast_proportion(
     z = rng.multivariate_normal(np.zeros(2), fit["unit_covariance"], size=n_sim)
     x = np.array([1.0, year - fit["reference_year"]])
     eta = fit["params"] @ x + (z @ x) * np.sqrt(phi)
-    probability = 1 / (1 + np.exp(-eta))
+    probability = special.expit(eta)  # no overflow for extreme draws
     denominator = max(int(round(float(np.mean(registered[-3:])))), 1)
     rho = np.clip((phi - 1) / max(denominator - 1, 1), 1e-9, 0.999)
     shape = 1 / rho - 1

@@ -171,7 +171,8 @@ def add_rate_interval(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     -------
     pandas.DataFrame
         A copy with ``rate_ci_low`` and ``rate_ci_high`` (per 1,000; missing where the count is
-        missing or the population is not positive).
+        missing, the population is not positive or the count is ``estimated_from_successor``:
+        apportioned by population share, it is no Poisson count).
 
     Notes
     -----
@@ -183,6 +184,8 @@ def add_rate_interval(table: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     out["rate_ci_low"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
     out["rate_ci_high"] = pd.Series(pd.NA, index=out.index, dtype="Float64")
     known = out["registered_offences"].notna() & (out["population"].fillna(0) > 0)
+    if "estimated_from_successor" in out.columns:  # an apportioned count has no exact interval
+        known &= ~out["estimated_from_successor"].astype(bool)
     if known.any():
         intervals = rate_interval(
             out.loc[known, "registered_offences"].astype(int).to_numpy(),
@@ -601,7 +604,8 @@ class CountTrend:
         ``"quasi_poisson"`` (the default, dispersion ``max(1, X2/df)``), ``"poisson"`` (on
         request, or two years: the saturated model) or ``"negative_binomial"`` (NB2, on request).
     annual_rate_ratio : Estimate
-        exp(year coefficient) with its Wald 95% interval (t(df) reference for quasi-Poisson).
+        exp(year coefficient) with its Wald 95% interval (t(df) reference for quasi-Poisson with
+        an estimated dispersion, the normal at the floor phi = 1).
     dispersion_statistic, dispersion_p_value : float
         Pearson chi-square of the Poisson fit and its upper-tail p-value on the residual df
         (reported; it no longer chooses the model, see :func:`fit_count_trend`).
@@ -641,7 +645,7 @@ class CountTrend:
     @property
     def method(self) -> str:
         """One sentence naming the model the fit actually used."""
-        return _trend_method(self.model, self.uses_population, self.pearson_dispersion, self.scale)
+        return self.annual_rate_ratio.method.removeprefix("annual rate ratio from ")
 
     def _design(self, year: int) -> np.ndarray:
         return np.array([1.0, float(year - self.reference_year)])

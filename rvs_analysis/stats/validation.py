@@ -312,6 +312,54 @@ def sim_drivers_quasi(n_sims, seed):
     return hits
 
 
+def sim_clearance_change(n_sims, seed):
+    """'sign.' on the procentpunt change of the last two years under a flat clearance with
+    year noise (the results table's clearance rows: clearance_difference with the series'
+    quasi-binomial dispersion)."""
+    rng = np.random.default_rng(seed)
+    years = YEARS.astype(float)
+    registered = np.full(years.size, 900)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        cleared = _clearance_series(rng, years, registered, 0.05, slope=0.0)
+        fit = targets.quasi_binomial_trend(cleared.astype(float), registered.astype(float), years)
+        change = clearance.clearance_difference(
+            int(cleared[-2]), 900, int(cleared[-1]), 900, dispersion=fit["phi"], df=fit["df"]
+        )
+        hits[i] = change.significant
+    return hits
+
+
+def sim_compare_trends(n_sims, seed):
+    """Coverage of the ratio of annual rate ratios (an area against a large reference such as
+    the Netherlands, compare_trends 'year_effects') when both share the trend: true ratio 1."""
+    from rvs_analysis.stats import compare
+
+    rng = np.random.default_rng(seed)
+    years = YEARS
+    t = years - years[0]
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        rows = []
+        common = rng.normal(0, 0.03, years.size)  # shocks both areas share (cancel out)
+        for area, mean, population in (("gebied", 400, 250_000), ("Nederland", 30_000, 17e6)):
+            mu = mean * 0.97**t * np.exp(common + rng.normal(0, 0.04, years.size))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "area": area,
+                        "year": years,
+                        "registered_offences": rng.poisson(mu),
+                        "population": population,
+                    }
+                )
+            )
+        comparison = compare.compare_trends(pd.concat(rows, ignore_index=True))
+        ratio = comparison.ratios["Nederland"]
+        hits[i] = ratio.ci_low <= 1.0 <= ratio.ci_high
+    return hits
+
+
 def sim_funnel(n_sims, seed):
     """Share of areas outside the 99.8% limits (funnel_table, 'auto') when every area has an
     ordinary random effect (sd 0.15 on the logit): 39 areas, 15-1,500 registered offences."""
@@ -555,6 +603,24 @@ SCENARIOS: list[Scenario] = [
         "as above with year noise sd 0.05 on the logit",
         (0.93, 0.97),
         sim_clearance_forecast_noise,
+    ),
+    Scenario(
+        "clearance_change",
+        "clearance_difference (procentpunt) with the series' dispersion: 'sign.' under no change",
+        "false alarms",
+        "13 years of 900 registered offences, clearance flat at 9%, year noise sd 0.05 on the "
+        "logit, last two years compared",
+        (0.0, 0.07),
+        sim_clearance_change,
+    ),
+    Scenario(
+        "compare_trends",
+        "compare_trends ratio of annual rate ratios (area against the Netherlands)",
+        "coverage",
+        "13 years, an area of about 400 a year against 30,000 a year, the same trend, shared "
+        "shocks sd 0.03 and own year noise sd 0.04 on the log scale",
+        (0.93, 0.97),
+        sim_compare_trends,
     ),
     Scenario(
         "target_flat",

@@ -486,7 +486,8 @@ def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
         methods=[
             "Ophelderingspercentage met Wilson-interval (95%).",
             "Verandering van het ophelderingspercentage: verschil in procentpunt, met de "
-            "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval; 'te weinig "
+            "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval (normaal "
+            "waar de dispersie op haar ondergrens 1 staat); 'te weinig "
             f"gevallen' bij minder dan {MIN_CASES_PERCENT} geregistreerde inbraken in een jaar.",
             "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "

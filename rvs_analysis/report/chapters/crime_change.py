@@ -369,6 +369,11 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
 def _model_nl(estimate) -> str:
     """The Dutch name of the count model an estimate's method names."""
     text = str(getattr(estimate, "method", estimate))
+    if "quasi-Poisson" in text and "normal interval" in text:
+        return (
+            "quasi-Poisson-regressie (dispersie max(1, X²/df) op de ondergrens 1: "
+            "Poisson-variantie, normale intervallen)"
+        )
     if "quasi-Poisson" in text:
         return "quasi-Poisson-regressie (dispersie max(1, X²/df), t-intervallen)"
     if "negative binomial" in text:

@@ -381,7 +381,8 @@ def methods(ctx: ReportContext, area_results: Results):
         ctx,
         methods=[
             "Verandering ten opzichte van de vorige meting: aantallen met de jaar-op-jaarruis van "
-            "het gebied (quasi-Poisson-dispersie uit de eigen trend, t-interval); "
+            "het gebied (quasi-Poisson-dispersie uit de eigen trend, t-interval; een normaal "
+            "interval waar de dispersie op haar ondergrens 1 staat); "
             "ophelderingspercentages als verschil in procentpunt met de quasi-binomiale "
             "dispersie van de reeks. Te weinig gevallen: minder dan "
             f"{MIN_EVENTS_CHANGE} misdrijven in een van beide jaren, of minder dan "
