@@ -88,8 +88,13 @@ def _render(source: str, areas, out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_reports(tmp_path_factory):
-    return _render("demo", AREAS, tmp_path_factory.mktemp("demo") / "out")
+def demo_folder(tmp_path_factory):
+    return tmp_path_factory.mktemp("demo") / "out"
+
+
+@pytest.fixture(scope="module")
+def demo_reports(demo_folder):
+    return _render("demo", AREAS, demo_folder)
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +238,29 @@ def test_unknown_area_stops_the_notebook_with_the_valid_names(tmp_path, monkeypa
         )
     assert caught.value.ename == "UnknownAreaError"
     assert "Gooi en Vechtstreek" in caught.value.evalue
+
+
+@pytest.mark.slow
+def test_demo_reports_show_no_inf_nan_or_share_interval_past_0_100(demo_reports, demo_folder):
+    # issue 11: every page of the 24 demo reports and every share in their summaries
+    from report_scan import problems
+
+    assert len(demo_reports) == len(AREAS) * len(REPORTS)
+    assert problems(demo_folder) == []
+
+
+def test_report_scan_catches_what_it_looks_for(tmp_path):
+    from report_scan import problems
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "r.html").write_text(
+        "<style>.inf{}</style><p>Opheldering 12% (95%-BI 3% tot inf%)</p><p>informatie</p>",
+        encoding="utf-8",
+    )
+    (tmp_path / "a" / "r.summary.json").write_text(
+        '{"estimates": {"x_clearance_pct": {"estimate": 50, "ci_low": -1, "ci_high": 60},'
+        ' "burglary_change_pct": {"estimate": 150, "ci_low": 20, "ci_high": 400}}}',
+        encoding="utf-8",
+    )
+    found = problems(tmp_path)
+    assert len(found) == 2 and "'inf'" in found[0] and "x_clearance_pct" in found[1]
