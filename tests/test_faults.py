@@ -894,3 +894,14 @@ def test_fractional_timeout_resolved_areas_and_only_dutch_progress_lines(tiny, t
     dutch = re.compile(r"^(\[\d+/\d+\] |\d+ rapporten: |  mislukt: )")
     assert [line for line in lines if not dutch.match(line)] == []
     assert "Kernel died" not in result.stderr
+
+
+def test_fifo_inside_a_cbs_cache_does_not_hang(cbs_cache, tmp_path):
+    # a named pipe in place of a table's JSON file: refused at once, naming the file
+    path = cbs_cache / "47018NED" / "Perioden.json"
+    path.unlink()
+    os.mkfifo(path)
+    result = _rvs([*TABLE, "--source", "cbs", "--cache", str(cbs_cache)], timeout=120)
+    assert result.returncode == 2, result.stderr
+    message = one_paragraph(result.stderr)
+    assert "Perioden.json" in message and "regular files only" in message

@@ -120,6 +120,10 @@ def source_version(source: str = "demo", cache="data/raw") -> str:
     files = _input_files(kind, path)
     if not files:
         raise _not_available(kind, path)
+    from rvs_analysis.sources.tidy import require_regular_file
+
+    for file in files:  # hashing a named pipe would block forever
+        require_regular_file(file)
     key = _fingerprint(files)
     if key not in _VERSION_CACHE:
         digest = hashlib.sha256()

@@ -81,6 +81,7 @@ import pandas as pd
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.sources.tidy import require_regular_file
 
 DEFAULT_TIMEOUT = 900.0
 """Seconds the whole fetch may take (``rvs fetch --timeout``)."""
@@ -322,6 +323,7 @@ def _read_json(path: Path, expected: type = list, table_id: str | None = None):
     """Read one JSON file of the cache and check its shape: a list of records (``expected=list``)
     or one object (``dict``)."""
     shown = f"{table_id}/{path.name}" if table_id else path
+    require_regular_file(path)  # a named pipe would block the read forever
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
