@@ -365,3 +365,18 @@ def test_survey_respondents_coded_with_a_successor_are_harmonised_not_dropped():
     out = harmonise_survey_codes(survey, codes)
     assert list(out["gemeente_code"]) == ["GM0620", "GM0620", "GM0620", "GM0344"]
     assert list(out["code_harmonised"]) == [False, True, True, False]
+
+
+def test_simulation_sentence_states_sizes_and_monte_carlo_error():
+    from rvs_analysis.report.monte_carlo import simulation_sentence
+    from rvs_analysis.stats.common import monte_carlo_error
+
+    assert monte_carlo_error(10_000) == pytest.approx(0.005)
+    assert monte_carlo_error(999, 0.05) == pytest.approx((0.05 * 0.95 / 999) ** 0.5)
+    assert simulation_sentence(5000, 999) == (
+        "Simulatiegrootte: kansen en prognose-intervallen uit 5.000 trekkingen "
+        "(Monte-Carlofout van een kans hoogstens 0,7 procentpunt); bootstrap-p-waarden uit 999 "
+        "herhalingen (Monte-Carlofout rond p = 0,05: 0,7 procentpunt)."
+    )
+    assert simulation_sentence(bootstrap=499).endswith("p = 0,05: 1,0 procentpunt).")
+    assert simulation_sentence() == ""

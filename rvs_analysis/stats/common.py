@@ -34,6 +34,7 @@ __all__ = [
     "check_positive_weights",
     "check_cleared_within_registered",
     "floored_dispersion",
+    "monte_carlo_error",
 ]
 
 
@@ -161,6 +162,31 @@ def floored_dispersion(pearson: float, df: float) -> tuple[float, float]:
     if not (math.isfinite(pearson) and df > 0) or pearson <= 1.0:
         return 1.0, math.inf
     return float(pearson), float(df)
+
+
+def monte_carlo_error(draws: int, probability: float = 0.5) -> float:
+    """Monte Carlo standard error of a probability estimated from ``draws`` simulations.
+
+    Parameters
+    ----------
+    draws : int
+        Number of simulations (forecast draws, bootstrap replicates).
+    probability : float, default 0.5
+        The probability estimated; 0.5 gives the largest error.
+
+    Returns
+    -------
+    float
+        ``sqrt(p (1 - p) / draws)``.
+
+    Notes
+    -----
+    Binomial standard error of a simulated share. It is what the simulation sizes of the reports
+    were chosen by: 5,000 forecast draws leave at most 0.7 percentage point on a probability of
+    meeting a target (0.4 at the 0.9 band), 999 bootstrap replicates 0.7 point on a p-value near
+    0.05.
+    """
+    return math.sqrt(probability * (1 - probability) / max(int(draws), 1))
 
 
 def check_level(level: float) -> float:
