@@ -24,6 +24,7 @@ LAYERS = {
     "regions": 1,
     "years": 0,
     "timings": 0,
+    "dutch": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,

@@ -148,6 +148,12 @@ def test_event_study_reference_wave_and_pre_trend_verdicts():
         "geen bewijs" in study.pre_trend_verdict_nl and "parallel" not in study.pre_trend_verdict_nl
     )
     assert "p = " in study.pre_trend_verdict_nl
+    from rvs_analysis.dutch import fmt_p
+
+    assert f"({'toets op gelijke trends vooraf'}: {fmt_p(study.pre_trend_p_value)})" in (
+        study.pre_trend_verdict_nl
+    )
+    assert "proeftuinen" in study.pre_trend_verdict_nl and "." not in fmt_p(0.5)
     after = study.effects[study.effects["period"] == "after"]
     assert (after["estimate_pp"] < 0).all()
 

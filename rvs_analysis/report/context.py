@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from rvs_analysis.dutch import fmt_date
 from rvs_analysis.exceptions import NotAvailableForSource, RvsError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, resolve_area
@@ -537,16 +538,21 @@ def methods_block(
         lines += ["", "**Wat open CBS-data niet bevatten**", ""]
         lines += [f"- {escape(text)}" for text in limitations]
     if technical:
-        lines += ["", "**Technische details** (uit de statistiekmodules, Engelstalig)", ""]
-        lines += [f"- {escape(text)}" for text in technical]
+        lines += [
+            "",
+            "**Technische details** (de methodebeschrijving van de statistiekmodules, in het "
+            "Engels)",
+            "",
+        ]
+        lines += [f'- <span lang="en">{escape(text)}</span>' for text in technical]
     files = ", ".join(provenance.get("files") or []) or "–"
     tables = ", ".join(table_ids(provenance)) or "–"
     lines += [
         "",
         "**Bronnen**",
         "",
-        f"- Bron: {escape(source_label(ctx.dataset))} ({escape(ctx.source)}), "
-        f"versie {escape(provenance.get('version', '–'))}",
+        f"- Bron: {escape(source_label(ctx.dataset))}, versie "
+        f"{escape(provenance.get('version', '–'))}; bronparameter: {escape(ctx.source)}",
         f"- Bestanden: {escape(files)}"
         + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
         "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
@@ -554,7 +560,7 @@ def methods_block(
         "gemeentelijke herindelingen geharmoniseerd",
         "- Doelen: Jaarplan 2017/2018 RVS Midden-Nederland (data/targets.csv)",
         f"- Code: rvs-analysis {escape(provenance.get('code_version', '–'))}; "
-        f"gemaakt op {dt.date.today().isoformat()}",
+        f"gemaakt op {fmt_date(dt.date.today())}",
     ]
     return display_object("markdown", "\n".join(lines))
 

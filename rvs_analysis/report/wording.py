@@ -1,7 +1,7 @@
 """Dutch numbers and phrases of the reports.
 
-The ``fmt_*`` helpers format numbers, percentages, intervals, probabilities and months the Dutch way
-(decimal comma, typographic minus); the phrase helpers (:func:`change_phrase`, :func:`ratio_phrase`,
+The number, percentage, p-value and date formats are :mod:`rvs_analysis.dutch` (re-exported here);
+:func:`fmt_ci`, :func:`fmt_probability` and :func:`fmt_value` build on them; the phrase helpers (:func:`change_phrase`, :func:`ratio_phrase`,
 :func:`difference_phrase`, :func:`ratio_value_phrase`, :func:`names_phrase`) word an estimate with its
 interval and significance; :func:`md` shows a Markdown sentence with every substituted value
 HTML-escaped.
@@ -10,12 +10,22 @@ HTML-escaped.
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import pandas as pd
+from rvs_analysis.dutch import (
+    MINUS,
+    MONTHS_NL,
+    fmt_date,
+    fmt_datetime,
+    fmt_int,
+    fmt_month,
+    fmt_num,
+    fmt_p,
+    fmt_pct,
+    is_missing,
+)
 
 __all__ = [
     "LEVEL_NL",
@@ -27,9 +37,12 @@ __all__ = [
     "escape",
     "estimate_parts",
     "fmt_ci",
+    "fmt_date",
+    "fmt_datetime",
     "fmt_int",
     "fmt_month",
     "fmt_num",
+    "fmt_p",
     "fmt_pct",
     "fmt_probability",
     "fmt_value",
@@ -43,59 +56,6 @@ __all__ = [
     "show",
     "significance_label",
 ]
-
-
-MINUS = "\u2212"
-"""The typographic minus sign used for negative numbers in report text."""
-
-
-def is_missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return math.isnan(float(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def fmt_num(value: float, decimals: int = 1, signed: bool = False) -> str:
-    """A number in Dutch notation: decimal comma, dots between thousands, a real minus sign.
-
-    Parameters
-    ----------
-    value : float
-        The number; ``None``/NaN gives ``"–"`` (not available).
-    decimals : int, default 1
-        Digits after the comma.
-    signed : bool, default False
-        Show ``+`` before positive numbers (for changes).
-
-    Returns
-    -------
-    str
-        E.g. ``fmt_num(12564.25, 1) == "12.564,3"``, ``fmt_num(-4.2) == "−4,2"``.
-    """
-    if is_missing(value):
-        return "–"
-    number = float(value)
-    text = f"{abs(number):,.{decimals}f}"
-    text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    if re.fullmatch(r"[0.,]+", text):
-        return text
-    if number < 0:
-        return MINUS + text
-    return ("+" + text) if signed else text
-
-
-def fmt_int(value: float, signed: bool = False) -> str:
-    """A whole number with dots between thousands: ``fmt_int(12564) == "12.564"``."""
-    return fmt_num(value, 0, signed=signed)
-
-
-def fmt_pct(value: float, decimals: int = 1, signed: bool = False) -> str:
-    """A percentage (given in percent) in Dutch notation: ``fmt_pct(7.8) == "7,8%"``."""
-    text = fmt_num(value, decimals, signed=signed)
-    return text if text == "–" else text + "%"
 
 
 def fmt_ci(low: float, high: float, decimals: int = 1, unit: str = "", level: float = 0.95) -> str:
@@ -336,29 +296,6 @@ def names_phrase(names: Iterable[Any], singular: str = "gemeente", plural: str =
         return f"geen {plural}"
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1]
     return f"{len(names)} {singular if len(names) == 1 else plural} ({listed})"
-
-
-MONTHS_NL = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-"""Dutch month names, January first."""
-
-
-def fmt_month(date: Any) -> str:
-    """``"maart 2014"`` for a date or timestamp."""
-    stamp = pd.Timestamp(date)
-    return f"{MONTHS_NL[stamp.month - 1]} {stamp.year}"
 
 
 def fmt_value(value: Any, unit: str) -> str:

@@ -26,6 +26,7 @@ import statsmodels.api as sm
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from rvs_analysis.dutch import fmt_p
 from rvs_analysis.stats.common import (
     Estimate,
     StatisticsInputError,
@@ -816,16 +817,16 @@ def event_study(
         if p_value >= pre_trend_level:
             verdict = "no difference detected"
             verdict_nl = (
-                f"Vóór de start is geen verschil in ontwikkeling tussen de pilotgemeenten en de "
-                f"overige gemeenten aangetoond (toets op gelijke pre-trends: p = {p_value:.2f}). "
+                f"Vóór de start is geen verschil in ontwikkeling tussen de proeftuinen en de "
+                f"overige gemeenten aangetoond (toets op gelijke trends vooraf: {fmt_p(p_value)}). "
                 "Dat is geen bewijs dat de trends gelijk waren: met weinig metingen vóór de start "
                 "heeft de toets weinig onderscheidend vermogen."
             )
         else:
             verdict = "not parallel"
             verdict_nl = (
-                "Vóór de start ontwikkelden de pilotgemeenten zich al anders dan de overige "
-                f"gemeenten (toets op gelijke pre-trends: p = {p_value:.3f}); het verschil-in-"
+                "Vóór de start ontwikkelden de proeftuinen zich al anders dan de overige "
+                f"gemeenten (toets op gelijke trends vooraf: {fmt_p(p_value)}); het verschil-in-"
                 "verschillen-effect is daarom geen betrouwbare schatting van het effect van de "
                 "proeftuinen."
             )
@@ -833,7 +834,7 @@ def event_study(
         statistic, p_value, p_analytic, df = math.nan, math.nan, math.nan, (0, n_clusters - 1)
         verdict = "not testable"
         verdict_nl = (
-            "Er is maar één meting vóór de start, zodat gelijke pre-trends niet te toetsen zijn."
+            "Er is maar één meting vóór de start, zodat gelijke trends vooraf niet te toetsen zijn."
         )
     method = (
         "event study: weighted linear probability model with municipality and wave fixed "

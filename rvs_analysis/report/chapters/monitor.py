@@ -234,7 +234,8 @@ class BurglarySeries:
                 verdict="behaald" if self.status.status == "achieved" else "niet behaald",
             )
         return md(
-            "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). Verwachting "
+            "Het aantal woninginbraken per 1.000 inwoners {trend}, gemeten over {first}–{last}. "
+            "Verwachting "
             "voor {target_year} als die trend doorzet: {forecast} inbraken "
             "(95%-voorspellingsinterval {low} tot {high}); het doel is {target} ({note}). De kans "
             "dat het gehaald wordt is {probability}: een voorspellende kans, gegeven dat de trend "
@@ -341,21 +342,55 @@ def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: in
     )
 
 
+def _district_change(row) -> str:
+    """One district's burglary change as a clause: "het aantal woninginbraken daalde met 30% (…)"."""
+    phrase = change_phrase((row["change_pct"], row["ci_low"], row["ci_high"]))
+    if phrase.startswith("is niet"):
+        return "te weinig gevallen om een verandering te berekenen"
+    return f"het aantal woninginbraken {phrase}"
+
+
 def district_sentence(comparison: pd.DataFrame):
-    """The districts with the strongest fall and the smallest change, in Dutch."""
-    ranked = comparison[comparison["area"] != regions.REGION_NAME].sort_values("change_pct")
-    fastest, slowest = ranked.iloc[0], ranked.iloc[-1]
+    """The districts with the strongest fall (or smallest rise) and the weakest, in Dutch.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        E.g. "De sterkste daling had Gooi en Vechtstreek: het aantal woninginbraken daalde met
+        42% (…). De kleinste daling had West-Utrecht: het aantal woninginbraken daalde met 30%
+        (…)."; with rises "De sterkste stijging had …", without usable numbers "te weinig
+        gevallen".
+    """
+    districts = comparison[comparison["area"] != regions.REGION_NAME]
+    ranked = districts.dropna(subset=["change_pct"]).sort_values("change_pct")
+    if ranked.empty:
+        return md(
+            "Per district zijn er te weinig gevallen om de verandering van het aantal "
+            "woninginbraken te berekenen."
+        )
+    first, last = ranked.iloc[0], ranked.iloc[-1]
+    if round(first["change_pct"]) < 0:
+        opening = "De sterkste daling had {first}: {first_change}."
+    elif round(first["change_pct"]) == 0:
+        opening = (
+            "Geen district had een daling; de kleinste verandering had {first}: {first_change}."
+        )
+    else:
+        opening = "Geen district had een daling; de kleinste stijging had {first}: {first_change}."
+    if len(ranked) == 1:
+        closing = ""
+    elif round(last["change_pct"]) > 0:
+        closing = " De sterkste stijging had {last}: {last_change}."
+    elif round(last["change_pct"]) == 0:
+        closing = " De kleinste verandering had {last}: {last_change}."
+    else:
+        closing = " De kleinste daling had {last}: {last_change}."
     return md(
-        "De sterkste daling had {fastest}: het aantal woninginbraken {fastest_change}. De kleinste "
-        "verandering had {slowest}: {slowest_change}.",
-        fastest=fastest["area"],
-        fastest_change=change_phrase(
-            (fastest["change_pct"], fastest["ci_low"], fastest["ci_high"])
-        ),
-        slowest=slowest["area"],
-        slowest_change=change_phrase(
-            (slowest["change_pct"], slowest["ci_low"], slowest["ci_high"])
-        ),
+        opening + closing,
+        first=first["area"],
+        first_change=_district_change(first),
+        last=last["area"],
+        last_change=_district_change(last),
     )
 
 

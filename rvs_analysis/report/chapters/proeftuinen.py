@@ -25,7 +25,6 @@ from rvs_analysis.report.wording import (
     fmt_num,
     fmt_pct,
     md,
-    names_phrase,
 )
 from rvs_analysis.stats import perception
 
@@ -308,14 +307,53 @@ def own_series_table(ctx: ReportContext, series: pd.DataFrame):
     )
 
 
+def _pilots_clause(area: str, names: list[str], total: int) -> str:
+    """Where the proeftuinen lie: "In West-Utrecht ligt één proeftuin: Woerden." and the like."""
+    listed = (
+        names[0] if len(names) == 1 else ", ".join(names[:-1]) + " en " + names[-1] if names else ""
+    )
+    if not names:
+        return f"In {area} ligt geen van de {total} proeftuinen."
+    if len(names) == 1:
+        return f"In {area} ligt één proeftuin: {listed}."
+    every = "alle " if len(names) == total else ""
+    return f"In {area} liggen {every}{len(names)} proeftuinen: {listed}."
+
+
 def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.DataFrame):
-    """The area's pilots and its first and last wave with the tested difference, in Dutch."""
+    """The area's proeftuinen and its first and last wave with the tested difference, in Dutch.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        E.g. "In Flevoland liggen 2 proeftuinen: Almere en Lelystad. Het aandeel inwoners dat zich
+        weleens onveilig voelt was 20,1% in 2011 (95%-BI …) en 16,0% in 2019 (95%-BI …); het
+        verschil is −4,1 procentpunt (95%-BI …; statistisch significant). (…)" A wave with too
+        few respondents is named as such instead of compared.
+
+    Notes
+    -----
+    The difference of the two waves is tested itself (normal approximation on the two weighted
+    proportions with their effective sample sizes), not read off overlapping intervals.
+    """
     import math
 
     from scipy import stats
 
     area_pilots = group_pilots.table[group_pilots.table["in_area"]]["gemeente_name"]
-    first_wave, last_wave = series.iloc[0], series.iloc[-1]
+    clause = _pilots_clause(
+        ctx.area.name, [str(name) for name in area_pilots], len(group_pilots.table)
+    )
+    usable = series.dropna(subset=["estimate_pct_unsafe"])
+    if "suppressed_unsafe" in usable.columns:
+        usable = usable[~usable["suppressed_unsafe"].astype(bool)]
+    if len(usable) < 2:
+        return md(
+            "{clause} Voor een vergelijking van metingen zijn er in dit gebied te weinig "
+            "respondenten (minder dan 100 per meting).",
+            clause=clause,
+        )
+    first_wave, last_wave = usable.iloc[0], usable.iloc[-1]
     p1, p2 = first_wave["estimate_pct_unsafe"] / 100, last_wave["estimate_pct_unsafe"] / 100
     se = math.sqrt(
         p1 * (1 - p1) / first_wave["n_effective_unsafe"]
@@ -325,12 +363,11 @@ def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.Dat
     difference = 100 * (p2 - p1)
     low, high = difference - 100 * quantile * se, difference + 100 * quantile * se
     return md(
-        "{area} telt {pilots} onder de proeftuinen. Het aandeel inwoners dat zich weleens onveilig "
-        "voelt was {first} in {first_year} ({first_ci}) en {last} in {last_year} ({last_ci}); "
-        "het verschil is {difference}. (Of twee intervallen overlappen zegt niet of het verschil "
-        "significant is; daarom is het verschil zelf getoetst.)",
-        area=ctx.area.name,
-        pilots=names_phrase(area_pilots),
+        "{clause} Het aandeel inwoners dat zich weleens onveilig voelt was {first} in {first_year} "
+        "({first_ci}) en {last} in {last_year} ({last_ci}); het verschil is {difference}. (Of twee "
+        "intervallen overlappen zegt niet of het verschil significant is; daarom is het verschil "
+        "zelf getoetst.)",
+        clause=clause,
         first=fmt_pct(first_wave["estimate_pct_unsafe"]),
         first_year=int(first_wave["year"]),
         first_ci=fmt_ci(first_wave["ci_low_unsafe"], first_wave["ci_high_unsafe"], 1, "%"),
