@@ -134,9 +134,28 @@ def test_tile_map_colours_every_tile_and_outlines_area():
     values.iloc[0] = np.nan
     fig = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[1]])
     patches = fig.axes[0].patches
-    assert len(patches) == 39
-    assert sum(patch.get_hatch() == "///" for patch in patches) == 1
-    assert "Tegelkaart" in source_text(fig)
+    tiles = [patch for patch in patches if patch.get_width() > 0.9]
+    frames = [patch for patch in patches if not patch.get_fill()]
+    assert len(tiles) == 39 and len(frames) == 1
+    assert sum(patch.get_hatch() == "..." for patch in tiles) == 1  # the missing value
+    assert "Tegelkaart" in source_text(fig) and "districtsgrenzen" in source_text(fig)
+    # Full names on the tiles (no cryptic abbreviations), wrapped onto short lines.
+    shown = {text.get_text().replace("\n", " ") for text in fig.axes[0].texts}
+    assert "Utrechtse Heuvelrug" in shown and "Gooise Meren" in shown
+    # District borders: thick dark segments, at least one around each of the five districts.
+    borders = [line for line in fig.axes[0].lines if line.get_linewidth() > 1.5]
+    assert len(borders) >= 20
+
+
+def test_tile_map_hatches_apportioned_municipalities_and_says_so():
+    codes = municipalities(2017)["gemeente_code"]
+    values = pd.Series(np.linspace(1, 5, len(codes)), index=codes.to_numpy())
+    assert figures.apportioned_codes(2017, 2024) == ["GM0457", "GM0620"]  # Weesp, Vianen
+    assert figures.apportioned_codes(2017, 2017) == []
+    fig = figures.tile_map(values, "Demo", "Label", apportioned=["GM0620"])
+    hatched = [patch for patch in fig.axes[0].patches if patch.get_hatch() == "////"]
+    assert len(hatched) == 1 and "naar rato" in source_text(fig)
+    assert figures.alt_text(fig).startswith("Tegelkaart: Label. 39 gemeenten; hoogste ")
 
 
 def test_choropleth_draws_polygons_and_names_missing_ones():
@@ -174,11 +193,18 @@ def test_area_map_uses_real_boundaries():
 
     dataset = WithBoundaries()
     dataset.boundaries = boundaries
+    dataset.crime_boundary_year = 2024
     codes = municipalities(2017)["gemeente_code"]
-    values = pd.Series(1.0, index=codes.to_numpy())
+    values = pd.Series(np.arange(len(codes), dtype=float), index=codes.to_numpy())
     fig = figures.area_map(dataset, values, "CBS", "Label")
     collections = [c for c in fig.axes[0].collections if isinstance(c, PolyCollection)]
-    assert len(collections) == 1 and len(collections[0].get_paths()) >= 35
+    assert len(collections[0].get_paths()) >= 38  # Vianen on Vijfheerenlanden's polygon
+    assert any(c.get_hatch() == "////" for c in collections)  # apportioned: hatched
+    note = source_text(fig)
+    assert "Weesp" in note and "Vianen (naar rato)" in note and "districtsgrenzen" in note
+    numbers = {text.get_text() for text in fig.axes[0].texts}
+    assert {"1", "38"} <= numbers  # every drawn municipality numbered, key in the note
+    assert len([line for line in fig.axes[0].lines if line.get_linewidth() > 1.5]) > 50
     # Vianen and Weesp have no own 2024 boundary; the map says so.
     assert "Vianen" in source_text(fig) and "Weesp" in source_text(fig)
 
@@ -190,7 +216,7 @@ def test_area_map_falls_back_to_the_tile_map_without_boundaries():
     codes = municipalities(2017)["gemeente_code"]
     values = pd.Series(2.0, index=codes.to_numpy())
     fig = figures.area_map(WithoutBoundaries(), values, "Demo", "Label", highlight=[codes.iloc[0]])
-    assert len(fig.axes[0].patches) == 39
+    assert len([patch for patch in fig.axes[0].patches if patch.get_width() > 0.9]) == 39
     outlined = [patch for patch in fig.axes[0].patches if patch.get_linewidth() > 2]
     assert len(outlined) == 1
 
@@ -209,3 +235,49 @@ def test_funnel_plot_axis_labels_are_the_callers_not_clearance():
         points, "n", "ratio", "naam", limits, 1.0, "CBS", ylabel="Verhouding", unit="%"
     )
     assert fig.axes[0].get_ylabel() == "Verhouding"
+
+
+def test_tick_labels_state_their_value():
+    formatter = figures.dutch_formatter(0, "%")
+    assert [formatter(value, 0) for value in (2.5, 7.5, 10.0, 12.5)] == [
+        "2,5%",
+        "7,5%",
+        "10%",
+        "12,5%",
+    ]
+
+
+def test_bars_carry_value_labels_and_the_legend_sits_outside_the_data():
+    frame = pd.DataFrame({"name": ["A", "B", "C"], "value": [0.4, 55.0, 98.0]})
+    fig = figures.bar_chart(
+        frame, "name", "value", "Demo", reference=50, reference_label="Grens", decimals=0, unit="%"
+    )
+    ax = fig.axes[0]
+    labels = [text.get_text() for text in ax.texts]
+    assert labels == ["0%", "55%", "98%"]  # even a bar under 1% states its value
+    legend = ax.get_legend()
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    assert box.y1 <= ax.get_window_extent().y0  # below the plotting area
+    assert figures.alt_text(fig) == "Staafdiagram: value. A 0%; B 55%; C 98%. Grens: 50%."
+
+
+def test_every_figure_carries_an_alt_text_into_png_and_notebook_metadata():
+    frame = pd.DataFrame({"year": [2011, 2012, 2013], "n": [120.0, 100.0, 90.0]})
+    fig = figures.time_series(frame, "year", "n", "Demo", title="Inbraken, Utrecht 2011–2013")
+    alt = figures.alt_text(fig)
+    assert alt == (
+        "Lijngrafiek: Inbraken, Utrecht 2011–2013. n: van 120 in 2011 naar 90 in 2013 "
+        "(hoogste 120 in 2011, laagste 90 in 2013)."
+    )
+    data, metadata = figures._png_with_alt(fig)
+    assert metadata["alt"] == alt and data[:8] == b"\x89PNG\r\n\x1a\n"
+    import io
+
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(data))
+    assert image.info["Description"] == alt
+    assert (metadata["width"], metadata["height"]) == image.size
+    assert image.size[0] <= 8.5 * figures.FIGURE_DPI  # a sensible resolution
+    assert len(data) < 60_000

@@ -38,13 +38,16 @@ from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter
 
+from rvs_analysis.dutch import fmt_num
 from rvs_analysis.regions import REGIONS_DIR, municipalities
-from rvs_analysis.report.wording import fmt_num
 
 __all__ = [
+    "FIGURE_DPI",
     "PALETTE",
     "SEQUENTIAL_CMAP",
+    "alt_text",
     "apply_house_style",
+    "apportioned_codes",
     "area_map",
     "bar_chart",
     "choropleth",
@@ -53,6 +56,8 @@ __all__ = [
     "forest_plot",
     "funnel_plot",
     "new_figure",
+    "png_bytes",
+    "set_alt_text",
     "source_line",
     "stl_plot",
     "tile_grid",
@@ -80,6 +85,10 @@ TILE_GRID_PATH = REGIONS_DIR / "tile_grid.csv"
 
 _SOURCE_SPACE = 0.07
 
+FIGURE_DPI = 100
+"""Resolution of the PNG a report shows (and offers for download): 800 px for an 8-inch figure,
+sharp in the report's 60rem column and light enough for the page-weight goal."""
+
 
 def apply_house_style() -> None:
     """Set seaborn's theme, the palette and readable defaults for every later figure."""
@@ -102,8 +111,36 @@ def apply_house_style() -> None:
 
 
 def dutch_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
-    """Tick labels in Dutch notation (``12.564``, ``7,5%``)."""
-    return FuncFormatter(lambda value, _position: fmt_num(value, decimals) + suffix)
+    """Tick labels in Dutch notation (``12.564``, ``7,5%``) that state their value.
+
+    ``decimals`` is the least number of decimals; a tick that needs more to be exact (2,5% on an
+    axis formatted without decimals) gets them, up to three, so no label is rounded to a
+    neighbour's value.
+    """
+
+    def label(value, _position=None):
+        for shown in range(decimals, max(decimals, 3) + 1):
+            if abs(round(value, shown) - value) < 1e-9 * max(1.0, abs(value)):
+                return fmt_num(value, shown) + suffix
+        return fmt_num(value, max(decimals, 3)) + suffix
+
+    return FuncFormatter(label)
+
+
+def _legend_outside(ax, ncols: int | None = None) -> None:
+    """The legend below the plotting area, so that it never covers data or reference lines."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not handles:
+        return
+    ax.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.14),
+        ncols=ncols or min(len(labels), 3),
+        frameon=False,
+        borderaxespad=0.0,
+    )
 
 
 def new_figure(
@@ -133,10 +170,129 @@ def source_line(fig: Figure, source: str, note: str | None = None) -> Figure:
     return fig
 
 
-def _finish(fig: Figure, source: str, note: str | None = None) -> Figure:
+def _finish(fig: Figure, source: str, note: str | None = None, alt: str | None = None) -> Figure:
     source_line(fig, source, note)
+    if alt:
+        set_alt_text(fig, alt)
+    _register_display()
     plt.close(fig)
     return fig
+
+
+# ------------------------------------------------------------------------------------------------
+# Alternative text and the PNG a report shows
+# ------------------------------------------------------------------------------------------------
+
+
+def set_alt_text(fig: Figure, text: str) -> Figure:
+    """Attach the alternative text (what the figure shows and its key numbers) to a figure.
+
+    The text travels with the figure: the notebook output's ``image/png`` metadata carries it as
+    ``alt`` (the report template writes it into ``<img alt=...>``) and the PNG itself carries it
+    as its ``Description`` text chunk.
+    """
+    fig._rvs_alt_text = " ".join(str(text).split())
+    return fig
+
+
+def alt_text(fig: Figure) -> str:
+    """The figure's alternative text; without one set, its titles and axis labels."""
+    text = getattr(fig, "_rvs_alt_text", None)
+    if text:
+        return text
+    parts = []
+    for ax in fig.axes:
+        for part in (ax.get_title(), ax.get_ylabel(), ax.get_xlabel()):
+            if part and part not in parts:
+                parts.append(part)
+    return "Figuur: " + ("; ".join(parts) if parts else "zonder titel")
+
+
+def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
+    """The figure as the PNG a report shows: ``dpi`` resolution, alt text as its Description.
+
+    Notes
+    -----
+    The image is reduced to an adaptive palette of at most 256 colours (Pillow) when that keeps
+    every colour of the house style: figures are flat colours and anti-aliased lines, so the
+    palette image looks the same at about a third of the size.
+    """
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=dpi,
+        bbox_inches="tight",
+        facecolor="white",
+        metadata={"Description": alt_text(fig), "Software": None},
+    )
+    data = buffer.getvalue()
+    try:
+        from PIL import Image, PngImagePlugin
+    except ImportError:  # pragma: no cover - Pillow is a matplotlib dependency
+        return data
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    reduced = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", alt_text(fig))
+    out = io.BytesIO()
+    reduced.save(out, format="PNG", optimize=True, pnginfo=info)
+    smaller = out.getvalue()
+    return smaller if len(smaller) < len(data) else data
+
+
+def _png_with_alt(fig: Figure):
+    """IPython formatter: PNG bytes plus the ``alt``, ``width`` and ``height`` output metadata."""
+    data = png_bytes(fig)
+    width, height = _png_size(data)
+    return data, {"alt": alt_text(fig), "width": width, "height": height}
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _register_display() -> None:
+    """Show house-style figures in a notebook through :func:`_png_with_alt` (no-op outside)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover
+        return
+    shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, _png_with_alt)
+
+
+def _series_words(xs, ys, decimals: int, unit: str) -> str:
+    pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if np.isfinite(float(y))]
+    if not pairs:
+        return "geen waarden"
+    (x0, y0), (x1, y1) = pairs[0], pairs[-1]
+    if len(pairs) == 1:
+        return f"{fmt_num(y0, decimals)}{unit} in {_x_text(x0)}"
+    low = min(pairs, key=lambda pair: float(pair[1]))
+    high = max(pairs, key=lambda pair: float(pair[1]))
+    return (
+        f"van {fmt_num(y0, decimals)}{unit} in {_x_text(x0)} naar {fmt_num(y1, decimals)}{unit} "
+        f"in {_x_text(x1)} (hoogste {fmt_num(high[1], decimals)}{unit} in {_x_text(high[0])}, "
+        f"laagste {fmt_num(low[1], decimals)}{unit} in {_x_text(low[0])})"
+    )
+
+
+def _x_text(value) -> str:
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        from rvs_analysis.dutch import fmt_month
+
+        return fmt_month(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return str(int(number)) if number.is_integer() else fmt_num(number, 1)
 
 
 def _label(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
@@ -197,6 +353,7 @@ def time_series(
     provisional = set(provisional)
     fig, ax = new_figure()
     groups = [(None, frame)] if hue is None else list(frame.groupby(hue, sort=False))
+    described = []
     for position, (name, group) in enumerate(groups):
         colour = PALETTE[position % len(PALETTE)]
         group = group.sort_values(x)
@@ -215,6 +372,9 @@ def time_series(
                 zorder=4,
                 label="voorlopig" if position == 0 else None,
             )
+        described.append(
+            f"{label}: {_series_words(group[x], group[y].astype(float), decimals, unit)}"
+        )
         if low is not None and high is not None:
             ax.fill_between(
                 group[x],
@@ -235,14 +395,22 @@ def time_series(
             zorder=5,
             label="Doel",
         )
+        described.append(
+            "doel "
+            + ", ".join(
+                f"{fmt_num(value, decimals)}{unit} in {_x_text(when)}"
+                for when, value in zip(targets[x], targets["target"].astype(float), strict=True)
+            )
+        )
     if ylim_zero:
         ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
     if pd.api.types.is_integer_dtype(frame[x]):
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     _label(ax, title, xlabel, ylabel)
-    ax.legend(loc="best")
-    return _finish(fig, source, note)
+    _legend_outside(ax)
+    alt = f"Lijngrafiek: {title or ylabel or y}. " + "; ".join(described) + "."
+    return _finish(fig, source, note, alt)
 
 
 def bar_chart(
@@ -276,13 +444,42 @@ def bar_chart(
         ax.errorbar(values, positions, xerr=errors, fmt="none", ecolor="#333333", capsize=3)
     if reference is not None and math.isfinite(reference):
         ax.axvline(reference, color="black", ls="--", lw=1.2, label=reference_label)
-        ax.legend(loc="lower right")
+        _legend_outside(ax)
     ax.set_yticks(positions, names)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(dutch_formatter(decimals if decimals < 2 else 1, unit))
     ax.grid(axis="y", visible=False)
+    # Value labels at the end of each bar (beyond the whisker when there is one), so that a bar
+    # too short to see still states its value.
+    ends = values if high is None else np.fmax(values, frame[high].astype(float).to_numpy())
+    starts = values if low is None else np.fmin(values, frame[low].astype(float).to_numpy())
+    span = np.nanmax(np.abs(np.concatenate([ends, starts, [0.0]]))) or 1.0
+    for position, shown, end, begin in zip(positions, values, ends, starts, strict=True):
+        if not np.isfinite(shown):
+            continue
+        negative = shown < 0
+        anchor = begin if negative else end
+        ax.annotate(
+            fmt_num(shown, decimals) + unit,
+            (anchor, position),
+            xytext=(-4 if negative else 4, 0),
+            textcoords="offset points",
+            ha="right" if negative else "left",
+            va="center",
+            fontsize=8,
+        )
+    left, right = ax.get_xlim()
+    ax.set_xlim(
+        min(left, np.nanmin(starts) - 0.12 * span), max(right, np.nanmax(ends) + 0.12 * span)
+    )
     _label(ax, title, xlabel, "")
-    return _finish(fig, source, note)
+    alt = f"Staafdiagram: {title or value}. " + "; ".join(
+        f"{name} {fmt_num(number, decimals)}{unit}"
+        for name, number in zip(names, values, strict=True)
+    )
+    if reference is not None and math.isfinite(reference):
+        alt += f". {reference_label}: {fmt_num(reference, decimals)}{unit}"
+    return _finish(fig, source, note, alt + ".")
 
 
 def forest_plot(
@@ -329,7 +526,13 @@ def forest_plot(
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
     _label(ax, title, xlabel, "")
-    return _finish(fig, source, note or "Grijs: interval omvat geen effect (niet significant)")
+    alt = f"Puntschattingen met interval: {title or xlabel}. " + "; ".join(
+        f"{name} {fmt_num(value, 2)} ({fmt_num(lo, 2)} tot {fmt_num(hi, 2)})"
+        for name, value, lo, hi in zip(frame[label], values, lows, highs, strict=True)
+    )
+    return _finish(
+        fig, source, note or "Grijs: interval omvat geen effect (niet significant)", alt + "."
+    )
 
 
 def event_study_plot(
@@ -357,11 +560,16 @@ def event_study_plot(
     ax.axhline(0, color="black", lw=1)
     if start is not None:
         ax.axvline(start - 0.5, color=PALETTE[5], ls="--", lw=1.4, label="Start proeftuinen")
-        ax.legend(loc="best")
+        _legend_outside(ax)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(dutch_formatter(1))
     _label(ax, title, xlabel, ylabel)
-    return _finish(fig, source, note)
+    alt = f"Verschil per meting: {title or ylabel}. " + "; ".join(
+        f"{_x_text(when)}: {fmt_num(value, 1)}" for when, value in zip(xs, values, strict=True)
+    )
+    if start is not None:
+        alt += f". De proeftuinen startten vóór de meting van {_x_text(start)}"
+    return _finish(fig, source, note, alt + ".")
 
 
 def stl_plot(
@@ -401,8 +609,10 @@ def stl_plot(
         )
     top.set_ylim(bottom=0)
     top.yaxis.set_major_formatter(dutch_formatter(0))
-    top.legend(loc="upper right", ncols=2)
+    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=4, frameon=False)
     _label(top, title, "", ylabel)
+    if title:
+        top.set_title(title, pad=22)
     seasonal = decomposition["seasonal"].astype(float)
     by_month = seasonal.groupby(index.month).mean()
     factor = by_month.max() < 5  # decomposed on logs: a factor around 1
@@ -421,7 +631,21 @@ def stl_plot(
         "",
         "Seizoenseffect (% t.o.v. trend)" if factor else "Seizoenseffect",
     )
-    return _finish(fig, source, note)
+    peak, trough = int(shown.idxmax()), int(shown.idxmin())
+    seasonal_unit = "%" if factor else ""
+    alt = (
+        f"Maandreeks: {title or ylabel}, {_x_text(index[0])} tot {_x_text(index[-1])}. "
+        f"Trend {_series_words(index, decomposition['trend'].astype(float), 0, '')}. "
+        f"Seizoen: hoogst in {months[peak - 1]} ({fmt_num(shown.max(), 0, signed=True)}"
+        f"{seasonal_unit}), laagst in {months[trough - 1]} ({fmt_num(shown.min(), 0)}"
+        f"{seasonal_unit}). "
+        + (
+            "Trendbreuken: " + ", ".join(_x_text(pd.Timestamp(date)) for date in change_dates)
+            if len(change_dates)
+            else "Geen trendbreuken"
+        )
+    )
+    return _finish(fig, source, note, alt + ".")
 
 
 def funnel_plot(
@@ -511,22 +735,39 @@ def funnel_plot(
         labelled.sort(key=lambda record: float(getattr(record, size)))
         for position, record in enumerate(labelled):
             # Alternate above/below so that neighbouring labels do not overprint each other.
+            # A white box under the name keeps the limit lines from running through it.
             ax.annotate(
                 str(getattr(record, label)),
                 (float(getattr(record, size)), float(getattr(record, value))),
-                xytext=(4, 4 if position % 2 == 0 else -10),
+                xytext=(5, 5 if position % 2 == 0 else -11),
                 textcoords="offset points",
                 fontsize=7.5,
+                zorder=6,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
             )
+    else:
+        outside = pd.Series(False, index=points.index)
     if marked:
         ax.scatter([], [], c=PALETTE[1], s=42, label="Gemeenten van het gebied")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(dutch_formatter(0))
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
     ax.set_ylim(bottom=max(0, ax.get_ylim()[0]))
-    ax.legend(loc="upper right")
-    _label(ax, title, size if xlabel is None else xlabel, value if ylabel is None else ylabel)
-    return _finish(fig, source, note)
+    _legend_outside(ax, ncols=4)
+    xlabel = size if xlabel is None else xlabel
+    ylabel = value if ylabel is None else ylabel
+    _label(ax, title, xlabel, ylabel)
+    flagged = [str(name) for name, flag in zip(points[label], outside, strict=True) if flag]
+    alt = (
+        f"Trechterdiagram: {title or ylabel}. {len(points)} gemeenten, gemiddelde "
+        f"{fmt_num(centre, decimals)}{unit}. "
+        + (
+            "Buiten de buitenste grenzen: " + ", ".join(flagged)
+            if flagged
+            else "Alle gemeenten liggen binnen de grenzen"
+        )
+    )
+    return _finish(fig, source, note, alt + ".")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -565,13 +806,42 @@ def tile_grid(year: int = 2017) -> pd.DataFrame:
     return composition.merge(grid, on="gemeente_code")
 
 
-def _short_name(name: str) -> str:
-    if len(name) <= 9:
-        return name
-    words = name.replace("-", " ").split()
-    if len(words) > 1:
-        return "".join(word[0].upper() for word in words if word[0].isalpha())
-    return name[:7] + "."
+def _tile_label(name: str) -> str:
+    """A municipality's full name, wrapped onto at most three short lines for a tile."""
+    return "\n".join(textwrap.wrap(name.replace("-", "- "), width=11)[:3]).replace("- ", "-")
+
+
+def _value_words(values: pd.Series, names: Mapping[str, str], decimals: int, unit: str) -> str:
+    finite = values.astype(float).replace([np.inf, -np.inf], np.nan).dropna()
+    if finite.empty:
+        return "geen waarden"
+    top, bottom = finite.idxmax(), finite.idxmin()
+    return (
+        f"{len(finite)} gemeenten; hoogste {names.get(top, top)} "
+        f"({fmt_num(finite[top], decimals)}{unit}), laagste {names.get(bottom, bottom)} "
+        f"({fmt_num(finite[bottom], decimals)}{unit}), mediaan "
+        f"{fmt_num(float(finite.median()), decimals)}{unit}"
+    )
+
+
+def apportioned_codes(composition_year: int, boundary_year: int | None) -> list[str]:
+    """Municipalities of ``composition_year`` whose figures are apportioned from a successor.
+
+    A municipality that merged after ``composition_year`` but on or before ``boundary_year``
+    (the boundaries the data are published on) has no figures of its own in the data: the
+    harmonisation apportions its successor's by population share (e.g. Vianen, Weesp on 2024
+    boundaries). Maps hatch them.
+    """
+    if boundary_year is None or boundary_year <= composition_year:
+        return []
+    from rvs_analysis.regions import mergers
+
+    table = mergers()
+    dates = pd.to_datetime(table["date"])
+    # Boundaries of year Y are those of 1 January Y: a merger on that day or before is in force.
+    moved = table[(dates.dt.year > composition_year) & (dates <= pd.Timestamp(boundary_year, 1, 1))]
+    codes = set(municipalities(composition_year)["gemeente_code"])
+    return sorted(code for code in moved["old_code"] if code in codes)
 
 
 def _colourbar(fig, ax, norm, label: str, decimals: int, unit: str) -> None:
@@ -592,64 +862,97 @@ def tile_map(
     unit: str = "",
     year: int = 2017,
     note: str | None = None,
+    apportioned: Sequence[str] = (),
 ) -> Figure:
     """The region's municipalities as equal tiles coloured by a value.
 
     Parameters
     ----------
     values : pandas.Series
-        Values indexed by GM code; municipalities without a value are drawn hatched grey.
+        Values indexed by GM code; municipalities without a value are drawn grey with a dot
+        pattern.
     label : str
         Colour bar label (Dutch, with unit).
     highlight : sequence of str
         GM codes outlined in black (the report's area).
+    apportioned : sequence of str
+        GM codes whose values are apportioned from a successor (hatched).
 
     Notes
     -----
     Equal tiles give every municipality the same visual weight, unlike a real map where large
-    rural municipalities dominate; positions only approximate geography.
+    rural municipalities dominate; positions only approximate geography. Each tile carries the
+    municipality's full name; thick dark lines are the district borders.
     """
     grid = tile_grid(year)
-    fig, ax = new_figure(width=8.0, height=6.2)
+    fig, ax = new_figure(width=8.0, height=7.0)
     finite = values.astype(float).replace([np.inf, -np.inf], np.nan).dropna()
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     norm = Normalize(vmin=low, vmax=high if high > low else low + 1)
     cmap = plt.get_cmap(SEQUENTIAL_CMAP)
     marked = set(highlight)
+    split = set(apportioned)
+    district_at = {(int(r.row), int(r.col)): r.district for r in grid.itertuples(index=False)}
     for record in grid.itertuples(index=False):
         value = finite.get(record.gemeente_code, np.nan)
         missing = not np.isfinite(value)
         colour = "#dddddd" if missing else cmap(norm(value))
         x, y = record.col, -record.row
+        hatch = "..." if missing else "////" if record.gemeente_code in split else None
         ax.add_patch(
             plt.Rectangle(
-                (x - 0.46, y - 0.46),
-                0.92,
-                0.92,
+                (x - 0.48, y - 0.48),
+                0.96,
+                0.96,
                 facecolor=colour,
-                edgecolor="black" if record.gemeente_code in marked else "white",
-                lw=2.2 if record.gemeente_code in marked else 0.8,
-                hatch="///" if missing else None,
+                edgecolor="white",
+                lw=0.8,
+                hatch=hatch,
             )
         )
-        brightness = 1.0 if missing else float(np.mean(colour[:3]))
+        if record.gemeente_code in marked:
+            ax.add_patch(
+                plt.Rectangle(
+                    (x - 0.42, y - 0.42), 0.84, 0.84, fill=False, edgecolor="#E69F00", lw=2.6
+                )
+            )
+        brightness = 1.0 if missing else float(np.dot(colour[:3], (0.299, 0.587, 0.114)))
         ax.text(
             x,
             y,
-            _short_name(record.gemeente_name),
+            _tile_label(record.gemeente_name),
             ha="center",
             va="center",
-            fontsize=6,
+            fontsize=6.2,
+            linespacing=1.0,
             color="black" if brightness > 0.5 else "white",
         )
+        # District borders: a dark line on each side that faces another district or the outside.
+        row, col = int(record.row), int(record.col)
+        for (d_row, d_col), segment in (
+            ((-1, 0), ((x - 0.5, x + 0.5), (y + 0.5, y + 0.5))),
+            ((1, 0), ((x - 0.5, x + 0.5), (y - 0.5, y - 0.5))),
+            ((0, -1), ((x - 0.5, x - 0.5), (y - 0.5, y + 0.5))),
+            ((0, 1), ((x + 0.5, x + 0.5), (y - 0.5, y + 0.5))),
+        ):
+            if district_at.get((row + d_row, col + d_col)) != record.district:
+                ax.plot(*segment, color="#222222", lw=1.8, solid_capstyle="projecting")
     ax.set_xlim(grid["col"].min() - 0.6, grid["col"].max() + 0.6)
     ax.set_ylim(-grid["row"].max() - 0.6, -grid["row"].min() + 0.6)
     ax.set_aspect("equal")
     ax.axis("off")
     _colourbar(fig, ax, norm, label, decimals, unit)
     _label(ax, title, None, None)
-    text = "Tegelkaart: elke gemeente één vak; ligging bij benadering"
-    return _finish(fig, source, f"{text}. {note}" if note else text)
+    text = (
+        "Tegelkaart: elke gemeente één vak, ligging bij benadering; dikke lijnen: districtsgrenzen"
+    )
+    if marked:
+        text += "; oranje kader: gemeenten van het gebied"
+    if split:
+        text += "; gearceerd: cijfer naar rato verdeeld uit de huidige gemeente"
+    names = dict(zip(grid["gemeente_code"], grid["gemeente_name"], strict=True))
+    alt = f"Tegelkaart: {title or label}. {_value_words(values, names, decimals, unit)}."
+    return _finish(fig, source, f"{text}. {note}" if note else text, alt)
 
 
 def _rings(geometry: Mapping[str, Any]) -> list[np.ndarray]:
@@ -661,6 +964,33 @@ def _rings(geometry: Mapping[str, Any]) -> list[np.ndarray]:
         if polygon:
             rings.append(np.asarray(polygon[0], dtype=float)[:, :2])  # outer ring only
     return rings
+
+
+def _district_edges(rings_by_code: Mapping[str, list[np.ndarray]], district_of) -> list[np.ndarray]:
+    """Edges that separate two districts (or a district from the outside).
+
+    Adjacent municipal polygons of one boundary file share their vertices; an edge that occurs in
+    only one municipality of a district lies on that district's border.
+    """
+    counts: dict[str, dict[frozenset, np.ndarray]] = {}
+    seen: dict[str, dict[frozenset, int]] = {}
+    for code, rings in rings_by_code.items():
+        district = district_of.get(code)
+        if district is None:
+            continue
+        for ring in rings:
+            rounded = np.round(ring, 6)
+            for start, end in zip(rounded[:-1], rounded[1:], strict=True):
+                key = frozenset((tuple(start), tuple(end)))
+                seen.setdefault(district, {})
+                seen[district][key] = seen[district].get(key, 0) + 1
+                counts.setdefault(district, {})[key] = np.vstack([start, end])
+    return [
+        counts[district][key]
+        for district, edges in seen.items()
+        for key, number in edges.items()
+        if number == 1
+    ]
 
 
 def choropleth(
@@ -675,8 +1005,10 @@ def choropleth(
     unit: str = "",
     names: Mapping[str, str] | None = None,
     note: str | None = None,
+    districts: Mapping[str, str] | None = None,
+    apportioned: Mapping[str, str] | None = None,
 ) -> Figure:
-    """A map of real municipal boundaries coloured by a value.
+    """A map of real municipal boundaries coloured by a value, numbered, with district borders.
 
     Parameters
     ----------
@@ -689,43 +1021,97 @@ def choropleth(
         Municipalities to draw (default: those in ``values``). Codes without a polygon (e.g.
         municipalities merged since the boundaries' year) are named in a note under the map.
     highlight : sequence of str
-        GM codes outlined in black.
+        GM codes outlined in orange.
     names : mapping, optional
-        GM code -> name, for the note on missing polygons.
+        GM code -> name, for the numbered key and the note on missing polygons.
+    districts : mapping, optional
+        GM code -> district: the borders between districts are drawn as thick dark lines.
+    apportioned : mapping, optional
+        GM code -> successor GM code for municipalities whose figures are apportioned from a
+        successor; they are hatched, drawn on the successor's polygon when they have none.
 
     Notes
     -----
     Polygons are drawn with a :class:`~matplotlib.collections.PolyCollection` (outer rings; holes
     are ignored, which at this scale only fills a few lakes). Longitude/latitude are shown with an
-    aspect of ``1 / cos(latitude)`` so that the Netherlands is not stretched.
+    aspect of ``1 / cos(latitude)`` so that the Netherlands is not stretched. Each municipality
+    carries a number at its largest ring's centre; the key (number and name) is under the map.
     """
     wanted = list(values.index if codes is None else codes)
+    names = dict(names or {})
+    split = dict(apportioned or {})
     features = {}
     for feature in boundaries.get("features", []):
         code = str((feature.get("properties") or {}).get("statcode", "")).strip()
-        if code in wanted:
-            features[code] = feature
-    fig, ax = new_figure(width=8.0, height=6.4)
+        features[code] = feature
+        name = (feature.get("properties") or {}).get("statnaam")
+        if name and code not in names:
+            names[code] = str(name)
+    fig, ax = new_figure(width=8.0, height=6.8)
     finite = values.astype(float).replace([np.inf, -np.inf], np.nan).dropna()
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     norm = Normalize(vmin=low, vmax=high if high > low else low + 1)
     cmap = plt.get_cmap(SEQUENTIAL_CMAP)
-    polygons, colours, edges, widths = [], [], [], []
     marked = set(highlight)
+    drawn: dict[str, list[np.ndarray]] = {}
+    missing = []
     for code in wanted:
-        if code not in features:
+        polygon_code = code if code in features else split.get(code)
+        if polygon_code not in features:
+            missing.append(code)
             continue
+        drawn[code] = _rings(features[polygon_code].get("geometry") or {})
+    polygons, colours, hatched, outlined = [], [], [], []
+    for code, rings in drawn.items():
         value = finite.get(code, np.nan)
-        for ring in _rings(features[code].get("geometry") or {}):
+        colour = "#dddddd" if not np.isfinite(value) else cmap(norm(value))
+        for ring in rings:
             polygons.append(ring)
-            colours.append("#dddddd" if not np.isfinite(value) else cmap(norm(value)))
-            edges.append("black" if code in marked else "white")
-            widths.append(1.8 if code in marked else 0.5)
+            colours.append(colour)
+            if code in split:
+                hatched.append(ring)
+            if code in marked:
+                outlined.append(ring)
+    key = []
     if polygons:
-        collection = PolyCollection(
-            polygons, facecolors=colours, edgecolors=edges, linewidths=widths
+        ax.add_collection(
+            PolyCollection(polygons, facecolors=colours, edgecolors="white", linewidths=0.5)
         )
-        ax.add_collection(collection)
+        if hatched:
+            ax.add_collection(
+                PolyCollection(
+                    hatched, facecolors="none", edgecolors="#333333", linewidths=0, hatch="////"
+                )
+            )
+        for edge in _district_edges(drawn, dict(districts or {})):
+            ax.plot(edge[:, 0], edge[:, 1], color="#222222", lw=1.6, solid_capstyle="round")
+        if outlined:
+            ax.add_collection(
+                PolyCollection(outlined, facecolors="none", edgecolors="#E69F00", linewidths=2.2)
+            )
+        for number, (code, rings) in enumerate(
+            sorted(drawn.items(), key=lambda item: names.get(item[0], item[0])), start=1
+        ):
+            largest = max(rings, key=len)
+            centre = largest.mean(axis=0)
+            value = finite.get(code, np.nan)
+            colour = "#dddddd" if not np.isfinite(value) else cmap(norm(value))
+            bright = (
+                not np.isfinite(value) or float(np.dot(colour[:3], (0.299, 0.587, 0.114))) > 0.5
+            )
+            ax.text(
+                centre[0],
+                centre[1],
+                str(number),
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                fontweight="bold",
+                color="black" if bright else "white",
+            )
+            key.append(
+                f"{number} {names.get(code, code)}" + (" (naar rato)" if code in split else "")
+            )
         stacked = np.vstack(polygons)
         ax.set_xlim(stacked[:, 0].min(), stacked[:, 0].max())
         ax.set_ylim(stacked[:, 1].min(), stacked[:, 1].max())
@@ -735,12 +1121,18 @@ def choropleth(
     ax.axis("off")
     _colourbar(fig, ax, norm, label, decimals, unit)
     _label(ax, title, None, None)
-    missing = [code for code in wanted if code not in features]
+    notes = [note] if note else []
+    if districts:
+        notes.append("Dikke lijnen: districtsgrenzen")
+    if split:
+        notes.append("gearceerd: cijfer naar rato verdeeld uit de huidige gemeente")
     if missing:
-        shown = ", ".join((names or {}).get(code, code) for code in missing)
-        extra = f"Niet op de kaart (geen eigen grens in de kaartbron): {shown}"
-        note = f"{note}. {extra}" if note else extra
-    return _finish(fig, source, note)
+        shown = ", ".join(names.get(code, code) for code in missing)
+        notes.append(f"Niet op de kaart (geen eigen grens in de kaartbron): {shown}")
+    if key:
+        notes.append("Nummers: " + " · ".join(key))
+    alt = f"Kaart: {title or label}. {_value_words(values.reindex(wanted), names, decimals, unit)}."
+    return _finish(fig, source, ". ".join(notes) or None, alt)
 
 
 def area_map(
@@ -756,11 +1148,22 @@ def area_map(
 ) -> Figure:
     """A choropleth when the dataset has boundaries, otherwise the tile map of the region.
 
-    ``values`` are indexed by the GM codes of the region's composition of ``year``.
+    ``values`` are indexed by the GM codes of the region's composition of ``year``. Municipalities
+    whose figures the harmonisation apportions from a successor (:func:`apportioned_codes`, on the
+    dataset's crime boundary year) are hatched on either map.
     """
     composition = municipalities(year)
     names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
+    districts = dict(zip(composition["gemeente_code"], composition["district"], strict=True))
+    split = apportioned_codes(year, getattr(dataset, "crime_boundary_year", None))
     if getattr(dataset, "boundaries", None):
+        from rvs_analysis.regions import mergers
+
+        # A merger's new municipality is drawn in its predecessor's place; an annexation's
+        # (Weesp into Amsterdam) is not: the far larger successor would stand for it.
+        table = mergers()
+        merged = table[table["kind"] == "merger"]
+        successor = dict(zip(merged["old_code"], merged["new_code"], strict=True))
         return choropleth(
             dataset.boundaries,
             values,
@@ -772,6 +1175,8 @@ def area_map(
             decimals=decimals,
             unit=unit,
             names=names,
+            districts=districts,
+            apportioned={code: successor.get(code, "") for code in split},
         )
     return tile_map(
         values,
@@ -782,12 +1187,13 @@ def area_map(
         decimals=decimals,
         unit=unit,
         year=year,
+        apportioned=split,
     )
 
 
 def save(fig: Figure, path: str | Path) -> Path:
-    """Save a figure as PNG (helper for scripts and tests)."""
+    """Save a figure as the PNG a report shows (:func:`png_bytes`; helper for scripts and tests)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    path.write_bytes(png_bytes(fig))
     return path
