@@ -338,6 +338,8 @@ def _carry_over(previous, fingerprint, out, force):
     # hand, truncated or replaced is rendered again.
     if not output_folder.files_match(previous, out):
         return None
+    if not all((out / path).is_file() for path in previous.get("downloads") or []):
+        return None
     return previous
 
 
@@ -559,6 +561,7 @@ def prepare_batch(
         provenance={
             "region": regions.REGION_NAME,
             "source": str(source),
+            "source_name": _source_name(dataset, source),
             "data_version": data_version,
             "code_version": code_version(),
             "is_demo": bool(getattr(dataset, "is_demo", False)),
@@ -637,6 +640,18 @@ def check_parameters(parameters, notebook_paths) -> dict:
                 " Nothing was rendered."
             )
     return parameters
+def _source_name(dataset, source):
+    """The source by its name (``CBS StatLine 47018NED, ...``, the demo data set's name, or the
+    folder's title in its metadata), not by a file path."""
+    from rvs_analysis.report.context import source_label
+
+    title = (getattr(dataset, "provenance", None) or {}).get("title")
+    if title and not getattr(dataset, "is_demo", False):
+        return str(title)
+    label = source_label(dataset)
+    if label.startswith("Bron: "):
+        return Path(str(source)).name or str(source)
+    return label
 
 
 def plan_batch(inputs, previous_manifest, *, timeout=600.0, force=False):
@@ -909,6 +924,14 @@ def _write_result(result, staging):
         path.write_text(text, encoding="utf-8")
         fields[kind] = f"{slug}/{notebook}{suffix}"
         fields["sha256"][kind] = output_folder.file_sha256(path)
+    # The tables (CSV, xlsx) and figures (PNG) the page links to, beside it.
+    fields["downloads"] = []
+    if result.html is not None and result.downloads:
+        files = folder / f"{notebook}_bestanden"
+        files.mkdir(exist_ok=True)
+        for name, data in sorted(result.downloads.items()):
+            (files / name).write_bytes(data)
+            fields["downloads"].append(f"{slug}/{notebook}_bestanden/{name}")
     fields["worker"] = result.worker
     fields["timings"] = report_timings(
         result.timings, result.seconds, time.perf_counter() - writing
@@ -927,11 +950,11 @@ def _read_summary(folder, relative):
 
 
 def _copy_report_files(entry, out, staging):
-    for kind in ("html", "summary", "ipynb"):
-        if entry.get(kind):
-            target = staging / entry[kind]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(out / entry[kind], target)
+    paths = [entry[kind] for kind in ("html", "summary", "ipynb") if entry.get(kind)]
+    for path in paths + list(entry.get("downloads") or []):
+        target = staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(out / path, target)
 
 
 def parse_list(text: str | None) -> Sequence[str] | None:

@@ -138,6 +138,8 @@ class ReportResult:
     """True when the failure may not repeat (timeout, dead kernel, lost worker): retried next run."""
     timings: dict[str, Any] = field(default_factory=dict)
     """Where the report's seconds went (see :func:`rvs_analysis.render.batch.report_timings`)."""
+    downloads: dict | None = None
+    """The page's download files (name -> bytes: tables as CSV and xlsx, figures as PNG)."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,14 @@ class ReportWorker:
             if outcome.kernel_failure is None and outcome.error_cell is not None:
                 executed = _with_papermill_error_markers(executed, outcome.error_cell)
         html = None
+        downloads = None
         if status != "skipped":
+            from rvs_analysis.render.downloads import prepare_downloads
+
+            page_nb, prepared = prepare_downloads(
+                executed, task.key.split("/", 1)[1], task.provenance.get("title", "")
+            )
+            downloads = prepared.files
             provenance = {
                 **task.provenance,
                 "area": task.area,
@@ -280,9 +289,10 @@ class ReportWorker:
                 "seconds": f"{time.perf_counter() - started:.1f}",
                 "status": status,
                 "error": error,
+                "downloads": prepared.links,
             }
             exporting = time.perf_counter()
-            html = self.exporter.export(executed, provenance)
+            html = self.exporter.export(page_nb, provenance)
             timings["export"] = round(time.perf_counter() - exporting, 4)
         serialising = time.perf_counter()
         ipynb = nbformat.writes(executed)
@@ -301,6 +311,7 @@ class ReportWorker:
             worker=self.name,
             transient=outcome.kernel_failure is not None,
             timings=timings,
+            downloads=downloads,
         )
 
 

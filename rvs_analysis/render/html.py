@@ -18,6 +18,9 @@ from urllib.parse import quote
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
 
+from rvs_analysis.dutch import GLOSSARY, fmt_datetime, fmt_seconds
+from rvs_analysis.dutch import format_number as format_number
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 _ALLOWED_TAGS = frozenset(
@@ -128,6 +131,7 @@ class ReportExporter:
 
         self._exporter = HTMLExporter(
             template_name="rvs_report",
+            language_code="nl",
             extra_template_basedirs=[str(TEMPLATES)],
             exclude_input=True,
             exclude_input_prompt=True,
@@ -159,10 +163,75 @@ class ReportExporter:
         show_demo_banner = bool(provenance.get("is_demo")) and not _has_own_demo_banner(nb)
         resources = {
             "metadata": {"name": provenance.get("title") or provenance.get("notebook", "rapport")},
-            "rvs": {**provenance, "css": _report_css(), "show_demo_banner": show_demo_banner},
+            "rvs": {
+                **provenance,
+                "css": _report_css(),
+                "show_demo_banner": show_demo_banner,
+                "source_name": provenance.get("source_name") or provenance.get("source"),
+                "rendered_at_nl": fmt_datetime(provenance.get("rendered_at")),
+                "seconds_nl": fmt_seconds(provenance.get("seconds")),
+                "downloads": list(provenance.get("downloads") or []),
+            },
         }
         body, _ = self._exporter.from_notebook_node(nb, resources=resources)
-        return body
+        return add_glossary(body)
+
+
+_GLOSSARY_BLOCKS = ("p", "li", "table", "figure", "dd", "h2", "h3", "h4")
+
+
+def add_glossary(page):
+    """Explain each term of :data:`rvs_analysis.dutch.GLOSSARY` once, where the page first uses it.
+
+    Parameters
+    ----------
+    page : str
+        A report page.
+
+    Returns
+    -------
+    str
+        The page with one ``<p class="rvs-glossary">`` line after the paragraph, list item or
+        table (or figure, through its alt text) in which each term first occurs in the report's
+        body (the provenance footer does not count).
+
+    Notes
+    -----
+    Terms are matched as plain text, in reading order; a term first met inside a list item gets
+    its line after the whole list, so the list stays a list.
+    """
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    main = soup.find("main") or soup.body
+    if main is None:
+        return page
+    pending = list(GLOSSARY)
+    for block in main.find_all(_GLOSSARY_BLOCKS):
+        if not pending:
+            break
+        if block.find_parent(["footer", "table", "figure"]) or block.find_parent(
+            class_="rvs-glossary"
+        ):
+            continue
+        text = block.get_text(" ")
+        if block.name == "figure":
+            text = " ".join(img.get("alt", "") for img in block.find_all("img"))
+        found = [entry for entry in pending if any(word in text for word in entry[1])]
+        if not found:
+            continue
+        anchor = block
+        if block.name == "li":
+            anchor = block.find_parent(["ul", "ol"]) or block
+        for entry in reversed(found):
+            pending.remove(entry)
+            line = soup.new_tag("p", attrs={"class": "rvs-glossary"})
+            term = soup.new_tag("dfn")
+            term.string = entry[0]
+            line.append(term)
+            line.append(f": {entry[2]}")
+            anchor.insert_after(line)
+    return str(soup)
 
 
 def _has_own_demo_banner(nb):
@@ -184,28 +253,6 @@ def _without_widget_state(nb):
 
 
 STATUS_LABELS = {"ok": "gelukt", "failed": "mislukt", "skipped": "overgeslagen"}
-
-
-def format_number(value):
-    """Dutch number formatting for headline figures: decimal comma, at most 3 significant decimals.
-
-    Parameters
-    ----------
-    value : float or int or None
-
-    Returns
-    -------
-    str
-    """
-    if value is None:
-        return "–"
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    magnitude = abs(value)
-    if isinstance(value, int) or magnitude >= 100:
-        return f"{int(round(value)):,}".replace(",", ".")
-    decimals = 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
-    return f"{value:.{decimals}f}".replace(".", ",")
 
 
 def headline_figures(summary, limit=3):
@@ -325,7 +372,7 @@ def render_index(
         source=manifest.get("source"),
         data_version=manifest.get("data_version"),
         code_version=manifest.get("code_version"),
-        generated_at=generated_at,
+        generated_at=fmt_datetime(generated_at),
         is_demo=is_demo,
         parameters=dict(manifest.get("parameters") or {}),
         counts=counts,

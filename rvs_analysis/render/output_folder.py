@@ -128,6 +128,14 @@ def listed_files(manifest: dict) -> set[str]:
             relative = safe_relative(report.get(kind))
             if relative is not None:
                 listed.add(relative)
+        # The page's downloads (tables, figures) and the PDF that ``rvs render --pdf`` prints.
+        for path in report.get("downloads") or []:
+            relative = safe_relative(path)
+            if relative is not None:
+                listed.add(relative)
+        page = safe_relative(report.get("html"))
+        if page is not None and page.endswith(".html"):
+            listed.add(page[: -len(".html")] + ".pdf")
     return listed
 
 

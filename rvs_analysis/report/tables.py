@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
+from IPython.display import HTML
 
 from rvs_analysis.regions import REGION_NAME, resolve_area
 from rvs_analysis.report.area_data import (
@@ -25,7 +26,6 @@ from rvs_analysis.report.area_data import (
 )
 from rvs_analysis.report.context import ReportContext
 from rvs_analysis.report.wording import (
-    display_object,
     fmt_int,
     fmt_month,
     fmt_num,
@@ -37,6 +37,8 @@ from rvs_analysis.report.wording import (
 
 __all__ = [
     "INDICATOR_SOURCES",
+    "TABLE_MIMETYPE",
+    "TableHTML",
     "area_targets",
     "change_point_table",
     "district_comparison",
@@ -114,7 +116,34 @@ def table(
         '<table class="rvs-table">'
         f"{caption_html}<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-    return display_object("html", text)
+    return _table_display(
+        text,
+        {
+            "caption": caption or "",
+            "columns": [str(name) for name in out.columns],
+            "rows": [[str(value) for value in record] for record in out.itertuples(index=False)],
+        },
+    )
+
+
+TABLE_MIMETYPE = "application/vnd.rvs-analysis.table+json"
+"""Output mimetype that carries a shown table's headings and cells (the texts the reader sees);
+the renderer turns it into the report's CSV and Excel downloads."""
+
+
+class TableHTML(HTML):
+    """An HTML table that also hands its cells to the renderer (:data:`TABLE_MIMETYPE`)."""
+
+    def __init__(self, data: str, shown: dict):
+        super().__init__(data)
+        self.shown = shown
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.data, TABLE_MIMETYPE: self.shown}
+
+
+def _table_display(text: str, shown: dict) -> TableHTML:
+    return TableHTML(text, shown)
 
 
 _NUMERIC_TEXT = re.compile(r"^[\s+*\u2212\-–0-9.,%()a-z]*$")

@@ -1,0 +1,174 @@
+"""A report's downloads (every table as CSV and all as xlsx, every figure as PNG) and its page:
+lang="nl", alt texts from the figures, glossary lines, links, Dutch footer dates."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+
+import matplotlib
+import nbformat
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+
+from rvs_analysis.render.downloads import parse_dutch_number, prepare_downloads  # noqa: E402
+from rvs_analysis.render.html import ReportExporter  # noqa: E402
+from rvs_analysis.report import figures, table  # noqa: E402
+from rvs_analysis.report.tables import TABLE_MIMETYPE  # noqa: E402
+
+
+def _shown_table():
+    frame = pd.DataFrame(
+        {
+            "area": ["Flevoland", "Stad Utrecht", "Midden-Nederland"],
+            "value": [12564, 980, 31002],
+            "change_pct": [-4.25, 3.0, 0.0],
+            "rate": [2.345, 1.5, float("nan")],
+            "significant": [True, False, True],
+        }
+    )
+    return table(
+        frame,
+        formats={"change_pct": "signed_pct", "rate": "num2"},
+        columns={
+            "area": "Gebied",
+            "value": "Woninginbraken",
+            "change_pct": "Verandering",
+            "rate": "Per 1.000 inwoners",
+            "significant": "Significant",
+        },
+        caption="Woninginbraken per district, 2016",
+    )
+
+
+def _notebook():
+    shown = _shown_table()
+    fig = figures.bar_chart(
+        pd.DataFrame({"name": ["A", "B"], "value": [4.0, 6.0]}),
+        "name",
+        "value",
+        "Demo",
+        title="Iets, Utrecht 2016",
+    )
+    png, metadata = figures._png_with_alt(fig)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Titel\n\nEen verandering met 95%-BI van 1 tot 2."),
+        nbformat.v4.new_code_cell(
+            "x",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"text/html": shown.data, TABLE_MIMETYPE: shown.shown},
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "fig",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"image/png": base64.b64encode(png).decode()},
+                    metadata={"image/png": metadata},
+                )
+            ],
+        ),
+    ]
+    return nb, shown, png
+
+
+def _html_cells(shown_html):
+    rows = re.findall(r"<tr>(.*?)</tr>", shown_html)
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row) for row in rows]
+
+
+def _as_number(text):
+    parsed = parse_dutch_number(text)
+    if text == "–":
+        return None
+    return text if parsed is None else parsed[0]
+
+
+def test_csv_and_xlsx_re_read_equal_the_shown_table():
+    nb, shown, _ = _notebook()
+    _, downloads = prepare_downloads(nb, "rapport", "Titel")
+    cells = [row for row in _html_cells(shown.data) if row]
+    body = [[_as_number(text) for text in row] for row in cells[1:]]
+    csv_bytes = downloads.files["tabel-1.csv"]
+    assert csv_bytes.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the accents right
+    text = csv_bytes.decode("utf-8-sig")
+    assert text.splitlines()[1] == "Flevoland;12564;-4,3;2,35;ja"  # semicolons, decimal commas
+    frame = pd.read_csv(io.BytesIO(csv_bytes), sep=";", decimal=",", encoding="utf-8-sig")
+    assert list(frame.columns) == [
+        "Gebied",
+        "Woninginbraken",
+        "Verandering (%)",
+        "Per 1.000 inwoners",
+        "Significant",
+    ]
+    read = frame.astype(object).where(frame.notna(), None).values.tolist()
+    assert read == body
+    book = pd.read_excel(io.BytesIO(downloads.files["tabellen.xlsx"]), sheet_name=None)
+    assert list(book) == ["Inhoud", "Tabel 1"]
+    sheet = book["Tabel 1"]
+    assert list(sheet.columns) == list(frame.columns)
+    assert sheet.astype(object).where(sheet.notna(), None).values.tolist() == body
+
+
+def test_png_download_is_the_image_the_page_shows():
+    nb, _, png = _notebook()
+    page_nb, downloads = prepare_downloads(nb, "rapport", "Titel")
+    assert downloads.files["figuur-1.png"] == png
+    metadata = page_nb.cells[2].outputs[0].metadata["image/png"]
+    assert metadata["rvs_download"] == "rapport_bestanden/figuur-1.png"
+    assert page_nb.cells[1].outputs[0].metadata["rvs_download"] == "rapport_bestanden/tabel-1.csv"
+    assert [link["href"] for link in downloads.links][0] == "rapport_bestanden/tabellen.xlsx"
+
+
+@pytest.fixture(scope="module")
+def page():
+    nb, _, _ = _notebook()
+    page_nb, downloads = prepare_downloads(nb, "rapport", "Titel")
+    return ReportExporter().export(
+        page_nb,
+        {
+            "region": "Midden-Nederland",
+            "area": "Flevoland",
+            "title": "Titel",
+            "notebook": "rapport",
+            "source": "demo",
+            "source_name": "Demonstratiedata rvs-analysis (gesimuleerd)",
+            "data_version": "abc",
+            "code_version": "1.0",
+            "parameters": {"area": "Flevoland"},
+            "rendered_at": "2026-12-01T11:39:36+00:00",
+            "seconds": "4.2",
+            "is_demo": True,
+            "status": "ok",
+            "error": None,
+            "downloads": downloads.links,
+        },
+    )
+
+
+def test_page_is_dutch_with_alt_texts_glossary_and_links(page):
+    assert '<html lang="nl">' in page
+    assert "No description has been provided" not in page
+    assert 'alt="Staafdiagram: Iets, Utrecht 2016. A 4,0; B 6,0."' in page
+    assert page.count('class="rvs-glossary"') == 1 and "<dfn>95%-BI" in page
+    assert 'href="rapport_bestanden/tabel-1.csv"' in page
+    assert 'href="rapport_bestanden/figuur-1.png"' in page
+    assert 'href="rapport_bestanden/tabellen.xlsx"' in page
+    footer = page[page.index('<footer class="rvs-provenance">') :]
+    assert "december 2026 om" in footer and "4,2 seconden" in footer
+    assert not re.search(r"\d{4}-\d\d-\d\dT", footer) and "UTC" not in footer
+
+
+def test_page_carries_no_jupyterlab_css_script_or_network_reference(page):
+    assert "<script" not in page and "jp-ThemedContainer" not in page
+    assert "--jp-" not in page.split("</style>")[0]
+    assert not re.search(r"(src|href)=\"https?://", page)
+    assert len(page.encode()) < 60_000
