@@ -281,3 +281,49 @@ def test_every_figure_carries_an_alt_text_into_png_and_notebook_metadata():
     assert (metadata["width"], metadata["height"]) == image.size
     assert image.size[0] <= 8.5 * figures.FIGURE_DPI  # a sensible resolution
     assert len(data) < 60_000
+
+
+def test_target_chart_shows_path_forecast_bands_and_provisional_years():
+    observed = pd.DataFrame(
+        {
+            "year": [2011, 2012, 2013, 2014],
+            "value": [1000.0, 900.0, 850.0, 800.0],
+            "provisional": [False, False, False, True],
+        }
+    )
+    path = pd.DataFrame(
+        {
+            "year": [2011, 2016, 2018],
+            "value": [1000.0, 880.0, 800.0],
+            "kind": ["baseline", "target", "target"],
+        }
+    )
+    forecast = pd.DataFrame(
+        {
+            "year": [2014, 2015, 2016],
+            "mean": [800.0, 760.0, 720.0],
+            "low_80": [800.0, 700.0, 650.0],
+            "high_80": [800.0, 820.0, 800.0],
+            "low_95": [800.0, 660.0, 600.0],
+            "high_95": [800.0, 860.0, 850.0],
+        }
+    )
+    fig = figures.target_chart(
+        observed, "Demo", target_path=path, forecast=forecast, title="Inbraken, Utrecht, 2011–2014"
+    )
+    ax = fig.axes[0]
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    for label in (
+        "Geregistreerd",
+        "Voorlopig cijfer",
+        "Prognose, 95%-interval",
+        "Prognose, 80%-interval",
+        "Doelpad vanaf de nulmeting",
+        "Doel",
+    ):
+        assert label in legend
+    open_markers = [c for c in ax.collections if c.get_label() == "Voorlopig cijfer"][0]
+    assert tuple(open_markers.get_facecolor()[0][:3]) == (1.0, 1.0, 1.0)
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"][0]
+    assert list(dashed.get_xdata()) == [2011, 2016, 2018]  # through the baseline and each target
+    assert "prognose 2016 720 (95%-interval 600 tot 850)" in figures.alt_text(fig)

@@ -10,13 +10,24 @@ A page passes when it made no request other than ``file:`` and ``data:`` URLs an
 error. This is more precise than ``--dump-dom`` with ``--enable-logging``, which shows neither
 requests nor a reliable list of console errors.
 
-Skips (with the reason) when chromium or websocket-client is missing; ``.ci/run`` installs
-chromium before ``make test``.
+The reader-facing checks render the index and one report of each report notebook on the demo
+data and open each at 1280 and at 420 px wide: no horizontal scroll at 420 px, ``lang="nl"``, an
+alt text on every image that is not nbconvert's default, no decimal point in the Dutch prose, and
+no serious or critical violation by axe-core (npm package pinned in ``package.json`` and
+``package-lock.json``, injected into the page with ``Runtime.evaluate``). Printing a report with
+Chromium's print to PDF gives A4 pages.
+
+Skips (with the reason) when chromium, websocket-client or axe-core is missing, except under
+``CI=true``, where a missing tool fails the test; ``.ci/run`` installs chromium and runs
+``npm ci`` before ``make test``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import os
+import re
 import shutil
 import subprocess
 import time
@@ -30,7 +41,23 @@ from rvs_analysis.render.batch import render_batch
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _need(condition: bool, reason: str) -> None:
+    """Skip without ``condition``; under CI=true fail instead, so CI cannot pass by skipping."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: the browser tests must run)")
+    pytest.skip(reason)
+
+
+def _need_chromium():
+    _need(CHROMIUM is not None, "Debian's chromium is not installed (apt-get install chromium)")
 
 
 def _tiny_source(folder: Path) -> Path:
@@ -51,7 +78,10 @@ class DevToolsPage:
     """One chromium page driven over the DevTools protocol."""
 
     def __init__(self, profile: Path, startup_timeout: float = 30.0):
-        websocket = pytest.importorskip("websocket", reason="websocket-client is not installed")
+        try:
+            import websocket
+        except ImportError:
+            _need(False, "websocket-client is not installed")
         self.process = subprocess.Popen(
             [
                 CHROMIUM,
@@ -158,6 +188,32 @@ class DevToolsPage:
         assert loaded_at is not None, f"{url} did not finish loading within {timeout} s"
         return requests, errors
 
+    def evaluate(self, expression: str, timeout: float = 60.0):
+        """The value of a JavaScript expression in the page (promises awaited)."""
+        reply = self.wait_for_reply(
+            self.call(
+                "Runtime.evaluate",
+                expression=expression,
+                awaitPromise=True,
+                returnByValue=True,
+            ),
+            timeout=timeout,
+        )
+        if "exceptionDetails" in reply:
+            pytest.fail(f"page script failed: {reply['exceptionDetails']}")
+        return reply.get("result", {}).get("value")
+
+    def set_width(self, width: int, height: int = 900):
+        self.wait_for_reply(
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=width < 600,
+            )
+        )
+
     def close(self):
         if getattr(self, "socket", None) is not None:
             self.socket.close()
@@ -185,13 +241,11 @@ def rendered(tmp_path_factory):
     return result.out
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
 @pytest.mark.parametrize(
     "page", ["index.html", "flevoland/good.html", "flevoland/script_label.html"]
 )
 def test_page_opens_offline_without_console_errors(rendered, tmp_path, page):
+    _need_chromium()
     browser = DevToolsPage(tmp_path / "profile")
     try:
         requests, errors = browser.visit((rendered / page).as_uri())
@@ -201,3 +255,101 @@ def test_page_opens_offline_without_console_errors(rendered, tmp_path, page):
     assert requests, "the navigation itself is seen"
     outside = [url for url in requests if not url.startswith(("file://", "data:"))]
     assert outside == [], "the page fetched something from the network"
+
+
+# ------------------------------------------------------------------------------------------------
+# The real reports as a reader sees them
+# ------------------------------------------------------------------------------------------------
+
+REPORT_NOTEBOOKS = sorted(path.stem for path in (REPO / "notebooks").glob("*.ipynb"))
+
+# A decimal point between digits that is not a thousands separator (a dot before exactly three
+# digits): "0.97", "4.15e-200", "12.5" but not "12.564".
+_DECIMAL_POINT = re.compile(r"\d\.(?!\d{3}(?!\d))\d")
+
+_PROSE = """
+(() => {
+  const main = document.querySelector('main') || document.body;
+  const copy = main.cloneNode(true);
+  copy.querySelectorAll('footer, code, pre, [lang="en"], .rvs-provenance').forEach(e => e.remove());
+  return copy.innerText;
+})()
+"""
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """The index and one report of each report notebook (demo data, one district)."""
+    _need_chromium()
+    root = tmp_path_factory.mktemp("reports")
+    result = render_batch(
+        "demo",
+        areas=["Flevoland"],
+        notebooks=REPORT_NOTEBOOKS,
+        notebooks_dir=REPO / "notebooks",
+        out=root / "outputs",
+        jobs=2,
+        progress=False,
+    )
+    assert result.exit_code == 0
+    return result.out
+
+
+@pytest.fixture(scope="module")
+def axe_source():
+    _need(AXE.is_file(), f"axe-core is not installed ({AXE}; run npm ci)")
+    return AXE.read_text(encoding="utf-8")
+
+
+def _pages():
+    return ["index.html"] + [f"flevoland/{name}.html" for name in REPORT_NOTEBOOKS]
+
+
+@pytest.mark.parametrize("width", [1280, 420])
+@pytest.mark.parametrize("page", _pages())
+def test_reader_checks_at_desktop_and_phone_width(reports, axe_source, tmp_path, page, width):
+    browser = DevToolsPage(tmp_path / "profile")
+    try:
+        browser.set_width(width)
+        requests, errors = browser.visit((reports / page).as_uri(), quiet_seconds=0.3)
+        assert errors == []
+        assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
+        assert browser.evaluate("document.documentElement.lang") == "nl"
+        overflow = browser.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{page} scrolls sideways by {overflow} px at {width} px"
+        alts = browser.evaluate("[...document.images].map(image => image.alt)")
+        assert all(alt and "No description" not in alt for alt in alts), alts
+        prose = browser.evaluate(_PROSE)
+        points = sorted({match.group(0) for match in _DECIMAL_POINT.finditer(prose)})
+        assert points == [], f"decimal points in Dutch prose of {page}: {points}"
+        browser.evaluate(axe_source + ";true")
+        violations = browser.evaluate(
+            "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+            "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length, "
+            "target: v.nodes[0].target.join(' ')})))",
+            timeout=120,
+        )
+        serious = [v for v in violations if v["impact"] in ("serious", "critical")]
+        assert serious == [], f"axe-core on {page} at {width} px: {serious}"
+    finally:
+        browser.close()
+
+
+def test_report_prints_on_a4_pages(reports, tmp_path):
+    browser = DevToolsPage(tmp_path / "profile")
+    try:
+        browser.visit((reports / "flevoland" / "strategy_monitor.html").as_uri(), quiet_seconds=0.3)
+        reply = browser.wait_for_reply(
+            browser.call("Page.printToPDF", preferCSSPageSize=True, printBackground=True),
+            timeout=120,
+        )
+    finally:
+        browser.close()
+    pdf = base64.b64decode(reply["data"])
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", pdf)
+    assert len(boxes) >= 2, "a report takes more than one page"
+    for width, height in boxes:
+        # A4 is 210 x 297 mm = 595,3 x 841,9 pt.
+        assert abs(float(width) - 595.3) < 1.5 and abs(float(height) - 841.9) < 1.5

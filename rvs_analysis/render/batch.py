@@ -823,6 +823,7 @@ def write_manifest_and_index(staging, inputs, plan):
     manifest = {
         "reports": list(plan.entries.values()),
         "source": inputs.source,
+        "source_name": inputs.provenance.get("source_name"),
         "code_version": inputs.provenance["code_version"],
         "data_version": inputs.data_version,
         "library_fingerprint": inputs.library_version,

@@ -302,6 +302,80 @@ def relative_link(path):
     return quote(str(path), safe="/")
 
 
+def key_message(summary, region):
+    """The region's key message for the index: burglaries this year and the change, the targets.
+
+    Parameters
+    ----------
+    summary : dict or None
+        The region's strategy-monitor summary (``estimates`` with ``burglary_count`` and
+        ``burglary_change_pct``, ``headline`` with the target counts).
+    region : str
+
+    Returns
+    -------
+    list of str
+        Dutch sentences (empty without a usable summary).
+    """
+    from rvs_analysis.report.wording import change_phrase
+
+    if not isinstance(summary, dict):
+        return []
+    estimates = summary.get("estimates") or {}
+    headline = summary.get("headline") or {}
+    sentences = []
+    count = estimates.get("burglary_count")
+    change = estimates.get("burglary_change_pct")
+    if isinstance(count, dict) and count.get("estimate") is not None:
+        year = count.get("year")
+        text = f"In {year} telde {region} {format_number(int(round(count['estimate'])))} woninginbraken"
+        if isinstance(change, dict) and count.get("previous_year"):
+            phrase = change_phrase(change)
+            for verb, noun in (
+                ("steeg met", "een stijging van"),
+                ("daalde met", "een daling van"),
+                ("bleef vrijwel gelijk", "vrijwel gelijk"),
+                ("is niet te berekenen", "niet te vergelijken"),
+            ):
+                phrase = phrase.replace(verb, noun, 1)
+            text += f"; ten opzichte van {count['previous_year']} {phrase}"
+        sentences.append(text + ".")
+    met, on_track, off_track = (
+        headline.get("Doelen behaald"),
+        headline.get("Doelen op koers"),
+        headline.get("Doelen niet op koers"),
+    )
+    if met is not None:
+        sentences.append(
+            f"Van de doelen met gegevens zijn er {met} behaald en {on_track} op koers; "
+            f"{off_track} {'is' if off_track == 1 else 'zijn'} niet op koers (in gevaar)."
+        )
+    return sentences
+
+
+def _area_links(area, areas_manifest, notebooks):
+    """Rendered reports of an area's municipalities (a district row links them)."""
+    from rvs_analysis import regions
+
+    try:
+        resolved = regions.resolve_area(area)
+    except Exception:  # noqa: BLE001 - an unknown label simply has no municipalities
+        return []
+    if resolved.level != "district":
+        return []
+    composition = regions.municipalities()
+    links = []
+    for code in resolved.codes:
+        name = composition.loc[composition["gemeente_code"] == code, "gemeente_name"]
+        name = str(name.iloc[0]) if len(name) else code
+        for notebook, _title in notebooks:
+            report = areas_manifest.get((name, notebook))
+            if report and report.get("html"):
+                links.append({"name": name, "html": relative_link(report["html"])})
+                break
+    return links
+
+
 def render_index(
     manifest,
     *,
@@ -312,13 +386,14 @@ def render_index(
     is_demo,
     generated_at,
 ):
-    """Render the batch index page: one row per area, one column per notebook.
+    """Render the batch index page: the region's key message, then a row per area.
 
     Parameters
     ----------
     manifest : dict
-        The batch manifest (``reports``, ``source``, ``code_version``, ``data_version`` and
-        ``parameters``, the ``rvs render -p`` parameters shown under the title).
+        The batch manifest (``reports``, ``source``, ``source_name``, ``code_version``,
+        ``data_version`` and ``parameters``, the ``rvs render -p`` parameters shown under the
+        title).
     summaries : dict
         ``(area, notebook) -> summary dict or None``.
     areas : list of str
@@ -330,12 +405,19 @@ def render_index(
     is_demo : bool
         Whether to show the demonstration data banner.
     generated_at : str
-        Time stamp shown on the page.
+        Time stamp (ISO), shown written out in Dutch.
 
     Returns
     -------
     str
         The HTML page (Jinja2 with autoescape: every value is shown as text).
+
+    Notes
+    -----
+    Each cell shows a report's status (colour and word) and its headline figures; a skipped
+    report's reason is given once, as a numbered note below the table; a district row links the
+    reports of its municipalities when they were rendered in the same batch. On a narrow screen
+    (phone) the table becomes one block per area.
     """
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -344,32 +426,44 @@ def render_index(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     by_key = {(report["area"], report["notebook"]): report for report in manifest["reports"]}
+    reasons = []
     rows = []
     for area in areas:
         cells = []
-        for notebook, _title in notebooks:
+        for notebook, title in notebooks:
             report = by_key.get((area, notebook))
             if report is None:
                 cells.append(None)
                 continue
+            note = None
+            error = report.get("error")
+            if report["status"] == "skipped" and error:
+                if error not in reasons:
+                    reasons.append(error)
+                note = reasons.index(error) + 1
+                error = None
             cells.append(
                 {
+                    "title": title,
                     "status": report["status"],
                     "status_label": STATUS_LABELS.get(report["status"], report["status"]),
                     "html": relative_link(report["html"]) if report.get("html") else None,
                     "ipynb": relative_link(report["ipynb"]) if report.get("ipynb") else None,
                     "headlines": headline_figures(summaries.get((area, notebook))),
-                    "error": report.get("error"),
+                    "error": error,
+                    "note": note,
                 }
             )
-        rows.append({"area": area, "cells": cells})
+        rows.append({"area": area, "cells": cells, "links": _area_links(area, by_key, notebooks)})
     counts = {status: 0 for status in STATUS_LABELS}
     for report in manifest["reports"]:
         counts[report["status"]] = counts.get(report["status"], 0) + 1
+    monitor = next((name for name, _ in notebooks if "strategy_monitor" in name), None)
+    message = key_message(summaries.get((region, monitor)), region) if monitor else []
     return environment.get_template("index.html.j2").render(
         css=(TEMPLATES / "index.css").read_text(encoding="utf-8"),
         region=region,
-        source=manifest.get("source"),
+        source=manifest.get("source_name") or manifest.get("source"),
         data_version=manifest.get("data_version"),
         code_version=manifest.get("code_version"),
         generated_at=fmt_datetime(generated_at),
@@ -378,4 +472,6 @@ def render_index(
         counts=counts,
         notebooks=[{"name": name, "title": title} for name, title in notebooks],
         rows=rows,
+        reasons=reasons,
+        key_message=message,
     )

@@ -544,7 +544,9 @@ def methods_block(
             "Engels)",
             "",
         ]
-        lines += [f'- <span lang="en">{escape(text)}</span>' for text in technical]
+        # A raw HTML list, so that the whole list carries lang="en" (screen readers switch voice).
+        items = "".join(f"<li>{html.escape(str(text), quote=False)}</li>" for text in technical)
+        lines += [f'<ul lang="en">{items}</ul>']
     files = ", ".join(provenance.get("files") or []) or "–"
     tables = ", ".join(table_ids(provenance)) or "–"
     lines += [
@@ -559,7 +561,7 @@ def methods_block(
         f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
         "gemeentelijke herindelingen geharmoniseerd",
         "- Doelen: Jaarplan 2017/2018 RVS Midden-Nederland (data/targets.csv)",
-        f"- Code: rvs-analysis {escape(provenance.get('code_version', '–'))}; "
+        f"- Code: rvs-analysis `{escape(provenance.get('code_version', '–'))}`; "
         f"gemaakt op {fmt_date(dt.date.today())}",
     ]
     return display_object("markdown", "\n".join(lines))

@@ -60,6 +60,7 @@ __all__ = [
     "set_alt_text",
     "source_line",
     "stl_plot",
+    "target_chart",
     "tile_grid",
     "tile_map",
     "time_series",
@@ -136,7 +137,7 @@ def _legend_outside(ax, ncols: int | None = None) -> None:
         handles,
         labels,
         loc="upper left",
-        bbox_to_anchor=(0.0, -0.14),
+        bbox_to_anchor=(0.0, -0.2),
         ncols=ncols or min(len(labels), 3),
         frameon=False,
         borderaxespad=0.0,
@@ -165,8 +166,8 @@ def source_line(fig: Figure, source: str, note: str | None = None) -> Figure:
     text = source if source.lower().startswith("bron") else f"Bron: {source}"
     if note:
         text = f"{text}. {note}"
-    wrapped = "\n".join(textwrap.wrap(text, width=int(fig.get_figwidth() * 17)))
-    fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=7.5, color="#444444")
+    wrapped = "\n".join(textwrap.wrap(text, width=int(fig.get_figwidth() * 15)))
+    fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=8.5, color="#444444")
     return fig
 
 
@@ -410,6 +411,116 @@ def time_series(
     _label(ax, title, xlabel, ylabel)
     _legend_outside(ax)
     alt = f"Lijngrafiek: {title or ylabel or y}. " + "; ".join(described) + "."
+    return _finish(fig, source, note, alt)
+
+
+def target_chart(
+    observed: pd.DataFrame,
+    source: str,
+    target_path: pd.DataFrame | None = None,
+    forecast: pd.DataFrame | None = None,
+    title: str | None = None,
+    ylabel: str = "Aantal",
+    decimals: int = 0,
+    unit: str = "",
+    note: str | None = None,
+) -> Figure:
+    """A count indicator against its targets: observed values, the target path and the forecast.
+
+    Parameters
+    ----------
+    observed : pandas.DataFrame
+        ``year, value`` and optionally ``provisional`` (bool): provisional years are drawn as open
+        markers.
+    target_path : pandas.DataFrame, optional
+        ``year, value, kind`` with the baseline (``kind == "baseline"``) and each target
+        (``"target"``), in year order: drawn as a dashed line through them, targets as diamonds.
+    forecast : pandas.DataFrame, optional
+        ``year, mean, low_80, high_80, low_95, high_95`` from the report year to the target year:
+        the forecast line with its 80% and 95% bands.
+    """
+    fig, ax = new_figure()
+    data = observed.sort_values("year")
+    years = data["year"].astype(int).to_numpy()
+    values = data["value"].astype(float).to_numpy()
+    provisional = (
+        data["provisional"].fillna(False).astype(bool).to_numpy()
+        if "provisional" in data.columns
+        else np.zeros(len(data), dtype=bool)
+    )
+    ax.plot(years, values, color=PALETTE[0], lw=2, label="Geregistreerd", zorder=4)
+    ax.scatter(years[~provisional], values[~provisional], color=PALETTE[0], s=30, zorder=5)
+    if provisional.any():
+        ax.scatter(
+            years[provisional],
+            values[provisional],
+            facecolor="white",
+            edgecolor=PALETTE[0],
+            linewidths=1.8,
+            s=42,
+            zorder=6,
+            label="Voorlopig cijfer",
+        )
+    described = [f"geregistreerd {_series_words(years, values, decimals, unit)}"]
+    if forecast is not None and len(forecast):
+        band = forecast.sort_values("year")
+        ax.fill_between(
+            band["year"],
+            band["low_95"],
+            band["high_95"],
+            color=PALETTE[1],
+            alpha=0.18,
+            lw=0,
+            label="Prognose, 95%-interval",
+        )
+        ax.fill_between(
+            band["year"],
+            band["low_80"],
+            band["high_80"],
+            color=PALETTE[1],
+            alpha=0.35,
+            lw=0,
+            label="Prognose, 80%-interval",
+        )
+        ax.plot(band["year"], band["mean"], color=PALETTE[1], lw=1.8, ls="-", label="Prognose")
+        last = band.iloc[-1]
+        described.append(
+            f"prognose {int(last['year'])} {fmt_num(last['mean'], decimals)}{unit} (95%-interval "
+            f"{fmt_num(last['low_95'], decimals)} tot {fmt_num(last['high_95'], decimals)}{unit})"
+        )
+    if target_path is not None and len(target_path):
+        path = target_path.sort_values("year")
+        ax.plot(
+            path["year"],
+            path["value"].astype(float),
+            color="black",
+            ls="--",
+            lw=1.2,
+            label="Doelpad vanaf de nulmeting",
+        )
+        goals = path[path["kind"] == "target"]
+        ax.scatter(
+            goals["year"],
+            goals["value"].astype(float),
+            marker="D",
+            s=45,
+            color="black",
+            zorder=7,
+            label="Doel",
+        )
+        described.append(
+            "doelen "
+            + ", ".join(
+                f"{fmt_num(value, decimals)}{unit} in {int(year)}"
+                for year, value in zip(goals["year"], goals["value"].astype(float), strict=True)
+            )
+        )
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    _label(ax, title, "Jaar", ylabel)
+    _legend_outside(ax, ncols=3)
+    alt = f"Lijngrafiek met doelen: {title or ylabel}. " + "; ".join(described) + "."
     return _finish(fig, source, note, alt)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from rvs_analysis import regions
@@ -189,23 +190,52 @@ class BurglarySeries:
     source_label: str
     target_year: int
     provisional: tuple[int, ...] = ()
+    report_year: int | None = None
+
+    def forecast_band(self, n_sim: int = 4000) -> pd.DataFrame:
+        """The forecast from the report year to the target year with its 80% and 95% bands.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``year, mean, low_80, high_80, low_95, high_95``; the report year's observed count is
+            the band's start. Empty when the report year is not before the target year.
+        """
+        columns = ["year", "mean", "low_80", "high_80", "low_95", "high_95"]
+        report_year = self.report_year or int(self.counts["year"].max())
+        if report_year >= self.target_year:
+            return pd.DataFrame(columns=columns)
+        last = self.counts[self.counts["year"] == report_year]["registered_offences"]
+        start = float(last.iloc[0]) if len(last) else float("nan")
+        rows = [(report_year, start, start, start, start, start)]
+        for year in range(report_year + 1, self.target_year + 1):
+            draws = self.trend.forecast(year, n_sim=n_sim).draws
+            low_95, low_80, high_80, high_95 = np.quantile(draws, [0.025, 0.10, 0.90, 0.975])
+            rows.append((year, float(np.mean(draws)), low_80, high_80, low_95, high_95))
+        return pd.DataFrame(rows, columns=columns)
+
+    def target_path(self) -> pd.DataFrame:
+        """The baseline and each target of ``data/targets.csv`` (scaled to the area), by year."""
+        path = self.targets[self.targets["kind"].isin(["baseline", "target"])]
+        return path[["year", "value", "kind"]].sort_values("year")
 
     def figure(self):
-        """Observed burglaries per year with the targets."""
-        target_points = self.targets[self.targets["kind"] == "target"][["year", "value"]].rename(
-            columns={"value": "target"}
+        """Observed burglaries, the target path through the baseline and each target, the
+        forecast with its 80% and 95% bands, provisional years as open markers."""
+        observed = self.counts.rename(columns={"registered_offences": "value"}).assign(
+            provisional=self.counts["year"].isin(self.provisional)
         )
-        return figures.time_series(
-            self.counts,
-            "year",
-            "registered_offences",
+        first, last = int(observed["year"].min()), int(observed["year"].max())
+        return figures.target_chart(
+            observed,
             self.source_label,
-            targets=target_points,
-            title=f"Geregistreerde woninginbraken, {self.area}",
+            target_path=self.target_path(),
+            forecast=self.forecast_band(),
+            title=f"Woninginbraken, {self.area}, {first}–{last}, met doelen tot {self.target_year}",
             ylabel="Aantal woninginbraken",
-            note=f"Doelen: {self.target_note}"
+            note=f"Doelen: {self.target_note}. Prognose: de trend tot en met het rapportagejaar "
+            "doorgetrokken"
             + ("; open punten: voorlopige cijfers" if self._shows_provisional() else ""),
-            provisional=self.provisional,
         )
 
     def _shows_provisional(self) -> bool:
@@ -269,6 +299,7 @@ def burglary_series(
         source_label=ctx.source_label,
         target_year=target_year,
         provisional=tuple(ctx.provisional_years),
+        report_year=report_year,
     )
 
 
@@ -471,6 +502,13 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
             significant=bool(row["significant"]),
         )
     ctx.summary.add("burglary_annual_rate_ratio", burglary.trend.annual_rate_ratio)
+    nan = float("nan")
+    ctx.summary.add(
+        "burglary_count",
+        (float(row["value"]), nan, nan),
+        year=int(row["this_year"]),
+        previous_year=int(row["previous_year"]) if "previous_year" in row.index else None,
+    )
     ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
     if area_results.report_year >= area_results.target_year:
         ctx.summary.set_headline("Doelen niet behaald", area_results.count("niet behaald"))

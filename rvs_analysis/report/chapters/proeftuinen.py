@@ -454,14 +454,22 @@ def record_summary(ctx: ReportContext, did_unsafe, did_youth, events_unsafe, eve
         pre_trend_p_value=events_youth.pre_trend_p_value,
         pre_trend=events_youth.pre_trend_verdict,
     )
-    ctx.summary.set_headline(
-        "Effect onveiligheidsgevoel (pp)", fmt_num(did_unsafe.effect.estimate, 1, signed=True)
-    )
-    verdicts = {
-        "no difference detected": "geen verschil aangetoond",
-        "not parallel": "verschil vooraf",
-        "not testable": "niet te toetsen",
-    }
-    ctx.summary.set_headline(
-        "Trends vooraf", verdicts.get(events_unsafe.pre_trend_verdict, "niet te toetsen")
-    )
+    if ctx.level == "region":
+        ctx.summary.set_headline(
+            "Effect proeftuinen op onveiligheidsgevoel (procentpunt)",
+            fmt_num(did_unsafe.effect.estimate, 1, signed=True),
+        )
+        ctx.summary.set_headline(
+            "Vergelijking vooraf", _PRE_TREND_NL.get(events_unsafe.pre_trend_verdict, "–")
+        )
+    else:
+        # The effect is estimated for the region as a whole: a district row shows its own pilots.
+        pilot_codes = set(regions.pilot_municipalities()["gemeente_code"])
+        ctx.summary.set_headline("Proeftuinen in dit gebied", len(pilot_codes & set(ctx.codes)))
+
+
+_PRE_TREND_NL = {
+    "no difference detected": "geen verschil vóór de start aangetoond",
+    "not parallel": "al verschil vóór de start",
+    "not testable": "niet te toetsen",
+}
