@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -283,3 +284,105 @@ def _series(first, last):
 def test_own_series_sentence(in_area, series, expected):
     sentence = proeftuinen.own_series_sentence(_Ctx("Flevoland"), _pilots(in_area), series)
     assert sentence.data == expected
+
+
+@pytest.mark.parametrize(
+    ("estimate", "expected"),
+    [
+        ((12.0, 4.0, 21.0), f"een stijging van 12% ({CI} 4% tot 21%; statistisch significant)"),
+        (
+            (-8.0, -11.0, -5.0),
+            f"een daling van 8% ({CI} \u221211% tot \u22125%; statistisch significant)",
+        ),
+        (
+            (0.0, -3.0, 3.0),
+            f"vrijwel gelijk (0%; {CI} \u22123% tot 3%; niet statistisch significant)",
+        ),
+        ((NAN, NAN, NAN), "niet te berekenen (te weinig gegevens)"),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_change_noun(estimate, expected):
+    assert wording.change_noun(estimate) == expected
+
+
+class _Results:
+    area = "Flevoland"
+
+    def __init__(self, change, counts):
+        self._change, self._counts = change, counts
+        self.known = list(range(sum(counts.values())))
+
+    def burglary(self):
+        return pd.Series({"this_year": 2016, "previous_year": 2015, "value": 1544.0})
+
+    def burglary_change(self):
+        return self._change
+
+    def count(self, status):
+        return self._counts.get(status, 0)
+
+
+def _burglary(forecast):
+    from types import SimpleNamespace
+
+    status = SimpleNamespace(
+        forecast=forecast,
+        target=SimpleNamespace(value=2026.0),
+        probability_meeting_target=0.999,
+    )
+    return SimpleNamespace(status=status, target_year=2018)
+
+
+@pytest.mark.parametrize(
+    ("change", "forecast", "expected_first", "expected_third"),
+    [
+        (
+            (5.0, 1.0, 9.0),
+            (1252.0, 1159.0, 1350.0),
+            f"In 2016 telde Flevoland 1.544 woninginbraken: een stijging van 5% ({CI} 1% tot 9%; "
+            "statistisch significant) ten opzichte van 2015.",
+            "Als de trend doorzet, komt het aantal woninginbraken in 2018 uit op 1.252 "
+            "(95%-voorspellingsinterval 1.159 tot 1.350) tegen een doel van 2.026; de kans dat "
+            "het doel gehaald wordt is meer dan 99%.",
+        ),
+        (
+            (-8.0, -14.0, -1.0),
+            (1252.0, 1159.0, 1350.0),
+            f"In 2016 telde Flevoland 1.544 woninginbraken: een daling van 8% ({CI} \u221214% tot "
+            "\u22121%; statistisch significant) ten opzichte van 2015.",
+            None,
+        ),
+        (
+            (0.1, -4.0, 4.0),
+            (1252.0, 1159.0, 1350.0),
+            f"In 2016 telde Flevoland 1.544 woninginbraken: vrijwel gelijk (0%; {CI} \u22124% tot "
+            "4%; niet statistisch significant) ten opzichte van 2015.",
+            None,
+        ),
+        (
+            (NAN, NAN, NAN),
+            None,
+            "In 2016 telde Flevoland 1.544 woninginbraken: niet te berekenen (te weinig gegevens) "
+            "ten opzichte van 2015.",
+            "Voor woninginbraak is geen prognose te maken (te weinig jaren).",
+        ),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_monitor_key_message(change, forecast, expected_first, expected_third):
+    from types import SimpleNamespace
+
+    if forecast is not None:
+        forecast = SimpleNamespace(mean=forecast[0], pi_low=forecast[1], pi_high=forecast[2])
+    results = _Results(change, {"behaald": 8, "op koers": 1, "niet op koers": 2})
+    html = monitor.key_message_of(results, _burglary(forecast)).data
+    sentences = re.findall(r"<p>(.*?)</p>", html)
+    assert html.startswith('<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>')
+    assert len(sentences) == 3
+    assert sentences[0] == expected_first
+    assert sentences[1] == (
+        "Van de 11 doelen met gegevens zijn er 8 behaald, 1 op koers en 2 niet op koers."
+    )
+    if expected_third:
+        assert sentences[2] == expected_third

@@ -31,6 +31,7 @@ __all__ = [
     "LEVEL_NL",
     "MINUS",
     "MONTHS_NL",
+    "change_noun",
     "change_phrase",
     "difference_phrase",
     "display_object",
@@ -49,6 +50,7 @@ __all__ = [
     "interval_excludes",
     "interval_level",
     "is_missing",
+    "key_message",
     "md",
     "names_phrase",
     "ratio_phrase",
@@ -243,6 +245,41 @@ def md(template: str, **values: Any):
     """
     safe = {name: escape(value) for name, value in values.items()}
     return display_object("markdown", template.format(**safe))
+
+
+def key_message(sentences: Iterable[str]):
+    """A report's "kernboodschap": its key sentences in a block at the top of the page.
+
+    Parameters
+    ----------
+    sentences : iterable of str
+        Plain Dutch sentences computed from the report's own results (escaped here).
+
+    Returns
+    -------
+    IPython.display.HTML
+        ``<div class="rvs-kernboodschap">`` with the heading "Kernboodschap"; ``.data`` holds
+        the HTML.
+    """
+    body = "".join(f"<p>{html.escape(str(sentence))}</p>" for sentence in sentences if sentence)
+    return display_object(
+        "html",
+        f'<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>{body}</div>',
+    )
+
+
+def change_noun(estimate: Any, decimals: int = 0) -> str:
+    """A change as a noun phrase: "een daling van 8% (95%-BI …; statistisch significant)"."""
+    phrase = change_phrase(estimate, decimals)
+    for verb, noun in (
+        ("steeg met", "een stijging van"),
+        ("daalde met", "een daling van"),
+        ("bleef vrijwel gelijk", "vrijwel gelijk"),
+        ("is niet te berekenen", "niet te berekenen"),
+    ):
+        if phrase.startswith(verb):
+            return noun + phrase[len(verb) :]
+    return phrase
 
 
 LEVEL_NL = {

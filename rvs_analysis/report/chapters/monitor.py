@@ -25,10 +25,12 @@ from rvs_analysis.report.tables import (
     table,
 )
 from rvs_analysis.report.wording import (
+    change_noun,
     change_phrase,
     fmt_int,
     fmt_num,
     fmt_probability,
+    key_message,
     md,
     ratio_phrase,
 )
@@ -43,6 +45,7 @@ __all__ = [
     "district_figure",
     "district_sentence",
     "district_table",
+    "key_message_of",
     "districts",
     "methods",
     "municipal_rate_map",
@@ -301,6 +304,50 @@ def burglary_series(
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
     )
+
+
+def key_message_of(area_results: Results, burglary: BurglarySeries):
+    """The monitor's three-sentence kernboodschap: burglaries this year, the targets, the outlook.
+
+    Returns
+    -------
+    IPython.display.HTML
+        E.g. "In 2016 telde Flevoland 1.544 woninginbraken: een daling van 8% (…) ten opzichte
+        van 2015." / "Van de 11 doelen met gegevens zijn er 8 behaald, 1 op koers en 2 niet op
+        koers." / "Als de trend doorzet, komt het aantal woninginbraken in 2018 uit op 1.252
+        (95%-voorspellingsinterval 1.159 tot 1.350) tegen een doel van 2.026; de kans dat het doel
+        gehaald wordt is meer dan 99%."
+    """
+    row = area_results.burglary()
+    first = (
+        f"In {int(row['this_year'])} telde {area_results.area} {fmt_int(row['value'])} "
+        f"woninginbraken: {change_noun(area_results.burglary_change())} ten opzichte van "
+        f"{int(row['previous_year'])}."
+    )
+    known = len(area_results.known)
+    second = (
+        f"Van de {known} doelen met gegevens zijn er {area_results.count('behaald')} behaald, "
+        f"{area_results.count('op koers')} op koers en {area_results.count('niet op koers')} niet "
+        "op koers."
+    )
+    forecast = burglary.status.forecast
+    if getattr(burglary.status, "observed_year", None) is not None:
+        verdict = "behaald" if burglary.status.status == "achieved" else "niet behaald"
+        third = (
+            f"In {int(burglary.status.observed_year)} zijn "
+            f"{fmt_int(burglary.status.observed_value)} woninginbraken geregistreerd tegen een doel "
+            f"van {fmt_int(burglary.status.target.value)}: het doel is {verdict}."
+        )
+    elif forecast is None:
+        third = "Voor woninginbraak is geen prognose te maken (te weinig jaren)."
+    else:
+        third = (
+            f"Als de trend doorzet, komt het aantal woninginbraken in {burglary.target_year} uit op "
+            f"{fmt_int(forecast.mean)} (95%-voorspellingsinterval {fmt_int(forecast.pi_low)} tot "
+            f"{fmt_int(forecast.pi_high)}) tegen een doel van {fmt_int(burglary.status.target.value)}; "
+            f"de kans dat het doel gehaald wordt is {fmt_probability(burglary.status.probability_meeting_target)}."
+        )
+    return key_message([first, second, third])
 
 
 def districts(ctx: ReportContext, report_year: int) -> pd.DataFrame:
