@@ -120,6 +120,11 @@ def add_arguments(parser):
         help="seconds one notebook cell may run before its report fails, > 0 (default 600)",
     )
     parser.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also print every report to an A4 PDF beside its HTML page (needs Debian's chromium)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="render every report, also those whose inputs did not change",
@@ -197,6 +202,11 @@ def run(args) -> int:
     them. ``KeyboardInterrupt`` leaves the previous outputs as they were and returns 130.
     """
     progress = {"auto": None, "bar": True, "lines": False}[getattr(args, "progress", "auto")]
+    chromium = None
+    if getattr(args, "pdf", False):
+        from rvs_analysis.render.pdf import find_chromium
+
+        chromium = find_chromium()  # before rendering: a missing browser stops the run at once
     main_thread = threading.current_thread() is threading.main_thread()
     handled = (signal.SIGTERM, signal.SIGHUP) if main_thread else ()
     before = {signum: signal.signal(signum, _raise_terminated) for signum in handled}
@@ -235,6 +245,14 @@ def run(args) -> int:
         for signum, handler in before.items():
             signal.signal(signum, handler)
     print(result.summary_text(), file=sys.stderr)
+    if chromium is not None:
+        from rvs_analysis.render.pdf import write_pdfs
+
+        pdfs = write_pdfs(result.out, result.manifest, chromium)
+        print(
+            f"{len(pdfs)} PDF's geschreven (A4), naast de rapporten in {result.out}.",
+            file=sys.stderr,
+        )
     return result.exit_code
 
 

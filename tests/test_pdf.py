@@ -1,0 +1,43 @@
+"""``rvs render --pdf``: A4 PDFs with Debian's chromium, and a clear message without it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from rvs_analysis.cli import main
+from rvs_analysis.render import pdf
+
+
+def test_pdf_without_chromium_says_how_to_install_it(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    code = main(["render", "--pdf", "--areas", "Flevoland", "--out", str(tmp_path / "out")])
+    assert code == 2
+    message = capsys.readouterr().err
+    assert "apt-get install chromium" in message and "Traceback" not in message
+    assert not (tmp_path / "out").exists()  # refused before anything was rendered
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
+def test_write_pdfs_prints_each_report_on_a4(tmp_path):
+    from rvs_analysis.render.html import TEMPLATES
+
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    rows = "".join(f"<tr><td>Rij {n}</td><td>{n},5</td></tr>" for n in range(120))
+    page = tmp_path / "flevoland" / "rapport.html"
+    page.parent.mkdir()
+    page.write_text(
+        f'<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8"><style>{css}</style></head>'
+        f'<body class="rvs-report"><main><h1>Rapport</h1><table>{rows}</table></main></body></html>',
+        encoding="utf-8",
+    )
+    written = pdf.write_pdfs(tmp_path, {"reports": [{"html": "flevoland/rapport.html"}]})
+    assert written == [tmp_path / "flevoland" / "rapport.pdf"]
+    data = written[0].read_bytes()
+    assert data.startswith(b"%PDF")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", data)
+    assert len(boxes) >= 2
+    assert all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes)
