@@ -519,7 +519,7 @@ def test_headline_figures_formats_dutch_numbers_and_tolerates_odd_summaries():
     summary = {"estimates": {"a": {"estimate": 0.1234, "ci_low": 0.1, "ci_high": 0.15}, "b": 12.25}}
     assert headline_figures(summary) == [
         {"name": "a", "value": "0,123 [0,100; 0,150]"},
-        {"name": "b", "value": "12,2"},
+        {"name": "b", "value": "12,3"},  # half away from zero, as CBS rounds
     ]
     assert headline_figures(None) == [] and headline_figures({"estimates": [1]}) == []
     assert format_number(1234.0) == "1.234" and format_number(None) == "–"
