@@ -270,9 +270,14 @@ _DECIMAL_POINT = re.compile(r"\d\.(?!\d{3}(?!\d))\d")
 _PROSE = """
 (() => {
   const main = document.querySelector('main') || document.body;
-  const copy = main.cloneNode(true);
-  copy.querySelectorAll('footer, code, pre, [lang="en"], .rvs-provenance').forEach(e => e.remove());
-  return copy.innerText;
+  const skip = 'footer, code, pre, style, script, [lang="en"], .rvs-provenance';
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const parts = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (!node.parentElement || !node.parentElement.closest(skip)) parts.push(node.data);
+  }
+  return parts.join('\\n');
 })()
 """
 
