@@ -640,6 +640,8 @@ def check_parameters(parameters, notebook_paths) -> dict:
                 " Nothing was rendered."
             )
     return parameters
+
+
 def _source_name(dataset, source):
     """The source by its name (``CBS StatLine 47018NED, ...``, the demo data set's name, or the
     folder's title in its metadata), not by a file path."""
