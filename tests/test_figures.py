@@ -262,6 +262,16 @@ def test_bars_carry_value_labels_and_the_legend_sits_outside_the_data():
     assert figures.alt_text(fig) == "Staafdiagram: value. A 0%; B 55%; C 98%. Grens: 50%."
 
 
+def test_bar_chart_without_any_value_still_draws():
+    # The monitor's chance chart of an area whose targets all lack a probability is empty.
+    empty = pd.DataFrame({"name": pd.Series([], dtype=str), "value": pd.Series([], dtype=float)})
+    fig = figures.bar_chart(empty, "name", "value", "Demo", reference=90, decimals=0, unit="%")
+    assert len(fig.axes[0].texts) == 0 and figures.alt_text(fig).startswith("Staafdiagram")
+    missing = pd.DataFrame({"name": ["A"], "value": [float("nan")]})
+    fig = figures.bar_chart(missing, "name", "value", "Demo", reference=90, decimals=0, unit="%")
+    assert len(fig.axes[0].texts) == 0
+
+
 def test_every_figure_carries_an_alt_text_into_png_and_notebook_metadata():
     frame = pd.DataFrame({"year": [2011, 2012, 2013], "n": [120.0, 100.0, 90.0]})
     fig = figures.time_series(frame, "year", "n", "Demo", title="Inbraken, Utrecht 2011–2013")

@@ -574,10 +574,13 @@ def bar_chart(
             va="center",
             fontsize=8,
         )
-    left, right = ax.get_xlim()
-    ax.set_xlim(
-        min(left, np.nanmin(starts) - 0.12 * span), max(right, np.nanmax(ends) + 0.12 * span)
-    )
+    finite_starts, finite_ends = starts[np.isfinite(starts)], ends[np.isfinite(ends)]
+    if len(finite_starts) and len(finite_ends):  # room for the value labels
+        left, right = ax.get_xlim()
+        ax.set_xlim(
+            min(left, finite_starts.min() - 0.12 * span),
+            max(right, finite_ends.max() + 0.12 * span),
+        )
     _label(ax, title, xlabel, "")
     alt = f"Staafdiagram: {title or value}. " + "; ".join(
         f"{name} {fmt_num(number, decimals)}{unit}"
