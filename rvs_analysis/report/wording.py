@@ -112,7 +112,7 @@ def significance_label(significant: bool) -> str:
     return "statistisch significant" if significant else "niet statistisch significant"
 
 
-def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0) -> str:
+def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0, tested: bool = True) -> str:
     """A percentage change with its interval and significance, as a Dutch predicate.
 
     Parameters
@@ -122,6 +122,9 @@ def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0) -> str:
     decimals : int, default 0
     null : float, default 0
         The value meaning "no change".
+    tested : bool, default True
+        Name the significance; False for a change that was selected for its size (the largest
+        of many), where a significance label would mislead: ``"steeg met 12% (95%-BI 4% tot 21%)"``.
 
     Returns
     -------
@@ -139,16 +142,12 @@ def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0) -> str:
         return "is niet te berekenen (te weinig gegevens)"
     significant = interval_excludes(low, high, null)
     interval = fmt_ci(low, high, decimals, "%", interval_level(estimate))
-    rounded = round(abs(value), decimals)
-    if rounded == 0:
-        verb = "bleef vrijwel gelijk"
-        amount = f"({fmt_pct(value, decimals, signed=True)}; "
-        return f"{verb} {amount}{interval}; {significance_label(significant)})"
+    if tested:
+        interval += f"; {significance_label(significant)}"
+    if fmt_num(abs(value), decimals) == fmt_num(0, decimals):
+        return f"bleef vrijwel gelijk ({fmt_pct(value, decimals, signed=True)}; {interval})"
     verb = "steeg" if value > 0 else "daalde"
-    return (
-        f"{verb} met {fmt_pct(abs(value), decimals)} ({interval}; "
-        f"{significance_label(significant)})"
-    )
+    return f"{verb} met {fmt_pct(abs(value), decimals)} ({interval})"
 
 
 def ratio_phrase(estimate: Any, per: str = "per jaar", decimals: int = 1) -> str:

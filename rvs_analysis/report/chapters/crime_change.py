@@ -19,10 +19,13 @@ from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.tables import change_point_table, table
 from rvs_analysis.report.wording import (
     MONTHS_NL,
+    change_phrase,
     fmt_int,
     fmt_month,
     fmt_num,
+    fmt_p,
     fmt_pct,
+    is_missing,
     md,
     ratio_phrase,
 )
@@ -228,12 +231,13 @@ def movers_table(movers: pd.DataFrame):
 def largest_mover_sentence(movers: pd.DataFrame):
     """The offence type with the largest change, in Dutch."""
     largest = movers.iloc[0]
-    if bool(largest.get("too_few", False)):
+    if bool(largest.get("too_few", False)) or is_missing(largest["change_pct"]):
         change = "veranderde (te weinig gevallen voor een percentage)"
     else:
-        value, low, high = largest["change_pct"], largest["ci_low_pct"], largest["ci_high_pct"]
-        verb = "steeg" if value > 0 else "daalde"
-        change = f"{verb} met {fmt_pct(abs(value), 0)} (95%-interval {fmt_pct(low, 0)} tot {fmt_pct(high, 0)})"
+        # Selected as the largest of many changes: an interval, but no significance label.
+        change = change_phrase(
+            (largest["change_pct"], largest["ci_low_pct"], largest["ci_high_pct"]), tested=False
+        )
     return md(
         "De grootste verandering in aantal: {label} ({category}) {change}, van {start} naar {end}. "
         "Omdat deze soort is uitgekozen als de grootste verandering, zegt dat op zich niet dat "
@@ -302,13 +306,13 @@ class MonthlyBurglary:
             break_text = (
                 "De toets op een trendbreuk, die rekening houdt met het zoeken naar de breuk en "
                 f"met samenhang tussen opeenvolgende maanden, vindt een breuk vanaf {fmt_month(breaks.dates[0])} "
-                f"(p = {fmt_num(breaks.p_value, 3)}); het niveau verandert daar naar schatting met {fmt_pct(breaks.jump_pct, 0, signed=True)}. Die omvang "
+                f"({fmt_p(breaks.p_value)}); het niveau verandert daar naar schatting met {fmt_pct(breaks.jump_pct, 0, signed=True)}. Die omvang "
                 "krijgt geen interval: de breuk is op dezelfde cijfers gekozen."
             )
         else:
             break_text = (
                 "De toets op een trendbreuk, die rekening houdt met het zoeken naar de breuk en "
-                f"met samenhang tussen opeenvolgende maanden, vindt geen breuk (p = {fmt_num(breaks.p_value, 2)})."
+                f"met samenhang tussen opeenvolgende maanden, vindt geen breuk ({fmt_p(breaks.p_value)})."
             )
         if self.seasonal is None:
             return md("{breaks}", breaks=break_text)
