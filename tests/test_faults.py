@@ -459,7 +459,13 @@ def test_directly_imported_modules_are_declared():
         _normalise(re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0]) for dep in project["dependencies"]
     }
     # import name -> distribution name, for those that differ
-    distribution = {"IPython": "ipython", "yaml": "pyyaml", "distributed": "dask"}
+    distribution = {
+        "IPython": "ipython",
+        "yaml": "pyyaml",
+        "distributed": "dask",
+        "PIL": "pillow",
+        "bs4": "beautifulsoup4",
+    }
     imported = set()
     for path in (REPO_ROOT / "rvs_analysis").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
