@@ -308,6 +308,7 @@ def test_change_noun(estimate, expected):
 
 class _Results:
     area = "Flevoland"
+    report_year, target_year = 2016, 2018
 
     def __init__(self, change, counts):
         self._change, self._counts = change, counts
@@ -363,8 +364,8 @@ def _burglary(forecast):
         (
             (NAN, NAN, NAN),
             None,
-            "In 2016 telde Flevoland 1.544 woninginbraken: niet te berekenen (te weinig gegevens) "
-            "ten opzichte van 2015.",
+            "In 2016 telde Flevoland 1.544 woninginbraken; voor een verandering ten opzichte van "
+            "2015 zijn het te weinig gevallen.",
             "Voor woninginbraak is geen prognose te maken (te weinig jaren).",
         ),
     ],
@@ -375,14 +376,110 @@ def test_monitor_key_message(change, forecast, expected_first, expected_third):
 
     if forecast is not None:
         forecast = SimpleNamespace(mean=forecast[0], pi_low=forecast[1], pi_high=forecast[2])
-    results = _Results(change, {"behaald": 8, "op koers": 1, "niet op koers": 2})
+    results = _Results(change, {"behaald": 8, "waarschijnlijk": 1, "onzeker": 2})
     html = monitor.key_message_of(results, _burglary(forecast)).data
     sentences = re.findall(r"<p>(.*?)</p>", html)
     assert html.startswith('<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>')
     assert len(sentences) == 3
     assert sentences[0] == expected_first
     assert sentences[1] == (
-        "Van de 11 doelen met gegevens zijn er 8 behaald, 1 op koers en 2 niet op koers."
+        "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0 "
+        "waarschijnlijk niet gehaald."
     )
     if expected_third:
         assert sentences[2] == expected_third
+
+
+@pytest.mark.parametrize(
+    ("counts", "judged_year", "expected"),
+    [
+        (
+            {"behaald": 8, "waarschijnlijk": 1, "onzeker": 2},
+            None,
+            "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0 "
+            "waarschijnlijk niet gehaald.",
+        ),
+        (
+            {"behaald": 2, "onwaarschijnlijk": 9},
+            None,
+            "Van de 11 doelen met gegevens: 2 behaald, 0 waarschijnlijk gehaald, 0 onzeker en 9 "
+            "waarschijnlijk niet gehaald.",
+        ),
+        (
+            {"behaald": 7, "niet behaald": 4},
+            2018,
+            "Van de 11 doelen met gegevens, beoordeeld op de gemeten waarde van 2018: 7 behaald en "
+            "4 niet behaald.",
+        ),
+    ],
+    ids=["forecast", "at risk", "judged on the target year"],
+)
+def test_targets_sentence(counts, judged_year, expected):
+    assert wording.targets_sentence(counts, judged_year) == expected
+
+
+def _monitor_summary(change, judged=False):
+    estimates = {
+        "burglary_count": {"estimate": 1544.0, "year": 2016, "previous_year": 2015},
+    }
+    if change is not None:
+        estimates["burglary_change_pct"] = dict(
+            zip(["estimate", "ci_low", "ci_high"], change, strict=True)
+        )
+    headline = {"Doelen behaald": 8}
+    if judged:
+        headline["Doelen niet behaald"] = 3
+    else:
+        headline.update(
+            {"Doelen waarschijnlijk": 1, "Doelen onzeker": 2, "Doelen onwaarschijnlijk": 0}
+        )
+    return {"estimates": estimates, "headline": headline, "parameters": {"target_year": 2018}}
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        (
+            _monitor_summary((5.0, 1.0, 9.0)),
+            [
+                f"In 2016 telde Midden-Nederland 1.544 woninginbraken: een stijging van 5% ({CI} 1% "
+                "tot 9%; statistisch significant) ten opzichte van 2015.",
+                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
+                "0 waarschijnlijk niet gehaald.",
+            ],
+        ),
+        (
+            _monitor_summary((-8.0, -14.0, -1.0), judged=True),
+            [
+                "In 2016 telde Midden-Nederland 1.544 woninginbraken: een daling van 8% "
+                f"({CI} \u221214% tot \u22121%; statistisch significant) ten opzichte van 2015.",
+                "Van de 11 doelen met gegevens, beoordeeld op de gemeten waarde van 2018: 8 "
+                "behaald en 3 niet behaald.",
+            ],
+        ),
+        (
+            _monitor_summary((0.2, -4.0, 4.0)),
+            [
+                "In 2016 telde Midden-Nederland 1.544 woninginbraken: vrijwel gelijk (0%; "
+                f"{CI} \u22124% tot 4%; niet statistisch significant) ten opzichte van 2015.",
+                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
+                "0 waarschijnlijk niet gehaald.",
+            ],
+        ),
+        (
+            _monitor_summary(None),
+            [
+                "In 2016 telde Midden-Nederland 1.544 woninginbraken; voor een verandering ten "
+                "opzichte van 2015 zijn het te weinig gevallen.",
+                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
+                "0 waarschijnlijk niet gehaald.",
+            ],
+        ),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_index_key_message_follows_the_monitor(summary, expected):
+    from rvs_analysis.render import html
+
+    assert html.key_message(summary, "Midden-Nederland") == expected
+    assert html.key_message(None, "Midden-Nederland") == []

@@ -10,6 +10,7 @@ shows as text instead of being interpreted. The index page is rendered with Jinj
 
 from __future__ import annotations
 
+import math
 import re
 from functools import cache
 from pathlib import Path
@@ -317,7 +318,11 @@ def key_message(summary, region):
     list of str
         Dutch sentences (empty without a usable summary).
     """
-    from rvs_analysis.report.wording import change_phrase
+    from rvs_analysis.report.wording import (
+        TARGET_STATUSES_NL,
+        count_change_sentence,
+        targets_sentence,
+    )
 
     if not isinstance(summary, dict):
         return []
@@ -327,29 +332,27 @@ def key_message(summary, region):
     count = estimates.get("burglary_count")
     change = estimates.get("burglary_change_pct")
     if isinstance(count, dict) and count.get("estimate") is not None:
-        year = count.get("year")
-        text = f"In {year} telde {region} {format_number(int(round(count['estimate'])))} woninginbraken"
-        if isinstance(change, dict) and count.get("previous_year"):
-            phrase = change_phrase(change)
-            for verb, noun in (
-                ("steeg met", "een stijging van"),
-                ("daalde met", "een daling van"),
-                ("bleef vrijwel gelijk", "vrijwel gelijk"),
-                ("is niet te berekenen", "niet te vergelijken"),
-            ):
-                phrase = phrase.replace(verb, noun, 1)
-            text += f"; ten opzichte van {count['previous_year']} {phrase}"
-        sentences.append(text + ".")
-    met, on_track, off_track = (
-        headline.get("Doelen behaald"),
-        headline.get("Doelen op koers"),
-        headline.get("Doelen niet op koers"),
-    )
-    if met is not None:
         sentences.append(
-            f"Van de doelen met gegevens zijn er {met} behaald en {on_track} op koers; "
-            f"{off_track} {'is' if off_track == 1 else 'zijn'} niet op koers (in gevaar)."
+            count_change_sentence(
+                region,
+                count.get("year"),
+                count["estimate"],
+                "woninginbraken",
+                count.get("previous_year"),
+                # No recorded change with a previous year: too few cases for a percentage.
+                change if isinstance(change, dict) else (math.nan, math.nan, math.nan),
+                too_few=not isinstance(change, dict),
+            )
         )
+    counts = {
+        status: headline[f"Doelen {status}"]
+        for status in TARGET_STATUSES_NL
+        if isinstance(headline.get(f"Doelen {status}"), int)
+    }
+    if counts:
+        target_year = (summary.get("parameters") or {}).get("target_year")
+        judged = target_year if "Doelen niet behaald" in headline else None
+        sentences.append(targets_sentence(counts, judged))
     return sentences
 
 

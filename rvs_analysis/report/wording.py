@@ -29,10 +29,12 @@ from rvs_analysis.dutch import (
 
 __all__ = [
     "LEVEL_NL",
+    "TARGET_STATUSES_NL",
     "MINUS",
     "MONTHS_NL",
     "change_noun",
     "change_phrase",
+    "count_change_sentence",
     "difference_phrase",
     "display_object",
     "escape",
@@ -57,6 +59,7 @@ __all__ = [
     "ratio_value_phrase",
     "show",
     "significance_label",
+    "targets_sentence",
 ]
 
 
@@ -264,6 +267,93 @@ def key_message(sentences: Iterable[str]):
     return display_object(
         "html",
         f'<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>{body}</div>',
+    )
+
+
+def count_change_sentence(
+    area: str,
+    year: Any,
+    count: float,
+    what: str,
+    previous_year: Any = None,
+    change: Any = None,
+    too_few: bool = False,
+) -> str:
+    """A count of this year and its change since the previous year, as one Dutch sentence.
+
+    Parameters
+    ----------
+    area : str
+    year : int or str
+        The year counted (a label such as ``"2025 (voorlopig)"`` is shown as given).
+    count : float
+    what : str
+        The counted offences in the plural, e.g. ``"woninginbraken"``.
+    previous_year : int or str, optional
+        Without it the sentence gives the count only.
+    change : Estimate, mapping or (estimate, ci_low, ci_high), optional
+        The change in percent with its interval.
+    too_few : bool, default False
+        Fewer cases than a percentage change needs ("te weinig gevallen").
+
+    Returns
+    -------
+    str
+        ``"In 2016 telde Flevoland 1.544 woninginbraken: een daling van 8% (95%-BI …) ten
+        opzichte van 2015."``; with too few cases ``"In 2016 telde Laren 12 woninginbraken; voor
+        een verandering ten opzichte van 2015 zijn het te weinig gevallen."``.
+    """
+    counted = f"In {year} telde {area} {fmt_int(count)} {what}"
+    if previous_year is None or change is None:
+        return counted + "."
+    if too_few or is_missing(estimate_parts(change)[0]):
+        return (
+            f"{counted}; voor een verandering ten opzichte van {previous_year} zijn het te weinig "
+            "gevallen."
+        )
+    return f"{counted}: {change_noun(change)} ten opzichte van {previous_year}."
+
+
+TARGET_STATUSES_NL = (
+    "behaald",
+    "niet behaald",
+    "waarschijnlijk",
+    "onzeker",
+    "onwaarschijnlijk",
+)
+"""The status bands of a target in the order the reports count them
+(:data:`rvs_analysis.stats.targets.PROBABILITY_BANDS`)."""
+
+
+def targets_sentence(counts: Mapping[str, int], judged_year: int | None = None) -> str:
+    """How many targets fall in each status band, as one Dutch sentence.
+
+    Parameters
+    ----------
+    counts : mapping of str to int
+        Number of targets per Dutch status (:data:`TARGET_STATUSES_NL`); missing statuses count 0.
+    judged_year : int, optional
+        The target year when the data reach it: the targets are then judged on the measured
+        value (behaald / niet behaald) instead of on the forecast's probability.
+
+    Returns
+    -------
+    str
+        ``"Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0
+        waarschijnlijk niet gehaald."``; with ``judged_year`` ``"Van de 11 doelen met gegevens,
+        beoordeeld op de gemeten waarde van 2018: 8 behaald en 3 niet behaald."``.
+    """
+    number = {status: int(counts.get(status, 0) or 0) for status in TARGET_STATUSES_NL}
+    total = sum(number.values())
+    if judged_year is not None:
+        return (
+            f"Van de {total} doelen met gegevens, beoordeeld op de gemeten waarde van "
+            f"{judged_year}: {number['behaald']} behaald en {number['niet behaald']} niet behaald."
+        )
+    return (
+        f"Van de {total} doelen met gegevens: {number['behaald']} behaald, "
+        f"{number['waarschijnlijk']} waarschijnlijk gehaald, {number['onzeker']} onzeker en "
+        f"{number['onwaarschijnlijk']} waarschijnlijk niet gehaald."
     )
 
 

@@ -25,14 +25,16 @@ from rvs_analysis.report.tables import (
     table,
 )
 from rvs_analysis.report.wording import (
-    change_noun,
+    TARGET_STATUSES_NL,
     change_phrase,
+    count_change_sentence,
     fmt_int,
     fmt_num,
     fmt_probability,
     key_message,
     md,
     ratio_phrase,
+    targets_sentence,
 )
 from rvs_analysis.stats import targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
@@ -83,7 +85,7 @@ class Results:
         return self.table.attrs["statuses"]
 
     def count(self, status: str) -> int:
-        """How many indicators have ``status`` (``"behaald"``, ``"op koers"``, ...)."""
+        """How many indicators have ``status`` (``"behaald"``, ``"waarschijnlijk"``, ...)."""
         return int((self.known["status"] == status).sum())
 
     def show(self):
@@ -313,22 +315,24 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
     -------
     IPython.display.HTML
         E.g. "In 2016 telde Flevoland 1.544 woninginbraken: een daling van 8% (…) ten opzichte
-        van 2015." / "Van de 11 doelen met gegevens zijn er 8 behaald, 1 op koers en 2 niet op
-        koers." / "Als de trend doorzet, komt het aantal woninginbraken in 2018 uit op 1.252
+        van 2015." / "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker
+        en 0 waarschijnlijk niet gehaald." / "Als de trend doorzet, komt het aantal woninginbraken in 2018 uit op 1.252
         (95%-voorspellingsinterval 1.159 tot 1.350) tegen een doel van 2.026; de kans dat het doel
         gehaald wordt is meer dan 99%."
     """
     row = area_results.burglary()
-    first = (
-        f"In {int(row['this_year'])} telde {area_results.area} {fmt_int(row['value'])} "
-        f"woninginbraken: {change_noun(area_results.burglary_change())} ten opzichte van "
-        f"{int(row['previous_year'])}."
+    first = count_change_sentence(
+        area_results.area,
+        int(row["this_year"]),
+        row["value"],
+        "woninginbraken",
+        int(row["previous_year"]),
+        area_results.burglary_change(),
+        too_few=bool(row.get("too_few")) is True,
     )
-    known = len(area_results.known)
-    second = (
-        f"Van de {known} doelen met gegevens zijn er {area_results.count('behaald')} behaald, "
-        f"{area_results.count('op koers')} op koers en {area_results.count('niet op koers')} niet "
-        "op koers."
+    second = targets_sentence(
+        {status: area_results.count(status) for status in TARGET_STATUSES_NL},
+        area_results.target_year if area_results.report_year >= area_results.target_year else None,
     )
     forecast = burglary.status.forecast
     if getattr(burglary.status, "observed_year", None) is not None:
@@ -556,6 +560,7 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
         year=int(row["this_year"]),
         previous_year=int(row["previous_year"]) if "previous_year" in row.index else None,
     )
+    ctx.summary.parameters.setdefault("target_year", int(area_results.target_year))
     ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
     if area_results.report_year >= area_results.target_year:
         ctx.summary.set_headline("Doelen niet behaald", area_results.count("niet behaald"))
