@@ -322,3 +322,261 @@ def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.
 )
 def test_clearance_status_sentence(status, expected):
     assert clearance.status_sentence(status, 2015, 2018).data == expected
+
+
+# ---- kernboodschap of the crime change, clearance and proeftuinen reports ----------------------
+
+
+def _sentences(message):
+    import re
+
+    html = message.data
+    assert html.startswith('<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>')
+    sentences = re.findall(r"<p>(.*?)</p>", html)
+    assert len(sentences) == 3
+    return sentences
+
+
+def _crime_totals():
+    rows = []
+    for year, visible, less, share in ((2011, 12000, 1000, 7.7), (2018, 9000, 2500, 21.7)):
+        rows.append({"category": "visible", "year": year, "registered_offences": visible})
+        rows.append(
+            {
+                "category": "less_visible",
+                "year": year,
+                "registered_offences": less,
+                "share_pct": share,
+                "share_ci_low": share - 0.5,
+                "share_ci_high": share + 0.5,
+            }
+        )
+    totals = pd.DataFrame(rows).assign(rate_per_1000=1.0)
+    return crime_change.CrimeTotals(
+        crime=pd.DataFrame(), totals=totals, area="Flevoland", source_label="Demo",
+        years=[2011, 2018],
+    )  # fmt: skip
+
+
+_COUNTS = (
+    "In 2018 telde Flevoland 9.000 zichtbare en 2.500 minder zichtbare misdrijven; het aandeel "
+    "minder zichtbare was 21,7% (2011: 7,7%)."
+)
+
+
+@pytest.mark.parametrize(
+    ("ratios", "expected_trends", "expected_verdict"),
+    [
+        (
+            ((0.98, 0.97, 0.99), (1.02, 1.01, 1.03), (1.04, 1.02, 1.06)),
+            f"Het aantal zichtbare misdrijven daalde per jaar met 2,0% ({CI} {MINUS}3,0% tot "
+            f"{MINUS}1,0%; statistisch significant); het aantal minder zichtbare steeg per jaar "
+            f"met 2,0% ({CI} 1,0% tot 3,0%; statistisch significant).",
+            "Het verschil in trend is statistisch significant: het aandeel minder zichtbare "
+            "criminaliteit neemt toe.",
+        ),
+        (
+            ((1.03, 1.02, 1.04), (0.98, 0.97, 0.99), (0.95, 0.93, 0.97)),
+            f"Het aantal zichtbare misdrijven steeg per jaar met 3,0% ({CI} 2,0% tot 4,0%; "
+            "statistisch significant); het aantal minder zichtbare daalde per jaar met 2,0% "
+            f"({CI} {MINUS}3,0% tot {MINUS}1,0%; statistisch significant).",
+            "Het verschil in trend is statistisch significant: het aandeel minder zichtbare "
+            "criminaliteit neemt af.",
+        ),
+        (
+            ((1.0, 0.99, 1.01), (1.0, 0.99, 1.01), (1.0, 0.98, 1.02)),
+            f"Het aantal zichtbare misdrijven bleef per jaar vrijwel gelijk (0,0%; {CI} "
+            f"{MINUS}1,0% tot 1,0%; niet statistisch significant); het aantal minder zichtbare "
+            f"bleef per jaar vrijwel gelijk (0,0%; {CI} {MINUS}1,0% tot 1,0%; niet statistisch "
+            "significant).",
+            "Een verschil in trend tussen de twee groepen is statistisch niet aangetoond.",
+        ),
+        (
+            ((NAN, NAN, NAN),) * 3,
+            "Het aantal zichtbare misdrijven is niet te berekenen (te weinig gegevens); het "
+            "aantal minder zichtbare is niet te berekenen (te weinig gegevens).",
+            "Of de trends van de twee groepen verschillen is niet te berekenen (te weinig "
+            "gegevens).",
+        ),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_crime_change_key_message(ratios, expected_trends, expected_verdict):
+    comparison = SimpleNamespace(
+        visible=_ratio(*ratios[0]), less_visible=_ratio(*ratios[1]), ratio=_ratio(*ratios[2])
+    )
+    message = crime_change.key_message_of(_crime_totals(), comparison)
+    assert _sentences(message) == [_COUNTS, expected_trends, expected_verdict]
+
+
+def _needed(cleared, cleared_needed):
+    return SimpleNamespace(
+        goal=SimpleNamespace(value=12.0),
+        year=2015,
+        target_year=2018,
+        needed_now={
+            "registered": 400,
+            "cleared": cleared,
+            "cleared_needed": cleared_needed,
+            "additional_needed": max(0, cleared_needed - cleared),
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("this_year", "status", "needed", "expected"),
+    [
+        (
+            _clearance_year(2015, (11.0, 8.3, 14.5), (4.5, 1.0, 8.0), _TARGET_2015),
+            _status("onzeker"),
+            _needed(44, 48),
+            [
+                "In 2015 werd in Flevoland 11,0% van de geregistreerde woninginbraken "
+                "opgehelderd (44 van 400); ten opzichte van 2011 is dat +4,5 procentpunt "
+                f"({CI} 1,0 tot 8,0 procentpunt; statistisch significant).",
+                "Het doel van 12,0% in 2018 is onzeker: als de trend doorzet, is de kans dat het "
+                "gehaald wordt 62%.",
+                "Om het doel van 12,0% te halen bij evenveel inbraken als in 2015 moeten er 48 "
+                "worden opgehelderd, 4 meer dan nu.",
+            ],
+        ),
+        (
+            _clearance_year(2015, (6.0, 4.0, 8.9), (-3.5, -6.0, -1.0), _TARGET_2015),
+            _status("onwaarschijnlijk", forecast=(8.0, 6.5, 9.5), probability=0.001),
+            _needed(24, 48),
+            [
+                "In 2015 werd in Flevoland 6,0% van de geregistreerde woninginbraken opgehelderd "
+                f"(24 van 400); ten opzichte van 2011 is dat {MINUS}3,5 procentpunt ({CI} "
+                f"{MINUS}6,0 tot {MINUS}1,0 procentpunt; statistisch significant).",
+                "Het doel van 12,0% in 2018 is onwaarschijnlijk: als de trend doorzet, is de kans "
+                "dat het gehaald wordt minder dan 1%.",
+                "Om het doel van 12,0% te halen bij evenveel inbraken als in 2015 moeten er 48 "
+                "worden opgehelderd, 24 meer dan nu.",
+            ],
+        ),
+        (
+            _clearance_year(2015, (12.25, 9.4, 15.8), (0.0, -3.0, 3.0), _TARGET_2015),
+            _status("behaald", observed=12.04),
+            _needed(49, 48),
+            [
+                "In 2015 werd in Flevoland 12,3% van de geregistreerde woninginbraken opgehelderd "
+                f"(49 van 400); ten opzichte van 2011 is dat 0,0 procentpunt ({CI} {MINUS}3,0 tot "
+                "3,0 procentpunt; niet statistisch significant).",
+                # 12,04% would read as 12,0% beside the target of 12,0%: one decimal more.
+                "Het doel van 12,0% voor 2018 is behaald (gemeten: 12,04%).",
+                "Bij evenveel inbraken als in 2015 haalt het gebied het doel van 12,0% al: 49 "
+                "opgehelderd, 48 nodig.",
+            ],
+        ),
+        (
+            _clearance_year(2015, (10.0, 7.4, 13.3), None, _TARGET_2015),
+            _status("onzeker"),
+            _needed(40, 48),
+            [
+                "In 2015 werd in Flevoland 10,0% van de geregistreerde woninginbraken opgehelderd "
+                "(40 van 400); voor een vergelijking met 2011 zijn het te weinig gevallen.",
+                "Het doel van 12,0% in 2018 is onzeker: als de trend doorzet, is de kans dat het "
+                "gehaald wordt 62%.",
+                "Om het doel van 12,0% te halen bij evenveel inbraken als in 2015 moeten er 48 "
+                "worden opgehelderd, 8 meer dan nu.",
+            ],
+        ),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_clearance_key_message(this_year, status, needed, expected):
+    assert _sentences(clearance.key_message_of(this_year, status, needed)) == expected
+
+
+def _survey_series(values):
+    return pd.DataFrame(
+        {
+            "year": [2011, 2019],
+            "estimate_pct_unsafe": [value[0] for value in values],
+            "ci_low_unsafe": [value[1] for value in values],
+            "ci_high_unsafe": [value[2] for value in values],
+        }
+    )
+
+
+def _did(value, low, high):
+    return SimpleNamespace(effect=Estimate(value, low, high, method="test", null_value=0.0))
+
+
+_CHOSEN = "; de proeftuinen zijn gekozen, niet geloot, dus een verschil is nog geen bewezen effect."
+
+
+@pytest.mark.parametrize(
+    ("level", "unsafe", "youth", "series", "expected"),
+    [
+        (
+            "region",
+            (2.5, 0.5, 4.5),
+            (1.0, 0.2, 1.8),
+            _survey_series([(14.0, 13.0, 15.0), (18.0, 17.0, 19.0)]),
+            [
+                "Na de start in 2017 veranderde het aandeel inwoners dat zich weleens onveilig "
+                "voelt in de proeftuinen ten opzichte van de overige gemeenten met +2,5 "
+                f"procentpunt ({CI} 0,5 tot 4,5 procentpunt; statistisch significant).",
+                f"Voor jongerenoverlast is dat +1,0 procentpunt ({CI} 0,2 tot 1,8 procentpunt; "
+                "statistisch significant)" + _CHOSEN,
+                "In Midden-Nederland voelde in 2019 18,0% van de inwoners zich weleens onveilig "
+                f"({CI} 17,0% tot 19,0%; 2011: 14,0%).",
+            ],
+        ),
+        (
+            "district",
+            (-4.2, -6.0, -2.4),
+            (-2.0, -3.5, -0.5),
+            _survey_series([(20.0, 19.0, 21.0), (16.0, 15.0, 17.0)]),
+            [
+                "Over de hele regio geschat: na de start in 2017 veranderde het aandeel inwoners "
+                "dat zich weleens onveilig voelt in de proeftuinen ten opzichte van de overige "
+                f"gemeenten met {MINUS}4,2 procentpunt ({CI} {MINUS}6,0 tot {MINUS}2,4 "
+                "procentpunt; statistisch significant).",
+                f"Voor jongerenoverlast is dat {MINUS}2,0 procentpunt ({CI} {MINUS}3,5 tot "
+                f"{MINUS}0,5 procentpunt; statistisch significant)" + _CHOSEN,
+                "In Midden-Nederland voelde in 2019 16,0% van de inwoners zich weleens onveilig "
+                f"({CI} 15,0% tot 17,0%; 2011: 20,0%).",
+            ],
+        ),
+        (
+            "region",
+            (0.0, -1.5, 1.5),
+            (0.1, -1.0, 1.2),
+            _survey_series([(NAN, NAN, NAN), (15.2, 13.1, 17.3)]),
+            [
+                "Na de start in 2017 veranderde het aandeel inwoners dat zich weleens onveilig "
+                "voelt in de proeftuinen ten opzichte van de overige gemeenten met 0,0 "
+                f"procentpunt ({CI} {MINUS}1,5 tot 1,5 procentpunt; niet statistisch "
+                "significant).",
+                f"Voor jongerenoverlast is dat +0,1 procentpunt ({CI} {MINUS}1,0 tot 1,2 "
+                "procentpunt; niet statistisch significant)" + _CHOSEN,
+                "In Midden-Nederland voelde in 2019 15,2% van de inwoners zich weleens onveilig "
+                f"({CI} 13,1% tot 17,3%).",
+            ],
+        ),
+        (
+            "district",
+            (NAN, NAN, NAN),
+            (NAN, NAN, NAN),
+            _survey_series([(NAN, NAN, NAN), (NAN, NAN, NAN)]),
+            [
+                "Over de hele regio geschat: na de start in 2017 is het verschil tussen "
+                "proeftuinen en overige gemeenten in het aandeel inwoners dat zich weleens "
+                "onveilig voelt niet te berekenen (te weinig gegevens).",
+                "Voor jongerenoverlast is dat niet te berekenen (te weinig gegevens)" + _CHOSEN,
+                "Voor Midden-Nederland zelf zijn er te weinig respondenten voor een percentage "
+                "(minder dan 100 per meting).",
+            ],
+        ),
+    ],
+    ids=["rise", "fall", "no change", "too few"],
+)
+def test_proeftuinen_key_message(level, unsafe, youth, series, expected):
+    from rvs_analysis.report.chapters import proeftuinen
+
+    ctx = SimpleNamespace(level=level, area=SimpleNamespace(name="Midden-Nederland"))
+    pilots = SimpleNamespace(start_year=2017)
+    message = proeftuinen.key_message_of(ctx, pilots, _did(*unsafe), _did(*youth), series)
+    assert _sentences(message) == expected

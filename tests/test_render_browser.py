@@ -310,6 +310,20 @@ def _pages():
     return ["index.html"] + [f"flevoland/{name}.html" for name in REPORT_NOTEBOOKS]
 
 
+_KEY_MESSAGE = """(() => {
+  const blocks = document.querySelectorAll('.rvs-kernboodschap');
+  const methods = [...document.querySelectorAll('h2')].find(
+    h => h.textContent.trim().startsWith('Methode en bronnen'));
+  const first = blocks[0];
+  return {
+    blocks: blocks.length,
+    sentences: first ? first.querySelectorAll('p').length : 0,
+    before_methods: !!(first && methods
+      && (first.compareDocumentPosition(methods) & Node.DOCUMENT_POSITION_FOLLOWING)),
+  };
+})()"""
+
+
 @pytest.mark.parametrize("width", [1280, 420])
 @pytest.mark.parametrize("page", _pages())
 def test_reader_checks_at_desktop_and_phone_width(reports, axe_source, tmp_path, page, width):
@@ -329,6 +343,9 @@ def test_reader_checks_at_desktop_and_phone_width(reports, axe_source, tmp_path,
         prose = browser.evaluate(_PROSE)
         points = sorted({match.group(0) for match in _DECIMAL_POINT.finditer(prose)})
         assert points == [], f"decimal points in Dutch prose of {page}: {points}"
+        if page != "index.html":  # each report opens with its three-sentence kernboodschap
+            key_message = browser.evaluate(_KEY_MESSAGE)
+            assert key_message == {"blocks": 1, "sentences": 3, "before_methods": True}, page
         browser.evaluate(axe_source + ";true")
         violations = browser.evaluate(
             "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("

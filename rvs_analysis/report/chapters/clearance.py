@@ -25,6 +25,7 @@ from rvs_analysis.report.wording import (
     fmt_num,
     fmt_pct,
     fmt_probability,
+    key_message,
     md,
     names_phrase,
     ratio_phrase,
@@ -34,6 +35,7 @@ from rvs_analysis.stats import clearance, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT
 
 __all__ = [
+    "key_message_of",
     "ClearanceSeries",
     "ClearanceYear",
     "DRIVERS",
@@ -477,6 +479,59 @@ def needed_sentence(needed: NeededToReach):
         high=fmt_int(needed.expected.pi_high),
         needed_then=fmt_int(needed.needed_then["cleared_needed"]),
     )
+
+
+def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
+    """The clearance report's three-sentence kernboodschap: the year's clearance and its change,
+    the target's status, and what it takes to reach the target.
+
+    Returns
+    -------
+    IPython.display.HTML
+        E.g. "In 2016 werd in Flevoland 9,8% van de geregistreerde woninginbraken opgehelderd
+        (151 van 1.544); ten opzichte van 2011 is dat +1,2 procentpunt (…)." / "Het doel van
+        15,0% in 2018 is onwaarschijnlijk: als de trend doorzet, is de kans dat het gehaald wordt
+        4%." / "Om het doel te halen bij evenveel inbraken als in 2016 moeten er 232 worden
+        opgehelderd, 81 meer dan nu."
+    """
+    rate = (
+        f"In {this_year.year} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
+        f"geregistreerde woninginbraken opgehelderd ({fmt_int(this_year.cleared)} van "
+        f"{fmt_int(this_year.registered)})"
+    )
+    if this_year.change is None:
+        rate += f"; voor een vergelijking met {this_year.base_year} zijn het te weinig gevallen."
+    else:
+        rate += f"; ten opzichte van {this_year.base_year} is dat {difference_phrase(this_year.change)}."
+    target = fmt_pct(status.target.value)
+    if status.observed_year is not None:
+        observed = fmt_pct(status.observed_value)
+        if observed == target:  # one more decimal shows on which side of the target it lies
+            observed = fmt_pct(status.observed_value, 2)
+        outlook = (
+            f"Het doel van {target} voor {status.observed_year} is {status.status_nl} (gemeten: "
+            f"{observed})."
+        )
+    else:
+        outlook = (
+            f"Het doel van {target} in {needed.target_year} is {status.status_nl}: als de trend "
+            "doorzet, is de kans dat het gehaald wordt "
+            f"{fmt_probability(status.probability_meeting_target)}."
+        )
+    now = needed.needed_now
+    if now["additional_needed"] <= 0:
+        effort = (
+            f"Bij evenveel inbraken als in {needed.year} haalt het gebied het doel van "
+            f"{fmt_pct(needed.goal.value)} al: {fmt_int(now['cleared'])} opgehelderd, "
+            f"{fmt_int(now['cleared_needed'])} nodig."
+        )
+    else:
+        effort = (
+            f"Om het doel van {fmt_pct(needed.goal.value)} te halen bij evenveel inbraken als in "
+            f"{needed.year} moeten er {fmt_int(now['cleared_needed'])} worden opgehelderd, "
+            f"{fmt_int(now['additional_needed'])} meer dan nu."
+        )
+    return key_message([rate, outlook, effort])
 
 
 def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):

@@ -26,6 +26,7 @@ from rvs_analysis.report.wording import (
     fmt_p,
     fmt_pct,
     is_missing,
+    key_message,
     md,
     ratio_phrase,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "CrimeTotals",
     "MonthlyBurglary",
     "crime_totals",
+    "key_message_of",
     "largest_mover_sentence",
     "methods",
     "monthly_burglary",
@@ -186,6 +188,46 @@ def trend_sentence(comparison, totals: CrimeTotals):
         if comparison.ratio.significant
         else "Een verschil in trend is statistisch niet aangetoond.",
     )
+
+
+def key_message_of(totals: CrimeTotals, comparison):
+    """The crime change report's three-sentence kernboodschap: the last year's counts and the
+    less visible share, both groups' trends, and whether the trends differ.
+
+    Returns
+    -------
+    IPython.display.HTML
+        E.g. "In 2018 telde Flevoland 9.812 zichtbare en 6.240 minder zichtbare misdrijven; het
+        aandeel minder zichtbare was 38,9% (2011: 31,2%)." / "Per jaar: het aantal zichtbare
+        misdrijven daalde per jaar met 4,1% (…); het aantal minder zichtbare steeg per jaar met
+        1,2% (…)." / "Het verschil in trend is statistisch significant: het aandeel minder
+        zichtbare criminaliteit neemt toe."
+    """
+    yearly = totals.by_year().sort_values("year")
+    first, last = yearly.iloc[0], yearly.iloc[-1]
+    counts = (
+        f"In {totals.year_label(last['year'])} telde {totals.area} "
+        f"{fmt_int(last['registered_offences_visible'])} zichtbare en "
+        f"{fmt_int(last['registered_offences_less_visible'])} minder zichtbare misdrijven; het "
+        f"aandeel minder zichtbare was {fmt_pct(last['share_pct'])} ({int(first['year'])}: "
+        f"{fmt_pct(first['share_pct'])})."
+    )
+    trends_ = (
+        f"Het aantal zichtbare misdrijven {ratio_phrase(comparison.visible)}; het aantal minder "
+        f"zichtbare {ratio_phrase(comparison.less_visible)}."
+    )
+    ratio = comparison.ratio
+    if is_missing(ratio.estimate):
+        verdict = "Of de trends van de twee groepen verschillen is niet te berekenen (te weinig gegevens)."
+    elif ratio.significant:
+        direction = "neemt toe" if ratio.estimate > 1 else "neemt af"
+        verdict = (
+            "Het verschil in trend is statistisch significant: het aandeel minder zichtbare "
+            f"criminaliteit {direction}."
+        )
+    else:
+        verdict = "Een verschil in trend tussen de twee groepen is statistisch niet aangetoond."
+    return key_message([counts, trends_, verdict])
 
 
 def top_movers(totals: CrimeTotals, n: int = 6) -> pd.DataFrame:

@@ -24,6 +24,8 @@ from rvs_analysis.report.wording import (
     fmt_int,
     fmt_num,
     fmt_pct,
+    is_missing,
+    key_message,
     md,
 )
 from rvs_analysis.stats import perception
@@ -36,6 +38,7 @@ __all__ = [
     "difference_in_differences",
     "event_study",
     "event_study_figure",
+    "key_message_of",
     "group_figure",
     "latest_wave_map",
     "leave_one_pilot_out",
@@ -151,6 +154,60 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         treated=did_unsafe.n_treated_clusters,
         kish=fmt_num(did_unsafe.effect.details.get("kish_treated", float("nan")), 1),
     )
+
+
+def key_message_of(
+    ctx: ReportContext, group_pilots: Pilots, did_unsafe, did_youth, series: pd.DataFrame
+):
+    """The proeftuinen report's three-sentence kernboodschap: the difference-in-differences of
+    both indicators (estimated over the whole region) and the area's own latest wave.
+
+    Returns
+    -------
+    IPython.display.HTML
+        E.g. "Na de start in 2017 veranderde het aandeel inwoners dat zich weleens onveilig voelt
+        in de proeftuinen ten opzichte van de overige gemeenten met −4,2 procentpunt (…)." /
+        "Voor jongerenoverlast is dat +0,3 procentpunt (…); de proeftuinen zijn gekozen, niet
+        geloot, dus een verschil is nog geen bewezen effect." / "In Flevoland voelde in 2019
+        16,0% van de inwoners zich weleens onveilig (95%-BI …; 2011: 20,1%)."
+    """
+    opening = "Na" if ctx.level == "region" else "Over de hele regio geschat: na"
+    if is_missing(did_unsafe.effect.estimate):
+        unsafe = (
+            f"{opening} de start in {group_pilots.start_year} is het verschil tussen proeftuinen "
+            "en overige gemeenten in het aandeel inwoners dat zich weleens onveilig voelt niet te "
+            "berekenen (te weinig gegevens)."
+        )
+    else:
+        unsafe = (
+            f"{opening} de start in {group_pilots.start_year} veranderde het aandeel inwoners dat "
+            "zich weleens onveilig voelt in de proeftuinen ten opzichte van de overige gemeenten "
+            f"met {difference_phrase(did_unsafe.effect)}."
+        )
+    youth = (
+        f"Voor jongerenoverlast is dat {difference_phrase(did_youth.effect)}; de proeftuinen zijn "
+        "gekozen, niet geloot, dus een verschil is nog geen bewezen effect."
+    )
+    usable = series.dropna(subset=["estimate_pct_unsafe"])
+    if "suppressed_unsafe" in usable.columns:
+        usable = usable[~usable["suppressed_unsafe"].astype(bool)]
+    if usable.empty:
+        own = (
+            f"Voor {ctx.area.name} zelf zijn er te weinig respondenten voor een percentage "
+            f"(minder dan {perception.MIN_RESPONDENTS} per meting)."
+        )
+    else:
+        last = usable.iloc[-1]
+        own = (
+            f"In {ctx.area.name} voelde in {int(last['year'])} "
+            f"{fmt_pct(last['estimate_pct_unsafe'])} van de inwoners zich weleens onveilig "
+            f"({fmt_ci(last['ci_low_unsafe'], last['ci_high_unsafe'], 1, '%')}"
+        )
+        if len(usable) > 1:
+            first = usable.iloc[0]
+            own += f"; {int(first['year'])}: {fmt_pct(first['estimate_pct_unsafe'])}"
+        own += ")."
+    return key_message([unsafe, youth, own])
 
 
 def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
