@@ -172,3 +172,26 @@ def test_page_carries_no_jupyterlab_css_script_or_network_reference(page):
     assert "--jp-" not in page.split("</style>")[0]
     assert not re.search(r"(src|href)=\"https?://", page)
     assert len(page.encode()) < 60_000
+
+
+def test_glossary_lines_of_the_kernboodschap_follow_the_block_in_reading_order():
+    from bs4 import BeautifulSoup
+
+    from rvs_analysis.render.html import add_glossary
+
+    page = (
+        "<html><body><main>"
+        '<div class="rvs-kernboodschap"><h2>Kernboodschap</h2><p>Eén.</p>'
+        "<p>Daalde met 8% (95%-BI −12% tot −4%; statistisch significant).</p><p>Drie.</p></div>"
+        "<p>Later weer 95%-BI.</p></main></body></html>"
+    )
+    soup = BeautifulSoup(add_glossary(page), "html.parser")
+    block = soup.find(class_="rvs-kernboodschap")
+    assert [p.get_text() for p in block.find_all("p")][::2] == ["Eén.", "Drie."]
+    assert len(block.find_all("p")) == 3 and not block.find(class_="rvs-glossary")
+    following = [p for p in block.find_next_siblings("p") if "rvs-glossary" in p.get("class", [])]
+    assert [p.dfn.get_text() for p in following] == [
+        "95%-BI (95%-betrouwbaarheidsinterval)",
+        "statistisch significant",
+    ]
+    assert len(soup.find_all(class_="rvs-glossary")) == 2  # once per term

@@ -199,7 +199,8 @@ def add_glossary(page):
     Notes
     -----
     Terms are matched as plain text, in reading order; a term first met inside a list item gets
-    its line after the whole list, so the list stays a list.
+    its line after the whole list, so the list stays a list, and one met in the kernboodschap
+    after the whole block, so that it stays three sentences.
     """
     from bs4 import BeautifulSoup
 
@@ -208,6 +209,7 @@ def add_glossary(page):
     if main is None:
         return page
     pending = list(GLOSSARY)
+    last_line = {}  # anchor -> the glossary line last placed after it (keeps reading order)
     for block in main.find_all(_GLOSSARY_BLOCKS):
         if not pending:
             break
@@ -224,14 +226,19 @@ def add_glossary(page):
         anchor = block
         if block.name == "li":
             anchor = block.find_parent(["ul", "ol"]) or block
-        for entry in reversed(found):
+        # The kernboodschap stays three sentences: its terms are explained below the block.
+        anchor = block.find_parent(class_="rvs-kernboodschap") or anchor
+        after = last_line.get(id(anchor), anchor)
+        for entry in found:
             pending.remove(entry)
             line = soup.new_tag("p", attrs={"class": "rvs-glossary"})
             term = soup.new_tag("dfn")
             term.string = entry[0]
             line.append(term)
             line.append(f": {entry[2]}")
-            anchor.insert_after(line)
+            after.insert_after(line)
+            after = line
+        last_line[id(anchor)] = after
     return str(soup)
 
 
