@@ -380,3 +380,43 @@ def test_simulation_sentence_states_sizes_and_monte_carlo_error():
     )
     assert simulation_sentence(bootstrap=499).endswith("p = 0,05: 1,0 procentpunt).")
     assert simulation_sentence() == ""
+
+
+def test_every_count_indicator_gets_its_target_chart(demo_region):
+    from rvs_analysis.report import figures
+    from rvs_analysis.report.chapters import monitor
+    from rvs_analysis.stats import targets
+
+    results = monitor.results(demo_region, 2016, 2018)
+    listed = targets.load_targets()
+    assert monitor.count_indicators() == list(
+        dict.fromkeys(listed[listed["unit"] == "count"]["indicator"])
+    )
+    charted = {}
+    for indicator in monitor.count_indicators():
+        series = monitor.count_series(demo_region, results, indicator, 2016, 2018)
+        if series is None:
+            continue
+        charted[indicator] = series
+        rows = listed[(listed["indicator"] == indicator) & (listed["kind"] == "target")]
+        path = series.target_path()
+        # The path runs through the baseline (where the strategy has one) and every target.
+        assert set(rows["year"]) <= set(path["year"]), indicator
+        if (listed[listed["indicator"] == indicator]["kind"] == "baseline").any():
+            assert path.iloc[0]["kind"] == "baseline" and path.iloc[0]["year"] == 2011
+        band = series.forecast_band()
+        assert (len(band) > 0) == (2016 < series.target_year), indicator
+        if len(band):
+            assert (band["low_95"] <= band["low_80"]).all()
+            assert (band["high_80"] <= band["high_95"]).all()
+        alt = figures.alt_text(series.figure())
+        assert series.label in alt and ("prognose" in alt) == bool(len(band))
+    # Demo holds the region's crime counts and its own yearly indicators.
+    assert {"burglary", "completed_burglary", "robbery", "street_robbery", "total_crime"} <= set(
+        charted
+    )
+    # total_crime's 2018 target is 20% below the (unpublished) 2011 count: the observed one.
+    total = charted["total_crime"].target_path().set_index("year")["value"]
+    assert total[2018] == pytest.approx(0.8 * total[2011])
+    assert charted["suspects_handled"].target_year == 2016  # its only target
+    assert charted["suspects_handled"].forecast_band().empty

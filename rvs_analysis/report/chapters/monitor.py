@@ -21,6 +21,7 @@ from rvs_analysis.report.tables import (
     area_targets,
     district_comparison,
     format_results,
+    indicator_observations,
     results_table,
     table,
 )
@@ -34,6 +35,7 @@ from rvs_analysis.report.wording import (
     key_message,
     md,
     ratio_phrase,
+    show,
     targets_sentence,
 )
 from rvs_analysis.stats import targets, trends
@@ -42,8 +44,12 @@ from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 __all__ = [
     "UNKNOWN_STATUSES",
     "BurglarySeries",
+    "CountSeries",
     "Results",
     "burglary_series",
+    "count_indicator_figures",
+    "count_indicators",
+    "count_series",
     "district_figure",
     "district_sentence",
     "district_table",
@@ -183,8 +189,9 @@ def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
 
 
 @dataclass
-class BurglarySeries:
-    """Registered burglaries of the area with their targets, trend and status."""
+class CountSeries:
+    """A count indicator of the strategy (burglaries, robberies, ...) for the area: its yearly
+    counts, its targets (scaled to the area), trend and status."""
 
     counts: pd.DataFrame
     targets: pd.DataFrame
@@ -196,6 +203,10 @@ class BurglarySeries:
     target_year: int
     provisional: tuple[int, ...] = ()
     report_year: int | None = None
+    label: str = "Woninginbraken"
+    """The indicator's Dutch name as a plural count (the chart's title and axis)."""
+    baseline: float | None = None
+    """The area's observed baseline-year value, for targets stated relative to the baseline."""
 
     def forecast_band(self, n_sim: int = 4000) -> pd.DataFrame:
         """The forecast from the report year to the target year with its 80% and 95% bands.
@@ -221,7 +232,19 @@ class BurglarySeries:
 
     def target_path(self) -> pd.DataFrame:
         """The baseline and each target of ``data/targets.csv`` (scaled to the area), by year."""
-        path = self.targets[self.targets["kind"].isin(["baseline", "target"])]
+        path = self.targets[self.targets["kind"].isin(["baseline", "target"])].copy()
+        if self.baseline is not None:
+            # A baseline the strategy does not state, and targets relative to it, follow the
+            # area's observed baseline-year value.
+            missing = path["value"].isna()
+            baseline_row = missing & (path["kind"] == "baseline")
+            path.loc[baseline_row, "value"] = self.baseline
+            if "relative_to_baseline" in path.columns:
+                relative = missing & path["relative_to_baseline"].notna()
+                path.loc[relative, "value"] = self.baseline * (
+                    1 + path.loc[relative, "relative_to_baseline"].astype(float)
+                )
+        path = path.dropna(subset=["value"])
         return path[["year", "value", "kind"]].sort_values("year")
 
     def figure(self):
@@ -236,8 +259,8 @@ class BurglarySeries:
             self.source_label,
             target_path=self.target_path(),
             forecast=self.forecast_band(),
-            title=f"Woninginbraken, {self.area}, {first}–{last}, met doelen tot {self.target_year}",
-            ylabel="Aantal woninginbraken",
+            title=f"{self.label}, {self.area}, {first}–{last}, met doelen tot {self.target_year}",
+            ylabel=f"Aantal {self.label[0].lower() + self.label[1:]}",
             note=f"Doelen: {self.target_note}. Prognose: de trend tot en met het rapportagejaar "
             "doorgetrokken"
             + ("; open punten: voorlopige cijfers" if self._shows_provisional() else ""),
@@ -288,24 +311,94 @@ class BurglarySeries:
         )
 
 
+BurglarySeries = CountSeries
+"""The burglary indicator's series (the name the monitor's burglary chapter used first)."""
+
+
 def burglary_series(
     ctx: ReportContext, area_results: Results, report_year: int, target_year: int
-) -> BurglarySeries:
+) -> CountSeries:
     """The area's burglary counts, targets (scaled for a district or municipality) and trend."""
     counts = area_counts(ctx, "1.1.1")
-    burglary_targets, _baseline, target_note = area_targets(ctx, "burglary", report_year)
-    return BurglarySeries(
+    burglary_targets, baseline, target_note = area_targets(ctx, "burglary", report_year)
+    return CountSeries(
         counts=counts,
         targets=burglary_targets,
         target_note=target_note,
-        trend=trends.fit_count_trend(counts),
+        trend=trends.fit_count_trend(counts[counts["year"] <= report_year]),
         status=area_results.statuses["burglary"],
         area=ctx.area.name,
         source_label=ctx.source_label,
         target_year=target_year,
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
+        baseline=baseline,
     )
+
+
+def count_series(
+    ctx: ReportContext, area_results: Results, indicator: str, report_year: int, target_year: int
+) -> CountSeries | None:
+    """One count indicator of ``data/targets.csv`` for the area (``None`` when the source does
+    not hold it, or it has no status): counts, targets scaled to the area, trend and status.
+
+    Notes
+    -----
+    The trend is :func:`rvs_analysis.stats.trends.fit_count_trend` on the counts up to the
+    report year (with the population as exposure where the indicator has one); the target year
+    is the indicator's own last listed target up to ``target_year``.
+    """
+    observations = indicator_observations(ctx, indicator)
+    status = area_results.statuses.get(indicator)
+    if observations is None or status is None or status.target is None:
+        return None
+    counts = observations.rename(columns={"value": "registered_offences"})
+    counts["registered_offences"] = counts["registered_offences"].round()
+    fitted = counts[counts["year"] <= report_year]
+    exposure = (
+        "population" if "population" in fitted and fitted["population"].notna().all() else None
+    )
+    if len(fitted) < 3:
+        return None
+    rows, baseline, target_note = area_targets(ctx, indicator, report_year)
+    label = str(rows["label_nl"].iloc[0]) if not rows.empty else indicator
+    return CountSeries(
+        counts=counts[["year", "registered_offences"]],
+        targets=rows,
+        target_note=target_note,
+        trend=trends.fit_count_trend(fitted, population_column=exposure),
+        status=status,
+        area=ctx.area.name,
+        source_label=ctx.source_label,
+        target_year=min(int(status.target.year), int(target_year)),
+        provisional=tuple(ctx.provisional_years),
+        report_year=report_year,
+        label=label,
+        baseline=baseline,
+    )
+
+
+def count_indicator_figures(
+    ctx: ReportContext, area_results: Results, report_year: int, target_year: int
+) -> None:
+    """The chart of every count indicator besides burglary (shown above with its sentence):
+    observed counts, target path through the baseline and each listed target, forecast bands to
+    the target year, provisional years open. Indicators the source lacks are left out."""
+    shown = []
+    for indicator in count_indicators():
+        if indicator == "burglary":
+            continue
+        series = count_series(ctx, area_results, indicator, report_year, target_year)
+        if series is not None:
+            shown.append(series.figure())
+    show(*shown)
+
+
+def count_indicators() -> list[str]:
+    """The indicators of ``data/targets.csv`` counted in whole numbers, in the file's order."""
+    listed = targets.load_targets()
+    counted = listed[listed["unit"] == "count"]["indicator"]
+    return list(dict.fromkeys(counted))
 
 
 def key_message_of(area_results: Results, burglary: BurglarySeries):
