@@ -17,6 +17,7 @@ its Monte Carlo error ``sqrt(p (1 - p) / n)``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import time
@@ -859,6 +860,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--only", nargs="*", default=None, help="scenario keys to run")
     parser.add_argument("--out", type=Path, default=Path("docs/statistical_properties.md"))
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="rerun only the --only scenarios and keep the other rows of the existing table "
+        "(its results are kept beside the Markdown as JSON)",
+    )
     args = parser.parse_args(argv)
     check_level(0.95)
     # one BLAS thread per worker: on a shared two-core machine threaded BLAS in two processes
@@ -869,7 +876,23 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     table = run(args.simulations, args.processes, args.only)
     elapsed = time.perf_counter() - started
+    record = args.out.with_suffix(".json")
+    if args.update and record.exists():
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        previous = pd.DataFrame(kept["rows"])
+        previous = previous[~previous["key"].isin(table["key"])]
+        order = [scenario.key for scenario in SCENARIOS]
+        table = pd.concat([previous, table], ignore_index=True)
+        table = table.sort_values("key", key=lambda keys: keys.map(order.index))
+        elapsed += float(kept["seconds"])
     write_markdown(table, args.out, args.simulations, elapsed, args.processes, load)
+    record.write_text(
+        json.dumps(
+            {"simulations": args.simulations, "seconds": elapsed, "rows": table.to_dict("records")},
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     with pd.option_context("display.width", 160, "display.max_colwidth", 40):
         print(table[["key", "n", "proportion", "mc_error", "within_goal", "seconds"]])
     print(f"wrote {args.out} in {elapsed / 60:.1f} minutes")
