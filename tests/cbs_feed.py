@@ -578,11 +578,12 @@ def cleared_table(years, provisional):
     )
     props.topic("RegistratiesVanVerdachten_6", "Registraties van verdachten")
     composition = regions.municipalities(2024)
-    codes = list(composition["gemeente_code"])
+    codes = [*composition["gemeente_code"], "GM0363"]
+    names = [*composition["gemeente_name"], "Amsterdam"]
     geo = [{"Key": "NL01", "Title": "Nederland", "Description": None}]
     geo += [
         {"Key": code, "Title": name, "Description": None}
-        for code, name in zip(codes, composition["gemeente_name"], strict=True)
+        for code, name in zip(codes, names, strict=True)
     ]
     periods = _periods(years, provisional)
     groups = [
@@ -685,6 +686,8 @@ def perception_table(table_id, years, provisional):
         "GM0307": "Amersfoort",
         "GM0402": "Hilversum",
         "GM0344": "Utrecht",
+        "GM0345": "Veenendaal",
+        "GM0356": "Nieuwegein",
         "GM0363": "Amsterdam",
     }
     geo = [
@@ -731,6 +734,63 @@ def perception_table(table_id, years, provisional):
     )
 
 
+def areas_table():
+    """85755NED "Gebieden in Nederland 2024": per municipality the codes and names of the areas it
+    belongs to, in topic groups whose topics are all titled "Code" and "Naam" (as CBS does); the
+    police unit is one of them. No time dimension."""
+    from rvs_analysis import regions
+
+    props = _Properties()
+    props.dimension("RegioS", "Regio's", "GeoDimension", MapYear="2024", ReleasePolicy=True)
+    groups = {
+        "Gemeenten": ("Code_1", "Naam_2"),
+        "Provincies": ("Code_28", "Naam_29"),
+        "PolitieRegionaleEenheden": ("Code_40", "Naam_41"),
+        "Veiligheidsregio's": ("Code_44", "Naam_45"),
+    }
+    titles = {
+        "Gemeenten": "Gemeenten",
+        "Provincies": "Provincies",
+        "PolitieRegionaleEenheden": "Politie regionale eenheden",
+        "Veiligheidsregio's": "Veiligheidsregio's",
+    }
+    for group, (code, name) in groups.items():
+        parent = props.group(group.replace("'", ""), titles[group])
+        props.topic(code, "Code", parent, datatype="String", unit="")
+        props.topic(name, "Naam", parent, datatype="String", unit="")
+    composition = regions.municipalities(2024)
+    names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
+    names["GM0363"] = "Amsterdam"
+    geo = [
+        {"Key": _pad(code, 10), "Title": name, "Description": None} for code, name in names.items()
+    ]
+    rows = []
+    for code, name in names.items():
+        amsterdam = code == "GM0363"
+        rows.append(
+            {
+                "ID": len(rows),
+                "RegioS": _pad(code, 10),
+                "Code_1": code.ljust(10),
+                "Naam_2": name.ljust(40),
+                "Code_28": ("PV27" if amsterdam else "PV26").ljust(10),
+                "Naam_29": ("Noord-Holland" if amsterdam else "Utrecht").ljust(40),
+                "Code_40": ("RE05" if amsterdam else "RE09").ljust(10),
+                "Naam_41": ("Amsterdam" if amsterdam else "Midden-Nederland").ljust(40),
+                "Code_44": ("VR13" if amsterdam else "VR09").ljust(10),
+                "Naam_45": ("Amsterdam-Amstelland" if amsterdam else "Utrecht").ljust(40),
+            }
+        )
+    return FeedTable(
+        "85755NED",
+        "CBS",
+        "Gebieden in Nederland 2024",
+        props.rows,
+        {"RegioS": geo},
+        rows,
+    )
+
+
 @functools.lru_cache(maxsize=4)
 def _standard_tables(years, provisional):
     years = list(years)
@@ -745,6 +805,7 @@ def _standard_tables(years, provisional):
             cleared_table(years, provisional),
             perception_table("81877NED", [2015, 2016, 2017], ()),
             perception_table("85146NED", [2021, 2023], (2023,)),
+            areas_table(),
         )
     }
 

@@ -202,6 +202,28 @@ def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
     return counts
 
 
+def _cleared_on_composition(dataset, cleared, offence_code: str, composition_year: int):
+    """Open-data offence groups (83648NED, recoded by CBS to its newest boundaries like 47018NED)
+    harmonised to the composition; the region's own cleared offences are on it already."""
+    from rvs_analysis.regions import harmonise_counts, known_codes
+
+    from_year = dataset.crime_boundary_year
+    own = offence_code in set(dataset.crime["offence_code"])
+    if own or from_year is None or from_year == composition_year:
+        return cleared
+    values = ["registered_offences", "cleared_offences"]
+    extra = [
+        c for c in cleared.columns if c not in (*values, "gemeente_code", "year", "offence_code")
+    ]
+    counts = cleared.loc[cleared["gemeente_code"].isin(known_codes())].drop(columns=extra)
+    harmonised = harmonise_counts(
+        counts, dataset.population, from_year, composition_year, value_columns=values
+    )
+    for column in values:
+        harmonised[column] = harmonised[column].round()
+    return harmonised.dropna(subset=values).astype({column: int for column in values})
+
+
 def clearance_frame(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataFrame:
     """Registered and cleared offences per municipality and year for the whole region.
 
@@ -234,6 +256,7 @@ def clearance_frame(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataF
             f"Opgehelderde misdrijven van soort {offence_code} zijn niet beschikbaar voor deze "
             f"bron ({ctx.source})."
         )
+    cleared = _cleared_on_composition(ctx.dataset, cleared, offence_code, ctx.composition_year)
     frame = cleared.merge(ctx.composition, on="gemeente_code", how="inner")
     frame["in_area"] = frame["gemeente_code"].isin(ctx.codes)
     if "attempted_offences" in frame.columns:

@@ -130,6 +130,9 @@ class TableSpec:
     """The ``cbs`` source cannot be read without this table."""
     gives: str = ""
     """What the suite takes from the table (README, ``rvs fetch --help``)."""
+    all_topics: bool = False
+    """Download every topic (a small table whose topic titles repeat, such as "Code" and "Naam"
+    under each area kind in "Gebieden in Nederland"); the reader resolves them by group."""
 
 
 _REGISTERED = Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE)
@@ -198,6 +201,15 @@ TABLES: dict[str, TableSpec] = {
         topics=_SURVEY_TOPICS,
         regions=("GM", "NL", "RE"),
     ),
+    "85755NED": TableSpec(
+        "85755NED",
+        "opendata.cbs.nl",
+        "Gebieden in Nederland 2024: the police unit of every municipality (optional; the monitor "
+        "compares the region with the other police units)",
+        period="",
+        regions=("GM",),
+        all_topics=True,
+    ),
 }
 """Every table ``rvs fetch`` downloads."""
 
@@ -206,6 +218,8 @@ DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
 
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
+AREAS_TABLE = "85755NED"
+"""CBS "Gebieden in Nederland 2024" (municipality -> police unit); the id changes every year."""
 SURVEY_TABLES = ("81877NED", "85146NED")
 _DIMENSION_TYPES = ("Dimension", "GeoDimension", "TimeDimension")
 
@@ -772,21 +786,39 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     crime, offences = read_crime(crime_table, known)
     tables = {CRIME_TABLE: crime_table, POPULATION_TABLE: population_table}
     cleared = None
+    offence_groups: dict[str, str] = {}
     if (cache / CLEARED_TABLE).is_dir():
         cleared_table = read_table(cache / CLEARED_TABLE)
-        cleared, _groups = read_cleared(cleared_table, known)
+        cleared, groups = read_cleared(cleared_table, known)
+        offence_groups = dict(zip(groups["offence_code"], groups["offence_label"], strict=True))
         tables[CLEARED_TABLE] = cleared_table
     optional = {}
     if (cache / MONTHLY_TABLE).is_dir():
         tables[MONTHLY_TABLE] = read_table(cache / MONTHLY_TABLE)
         optional["monthly"] = read_monthly(tables[MONTHLY_TABLE], known)
     estimates = []
+    survey_areas: dict[str, str] = {}
     for table_id in SURVEY_TABLES:
         if (cache / table_id).is_dir():
             tables[table_id] = read_table(cache / table_id)
             estimates.append(read_survey_estimates(tables[table_id]))
+            geo = tables[table_id].dimension_key("GeoDimension")
+            survey_areas.update(
+                {str(k).strip(): str(v).strip() for k, v in _labels(tables[table_id], geo).items()}
+            )
     if estimates:
         optional["survey_estimates"] = pd.concat(estimates, ignore_index=True)
+    from rvs_analysis.sources import cbs_open
+
+    national = cbs_open.read_national(
+        crime_table,
+        _offence_dimension(crime_table),
+        resolve_topics(crime_table.properties, TABLES[CRIME_TABLE])["registered"],
+    )
+    police_units = None
+    if (cache / AREAS_TABLE).is_dir():
+        tables[AREAS_TABLE] = read_table(cache / AREAS_TABLE)
+        police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():
         regional.setdefault(kind, frame)
@@ -808,6 +840,19 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
         },
         "retrieved": retrieved,
         "population_basis": population_basis,
+        "offence_groups": offence_groups,
+        "national": national,
+        "survey_areas": survey_areas,
+        "police_units": None
+        if police_units is None
+        else dict(
+            zip(police_units["gemeente_code"], police_units["police_unit_code"], strict=True)
+        ),
+        "police_unit_names": None
+        if police_units is None
+        else dict(
+            zip(police_units["police_unit_code"], police_units["police_unit_name"], strict=False)
+        ),
         "provisional_years": clean.provisional_years(crime),
         "not_attributable": clean.not_attributable_summary(crime),
     }

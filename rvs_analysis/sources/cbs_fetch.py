@@ -359,7 +359,7 @@ def _fetch_table(spec: TableSpec, folder: Path, catalog: Catalog, request: dict)
             offence_keys = [padded[code] for code in wanted if code in padded]
             missing_offences = [code for code in wanted if code not in padded]
         dimensions = [prop["Key"] for prop in properties if prop.get("Type") in _DIMENSION_TYPES]
-        select = [*dimensions, *topics.values()]
+        select = None if spec.all_topics else [*dimensions, *topics.values()]
         filters = _row_filter(spec, properties, offence_keys) or None
         typed_argument = _download_typed(
             client, spec.table_id, folder, select, filters, catalog, request

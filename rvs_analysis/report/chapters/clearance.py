@@ -16,6 +16,7 @@ import pandas as pd
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, clearance_frame, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.open_data import ClearanceOffence, clearance_offence, open_data_line
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
 from rvs_analysis.report.wording import (
@@ -49,6 +50,7 @@ __all__ = [
     "funnel_figure",
     "funnel_map",
     "funnel_sentence",
+    "group_level_note",
     "methods",
     "municipal_funnel",
     "needed_sentence",
@@ -64,6 +66,12 @@ DRIVER_LABELS = {
     "attempt_share": "Aandeel pogingen (+1 procentpunt)",
 }
 """Dutch labels of the drivers in the forest plot."""
+
+BURGLARY = ClearanceOffence("1.1.1", "woninginbraak", False)
+"""Residential burglary itself (the region's own police figures)."""
+
+CLEARANCE_TABLES = ("83648NED", "47018NED", "70072ned")
+"""The open tables the clearance report reads (named in its source line)."""
 
 DRIVERS = ["burgernet_participation", "density_per_1000", "attempt_share", "year", "district"]
 """The drivers model's terms: three explanatory variables and fixed effects for year and district."""
@@ -83,6 +91,9 @@ class ClearanceSeries:
         ``year, target`` for the years with a published target.
     area : str
     source_label : str
+    offence : ClearanceOffence
+        Residential burglary, or on open data the published offence group that contains it
+        (:func:`rvs_analysis.report.open_data.clearance_offence`): ``offence.group_level``.
     """
 
     frame: pd.DataFrame
@@ -92,6 +103,19 @@ class ClearanceSeries:
     source_label: str
     provisional: tuple[int, ...] = ()
     """Years whose registered figures are provisional (CBS "Voorlopig")."""
+    offence: ClearanceOffence = BURGLARY
+
+    @property
+    def group_level(self) -> bool:
+        """The series is the clearance of an offence group, not of residential burglary."""
+        return self.offence.group_level
+
+    @property
+    def subject(self) -> str:
+        """Dutch name of what is cleared (for titles and sentences)."""
+        if self.group_level:
+            return f"misdrijfgroep '{self.offence.label}'"
+        return "woninginbraak"
 
     def figure(self):
         """The clearance percentage per year with its interval band and the targets."""
@@ -103,7 +127,7 @@ class ClearanceSeries:
             low="ci_low",
             high="ci_high",
             targets=self.targets,
-            title=f"Ophelderingspercentage woninginbraak, {self.area}",
+            title=f"Ophelderingspercentage {self.subject}, {self.area}",
             ylabel="Opgehelderd (% van geregistreerd)",
             unit="%",
             provisional=self.provisional,
@@ -147,16 +171,37 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
     Returns
     -------
     ClearanceSeries
+        Of ``offence_code`` when the source has its cleared offences (the region's own police
+        figures); on open data of the published offence group that contains residential burglary
+        (83648NED "Diefstal/verduistering en inbraak"), with ``group_level`` set and no targets
+        (they are burglary targets).
     """
-    frame = clearance_frame(ctx, offence_code)
+    offence = clearance_offence(ctx.dataset, offence_code)
+    frame = clearance_frame(ctx, offence.code)
     yearly = clearance.clearance_table(frame[frame["in_area"]], by="year")
+    goals = targets_by_year("burglary_clearance", yearly["year"])
+    if offence.group_level:
+        goals = goals.iloc[0:0]
     return ClearanceSeries(
         frame=frame,
         yearly=yearly,
-        targets=targets_by_year("burglary_clearance", yearly["year"]),
+        targets=goals,
         area=ctx.area.name,
         source_label=ctx.source_label,
         provisional=tuple(ctx.provisional_years),
+        offence=offence,
+    )
+
+
+def group_level_note(series: ClearanceSeries):
+    """On open data, why the report shows an offence group's clearance (empty otherwise)."""
+    if not series.group_level:
+        return md("")
+    subgroups = ", ".join(f"{title} ({code})" for code, title in series.offence.subgroups)
+    return md(
+        "**Opheldering op groepsniveau.** {why}{subgroups}",
+        why=series.offence.why,
+        subgroups=f" Gepubliceerde subgroepen: {subgroups}." if subgroups else "",
     )
 
 
@@ -172,9 +217,27 @@ class ClearanceYear:
     rate: Any
     change: Any
     target: Any
+    offence: ClearanceOffence = BURGLARY
 
     def sentence(self):
         """The Dutch sentence the report shows (Markdown; ``.data`` holds the text)."""
+        if self.offence.group_level:
+            return md(
+                "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
+                "misdrijven van de groep '{group}' opgehelderd: {pct} ({ci}). Dit is opheldering "
+                "op groepsniveau, niet van woninginbraak alleen; het doel voor woninginbraak "
+                "wordt daarom niet getoetst. Het ophelderingspercentage {change} ten opzichte van "
+                "{base_year} (relatieve verandering).",
+                year=self.year,
+                area=self.area,
+                cleared=fmt_int(self.cleared),
+                registered=fmt_int(self.registered),
+                group=self.offence.label,
+                pct=fmt_pct(self.rate.estimate),
+                ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
+                change=change_phrase(self.change),
+                base_year=self.base_year,
+            )
         if self.target is None:
             verdict = (
                 "De strategie stelde voor {year} geen doel (de doelen lopen tot en met "
@@ -251,11 +314,17 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
         target=targets.target_for("burglary_clearance", year)
         if year <= targets.last_target_year("burglary_clearance")
         else None,
+        offence=series.offence,
     )
 
 
 def target_status(series: ClearanceSeries, report_year: int, target_year: int):
-    """The status towards the target of ``target_year`` from the series up to ``report_year``."""
+    """The status towards the target of ``target_year`` from the series up to ``report_year``.
+
+    ``None`` for a group-level series: the targets are burglary targets.
+    """
+    if series.group_level:
+        return None
     return targets.target_status(
         "burglary_clearance", series.until(report_year), target_year=target_year
     )
@@ -264,6 +333,13 @@ def target_status(series: ClearanceSeries, report_year: int, target_year: int):
 def status_sentence(status, report_year: int, target_year: int):
     """The Dutch sentence on the status, the forecast and the probability of meeting the target;
     when the data reach the target year, the observed clearance of that year against it."""
+    if status is None:
+        return md(
+            "Het doel van de strategie geldt voor het ophelderingspercentage van woninginbraak; "
+            "de open CBS-cijfers hebben alleen de misdrijfgroep, dus de status richting het doel "
+            "van {target_year} is op deze bron niet te bepalen.",
+            target_year=target_year,
+        )
     if status.observed_year is not None:
         return md(
             "Doel voor {target_year}: {target}. Gemeten in {observed_year}: {observed}; het doel "
@@ -291,14 +367,23 @@ def status_sentence(status, report_year: int, target_year: int):
 
 
 def municipal_funnel(series: ClearanceSeries, year: int) -> pd.DataFrame:
-    """The municipalities' clearance of ``year`` against funnel limits (overdispersion if found)."""
-    return clearance.funnel_table(
+    """The municipalities' clearance of ``year`` against funnel limits (overdispersion if found).
+
+    ``attrs["subject"]`` names what is cleared (burglary, or the offence group on open data).
+    """
+    municipal = clearance.funnel_table(
         series.municipalities_in(year),
         "cleared_offences",
         "registered_offences",
         overdispersion="auto",
         label_column="gemeente_name",
     )
+    municipal.attrs["subject"] = series.subject
+    return municipal
+
+
+def _subject(municipal: pd.DataFrame) -> str:
+    return municipal.attrs.get("subject", "woninginbraak")
 
 
 def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
@@ -312,8 +397,10 @@ def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
         municipal.attrs["overdispersion"]["benchmark"] * 100,
         ctx.source_label,
         highlight=ctx.highlight_names,
-        title=f"Opheldering woninginbraak per gemeente, {year}",
-        xlabel="Geregistreerde woninginbraken (logaritmische schaal)",
+        title=f"Opheldering {_subject(municipal)} per gemeente, {year}",
+        xlabel="Geregistreerde misdrijven (logaritmische schaal)"
+        if _subject(municipal) != "woninginbraak"
+        else "Geregistreerde woninginbraken (logaritmische schaal)",
         ylabel="Ophelderingspercentage (%)",
         unit="%",
     )
@@ -341,7 +428,7 @@ def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int):
         ctx.source_label,
         "Opgehelderd (%)",
         highlight=ctx.highlight_codes,
-        title=f"Ophelderingspercentage woninginbraak per gemeente, {year}",
+        title=f"Ophelderingspercentage {_subject(municipal)} per gemeente, {year}",
         unit="%",
     )
 
@@ -351,7 +438,11 @@ def drivers_model(series: ClearanceSeries):
 
     The same for every area of the region (only the area's own column differs), so a batch fits
     it once per source version and process (:func:`rvs_analysis.report.shared.computed_once`).
+    ``None`` when the source lacks the explanatory variables (open data: they are the region's own
+    police figures, ``data/templates/cleared_offences.csv``).
     """
+    if series.group_level or not all(term in series.frame.columns for term in DRIVER_LABELS):
+        return None
     return computed_once(
         clearance.clearance_drivers,
         series.frame.drop(columns=["in_area"]),
@@ -361,7 +452,9 @@ def drivers_model(series: ClearanceSeries):
 
 
 def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
-    """Forest plot of the drivers' odds ratios (year effects left out)."""
+    """Forest plot of the drivers' odds ratios (year effects left out); a note without them."""
+    if drivers is None:
+        return drivers_sentence(None)
     shown = drivers.odds_ratios[~drivers.odds_ratios["term"].str.startswith("year=")].copy()
     reference_district = sorted(series.frame["district"].unique())[0]
     shown["label"] = (
@@ -385,6 +478,13 @@ def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
 
 def drivers_sentence(drivers):
     """The three drivers' odds ratios, the number of clusters and the dispersion, in Dutch."""
+    if drivers is None:
+        return md(
+            "De verklarende kenmerken (Burgernet-deelname, pogingen, dichtheid per gemeente en "
+            "jaar) staan niet in de open CBS-tabellen; ze komen uit de politiecijfers van de "
+            "regio (sjabloon data/templates/cleared_offences.csv). Dit hoofdstuk vervalt op "
+            "deze bron."
+        )
     return md(
         "Per extra Burgernet-deelnemer per 100 inwoners is de odds op opheldering {burgernet}. "
         "Voor de bevolkingsdichtheid is de odds ratio {density}, voor het aandeel pogingen "
@@ -423,7 +523,10 @@ def needed_to_reach(
     -----
     The number of burglaries in ``target_year`` comes from the area's count trend up to
     ``report_year`` (:func:`rvs_analysis.stats.trends.fit_count_trend`, population offset).
+    ``None`` for a group-level series (the target is a burglary target).
     """
+    if this_year.offence.group_level:
+        return None
     counts = area_counts(ctx, "1.1.1")
     trend = trends.fit_count_trend(counts[counts["year"] <= report_year])
     observed = counts.loc[counts["year"] == target_year, "registered_offences"]
@@ -444,6 +547,11 @@ def needed_to_reach(
 
 def needed_sentence(needed: NeededToReach):
     """The Dutch paragraph on what it takes to reach the target."""
+    if needed is None:
+        return md(
+            "Hoeveel opgehelderde woninginbraken nodig zijn voor het doel, vraagt de opheldering "
+            "van woninginbraak zelf; de open CBS-cijfers hebben alleen de misdrijfgroep."
+        )
     if needed.expected is None:
         return md(
             "Om {goal} te halen bij evenveel inbraken als in {year} ({registered}) moeten er "
@@ -558,7 +666,11 @@ def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
             "Benodigde opheldering: rekenkundig (afronding naar boven); verwacht aantal inbraken "
             "uit een quasi-Poisson-trendmodel met de bevolking als blootstelling.",
         ],
-        technical=[status.method, drivers.method, needed.trend.method],
+        technical=[
+            item.method
+            for item in (status, drivers, getattr(needed, "trend", None))
+            if item is not None
+        ],
         assumptions=[
             "Inbraken worden onafhankelijk van elkaar opgehelderd (de cluster-robuuste fouten "
             "vangen samenhang binnen een gemeente op).",
@@ -569,6 +681,7 @@ def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
             "De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
             "misdrijfgroep; opheldering van woninginbraak per gemeente en de verklarende kenmerken "
             "komen uit de politiecijfers van de regio.",
+            *filter(None, [open_data_line(ctx.dataset, CLEARANCE_TABLES)]),
         ],
     )
 
@@ -577,6 +690,13 @@ def record_summary(
     ctx: ReportContext, this_year: ClearanceYear, status, drivers, target_year: int
 ) -> None:
     """Record the report's key estimates and headlines in ``ctx.summary``."""
+    if this_year.offence.group_level:
+        ctx.summary.add("group_clearance_pct", this_year.rate, year=this_year.year)
+        ctx.summary.set_headline(
+            f"Opheldering {this_year.offence.label} {this_year.year} (groepsniveau)",
+            fmt_pct(this_year.rate.estimate),
+        )
+        return
     ctx.summary.add(
         "burglary_clearance_or_burgernet", drivers.odds_ratio("burgernet_participation")
     )

@@ -16,6 +16,7 @@ import pandas as pd
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_crime, area_population, monthly_counts
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.tables import change_point_table, table
 from rvs_analysis.report.wording import (
     MONTHS_NL,
@@ -34,6 +35,7 @@ from rvs_analysis.stats import crime_change, monthly
 from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
 
 __all__ = [
+    "less_visible_held",
     "CrimeTotals",
     "MonthlyBurglary",
     "crime_totals",
@@ -168,6 +170,31 @@ def crime_totals(ctx: ReportContext) -> CrimeTotals:
     )
 
 
+def less_visible_held(totals: CrimeTotals) -> list[str]:
+    """The less visible offence types the source really holds for the area (registrations in at
+    least one year), as Dutch lower-case labels in the classification's order.
+
+    On open data this is what "minder zichtbaar" means in the report: 47018NED has drug dealing and
+    arms trafficking, fraud and cybercrime where CBS publishes them, never money laundering.
+    """
+    classified = crime_change.classify(totals.crime)
+    held = classified[
+        (classified["category"] == "less_visible") & (classified["registered_offences"] > 0)
+    ]
+    order = list(crime_change.load_classification()["offence_code"])
+    codes = sorted(held["offence_code"].unique(), key=order.index)
+    labels = dict(zip(held["offence_code"], held["offence_label"], strict=False))
+    return [str(labels[code]).strip().lower() for code in codes]
+
+
+def _held_phrase(totals: CrimeTotals) -> str:
+    held = less_visible_held(totals)
+    if not held:
+        return ""
+    listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " en " + held[-1]
+    return listed
+
+
 def trend_comparison(totals: CrimeTotals):
     """Whether visible and less visible crime follow different trends (one count model)."""
     return crime_change.compare_trends(totals.crime)
@@ -177,8 +204,9 @@ def trend_sentence(comparison, totals: CrimeTotals):
     """Both groups' trends and their ratio, in Dutch."""
     return md(
         "Over {first}–{last} gemeten: het aantal zichtbare misdrijven {visible_change}; het aantal "
-        "minder zichtbare misdrijven {less_visible_change}. Afgezet tegen elkaar: het aantal "
+        "minder zichtbare misdrijven{held} {less_visible_change}. Afgezet tegen elkaar: het aantal "
         "minder zichtbare misdrijven ten opzichte van het aantal zichtbare {ratio}. {verdict}",
+        held=f" (in deze bron: {_held_phrase(totals)})" if _held_phrase(totals) else "",
         first=totals.years[0],
         last=totals.year_label(totals.years[-1]),
         visible_change=ratio_phrase(comparison.visible),
@@ -412,6 +440,10 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
     )
 
 
+CRIME_CHANGE_TABLES = ("47018NED", "47022NED", "70072ned")
+"""The open tables the crime change report reads (named in its source line)."""
+
+
 def _model_nl(estimate) -> str:
     """The Dutch name of the count model an estimate's method names."""
     text = str(getattr(estimate, "method", estimate))
@@ -470,6 +502,7 @@ def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | N
             "stijging kan ook meer opsporing betekenen.",
         ],
         limitations=[
+            *filter(None, [open_data_line(ctx.dataset, CRIME_CHANGE_TABLES)]),
             "De open CBS-tabel 47018NED bevat niet alle minder zichtbare soorten (fraude, "
             "cybercrime en witwassen ontbreken in het gedeelde extract); de vergelijking rust dan "
             "op de soorten die er wel zijn, zoals drugshandel.",
@@ -487,9 +520,13 @@ def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | N
 
 
 def record_summary(
-    ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | None = None
+    ctx: ReportContext,
+    comparison,
+    burglary_months: MonthlyBurglary | None = None,
+    totals: CrimeTotals | None = None,
 ) -> None:
-    """Record the report's key estimates and headline in ``ctx.summary``."""
+    """Record the report's key estimates and headline in ``ctx.summary``; with ``totals`` the
+    headline names the less visible offence types the source holds."""
     if burglary_months is not None and burglary_months.seasonal is not None:
         ctx.summary.add("burglary_seasonal_peak_month", burglary_months.seasonal.peak_month)
         ctx.summary.add(
@@ -498,7 +535,10 @@ def record_summary(
     ctx.summary.add("crime_change_trend_ratio", comparison.ratio)
     ctx.summary.add("visible_annual_rate_ratio", comparison.visible)
     ctx.summary.add("less_visible_annual_rate_ratio", comparison.less_visible)
+    held = _held_phrase(totals) if totals is not None else ""
     ctx.summary.set_headline(
-        "Minder zichtbaar t.o.v. zichtbaar per jaar",
+        f"Minder zichtbaar ({held}) t.o.v. zichtbaar per jaar"
+        if held
+        else "Minder zichtbaar t.o.v. zichtbaar per jaar",
         fmt_pct(100 * (comparison.ratio.estimate - 1), 1, signed=True),
     )

@@ -17,6 +17,7 @@ from rvs_analysis import regions
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.tables import (
     area_targets,
     district_comparison,
@@ -585,6 +586,10 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
     )
 
 
+MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "85755NED")
+"""The open tables the monitor reads (named in its source line)."""
+
+
 def methods(ctx: ReportContext, area_results: Results):
     """The "Methode en bronnen" section of the monitor."""
     return methods_block(
@@ -623,6 +628,7 @@ def methods(ctx: ReportContext, area_results: Results):
             "samenwerkingsverbanden, afpakken) en de Veiligheidsmonitor alleen als schattingen met "
             "marges voor de grotere gemeenten, met een breuk in de reeks in 2021. Zulke "
             "indicatoren staan op 'geen gegevens' als de bron ze mist.",
+            *filter(None, [open_data_line(ctx.dataset, MONITOR_TABLES)]),
         ],
         technical=[
             *area_results.table.attrs.get("change_methods", []),

@@ -8,6 +8,7 @@ pre-trend test, and the area's own series. The statistics come from
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -15,7 +16,9 @@ import pandas as pd
 from rvs_analysis import regions
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import survey_frame
+from rvs_analysis.report.chapters import proeftuinen_open
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import table
 from rvs_analysis.report.wording import (
@@ -50,6 +53,11 @@ __all__ = [
     "own_series_table",
     "pilots",
     "pre_trend_sentence",
+    "published_comparisons",
+    "published_figure",
+    "published_sentence",
+    "published_table",
+    "record_published_summary",
     "record_summary",
 ]
 
@@ -60,13 +68,30 @@ INDICATORS = {
 """The survey indicators of the report and their Dutch titles."""
 
 
+PROEFTUINEN_TABLES = ("81877NED", "85146NED")
+"""The open tables the proeftuinen report reads (named in its source line)."""
+
+MICRODATA_NOTE = (
+    "Deze bron heeft geen microdata van de Veiligheidsmonitor (antwoorden per respondent). Het "
+    "verschil-in-verschillenmodel per gemeente, de toets op gelijke trends en de kaart per "
+    "gemeente vragen die microdata van de regio (sjabloon data/templates/survey_microdata.csv); "
+    "hierboven staat de vergelijking op de gepubliceerde CBS-schattingen."
+)
+
+
 @dataclass
 class Pilots:
-    """The pilot municipalities, their start year and the region's survey microdata."""
+    """The pilot municipalities, their start year, the region's survey microdata (``None`` when
+    the source has none) and CBS's published estimates (``None`` without them)."""
 
     table: pd.DataFrame
     start_year: int
-    survey: pd.DataFrame
+    survey: pd.DataFrame | None
+    published: proeftuinen_open.PublishedPilots | None = None
+
+    @property
+    def has_microdata(self) -> bool:
+        return self.survey is not None
 
     @property
     def codes(self) -> pd.Series:
@@ -86,16 +111,91 @@ class Pilots:
 
 
 def pilots(ctx: ReportContext) -> Pilots:
-    """The pilots of ``data/regions/pilots.csv`` and the survey frame of the whole region."""
+    """The pilots of ``data/regions/pilots.csv``, the region's survey microdata and CBS's
+    published estimates, as far as the source has them.
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has neither survey microdata nor published estimates.
+    """
     pilot_table = regions.pilot_municipalities()
     pilot_table["in_area"] = pilot_table["gemeente_code"].isin(ctx.codes)
+    survey = ctx.dataset.survey
+    has_survey = survey is not None and not survey.empty
+    published_group = proeftuinen_open.published_pilots(ctx)
+    if not has_survey and published_group is None:
+        survey_frame(ctx)  # raises NotAvailableForSource with the reason
     return Pilots(
         table=pilot_table,
         start_year=int(pilot_table["start_year"].min()),
-        survey=survey_frame(ctx),
+        survey=survey_frame(ctx) if has_survey else None,
+        published=published_group,
     )
 
 
+def _microdata(note: bool = False):
+    """Run a chapter function only with microdata: otherwise return the note (``note=True``), an
+    empty Markdown (a display function) or ``None`` (a computation)."""
+
+    def wrap(function):
+        @functools.wraps(function)
+        def run(*args, **kwargs):
+            values = [*args, *kwargs.values()]
+            missing = any(value is None for value in values) or any(
+                isinstance(value, Pilots) and not value.has_microdata for value in values
+            )
+            if not missing:
+                return function(*args, **kwargs)
+            if note:
+                return md(MICRODATA_NOTE)
+            return md("") if function.__name__ not in _COMPUTATIONS else None
+
+        return run
+
+    return wrap
+
+
+_COMPUTATIONS = {"difference_in_differences", "event_study", "own_series"}
+
+
+def published_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
+    """CBS's published estimates for pilots, the comparison group and the area, with the 2021
+    break (see :func:`rvs_analysis.report.chapters.proeftuinen_open.published_figure`); empty
+    Markdown when the source has no published estimates."""
+    if group_pilots.published is None:
+        return md("")
+    return proeftuinen_open.published_figure(ctx, group_pilots.published, indicator)
+
+
+def published_comparisons(group_pilots: Pilots) -> dict:
+    """The pilots-against-the-rest comparison on published estimates per indicator (``None``
+    entries where a wave before or after the start is missing; empty without estimates)."""
+    if group_pilots.published is None:
+        return {}
+    return {
+        indicator: proeftuinen_open.published_comparison(group_pilots.published, indicator)
+        for indicator in INDICATORS
+    }
+
+
+def published_sentence(group_pilots: Pilots, comparisons: dict):
+    """The Dutch paragraph on the published-estimates comparison (empty without estimates)."""
+    if group_pilots.published is None:
+        return md("")
+    return proeftuinen_open.published_sentence(
+        group_pilots.published, comparisons.get("feels_unsafe"), comparisons.get("youth_nuisance")
+    )
+
+
+def published_table(group_pilots: Pilots, indicator: str = "feels_unsafe"):
+    """The pooled published estimates per group and wave (empty without estimates)."""
+    if group_pilots.published is None:
+        return md("")
+    return proeftuinen_open.published_table(group_pilots.published, indicator)
+
+
+@_microdata(note=True)
 def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
     """Weighted percentages per wave for pilots, other municipalities and the area itself."""
     survey = group_pilots.survey
@@ -119,6 +219,7 @@ def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
     )
 
 
+@_microdata()
 def difference_in_differences(group_pilots: Pilots, indicator: str):
     """The pilots' difference-in-differences for one indicator (all municipalities of the region).
 
@@ -134,6 +235,7 @@ def difference_in_differences(group_pilots: Pilots, indicator: str):
     )
 
 
+@_microdata()
 def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
     """Both indicators' difference-in-differences and the data they rest on, in Dutch."""
     return md(
@@ -264,6 +366,7 @@ def sensitivity_sentence(group_pilots: Pilots, indicator: str, leave_out: pd.Dat
     )
 
 
+@_microdata()
 def cell_means_table(group_pilots: Pilots, did):
     """The weighted 2x2 table behind a difference-in-differences."""
     start = group_pilots.start_year
@@ -283,6 +386,7 @@ def cell_means_table(group_pilots: Pilots, did):
     )
 
 
+@_microdata()
 def event_study(group_pilots: Pilots, indicator: str):
     """The pilots' difference to the other municipalities per wave, with the pre-trend test.
 
@@ -303,6 +407,7 @@ _EVENT_TITLES = {
 }
 
 
+@_microdata()
 def event_study_figure(ctx: ReportContext, group_pilots: Pilots, events, indicator: str):
     """The event-study plot of one indicator."""
     return figures.event_study_plot(
@@ -318,6 +423,7 @@ def event_study_figure(ctx: ReportContext, group_pilots: Pilots, events, indicat
     )
 
 
+@_microdata()
 def pre_trend_sentence(events_unsafe, events_youth):
     """The pre-trend verdicts of both indicators."""
     return md(
@@ -327,6 +433,7 @@ def pre_trend_sentence(events_unsafe, events_youth):
     )
 
 
+@_microdata()
 def own_series(group_pilots: Pilots) -> pd.DataFrame:
     """The area's own weighted percentages per wave for both indicators."""
     survey = group_pilots.survey[group_pilots.survey["in_area"]]
@@ -337,6 +444,7 @@ def own_series(group_pilots: Pilots) -> pd.DataFrame:
     )
 
 
+@_microdata()
 def own_series_table(ctx: ReportContext, series: pd.DataFrame):
     """The area's own series as the report shows it."""
     return table(
@@ -377,6 +485,7 @@ def _pilots_clause(area: str, names: list[str], total: int) -> str:
     return f"In {area} liggen {every}{len(names)} proeftuinen: {listed}."
 
 
+@_microdata()
 def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.DataFrame):
     """The area's proeftuinen and its first and last wave with the tested difference, in Dutch.
 
@@ -435,6 +544,7 @@ def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.Dat
     )
 
 
+@_microdata()
 def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
     """The weighted percentage feeling unsafe per municipality in the latest wave."""
     survey = group_pilots.survey
@@ -454,11 +564,41 @@ def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
     )
 
 
-def methods(ctx: ReportContext, did, events):
+def methods(ctx: ReportContext, did, events, group_pilots: Pilots | None = None):
     """The "Methode en bronnen" section of the proeftuinen report."""
+    published_methods = []
+    if group_pilots is not None and group_pilots.published is not None:
+        published_methods = [
+            "Gepubliceerde CBS-schattingen (81877NED, 85146NED): standaardfout uit de 95%-marge "
+            "(marge / 1,96); groepen per meting gewogen met de inverse variantie; verandering "
+            "per gebied, gepoold met de inverse variantie; proeftuinen min vergelijkingsgroep "
+            "met normaal interval. Metingen vóór en vanaf 2021 worden niet met elkaar "
+            "vergeleken (trendbreuk door de nieuwe opzet).",
+        ]
+    if did is None:
+        return methods_block(
+            ctx,
+            methods=published_methods,
+            assumptions=[
+                "De schattingen van verschillende gemeenten en metingen zijn onafhankelijke "
+                "steekproeven; binnen een groep veranderen de gebieden gelijk.",
+            ],
+            limitations=[
+                MICRODATA_NOTE,
+                *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
+            ],
+            technical=[
+                result.method
+                for result in (
+                    published_comparisons(group_pilots) if group_pilots is not None else {}
+                ).values()
+                if result is not None
+            ][:1],
+        )
     return methods_block(
         ctx,
         methods=[
+            *published_methods,
             "Gewogen percentages (Hajek-schatter) met Wilson-interval op de effectieve "
             "steekproefomvang volgens Kish; niet getoond bij minder dan 100 respondenten.",
             "Verschil in verschillen: gewogen lineair kansmodel met vaste effecten per gemeente en "
@@ -492,13 +632,35 @@ def methods(ctx: ReportContext, did, events):
             "schattingen met 95%-marges, voor politie-eenheden en alleen voor de grotere "
             "gemeenten; de herziening van 2021 maakt de reeks vóór en na 2021 niet zonder meer "
             "vergelijkbaar. Deze analyse vraagt microdata (of lokale oversamples) per respondent.",
+            *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
         ],
         technical=[did.method, events.method],
     )
 
 
+def record_published_summary(ctx: ReportContext, comparisons: dict) -> None:
+    """Record the published-estimates comparison (where there is one) in ``ctx.summary``."""
+    for indicator, result in comparisons.items():
+        if result is None:
+            continue
+        ctx.summary.add(
+            f"pilot_difference_published_{indicator}_pp",
+            result.difference,
+            before=list(result.before),
+            after=list(result.after),
+        )
+    unsafe = comparisons.get("feels_unsafe")
+    if unsafe is not None:
+        ctx.summary.set_headline(
+            "Proeftuinen t.o.v. vergelijkingsgroep, onveiligheidsgevoel (pp, CBS-schattingen)",
+            fmt_num(unsafe.difference.estimate, 1, signed=True),
+        )
+
+
 def record_summary(ctx: ReportContext, did_unsafe, did_youth, events_unsafe, events_youth):
     """Record the report's key estimates and headlines in ``ctx.summary``."""
+    if did_unsafe is None:
+        return
     ctx.summary.add(
         "pilot_effect_feels_unsafe_pp",
         did_unsafe.effect,

@@ -1,0 +1,304 @@
+"""The proeftuinen report on CBS's published estimates (81877NED, 85146NED) instead of microdata.
+
+Without the region's survey microdata the report compares the Veiligheidsmonitor's published
+estimates with their 95% margins: the pilots CBS publishes against the other municipalities of
+the region it publishes (or, when it publishes none, the Netherlands), before and after the start,
+each group pooled with inverse-variance weights from the margins
+(:mod:`rvs_analysis.stats.published`). The 2021 redesign breaks the series: the figure draws the
+break and leaves a gap, and no before/after estimate spans it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rvs_analysis import regions
+from rvs_analysis.exceptions import NotAvailableForSource
+from rvs_analysis.report import figures
+from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.tables import table
+from rvs_analysis.report.wording import difference_phrase, fmt_num, md, names_phrase
+from rvs_analysis.stats import published
+
+__all__ = [
+    "BREAK_LABEL",
+    "PublishedPilots",
+    "published_comparison",
+    "published_figure",
+    "published_pilots",
+    "published_sentence",
+    "published_table",
+]
+
+BREAK_LABEL = f"Trendbreuk {published.SERIES_BREAK}: nieuwe opzet Veiligheidsmonitor"
+"""The label of the break line in the figures."""
+
+INDICATOR_TITLES = {
+    "feels_unsafe": "Voelt zich weleens onveilig in de eigen buurt",
+    "youth_nuisance": "Ervaart jongerenoverlast in de eigen buurt",
+}
+
+
+@dataclass
+class PublishedPilots:
+    """The published estimates the report can use, and which areas are which.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        ``area_code, year, indicator, estimate, margin`` (``Dataset.survey_estimates``).
+    pilots : list of str
+        Pilot municipalities with published estimates.
+    rest : list of str
+        Other municipalities of the region with published estimates, or ``["NL01"]``.
+    rest_name : str
+        ``"Overige gemeenten"`` or ``"Nederland"``.
+    own : str or None
+        The report area's own published code (police unit, district or municipality).
+    names : dict
+        Area code -> name.
+    start_year : int
+    unpublished_pilots : list of str
+        Pilot names without a published estimate.
+    """
+
+    estimates: pd.DataFrame
+    pilots: list[str]
+    rest: list[str]
+    rest_name: str
+    own: str | None
+    names: dict
+    start_year: int
+    unpublished_pilots: list[str]
+
+    def waves(self, indicator: str) -> list[int]:
+        frame = self.estimates
+        return sorted(int(y) for y in frame.loc[frame["indicator"] == indicator, "year"].unique())
+
+    def before_after_waves(self, indicator: str) -> tuple[list[int], list[int]]:
+        """The waves before the start and after it, within the series the start lies in."""
+        series = published.series_of(self.start_year)
+        waves = [y for y in self.waves(indicator) if published.series_of(y) == series]
+        return [y for y in waves if y < self.start_year], [y for y in waves if y >= self.start_year]
+
+
+def _bare(title: str) -> str:
+    return re.sub(r"\s*\((?:RE|DI|PD|GM|BT)\)\s*$", "", str(title)).strip()
+
+
+def _own_code(ctx: ReportContext, names: dict, available: set) -> str | None:
+    if ctx.level == "gemeente":
+        code = ctx.codes[0] if ctx.codes else None
+        return code if code in available else None
+    prefixes = ("RE",) if ctx.level == "region" else ("DI", "PD")
+    for code, title in names.items():
+        if code in available and code.startswith(prefixes) and _bare(title) == ctx.area.name:
+            return code
+    return None
+
+
+def published_pilots(ctx: ReportContext) -> PublishedPilots | None:
+    """The pilots, the comparison group and the area among CBS's published estimates.
+
+    Returns
+    -------
+    PublishedPilots or None
+        ``None`` when the source has no published estimates (the microdata path is used).
+
+    Raises
+    ------
+    NotAvailableForSource
+        When the source has published estimates but none for a pilot municipality.
+    """
+    estimates = ctx.dataset.survey_estimates
+    if estimates is None or estimates.empty:
+        return None
+    available = set(estimates["area_code"])
+    names = dict((ctx.dataset.provenance or {}).get("survey_areas") or {})
+    composition = ctx.composition
+    names.update(dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True)))
+    names.setdefault("NL01", "Nederland")
+    pilot_table = regions.pilot_municipalities()
+    pilot_codes = list(pilot_table["gemeente_code"])
+    pilots = [code for code in pilot_codes if code in available]
+    if not pilots:
+        raise NotAvailableForSource(
+            "CBS publiceert voor geen van de proeftuingemeenten een schatting van de "
+            "Veiligheidsmonitor in deze bron; een vergelijking vraagt de microdata van de regio."
+        )
+    rest = [
+        code
+        for code in composition["gemeente_code"]
+        if code in available and code not in set(pilot_codes)
+    ]
+    rest_name = "Overige gemeenten"
+    if not rest:
+        national = [code for code in available if code.startswith("NL")]
+        rest, rest_name = national[:1], "Nederland"
+    return PublishedPilots(
+        estimates=estimates,
+        pilots=pilots,
+        rest=rest,
+        rest_name=rest_name,
+        own=_own_code(ctx, names, available),
+        names=names,
+        start_year=int(pilot_table["start_year"].min()),
+        unpublished_pilots=[
+            name
+            for code, name in zip(
+                pilot_table["gemeente_code"], pilot_table["gemeente_name"], strict=True
+            )
+            if code not in available
+        ],
+    )
+
+
+def _series_frame(group: PublishedPilots, indicator: str) -> pd.DataFrame:
+    rows = []
+    groups = [("Proeftuinen", group.pilots), (group.rest_name, group.rest)]
+    if group.own and group.own not in group.pilots + group.rest:
+        groups.append((group.names.get(group.own, group.own), [group.own]))
+    for name, codes in groups:
+        for year in group.waves(indicator):
+            try:
+                pooled = published.pool(group.estimates, indicator, year, codes)
+            except ValueError:
+                continue
+            rows.append(
+                {
+                    "group": name,
+                    "year": year,
+                    "estimate": pooled.estimate,
+                    "ci_low": pooled.ci_low,
+                    "ci_high": pooled.ci_high,
+                    "areas": len(pooled.details["areas"]),
+                    "series": published.series_of(year),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["group", "year", "estimate", "ci_low", "ci_high", "areas", "series"]
+    )
+
+
+def published_figure(ctx: ReportContext, group: PublishedPilots, indicator: str):
+    """Pooled published estimates per wave with intervals; the 2021 break drawn, lines not joined.
+
+    Notes
+    -----
+    A gap row (no value) is inserted at the last year before :data:`~rvs_analysis.stats.published.
+    SERIES_BREAK` for every group, so that no line or band bridges the break, and a dashed
+    vertical line labelled :data:`BREAK_LABEL` marks it.
+    """
+    series = _series_frame(group, indicator)
+    gaps = pd.DataFrame(
+        {
+            "group": series["group"].unique(),
+            "year": published.SERIES_BREAK - 1,
+            "estimate": float("nan"),
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
+        }
+    )
+    spans = series["series"].nunique() > 1
+    shown = pd.concat([series, gaps], ignore_index=True) if spans else series
+    shown["year"] = shown["year"].astype(int)
+    figure = figures.time_series(
+        shown,
+        "year",
+        "estimate",
+        ctx.source_label,
+        low="ci_low",
+        high="ci_high",
+        hue="group",
+        title=INDICATOR_TITLES.get(indicator, indicator),
+        ylabel="% van de inwoners (CBS-schatting)",
+        xlabel="Meting",
+        unit="%",
+        note=f"De proeftuinen startten in {group.start_year}. Groepen gewogen naar de "
+        "gepubliceerde marges (inverse variantie).",
+    )
+    axis = figure.axes[0]
+    years = series["year"]
+    if len(years) and years.min() < published.SERIES_BREAK <= years.max():
+        axis.axvline(
+            published.SERIES_BREAK - 0.5, color="#444444", ls="--", lw=1.2, label=BREAK_LABEL
+        )
+        axis.legend(loc="best")
+    return figure
+
+
+def published_comparison(group: PublishedPilots, indicator: str):
+    """Pilots against the comparison group, before and after the start, within one series.
+
+    Returns
+    -------
+    rvs_analysis.stats.published.PublishedComparison or None
+        ``None`` when the series of the start year has no wave before or after it.
+    """
+    before, after = group.before_after_waves(indicator)
+    if not before or not after:
+        return None
+    return published.pilot_comparison(
+        group.estimates, indicator, group.pilots, group.rest, before, after
+    )
+
+
+def published_sentence(group: PublishedPilots, unsafe, youth):
+    """The Dutch paragraph on the comparison, naming the groups, waves, break and method."""
+    parts = []
+    for title, result in (("onveiligheidsgevoel", unsafe), ("jongerenoverlast", youth)):
+        if result is None:
+            parts.append(
+                f"Voor {title} publiceert CBS binnen de reeks van de start geen meting vóór én na "
+                f"{group.start_year}."
+            )
+            continue
+        parts.append(
+            f"Voor {title} veranderde het aandeel in de proeftuinen tussen "
+            f"{'/'.join(map(str, result.before))} en {'/'.join(map(str, result.after))} "
+            f"{fmt_num(result.pilots_change.estimate, 1, signed=True)} procentpunt, in de groep "
+            f"'{group.rest_name}' {fmt_num(result.rest_change.estimate, 1, signed=True)}; het "
+            f"verschil is {difference_phrase(result.difference)}."
+        )
+    missing = (
+        f" Geen CBS-schatting voor {names_phrase(group.unpublished_pilots)}: CBS publiceert "
+        "alleen de grotere gemeenten."
+        if group.unpublished_pilots
+        else ""
+    )
+    return md(
+        "{text} Proeftuinen met een CBS-schatting: {pilots}; vergeleken met: {rest}.{missing} "
+        "Metingen vanaf {brk} (nieuwe opzet van de Veiligheidsmonitor) worden niet met eerdere "
+        "vergeleken. Dit zijn gepubliceerde schattingen, geen microdata: de groepen zijn "
+        "gewogen naar de precisie van elke schatting (inverse variantie uit de marges), zonder "
+        "correctie voor verschillen tussen gemeenten.",
+        text=" ".join(parts),
+        pilots=names_phrase([group.names.get(code, code) for code in group.pilots]),
+        rest="Nederland (landelijke schatting)"
+        if group.rest_name == "Nederland"
+        else names_phrase([group.names.get(code, code) for code in group.rest]),
+        missing=missing,
+        brk=published.SERIES_BREAK,
+    )
+
+
+def published_table(group: PublishedPilots, indicator: str):
+    """The pooled estimates per group and wave, with the series each belongs to."""
+    series = _series_frame(group, indicator)
+    series["series"] = series["year"].map(published.series_label)
+    return table(
+        series,
+        formats={"estimate": "pct", "ci_low": "pct", "ci_high": "pct"},
+        columns={
+            "group": "Groep",
+            "year": "Meting",
+            "estimate": "Schatting",
+            "ci_low": "95%-BI onder",
+            "ci_high": "95%-BI boven",
+            "areas": "Gebieden",
+            "series": "Reeks",
+        },
+    )

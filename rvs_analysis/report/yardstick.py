@@ -1,0 +1,312 @@
+"""The country as yardstick: the area's trend against the Netherlands, and other police units.
+
+Every report compares its area with the Netherlands using the toolkit's area-against-area trend
+comparison (:func:`rvs_analysis.stats.compare.compare_trends`), not a second method: one
+quasi-Poisson model of both areas' rates with year effects, the ratio of their annual rate ratios
+with a t interval. :func:`national_comparison` runs it; :func:`national_sentence` words it
+("daalt sneller dan Nederland") only when the interval excludes 1.
+
+Where the source publishes the national figure itself (``NL00`` in 47018NED), :func:`national_check`
+compares the sum of the municipalities in the source with it, so a reader knows whether
+"Nederland" in the comparison is the whole country.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.wording import fmt_ci, fmt_num, md
+
+__all__ = [
+    "NationalComparison",
+    "national_check",
+    "national_clearance_comparison",
+    "national_clearance_sentence",
+    "national_comparison",
+    "national_sentence",
+]
+
+
+@dataclass
+class NationalComparison:
+    """The area's trend against the Netherlands.
+
+    Attributes
+    ----------
+    area : str
+    offence_label : str
+        Dutch name of what is counted (``"woninginbraken"``).
+    result : rvs_analysis.stats.compare.AreaTrendComparison
+        ``compare_trends`` with the Netherlands as reference.
+    check : dict or None
+        :func:`national_check` for the offence (``None`` without a published national figure).
+    """
+
+    area: str
+    offence_label: str
+    result: object
+    check: dict | None = None
+
+    @property
+    def ratio(self):
+        """Ratio of the area's annual rate ratio to the Netherlands' (below 1: falls faster)."""
+        return self.result.ratios[self.area]
+
+    @property
+    def method(self) -> str:
+        return self.result.method
+
+
+def national_check(dataset, offence_code: str, tolerance: float = 0.005) -> dict | None:
+    """The sum of the source's municipalities against the published national figure, per year.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+        ``provenance["national"]``: ``{offence_code: {year: count}}`` from ``NL00`` (cbs source).
+    offence_code : str
+    tolerance : float, default 0.005
+        Relative difference up to which the sum counts as the whole country.
+
+    Returns
+    -------
+    dict or None
+        ``{"years": [...], "largest_gap": float (relative), "complete": bool}``; ``None`` when the
+        source publishes no national figure for the offence.
+    """
+    national = ((dataset.provenance or {}).get("national") or {}).get(offence_code)
+    if not national:
+        return None
+    crime = dataset.crime
+    crime = crime[(crime["offence_code"] == offence_code) & (crime["gemeente_code"] != "GM0000")]
+    sums = crime.groupby("year")["registered_offences"].sum()
+    gaps = {}
+    for year, published in national.items():
+        year = int(year)
+        if year in sums.index and published:
+            gaps[year] = float(sums[year] / float(published) - 1.0)
+    if not gaps:
+        return None
+    largest = max(gaps.values(), key=abs)
+    return {
+        "years": sorted(gaps),
+        "gaps": gaps,
+        "largest_gap": largest,
+        "complete": abs(largest) <= tolerance,
+    }
+
+
+def national_comparison(
+    ctx: ReportContext, offence_code: str, offence_label: str, years=None
+) -> NationalComparison | None:
+    """Compare the area's trend in ``offence_code`` with the Netherlands' (toolkit comparison).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_code : str
+        CBS offence key (``"1.1.1"``, ``"0.0.0"``).
+    offence_label : str
+        Dutch plural for the sentence (``"woninginbraken"``).
+    years : optional
+        Default the report's years.
+
+    Returns
+    -------
+    NationalComparison or None
+        ``None`` when the offence is not in the source or fewer than three years are available.
+
+    Notes
+    -----
+    ``compare_trends(ctx.dataset, offence_code, [Netherlands, area], years, boundaries=
+    ctx.composition_year, reference="Nederland")``: year effects common to both areas, the area's
+    linear deviation from the national trend, quasi-Poisson dispersion, t interval. The
+    Netherlands is the sum of every municipality in the source (``GM0000`` excluded), which on a
+    fetched cache is the whole country (:func:`national_check`).
+    """
+    from rvs_analysis import regions
+    from rvs_analysis.stats import compare
+
+    years = list(ctx.years()) if years is None else years
+    if offence_code not in set(ctx.dataset.crime["offence_code"]) or len(years) < 3:
+        return None
+    if not _beyond_region(ctx.dataset, ctx.dataset.crime["gemeente_code"]):
+        return None  # the source holds the region only: "Nederland" would be the region
+    country = regions.netherlands(ctx.composition_year)
+    result = compare.compare_trends(
+        ctx.dataset,
+        offence_code,
+        [country, ctx.area],
+        years=years,
+        boundaries=ctx.composition_year,
+        reference=country.name,
+    )
+    return NationalComparison(
+        area=ctx.area.name,
+        offence_label=offence_label,
+        result=result,
+        check=national_check(ctx.dataset, offence_code),
+    )
+
+
+def _beyond_region(dataset, codes) -> bool:
+    """Whether a source holds municipalities outside the region (on the source's own boundaries
+    and on the strategy's of 2017)."""
+    from rvs_analysis import regions
+
+    years = {2017, *([dataset.crime_boundary_year] if dataset.crime_boundary_year else [])}
+    region = set().union(*(set(regions.municipalities(year)["gemeente_code"]) for year in years))
+    return bool(set(codes) - region - {"GM0000"})
+
+
+def _direction(annual) -> str:
+    return "daalt" if annual.estimate < 1 else "stijgt"
+
+
+def national_sentence(comparison: NationalComparison | None):
+    """Dutch sentence: does the area's rate fall (or rise) faster or slower than the country's?"""
+    if comparison is None:
+        return md(
+            "Een vergelijking met Nederland is op deze bron niet mogelijk: die bevat alleen de "
+            "gemeenten van de regio (haal de landelijke cijfers op met 'rvs fetch')."
+        )
+    ratio = comparison.ratio
+    own = comparison.result.annual_rate_ratios[comparison.area]
+    country = comparison.result.annual_rate_ratios[comparison.result.reference]
+    pct = lambda value: fmt_num(100 * (value - 1), 1, signed=True) + "%"  # noqa: E731
+    if ratio.significant:
+        faster = (ratio.estimate < 1) == (country.estimate < 1)
+        if country.estimate < 1:
+            verdict = (
+                "daalt sneller dan in Nederland" if faster else "daalt langzamer dan in Nederland"
+            )
+        else:
+            verdict = (
+                "stijgt langzamer dan in Nederland"
+                if not faster
+                else "stijgt sneller dan in Nederland"
+            )
+        if (own.estimate < 1) != (country.estimate < 1):
+            verdict = f"{_direction(own)}, terwijl het in Nederland {_direction(country)}"
+    else:
+        verdict = "verandert niet aantoonbaar anders dan in Nederland"
+    check = comparison.check
+    note = ""
+    if check is not None:
+        note = (
+            " De gemeenten in de bron tellen op tot het landelijke cijfer van CBS (NL00)."
+            if check["complete"]
+            else " Let op: de gemeenten in de bron tellen niet op tot het landelijke cijfer van "
+            f"CBS (NL00; grootste verschil {fmt_num(100 * check['largest_gap'], 1)}%), dus "
+            "'Nederland' is hier de som van de gemeenten in de bron."
+        )
+    return md(
+        "Het aantal {label} per inwoner in {area} {verdict}: per jaar {own_change} in {area}, "
+        "{country_change} in Nederland; verhouding van de jaarlijkse veranderingen {ratio} "
+        "({ci}).{note}",
+        label=comparison.offence_label,
+        area=comparison.area,
+        verdict=verdict,
+        own_change=pct(own.estimate),
+        country_change=pct(country.estimate),
+        ratio=fmt_num(ratio.estimate, 3),
+        ci=fmt_ci(ratio.ci_low, ratio.ci_high, 3),
+        note=note,
+    )
+
+
+def comparison_table(comparison: NationalComparison) -> pd.DataFrame:
+    """The comparison as a frame: per area the annual rate ratio and the ratio to the Netherlands."""
+    table = comparison.result.table()
+    table.attrs["method"] = comparison.method
+    return table
+
+
+def national_clearance_comparison(ctx: ReportContext, series) -> NationalComparison | None:
+    """The area's clearance trend against the Netherlands' (the toolkit's trend comparison).
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    series : rvs_analysis.report.chapters.clearance.ClearanceSeries
+        The area's clearance (burglary, or the offence group on open data).
+
+    Returns
+    -------
+    NationalComparison or None
+        ``None`` when fewer than three years are available or the source has cleared offences for
+        the region only (the region's own files: no national figure).
+
+    Notes
+    -----
+    :func:`rvs_analysis.stats.compare.compare_trends` on a table with the cleared offences as the
+    counts and the registered offences as the exposure (``population`` column): the same
+    quasi-Poisson model with year effects, now of cleared per registered offence. For clearance
+    around 10-30% this approximates the binomial trend well. The Netherlands is the sum of every
+    municipality in the source's cleared offences (83648NED has all municipalities).
+    """
+    from rvs_analysis.stats import compare
+
+    cleared = ctx.dataset.cleared
+    cleared = cleared[
+        (cleared["offence_code"] == series.offence.code) & (cleared["gemeente_code"] != "GM0000")
+    ]
+    if not _beyond_region(ctx.dataset, cleared["gemeente_code"]):
+        return None  # the region's own figures: no national total
+    years = [year for year in series.yearly["year"] if year in set(cleared["year"])]
+    if len(years) < 3:
+        return None
+    country = (
+        cleared[cleared["year"].isin(years)]
+        .groupby("year", as_index=False)[["cleared_offences", "registered_offences"]]
+        .sum()
+        .assign(area="Nederland")
+    )
+    own = series.yearly[series.yearly["year"].isin(years)].assign(area=ctx.area.name)
+    table = pd.concat([country, own], ignore_index=True).rename(
+        columns={"registered_offences": "population"}
+    )
+    table = table.rename(columns={"cleared_offences": "registered_offences"})
+    result = compare.compare_trends(
+        table[["area", "year", "registered_offences", "population"]], reference="Nederland"
+    )
+    return NationalComparison(
+        area=ctx.area.name,
+        offence_label=f"opgehelderde misdrijven ({series.subject})",
+        result=result,
+        check=None,
+    )
+
+
+def national_clearance_sentence(comparison: NationalComparison | None):
+    """Dutch sentence on the area's clearance trend against the Netherlands'."""
+    if comparison is None:
+        return md(
+            "Een vergelijking met Nederland vraagt de opheldering van alle gemeenten; de bron heeft "
+            "die alleen voor de regio."
+        )
+    ratio = comparison.ratio
+    own = comparison.result.annual_rate_ratios[comparison.area]
+    country = comparison.result.annual_rate_ratios["Nederland"]
+    if ratio.significant:
+        verdict = (
+            "ontwikkelt zich gunstiger dan in Nederland (stijgt sneller of daalt langzamer)"
+            if ratio.estimate > 1
+            else "ontwikkelt zich ongunstiger dan in Nederland (daalt sneller of stijgt langzamer)"
+        )
+    else:
+        verdict = "verandert niet aantoonbaar anders dan in Nederland"
+    return md(
+        "Het ophelderingspercentage ({label}) in {area} {verdict}: per jaar {own_change} in "
+        "{area}, {country_change} in Nederland (relatieve verandering); verhouding {ratio} ({ci}).",
+        label=comparison.offence_label,
+        area=comparison.area,
+        verdict=verdict,
+        own_change=fmt_num(100 * (own.estimate - 1), 1, signed=True) + "%",
+        country_change=fmt_num(100 * (country.estimate - 1), 1, signed=True) + "%",
+        ratio=fmt_num(ratio.estimate, 3),
+        ci=fmt_ci(ratio.ci_low, ratio.ci_high, 3),
+    )

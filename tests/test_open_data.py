@@ -1,0 +1,158 @@
+"""The reports on CBS open data: fetched through the loopback feed with the real cbsodata client.
+
+Known answers: group-level clearance equals the published cleared/registered of its group; the
+Netherlands comparison equals the toolkit's comparison called directly; the proeftuinen figure on
+published estimates draws the 2021 break and no line crosses it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from cbs_feed import CbsFeed, standard_tables
+
+from rvs_analysis import regions, report
+from rvs_analysis.report import open_data, yardstick
+from rvs_analysis.report.chapters import clearance as clearance_chapter
+from rvs_analysis.report.chapters import monitor_open, proeftuinen_open
+from rvs_analysis.sources import cbs, load_source
+from rvs_analysis.stats import compare, published
+
+
+@pytest.fixture(scope="module")
+def open_cache(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("open") / "raw"
+    with CbsFeed(page_size=2000) as feed:
+        cbs.fetch(cache=cache, catalog=feed.url, timeout=120)
+    return cache
+
+
+def context(cache, area="Midden-Nederland"):
+    return report.start(area, "cbs", str(cache), notebook="test", first_year=2013, last_year=2018)
+
+
+def published_clearance(code: str, year: int, group: str = "CRI1100") -> tuple[int, int]:
+    rows = [
+        row
+        for row in standard_tables()["83648NED"].rows
+        if row["RegioS"].strip() == code
+        and row["SoortMisdrijf"].strip() == group
+        and row["Perioden"] == f"{year}JJ00"
+    ]
+    assert len(rows) == 1
+    return rows[0]["TotaalOpgehelderdeMisdrijven_4"], rows[0]["TotaalGeregistreerdeMisdrijven_1"]
+
+
+def test_open_data_clearance_is_the_published_group_labelled_as_group_level(open_cache):
+    ctx = context(open_cache, "Utrecht")
+    series = clearance_chapter.clearance_series(ctx, "1.1.1")
+    assert series.group_level and series.offence.code == "CRI1100"
+    assert "Diefstal/verduistering en inbraak" in series.offence.label
+    assert "misdrijfgroep" in series.offence.why and "83648NED" in series.offence.why
+    cleared, registered = published_clearance("GM0344", 2016)
+    row = series.yearly.set_index("year").loc[2016]
+    assert (row["cleared_offences"], row["registered_offences"]) == (cleared, registered)
+    assert row["clearance_pct"] == pytest.approx(100 * cleared / registered)
+    this_year = clearance_chapter.clearance_in_year(series, 2016, 2013)
+    text = this_year.sentence().data
+    assert "groepsniveau" in text and "woninginbraken opgehelderd" not in text
+    assert clearance_chapter.target_status(series, 2016, 2018) is None
+    assert clearance_chapter.drivers_model(series) is None
+    assert "groepsniveau" in clearance_chapter.group_level_note(series).data
+
+
+def test_group_clearance_of_a_district_sums_its_municipalities(open_cache):
+    ctx = context(open_cache, "Stad Utrecht")
+    series = clearance_chapter.clearance_series(ctx)
+    codes = list(ctx.codes)
+    totals = np.sum([published_clearance(code, 2015) for code in codes], axis=0)
+    row = series.yearly.set_index("year").loc[2015]
+    assert (row["cleared_offences"], row["registered_offences"]) == tuple(totals)
+
+
+def test_burglary_itself_when_the_region_supplies_its_police_figures(demo_dataset):
+    offence = open_data.clearance_offence(demo_dataset)
+    assert offence.code == "1.1.1" and not offence.group_level
+
+
+def test_the_netherlands_comparison_equals_the_toolkit_comparison(open_cache):
+    ctx = context(open_cache, "Stad Utrecht")
+    comparison = yardstick.national_comparison(ctx, "1.1.1", "woninginbraken")
+    direct = compare.compare_trends(
+        load_source("cbs", str(open_cache)),
+        "1.1.1",
+        [regions.netherlands(), "Stad Utrecht"],
+        years=ctx.years(),
+        reference="Nederland",
+    )
+    assert comparison.ratio.estimate == pytest.approx(direct.ratios["Stad Utrecht"].estimate)
+    assert comparison.ratio.ci_low == pytest.approx(direct.ratios["Stad Utrecht"].ci_low)
+    text = yardstick.national_sentence(comparison).data
+    assert "Nederland" in text
+    # the feed's NL00 is not the sum of its few municipalities: the sentence says so
+    assert comparison.check is not None and not comparison.check["complete"]
+    assert "NL00" in text
+
+
+def test_published_estimates_proeftuinen_draw_the_break_and_never_bridge_it(open_cache):
+    ctx = context(open_cache)
+    group = proeftuinen_open.published_pilots(ctx)
+    assert {"GM0344", "GM0307"} <= set(group.pilots)
+    figure = proeftuinen_open.published_figure(ctx, group, "feels_unsafe")
+    axis = figure.axes[0]
+    labels = [text.get_text() for text in axis.get_legend().get_texts()]
+    assert proeftuinen_open.BREAK_LABEL in labels
+    for line in axis.get_lines():
+        x = np.asarray(line.get_xdata(), dtype=float)
+        y = np.asarray(line.get_ydata(), dtype=float)
+        if x.size < 2 or np.allclose(x, x[0]):
+            continue  # the vertical break line
+        for left, right, y_left, y_right in zip(x[:-1], x[1:], y[:-1], y[1:], strict=True):
+            bridges = left < published.SERIES_BREAK - 0.5 < right
+            assert not (bridges and not math.isnan(y_left) and not math.isnan(y_right))
+    comparison = proeftuinen_open.published_comparison(group, "feels_unsafe")
+    assert comparison is not None
+    assert all(published.series_of(y) == 0 for y in comparison.before + comparison.after)
+
+
+def test_the_monitor_holds_every_open_indicator_and_compares_the_police_units(open_cache):
+    ctx = context(open_cache)
+    indicators = monitor_open.open_indicators(ctx, 2018).frame
+    names = set(indicators["indicator"])
+    assert {"Woninginbraken (incl. pogingen)", "Straatroven", "Overvallen"} <= names
+    assert "Registraties van verdachten (geen personen)" in names
+    assert any("groepsniveau" in name for name in names)
+    units = monitor_open.police_unit_comparison(ctx)
+    assert units.reference == "Nederland"
+    assert "Politie-eenheid Midden-Nederland" in units.ratios
+    # the same comparison called directly, with the mapping of "Gebieden in Nederland"
+    dataset = load_source("cbs", str(open_cache))
+    mapping = dataset.provenance["police_units"]
+    names = dataset.provenance["police_unit_names"]
+    areas = [regions.netherlands(2024)] + [
+        regions.custom_area(
+            f"Politie-eenheid {names[unit]}",
+            [code for code, of in mapping.items() if of == unit],
+            2024,
+        )
+        for unit in sorted(set(mapping.values()))
+    ]
+    direct = compare.compare_trends(dataset, "1.1.1", areas, years=ctx.years(), boundaries=2024)
+    for name, ratio in units.ratios.items():
+        assert ratio.estimate == pytest.approx(direct.ratios[name].estimate)
+
+
+def test_the_clearance_trend_is_compared_with_the_netherlands(open_cache):
+    ctx = context(open_cache, "Stad Utrecht")
+    series = clearance_chapter.clearance_series(ctx)
+    national = yardstick.national_clearance_comparison(ctx, series)
+    assert national is not None and national.result.reference == "Nederland"
+    assert "Nederland" in yardstick.national_clearance_sentence(national).data
+
+
+def test_no_netherlands_comparison_on_a_source_that_holds_the_region_only(demo_dataset):
+    ctx = report.start("Midden-Nederland", "demo", notebook="test")
+    assert yardstick.national_comparison(ctx, "1.1.1", "woninginbraken") is None
+    assert "alleen de gemeenten van de regio" in yardstick.national_sentence(None).data
