@@ -86,11 +86,11 @@ def standard_error(margin, published_level: float = PUBLISHED_LEVEL):
 
     Examples
     --------
-    >>> round(standard_error(1.96), 6)
+    >>> round(standard_error(1.959964), 4)
     1.0
     """
-    z = stats.norm.ppf(1 - (1 - published_level) / 2)
-    return np.asarray(margin, dtype=float) / z if np.ndim(margin) else float(margin) / z
+    z = float(stats.norm.ppf(1 - (1 - published_level) / 2))
+    return np.asarray(margin, dtype=float) / z if np.ndim(margin) else float(float(margin) / z)
 
 
 def _check_frame(frame: pd.DataFrame) -> pd.DataFrame:
