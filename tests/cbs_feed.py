@@ -735,50 +735,72 @@ def perception_table(table_id, years, provisional):
 
 
 def areas_table():
-    """85755NED "Gebieden in Nederland 2024": per municipality the codes and names of the areas it
-    belongs to, in topic groups whose topics are all titled "Code" and "Naam" (as CBS does); the
-    police unit is one of them. No time dimension."""
+    """85755NED "Gebieden in Nederland 2024" in CBS's layout: per municipality (``RegioS``) a topic
+    group "Codes en namen van gemeenten" (Code, Naam, Sortering naam) and a group "Lokaliseringen
+    van gemeenten" whose subgroups (COROP-gebieden, Politie Regionale eenheden, Provincies,
+    Veiligheidsregio's, ...) each hold a topic "Code" and a topic "Naam"; codes and names padded
+    with spaces; no time dimension.
+
+    Titles and nesting follow CBS's published metadata of the series (83287ned, 2016: "Politie
+    Regionale eenheden" > Code ``RE01``, Naam "Noord-Nederland"; 85755NED, 2024: Provincies under
+    ``Code_28`` / ``Naam_29``). The other 2024 keys are inferred (CBS numbers topics in order, the
+    subgroups alphabetically); the reader resolves by title and group, never by key.
+    """
     from rvs_analysis import regions
 
     props = _Properties()
     props.dimension("RegioS", "Regio's", "GeoDimension", MapYear="2024", ReleasePolicy=True)
-    groups = {
-        "Gemeenten": ("Code_1", "Naam_2"),
-        "Provincies": ("Code_28", "Naam_29"),
-        "PolitieRegionaleEenheden": ("Code_40", "Naam_41"),
-        "Veiligheidsregio's": ("Code_44", "Naam_45"),
+    names_group = props.group("CodesEnNamenVanGemeenten", "Codes en namen van gemeenten")
+    for key, title in (
+        ("Code_1", "Code"),
+        ("Naam_2", "Naam"),
+        ("SorteringNaam_3", "Sortering naam"),
+    ):
+        props.topic(
+            key, title, names_group, datatype="String", unit="code" if key == "Code_1" else "naam"
+        )
+    located = props.group("LokaliseringenVanGemeenten", "Lokaliseringen van gemeenten")
+    subgroups = {
+        "PolitieRegionaleEenheden": ("Politie Regionale eenheden", "Code_26", "Naam_27"),
+        "Provincies": ("Provincies", "Code_28", "Naam_29"),
+        "Veiligheidsregios": ("Veiligheidsregio's", "Code_40", "Naam_41"),
     }
-    titles = {
-        "Gemeenten": "Gemeenten",
-        "Provincies": "Provincies",
-        "PolitieRegionaleEenheden": "Politie regionale eenheden",
-        "Veiligheidsregio's": "Veiligheidsregio's",
-    }
-    for group, (code, name) in groups.items():
-        parent = props.group(group.replace("'", ""), titles[group])
-        props.topic(code, "Code", parent, datatype="String", unit="")
-        props.topic(name, "Naam", parent, datatype="String", unit="")
+    for key, (title, code, name) in subgroups.items():
+        parent = props.group(key, title, located)
+        props.topic(code, "Code", parent, datatype="String", unit="code")
+        props.topic(name, "Naam", parent, datatype="String", unit="naam")
     composition = regions.municipalities(2024)
     names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
     names["GM0363"] = "Amsterdam"
+    district = dict(zip(composition["gemeente_code"], composition["district"], strict=True))
+    # province and safety region by the region's district (Amsterdam: police unit Amsterdam)
+    located_in = {
+        "Flevoland": ("PV24", "Flevoland", "VR25", "Flevoland"),
+        "Gooi en Vechtstreek": ("PV27", "Noord-Holland", "VR14", "Gooi en Vechtstreek"),
+        None: ("PV26", "Utrecht", "VR09", "Utrecht"),
+        "Amsterdam": ("PV27", "Noord-Holland", "VR13", "Amsterdam-Amstelland"),
+    }
     geo = [
         {"Key": _pad(code, 10), "Title": name, "Description": None} for code, name in names.items()
     ]
     rows = []
     for code, name in names.items():
         amsterdam = code == "GM0363"
+        of = "Amsterdam" if amsterdam else district[code]
+        province, province_name, safety, safety_name = located_in.get(of, located_in[None])
         rows.append(
             {
                 "ID": len(rows),
                 "RegioS": _pad(code, 10),
                 "Code_1": code.ljust(10),
-                "Naam_2": name.ljust(40),
-                "Code_28": ("PV27" if amsterdam else "PV26").ljust(10),
-                "Naam_29": ("Noord-Holland" if amsterdam else "Utrecht").ljust(40),
-                "Code_40": ("RE05" if amsterdam else "RE09").ljust(10),
-                "Naam_41": ("Amsterdam" if amsterdam else "Midden-Nederland").ljust(40),
-                "Code_44": ("VR13" if amsterdam else "VR09").ljust(10),
-                "Naam_45": ("Amsterdam-Amstelland" if amsterdam else "Utrecht").ljust(40),
+                "Naam_2": name.ljust(50),
+                "SorteringNaam_3": name.ljust(50),
+                "Code_26": ("RE05" if amsterdam else "RE09").ljust(10),
+                "Naam_27": ("Amsterdam" if amsterdam else "Midden-Nederland").ljust(50),
+                "Code_28": province.ljust(10),
+                "Naam_29": province_name.ljust(50),
+                "Code_40": safety.ljust(10),
+                "Naam_41": safety_name.ljust(50),
             }
         )
     return FeedTable(

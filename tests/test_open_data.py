@@ -156,3 +156,61 @@ def test_no_netherlands_comparison_on_a_source_that_holds_the_region_only(demo_d
     ctx = report.start("Midden-Nederland", "demo", notebook="test")
     assert yardstick.national_comparison(ctx, "1.1.1", "woninginbraken") is None
     assert "alleen de gemeenten van de regio" in yardstick.national_sentence(None).data
+
+
+def test_police_units_come_from_the_gebieden_in_nederland_layout(open_cache):
+    """85755NED as CBS publishes it: the police units are the subgroup "Politie Regionale
+    eenheden" of "Lokaliseringen van gemeenten", beside other subgroups whose topics are also
+    titled "Code" and "Naam"; codes and names padded."""
+    dataset = load_source("cbs", str(open_cache))
+    units = dataset.provenance["police_units"]
+    region = set(regions.municipalities(2024)["gemeente_code"])
+    assert {units[code] for code in region} == {"RE09"}
+    assert units["GM0363"] == "RE05"
+    assert dataset.provenance["police_unit_names"] == {
+        "RE09": "Midden-Nederland",
+        "RE05": "Amsterdam",
+    }
+    assert "85755NED" in open_data.open_tables(dataset)
+
+
+def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
+    """The Netherlands and police-unit comparisons and the published-estimates comparison are
+    named in "Methode en bronnen" from the results the report computed."""
+    from rvs_analysis.report.chapters import monitor, proeftuinen
+    from rvs_analysis.report.wording import escape
+
+    ctx = context(open_cache, "Stad Utrecht")
+    national = yardstick.national_comparison(ctx, "1.1.1", "woninginbraken")
+    units = monitor_open.police_unit_comparison(ctx)
+    lines, technical = yardstick.comparison_methods(national, units)
+    assert len(lines) == 3  # the Netherlands, the NL00 check, the police units
+    assert "compare_trends" in lines[0] and "Nederland" in lines[0]
+    assert f"{len(units.ratios)} vergelijkingen" in lines[2]
+    assert national.method in technical and units.method in technical
+    results = monitor.results(ctx, 2018, 2018)
+    indicators = monitor_open.open_indicators(ctx, 2018)
+    text = monitor.methods(ctx, results, national, units, indicators).data
+    assert escape("compare_trends") in text and "NL00" in text and escape(national.method) in text
+    assert f"{indicators.n_comparisons} veranderingen getoetst" in text
+
+    region = context(open_cache)
+    group = proeftuinen.pilots(region)
+    comparisons = proeftuinen.published_comparisons(group)
+    text = proeftuinen.methods(region, None, None, group, comparisons).data
+    assert escape(published.COMPARISON_METHOD) in text and escape(published.POOL_METHOD) in text
+    assert "inverse variantie" in text and "2021" in text
+
+
+def test_open_indicator_changes_have_intervals_or_too_few(open_cache):
+    ctx = context(open_cache, "Utrecht")
+    frame = monitor_open.open_indicators(ctx, 2018).frame
+    for _, row in frame.iterrows():
+        if row["too_few"]:
+            assert row["change"] is None and "te weinig gevallen" in row["change_text"]
+        else:
+            change = row["change"]
+            assert change.ci_low <= change.estimate <= change.ci_high
+            assert "95%-BI" in row["change_text"]
+            unit = "procentpunt" if row["unit"] == "%" else "%"
+            assert unit in row["change_text"]

@@ -212,14 +212,18 @@ def _cleared_on_composition(dataset, cleared, offence_code: str, composition_yea
     if own or from_year is None or from_year == composition_year:
         return cleared
     values = ["registered_offences", "cleared_offences"]
+    # registrations of suspects (83648NED) are apportioned like the counts; they may be missing
+    optional = [column for column in ("suspects",) if column in cleared.columns]
     extra = [
-        c for c in cleared.columns if c not in (*values, "gemeente_code", "year", "offence_code")
+        c
+        for c in cleared.columns
+        if c not in (*values, *optional, "gemeente_code", "year", "offence_code")
     ]
     counts = cleared.loc[cleared["gemeente_code"].isin(known_codes())].drop(columns=extra)
     harmonised = harmonise_counts(
-        counts, dataset.population, from_year, composition_year, value_columns=values
+        counts, dataset.population, from_year, composition_year, value_columns=values + optional
     )
-    for column in values:
+    for column in values + optional:
         harmonised[column] = harmonised[column].round()
     return harmonised.dropna(subset=values).astype({column: int for column in values})
 

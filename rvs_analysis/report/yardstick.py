@@ -22,6 +22,7 @@ from rvs_analysis.report.wording import fmt_ci, fmt_num, md
 
 __all__ = [
     "NationalComparison",
+    "comparison_methods",
     "national_check",
     "national_clearance_comparison",
     "national_clearance_sentence",
@@ -49,6 +50,8 @@ class NationalComparison:
     offence_label: str
     result: object
     check: dict | None = None
+    exposure: str = "de bevolking"
+    """What the counts are set against in the model (Dutch, for the methods text)."""
 
     @property
     def ratio(self):
@@ -74,7 +77,8 @@ def national_check(dataset, offence_code: str, tolerance: float = 0.005) -> dict
     Returns
     -------
     dict or None
-        ``{"years": [...], "largest_gap": float (relative), "complete": bool}``; ``None`` when the
+        ``{"years": [...], "gaps": {year: float}, "largest_gap": float (relative), "complete":
+        bool, "tolerance": float}``; ``None`` when the
         source publishes no national figure for the offence.
     """
     national = ((dataset.provenance or {}).get("national") or {}).get(offence_code)
@@ -96,6 +100,7 @@ def national_check(dataset, offence_code: str, tolerance: float = 0.005) -> dict
         "gaps": gaps,
         "largest_gap": largest,
         "complete": abs(largest) <= tolerance,
+        "tolerance": tolerance,
     }
 
 
@@ -160,6 +165,65 @@ def _beyond_region(dataset, codes) -> bool:
     years = {2017, *([dataset.crime_boundary_year] if dataset.crime_boundary_year else [])}
     region = set().union(*(set(regions.municipalities(year)["gemeente_code"]) for year in years))
     return bool(set(codes) - region - {"GM0000"})
+
+
+def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
+    """The methods text of the area-against-area comparisons a report showed, from their results.
+
+    Parameters
+    ----------
+    *comparisons : NationalComparison, rvs_analysis.stats.compare.AreaTrendComparison or None
+        The Netherlands comparisons (:func:`national_comparison`,
+        :func:`national_clearance_comparison`) and the police units' comparison
+        (:func:`rvs_analysis.report.chapters.monitor_open.police_unit_comparison`); ``None``
+        entries (no comparison on this source) are left out.
+
+    Returns
+    -------
+    (list of str, list of str)
+        Dutch lines for "Methoden", worded from each result's model, dispersion and reference,
+        and the results' own method strings for "Technische details".
+    """
+    lines, technical = [], []
+    for item in comparisons:
+        if item is None:
+            continue
+        result = getattr(item, "result", item)
+        label = getattr(item, "offence_label", "woninginbraken")
+        exposure = getattr(item, "exposure", "de bevolking")
+        model = (
+            "quasi-Poisson-regressie" if "quasi-Poisson" in result.method else "Poisson-regressie"
+        )
+        terms = (
+            "vaste jaareffecten (gemeenschappelijke schokken vallen weg), een eigen niveau en een "
+            "eigen lineaire afwijking per gebied"
+            if result.model == "year_effects"
+            else "een eigen niveau en een eigen lineaire trend per gebied"
+        )
+        others = len(result.areas) - 1
+        who = "het gebied" if others == 1 else f"{others} gebieden"
+        text = (
+            f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking gebied "
+            f"tegen gebied uit de toolkit (stats.compare.compare_trends), één {model} van alle "
+            f"reeksen met {terms} en {exposure} als blootstelling; dispersie max(1, X²/df) = "
+            f"{fmt_num(result.dispersion, 2)}; t-interval voor de verhouding van de jaarlijkse "
+            "veranderingen"
+        )
+        if others > 1:
+            text += (
+                f"; {others} vergelijkingen, met een gezamenlijke F-toets dat alle gebieden de "
+                "trend van de referentie volgen"
+            )
+        lines.append(text + ".")
+        check = getattr(item, "check", None)
+        if check is not None:
+            lines.append(
+                "De som van de gemeenten in de bron is per jaar vergeleken met het landelijke "
+                f"cijfer van CBS (NL00); tot {fmt_num(100 * check['tolerance'], 1)}% verschil telt "
+                "de som als heel Nederland."
+            )
+        technical.append(result.method)
+    return lines, list(dict.fromkeys(technical))
 
 
 def _direction(annual) -> str:
@@ -278,6 +342,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
         offence_label=f"opgehelderde misdrijven ({series.subject})",
         result=result,
         check=None,
+        exposure="de geregistreerde misdrijven",
     )
 
 

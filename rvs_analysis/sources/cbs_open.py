@@ -60,8 +60,11 @@ def read_police_units(table) -> pd.DataFrame:
     Parameters
     ----------
     table : rvs_analysis.sources.cbs.CbsTable
-        Rows per municipality (``RegioS``, ``GM0344``); among the topics a group whose title
-        contains "politie" with a code topic (``RE09``) and a name topic.
+        Rows per municipality (``RegioS``, ``GM0344``). CBS's layout: a topic group "Lokaliseringen
+        van gemeenten" with one subgroup per area kind, each holding a topic "Code" and a topic
+        "Naam"; the police units are the subgroup "Politie Regionale eenheden" (``RE01`` ..
+        ``RE10``). Resolved by the group's title (containing "politie"; among several, the one
+        about "eenheden"), never by key: the keys (``Code_32`` in 2016) move every edition.
 
     Returns
     -------
@@ -78,6 +81,9 @@ def read_police_units(table) -> pd.DataFrame:
         (props["Type"] == "TopicGroup")
         & props["Title"].fillna("").str.contains("politie", case=False)
     ]
+    if len(groups) > 1:  # e.g. the former police regions beside the regional units
+        units = groups.loc[groups["Title"].str.contains(r"eenhe", case=False)]
+        groups = units if not units.empty else groups
     topics = props.loc[(props["Type"] == "Topic") & props["ParentID"].isin(groups["ID"])]
     titles = topics.set_index("Key")["Title"].fillna("").astype(str)
     code = [key for key, title in titles.items() if re.match(r"^code", title, re.IGNORECASE)]

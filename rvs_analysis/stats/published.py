@@ -34,6 +34,8 @@ from scipy import stats
 from rvs_analysis.stats.common import Estimate, StatisticsInputError, check_level
 
 __all__ = [
+    "COMPARISON_METHOD",
+    "POOL_METHOD",
     "PublishedComparison",
     "SERIES_BREAK",
     "before_after",
@@ -50,6 +52,17 @@ another series that is not comparable with it."""
 
 PUBLISHED_LEVEL = 0.95
 """The level of CBS's published intervals (``MOG0095`` / ``MBG0095``)."""
+
+POOL_METHOD = (
+    "inverse-variance weighted mean of published estimates (se = margin / 1.96), normal interval"
+)
+"""The method string of :func:`pool`."""
+
+COMPARISON_METHOD = (
+    "difference of the pilots' and the other areas' inverse-variance pooled changes per area "
+    "(published estimates, se = margin / 1.96 from CBS's 95% bounds), normal interval"
+)
+"""The method string of :func:`pilot_comparison`."""
 
 
 def series_of(year: int) -> int:
@@ -166,10 +179,7 @@ def pool(
         estimate=estimate,
         ci_low=estimate - z * pooled_se,
         ci_high=estimate + z * pooled_se,
-        method=(
-            "inverse-variance weighted mean of published estimates (se = margin / 1.96), "
-            "normal interval"
-        ),
+        method=POOL_METHOD,
         level=level,
         n=float(len(used)),
         details={
@@ -392,10 +402,7 @@ def pilot_comparison(
     rest = list(dict.fromkeys(str(code) for code in rest))
     before, after = _years(before), _years(after)
     _check_same_series(before, after)
-    method = (
-        "difference of the pilots' and the other areas' inverse-variance pooled changes per area "
-        "(published estimates, se = margin / 1.96 from CBS's 95% bounds), normal interval"
-    )
+    method = COMPARISON_METHOD
     pilots_change = _pooled_change(frame, indicator, pilots, before, after, level, method)
     rest_change = _pooled_change(frame, indicator, rest, before, after, level, method)
     value = pilots_change.estimate - rest_change.estimate

@@ -226,8 +226,7 @@ class ClearanceYear:
                 "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
                 "misdrijven van de groep '{group}' opgehelderd: {pct} ({ci}). Dit is opheldering "
                 "op groepsniveau, niet van woninginbraak alleen; het doel voor woninginbraak "
-                "wordt daarom niet getoetst. Het ophelderingspercentage {change} ten opzichte van "
-                "{base_year} (relatieve verandering).",
+                "wordt daarom niet getoetst. Ten opzichte van {base_year}: {change}.",
                 year=self.year,
                 area=self.area,
                 cleared=fmt_int(self.cleared),
@@ -235,7 +234,7 @@ class ClearanceYear:
                 group=self.offence.label,
                 pct=fmt_pct(self.rate.estimate),
                 ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
-                change=change_phrase(self.change),
+                change=self._change_phrase(),
                 base_year=self.base_year,
             )
         if self.target is None:
@@ -259,14 +258,19 @@ class ClearanceYear:
             met="gehaald"
             if self.target is not None and self.target.is_met(self.rate.estimate)
             else "niet gehaald",
-            change=(
-                "te weinig gevallen voor een vergelijking (minder dan "
-                f"{MIN_CASES_PERCENT} geregistreerde inbraken in een jaar)"
-                if self.change is None
-                else "een verschil van " + difference_phrase(self.change)
-            ),
+            change=self._change_phrase(),
             base_year=self.base_year,
         )
+
+    def _change_phrase(self) -> str:
+        """The change since the base year in procentpunt, or 'te weinig gevallen'."""
+        counted = "misdrijven van de groep" if self.offence.group_level else "inbraken"
+        if self.change is None:
+            return (
+                "te weinig gevallen voor een vergelijking (minder dan "
+                f"{MIN_CASES_PERCENT} geregistreerde {counted} in een jaar)"
+            )
+        return "een verschil van " + difference_phrase(self.change)
 
 
 def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> ClearanceYear:
@@ -642,41 +646,77 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
     return key_message([rate, outlook, effort])
 
 
-def methods(ctx: ReportContext, status, drivers, needed: NeededToReach):
-    """The "Methode en bronnen" section of the clearance report."""
-    return methods_block(
-        ctx,
-        methods=[
-            "Ophelderingspercentage met Wilson-interval (95%).",
-            "Verandering van het ophelderingspercentage: verschil in procentpunt, met de "
-            "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval (normaal "
-            "waar de dispersie op haar ondergrens 1 staat); 'te weinig "
-            f"gevallen' bij minder dan {MIN_CASES_PERCENT} geregistreerde inbraken in een jaar.",
+def methods(
+    ctx: ReportContext, status, drivers, needed: NeededToReach | None, national=None, series=None
+):
+    """The "Methode en bronnen" section of the clearance report, worded from the methods the
+    results used: status, drivers and what is needed only when the report computed them (not on
+    group-level open data); ``national`` from
+    :func:`rvs_analysis.report.yardstick.national_clearance_comparison`; ``series`` names the
+    offence (group) the percentages are of."""
+    from rvs_analysis.report.yardstick import comparison_methods
+
+    group_level = series is not None and series.group_level
+    counted = "misdrijven van de groep" if group_level else "inbraken"
+    national_lines, national_technical = comparison_methods(national)
+    lines = [
+        "Ophelderingspercentage met Wilson-interval (95%)"
+        + (f" van de misdrijfgroep '{series.offence.label}' (83648NED)." if group_level else "."),
+        "Verandering van het ophelderingspercentage: verschil in procentpunt, met de "
+        "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval (normaal "
+        "waar de dispersie op haar ondergrens 1 staat); 'te weinig gevallen' bij minder dan "
+        f"{MIN_CASES_PERCENT} geregistreerde {counted} in een jaar.",
+    ]
+    if status is not None:
+        lines.append(
             "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
             "jaar); status in kansbanden (behaald bij een gemeten doeljaar dat het doel haalt of "
             "een kans van minstens 90%, waarschijnlijk 70-90%, onzeker 30-70%, onwaarschijnlijk "
-            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet.",
-            "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "
-            "(zonder winsoriseren) als de gemeenten meer verschillen dan toeval verklaart; nooit "
-            "smaller dan de exacte binomiale grenzen.",
+            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet."
+        )
+    lines.append(
+        "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "
+        "(zonder winsoriseren) als de gemeenten meer verschillen dan toeval verklaart; nooit "
+        "smaller dan de exacte binomiale grenzen."
+    )
+    if drivers is not None:
+        lines.append(
             "Verklarende factoren: binomiaal regressiemodel (logit) met cluster-robuuste "
             "standaardfouten per gemeente (welke variant: zie de technische details) en "
-            "t-verdeling met G − 1 vrijheidsgraden.",
+            "t-verdeling met G − 1 vrijheidsgraden."
+        )
+    if needed is not None:
+        lines.append(
             "Benodigde opheldering: rekenkundig (afronding naar boven); verwacht aantal inbraken "
-            "uit een quasi-Poisson-trendmodel met de bevolking als blootstelling.",
-        ],
-        technical=[
-            item.method
-            for item in (status, drivers, getattr(needed, "trend", None))
-            if item is not None
-        ],
-        assumptions=[
-            "Inbraken worden onafhankelijk van elkaar opgehelderd (de cluster-robuuste fouten "
-            "vangen samenhang binnen een gemeente op).",
+            "uit een quasi-Poisson-trendmodel met de bevolking als blootstelling."
+        )
+    lines += national_lines
+    assumptions = [
+        "Misdrijven worden onafhankelijk van elkaar opgehelderd"
+        + (
+            " (de cluster-robuuste fouten vangen samenhang binnen een gemeente op)."
+            if drivers is not None
+            else "."
+        ),
+    ]
+    if status is not None:
+        assumptions += [
             "De doelen van de regio gelden als percentage ook voor districten en gemeenten.",
             "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
+        ]
+    return methods_block(
+        ctx,
+        methods=lines,
+        technical=[
+            *(
+                item.method
+                for item in (status, drivers, getattr(needed, "trend", None))
+                if item is not None
+            ),
+            *national_technical,
         ],
+        assumptions=assumptions,
         limitations=[
             "De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
             "misdrijfgroep; opheldering van woninginbraak per gemeente en de verklarende kenmerken "

@@ -459,9 +459,18 @@ def _model_nl(estimate) -> str:
     return "Poisson-regressie"
 
 
-def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | None = None):
+def methods(
+    ctx: ReportContext,
+    comparison,
+    burglary_months: MonthlyBurglary | None = None,
+    national=None,
+):
     """The "Methode en bronnen" section of the crime change report, worded from the methods the
-    results actually used."""
+    results actually used (``national``: :func:`rvs_analysis.report.yardstick.
+    national_comparison`, when the report compared the area with the Netherlands)."""
+    from rvs_analysis.report.yardstick import comparison_methods
+
+    national_lines, national_technical = comparison_methods(national)
     monthly_lines = []
     if burglary_months is not None and burglary_months.available:
         if burglary_months.seasonal_supported:
@@ -494,6 +503,7 @@ def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | N
             "(quasi-Poisson-dispersie uit haar trend); geen significantietoets na rangschikken; "
             f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in een jaar.",
             *monthly_lines,
+            *national_lines,
         ],
         assumptions=[
             "Een constante jaarlijkse procentuele verandering per groep over de hele periode.",
@@ -515,6 +525,7 @@ def methods(ctx: ReportContext, comparison, burglary_months: MonthlyBurglary | N
             comparison.visible.method,
             comparison.less_visible.method,
             *(burglary_months.methods if burglary_months is not None else []),
+            *national_technical,
         ],
     )
 

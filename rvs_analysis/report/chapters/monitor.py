@@ -590,8 +590,29 @@ MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "85755NED")
 """The open tables the monitor reads (named in its source line)."""
 
 
-def methods(ctx: ReportContext, area_results: Results):
-    """The "Methode en bronnen" section of the monitor."""
+def methods(
+    ctx: ReportContext, area_results: Results, national=None, units=None, open_indicators=None
+):
+    """The "Methode en bronnen" section of the monitor, worded from the methods used.
+
+    ``national`` (:func:`rvs_analysis.report.yardstick.national_comparison`), ``units``
+    (:func:`rvs_analysis.report.chapters.monitor_open.police_unit_comparison`) and
+    ``open_indicators`` (:func:`~rvs_analysis.report.chapters.monitor_open.open_indicators`) add
+    their methods when the report showed them.
+    """
+    from rvs_analysis.report.yardstick import comparison_methods
+
+    compared, compared_technical = comparison_methods(national, units)
+    open_lines, open_technical = [], []
+    if open_indicators is not None and not open_indicators.frame.empty:
+        open_lines.append(
+            "Indicatoren uit open CBS-data: verandering tussen beginjaar en rapportagejaar; "
+            "aantallen met de jaar-op-jaarruis van de reeks (quasi-Poisson-dispersie uit de eigen "
+            "trend, t-interval), ophelderingspercentages als verschil in procentpunt met de "
+            f"quasi-binomiale dispersie; {open_indicators.n_comparisons} veranderingen getoetst "
+            "op 5%, niet gecorrigeerd voor meervoudig toetsen."
+        )
+        open_technical = open_indicators.methods
     return methods_block(
         ctx,
         methods=[
@@ -613,6 +634,8 @@ def methods(ctx: ReportContext, area_results: Results):
             "jaren of een voorspellingsinterval over het grootste deel van de schaal.",
             "Enquêtecijfers (onveiligheidsgevoel, jongerenoverlast): gewogen percentages per "
             "meting, onderdrukt bij minder dan 100 respondenten.",
+            *compared,
+            *open_lines,
         ],
         assumptions=[
             "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
@@ -633,6 +656,8 @@ def methods(ctx: ReportContext, area_results: Results):
         technical=[
             *area_results.table.attrs.get("change_methods", []),
             *[status.method for status in area_results.statuses.values()][:3],
+            *compared_technical,
+            *open_technical,
         ],
     )
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rvs_analysis.report.area_data import area_counts, in_report_years
+from rvs_analysis.report.area_data import area_counts, clearance_frame
 from rvs_analysis.report.context import ReportContext
 from rvs_analysis.report.open_data import burglary_group
 from rvs_analysis.report.tables import table
-from rvs_analysis.report.wording import fmt_int, fmt_num, md
+from rvs_analysis.report.wording import difference_phrase, fmt_int, fmt_num, md
 
 __all__ = [
     "COUNT_INDICATORS",
@@ -42,23 +42,37 @@ TOTAL_GROUP_KEYS = ("T001161",)
 
 @dataclass
 class OpenIndicators:
-    """Every open-data indicator of the area: first year, report year and change.
+    """Every open-data indicator of the area: first year, report year and the change between them.
 
     Attributes
     ----------
     frame : pandas.DataFrame
-        ``indicator, table, first_year, first_value, year, value, change_pct, unit``.
+        ``indicator, table, first_year, first_value, year, value, unit, change`` (an
+        :class:`~rvs_analysis.stats.common.Estimate`, ``None`` below the small-number rules),
+        ``too_few``, ``change_text`` (Dutch), ``method``.
     area : str
     """
 
     frame: pd.DataFrame
     area: str
 
+    @property
+    def n_comparisons(self) -> int:
+        """How many changes the table tests (those with an interval)."""
+        return int(self.frame["change"].notna().sum()) if not self.frame.empty else 0
+
+    @property
+    def methods(self) -> list[str]:
+        """The statistics modules' method strings of the changes shown."""
+        if self.frame.empty:
+            return []
+        return list(dict.fromkeys(str(m) for m in self.frame["method"].dropna()))
+
     def show(self):
         """The indicators as a Dutch table."""
         return table(
             self.frame,
-            formats={"first_value": "num", "value": "num", "change_pct": "signed_pct"},
+            formats={"first_value": "num", "value": "num"},
             columns={
                 "indicator": "Indicator",
                 "table": "CBS-tabel",
@@ -66,32 +80,88 @@ class OpenIndicators:
                 "first_value": "Waarde",
                 "year": "Rapportagejaar",
                 "value": "Waarde ",
-                "change_pct": "Verandering",
+                "change_text": "Verandering (95%-BI)",
             },
             caption=f"Indicatoren uit open CBS-data, {self.area}",
         )
 
     def sentence(self):
-        """How many indicators the open tables hold, and what is group-level."""
+        """How many indicators the open tables hold, what is group-level, how many tests."""
         return md(
-            "De open CBS-tabellen geven voor {area} {n} indicatoren. Opheldering staat in 83648NED "
-            "alleen per misdrijfgroep (niet voor woninginbraak, straatroof of overvallen), en "
-            "'registraties van verdachten' telt registraties, geen personen: wie voor meer "
-            "misdrijven verdacht wordt, telt meer keren.",
+            "De open CBS-tabellen geven voor {area} {n} indicatoren; de tabel toetst {k} "
+            "veranderingen tussen beginjaar en rapportagejaar op 5%, zonder correctie voor "
+            "meervoudig toetsen. Opheldering staat in 83648NED alleen per misdrijfgroep (niet "
+            "voor woninginbraak, straatroof of overvallen), en 'registraties van verdachten' telt "
+            "registraties, geen personen: wie voor meer misdrijven verdacht wordt, telt meer keren.",
             area=self.area,
             n=len(self.frame),
+            k=self.n_comparisons,
         )
 
 
+def _count_change(series: pd.DataFrame):
+    """The change of a count between the first and the last year, with the series' year noise
+    (quasi-Poisson dispersion around its own trend); ``None`` below the small-number rule."""
+    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.trends import area_dispersion, count_change
+
+    before, after = round(float(series["value"].iloc[0])), round(float(series["value"].iloc[-1]))
+    if min(before, after) < MIN_EVENTS_CHANGE:
+        return None
+    frame = series.rename(columns={"value": "registered_offences"})
+    frame["registered_offences"] = frame["registered_offences"].round()
+    phi, df = area_dispersion(frame[["year", "registered_offences"]], population_column=None)
+    return count_change(before, after, dispersion=phi, df=df)
+
+
+def _percentage_change(series: pd.DataFrame):
+    """The change of a clearance percentage in procentpunt, with the quasi-binomial dispersion of
+    the series; ``None`` below the small-number rule."""
+    from rvs_analysis.stats.clearance import clearance_difference
+    from rvs_analysis.stats.common import MIN_CASES_PERCENT
+    from rvs_analysis.stats.targets import quasi_binomial_trend
+
+    first, last = series.iloc[0], series.iloc[-1]
+    if min(first["registered_offences"], last["registered_offences"]) < MIN_CASES_PERCENT:
+        return None
+    phi, df = 1.0, None
+    if len(series) >= 3:
+        fit = quasi_binomial_trend(
+            series["cleared_offences"].to_numpy(float),
+            series["registered_offences"].to_numpy(float),
+            series["year"].to_numpy(float),
+        )
+        phi, df = fit["phi"], fit["df"]
+    return clearance_difference(
+        int(first["cleared_offences"]),
+        int(first["registered_offences"]),
+        int(last["cleared_offences"]),
+        int(last["registered_offences"]),
+        dispersion=phi,
+        df=df,
+    )
+
+
 def _row(name, table_id, series: pd.DataFrame, report_year: int, unit: str = "aantal"):
+    from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
+
     series = series.dropna(subset=["value"]).sort_values("year")
     series = series[series["year"] <= report_year]
     if series.empty:
         return None
     first, last = series.iloc[0], series.iloc[-1]
-    change = 100.0 * (last["value"] / first["value"] - 1.0) if first["value"] else float("nan")
-    if unit == "%":
-        change = last["value"] - first["value"]
+    change = None
+    if len(series) >= 2:
+        change = _percentage_change(series) if unit == "%" else _count_change(series)
+    if change is None:
+        rule = (
+            f"minder dan {MIN_CASES_PERCENT} geregistreerde misdrijven in een jaar"
+            if unit == "%"
+            else f"minder dan {MIN_EVENTS_CHANGE} in een jaar"
+        )
+        text = f"te weinig gevallen ({rule})" if len(series) >= 2 else "één jaar"
+    else:
+        text = difference_phrase(change, " procentpunt" if unit == "%" else "%")
     return {
         "indicator": name,
         "table": table_id,
@@ -99,8 +169,11 @@ def _row(name, table_id, series: pd.DataFrame, report_year: int, unit: str = "aa
         "first_value": float(first["value"]),
         "year": int(last["year"]),
         "value": float(last["value"]),
-        "change_pct": change,
         "unit": unit,
+        "change": change,
+        "too_few": change is None and len(series) >= 2,
+        "change_text": text,
+        "method": None if change is None else change.method,
     }
 
 
@@ -109,9 +182,15 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
 
     Notes
     -----
-    Counts are summed over the area's harmonised municipalities (:mod:`~rvs_analysis.report.
-    area_data`); clearance percentages are cleared / registered of the summed counts; the change
-    of a percentage is in percentage points (shown in the same column).
+    Counts, cleared offences and registrations of suspects are summed over the area's harmonised
+    municipalities (:mod:`~rvs_analysis.report.area_data`); a count's change between the first and the report year is
+    :func:`rvs_analysis.stats.trends.count_change` with the series' quasi-Poisson dispersion
+    (:func:`~rvs_analysis.stats.trends.area_dispersion`). Clearance percentages are cleared /
+    registered of the summed counts; their change is the difference in procentpunt with the
+    series' quasi-binomial dispersion (:func:`rvs_analysis.stats.clearance.clearance_difference`).
+    Below :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events (counts) or
+    :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences (percentages) in
+    either year: "te weinig gevallen", no interval.
     """
     rows = []
     codes = set(ctx.dataset.crime["offence_code"])
@@ -121,14 +200,15 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
             rows.append(_row(name, "47018NED", counts, report_year))
     cleared = ctx.dataset.cleared
     if cleared is not None and not cleared.empty:
-        mine = in_report_years(cleared[cleared["gemeente_code"].isin(ctx.codes)], ctx)
         labels = dict((ctx.dataset.provenance or {}).get("offence_groups") or {})
         group = burglary_group(ctx.dataset)
-        wanted = [key for key in TOTAL_GROUP_KEYS if key in set(mine["offence_code"])]
+        wanted = [key for key in TOTAL_GROUP_KEYS if key in set(cleared["offence_code"])]
         if group is not None:
             wanted.append(group[0])
         for key in wanted:
-            rows_of = mine[mine["offence_code"] == key]
+            # harmonised to the report's composition like every other count of the report
+            frame = clearance_frame(ctx, key)
+            rows_of = frame[frame["in_area"]]
             sums = rows_of.groupby("year", as_index=False)[
                 ["registered_offences", "cleared_offences"]
             ].sum()
@@ -147,7 +227,9 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
                         report_year,
                     )
                 )
-    frame = pd.DataFrame([row for row in rows if row is not None])
+    columns = ["indicator", "table", "first_year", "first_value", "year", "value", "unit",
+               "change", "too_few", "change_text", "method"]  # fmt: skip
+    frame = pd.DataFrame([row for row in rows if row is not None], columns=columns)
     return OpenIndicators(frame=frame, area=ctx.area.name)
 
 

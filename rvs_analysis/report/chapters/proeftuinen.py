@@ -156,7 +156,7 @@ def _microdata(note: bool = False):
     return wrap
 
 
-_COMPUTATIONS = {"difference_in_differences", "event_study", "own_series"}
+_COMPUTATIONS = {"difference_in_differences", "event_study", "leave_one_pilot_out", "own_series"}
 
 
 def published_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
@@ -312,6 +312,7 @@ def key_message_of(
     return key_message([unsafe, youth, own])
 
 
+@_microdata()
 def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
     """The difference-in-differences with each pilot left out (the sensitivity table)."""
     table_ = perception.leave_one_pilot_out(
@@ -324,6 +325,7 @@ def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
     return table_.assign(name=table_["left_out"].map(names).fillna(table_["left_out"]))
 
 
+@_microdata()
 def sensitivity_table(leave_out: pd.DataFrame):
     """The leave-one-pilot-out table as the report shows it."""
     shown = leave_out.assign(weight_share_pct=100 * leave_out["weight_share"])
@@ -346,6 +348,7 @@ def sensitivity_table(leave_out: pd.DataFrame):
     )
 
 
+@_microdata()
 def sensitivity_sentence(group_pilots: Pilots, indicator: str, leave_out: pd.DataFrame):
     """The unweighted estimate and the estimate without the heaviest pilot, in Dutch."""
     unweighted = perception.difference_in_differences(
@@ -564,17 +567,18 @@ def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
     )
 
 
-def methods(ctx: ReportContext, did, events, group_pilots: Pilots | None = None):
-    """The "Methode en bronnen" section of the proeftuinen report."""
-    published_methods = []
-    if group_pilots is not None and group_pilots.published is not None:
-        published_methods = [
-            "Gepubliceerde CBS-schattingen (81877NED, 85146NED): standaardfout uit de 95%-marge "
-            "(marge / 1,96); groepen per meting gewogen met de inverse variantie; verandering "
-            "per gebied, gepoold met de inverse variantie; proeftuinen min vergelijkingsgroep "
-            "met normaal interval. Metingen vóór en vanaf 2021 worden niet met elkaar "
-            "vergeleken (trendbreuk door de nieuwe opzet).",
-        ]
+def methods(
+    ctx: ReportContext,
+    did,
+    events,
+    group_pilots: Pilots | None = None,
+    published: dict | None = None,
+):
+    """The "Methode en bronnen" section of the proeftuinen report, worded from the methods used
+    (``published``: :func:`published_comparisons`, when the source has CBS's estimates)."""
+    published_methods, published_technical = proeftuinen_open.published_methods(
+        group_pilots.published if group_pilots is not None else None, published or {}
+    )
     if did is None:
         return methods_block(
             ctx,
@@ -582,18 +586,14 @@ def methods(ctx: ReportContext, did, events, group_pilots: Pilots | None = None)
             assumptions=[
                 "De schattingen van verschillende gemeenten en metingen zijn onafhankelijke "
                 "steekproeven; binnen een groep veranderen de gebieden gelijk.",
+                "Zonder proeftuin hadden proeftuinen en vergelijkingsgroep dezelfde ontwikkeling "
+                "gehad; dit rapport toetst dat niet op de gepubliceerde metingen.",
             ],
             limitations=[
                 MICRODATA_NOTE,
                 *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
             ],
-            technical=[
-                result.method
-                for result in (
-                    published_comparisons(group_pilots) if group_pilots is not None else {}
-                ).values()
-                if result is not None
-            ][:1],
+            technical=published_technical,
         )
     return methods_block(
         ctx,
@@ -634,7 +634,7 @@ def methods(ctx: ReportContext, did, events, group_pilots: Pilots | None = None)
             "vergelijkbaar. Deze analyse vraagt microdata (of lokale oversamples) per respondent.",
             *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
         ],
-        technical=[did.method, events.method],
+        technical=[*published_technical, did.method, events.method],
     )
 
 

@@ -26,6 +26,7 @@ from rvs_analysis.stats import published
 __all__ = [
     "BREAK_LABEL",
     "PublishedPilots",
+    "published_methods",
     "published_comparison",
     "published_figure",
     "published_pilots",
@@ -272,9 +273,9 @@ def published_sentence(group: PublishedPilots, unsafe, youth):
     return md(
         "{text} Proeftuinen met een CBS-schatting: {pilots}; vergeleken met: {rest}.{missing} "
         "Metingen vanaf {brk} (nieuwe opzet van de Veiligheidsmonitor) worden niet met eerdere "
-        "vergeleken. Dit zijn gepubliceerde schattingen, geen microdata: de groepen zijn "
-        "gewogen naar de precisie van elke schatting (inverse variantie uit de marges), zonder "
-        "correctie voor verschillen tussen gemeenten.",
+        "vergeleken. Dit zijn gepubliceerde schattingen, geen microdata: de verandering is per "
+        "gemeente genomen en per groep gewogen naar haar precisie (inverse variantie uit de "
+        "marges), zonder correctie voor verschillen in wie er woont of de enquête invult.",
         text=" ".join(parts),
         pilots=names_phrase([group.names.get(code, code) for code in group.pilots]),
         rest="Nederland (landelijke schatting)"
@@ -302,3 +303,50 @@ def published_table(group: PublishedPilots, indicator: str):
             "series": "Reeks",
         },
     )
+
+
+def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple[list, list]:
+    """The methods text of the published-estimates part, from what the report computed.
+
+    Parameters
+    ----------
+    group : PublishedPilots or None
+        ``None`` when the source has no published estimates (nothing to say).
+    comparisons : dict
+        Indicator -> :class:`~rvs_analysis.stats.published.PublishedComparison` or ``None``.
+
+    Returns
+    -------
+    (list of str, list of str)
+        Dutch lines for "Methoden" and the statistics modules' method strings.
+    """
+    if group is None:
+        return [], []
+    lines = [
+        "Gepubliceerde CBS-schattingen (81877NED tot en met 2019, 85146NED vanaf 2021): "
+        "standaardfout uit de 95%-marge (marge / 1,96); per meting het met de inverse variantie "
+        "gewogen gemiddelde van de gebieden van een groep, met normaal 95%-interval (figuur en "
+        f"tabel). Metingen vóór en vanaf {published.SERIES_BREAK} worden niet met elkaar "
+        "verbonden of vergeleken (trendbreuk door de nieuwe opzet)."
+    ]
+    technical = [published.POOL_METHOD]
+    used = [result for result in comparisons.values() if result is not None]
+    if used:
+        described = sorted({result.method for result in used})
+        indicators = [INDICATOR_TITLES.get(r.indicator, r.indicator).lower() for r in used]
+        if all(method == published.COMPARISON_METHOD for method in described):
+            lines.append(
+                "Proeftuinen tegen vergelijkingsgroep ("
+                + "; ".join(indicators)
+                + "): per gebied de verandering tussen de metingen vóór en na de start "
+                "(binnen één reeks), per groep gepoold met de inverse variantie; het verschil van "
+                "de twee groepen met normaal 95%-interval en toets op nul "
+                f"({len(used)} vergelijkingen, niet gecorrigeerd voor meervoudig toetsen)."
+            )
+        technical += described
+    else:
+        lines.append(
+            "Geen vergelijking vóór/na op de gepubliceerde schattingen: binnen de reeks van de "
+            "start publiceert CBS geen meting vóór én na de start."
+        )
+    return lines, technical
