@@ -25,6 +25,7 @@ __all__ = [
     "ClearanceOffence",
     "burglary_group",
     "clearance_offence",
+    "group_title",
     "open_data_line",
     "open_tables",
 ]
@@ -85,8 +86,10 @@ def _number(title: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _bare(title: str) -> str:
-    return re.sub(r"^\s*\d+\s+", "", title).strip()
+def group_title(title: str) -> str:
+    """An 83648NED offence group's title without its number ("11 Diefstal/verduistering en
+    inbraak" -> "Diefstal/verduistering en inbraak")."""
+    return re.sub(r"^\s*\d+\s+", "", str(title)).strip()
 
 
 def burglary_group(dataset) -> tuple[str, str, tuple[tuple[str, str], ...]] | None:
@@ -156,7 +159,7 @@ def clearance_offence(dataset, wanted: str = "1.1.1") -> ClearanceOffence:
             f"die woninginbraak bevat zijn niet beschikbaar voor deze bron ({dataset.source})."
         )
     code, title, subgroups = group
-    label = _bare(title)
+    label = group_title(title)
     why = (
         f"CBS-tabel 83648NED publiceert opgehelderde misdrijven "
         f"alleen per misdrijfgroep, niet voor woninginbraak. De cijfers gaan over de groep "

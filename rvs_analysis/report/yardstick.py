@@ -339,7 +339,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
     )
     return NationalComparison(
         area=ctx.area.name,
-        offence_label=f"opgehelderde misdrijven ({series.subject})",
+        offence_label=series.subject,
         result=result,
         check=None,
         exposure="de geregistreerde misdrijven",

@@ -456,9 +456,10 @@ def drivers_model(series: ClearanceSeries):
 
 
 def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
-    """Forest plot of the drivers' odds ratios (year effects left out); a note without them."""
+    """Forest plot of the drivers' odds ratios (year effects left out); nothing without them
+    (:func:`drivers_sentence` says why)."""
     if drivers is None:
-        return drivers_sentence(None)
+        return md("")
     shown = drivers.odds_ratios[~drivers.odds_ratios["term"].str.startswith("year=")].copy()
     reference_district = sorted(series.frame["district"].unique())[0]
     shown["label"] = (

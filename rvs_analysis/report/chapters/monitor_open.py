@@ -16,9 +16,9 @@ import pandas as pd
 
 from rvs_analysis.report.area_data import area_counts, clearance_frame
 from rvs_analysis.report.context import ReportContext
-from rvs_analysis.report.open_data import burglary_group
+from rvs_analysis.report.open_data import burglary_group, group_title
 from rvs_analysis.report.tables import table
-from rvs_analysis.report.wording import difference_phrase, fmt_int, fmt_num, md
+from rvs_analysis.report.wording import difference_phrase, fmt_int, fmt_num, fmt_value, md
 
 __all__ = [
     "COUNT_INDICATORS",
@@ -70,9 +70,18 @@ class OpenIndicators:
 
     def show(self):
         """The indicators as a Dutch table."""
+        shown = self.frame.assign(
+            first_value=[
+                fmt_value(value, "percent" if unit == "%" else unit)
+                for value, unit in zip(self.frame["first_value"], self.frame["unit"], strict=True)
+            ],
+            value=[
+                fmt_value(value, "percent" if unit == "%" else unit)
+                for value, unit in zip(self.frame["value"], self.frame["unit"], strict=True)
+            ],
+        )
         return table(
-            self.frame,
-            formats={"first_value": "num", "value": "num"},
+            shown,
             columns={
                 "indicator": "Indicator",
                 "table": "CBS-tabel",
@@ -213,7 +222,7 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
                 ["registered_offences", "cleared_offences"]
             ].sum()
             sums["value"] = 100.0 * sums["cleared_offences"] / sums["registered_offences"]
-            label = labels.get(key, key)
+            label = group_title(labels.get(key, key))
             rows.append(
                 _row(f"Opheldering {label} (groepsniveau, %)", "83648NED", sums, report_year, "%")
             )

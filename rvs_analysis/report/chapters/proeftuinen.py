@@ -195,9 +195,13 @@ def published_table(group_pilots: Pilots, indicator: str = "feels_unsafe"):
     return proeftuinen_open.published_table(group_pilots.published, indicator)
 
 
-@_microdata(note=True)
 def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
-    """Weighted percentages per wave for pilots, other municipalities and the area itself."""
+    """Weighted percentages per wave for pilots, other municipalities and the area itself.
+
+    Without microdata: the note why (under the first indicator only), else nothing.
+    """
+    if not group_pilots.has_microdata:
+        return md(MICRODATA_NOTE) if indicator == next(iter(INDICATORS)) else md("")
     survey = group_pilots.survey
     series = perception.weighted_proportions(survey, indicator, by=["group", "year"])
     if ctx.level != "region":

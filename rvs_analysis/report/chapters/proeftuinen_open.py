@@ -161,7 +161,7 @@ def _series_frame(group: PublishedPilots, indicator: str) -> pd.DataFrame:
     rows = []
     groups = [("Proeftuinen", group.pilots), (group.rest_name, group.rest)]
     if group.own and group.own not in group.pilots + group.rest:
-        groups.append((group.names.get(group.own, group.own), [group.own]))
+        groups.append((_bare(group.names.get(group.own, group.own)), [group.own]))
     for name, codes in groups:
         for year in group.waves(indicator):
             try:
