@@ -206,8 +206,13 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
             f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking gebied "
             f"tegen gebied uit de toolkit (stats.compare.compare_trends), één {model} van alle "
             f"reeksen met {terms} en {exposure} als blootstelling; dispersie max(1, X²/df) = "
-            f"{fmt_num(result.dispersion, 2)}; t-interval voor de verhouding van de jaarlijkse "
-            "veranderingen"
+            f"{fmt_num(result.dispersion, 2)}; "
+            + (
+                "normaal interval (de dispersie staat op haar ondergrens 1)"
+                if "Wald normal" in result.method
+                else "t-interval"
+            )
+            + " voor de verhouding van de jaarlijkse veranderingen"
         )
         if others > 1:
             text += (
