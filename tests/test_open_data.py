@@ -214,3 +214,52 @@ def test_open_indicator_changes_have_intervals_or_too_few(open_cache):
             assert "95%-BI" in row["change_text"]
             unit = "procentpunt" if row["unit"] == "%" else "%"
             assert unit in row["change_text"]
+
+
+def test_with_the_regions_own_files_burglary_clearance_and_the_microdata_did_run(
+    open_cache, demo_dataset, tmp_path
+):
+    """The region's police figures and survey microdata in ``regional/`` (the templates' layout)
+    beside the fetched cache: the clearance report shows burglary itself (targets, drivers) and
+    the proeftuinen report runs its microdata difference-in-differences beside CBS's estimates."""
+    import shutil
+
+    from rvs_analysis.report.chapters import proeftuinen
+
+    cache = tmp_path / "raw"
+    shutil.copytree(open_cache, cache)
+    regional = cache.parent / "regional"
+    regional.mkdir()
+    cleared = demo_dataset.cleared
+    cleared = cleared[(cleared["offence_code"] == "1.1.1") & cleared["year"].between(2013, 2018)]
+    cleared.assign(source="Politie Midden-Nederland (test)").to_csv(
+        regional / "cleared_offences.csv", index=False
+    )
+    # the feed's years end in 2018: the region's own survey has a wave after the start in it
+    survey = demo_dataset.survey[demo_dataset.survey["year"] <= 2019]
+    survey.assign(year=survey["year"].replace(2019, 2018)).to_csv(
+        regional / "survey_microdata.csv", index=False
+    )
+
+    ctx = context(cache, "Utrecht")
+    series = clearance_chapter.clearance_series(ctx, "1.1.1")
+    assert not series.group_level and series.offence.code == "1.1.1"
+    assert not series.targets.empty
+    this_year = clearance_chapter.clearance_in_year(series, 2018, 2013)
+    assert "woninginbraken opgehelderd" in this_year.sentence().data
+    assert clearance_chapter.target_status(series, 2018, 2018) is not None
+    assert clearance_chapter.drivers_model(series) is not None
+
+    region = context(cache)
+    group = proeftuinen.pilots(region)
+    assert group.has_microdata and group.published is not None
+    did = proeftuinen.difference_in_differences(group, "feels_unsafe")
+    assert did is not None and did.effect.ci_low < did.effect.estimate < did.effect.ci_high
+    text = proeftuinen.methods(
+        region,
+        did,
+        proeftuinen.event_study(group, "feels_unsafe"),
+        group,
+        proeftuinen.published_comparisons(group),
+    ).data
+    assert "Verschil in verschillen" in text and "inverse variantie" in text
