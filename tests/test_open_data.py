@@ -263,3 +263,16 @@ def test_with_the_regions_own_files_burglary_clearance_and_the_microdata_did_run
         proeftuinen.published_comparisons(group),
     ).data
     assert "Verschil in verschillen" in text and "inverse variantie" in text
+
+
+def test_a_report_needing_survey_data_accepts_microdata_or_published_estimates(open_cache):
+    from rvs_analysis.exceptions import NotAvailableForSource
+    from rvs_analysis.report.context import require
+
+    dataset = load_source("cbs", str(open_cache))
+    assert dataset.survey is None or dataset.survey.empty
+    require(dataset, ("survey", "survey_estimates"))  # the published estimates will do
+    with pytest.raises(NotAvailableForSource, match="niet beschikbaar voor deze bron"):
+        require(dataset, "survey")
+    with pytest.raises(ValueError, match="Unknown dataset input"):
+        require(dataset, ("survey", "surveys"))

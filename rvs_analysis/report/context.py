@@ -263,9 +263,11 @@ def start(
     first_year, last_year : int, optional
         Period of the report; clipped to the years the source covers (with a note), and refused
         with :class:`~rvs_analysis.exceptions.NotAvailableForSource` when there is no overlap.
-    requires : iterable of str, optional
-        Optional dataset inputs the report cannot do without (see :data:`INPUTS`); checked with
-        :func:`require` before anything else is computed.
+    requires : iterable of str or of tuples of str, optional
+        Optional dataset inputs the report cannot do without (see :data:`INPUTS`); a tuple names
+        alternatives, any one of which will do (``("survey", "survey_estimates")``: microdata or
+        CBS's published estimates). Checked with :func:`require` before anything else is
+        computed.
     parameters : mapping, optional
         The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
     composition_year : int, default 2017
@@ -363,14 +365,15 @@ def _report_year(dataset, first: int | None, last: int | None, report_year) -> i
     return min(int(report_year), max(years))
 
 
-def require(dataset, name: str) -> None:
+def require(dataset, name) -> None:
     """Stop a report when its source lacks an input it needs.
 
     Parameters
     ----------
     dataset : rvs_analysis.sources.base.Dataset
-    name : str
-        An optional input of the dataset (``"cleared"``, ``"survey"``, ``"monthly"``, ...).
+    name : str or tuple of str
+        An optional input of the dataset (``"cleared"``, ``"survey"``, ``"monthly"``, ...), or
+        alternatives of which the source must have at least one.
 
     Raises
     ------
@@ -380,12 +383,15 @@ def require(dataset, name: str) -> None:
     ValueError
         When ``name`` is not an optional input of a Dataset.
     """
-    if name not in INPUTS:
-        raise ValueError(f"Unknown dataset input {name!r}; known: {', '.join(INPUTS)}.")
-    value = getattr(dataset, name, None)
-    empty = value is None or (isinstance(value, pd.DataFrame) and value.empty)
-    if not empty:
-        return
+    names = (name,) if isinstance(name, str) else tuple(name)
+    unknown = [each for each in names if each not in INPUTS]
+    if unknown or not names:
+        raise ValueError(f"Unknown dataset input {unknown or name!r}; known: {', '.join(INPUTS)}.")
+    for each in names:
+        value = getattr(dataset, each, None)
+        if not (value is None or (isinstance(value, pd.DataFrame) and value.empty)):
+            return
+    name = names[0]
     hint = {
         "cleared": (
             " De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
@@ -400,9 +406,16 @@ def require(dataset, name: str) -> None:
         ),
         "monthly": " Maandcijfers staan in CBS-tabel 47022NED; haal die op met 'rvs fetch'.",
     }.get(name, "")
+    if "survey_estimates" in names and len(names) > 1:
+        hint = (
+            " Haal de gepubliceerde schattingen van de Veiligheidsmonitor op met 'rvs fetch' "
+            "(81877NED, 85146NED) of lever de microdata van de regio aan volgens het sjabloon "
+            "data/templates/survey_microdata.csv."
+        )
+    missing = " en ".join(INPUTS[each] for each in names)
     raise NotAvailableForSource(
         f"Deze rapportage is niet beschikbaar voor deze bron ({dataset.source}): "
-        f"{INPUTS[name]} ontbreken.{hint}"
+        f"{missing} ontbreken.{hint}"
     )
 
 
