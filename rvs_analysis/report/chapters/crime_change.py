@@ -177,6 +177,8 @@ def less_visible_held(totals: CrimeTotals) -> list[str]:
     On open data this is what "minder zichtbaar" means in the report: 47018NED has drug dealing and
     arms trafficking, fraud and cybercrime where CBS publishes them, never money laundering.
     """
+    if totals.crime.empty:
+        return []
     classified = crime_change.classify(totals.crime)
     held = classified[
         (classified["category"] == "less_visible") & (classified["registered_offences"] > 0)
