@@ -276,3 +276,19 @@ def test_a_report_needing_survey_data_accepts_microdata_or_published_estimates(o
         require(dataset, "survey")
     with pytest.raises(ValueError, match="Unknown dataset input"):
         require(dataset, ("survey", "surveys"))
+
+
+def test_the_kernboodschap_on_open_data_says_what_the_open_tables_answer(open_cache):
+    from rvs_analysis.report.chapters import proeftuinen
+
+    ctx = context(open_cache, "Utrecht")
+    series = clearance_chapter.clearance_series(ctx)
+    this_year = clearance_chapter.clearance_in_year(series, 2018, 2013)
+    text = clearance_chapter.key_message_of(this_year, None, None).data
+    assert "groepsniveau" in text and "Diefstal/verduistering en inbraak" in text
+    assert "woninginbraken opgehelderd" not in text
+
+    group = proeftuinen.pilots(ctx)
+    text = proeftuinen.key_message_of(ctx, group, None, None, None).data
+    assert "gepubliceerde CBS-schattingen" in text and "95%-BI" in text
+    assert "In Utrecht voelde in 2023 volgens CBS" in text

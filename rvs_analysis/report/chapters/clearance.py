@@ -607,6 +607,8 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
         4%." / "Om het doel te halen bij evenveel inbraken als in 2016 moeten er 232 worden
         opgehelderd, 81 meer dan nu."
     """
+    if this_year.offence.group_level:
+        return key_message(_group_key_sentences(this_year))
     rate = (
         f"In {this_year.year} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
         f"geregistreerde woninginbraken opgehelderd ({fmt_int(this_year.cleared)} van "
@@ -645,6 +647,26 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
             f"{fmt_int(now['additional_needed'])} meer dan nu."
         )
     return key_message([rate, outlook, effort])
+
+
+def _group_key_sentences(this_year: ClearanceYear) -> list[str]:
+    """The kernboodschap on open data: the offence group's clearance, labelled as group level."""
+    rate = (
+        f"In {this_year.year} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
+        f"geregistreerde misdrijven van de groep '{this_year.offence.label}' opgehelderd "
+        f"({fmt_int(this_year.cleared)} van {fmt_int(this_year.registered)})"
+    )
+    if this_year.change is None:
+        rate += f"; voor een vergelijking met {this_year.base_year} zijn het te weinig gevallen."
+    else:
+        rate += f"; ten opzichte van {this_year.base_year} is dat {difference_phrase(this_year.change)}."
+    return [
+        rate,
+        "Dit is opheldering op groepsniveau (CBS 83648NED), niet van woninginbraak alleen; de "
+        "doelen voor woninginbraak zijn op deze bron daarom niet te toetsen.",
+        "Met de politiecijfers van de regio (data/regional/cleared_offences.csv) toont dit rapport "
+        "de opheldering van woninginbraak zelf, met doelen en verklarende factoren.",
+    ]
 
 
 def methods(

@@ -277,6 +277,12 @@ def key_message_of(
         geloot, dus een verschil is nog geen bewezen effect." / "In Flevoland voelde in 2019
         16,0% van de inwoners zich weleens onveilig (95%-BI …; 2011: 20,1%)."
     """
+    if did_unsafe is None:  # no microdata: CBS's published estimates
+        return key_message(
+            proeftuinen_open.key_sentences(
+                ctx, group_pilots.published, published_comparisons(group_pilots)
+            )
+        )
     opening = "Na" if ctx.level == "region" else "Over de hele regio geschat: na"
     if is_missing(did_unsafe.effect.estimate):
         unsafe = (

@@ -20,12 +20,13 @@ from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report import figures
 from rvs_analysis.report.context import ReportContext
 from rvs_analysis.report.tables import table
-from rvs_analysis.report.wording import difference_phrase, fmt_num, md, names_phrase
+from rvs_analysis.report.wording import difference_phrase, fmt_ci, fmt_num, md, names_phrase
 from rvs_analysis.stats import published
 
 __all__ = [
     "BREAK_LABEL",
     "PublishedPilots",
+    "key_sentences",
     "published_methods",
     "published_comparison",
     "published_figure",
@@ -350,3 +351,54 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
             "start publiceert CBS geen meting vóór én na de start."
         )
     return lines, technical
+
+
+def key_sentences(ctx: ReportContext, group: PublishedPilots, comparisons: dict) -> list[str]:
+    """The kernboodschap on CBS's published estimates: both indicators' pilots-against-the-rest
+    difference (or why there is none) and the area's own latest published estimate."""
+    unsafe, youth = comparisons.get("feels_unsafe"), comparisons.get("youth_nuisance")
+    rest = "Nederland" if group.rest_name == "Nederland" else "de overige gemeenten"
+    if unsafe is None:
+        first = (
+            "Op de gepubliceerde CBS-schattingen is het verschil tussen proeftuinen en "
+            f"{rest} niet te bepalen: CBS publiceert binnen één reeks geen meting vóór én na "
+            f"{group.start_year}."
+        )
+    else:
+        first = (
+            "Op de gepubliceerde CBS-schattingen veranderde het aandeel inwoners dat zich weleens "
+            f"onveilig voelt in de proeftuinen tussen {'/'.join(map(str, unsafe.before))} en "
+            f"{'/'.join(map(str, unsafe.after))} ten opzichte van {rest} met "
+            f"{difference_phrase(unsafe.difference)}."
+        )
+    second = (
+        "Voor jongerenoverlast is dat "
+        + (
+            difference_phrase(youth.difference)
+            if youth is not None
+            else "niet te bepalen (geen meting vóór én na de start)"
+        )
+        + "; dit zijn gepubliceerde schattingen van de grotere gemeenten, geen microdata, en de "
+        "proeftuinen zijn gekozen, niet geloot, dus een verschil is nog geen bewezen effect."
+    )
+    own_waves = sorted(
+        int(year)
+        for year in group.estimates.loc[
+            (group.estimates["area_code"] == group.own)
+            & (group.estimates["indicator"] == "feels_unsafe")
+            & group.estimates["margin"].notna(),
+            "year",
+        ]
+    )
+    if group.own is None or not own_waves:
+        third = (
+            f"CBS publiceert voor {ctx.area.name} zelf geen schatting van de Veiligheidsmonitor."
+        )
+    else:
+        latest = published.pool(group.estimates, "feels_unsafe", own_waves[-1], [group.own])
+        third = (
+            f"In {ctx.area.name} voelde in {own_waves[-1]} volgens CBS "
+            f"{fmt_num(latest.estimate, 1)}% van de inwoners zich weleens onveilig in de eigen "
+            f"buurt ({fmt_ci(latest.ci_low, latest.ci_high, 1, '%')})."
+        )
+    return [first, second, third]
