@@ -520,7 +520,8 @@ def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: in
 
 def _district_change(row) -> str:
     """One district's burglary change as a clause: "het aantal woninginbraken daalde met 30% (…)"."""
-    phrase = change_phrase((row["change_pct"], row["ci_low"], row["ci_high"]))
+    # picked as the extreme of five: the interval, but no significance claim after ranking
+    phrase = change_phrase((row["change_pct"], row["ci_low"], row["ci_high"]), tested=False)
     if phrase.startswith("is niet"):
         return "te weinig gevallen om een verandering te berekenen"
     return f"het aantal woninginbraken {phrase}"
@@ -561,8 +562,14 @@ def district_sentence(comparison: pd.DataFrame):
         closing = " De kleinste verandering had {last}: {last_change}."
     else:
         closing = " De kleinste daling had {last}: {last_change}."
+    caveat = (
+        " Wie bovenaan of onderaan staat is deels toeval: of een district echt veranderde, staat "
+        "per district in de tabel (die toets geldt voor elk district apart, niet voor de rangorde)."
+        if len(ranked) > 1
+        else ""
+    )
     return md(
-        opening + closing,
+        opening + closing + caveat,
         first=first["area"],
         first_change=_district_change(first),
         last=last["area"],
