@@ -308,6 +308,7 @@ def test_area_table_rate_and_errors(tidy_frames):
         "area",
         "year",
         "registered_offences",
+        "estimated_from_successor",
         "population",
         "rate_per_1000",
         "rate_ci_low",
