@@ -340,8 +340,10 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
                 "Proeftuinen tegen vergelijkingsgroep ("
                 + "; ".join(indicators)
                 + "): per gebied de verandering tussen de metingen vóór en na de start "
-                "(binnen één reeks), per groep gepoold met de inverse variantie; het verschil van "
-                "de twee groepen met normaal 95%-interval en toets op nul "
+                "(binnen één reeks), per groep gepoold met een random-effectsmodel (de "
+                "verandering verschilt ook echt tussen gemeenten: DerSimonian-Laird, variantie "
+                "volgens Hartung-Knapp); het verschil van de twee groepen met t-interval (95%) en "
+                "toets op nul "
                 f"({len(used)} vergelijkingen, niet gecorrigeerd voor meervoudig toetsen)."
             )
         technical += described
