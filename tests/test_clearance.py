@@ -312,9 +312,10 @@ def test_clearance_interval_properties(registered, share, method):
     assert (limits["upper_95"] <= limits["upper_99.8"]).all()
 
 
-def test_quasi_binomial_drivers_scale_is_the_pearson_dispersion():
+def test_drivers_without_clusters_take_the_larger_of_quasi_binomial_and_sandwich_errors():
     # statsmodels' scale="X2" with a two-column endog returned about 1/n: intervals ~sqrt(n)
-    # times too narrow. Without clusters the interval must be the binomial one times sqrt(phi).
+    # times too narrow. Without clusters the error is the binomial one times sqrt(phi) or the
+    # HC1 sandwich (computed here by hand), whichever is larger.
     rng = np.random.default_rng(3)
     n = 200
     driver = rng.normal(0, 1, n)
@@ -334,13 +335,19 @@ def test_quasi_binomial_drivers_scale_is_the_pearson_dispersion():
         sm.add_constant(frame[["driver"]]),
         family=sm.families.Binomial(),
     ).fit()
-    se = glm.bse["driver"] * math.sqrt(fit.dispersion)
+    quasi = glm.bse["driver"] * math.sqrt(fit.dispersion)
+    exog = sm.add_constant(frame[["driver"]]).to_numpy(dtype=float)
+    p = glm.fittedvalues.to_numpy()
+    bread = np.linalg.inv((exog * (registered * p * (1 - p))[:, None]).T @ exog)
+    score = exog * (frame["cleared_offences"].to_numpy() - registered * p)[:, None]
+    sandwich = bread @ (score.T @ score) @ bread * n / (n - 2)
+    se = max(quasi, math.sqrt(sandwich[1, 1]))
     estimate = fit.odds_ratio("driver")
     quantile = stats.t.ppf(0.975, n - 2)
     assert estimate.ci_high == pytest.approx(
         math.exp(glm.params["driver"] + quantile * se), rel=1e-6
     )
-    assert "quasi-binomial" in fit.covariance
+    assert "quasi-binomial" in fit.covariance and "HC1" in fit.covariance
 
 
 def test_funnel_false_alarms_at_39_areas_with_a_random_effect():

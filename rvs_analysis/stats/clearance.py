@@ -183,11 +183,12 @@ class DriversFit:
     n_clusters : int
         Number of municipalities (clusters) the robust errors use.
     covariance : str
-        ``"cluster jackknife CV3 (municipality)"``, ``"cluster-robust CR1 (municipality)"`` or
-        ``"quasi-binomial"``.
+        ``"cluster jackknife CV3 (municipality)"``, ``"cluster-robust CR1 (municipality)"`` or,
+        without clusters, the larger of quasi-binomial and HC1 sandwich errors.
     method : str
     results : object
-        statsmodels GLM results with the covariance used.
+        statsmodels GLM results (cluster-robust, or quasi-binomial without clusters; the
+        standard errors the intervals use are those of ``covariance``).
     """
 
     odds_ratios: pd.DataFrame
@@ -266,8 +267,13 @@ def clearance_drivers(
     removes a category of a categorical driver (the district Stad Utrecht is one municipality),
     that dummy is dropped from the refit and gets no interval (NaN: a one-municipality
     category has no cluster-robust error); ``covariance`` names such terms. Without clusters the
-    covariance is quasi-binomial, scaled by the explicit Pearson dispersion ``max(1, X2/df)``
-    with t(df) intervals. Associations, not causal effects: drivers are observed, not assigned.
+    standard error of each term is the larger of the quasi-binomial one (scaled by the explicit
+    Pearson dispersion ``max(1, X2/df)``) and the HC1 sandwich (``n / (n - k)`` times HC0), with
+    t(df) intervals: the quasi-binomial error assumes the variance ``phi n p (1 - p)``, while
+    extra-binomial noise on the logit grows with ``n**2`` (rows of 40-900 offences); the sandwich
+    is valid for any variance of independent rows but too small with few rows. In simulation
+    (``docs/statistical_properties.md``) the quasi-binomial error alone covered 92.5% with 390
+    rows, HC1 alone 92% with 40 rows, the larger of the two 93-97% in both. Associations, not causal effects: drivers are observed, not assigned.
 
     Why the jackknife: in simulated data sets like the region's (39 municipalities, 13 years,
     40-900 burglaries a year, a municipal random effect with sd 0.2 on the logit, a driver that
@@ -358,7 +364,12 @@ def clearance_drivers(
         # explicit Pearson dispersion: statsmodels' scale="X2" with a two-column endog is not
         # X2/df (it came out near 1/n), which made intervals about sqrt(n) times too narrow
         results = model.fit(scale=max(1.0, dispersion) if math.isfinite(dispersion) else 1.0)
-        covariance = "quasi-binomial (Pearson dispersion)"
+        # the quasi-binomial error assumes var = phi n p (1 - p); extra-binomial noise on the
+        # logit scale grows with n squared, which the HC1 sandwich allows for: take the larger
+        n_rows, n_terms = design.shape
+        robust = model.fit(cov_type="HC0").bse * math.sqrt(n_rows / max(n_rows - n_terms, 1))
+        standard_errors = np.maximum(results.bse, robust)
+        covariance = "the larger of quasi-binomial (Pearson dispersion) and HC1 sandwich"
         reference = stats.t(df=max(int(plain.df_resid), 1))
         reference_name = f"t({max(int(plain.df_resid), 1)})"
     quantile = reference.ppf(1 - (1 - level) / 2)
