@@ -209,34 +209,74 @@ def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
 
     Notes
     -----
-    The image is reduced to an adaptive palette of at most 256 colours (Pillow) when that keeps
-    every colour of the house style: figures are flat colours and anti-aliased lines, so the
-    palette image looks the same at about a third of the size.
+    The figure is drawn once, by the Agg canvas (its constrained layout fits the labels), and
+    the white margin around what was drawn is cut to ``savefig.pad_inches`` (what
+    ``bbox_inches="tight"`` does with a second draw). Only when something is drawn up to the
+    canvas edge (and so perhaps past it) does matplotlib's tight bounding box and second draw
+    take over. The pixels are then reduced to an adaptive
+    palette of at most 256 colours (Pillow's maximum-coverage quantiser, no dithering):
+    figures are flat colours and anti-aliased lines, so the palette image looks the same at about
+    a third of the size. On the reports' figures it stays within 8 of 255 levels of every pixel
+    (median cut: up to 74, with a visible step in colour bars; the octree quantiser bands them)
+    and is faster and slightly smaller than median cut. The image is written once, without
+    Pillow's slow ``optimize`` pass
+    (a few per cent larger, four times faster to write).
     """
     import io
 
-    buffer = io.BytesIO()
-    fig.savefig(
-        buffer,
-        format="png",
-        dpi=dpi,
-        bbox_inches="tight",
-        facecolor="white",
-        metadata={"Description": alt_text(fig), "Software": None},
-    )
-    data = buffer.getvalue()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image, PngImagePlugin
+
+    original_dpi, original_face = fig.dpi, fig.get_facecolor()
     try:
-        from PIL import Image, PngImagePlugin
-    except ImportError:  # pragma: no cover - Pillow is a matplotlib dependency
-        return data
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    reduced = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        fig.set_dpi(dpi)
+        fig.set_facecolor("white")
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        pixels = np.asarray(canvas.buffer_rgba())[..., :3]
+    finally:
+        fig.set_dpi(original_dpi)
+        fig.set_facecolor(original_face)
+    pad = round(plt.rcParams["savefig.pad_inches"] * dpi)
+    if _touches_edge(pixels):
+        # something reaches past the canvas (a long title, a legend outside the axes): let
+        # matplotlib find the tight bounding box, at the cost of a second draw
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+        buffer.seek(0)
+        pixels = np.asarray(Image.open(buffer).convert("RGB"))
+    else:
+        pixels = _crop_white_margin(pixels, pad)
+    image = Image.fromarray(np.ascontiguousarray(pixels), mode="RGB")
     info = PngImagePlugin.PngInfo()
     info.add_text("Description", alt_text(fig))
+    palette = image.quantize(
+        colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
+    )
     out = io.BytesIO()
-    reduced.save(out, format="PNG", optimize=True, pnginfo=info)
-    smaller = out.getvalue()
-    return smaller if len(smaller) < len(data) else data
+    palette.save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _touches_edge(pixels: np.ndarray) -> bool:
+    """Whether anything but white lies on the outermost rows or columns (drawn past the edge)."""
+    return bool(
+        (pixels[0] != 255).any()
+        or (pixels[-1] != 255).any()
+        or (pixels[:, 0] != 255).any()
+        or (pixels[:, -1] != 255).any()
+    )
+
+
+def _crop_white_margin(pixels: np.ndarray, pad: int) -> np.ndarray:
+    """``pixels`` cut to what is not white, plus ``pad`` pixels on every side where there is room."""
+    drawn = np.any(pixels != 255, axis=2)
+    rows, columns = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    if rows.size == 0:
+        return pixels
+    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, pixels.shape[0])
+    left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, pixels.shape[1])
+    return pixels[top:bottom, left:right]
 
 
 def _png_with_alt(fig: Figure):
