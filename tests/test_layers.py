@@ -25,6 +25,7 @@ LAYERS = {
     "years": 0,
     "timings": 0,
     "dutch": 0,
+    "mimetypes": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,

@@ -10,7 +10,16 @@ Modules
 
 from __future__ import annotations
 
-from rvs_analysis.render.batch import (
+import sys
+
+# jsonschema (imported by nbformat) loads the optional ``rfc3987_syntax`` package when it is
+# installed (JupyterLab's jupyter-events asks for it), and that package builds a lark grammar at
+# import: 2-2.5 s in the batch process and in every worker, for a checker of the "iri" string
+# format that no notebook schema uses. The renderer's processes go without it (jsonschema then
+# leaves "iri" strings unchecked); a module already imported is left alone.
+sys.modules.setdefault("rfc3987_syntax", None)
+
+from rvs_analysis.render.batch import (  # noqa: E402
     BatchResult,
     RenderError,
     discover_notebooks,

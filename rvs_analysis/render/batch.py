@@ -645,7 +645,7 @@ def check_parameters(parameters, notebook_paths) -> dict:
 def _source_name(dataset, source):
     """The source by its name (``CBS StatLine 47018NED, ...``, the demo data set's name, or the
     folder's title in its metadata), not by a file path."""
-    from rvs_analysis.report.context import source_label
+    from rvs_analysis.sources.base import source_label
 
     title = (getattr(dataset, "provenance", None) or {}).get("title")
     if title and not getattr(dataset, "is_demo", False):

@@ -23,7 +23,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
-from rvs_analysis.report.tables import TABLE_MIMETYPE
+from rvs_analysis.mimetypes import TABLE_MIMETYPE
 
 __all__ = [
     "Downloads",

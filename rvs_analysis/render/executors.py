@@ -433,6 +433,12 @@ def _local_worker_main(worker_id, tasks, results, options):
     finally:
         worker.close()
         results.put(("exited", worker_id, None))
+    # Done and the kernel is gone: flush the result queue and leave without tearing the
+    # interpreter down (freeing nbconvert, pandas and friends took a second or two at the end of
+    # every batch, with the batch waiting for it).
+    results.close()
+    results.join_thread()
+    os._exit(0)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, resolve_area
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
+from rvs_analysis.sources.base import source_label, table_ids
 
 __all__ = [
     "INPUTS",
@@ -164,27 +165,6 @@ class ReportContext:
             if (self.first_year is None or year >= self.first_year)
             and (self.last_year is None or year <= self.last_year)
         ]
-
-
-def table_ids(provenance) -> list[str]:
-    """The CBS table identifiers a dataset's provenance names, sorted.
-
-    ``provenance["tables"]`` maps a file to its table (a tidy folder: ``{"registered_crime_47018NED...csv":
-    "47018NED"}``) or a table to what was fetched (the ``cbs`` source: ``{"47018NED": {"catalog": ...,
-    "purpose": ...}}``); both give the table identifiers here.
-    """
-    tables = (provenance or {}).get("tables") or {}
-    return sorted({key if isinstance(value, dict) else str(value) for key, value in tables.items()})
-
-
-def source_label(dataset) -> str:
-    """Dutch name of a dataset's source for figure source lines and the methods block."""
-    if dataset.is_demo:
-        return "Demonstratiedata rvs-analysis (gesimuleerd)"
-    tables = table_ids(dataset.provenance)
-    if tables:
-        return "CBS StatLine " + ", ".join(tables)
-    return f"Bron: {dataset.source}"
 
 
 def _clip_years(

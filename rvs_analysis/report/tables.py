@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 from IPython.display import HTML
 
+from rvs_analysis.mimetypes import TABLE_MIMETYPE
 from rvs_analysis.regions import REGION_NAME, resolve_area
 from rvs_analysis.report.area_data import (
     area_counts,
@@ -25,6 +26,7 @@ from rvs_analysis.report.area_data import (
     municipal_crime,
 )
 from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.monte_carlo import STATUS_DRAWS
 from rvs_analysis.report.wording import (
     fmt_int,
     fmt_month,
@@ -124,11 +126,6 @@ def table(
             "rows": [[str(value) for value in record] for record in out.itertuples(index=False)],
         },
     )
-
-
-TABLE_MIMETYPE = "application/vnd.rvs-analysis.table+json"
-"""Output mimetype that carries a shown table's headings and cells (the texts the reader sees);
-the renderer turns it into the report's CSV and Excel downloads."""
 
 
 class TableHTML(HTML):
@@ -476,7 +473,7 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
         end_year = int(target_years[target_years <= target_year].max()) if len(target_years) else 0
         try:
             status = target_status(
-                indicator, status_input, end_year, targets, baseline_value, n_sim=5000
+                indicator, status_input, end_year, targets, baseline_value, n_sim=STATUS_DRAWS
             )
         except (StatisticsInputError, ValueError) as error:
             record["status"] = "niet te bepalen"

@@ -65,3 +65,24 @@ class Dataset:
     def years(self) -> list[int]:
         """Years with registered crime counts, ascending."""
         return sorted(int(y) for y in self.crime["year"].unique())
+
+
+def table_ids(provenance) -> list[str]:
+    """The CBS table identifiers a dataset's provenance names, sorted.
+
+    ``provenance["tables"]`` maps a file to its table (a tidy folder: ``{"registered_crime_47018NED...csv":
+    "47018NED"}``) or a table to what was fetched (the ``cbs`` source: ``{"47018NED": {"catalog": ...,
+    "purpose": ...}}``); both give the table identifiers here.
+    """
+    tables = (provenance or {}).get("tables") or {}
+    return sorted({key if isinstance(value, dict) else str(value) for key, value in tables.items()})
+
+
+def source_label(dataset) -> str:
+    """Dutch name of a dataset's source for figure source lines and the methods block."""
+    if dataset.is_demo:
+        return "Demonstratiedata rvs-analysis (gesimuleerd)"
+    tables = table_ids(dataset.provenance)
+    if tables:
+        return "CBS StatLine " + ", ".join(tables)
+    return f"Bron: {dataset.source}"
