@@ -588,3 +588,38 @@ def test_a_report_with_its_own_demo_banner_gets_no_second_one():
     without_own = exporter.export(nbformat.v4.new_notebook(cells=[]), provenance)
     assert with_own.count("Demonstratiedata") == 1
     assert "rvs-banner-demo" in without_own
+
+
+def test_reset_frees_the_last_reports_garbage_before_freezing(tmp_path, monkeypatch):
+    # The reset freezes what survives it (gc.freeze); cyclic garbage left by a report (every
+    # matplotlib figure is a reference cycle) must be collected first, or each report's figures
+    # stay in the kernel for good and its memory grows report by report.
+    import gc
+
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+
+    from rvs_analysis.render import kernels
+
+    monkeypatch.chdir(tmp_path)
+    kernels.snapshot_kernel_state()
+    automatic = gc.isenabled()
+    gc.disable()  # no automatic collection may do the reset's work in this test
+    try:
+        kernels.reset_kernel_state(str(tmp_path))
+        baseline = gc.get_freeze_count()
+        for _ in range(3):
+            fig, ax = plt.subplots()
+            ax.plot([1, 2, 3])
+            fig.canvas.draw()
+            plt.close(fig)
+            del fig, ax
+            kernels.reset_kernel_state(str(tmp_path))
+        grown = gc.get_freeze_count() - baseline
+    finally:
+        gc.unfreeze()
+        if automatic:
+            gc.enable()
+    assert grown < 500, f"{grown} objects of closed figures were frozen"

@@ -159,9 +159,10 @@ def reset_kernel_state(cwd):
     executed notebook numbers its cells as papermill's would. What is kept on purpose:
     imported modules (the point of a warm kernel) and module-level caches such as the
     library's data cache, which hold no report state. Modules a report imported itself stay
-    imported (dropping them from ``sys.modules`` could break C extensions). Whatever survives
-    the reset is frozen for the garbage collector (:func:`gc.freeze`), so that collections in
-    the next report walk only what that report allocates.
+    imported (dropping them from ``sys.modules`` could break C extensions). After a full
+    collection, whatever survives the reset is frozen for the garbage collector
+    (:func:`gc.freeze`), so that collections in the next report walk only what that report
+    allocates.
     """
     import matplotlib
     import matplotlib.pyplot as plt
@@ -191,8 +192,11 @@ def reset_kernel_state(cwd):
         # What ``%reset -f`` does, plus a new history session (the counter restarts at 1).
         shell.reset(new_session=True)
         shell.execution_count = 1
-    # The reset's full collection freed the last report's garbage; what survived (modules and
-    # caches the report filled) stays for the kernel's life: freeze it too (see warm-up).
+    # Collect the last report's garbage first (figures are reference cycles; IPython's reset
+    # does not free them all), then freeze what survived (modules and caches the report
+    # filled) for the kernel's life (see warm-up). Freezing without the collection made
+    # garbage cycles permanent: a kernel grew by about 5 MB a report, now it stays flat.
+    gc.collect()
     gc.freeze()
 
 
