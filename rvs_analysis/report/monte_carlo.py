@@ -11,14 +11,54 @@ from __future__ import annotations
 from rvs_analysis.report.wording import fmt_num
 from rvs_analysis.stats.common import monte_carlo_error
 
-__all__ = ["simulation_sentence"]
+__all__ = [
+    "BREAK_TEST_REPLICATES",
+    "CLEARANCE_STATUS_DRAWS",
+    "DID_REPLICATES",
+    "EVENT_STUDY_REPLICATES",
+    "FORECAST_BAND_DRAWS",
+    "SEASONAL_DRAWS",
+    "STATUS_DRAWS",
+    "simulation_sentence",
+]
+
+# The simulation sizes the reports use, chosen by the Monte Carlo error they leave
+# (:func:`rvs_analysis.stats.common.monte_carlo_error`): a probability of meeting a target to
+# within 1 percentage point (at worst, p = 0.5), a bootstrap p-value near 0.05 to within 1 point.
+# The chapters pass them to the statistics and the methods text states them from here.
+
+STATUS_DRAWS = 5000
+"""Forecast draws behind each target status of the monitor's table (error at most 0.7 point)."""
+
+CLEARANCE_STATUS_DRAWS = 20000
+"""Forecast draws behind the clearance report's one status (0.4 point; one fit per report)."""
+
+FORECAST_BAND_DRAWS = 4000
+"""Draws behind each year of the 80% and 95% forecast bands of the monitor's charts."""
+
+DID_REPLICATES = 999
+"""Wild cluster bootstrap replicates of the pilots' difference-in-differences interval."""
+
+EVENT_STUDY_REPLICATES = 1999
+"""Wild cluster bootstrap replicates of the event study's pre-trend test (0.5 point at 0.05)."""
+
+BREAK_TEST_REPLICATES = 499
+"""Bootstrap replicates of the monthly break test (1.0 point at p = 0.05)."""
+
+SEASONAL_DRAWS = 4000
+"""Draws behind the intervals of the seasonal peak and the dark-months ratio."""
 
 
 def _points(error: float) -> str:
     return f"{fmt_num(100 * error, 1)} procentpunt"
 
 
-def simulation_sentence(draws: int | None = None, bootstrap: int | None = None) -> str:
+def simulation_sentence(
+    draws: int | None = None,
+    bootstrap: int | None = None,
+    draws_for: str = "kansen en prognose-intervallen",
+    bootstrap_for: str = "bootstrap-p-waarden",
+) -> str:
     """One Dutch sentence naming the simulation sizes a report used and their Monte Carlo error.
 
     Parameters
@@ -27,6 +67,8 @@ def simulation_sentence(draws: int | None = None, bootstrap: int | None = None) 
         Draws behind the probabilities and prediction intervals (forecasts, target statuses).
     bootstrap : int, optional
         Replicates behind bootstrap p-values and intervals.
+    draws_for, bootstrap_for : str, optional
+        What the draws and the replicates give, in Dutch (plural, lower case).
 
     Returns
     -------
@@ -43,12 +85,12 @@ def simulation_sentence(draws: int | None = None, bootstrap: int | None = None) 
     parts = []
     if draws:
         parts.append(
-            f"kansen en prognose-intervallen uit {fmt_num(draws, 0)} trekkingen (Monte-Carlofout "
+            f"{draws_for} uit {fmt_num(draws, 0)} trekkingen (Monte-Carlofout "
             f"van een kans hoogstens {_points(monte_carlo_error(draws))})"
         )
     if bootstrap:
         parts.append(
-            f"bootstrap-p-waarden uit {fmt_num(bootstrap, 0)} herhalingen (Monte-Carlofout rond "
+            f"{bootstrap_for} uit {fmt_num(bootstrap, 0)} herhalingen (Monte-Carlofout rond "
             f"p = 0,05: {_points(monte_carlo_error(bootstrap, 0.05))})"
         )
     if not parts:

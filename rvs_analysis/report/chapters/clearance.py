@@ -16,6 +16,7 @@ import pandas as pd
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, clearance_frame, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.monte_carlo import CLEARANCE_STATUS_DRAWS, simulation_sentence
 from rvs_analysis.report.open_data import ClearanceOffence, clearance_offence, open_data_line
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
@@ -330,7 +331,10 @@ def target_status(series: ClearanceSeries, report_year: int, target_year: int):
     if series.group_level:
         return None
     return targets.target_status(
-        "burglary_clearance", series.until(report_year), target_year=target_year
+        "burglary_clearance",
+        series.until(report_year),
+        target_year=target_year,
+        n_sim=CLEARANCE_STATUS_DRAWS,
     )
 
 
@@ -696,7 +700,8 @@ def methods(
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
             "jaar); status in kansbanden (behaald bij een gemeten doeljaar dat het doel haalt of "
             "een kans van minstens 90%, waarschijnlijk 70-90%, onzeker 30-70%, onwaarschijnlijk "
-            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet."
+            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet. "
+            + simulation_sentence(draws=CLEARANCE_STATUS_DRAWS)
         )
     lines.append(
         "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "

@@ -16,6 +16,11 @@ import pandas as pd
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_crime, area_population, monthly_counts
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.monte_carlo import (
+    BREAK_TEST_REPLICATES,
+    SEASONAL_DRAWS,
+    simulation_sentence,
+)
 from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.tables import change_point_table, table
 from rvs_analysis.report.wording import (
@@ -435,8 +440,8 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
     return MonthlyBurglary(
         series=series,
         decomposition=monthly.stl_decompose(series) if supported else None,
-        breaks=monthly.detect_change_points(series),
-        seasonal=monthly.seasonal_effects(series) if supported else None,
+        breaks=monthly.detect_change_points(series, n_boot=BREAK_TEST_REPLICATES),
+        seasonal=monthly.seasonal_effects(series, n_sim=SEASONAL_DRAWS) if supported else None,
         area=ctx.area.name,
         source_label=ctx.source_label,
     )
@@ -479,7 +484,11 @@ def methods(
             monthly_lines.append(
                 "Maandcijfers: STL-decompositie (statsmodels) van log(1 + aantal); seizoen en "
                 "verhouding donkere/overige maanden uit een quasi-Poisson-model met een niveau "
-                "per jaar en maandeffecten."
+                "per jaar en maandeffecten. "
+                + simulation_sentence(
+                    draws=SEASONAL_DRAWS,
+                    draws_for="de intervallen van seizoenspiek en donkere-maandenverhouding",
+                )
             )
         else:
             monthly_lines.append(
@@ -489,7 +498,10 @@ def methods(
         monthly_lines.append(
             "Trendbreuken: één sup-F-toets op een sprong of knik op een onbekende maand, met "
             "p-waarde uit een bootstrap onder AR(1)-ruis (houdt rekening met het zoeken); een "
-            "breuk wordt niet opnieuw getoetst op de cijfers die hem kozen."
+            "breuk wordt niet opnieuw getoetst op de cijfers die hem kozen. "
+            + simulation_sentence(
+                bootstrap=BREAK_TEST_REPLICATES, bootstrap_for="de p-waarde van de breuktoets"
+            )
         )
     return methods_block(
         ctx,

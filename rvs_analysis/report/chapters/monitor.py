@@ -17,6 +17,11 @@ from rvs_analysis import regions
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.monte_carlo import (
+    FORECAST_BAND_DRAWS,
+    STATUS_DRAWS,
+    simulation_sentence,
+)
 from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.tables import (
     area_targets,
@@ -209,7 +214,7 @@ class CountSeries:
     baseline: float | None = None
     """The area's observed baseline-year value, for targets stated relative to the baseline."""
 
-    def forecast_band(self, n_sim: int = 4000) -> pd.DataFrame:
+    def forecast_band(self, n_sim: int = FORECAST_BAND_DRAWS) -> pd.DataFrame:
         """The forecast from the report year to the target year with its 80% and 95% bands.
 
         Returns
@@ -639,6 +644,8 @@ def methods(
             "behaald (doeljaar gemeten en gehaald, of kans ≥ 90%), waarschijnlijk (70-90%), "
             "onzeker (30-70%), onwaarschijnlijk (< 30%); onvoldoende gegevens bij minder dan drie "
             "jaren of een voorspellingsinterval over het grootste deel van de schaal.",
+            simulation_sentence(draws=STATUS_DRAWS)
+            + f" De banden in de figuren: {fmt_int(FORECAST_BAND_DRAWS)} trekkingen per jaar.",
             "Enquêtecijfers (onveiligheidsgevoel, jongerenoverlast): gewogen percentages per "
             "meting, onderdrukt bij minder dan 100 respondenten.",
             *compared,

@@ -18,6 +18,11 @@ from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import survey_frame
 from rvs_analysis.report.chapters import proeftuinen_open
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.monte_carlo import (
+    DID_REPLICATES,
+    EVENT_STUDY_REPLICATES,
+    simulation_sentence,
+)
 from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import table
@@ -236,6 +241,7 @@ def difference_in_differences(group_pilots: Pilots, indicator: str):
         indicator,
         group_pilots.codes,
         group_pilots.start_year,
+        n_boot=DID_REPLICATES,
     )
 
 
@@ -324,9 +330,18 @@ def key_message_of(
 
 @_microdata()
 def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
-    """The difference-in-differences with each pilot left out (the sensitivity table)."""
-    table_ = perception.leave_one_pilot_out(
-        group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year
+    """The difference-in-differences with each pilot left out (the sensitivity table).
+
+    The same for every area of the region, so a batch computes it once per process
+    (:func:`rvs_analysis.report.shared.computed_once`).
+    """
+    table_ = computed_once(
+        perception.leave_one_pilot_out,
+        group_pilots.survey.drop(columns=["in_area"]),
+        indicator,
+        group_pilots.codes,
+        group_pilots.start_year,
+        n_boot=DID_REPLICATES,
     )
     names = dict(
         zip(group_pilots.table["gemeente_code"], group_pilots.table["gemeente_name"], strict=True)
@@ -411,6 +426,7 @@ def event_study(group_pilots: Pilots, indicator: str):
         indicator,
         group_pilots.codes,
         group_pilots.start_year,
+        n_boot=EVENT_STUDY_REPLICATES,
     )
 
 
@@ -624,6 +640,14 @@ def methods(
             "start nul zijn: gezamenlijke Wald-toets met p-waarde uit de wild cluster bootstrap"
             + (" (F-verdeling ter vergelijking)." if "Wald" in events.method else "."),
             "Gevoeligheid: het effect met telkens één proeftuin weggelaten en zonder weging.",
+            simulation_sentence(
+                bootstrap=DID_REPLICATES,
+                bootstrap_for="de intervallen van het verschil in verschillen",
+            )
+            + " "
+            + simulation_sentence(
+                bootstrap=EVENT_STUDY_REPLICATES, bootstrap_for="de p-waarde van de toets vooraf"
+            ),
             "De vergelijking van twee metingen van het eigen gebied: verschil van twee gewogen "
             "percentages met de effectieve steekproefomvang (normale benadering).",
         ],
