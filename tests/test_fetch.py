@@ -12,6 +12,7 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
 import time
 from pathlib import Path
@@ -205,14 +206,20 @@ def test_a_cut_off_response_leaves_the_cache_as_it_was(fetched):
 def test_an_interrupted_fetch_leaves_no_partial_folder(tmp_path, fetched):
     cache, feed, _records = fetched
     before = snapshot(cache)
+    # interrupt_main() does nothing while SIGINT is ignored or at its default, which a library
+    # run earlier in the same test process may have left behind: Ctrl-C's usual handler here.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def interrupt(path, query):
         if path.endswith("83648NED/TypedDataSet"):
             _thread.interrupt_main()
 
     feed.on_request = interrupt
-    with pytest.raises(KeyboardInterrupt):
-        cbs.fetch(CORE, cache=cache, catalog=feed.url, timeout=30)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            cbs.fetch(CORE, cache=cache, catalog=feed.url, timeout=30)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert snapshot(cache) == before
     assert leftovers(cache) == []
 
