@@ -42,7 +42,12 @@ GOAL_PEAK_GB = 0.8
 
 def one_run(args, env):
     """Render once into a fresh folder; print its figures; return (seconds per report, overhead)."""
-    out = Path(tempfile.mkdtemp(prefix="rvs-bench-gemeente-")) / "outputs"
+    if args.keep:
+        out = Path(args.keep).resolve()
+        if out.exists() and any(out.iterdir()):
+            raise SystemExit(f"--keep {out}: the folder must be new or empty")
+    else:
+        out = Path(tempfile.mkdtemp(prefix="rvs-bench-gemeente-")) / "outputs"
     command = [
         sys.executable, "-m", "rvs_analysis.commands.render",
         "--source", args.source, "--level", "gemeente",
@@ -70,7 +75,8 @@ def one_run(args, env):
         overhead = print_breakdown(manifest, wall=seconds, jobs=jobs)
         return seconds / len(reports), overhead, peak
     finally:
-        shutil.rmtree(out.parent, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(out.parent, ignore_errors=True)
 
 
 def main(argv=None):
@@ -79,6 +85,11 @@ def main(argv=None):
     parser.add_argument("--notebooks", default=None, help="comma-separated names; default all")
     parser.add_argument("--source", default="demo")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="render into this new folder and keep it (e.g. for tests/report_scan.py)",
+    )
     args = parser.parse_args(argv)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
