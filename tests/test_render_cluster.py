@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -199,32 +200,62 @@ def _free_port():
         return probe.getsockname()[1]
 
 
-def _wait_for_workers(address, count, seconds=120):
+def _wait_for_workers(address, count, seconds=120, security=None):
     from distributed import Client
 
-    with Client(address, timeout=seconds) as client:
+    with Client(address, timeout=seconds, security=security) as client:
         client.wait_for_workers(count, timeout=seconds)
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """``dask scheduler`` and two ``dask worker`` processes (one thread each) on 127.0.0.1."""
+def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A throw-away certificate and key for 127.0.0.1 (openssl; it is its own CA)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: no certificate for the TLS cluster")
+    cert, key = folder / "cluster.pem", folder / "cluster.key"
+    subprocess.run(
+        [
+            openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@contextlib.contextmanager
+def _cluster(tmp_path, tls=None):
+    """``dask scheduler`` and two ``dask worker`` processes (one thread each) on 127.0.0.1;
+    ``tls=(cert, key)`` makes every connection TLS with that certificate (also the CA)."""
     pytest.importorskip("distributed")
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
     if dask is None:
         pytest.skip("the dask command is not installed")
     port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    scheme = "tls" if tls else "tcp"
+    address = f"{scheme}://127.0.0.1:{port}"
+    security_args, security = [], None
+    if tls:
+        from distributed.security import Security
+
+        cert, key = (str(path) for path in tls)
+        security_args = ["--tls-ca-file", cert, "--tls-cert", cert, "--tls-key", key]
+        security = Security(
+            tls_ca_file=cert, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+        )
     env = dict(os.environ)
     repository = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
     logs = tmp_path / "dask-logs"
     logs.mkdir()
     commands = [
-        [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        [dask, "scheduler", "--host", f"{scheme}://127.0.0.1", "--port", str(port),
+         "--no-dashboard", *security_args],
         *(
             [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
-             "--no-dashboard", "--name", f"rvs-test-{number}", "--local-directory", str(tmp_path)]
+             "--no-dashboard", "--name", f"rvs-test-{number}", "--local-directory", str(tmp_path),
+             *security_args]
             for number in (1, 2)
         ),
     ]  # fmt: skip
@@ -239,7 +270,7 @@ def dask_cluster(tmp_path):
             )
             if number == 0:
                 time.sleep(1.0)
-        _wait_for_workers(address, 2)
+        _wait_for_workers(address, 2, security=security)
         yield address
     finally:
         for process in reversed(processes):
@@ -250,6 +281,13 @@ def dask_cluster(tmp_path):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A plain TCP cluster of separate processes (see :func:`_cluster`)."""
+    with _cluster(tmp_path) as address:
+        yield address
 
 
 def _render(out, source, *extra):
@@ -291,6 +329,62 @@ def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
     workers = {report["worker"] for report in manifest["reports"]}
     assert len(workers) == 2, f"both cluster workers rendered reports: {workers}"
     assert all(report["timings"]["cells"] for report in manifest["reports"])
+
+
+@pytest.mark.slow
+def test_a_tls_scheduler_address_connects_with_dasks_own_security_settings(tmp_path):
+    # `--scheduler tls://...` takes its certificates from dask's configuration
+    # (distributed.comm.tls.*, here as the DASK_DISTRIBUTED__COMM__TLS__* variables a user sets);
+    # the scheduler and workers accept nothing but TLS with that certificate.
+    import dask
+
+    cert, key = _self_signed_certificate(tmp_path)
+    source = write_counts_source(tmp_path / "tidy")
+    settings = {
+        "distributed.comm.tls.ca-file": str(cert),
+        "distributed.comm.tls.client.cert": str(cert),
+        "distributed.comm.tls.client.key": str(key),
+        "distributed.comm.require-encryption": True,
+    }
+    with _cluster(tmp_path, tls=(cert, key)) as address, dask.config.set(settings):
+        assert address.startswith("tls://")
+        code = render_command.main(
+            [
+                "--source", str(source), "--areas", "Midden-Nederland",
+                "--notebooks", "good,source_counts", "--notebooks-dir", str(FIXTURES),
+                "--out", str(tmp_path / "out"), "--executor", "dask", "--scheduler", address,
+                "--timeout", "120", "--progress", "lines",
+            ]
+        )  # fmt: skip
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert code == 0
+    assert {report["status"] for report in manifest["reports"]} == {"ok"}
+    counts = next(r for r in manifest["reports"] if r["notebook"].endswith("source_counts.ipynb"))
+    summary = json.loads((tmp_path / "out" / counts["summary"]).read_text(encoding="utf-8"))
+    assert summary["estimates"]["registered_2017"]["estimate"] == 1100
+
+
+def test_a_tls_scheduler_without_certificates_is_refused_in_one_paragraph(tmp_path, capsys):
+    # Without dask's TLS settings the client cannot even start the handshake: one Dutch paragraph
+    # naming the settings, exit 2, nothing written.
+    import dask
+
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = render_command.main(
+            [
+                "--source", str(write_counts_source(tmp_path / "tidy")),
+                "--areas", "Midden-Nederland", "--notebooks", "good",
+                "--notebooks-dir", str(FIXTURES), "--out", str(out), "--executor", "dask",
+                "--scheduler", f"tls://127.0.0.1:{_free_port()}", "--progress", "lines",
+            ]
+        )  # fmt: skip
+    assert code == 2
+    err = capsys.readouterr().err
+    message = err.strip().splitlines()[-1]
+    assert message.startswith("Geen verbinding met de dask-scheduler tls://127.0.0.1:")
+    assert "distributed.comm.tls.ca-file" in message and "Traceback" not in err
+    assert not out.exists(), "nothing written"
 
 
 # --------------------------------------------------------------------------------------------

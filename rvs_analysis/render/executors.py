@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rvs_analysis.exceptions import RenderError
 from rvs_analysis.render.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
 
 log = logging.getLogger(__name__)
@@ -619,6 +620,22 @@ def shutdown_dask_worker_kernels():
     return len(workers)
 
 
+def _scheduler_error(address: str, error: Exception) -> RenderError:
+    """The one paragraph for a dask scheduler that cannot be reached (nothing was rendered)."""
+    hint = ""
+    if str(address).startswith("tls://"):
+        hint = (
+            " Een tls://-adres gebruikt de certificaten uit de dask-configuratie "
+            "(distributed.comm.tls.ca-file, distributed.comm.tls.client.cert en "
+            "distributed.comm.tls.client.key, of de variabelen DASK_DISTRIBUTED__COMM__TLS__*); "
+            "zijn die ingesteld en geldig voor deze scheduler?"
+        )
+    return RenderError(
+        f"Geen verbinding met de dask-scheduler {address}: {error}.{hint} Er is niets "
+        "gerenderd; de vorige uitvoer is ongewijzigd."
+    )
+
+
 @dataclass
 class DaskExecutor:
     """Run reports on a dask.distributed cluster: a scheduler address or a new LocalCluster.
@@ -662,7 +679,10 @@ class DaskExecutor:
             return
         cluster = None
         if self.scheduler:
-            client = Client(self.scheduler)
+            try:
+                client = Client(self.scheduler)
+            except (OSError, TypeError, ValueError) as error:
+                raise _scheduler_error(self.scheduler, error) from error
         else:
             cluster = LocalCluster(
                 n_workers=max(1, min(self.jobs, len(tasks))),
