@@ -506,6 +506,29 @@ def test_scheduler_help_warns_and_names_tls(capsys):
     assert "distributed.comm.tls" in text
 
 
+def test_a_tls_scheduler_without_certificates_is_refused_in_one_paragraph(tmp_path, capsys):
+    # Without dask's TLS settings the client cannot start a handshake: one Dutch paragraph that
+    # names the settings, exit 2, no traceback, nothing written. (A TLS cluster with them renders:
+    # tests/test_render_cluster.py::test_a_tls_scheduler_address_connects_with_dasks_own_security_settings.)
+    pytest.importorskip("distributed")
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    out = tmp_path / "out"
+    status, _, err = run_cli(
+        ["render", "--areas", "Utrecht", "--notebooks", "crime_change", "--out", str(out),
+         "--executor", "dask", "--scheduler", f"tls://127.0.0.1:{port}"],
+        capsys,
+    )  # fmt: skip
+    assert status == 2
+    message = one_paragraph(err)
+    assert f"Geen verbinding met de dask-scheduler tls://127.0.0.1:{port}" in message
+    assert "distributed.comm.tls.ca-file" in message and "niets gerenderd" in message
+    assert not out.exists()
+
+
 # --------------------------------------------------------------------------------------------
 # Rendering: tiny notebooks, a tiny source and helpers shared by points 1, 2, 3, 6, 7 and 8
 # --------------------------------------------------------------------------------------------

@@ -364,29 +364,6 @@ def test_a_tls_scheduler_address_connects_with_dasks_own_security_settings(tmp_p
     assert summary["estimates"]["registered_2017"]["estimate"] == 1100
 
 
-def test_a_tls_scheduler_without_certificates_is_refused_in_one_paragraph(tmp_path, capsys):
-    # Without dask's TLS settings the client cannot even start the handshake: one Dutch paragraph
-    # naming the settings, exit 2, nothing written.
-    import dask
-
-    out = tmp_path / "out"
-    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        code = render_command.main(
-            [
-                "--source", str(write_counts_source(tmp_path / "tidy")),
-                "--areas", "Midden-Nederland", "--notebooks", "good",
-                "--notebooks-dir", str(FIXTURES), "--out", str(out), "--executor", "dask",
-                "--scheduler", f"tls://127.0.0.1:{_free_port()}", "--progress", "lines",
-            ]
-        )  # fmt: skip
-    assert code == 2
-    err = capsys.readouterr().err
-    message = err.strip().splitlines()[-1]
-    assert message.startswith("Geen verbinding met de dask-scheduler tls://127.0.0.1:")
-    assert "distributed.comm.tls.ca-file" in message and "Traceback" not in err
-    assert not out.exists(), "nothing written"
-
-
 # --------------------------------------------------------------------------------------------
 # Region-wide results computed once per process
 # --------------------------------------------------------------------------------------------
