@@ -380,6 +380,12 @@ def test_simulation_sentence_states_sizes_and_monte_carlo_error():
     )
     assert simulation_sentence(bootstrap=499).endswith("p = 0,05: 1,0 procentpunt).")
     assert simulation_sentence() == ""
+    two = simulation_sentence(bootstrap=999, bootstrap_for="a", more_bootstraps=[(1999, "b")])
+    assert two.count("Simulatiegrootte") == 1
+    assert two.endswith(
+        "a uit 999 herhalingen (Monte-Carlofout rond p = 0,05: 0,7 procentpunt); "
+        "b uit 1.999 herhalingen (Monte-Carlofout rond p = 0,05: 0,5 procentpunt)."
+    )
 
 
 def test_every_count_indicator_gets_its_target_chart(demo_region):

@@ -8,6 +8,8 @@ number of simulations; the methods text names that number and the error it leave
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rvs_analysis.report.wording import fmt_num
 from rvs_analysis.stats.common import monte_carlo_error
 
@@ -58,6 +60,7 @@ def simulation_sentence(
     bootstrap: int | None = None,
     draws_for: str = "kansen en prognose-intervallen",
     bootstrap_for: str = "bootstrap-p-waarden",
+    more_bootstraps: Sequence[tuple[int, str]] = (),
 ) -> str:
     """One Dutch sentence naming the simulation sizes a report used and their Monte Carlo error.
 
@@ -69,6 +72,9 @@ def simulation_sentence(
         Replicates behind bootstrap p-values and intervals.
     draws_for, bootstrap_for : str, optional
         What the draws and the replicates give, in Dutch (plural, lower case).
+    more_bootstraps : sequence of (int, str), optional
+        Further bootstraps of the same report as ``(replicates, what they give)``, in the same
+        sentence.
 
     Returns
     -------
@@ -88,10 +94,12 @@ def simulation_sentence(
             f"{draws_for} uit {fmt_num(draws, 0)} trekkingen (Monte-Carlofout "
             f"van een kans hoogstens {_points(monte_carlo_error(draws))})"
         )
-    if bootstrap:
+    for replicates, what in ([(bootstrap, bootstrap_for)] if bootstrap else []) + list(
+        more_bootstraps
+    ):
         parts.append(
-            f"{bootstrap_for} uit {fmt_num(bootstrap, 0)} herhalingen (Monte-Carlofout rond "
-            f"p = 0,05: {_points(monte_carlo_error(bootstrap, 0.05))})"
+            f"{what} uit {fmt_num(replicates, 0)} herhalingen (Monte-Carlofout rond "
+            f"p = 0,05: {_points(monte_carlo_error(replicates, 0.05))})"
         )
     if not parts:
         return ""

@@ -643,10 +643,7 @@ def methods(
             simulation_sentence(
                 bootstrap=DID_REPLICATES,
                 bootstrap_for="de intervallen van het verschil in verschillen",
-            )
-            + " "
-            + simulation_sentence(
-                bootstrap=EVENT_STUDY_REPLICATES, bootstrap_for="de p-waarde van de toets vooraf"
+                more_bootstraps=[(EVENT_STUDY_REPLICATES, "de p-waarde van de toets vooraf")],
             ),
             "De vergelijking van twee metingen van het eigen gebied: verschil van twee gewogen "
             "percentages met de effectieve steekproefomvang (normale benadering).",
