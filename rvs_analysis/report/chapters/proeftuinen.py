@@ -228,6 +228,21 @@ def group_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
     )
 
 
+def _region_wide(function, group_pilots: Pilots, indicator: str, n_boot: int):
+    """``function`` (a pilots analysis of :mod:`rvs_analysis.stats.perception`) on the whole
+    region's survey, computed once per process: the same for every area of the region (the
+    area's own ``in_area`` column is dropped), so a batch fits it once per worker
+    (:func:`rvs_analysis.report.shared.computed_once`)."""
+    return computed_once(
+        function,
+        group_pilots.survey.drop(columns=["in_area"]),
+        indicator,
+        group_pilots.codes,
+        group_pilots.start_year,
+        n_boot=n_boot,
+    )
+
+
 @_microdata()
 def difference_in_differences(group_pilots: Pilots, indicator: str):
     """The pilots' difference-in-differences for one indicator (all municipalities of the region).
@@ -235,13 +250,8 @@ def difference_in_differences(group_pilots: Pilots, indicator: str):
     The same for every area of the region, so fitted once per source version and process
     (:func:`rvs_analysis.report.shared.computed_once`).
     """
-    return computed_once(
-        perception.difference_in_differences,
-        group_pilots.survey.drop(columns=["in_area"]),
-        indicator,
-        group_pilots.codes,
-        group_pilots.start_year,
-        n_boot=DID_REPLICATES,
+    return _region_wide(
+        perception.difference_in_differences, group_pilots, indicator, DID_REPLICATES
     )
 
 
@@ -335,14 +345,7 @@ def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
     The same for every area of the region, so a batch computes it once per process
     (:func:`rvs_analysis.report.shared.computed_once`).
     """
-    table_ = computed_once(
-        perception.leave_one_pilot_out,
-        group_pilots.survey.drop(columns=["in_area"]),
-        indicator,
-        group_pilots.codes,
-        group_pilots.start_year,
-        n_boot=DID_REPLICATES,
-    )
+    table_ = _region_wide(perception.leave_one_pilot_out, group_pilots, indicator, DID_REPLICATES)
     names = dict(
         zip(group_pilots.table["gemeente_code"], group_pilots.table["gemeente_name"], strict=True)
     )
@@ -420,14 +423,7 @@ def event_study(group_pilots: Pilots, indicator: str):
 
     Region-wide like :func:`difference_in_differences`, and computed once in the same way.
     """
-    return computed_once(
-        perception.event_study,
-        group_pilots.survey.drop(columns=["in_area"]),
-        indicator,
-        group_pilots.codes,
-        group_pilots.start_year,
-        n_boot=EVENT_STUDY_REPLICATES,
-    )
+    return _region_wide(perception.event_study, group_pilots, indicator, EVENT_STUDY_REPLICATES)
 
 
 _EVENT_TITLES = {
