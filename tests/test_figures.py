@@ -9,7 +9,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 
 matplotlib.use("Agg")
 
@@ -143,8 +143,12 @@ def test_tile_map_colours_every_tile_and_outlines_area():
     shown = {text.get_text().replace("\n", " ") for text in fig.axes[0].texts}
     assert "Utrechtse Heuvelrug" in shown and "Gooise Meren" in shown
     # District borders: thick dark segments, at least one around each of the five districts.
-    borders = [line for line in fig.axes[0].lines if line.get_linewidth() > 1.5]
-    assert len(borders) >= 20
+    (borders,) = [
+        lines
+        for lines in fig.axes[0].collections
+        if isinstance(lines, LineCollection) and lines.get_linewidth()[0] > 1.5
+    ]
+    assert len(borders.get_segments()) >= 20
 
 
 def test_tile_map_hatches_apportioned_municipalities_and_says_so():
@@ -337,3 +341,59 @@ def test_target_chart_shows_path_forecast_bands_and_provisional_years():
     dashed = [line for line in ax.lines if line.get_linestyle() == "--"][0]
     assert list(dashed.get_xdata()) == [2011, 2016, 2018]  # through the baseline and each target
     assert "prognose 2016 720 (95%-interval 600 tot 850)" in figures.alt_text(fig)
+
+
+def _plain_png_pixels(fig) -> np.ndarray:
+    """The figure drawn in full by a fresh Agg canvas, as png_bytes would without any reuse."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.set_dpi(figures.FIGURE_DPI)
+    fig.set_facecolor("white")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def test_a_tile_map_drawn_over_a_kept_canvas_equals_the_whole_map_drawn(monkeypatch):
+    monkeypatch.setattr(figures, "_BASES", type(figures._BASES)())
+    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    codes = municipalities(2017)["gemeente_code"]
+    values = pd.Series(np.linspace(1, 5, len(codes)), index=codes.to_numpy())
+    first = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[3]])
+    figures.png_bytes(first)  # draws and keeps the canvas without the frame
+    assert len(figures._BASES) == 1
+    second = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[20]])
+    reused = figures._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
+    assert len(figures._BASES) == 1
+    whole = _plain_png_pixels(
+        figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[20]])
+    )
+    assert reused.shape == whole.shape
+    assert np.array_equal(reused, whole)
+    # and the frame is really there: the kept canvas alone differs from it
+    canvas = figures._BASES[next(iter(figures._BASES))][0][..., :3]
+    assert not np.array_equal(canvas, whole)
+    # other values or no highlight (the note changes) are another canvas
+    figures.png_bytes(figures.tile_map(values * 2, "Demo", "Per 1.000 inwoners", highlight=[]))
+    assert len(figures._BASES) == 2
+
+
+def test_equal_figure_calls_are_drawn_once_and_a_changed_figure_anew(monkeypatch):
+    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    frame = pd.DataFrame({"year": [2014, 2015, 2016], "value": [3.0, 4.0, 2.0]})
+    first = figures.time_series(frame, "year", "value", "Demo", title="Eerste")
+    data = figures.png_bytes(first)
+    assert len(figures._DRAWN) == 1
+    calls = []
+    original = figures._draw_pixels
+    monkeypatch.setattr(
+        figures, "_draw_pixels", lambda *args: calls.append(args) or original(*args)
+    )
+    again = figures.time_series(frame.copy(), "year", "value", "Demo", title="Eerste")
+    assert figures.png_bytes(again) == data and not calls  # same content: the kept image
+    other = figures.time_series(frame.assign(value=[3.0, 4.0, 2.5]), "year", "value", "Demo")
+    assert figures.png_bytes(other) != data and len(calls) == 1
+    changed = figures.time_series(frame, "year", "value", "Demo", title="Eerste")
+    changed.axes[0].set_title("Gewijzigd")  # changed after it was built: stale, drawn anew
+    redrawn = figures.png_bytes(changed)
+    assert len(calls) == 2 and redrawn != data

@@ -10,11 +10,16 @@ process (keyed by source, folder, version and composition year; a new version of
 replaces the old), so a warm kernel of ``rvs render`` harmonises once per batch, not once per
 report; the seconds are counted in the ``"harmonise"`` stopwatch of :mod:`rvs_analysis.timings`.
 What callers get are new frames (pandas copy-on-write), so a report cannot change the cache.
+The small yearly frames of an area (:func:`area_population`, :func:`area_counts`, a monitor
+indicator's observations) are kept the same way by :func:`remembered`, keyed by the source version
+and the area, so that a report asking for them again, and the municipality reports that each scale
+a target by the region's figures, reuse them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -25,6 +30,7 @@ from rvs_analysis.timings import timed
 __all__ = [
     "area_counts",
     "area_crime",
+    "area_key",
     "area_population",
     "clearance_frame",
     "harmonise_survey_codes",
@@ -32,6 +38,7 @@ __all__ = [
     "monthly_counts",
     "municipal_crime",
     "municipal_population",
+    "remembered",
     "survey_frame",
     "values_by_code",
 ]
@@ -59,6 +66,40 @@ def _remember(key: tuple, frame: pd.DataFrame) -> pd.DataFrame:
         del _HARMONISED[stale]
     _HARMONISED[key] = frame
     return frame
+
+
+_AREA_FRAMES: OrderedDict[tuple, pd.DataFrame | None] = OrderedDict()
+_AREA_FRAMES_LIMIT = 1024
+"""Small per-area frames kept by :func:`remembered` (the least recently used are dropped)."""
+
+
+def area_key(ctx: ReportContext, what: str, *parts) -> tuple:
+    """The key of a per-area result: source, folder, version, composition year, area, its
+    municipalities, the report's years and ``parts`` (hashable)."""
+    return (
+        _dataset_key(ctx.dataset, what, ctx.composition_year, _source_folder(ctx)),
+        ctx.area.name,
+        tuple(ctx.codes),
+        tuple(ctx.years()),
+        *parts,
+    )
+
+
+def remembered(key: tuple, compute: Callable[[], pd.DataFrame | None]) -> pd.DataFrame | None:
+    """``compute()``, computed once per ``key`` (:func:`area_key`) and process.
+
+    Returns a shallow copy (pandas copy-on-write: changing it leaves the kept frame as it was), or
+    ``None`` when ``compute`` returned ``None``.
+    """
+    if key in _AREA_FRAMES:
+        _AREA_FRAMES.move_to_end(key)
+        frame = _AREA_FRAMES[key]
+    else:
+        frame = compute()
+        _AREA_FRAMES[key] = frame
+        while len(_AREA_FRAMES) > _AREA_FRAMES_LIMIT:
+            _AREA_FRAMES.popitem(last=False)
+    return None if frame is None else frame.copy(deep=False)
 
 
 def _harmonised_population(dataset, composition_year: int, folder=None) -> pd.DataFrame:
@@ -172,8 +213,12 @@ def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.D
 
 def area_population(ctx: ReportContext) -> pd.DataFrame:
     """Population of the area per year (``year, population``), summed over its municipalities."""
-    population = municipal_population(ctx)
-    return population.groupby("year", as_index=False)["population"].sum()
+
+    def compute():
+        population = municipal_population(ctx)
+        return population.groupby("year", as_index=False)["population"].sum()
+
+    return remembered(area_key(ctx, "area_population"), compute)
 
 
 def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
@@ -190,15 +235,22 @@ def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
     NotAvailableForSource
         When the source has no counts for this offence type.
     """
-    crime = municipal_crime(ctx, [offence_code])
-    if crime.empty:
+
+    def compute():
+        crime = municipal_crime(ctx, [offence_code])
+        if crime.empty:
+            return None
+        counts = crime.groupby("year", as_index=False)["registered_offences"].sum()
+        counts["registered_offences"] = counts["registered_offences"].round().astype(int)
+        counts = counts.merge(area_population(ctx), on="year", how="left")
+        counts["rate_per_1000"] = 1000.0 * counts["registered_offences"] / counts["population"]
+        return counts
+
+    counts = remembered(area_key(ctx, "area_counts", offence_code), compute)
+    if counts is None:
         raise NotAvailableForSource(
             f"Misdrijfsoort {offence_code} is niet beschikbaar voor deze bron ({ctx.source})."
         )
-    counts = crime.groupby("year", as_index=False)["registered_offences"].sum()
-    counts["registered_offences"] = counts["registered_offences"].round().astype(int)
-    counts = counts.merge(area_population(ctx), on="year", how="left")
-    counts["rate_per_1000"] = 1000.0 * counts["registered_offences"] / counts["population"]
     return counts
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -28,7 +28,9 @@ from rvs_analysis.report.figures import (
     SEQUENTIAL_CMAP,
     _finish,
     _label,
+    drawn_once,
     dutch_formatter,
+    mark_overlay,
     new_figure,
 )
 
@@ -127,6 +129,7 @@ def _colourbar(fig, ax, norm, label: str, decimals: int, unit: str) -> None:
     bar.update_ticks()
 
 
+@drawn_once(overlay="highlight")
 def tile_map(
     values: pd.Series,
     source: str,
@@ -168,6 +171,7 @@ def tile_map(
     marked = set(highlight)
     split = set(apportioned)
     district_at = {(int(r.row), int(r.col)): r.district for r in grid.itertuples(index=False)}
+    borders = []
     for record in grid.itertuples(index=False):
         value = finite.get(record.gemeente_code, np.nan)
         missing = not np.isfinite(value)
@@ -186,11 +190,12 @@ def tile_map(
             )
         )
         if record.gemeente_code in marked:
-            ax.add_patch(
-                plt.Rectangle(
-                    (x - 0.42, y - 0.42), 0.84, 0.84, fill=False, edgecolor="#E69F00", lw=2.6
-                )
+            # on top of the tile's label and the borders, so that a batch draws the map once
+            # and only the frame of each report's area on a copy (drawn_once's overlay)
+            frame = plt.Rectangle(
+                (x - 0.42, y - 0.42), 0.84, 0.84, fill=False, edgecolor="#E69F00", lw=2.6
             )
+            mark_overlay(ax.add_patch(frame))
         brightness = 1.0 if missing else float(np.dot(colour[:3], (0.299, 0.587, 0.114)))
         ax.text(
             x,
@@ -211,7 +216,11 @@ def tile_map(
             ((0, 1), ((x + 0.5, x + 0.5), (y - 0.5, y + 0.5))),
         ):
             if district_at.get((row + d_row, col + d_col)) != record.district:
-                ax.plot(*segment, color="#222222", lw=1.8, solid_capstyle="projecting")
+                borders.append(np.column_stack(segment))
+    # one collection for the district borders: one artist to build and draw, not one per side
+    ax.add_collection(
+        LineCollection(borders, colors="#222222", linewidths=1.8, capstyle="projecting", zorder=2)
+    )
     ax.set_xlim(grid["col"].min() - 0.6, grid["col"].max() + 0.6)
     ax.set_ylim(-grid["row"].max() - 0.6, -grid["row"].min() + 0.6)
     ax.set_aspect("equal")

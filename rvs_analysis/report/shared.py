@@ -17,11 +17,12 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rvs_analysis.timings import timed
 
-__all__ = ["clear", "computed_once"]
+__all__ = ["UnkeyableArgumentError", "clear", "computed_once", "content_key"]
 
 _RESULTS: dict[tuple, bytes] = {}
 _LIMIT = 32
@@ -43,6 +44,46 @@ def _fingerprint(value: Any) -> Any:
     if isinstance(value, dict):
         return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
     return value
+
+
+class UnkeyableArgumentError(TypeError):
+    """An argument :func:`content_key` cannot stand in for by its content."""
+
+
+_PLAIN = (str, bytes, int, float, complex, bool, type(None))
+
+
+def content_key(value: Any) -> Any:
+    """A hashable key that is equal for arguments of equal content, strictly.
+
+    Plain values stand for themselves; frames, series and arrays for their type, shape and a
+    SHA-256 of their bytes (:func:`_fingerprint`); lists, tuples, sets and dicts for their items'
+    keys.
+
+    Raises
+    ------
+    UnkeyableArgumentError
+        For anything else (an object whose content the key could not vouch for).
+    """
+    if isinstance(value, _PLAIN):
+        return (type(value).__name__, value)
+    if isinstance(value, np.generic):
+        return (type(value).__name__, value.item())
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return (*_fingerprint(value), repr(value.attrs))
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            return ("array", tuple(content_key(item) for item in value.tolist()))
+        return ("array", value.dtype.str, value.shape, hashlib.sha256(value.tobytes()).hexdigest())
+    if isinstance(value, pd.Timestamp):
+        return ("timestamp", value.isoformat())
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, tuple(content_key(item) for item in value))
+    if isinstance(value, set | frozenset):
+        return ("set", tuple(sorted(repr(content_key(item)) for item in value)))
+    if isinstance(value, dict):
+        return ("dict", tuple((content_key(k), content_key(v)) for k, v in value.items()))
+    raise UnkeyableArgumentError(f"no content key for {type(value).__name__}")
 
 
 def computed_once(function: Callable, *args: Any, **kwargs: Any) -> Any:

@@ -21,9 +21,11 @@ from rvs_analysis.mimetypes import TABLE_MIMETYPE
 from rvs_analysis.regions import REGION_NAME, resolve_area
 from rvs_analysis.report.area_data import (
     area_counts,
+    area_key,
     area_population,
     in_report_years,
     municipal_crime,
+    remembered,
 )
 from rvs_analysis.report.context import ReportContext
 from rvs_analysis.report.monte_carlo import STATUS_DRAWS
@@ -295,7 +297,20 @@ def indicator_observations(ctx: ReportContext, indicator: str, last_year: int | 
         ``year, value`` plus ``population`` (counts) or ``cleared_offences,
         registered_offences`` (clearance): the shape :func:`rvs_analysis.stats.targets.target_status`
         reads. ``None`` when the source does not hold the indicator for this area.
+
+    Notes
+    -----
+    Kept per source version, area and year range (:func:`~rvs_analysis.report.area_data.remembered`):
+    a monitor asks for each indicator several times, and every municipality report asks for the
+    region's observations to scale its targets.
     """
+    return remembered(
+        area_key(ctx, "indicator_observations", indicator, last_year),
+        lambda: _indicator_observations(ctx, indicator, last_year),
+    )
+
+
+def _indicator_observations(ctx: ReportContext, indicator: str, last_year: int | None):
     kind, code = INDICATOR_SOURCES.get(indicator, ("", ""))
     data = ctx.dataset
     frame = None

@@ -106,6 +106,21 @@ def load_targets(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else TARGETS_PATH
     if not path.exists():
         raise StatisticsInputError(f"Targets table not found at {path}.")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _TARGET_TABLES:
+        _TARGET_TABLES.clear()
+        _TARGET_TABLES[key] = _read_targets(path)
+    # a shallow copy: pandas copy-on-write keeps the table read here as it was
+    return _TARGET_TABLES[key].copy(deep=False)
+
+
+_TARGET_TABLES: dict[tuple, pd.DataFrame] = {}
+"""The targets table read last, by (path, modification time, size): a monitor reads it for every
+indicator, so it is parsed and checked once while the file is unchanged."""
+
+
+def _read_targets(path: Path) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"indicator": "str", "comparison": "str"})
     required = [
         "indicator",
