@@ -124,13 +124,13 @@ class ReportExporter:
     Notes
     -----
     One instance per worker: creating an nbconvert exporter loads and compiles the Jinja
-    templates (a few hundred milliseconds), exporting with an existing one is cheap.
+    templates (a few hundred milliseconds), exporting with an existing one is cheap. The page is
+    parsed once after the template (:func:`_finish_page`: nbconvert's alternative texts and
+    focusable outputs, and the glossary), not once by nbconvert and again for the glossary.
     """
 
     def __init__(self):
-        from nbconvert import HTMLExporter
-
-        self._exporter = HTMLExporter(
+        self._exporter = _single_pass_exporter_class()(
             template_name="rvs_report",
             language_code="nl",
             extra_template_basedirs=[str(TEMPLATES)],
@@ -175,7 +175,56 @@ class ReportExporter:
             },
         }
         body, _ = self._exporter.from_notebook_node(nb, resources=resources)
-        return add_glossary(body)
+        return _finish_page(body)
+
+
+@cache
+def _single_pass_exporter_class():
+    """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
+
+    :meth:`nbconvert.exporters.html.HTMLExporter.from_notebook_node` registers two filters,
+    renders the template and then parses the whole page to give images without one an
+    alternative text and to make outputs focusable; :func:`_finish_page` does that work in the
+    pass that also places the glossary.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class ReportHTMLExporter(HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            language = nb.metadata.get("language_info", {})
+            lexer = language.get("pygments_lexer", language.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    return ReportHTMLExporter
+
+
+def _finish_page(page):
+    """The one parse of an exported page: what nbconvert's HTMLExporter adds (an alternative text
+    on any image without one, ``tabindex="0"`` on input wrappers and outputs) and the glossary
+    (:func:`add_glossary`)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    for image in soup.select("img:not([alt])"):
+        image.attrs["alt"] = "No description has been provided for this image"
+    for element in soup.select(
+        ".jp-Notebook div.jp-Cell-inputWrapper, .jp-Notebook div.jp-OutputArea-output"
+    ):
+        element.attrs["tabindex"] = "0"
+    _place_glossary(soup)
+    return str(soup)
 
 
 _GLOSSARY_BLOCKS = ("p", "li", "table", "figure", "dd", "h2", "h3", "h4")
@@ -205,9 +254,16 @@ def add_glossary(page):
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(page, "html.parser")
+    if not _place_glossary(soup):
+        return page
+    return str(soup)
+
+
+def _place_glossary(soup) -> bool:
+    """:func:`add_glossary` on a parsed page, in place; False when it has no body."""
     main = soup.find("main") or soup.body
     if main is None:
-        return page
+        return False
     pending = list(GLOSSARY)
     last_line = {}  # anchor -> the glossary line last placed after it (keeps reading order)
     for block in main.find_all(_GLOSSARY_BLOCKS):
@@ -239,7 +295,7 @@ def add_glossary(page):
             after.insert_after(line)
             after = line
         last_line[id(anchor)] = after
-    return str(soup)
+    return True
 
 
 def _has_own_demo_banner(nb):
