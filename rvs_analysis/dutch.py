@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import sys
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -102,13 +103,11 @@ def is_missing(value: Any) -> bool:
     """True for ``None``, ``pandas.NA`` and NaN."""
     if value is None:
         return True
-    try:
-        import pandas as pd
-
-        if value is pd.NA:
-            return True
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
+    # pandas.NA exists only once pandas is imported: a process that never imported it (the
+    # renderer's workers) is spared the import (tens of megabytes)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and value is pandas.NA:
+        return True
     try:
         return math.isnan(float(value))
     except (TypeError, ValueError):

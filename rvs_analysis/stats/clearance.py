@@ -19,9 +19,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.proportion import proportion_confint
+from statsmodels.tools.tools import add_constant
 
 from rvs_analysis.stats.common import (
     Estimate,
@@ -329,9 +331,9 @@ def clearance_drivers(
                 raise StatisticsInputError(
                     f"Driver {name!r} is not numeric; list it in 'categorical'."
                 ) from None
-    design = sm.add_constant(pd.concat(parts, axis=1), has_constant="add")
+    design = add_constant(pd.concat(parts, axis=1), has_constant="add")
     endog = np.column_stack([cleared, registered - cleared])
-    model = sm.GLM(endog, design, family=sm.families.Binomial())
+    model = GLM(endog, design, family=families.Binomial())
     plain = model.fit()
     dispersion = float(plain.pearson_chi2 / plain.df_resid) if plain.df_resid > 0 else math.nan
 

@@ -33,8 +33,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
@@ -163,7 +164,7 @@ def _area_names(table: pd.DataFrame) -> list[str]:
 def _poisson_fit(y: np.ndarray, design: np.ndarray, offset: np.ndarray):
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", PerfectSeparationWarning)
-        return sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
+        return GLM(y, design, family=families.Poisson(), offset=offset).fit()
 
 
 def _dispersion(fit, df_resid: int) -> tuple[float, float]:

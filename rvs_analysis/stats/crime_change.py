@@ -22,8 +22,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.proportion import proportion_confint
 
 from rvs_analysis.resources import data_path
@@ -323,7 +325,7 @@ def compare_trends(
     less = np.concatenate([np.zeros(n_years), np.ones(n_years)])
     year_dummies = np.vstack([np.eye(n_years), np.eye(n_years)])
     design = np.column_stack([year_dummies, less, less * np.tile(years - reference_year, 2)])
-    poisson = sm.GLM(counts, design, family=sm.families.Poisson()).fit()
+    poisson = GLM(counts, design, family=families.Poisson()).fit()
     df_resid = poisson.df_resid
     p_dispersion = (
         float(stats.chi2.sf(poisson.pearson_chi2, df_resid)) if df_resid > 0 else math.nan
@@ -347,7 +349,7 @@ def compare_trends(
             scale, reference_df = floored_dispersion(
                 float(poisson.pearson_chi2 / df_resid), df_resid
             )
-            results = sm.GLM(counts, design, family=sm.families.Poisson()).fit(scale=scale)
+            results = GLM(counts, design, family=families.Poisson()).fit(scale=scale)
     index = n_years + 1
     coefficient = float(np.asarray(results.params)[index])
     se = float(np.asarray(results.bse)[index])
@@ -420,7 +422,7 @@ def _negative_binomial(counts: np.ndarray, design: np.ndarray, start: np.ndarray
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model = sm.NegativeBinomial(counts, design, loglike_method="nb2")
+            model = NegativeBinomial(counts, design, loglike_method="nb2")
             start_params = np.append(np.asarray(start, dtype=float), 0.01)
             results = model.fit(start_params=start_params, method="bfgs", maxiter=1000, disp=0)
             results = model.fit(start_params=results.params, method="newton", maxiter=100, disp=0)

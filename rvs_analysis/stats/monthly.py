@@ -544,7 +544,8 @@ def seasonal_effects(
     (the peak month's as a circular window). Assumes the seasonal pattern is the same every
     year and months independent given the year level.
     """
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     series = _check_monthly(series, 24)
     check_counts(series.to_numpy(), "series")
@@ -556,7 +557,7 @@ def seasonal_effects(
         month_codes[:, m - 1] = (months == m).astype(float) - (months == 12).astype(float)
     design = np.column_stack([year_dummies, month_codes])
     y = series.to_numpy(dtype=float)
-    poisson = sm.GLM(y, design, family=sm.families.Poisson()).fit()
+    poisson = GLM(y, design, family=families.Poisson()).fit()
     df = int(poisson.df_resid)
     phi = max(1.0, float(poisson.pearson_chi2 / df)) if df > 0 else 1.0
     params = np.asarray(poisson.params)[-11:]

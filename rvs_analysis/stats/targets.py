@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import special, stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
@@ -537,7 +540,7 @@ def quasi_binomial_trend(
     endog = np.column_stack([cleared, registered - cleared])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = sm.GLM(endog, design, family=sm.families.Binomial()).fit()
+        results = GLM(endog, design, family=families.Binomial()).fit()
     params = np.asarray(results.params, dtype=float)
     p = 1 / (1 + np.exp(-(design @ params)))
     expected = registered * p
@@ -616,8 +619,8 @@ def _forecast_proportion(
 def _forecast_linear(
     years: np.ndarray, values: np.ndarray, year: int, level: float, unit: str = ""
 ) -> Forecast:
-    design = sm.add_constant(years - years[0])
-    results = sm.OLS(values, design).fit()
+    design = add_constant(years - years[0])
+    results = OLS(values, design).fit()
     new = np.array([[1.0, year - years[0]]])
     prediction = results.get_prediction(new)
     mean = float(prediction.predicted_mean[0])

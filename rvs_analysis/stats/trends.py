@@ -23,8 +23,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
 from scipy import stats
+from statsmodels.discrete.discrete_model import NegativeBinomial
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.regression.linear_model import OLS
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
@@ -554,7 +557,7 @@ def cameron_trivedi_test(counts: np.ndarray, fitted_means: np.ndarray) -> tuple[
     if y.size < 3:
         return math.nan, math.nan
     auxiliary = ((y - mu) ** 2 - y) / mu
-    fit = sm.OLS(auxiliary, mu[:, None]).fit()
+    fit = OLS(auxiliary, mu[:, None]).fit()
     statistic = float(fit.tvalues[0])
     p_value = float(stats.t.sf(statistic, df=y.size - 1))
     return statistic, p_value
@@ -904,7 +907,7 @@ def fit_count_trend(
         # an exactly log-linear series fits perfectly, which statsmodels flags, and two years
         # leave no residual df for its internal scale; the Poisson fit itself is fine
         warnings.simplefilter("ignore", PerfectSeparationWarning)
-        poisson = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit()
+        poisson = GLM(y, design, family=families.Poisson(), offset=offset).fit()
     fitted = np.asarray(poisson.fittedvalues)
     statistic, ct_p_value = cameron_trivedi_test(y, fitted)
     if poisson.df_resid > 0:
@@ -933,9 +936,7 @@ def fit_count_trend(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PerfectSeparationWarning)
             # explicit scale: the Pearson dispersion of the Poisson fit, floored at 1
-            results = sm.GLM(y, design, family=sm.families.Poisson(), offset=offset).fit(
-                scale=scale
-            )
+            results = GLM(y, design, family=families.Poisson(), offset=offset).fit(scale=scale)
     # Poisson: normal reference. Overdispersed models estimate a dispersion parameter from a
     # short series, so their intervals use t with the residual degrees of freedom; quasi-Poisson
     # at its floor phi = 1 estimates none and uses the normal (common.floored_dispersion).
@@ -1040,7 +1041,7 @@ def _fit_negative_binomial(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            model = sm.NegativeBinomial(y, design, offset=offset, loglike_method="nb2")
+            model = NegativeBinomial(y, design, offset=offset, loglike_method="nb2")
             start_params = np.append(np.asarray(start, dtype=float), 0.01)
             results = model.fit(start_params=start_params, method="bfgs", maxiter=500, disp=0)
             results = model.fit(start_params=results.params, method="newton", maxiter=100, disp=0)

@@ -719,21 +719,24 @@ def _region_table() -> pd.DataFrame:
 
 
 def _region_trend_ratio(offset: bool = True) -> float:
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.tools import add_constant
 
     region = _region_table()
-    design = sm.add_constant(region["year"].astype(float))
-    model = sm.GLM(
+    design = add_constant(region["year"].astype(float))
+    model = GLM(
         region["registered_offences"],
         design,
-        family=sm.families.Poisson(),
+        family=families.Poisson(),
         offset=np.log(region["population"]) if offset else None,
     ).fit()
     return float(np.exp(model.params["year"]))
 
 
 def _municipal_dispersion(offset: bool = True, levels: bool = True, pearson: bool = True) -> float:
-    import statsmodels.api as sm
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     table = _municipal_burglary()
     table = table.loc[table["year"].between(*TREND_YEARS)]
@@ -742,10 +745,10 @@ def _municipal_dispersion(offset: bool = True, levels: bool = True, pearson: boo
     else:
         design = pd.DataFrame({"const": 1.0}, index=table.index)
     design["year"] = table["year"].astype(float)
-    model = sm.GLM(
+    model = GLM(
         table["registered_offences"],
         design,
-        family=sm.families.Poisson(),
+        family=families.Poisson(),
         offset=np.log(table["population"]) if offset else None,
     ).fit()
     statistic = model.pearson_chi2 if pearson else model.deviance
