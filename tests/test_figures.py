@@ -397,3 +397,33 @@ def test_equal_figure_calls_are_drawn_once_and_a_changed_figure_anew(monkeypatch
     changed.axes[0].set_title("Gewijzigd")  # changed after it was built: stale, drawn anew
     redrawn = figures.png_bytes(changed)
     assert len(calls) == 2 and redrawn != data
+
+
+def test_a_funnel_drawn_over_a_kept_canvas_equals_the_whole_funnel_drawn(monkeypatch):
+    monkeypatch.setattr(figures, "_BASES", type(figures._BASES)())
+    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    limits = pd.DataFrame({"n": [10, 100, 1000]})
+    limits["lower_95"], limits["upper_95"] = [0, 4, 7], [30, 16, 13]
+    limits["lower_99.8"], limits["upper_99.8"] = [0, 2, 6], [40, 19, 14]
+    points = pd.DataFrame(
+        {
+            "naam": ["A", "B", "C", "Uitschieter"],
+            "n": [50, 500, 200, 800],
+            "pct": [10.0, 10.0, 12.0, 30.0],
+        }
+    )
+
+    def funnel(highlight):
+        return figures.funnel_plot(
+            points, "n", "pct", "naam", limits, 10.0, "Politie", highlight=highlight
+        )
+
+    figures.png_bytes(funnel(["A"]))
+    for highlight in (["B"], ["Uitschieter"], ["B", "C"]):
+        second = funnel(highlight)
+        reused = figures._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
+        assert np.array_equal(reused, _plain_png_pixels(funnel(highlight))), highlight
+    assert len(figures._BASES) == 1
+    # the area's own names: an outlier keeps its one label, others get theirs
+    labels = sorted(text.get_text() for text in funnel(["B", "Uitschieter"]).axes[0].texts)
+    assert labels == ["B", "Uitschieter"]

@@ -39,6 +39,7 @@ __all__ = [
     "municipal_crime",
     "municipal_population",
     "remembered",
+    "source_key",
     "survey_frame",
     "values_by_code",
 ]
@@ -85,8 +86,14 @@ def area_key(ctx: ReportContext, what: str, *parts) -> tuple:
     )
 
 
+def source_key(ctx: ReportContext, what: str, *parts) -> tuple:
+    """The key of a region-wide result (the same for every area of the report's region): source,
+    folder, version, composition year and ``parts`` (hashable)."""
+    return (_dataset_key(ctx.dataset, what, ctx.composition_year, _source_folder(ctx)), *parts)
+
+
 def remembered(key: tuple, compute: Callable[[], pd.DataFrame | None]) -> pd.DataFrame | None:
-    """``compute()``, computed once per ``key`` (:func:`area_key`) and process.
+    """``compute()``, computed once per ``key`` (:func:`area_key`, :func:`source_key`) and process.
 
     Returns a shallow copy (pandas copy-on-write: changing it leaves the kept frame as it was), or
     ``None`` when ``compute`` returned ``None``.

@@ -238,10 +238,13 @@ def drawn_once(function=None, *, overlay: str | None = None):
     return build
 
 
-def mark_overlay(artist):
-    """Draw ``artist`` as an overlay of its :func:`drawn_once` figure (on top: z-order
-    :data:`OVERLAY_ZORDER`); returns it."""
-    artist.set_zorder(OVERLAY_ZORDER)
+def mark_overlay(artist, zorder: float = OVERLAY_ZORDER):
+    """Draw ``artist`` as an overlay of its :func:`drawn_once` figure; returns it.
+
+    ``zorder`` (at least :data:`OVERLAY_ZORDER`) must lie above every other artist of the figure
+    that the overlay can touch, so that drawing it on a kept canvas equals drawing the figure.
+    """
+    artist.set_zorder(zorder)
     artist._rvs_overlay = True
     return artist
 
@@ -932,7 +935,7 @@ def stl_plot(
     return _finish(fig, source, note, alt + ".")
 
 
-@drawn_once
+@drawn_once(overlay="highlight")
 def funnel_plot(
     points: pd.DataFrame,
     size: str,
@@ -999,25 +1002,27 @@ def funnel_plot(
         outer_low, outer_high = low_column, high_column
     ax.axhline(centre, color="black", lw=1.2, label="Gemiddelde")
     marked = set(highlight)
-    colours = [PALETTE[1] if str(name) in marked else PALETTE[0] for name in points[label]]
-    ax.scatter(
-        points[size].astype(float),
-        points[value].astype(float),
-        c=colours,
-        s=42,
-        zorder=4,
-        edgecolor="white",
-    )
+    sizes, values = points[size].astype(float), points[value].astype(float)
+    ax.scatter(sizes, values, c=PALETTE[0], s=42, zorder=4, edgecolor="white")
+    # The area's own points and names are overlays (drawn_once): a batch draws the funnel of the
+    # region once and only them on a copy for each area.
+    is_marked = points[label].astype(str).isin(marked).to_numpy()
+    if is_marked.any():
+        mark_overlay(
+            ax.scatter(sizes[is_marked], values[is_marked], c=PALETTE[1], s=42, edgecolor="white"),
+            zorder=OVERLAY_ZORDER + 2,
+        )
     if outer_low is not None:
-        lower = np.interp(points[size].astype(float), grid[grid_size], grid[outer_low])
-        upper = np.interp(points[size].astype(float), grid[grid_size], grid[outer_high])
-        outside = (points[value].astype(float) < lower) | (points[value].astype(float) > upper)
+        lower = np.interp(sizes, grid[grid_size], grid[outer_low])
+        upper = np.interp(sizes, grid[grid_size], grid[outer_high])
+        outside = (values < lower) | (values > upper)
         labelled = [
             record
             for record, flag in zip(points.itertuples(index=False), outside, strict=True)
-            if flag or str(getattr(record, label)) in marked
+            if flag
         ]
         labelled.sort(key=lambda record: float(getattr(record, size)))
+        label_box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
         for position, record in enumerate(labelled):
             # Alternate above/below so that neighbouring labels do not overprint each other.
             # A white box under the name keeps the limit lines from running through it.
@@ -1028,8 +1033,22 @@ def funnel_plot(
                 textcoords="offset points",
                 fontsize=7.5,
                 zorder=6,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
+                bbox=label_box,
             )
+        # the area's own municipalities are named too (above their point), outliers or not
+        for record, flag, own in zip(
+            points.itertuples(index=False), outside, is_marked, strict=True
+        ):
+            if own and not flag:
+                annotation = ax.annotate(
+                    str(getattr(record, label)),
+                    (float(getattr(record, size)), float(getattr(record, value))),
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                    fontsize=7.5,
+                    bbox=label_box,
+                )
+                mark_overlay(annotation, zorder=OVERLAY_ZORDER + 3)
     else:
         outside = pd.Series(False, index=points.index)
     if marked:

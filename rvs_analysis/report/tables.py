@@ -26,6 +26,7 @@ from rvs_analysis.report.area_data import (
     in_report_years,
     municipal_crime,
     remembered,
+    source_key,
 )
 from rvs_analysis.report.context import ReportContext
 from rvs_analysis.report.monte_carlo import STATUS_DRAWS
@@ -612,8 +613,18 @@ def district_comparison(
     dispersion from its trend over ``base_year``-``report_year``
     (:func:`rvs_analysis.stats.trends.area_dispersion`), so year-to-year noise counts; fewer than
     :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in either year: "te weinig
-    gevallen" (no interval).
+    gevallen" (no interval). The table is the same for every area of the region, so it is kept
+    per source version (:func:`~rvs_analysis.report.area_data.remembered`).
     """
+    return remembered(
+        source_key(ctx, "district_comparison", offence_code, base_year, report_year),
+        lambda: _district_comparison(ctx, offence_code, base_year, report_year),
+    )
+
+
+def _district_comparison(
+    ctx: ReportContext, offence_code: str, base_year: int, report_year: int
+) -> pd.DataFrame:
     import math
 
     from rvs_analysis.regions import area_table
