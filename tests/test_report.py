@@ -426,3 +426,38 @@ def test_every_count_indicator_gets_its_target_chart(demo_region):
     assert total[2018] == pytest.approx(0.8 * total[2011])
     assert charted["suspects_handled"].target_year == 2016  # its only target
     assert charted["suspects_handled"].forecast_band().empty
+
+
+def test_kept_area_frames_cannot_be_changed_by_a_report_and_follow_the_area(tidy_folder):
+    from rvs_analysis.report import tables
+    from rvs_analysis.stats import targets
+
+    zeist = report.start("Zeist", str(tidy_folder), notebook="t")
+    urk = report.start("Urk", str(tidy_folder), notebook="t")
+    first = report.area_counts(zeist, "1.1.1")
+    first.loc[0, "registered_offences"] = -1  # a report changing what it got
+    first["extra"] = 1.0
+    again = report.area_counts(zeist, "1.1.1")
+    assert (again["registered_offences"] > 0).all() and "extra" not in again.columns
+    assert not again.equals(report.area_counts(urk, "1.1.1"))  # another area, another frame
+    later = report.start("Zeist", str(tidy_folder), notebook="t", first_year=2015)
+    assert list(report.area_counts(later, "1.1.1")["year"]) == [2015, 2016]
+    observed = tables.indicator_observations(zeist, "burglary")
+    observed.loc[0, "value"] = -1
+    assert (tables.indicator_observations(zeist, "burglary")["value"] > 0).all()
+    table = targets.load_targets()
+    table.loc[0, "value"] = -123.0
+    assert (targets.load_targets()["value"] != -123.0).all()
+
+
+def test_kept_area_frames_follow_a_changed_source(tidy_folder, tmp_path):
+    import shutil
+
+    folder = tmp_path / "tidy"
+    shutil.copytree(tidy_folder, folder)
+    before = report.area_counts(report.start("Zeist", str(folder), notebook="t"), "1.1.1")
+    crime = pd.read_csv(folder / "registered_crime.csv", dtype={"offence_code": str})
+    crime["registered_offences"] += 50
+    crime.to_csv(folder / "registered_crime.csv", index=False)
+    after = report.area_counts(report.start("Zeist", str(folder), notebook="t"), "1.1.1")
+    assert list(after["registered_offences"]) == list(before["registered_offences"] + 50)
