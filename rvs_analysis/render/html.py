@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -100,7 +100,13 @@ def clean_output_html(html):
     harmless layout properties, and ``img`` sources limited to ``data:image/...`` so nothing is
     fetched from the network.
     """
-    text = html.decode() if isinstance(html, bytes) else str(html)
+    return _cleaned(html.decode() if isinstance(html, bytes) else str(html))
+
+
+@lru_cache(maxsize=256)
+def _cleaned(text: str) -> str:
+    """:func:`clean_output_html` of a text, kept: a batch's reports repeat many outputs (the
+    region-wide tables of every municipality report), and cleaning is a pure function."""
     text = _STYLE_BLOCK.sub("", text)
     return bleach.clean(
         text,
