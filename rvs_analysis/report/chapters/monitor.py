@@ -475,7 +475,13 @@ def _target_path_change(report_year: int) -> float:
 
 
 def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: int):
-    """Bars of the districts' burglary change with the change the region's target asks for."""
+    """Bars of the districts' burglary change with the change the region's target asks for.
+
+    The bar of the report's district (or the area itself) is marked; a municipality's report marks
+    its district, so the figure is the same for every municipality of a district (and is drawn
+    once per district in a batch: :func:`rvs_analysis.report.figures.drawn_once`)."""
+    shown = set(comparison["area"])
+    marked = [name for name in (ctx.area.name, ctx.area.district) if name and name in shown]
     return figures.bar_chart(
         comparison,
         "area",
@@ -483,7 +489,7 @@ def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: i
         ctx.source_label,
         low="ci_low",
         high="ci_high",
-        highlight=[ctx.area.name, ctx.area.district or ""],
+        highlight=marked,
         reference=_target_path_change(report_year) if ctx.first_year == 2011 else None,
         reference_label=f"Regiodoel {_target_path_year(report_year)} t.o.v. 2011",
         title=f"Verandering woninginbraken {ctx.first_year}–{ctx.year_label(report_year)} per "
