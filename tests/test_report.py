@@ -461,3 +461,28 @@ def test_kept_area_frames_follow_a_changed_source(tidy_folder, tmp_path):
     crime.to_csv(folder / "registered_crime.csv", index=False)
     after = report.area_counts(report.start("Zeist", str(folder), notebook="t"), "1.1.1")
     assert list(after["registered_offences"]) == list(before["registered_offences"] + 50)
+
+
+def test_computed_once_compares_frames_by_content_and_hands_out_copies():
+    from rvs_analysis.report import shared
+
+    shared.clear()
+    calls = []
+
+    def total(frame, scale):
+        calls.append(1)
+        return {"sum": float(frame["x"].sum()) * scale, "rows": list(frame["x"])}
+
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    first = shared.computed_once(total, frame, 2)
+    first["rows"].append(99)  # a caller changing its copy
+    again = shared.computed_once(total, frame.copy(), scale=2)
+    assert again == {"sum": 6.0, "rows": [1.0, 2.0]} and len(calls) == 2  # kwargs: another key
+    assert shared.computed_once(total, frame.copy(), 2)["rows"] == [1.0, 2.0] and len(calls) == 2
+    assert shared.computed_once(total, frame.assign(x=[1.0, 3.0]), 2)["sum"] == 8.0
+    assert len(calls) == 3
+    marker = object()  # no content key: computed, not kept
+    shared.computed_once(lambda frame, what: total(frame, 1), frame, marker)
+    shared.computed_once(lambda frame, what: total(frame, 1), frame, marker)
+    assert len(calls) == 5
+    shared.clear()

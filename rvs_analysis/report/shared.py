@@ -29,21 +29,16 @@ _LIMIT = 32
 """Results kept at most (a batch needs a handful; older ones are dropped first)."""
 
 
-def _fingerprint(value: Any) -> Any:
-    """A hashable stand-in for an argument: frames by their content, the rest as they are."""
-    if isinstance(value, pd.DataFrame):
-        digest = hashlib.sha256()
-        digest.update(repr(list(value.columns)).encode())
-        digest.update(repr(list(value.dtypes.astype(str))).encode())
-        digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
-        return ("frame", value.shape, digest.hexdigest())
+def _fingerprint(value: pd.DataFrame | pd.Series) -> tuple:
+    """A frame or series by its content: shape, column names, types and a SHA-256 of its values
+    and index."""
     if isinstance(value, pd.Series):
-        return ("series", _fingerprint(value.to_frame()))
-    if isinstance(value, list | tuple):
-        return tuple(_fingerprint(item) for item in value)
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), _fingerprint(v)) for k, v in value.items()))
-    return value
+        return ("series", *_fingerprint(value.to_frame()))
+    digest = hashlib.sha256()
+    digest.update(repr(list(value.columns)).encode())
+    digest.update(repr(list(value.dtypes.astype(str))).encode())
+    digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+    return ("frame", value.shape, digest.hexdigest())
 
 
 class UnkeyableArgumentError(TypeError):
@@ -94,7 +89,8 @@ def computed_once(function: Callable, *args: Any, **kwargs: Any) -> Any:
     function : callable
         A pure function (its result depends on its arguments only) whose result can be pickled.
     *args, **kwargs
-        Its arguments; frames are compared by content (columns, types, index and values).
+        Its arguments, compared by :func:`content_key` (frames by columns, types, index and
+        values); a call with an argument that has no content key is computed and not kept.
 
     Returns
     -------
@@ -106,12 +102,15 @@ def computed_once(function: Callable, *args: Any, **kwargs: Any) -> Any:
     The seconds spent computing (not those of a repeated call) are counted in the
     ``"shared_results"`` stopwatch of :mod:`rvs_analysis.timings`.
     """
-    key = (
-        getattr(function, "__module__", ""),
-        getattr(function, "__qualname__", repr(function)),
-        _fingerprint(args),
-        _fingerprint(kwargs),
-    )
+    try:
+        key = (
+            getattr(function, "__module__", ""),
+            getattr(function, "__qualname__", repr(function)),
+            content_key(args),
+            content_key(kwargs),
+        )
+    except UnkeyableArgumentError:
+        return function(*args, **kwargs)  # nothing to compare by: computed, not kept
     stored = _RESULTS.get(key)
     if stored is None:
         with timed("shared_results"):
