@@ -385,10 +385,8 @@ def test_equal_figure_calls_are_drawn_once_and_a_changed_figure_anew(monkeypatch
     data = figures.png_bytes(first)
     assert len(figures._DRAWN) == 1
     calls = []
-    original = figures._draw_pixels
-    monkeypatch.setattr(
-        figures, "_draw_pixels", lambda *args: calls.append(args) or original(*args)
-    )
+    original = figures._draw_rgba
+    monkeypatch.setattr(figures, "_draw_rgba", lambda *args: calls.append(args) or original(*args))
     again = figures.time_series(frame.copy(), "year", "value", "Demo", title="Eerste")
     assert figures.png_bytes(again) == data and not calls  # same content: the kept image
     other = figures.time_series(frame.assign(value=[3.0, 4.0, 2.5]), "year", "value", "Demo")
@@ -427,3 +425,17 @@ def test_a_funnel_drawn_over_a_kept_canvas_equals_the_whole_funnel_drawn(monkeyp
     # the area's own names: an outlier keeps its one label, others get theirs
     labels = sorted(text.get_text() for text in funnel(["B", "Uitschieter"]).axes[0].texts)
     assert labels == ["B", "Uitschieter"]
+
+
+def test_a_long_title_breaks_after_a_comma_and_the_image_keeps_the_figure_width():
+    observed = pd.DataFrame({"year": range(2011, 2017), "value": [820, 790, 760, 700, 650, 640]})
+    title = "Criminaliteit totaal (misdrijven), Gooi en Vechtstreek, 2011–2023, met doelen tot 2018"
+    fig = figures.target_chart(observed, "Demo", title=title, ylabel="Misdrijven")
+    shown = fig.axes[0].get_title("left")
+    assert shown.replace("\n", " ") == title
+    assert shown.split("\n")[0].endswith(",")  # broken after a clause, not inside one
+    width, _ = figures._png_size(figures.png_bytes(fig))
+    assert width <= fig.get_figwidth() * figures.FIGURE_DPI  # nothing drawn past the canvas
+    short = figures.target_chart(observed, "Demo", title="Overvallen, Zeist", ylabel="Aantal")
+    assert short.axes[0].get_title("left") == "Overvallen, Zeist"
+    assert "\n" not in figures.alt_text(fig)
