@@ -439,3 +439,45 @@ def test_a_long_title_breaks_after_a_comma_and_the_image_keeps_the_figure_width(
     short = figures.target_chart(observed, "Demo", title="Overvallen, Zeist", ylabel="Aantal")
     assert short.axes[0].get_title("left") == "Overvallen, Zeist"
     assert "\n" not in figures.alt_text(fig)
+
+
+def test_house_layout_places_one_axes_as_constrained_layout_does_with_one_measurement(
+    monkeypatch,
+):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    monkeypatch.setattr(figures.HouseLayoutEngine, "_last_places", {})
+    measured = []
+    place = figures.HouseLayoutEngine.place
+    monkeypatch.setattr(
+        figures.HouseLayoutEngine,
+        "place",
+        lambda self, fig, ax: measured.append(ax) or place(self, fig, ax),
+    )
+
+    def chart(values, title):
+        observed = pd.DataFrame({"year": range(2011, 2011 + len(values)), "value": values})
+        goals = pd.DataFrame({"year": [2011, 2018], "value": [values[0], 0.8 * values[0]]})
+        goals["kind"] = ["baseline", "target"]
+        return figures.target_chart(observed, "Demo", goals, title=title, ylabel="Aantal")
+
+    def placed(fig, engine):
+        fig.set_layout_engine(engine)
+        FigureCanvasAgg(fig).draw()
+        return np.array(fig.axes[0].get_position().extents) * np.tile(fig.bbox.size, 2)
+
+    rect = (0, figures._SOURCE_SPACE, 1, 1 - figures._SOURCE_SPACE - 0.005)
+    for values, title in (
+        ([820, 790, 760, 700], "Overvallen, Zeist"),
+        ([12, 9, 14, 8], "Overvallen, Urk"),
+    ):
+        before = len(measured)
+        house = placed(chart(values, title), figures.HouseLayoutEngine(rect=rect))
+        constrained = placed(chart(values, title), ConstrainedLayoutEngine(rect=rect))
+        np.testing.assert_allclose(house, constrained, atol=0.5)  # pixels
+        passes = len(measured) - before
+    assert passes == 1  # the second chart of the kind: measured once, where the first ended
+    # a figure of several axes gets constrained layout itself
+    fig, axes = figures.new_figure(ncols=2)
+    assert figures.HouseLayoutEngine._single_axes(fig) is None

@@ -36,14 +36,15 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter
 
 from rvs_analysis.dutch import fmt_num
+from rvs_analysis.report.layout import HouseLayoutEngine, fitted_title
 from rvs_analysis.report.shared import UnkeyableArgumentError, content_key
 
 __all__ = [
     "FIGURE_DPI",
+    "HouseLayoutEngine",
     "PALETTE",
     "SEQUENTIAL_CMAP",
     "alt_text",
@@ -133,19 +134,45 @@ def dutch_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
 
 
 def _legend_outside(ax, ncols: int | None = None) -> None:
-    """The legend below the plotting area, so that it never covers data or reference lines."""
+    """The legend below the plotting area, so that it never covers data or reference lines.
+
+    It hangs a fixed distance below the axes (room for the x tick labels and the axis label,
+    from the house style's sizes), not a fraction of the axes' height: its place then does not
+    change when the layout resizes the axes.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
         return
+    style = plt.rcParams
+    below = (
+        (style["xtick.major.size"] if style["xtick.bottom"] else 0.0)
+        + style["xtick.major.pad"]
+        + 1.3 * _points(style["xtick.labelsize"])
+        + style["axes.labelpad"]
+        + 1.3 * _points(style["axes.labelsize"])
+        + 8.0
+    )
+    fig = ax.figure
+    anchor = ax.transAxes + ScaledTranslation(0.0, -below / 72.0, fig.dpi_scale_trans)
     ax.legend(
         handles,
         labels,
         loc="upper left",
-        bbox_to_anchor=(0.0, -0.2),
+        bbox_to_anchor=(0.0, 0.0),
+        bbox_transform=anchor,
         ncols=ncols or min(len(labels), 3),
         frameon=False,
         borderaxespad=0.0,
     )
+
+
+def _points(size) -> float:
+    """A font size from ``rcParams`` ("large", 11.0) in points."""
+    from matplotlib.font_manager import FontProperties
+
+    return float(FontProperties(size=size).get_size_in_points())
 
 
 def new_figure(
@@ -159,9 +186,7 @@ def new_figure(
     """
     apply_house_style()
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=True, **kwargs)
-    fig.set_layout_engine(
-        ConstrainedLayoutEngine(rect=(0, _SOURCE_SPACE, 1, 1 - _SOURCE_SPACE - 0.005))
-    )
+    fig.set_layout_engine(HouseLayoutEngine(rect=(0, _SOURCE_SPACE, 1, 1 - _SOURCE_SPACE - 0.005)))
     return fig, axes
 
 
@@ -475,52 +500,9 @@ def _x_text(value) -> str:
     return str(int(number)) if number.is_integer() else fmt_num(number, 1)
 
 
-_TITLE_LEFT_ROOM = 1.0
-"""Inches of a figure's width left of its (left-aligned) title: the y tick labels and axis label
-that the axes' left edge stands behind."""
-
-
-def _fitted_title(fig: Figure, title: str) -> str:
-    """``title`` wrapped so that every line fits the figure.
-
-    A title wider than the figure less :data:`_TITLE_LEFT_ROOM` (measured in the title's font)
-    breaks after a comma where it can ("…, Flevoland," / "2011–2023, met doelen tot 2018"),
-    between words where a part alone is too wide.
-    """
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import text_to_path
-
-    font = FontProperties(
-        size=plt.rcParams["axes.titlesize"], weight=plt.rcParams["axes.titleweight"]
-    )
-    room = (fig.get_figwidth() - _TITLE_LEFT_ROOM) * 72.0
-
-    def fits(text: str) -> bool:
-        return text_to_path.get_text_width_height_descent(text, font, ismath=False)[0] <= room
-
-    if "\n" in title or fits(title):
-        return title
-
-    def filled(parts: list[str]) -> list[str]:
-        lines: list[str] = []
-        for part in parts:
-            if lines and fits(f"{lines[-1]} {part}"):
-                lines[-1] = f"{lines[-1]} {part}"
-            else:
-                lines.append(part)
-        return lines
-
-    clauses = [clause + "," for clause in title.split(", ")]
-    clauses[-1] = clauses[-1][:-1]
-    lines = []
-    for line in filled(clauses):
-        lines += [line] if fits(line) else filled(line.split())
-    return "\n".join(lines)
-
-
 def _label(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
     if title:
-        ax.set_title(_fitted_title(ax.figure, title))
+        ax.set_title(fitted_title(ax.figure, title))
     if xlabel is not None:
         ax.set_xlabel(xlabel)
     if ylabel is not None:

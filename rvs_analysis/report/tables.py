@@ -50,6 +50,7 @@ __all__ = [
     "format_results",
     "funnel_grid",
     "indicator_observations",
+    "results_and_statuses",
     "results_table",
     "table",
     "targets_by_year",
@@ -419,6 +420,16 @@ def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = Non
 def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018) -> pd.DataFrame:
     """The annual report's results table for the area: target, this year, last year, status.
 
+    The table of :func:`results_and_statuses`, without the status objects.
+    """
+    return results_and_statuses(ctx, report_year, target_year)[0]
+
+
+def results_and_statuses(
+    ctx: ReportContext, report_year: int, target_year: int = 2018
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The annual report's results table for the area, and the status behind each row.
+
     Parameters
     ----------
     ctx : ReportContext
@@ -429,15 +440,17 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
 
     Returns
     -------
-    pandas.DataFrame
-        One row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
+    (pandas.DataFrame, dict)
+        The table: one row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
         this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
         significant, status, target_end, target_end_year, forecast, forecast_low, forecast_high,
         probability, observed_end_year, observed_end, note``; ``observed_end`` is the observed value
         of the target year that decided the status when the data reach it (then no forecast). The status is judged against the target of ``target_year``, or of
         the indicator's last target year before it when the strategy set none for that year
         (suspects handled: 2016). Indicators the source lacks have NaN values and status ``"geen gegevens"``.
-        ``attrs["statuses"]`` holds the :class:`~rvs_analysis.stats.targets.TargetStatus` objects.
+        The dict maps each judged indicator to its :class:`~rvs_analysis.stats.targets.TargetStatus`
+        (kept out of the table's ``attrs``: pandas deep-copies ``attrs`` into every column and
+        selection taken from the table).
 
     Notes
     -----
@@ -519,13 +532,12 @@ def results_table(ctx: ReportContext, report_year: int, target_year: int = 2018)
         "probability", "observed_end_year", "observed_end", "note",
     ]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
-    table.attrs["statuses"] = statuses
     tested = table["change_pct"].notna()
     table.attrs["n_comparisons"] = int(tested.sum())
     table.attrs["change_methods"] = sorted(
         {str(method) for method in table.loc[tested, "change_method"].dropna()}
     )
-    return table
+    return table, statuses
 
 
 def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:

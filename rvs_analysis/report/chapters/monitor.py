@@ -8,7 +8,7 @@ words it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ from rvs_analysis.report.tables import (
     district_comparison,
     format_results,
     indicator_observations,
-    results_table,
+    results_and_statuses,
     table,
 )
 from rvs_analysis.report.wording import (
@@ -81,6 +81,8 @@ class Results:
     target_year: int
     provisional: tuple[int, ...] = ()
     """Years whose figures are provisional (CBS "Voorlopig")."""
+    statuses: dict = field(default_factory=dict)
+    """Indicator -> :class:`~rvs_analysis.stats.targets.TargetStatus`."""
 
     def year_label(self, year) -> str:
         """``"2025 (voorlopig)"`` for a provisional year."""
@@ -90,11 +92,6 @@ class Results:
     def known(self) -> pd.DataFrame:
         """Indicators with a judged status."""
         return self.table[~self.table["status"].isin(UNKNOWN_STATUSES)]
-
-    @property
-    def statuses(self) -> dict:
-        """Indicator -> :class:`~rvs_analysis.stats.targets.TargetStatus`."""
-        return self.table.attrs["statuses"]
 
     def count(self, status: str) -> int:
         """How many indicators have ``status`` (``"behaald"``, ``"waarschijnlijk"``, ...)."""
@@ -185,8 +182,10 @@ def _burglary_change_text(row) -> str:
 
 def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
     """The area's results table (:func:`rvs_analysis.report.tables.results_table`)."""
+    table, statuses = results_and_statuses(ctx, report_year, target_year)
     return Results(
-        table=results_table(ctx, report_year, target_year),
+        table=table,
+        statuses=statuses,
         area=ctx.area.name,
         report_year=report_year,
         target_year=target_year,
