@@ -132,7 +132,9 @@ class ReportExporter:
     One instance per worker: creating an nbconvert exporter loads and compiles the Jinja
     templates (a few hundred milliseconds), exporting with an existing one is cheap. The page is
     parsed once after the template (:func:`_finish_page`: nbconvert's alternative texts and
-    focusable outputs, and the glossary), not once by nbconvert and again for the glossary.
+    focusable outputs, and the glossary), not once by nbconvert and again for the glossary; the
+    notebook is validated once after the preprocessors (nbconvert's ``optimistic_validation``),
+    not after each of its eleven.
     """
 
     def __init__(self):
@@ -146,6 +148,8 @@ class ReportExporter:
             sanitize_html=True,
             embed_images=True,
             filters={"clean_html": clean_output_html},
+            # the notebook is validated once, after the last preprocessor, not after each
+            optimistic_validation=True,
         )
 
     def export(self, nb, provenance):
