@@ -101,6 +101,19 @@ def test_leave_one_pilot_out_and_unweighted_sensitivity():
     shares = table.set_index("left_out")["weight_share"]
     assert shares.drop("(geen)").sum() == pytest.approx(1.0)
     assert shares[pilots[0]] == pytest.approx(1 / 3, abs=0.02)  # "Utrecht" carries a third
+    # each row is the DiD on the survey without that municipality (cells formed once)
+    full = perception.difference_in_differences(survey, "feels_unsafe", pilots, 2017, n_boot=199)
+    for code in (pilots[0], pilots[-1]):
+        kept = survey[survey["gemeente_code"] != code]
+        alone = perception.difference_in_differences(
+            kept, "feels_unsafe", [p for p in pilots if p != code], 2017, n_boot=199
+        )
+        row = table.set_index("left_out").loc[code]
+        assert row["estimate_pp"] == pytest.approx(alone.effect.estimate, rel=1e-12)
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (alone.effect.ci_low, alone.effect.ci_high), rel=1e-9
+        )
+        assert alone.n_respondents == len(kept) < full.n_respondents
     unweighted = perception.difference_in_differences(
         survey, "feels_unsafe", pilots, 2017, weighted=False, n_boot=199
     )

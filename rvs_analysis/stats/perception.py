@@ -470,17 +470,30 @@ def difference_in_differences(
     level = check_level(level)
     if interval not in ("wild bootstrap", "cr1"):
         raise StatisticsInputError("interval must be 'wild bootstrap' or 'cr1'.")
-    data, y, w, _ = _prepare(survey, outcome, pilot_codes, start_year)
+    data, _, _, _ = _prepare(survey, outcome, pilot_codes, start_year)
     if not weighted:
         data = data.assign(w=1.0)
-    after = data["year"].to_numpy() > start_year
-    cells = _cells(data)
+    return _did_on_cells(_cells(data), start_year, level, weighted, n_boot, seed, interval)
+
+
+def _did_on_cells(
+    cells: pd.DataFrame,
+    start_year: int,
+    level: float,
+    weighted: bool,
+    n_boot: int,
+    seed: int,
+    interval: str,
+) -> DidResult:
+    """:func:`difference_in_differences` from the municipality-by-wave cells of :func:`_cells`
+    (everything it reports is a sum over cells: the fit, the group means, the respondents)."""
+    n_respondents = int(cells["respondents"].sum())
     design = _fixed_effects(cells)
     cell_after = cells["year"].to_numpy() > start_year
     design.insert(0, "pilot_after", (cells["treated"].to_numpy() & cell_after).astype(float))
-    fit = _fit_clustered(cells, design, len(data))
+    fit = _fit_clustered(cells, design, n_respondents)
     n_clusters = fit.n_clusters
-    n_treated = int(data.loc[data["treated"], "gemeente_code"].nunique())
+    n_treated = int(cells.loc[cells["treated"], "gemeente_code"].nunique())
     coefficient = float(fit.params["pilot_after"])
     se = fit.se("pilot_after")
     reference = stats.t(df=n_clusters - 1)
@@ -493,7 +506,7 @@ def difference_in_differences(
         p_value = float(2 * reference.sf(abs(coefficient / se))) if se > 0 else math.nan
         interval_text = f"CR1 t({n_clusters - 1}) interval"
     else:
-        bootstrap = _RestrictedBootstrap(cells, design, "pilot_after", len(data), n_boot, seed)
+        bootstrap = _RestrictedBootstrap(cells, design, "pilot_after", n_respondents, n_boot, seed)
         low, high = bootstrap.interval(level)
         p_value = bootstrap.p_value(0.0)
         interval_text = (
@@ -513,7 +526,7 @@ def difference_in_differences(
         level=level,
         p_value=p_value,
         null_value=0.0,
-        n=float(len(data)),
+        n=float(n_respondents),
         details={
             "se_pp": 100.0 * se,
             "n_clusters": n_clusters,
@@ -523,13 +536,12 @@ def difference_in_differences(
             "weighted": weighted,
         },
     )
-    cells = data.assign(
-        group=np.where(data["treated"], "pilot", "other"),
-        period=np.where(after, "after", "before"),
-        yw=data["y"] * data["w"],
+    grouped = cells.assign(
+        group=np.where(cells["treated"], "pilot", "other"),
+        period=np.where(cell_after, "after", "before"),
     )
-    cell_means = cells.groupby(["group", "period"], as_index=False).agg(
-        respondents=("y", "size"), weighted_yes=("yw", "sum"), weight=("w", "sum")
+    cell_means = grouped.groupby(["group", "period"], as_index=False).agg(
+        respondents=("respondents", "sum"), weighted_yes=("yw", "sum"), weight=("w", "sum")
     )
     cell_means["estimate_pct"] = 100.0 * cell_means["weighted_yes"] / cell_means["weight"]
     cell_means = cell_means[["group", "period", "respondents", "estimate_pct"]]
@@ -538,7 +550,7 @@ def difference_in_differences(
         cell_means=cell_means,
         n_clusters=n_clusters,
         n_treated_clusters=n_treated,
-        n_respondents=len(data),
+        n_respondents=n_respondents,
         method=method,
         results=fit.results,
     )
@@ -570,18 +582,22 @@ def leave_one_pilot_out(
     -----
     The left-out pilot's respondents are dropped (not moved to the comparison group). A result
     that rests on one municipality (Utrecht carries about a third of the pilots' weight) shows
-    here as an estimate that moves when that one is left out.
+    here as an estimate that moves when that one is left out. Dropping a municipality's
+    respondents drops its municipality-by-wave cells, so the cells are formed once and each
+    refit uses the others' (the same numbers as :func:`difference_in_differences` on the survey
+    without that municipality; tested).
     """
-    pilots = sorted(set(pilot_codes) & set(survey["gemeente_code"].astype(str)))
+    pilots = sorted(set(pilot_codes) & set(survey["gemeente_code"].astype(str).unique()))
     weights = (
         survey[survey["gemeente_code"].astype(str).isin(pilots)]
         .groupby("gemeente_code")["weight"]
         .sum()
     )
+    level = check_level(level)
+    data, _, _, _ = _prepare(survey, outcome, pilots, start_year)
+    cells = _cells(data)
     rows = []
-    full = difference_in_differences(
-        survey, outcome, pilots, start_year, level, n_boot=n_boot, seed=seed
-    )
+    full = _did_on_cells(cells, start_year, level, True, n_boot, seed, "wild bootstrap")
     rows.append(
         {
             "left_out": "(geen)",
@@ -592,16 +608,8 @@ def leave_one_pilot_out(
         }
     )
     for code in pilots:
-        kept = survey[survey["gemeente_code"].astype(str) != code]
-        result = difference_in_differences(
-            kept,
-            outcome,
-            [p for p in pilots if p != code],
-            start_year,
-            level,
-            n_boot=n_boot,
-            seed=seed,
-        )
+        kept = cells[cells["gemeente_code"] != code].reset_index(drop=True)
+        result = _did_on_cells(kept, start_year, level, True, n_boot, seed, "wild bootstrap")
         rows.append(
             {
                 "left_out": code,
