@@ -115,3 +115,23 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", fake)
     with pytest.raises(AssertionError, match="stats/bad.py:2 imports rvs_analysis.report"):
         test_no_lower_stage_imports_a_higher_one()
+
+
+def test_the_report_package_imports_its_modules_only_when_used():
+    """The batch's main process words the index's key message with report.wording: that must not
+    import the plotting and model stack the report package's figures and tables need."""
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from rvs_analysis.render.html import key_message\n"
+        "key_message({'estimates': {}}, 'Midden-Nederland')\n"
+        "import rvs_analysis.report.wording\n"
+        "heavy = [m for m in ('matplotlib', 'seaborn', 'statsmodels') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "from rvs_analysis import report\n"
+        "assert all(getattr(report, name) is not None for name in report.__all__)\n"
+        "assert 'matplotlib' in sys.modules and report.figures.PALETTE\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -58,6 +58,12 @@ WARM_LIBRARY_MODULES: tuple[str, ...] = (
     "rvs_analysis.clean",
     "rvs_analysis.stats",
     "rvs_analysis.report",
+    # the package resolves its names lazily: its modules are imported here themselves
+    "rvs_analysis.report.context",
+    "rvs_analysis.report.area_data",
+    "rvs_analysis.report.tables",
+    "rvs_analysis.report.summary",
+    "rvs_analysis.report.figures",
 )
 
 #: Environment variables that size the thread pools of the numerical libraries (OpenBLAS, MKL,

@@ -13,75 +13,93 @@ Modules
     :mod:`~rvs_analysis.report.summary` (Summary), :mod:`~rvs_analysis.report.figures`.
 
 The names below are the public interface the report notebooks use.
+
+Names are imported when first used (PEP 562): importing one light module such as
+:mod:`~rvs_analysis.report.wording` (the index page's key message, in the batch's main process)
+does not pull in matplotlib, seaborn and statsmodels with the figures and tables.
 """
 
 from __future__ import annotations
 
-from rvs_analysis.report import figures  # noqa: E402  (after the helpers it uses)
-from rvs_analysis.report.area_data import (
-    area_counts,
-    area_crime,
-    area_population,
-    clearance_frame,
-    in_report_years,
-    monthly_counts,
-    municipal_crime,
-    municipal_population,
-    survey_frame,
-    values_by_code,
-)
-from rvs_analysis.report.context import (
-    INPUTS,
-    ReportContext,
-    ReportParameterError,
-    banner,
-    intro,
-    methods_block,
-    require,
-    source_label,
-    start,
-)
-from rvs_analysis.report.summary import (
-    Summary,
-)
-from rvs_analysis.report.tables import (
-    INDICATOR_SOURCES,
-    area_targets,
-    change_point_table,
-    district_comparison,
-    format_results,
-    funnel_grid,
-    indicator_observations,
-    results_table,
-    table,
-    targets_by_year,
-)
-from rvs_analysis.report.wording import (
-    LEVEL_NL,
-    MINUS,
-    MONTHS_NL,
-    change_phrase,
-    difference_phrase,
-    display_object,
-    escape,
-    estimate_parts,
-    fmt_ci,
-    fmt_int,
-    fmt_month,
-    fmt_num,
-    fmt_pct,
-    fmt_probability,
-    fmt_value,
-    interval_excludes,
-    interval_level,
-    is_missing,
-    md,
-    names_phrase,
-    ratio_phrase,
-    ratio_value_phrase,
-    show,
-    significance_label,
-)
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "INDICATOR_SOURCES": "tables",
+    "INPUTS": "context",
+    "LEVEL_NL": "wording",
+    "MINUS": "wording",
+    "MONTHS_NL": "wording",
+    "ReportContext": "context",
+    "ReportParameterError": "context",
+    "Summary": "summary",
+    "area_counts": "area_data",
+    "area_crime": "area_data",
+    "area_population": "area_data",
+    "area_targets": "tables",
+    "banner": "context",
+    "change_phrase": "wording",
+    "change_point_table": "tables",
+    "clearance_frame": "area_data",
+    "difference_phrase": "wording",
+    "display_object": "wording",
+    "district_comparison": "tables",
+    "escape": "wording",
+    "estimate_parts": "wording",
+    "fmt_ci": "wording",
+    "fmt_int": "wording",
+    "fmt_month": "wording",
+    "fmt_num": "wording",
+    "fmt_pct": "wording",
+    "fmt_probability": "wording",
+    "fmt_value": "wording",
+    "format_results": "tables",
+    "funnel_grid": "tables",
+    "in_report_years": "area_data",
+    "indicator_observations": "tables",
+    "interval_excludes": "wording",
+    "interval_level": "wording",
+    "intro": "context",
+    "is_missing": "wording",
+    "md": "wording",
+    "methods_block": "context",
+    "monthly_counts": "area_data",
+    "municipal_crime": "area_data",
+    "municipal_population": "area_data",
+    "names_phrase": "wording",
+    "ratio_phrase": "wording",
+    "ratio_value_phrase": "wording",
+    "require": "context",
+    "results_table": "tables",
+    "show": "wording",
+    "significance_label": "wording",
+    "source_label": "context",
+    "start": "context",
+    "survey_frame": "area_data",
+    "table": "tables",
+    "targets_by_year": "tables",
+    "values_by_code": "area_data",
+}
+"""Public name -> the module of this package that defines it."""
+
+_SUBMODULES = ("figures",)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None and name in _SUBMODULES:
+        module = name
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    loaded = importlib.import_module(f"{__name__}.{module}")
+    value = loaded if module == name else getattr(loaded, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "INDICATOR_SOURCES",
