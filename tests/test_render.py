@@ -22,8 +22,9 @@ import nbformat
 import pytest
 
 from rvs_analysis.commands import render as render_command
-from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
+from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError, UnknownAreaError
 from rvs_analysis.render.batch import (
+    LocalExecutor,
     RenderError,
     render_batch,
     report_fingerprint,
@@ -292,7 +293,7 @@ def test_rerun_with_nothing_changed_renders_nothing(batch, source, tmp_path, mon
 
 
 @pytest.mark.slow
-def test_refused_runs_leave_outputs_byte_identical(batch, source, tmp_path):
+def test_refused_runs_leave_outputs_byte_identical(batch, source, tmp_path, monkeypatch):
     result, _ = batch
     out = tmp_path / "outputs"
     shutil.copytree(result.out, out)
@@ -304,6 +305,22 @@ def test_refused_runs_leave_outputs_byte_identical(batch, source, tmp_path):
         render_batch(str(tmp_path / "missing"), areas=AREAS, notebooks=NOTEBOOKS, **common)
     with pytest.raises(RenderError, match="Unknown notebook"):
         render_batch(str(source), areas=AREAS, notebooks=["no_such_report"], **common)
+    # A source that fails validation: its version is new, so the workers have started their
+    # kernels while it was being validated; they are stopped and nothing is written.
+    broken = tmp_path / "broken"
+    shutil.copytree(source, broken)
+    crime = broken / "registered_crime.csv"
+    crime.write_text(crime.read_text().replace(",1100,", ",veel,"), encoding="utf-8")
+    children = set(multiprocessing.active_children())
+    started = []
+    start = LocalExecutor.start
+    monkeypatch.setattr(
+        LocalExecutor, "start", lambda self, n=None: started.append(n) or start(self, n)
+    )
+    with pytest.raises(DataValidationError, match="registered_offences"):
+        render_batch(str(broken), areas=AREAS, notebooks=NOTEBOOKS, **common)
+    assert started, "the workers were started before the source was validated"
+    assert set(multiprocessing.active_children()) <= children, "the early workers are stopped"
     assert snapshot(out) == before
     assert no_leftovers(out) == []
 

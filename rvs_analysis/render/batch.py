@@ -13,6 +13,9 @@
    manifest and whose files still have the SHA-256 the manifest recorded is carried over without
    rendering (unless ``force``); this holds for failed reports too (the same inputs fail the same way), except
    failures that may not repeat (a timed-out cell, a dead kernel, a lost worker: ``retry``).
+   The source itself is read and validated last (:func:`check_source`, the longest check): the
+   local workers start their kernels meanwhile (planning needs only the source's version), and
+   are stopped if it fails; a plan with nothing to render starts no worker.
 3. *Render* the rest in parallel on warm kernels (:mod:`rvs_analysis.render.executors`), writing into a
    temporary folder next to the output folder; a failing report is recorded and the others go on.
 4. *Swap*: write the manifest and the index page, then replace the output folder by the temporary
@@ -459,7 +462,7 @@ def render_batch(
     """
     started = time.perf_counter()
     # Nothing is written before preparing (every check) has passed.
-    inputs = prepare_batch(
+    inputs = check_request(
         source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
     )
     # One batch per output folder, from reading the previous manifest to the swap.
@@ -469,26 +472,36 @@ def render_batch(
         previous_manifest = output_folder.read_manifest(inputs.out)
         plan = plan_batch(inputs, previous_manifest, timeout=timeout, force=force)
         output_folder.check_foreign_names(inputs.out, planned_files(plan))
-        staging = output_folder.make_staging(inputs.out)
+        # The workers start their kernels while the source is validated here (the kernels
+        # load it themselves): the two longest steps before the first report overlap.
+        runner = _runner(plan, inputs, jobs, executor, scheduler, warm_imports)
         try:
-            for key in plan.carried:
-                _copy_report_files(plan.entries[key], inputs.out, staging)
-            rendered = run_tasks(
-                plan,
-                inputs,
-                staging,
-                jobs=jobs,
-                executor=executor,
-                scheduler=scheduler,
-                warm_imports=warm_imports,
-                progress=progress,
-                on_result=on_result,
-            )
-            manifest = write_manifest_and_index(staging, inputs, plan)
-            output_folder.swap_in(staging, inputs.out)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            check_source(inputs)
+            plan.tasks = [_with_provenance(task, inputs) for task in plan.tasks]
+            staging = output_folder.make_staging(inputs.out)
+            try:
+                for key in plan.carried:
+                    _copy_report_files(plan.entries[key], inputs.out, staging)
+                rendered = run_tasks(
+                    plan,
+                    inputs,
+                    staging,
+                    jobs=jobs,
+                    executor=executor,
+                    scheduler=scheduler,
+                    warm_imports=warm_imports,
+                    progress=progress,
+                    on_result=on_result,
+                    runner=runner,
+                )
+                manifest = write_manifest_and_index(staging, inputs, plan)
+                output_folder.swap_in(staging, inputs.out)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+        finally:
+            if runner is not None and hasattr(runner, "stop"):
+                runner.stop()
     return BatchResult(
         out=inputs.out,
         manifest=manifest,
@@ -529,6 +542,8 @@ def prepare_batch(
 ):
     """Step 1: check notebooks, areas, parameters, source and output folder; nothing is written.
 
+    :func:`check_request` followed by :func:`check_source`.
+
     Returns
     -------
     BatchInputs
@@ -539,13 +554,31 @@ def prepare_batch(
         Unknown notebook or area, a parameter a notebook does not declare, unavailable or invalid
         source, unsafe output folder.
     """
+    inputs = check_request(
+        source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
+    )
+    check_source(inputs)
+    return inputs
+
+
+def check_request(
+    source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters=None
+):
+    """Step 1a: every check but reading the source (notebooks, areas, parameters, the source's
+    version, output folder), enough to plan the batch; nothing is written.
+
+    Returns
+    -------
+    BatchInputs
+        Its ``provenance`` lacks what only the data say (``source_name``, ``is_demo``) until
+        :func:`check_source` has read them.
+    """
     from rvs_analysis import regions, sources
 
     out = Path(out).resolve()
     notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
     parameters = check_parameters(parameters, notebook_paths)
     area_names = validate_areas(areas, year) if areas else default_areas(level, year)
-    dataset = sources.load_source(source, cache)
     data_version = sources.source_version(source, cache)
     output_folder.check_output_folder(out)
     source_parameter, cache_parameter = _source_parameters(source, cache)
@@ -561,13 +594,30 @@ def prepare_batch(
         provenance={
             "region": regions.REGION_NAME,
             "source": str(source),
-            "source_name": _source_name(dataset, source),
-            "data_version": data_version,
             "code_version": code_version(),
-            "is_demo": bool(getattr(dataset, "is_demo", False)),
         },
         parameters=parameters,
     )
+
+
+def check_source(inputs):
+    """Step 1b: load and validate the source (the batch's longest check) and complete the
+    provenance with its name and whether it is demo data; nothing is written.
+
+    Raises
+    ------
+    RvsError
+        Unavailable or invalid source.
+    """
+    from rvs_analysis import sources
+
+    dataset = sources.load_source(inputs.source, inputs.cache_parameter)
+    inputs.provenance.update(
+        source_name=_source_name(dataset, inputs.source),
+        data_version=inputs.data_version,
+        is_demo=bool(getattr(dataset, "is_demo", False)),
+    )
+    return inputs
 
 
 RENDERER_PARAMETERS = ("area", "source", "cache", "summary_path")
@@ -774,8 +824,12 @@ def run_tasks(
     warm_imports=None,
     progress=None,
     on_result=None,
+    runner=None,
 ):
     """Step 3: render the plan's tasks in parallel and write each result into ``staging``.
+
+    ``runner`` is an executor made (and perhaps started) by :func:`_runner`; without one, one is
+    made here.
 
     Returns
     -------
@@ -786,20 +840,8 @@ def run_tasks(
     rendered: list[str] = []
     if not plan.tasks:
         return rendered
-    options = WorkerOptions(
-        source=inputs.source_parameter,
-        cache=inputs.cache_parameter,
-        warm_imports=tuple(warm_imports)
-        if warm_imports is not None
-        else WorkerOptions.warm_imports,
-    )
-    jobs = max(1, int(jobs or os.cpu_count() or 1))
-    if executor == "local":
-        runner = LocalExecutor(jobs=jobs, options=options)
-    elif executor == "dask":
-        runner = DaskExecutor(jobs=jobs, options=options, scheduler=scheduler)
-    else:
-        raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
+    if runner is None:
+        runner = _make_runner(inputs, jobs, executor, scheduler, warm_imports)
     bar = _Progress(len(plan.tasks), enabled=progress)
     # Close the generator explicitly: an exception (KeyboardInterrupt) must stop the
     # workers now, not when the traceback holding the generator is garbage collected.
@@ -815,6 +857,42 @@ def run_tasks(
         results.close()
         bar.close()
     return rendered
+
+
+def _make_runner(inputs, jobs, executor, scheduler, warm_imports):
+    """The executor of a batch: local worker processes or dask."""
+    options = WorkerOptions(
+        source=inputs.source_parameter,
+        cache=inputs.cache_parameter,
+        warm_imports=tuple(warm_imports)
+        if warm_imports is not None
+        else WorkerOptions.warm_imports,
+    )
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    if executor == "local":
+        return LocalExecutor(jobs=jobs, options=options)
+    if executor == "dask":
+        return DaskExecutor(jobs=jobs, options=options, scheduler=scheduler)
+    raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
+
+
+def _runner(plan, inputs, jobs, executor, scheduler, warm_imports):
+    """The batch's executor, its local workers already starting their kernels; ``None`` when
+    there is nothing to render (a rerun with nothing changed starts no worker)."""
+    if not plan.tasks:
+        return None
+    runner = _make_runner(inputs, jobs, executor, scheduler, warm_imports)
+    start = getattr(runner, "start", None)
+    if start is not None:
+        start(len(plan.tasks))
+    return runner
+
+
+def _with_provenance(task, inputs):
+    """``task`` with the batch's provenance as it is after :func:`check_source`."""
+    import dataclasses
+
+    return dataclasses.replace(task, provenance={**task.provenance, **inputs.provenance})
 
 
 def write_manifest_and_index(staging, inputs, plan):

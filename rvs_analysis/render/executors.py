@@ -466,21 +466,40 @@ class LocalExecutor:
     jobs: int
     options: WorkerOptions = field(default_factory=WorkerOptions)
     poll_seconds: float = 0.5
+    _pool: Any = field(default=None, init=False, repr=False)
+
+    def start(self, n_tasks: int | None = None) -> None:
+        """Start the worker processes now (each starts and warms its kernel), before
+        :meth:`run` hands them tasks: ``min(jobs, n_tasks)`` of them. Without a call, :meth:`run`
+        starts them."""
+        if self._pool is not None:
+            return
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        wanted = self.jobs if n_tasks is None else min(self.jobs, n_tasks)
+        self._pool = _WorkerPool(context, context.Queue(), context.Queue(), self.options)
+        for _ in range(max(1, wanted)):
+            self._pool.start_worker()
+
+    def stop(self, graceful: bool = False) -> None:
+        """Stop the workers (and their kernels); nothing when they were not started or are
+        stopped already."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop(graceful)
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
-        import multiprocessing
         from queue import Empty
 
         tasks = list(tasks)
         if not tasks:
             return
-        context = multiprocessing.get_context("spawn")
-        task_queue = context.Queue()
-        result_queue = context.Queue()
+        self.start(len(tasks))
+        pool = self._pool
         pending = {task.key: task for task in tasks}
         schedule = LongestFirst(tasks, reorder=self.jobs > 1)
-        workers: dict[int, Any] = {}
         current: dict[int, str] = {}
         exited: set[int] = set()
 
@@ -488,27 +507,14 @@ class LocalExecutor:
             # One task for the worker that just became free (the longest waiting one), or the
             # sentinel that lets it exit. Tasks are handed out one at a time rather than queued
             # all at once, so no worker holds a report another one could already be running.
-            task_queue.put(schedule.pop())
+            pool.tasks.put(schedule.pop())
 
-        def start_worker():
-            worker_id = len(workers)
-            process = context.Process(
-                target=_local_worker_main,
-                args=(worker_id, task_queue, result_queue, self.options),
-                name=f"rvs-render-worker-{worker_id}",
-                daemon=True,
-            )
-            process.start()
-            workers[worker_id] = process
-
-        for _ in range(max(1, min(self.jobs, len(tasks)))):
-            start_worker()
         try:
             while pending:
                 try:
-                    kind, worker_id, payload = result_queue.get(timeout=self.poll_seconds)
+                    kind, worker_id, payload = pool.results.get(timeout=self.poll_seconds)
                 except Empty:
-                    for worker_id, process in list(workers.items()):
+                    for worker_id, process in list(pool.workers.items()):
                         if worker_id in exited or process.is_alive():
                             continue
                         exited.add(worker_id)
@@ -520,7 +526,7 @@ class LocalExecutor:
                                 f"Het werkproces stopte onverwacht (exit code {process.exitcode}).",
                             )
                         if pending:
-                            start_worker()
+                            pool.start_worker()
                     continue
                 if kind == "ready":
                     hand_out()
@@ -535,9 +541,34 @@ class LocalExecutor:
                 elif kind == "exited":
                     exited.add(worker_id)
         finally:
-            _stop_processes(workers.values(), graceful=not pending)
-            task_queue.cancel_join_thread()
-            result_queue.cancel_join_thread()
+            self.stop(graceful=not pending)
+
+
+@dataclass
+class _WorkerPool:
+    """The worker processes of a :class:`LocalExecutor` and their two queues."""
+
+    context: Any
+    tasks: Any
+    results: Any
+    options: WorkerOptions
+    workers: dict[int, Any] = field(default_factory=dict)
+
+    def start_worker(self) -> None:
+        worker_id = len(self.workers)
+        process = self.context.Process(
+            target=_local_worker_main,
+            args=(worker_id, self.tasks, self.results, self.options),
+            name=f"rvs-render-worker-{worker_id}",
+            daemon=True,
+        )
+        process.start()
+        self.workers[worker_id] = process
+
+    def stop(self, graceful: bool) -> None:
+        _stop_processes(self.workers.values(), graceful=graceful)
+        self.tasks.cancel_join_thread()
+        self.results.cancel_join_thread()
 
 
 def _descendants(processes):
