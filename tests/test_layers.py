@@ -132,6 +132,8 @@ def test_the_report_package_imports_its_modules_only_when_used():
         "from rvs_analysis import report\n"
         "assert all(getattr(report, name) is not None for name in report.__all__)\n"
         "assert 'matplotlib' in sys.modules and report.figures.PALETTE\n"
+        "assert report.tables.results_table is report.results_table\n"
+        "assert not hasattr(report, 'no_such_module')\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -82,17 +82,21 @@ _EXPORTS: dict[str, str] = {
 }
 """Public name -> the module of this package that defines it."""
 
-_SUBMODULES = ("figures",)
-
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
-    if module is None and name in _SUBMODULES:
-        module = name
     if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    loaded = importlib.import_module(f"{__name__}.{module}")
-    value = loaded if module == name else getattr(loaded, name)
+        # a module of the package (report.figures, report.tables, ...), as the eager package
+        # made every one it imported an attribute
+        try:
+            loaded = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+        globals()[name] = loaded
+        return loaded
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value
 
