@@ -22,6 +22,7 @@ LAYERS = {
     "resources": 0,
     "clean": 1,
     "regions": 1,
+    "region_tables": 1,
     "years": 0,
     "timings": 0,
     "dutch": 0,

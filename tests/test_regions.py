@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rvs_analysis import regions
+from rvs_analysis import region_tables, regions
 from rvs_analysis.exceptions import SourceNotAvailableError, UnknownAreaError
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.stats.trends import add_rate_interval
@@ -242,13 +242,14 @@ def test_apportioning_then_summing_gives_back_the_successor(counts, populations)
 
 def test_harmonisation_is_generic_over_the_merger_table(tmp_path, monkeypatch):
     folder = tmp_path / "regions"
-    shutil.copytree(regions.REGIONS_DIR, folder)
+    shutil.copytree(region_tables.REGIONS_DIR, folder)
     with open(folder / "mergers.csv", "a", encoding="utf-8") as handle:
         handle.write("2021-01-01,GM0589,Oudewater,GM9001,Testgemeente,merger,test row\n")
         handle.write("2021-01-01,GM0335,Montfoort,GM9001,Testgemeente,merger,test row\n")
-    monkeypatch.setattr(regions, "REGIONS_DIR", folder)
+    monkeypatch.setattr(region_tables, "REGIONS_DIR", folder)
     for cached in (regions._merger_table, regions._events, regions._municipality_table):
         cached.cache_clear()
+    regions._composition.cache_clear()
     try:
         population = _population(
             [("GM0589", 2020, 10_000), ("GM0335", 2020, 30_000), ("GM9001", 2021, 40_500)]
@@ -263,6 +264,7 @@ def test_harmonisation_is_generic_over_the_merger_table(tmp_path, monkeypatch):
     finally:
         for cached in (regions._merger_table, regions._events, regions._municipality_table):
             cached.cache_clear()
+        regions._composition.cache_clear()
 
 
 # ---------------------------------------------------------------------------------------------
