@@ -10,6 +10,7 @@ Re-exported by :mod:`rvs_analysis.report.figures`, whose house style and finishi
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -18,7 +19,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -61,7 +62,14 @@ def tile_grid(year: int = 2017) -> pd.DataFrame:
         ``gemeente_code, gemeente_name, district, row, col``. Read from
         ``data/regions/tile_grid.csv`` when it exists; otherwise a simple fallback: one block per
         district (three blocks to a row), municipalities in alphabetical order, four to a row.
+        Worked out once per process and year (the file is part of the package); every call
+        gets a copy.
     """
+    return _tile_grid(int(year)).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _tile_grid(year: int) -> pd.DataFrame:
     composition = municipalities(year)
     if TILE_GRID_PATH.exists():
         grid = pd.read_csv(TILE_GRID_PATH, dtype={"gemeente_code": str})
@@ -172,23 +180,22 @@ def tile_map(
     split = set(apportioned)
     district_at = {(int(r.row), int(r.col)): r.district for r in grid.itertuples(index=False)}
     borders = []
+    plain_tiles, plain_colours = [], []
     for record in grid.itertuples(index=False):
         value = finite.get(record.gemeente_code, np.nan)
         missing = not np.isfinite(value)
         colour = "#dddddd" if missing else cmap(norm(value))
         x, y = record.col, -record.row
         hatch = "..." if missing else "////" if record.gemeente_code in split else None
-        ax.add_patch(
-            plt.Rectangle(
-                (x - 0.48, y - 0.48),
-                0.96,
-                0.96,
-                facecolor=colour,
-                edgecolor="white",
-                lw=0.8,
-                hatch=hatch,
-            )
+        tile = plt.Rectangle(
+            (x - 0.48, y - 0.48), 0.96, 0.96, facecolor=colour, edgecolor="white", lw=0.8
         )
+        if hatch is None:
+            plain_tiles.append(tile)
+            plain_colours.append(colour)
+        else:  # a patch of its own: its hatch takes the tile's white edge colour
+            tile.set_hatch(hatch)
+            ax.add_patch(tile)
         if record.gemeente_code in marked:
             # on top of the tile's label and the borders, so that a batch draws the map once
             # and only the frame of each report's area on a copy (drawn_once's overlay)
@@ -217,7 +224,14 @@ def tile_map(
         ):
             if district_at.get((row + d_row, col + d_col)) != record.district:
                 borders.append(np.column_stack(segment))
-    # one collection for the district borders: one artist to build and draw, not one per side
+    # the plain tiles as one collection, as the district borders: one artist to build and draw
+    # (the axes' limits are set below, so the collections take no part in them)
+    ax.add_collection(
+        PatchCollection(
+            plain_tiles, facecolors=plain_colours, edgecolors="white", linewidths=0.8, zorder=1
+        ),
+        autolim=False,
+    )
     ax.add_collection(
         LineCollection(borders, colors="#222222", linewidths=1.8, capstyle="projecting", zorder=2)
     )
