@@ -148,6 +148,10 @@ def _read_targets(path: Path) -> pd.DataFrame:
     return table
 
 
+def _year_of(row: dict) -> int:
+    return int(row["year"])
+
+
 def target_for(
     indicator: str,
     year: int,
@@ -181,22 +185,25 @@ def target_for(
     to 2018". Years before the baseline or after the last target raise an error.
     """
     targets = load_targets() if targets is None else targets
-    rows = targets[targets["indicator"] == indicator]
-    if rows.empty:
+    # the indicator's rows as plain records: a report asks for some thirty targets, and pandas
+    # selections per row cost more than the arithmetic
+    mask = targets["indicator"].to_numpy() == indicator
+    if not mask.any():
         known = sorted(targets["indicator"].unique())
         raise StatisticsInputError(
             f"No targets for indicator {indicator!r}; known indicators: {', '.join(known)}."
         )
-    baseline_rows = rows[rows["kind"] == "baseline"]
-    target_rows = rows[rows["kind"] == "target"].sort_values("year")
-    baseline_year = int(baseline_rows["year"].iloc[0]) if not baseline_rows.empty else None
+    rows = targets[mask].to_dict("records")
+    baseline_rows = [row for row in rows if row["kind"] == "baseline"]
+    target_rows = sorted((row for row in rows if row["kind"] == "target"), key=_year_of)
+    baseline_year = int(baseline_rows[0]["year"]) if baseline_rows else None
     base = baseline_value
-    if base is None and not baseline_rows.empty and pd.notna(baseline_rows["value"].iloc[0]):
-        base = float(baseline_rows["value"].iloc[0])
-    unit = str(rows["unit"].iloc[0])
-    comparison = str(target_rows["comparison"].iloc[-1])
+    if base is None and baseline_rows and pd.notna(baseline_rows[0]["value"]):
+        base = float(baseline_rows[0]["value"])
+    unit = str(rows[0]["unit"])
+    comparison = str(target_rows[-1]["comparison"])
 
-    def resolve(row: pd.Series) -> tuple[float, str]:
+    def resolve(row: dict) -> tuple[float, str]:
         if pd.notna(row["value"]):
             return float(row["value"]), "published"
         if pd.notna(row["relative_to_baseline"]):
@@ -209,17 +216,17 @@ def target_for(
             return base * (1 + float(row["relative_to_baseline"])), "relative"
         raise StatisticsInputError(f"Target row for {indicator!r} {int(row['year'])} has no value.")
 
-    exact = target_rows[target_rows["year"] == year]
-    if not exact.empty:
-        row = exact.iloc[0]
+    exact = [row for row in target_rows if row["year"] == year]
+    if exact:
+        row = exact[0]
         value, how = resolve(row)
         return Target(
             indicator, int(year), value, str(row["comparison"]), unit, how, str(row["source_line"])
         )
     points: list[tuple[int, float, str]] = []
     if baseline_year is not None and base is not None:
-        points.append((baseline_year, base, str(baseline_rows["source_line"].iloc[0])))
-    for _, row in target_rows.iterrows():
+        points.append((baseline_year, base, str(baseline_rows[0]["source_line"])))
+    for row in target_rows:
         try:
             value, _ = resolve(row)
         except StatisticsInputError:
