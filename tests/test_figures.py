@@ -406,6 +406,41 @@ def test_equal_figure_calls_are_drawn_once_and_a_changed_figure_anew(monkeypatch
     assert len(calls) == 2 and redrawn != data
 
 
+def test_a_map_over_a_kept_canvas_quantises_only_its_overlay_and_stays_close(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from rvs_analysis.report import palette
+
+    for cache in ("_BASES", "_DRAWN"):
+        monkeypatch.setattr(figures, cache, type(getattr(figures, cache))())
+    monkeypatch.setattr(palette, "_BASE_PALETTES", type(palette._BASE_PALETTES)())
+    codes = list(municipalities(2017)["gemeente_code"])
+    values = pd.Series(np.random.default_rng(3).gamma(2, 3, len(codes)), index=codes)
+    quantised = []
+    original = palette.quantised
+    monkeypatch.setattr(
+        palette, "quantised", lambda image, n: quantised.append(image.size) or original(image, n)
+    )
+    for code in codes[:4]:
+        fig = figures.tile_map(values, "Demo", "Per 1.000", highlight=[code], title="Kaart")
+        shown = Image.open(io.BytesIO(figures.png_bytes(fig)))
+        assert shown.mode == "P" and len(shown.getpalette()) <= 3 * 256
+        full = _plain_png_pixels(
+            figures.tile_map(values, "Demo", "Per 1.000", highlight=[code], title="Kaart")
+        )
+        ink = figures._ink(np.dstack([full, np.full(full.shape[:2], 255, np.uint8)]))
+        top, bottom, left, right = figures._inked_box(
+            ink, round(matplotlib.rcParams["savefig.pad_inches"] * figures.FIGURE_DPI)
+        )
+        expected = full[top:bottom, left:right].astype(int)
+        assert np.abs(np.asarray(shown.convert("RGB")).astype(int) - expected).max() <= 8
+    # the kept canvas once (240 colours), then only the few overlay pixels of each map
+    whole = quantised[0][0] * quantised[0][1]
+    assert len(quantised) == 5 and all(w * h < whole / 50 for w, h in quantised[1:])
+
+
 def test_a_funnel_drawn_over_a_kept_canvas_equals_the_whole_funnel_drawn(monkeypatch):
     monkeypatch.setattr(figures, "_BASES", type(figures._BASES)())
     monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
