@@ -130,9 +130,7 @@ def test_tile_grid_places_all_39_municipalities_once():
 
 def _tile_count(ax) -> int:
     """Tiles of a tile map: hatched ones are patches of their own, the others one collection."""
-    from matplotlib.collections import PatchCollection
-
-    plain = [c for c in ax.collections if isinstance(c, PatchCollection)]
+    plain = [c for c in ax.collections if isinstance(c, PolyCollection)]
     hatched = [patch for patch in ax.patches if patch.get_width() > 0.9]
     return sum(len(collection.get_paths()) for collection in plain) + len(hatched)
 

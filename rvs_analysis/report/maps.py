@@ -19,7 +19,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.collections import LineCollection, PatchCollection, PolyCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -187,15 +187,22 @@ def tile_map(
         colour = "#dddddd" if missing else cmap(norm(value))
         x, y = record.col, -record.row
         hatch = "..." if missing else "////" if record.gemeente_code in split else None
-        tile = plt.Rectangle(
-            (x - 0.48, y - 0.48), 0.96, 0.96, facecolor=colour, edgecolor="white", lw=0.8
-        )
         if hatch is None:
-            plain_tiles.append(tile)
+            west, south, east, north = x - 0.48, y - 0.48, x + 0.48, y + 0.48
+            plain_tiles.append([(west, south), (east, south), (east, north), (west, north)])
             plain_colours.append(colour)
         else:  # a patch of its own: its hatch takes the tile's white edge colour
-            tile.set_hatch(hatch)
-            ax.add_patch(tile)
+            ax.add_patch(
+                plt.Rectangle(
+                    (x - 0.48, y - 0.48),
+                    0.96,
+                    0.96,
+                    facecolor=colour,
+                    edgecolor="white",
+                    lw=0.8,
+                    hatch=hatch,
+                )
+            )
         if record.gemeente_code in marked:
             # on top of the tile's label and the borders, so that a batch draws the map once
             # and only the frame of each report's area on a copy (drawn_once's overlay)
@@ -227,7 +234,7 @@ def tile_map(
     # the plain tiles as one collection, as the district borders: one artist to build and draw
     # (the axes' limits are set below, so the collections take no part in them)
     ax.add_collection(
-        PatchCollection(
+        PolyCollection(
             plain_tiles, facecolors=plain_colours, edgecolors="white", linewidths=0.8, zorder=1
         ),
         autolim=False,

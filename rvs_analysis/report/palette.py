@@ -25,7 +25,8 @@ _KEPT_LIMIT = 8
 
 
 def quantised(image, colours: int):
-    """``image`` reduced to an adaptive palette of at most ``colours`` (see :func:`rvs_analysis.report.figures.png_bytes`)."""
+    """``image`` reduced to an adaptive palette of at most ``colours`` (the reports' one
+    quantiser, see :func:`rvs_analysis.report.figures.png_bytes`)."""
     from PIL import Image
 
     return image.quantize(
@@ -39,8 +40,8 @@ def palette_image(rgba: np.ndarray, base: np.ndarray, key: tuple):
 
     The kept canvas is quantised once to 240 colours; for each figure drawn over it, only the
     pixels its overlay changed are quantised, to at most :data:`OVERLAY_COLOURS` colours of their
-    own, and take those. A map's orange frame changes a few thousand of its 560,000 pixels, so
-    this costs a fraction of quantising the image (78 ms for a tile map).
+    own, and take those. A map's orange frame changes a few thousand of its 560,000 pixels: a
+    tile map's PNG took a median 12.5 ms this way against 50.6 ms quantised whole (issue 16).
     """
     from PIL import Image
 
@@ -49,16 +50,13 @@ def palette_image(rgba: np.ndarray, base: np.ndarray, key: tuple):
     stored = _BASE_PALETTES.get(key)
     if stored is None:
         kept = quantised(Image.fromarray(base[window]).convert("RGB"), 256 - OVERLAY_COLOURS)
-        stored = (np.asarray(kept).copy(), kept.getpalette()[: 3 * 256])
+        stored = (np.asarray(kept).copy(), kept.getpalette()[: 3 * (256 - OVERLAY_COLOURS)])
         _BASE_PALETTES[key] = stored
         while len(_BASE_PALETTES) > _KEPT_LIMIT:
             _BASE_PALETTES.popitem(last=False)
     else:
         _BASE_PALETTES.move_to_end(key)
-    indices, palette = stored
-    used = len(palette) // 3
-    indices = indices.copy()
-    palette = list(palette[: 3 * min(used, 256 - OVERLAY_COLOURS)])
+    indices, palette = stored[0].copy(), list(stored[1])
     changed = rgba[window].view(np.uint32)[..., 0] != base[window].view(np.uint32)[..., 0]
     if changed.any():
         pixels = np.ascontiguousarray(rgba[window][changed][:, :3])
