@@ -138,3 +138,28 @@ def test_the_report_package_imports_its_modules_only_when_used():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_module_imports_on_its_own():
+    """Any module can be the first one a notebook or script imports (no import cycle that only
+    works in one order): each is imported with none of the package loaded before it."""
+    import subprocess
+
+    names = [name for name, _ in _modules()]
+    code = (
+        "import importlib, sys, traceback\n"
+        "import matplotlib, pandas, scipy.stats, statsmodels.api  # loaded once, not the package\n"
+        "failed = []\n"
+        f"for name in {names!r}:\n"
+        "    for loaded in [m for m in sys.modules if m.split('.')[0] == 'rvs_analysis']:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception:\n"
+        "        failed.append(name + ': ' + traceback.format_exc(limit=0).strip())\n"
+        "assert not failed, failed\n"
+        "from rvs_analysis.report import figures, maps\n"
+        "assert figures.tile_map is maps.tile_map\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -35,7 +35,7 @@ import textwrap
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -1144,11 +1144,25 @@ def save(fig: Figure, path: str | Path) -> Path:
     return path
 
 
-# The maps live in their own module and are part of this one's interface.
-from rvs_analysis.report.maps import (  # noqa: E402
-    apportioned_codes,
-    area_map,
-    choropleth,
-    tile_grid,
-    tile_map,
-)
+# The maps live in their own module (which builds on this one) and are part of this one's
+# interface: resolved on first use (PEP 562), so that either module can be imported first.
+_MAP_NAMES = frozenset({"apportioned_codes", "area_map", "choropleth", "tile_grid", "tile_map"})
+
+if TYPE_CHECKING:
+    from rvs_analysis.report.maps import (
+        apportioned_codes,
+        area_map,
+        choropleth,
+        tile_grid,
+        tile_map,
+    )
+
+
+def __getattr__(name: str):
+    if name in _MAP_NAMES:
+        from rvs_analysis.report import maps
+
+        value = getattr(maps, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
