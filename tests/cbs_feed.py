@@ -825,7 +825,7 @@ def _standard_tables(years, provisional):
             ),
             population_table(years, provisional),
             cleared_table(years, provisional),
-            perception_table("81877NED", [2015, 2016, 2017], ()),
+            perception_table("81877NED", [2015, 2016, 2017, 2019], ()),
             perception_table("85146NED", [2021, 2023], (2023,)),
             areas_table(),
         )

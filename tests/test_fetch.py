@@ -145,7 +145,7 @@ def test_fetched_cache_reads_as_the_cbs_source(fetched_once):
     estimates = dataset.survey_estimates
     assert {"NL01", "RE09", "GM0344"} <= set(estimates["area_code"])
     assert set(estimates["indicator"]) == {"feels_unsafe", "youth_nuisance"}
-    assert set(estimates["year"]) == {2015, 2016, 2017, 2021, 2023}
+    assert set(estimates["year"]) == {2015, 2016, 2017, 2019, 2021, 2023}
     assert (estimates.loc[estimates["area_code"] == "GM0344", "margin"] == 3.0).all()
 
 

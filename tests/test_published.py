@@ -93,3 +93,33 @@ def test_the_pilot_comparison_recovers_a_planted_difference_with_its_margin_base
     )
     assert one.difference.ci_high < 0 and one.difference.significant
     assert one.pilots_change.details["areas"] == pilots
+
+
+def test_the_report_counts_the_start_year_as_before_and_recovers_a_planted_effect():
+    """Issue 28 A10: the start year's wave is "before" (its fieldwork preceded the pilots), as the
+    methods text says; a -3 point effect from the year after the start is found as -3, not diluted
+    by counting the start year as "after"."""
+    from rvs_analysis.report.chapters.proeftuinen_open import PublishedPilots
+
+    pilots, rest = ["GMP0", "GMP1", "GMP2"], ["GMR0", "GMR1", "GMR2", "GMR3"]
+    rows = []
+    for position, code in enumerate(pilots + rest):
+        for year in (2015, 2016, 2017, 2019):
+            effect = -3.0 if code in pilots and year > 2017 else 0.0
+            rows.append((code, year, "feels_unsafe", 20.0 + position + effect, 3.0))
+    group = PublishedPilots(
+        estimates=frame(rows),
+        pilots=pilots,
+        rest=rest,
+        rest_name="Overige gemeenten",
+        own=None,
+        names={},
+        start_year=2017,
+        unpublished_pilots=[],
+    )
+    assert group.before_after_waves("feels_unsafe") == ([2015, 2016, 2017], [2019])
+    from rvs_analysis.report.chapters import proeftuinen_open
+
+    result = proeftuinen_open.published_comparison(group, "feels_unsafe")
+    assert result.before == (2015, 2016, 2017) and result.after == (2019,)
+    assert result.difference.estimate == pytest.approx(-3.0)

@@ -226,7 +226,11 @@ def _random_effects(change: pd.Series, variance: pd.Series) -> tuple[float, floa
     """DerSimonian-Laird random-effects mean of per-area changes with its Hartung-Knapp variance.
 
     Returns ``(mean, variance, df, tau2)``; with one area the fixed-effect value, its sampling
-    variance and ``df = inf`` (no between-area variance can be estimated).
+    variance and ``df = inf`` (no between-area variance can be estimated). The Hartung-Knapp
+    variance is not allowed below the random-effects model's own variance ``1 / sum(w*)`` (the
+    ad hoc modification of Knapp and Hartung 2003, see Röver, Knapp and Friede 2015, BMC Med.
+    Res. Methodol. 15:99): with changes that agree closely the unmodified variance tends to zero
+    and the interval to a point.
     """
     d, v = change.to_numpy(float), variance.to_numpy(float)
     w = 1.0 / v
@@ -238,6 +242,7 @@ def _random_effects(change: pd.Series, variance: pd.Series) -> tuple[float, floa
     w_star = 1.0 / (v + tau2)
     mean = float((w_star * d).sum() / w_star.sum())
     hartung_knapp = float((w_star * (d - mean) ** 2).sum() / ((d.size - 1) * w_star.sum()))
+    hartung_knapp = max(hartung_knapp, float(1.0 / w_star.sum()))
     return mean, hartung_knapp, float(d.size - 1), tau2
 
 

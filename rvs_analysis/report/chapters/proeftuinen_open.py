@@ -81,10 +81,17 @@ class PublishedPilots:
         return sorted(int(y) for y in frame.loc[frame["indicator"] == indicator, "year"].unique())
 
     def before_after_waves(self, indicator: str) -> tuple[list[int], list[int]]:
-        """The waves before the start and after it, within the series the start lies in."""
+        """The waves before the start and after it, within the series the start lies in.
+
+        Notes
+        -----
+        The start year's wave counts as "before", as in the microdata analysis
+        (:mod:`rvs_analysis.report.chapters.proeftuinen`): the Veiligheidsmonitor's fieldwork of
+        that year lay before the pilots could have had an effect.
+        """
         series = published.series_of(self.start_year)
         waves = [y for y in self.waves(indicator) if published.series_of(y) == series]
-        return [y for y in waves if y < self.start_year], [y for y in waves if y >= self.start_year]
+        return [y for y in waves if y <= self.start_year], [y for y in waves if y > self.start_year]
 
 
 def _bare(title: str) -> str:
@@ -254,8 +261,8 @@ def published_sentence(group: PublishedPilots, unsafe, youth):
     for title, result in (("onveiligheidsgevoel", unsafe), ("jongerenoverlast", youth)):
         if result is None:
             parts.append(
-                f"Voor {title} publiceert CBS binnen de reeks van de start geen meting vóór én na "
-                f"{group.start_year}."
+                f"Voor {title} publiceert CBS binnen de reeks van de start geen meting tot en met "
+                f"{group.start_year} én een na {group.start_year}."
             )
             continue
         parts.append(
@@ -340,7 +347,8 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
                 "Proeftuinen tegen vergelijkingsgroep ("
                 + "; ".join(indicators)
                 + "): per gebied de verandering tussen de metingen vóór en na de start "
-                "(binnen één reeks), per groep gepoold met een random-effectsmodel (de "
+                "(binnen één reeks; de meting van het startjaar geldt als 'vóór': het veldwerk "
+                "lag vóór de proeftuinen), per groep gepoold met een random-effectsmodel (de "
                 "verandering verschilt ook echt tussen gemeenten: DerSimonian-Laird, variantie "
                 "volgens Hartung-Knapp); het verschil van de twee groepen met t-interval (95%) en "
                 "toets op nul "
