@@ -30,7 +30,6 @@ $(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name rvs-analysis --display-name "Python (rvs-analysis)" >/dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -58,12 +57,13 @@ demo-data: $(STAMP)
 fetch: $(STAMP)
 	$(BIN)/rvs fetch
 
-# JupyterLab on notebooks/ (root folder of the file browser), new notebooks on the project's kernel.
+# JupyterLab on notebooks/ (root folder of the file browser). Its default kernel, python3, is the
+# venv's own interpreter (every notebook names python3, so it also runs from the installed wheel).
 # LAB_ARGS passes options through, e.g. make lab LAB_ARGS="--no-browser --port 8890".
 # Jupyter refuses to run as root without --allow-root (containers, CI): added only for root.
 LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --MultiKernelManager.default_kernel_name=rvs-analysis $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # Not part of `make test`: at least 2,000 simulated data sets per scenario over two processes
 # (SIMULATIONS=... PROCESSES=... to change); regenerates docs/statistical_properties.md.

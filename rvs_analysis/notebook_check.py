@@ -1,4 +1,5 @@
-"""Check that committed notebooks are clean: no outputs, no execution counts, a parameters cell.
+"""Check that committed notebooks are clean: no outputs, no execution counts, a parameters cell,
+and no kernel but Jupyter's own ``python3`` (:data:`PORTABLE_KERNEL`).
 
 Report notebooks (directly under ``notebooks/``) must also read as reports: they define no functions
 or classes, use no pandas selection or arithmetic (``.loc[``, ``.iloc[``, boolean masks,
@@ -14,6 +15,11 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+PORTABLE_KERNEL = "python3"
+"""The only kernel a notebook may name: Jupyter's own Python 3, present wherever Jupyter is, so a
+notebook runs from a checkout, from the installed wheel and under papermill alike (a project kernel
+such as ``rvs-analysis`` exists only where ``make install`` registered it: NoSuchKernel elsewhere)."""
 
 MAX_MEAN_CODE_LINES = 10
 """The most non-comment lines a report notebook's code cells may average."""
@@ -61,6 +67,12 @@ def problems(path: Path, *, report: bool) -> list[str]:
     """Return what is wrong with one notebook (empty when it is clean)."""
     nb = nbformat.read(path, as_version=4)
     found = []
+    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    if kernel not in (None, PORTABLE_KERNEL):
+        found.append(
+            f"{path}: names the kernel {kernel!r}; use {PORTABLE_KERNEL!r} (any Jupyter's own "
+            "Python 3), so that it runs wherever the package is installed"
+        )
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

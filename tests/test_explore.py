@@ -22,9 +22,8 @@ def _run(source: str) -> nbformat.NotebookNode:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     (parameters,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     parameters.source = f"source = {source!r}"
-    NotebookClient(
-        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": NOTEBOOK.parent}}
-    ).execute()
+    # no kernel_name: the kernel the notebook names, as JupyterLab and papermill start it
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": NOTEBOOK.parent}}).execute()
     return nb
 
 
@@ -69,3 +68,14 @@ def test_the_exploration_notebook_answers_on_the_real_extract(shared_cbs_dir):
     text = _texts(nb)
     assert "CBS open data" in text and "provisional: 2024, 2025" in text
     assert "Midden-Nederland zonder Stad Utrecht" in text
+
+
+def test_auto_says_when_it_falls_back_to_the_demo_data(monkeypatch, capsys):
+    """Issue 28 A11: without the CBS extract the notebook's first output says that it runs on the
+    demo data and that the CBS results its text quotes are not these numbers."""
+    from rvs_analysis.report import explore
+
+    monkeypatch.setattr(explore, "shared_extract", lambda: None)
+    explore.load("auto")
+    printed = capsys.readouterr().out
+    assert "demo data" in printed and "was not found" in printed

@@ -68,3 +68,16 @@ def test_comments_do_not_count_as_lines(tmp_path):
 def test_the_rules_apply_to_report_notebooks_only(tmp_path):
     path = _notebook(tmp_path / "exercise.ipynb", "answer = table.loc[2016] * 1000")
     assert notebook_check.problems(path, report=False) == []
+
+
+def test_a_notebook_naming_a_project_kernel_is_refused(tmp_path):
+    """Issue 28 A11: a notebook that names the ``rvs-analysis`` kernel fails with NoSuchKernel
+    wherever the package was installed from the wheel; only Jupyter's own python3 is portable."""
+    path = _notebook(tmp_path / "kernel.ipynb", "x is None")
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"] = {"name": "rvs-analysis", "display_name": "x", "language": "python"}
+    nbformat.write(nb, path)
+    assert any("rvs-analysis" in problem for problem in notebook_check.problems(path, report=False))
+    nb.metadata["kernelspec"]["name"] = "python3"
+    nbformat.write(nb, path)
+    assert notebook_check.problems(path, report=False) == []

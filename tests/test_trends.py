@@ -582,3 +582,10 @@ def test_floored_dispersion_uses_the_normal_at_the_floor():
     assert "normal intervals" in trend.annual_rate_ratio.method
     se = trend.annual_rate_ratio.details["se"]
     assert math.log(trend.annual_rate_ratio.ci_high) == pytest.approx(1.959964 * se, rel=1e-5)
+
+
+def test_base_year_change_on_a_series_not_indexed_by_year_says_what_it_needs():
+    """Issue 28 A11: docs/api.md's call on a plain column (index 0, 1, ...) explains itself."""
+    counts = pd.Series([120, 110, 100])
+    with pytest.raises(StatisticsInputError, match="indexed by year"):
+        trends.base_year_change(counts, 2011)

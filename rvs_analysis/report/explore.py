@@ -35,7 +35,7 @@ def shared_extract() -> Path | None:
 
 
 def load(source: str = "auto"):
-    """Load the exploration source and print which one it is.
+    """Load the exploration source and print which one it is (the notebook's first output).
 
     Parameters
     ----------
@@ -49,9 +49,16 @@ def load(source: str = "auto"):
     """
     from rvs_analysis.sources import load_source
 
+    fallback = ""
     if source == "auto":
         extract = shared_extract()
         source = str(extract) if extract is not None else "demo"
+        if extract is None:
+            fallback = (
+                "\nThe real CBS extract (../shared/data/cbs-open-data beside the repository) was "
+                "not found, so this runs on the demo data: where the text quotes CBS results, "
+                "these numbers are not them. Set source to a CBS folder or 'cbs' for real data."
+            )
     dataset = load_source(source)
     provisional = sorted(
         int(year) for year in dataset.crime.loc[dataset.crime["provisional"], "year"].unique()
@@ -60,7 +67,7 @@ def load(source: str = "auto"):
     note = f"; provisional: {', '.join(map(str, provisional))}" if provisional else ""
     print(
         f"Source: {dataset.source} - {kind}, {min(dataset.years)}-{max(dataset.years)}, "
-        f"{dataset.crime['gemeente_code'].nunique()} municipality codes{note}."
+        f"{dataset.crime['gemeente_code'].nunique()} municipality codes{note}.{fallback}"
     )
     return dataset
 

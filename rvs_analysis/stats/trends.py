@@ -523,7 +523,12 @@ def base_year_change(
     """
     counts = _year_series(counts, "counts")
     if base_year not in counts.index:
-        raise StatisticsInputError(f"Base year {base_year} is not in the series.")
+        shown = ", ".join(map(str, list(counts.index[:4])))
+        raise StatisticsInputError(
+            f"Base year {base_year} is not in the index of 'counts' ({shown}, ...): "
+            "base_year_change needs counts indexed by year, e.g. "
+            "frame.set_index('year')['registered_offences']."
+        )
     reference = {year: (base_year if year != base_year else None) for year in counts.index}
     return _change_table(counts, reference, exposures, level, dispersion, df)
 
