@@ -477,7 +477,9 @@ def test_a_long_title_breaks_after_a_comma_and_the_image_keeps_the_figure_width(
     assert shown.replace("\n", " ") == title
     assert shown.split("\n")[0].endswith(",")  # broken after a clause, not inside one
     width, _ = figures._png_size(figures.png_bytes(fig))
-    assert width <= fig.get_figwidth() * figures.FIGURE_DPI  # nothing drawn past the canvas
+    # nothing drawn past the canvas (the white margin png_bytes keeps around the ink aside)
+    pad = round(matplotlib.rcParams["savefig.pad_inches"] * figures.FIGURE_DPI)
+    assert width <= fig.get_figwidth() * figures.FIGURE_DPI + 2 * pad
     short = figures.target_chart(observed, "Demo", title="Overvallen, Zeist", ylabel="Aantal")
     assert short.axes[0].get_title("left") == "Overvallen, Zeist"
     assert "\n" not in figures.alt_text(fig)
@@ -523,3 +525,103 @@ def test_house_layout_places_one_axes_as_constrained_layout_does_with_one_measur
     # a figure of several axes gets constrained layout itself
     fig, axes = figures.new_figure(ncols=2)
     assert figures.HouseLayoutEngine._single_axes(fig) is None
+
+
+@pytest.mark.parametrize("year", [2017, 2024])
+def test_tile_labels_are_legible_fit_their_tile_and_never_break_mid_word(year):
+    """Issue 28 A8: names at least 9 px at the reports' 100 dpi, inside their tile, broken only
+    between words or at a hyphenation point of data/regions/tile_grid.csv (not "Noordoostpo /
+    lder"); the grid also places the composition after 2019 (Vijfheerenlanden, no Weesp)."""
+    grid = figures.tile_grid(year)
+    assert set(grid["gemeente_code"]) == set(municipalities(year)["gemeente_code"])
+    assert not grid.duplicated(["row", "col"]).any()
+    values = pd.Series(1.0, index=grid["gemeente_code"].to_numpy())
+    fig = figures.tile_map(values, "Demo", "Label", year=year)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    names = dict(zip(grid["gemeente_code"], grid["gemeente_name"], strict=True))
+    tiles = {(int(r.col), -int(r.row)): names[r.gemeente_code] for r in grid.itertuples()}
+    checked = 0
+    for text in ax.texts:
+        if text.get_position() not in tiles:
+            continue
+        name = tiles[text.get_position()]
+        assert text.get_fontsize() * figures.FIGURE_DPI / 72 >= 9.0
+        lines = text.get_text().split("\n")
+        # every line ends at a word boundary or a hyphen of the data: joined they give the name
+        assert "".join(line if line.endswith("-") else line + " " for line in lines).replace(
+            "- ", "-"
+        ).strip().replace("-", "") == name.replace("-", "")
+        box = text.get_window_extent(renderer)
+        x, y = text.get_position()
+        (west, south), (east, north) = ax.transData.transform(
+            [(x - 0.48, y - 0.48), (x + 0.48, y + 0.48)]
+        )
+        assert west <= box.x0 and box.x1 <= east and south <= box.y0 and box.y1 <= north, name
+        checked += 1
+    assert checked == len(grid)
+
+
+def test_a_forest_plot_keeps_its_title_and_row_names_inside_the_image():
+    """Issue 28 A8: the odds-ratio title was cut ("... opheldering (odds") and the longest row
+    name touched the image's edge: the title wraps to the room right of the row names, and the
+    PNG keeps a white margin on every side."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    frame = pd.DataFrame(
+        {
+            "naam": [
+                "Burgernet (+1 deelnemer per 100 inwoners)",
+                "Bevolkingsdichtheid (+1.000 inwoners per km²)",
+                "District West-Utrecht (t.o.v. Flevoland)",
+            ],
+            "or": [1.1, 0.98, 0.8],
+            "lo": [1.02, 0.9, 0.6],
+            "hi": [1.2, 1.1, 1.05],
+        }
+    )
+    title = "Verklarende factoren van opheldering (odds ratio's)"
+    fig = figures.forest_plot(frame, "naam", "or", "lo", "hi", "Demo", title=title)
+    pixels = np.asarray(Image.open(BytesIO(figures.png_bytes(fig))).convert("L"))
+    ax = fig.axes[0]
+    title_artist = next(
+        artist for artist in (ax.title, ax._left_title, ax._right_title) if artist.get_text()
+    )
+    assert " ".join(title_artist.get_text().split()) == title
+    fig.canvas.draw()
+    box = title_artist.get_window_extent(fig.canvas.get_renderer())
+    assert box.x1 <= fig.bbox.x1
+    ink = pixels < 250
+    margin = round(matplotlib.rcParams["savefig.pad_inches"] * figures.FIGURE_DPI) - 1
+    assert not ink[:margin].any() and not ink[-margin:].any()
+    assert not ink[:, :margin].any() and not ink[:, -margin:].any()
+
+
+def test_a_funnel_point_at_zero_is_drawn_whole():
+    """Issue 28 A8: municipalities with 0% were half cut off by an axis starting at exactly 0."""
+    limits = pd.DataFrame({"n": [10, 100, 1000]})
+    limits["lower_95"], limits["upper_95"] = [0, 4, 7], [30, 16, 13]
+    limits["lower_99.8"], limits["upper_99.8"] = [0, 2, 6], [40, 19, 14]
+    points = pd.DataFrame({"naam": ["A", "B"], "n": [12, 500], "pct": [0.0, 10.0]})
+    fig = figures.funnel_plot(points, "n", "pct", "naam", limits, 10.0, "Politie")
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    (_, zero), (_, bottom) = ax.transData.transform([(12, 0.0), (12, ax.get_ylim()[0])])
+    radius = np.sqrt(42) / 2 * fig.dpi / 72  # the marker's radius in pixels
+    assert zero - bottom >= radius
+
+
+def test_save_writes_print_resolution_by_default_and_takes_a_dpi(tmp_path):
+    """Issue 28 A8: figures.save takes a dpi, 300 by default (print)."""
+    frame = pd.DataFrame({"year": [2015, 2016, 2017], "value": [3.0, 2.5, 2.0]})
+    fig = figures.time_series(frame, "year", "value", "Demo", title="Titel")
+    printed = figures.save(fig, tmp_path / "print.png")
+    screen = figures.save(fig, tmp_path / "screen.png", dpi=figures.FIGURE_DPI)
+    wide_print = figures._png_size(printed.read_bytes())[0]
+    wide_screen = figures._png_size(screen.read_bytes())[0]
+    assert figures.PRINT_DPI == 300 and 2.7 < wide_print / wide_screen < 3.3
+    with pytest.raises(ValueError, match="dpi"):
+        figures.save(fig, tmp_path / "x.png", dpi=10)

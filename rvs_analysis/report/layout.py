@@ -126,12 +126,14 @@ TITLE_LEFT_ROOM = 1.0
 that the axes' left edge stands behind."""
 
 
-def fitted_title(fig: Figure, title: str) -> str:
+def fitted_title(fig: Figure, title: str, tick_labels: tuple[str, ...] = ()) -> str:
     """``title`` wrapped so that every line fits the figure.
 
-    A title wider than the figure less :data:`TITLE_LEFT_ROOM` (measured in the title's font)
+    A title wider than the figure less the room left of the axes (measured in the title's font)
     breaks after a comma where it can ("…, Flevoland," / "2011–2023, met doelen tot 2018"),
-    between words where a part alone is too wide.
+    between words where a part alone is too wide. The room left of the axes is
+    :data:`TITLE_LEFT_ROOM`, or more where ``tick_labels`` (the y tick labels of a chart that
+    names its rows, such as a forest plot) are wider than that.
     """
     from matplotlib.font_manager import FontProperties
     from matplotlib.textpath import text_to_path
@@ -139,7 +141,18 @@ def fitted_title(fig: Figure, title: str) -> str:
     font = FontProperties(
         size=plt.rcParams["axes.titlesize"], weight=plt.rcParams["axes.titleweight"]
     )
-    room = (fig.get_figwidth() - TITLE_LEFT_ROOM) * 72.0
+    tick_font = FontProperties(size=plt.rcParams["ytick.labelsize"])
+    widest = max(
+        (
+            text_to_path.get_text_width_height_descent(label, tick_font, ismath=False)[0]
+            for label in tick_labels
+            if label
+        ),
+        default=0.0,
+    )
+    # the tick labels, their padding and the page margin stand left of the axes
+    left = max(TITLE_LEFT_ROOM, widest / 72.0 + 0.35)
+    room = (fig.get_figwidth() - left) * 72.0
 
     def fits(text: str) -> bool:
         return text_to_path.get_text_width_height_descent(text, font, ismath=False)[0] <= room

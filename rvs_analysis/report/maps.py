@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 TILE_GRID_PATH = REGIONS_DIR / "tile_grid.csv"
-"""Tile positions of the 39 municipalities (``gemeente_code, row, col``)."""
+"""Tile positions of the region's municipalities (``gemeente_code, row, col, label``)."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -76,7 +76,9 @@ def _tile_grid(year: int) -> pd.DataFrame:
         row_column = "row" if "row" in grid.columns else "y"
         col_column = "col" if "col" in grid.columns else "x"
         grid = grid.rename(columns={row_column: "row", col_column: "col"})
-        grid = grid[["gemeente_code", "row", "col"]]
+        if "label" not in grid.columns:
+            grid["label"] = ""
+        grid = grid[["gemeente_code", "row", "col", "label"]]
         merged = composition.merge(grid, on="gemeente_code", how="left")
         if merged[["row", "col"]].notna().all().all():
             merged["row"] = merged["row"].astype(int)
@@ -91,9 +93,22 @@ def _tile_grid(year: int) -> pd.DataFrame:
     return composition.merge(grid, on="gemeente_code")
 
 
-def _tile_label(name: str) -> str:
-    """A municipality's full name, wrapped onto at most three short lines for a tile."""
-    return "\n".join(textwrap.wrap(name.replace("-", "- "), width=11)[:3]).replace("- ", "-")
+TILE_FONT_SIZE = 7.0
+"""Points of a tile's name: 9.7 px at the reports' 100 dpi, so at least 9 px where the report's
+column shows the figure at its own size (a 1280 px window)."""
+
+
+def _tile_label(name: str, label: object = None) -> str:
+    """A municipality's full name on at most three short lines for a tile, never broken mid-word.
+
+    ``label`` is the tile label of ``data/regions/tile_grid.csv`` where it has one: the name with
+    ``|`` at its line breaks, for names too long for a tile that break only at a hyphenation
+    point the data give ("Noordoost-|polder"); otherwise the name wraps between words.
+    """
+    if isinstance(label, str) and label.strip():
+        return "\n".join(part.strip() for part in label.split("|"))
+    lines = textwrap.wrap(name, width=11, break_long_words=False, break_on_hyphens=True)
+    return "\n".join(lines[:3])
 
 
 def _value_words(values: pd.Series, names: Mapping[str, str], decimals: int, unit: str) -> str:
@@ -214,10 +229,10 @@ def tile_map(
         ax.text(
             x,
             y,
-            _tile_label(record.gemeente_name),
+            _tile_label(record.gemeente_name, getattr(record, "label", None)),
             ha="center",
             va="center",
-            fontsize=6.2,
+            fontsize=TILE_FONT_SIZE,
             linespacing=1.0,
             color="black" if brightness > 0.5 else "white",
         )
