@@ -5,4 +5,10 @@ One module per concept: ``regions`` (municipality -> district -> region, mergers
 ``crime_change``, ``perception`` (statistics), ``figures`` and ``render`` (reports).
 """
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("rvs_analysis")
+    """The installed distribution's version: ``[project] version`` of pyproject.toml, its one home."""
+except PackageNotFoundError:  # a checkout on sys.path without any install
+    __version__ = "0+unknown"

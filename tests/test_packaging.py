@@ -215,3 +215,15 @@ def test_installed_package_renders_the_reports_from_outside_the_repository(insta
     assert (out / "index.html").is_file()
     assert len(list(out.rglob("*.html"))) >= 1 + len(notebooks)
     assert not any(elsewhere.iterdir()), "rvs render wrote into the working directory"
+
+
+def test_the_version_has_one_home_in_pyproject():
+    """Issue 30 item 9: the package reports the version pyproject.toml declares; no second copy."""
+    import tomllib
+
+    import rvs_analysis
+
+    root = Path(__file__).resolve().parents[1]
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
+    assert rvs_analysis.__version__ == declared
+    assert declared not in (root / "rvs_analysis" / "__init__.py").read_text()
