@@ -513,7 +513,8 @@ def render_batch(
 
 @dataclass
 class BatchInputs:
-    """What a batch renders, after every check has passed (:func:`prepare_batch`)."""
+    """What a batch renders, after every check has passed (:func:`check_request`, then
+    :func:`check_source`)."""
 
     out: Path
     notebook_paths: list[Path]
@@ -535,30 +536,6 @@ class BatchPlan:
     entries: dict[str, dict]
     tasks: list[ReportTask]
     carried: list[str]
-
-
-def prepare_batch(
-    source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters=None
-):
-    """Step 1: check notebooks, areas, parameters, source and output folder; nothing is written.
-
-    :func:`check_request` followed by :func:`check_source`.
-
-    Returns
-    -------
-    BatchInputs
-
-    Raises
-    ------
-    RvsError
-        Unknown notebook or area, a parameter a notebook does not declare, unavailable or invalid
-        source, unsafe output folder.
-    """
-    inputs = check_request(
-        source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
-    )
-    check_source(inputs)
-    return inputs
 
 
 def check_request(

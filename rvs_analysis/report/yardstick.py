@@ -287,13 +287,6 @@ def national_sentence(comparison: NationalComparison | None):
     )
 
 
-def comparison_table(comparison: NationalComparison) -> pd.DataFrame:
-    """The comparison as a frame: per area the annual rate ratio and the ratio to the Netherlands."""
-    table = comparison.result.table()
-    table.attrs["method"] = comparison.method
-    return table
-
-
 def national_clearance_comparison(ctx: ReportContext, series) -> NationalComparison | None:
     """The area's clearance trend against the Netherlands' (the toolkit's trend comparison).
 

@@ -589,16 +589,6 @@ def _sample_population(code: str, year: int) -> float:
     return _only(_sample()[1], "population", gemeente_code=code, year=year)
 
 
-def _sample_harmonised(year: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from rvs_analysis import regions
-
-    crime, population = _sample()
-    burglary = crime.loc[crime["offence_code"] == BURGLARY]
-    counts = regions.harmonise_counts(burglary, population, from_year=2024, to_year=BOUNDARY_YEAR)
-    people = regions.harmonise_population(population, to_year=BOUNDARY_YEAR)
-    return counts.loc[counts["year"] == year], people.loc[people["year"] == year]
-
-
 def _predecessors(new_name: str, column: str = "old_name") -> set[str]:
     from rvs_analysis import regions
 
