@@ -14,7 +14,7 @@ from matplotlib.collections import LineCollection, PolyCollection
 matplotlib.use("Agg")
 
 from rvs_analysis.regions import municipalities  # noqa: E402
-from rvs_analysis.report import figures  # noqa: E402
+from rvs_analysis.report import figures, pixels  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cbs-open-data"
 
@@ -428,8 +428,8 @@ def test_a_map_over_a_kept_canvas_quantises_only_its_overlay_and_stays_close(mon
         full = _plain_png_pixels(
             figures.tile_map(values, "Demo", "Per 1.000", highlight=[code], title="Kaart")
         )
-        ink = figures._ink(np.dstack([full, np.full(full.shape[:2], 255, np.uint8)]))
-        top, bottom, left, right = figures._inked_box(
+        ink = pixels.ink(np.dstack([full, np.full(full.shape[:2], 255, np.uint8)]))
+        top, bottom, left, right = pixels.inked_box(
             ink, round(matplotlib.rcParams["savefig.pad_inches"] * figures.FIGURE_DPI)
         )
         expected = full[top:bottom, left:right].astype(int)

@@ -46,7 +46,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from rvs_analysis.dutch import fmt_num
-from rvs_analysis.report import palette
+from rvs_analysis.report import palette, pixels
 from rvs_analysis.report.layout import HouseLayoutEngine, fitted_title
 from rvs_analysis.report.shared import UnkeyableArgumentError, content_key
 
@@ -424,8 +424,8 @@ def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
         fig.set_dpi(original_dpi)
         fig.set_facecolor(original_face)
     pad = round(plt.rcParams["savefig.pad_inches"] * dpi)
-    ink = _ink(rgba)
-    if _touches_edge(ink):
+    ink = pixels.ink(rgba)
+    if pixels.touches_edge(ink):
         # something reaches past the canvas (a long label, a legend outside the axes): let
         # matplotlib find the tight bounding box, at the cost of a second draw
         buffer = io.BytesIO()
@@ -433,12 +433,14 @@ def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
         buffer.seek(0)
         image = Image.open(buffer).convert("RGB")
     else:
-        box = top, bottom, left, right = _inked_box(ink, pad)
+        box = top, bottom, left, right = pixels.inked_box(ink, pad)
         base_key = getattr(fig, "_rvs_base_key", None) if drawn_key else None
         if base_key is not None and (base_key, dpi) in _BASES:
             image = palette.palette_image(rgba, _BASES[(base_key, dpi)][0], (base_key, dpi, box))
         else:
-            image = Image.fromarray(_white_margin(rgba[top:bottom, left:right], pad)).convert("RGB")
+            image = Image.fromarray(pixels.white_margin(rgba[top:bottom, left:right], pad)).convert(
+                "RGB"
+            )
     info = PngImagePlugin.PngInfo()
     info.add_text("Description", alt_text(fig))
     reduced = image if image.mode == "P" else palette.quantised(image, 256)
@@ -450,44 +452,6 @@ def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
         while len(_DRAWN) > _DRAWN_LIMIT:
             _DRAWN.popitem(last=False)
     return data
-
-
-def _ink(rgba: np.ndarray) -> np.ndarray:
-    """Where an RGBA canvas is not opaque white (one comparison per pixel, as 32-bit words)."""
-    return rgba.view(np.uint32)[..., 0] != np.uint32(0xFFFFFFFF)
-
-
-def _touches_edge(ink: np.ndarray) -> bool:
-    """Whether anything lies on the outermost rows or columns (drawn past the edge)."""
-    return bool(ink[0].any() or ink[-1].any() or ink[:, 0].any() or ink[:, -1].any())
-
-
-def _white_margin(rgba: np.ndarray, pad: int) -> np.ndarray:
-    """``rgba`` with white added where less than ``pad`` pixels lie between ink and an edge
-    (a long y tick label that the layout placed at the canvas's very edge)."""
-    ink = _ink(rgba)
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return rgba
-    widths = (
-        (max(pad - int(rows[0]), 0), max(pad - (ink.shape[0] - 1 - int(rows[-1])), 0)),
-        (max(pad - int(columns[0]), 0), max(pad - (ink.shape[1] - 1 - int(columns[-1])), 0)),
-        (0, 0),
-    )
-    if not any(before or after for before, after in widths[:2]):
-        return rgba
-    return np.pad(rgba, widths, constant_values=255)
-
-
-def _inked_box(ink: np.ndarray, pad: int) -> tuple[int, int, int, int]:
-    """``(top, bottom, left, right)`` of what is inked, plus ``pad`` pixels on every side where
-    there is room; the whole canvas when nothing is."""
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    if rows.size == 0:
-        return 0, ink.shape[0], 0, ink.shape[1]
-    top, bottom = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, ink.shape[0])
-    left, right = max(columns[0] - pad, 0), min(columns[-1] + pad + 1, ink.shape[1])
-    return int(top), int(bottom), int(left), int(right)
 
 
 def _png_with_alt(fig: Figure):
