@@ -114,6 +114,16 @@ def is_missing(value: Any) -> bool:
         return False
 
 
+def is_set(flag: Any) -> bool:
+    """True only for a flag that is set: ``True`` or ``numpy.True_``, or a non-zero number.
+
+    ``None``, ``pandas.NA`` and NaN (a row that never had the flag, e.g. a rate's row in a table
+    whose ``too_few`` column only counts have) are not set: ``bool(float("nan"))`` is True, which
+    once printed "te weinig gevallen" beside 5.666 burglaries.
+    """
+    return not is_missing(flag) and bool(flag)
+
+
 def fmt_num(value: float, decimals: int = 1, signed: bool = False) -> str:
     """A number in Dutch notation: decimal comma, dots between thousands, a real minus sign.
 

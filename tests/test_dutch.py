@@ -488,3 +488,30 @@ def test_index_key_message_follows_the_monitor(summary, expected):
 
     assert html.key_message(summary, "Midden-Nederland") == expected
     assert html.key_message(None, "Midden-Nederland") == []
+
+
+def test_a_flag_is_set_only_when_it_is_true_never_when_it_is_missing():
+    """Issue 28 A1: bool(nan) is True, so a NaN too_few printed 'te weinig gevallen' beside
+    5.666 burglaries."""
+    import numpy as np
+    import pandas as pd
+
+    from rvs_analysis.dutch import is_set
+
+    assert is_set(True) and is_set(np.True_) and is_set(1)
+    for unset in (False, np.False_, 0, None, float("nan"), np.nan, pd.NA):
+        assert not is_set(unset)
+
+
+def test_a_large_burglary_change_with_an_unset_too_few_flag_gets_its_percentage():
+    import numpy as np
+    import pandas as pd
+
+    from rvs_analysis.report.chapters import monitor
+
+    row = pd.Series(
+        {"too_few": np.nan, "change_pct": 0.8, "change_low": -16.0, "change_high": 21.0}
+    )
+    text = monitor._burglary_change_text(row)
+    assert "te weinig" not in text and "%" in text
+    assert "te weinig" in monitor._burglary_change_text(row.replace({np.nan: True}))

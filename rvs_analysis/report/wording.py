@@ -25,6 +25,7 @@ from rvs_analysis.dutch import (
     fmt_p,
     fmt_pct,
     is_missing,
+    is_set,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "interval_excludes",
     "interval_level",
     "is_missing",
+    "is_set",
     "key_message",
     "md",
     "names_phrase",

@@ -32,6 +32,7 @@ from rvs_analysis.report.wording import (
     fmt_p,
     fmt_pct,
     is_missing,
+    is_set,
     key_message,
     md,
     ratio_phrase,
@@ -308,7 +309,7 @@ def movers_table(movers: pd.DataFrame):
 def largest_mover_sentence(movers: pd.DataFrame):
     """The offence type with the largest change, in Dutch."""
     largest = movers.iloc[0]
-    if bool(largest.get("too_few", False)) or is_missing(largest["change_pct"]):
+    if is_set(largest.get("too_few")) or is_missing(largest["change_pct"]):
         change = "veranderde (te weinig gevallen voor een percentage)"
     else:
         # Selected as the largest of many changes: an interval, but no significance label.

@@ -38,6 +38,7 @@ from rvs_analysis.report.wording import (
     fmt_int,
     fmt_num,
     fmt_probability,
+    is_set,
     key_message,
     md,
     ratio_phrase,
@@ -175,7 +176,7 @@ class Results:
 
 def _burglary_change_text(row) -> str:
     """The burglary change as a predicate, or "te weinig gevallen"."""
-    if bool(row.get("too_few")) is True or pd.isna(row.get("change_pct")):
+    if is_set(row.get("too_few")) or pd.isna(row.get("change_pct")):
         return "veranderde (te weinig gevallen voor een percentage)"
     return change_phrase((row["change_pct"], row["change_low"], row["change_high"]))
 
@@ -426,7 +427,7 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
         "woninginbraken",
         int(row["previous_year"]),
         area_results.burglary_change(),
-        too_few=bool(row.get("too_few")) is True,
+        too_few=is_set(row.get("too_few")),
     )
     second = targets_sentence(
         {status: area_results.count(status) for status in TARGET_STATUSES_NL},
@@ -693,7 +694,7 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
         ctx.summary.add(
             "burglary_change_pct",
             area_results.burglary_change(),
-            significant=bool(row["significant"]),
+            significant=is_set(row.get("significant")),
         )
     ctx.summary.add("burglary_annual_rate_ratio", burglary.trend.annual_rate_ratio)
     nan = float("nan")
