@@ -490,3 +490,34 @@ def test_computed_once_compares_frames_by_content_and_hands_out_copies():
     shared.computed_once(lambda frame, what: total(frame, 1), frame, marker)
     assert len(calls) == 5
     shared.clear()
+
+
+def test_no_empty_chart_column_or_undrawn_legend_entry_and_advice_that_applies(tidy_folder):
+    """Issue 28 A6: after the target year the probability chart has no bars and is left out; a
+    column without a value is not shown; a single target draws no 'Doelpad' line nor its
+    legend entry; 'rvs fetch' is advised only on the CBS source."""
+    from rvs_analysis.report import figures, tables
+    from rvs_analysis.report.chapters import monitor
+    from rvs_analysis.report.context import source_advice
+    from rvs_analysis.report.yardstick import national_sentence
+
+    after = report.start("Midden-Nederland", "demo", first_year=2011, last_year=2019)
+    assert monitor.results(after, 2019, 2018).chances_figure("Demo") is None
+    before = report.start("Midden-Nederland", "demo", first_year=2011, last_year=2016)
+    assert monitor.results(before, 2016, 2018).chances_figure("Demo") is not None
+
+    shown = tables.table(pd.DataFrame({"Indicator": ["a", "b"], "Doel 2023": [np.nan, None]}))
+    assert shown.shown["columns"] == ["Indicator"]
+
+    observed = pd.DataFrame({"year": [2016, 2017], "value": [10.0, 9.0]})
+    one_target = pd.DataFrame({"year": [2018], "value": [8.0], "kind": ["target"]})
+    fig = figures.target_chart(observed, "Demo", target_path=one_target)
+    legend = [text.get_text() for text in fig.axes[0].get_legend().get_texts()]
+    assert "Doelpad vanaf de nulmeting" not in legend and "Doel" in legend
+
+    assert (
+        "rvs fetch"
+        not in national_sentence(None, ctx=report.start("Midden-Nederland", str(tidy_folder))).data
+    )
+    assert "Haal" not in source_advice(before.dataset, "de landelijke cijfers")
+    assert "demonstratiedata" in source_advice(before.dataset, "de landelijke cijfers")

@@ -32,6 +32,7 @@ __all__ = [
     "intro",
     "methods_block",
     "require",
+    "source_advice",
     "source_label",
     "start",
 ]
@@ -345,6 +346,34 @@ def _report_year(dataset, first: int | None, last: int | None, report_year) -> i
     return min(int(report_year), max(years))
 
 
+def source_advice(dataset, tables: str) -> str:
+    """Where the missing ``tables`` can come from, said only where it applies to the source in use.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset or None
+    tables : str
+        What is missing, in Dutch ("de landelijke cijfers", "CBS-tabel 47022NED").
+
+    Returns
+    -------
+    str
+        A sentence starting with a space: on the CBS source "Haal … op met 'rvs fetch'."; on the
+        demo data that they do not hold it and CBS data do; on a folder of CSV files that the
+        folder does not; nothing without a dataset.
+    """
+    if dataset is None:
+        return ""
+    if getattr(dataset, "is_demo", False):
+        return (
+            f" De demonstratiedata bevatten {tables} niet; met CBS-data ('rvs fetch', dan "
+            "'--source cbs') kan het wel."
+        )
+    if getattr(dataset, "source", None) == "cbs":
+        return f" Haal {tables} op met 'rvs fetch'."
+    return f" Deze bronmap bevat {tables} niet."
+
+
 def require(dataset, name) -> None:
     """Stop a report when its source lacks an input it needs.
 
@@ -384,12 +413,16 @@ def require(dataset, name) -> None:
             "verschil-in-verschillenanalyse per gemeente vraagt de microdata of lokale "
             "oversamples van de regio."
         ),
-        "monthly": " Maandcijfers staan in CBS-tabel 47022NED; haal die op met 'rvs fetch'.",
+        "monthly": " Maandcijfers staan in CBS-tabel 47022NED."
+        + source_advice(dataset, "CBS-tabel 47022NED"),
     }.get(name, "")
     if "survey_estimates" in names and len(names) > 1:
         hint = (
-            " Haal de gepubliceerde schattingen van de Veiligheidsmonitor op met 'rvs fetch' "
-            "(81877NED, 85146NED) of lever de microdata van de regio aan volgens het sjabloon "
+            source_advice(
+                dataset,
+                "de gepubliceerde schattingen van de Veiligheidsmonitor (81877NED, 85146NED)",
+            )
+            + " De microdata van de regio kunnen ook, volgens het sjabloon "
             "data/templates/survey_microdata.csv."
         )
     missing = " en ".join(INPUTS[each] for each in names)

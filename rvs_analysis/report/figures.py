@@ -704,14 +704,15 @@ def target_chart(
         )
     if target_path is not None and len(target_path):
         path = target_path.sort_values("year")
-        ax.plot(
-            path["year"],
-            path["value"].astype(float),
-            color="black",
-            ls="--",
-            lw=1.2,
-            label="Doelpad vanaf de nulmeting",
-        )
+        if len(path) >= 2:  # a path needs two points; one target alone is only its marker
+            ax.plot(
+                path["year"],
+                path["value"].astype(float),
+                color="black",
+                ls="--",
+                lw=1.2,
+                label="Doelpad vanaf de nulmeting",
+            )
         goals = path[path["kind"] == "target"]
         ax.scatter(
             goals["year"],

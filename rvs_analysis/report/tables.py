@@ -57,6 +57,10 @@ __all__ = [
 ]
 
 
+EMPTY_CELLS = ("", "–", "-")
+"""What an empty cell shows; a column of only these is not shown."""
+
+
 def table(
     frame: pd.DataFrame,
     formats: Mapping[str, Any] | None = None,
@@ -82,6 +86,7 @@ def table(
     Returns
     -------
     IPython.display.HTML
+        Columns without a single value (every cell one of :data:`EMPTY_CELLS`) are left out.
     """
     named = {
         "int": fmt_int,
@@ -103,6 +108,9 @@ def table(
             formatter = _default_formatter(shown[column], str(column))
         heading = (columns or {}).get(column, column)
         out[str(heading)] = [formatter(value) for value in values]
+    if len(out):
+        # a column with nothing in it ("Doel 2023" after the strategy's last target) is left out
+        out = out[[column for column in out.columns if not out[column].isin(EMPTY_CELLS).all()]]
     aligns = [
         "right" if out[column].map(_looks_numeric).all() else "left" for column in out.columns
     ]

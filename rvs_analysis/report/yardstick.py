@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.wording import fmt_ci, fmt_num, md
 
 __all__ = [
@@ -235,12 +235,17 @@ def _direction(annual) -> str:
     return "daalt" if annual.estimate < 1 else "stijgt"
 
 
-def national_sentence(comparison: NationalComparison | None):
-    """Dutch sentence: does the area's rate fall (or rise) faster or slower than the country's?"""
+def national_sentence(comparison: NationalComparison | None, ctx: ReportContext | None = None):
+    """Dutch sentence: does the area's rate fall (or rise) faster or slower than the country's?
+
+    Without a comparison it says why, with advice only where it applies to ``ctx``'s source
+    (:func:`rvs_analysis.report.context.source_advice`).
+    """
     if comparison is None:
+        advice = source_advice(ctx.dataset if ctx is not None else None, "de landelijke cijfers")
         return md(
             "Een vergelijking met Nederland is op deze bron niet mogelijk: die bevat alleen de "
-            "gemeenten van de regio (haal de landelijke cijfers op met 'rvs fetch')."
+            "gemeenten van de regio." + advice
         )
     ratio = comparison.ratio
     own = comparison.result.annual_rate_ratios[comparison.area]

@@ -155,11 +155,14 @@ class Results:
         )
 
     def chances_figure(self, source_label: str):
-        """The probability of meeting each target, as bars."""
+        """The probability of meeting each target, as bars; ``None`` (nothing shown) when no
+        target has one (every target judged on its measured value, after the target year)."""
         known = self.known
         chances = known.dropna(subset=["probability"]).assign(
             probability_pct=known["probability"].dropna() * 100
         )
+        if chances.empty:
+            return None
         return figures.bar_chart(
             chances,
             "label",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rvs_analysis.report.area_data import area_counts, clearance_frame
-from rvs_analysis.report.context import ReportContext
+from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.open_data import burglary_group, group_title
 from rvs_analysis.report.tables import table
 from rvs_analysis.report.wording import difference_phrase, fmt_int, fmt_num, fmt_value, md
@@ -283,12 +283,15 @@ def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
     )
 
 
-def police_unit_table(comparison):
-    """Each police unit's annual change in burglaries per inhabitant and its ratio to NL."""
+def police_unit_table(comparison, ctx: ReportContext | None = None):
+    """Each police unit's annual change in burglaries per inhabitant and its ratio to NL.
+
+    Without a comparison it says why, with advice only where it applies to ``ctx``'s source.
+    """
     if comparison is None:
         return md(
-            "De indeling in politie-eenheden (CBS 'Gebieden in Nederland', 85755NED) is niet "
-            "opgehaald; haal die op met 'rvs fetch'."
+            "De indeling in politie-eenheden (CBS 'Gebieden in Nederland', 85755NED) ontbreekt in "
+            "deze bron." + source_advice(ctx.dataset if ctx is not None else None, "die indeling")
         )
     frame = comparison.table()
     for column in ("annual_rate_ratio", "arr_ci_low", "arr_ci_high"):
