@@ -488,6 +488,18 @@ def _validate_frame(kind, frame, file, known_codes):
     if known_codes is not None and "gemeente_code" in typed.columns:
         check_known_codes(typed, file, known_codes)
     if kind == "population":
+        empty = (typed["population"] < 1).fillna(False).to_numpy()
+        if empty.any():
+            position = _first(empty)
+            record = typed.iloc[position]
+            raise DataValidationError(
+                file,
+                "population",
+                position + 1,
+                f"{record['gemeente_code']} has a population of 0 in {int(record['year'])}: a "
+                "municipality has inhabitants, and every rate per inhabitant would be infinite",
+                int(record["population"]),
+            )
         check_population_jumps(typed, file)
     if kind == "survey_estimates":
         check_known_areas(typed, file, "area_code")

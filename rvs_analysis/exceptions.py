@@ -68,6 +68,14 @@ class SourceNotAvailableError(RvsError):
     exit_code = 3
 
 
+class IncompleteDataError(SourceNotAvailableError):
+    """A municipality of an area in use lacks rows (or a usable population) for a year in use:
+    refused, because a total over fewer municipalities than the area has would be wrong
+    (:mod:`rvs_analysis.completeness`)."""
+
+    exit_code = 3
+
+
 class FetchError(RvsError):
     """Downloading CBS open data failed; the cache was left as it was."""
 

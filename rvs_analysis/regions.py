@@ -44,6 +44,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import (
     DataValidationError,
     RvsError,
@@ -665,9 +666,13 @@ def _harmonise(
         if forward.any():
             result = _apply_forward(result, event, forward)
     if result is not frame:
-        result = result.groupby(key_columns, as_index=False, dropna=False, sort=False)[
-            value_columns
-        ].sum(min_count=1)
+        summed = result.groupby(key_columns, dropna=False, sort=False)[value_columns].sum(
+            min_count=1
+        )
+        # a successor's figure is missing when a predecessor's is (withheld): never a partial sum
+        missing = result[value_columns].isna().assign(**{k: result[k] for k in key_columns})
+        missing = missing.groupby(key_columns, dropna=False, sort=False)[value_columns].any()
+        result = summed.mask(missing).reset_index()
 
     for event in reversed(_events()):
         when = pd.Timestamp(event.date)
@@ -887,15 +892,12 @@ def sum_areas(
             totals = values.groupby(part["year"]).sum(min_count=1)
             totals[values.isna().groupby(part["year"]).any()] = np.nan
         else:
+            # min_count=1: a withheld (missing) figure stays missing; pivot_table's sum made it 0
             wide = (
                 part.assign(**{value_column: values})
-                .pivot_table(
-                    index="year",
-                    columns="gemeente_code",
-                    values=value_column,
-                    aggfunc="sum",
-                    dropna=False,
-                )
+                .groupby(["year", "gemeente_code"])[value_column]
+                .sum(min_count=1)
+                .unstack("gemeente_code")
                 .reindex(index=years, columns=codes)
             )
             totals = wide.sum(axis=1, skipna=False)
@@ -951,6 +953,10 @@ def area_table(
     SourceNotAvailableError
         When the offence code is not in the dataset, or any requested year is not (years outside
         the data raise; they are never clipped), or an area's municipality is missing.
+    IncompleteDataError
+        When a municipality of an area (other than the whole country) lacks crime rows, or with
+        ``rate`` a positive population, for a requested year
+        (:func:`rvs_analysis.completeness.check_complete`).
 
     Notes
     -----
@@ -996,6 +1002,13 @@ def area_table(
     what = f"Source {dataset.source!r} ({offence_code} counts)"
     chosen_years = select_years(years, selected["year"].unique(), what)
     selected = selected.loc[selected["year"].isin(chosen_years)]
+    if area_values is None:
+        in_use = set(municipalities(boundaries)["gemeente_code"])
+    else:
+        in_use = {code for area in area_values if not area.whole_country for code in area.codes}
+    check_complete(
+        dataset, in_use, boundaries, chosen_years, ("crime", "population") if rate else ("crime",)
+    )
     counts = selected.loc[
         selected["gemeente_code"] != NOT_ATTRIBUTABLE_CODE,
         ["gemeente_code", "year", "registered_offences"],

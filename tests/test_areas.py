@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 
 from rvs_analysis import regions
-from rvs_analysis.exceptions import RvsError, SourceNotAvailableError, UnknownAreaError
+from rvs_analysis.exceptions import (
+    IncompleteDataError,
+    RvsError,
+    SourceNotAvailableError,
+    UnknownAreaError,
+)
 from rvs_analysis.sources.base import Dataset
 
 OUTSIDE = ("GM0014", "GM0599", "GM0518")
@@ -155,11 +160,19 @@ def test_a_custom_area_sums_its_codes_and_names_a_missing_one(tidy_kit):
         regions.area_table(dataset, "1.1.1", "region", areas=["Laren"])
 
 
-def test_a_municipality_without_a_figure_makes_the_area_total_missing(tidy_kit):
+def test_a_municipality_without_its_rows_is_refused_and_one_without_a_value_is_missing(tidy_kit):
+    """Absent rows are refused (a total over fewer municipalities would be wrong); a row whose
+    value CBS withheld stays missing and makes the area's total missing, never smaller."""
     dataset = _national_dataset(tidy_kit)
     crime = dataset.crime
-    dropped = crime[~((crime["gemeente_code"] == "GM0417") & (crime["year"] == 2016))]
-    dataset = Dataset(**{**dataset.__dict__, "crime": dropped})
+    laren_2016 = (crime["gemeente_code"] == "GM0417") & (crime["year"] == 2016)
+    dropped = Dataset(**{**dataset.__dict__, "crime": crime[~laren_2016]})
+    with pytest.raises(IncompleteDataError, match="GM0417 Laren: 2016"):
+        regions.area_table(dropped, "1.1.1", areas=["Gooi en Vechtstreek"])
+    withheld = crime.copy()
+    withheld["registered_offences"] = withheld["registered_offences"].astype("Int64")
+    withheld.loc[laren_2016, "registered_offences"] = pd.NA
+    dataset = Dataset(**{**dataset.__dict__, "crime": withheld})
     table = regions.area_table(dataset, "1.1.1", areas=["Gooi en Vechtstreek"])
     values = table.set_index("year")["registered_offences"]
     assert pd.isna(values[2016]) and not pd.isna(values[2015])

@@ -21,6 +21,7 @@ LAYERS = {
     "provenance": 0,
     "resources": 0,
     "clean": 1,
+    "completeness": 1,
     "regions": 1,
     "region_tables": 1,
     "years": 0,

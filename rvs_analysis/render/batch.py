@@ -589,12 +589,35 @@ def check_source(inputs):
     from rvs_analysis import sources
 
     dataset = sources.load_source(inputs.source, inputs.cache_parameter)
+    _check_region_complete(dataset, inputs.parameters)
     inputs.provenance.update(
         source_name=_source_name(dataset, inputs.source),
         data_version=inputs.data_version,
         is_demo=bool(getattr(dataset, "is_demo", False)),
     )
     return inputs
+
+
+def _check_region_complete(dataset, parameters: dict) -> None:
+    """Refuse the batch before anything renders when a municipality of the region lacks rows for
+    a year the reports use (``first_year`` to ``report_year`` of ``-p``, else every year): each
+    report sums the region's municipalities (:func:`rvs_analysis.completeness.check_complete`)."""
+    from rvs_analysis.completeness import check_complete
+    from rvs_analysis.regions import REGION_NAME, municipalities
+
+    def year(name):
+        try:
+            return int(parameters.get(name))
+        except (TypeError, ValueError):
+            return None
+
+    first, last = year("first_year"), year("report_year")
+    years = [
+        each
+        for each in dataset.years
+        if (first is None or each >= first) and (last is None or each <= last)
+    ]
+    check_complete(dataset, municipalities(2017)["gemeente_code"], 2017, years, area=REGION_NAME)
 
 
 RENDERER_PARAMETERS = ("area", "source", "cache", "summary_path")

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
-from rvs_analysis.exceptions import NotAvailableForSource
+from rvs_analysis.exceptions import IncompleteDataError, NotAvailableForSource
 from rvs_analysis.report.context import ReportContext, require
 from rvs_analysis.timings import timed
 
@@ -201,11 +201,27 @@ def area_crime(ctx: ReportContext, offence_codes: Sequence[str] | None = None) -
         merged municipality split by population share) add up before rounding.
     """
     crime = municipal_crime(ctx, offence_codes)
+    _refuse_withheld(crime, "registered_offences", ctx)
     summed = crime.groupby(["year", "offence_code", "offence_label"], as_index=False)[
         "registered_offences"
     ].sum()
     summed["registered_offences"] = summed["registered_offences"].round().astype(int)
     return summed
+
+
+def _refuse_withheld(frame: pd.DataFrame, column: str, ctx: ReportContext) -> None:
+    """Refuse an area sum with a withheld (missing) municipal figure in it: pandas would count it
+    as 0, and the area's total would be too low."""
+    missing = frame[frame[column].isna()]
+    if missing.empty:
+        return
+    first = missing.iloc[0]
+    raise IncompleteDataError(
+        f"Source {ctx.source!r}: the {column.replace('_', ' ')} of {first['gemeente_code']} in "
+        f"{int(first['year'])} (and {len(missing) - 1} more) are not published, so the total of "
+        f"{ctx.area.name} cannot be computed; nothing was written. Choose years or an area "
+        "without withheld figures."
+    )
 
 
 def municipal_population(ctx: ReportContext, whole_region: bool = False) -> pd.DataFrame:
@@ -223,6 +239,7 @@ def area_population(ctx: ReportContext) -> pd.DataFrame:
 
     def compute():
         population = municipal_population(ctx)
+        _refuse_withheld(population, "population", ctx)
         return population.groupby("year", as_index=False)["population"].sum()
 
     return remembered(area_key(ctx, "area_population"), compute)
@@ -247,6 +264,7 @@ def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
         crime = municipal_crime(ctx, [offence_code])
         if crime.empty:
             return None
+        _refuse_withheld(crime, "registered_offences", ctx)
         counts = crime.groupby("year", as_index=False)["registered_offences"].sum()
         counts["registered_offences"] = counts["registered_offences"].round().astype(int)
         counts = counts.merge(area_population(ctx), on="year", how="left")

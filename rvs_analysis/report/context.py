@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from rvs_analysis.completeness import check_complete
 from rvs_analysis.dutch import fmt_date
 from rvs_analysis.exceptions import NotAvailableForSource, RvsError
 from rvs_analysis.provenance import code_version
-from rvs_analysis.regions import REGION_NAME, Area, resolve_area
+from rvs_analysis.regions import REGION_NAME, Area, municipalities, resolve_area
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
 from rvs_analysis.sources.base import source_label, table_ids
@@ -289,6 +290,18 @@ def start(
     resolved_year = _report_year(dataset, first, last, report_year)
     if last_year is None and resolved_year is not None:
         last = resolved_year
+    # every report sums the region's municipalities (districts, the region): all of them, or none
+    check_complete(
+        dataset,
+        municipalities(composition_year)["gemeente_code"],
+        composition_year,
+        [
+            year
+            for year in dataset.years
+            if (first is None or year >= first) and (last is None or year <= last)
+        ],
+        area=REGION_NAME,
+    )
     recorded = {
         "area": resolved.name if isinstance(area, Area) else area,
         "source": source,
