@@ -145,3 +145,49 @@ def tidy_kit():
 def tidy_frames():
     """The hand-built crime and population frames behind :func:`tidy_folder` (fresh copies)."""
     return region_crime(), region_population()
+
+
+def write_tiny_source(
+    folder: Path,
+    utrecht_counts: dict | None = None,
+    years: tuple[int, ...] = (2016, 2017),
+    metadata: dict | None = None,
+) -> Path:
+    """The renderer tests' small source: residential burglary in every municipality of 2017 for
+    ``years`` (complete, so that a region's or district's total can be made), flagged as demo data.
+
+    Utrecht (GM0344) has ``utrecht_counts`` (default 1,200 in 2016 and 1,100 in 2017) and 340,000
+    inhabitants in 2016 (+7,000 a year); the others small counts and populations no other row
+    shares, so a test can change one value by its text.
+    """
+    from rvs_analysis import regions
+
+    counts = {2016: 1200, 2017: 1100} if utrecht_counts is None else dict(utrecht_counts)
+    folder.mkdir(parents=True, exist_ok=True)
+    crime = [
+        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional"
+    ]
+    population = ["gemeente_code,year,population"]
+    for position, record in enumerate(regions.municipalities(2017).itertuples(index=False)):
+        for year in years:
+            if record.gemeente_code == "GM0344":
+                count = counts.get(year, 1000)
+                people = 340_000 + 7_000 * (year - 2016)
+            else:
+                count = 20 + 3 * position + (year - 2016)
+                people = 20_003 + 1_000 * position + 10 * (year - 2016)
+            crime.append(
+                f"1.1.1,Diefstal/inbraak woning,{record.gemeente_code},{record.gemeente_name},"
+                f"{year},{count},false"
+            )
+            population.append(f"{record.gemeente_code},{year},{people}")
+    (folder / "registered_crime.csv").write_text("\n".join(crime) + "\n", encoding="utf-8")
+    (folder / "population.csv").write_text("\n".join(population) + "\n", encoding="utf-8")
+    meta = {
+        "crime_boundary_year": 2017,
+        "population_boundary_year": 2017,
+        "is_demo": True,
+        "title": "Testbron",
+    }
+    (folder / "metadata.json").write_text(json.dumps(meta | (metadata or {})), encoding="utf-8")
+    return folder

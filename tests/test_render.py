@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import write_tiny_source
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError, UnknownAreaError
@@ -35,34 +36,9 @@ from rvs_analysis.render.html import clean_output_html, format_number, headline_
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 AREAS = ["Midden-Nederland", "Flevoland"]
+
 NOTEBOOKS = ["good", "raises", "not_available", "script_label"]
 REPORT_FIELDS = {"notebook", "area", "parameters", "status", "html", "summary", "seconds", "error"}
-
-
-def write_tiny_source(folder: Path) -> Path:
-    """A source in the tidy layout with two years for one municipality, flagged as demo data."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "registered_crime.csv").write_text(
-        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
-        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2016,1200,false\n"
-        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,1100,false\n",
-        encoding="utf-8",
-    )
-    (folder / "population.csv").write_text(
-        "gemeente_code,year,population\nGM0344,2016,340000\nGM0344,2017,347000\n", encoding="utf-8"
-    )
-    (folder / "metadata.json").write_text(
-        json.dumps(
-            {
-                "crime_boundary_year": 2017,
-                "population_boundary_year": 2017,
-                "is_demo": True,
-                "title": "Testbron",
-            }
-        ),
-        encoding="utf-8",
-    )
-    return folder
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

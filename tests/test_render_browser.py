@@ -35,6 +35,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import write_tiny_source
 
 from rvs_analysis.render.batch import render_batch
 
@@ -61,17 +62,7 @@ def _need_chromium():
 
 
 def _tiny_source(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    (folder / "registered_crime.csv").write_text(
-        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
-        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,1100,false\n",
-        encoding="utf-8",
-    )
-    (folder / "population.csv").write_text(
-        "gemeente_code,year,population\nGM0344,2017,347000\n", encoding="utf-8"
-    )
-    (folder / "metadata.json").write_text(json.dumps({"is_demo": True}), encoding="utf-8")
-    return folder
+    return write_tiny_source(folder, {2017: 1100}, years=(2017,))
 
 
 class DevToolsPage:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import write_tiny_source
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.render.batch import _expected_seconds, report_timings
@@ -37,29 +38,18 @@ AREAS = ["Midden-Nederland", "Flevoland"]
 
 
 def write_counts_source(folder: Path, count_2017: int = 1100) -> Path:
-    """A tidy source with burglaries in Utrecht in 2016 and 2017 (flagged as demo data)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "registered_crime.csv").write_text(
-        "offence_code,offence_label,gemeente_code,gemeente_name,year,registered_offences,provisional\n"
-        "1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2016,1200,false\n"
-        f"1.1.1,Diefstal/inbraak woning,GM0344,Utrecht,2017,{count_2017},false\n",
-        encoding="utf-8",
-    )
-    (folder / "population.csv").write_text(
-        "gemeente_code,year,population\nGM0344,2016,340000\nGM0344,2017,347000\n", encoding="utf-8"
-    )
-    (folder / "metadata.json").write_text(
-        json.dumps(
-            {
-                "crime_boundary_year": 2017,
-                "population_boundary_year": 2017,
-                "is_demo": True,
-                "title": "Testbron",
-            }
-        ),
-        encoding="utf-8",
-    )
-    return folder
+    """The shared tiny source (:func:`conftest.write_tiny_source`) with Utrecht's 2017 count."""
+    return write_tiny_source(folder, {2016: 1200, 2017: count_2017})
+
+
+def region_2017(count_2017: int = 1100) -> int:
+    """The region's 2017 burglaries in that source: Utrecht's plus the 38 others' fixed counts."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        source = write_counts_source(Path(folder) / "tidy", count_2017)
+        lines = (source / "registered_crime.csv").read_text(encoding="utf-8").splitlines()[1:]
+    return sum(int(line.split(",")[5]) for line in lines if line.split(",")[4] == "2017")
 
 
 def task(key, notebook="nb", expected=None):
@@ -173,16 +163,18 @@ def test_a_changed_source_is_loaded_again_on_a_warm_kernel(tmp_path):
     try:
         worker.start()
         first, summary, timings = render("first")
-        assert first == 1100
+        assert first == region_2017()
         assert "kernel_start" in timings and timings["harmonise"] > 0
         again, _, timings = render("again")
-        assert again == 1100
+        assert again == region_2017()
         assert "harmonise" not in timings, "the harmonised frames stayed in the warm kernel"
         assert "kernel_start" not in timings
         assert timings["source_load"] < 1.0
         write_counts_source(source, count_2017=987654)
         changed, changed_summary, timings = render("changed")
-        assert changed == 987654, "a changed source must be read again, not served from the cache"
+        assert changed == region_2017(987654), (
+            "a changed source is read again, not served from cache"
+        )
         assert timings["harmonise"] > 0, "and harmonised again"
         assert changed_summary["headline"]["data_version"] != summary["headline"]["data_version"]
     finally:
@@ -324,8 +316,11 @@ def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
     )
     assert cluster_code == local_code == 1, "the raises notebook fails in both"
     assert cluster == local, "statuses, errors and summary estimates identical"
-    assert local[("Midden-Nederland", "source_counts")][2]["registered_2017"]["estimate"] == 1100
-    assert local[("Flevoland", "source_counts")][0] == "skipped", "no data for Flevoland"
+    assert local[("Midden-Nederland", "source_counts")][2]["registered_2017"]["estimate"] == (
+        region_2017()
+    )
+    # the source is complete (every municipality), so Flevoland has its own total too
+    assert local[("Flevoland", "source_counts")][0] == "ok"
     workers = {report["worker"] for report in manifest["reports"]}
     assert len(workers) == 2, f"both cluster workers rendered reports: {workers}"
     assert all(report["timings"]["cells"] for report in manifest["reports"])
@@ -361,7 +356,7 @@ def test_a_tls_scheduler_address_connects_with_dasks_own_security_settings(tmp_p
     assert {report["status"] for report in manifest["reports"]} == {"ok"}
     counts = next(r for r in manifest["reports"] if r["notebook"].endswith("source_counts.ipynb"))
     summary = json.loads((tmp_path / "out" / counts["summary"]).read_text(encoding="utf-8"))
-    assert summary["estimates"]["registered_2017"]["estimate"] == 1100
+    assert summary["estimates"]["registered_2017"]["estimate"] == region_2017()
 
 
 # --------------------------------------------------------------------------------------------
