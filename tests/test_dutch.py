@@ -328,6 +328,17 @@ class _Results:
     def count(self, status):
         return self._counts.get(status, 0)
 
+    measured = False
+
+    def judged(self):
+        return None
+
+    def status_counts(self):
+        return {status: self.count(status) for status in wording.TARGET_STATUSES_NL}
+
+    def year_label(self, year):
+        return str(int(year))
+
 
 def _burglary(forecast):
     from types import SimpleNamespace
@@ -381,46 +392,60 @@ def test_monitor_key_message(change, forecast, expected_first, expected_third):
 
     if forecast is not None:
         forecast = SimpleNamespace(mean=forecast[0], pi_low=forecast[1], pi_high=forecast[2])
-    results = _Results(change, {"behaald": 8, "waarschijnlijk": 1, "onzeker": 2})
+    results = _Results(change, {"op koers": 8, "waarschijnlijk op koers": 1, "onzeker": 2})
     html = monitor.key_message_of(results, _burglary(forecast)).data
     sentences = re.findall(r"<p>(.*?)</p>", html)
     assert html.startswith('<div class="rvs-kernboodschap"><h2>Kernboodschap</h2>')
     assert len(sentences) == 3
     assert sentences[0] == expected_first
     assert sentences[1] == (
-        "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0 "
-        "waarschijnlijk niet gehaald."
+        "Van de 11 doelen met gegevens: naar de prognose voor 2018 8 op koers, 1 waarschijnlijk "
+        "op koers en 2 onzeker."
     )
     if expected_third:
         assert sentences[2] == expected_third
 
 
 @pytest.mark.parametrize(
-    ("counts", "judged_year", "expected"),
+    ("counts", "judged", "forecast_year", "expected"),
     [
         (
-            {"behaald": 8, "waarschijnlijk": 1, "onzeker": 2},
+            {"op koers": 8, "waarschijnlijk op koers": 1, "onzeker": 2},
             None,
-            "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0 "
-            "waarschijnlijk niet gehaald.",
-        ),
-        (
-            {"behaald": 2, "onwaarschijnlijk": 9},
-            None,
-            "Van de 11 doelen met gegevens: 2 behaald, 0 waarschijnlijk gehaald, 0 onzeker en 9 "
-            "waarschijnlijk niet gehaald.",
-        ),
-        (
-            {"behaald": 7, "niet behaald": 4},
             2018,
-            "Van de 11 doelen met gegevens, beoordeeld op de gemeten waarde van 2018: 7 behaald en "
-            "4 niet behaald.",
+            "Van de 11 doelen met gegevens: naar de prognose voor 2018 8 op koers, 1 "
+            "waarschijnlijk op koers en 2 onzeker.",
+        ),
+        (
+            {"op koers": 2, "niet op koers": 8, "behaald": 1},
+            None,
+            2018,
+            "Van de 11 doelen met gegevens: naar de prognose voor 2018 2 op koers en 8 niet op "
+            "koers; gemeten in hun eigen, eerdere doeljaar 1 behaald.",
+        ),
+        (
+            {"behaald": 7, "niet behaald": 3, "op de grens": 1},
+            "2018 (afgehandelde verdachten: 2016)",
+            None,
+            "Van de 11 doelen met gegevens, beoordeeld op de gemeten waarde van 2018 "
+            "(afgehandelde verdachten: 2016): 7 behaald, 3 niet behaald en 1 op de grens.",
+        ),
+        (
+            {"op koers": 1},
+            None,
+            2018,
+            "Van het ene doel met gegevens: naar de prognose voor 2018 1 op koers.",
         ),
     ],
-    ids=["forecast", "at risk", "judged on the target year"],
+    ids=["forecast", "at risk, one measured early", "judged on the target year", "one target"],
 )
-def test_targets_sentence(counts, judged_year, expected):
-    assert wording.targets_sentence(counts, judged_year) == expected
+def test_targets_sentence_counts_what_it_says_and_never_says_behaald_for_a_forecast(
+    counts, judged, forecast_year, expected
+):
+    sentence = wording.targets_sentence(counts, judged, forecast_year)
+    assert sentence == expected
+    if forecast_year is not None:
+        assert "behaald" not in sentence.split(";")[0]
 
 
 def _monitor_summary(change, judged=False):
@@ -431,13 +456,10 @@ def _monitor_summary(change, judged=False):
         estimates["burglary_change_pct"] = dict(
             zip(["estimate", "ci_low", "ci_high"], change, strict=True)
         )
-    headline = {"Doelen behaald": 8}
     if judged:
-        headline["Doelen niet behaald"] = 3
+        headline = {"Doelen behaald": 8, "Doelen niet behaald": 3, "Doelen beoordeeld op": "2018"}
     else:
-        headline.update(
-            {"Doelen waarschijnlijk": 1, "Doelen onzeker": 2, "Doelen onwaarschijnlijk": 0}
-        )
+        headline = {"Doelen op koers": 8, "Doelen waarschijnlijk op koers": 1, "Doelen onzeker": 2}
     return {"estimates": estimates, "headline": headline, "parameters": {"target_year": 2018}}
 
 
@@ -449,8 +471,8 @@ def _monitor_summary(change, judged=False):
             [
                 f"In 2016 telde Midden-Nederland 1.544 woninginbraken: een stijging van 5% ({CI} 1% "
                 "tot 9%; statistisch significant) ten opzichte van 2015.",
-                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
-                "0 waarschijnlijk niet gehaald.",
+                "Van de 11 doelen met gegevens: naar de prognose voor 2018 8 op koers, 1 "
+                "waarschijnlijk op koers en 2 onzeker.",
             ],
         ),
         (
@@ -467,8 +489,8 @@ def _monitor_summary(change, judged=False):
             [
                 "In 2016 telde Midden-Nederland 1.544 woninginbraken: vrijwel gelijk (0%; "
                 f"{CI} \u22124% tot 4%; niet statistisch significant) ten opzichte van 2015.",
-                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
-                "0 waarschijnlijk niet gehaald.",
+                "Van de 11 doelen met gegevens: naar de prognose voor 2018 8 op koers, 1 "
+                "waarschijnlijk op koers en 2 onzeker.",
             ],
         ),
         (
@@ -476,8 +498,8 @@ def _monitor_summary(change, judged=False):
             [
                 "In 2016 telde Midden-Nederland 1.544 woninginbraken; voor een verandering ten "
                 "opzichte van 2015 zijn het te weinig gevallen.",
-                "Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en "
-                "0 waarschijnlijk niet gehaald.",
+                "Van de 11 doelen met gegevens: naar de prognose voor 2018 8 op koers, 1 "
+                "waarschijnlijk op koers en 2 onzeker.",
             ],
         ),
     ],

@@ -244,9 +244,9 @@ _TARGET_2015 = SimpleNamespace(value=12.0, is_met=lambda value: value >= 12.0)
     ("this_year", "expected"),
     [
         (
-            _clearance_year(2015, (14.0, 10.9, 17.7), (4.5, 1.0, 8.0), _TARGET_2015),
+            _clearance_year(2015, (14.0, 12.3, 15.8), (4.5, 1.0, 8.0), _TARGET_2015),
             "In 2015 werden in Flevoland 56 van de 400 geregistreerde woninginbraken "
-            f"opgehelderd: 14,0% ({CI} 10,9% tot 17,7%). Het doel voor 2015 was 12,0%; dat is "
+            f"opgehelderd: 14,0% ({CI} 12,3% tot 15,8%). Het doel voor 2015 was 12,0%; dat is "
             f"gehaald. Ten opzichte van 2011: een verschil van +4,5 procentpunt ({CI} 1,0 tot "
             "8,0 procentpunt; statistisch significant).",
         ),
@@ -260,15 +260,17 @@ _TARGET_2015 = SimpleNamespace(value=12.0, is_met=lambda value: value >= 12.0)
         (
             _clearance_year(2015, (9.5, 7.0, 12.7), (0.0, -3.0, 3.0), _TARGET_2015),
             "In 2015 werden in Flevoland 38 van de 400 geregistreerde woninginbraken "
-            f"opgehelderd: 9,5% ({CI} 7,0% tot 12,7%). Het doel voor 2015 was 12,0%; dat is niet "
-            f"gehaald. Ten opzichte van 2011: een verschil van 0,0 procentpunt ({CI} {MINUS}3,0 "
+            f"opgehelderd: 9,5% ({CI} 7,0% tot 12,7%). Het doel voor 2015 was 12,0%; dat is op de "
+            "grens (het doel ligt binnen het 95%-interval). Ten opzichte van 2011: een verschil "
+            f"van 0,0 procentpunt ({CI} {MINUS}3,0 "
             "tot 3,0 procentpunt; niet statistisch significant).",
         ),
         (
             _clearance_year(2015, (10.0, 7.4, 13.3), None, _TARGET_2015),
             "In 2015 werden in Flevoland 40 van de 400 geregistreerde woninginbraken "
             f"opgehelderd: 10,0% ({CI} 7,4% tot 13,3%). Het doel voor 2015 was 12,0%; dat is "
-            "niet gehaald. Ten opzichte van 2011: te weinig gevallen voor een vergelijking "
+            "op de grens (het doel ligt binnen het 95%-interval). Ten opzichte van 2011: te "
+            "weinig gevallen voor een vergelijking "
             "(minder dan 20 geregistreerde inbraken in een jaar).",
         ),
     ],
@@ -288,7 +290,8 @@ def test_clearance_year_sentence_without_a_target_for_the_year():
 
 def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.62):
     return SimpleNamespace(
-        target=SimpleNamespace(value=12.0),
+        target=SimpleNamespace(value=12.0, year=2018),
+        judged_years=() if observed is None else (2018,),
         observed_year=None if observed is None else 2018,
         observed_value=observed,
         status_nl=status_nl,
@@ -302,8 +305,8 @@ def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.
     [
         (
             _status("behaald", observed=12.4),
-            "Doel voor 2018: 12,0%. Gemeten in 2018: 12,4%; het doel is **behaald** (beoordeeld "
-            "op de gemeten waarde, zonder prognose).",
+            "Doel voor 2018: 12,0%. Gemeten in 2018: 12,4%; status: **behaald** (beoordeeld op "
+            "de gemeten waarde met haar 95%-interval, zonder prognose).",
         ),
         (
             _status("onzeker"),
@@ -463,7 +466,8 @@ def _needed(cleared, cleared_needed):
                 f"(49 van 400); ten opzichte van 2011 is dat 0,0 procentpunt ({CI} {MINUS}3,0 tot "
                 "3,0 procentpunt; niet statistisch significant).",
                 # 12,04% would read as 12,0% beside the target of 12,0%: one decimal more.
-                "Het doel van 12,0% voor 2018 is behaald (gemeten: 12,04%).",
+                "Het doel van 12,0% voor 2018, beoordeeld op de meting van 2018 (gemeten: 12,04%): "
+                "behaald.",
                 "Bij evenveel inbraken als in 2015 haalt het gebied het doel van 12,0% al: 49 "
                 "opgehelderd, 48 nodig.",
             ],

@@ -306,8 +306,8 @@ def test_target_status_probability_bands():
         {"year": range(2011, 2017), "value": [12564, 11800, 11000, 9500, 8510, 7813]}
     )
     status = targets.target_status("burglary", burglary)
-    # before the target year "behaald" needs probability >= 0.9
-    assert status.status == "achieved" and status.status_nl == "behaald"
+    # before the target year a forecast is "op koers" (probability >= 0.9), never "behaald"
+    assert status.status == "on course" and status.status_nl == "op koers"
     assert status.meets_current_target is True and status.current_target.value == 11093
     assert status.forecast is not None and status.probability_meeting_target >= 0.9
 
@@ -327,27 +327,32 @@ def test_target_status_probability_bands():
         }
     )
     off = targets.target_status("burglary_clearance", clearance)
-    assert off.status == "unlikely" and off.status_nl == "onwaarschijnlijk"
+    assert off.status == "unlikely" and off.status_nl == "niet op koers"
     assert off.last_value == pytest.approx(100 * 609 / 7813)
     assert off.meets_current_target is False
     assert off.forecast.pi_high < 11.5 and off.probability_meeting_target < 0.01
     assert set(off.to_dict()["forecast"]) == {"estimate", "ci_low", "ci_high"}
 
     late = targets.target_status(
-        "robbery", pd.DataFrame({"year": [2017, 2018], "value": [140, 130]})
+        "robbery", pd.DataFrame({"year": [2017, 2018], "value": [170, 160]})
     )
     assert late.status == "not met" and late.status_nl == "niet behaald"
-    assert late.forecast is None and (late.observed_year, late.observed_value) == (2018, 130)
+    assert late.forecast is None and (late.observed_year, late.observed_value) == (2018, 160)
+    # 130 against 125: the target lies inside the count's exact 95% interval (109-154)
+    near = targets.target_status(
+        "robbery", pd.DataFrame({"year": [2017, 2018], "value": [140, 130]})
+    )
+    assert near.status == "borderline" and near.status_nl == "op de grens"
     # Past the target year the target year's observed value decides, not the last one.
     after = targets.target_status(
-        "robbery", pd.DataFrame({"year": [2016, 2017, 2018, 2019], "value": [150, 140, 130, 20]})
+        "robbery", pd.DataFrame({"year": [2016, 2017, 2018, 2019], "value": [170, 165, 160, 20]})
     )
     assert after.status == "not met" and after.observed_year == 2018 and after.forecast is None
 
 
 def test_status_bands_and_insufficient_data():
     assert [targets.status_from_probability(p) for p in (0.95, 0.9, 0.8, 0.5, 0.29)] == [
-        "achieved", "achieved", "likely", "uncertain", "unlikely"
+        "on course", "on course", "likely", "uncertain", "unlikely"
     ]  # fmt: skip
     # two years that meet the target: never "behaald" on one noisy value, never "niet op koers"
     two = targets.target_status(
@@ -360,7 +365,7 @@ def test_status_bands_and_insufficient_data():
          "cleared_offences": [40, 47, 51]}
     )  # fmt: skip
     status = targets.target_status("robbery_clearance", small)
-    assert status.status != "achieved" or status.probability_meeting_target >= 0.9
+    assert status.status != "on course" or status.probability_meeting_target >= 0.895
     # an interval spanning most of the scale says nothing
     tiny = pd.DataFrame(
         {
@@ -589,3 +594,61 @@ def test_base_year_change_on_a_series_not_indexed_by_year_says_what_it_needs():
     counts = pd.Series([120, 110, 100])
     with pytest.raises(StatisticsInputError, match="indexed by year"):
         trends.base_year_change(counts, 2011)
+
+
+def test_the_band_is_decided_on_the_printed_percent():
+    """Issue 28 A2: 0,8996 prints as "90%" and so is "op koers", as 0,90 is."""
+    assert targets.status_from_probability(0.8996) == targets.status_from_probability(0.9)
+    assert targets.status_from_probability(0.894) == "likely"
+
+
+@pytest.mark.parametrize(
+    ("indicator", "frame", "expected"),
+    [
+        # 22 burglaries against a target of 21 (scaled): the target lies in the count's interval
+        ("burglary", {"value": [30, 28, 26, 25, 24, 23, 22, 22]}, "borderline"),
+        # robberies 0 against 1: fewer than 10 cases
+        ("robbery", {"value": [2, 1, 1, 0, 1, 0, 0, 0]}, "too few"),
+        # 6.933 against 10.000: far below, achieved
+        ("burglary", {"value": [12564, 11800, 11000, 9500, 8510, 7813, 7200, 6933]}, "achieved"),
+    ],
+)
+def test_a_measured_target_is_judged_with_its_interval_and_its_cases(indicator, frame, expected):
+    """Issue 28 A2/A4: a measured value whose interval holds the target is "op de grens"; fewer
+    than 10 cases give no verdict."""
+    observed = pd.DataFrame({"year": range(2011, 2019), **frame})
+    table = targets.load_targets()
+    if expected != "achieved":  # a small municipality: the region's targets scaled to 21 and 1
+        scale = {"burglary": 21 / 10000, "robbery": 1 / 125}[indicator]
+        rows = table["indicator"] == indicator
+        table = table.assign(value=table["value"].where(~rows, table["value"] * scale))
+    status = targets.target_status(indicator, observed, 2018, table)
+    assert status.status == expected, (status.target.value, status.method)
+    assert status.judged_years == (2018,)
+
+
+def test_clearance_on_its_target_is_borderline_not_missed():
+    """Flevoland: 11,48% against 11,5% printed "11,5% | 11,5% | niet behaald"."""
+    observed = pd.DataFrame(
+        {
+            "year": range(2013, 2019),
+            "registered_offences": [2000, 1900, 1800, 1700, 1600, 1550],
+            "cleared_offences": [180, 180, 185, 180, 178, 178],
+        }
+    )
+    status = targets.target_status("burglary_clearance", observed, 2018)
+    assert round(100 * 178 / 1550, 2) == 11.48
+    assert status.status == "borderline" and status.status_nl == "op de grens"
+
+
+def test_an_unmeasured_target_year_is_judged_on_the_measurements_around_it():
+    """Youth nuisance: no survey in 2018; 2017 met the target, 2019 did not: "op de grens",
+    judged on 2017 and 2019 (it was "behaald" on 2017 alone)."""
+    table = targets.load_targets()
+    target = targets.target_for("youth_nuisance", 2018, table)
+    low, high = target.value - 3.0, target.value + 3.0
+    met, missed = (low, high) if target.comparison in ("<=", "<") else (high, low)
+    observed = pd.DataFrame({"year": [2013, 2015, 2017, 2019], "value": [met, met, met, missed]})
+    status = targets.target_status("youth_nuisance", observed, 2018, table)
+    assert status.judged_years == (2017, 2019)
+    assert status.status == "borderline"

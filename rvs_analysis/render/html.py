@@ -424,8 +424,11 @@ def key_message(summary, region):
     }
     if counts:
         target_year = (summary.get("parameters") or {}).get("target_year")
-        judged = target_year if "Doelen niet behaald" in headline else None
-        sentences.append(targets_sentence(counts, judged))
+        judged = headline.get("Doelen beoordeeld op")
+        judged = str(judged) if judged is not None else None
+        sentences.append(
+            targets_sentence(counts, judged, None if judged is not None else target_year)
+        )
     return sentences
 
 

@@ -503,7 +503,7 @@ def results_and_statuses(
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
         except StatisticsInputError:
             pass
-        status_input = observed.drop(columns=["ci_low", "ci_high"], errors="ignore")
+        status_input = observed  # ci_low/ci_high (a survey's margin) judge a measured share
         if "cleared_offences" in status_input.columns:
             status_input = status_input.drop(columns="value")
         target_years = targets.loc[targets["kind"] == "target", "year"].astype(int)

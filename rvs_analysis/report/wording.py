@@ -319,44 +319,66 @@ def count_change_sentence(
 TARGET_STATUSES_NL = (
     "behaald",
     "niet behaald",
-    "waarschijnlijk",
+    "op de grens",
+    "te weinig gevallen",
+    "op koers",
+    "waarschijnlijk op koers",
     "onzeker",
-    "onwaarschijnlijk",
+    "niet op koers",
 )
-"""The status bands of a target in the order the reports count them
-(:data:`rvs_analysis.stats.targets.PROBABILITY_BANDS`)."""
+"""The statuses of a target in the order the reports count them: measured (the first four, once
+the data reach the target year) and forecast (the last four, before it; never "behaald"); see
+:mod:`rvs_analysis.stats.targets`."""
 
 
-def targets_sentence(counts: Mapping[str, int], judged_year: int | None = None) -> str:
-    """How many targets fall in each status band, as one Dutch sentence.
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " en " + parts[-1]
+
+
+def targets_sentence(
+    counts: Mapping[str, int], judged: str | None = None, forecast_year: int | None = None
+) -> str:
+    """How many targets have each status, as one Dutch sentence that says what it counts.
 
     Parameters
     ----------
     counts : mapping of str to int
         Number of targets per Dutch status (:data:`TARGET_STATUSES_NL`); missing statuses count 0.
-    judged_year : int, optional
-        The target year when the data reach it: the targets are then judged on the measured
-        value (behaald / niet behaald) instead of on the forecast's probability.
+    judged : str, optional
+        The measured year(s) the targets were judged on (``"2018"``, or ``"2018 (afgehandelde
+        verdachten: 2016)"``), when the data reach the target year.
+    forecast_year : int, optional
+        The target year of a forecast (before the target year).
 
     Returns
     -------
     str
-        ``"Van de 11 doelen met gegevens: 8 behaald, 1 waarschijnlijk gehaald, 2 onzeker en 0
-        waarschijnlijk niet gehaald."``; with ``judged_year`` ``"Van de 11 doelen met gegevens,
-        beoordeeld op de gemeten waarde van 2018: 8 behaald en 3 niet behaald."``.
+        ``"Van de 13 doelen met gegevens, beoordeeld op de gemeten waarde van 2018: 8 behaald,
+        3 niet behaald en 2 op de grens."``; ``"Van de 11 doelen met gegevens: naar de prognose
+        voor 2018 6 op koers, 1 onzeker en 3 niet op koers; gemeten in hun eigen, eerdere doeljaar
+        1 behaald."``. Statuses with no target are left out; one target takes the singular ("Van
+        het ene doel met gegevens").
     """
     number = {status: int(counts.get(status, 0) or 0) for status in TARGET_STATUSES_NL}
     total = sum(number.values())
-    if judged_year is not None:
-        return (
-            f"Van de {total} doelen met gegevens, beoordeeld op de gemeten waarde van "
-            f"{judged_year}: {number['behaald']} behaald en {number['niet behaald']} niet behaald."
-        )
-    return (
-        f"Van de {total} doelen met gegevens: {number['behaald']} behaald, "
-        f"{number['waarschijnlijk']} waarschijnlijk gehaald, {number['onzeker']} onzeker en "
-        f"{number['onwaarschijnlijk']} waarschijnlijk niet gehaald."
+    if total == 0:
+        return "Geen doelen met gegevens."
+    opening = (
+        "Van het ene doel met gegevens" if total == 1 else f"Van de {total} doelen met gegevens"
     )
+    parts = [f"{count} {status}" for status, count in number.items() if count]
+    if judged is not None:
+        return f"{opening}, beoordeeld op de gemeten waarde van {judged}: {_listed(parts)}."
+    if forecast_year is None:
+        return f"{opening}: {_listed(parts)}."
+    measured = [f"{number[status]} {status}" for status in TARGET_STATUSES_NL[:4] if number[status]]
+    forecast = [f"{number[status]} {status}" for status in TARGET_STATUSES_NL[4:] if number[status]]
+    said = []
+    if forecast:
+        said.append(f"naar de prognose voor {forecast_year} {_listed(forecast)}")
+    if measured:
+        said.append(f"gemeten in hun eigen, eerdere doeljaar {_listed(measured)}")
+    return f"{opening}: {'; '.join(said)}."
 
 
 def change_noun(estimate: Any, decimals: int = 0) -> str:

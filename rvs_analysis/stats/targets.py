@@ -2,8 +2,9 @@
 
 :func:`load_targets`, :func:`target_for` and :func:`target_status` read ``data/targets.csv`` (the 2011
 baselines and yearly/2018 targets of the Veiligheidsstrategie 2015-2018) and give a target's status in
-probability bands (behaald, waarschijnlijk, onzeker, onwaarschijnlijk, onvoldoende gegevens) with the
-predictive probability of meeting it.
+status: measured (behaald, niet behaald, op de grens, te weinig gevallen) once the data reach the
+target year, else forecast bands (op koers, waarschijnlijk op koers, onzeker, niet op koers) with the
+predictive probability of meeting it, or onvoldoende gegevens.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from statsmodels.tools.tools import add_constant
 from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     COMPARISONS,
+    MIN_CASES_PERCENT,
     StatisticsInputError,
     check_cleared_within_registered,
     check_columns,
@@ -268,6 +270,9 @@ class TargetStatus:
     target year itself, or the last observation before it)."""
     observed_value: float | None = None
     """The observed value of ``observed_year``."""
+    judged_years: tuple[int, ...] = ()
+    """The measured years the status was judged on: the target year, or the last year before it
+    and the first after it when the target year itself has no measurement (a biennial survey)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a summary or a table row."""
@@ -285,6 +290,7 @@ class TargetStatus:
             "probability_meeting_target": self.probability_meeting_target,
             "observed_year": self.observed_year,
             "observed_value": self.observed_value,
+            "judged_years": list(self.judged_years),
         }
 
 
@@ -312,16 +318,32 @@ def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int
 _STATUS_NL = {
     "achieved": "behaald",
     "not met": "niet behaald",
-    "likely": "waarschijnlijk",
+    "borderline": "op de grens",
+    "too few": "te weinig gevallen",
+    "on course": "op koers",
+    "likely": "waarschijnlijk op koers",
     "uncertain": "onzeker",
-    "unlikely": "onwaarschijnlijk",
+    "unlikely": "niet op koers",
     "insufficient data": "onvoldoende gegevens",
 }
-"""The status labels and their Dutch wording (see :func:`target_status`)."""
+"""The status labels and their Dutch wording (see :func:`target_status`). Measured: achieved,
+not met, borderline, too few; forecast (before the target year): on course, likely, uncertain,
+unlikely; neither: insufficient data."""
 
-PROBABILITY_BANDS = ((0.9, "achieved"), (0.7, "likely"), (0.3, "uncertain"), (0.0, "unlikely"))
-"""Lower bounds of the probability bands: P >= 0.9 behaald, 0.7-0.9 waarschijnlijk, 0.3-0.7
-onzeker, below 0.3 onwaarschijnlijk."""
+MEASURED_STATUSES = ("achieved", "not met", "borderline", "too few")
+"""Statuses of a target judged on measured values (the data reach the target year)."""
+
+FORECAST_STATUSES = ("on course", "likely", "uncertain", "unlikely")
+"""Statuses of a target judged on a forecast (before the target year): never "achieved"."""
+
+PROBABILITY_BANDS = ((0.9, "on course"), (0.7, "likely"), (0.3, "uncertain"), (0.0, "unlikely"))
+"""Lower bounds of the probability bands: P >= 0.9 op koers, 0.7-0.9 waarschijnlijk op koers,
+0.3-0.7 onzeker, below 0.3 niet op koers. Applied to the probability rounded to the whole
+percent a report prints, so that "90%" always carries the same word."""
+
+MIN_CASES_STATUS = 10
+"""Fewer cases behind a measured value (a count below 10; for a percentage fewer than 10 cleared
+or :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered) give no verdict: "too few"."""
 
 MIN_YEARS_FORECAST = 3
 """Fewer observed years give no forecast and the status "onvoldoende gegevens"."""
@@ -340,13 +362,60 @@ gegevens"."""
 
 
 def status_from_probability(probability: float) -> str:
-    """The status band of a probability of meeting the target (see :data:`PROBABILITY_BANDS`)."""
+    """The status band of a probability of meeting the target (see :data:`PROBABILITY_BANDS`),
+    decided on the probability rounded to the whole percent (as printed)."""
     if not math.isfinite(probability):
         return "insufficient data"
+    printed = round(100.0 * probability) / 100.0
     for bound, status in PROBABILITY_BANDS:
-        if probability >= bound:
+        if printed >= bound:
             return status
     return "unlikely"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One measured value against its target: the value, its 95% interval and its cases."""
+
+    year: int
+    value: float
+    low: float
+    high: float
+    cases: float
+
+    def verdict(self, target: Target) -> str:
+        """``too few``, ``borderline`` (the target inside the interval), ``achieved`` or
+        ``not met``."""
+        if self.cases < MIN_CASES_STATUS:
+            return "too few"
+        if math.isfinite(self.low) and math.isfinite(self.high):
+            if self.low <= target.value <= self.high:
+                return "borderline"
+        return "achieved" if target.is_met(self.value) else "not met"
+
+
+def _measured(data: pd.DataFrame, values: np.ndarray, position: int, unit: str) -> Measured:
+    """The value of one observed year with its 95% interval: exact Poisson for a count,
+    Clopper-Pearson for cleared of registered, the given ``ci_low``/``ci_high`` (a survey's
+    margin) otherwise, none when there is none."""
+    row = data.iloc[position]
+    value = float(values[position])
+    low = high = math.nan
+    cases = math.inf
+    if {"cleared_offences", "registered_offences"} <= set(data.columns):
+        cleared, registered = float(row["cleared_offences"]), float(row["registered_offences"])
+        low = 100.0 * (stats.beta.ppf(0.025, cleared, registered - cleared + 1) if cleared else 0)
+        high = 100.0 * (
+            stats.beta.ppf(0.975, cleared + 1, registered - cleared) if cleared < registered else 1
+        )
+        cases = min(cleared, registered * MIN_CASES_STATUS / MIN_CASES_PERCENT)
+    elif unit == "count":
+        low = stats.chi2.ppf(0.025, 2 * value) / 2 if value > 0 else 0.0
+        high = stats.chi2.ppf(0.975, 2 * value + 2) / 2
+        cases = value
+    elif {"ci_low", "ci_high"} <= set(data.columns):
+        low, high = float(row["ci_low"]), float(row["ci_high"])
+    return Measured(int(row["year"]), value, low, high, cases)
 
 
 def _spans_most_of_scale(forecast: Forecast, unit: str) -> bool:
@@ -464,17 +533,31 @@ def target_status(
         forecast.probability(target.value, target.comparison) if forecast is not None else math.nan
     )
     observed_year = observed_value = None
-    reached = np.flatnonzero(data["year"].to_numpy() <= target_year)
+    judged_years: tuple[int, ...] = ()
+    years = data["year"].to_numpy()
+    reached = np.flatnonzero(years <= target_year)
     if last_year >= target_year and len(reached):
-        # The data reach the target year: the observed value decides, never a forecast.
+        # The data reach the target year: measured values decide, never a forecast.
         position = int(reached[-1])
-        observed_year, observed_value = int(data["year"].iloc[position]), float(values[position])
-        met = target.is_met(observed_value)
-        status = "achieved" if met else "not met"
+        observed_year, observed_value = int(years[position]), float(values[position])
+        judged = [_measured(data, values, position, target.unit)]
+        if observed_year < target_year and position + 1 < len(data):
+            # the target year itself was not measured: the measurements around it decide
+            judged.append(_measured(data, values, position + 1, target.unit))
+        verdicts = {measured.verdict(target) for measured in judged}
+        status = (
+            verdicts.pop()
+            if len(verdicts) == 1
+            else ("too few" if "too few" in verdicts else "borderline")
+        )
+        judged_years = tuple(measured.year for measured in judged)
         probability = math.nan
         method = (
-            f"the observed value of {observed_year} {'meets' if met else 'does not meet'} the "
-            f"{target_year} target (no forecast: the data reach the target year)"
+            f"measured value of {' and '.join(map(str, judged_years))} against the "
+            f"{target_year} target with its 95% interval (exact Poisson for counts, "
+            "Clopper-Pearson for clearance, the published margin for survey shares): "
+            "'borderline' when the target lies inside it, 'too few' below "
+            f"{MIN_CASES_STATUS} cases; no forecast: the data reach the target year"
         )
     elif last_year >= target_year:
         status = "insufficient data"
@@ -497,8 +580,8 @@ def target_status(
         status = status_from_probability(probability)
         method = (
             f"forecast by {forecast.method}; predictive probability of meeting the target given "
-            "that the trend continues, in bands (>= 0.9 behaald, 0.7-0.9 waarschijnlijk, "
-            "0.3-0.7 onzeker, < 0.3 onwaarschijnlijk)"
+            "that the trend continues, in bands of the printed whole percent (>= 0.9 on course, "
+            "0.7-0.9 likely on course, 0.3-0.7 uncertain, < 0.3 not on course)"
         )
     return TargetStatus(
         indicator=indicator,
@@ -514,6 +597,7 @@ def target_status(
         method=method,
         observed_year=observed_year,
         observed_value=observed_value,
+        judged_years=judged_years,
     )
 
 

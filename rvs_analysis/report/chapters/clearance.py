@@ -256,12 +256,21 @@ class ClearanceYear:
             pct=fmt_pct(self.rate.estimate),
             ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
             target=fmt_pct(self.target.value) if self.target is not None else "–",
-            met="gehaald"
-            if self.target is not None and self.target.is_met(self.rate.estimate)
-            else "niet gehaald",
+            met=self._verdict(),
             change=self._change_phrase(),
             base_year=self.base_year,
         )
+
+    def _verdict(self) -> str:
+        """Met or not, judged with the year's interval: "op de grens" when the target lies in
+        it, "te weinig gevallen" below :data:`MIN_CASES_PERCENT` registered offences."""
+        if self.target is None:
+            return "–"
+        if self.registered < MIN_CASES_PERCENT:
+            return "met te weinig gevallen niet te beoordelen"
+        if self.rate.ci_low <= self.target.value <= self.rate.ci_high:
+            return "op de grens (het doel ligt binnen het 95%-interval)"
+        return "gehaald" if self.target.is_met(self.rate.estimate) else "niet gehaald"
 
     def _change_phrase(self) -> str:
         """The change since the base year in procentpunt, or 'te weinig gevallen'."""
@@ -349,13 +358,17 @@ def status_sentence(status, report_year: int, target_year: int):
             target_year=target_year,
         )
     if status.observed_year is not None:
+        target, observed = fmt_pct(status.target.value), fmt_pct(status.observed_value)
+        if observed == target:  # one more decimal shows on which side of the target it lies
+            observed = fmt_pct(status.observed_value, 2)
         return md(
-            "Doel voor {target_year}: {target}. Gemeten in {observed_year}: {observed}; het doel "
-            "is **{status}** (beoordeeld op de gemeten waarde, zonder prognose).",
-            target=fmt_pct(status.target.value),
+            "Doel voor {target_year}: {target}. Gemeten in {observed_year}: {observed}; status: "
+            "**{status}** (beoordeeld op de gemeten waarde met haar 95%-interval, zonder "
+            "prognose).",
+            target=target,
             target_year=target_year,
-            observed_year=status.observed_year,
-            observed=fmt_pct(status.observed_value),
+            observed_year=" en ".join(map(str, status.judged_years)) or status.observed_year,
+            observed=observed,
             status=status.status_nl,
         )
     return md(
@@ -607,7 +620,7 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
     IPython.display.HTML
         E.g. "In 2016 werd in Flevoland 9,8% van de geregistreerde woninginbraken opgehelderd
         (151 van 1.544); ten opzichte van 2011 is dat +1,2 procentpunt (…)." / "Het doel van
-        15,0% in 2018 is onwaarschijnlijk: als de trend doorzet, is de kans dat het gehaald wordt
+        15,0% in 2018 is niet op koers: als de trend doorzet, is de kans dat het gehaald wordt
         4%." / "Om het doel te halen bij evenveel inbraken als in 2016 moeten er 232 worden
         opgehelderd, 81 meer dan nu."
     """
@@ -628,8 +641,9 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
         if observed == target:  # one more decimal shows on which side of the target it lies
             observed = fmt_pct(status.observed_value, 2)
         outlook = (
-            f"Het doel van {target} voor {status.observed_year} is {status.status_nl} (gemeten: "
-            f"{observed})."
+            f"Het doel van {target} voor {status.target.year}, beoordeeld op de meting van "
+            f"{' en '.join(map(str, status.judged_years)) or status.observed_year} "
+            f"(gemeten: {observed}): {status.status_nl}."
         )
     else:
         outlook = (
@@ -698,10 +712,12 @@ def methods(
         lines.append(
             "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
-            "jaar); status in kansbanden (behaald bij een gemeten doeljaar dat het doel haalt of "
-            "een kans van minstens 90%, waarschijnlijk 70-90%, onzeker 30-70%, onwaarschijnlijk "
-            "onder 30%). De kans is een voorspellende kans, gegeven dat de trend doorzet. "
-            + simulation_sentence(draws=CLEARANCE_STATUS_DRAWS)
+            "jaar); vóór het doeljaar een status in kansbanden van de afgedrukte kans (op koers "
+            "bij minstens 90%, waarschijnlijk op koers 70-90%, onzeker 30-70%, niet op koers "
+            "onder 30%); vanaf het doeljaar de gemeten waarde met haar Clopper-Pearson-interval "
+            "(behaald, niet behaald, op de grens als het doel binnen het interval ligt, te "
+            "weinig gevallen onder 10 opgehelderde). De kans is een voorspellende kans, gegeven "
+            "dat de trend doorzet. " + simulation_sentence(draws=CLEARANCE_STATUS_DRAWS)
         )
     lines.append(
         "Trechterdiagram volgens Spiegelhalter (2005), met grenzen verbreed voor overdispersie "
@@ -762,7 +778,7 @@ def record_summary(
         ctx.summary.add("group_clearance_pct", this_year.rate, year=this_year.year)
         ctx.summary.set_headline(
             f"Opheldering {this_year.offence.label} {this_year.year} (groepsniveau)",
-            fmt_pct(this_year.rate.estimate),
+            _headline_rate(this_year),
         )
         return
     ctx.summary.add(
@@ -779,6 +795,17 @@ def record_summary(
             year=status.observed_year,
         )
     ctx.summary.set_headline(
-        f"Opheldering woninginbraak {this_year.year}", fmt_pct(this_year.rate.estimate)
+        f"Opheldering woninginbraak {this_year.year}", _headline_rate(this_year)
     )
     ctx.summary.set_headline(f"Status doel {target_year}", status.status_nl)
+
+
+def _headline_rate(this_year: ClearanceYear) -> str:
+    """The clearance percentage for the index, or "0 van 9; te weinig gevallen" below
+    :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences (a bare "0,0%" or
+    "100,0%" on a handful of cases says nothing)."""
+    if this_year.registered < MIN_CASES_PERCENT:
+        return (
+            f"{fmt_int(this_year.cleared)} van {fmt_int(this_year.registered)}; te weinig gevallen"
+        )
+    return fmt_pct(this_year.rate.estimate)

@@ -95,8 +95,40 @@ class Results:
         return self.table[~self.table["status"].isin(UNKNOWN_STATUSES)]
 
     def count(self, status: str) -> int:
-        """How many indicators have ``status`` (``"behaald"``, ``"waarschijnlijk"``, ...)."""
+        """How many indicators have ``status`` (``"behaald"``, ``"op koers"``, ...)."""
         return int((self.known["status"] == status).sum())
+
+    @property
+    def measured(self) -> bool:
+        """Whether the targets are judged on measured values (the report year reaches the
+        target year) rather than on forecasts."""
+        return self.report_year >= self.target_year
+
+    def judged(self) -> str | None:
+        """The measured year(s) the targets were judged on, in Dutch: the most common year, and
+        each indicator judged on other years by name ("2018 (afgehandelde verdachten: 2016;
+        jongerenoverlast: 2017 en 2019)"); ``None`` before the target year."""
+        if not self.measured:
+            return None
+        labels = dict(zip(self.table["indicator"], self.table["label"], strict=False))
+        years = {
+            indicator: " en ".join(self.year_label(year) for year in status.judged_years)
+            for indicator, status in self.statuses.items()
+            if status.judged_years
+        }
+        if not years:
+            return str(self.target_year)
+        common = max(set(years.values()), key=list(years.values()).count)
+        others = [
+            f"{str(labels.get(indicator, indicator)).lower()}: {text}"
+            for indicator, text in years.items()
+            if text != common
+        ]
+        return common + (f" ({'; '.join(others)})" if others else "")
+
+    def status_counts(self) -> dict[str, int]:
+        """Targets per Dutch status (:data:`~rvs_analysis.report.wording.TARGET_STATUSES_NL`)."""
+        return {status: self.count(status) for status in TARGET_STATUSES_NL}
 
     def show(self):
         """The results table for the indicators the source holds."""
@@ -124,27 +156,19 @@ class Results:
         burglary = self.burglary()
         missing = self.table[~self.table.index.isin(self.known.index)]["label"]
         comparisons = int(self.table.attrs.get("n_comparisons", 0))
-        if self.report_year >= self.target_year:
-            counts = (
-                "Doelen voor {target_year} waarvoor deze bron gegevens heeft, beoordeeld op de "
-                "gemeten waarde van {target_year}: {achieved} behaald en {not_met} niet behaald."
-            )
-        else:
-            counts = (
-                "Status van de doelen waarvoor deze bron gegevens heeft: {achieved} behaald, "
-                "{likely} waarschijnlijk, {uncertain} onzeker en {unlikely} onwaarschijnlijk."
-            )
+        counts = targets_sentence(
+            self.status_counts(),
+            self.judged(),
+            None if self.measured else self.target_year,
+        )
+        tests = "verandering" if comparisons == 1 else "veranderingen"
         return md(
-            counts + " Geen of onvoldoende gegevens voor: {missing}. Het aantal "
+            "{counts} Geen of onvoldoende gegevens voor: {missing}. Het aantal "
             "woninginbraken in {area} {change} van {previous_year} op {year}. De tabel toetst "
-            "{comparisons} veranderingen; bij zoveel toetsen op 5% is ongeveer {expected} keer "
+            "{comparisons} {tests}; bij zoveel toetsen op 5% is ongeveer {expected} keer "
             '"sign." door toeval te verwachten.',
-            target_year=self.target_year,
-            achieved=self.count("behaald"),
-            not_met=self.count("niet behaald"),
-            likely=self.count("waarschijnlijk"),
-            uncertain=self.count("onzeker"),
-            unlikely=self.count("onwaarschijnlijk"),
+            counts=counts,
+            tests=tests,
             missing=", ".join(missing) or "geen",
             area=self.area,
             change=_burglary_change_text(burglary),
@@ -289,7 +313,7 @@ class CountSeries:
             return md(
                 "Het aantal woninginbraken per 1.000 inwoners {trend} ({first}–{last}). In "
                 "{observed_year} zijn {observed} woninginbraken geregistreerd; het doel voor "
-                "{target_year} was {target} ({note}): het doel is {verdict}.",
+                "{target_year} was {target} ({note}): {verdict}.",
                 trend=ratio_phrase(self.trend.annual_rate_ratio),
                 first=int(self.counts["year"].min()),
                 last=self._year(self.counts["year"].max()),
@@ -298,7 +322,7 @@ class CountSeries:
                 target_year=self.target_year,
                 target=fmt_int(self.status.target.value),
                 note=self.target_note,
-                verdict="behaald" if self.status.status == "achieved" else "niet behaald",
+                verdict=measured_verdict(self.status),
             )
         return md(
             "Het aantal woninginbraken per 1.000 inwoners {trend}, gemeten over {first}–{last}. "
@@ -433,16 +457,16 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
         too_few=is_set(row.get("too_few")),
     )
     second = targets_sentence(
-        {status: area_results.count(status) for status in TARGET_STATUSES_NL},
-        area_results.target_year if area_results.report_year >= area_results.target_year else None,
+        area_results.status_counts(),
+        area_results.judged(),
+        None if area_results.measured else area_results.target_year,
     )
     forecast = burglary.status.forecast
     if getattr(burglary.status, "observed_year", None) is not None:
-        verdict = "behaald" if burglary.status.status == "achieved" else "niet behaald"
         third = (
-            f"In {int(burglary.status.observed_year)} zijn "
+            f"In {area_results.year_label(burglary.status.observed_year)} zijn "
             f"{fmt_int(burglary.status.observed_value)} woninginbraken geregistreerd tegen een doel "
-            f"van {fmt_int(burglary.status.target.value)}: het doel is {verdict}."
+            f"van {fmt_int(burglary.status.target.value)}: {measured_verdict(burglary.status)}."
         )
     elif forecast is None:
         third = "Voor woninginbraak is geen prognose te maken (te weinig jaren)."
@@ -454,6 +478,20 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
             f"de kans dat het doel gehaald wordt is {fmt_probability(burglary.status.probability_meeting_target)}."
         )
     return key_message([first, second, third])
+
+
+def measured_verdict(status) -> str:
+    """The verdict on a measured target in Dutch, for a sentence ("het doel is behaald", "de
+    meting ligt op de grens van het doel", ...)."""
+    years = " en ".join(map(str, status.judged_years)) or str(status.observed_year)
+    return {
+        "achieved": "het doel is behaald",
+        "not met": "het doel is niet behaald",
+        "borderline": (
+            f"het doel ligt binnen de onzekerheidsmarge van de meting ({years}): op de grens"
+        ),
+        "too few": "te weinig gevallen voor een oordeel",
+    }.get(status.status, status.status_nl)
 
 
 def districts(ctx: ReportContext, report_year: int) -> pd.DataFrame:
@@ -649,10 +687,15 @@ def methods(
             "Status en prognose per doel: een trendmodel tot en met het rapportagejaar, "
             "doorgetrokken naar het doeljaar met simulatie (aantallen: quasi-Poisson met de "
             "geprojecteerde bevolking; percentages met tellers: quasi-binomiaal met ruis per jaar; "
-            "overige: lineaire trend, alleen bij minstens vier metingen). Status in kansbanden: "
-            "behaald (doeljaar gemeten en gehaald, of kans ≥ 90%), waarschijnlijk (70-90%), "
-            "onzeker (30-70%), onwaarschijnlijk (< 30%); onvoldoende gegevens bij minder dan drie "
-            "jaren of een voorspellingsinterval over het grootste deel van de schaal.",
+            "overige: lineaire trend, alleen bij minstens vier metingen). Vóór het doeljaar een "
+            "status in kansbanden van de afgedrukte kans: op koers (≥ 90%), waarschijnlijk op "
+            "koers (70-90%), onzeker (30-70%), niet op koers (< 30%); onvoldoende gegevens bij "
+            "minder dan drie jaren of een voorspellingsinterval over het grootste deel van de "
+            "schaal. Vanaf het doeljaar beslist de gemeten waarde van het doeljaar (zonder meting "
+            "in dat jaar: de metingen ervoor en erna): behaald of niet behaald, 'op de grens' als "
+            "het doel binnen het 95%-interval van de meting ligt (exact Poisson voor aantallen, "
+            "Clopper-Pearson voor ophelderingspercentages, de gepubliceerde marge voor "
+            "enquêtecijfers), 'te weinig gevallen' onder 10 gevallen.",
             simulation_sentence(draws=STATUS_DRAWS)
             + f" De banden in de figuren: {fmt_int(FORECAST_BAND_DRAWS)} trekkingen per jaar.",
             "Enquêtecijfers (onveiligheidsgevoel, jongerenoverlast): gewogen percentages per "
@@ -708,10 +751,9 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
         previous_year=int(row["previous_year"]) if "previous_year" in row.index else None,
     )
     ctx.summary.parameters.setdefault("target_year", int(area_results.target_year))
-    ctx.summary.set_headline("Doelen behaald", area_results.count("behaald"))
-    if area_results.report_year >= area_results.target_year:
-        ctx.summary.set_headline("Doelen niet behaald", area_results.count("niet behaald"))
-    else:
-        ctx.summary.set_headline("Doelen waarschijnlijk", area_results.count("waarschijnlijk"))
-        ctx.summary.set_headline("Doelen onzeker", area_results.count("onzeker"))
-        ctx.summary.set_headline("Doelen onwaarschijnlijk", area_results.count("onwaarschijnlijk"))
+    for status, count in area_results.status_counts().items():
+        if count or status in ("behaald", "niet behaald", "op koers"):
+            ctx.summary.set_headline(f"Doelen {status}", count)
+    judged = area_results.judged()
+    if judged is not None:
+        ctx.summary.set_headline("Doelen beoordeeld op", judged)
