@@ -195,3 +195,46 @@ def test_glossary_lines_of_the_kernboodschap_follow_the_block_in_reading_order()
         "statistisch significant",
     ]
     assert len(soup.find_all(class_="rvs-glossary")) == 2  # once per term
+
+
+HOSTILE = ['=HYPERLINK("http://x","klik")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx"]
+
+
+def test_text_cells_are_never_formulas_in_csv_or_xlsx_and_numbers_stay_numbers():
+    """Issue 29 (high): offence labels and custom-area names reach the downloads as text; a
+    text cell starting with = + - @ TAB or CR is escaped with a leading quote in CSV (OWASP) and
+    stored as text in xlsx; a negative number stays a number."""
+    from openpyxl import load_workbook
+
+    from rvs_analysis.render.downloads import table_csv, tables_xlsx
+
+    shown = {
+        "caption": "=1+1",
+        "columns": ["Gebied", "=Kolom", "Verandering"],
+        "rows": [[name, "x", "-4,3"] for name in HOSTILE],
+    }
+    text = table_csv(shown).decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].split(";")[1] == "'=Kolom"
+    for line, name in zip(lines[1:], HOSTILE, strict=False):
+        first = next(iter(__import__("csv").reader([line], delimiter=";")))
+        assert first[0] == "'" + name and first[2] == "-4,3"
+    book = load_workbook(io.BytesIO(tables_xlsx([shown], "=Titel")))
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (sheet.title, cell.coordinate, cell.value)
+    values = [cell.value for cell in book["Tabel 1"]["A"]][1:]
+    assert values == HOSTILE
+    assert book["Tabel 1"]["C2"].value == -4.3
+
+
+def test_rvs_table_output_escapes_a_hostile_area_name():
+    from rvs_analysis.commands.table import format_table
+    from rvs_analysis.spreadsheet import safe_text
+
+    assert safe_text("=1+1") == "'=1+1" and safe_text("-3") == "-3" and safe_text(4) == 4
+
+    table = pd.DataFrame({"area": ["=cmd|calc", "Flevoland"], "year": [2016, 2016]})
+    out = format_table(table, "csv")
+    assert "'=cmd|calc" in out and "\n=cmd" not in out

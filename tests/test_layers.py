@@ -28,6 +28,7 @@ LAYERS = {
     "timings": 0,
     "dutch": 0,
     "mimetypes": 0,
+    "spreadsheet": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,

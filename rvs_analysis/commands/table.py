@@ -18,6 +18,7 @@ import pandas as pd
 from rvs_analysis import regions
 from rvs_analysis.exceptions import RvsError
 from rvs_analysis.sources import load_source
+from rvs_analysis.spreadsheet import safe_text
 from rvs_analysis.stats.trends import add_rate_interval
 
 
@@ -102,7 +103,8 @@ def format_table(table: pd.DataFrame, fmt: str) -> str:
     columns = list(table.columns)
     if fmt == "csv":
         buffer = io.StringIO()
-        pd.DataFrame(rows, columns=columns).to_csv(buffer, index=False, lineterminator="\n")
+        safe = [[safe_text(cell) for cell in row] for row in rows]
+        pd.DataFrame(safe, columns=columns).to_csv(buffer, index=False, lineterminator="\n")
         return buffer.getvalue()
     header = "| " + " | ".join(columns) + " |"
     rule = "|" + "|".join("---" if column == "area" else "---:" for column in columns) + "|"

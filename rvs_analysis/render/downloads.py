@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from rvs_analysis.mimetypes import TABLE_MIMETYPE
+from rvs_analysis.spreadsheet import as_text_cell, safe_text
 
 __all__ = [
     "Downloads",
@@ -102,7 +103,7 @@ def table_csv(shown: dict) -> bytes:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_headings(shown))
+    writer.writerow([safe_text(heading) for heading in _headings(shown)])
     for row in shown["rows"]:
         values = [cell_value(text) for text in row]
         writer.writerow(
@@ -111,7 +112,7 @@ def table_csv(shown: dict) -> bytes:
                 if value is None
                 else _csv_number(value)
                 if isinstance(value, float)
-                else str(value)
+                else safe_text(str(value))
                 for value in values
             ]
         )
@@ -150,6 +151,10 @@ def tables_xlsx(tables: list[dict], title: str) -> bytes:
         for column in sheet.columns:
             width = max(len(str(cell.value or "")) for cell in column)
             sheet.column_dimensions[column[0].column_letter].width = min(max(10, width + 2), 50)
+    for each in book.worksheets:  # text is text: openpyxl would store "=..." as a formula
+        for row in each.iter_rows():
+            for cell in row:
+                as_text_cell(cell)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

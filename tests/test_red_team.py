@@ -1,0 +1,53 @@
+"""The red-team cases (issue 29) in one table: what was tried, what must happen, which test proves
+it. Add a row with its test when you find a new case; the test below fails on a row whose test does
+not exist.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+
+CASES = [
+    # (case, expected, "file::test")
+    (
+        "CSV download with a text cell starting with = + - @ TAB (offence label, area name)",
+        "cell prefixed with a single quote; numbers, also negative ones, stay numbers",
+        "test_downloads.py::test_text_cells_are_never_formulas_in_csv_or_xlsx_and_numbers_stay_numbers",
+    ),
+    (
+        "xlsx download with a text cell '=...'",
+        "stored as text (string type), never as a formula",
+        "test_downloads.py::test_text_cells_are_never_formulas_in_csv_or_xlsx_and_numbers_stay_numbers",
+    ),
+    (
+        "rvs table --output with a custom area named '=cmd|calc'",
+        "the name is written as quoted text",
+        "test_downloads.py::test_rvs_table_output_escapes_a_hostile_area_name",
+    ),
+    (
+        "a source lacking a municipality's rows (absent becomes zero)",
+        "refused with one paragraph naming the municipality; nothing written",
+        "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",
+    ),
+    (
+        "a population of 0",
+        "refused when read, naming file, row and municipality",
+        "test_completeness.py::test_rvs_table_refuses_an_incomplete_source_and_writes_nothing",
+    ),
+]
+
+
+def _test_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.parametrize(("case", "expected", "test"), CASES, ids=[row[0][:40] for row in CASES])
+def test_every_red_team_case_has_its_test(case, expected, test):
+    file, name = test.split("::")
+    assert name in _test_names(TESTS / file), f"{case}: no test {test}"
