@@ -136,18 +136,18 @@ def test_compare_trends_interval_contains_truth_under_overdispersion():
 
 
 def test_top_movers_ranks_with_dispersion_and_claims_no_significance():
-    years = [2013, 2014, 2015, 2016]
+    years = [2011, 2012, 2013, 2014, 2015, 2016]
     crime = pd.DataFrame(
         {
-            "offence_code": np.repeat(["1.1.1", "3.7.4", "2.2.1", "1.4.6", "0.0.0"], 4),
-            "offence_label": np.repeat(["inbraak", "cyber", "vernieling", "straatroof", "totaal"], 4),
+            "offence_code": np.repeat(["1.1.1", "3.7.4", "2.2.1", "1.4.6", "0.0.0"], 6),
+            "offence_label": np.repeat(["inbraak", "cyber", "vernieling", "straatroof", "totaal"], 6),
             "year": years * 5,
             "registered_offences": [
-                9000, 8700, 8510, 7813,
-                80, 95, 100, 180,
-                5100, 4900, 5000, 5010,
-                9, 12, 8, 5,
-                90000, 88000, 90000, 85000,
+                9800, 9300, 9000, 8700, 8510, 7813,
+                60, 75, 80, 95, 100, 180,
+                5300, 5000, 5100, 4900, 5000, 5010,
+                10, 11, 9, 12, 4, 5,
+                95000, 91000, 90000, 88000, 90000, 85000,
             ],
         }
     )  # fmt: skip
@@ -156,8 +156,9 @@ def test_top_movers_ranks_with_dispersion_and_claims_no_significance():
     assert absolute.loc[0, "change"] == 7813 - 8510
     assert "significant" not in absolute.columns  # ranking picks extremes: no claim
     row = absolute.set_index("offence_code").loc["3.7.4"]
-    series = pd.DataFrame({"year": years, "registered_offences": [80, 95, 100, 180]})
-    phi, df = trends.area_dispersion(series, population_column=None)
+    series = pd.DataFrame({"year": years, "registered_offences": [60, 75, 80, 95, 100, 180]})
+    phi, df = trends.area_dispersion(series, population_column=None, compared=(2015, 2016))
+    assert phi is not None
     reference = count_change(100, 180, dispersion=phi, df=df)
     assert row["change_pct"] == pytest.approx(80.0)
     assert row["ci_low_pct"] == pytest.approx(reference.ci_low)

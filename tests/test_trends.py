@@ -652,3 +652,41 @@ def test_an_unmeasured_target_year_is_judged_on_the_measurements_around_it():
     status = targets.target_status("youth_nuisance", observed, 2018, table)
     assert status.judged_years == (2017, 2019)
     assert status.status == "borderline"
+
+
+def test_the_year_noise_leaves_out_the_compared_and_provisional_years():
+    """Issue 28 B1: the change tested must not inflate the noise it is judged against."""
+    years = list(range(2011, 2024))
+    rng = np.random.default_rng(3)
+    counts = rng.poisson(12000 * np.exp(rng.normal(0, 0.036, len(years))))
+    frame = pd.DataFrame({"year": years, "registered_offences": counts})
+    phi, df = trends.area_dispersion(frame, population_column=None)
+    jumped = frame.assign(
+        registered_offences=frame["registered_offences"].where(frame["year"] < 2023, 6000)
+    )
+    assert trends.area_dispersion(jumped, population_column=None) == (phi, df)
+    assert df == 11 - 3  # a quadratic trend through the 11 years not compared
+    spiked = frame.assign(
+        registered_offences=frame["registered_offences"].where(frame["year"] != 2020, 20000)
+    )
+    assert trends.area_dispersion(spiked, population_column=None)[0] > 10 * phi
+    assert trends.area_dispersion(spiked, population_column=None, provisional=[2020])[1] == 7
+
+
+def test_a_bend_in_the_trend_is_not_taken_for_noise():
+    """A fall of 3.5% a year that stops: a straight line through all years took the bend for
+    year noise (phi in the hundreds); the smooth trend of the years not compared does not."""
+    years = np.arange(2011, 2024)
+    mean = 12000 * np.exp(np.log(0.965) * np.minimum(years - 2011, 6))
+    frame = pd.DataFrame({"year": years, "registered_offences": np.round(mean)})
+    phi, _ = trends.area_dispersion(frame, population_column=None)
+    assert phi < 5
+
+
+def test_with_few_years_the_noise_comes_from_second_differences():
+    frame = pd.DataFrame(
+        {"year": range(2011, 2017), "registered_offences": [100, 120, 95, 110, 90, 130]}
+    )
+    phi, df = trends.area_dispersion(frame, population_column=None)
+    assert phi >= 1 and 0 < df < 2  # two overlapping second differences (2012, 2013)
+    assert trends.area_dispersion(frame.iloc[:4], population_column=None) == (None, None)

@@ -497,7 +497,7 @@ def results_and_statuses(
             record.update(
                 previous_year=int(previous["year"]), previous_value=float(previous["value"])
             )
-            record.update(_change_record(observed, record["unit"]))
+            record.update(_change_record(observed, record["unit"], tuple(ctx.provisional_years)))
         try:
             target = target_for(indicator, int(latest["year"]), targets, baseline_value)
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
@@ -548,21 +548,24 @@ def results_and_statuses(
     return table, statuses
 
 
-def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
+def _change_record(
+    observed: pd.DataFrame, unit: str, provisional: Sequence[int] = ()
+) -> dict[str, Any]:
     """The change of the last observation against the one before, with the area's year noise.
 
-    Counts: :func:`rvs_analysis.stats.trends.count_change` with the quasi-Poisson dispersion of
-    the series (:func:`rvs_analysis.stats.trends.area_dispersion`); percentages with counts
+    Counts: :func:`rvs_analysis.stats.trends.count_change` with the year-to-year noise of the
+    series outside the two compared years and the provisional ones
+    (:func:`rvs_analysis.stats.trends.area_dispersion`); percentages with counts
     (clearance): :func:`rvs_analysis.stats.clearance.clearance_difference` (procentpunt) with the
     quasi-binomial dispersion of the series.
     Below the small-number rules (:data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events in
-    either year, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
+    the two years, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
     the change is "te weinig gevallen".
     """
     import numpy as np
 
     from rvs_analysis.stats.clearance import clearance_difference
-    from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.common import MIN_CASES_PERCENT, too_few_for_change
     from rvs_analysis.stats.targets import quasi_binomial_trend
     from rvs_analysis.stats.trends import area_dispersion, count_change
 
@@ -598,12 +601,17 @@ def _change_record(observed: pd.DataFrame, unit: str) -> dict[str, Any]:
     if unit != "count" or "ci_low" in observed.columns:
         return {}
     before, after = round(float(previous["value"])), round(float(latest["value"]))
-    if min(before, after) < MIN_EVENTS_CHANGE:
+    if too_few_for_change(before, after):
         return {"too_few": True, "change_unit": "%"}
     frame = observed.rename(columns={"value": "registered_offences"}).assign(
         registered_offences=lambda f: np.round(f["registered_offences"])
     )
-    phi, df = area_dispersion(frame, population_column=None)
+    phi, df = area_dispersion(
+        frame,
+        population_column=None,
+        compared=(int(previous["year"]), int(latest["year"])),
+        provisional=provisional,
+    )
     change = count_change(before, after, dispersion=phi, df=df)
     return {
         "change_pct": change.estimate,
@@ -629,10 +637,10 @@ def district_comparison(
 
     Notes
     -----
-    The change is :func:`rvs_analysis.stats.trends.count_change` with the area's quasi-Poisson
-    dispersion from its trend over ``base_year``-``report_year``
-    (:func:`rvs_analysis.stats.trends.area_dispersion`), so year-to-year noise counts; fewer than
-    :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in either year: "te weinig
+    The change is :func:`rvs_analysis.stats.trends.count_change` with the area's year-to-year
+    noise over ``base_year``-``report_year`` without those two years
+    (:func:`rvs_analysis.stats.trends.area_dispersion`); fewer than
+    :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in the two years: "te weinig
     gevallen" (no interval). The table is the same for every area of the region, so it is kept
     per source version (:func:`~rvs_analysis.report.area_data.remembered`).
     """
@@ -648,7 +656,7 @@ def _district_comparison(
     import math
 
     from rvs_analysis.regions import area_table
-    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.common import too_few_for_change
     from rvs_analysis.stats.trends import area_dispersion, count_change
 
     years = list(range(base_year, report_year + 1))
@@ -662,8 +670,10 @@ def _district_comparison(
             before = float(by_year.loc[base_year, "registered_offences"])
             after = float(by_year.loc[report_year, "registered_offences"])
             series = group[["year", "registered_offences", "population"]].dropna()
-            phi, df = area_dispersion(series)
-            too_few = min(before, after) < MIN_EVENTS_CHANGE
+            phi, df = area_dispersion(
+                series, compared=(base_year, report_year), provisional=ctx.provisional_years
+            )
+            too_few = too_few_for_change(before, after)
             record = {
                 "area": name,
                 "base": before,

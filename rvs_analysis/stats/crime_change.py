@@ -472,14 +472,14 @@ def top_movers(
     Notes
     -----
     Each change's interval is :func:`~rvs_analysis.stats.trends.count_change` with the offence
-    type's own quasi-Poisson dispersion (:func:`~rvs_analysis.stats.trends.area_dispersion` over
-    all years of the frame), so it carries the year-to-year noise. The table makes no
+    type's own year-to-year noise (:func:`~rvs_analysis.stats.trends.area_dispersion`, from the
+    years not compared), so it carries the year-to-year noise. The table makes no
     significance claim: ranking picks the largest of many changes, and the largest of a dozen
     noisy changes looks significant by selection alone. ``too_few`` marks offence types with
-    fewer than :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in either year;
+    fewer than :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in the two years;
     they get no interval.
     """
-    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    from rvs_analysis.stats.common import too_few_for_change
     from rvs_analysis.stats.trends import area_dispersion
 
     level = check_level(level)
@@ -509,8 +509,8 @@ def top_movers(
             continue
         record = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
         series = yearly[yearly["offence_code"] == record["offence_code"]]
-        phi, df = area_dispersion(series, population_column=None)
-        too_few = min(before, after) < MIN_EVENTS_CHANGE
+        phi, df = area_dispersion(series, population_column=None, compared=(start_year, end_year))
+        too_few = too_few_for_change(before, after)
         record.update(
             count_start=int(before),
             count_end=int(after),

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,7 @@ from rvs_analysis.stats.common import (
 
 __all__ = [
     "CountTrend",
+    "YEAR_NOISE_METHOD",
     "area_dispersion",
     "project_population",
     "quasi_poisson_ratio_interval",
@@ -332,7 +334,8 @@ def quasi_poisson_ratio_interval(
         ci_low=math.exp(log_ratio - quantile * se),
         ci_high=math.exp(log_ratio + quantile * se),
         method=(
-            f"rate ratio with quasi-Poisson dispersion {phi:.2f} of the area's trend, "
+            f"rate ratio with quasi-Poisson dispersion {phi:.2f} of the area's year-to-year "
+            "noise, "
             f"{reference_name} interval"
         ),
         level=level,
@@ -1006,37 +1009,111 @@ def _one_series_message(data: pd.DataFrame, year_column: str) -> str:
     )
 
 
+YEAR_NOISE_METHOD = (
+    "year-to-year noise around a smooth (quadratic) trend of the years not compared, or from "
+    "second differences of the log rate with fewer than seven such years (quasi-Poisson "
+    "dispersion, t reference)"
+)
+"""What :func:`area_dispersion` estimates, as the reports' methods texts name it."""
+
+MIN_YEARS_SMOOTH_NOISE = 7
+"""Usable years (not compared, not provisional) from which :func:`area_dispersion` fits a
+quadratic trend (four residual degrees of freedom at least); fewer use second differences."""
+
+
+def _quadratic_dispersion(ok: dict[int, tuple[float, float]]) -> tuple[float, float]:
+    """Pearson dispersion of a Poisson GLM with a quadratic trend and log-exposure offset."""
+    years = np.array(sorted(ok), dtype=float)
+    counts = np.array([ok[int(year)][0] for year in years])
+    exposure = np.array([ok[int(year)][1] for year in years])
+    centred = (years - years.mean()) / max(years.std(), 1.0)
+    design = np.column_stack([np.ones_like(centred), centred, centred**2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = GLM(counts, design, family=families.Poisson(), offset=np.log(exposure)).fit()
+    df = float(fit.df_resid)
+    return max(1.0, float(fit.pearson_chi2) / df), df
+
+
 def area_dispersion(
     frame: pd.DataFrame,
     count_column: str = "registered_offences",
     population_column: str | None = "population",
-) -> tuple[float | None, int | None]:
-    """The quasi-Poisson dispersion of an area's yearly series and its degrees of freedom.
+    compared: Iterable[int] | None = None,
+    provisional: Iterable[int] = (),
+) -> tuple[float | None, float | None]:
+    """The year-to-year noise of an area's yearly series, as a quasi-Poisson dispersion.
 
     Parameters
     ----------
     frame : pandas.DataFrame
         One row per year with ``year``, the count column and optionally the population.
     count_column, population_column : str, optional
+    compared : iterable of int, optional
+        The two years whose change will be tested; they are left out of the estimate (the
+        change itself must not inflate the noise it is judged against). Default: the last two
+        years of the series.
+    provisional : iterable of int, optional
+        Provisional years (CBS "Voorlopig"), also left out: they are revised.
 
     Returns
     -------
-    (float or None, int or None)
-        ``(phi, df)`` of :func:`fit_count_trend` (``phi = max(1, X2/df)``); ``(None, None)``
-        when fewer than three years leave no dispersion to estimate.
+    (float or None, float or None)
+        ``(phi, df)``: the dispersion (at least 1) and its effective degrees of freedom for a t
+        reference; ``(None, None)`` when no three consecutive usable years remain.
 
     Notes
     -----
-    What every year-on-year change interval in the reports uses (:func:`count_change` with
-    ``dispersion``): the year-to-year noise around the area's own trend.
+    Method: with at least :data:`MIN_YEARS_SMOOTH_NOISE` usable years (not compared, not
+    provisional, count above 0) a Poisson GLM with a quadratic trend in the year and
+    log-exposure offset is fitted to them and ``phi`` is its Pearson chi-square over the
+    residual degrees of freedom (t reference with those): the quadratic follows a bend in the
+    trend, and the compared years cannot inflate the noise. With fewer usable years, for every
+    three consecutive years ``t-1, t, t+1`` none of which is compared or
+    provisional and all with counts above 0, the second difference of the log rate
+    ``d = y[t+1] - 2 y[t] + y[t-1]`` removes the level and any locally linear trend, so a bend in
+    the trend barely counts (a straight line through all years, as before, took the bend and the
+    compared change itself for noise, and the year-on-year test almost never fired: size 0-2%).
+    Under a quasi-Poisson model ``Var(log k) = phi / k`` so ``E d^2 = phi (1/k[t+1] + 4/k[t] +
+    1/k[t-1])``; ``phi`` is the mean of ``d^2`` divided by that sum, floored at 1 (Poisson). The
+    second differences overlap (correlation -2/3 at lag 1, 1/6 at lag 2), so the degrees of
+    freedom are the effective number ``m^2 / (m + 2 (a1 4/9 + a2 / 36))`` for ``m`` differences
+    with ``a1`` and ``a2`` neighbouring pairs (Satterthwaite for a sum of correlated squares).
+    Assumes the year noise is independent between years and of similar size in the years used
+    and the years compared. Simulated size and power: ``docs/statistical_properties.md``
+    (``yoy-count-*``).
     """
-    usable = frame.dropna(subset=[count_column])
-    if len(usable) < 3 or usable[count_column].sum() == 0:
+    check_columns(frame, ["year", count_column], "frame")
+    usable = frame.dropna(subset=[count_column]).sort_values("year")
+    years = usable["year"].astype(int).to_numpy()
+    counts = usable[count_column].to_numpy(dtype=float)
+    if population_column is not None and population_column in usable.columns:
+        exposure = usable[population_column].to_numpy(dtype=float)
+    else:
+        exposure = np.ones_like(counts)
+    if compared is None:
+        compared = years[-2:].tolist()
+    left_out = {int(year) for year in compared} | {int(year) for year in provisional}
+    ok = {
+        int(year): (count, size)
+        for year, count, size in zip(years, counts, exposure, strict=True)
+        if int(year) not in left_out and count > 0 and size > 0 and np.isfinite(size)
+    }
+    if len(ok) >= MIN_YEARS_SMOOTH_NOISE:
+        return _quadratic_dispersion(ok)
+    centres = [year for year in sorted(ok) if year - 1 in ok and year + 1 in ok]
+    if not centres:
         return None, None
-    trend = fit_count_trend(usable, count_column=count_column, population_column=population_column)
-    if trend.df_resid < 1:
-        return None, None
-    return float(trend.scale), int(trend.df_resid)
+    ratios = []
+    for year in centres:
+        (k0, e0), (k1, e1), (k2, e2) = ok[year - 1], ok[year], ok[year + 1]
+        second = math.log(k2 / e2) - 2 * math.log(k1 / e1) + math.log(k0 / e0)
+        ratios.append(second**2 / (1 / k2 + 4 / k1 + 1 / k0))
+    m = len(centres)
+    lag1 = sum(1 for year in centres if year + 1 in set(centres))
+    lag2 = sum(1 for year in centres if year + 2 in set(centres))
+    df = m * m / (m + 2 * (lag1 * 4 / 9 + lag2 / 36))
+    return max(1.0, float(np.mean(ratios))), float(df)
 
 
 def _fit_negative_binomial(

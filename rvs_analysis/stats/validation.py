@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rvs_analysis.stats import clearance, monthly, perception, targets, trends
-from rvs_analysis.stats.common import check_level
+from rvs_analysis.stats.common import check_level, too_few_for_change
 
 __all__ = ["SCENARIOS", "Scenario", "main", "run", "run_scenario", "write_markdown"]
 
@@ -180,6 +180,61 @@ def sim_change_exact_8000(n_sims, seed):
 
 def sim_change_poisson(n_sims, seed):
     return _change_false_rate(n_sims, seed, 200, 0.0)
+
+
+def _year_on_year(n_sims, seed, mean, noise_sd, n_years=13, bend_until=None, last_change=0.0):
+    """Share of runs whose results-table change (last year against the one before) is "sign.":
+    the size without a change, the power with ``last_change`` (log) in the last year. Counts
+    with log-normal year noise around a flat trend, or one falling 3.5% a year up to year
+    ``bend_until`` and flat after it. Runs below the small-number rule count as not sign."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(2011, 2011 + n_years)
+    steps = np.arange(n_years) if bend_until is None else np.minimum(np.arange(n_years), bend_until)
+    trend = (
+        mean * np.exp(math.log(0.965) * steps)
+        if bend_until is not None
+        else np.full(n_years, float(mean))
+    )
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        mu = trend * np.exp(rng.normal(0.0, noise_sd, n_years))
+        mu[-1] *= math.exp(last_change)
+        y = rng.poisson(mu)
+        before, after = float(y[-2]), float(y[-1])
+        if too_few_for_change(before, after):
+            continue
+        frame = pd.DataFrame({"year": years, "registered_offences": y})
+        phi, df = trends.area_dispersion(frame, population_column=None)
+        hits[i] = trends.count_change(before, after, dispersion=phi, df=df).significant
+    return hits
+
+
+_REGION_NOISE = math.sqrt(16 / 12000)  # dispersion 1 + 12,000 sd^2 = 17 around 12,000 a year
+_BEND_NOISE = math.sqrt(3 / 12000)  # local dispersion about 4
+
+
+def sim_yoy_size_13y(n_sims, seed):
+    return _year_on_year(n_sims, seed, 12000, _REGION_NOISE)
+
+
+def sim_yoy_size_6y(n_sims, seed):
+    return _year_on_year(n_sims, seed, 12000, _REGION_NOISE, n_years=6)
+
+
+def sim_yoy_size_bend(n_sims, seed):
+    return _year_on_year(n_sims, seed, 12000, _REGION_NOISE, bend_until=6)
+
+
+def sim_yoy_size_municipality(n_sims, seed):
+    return _year_on_year(n_sims, seed, 15, 0.2)
+
+
+def sim_yoy_power(n_sims, seed):
+    return _year_on_year(n_sims, seed, 12000, _REGION_NOISE, last_change=math.log(0.9))
+
+
+def sim_yoy_power_bend(n_sims, seed):
+    return _year_on_year(n_sims, seed, 12000, _BEND_NOISE, bend_until=6, last_change=math.log(0.9))
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,7 +584,64 @@ def sim_change_points_power(n_sims, seed):
     return hits
 
 
+_YOY = "count_change with area_dispersion (the results table's year-on-year 'sign.')"
+
 SCENARIOS: list[Scenario] = [
+    Scenario(
+        "yoy-count-size-13y",
+        _YOY,
+        "size",
+        "flat region ~12,000 a year, log-normal year noise (dispersion ~17), last two of 13 "
+        "years compared",
+        (0.03, 0.07),
+        sim_yoy_size_13y,
+        0.3,
+    ),
+    Scenario(
+        "yoy-count-size-6y",
+        _YOY,
+        "size",
+        "as yoy-count-size-13y with 6 years (a 2016 monitor)",
+        (0.03, 0.07),
+        sim_yoy_size_6y,
+        0.1,
+    ),
+    Scenario(
+        "yoy-count-size-bend",
+        _YOY,
+        "size",
+        "-3.5% a year to year 7, flat after, 13 years, dispersion ~17, no change in the last year",
+        (0.03, 0.07),
+        sim_yoy_size_bend,
+        0.3,
+    ),
+    Scenario(
+        "yoy-count-size-municipality",
+        _YOY,
+        "size",
+        "~15 a year, log-normal year noise sd 0.2, 13 years (small-number rule: 10 together)",
+        (0.02, 0.07),
+        sim_yoy_size_municipality,
+        0.3,
+    ),
+    Scenario(
+        "yoy-count-power-10pct",
+        _YOY,
+        "power",
+        "true -10% in the last year, region ~12,000, dispersion ~17, 13 years",
+        (0.35, 1.0),
+        sim_yoy_power,
+        0.3,
+    ),
+    Scenario(
+        "yoy-count-power-10pct-bend",
+        _YOY,
+        "power",
+        "true -10% in the last year after the bend of yoy-count-size-bend, local dispersion ~4",
+        (0.70, 1.0),
+        sim_yoy_power_bend,
+        0.3,
+    ),
     Scenario(
         "rate",
         "rate_interval (Garwood exact Poisson), one area-year",
@@ -667,7 +779,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "target_flat",
-        "target_status: 'behaald' before the target year",
+        "target_status: 'op koers' before the target year",
         "false alarms",
         "burglary clearance flat at its 2018 target, 2011-2017 observed, year noise 0.05",
         (0.0, 0.10),
@@ -886,7 +998,7 @@ def write_markdown(
         verdict = {True: "ok", False: "**outside goal**", None: "for comparison"}[
             row["within_goal"]
         ]
-        if row["measure"] == "power":
+        if row["measure"] == "power" and row["within_goal"] is None:
             verdict = "power"
         lines.append(
             f"| {row['what']} | {row['measure']} | {row['scenario']} | {row['n']} | "

@@ -301,7 +301,7 @@ def movers_table(movers: pd.DataFrame):
             "Geen significantietoets: de zes grootste van alle veranderingen zijn uitgekozen, en "
             "de grootste van veel veranderingen lijkt door die keuze alleen al groot. Intervallen "
             "met de jaar-op-jaarruis van elke soort; 'te weinig gevallen' onder "
-            f"{MIN_EVENTS_CHANGE} misdrijven in een van beide jaren."
+            f"{MIN_EVENTS_CHANGE} misdrijven in beide jaren samen (of 0 in een ervan)."
         ),
     )
 
@@ -516,7 +516,8 @@ def methods(
             "groep × jaar.",
             "Veranderingen per misdrijfsoort: interval met de jaar-op-jaarruis van die soort "
             "(quasi-Poisson-dispersie uit haar trend); geen significantietoets na rangschikken; "
-            f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in een jaar.",
+            f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in beide jaren "
+            "samen.",
             *monthly_lines,
             *national_lines,
         ],

@@ -676,11 +676,13 @@ def methods(
         ctx,
         methods=[
             "Verandering ten opzichte van de vorige meting: aantallen met de jaar-op-jaarruis van "
-            "het gebied (quasi-Poisson-dispersie uit de eigen trend, t-interval; een normaal "
+            "het gebied (quasi-Poisson-dispersie rond een gladde, kwadratische trend van de "
+            "jaren die niet vergeleken worden en niet voorlopig zijn, of bij minder dan zeven "
+            "zulke jaren uit de tweede verschillen van de log-cijfers; t-interval, een normaal "
             "interval waar de dispersie op haar ondergrens 1 staat); "
             "ophelderingspercentages als verschil in procentpunt met de quasi-binomiale "
             "dispersie van de reeks. Te weinig gevallen: minder dan "
-            f"{MIN_EVENTS_CHANGE} misdrijven in een van beide jaren, of minder dan "
+            f"{MIN_EVENTS_CHANGE} misdrijven in beide jaren samen (of 0 in een ervan), of minder dan "
             f"{MIN_CASES_PERCENT} geregistreerde misdrijven achter een percentage.",
             f"De tabel toetst {int(area_results.table.attrs.get('n_comparisons', 0))} "
             "veranderingen op 5%; er is niet gecorrigeerd voor meervoudig toetsen.",

@@ -110,16 +110,20 @@ class OpenIndicators:
 
 def _count_change(series: pd.DataFrame):
     """The change of a count between the first and the last year, with the series' year noise
-    (quasi-Poisson dispersion around its own trend); ``None`` below the small-number rule."""
-    from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
+    (quasi-Poisson dispersion of its year-to-year noise outside the compared years); ``None`` below
+    the small-number rule."""
+    from rvs_analysis.stats.common import too_few_for_change
     from rvs_analysis.stats.trends import area_dispersion, count_change
 
     before, after = round(float(series["value"].iloc[0])), round(float(series["value"].iloc[-1]))
-    if min(before, after) < MIN_EVENTS_CHANGE:
+    if too_few_for_change(before, after):
         return None
     frame = series.rename(columns={"value": "registered_offences"})
     frame["registered_offences"] = frame["registered_offences"].round()
-    phi, df = area_dispersion(frame[["year", "registered_offences"]], population_column=None)
+    compared = (int(series["year"].iloc[0]), int(series["year"].iloc[-1]))
+    phi, df = area_dispersion(
+        frame[["year", "registered_offences"]], population_column=None, compared=compared
+    )
     return count_change(before, after, dispersion=phi, df=df)
 
 
@@ -166,7 +170,7 @@ def _row(name, table_id, series: pd.DataFrame, report_year: int, unit: str = "aa
         rule = (
             f"minder dan {MIN_CASES_PERCENT} geregistreerde misdrijven in een jaar"
             if unit == "%"
-            else f"minder dan {MIN_EVENTS_CHANGE} in een jaar"
+            else f"minder dan {MIN_EVENTS_CHANGE} in beide jaren samen"
         )
         text = f"te weinig gevallen ({rule})" if len(series) >= 2 else "één jaar"
     else:
