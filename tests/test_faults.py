@@ -552,6 +552,11 @@ def _notebook(*cells: str) -> str:
 
 TINY_NOTEBOOKS = {
     "quick": _notebook('print(f"Rapport voor {area}")'),
+    # A table: its page links a CSV and an xlsx download.
+    "tabel": _notebook(
+        "import pandas as pd\nfrom rvs_analysis.report import table\n\n"
+        'table(pd.DataFrame({"Gebied": [area], "Aantal": [3]}))'
+    ),
     # Sleeps as long as its area's name says: long enough to be caught running.
     "naps": _notebook("import time\n\ntime.sleep(20)", 'print("wakker")'),
     "dies": _notebook(
@@ -934,3 +939,95 @@ def test_fifo_inside_a_cbs_cache_does_not_hang(cbs_cache, tmp_path):
     assert result.returncode == 2, result.stderr
     message = one_paragraph(result.stderr)
     assert "Perioden.json" in message and "regular files only" in message
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 29: downloads are checked on carry-over, links are never followed, the lock is no link
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_downloads(tiny, tmp_path_factory):
+    out = tmp_path_factory.mktemp("downloads") / "outputs"
+    assert cli.main(render_argv(tiny, out, "tabel", "Utrecht")) == 0
+    return out
+
+
+@pytest.mark.parametrize("tamper", ["formula", "truncated", "link to a private file", "missing"])
+def test_a_changed_download_is_rendered_again_never_carried_over(
+    tamper, with_downloads, tiny, tmp_path, capsys
+):
+    out = copy_of(with_downloads, tmp_path)
+    files = out / "utrecht" / "tabel_bestanden"
+    csv_file = next(files.glob("*.csv"))
+    xlsx_file = next(files.glob("*.xlsx"))
+    private = tmp_path / "private.txt"
+    private.write_text("geheim", encoding="utf-8")
+    if tamper == "formula":
+        csv_file.write_text('=HYPERLINK("http://x")', encoding="utf-8")
+    elif tamper == "truncated":
+        xlsx_file.write_bytes(b"")
+    elif tamper == "link to a private file":
+        csv_file.unlink()
+        csv_file.symlink_to(private)
+    else:
+        xlsx_file.unlink()
+    status, _, err = run_cli(render_argv(tiny, out, "tabel", "Utrecht"), capsys)
+    assert status == 0, err
+    assert "1 gemaakt, 0 ongewijzigd overgenomen" in err
+    assert not csv_file.is_symlink() and "HYPERLINK" not in csv_file.read_text("utf-8-sig")
+    assert xlsx_file.stat().st_size > 0
+    assert all("geheim" not in path.read_bytes().decode("utf-8", "replace")
+               for path in out.rglob("*") if path.is_file())  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (entry,) = manifest["reports"]
+    assert set(entry["downloads_sha256"]) == set(entry["downloads"])
+
+
+def test_an_unchanged_download_is_carried_over(with_downloads, tiny, tmp_path, capsys):
+    out = copy_of(with_downloads, tmp_path)
+    status, _, err = run_cli(render_argv(tiny, out, "tabel", "Utrecht"), capsys)
+    assert status == 0 and "0 gemaakt, 1 ongewijzigd overgenomen" in err
+
+
+def test_a_link_at_the_lock_path_is_refused_and_its_target_untouched(tiny, tmp_path, capsys):
+    out = tmp_path / "outputs"
+    target = tmp_path / "precious.txt"
+    target.write_text("niet aankomen\n", encoding="utf-8")
+    (tmp_path / ".outputs.lock").symlink_to(target)
+    status, _, err = run_cli(render_argv(tiny, out, "quick", "Utrecht"), capsys)
+    assert status != 0 and "lock" in err and "Traceback" not in err
+    assert target.read_text(encoding="utf-8") == "niet aankomen\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("value", ["201B", "nan", "inf", "True", "-2018"])
+def test_a_parameter_value_a_report_cannot_use_is_refused_before_anything_renders(
+    value, rendered, tmp_path, capsys
+):
+    """Issue 29 (low): every report failed and the failed batch replaced the good one."""
+    out = copy_of(rendered, tmp_path)
+    before = tree(out)
+    argv = ["render", "--out", str(out), "--notebooks", "strategy_monitor", "--level", "region"]
+    status, _, err = run_cli([*argv, "-p", f"report_year={value}"], capsys)
+    assert status != 0 and "report_year" in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.strip()]) == 1
+    assert tree(out) == before
+
+
+def test_an_absurd_timeout_and_a_malformed_notebook_are_one_paragraph(tiny, tmp_path, capsys):
+    out = tmp_path / "outputs"
+    with pytest.raises(SystemExit) as caught:
+        cli.main(render_argv(tiny, out, "quick", "Utrecht", "--timeout", "1e308"))
+    assert caught.value.code != 0 and "at most 86400" in capsys.readouterr().err
+    broken = tmp_path / "notebooks"
+    broken.mkdir()
+    (broken / "kapot.ipynb").write_text("{niet: json", encoding="utf-8")
+    bad_cell = json.loads(TINY_NOTEBOOKS["quick"])
+    bad_cell["cells"][1]["source"] = "area = (\n"
+    (broken / "syntax.ipynb").write_text(json.dumps(bad_cell), encoding="utf-8")
+    for name, words in (("kapot", "not a readable notebook"), ("syntax", "not valid Python")):
+        argv = render_argv({**tiny, "notebooks": broken}, out, name, "Utrecht")
+        status, _, err = run_cli(argv, capsys)
+        assert status != 0 and words in err and "Traceback" not in err, err
+        assert not out.exists()

@@ -30,6 +30,26 @@ CASES = [
         "test_downloads.py::test_rvs_table_output_escapes_a_hostile_area_name",
     ),
     (
+        "a carried-over download rewritten to =HYPERLINK(...), truncated, missing or a link",
+        "the report is rendered again (every download's SHA-256 in the manifest); no link followed",
+        "test_faults.py::test_a_changed_download_is_rendered_again_never_carried_over",
+    ),
+    (
+        "a symlink planted at the lock file's path",
+        "refused with one paragraph; the link's target untouched",
+        "test_faults.py::test_a_link_at_the_lock_path_is_refused_and_its_target_untouched",
+    ),
+    (
+        "-p report_year=201B / nan / inf / True / -2018",
+        "refused before anything renders; previous output byte-identical",
+        "test_faults.py::test_a_parameter_value_a_report_cannot_use_is_refused_before_anything_renders",
+    ),
+    (
+        "--timeout 1e308; a notebook with bad JSON or a syntax error in its parameters cell",
+        "one paragraph, non-zero exit, nothing written",
+        "test_faults.py::test_an_absurd_timeout_and_a_malformed_notebook_are_one_paragraph",
+    ),
+    (
         "a source lacking a municipality's rows (absent becomes zero)",
         "refused with one paragraph naming the municipality; nothing written",
         "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",

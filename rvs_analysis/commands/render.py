@@ -28,12 +28,17 @@ def positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT:
         raise argparse.ArgumentTypeError(
-            f"{text!r} is not a number of seconds greater than zero (fractions such as 0.5 are "
-            "allowed; there is no way to switch the limit off)"
+            f"{text!r} is not a number of seconds greater than zero and at most "
+            f"{MAX_TIMEOUT:.0f} (a day; fractions such as 0.5 are allowed; there is no way to "
+            "switch the limit off)"
         )
     return value
+
+
+MAX_TIMEOUT = 86_400.0
+"""The longest ``--timeout`` per report: a day (1e308 seconds overflowed the kernel's clock)."""
 
 
 def positive_jobs(text: str) -> int:

@@ -31,6 +31,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -38,6 +39,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rvs_analysis.exceptions import RenderError, UnknownAreaError
 from rvs_analysis.provenance import code_version
@@ -341,7 +343,9 @@ def _carry_over(previous, fingerprint, out, force):
     # hand, truncated or replaced is rendered again.
     if not output_folder.files_match(previous, out):
         return None
-    if not all((out / path).is_file() for path in previous.get("downloads") or []):
+    # the downloads too: a CSV rewritten to '=HYPERLINK(...)', an xlsx truncated to 0 bytes or a
+    # file replaced by a link to a private file is never carried over as "ongewijzigd"
+    if not output_folder.downloads_match(previous, out):
         return None
     return previous
 
@@ -636,27 +640,113 @@ def declared_parameters(path) -> list[str]:
     -------
     list of str
         Empty when the notebook has no cell tagged ``parameters``.
+
+    Raises
+    ------
+    RenderError
+        When the notebook is not valid notebook JSON or its parameters cell is not valid Python.
+    """
+    return list(declared_defaults(path))
+
+
+def declared_defaults(path) -> dict[str, Any]:
+    """The names a notebook's ``parameters`` cell assigns with their literal defaults.
+
+    Returns
+    -------
+    dict
+        Name -> default (``...`` where the default is not a literal).
+
+    Raises
+    ------
+    RenderError
+        When the notebook is not valid notebook JSON or its parameters cell is not valid Python.
     """
     import ast
 
-    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
-    for cell in notebook.get("cells", []):
-        if cell.get("cell_type") != "code" or "parameters" not in cell.get("metadata", {}).get(
-            "tags", []
-        ):
+    try:
+        notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+        cells = notebook.get("cells", []) if isinstance(notebook, dict) else None
+        if not isinstance(cells, list):
+            raise ValueError("no list of cells")
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise RenderError(
+            f"{path} is not a readable notebook ({error}); check the file or leave it out of "
+            "--notebooks. Nothing was rendered."
+        ) from None
+    for cell in cells:
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        if "parameters" not in (cell.get("metadata") or {}).get("tags", []):
             continue
         source = cell.get("source", "")
-        tree = ast.parse("".join(source) if isinstance(source, list) else source)
-        names: list[str] = []
+        try:
+            tree = ast.parse("".join(source) if isinstance(source, list) else str(source))
+        except SyntaxError as error:
+            raise RenderError(
+                f"The parameters cell of {path} is not valid Python (line {error.lineno}: "
+                f"{error.msg}); fix the notebook. Nothing was rendered."
+            ) from None
+        defaults: dict[str, Any] = {}
         for node in tree.body:
-            targets = (
-                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-            )
+            if isinstance(node, ast.Assign):
+                targets, value = node.targets, node.value
+            else:
+                targets, value = [getattr(node, "target", None)], getattr(node, "value", None)
+            try:
+                literal = ast.literal_eval(value) if value is not None else ...
+            except ValueError:
+                literal = ...
             for target in targets:
-                if isinstance(target, ast.Name) and target.id not in names:
-                    names.append(target.id)
-        return names
-    return []
+                if isinstance(target, ast.Name) and target.id not in defaults:
+                    defaults[target.id] = literal
+        return defaults
+    return {}
+
+
+def check_parameter_value(name: str, value: Any, default: Any) -> None:
+    """Refuse a ``-p`` value a report cannot use, before anything renders.
+
+    A parameter whose name ends in ``_year`` takes a whole year from 1990 to next year (or
+    ``None`` where that is its default); otherwise a value must have its default's type (an
+    integer default takes an integer, not ``True``; text takes text).
+
+    Raises
+    ------
+    RenderError
+        Naming the parameter, the value and what it takes.
+    """
+    from rvs_analysis.clean import MIN_YEAR, max_plausible_year
+
+    if name.endswith("_year"):
+        if value is None and default is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            problem = "a whole year"
+        elif not MIN_YEAR <= value <= max_plausible_year():
+            problem = f"a year from {MIN_YEAR} to {max_plausible_year()}"
+        else:
+            return
+    elif default is ... or default is None or value is None:
+        return
+    elif isinstance(default, bool):
+        if isinstance(value, bool):
+            return
+        problem = "True or False"
+    elif isinstance(default, int | float) and not isinstance(value, bool):
+        if isinstance(value, int) or (
+            isinstance(default, float) and isinstance(value, float) and math.isfinite(value)
+        ):
+            return
+        problem = "a whole number" if isinstance(default, int) else "a finite number"
+    elif isinstance(default, str) and isinstance(value, str):
+        return
+    else:
+        problem = f"a value like its default {default!r}"
+    raise RenderError(
+        f"-p {name}={value!r} is not {problem}; nothing was rendered and the previous output "
+        "is untouched."
+    )
 
 
 def check_parameters(parameters, notebook_paths) -> dict:
@@ -680,7 +770,7 @@ def check_parameters(parameters, notebook_paths) -> dict:
             "--source or --cache instead of -p."
         )
     for path in notebook_paths:
-        declared = declared_parameters(path)
+        declared = declared_defaults(path)
         unknown = [name for name in parameters if name not in declared]
         if unknown:
             offered = [name for name in declared if name not in RENDERER_PARAMETERS]
@@ -689,6 +779,8 @@ def check_parameters(parameters, notebook_paths) -> dict:
                 f"declares: {', '.join(offered) or 'no parameters besides area, source and cache'}."
                 " Nothing was rendered."
             )
+        for name, value in parameters.items():
+            check_parameter_value(name, value, declared[name])
     return parameters
 
 
@@ -1013,6 +1105,9 @@ def _write_result(result, staging):
         for name, data in sorted(result.downloads.items()):
             (files / name).write_bytes(data)
             fields["downloads"].append(f"{slug}/{notebook}_bestanden/{name}")
+    fields["downloads_sha256"] = {
+        path: output_folder.file_sha256(staging / path) for path in fields["downloads"]
+    }
     fields["worker"] = result.worker
     fields["timings"] = report_timings(
         result.timings, result.seconds, time.perf_counter() - writing
@@ -1033,9 +1128,12 @@ def _read_summary(folder, relative):
 def _copy_report_files(entry, out, staging):
     paths = [entry[kind] for kind in ("html", "summary", "ipynb") if entry.get(kind)]
     for path in paths + list(entry.get("downloads") or []):
+        source = out / path
+        if source.is_symlink() or not source.is_file():  # never follow a link out of --out
+            raise RenderError(f"{source} is no longer the file rvs render wrote; render again.")
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(out / path, target)
+        shutil.copy2(source, target, follow_symlinks=False)
 
 
 def parse_list(text: str | None) -> Sequence[str] | None:

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -224,7 +225,22 @@ def locked(out: Path):
     """
     out.parent.mkdir(parents=True, exist_ok=True)
     path = lock_path(out)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:  # a link planted at the lock's path is refused, never opened (and truncated)
+        descriptor = os.open(
+            path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644
+        )
+    except OSError as error:
+        raise RenderError(
+            f"The lock file {path} is a link or not a regular file ({error.strerror}); rvs "
+            "render does not follow it. Remove it if you put it there, then run again. Nothing "
+            "was written."
+        ) from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise RenderError(
+            f"The lock file {path} is not a regular file; remove it and run again. Nothing was "
+            "written."
+        )
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -435,6 +451,28 @@ def report_hashes(entry: dict, folder: Path) -> dict[str, str]:
         for kind in REPORT_FILE_KINDS
         if entry.get(kind) and (folder / entry[kind]).is_file()
     }
+
+
+def downloads_match(entry: dict, out: Path) -> bool:
+    """True when every download the entry lists is a regular file (not a link) in ``out`` with
+    the SHA-256 the manifest recorded (``downloads_sha256``); an entry without those hashes (a
+    manifest from before they were recorded) does not match, so the report is rendered again."""
+    downloads = list(entry.get("downloads") or [])
+    recorded = entry.get("downloads_sha256")
+    if not downloads:
+        return True
+    if not isinstance(recorded, dict):
+        return False
+    for relative in downloads:
+        safe = safe_relative(relative)
+        if safe is None:
+            return False
+        path = out / safe
+        if path.is_symlink() or not path.is_file():
+            return False
+        if recorded.get(relative) != file_sha256(path):
+            return False
+    return True
 
 
 def files_match(entry: dict, out: Path) -> bool:
