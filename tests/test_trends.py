@@ -690,3 +690,25 @@ def test_with_few_years_the_noise_comes_from_second_differences():
     phi, df = trends.area_dispersion(frame, population_column=None)
     assert phi >= 1 and 0 < df < 2  # two overlapping second differences (2012, 2013)
     assert trends.area_dispersion(frame.iloc[:4], population_column=None) == (None, None)
+
+
+def test_the_rate_ratio_test_and_interval_agree():
+    """Issue 28 B8: 0 -> 6 at exposures 1 : 1.3 gave p = 0.039 with an interval containing 1."""
+    result = trends.rate_ratio_interval(0, 6, 1.0, 1.3)
+    assert (result.p_value < 0.05) == (result.ci_low > 1 or result.ci_high < 1)
+    for before in range(0, 81, 3):
+        for after in range(0, 81, 2):
+            result = trends.rate_ratio_interval(before, after, 1.0, 1.3)
+            excludes = result.ci_low > 1 or result.ci_high < 1
+            assert (result.p_value < 0.05) == excludes, (before, after)
+
+
+def test_a_forecast_of_a_short_overdispersed_series_neither_crashes_nor_contradicts_itself():
+    """Issue 28 B7: [8, 33, 10, 15, 6, 9] for 2011-2016, forecast 2018, raised ValueError n < 0
+    (seed 0, 13, ...) and otherwise gave a mean of 412 beside an interval of 0 to 89."""
+    frame = pd.DataFrame({"year": range(2011, 2017), "registered_offences": [8, 33, 10, 15, 6, 9]})
+    trend = trends.fit_count_trend(frame, population_column=None)
+    for seed in (0, 2, 13, 26):
+        forecast = trend.forecast(2018, seed=seed)
+        assert forecast.pi_low <= forecast.mean <= forecast.pi_high
+        assert np.isfinite(forecast.draws).all()

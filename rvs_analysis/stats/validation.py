@@ -66,6 +66,8 @@ class Scenario:
     weight: float = 1.0
     companion: str | None = None
     """Key of a scenario filled from the second column of this one's outcomes (same data)."""
+    exhaustive: bool = False
+    """Every case is enumerated (not simulated): run once, as one task."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -586,7 +588,30 @@ def sim_change_points_power(n_sims, seed):
 
 _YOY = "count_change with area_dispersion (the results table's year-on-year 'sign.')"
 
+
+def sim_rate_ratio_agreement(n_sims, seed):
+    """Every count pair 0-80 x 0-80 at exposures 1 : 1.3 (not random: all 6,561 pairs): 1 when
+    rate_ratio_interval's p < 0.05 exactly when its interval excludes 1."""
+    agree = []
+    for before in range(81):
+        for after in range(81):
+            result = trends.rate_ratio_interval(before, after, 1.0, 1.3)
+            excludes = result.ci_low > 1 or result.ci_high < 1
+            agree.append(float((result.p_value < 0.05) == excludes))
+    return np.asarray(agree)
+
+
 SCENARIOS: list[Scenario] = [
+    Scenario(
+        "rate-ratio-p-interval-agreement",
+        "rate_ratio_interval: p-value against its exact interval",
+        "agreement",
+        "every count pair 0-80 x 0-80, exposures 1 : 1.3 (all 6,561 pairs, not simulated)",
+        (1.0, 1.0),
+        sim_rate_ratio_agreement,
+        0.01,
+        exhaustive=True,
+    ),
     Scenario(
         "yoy-count-size-13y",
         _YOY,
@@ -911,6 +936,9 @@ def run(
     chunks = max(4, 2 * processes)
     tasks = []
     for number, scenario in enumerate(run_here):
+        if scenario.exhaustive:  # every case once: one task, whatever the simulation count
+            tasks.append((scenario.key, int(simulations), seed + 1000 * number))
+            continue
         sizes = np.full(chunks, simulations // chunks)
         sizes[: simulations % chunks] += 1
         for chunk, size in enumerate(sizes):
