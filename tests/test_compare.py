@@ -324,3 +324,37 @@ def test_coverage_of_the_exact_ratio_and_mover_difference_intervals():
     assert 0.94 <= difference_covered.mean() <= 0.985, difference_covered.mean()
     small = mu1 == 5.0
     assert difference_covered[small].mean() >= 0.93, difference_covered[small].mean()
+
+
+def test_the_apportioned_flag_travels_into_changes_funnels_and_rankings(shared_dataset):
+    """Issue 27 item 3: on the 2017 boundaries Vianen and Weesp are apportioned out of
+    Vijfheerenlanden and Amsterdam in every year; Vianen came third in a top five of threats on
+    numbers that are Vijfheerenlanden's rate, and nothing said so."""
+    changes = compare.change_between(shared_dataset, 2019, 2024, "1.4.4", "gemeente")
+    flagged = set(changes.loc[changes["estimated_from_successor"], "area"])
+    assert flagged == {"Vianen", "Weesp"}
+    funnel = compare.change_funnel(changes)
+    assert set(funnel.points.loc[funnel.points["estimated_from_successor"], "area"]) == flagged
+    ranked = compare.rank_changes(changes, top=5)
+    assert "estimated_from_successor" in ranked.columns
+    assert (
+        ranked.attrs["estimated_areas"]
+        == ranked.loc[ranked["estimated_from_successor"], "area"].tolist()
+    )
+    assert "Vianen" in ranked.attrs["estimated_areas"]
+
+
+def test_no_significance_claim_on_a_row_with_too_few_cases(tidy_kit, tmp_path):
+    """Issue 28 B9: one small-number rule; too_few rows claim nothing."""
+    crime = tidy_kit.region_crime()
+    renswoude = crime["gemeente_code"] == "GM0339"
+    crime.loc[renswoude & (crime["year"] == 2015), "registered_offences"] = 0
+    crime.loc[renswoude & (crime["year"] == 2017), "registered_offences"] = 8
+    folder = tidy_kit.write_tidy(
+        tmp_path / "t", crime=crime, metadata={"crime_boundary_year": 2017}
+    )
+    from rvs_analysis.sources import load_source
+
+    changes = compare.change_between(load_source(str(folder)), 2015, 2017, "1.1.1", "gemeente")
+    row = changes.set_index("area").loc["Renswoude"]
+    assert bool(row["too_few"]) and not bool(row["significant"])

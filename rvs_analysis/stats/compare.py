@@ -56,6 +56,9 @@ __all__ = [
 ]
 
 _COLUMNS = ("area", "year", "registered_offences", "population")
+ESTIMATED = "estimated_from_successor"
+"""The flag of a figure apportioned out of a successor (:func:`rvs_analysis.regions.area_table`),
+carried by every table of this module that shows an area's figure."""
 _WINSOR_Z = stats.norm.ppf(0.9)
 _WINSOR_CONSTANT = float(
     (stats.norm.cdf(_WINSOR_Z) - stats.norm.cdf(-_WINSOR_Z))
@@ -112,7 +115,8 @@ def rate_table(data, offence_code=None, areas=None, years=None, boundaries: int 
                 f"The table lacks the column(s) {', '.join(missing)}; make it with "
                 "regions.area_table(..., rate=True) or pass a dataset with an offence code."
             )
-        table = data.loc[:, list(_COLUMNS)].copy()
+        flag = data[ESTIMATED] if ESTIMATED in data.columns else False
+        table = data.loc[:, list(_COLUMNS)].assign(**{ESTIMATED: flag}).copy()
         if areas is not None:
             names = [areas] if isinstance(areas, str) else [getattr(a, "name", a) for a in areas]
             unknown = [name for name in names if name not in set(table["area"])]
@@ -141,7 +145,8 @@ def rate_table(data, offence_code=None, areas=None, years=None, boundaries: int 
             table = regions.area_table(
                 data, offence_code, None, boundaries, years, rate=True, areas=areas
             )
-        table = table.loc[:, list(_COLUMNS)]
+        table = table.loc[:, [*_COLUMNS, ESTIMATED]]
+    table[ESTIMATED] = table[ESTIMATED].fillna(False).astype(bool)
     gaps = table["registered_offences"].isna() | table["population"].isna()
     if gaps.any():
         first = table.loc[gaps].iloc[0]
@@ -675,8 +680,15 @@ def change_between(
             "difference_ci_high": difference + np.sqrt((u2 - rate2) ** 2 + (rate1 - l1) ** 2),
         }
     )
-    result["significant"] = (result["ratio_ci_low"] > 1) | (result["ratio_ci_high"] < 1)
-    result["too_few"] = (k1 + k2) < min_count
+    estimated = table.loc[table["year"].isin([first_year, last_year])].groupby("area")[ESTIMATED]
+    result[ESTIMATED] = estimated.any().reindex(result["area"]).fillna(False).to_numpy(bool)
+    result["too_few"] = [
+        bool(a + b < min_count or min(a, b) <= 0) for a, b in zip(k1, k2, strict=True)
+    ]
+    # no claim on a row with too few cases (B9): the same small-number rule as every change
+    result["significant"] = (
+        (result["ratio_ci_low"] > 1) | (result["ratio_ci_high"] < 1)
+    ) & ~result["too_few"]
     provisional = {int(year) for year in provisional_years}
     result["provisional"] = bool({first_year, last_year} & provisional)
     interval = (
@@ -821,6 +833,11 @@ def change_funnel(
             "z": z,
             "beyond_95": np.abs(z) > stats.norm.ppf(0.975),
             "beyond_99_8": np.abs(z) > stats.norm.ppf(0.999),
+            ESTIMATED: (
+                changes[ESTIMATED].to_numpy(bool)
+                if ESTIMATED in changes.columns
+                else np.zeros(len(changes), bool)
+            ),
         }
     )
     points["direction"] = np.where(
@@ -936,6 +953,7 @@ def rank_changes(
             "beyond_99_8": funnel.points["beyond_99_8"].to_numpy(),
             "too_few": changes["too_few"].to_numpy(),
             "provisional": changes["provisional"].to_numpy(),
+            ESTIMATED: funnel.points[ESTIMATED].to_numpy(),
         }
     )
     table = table.sort_values(value, ascending=ascending, kind="stable").reset_index(drop=True)
@@ -947,4 +965,7 @@ def rank_changes(
             f"phi = {phi:.2f}); flags from the change funnel ({funnel.method}), not from the rank"
         ),
     )
-    return table if top is None else table.head(int(top))
+    shown = table if top is None else table.head(int(top))
+    # a ranking says when an area in it rests on figures apportioned out of a successor
+    shown.attrs["estimated_areas"] = shown.loc[shown[ESTIMATED], "area"].tolist()
+    return shown
