@@ -264,3 +264,38 @@ def test_report_scan_catches_what_it_looks_for(tmp_path):
     )
     found = problems(tmp_path)
     assert len(found) == 2 and "'inf'" in found[0] and "x_clearance_pct" in found[1]
+
+
+@pytest.mark.slow
+def test_the_page_checker_passes_on_every_demo_page(demo_reports, demo_folder):
+    """Issue 28: no page of the demo batch contradicts itself in a way a machine can see."""
+    from page_check import problems
+
+    assert problems(demo_folder) == []
+
+
+PLANTED = {
+    "too-few-beside-many": "<p>In 2023 telde Midden-Nederland 5.666 woninginbraken; voor een "
+    "verandering ten opzichte van 2022 zijn het te weinig gevallen.</p>",
+    "behaald-for-a-forecast": "<p>Als de trend doorzet, komt het aantal in 2018 uit op 6.459; "
+    "de kans dat het doel gehaald wordt is 99%: het doel is behaald.</p>",
+    "one-with-plural": "<p>Alle 1 tabellen in één Excel-bestand.</p>",
+    "significant-touching-zero": "<p>Het aantal steeg +4% (95%-BI 0% tot 8%; statistisch "
+    "significant).</p>",
+    "empty-column": "<table><tr><th>Indicator</th><th>Doel 2023</th></tr>"
+    "<tr><td>Woninginbraken</td><td>–</td></tr></table>",
+    "status-against-printed": "<table><tr><th>Indicator</th><th>Doel 2018</th>"
+    "<th>Gemeten 2018</th><th>Status</th></tr><tr><td>Opheldering</td><td>11,5%</td>"
+    "<td>11,5%</td><td>niet behaald</td></tr><tr><td>Overvallen</td><td>1</td><td>0</td>"
+    "<td>behaald</td></tr></table>",
+}
+
+
+@pytest.mark.parametrize("check", sorted(PLANTED))
+def test_the_page_checker_fails_on_a_planted_contradiction(check):
+    from page_check import page_problems
+
+    found = {name for name, _ in page_problems(f"<html><body>{PLANTED[check]}</body></html>")}
+    assert check in found
+    clean = "<p>In 2023 telde Midden-Nederland 5.666 woninginbraken: een stijging van 1%.</p>"
+    assert page_problems(clean) == []

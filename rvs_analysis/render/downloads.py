@@ -228,7 +228,11 @@ def prepare_downloads(nb, stem: str, title: str = ""):
             0,
             {
                 "href": f"{downloads.folder}/tabellen.xlsx",
-                "label": f"Alle {len(tables)} tabellen in één Excel-bestand (.xlsx)",
+                "label": (
+                    f"Alle {len(tables)} tabellen in één Excel-bestand (.xlsx)"
+                    if len(tables) > 1
+                    else "De tabel als Excel-bestand (.xlsx)"
+                ),
             },
         )
     return nb, downloads
