@@ -41,3 +41,16 @@ def test_write_pdfs_prints_each_report_on_a4(tmp_path):
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", data)
     assert len(boxes) >= 2
     assert all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes)
+
+
+def test_a_browser_that_prints_nothing_fails_the_run(monkeypatch, tmp_path, capsys):
+    """Issue 29 (low): a Chromium that fails on every page exited 0 with "0 PDF's geschreven"."""
+    broken = tmp_path / "chromium"
+    broken.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: str(broken))
+    argv = ["render", "--pdf", "--areas", "Flevoland", "--notebooks", "crime_change"]
+    code = main([*argv, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code != 0 and "kregen geen PDF" in err and "Traceback" not in err
+    assert not list((tmp_path / "out").rglob("*.pdf"))

@@ -50,6 +50,11 @@ CASES = [
         "test_faults.py::test_an_absurd_timeout_and_a_malformed_notebook_are_one_paragraph",
     ),
     (
+        "rvs render --pdf with a Chromium that fails on every page",
+        "non-zero exit with a Dutch message (was exit 0 and '0 PDF's geschreven')",
+        "test_pdf.py::test_a_browser_that_prints_nothing_fails_the_run",
+    ),
+    (
         "a source lacking a municipality's rows (absent becomes zero)",
         "refused with one paragraph naming the municipality; nothing written",
         "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",

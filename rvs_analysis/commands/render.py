@@ -254,10 +254,19 @@ def run(args) -> int:
         from rvs_analysis.render.pdf import write_pdfs
 
         pdfs = write_pdfs(result.out, result.manifest, chromium)
+        pages = sum(1 for report in result.manifest.get("reports", []) if report.get("html"))
         print(
             f"{len(pdfs)} PDF's geschreven (A4), naast de rapporten in {result.out}.",
             file=sys.stderr,
         )
+        if len(pdfs) < pages:
+            print(
+                f"rvs: error: {pages - len(pdfs)} van de {pages} rapporten kregen geen PDF: "
+                f"{chromium} kon ze niet afdrukken. Controleer de browser (apt-get install "
+                "chromium) en draai opnieuw met --pdf.",
+                file=sys.stderr,
+            )
+            return max(result.exit_code, 1)
     return result.exit_code
 
 
