@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,22 @@ def test_rvs_render_passes_report_year_to_the_report_and_lists_it(shared_cbs_dir
     page = (out / manifest["reports"][0]["html"]).read_text()
     assert "In 2018 zijn 6.184 woninginbraken geregistreerd" in page
     assert "Prognose 2018" not in page
+
+
+@pytest.mark.slow
+def test_a_report_year_before_the_target_year_passes_the_page_checker(tmp_path, capsys):
+    """Issue 28: a batch as it stood in 2016 (forecasts, no measured 2018) contradicts nothing;
+    the pilots, which started in 2017, are skipped with the reason instead of failing."""
+    from page_check import problems
+
+    out = tmp_path / "out"
+    argv = ["render", "--level", "region", "--out", str(out), "-p", "report_year=2016"]
+    status = main([*argv, "--progress", "lines"])
+    assert status == 0, capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    statuses = {Path(r["notebook"]).stem: (r["status"], r["error"]) for r in manifest["reports"]}
+    status_, reason = statuses["onveiligheidsbeleving_proeftuinen"]
+    assert status_ == "skipped" and "startten in 2017" in reason
+    assert problems(out) == []
+    monitor = (out / "midden-nederland" / "strategy_monitor.html").read_text(encoding="utf-8")
+    assert "naar de prognose voor 2018" in monitor

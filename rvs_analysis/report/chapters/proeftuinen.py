@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rvs_analysis import regions
+from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import survey_frame
 from rvs_analysis.report.chapters import proeftuinen_open
@@ -131,9 +132,16 @@ def pilots(ctx: ReportContext) -> Pilots:
     published_group = proeftuinen_open.published_pilots(ctx)
     if not has_survey and published_group is None:
         survey_frame(ctx)  # raises NotAvailableForSource with the reason
+    start_year = int(pilot_table["start_year"].min())
+    if ctx.report_year is not None and ctx.report_year <= start_year:
+        raise NotAvailableForSource(
+            f"De proeftuinen startten in {start_year}; tot en met {ctx.report_year} is er geen "
+            "meting na de start, dus nog niets om proeftuinen en overige gemeenten op te "
+            f"vergelijken. Kies een rapportagejaar na {start_year}."
+        )
     return Pilots(
         table=pilot_table,
-        start_year=int(pilot_table["start_year"].min()),
+        start_year=start_year,
         survey=survey_frame(ctx) if has_survey else None,
         published=published_group,
     )
