@@ -114,6 +114,17 @@ def is_missing(value: Any) -> bool:
         return False
 
 
+def counted(number: int, singular: str, plural: str) -> str:
+    """``"1 verandering"`` / ``"3 veranderingen"``: a number with the noun it takes.
+
+    Examples
+    --------
+    >>> counted(1, "indicator", "indicatoren"), counted(2, "indicator", "indicatoren")
+    ('1 indicator', '2 indicatoren')
+    """
+    return f"{number} {singular if number == 1 else plural}"
+
+
 def is_set(flag: Any) -> bool:
     """True only for a flag that is set: ``True`` or ``numpy.True_``, or a non-zero number.
 

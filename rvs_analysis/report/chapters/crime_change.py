@@ -515,7 +515,8 @@ def methods(
             f"uit een {_model_nl(comparison.ratio)} met vaste jaareffecten en een interactie "
             "groep × jaar.",
             "Veranderingen per misdrijfsoort: interval met de jaar-op-jaarruis van die soort "
-            "(quasi-Poisson-dispersie uit haar trend); geen significantietoets na rangschikken; "
+            "(quasi-Poisson-dispersie uit de jaren die niet vergeleken worden); geen "
+            "significantietoets na rangschikken; "
             f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in beide jaren "
             "samen.",
             *monthly_lines,

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rvs_analysis import regions
+from rvs_analysis.dutch import counted
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, values_by_code
 from rvs_analysis.report.context import ReportContext, methods_block
@@ -565,7 +566,8 @@ def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: in
         },
         caption=(
             "Intervallen en significantie met de jaar-op-jaarruis van elk gebied "
-            "(quasi-Poisson-dispersie uit zijn trend); '–' bij te weinig gevallen."
+            "(quasi-Poisson-dispersie uit de jaren die niet vergeleken worden); '–' bij te weinig "
+            "gevallen."
         ),
     )
 
@@ -666,9 +668,10 @@ def methods(
     if open_indicators is not None and not open_indicators.frame.empty:
         open_lines.append(
             "Indicatoren uit open CBS-data: verandering tussen beginjaar en rapportagejaar; "
-            "aantallen met de jaar-op-jaarruis van de reeks (quasi-Poisson-dispersie uit de eigen "
-            "trend, t-interval), ophelderingspercentages als verschil in procentpunt met de "
-            f"quasi-binomiale dispersie; {open_indicators.n_comparisons} veranderingen getoetst "
+            "aantallen met de jaar-op-jaarruis van de reeks (quasi-Poisson-dispersie uit de jaren "
+            "die niet vergeleken worden, t-interval), ophelderingspercentages als verschil in "
+            "procentpunt met de quasi-binomiale dispersie; "
+            f"{counted(open_indicators.n_comparisons, 'verandering', 'veranderingen')} getoetst "
             "op 5%, niet gecorrigeerd voor meervoudig toetsen."
         )
         open_technical = open_indicators.methods
@@ -684,8 +687,13 @@ def methods(
             "dispersie van de reeks. Te weinig gevallen: minder dan "
             f"{MIN_EVENTS_CHANGE} misdrijven in beide jaren samen (of 0 in een ervan), of minder dan "
             f"{MIN_CASES_PERCENT} geregistreerde misdrijven achter een percentage.",
-            f"De tabel toetst {int(area_results.table.attrs.get('n_comparisons', 0))} "
-            "veranderingen op 5%; er is niet gecorrigeerd voor meervoudig toetsen.",
+            "De tabel toetst "
+            + counted(
+                int(area_results.table.attrs.get("n_comparisons", 0)),
+                "verandering",
+                "veranderingen",
+            )
+            + " op 5%; er is niet gecorrigeerd voor meervoudig toetsen.",
             "Status en prognose per doel: een trendmodel tot en met het rapportagejaar, "
             "doorgetrokken naar het doeljaar met simulatie (aantallen: quasi-Poisson met de "
             "geprojecteerde bevolking; percentages met tellers: quasi-binomiaal met ruis per jaar; "

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rvs_analysis.dutch import counted
 from rvs_analysis.report.area_data import area_counts, clearance_frame
 from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.open_data import burglary_group, group_title
@@ -97,14 +98,14 @@ class OpenIndicators:
     def sentence(self):
         """How many indicators the open tables hold, what is group-level, how many tests."""
         return md(
-            "De open CBS-tabellen geven voor {area} {n} indicatoren; de tabel toetst {k} "
-            "veranderingen tussen beginjaar en rapportagejaar op 5%, zonder correctie voor "
+            "De open CBS-tabellen geven voor {area} {n}; de tabel toetst {k} "
+            "tussen beginjaar en rapportagejaar op 5%, zonder correctie voor "
             "meervoudig toetsen. Opheldering staat in 83648NED alleen per misdrijfgroep (niet "
             "voor woninginbraak, straatroof of overvallen), en 'registraties van verdachten' telt "
             "registraties, geen personen: wie voor meer misdrijven verdacht wordt, telt meer keren.",
             area=self.area,
-            n=len(self.frame),
-            k=self.n_comparisons,
+            n=counted(len(self.frame), "indicator", "indicatoren"),
+            k=counted(self.n_comparisons, "verandering", "veranderingen"),
         )
 
 
