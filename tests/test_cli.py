@@ -269,3 +269,17 @@ def test_shared_extract_district_table_through_the_cli(shared_cbs_dir, capsys):
     table = pd.read_csv(io.StringIO(out)).set_index(["area", "year"])["registered_offences"]
     assert abs(table[("Gooi en Vechtstreek", 2016)] / 1219 - 1) < 0.02
     assert abs(table[("Oost-Utrecht", 2015)] / 2275 - 1) < 0.02
+
+
+def test_rvs_table_never_overwrites_its_own_input(tidy_folder, capsys):
+    """Issue 29 (low): --output naming one of the source's files overwrote the source."""
+    crime = tidy_folder / "registered_crime.csv"
+    before = crime.read_bytes()
+    status, out, err = run_cli(
+        ["table", "--source", str(tidy_folder), "--offence", "1.1.1", "--level", "region",
+         "--output", str(crime)],
+        capsys,
+    )  # fmt: skip
+    assert status != 0 and "input" in err and out == ""
+    assert_one_paragraph(err)
+    assert crime.read_bytes() == before

@@ -55,6 +55,11 @@ CASES = [
         "test_pdf.py::test_a_browser_that_prints_nothing_fails_the_run",
     ),
     (
+        "rvs table --output naming one of its own input files",
+        "refused with one paragraph; the source file unchanged",
+        "test_cli.py::test_rvs_table_never_overwrites_its_own_input",
+    ),
+    (
         "a source lacking a municipality's rows (absent becomes zero)",
         "refused with one paragraph naming the municipality; nothing written",
         "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",

@@ -17,7 +17,7 @@ import pandas as pd
 
 from rvs_analysis import regions
 from rvs_analysis.exceptions import RvsError
-from rvs_analysis.sources import load_source
+from rvs_analysis.sources import load_source, source_files
 from rvs_analysis.spreadsheet import safe_text
 from rvs_analysis.stats.trends import add_rate_interval
 
@@ -123,6 +123,13 @@ def with_provisional(table: pd.DataFrame, dataset, offence: str) -> pd.DataFrame
 
 def run(args: argparse.Namespace) -> int:
     """Load the source, build the table, print it (or write ``--output``); returns 0."""
+    if args.output:
+        target = Path(args.output).resolve()
+        if any(target == path.resolve() for path in source_files(args.source, args.cache)):
+            raise RvsError(
+                f"--output {args.output} is one of the source's own input files; rvs table never "
+                "overwrites its input. Choose another file name. Nothing was written."
+            )
     dataset = load_source(args.source, args.cache)
     table = regions.area_table(
         dataset,

@@ -84,6 +84,23 @@ def _input_files(kind: str, path: Path) -> list[Path]:
     return tidy.input_files(path)
 
 
+def source_files(source: str = "demo", cache="data/raw") -> list[Path]:
+    """The input files a source is read from (what ``rvs`` must never overwrite).
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"cbs"`` or a tidy folder.
+    cache : str or pathlib.Path, default "data/raw"
+
+    Returns
+    -------
+    list of pathlib.Path
+        Empty when the source has none (yet).
+    """
+    return _input_files(*resolve_source(source, cache))
+
+
 def _fingerprint(files: list[Path]) -> tuple:
     stats = []
     for path in files:
