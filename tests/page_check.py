@@ -10,7 +10,8 @@ Each check is one class of defect a machine can see on a page:
 * ``empty-column``: a table column without a single value;
 * ``one-with-plural``: "1" before a plural noun ("Alle 1 tabellen", "toetst 1 veranderingen");
 * ``significant-touching-zero``: "statistisch significant" beside an interval printed from or to
-  0% (the digits shown do not exclude no change).
+  0% (the digits shown do not exclude no change);
+* ``local-path``: an absolute path of the machine that rendered the page (``/home/...``).
 
 ``python tests/page_check.py outputs/`` prints one line per problem and exits 1 when there is any.
 """
@@ -35,6 +36,7 @@ _PLURAL = re.compile(
 _SIGNIFICANT_AT_ZERO = re.compile(
     r"(?:BI|\() ?[−-]?0% tot [^;)]*; statistisch significant|tot [−-]?0%\)?; statistisch significant"
 )
+_LOCAL_PATH = re.compile(r"(?<![\w.:/])/(?:home|tmp|root|work|Users|var|opt)/[\w./-]+")
 _FORECAST_WORDS = re.compile(r"naar de prognose|als de trend doorzet|de kans dat", re.I)
 
 
@@ -137,7 +139,9 @@ def table_problems(raw: str) -> list[tuple[str, str]]:
 
 def page_problems(raw: str) -> list[tuple[str, str]]:
     """Every problem of one page's HTML."""
-    return sentence_problems(visible_text(raw)) + table_problems(raw)
+    text = visible_text(raw)
+    paths = [("local-path", match.group(0)) for match in _LOCAL_PATH.finditer(text)]
+    return sentence_problems(text) + table_problems(raw) + paths
 
 
 def problems(folder: Path) -> list[str]:

@@ -284,6 +284,7 @@ PLANTED = {
     "significant).</p>",
     "empty-column": "<table><tr><th>Indicator</th><th>Doel 2023</th></tr>"
     "<tr><td>Woninginbraken</td><td>–</td></tr></table>",
+    "local-path": "<p>Parameters: source = /home/analist/data/cbs-open-data</p>",
     "status-against-printed": "<table><tr><th>Indicator</th><th>Doel 2018</th>"
     "<th>Gemeten 2018</th><th>Status</th></tr><tr><td>Opheldering</td><td>11,5%</td>"
     "<td>11,5%</td><td>niet behaald</td></tr><tr><td>Overvallen</td><td>1</td><td>0</td>"

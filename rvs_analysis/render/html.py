@@ -182,10 +182,23 @@ class ReportExporter:
                 "rendered_at_nl": fmt_datetime(provenance.get("rendered_at")),
                 "seconds_nl": fmt_seconds(provenance.get("seconds")),
                 "downloads": list(provenance.get("downloads") or []),
+                "parameters": {
+                    name: _shown_parameter(value)
+                    for name, value in dict(provenance.get("parameters") or {}).items()
+                },
             },
         }
         body, _ = self._exporter.from_notebook_node(nb, resources=resources)
         return _finish_page(body)
+
+
+def _shown_parameter(value):
+    """A parameter as the provenance footer shows it: an absolute local path by its last two
+    parts ("…/data/raw"), since the page travels and the reader's machine is not ours."""
+    if isinstance(value, str) and value.startswith("/") and len(value) > 1:
+        parts = [part for part in value.split("/") if part]
+        return "…/" + "/".join(parts[-2:])
+    return value
 
 
 @cache
@@ -408,10 +421,10 @@ def key_message(summary, region):
         sentences.append(
             count_change_sentence(
                 region,
-                count.get("year"),
+                count.get("year_label") or count.get("year"),
                 count["estimate"],
                 "woninginbraken",
-                count.get("previous_year"),
+                count.get("previous_year_label") or count.get("previous_year"),
                 # No recorded change with a previous year: too few cases for a percentage.
                 change if isinstance(change, dict) else (math.nan, math.nan, math.nan),
                 too_few=not isinstance(change, dict),

@@ -359,6 +359,13 @@ def _report_year(dataset, first: int | None, last: int | None, report_year) -> i
     return min(int(report_year), max(years))
 
 
+def _shown_source(source: str) -> str:
+    """The source parameter as a page shows it: an absolute local path by its last two parts."""
+    if source.startswith("/") and len(source) > 1:
+        return "…/" + "/".join([part for part in source.split("/") if part][-2:])
+    return source
+
+
 def source_advice(dataset, tables: str) -> str:
     """Where the missing ``tables`` can come from, said only where it applies to the source in use.
 
@@ -593,7 +600,7 @@ def methods_block(
         "**Bronnen**",
         "",
         f"- Bron: {escape(source_label(ctx.dataset))}, versie "
-        f"{escape(provenance.get('version', '–'))}; bronparameter: {escape(ctx.source)}",
+        f"{escape(provenance.get('version', '–'))}; bronparameter: {escape(_shown_source(ctx.source))}",
         f"- Bestanden: {escape(files)}"
         + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
         "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "

@@ -271,12 +271,16 @@ def top_movers(totals: CrimeTotals, n: int = 6) -> pd.DataFrame:
     movers = crime_change.top_movers(totals.crime, totals.years[0], totals.years[-1], n=n)
     movers["category_nl"] = movers["category"].map(crime_change.CATEGORY_LABELS_NL)
     movers.attrs["years"] = (totals.years[0], totals.years[-1])
+    movers.attrs["labels"] = (
+        totals.year_label(totals.years[0]),
+        totals.year_label(totals.years[-1]),
+    )
     return movers
 
 
 def movers_table(movers: pd.DataFrame):
     """The movers as the report shows them."""
-    first, last = movers.attrs["years"]
+    first, last = movers.attrs.get("labels", movers.attrs["years"])
     return table(
         movers,
         formats={

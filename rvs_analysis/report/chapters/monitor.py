@@ -450,10 +450,10 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
     row = area_results.burglary()
     first = count_change_sentence(
         area_results.area,
-        int(row["this_year"]),
+        area_results.year_label(row["this_year"]),
         row["value"],
         "woninginbraken",
-        int(row["previous_year"]),
+        area_results.year_label(row["previous_year"]),
         area_results.burglary_change(),
         too_few=is_set(row.get("too_few")),
     )
@@ -759,6 +759,10 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
         (float(row["value"]), nan, nan),
         year=int(row["this_year"]),
         previous_year=int(row["previous_year"]) if "previous_year" in row.index else None,
+        year_label=area_results.year_label(row["this_year"]),
+        previous_year_label=(
+            area_results.year_label(row["previous_year"]) if "previous_year" in row.index else None
+        ),
     )
     ctx.summary.parameters.setdefault("target_year", int(area_results.target_year))
     for status, count in area_results.status_counts().items():

@@ -56,6 +56,11 @@ class OpenIndicators:
 
     frame: pd.DataFrame
     area: str
+    provisional: tuple[int, ...] = ()
+    """Years whose figures are provisional (CBS "Voorlopig"): labelled in the table."""
+
+    def _year(self, year) -> str:
+        return f"{int(year)} (voorlopig)" if int(year) in self.provisional else str(int(year))
 
     @property
     def n_comparisons(self) -> int:
@@ -71,7 +76,14 @@ class OpenIndicators:
 
     def show(self):
         """The indicators as a Dutch table."""
+        labels = {}
+        if not self.frame.empty:
+            labels = {
+                "first_year": [self._year(year) for year in self.frame["first_year"]],
+                "year": [self._year(year) for year in self.frame["year"]],
+            }
         shown = self.frame.assign(
+            **labels,
             first_value=[
                 fmt_value(value, "percent" if unit == "%" else unit)
                 for value, unit in zip(self.frame["first_value"], self.frame["unit"], strict=True)
@@ -244,7 +256,7 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
     columns = ["indicator", "table", "first_year", "first_value", "year", "value", "unit",
                "change", "too_few", "change_text", "method"]  # fmt: skip
     frame = pd.DataFrame([row for row in rows if row is not None], columns=columns)
-    return OpenIndicators(frame=frame, area=ctx.area.name)
+    return OpenIndicators(frame=frame, area=ctx.area.name, provisional=tuple(ctx.provisional_years))
 
 
 def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
