@@ -238,3 +238,19 @@ def test_rvs_table_output_escapes_a_hostile_area_name():
     table = pd.DataFrame({"area": ["=cmd|calc", "Flevoland"], "year": [2016, 2016]})
     out = format_table(table, "csv")
     assert "'=cmd|calc" in out and "\n=cmd" not in out
+
+
+def test_download_links_are_named_alike_and_headings_are_unique():
+    """Issue 28 A9: 'Tabel 3 (CSV): ...' like 'Figuur 1 (PNG): ...'; no 'Waarde' and 'Waarde '."""
+    from rvs_analysis.render.downloads import _headings
+
+    nb, _, _ = _notebook()
+    _, downloads = prepare_downloads(nb, "rapport", "Titel")
+    labels = [link["label"] for link in downloads.links]
+    assert any(re.match(r"Tabel 1 \(CSV\)", label) for label in labels)
+    assert all(
+        re.match(r"(Tabel \d+ \(CSV\)|Figuur \d+ \(PNG\)|De tabel|Alle \d+ tabellen)", label)
+        for label in labels
+    )
+    shown = {"columns": ["Gebied", "Waarde", "Waarde "], "rows": [["A", "1", "2"]]}
+    assert _headings(shown) == ["Gebied", "Waarde", "Waarde (2)"]

@@ -75,10 +75,15 @@ def _percent_columns(shown: dict) -> list[bool]:
 
 
 def _headings(shown: dict) -> list[str]:
-    return [
-        f"{name} (%)" if percent and "%" not in name else name
-        for name, percent in zip(shown["columns"], _percent_columns(shown), strict=True)
-    ]
+    """Column headings for a download: a percentage column says so, and every heading is unique
+    (a second "Waarde" becomes "Waarde (2)"), since spreadsheet users select columns by name."""
+    headings, seen = [], {}
+    for name, percent in zip(shown["columns"], _percent_columns(shown), strict=True):
+        heading = " ".join(str(name).split())
+        heading = f"{heading} (%)" if percent and "%" not in heading else heading
+        seen[heading] = seen.get(heading, 0) + 1
+        headings.append(heading if seen[heading] == 1 else f"{heading} ({seen[heading]})")
+    return headings
 
 
 def _csv_number(value: float) -> str:
@@ -202,10 +207,9 @@ def prepare_downloads(nb, stem: str, title: str = ""):
                 name = f"tabel-{len(tables)}.csv"
                 downloads.files[name] = table_csv(shown)
                 metadata["rvs_download"] = f"{downloads.folder}/{name}"
-                label = shown.get("caption") or f"Tabel {len(tables)}"
-                downloads.links.append(
-                    {"href": f"{downloads.folder}/{name}", "label": f"{label} (CSV)"}
-                )
+                caption = shown.get("caption")
+                label = f"Tabel {len(tables)} (CSV)" + (f": {_shorten(caption)}" if caption else "")
+                downloads.links.append({"href": f"{downloads.folder}/{name}", "label": label})
             elif "image/png" in data:
                 figure_number += 1
                 name = f"figuur-{figure_number}.png"
