@@ -60,6 +60,16 @@ CASES = [
         "test_cli.py::test_rvs_table_never_overwrites_its_own_input",
     ),
     (
+        "GeoJSON with text, ragged, NaN or empty coordinates, an unknown type or a string geometry",
+        "refused by the source check naming the file and the feature; nothing written",
+        "test_sources.py::test_a_broken_geometry_is_refused_naming_the_file_and_the_feature",
+    ),
+    (
+        "deeply nested JSON in a GeoJSON or metadata.json",
+        "one paragraph, not a RecursionError",
+        "test_sources.py::test_deeply_nested_json_is_one_paragraph",
+    ),
+    (
         "a source lacking a municipality's rows (absent becomes zero)",
         "refused with one paragraph naming the municipality; nothing written",
         "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",

@@ -68,7 +68,11 @@ def test_boundary_year_from_geojson_name_without_metadata(tmp_path, tidy_kit):
     geojson = {
         "type": "FeatureCollection",
         "features": [
-            {"type": "Feature", "properties": {"statcode": "GM0344", "statnaam": "Utrecht"}}
+            {
+                "type": "Feature",
+                "properties": {"statcode": "GM0344", "statnaam": "Utrecht"},
+                "geometry": {"type": "Polygon", "coordinates": [_SQUARE]},
+            }
         ],
     }
     (folder / "gemeenten_2024.geojson").write_text(json.dumps(geojson))
@@ -297,3 +301,59 @@ def test_embedded_demo_data_pass_validation(demo_dataset):
     codes = set(demo_dataset.crime["gemeente_code"]) - {"GM0000"}
     assert codes == set(regions.municipalities(2017)["gemeente_code"])
     assert len(demo_dataset.provenance["version"]) == 12
+
+
+_SQUARE = [[5.0, 52.0], [5.1, 52.0], [5.1, 52.1], [5.0, 52.0]]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "words"),
+    [
+        ({"type": "Polygon", "coordinates": [[["a", 52.0], *_SQUARE[1:]]]}, "finite numbers"),
+        ({"type": "Polygon", "coordinates": [[[5.0, 52.0], [5.1]]]}, "four positions"),
+        ({"type": "Polygon", "coordinates": [[[float("nan"), 52.0], *_SQUARE[1:]]]}, "finite"),
+        ({"type": "Polygon", "coordinates": []}, "no coordinates"),
+        ({"type": "Blob", "coordinates": [[_SQUARE]]}, "Blob"),
+        ("POLYGON((5 52, 5.1 52, 5.1 52.1, 5 52))", "geometry object"),
+    ],
+    ids=["text", "ragged", "nan", "empty", "unknown type", "string"],
+)
+def test_a_broken_geometry_is_refused_naming_the_file_and_the_feature(
+    geometry, words, tmp_path, tidy_kit, capsys
+):
+    """Issue 29 (medium): every map-drawing report failed with a raw Python error."""
+    import json as json_module
+
+    from rvs_analysis import cli
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"statcode": "GM0344", "statnaam": "Utrecht"},
+            "geometry": geometry,
+        }
+    ]
+    text = json_module.dumps({"type": "FeatureCollection", "features": features})
+    folder = tidy_kit.write_tidy(
+        tmp_path / "t",
+        metadata={"crime_boundary_year": 2017},
+        extra={"gemeenten_2017.geojson": text},
+    )
+    out = tmp_path / "out"
+    status = cli.main(["render", "--source", str(folder), "--out", str(out), "--level", "region"])
+    err = capsys.readouterr().err
+    assert status != 0 and "gemeenten_2017.geojson" in err and "GM0344" in err and words in err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_deeply_nested_json_is_one_paragraph(tmp_path, tidy_kit, capsys):
+    from rvs_analysis import cli
+
+    deep = "[" * 100_000 + "]" * 100_000
+    for name in ("gemeenten_2017.geojson", "metadata.json"):
+        folder = tidy_kit.write_tidy(tmp_path / name, extra={name: deep})
+        status = cli.main(
+            ["table", "--source", str(folder), "--offence", "1.1.1", "--level", "region"]
+        )
+        err = capsys.readouterr().err
+        assert status != 0 and "nested too deeply" in err and "Traceback" not in err

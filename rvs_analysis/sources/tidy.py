@@ -14,6 +14,7 @@ boundaries, as CBS publishes them.
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -85,6 +86,10 @@ def _read_metadata(path: Path) -> dict:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataValidationError(path, None, None, f"not valid JSON ({error})") from error
+    except RecursionError:
+        raise DataValidationError(
+            path, None, None, "JSON nested too deeply to be metadata"
+        ) from None
     if not isinstance(metadata, dict):
         raise DataValidationError(path, None, None, "expected a JSON object")
     for key in ("crime_boundary_year", "population_boundary_year"):
@@ -106,6 +111,8 @@ def _read_boundaries(path: Path) -> dict:
         geojson = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataValidationError(path, None, None, f"not valid GeoJSON ({error})") from error
+    except RecursionError:
+        raise DataValidationError(path, None, None, "GeoJSON nested too deeply") from None
     if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection":
         raise DataValidationError(path, "type", None, "expected a GeoJSON FeatureCollection")
     features = geojson.get("features", [])
@@ -124,7 +131,51 @@ def _read_boundaries(path: Path) -> dict:
         for key in ("statcode", "statnaam"):
             if key not in properties:
                 raise DataValidationError(path, key, position, "feature property is missing")
+        problem = _geometry_problem(feature.get("geometry"))
+        if problem:
+            raise DataValidationError(
+                path,
+                "geometry",
+                position,
+                f"the geometry of feature {properties.get('statcode')!r} is not a usable "
+                f"polygon: {problem}",
+            )
     return geojson
+
+
+def _geometry_problem(geometry) -> str | None:
+    """What is wrong with a feature's geometry for a municipal map, or ``None``.
+
+    A Polygon or MultiPolygon whose rings have at least four positions of two or three finite
+    numbers (checked with loops, not recursion: the nesting depth is fixed by the type).
+    """
+    if not isinstance(geometry, dict):
+        return "expected a geometry object"
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind not in ("Polygon", "MultiPolygon"):
+        return f"type {kind!r} (expected Polygon or MultiPolygon)"
+    if not isinstance(coordinates, list) or not coordinates:
+        return "no coordinates"
+    polygons = [coordinates] if kind == "Polygon" else coordinates
+    for polygon in polygons:
+        if not isinstance(polygon, list) or not polygon:
+            return "a polygon without rings"
+        for ring in polygon:
+            if not isinstance(ring, list) or len(ring) < 4:
+                return "a ring with fewer than four positions"
+            for position in ring:
+                if (
+                    not isinstance(position, list)
+                    or len(position) not in (2, 3)
+                    or not all(
+                        isinstance(value, int | float)
+                        and not isinstance(value, bool)
+                        and math.isfinite(value)
+                        for value in position
+                    )
+                ):
+                    return f"a position {str(position)[:40]} is not two or three finite numbers"
+    return None
 
 
 REQUIRED_CONTENT = {"crime": "registered crime", "population": "population"}
