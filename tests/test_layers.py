@@ -29,6 +29,7 @@ LAYERS = {
     "dutch": 0,
     "mimetypes": 0,
     "spreadsheet": 0,
+    "written_folder": 0,
     "sources": 1,
     "stats": 2,
     "report": 3,

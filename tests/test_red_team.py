@@ -70,6 +70,16 @@ CASES = [
         "test_sources.py::test_deeply_nested_json_is_one_paragraph",
     ),
     (
+        "rvs masterclass --out / rvs demo-data --out into a folder they did not write",
+        "refused with one paragraph unless --force; the user's files untouched",
+        "test_written_folder.py::test_masterclass_refuses_a_folder_it_did_not_write",
+    ),
+    (
+        "rvs demo-data over a file the user changed since it wrote it",
+        "refused (the edit kept) unless --force",
+        "test_written_folder.py::test_demo_data_refuses_a_users_folder_and_a_changed_file",
+    ),
+    (
         "a source lacking a municipality's rows (absent becomes zero)",
         "refused with one paragraph naming the municipality; nothing written",
         "test_completeness.py::test_rvs_render_refuses_an_incomplete_source_before_anything_is_written",

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from rvs_analysis.exceptions import SourceNotAvailableError
 from rvs_analysis.sources import DEMO_DIR
+from rvs_analysis.written_folder import check_folder, record_folder
+
+BY = "rvs demo-data"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEMO_DIR,
         metavar="DIR",
         help="folder to write (default: data/demo in the repository)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder rvs demo-data did not write, or over files changed since",
     )
     parser.add_argument(
         "--truth",
@@ -48,6 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if args.truth:
         print(json.dumps(demo.truth(), indent=2, ensure_ascii=False))
         return 0
+    # the embedded data set (data/demo) is the package's own: regenerating it is the default
+    own = Path(args.out).resolve() == Path(DEMO_DIR).resolve()
+    if not own:
+        check_folder(args.out, BY, force=getattr(args, "force", False))
     written = demo.generate(args.out)
+    if not own:
+        record_folder(args.out, BY)
     print(f"demo data written to {args.out}" if written is None else f"demo data: {written}")
     return 0

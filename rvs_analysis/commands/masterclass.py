@@ -6,6 +6,9 @@ import argparse
 from pathlib import Path
 
 from rvs_analysis.teach import masterclass
+from rvs_analysis.written_folder import check_folder, record_folder
+
+BY = "rvs masterclass"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,11 +29,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder with the masterclass notebooks (default: notebooks/masterclass)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder rvs masterclass did not write, or over files changed since",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Build both versions and list what was written; returns the exit status."""
+    check_folder(args.out, BY, force=args.force)
     built = masterclass.build(args.out, args.notebooks)
+    record_folder(args.out, BY)
     for item in built:
         print(f"{item.version:<10} {item.path}")
     print(f"{len(built)} notebooks written to {args.out}")
