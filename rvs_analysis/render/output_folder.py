@@ -444,15 +444,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def report_hashes(entry: dict, folder: Path) -> dict[str, str]:
-    """``{kind: sha256}`` of the report files an entry names, as they are in ``folder``."""
-    return {
-        kind: file_sha256(folder / entry[kind])
-        for kind in REPORT_FILE_KINDS
-        if entry.get(kind) and (folder / entry[kind]).is_file()
-    }
-
-
 def downloads_match(entry: dict, out: Path) -> bool:
     """True when every download the entry lists is a regular file (not a link) in ``out`` with
     the SHA-256 the manifest recorded (``downloads_sha256``); an entry without those hashes (a
