@@ -522,3 +522,17 @@ def test_no_empty_chart_column_or_undrawn_legend_entry_and_advice_that_applies(t
     )
     assert "Haal" not in source_advice(before.dataset, "de landelijke cijfers")
     assert "demonstratiedata" in source_advice(before.dataset, "de landelijke cijfers")
+
+
+def test_no_national_comparison_says_the_true_reason(shared_cbs_dir, tidy_folder):
+    """Issue 27: on a source with every municipality, a missing comparison was blamed on a
+    'region only' source."""
+    from rvs_analysis.report.yardstick import national_comparison, national_sentence
+
+    country = report.start("Midden-Nederland", str(shared_cbs_dir))
+    missing = national_comparison(country, "0.0.0", "geregistreerde misdrijven")
+    assert missing is None  # the extract has no total of all offences
+    text = national_sentence(missing, country).data
+    assert "alleen de gemeenten van de regio" not in text and "heel Nederland" in text
+    region_only = report.start("Midden-Nederland", str(tidy_folder))
+    assert "alleen de gemeenten van de regio" in national_sentence(None, region_only).data

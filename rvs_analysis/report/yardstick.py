@@ -242,6 +242,13 @@ def national_sentence(comparison: NationalComparison | None, ctx: ReportContext 
     (:func:`rvs_analysis.report.context.source_advice`).
     """
     if comparison is None:
+        if ctx is not None and _beyond_region(ctx.dataset, ctx.dataset.crime["gemeente_code"]):
+            # the country is there: the offence (or enough years of it) is not
+            return md(
+                "Een vergelijking met Nederland is hier niet mogelijk: deze bron heeft de gemeenten "
+                "van heel Nederland, maar niet deze misdrijfsoort over minstens drie jaren van de "
+                "periode."
+            )
         advice = source_advice(ctx.dataset if ctx is not None else None, "de landelijke cijfers")
         return md(
             "Een vergelijking met Nederland is op deze bron niet mogelijk: die bevat alleen de "
