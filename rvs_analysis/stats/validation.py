@@ -794,7 +794,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "published_comparison",
-        "published.pilot_comparison (random effects, Hartung-Knapp, Welch t)",
+        "published.pilot_comparison (random effects, Hartung-Knapp with its ad hoc floor, Welch t)",
         "coverage",
         "published estimates of 10 pilots and 29 other municipalities, levels 15-35%, margins "
         "2-5 points, municipality x wave shocks sd 1.2 points, two waves before and one after, "
