@@ -578,12 +578,15 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
     Warns
     -----
     DataWarning
-        Once, listing such jumps of municipalities outside the region (the merger table only
-        holds the region's mergers, so a jump there may be a merger it does not know).
+        Once, listing such jumps of municipalities outside the region that no change in
+        ``data/regions/national_changes.csv`` explains (every change to the municipal map from
+        2012 on is there, so such a jump is probably a broken figure, or a change after the
+        table's last row).
 
     Notes
     -----
-    A merger or annexation dated in year ``Y`` explains a jump between ``Y - 1`` and ``Y`` and
+    A merger, annexation, split or rename (of the region's table or the national one) dated in
+    year ``Y`` explains a jump of the codes it touches between ``Y - 1`` and ``Y`` and
     between ``Y`` and ``Y + 1`` (figures on each year's own boundaries, and partial-year figures
     of an annexation during the year). Missing figures are skipped.
     """
@@ -598,13 +601,7 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
     jumps = frame[consecutive & (change > MAX_POPULATION_CHANGE * previous["population"])]
     if jumps.empty:
         return
-    mergers = regions.mergers()
-    merged = {
-        (code, year)
-        for record in mergers.itertuples(index=False)
-        for code in (record.old_code, record.new_code)
-        for year in (record.date.year, record.date.year + 1)
-    }
+    merged = regions.changed_code_years()
     region = regions.known_codes()
     refused, warned = [], []
     for index, record in jumps.iterrows():
@@ -624,8 +621,8 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
             "population",
             int(record["_row"]),
             f"the population changes by more than half from one year to the next ({line}) "
-            "without a merger in data/regions/mergers.csv: a number cut short or shifted? (a "
-            "real merger belongs in that table)",
+            "without a merger in data/regions/mergers.csv or national_changes.csv: a number "
+            "cut short or shifted? (a real merger belongs in those tables)",
             int(record["population"]),
         )
     if warned:
@@ -635,8 +632,9 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
         more = f" and {len(warned) - 5} more" if len(warned) > 5 else ""
         warnings.warn(
             f"{file}: the population of {len(warned)} municipalities outside the region changes "
-            f"by more than half from one year to the next ({shown}{more}); these are probably "
-            "mergers the region's merger table does not hold, but check the file if not.",
+            f"by more than half from one year to the next ({shown}{more}) without a change in "
+            "data/regions/national_changes.csv: check the file, or add the change to that "
+            "table with its source.",
             DataWarning,
             stacklevel=2,
         )

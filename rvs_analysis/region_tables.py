@@ -299,3 +299,29 @@ def national_changes() -> pd.DataFrame:
     treats such municipalities as unchanged.
     """
     return _national_table().copy()
+
+
+@lru_cache(maxsize=1)
+def _changed_code_years() -> frozenset[tuple[str, int]]:
+    rows = [_merger_table()[["date", "old_code", "new_code"]]]
+    rows.append(_national_table()[["date", "old_code", "new_code"]])
+    return frozenset(
+        (code, year)
+        for record in pd.concat(rows, ignore_index=True).itertuples(index=False)
+        for code in (record.old_code, record.new_code)
+        for year in (record.date.year, record.date.year + 1)
+    )
+
+
+def changed_code_years() -> frozenset[tuple[str, int]]:
+    """``(gemeente_code, year)`` pairs in which a change to the municipal map may move a figure.
+
+    Returns
+    -------
+    frozenset of tuple
+        For every row of ``mergers.csv`` and ``national_changes.csv`` dated in year ``Y``: the old
+        and the new code, each with ``Y`` and ``Y + 1`` (on each year's own boundaries a change
+        on 1 January of ``Y`` moves the figures of ``Y``; one during ``Y`` also those of
+        ``Y + 1``).
+    """
+    return _changed_code_years()

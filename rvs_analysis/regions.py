@@ -53,14 +53,18 @@ from rvs_analysis.exceptions import (
 from rvs_analysis.region_tables import (  # noqa: F401  (part of this module's interface)
     _GM_CODE,
     DISTRICTS,
+    NATIONAL_KINDS,
     REGIONS_DIR,
     _Event,
     _events,
     _merger_table,
     _municipality_table,
+    _national_table,
     _read_table,
+    changed_code_years,
     known_codes,
     mergers,
+    national_changes,
 )
 from rvs_analysis.years import (  # noqa: F401  (part of this module's interface)
     parse_years,

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import warnings
 
 import pandas as pd
 import pytest
 
-from rvs_analysis import region_tables
-from rvs_analysis.exceptions import DataValidationError
+from rvs_analysis import clean, region_tables
+from rvs_analysis.exceptions import DataValidationError, DataWarning
 
 
 def _population(shared_cbs_dir) -> pd.DataFrame:
@@ -151,3 +152,21 @@ def test_a_bad_row_names_the_file_and_column(tmp_path, monkeypatch, line, column
         assert column in str(raised.value)
     finally:
         region_tables._national_table.cache_clear()
+
+
+def test_the_real_changes_raise_no_population_jump_warning(shared_cbs_dir):
+    # GM0241 (2015), GM0441 (2013), GM0575 (2019) and the others warned on every load when only
+    # the region's mergers were known.
+    population = _population(shared_cbs_dir)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        clean.check_population_jumps(population, "population_70072ned_gemeente_year.csv")
+
+
+def test_an_unexplained_jump_outside_the_region_still_warns(shared_cbs_dir):
+    population = _population(shared_cbs_dir)
+    broken = population.copy()
+    row = (broken["gemeente_code"] == "GM0241") & (broken["year"] == 2013)
+    broken.loc[row, "population"] = 1_900
+    with pytest.warns(DataWarning, match="GM0241 2012"):
+        clean.check_population_jumps(broken, "population.csv")
