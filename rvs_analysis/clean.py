@@ -815,3 +815,64 @@ def known_municipality_codes(population: pd.DataFrame, extra: Sequence[str] = ()
         | set(extra)
         | {NOT_ATTRIBUTABLE_CODE}
     )
+
+
+_POLICE_UNIT_CODE = re.compile(r"^RE\d{2}$")
+
+
+def validate_police_units(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Validate a municipality -> police unit table (``police_units.csv`` of a tidy folder).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Read as text: ``gemeente_code`` (``GM0344``), ``police_unit_code`` (CBS's ``RE01`` ..
+        ``RE10``), ``police_unit_name`` (``Midden-Nederland``), one row per municipality of one
+        boundary year (as CBS's "Gebieden in Nederland").
+    file : str
+        Named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The three columns, stripped.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, column and first bad row: a missing column, a code of the wrong form,
+        an empty name, a municipality listed twice, or a unit code with two names.
+    """
+    columns = ["gemeente_code", "police_unit_code", "police_unit_name"]
+    for column in columns:
+        if column not in frame.columns:
+            raise DataValidationError(file, column, None, "required column is missing")
+    table = frame[columns].reset_index(drop=True)
+    for column in columns:
+        table[column] = _as_text(table[column])
+    if table.empty:
+        raise DataValidationError(file, None, None, "the file has no rows")
+    checks = [
+        ("gemeente_code", _GM_CODE, "not a GM code (GM followed by four digits)"),
+        ("police_unit_code", _POLICE_UNIT_CODE, "not a police-unit code (RE01 .. RE10)"),
+    ]
+    for column, pattern, problem in checks:
+        bad = ~table[column].fillna("").str.fullmatch(pattern.pattern).to_numpy()
+        if bad.any():
+            _fail(file, column, bad, problem, table[column])
+    empty = table["police_unit_name"].fillna("").eq("").to_numpy()
+    if empty.any():
+        _fail(file, "police_unit_name", empty, "every unit needs a name", table["police_unit_name"])
+    twice = table["gemeente_code"].duplicated().to_numpy()
+    if twice.any():
+        _fail(file, "gemeente_code", twice, "municipality listed twice", table["gemeente_code"])
+    names = table.groupby("police_unit_code")["police_unit_name"].transform("nunique")
+    if (names > 1).any():
+        _fail(
+            file,
+            "police_unit_name",
+            (names > 1).to_numpy(),
+            "a unit with two names",
+            table["police_unit_name"],
+        )
+    return table

@@ -23,6 +23,7 @@ LAYERS = {
     "clean": 1,
     "regions": 1,
     "region_tables": 1,
+    "national": 1,
     "years": 0,
     "timings": 0,
     "dutch": 0,
