@@ -590,12 +590,15 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
     Warns
     -----
     DataWarning
-        Once, listing such jumps of municipalities outside the region (the merger table only
-        holds the region's mergers, so a jump there may be a merger it does not know).
+        Once, listing such jumps of municipalities outside the region that no change in
+        ``data/regions/national_changes.csv`` explains (every change to the municipal map from
+        2012 on is there, so such a jump is probably a broken figure, or a change after the
+        table's last row).
 
     Notes
     -----
-    A merger or annexation dated in year ``Y`` explains a jump between ``Y - 1`` and ``Y`` and
+    A merger, annexation, split or rename (of the region's table or the national one) dated in
+    year ``Y`` explains a jump of the codes it touches between ``Y - 1`` and ``Y`` and
     between ``Y`` and ``Y + 1`` (figures on each year's own boundaries, and partial-year figures
     of an annexation during the year). Missing figures are skipped.
     """
@@ -610,13 +613,7 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
     jumps = frame[consecutive & (change > MAX_POPULATION_CHANGE * previous["population"])]
     if jumps.empty:
         return
-    mergers = regions.mergers()
-    merged = {
-        (code, year)
-        for record in mergers.itertuples(index=False)
-        for code in (record.old_code, record.new_code)
-        for year in (record.date.year, record.date.year + 1)
-    }
+    merged = regions.changed_code_years()
     region = regions.known_codes()
     refused, warned = [], []
     for index, record in jumps.iterrows():
@@ -636,8 +633,8 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
             "population",
             int(record["_row"]),
             f"the population changes by more than half from one year to the next ({line}) "
-            "without a merger in data/regions/mergers.csv: a number cut short or shifted? (a "
-            "real merger belongs in that table)",
+            "without a merger in data/regions/mergers.csv or national_changes.csv: a number "
+            "cut short or shifted? (a real merger belongs in those tables)",
             int(record["population"]),
         )
     if warned:
@@ -647,8 +644,9 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
         more = f" and {len(warned) - 5} more" if len(warned) > 5 else ""
         warnings.warn(
             f"{file}: the population of {len(warned)} municipalities outside the region changes "
-            f"by more than half from one year to the next ({shown}{more}); these are probably "
-            "mergers the region's merger table does not hold, but check the file if not.",
+            f"by more than half from one year to the next ({shown}{more}) without a change in "
+            "data/regions/national_changes.csv: check the file, or add the change to that "
+            "table with its source.",
             DataWarning,
             stacklevel=2,
         )
@@ -829,3 +827,64 @@ def known_municipality_codes(population: pd.DataFrame, extra: Sequence[str] = ()
         | set(extra)
         | {NOT_ATTRIBUTABLE_CODE}
     )
+
+
+_POLICE_UNIT_CODE = re.compile(r"^RE\d{2}$")
+
+
+def validate_police_units(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """Validate a municipality -> police unit table (``police_units.csv`` of a tidy folder).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Read as text: ``gemeente_code`` (``GM0344``), ``police_unit_code`` (CBS's ``RE01`` ..
+        ``RE10``), ``police_unit_name`` (``Midden-Nederland``), one row per municipality of one
+        boundary year (as CBS's "Gebieden in Nederland").
+    file : str
+        Named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The three columns, stripped.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, column and first bad row: a missing column, a code of the wrong form,
+        an empty name, a municipality listed twice, or a unit code with two names.
+    """
+    columns = ["gemeente_code", "police_unit_code", "police_unit_name"]
+    for column in columns:
+        if column not in frame.columns:
+            raise DataValidationError(file, column, None, "required column is missing")
+    table = frame[columns].reset_index(drop=True)
+    for column in columns:
+        table[column] = _as_text(table[column])
+    if table.empty:
+        raise DataValidationError(file, None, None, "the file has no rows")
+    checks = [
+        ("gemeente_code", _GM_CODE, "not a GM code (GM followed by four digits)"),
+        ("police_unit_code", _POLICE_UNIT_CODE, "not a police-unit code (RE01 .. RE10)"),
+    ]
+    for column, pattern, problem in checks:
+        bad = ~table[column].fillna("").str.fullmatch(pattern.pattern).to_numpy()
+        if bad.any():
+            _fail(file, column, bad, problem, table[column])
+    empty = table["police_unit_name"].fillna("").eq("").to_numpy()
+    if empty.any():
+        _fail(file, "police_unit_name", empty, "every unit needs a name", table["police_unit_name"])
+    twice = table["gemeente_code"].duplicated().to_numpy()
+    if twice.any():
+        _fail(file, "gemeente_code", twice, "municipality listed twice", table["gemeente_code"])
+    names = table.groupby("police_unit_code")["police_unit_name"].transform("nunique")
+    if (names > 1).any():
+        _fail(
+            file,
+            "police_unit_name",
+            (names > 1).to_numpy(),
+            "a unit with two names",
+            table["police_unit_name"],
+        )
+    return table

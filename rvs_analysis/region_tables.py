@@ -1,9 +1,10 @@
 """The region tables of ``data/regions``: read, checked and kept once per process.
 
 ``municipalities.csv`` (every municipality that is or was part of the region from 2011 on, with
-its district and validity dates) and ``mergers.csv`` (mergers and annexations touching the
-region), each row with its source. A table that is missing, lacks a column or holds a bad code,
-district or date raises :class:`~rvs_analysis.exceptions.DataValidationError` naming the file,
+its district and validity dates), ``mergers.csv`` (mergers and annexations touching the region)
+and ``national_changes.csv`` (every change to the Dutch municipal map from 2012 on that ends or
+creates a code), each row with its source. A table that is missing, lacks a column or holds a bad
+code, kind, share, district or date raises :class:`~rvs_analysis.exceptions.DataValidationError` naming the file,
 the column and the row. :mod:`rvs_analysis.regions` builds compositions, areas and the
 harmonisation on them and re-exports what it reads with; the underscored names here are the
 package's own (for :mod:`rvs_analysis.regions` and tests), not public interface.
@@ -177,3 +178,150 @@ def known_codes() -> frozenset[str]:
 def mergers() -> pd.DataFrame:
     """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``)."""
     return _merger_table().copy()
+
+
+# ----------------------------------------------------------------------------------------------
+# The national table: every change to the Dutch municipal map from 2012 on
+# ----------------------------------------------------------------------------------------------
+
+NATIONAL_KINDS: tuple[str, ...] = ("merger", "annexation", "split", "rename")
+"""Kinds of rows in ``national_changes.csv``: ``merger`` (the old municipality goes wholly into a
+successor with a new code), ``annexation`` (it goes wholly into a successor that keeps its code),
+``split`` (it is dissolved and divided over several successors, each row with the share of its
+inhabitants that went there) and ``rename`` (a new code for the same territory)."""
+
+_SHARE_TOLERANCE = 0.0015
+
+
+@lru_cache(maxsize=1)
+def _national_table() -> pd.DataFrame:
+    columns = [
+        "date",
+        "old_code",
+        "old_name",
+        "new_code",
+        "new_name",
+        "kind",
+        "population_share",
+        "source",
+    ]
+    name = "national_changes.csv"
+    frame = _read_table(name, columns)
+    path = REGIONS_DIR / name
+    shares = []
+    for position, record in enumerate(frame.itertuples(index=False), start=1):
+        for column in ("old_code", "new_code"):
+            if not _GM_CODE.match(getattr(record, column)):
+                raise DataValidationError(
+                    path, column, position, "not a GM code", getattr(record, column)
+                )
+        for column in ("old_name", "new_name", "source"):
+            if getattr(record, column) == "":
+                raise DataValidationError(path, column, position, "every row needs a value")
+        if record.kind not in NATIONAL_KINDS:
+            raise DataValidationError(
+                path, "kind", position, f"kind must be one of {list(NATIONAL_KINDS)}", record.kind
+            )
+        if record.old_code == record.new_code:
+            raise DataValidationError(
+                path, "new_code", position, "a municipality cannot go into itself", record.new_code
+            )
+        text = record.population_share
+        if record.kind == "split":
+            try:
+                share = float(text)
+            except ValueError:
+                share = float("nan")
+            if not 0 < share < 1:
+                raise DataValidationError(
+                    path,
+                    "population_share",
+                    position,
+                    "a split row needs the share of inhabitants that went to this successor "
+                    "(a number between 0 and 1)",
+                    text,
+                )
+            shares.append(share)
+        else:
+            if text != "":
+                raise DataValidationError(
+                    path,
+                    "population_share",
+                    position,
+                    f"only split rows carry a share (a {record.kind} moves all inhabitants)",
+                    text,
+                )
+            shares.append(1.0)
+    frame["population_share"] = shares
+    frame["date"] = [_parse_date(path, "date", i, text) for i, text in enumerate(frame["date"], 1)]
+    whole = frame.loc[frame["kind"] != "split"]
+    twice = whole["old_code"].duplicated(keep=False) | whole["old_code"].isin(
+        frame.loc[frame["kind"] == "split", "old_code"]
+    )
+    if twice.any():
+        row = int(whole.index[twice.to_numpy()][0]) + 1
+        raise DataValidationError(
+            path,
+            "old_code",
+            row,
+            "a municipality that goes wholly into a successor ends once: it has another row",
+            whole["old_code"].loc[twice].iloc[0],
+        )
+    for code, group in frame.loc[frame["kind"] == "split"].groupby("old_code"):
+        total = float(group["population_share"].sum())
+        if abs(total - 1.0) > _SHARE_TOLERANCE or group["date"].nunique() != 1:
+            row = int(group.index[0]) + 1
+            raise DataValidationError(
+                path,
+                "population_share",
+                row,
+                f"the split of {code} must be on one date with shares adding up to 1 "
+                f"(they add up to {total:.4f})",
+            )
+    return frame
+
+
+def national_changes() -> pd.DataFrame:
+    """Every change to the Dutch municipal map from 2012 on, from ``data/regions/national_changes.csv``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (``datetime.date``), ``old_code, old_name, new_code, new_name, kind`` (see
+        :data:`NATIONAL_KINDS`), ``population_share`` (float; 1 for every kind but ``split``) and
+        ``source``. One row per old municipality and successor.
+
+    Notes
+    -----
+    The table lists the changes that end or create a CBS municipality code (mergers, annexations,
+    splits, renames with a new code). Boundary corrections between municipalities that both go
+    on (grenscorrecties, by law below 10% of either's inhabitants) are not listed: harmonisation
+    treats such municipalities as unchanged.
+    """
+    return _national_table().copy()
+
+
+@lru_cache(maxsize=1)
+def _changed_code_years() -> frozenset[tuple[str, int]]:
+    rows = [_merger_table()[["date", "old_code", "new_code"]]]
+    rows.append(_national_table()[["date", "old_code", "new_code"]])
+    return frozenset(
+        (code, year)
+        for record in pd.concat(rows, ignore_index=True).itertuples(index=False)
+        for code in (record.old_code, record.new_code)
+        for year in (record.date.year, record.date.year + 1)
+    )
+
+
+def changed_code_years() -> frozenset[tuple[str, int]]:
+    """``(gemeente_code, year)`` pairs in which a change to the municipal map may move a figure.
+
+    Returns
+    -------
+    frozenset of tuple
+        For every row of ``mergers.csv`` and ``national_changes.csv`` dated in year ``Y``: the old
+        and the new code, each with ``Y`` and ``Y + 1`` (on each year's own boundaries a change
+        on 1 January of ``Y`` moves the figures of ``Y``; one during ``Y`` also those of
+        ``Y + 1``).
+    """
+    return _changed_code_years()

@@ -44,6 +44,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from rvs_analysis import national
 from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import (
     DataValidationError,
@@ -54,14 +55,18 @@ from rvs_analysis.exceptions import (
 from rvs_analysis.region_tables import (  # noqa: F401  (part of this module's interface)
     _GM_CODE,
     DISTRICTS,
+    NATIONAL_KINDS,
     REGIONS_DIR,
     _Event,
     _events,
     _merger_table,
     _municipality_table,
+    _national_table,
     _read_table,
+    changed_code_years,
     known_codes,
     mergers,
+    national_changes,
 )
 from rvs_analysis.years import (  # noqa: F401  (part of this module's interface)
     parse_years,
@@ -86,9 +91,24 @@ NOT_ATTRIBUTABLE_CODE = "GM0000"
 NETHERLANDS_NAME = "Nederland"
 """Name of the national area (:func:`netherlands`): every municipality in the data, ``GM0000`` apart."""
 
-AREA_LEVELS: tuple[str, ...] = ("region", "district", "gemeente", "rest", "country", "custom")
+AREA_LEVELS: tuple[str, ...] = (
+    "region",
+    "district",
+    "gemeente",
+    "rest",
+    "country",
+    "custom",
+    "police-unit",
+)
 """Kinds of :class:`Area`: the three levels of the region, "the rest of" an area within another,
-the Netherlands, and any named list of GM codes."""
+the Netherlands, any named list of GM codes, and a police unit."""
+
+SCOPES: tuple[str, ...] = ("region", "nederland")
+"""Scopes of :func:`area_table`: the region's municipalities and districts (the region's merger
+table), or every Dutch municipality (``data/regions/national_changes.csv``)."""
+
+TABLE_LEVELS: tuple[str, ...] = (*LEVELS, "police-unit")
+"""Levels :func:`area_table` understands: the region's three and the ten police units."""
 
 
 @dataclass(frozen=True)
@@ -386,6 +406,75 @@ def netherlands(boundaries: int = 2017) -> Area:
     'Nederland'
     """
     return Area(NETHERLANDS_NAME, "country", None, (), int(boundaries), whole_country=True)
+
+
+def municipality(name: str, boundaries: int = 2024) -> Area:
+    """Any Dutch municipality on the boundaries of ``boundaries`` (2012 or later), as an area.
+
+    Parameters
+    ----------
+    name : str
+        GM code (``"GM0014"``) or name as CBS writes it (``"Groningen"``; case and spacing free;
+        ``"Laren"`` finds CBS's ``"Laren (NH.)"`` when no other municipality has that name).
+    boundaries : int, default 2024
+
+    Returns
+    -------
+    Area
+        ``level="gemeente"``, one code; the district when the municipality is one of the region's.
+
+    Raises
+    ------
+    UnknownAreaError
+        When no municipality of that name or code exists on ``boundaries``.
+
+    Examples
+    --------
+    >>> municipality("Dijk en Waard", 2024).codes
+    ('GM1980',)
+    """
+    table = national.municipalities(boundaries)
+    text = _normalise_name(str(name))
+    match = table.loc[
+        (table["gemeente_code"] == str(name).strip().upper())
+        | (table["gemeente_name"].map(_normalise_name) == text)
+    ]
+    if match.empty:  # "Laren" for CBS's "Laren (NH.)", when only one municipality fits
+        bare = table["gemeente_name"].map(lambda value: _normalise_name(_CBS_SUFFIX.sub("", value)))
+        match = table.loc[bare == _normalise_name(_CBS_SUFFIX.sub("", str(name)))]
+    if len(match) != 1:
+        raise UnknownAreaError(str(name), list(table["gemeente_name"]))
+    code, label = match.iloc[0]["gemeente_code"], match.iloc[0]["gemeente_name"]
+    region = municipalities(max(int(boundaries), FIRST_BOUNDARY_YEAR)).set_index("gemeente_code")
+    district = region["district"].get(code)
+    return Area(label, "gemeente", district, (code,), int(boundaries))
+
+
+def police_unit_areas(dataset, boundaries: int = 2024) -> list[Area]:
+    """The police units as areas, with their municipalities on ``boundaries``.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+        A source that says which municipality belongs to which unit (CBS "Gebieden in
+        Nederland", or ``police_units.csv`` in a tidy folder).
+    boundaries : int, default 2024
+
+    Returns
+    -------
+    list of Area
+        ``level="police-unit"``, named ``"Politie-eenheid <name>"``, in the order of the units'
+        codes (see :func:`rvs_analysis.national.police_units`).
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the source has no membership.
+    """
+    units = national.police_units(dataset, boundaries)
+    return [
+        Area(name, "police-unit", None, codes, int(boundaries)) for name, codes in units.items()
+    ]
 
 
 def custom_area(name: str, codes: Iterable[str], boundaries: int = 2017) -> Area:
@@ -917,6 +1006,7 @@ def area_table(
     rate: bool = False,
     *,
     areas=None,
+    scope: str = "region",
 ) -> pd.DataFrame:
     """Registered offences per area and year, on one year's boundaries and composition.
 
@@ -938,6 +1028,13 @@ def area_table(
     areas : str, Area or sequence of them, optional
         Any areas instead of a level: ``"Stad Utrecht"``, ``rest_of("Stad Utrecht")``,
         ``"Nederland"``, ``custom_area(...)`` (see :func:`as_area`).
+    scope : {"region", "nederland"}, default "region"
+        ``"nederland"``: every Dutch municipality, harmonised with the national table
+        (:func:`rvs_analysis.national.area_table`): ``level="gemeente"`` lists every
+        municipality of ``boundaries`` (342 on 2024's), ``"region"`` gives the Netherlands, and
+        ``areas`` may be any areas of Dutch municipalities (:func:`municipality`,
+        :func:`police_unit_areas`). ``level="police-unit"`` (the ten police units) is national
+        in either scope.
 
     Returns
     -------
@@ -980,6 +1077,10 @@ def area_table(
             "area_table needs either a level ('region', 'district', 'gemeente') or areas "
             "(areas=['Stad Utrecht', rest_of('Stad Utrecht')]), not both."
         )
+    if scope not in SCOPES:
+        raise RvsError(f"Unknown scope {scope!r}: use one of {', '.join(SCOPES)}.")
+    if scope == "nederland" or level == "police-unit":
+        return _national_area_table(dataset, offence_code, level, boundaries, years, rate, areas)
     if level is not None:
         _check_level(level)
     boundaries = int(boundaries)
@@ -1047,6 +1148,32 @@ def area_table(
             * 1000
         )
     return table.reset_index(drop=True)
+
+
+def _national_area_table(dataset, offence_code, level, boundaries, years, rate, areas):
+    """:func:`area_table` for the whole country (scope "nederland" or police units)."""
+    if level == "district":
+        raise RvsError(
+            "Districts are the region's: use --scope region for --level district, or --level "
+            "gemeente, police-unit or region (the Netherlands) with --scope nederland."
+        )
+    if areas is not None:
+        boundaries = int(boundaries)
+        areas = [
+            area if isinstance(area, Area) else _national_area(area, boundaries)
+            for area in ([areas] if isinstance(areas, (str, Area)) else list(areas))
+        ]
+    national_level = {"region": "country"}.get(level, level)
+    return national.area_table(
+        dataset, offence_code, national_level, boundaries, years, rate, areas=areas
+    )
+
+
+def _national_area(name: str, boundaries: int) -> Area:
+    """A name as a national area: the Netherlands or any Dutch municipality."""
+    if _normalise_name(name) in {_normalise_name(alias) for alias in _NETHERLANDS_ALIASES}:
+        return netherlands(boundaries)
+    return municipality(name, boundaries)
 
 
 def _estimated_areas(harmonised, from_year, boundaries, level, area_values, table) -> pd.Series:

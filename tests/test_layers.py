@@ -24,6 +24,7 @@ LAYERS = {
     "completeness": 1,
     "regions": 1,
     "region_tables": 1,
+    "national": 1,
     "years": 0,
     "timings": 0,
     "dutch": 0,

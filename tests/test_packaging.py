@@ -100,6 +100,7 @@ def installed(tmp_path_factory) -> Path:
     for required in (
         "data/regions/municipalities.csv",
         "data/regions/mergers.csv",
+        "data/regions/national_changes.csv",
         "data/targets.csv",
         "data/crime_change_classification.csv",
         "data/demo/registered_crime.csv",

@@ -52,7 +52,7 @@ def test_composition_follows_the_mergers():
 
 
 def test_every_region_table_row_has_a_source():
-    for name in ("municipalities.csv", "mergers.csv", "pilots.csv"):
+    for name in ("municipalities.csv", "mergers.csv", "national_changes.csv", "pilots.csv"):
         table = pd.read_csv(regions.REGIONS_DIR / name, dtype=str, keep_default_na=False)
         assert (table["source"].str.strip() != "").all(), name
 

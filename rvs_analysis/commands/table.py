@@ -2,7 +2,9 @@
 
 Example: ``rvs table --source ../shared/data/cbs-open-data --offence 1.1.1 --level district
 --boundaries 2017 --years 2015-2016`` prints the residential burglaries per district on the 2017
-composition (the 39 municipalities of the source document).
+composition (the 39 municipalities of the source document). ``--scope nederland --level gemeente
+--boundaries 2024`` lists all 342 Dutch municipalities of 2024; ``--level police-unit`` the ten
+police units.
 """
 
 from __future__ import annotations
@@ -42,9 +44,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--cache", default="data/raw", metavar="DIR", help="CBS cache folder (default: data/raw)"
     )
     parser.add_argument(
-        "--offence", required=True, metavar="CODE", help="CBS offence key, e.g. 1.1.1"
+        "--offence",
+        default="1.1.1",
+        metavar="CODE",
+        help="CBS offence key (default: 1.1.1, residential burglary)",
     )
-    parser.add_argument("--level", required=True, choices=regions.LEVELS)
+    parser.add_argument(
+        "--level",
+        required=True,
+        choices=regions.TABLE_LEVELS,
+        help="the region's levels, or police-unit (the ten police units; needs a source that "
+        "says which municipality belongs to which unit)",
+    )
+    parser.add_argument(
+        "--scope",
+        choices=regions.SCOPES,
+        default="region",
+        help="region (default): the region's municipalities and districts; nederland: every "
+        "Dutch municipality of the boundary year (--level gemeente), or the Netherlands "
+        "(--level region)",
+    )
     parser.add_argument(
         "--boundaries",
         type=int,
@@ -138,6 +157,7 @@ def run(args: argparse.Namespace) -> int:
         boundaries=args.boundaries,
         years=args.years,
         rate=args.rate,
+        scope=args.scope,
     )
     if args.rate:
         table = add_rate_interval(table)

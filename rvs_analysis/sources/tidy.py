@@ -2,7 +2,8 @@
 
 The layout is described in ``docs/ARCHITECTURE.md``: ``registered_crime*.csv`` and ``population*.csv``
 are required; ``*.geojson``, ``cleared_offences.csv``, ``monthly_crime.csv``, ``survey_microdata.csv``,
-``survey_estimates.csv``, ``indicators.csv`` and ``metadata.json`` are optional. Every file is read as
+``survey_estimates.csv``, ``indicators.csv``, ``police_units.csv`` (municipality -> police unit,
+as CBS's "Gebieden in Nederland") and ``metadata.json`` are optional. Every file is read as
 text and validated by :mod:`rvs_analysis.clean` before it becomes part of the
 :class:`~rvs_analysis.sources.base.Dataset`.
 
@@ -32,13 +33,22 @@ OPTIONAL_FILES = {
     "survey_estimates": "survey_estimates.csv",
     "indicators": "indicators.csv",
 }
+POLICE_UNITS_FILE = "police_units.csv"
+"""Optional: ``gemeente_code, police_unit_code, police_unit_name`` (validated by
+:func:`rvs_analysis.clean.validate_police_units`), put into the provenance as the CBS source does."""
 _TABLE_ID = re.compile(r"(\d{5}[A-Za-z]{3})")
 _BOUNDARY_YEAR = re.compile(r"(\d{4})\.geojson$")
 
 
 def input_files(folder: Path) -> list[Path]:
     """The files of a tidy folder that :func:`load_tidy` reads, sorted by name."""
-    patterns = [*REQUIRED_PATTERNS.values(), *OPTIONAL_FILES.values(), "*.geojson", "metadata.json"]
+    patterns = [
+        *REQUIRED_PATTERNS.values(),
+        *OPTIONAL_FILES.values(),
+        POLICE_UNITS_FILE,
+        "*.geojson",
+        "metadata.json",
+    ]
     files: set[Path] = set()
     for pattern in patterns:
         files.update(path for path in folder.glob(pattern) if path.is_file())
@@ -304,6 +314,7 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
         "title": metadata.get("title"),
         "provisional_years": clean.provisional_years(crime),
         "not_attributable": clean.not_attributable_summary(crime),
+        **_police_units(folder / POLICE_UNITS_FILE),
     }
     return Dataset(
         source=source_name or str(folder),
@@ -317,3 +328,18 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
         provenance=provenance,
         **optional,
     )
+
+
+def _police_units(path: Path) -> dict:
+    """``police_units``/``police_unit_names`` provenance entries from ``police_units.csv``."""
+    if not path.exists():
+        return {}
+    require_regular_file(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    table = clean.validate_police_units(frame, path.name)
+    return {
+        "police_units": dict(zip(table["gemeente_code"], table["police_unit_code"], strict=True)),
+        "police_unit_names": dict(
+            zip(table["police_unit_code"], table["police_unit_name"], strict=True)
+        ),
+    }
