@@ -379,3 +379,64 @@ def test_overdispersed_funnel_limits_are_never_inside_the_exact_ones():
     assert (additive["lower_99.8"] <= exact["lower_99.8"] + 1e-12).all()
     # at n = 5 the normal limit would be far too narrow; the exact one is used
     assert additive.loc[0, "upper_99.8"] == pytest.approx(exact.loc[0, "upper_99.8"])
+
+
+def _clearance_frame(cleared, registered=10000, start=2011):
+    cleared = np.asarray(cleared)
+    return pd.DataFrame(
+        {
+            "year": np.arange(start, start + cleared.size),
+            "cleared_offences": cleared,
+            "registered_offences": np.full(cleared.size, registered),
+        }
+    )
+
+
+def test_clearance_noise_leaves_the_compared_and_provisional_years_out():
+    """Issue 28 B1 (clearance) and B10: the change itself and revised years are not noise."""
+    rng = np.random.default_rng(4)
+    logit = math.log(0.09 / 0.91) + rng.normal(0, 0.08, 13)
+    frame = _clearance_frame(rng.binomial(10000, 1 / (1 + np.exp(-logit))))
+    phi, df = clearance.clearance_dispersion(frame)
+    assert df == 11 - 3  # quadratic logit trend through the 11 years not compared
+    jumped = frame.assign(
+        cleared_offences=frame["cleared_offences"].where(frame["year"] < 2023, 2000)
+    )
+    assert clearance.clearance_dispersion(jumped) == (phi, df)
+    spiked = frame.assign(
+        cleared_offences=frame["cleared_offences"].where(frame["year"] != 2016, 2000)
+    )
+    assert clearance.clearance_dispersion(spiked)[0] > 10 * phi
+    assert clearance.clearance_dispersion(spiked, provisional=[2016])[1] == 10 - 3
+    # the old rule (one straight line through all 13 years) took the jump for noise
+    from rvs_analysis.stats.targets import quasi_binomial_trend
+
+    straight = quasi_binomial_trend(
+        jumped["cleared_offences"].to_numpy(float),
+        jumped["registered_offences"].to_numpy(float),
+        jumped["year"].to_numpy(float),
+    )
+    assert straight["phi"] > 10 * phi
+
+
+def test_short_clearance_series_use_second_differences_with_an_exact_reference():
+    frame = _clearance_frame([900, 950, 870, 920, 960, 1000])
+    phi, df = clearance.clearance_dispersion(frame)
+    # two overlapping second differences (2012, 2013): the t with the exact 95% critical value
+    assert df == pytest.approx(1.758, abs=0.01)
+    logits = np.log(frame["cleared_offences"] / (10000 - frame["cleared_offences"])).to_numpy()
+    v = 1 / (frame["cleared_offences"] * (1 - frame["cleared_offences"] / 10000)).to_numpy()
+    d = [logits[i + 1] - 2 * logits[i] + logits[i - 1] for i in (1, 2)]
+    expected = np.mean([d[j] ** 2 / (v[j + 2] + 4 * v[j + 1] + v[j]) for j in (0, 1)])
+    assert phi == pytest.approx(expected, rel=1e-9)
+    assert clearance.clearance_dispersion(frame.iloc[:4]) == (None, None)
+    change = clearance.clearance_difference(960, 10000, 1000, 10000, phi, df)
+    assert f"t({df:g})" in change.method
+
+
+def test_detectable_difference_is_the_power_formula():
+    se = math.sqrt(4.0 * 0.09 * 0.91 * 2 / 10000)
+    expected = 100 * (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * se
+    assert clearance.detectable_difference(900, 10000, dispersion=4.0) == pytest.approx(expected)
+    t_based = clearance.detectable_difference(900, 10000, dispersion=4.0, df=5)
+    assert t_based > expected

@@ -358,3 +358,34 @@ def test_no_significance_claim_on_a_row_with_too_few_cases(tidy_kit, tmp_path):
     changes = compare.change_between(load_source(str(folder)), 2015, 2017, "1.1.1", "gemeente")
     row = changes.set_index("area").loc["Renswoude"]
     assert bool(row["too_few"]) and not bool(row["significant"])
+
+
+def test_change_between_noise_leaves_the_compared_and_provisional_years_out():
+    """Issue 28 B1/B10: a change in the compared year, or a revised provisional year, does not
+    enter the noise the change is judged against."""
+    rng = np.random.default_rng(3)
+    table = _trend_table(rng, {"A": math.log(0.95), "B": math.log(0.97), "C": 0.0}, phi=3.0)
+    before = compare.change_between(table, 2021, 2023)
+    jumped = table.assign(
+        registered_offences=table["registered_offences"].where(
+            (table["year"] != 2023) | (table["area"] != "A"), 50.0
+        )
+    )
+    after = compare.change_between(jumped, 2021, 2023)
+    assert after.attrs["dispersion"] == before.attrs["dispersion"]
+    assert "compared and provisional years left out" in after.attrs["method"]
+    # one area's 2018 far off (a common shock would be taken up by the year effects)
+    revised = table.assign(
+        registered_offences=table["registered_offences"].where(
+            (table["year"] != 2018) | (table["area"] != "A"), 5.0
+        )
+    )
+    assert (
+        compare.change_between(revised, 2021, 2023).attrs["dispersion"]
+        > 5 * before.attrs["dispersion"]
+    )
+    kept_out = compare.change_between(revised, 2021, 2023, provisional_years=[2018])
+    assert kept_out["provisional"].eq(False).all()
+    # 2018 left out as provisional: the noise of the other years only
+    reference = compare.change_between(table[table["year"] != 2018], 2021, 2023)
+    assert kept_out.attrs["dispersion"] == pytest.approx(reference.attrs["dispersion"])

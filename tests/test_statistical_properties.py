@@ -138,3 +138,33 @@ def test_validation_writes_the_properties_table(tmp_path):
     text = out.read_text()
     assert "MC error" in text and "Wilson" in text and "Webb" in text
     assert not math.isnan(table["mc_error"].iloc[0])
+
+
+ISSUE_28_GOALS = {
+    "yoy-count-size-13y": (0.03, 0.07),
+    "yoy-count-size-6y": (0.03, 0.07),
+    "yoy-count-size-bend": (0.03, 0.07),
+    "yoy-count-size-municipality": (0.02, 0.07),
+    "yoy-clearance-size-6y": (0.03, 0.07),
+    "yoy-count-power-10pct": (0.35, 1.0),
+    "yoy-count-power-10pct-bend": (0.70, 1.0),
+    "rate-ratio-p-interval-agreement": (1.0, 1.0),
+}
+"""The scenarios of issue 28's table that ``make validate-stats`` records, with the issue's goals."""
+
+
+@pytest.mark.parametrize("key", sorted(ISSUE_28_GOALS))
+def test_committed_properties_hold_issue_28s_goals(key):
+    """The committed ``docs/statistical_properties.json`` has the scenario under the issue's key,
+    with its goal, at least 1,000 simulations and a result inside the goal."""
+    import json
+    from pathlib import Path
+
+    record = Path(__file__).parents[1] / "docs" / "statistical_properties.json"
+    rows = {row["key"]: row for row in json.loads(record.read_text(encoding="utf-8"))["rows"]}
+    assert key in {scenario.key for scenario in validation.SCENARIOS}
+    row = rows[key]
+    low, high = ISSUE_28_GOALS[key]
+    assert (row["goal_low"], row["goal_high"]) == (low, high)
+    assert row["n"] >= 1000
+    assert low <= row["proportion"] <= high and row["within_goal"] is True

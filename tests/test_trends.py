@@ -712,3 +712,54 @@ def test_a_forecast_of_a_short_overdispersed_series_neither_crashes_nor_contradi
         forecast = trend.forecast(2018, seed=seed)
         assert forecast.pi_low <= forecast.mean <= forecast.pi_high
         assert np.isfinite(forecast.draws).all()
+
+
+def test_the_local_noise_reference_is_exact_and_not_floored():
+    """Issue 28 B1: two overlapping second differences are no chi-square with Satterthwaite's
+    1.38 df (size 2.7%); the t with the exact critical value rejects 5% of null changes, and an
+    estimate below 1 is kept (flooring it with the normal rejected in 7-9%)."""
+    from rvs_analysis.stats.common import floored_dispersion, second_difference_dispersion
+
+    rng = np.random.default_rng(11)
+    rejected = []
+    for _ in range(4000):
+        y = rng.normal(0, 0.1, 6)
+        phi, df = second_difference_dispersion({2011 + i: (y[i], 0.01) for i in range(4)})
+        phi, reference_df = floored_dispersion(phi, df)
+        statistic = abs(y[5] - y[4]) / math.sqrt(phi * 0.02)
+        rejected.append(statistic > stats.t(reference_df).ppf(0.975))
+    assert df == pytest.approx(1.758, abs=0.01)
+    assert 0.04 <= np.mean(rejected) <= 0.06
+    assert floored_dispersion(0.3, df) == (0.3, df)  # one to three df: kept as estimated
+    assert floored_dispersion(0.3, 8.0) == (1.0, math.inf)  # longer series: the floor
+
+
+def test_a_dispersion_without_df_is_not_dropped():
+    with_phi = trends.count_change(1000, 900, dispersion=17.0)
+    poisson = trends.count_change(1000, 900, dispersion=1.0)
+    assert with_phi.ci_high - with_phi.ci_low > 3 * (poisson.ci_high - poisson.ci_low)
+
+
+def test_detectable_change_is_the_power_formula():
+    fall = trends.detectable_change(12000, 17.0)  # dispersion as known: normal quantiles
+    log_ratio = -math.log(1 - fall / 100)
+    se = math.sqrt(17.0 * 2 / 12000)
+    assert log_ratio == pytest.approx((stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * se)
+    # the region's noise from 11 years (8 df): a true -10% is below what the test sees reliably
+    assert 14 < trends.detectable_change(12000, 17.0, 8) < 18
+
+
+def test_results_change_without_a_noise_estimate_has_no_interval_and_no_test():
+    from rvs_analysis.report.tables import NO_NOISE_METHOD, _change_record
+
+    observed = pd.DataFrame({"year": [2013, 2014, 2015, 2016], "value": [900, 950, 870, 800]})
+    record = _change_record(observed, "count")
+    assert record["change_pct"] == pytest.approx(100 * (800 / 870 - 1))
+    assert "change_low" not in record and record["significant"] is False
+    assert record["change_method"] == NO_NOISE_METHOD
+    longer = pd.DataFrame({"year": range(2011, 2017), "value": [900, 950, 870, 920, 960, 800]})
+    record = _change_record(longer, "count")
+    assert record["change_low"] < record["change_pct"] < record["change_high"]
+    assert record["change_detectable"] > 0
+    # a provisional year is not part of the noise: 2011, 2013, 2014 are not three in a row
+    assert "change_low" not in _change_record(longer, "count", provisional=[2012])

@@ -451,7 +451,9 @@ def results_and_statuses(
     (pandas.DataFrame, dict)
         The table: one row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
         this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
-        significant, status, target_end, target_end_year, forecast, forecast_low, forecast_high,
+        significant, too_few, change_unit, change_method, change_detectable (the smallest change,
+        in the change's unit, that the test calls significant with 80% power), change_provisional
+        (one of the two compared years is provisional), status, target_end, target_end_year, forecast, forecast_low, forecast_high,
         probability, observed_end_year, observed_end, note``; ``observed_end`` is the observed value
         of the target year that decided the status when the data reach it (then no forecast). The status is judged against the target of ``target_year``, or of
         the indicator's last target year before it when the strategy set none for that year
@@ -464,8 +466,8 @@ def results_and_statuses(
     -----
     Status and forecast from :func:`rvs_analysis.stats.targets.target_status` on the area's series up
     to ``report_year``; the change against the previous observation with the area's own
-    year-to-year noise (:func:`_change_record`: quasi-Poisson for counts, quasi-binomial
-    procentpunt for clearance), "te weinig gevallen" below the small-number rules; survey shares
+    year-to-year noise outside the compared and provisional years (:func:`_change_record`:
+    quasi-Poisson for counts, quasi-binomial procentpunt for clearance), "te weinig gevallen" below the small-number rules; survey shares
     and the region's own figures are not tested. ``attrs["n_comparisons"]`` counts the changes
     tested (with 15 tests at 5%, about one "sign." is expected by chance).
     """
@@ -498,6 +500,9 @@ def results_and_statuses(
                 previous_year=int(previous["year"]), previous_value=float(previous["value"])
             )
             record.update(_change_record(observed, record["unit"], tuple(ctx.provisional_years)))
+            record["change_provisional"] = bool(
+                {int(previous["year"]), int(latest["year"])} & set(ctx.provisional_years)
+            )
         try:
             target = target_for(indicator, int(latest["year"]), targets, baseline_value)
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
@@ -535,12 +540,14 @@ def results_and_statuses(
     columns = [
         "indicator", "label", "unit", "target", "how", "met", "this_year", "value",
         "previous_year", "previous_value", "change_pct", "change_low", "change_high",
-        "significant", "too_few", "change_unit", "change_method", "status", "target_end",
+        "significant", "too_few", "change_unit", "change_method", "change_detectable",
+        "change_provisional",
+        "status", "target_end",
         "target_end_year", "forecast", "forecast_low", "forecast_high",
         "probability", "observed_end_year", "observed_end", "note",
     ]  # fmt: skip
     table = pd.DataFrame(rows).reindex(columns=columns)
-    tested = table["change_pct"].notna()
+    tested = table["change_low"].notna()
     table.attrs["n_comparisons"] = int(tested.sum())
     table.attrs["change_methods"] = sorted(
         {str(method) for method in table.loc[tested, "change_method"].dropna()}
@@ -557,31 +564,38 @@ def _change_record(
     series outside the two compared years and the provisional ones
     (:func:`rvs_analysis.stats.trends.area_dispersion`); percentages with counts
     (clearance): :func:`rvs_analysis.stats.clearance.clearance_difference` (procentpunt) with the
-    quasi-binomial dispersion of the series.
+    series' year-to-year noise estimated the same way on the logit
+    (:func:`rvs_analysis.stats.clearance.clearance_dispersion`). Without three consecutive
+    usable years for that noise the change has no interval and no test (:data:`NO_NOISE_METHOD`).
     Below the small-number rules (:data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events in
     the two years, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
     the change is "te weinig gevallen".
     """
     import numpy as np
 
-    from rvs_analysis.stats.clearance import clearance_difference
+    from rvs_analysis.stats.clearance import (
+        clearance_difference,
+        clearance_dispersion,
+        detectable_difference,
+    )
     from rvs_analysis.stats.common import MIN_CASES_PERCENT, too_few_for_change
-    from rvs_analysis.stats.targets import quasi_binomial_trend
-    from rvs_analysis.stats.trends import area_dispersion, count_change
+    from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
 
     latest, previous = observed.iloc[-1], observed.iloc[-2]
     if "cleared_offences" in observed.columns:
         n1, n2 = float(previous["registered_offences"]), float(latest["registered_offences"])
         if min(n1, n2) < MIN_CASES_PERCENT:
             return {"too_few": True, "change_unit": "procentpunt"}
-        phi, df = 1.0, None
-        if len(observed) >= 3:
-            fit = quasi_binomial_trend(
-                observed["cleared_offences"].to_numpy(float),
-                observed["registered_offences"].to_numpy(float),
-                observed["year"].to_numpy(float),
+        phi, df = clearance_dispersion(
+            observed,
+            compared=(int(previous["year"]), int(latest["year"])),
+            provisional=provisional,
+        )
+        if phi is None:
+            return _without_noise(
+                100 * (latest["cleared_offences"] / n2 - previous["cleared_offences"] / n1),
+                "procentpunt",
             )
-            phi, df = fit["phi"], fit["df"]
         change = clearance_difference(
             int(previous["cleared_offences"]),
             int(n1),
@@ -597,6 +611,9 @@ def _change_record(
             "significant": change.significant,
             "change_unit": "procentpunt",
             "change_method": change.method,
+            "change_detectable": detectable_difference(
+                int(previous["cleared_offences"]), int(n1), int(n2), phi, df
+            ),
         }
     if unit != "count" or "ci_low" in observed.columns:
         return {}
@@ -612,6 +629,8 @@ def _change_record(
         compared=(int(previous["year"]), int(latest["year"])),
         provisional=provisional,
     )
+    if phi is None:
+        return _without_noise(100.0 * (after / before - 1), "%")
     change = count_change(before, after, dispersion=phi, df=df)
     return {
         "change_pct": change.estimate,
@@ -620,6 +639,25 @@ def _change_record(
         "significant": change.significant,
         "change_unit": "%",
         "change_method": change.method,
+        "change_detectable": detectable_change(before, phi, df),
+    }
+
+
+NO_NOISE_METHOD = (
+    "no interval and no test: fewer than three consecutive years outside the compared and "
+    "provisional ones to estimate the year-to-year noise"
+)
+"""The change method of a result whose series is too short for its year noise."""
+
+
+def _without_noise(change: float, unit: str) -> dict[str, Any]:
+    """A change shown without interval or test: the year-to-year noise cannot be estimated (a
+    one-year sampling interval would pass that noise off as a real change)."""
+    return {
+        "change_pct": float(change),
+        "significant": False,
+        "change_unit": unit,
+        "change_method": NO_NOISE_METHOD,
     }
 
 
@@ -632,7 +670,7 @@ def district_comparison(
     -------
     pandas.DataFrame
         ``area, base, value, change_pct, ci_low, ci_high, significant, too_few, dispersion,
-        rate_per_1000`` per district plus the region (last row), from
+        rate_per_1000, provisional`` per district plus the region (last row), from
         :func:`rvs_analysis.regions.area_table` (harmonised counts and populations).
 
     Notes
@@ -641,7 +679,9 @@ def district_comparison(
     noise over ``base_year``-``report_year`` without those two years
     (:func:`rvs_analysis.stats.trends.area_dispersion`); fewer than
     :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in the two years: "te weinig
-    gevallen" (no interval). The table is the same for every area of the region, so it is kept
+    gevallen" (no interval); without three consecutive years between them to estimate the noise,
+    the change without interval or test. ``provisional`` says that one of the two compared years
+    is provisional (CBS "Voorlopig"). The table is the same for every area of the region, so it is kept
     per source version (:func:`~rvs_analysis.report.area_data.remembered`).
     """
     return remembered(
@@ -660,6 +700,7 @@ def _district_comparison(
     from rvs_analysis.stats.trends import area_dispersion, count_change
 
     years = list(range(base_year, report_year + 1))
+    provisional = {int(year) for year in ctx.provisional_years}
     rows = []
     for level in ("district", "region"):
         table = area_table(ctx.dataset, offence_code, level, ctx.composition_year, years, True)
@@ -681,10 +722,18 @@ def _district_comparison(
                 "too_few": too_few,
                 "dispersion": math.nan if phi is None else phi,
                 "rate_per_1000": float(by_year.loc[report_year, "rate_per_1000"]),
+                "provisional": bool({base_year, report_year} & provisional),
             }
             if too_few:
                 record.update(
                     change_pct=math.nan, ci_low=math.nan, ci_high=math.nan, significant=False
+                )
+            elif phi is None:  # no year-noise estimate: the change without interval or test
+                record.update(
+                    change_pct=100.0 * (after / before - 1),
+                    ci_low=math.nan,
+                    ci_high=math.nan,
+                    significant=False,
                 )
             else:
                 change = count_change(before, after, dispersion=phi, df=df)
@@ -696,7 +745,7 @@ def _district_comparison(
                 )
             rows.append(record)
     columns = ["area", "base", "value", "change_pct", "ci_low", "ci_high", "significant",
-               "too_few", "dispersion", "rate_per_1000"]  # fmt: skip
+               "too_few", "dispersion", "rate_per_1000", "provisional"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -732,6 +781,13 @@ def format_results(
         change = "–"
         if record.get("too_few") is True:
             change = f"te weinig gevallen ({fmt_value(record.get('previous_value'), unit)} → {value_text(record)})"
+        elif not is_missing(record.get("change_pct")) and is_missing(record.get("change_low")):
+            shown = (
+                f"{fmt_num(record['change_pct'], 1, signed=True)} procentpunt"
+                if record.get("change_unit") == "procentpunt"
+                else fmt_pct(record["change_pct"], 0, signed=True)
+            )
+            change = f"{shown} (geen interval: te weinig jaren voor de jaar-op-jaarruis)"
         elif (
             not is_missing(record.get("change_pct")) and record.get("change_unit") == "procentpunt"
         ):

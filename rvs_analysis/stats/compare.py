@@ -578,8 +578,8 @@ def change_between(
     Parameters
     ----------
     data : Dataset or pandas.DataFrame
-        See :func:`rate_table`. The dispersion is estimated from every year the table holds, so
-        pass all years (the default), not only the two compared.
+        See :func:`rate_table`. The dispersion is estimated from the years the table holds other
+        than the two compared and the provisional ones, so pass all years (the default).
     first_year, last_year : int
         The two years compared (both must be in the data).
     offence_code : str, optional
@@ -615,8 +615,9 @@ def change_between(
     ``p < 1 - level`` exactly when the interval excludes 1. For ``method =
     "dispersion"`` the counts are divided by phi before this (an effective-count correction:
     variance phi times the Poisson variance), where ``phi = max(1, X2/df)`` of a Poisson GLM of
-    all years of the areas with year effects, area effects and area-specific slopes (one area: its
-    own log-linear trend). Rate difference (per ``per`` inhabitants): MOVER interval (Zou & Donner
+    the areas' years other than the two compared and the provisional ones, with year effects, area
+    effects and area-specific slopes (one area: its own log-linear trend); ``phi = 1`` when fewer
+    than three such years remain (the method says so). Rate difference (per ``per`` inhabitants): MOVER interval (Zou & Donner
     2008) from the two rates' Garwood limits on the same (divided) counts. Populations are taken
     as known. ``significant`` means the ratio's interval excludes 1, for this area on its own: it
     is not corrected for looking at many areas (see :func:`change_funnel`).
@@ -648,7 +649,11 @@ def change_between(
     if provisional_years is None:
         provisional_years = _provisional_years(data, offence_code)
     if method == "dispersion":
-        phi, _, phi_text = _pooled_dispersion(table)
+        # the noise of the years neither compared nor provisional (issue 28 B1, B10): the change
+        # itself and revised figures must not inflate the noise it is judged against
+        left_out = {first_year, last_year} | {int(year) for year in provisional_years}
+        phi, _, phi_text = _pooled_dispersion(table[~table["year"].isin(left_out)])
+        phi_text += " (the compared and provisional years left out)"
     else:
         phi, phi_text = 1.0, "phi = 1 (counts taken as Poisson)"
     wide = table.pivot(index="area", columns="year", values=["registered_offences", "population"])

@@ -378,22 +378,40 @@ def sim_drivers_quasi_small(n_sims, seed):
     return _drivers_without_clusters(n_sims, seed, 40)
 
 
-def sim_clearance_change(n_sims, seed):
-    """'sign.' on the procentpunt change of the last two years under a flat clearance with
-    year noise (the results table's clearance rows: clearance_difference with the series'
-    quasi-binomial dispersion)."""
+def _clearance_year_on_year(n_sims, seed, registered, noise_sd, n_years=13, start=0.09):
+    """Share of runs whose results-table clearance change (last year against the one before,
+    procentpunt) is "sign." under a flat clearance with logit year noise: clearance_difference
+    with the series' noise outside the compared years (clearance_dispersion), as the results
+    table computes it; a run without a noise estimate counts as not sign."""
     rng = np.random.default_rng(seed)
-    years = YEARS.astype(float)
-    registered = np.full(years.size, 900)
+    years = YEARS[:n_years].astype(float)
+    counts = np.full(years.size, int(registered))
     hits = np.zeros(n_sims)
     for i in range(n_sims):
-        cleared = _clearance_series(rng, years, registered, 0.05, slope=0.0)
-        fit = targets.quasi_binomial_trend(cleared.astype(float), registered.astype(float), years)
+        cleared = _clearance_series(rng, years, counts, noise_sd, start=start, slope=0.0)
+        frame = pd.DataFrame(
+            {"year": years, "cleared_offences": cleared, "registered_offences": counts}
+        )
+        phi, df = clearance.clearance_dispersion(frame)
+        if phi is None:
+            continue
         change = clearance.clearance_difference(
-            int(cleared[-2]), 900, int(cleared[-1]), 900, dispersion=fit["phi"], df=fit["df"]
+            int(cleared[-2]), int(registered), int(cleared[-1]), int(registered), phi, df
         )
         hits[i] = change.significant
     return hits
+
+
+def sim_clearance_change(n_sims, seed):
+    """'sign.' on the procentpunt change of the last two years under a flat clearance with
+    year noise (the results table's clearance rows)."""
+    return _clearance_year_on_year(n_sims, seed, 900, 0.05)
+
+
+def sim_yoy_clearance_size_6y(n_sims, seed):
+    """As :func:`sim_clearance_change` for a region (10,000 registered, logit noise sd 0.08)
+    with six years (a 2016 monitor)."""
+    return _clearance_year_on_year(n_sims, seed, 10000, 0.08, n_years=6)
 
 
 def sim_compare_trends(n_sims, seed):
@@ -775,8 +793,19 @@ SCENARIOS: list[Scenario] = [
         sim_clearance_forecast_noise,
     ),
     Scenario(
+        "yoy-clearance-size-6y",
+        "clearance_difference with clearance_dispersion (the results table's year-on-year "
+        "'sign.' of a clearance percentage)",
+        "size",
+        "region 10,000 registered offences a year, clearance 9%, logit year noise sd 0.08, "
+        "last two of 6 years compared",
+        (0.03, 0.07),
+        sim_yoy_clearance_size_6y,
+        0.1,
+    ),
+    Scenario(
         "clearance_change",
-        "clearance_difference (procentpunt) with the series' dispersion: 'sign.' under no change",
+        "clearance_difference (procentpunt) with clearance_dispersion: 'sign.' under no change",
         "false alarms",
         "13 years of 900 registered offences, clearance flat at 9%, year noise sd 0.05 on the "
         "logit, last two years compared",

@@ -289,22 +289,22 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
     Notes
     -----
     The percentage has a Wilson interval (:func:`rvs_analysis.stats.clearance.clearance_rate`);
-    the change is the difference in procentpunt with the quasi-binomial dispersion of the series
-    up to ``year`` (:func:`rvs_analysis.stats.clearance.clearance_difference`); fewer than
+    the change is the difference in procentpunt with the year-to-year noise of the series up to
+    ``year`` outside the two compared years and the provisional ones
+    (:func:`rvs_analysis.stats.clearance.clearance_difference` with
+    :func:`~rvs_analysis.stats.clearance.clearance_dispersion`; the binomial alone when no three
+    consecutive such years remain); fewer than
     :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences in either year
     gives no change (``None``).
     """
     by_year = series.yearly.set_index("year")
     now, base = by_year.loc[year], by_year.loc[base_year]
     upto = series.yearly[series.yearly["year"] <= year]
-    phi, df = 1.0, None
-    if len(upto) >= 3:
-        fit = targets.quasi_binomial_trend(
-            upto["cleared_offences"].to_numpy(float),
-            upto["registered_offences"].to_numpy(float),
-            upto["year"].to_numpy(float),
-        )
-        phi, df = fit["phi"], fit["df"]
+    phi, df = clearance.clearance_dispersion(
+        upto, compared=(int(base_year), int(year)), provisional=series.provisional
+    )
+    if phi is None:  # no three consecutive usable years: the binomial alone (method names it)
+        phi, df = 1.0, None
     change = None
     if min(now["registered_offences"], base["registered_offences"]) >= MIN_CASES_PERCENT:
         change = clearance.clearance_difference(
@@ -704,8 +704,11 @@ def methods(
         "Ophelderingspercentage met Wilson-interval (95%)"
         + (f" van de misdrijfgroep '{series.offence.label}' (83648NED)." if group_level else "."),
         "Verandering van het ophelderingspercentage: verschil in procentpunt, met de "
-        "quasi-binomiale dispersie van de reeks (jaar-op-jaarruis) en t-interval (normaal "
-        "waar de dispersie op haar ondergrens 1 staat); 'te weinig gevallen' bij minder dan "
+        "jaar-op-jaarruis van de reeks (quasi-binomiale dispersie rond een gladde, "
+        "kwadratische trend op de logit van de jaren die niet vergeleken worden en niet "
+        "voorlopig zijn, of bij minder dan zeven zulke jaren uit de tweede verschillen van de "
+        "logit, dan niet begrensd op 1) en t-interval (normaal waar een dispersie uit zeven of "
+        "meer jaren op haar ondergrens 1 staat); 'te weinig gevallen' bij minder dan "
         f"{MIN_CASES_PERCENT} geregistreerde {counted} in een jaar.",
     ]
     if status is not None:

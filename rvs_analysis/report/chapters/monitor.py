@@ -38,6 +38,7 @@ from rvs_analysis.report.wording import (
     count_change_sentence,
     fmt_int,
     fmt_num,
+    fmt_pct,
     fmt_probability,
     is_set,
     key_message,
@@ -206,7 +207,20 @@ def _burglary_change_text(row) -> str:
     """The burglary change as a predicate, or "te weinig gevallen"."""
     if is_set(row.get("too_few")) or pd.isna(row.get("change_pct")):
         return "veranderde (te weinig gevallen voor een percentage)"
-    return change_phrase((row["change_pct"], row["change_low"], row["change_high"]))
+    if pd.isna(row.get("change_low")):  # no year-noise estimate: no interval, no test
+        return (
+            f"veranderde met {fmt_pct(row['change_pct'], 0, signed=True)} (geen interval: te "
+            "weinig jaren voor de jaar-op-jaarruis)"
+        )
+    phrase = change_phrase((row["change_pct"], row["change_low"], row["change_high"]))
+    detectable = row.get("change_detectable")
+    if not is_set(row.get("significant")) and detectable is not None and pd.notna(detectable):
+        # the power where it matters: what a "not significant" could have detected
+        phrase += (
+            f"; met de jaar-op-jaarruis van deze reeks toont de toets pas een verandering van "
+            f"ongeveer {fmt_pct(detectable, 0)} met 80% kans aan"
+        )
+    return phrase
 
 
 def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
@@ -670,7 +684,8 @@ def methods(
             "Indicatoren uit open CBS-data: verandering tussen beginjaar en rapportagejaar; "
             "aantallen met de jaar-op-jaarruis van de reeks (quasi-Poisson-dispersie uit de jaren "
             "die niet vergeleken worden, t-interval), ophelderingspercentages als verschil in "
-            "procentpunt met de quasi-binomiale dispersie; "
+            "procentpunt met de quasi-binomiale dispersie uit de jaren die niet vergeleken "
+            "worden; "
             f"{counted(open_indicators.n_comparisons, 'verandering', 'veranderingen')} getoetst "
             "op 5%, niet gecorrigeerd voor meervoudig toetsen."
         )
@@ -681,10 +696,15 @@ def methods(
             "Verandering ten opzichte van de vorige meting: aantallen met de jaar-op-jaarruis van "
             "het gebied (quasi-Poisson-dispersie rond een gladde, kwadratische trend van de "
             "jaren die niet vergeleken worden en niet voorlopig zijn, of bij minder dan zeven "
-            "zulke jaren uit de tweede verschillen van de log-cijfers; t-interval, een normaal "
-            "interval waar de dispersie op haar ondergrens 1 staat); "
-            "ophelderingspercentages als verschil in procentpunt met de quasi-binomiale "
-            "dispersie van de reeks. Te weinig gevallen: minder dan "
+            "zulke jaren uit de tweede verschillen van de log-cijfers, dan niet begrensd op 1; "
+            "t-interval, een normaal interval waar een dispersie uit zeven of meer jaren op haar "
+            "ondergrens 1 staat); "
+            "ophelderingspercentages als verschil in procentpunt met de jaar-op-jaarruis van de "
+            "reeks, op dezelfde manier geschat op de logit (quasi-binomiale dispersie). Bij "
+            "een niet-significante verandering noemt de tekst de kleinste verandering die de "
+            "toets met 80% kans aantoont (onderscheidingsvermogen). Zonder "
+            "drie opeenvolgende bruikbare jaren voor die ruis: geen interval en geen toets. "
+            "Te weinig gevallen: minder dan "
             f"{MIN_EVENTS_CHANGE} misdrijven in beide jaren samen (of 0 in een ervan), of minder dan "
             f"{MIN_CASES_PERCENT} geregistreerde misdrijven achter een percentage.",
             "De tabel toetst "

@@ -141,23 +141,18 @@ def _count_change(series: pd.DataFrame):
 
 
 def _percentage_change(series: pd.DataFrame):
-    """The change of a clearance percentage in procentpunt, with the quasi-binomial dispersion of
-    the series; ``None`` below the small-number rule."""
-    from rvs_analysis.stats.clearance import clearance_difference
+    """The change of a clearance percentage in procentpunt, with the series' year-to-year noise
+    outside the two compared years (:func:`~rvs_analysis.stats.clearance.clearance_dispersion`;
+    binomial when too few years remain for it); ``None`` below the small-number rule."""
+    from rvs_analysis.stats.clearance import clearance_difference, clearance_dispersion
     from rvs_analysis.stats.common import MIN_CASES_PERCENT
-    from rvs_analysis.stats.targets import quasi_binomial_trend
 
     first, last = series.iloc[0], series.iloc[-1]
     if min(first["registered_offences"], last["registered_offences"]) < MIN_CASES_PERCENT:
         return None
-    phi, df = 1.0, None
-    if len(series) >= 3:
-        fit = quasi_binomial_trend(
-            series["cleared_offences"].to_numpy(float),
-            series["registered_offences"].to_numpy(float),
-            series["year"].to_numpy(float),
-        )
-        phi, df = fit["phi"], fit["df"]
+    phi, df = clearance_dispersion(series, compared=(int(first["year"]), int(last["year"])))
+    if phi is None:
+        phi, df = 1.0, None
     return clearance_difference(
         int(first["cleared_offences"]),
         int(first["registered_offences"]),
@@ -213,7 +208,9 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
     :func:`rvs_analysis.stats.trends.count_change` with the series' quasi-Poisson dispersion
     (:func:`~rvs_analysis.stats.trends.area_dispersion`). Clearance percentages are cleared /
     registered of the summed counts; their change is the difference in procentpunt with the
-    series' quasi-binomial dispersion (:func:`rvs_analysis.stats.clearance.clearance_difference`).
+    series' year-to-year noise outside the compared years
+    (:func:`rvs_analysis.stats.clearance.clearance_difference`,
+    :func:`~rvs_analysis.stats.clearance.clearance_dispersion`).
     Below :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` events (counts) or
     :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences (percentages) in
     either year: "te weinig gevallen", no interval.
