@@ -408,3 +408,56 @@ def test_a_malformed_cache_is_one_paragraph(cbs_cache, capsys, file, change, pro
     assert status in (2, 3)
     assert_one_paragraph(err)
     assert problem in err and file.split("/")[0] in err
+
+
+# --- provenance per table, and the tables each figure names ----------------------------------------
+
+
+def test_provenance_names_each_table_with_title_api_catalog_and_both_dates(cache):
+    dataset = load_source("cbs", cache=str(cache))
+    tables = dataset.provenance["tables"]
+    assert set(tables) == {"47018NED", "47022NED", "70072ned", "83648NED", "81877NED",
+                           "85146NED", "85755NED"}  # fmt: skip
+    areas = tables["85755NED"]
+    assert areas["key"] == "gebieden" and areas["title"] == "Gebieden in Nederland 2024"
+    assert areas["api"] == "OData v3 Feed" and areas["cbs_catalog"] == "CBS"
+    assert areas["catalog"].startswith("http://127.0.0.1:") and areas["edition"] == 2024
+    assert areas["modified"] == "2026-10-15T02:00:00"
+    assert areas["retrieved"] == "2020-01-02T03:04:05+00:00"
+    assert dataset.provenance["roles"]["gebieden"] == "85755NED"
+    from rvs_analysis.report.context import table_lines
+
+    line = next(line for line in table_lines(dataset.provenance) if line.startswith("85755NED"))
+    assert line.startswith("85755NED 'Gebieden in Nederland 2024' (OData v3 Feed, catalogus CBS, ")
+    assert line.endswith("door het CBS gewijzigd op 15 oktober 2026, opgehaald op 2 januari 2020")
+
+
+def test_a_cache_fetched_before_the_records_falls_back_to_table_infos(cbs_cache):
+    # The hand-made cache's fetch.json has neither title nor API nor CBS's date: TableInfos.json does.
+    tables = load_source("cbs", cache=str(cbs_cache)).provenance["tables"]
+    crime = tables["47018NED"]
+    infos = json.loads((cbs_cache / "47018NED" / "TableInfos.json").read_text())[0]
+    assert crime["title"] == infos["Title"] and crime["modified"] == infos["Modified"]
+    assert crime["api"] == "OData v3 Feed" and crime["retrieved"] == "2026-11-01T09:00:00+00:00"
+
+
+def test_each_figure_names_only_the_tables_it_reads(cache):
+    from rvs_analysis import report
+    from rvs_analysis.report.chapters import crime_change
+
+    ctx = report.start("Midden-Nederland", source="cbs", cache=str(cache))
+    everything = ctx.source_label
+    assert everything.count("NED") + everything.count("ned") == 7
+    totals = crime_change.crime_totals(ctx)
+    assert totals.source_label == "CBS StatLine 47018NED"
+    assert totals.rates_source_label == "CBS StatLine 47018NED, 70072ned"
+    assert ctx.source_for("81877NED", "85146NED") == "CBS StatLine 81877NED, 85146NED"
+    assert ctx.source_for("gebieden") == "CBS StatLine 85755NED"
+    assert crime_change.monthly_burglary(ctx).source_label == "CBS StatLine 47022NED"
+
+
+def test_a_cache_of_an_earlier_version_keeps_its_police_units_until_the_next_fetch(cache):
+    (cache / "gebieden").rename(cache / "85755NED")  # where earlier versions stored the table
+    dataset = load_source("cbs", cache=str(cache))
+    assert dataset.provenance["police_units"]["GM0344"] == "RE09"
+    assert "85755NED/TypedDataSet.json" in " ".join(dataset.provenance["files"])

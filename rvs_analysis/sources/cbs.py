@@ -82,7 +82,7 @@ CBS's padding, period codes are parsed (``2016JJ00``, ``2016MM01``, ``2016KW01``
 its period list (``Perioden.json``) is refused like one without ``DataProperties.json``, since every
 year would silently count as final. A file of the wrong shape is one
 :class:`~rvs_analysis.exceptions.DataValidationError` naming the file, the field and the row
-(:func:`read_table`): ``fetch.json`` that is not an object, a part that is not a list of records, JSON
+(:func:`read_table`, :mod:`rvs_analysis.sources.cbs_parts`): ``fetch.json`` that is not an object, a part that is not a list of records, JSON
 nested too deeply, a ``Key``/``Type``/``Title`` or a ``Status`` that is not text, a data set without
 rows or whose rows differ in their fields, a dimension key that is not text or not in its list, a number
 where CBS types text or text where it types a number, a topic the suite reads without a column.
@@ -101,6 +101,14 @@ import pandas as pd
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.sources.cbs_parts import (
+    check_listing,
+    check_properties,
+    check_rows,
+    check_text,
+    check_topic_values,
+    json_kind,
+)
 from rvs_analysis.sources.tidy import require_regular_file
 
 DEFAULT_TIMEOUT = 900.0
@@ -266,6 +274,9 @@ MONTHLY_TABLE = "47022NED"
 AREAS_TABLE = "gebieden"
 """CBS "Gebieden in Nederland <year>" (municipality -> police unit): the registry key and cache
 folder; CBS's identifier changes every edition (85755NED for 2024) and is in its ``fetch.json``."""
+LEGACY_FOLDERS = {AREAS_TABLE: ("85755NED",)}
+"""Cache folders earlier versions wrote a registry entry to (``85755NED`` before the edition was
+found by title); read when the entry's own folder is absent, until the next fetch."""
 SURVEY_TABLES = ("81877NED", "85146NED")
 _DIMENSION_TYPES = ("Dimension", "GeoDimension", "TimeDimension")
 
@@ -368,7 +379,7 @@ def input_files(cache) -> list[Path]:
     cache = Path(cache)
     files = []
     for table_id in TABLES:
-        folder = cache / table_id
+        folder = table_folder(cache, table_id)
         if folder.is_dir():
             files.extend(sorted(folder.glob("*.json")))
     if files:
@@ -377,6 +388,17 @@ def input_files(cache) -> list[Path]:
             regional / name for name in OPTIONAL_FILES.values() if (regional / name).is_file()
         )
     return files
+
+
+def table_folder(cache, key: str) -> Path:
+    """The cache folder of registry entry ``key``: ``<cache>/<key>/``, or a folder an earlier
+    version wrote it to (:data:`LEGACY_FOLDERS`) when only that exists."""
+    folder = Path(cache) / key
+    if not folder.is_dir():
+        for legacy in LEGACY_FOLDERS.get(key, ()):
+            if (Path(cache) / legacy).is_dir():
+                return Path(cache) / legacy
+    return folder
 
 
 def _read_json(path: Path, expected: type = list, table_id: str | None = None):
@@ -400,27 +422,19 @@ def _read_json(path: Path, expected: type = list, table_id: str | None = None):
         ) from None
     if expected is dict and not isinstance(value, dict):
         raise DataValidationError(
-            shown, None, None, f"expected a JSON object, found {_json_kind(value)}"
+            shown, None, None, f"expected a JSON object, found {json_kind(value)}"
         )
     if expected is list:
         if not isinstance(value, list):
             raise DataValidationError(
-                shown, None, None, f"expected a list of records, found {_json_kind(value)}"
+                shown, None, None, f"expected a list of records, found {json_kind(value)}"
             )
         bad = [position for position, row in enumerate(value) if not isinstance(row, dict)]
         if bad:
             raise DataValidationError(
-                shown, None, bad[0] + 1, f"expected a record, found {_json_kind(value[bad[0]])}"
+                shown, None, bad[0] + 1, f"expected a record, found {json_kind(value[bad[0]])}"
             )
     return value
-
-
-def _json_kind(value) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
-        type(value), "a number"
-    )
 
 
 @dataclass
@@ -555,7 +569,7 @@ def read_table(folder) -> CbsTable:
             raise DataValidationError(
                 f"{table_id}/TypedDataSet.json", key, None, "dimension column is missing"
             )
-        _check_text(data[key], f"{table_id}/TypedDataSet.json", key, "a dimension key")
+        check_text(data[key], f"{table_id}/TypedDataSet.json", key, "a dimension key")
         data[key] = clean.strip_keys(data[key])
         path = folder / f"{key}.json"
         # The time dimension's list is required: its Status says which periods are provisional.
@@ -577,136 +591,10 @@ def read_table(folder) -> CbsTable:
                     data[key].iloc[row],
                 )
         dimensions[key] = listing
-    _check_topic_values(properties, data, f"{table_id}/TypedDataSet.json")
+    check_topic_values(properties, data, f"{table_id}/TypedDataSet.json")
     fetch_path = folder / "fetch.json"
     fetch_record = _read_json(fetch_path, dict, table_id) if fetch_path.exists() else {}
     return CbsTable(table_id, folder, properties, data, dimensions, fetch_record)
-
-
-_NUMERIC_DATATYPES = frozenset({"Long", "Integer", "Short", "Double", "Float", "Decimal"})
-"""CBS topic ``Datatype`` values whose TypedDataSet values are numbers (or ``null``)."""
-
-
-def check_properties(records: list, shown: str) -> None:
-    """Refuse DataProperties whose rows lack a text ``Key`` and ``Type`` or repeat a key.
-
-    Parameters
-    ----------
-    records : list of dict
-        DataProperties as read (already a list of records).
-    shown : str
-        The file named in the error.
-
-    Raises
-    ------
-    DataValidationError
-    """
-    seen: set[str] = set()
-    for position, row in enumerate(records, 1):
-        for field in ("Key", "Type"):
-            value = row.get(field)
-            if not isinstance(value, str) or not value.strip():
-                raise DataValidationError(
-                    shown, field, position, f"expected text, found {_json_kind(value)}"
-                )
-        for field in ("Title", "Datatype"):
-            value = row.get(field)
-            if value is not None and not isinstance(value, str):
-                raise DataValidationError(
-                    shown, field, position, f"expected text, found {_json_kind(value)}"
-                )
-        if row["Key"] in seen:
-            raise DataValidationError(shown, "Key", position, "key repeated", row["Key"])
-        seen.add(row["Key"])
-
-
-def check_listing(records: list, shown: str) -> None:
-    """Refuse a dimension list whose rows lack a text ``Key`` or carry a non-text ``Title`` or
-    ``Status`` (the status decides which periods are provisional).
-
-    Raises
-    ------
-    DataValidationError
-    """
-    for position, row in enumerate(records, 1):
-        key = row.get("Key")
-        if not isinstance(key, str) or not key.strip():
-            raise DataValidationError(
-                shown, "Key", position, f"expected text, found {_json_kind(key)}"
-            )
-        for field in ("Title", "Status"):
-            value = row.get(field)
-            if value is not None and not isinstance(value, str):
-                raise DataValidationError(
-                    shown, field, position, f"expected text or null, found {_json_kind(value)}"
-                )
-
-
-def check_rows(records: list, shown: str) -> None:
-    """Refuse a data set without rows or whose rows do not all have the same fields.
-
-    Raises
-    ------
-    DataValidationError
-    """
-    if not records:
-        raise DataValidationError(shown, None, None, "the table has no rows")
-    first = records[0].keys()
-    for position, row in enumerate(records, 1):
-        if row.keys() != first:
-            missing = sorted(set(first) - set(row))
-            extra = sorted(set(row) - set(first))
-            field = (missing or extra)[0]
-            problem = (
-                "this field of the first row is missing"
-                if missing
-                else "a field the first row lacks"
-            )
-            raise DataValidationError(shown, field, position, problem)
-
-
-def _check_text(values: pd.Series, shown: str, column: str, what: str) -> None:
-    bad = ~values.map(lambda value: isinstance(value, str) and bool(value.strip())).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        value = values.iloc[row]
-        found = "empty text" if isinstance(value, str) else _json_kind(value)
-        raise DataValidationError(shown, column, row + 1, f"expected {what} (text), found {found}")
-
-
-def _check_topic_values(properties: pd.DataFrame, data: pd.DataFrame, shown: str) -> None:
-    """Numbers (or null) in numeric topics, text (or null) in text topics, as CBS types them."""
-    if "Datatype" not in properties.columns:
-        return
-    topics = properties.loc[properties["Type"] == "Topic", ["Key", "Datatype"]]
-    for key, datatype in topics.itertuples(index=False):
-        if key not in data.columns or not isinstance(datatype, str):
-            continue
-        column = data[key]
-        if datatype in _NUMERIC_DATATYPES:
-            if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-                continue
-            fits = column.map(
-                lambda value: (
-                    value is None
-                    or (isinstance(value, int | float) and not isinstance(value, bool))
-                )
-            )
-            expected = "a number or null"
-        elif datatype == "String":
-            fits = column.map(lambda value: value is None or isinstance(value, str))
-            expected = "text or null"
-        else:
-            continue
-        bad = ~fits.to_numpy(dtype=bool)
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise DataValidationError(
-                shown,
-                key,
-                row + 1,
-                f"expected {expected} (topic type {datatype}), found {_json_kind(column.iloc[row])}",
-            )
 
 
 def _periods(table: CbsTable, kind: str) -> pd.DataFrame:
@@ -1133,8 +1021,8 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
         crime_table.topics(TABLES[CRIME_TABLE])["registered"],
     )
     police_units = None
-    if (cache / AREAS_TABLE).is_dir():
-        tables[AREAS_TABLE] = read_table(cache / AREAS_TABLE)
+    if table_folder(cache, AREAS_TABLE).is_dir():
+        tables[AREAS_TABLE] = read_table(table_folder(cache, AREAS_TABLE))
         police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():

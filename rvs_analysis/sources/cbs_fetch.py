@@ -33,12 +33,11 @@ from rvs_analysis.sources.cbs import (
     STALL_LIMIT,
     TABLES,
     TableSpec,
-    check_listing,
-    check_properties,
     needed_offence_codes,
     resolve_topics,
 )
 from rvs_analysis.sources.cbs_check import check_download, data_years
+from rvs_analysis.sources.cbs_parts import check_listing, check_properties
 
 # ----------------------------------------------------------------------------------------------
 # Fetch: limits
