@@ -461,3 +461,15 @@ def test_a_cache_of_an_earlier_version_keeps_its_police_units_until_the_next_fet
     dataset = load_source("cbs", cache=str(cache))
     assert dataset.provenance["police_units"]["GM0344"] == "RE09"
     assert "85755NED/TypedDataSet.json" in " ".join(dataset.provenance["files"])
+
+
+def test_a_host_without_a_catalog_listing_reports_the_edition_table(tmp_path, feed):
+    def no_catalog(base, path, query, status, body):
+        if path.startswith("/ODataCatalog"):
+            return 404, {"odata.error": {"message": {"value": "Resource not found"}}}
+        return status, body
+
+    feed.rewrite = no_catalog
+    records = cbs.fetch(["47018NED", "gebieden"], cache=tmp_path / "raw", catalog=feed.url)
+    assert records[0]["status"] == "fetched" and records[1]["status"] == "not fetched"
+    assert "has no table list (/ODataCatalog/Tables: 404 Not Found)" in records[1]["reason"]

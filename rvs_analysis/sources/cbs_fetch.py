@@ -440,10 +440,20 @@ class ODataV3Route:
     def locate(self, spec: TableSpec, catalog: Catalog, request: dict, not_after) -> dict:
         if spec.table_id:
             return {"table": spec.table_id}
+        import requests
+
         from rvs_analysis.sources.cbs_catalog import choose_edition
 
         with _client(catalog) as client:
-            listing = client.get_table_list(catalog_url=catalog.host, **request)
+            try:
+                listing = client.get_table_list(catalog_url=catalog.host, **request)
+            except requests.HTTPError as error:
+                if _http_status(error) != 404:
+                    raise
+                raise FetchError(
+                    f"{catalog.url} has no table list (/ODataCatalog/Tables: 404 Not Found), so "
+                    f"the edition of '{spec.key}' cannot be found by title"
+                ) from error
         found = choose_edition(listing, spec.title, not_after, f"{catalog.url}/ODataCatalog")
         found["boundary_year"] = not_after
         return found
