@@ -15,7 +15,7 @@ The server (standard library ``http.server`` on 127.0.0.1) answers the URLs cbso
     the named fields, unknown names are a 400 error), and are paged with ``odata.nextLink``
     (``$skiptoken``), carrying the query on.
 ``/ODataCatalog/Tables?$format=json``
-    The catalog's table list.
+    The catalog's table list (``TableInfos`` of every table served), with ``$filter`` applied.
 
 Test controls (attributes of :class:`CbsFeed`): ``page_size``; ``drip_seconds`` (send every
 response one byte at a time with that pause); ``break_on`` (a predicate on the request path: the
@@ -962,9 +962,13 @@ class CbsFeed:
                 }
             }
         if path.rstrip("/") == "/ODataCatalog/Tables":
+            listing = [table.table_infos()[0] for table in self.tables.values()]
+            if query.get("$filter"):
+                predicate = compile_filter(query["$filter"], listing[0] if listing else ())
+                listing = [row for row in listing if predicate(row)]
             return 200, {
                 "odata.metadata": f"{base}/ODataCatalog/$metadata#Tables",
-                "value": [table.table_infos()[0] for table in self.tables.values()],
+                "value": listing,
             }
         match = re.fullmatch(r"/ODataFeed/odata/(?P<table>[^/]+)/?(?P<part>[^/]*)", path)
         table = self.tables.get(match["table"]) if match else None

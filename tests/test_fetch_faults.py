@@ -313,6 +313,10 @@ def test_the_newest_edition_not_later_than_the_data_is_found_by_title(tmp_path, 
     assert found["title"] == "Gebieden in Nederland 2024" and found["boundary_year"] == 2024
     assert found["editions"] == {"2021": "84929NED", "2023": "85385NED", "2024": "85999NED",
                                  "2025": "86111NED"}  # fmt: skip
+    # The catalog is asked only for the editions, not for its thousands of tables.
+    listings = [query for path, query in feed.requests if path == "/ODataCatalog/Tables"]
+    assert listings == [{"$format": "json",
+                         "$filter": "substringof('Gebieden in Nederland',Title)"}]  # fmt: skip
     assert feed.data_requests("85999NED", "TypedDataSet")
     assert not feed.data_requests("86111NED", "TypedDataSet")
     record = json.loads((cache / "gebieden" / "fetch.json").read_text())

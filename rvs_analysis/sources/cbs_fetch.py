@@ -446,7 +446,9 @@ class ODataV3Route:
 
         with _client(catalog) as client:
             try:
-                listing = client.get_table_list(catalog_url=catalog.host, **request)
+                listing = client.get_table_list(
+                    filters=_title_filter(spec.title), catalog_url=catalog.host, **request
+                )
             except requests.HTTPError as error:
                 if _http_status(error) != 404:
                     raise
@@ -503,6 +505,17 @@ class ODataV3Route:
             "cbsodata": getattr(cbsodata, "__version__", "unknown"),
             "cbsodata_typed_argument": typed_argument,
         }
+
+
+def _title_filter(pattern: str) -> str | None:
+    """A ``$filter`` on the catalog's titles for the literal start of a title pattern
+    (``^Gebieden in Nederland (?P<edition>...)`` -> ``substringof('Gebieden in Nederland',Title)``),
+    so that the catalog sends only the editions, not its thousands of tables; ``None`` when the
+    pattern has no plain text before its first group."""
+    literal = pattern.removeprefix("^").split("(", 1)[0].replace("\\", "").strip()
+    if not literal or any(char in literal for char in ".*+?[]{}|$"):
+        return None
+    return f"substringof({_quote(literal)},Title)"
 
 
 def _table_infos(folder: Path) -> dict:
