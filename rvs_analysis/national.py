@@ -360,7 +360,7 @@ def _membership(dataset) -> tuple[dict[str, str], dict[str, str]]:
         raise SourceNotAvailableError(
             f"Source {dataset.source!r} does not say which municipality belongs to which police "
             "unit, so police units cannot be made. That membership comes from CBS's 'Gebieden "
-            "in Nederland' table (85755NED, fetched by 'rvs fetch' into --source cbs) or, in a "
+            "in Nederland' table (85755NED for 2024, fetched by 'rvs fetch' into --source cbs) or, in a "
             "folder in the tidy layout, from an optional police_units.csv with the columns "
             "gemeente_code, police_unit_code, police_unit_name (see docs/ARCHITECTURE.md)."
         )

@@ -15,12 +15,14 @@ The server (standard library ``http.server`` on 127.0.0.1) answers the URLs cbso
     the named fields, unknown names are a 400 error), and are paged with ``odata.nextLink``
     (``$skiptoken``), carrying the query on.
 ``/ODataCatalog/Tables?$format=json``
-    The catalog's table list.
+    The catalog's table list (``TableInfos`` of every table served), with ``$filter`` applied.
 
 Test controls (attributes of :class:`CbsFeed`): ``page_size``; ``drip_seconds`` (send every
 response one byte at a time with that pause); ``break_on`` (a predicate on the request path: the
 response is cut off half-way and the connection closed); ``on_request`` (a callback per request);
-``requests`` (every path and query served, in order).
+``rewrite`` (faults: ``rewrite(base, path, query, status, body)`` returns the ``(status, body)`` or
+``(status, body, headers)`` to send instead, ``body`` as JSON-able data or raw ``bytes``, e.g. a
+redirect with a ``Location`` header); ``requests`` (every path and query served, in order).
 
 :func:`standard_tables` builds small tables in CBS's real shapes for the region: all municipalities of
 the region (on 2024 boundaries for the recoded police tables, on each year's own boundaries for
@@ -871,11 +873,17 @@ class _Handler(BaseHTTPRequestHandler):
                 400,
                 {"odata.error": {"code": "", "message": {"lang": "en-US", "value": str(error)}}},
             )
-        data = json.dumps(body).encode("utf-8")
+        headers = {}
+        if feed.rewrite is not None:
+            status, body, *more = feed.rewrite(base, parsed.path, query, status, body)
+            headers = more[0] if more else {}
+        data = body if isinstance(body, bytes) else json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header(
             "Content-Type", "application/json;odata=minimalmetadata;streaming=true;charset=utf-8"
         )
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         try:
@@ -919,6 +927,7 @@ class CbsFeed:
         self.drip_seconds = 0.0
         self.break_on = None
         self.on_request = None
+        self.rewrite = None
         self.requests: list[tuple[str, dict]] = []
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -953,9 +962,13 @@ class CbsFeed:
                 }
             }
         if path.rstrip("/") == "/ODataCatalog/Tables":
+            listing = [table.table_infos()[0] for table in self.tables.values()]
+            if query.get("$filter"):
+                predicate = compile_filter(query["$filter"], listing[0] if listing else ())
+                listing = [row for row in listing if predicate(row)]
             return 200, {
                 "odata.metadata": f"{base}/ODataCatalog/$metadata#Tables",
-                "value": [table.table_infos()[0] for table in self.tables.values()],
+                "value": listing,
             }
         match = re.fullmatch(r"/ODataFeed/odata/(?P<table>[^/]+)/?(?P<part>[^/]*)", path)
         table = self.tables.get(match["table"]) if match else None

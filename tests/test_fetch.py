@@ -79,7 +79,10 @@ def fetched(tmp_path, fetched_once, feed):
 
 def test_fetch_through_the_feed_writes_the_typed_data_set_in_cbsodata_layout(fetched_once):
     cache, feed, records = fetched_once
-    assert [record["table"] for record in records] == list(cbs.DEFAULT_TABLES)
+    assert [record["key"] for record in records] == list(cbs.DEFAULT_TABLES)
+    assert {record["status"] for record in records} == {"fetched"}
+    # "Gebieden in Nederland" is found by title in the catalog: the feed's 2024 edition.
+    assert records[-1]["key"] == "gebieden" and records[-1]["table"] == "85755NED"
     for table_id in CORE:
         files = sorted(path.name for path in (cache / table_id).iterdir())
         assert "TypedDataSet.json" in files and "UntypedDataSet.json" not in files
@@ -293,10 +296,10 @@ def test_probe_and_download_use_the_same_proxy_settings(tmp_path, feed, monkeypa
     )
 
 
-def test_an_unknown_table_on_the_host_is_one_clear_error(tmp_path, feed):
-    del feed.tables["83648NED"]
-    with pytest.raises(FetchError, match="83648NED") as caught:
-        cbs.fetch(["70072ned", "83648NED"], cache=tmp_path / "raw", catalog=feed.url)
+def test_a_required_table_unknown_on_the_host_is_one_clear_error(tmp_path, feed):
+    del feed.tables["70072ned"]
+    with pytest.raises(FetchError, match="70072ned") as caught:
+        cbs.fetch(["83648NED", "70072ned"], cache=tmp_path / "raw", catalog=feed.url)
     assert "404" in str(caught.value)
     assert list((tmp_path / "raw").iterdir()) == []
 

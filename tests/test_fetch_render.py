@@ -68,5 +68,9 @@ def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
         html = (out / report["html"]).read_text(encoding="utf-8")
         if name in ("crime_change", "strategy_monitor"):
             assert "47018NED" in html and "70072ned" in html
+        # The methods block names every table with its API, catalog and both dates.
+        assert "Tabel 47018NED 'Geregistreerde misdrijven" in html.replace("&#x27;", "'")
+        assert "(OData v3 Feed, catalogus DATADERDEN, " in html
+        assert "Gebieden in Nederland 2024" in html and "opgehaald op" in html
         if name in OPEN_TABLES:
             assert "Open CBS-tabellen gebruikt" in html and OPEN_TABLES[name] in html

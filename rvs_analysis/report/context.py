@@ -36,6 +36,7 @@ __all__ = [
     "source_advice",
     "source_label",
     "start",
+    "table_lines",
 ]
 
 
@@ -158,6 +159,11 @@ class ReportContext:
     def source_label(self) -> str:
         """A short Dutch description of the source for source lines under figures."""
         return source_label(self.dataset)
+
+    def source_for(self, *tables: str) -> str:
+        """The source line of a figure that reads only ``tables`` (registry keys such as
+        ``"47018NED"``, ``"70072ned"``): :func:`~rvs_analysis.sources.base.source_label`."""
+        return source_label(self.dataset, uses=tables)
 
     def years(self) -> list[int]:
         """The report's years that the source covers, ascending."""
@@ -603,6 +609,7 @@ def methods_block(
         f"{escape(provenance.get('version', '–'))}; bronparameter: {escape(_shown_source(ctx.source))}",
         f"- Bestanden: {escape(files)}"
         + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
+        *(f"- Tabel {escape(line)}" for line in table_lines(provenance)),
         "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
         f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
         "gemeentelijke herindelingen geharmoniseerd",
@@ -611,6 +618,27 @@ def methods_block(
         f"gemaakt op {fmt_date(dt.date.today())}",
     ]
     return display_object("markdown", "\n".join(lines))
+
+
+def table_lines(provenance: Mapping) -> list[str]:
+    """Per CBS table a report read, one Dutch line: identifier, title, API, catalog, CBS's own
+    modification date and the date it was retrieved (the ``cbs`` source's ``provenance["tables"]``;
+    empty for a source without these records)."""
+    lines = []
+    for table_id, entry in sorted(((provenance or {}).get("tables") or {}).items()):
+        if not isinstance(entry, Mapping) or "retrieved" not in entry:
+            continue
+        title = f" '{entry['title']}'" if entry.get("title") else ""
+        catalog = ", ".join(
+            str(part) for part in (entry.get("cbs_catalog"), entry.get("catalog")) if part
+        )
+        lines.append(
+            f"{table_id}{title} ({entry.get('api') or 'OData'}"
+            + (f", catalogus {catalog}" if catalog else "")
+            + f"): door het CBS gewijzigd op {fmt_date(entry.get('modified'))}, "
+            f"opgehaald op {fmt_date(entry.get('retrieved'))}"
+        )
+    return lines
 
 
 def intro(ctx: ReportContext):

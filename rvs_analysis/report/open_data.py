@@ -45,7 +45,7 @@ CANNOT_SHOW = {
     "woninginbraak; registraties van verdachten zijn geen personen",
     "81877NED": "gepubliceerde schattingen met marges tot en met 2019, alleen voor grotere "
     "gemeenten, politie-eenheden en districten; geen microdata",
-    "85755NED": "indeling van gemeenten in politie-eenheden (Gebieden in Nederland 2024)",
+    "gebieden": "indeling van gemeenten in politie-eenheden (Gebieden in Nederland)",
     "85146NED": "gepubliceerde schattingen met marges vanaf 2021 (trendbreuk door de nieuwe "
     "opzet), alleen voor grotere gemeenten, politie-eenheden en districten; geen microdata",
 }
@@ -187,7 +187,10 @@ def open_data_line(dataset, used) -> str:
     ----------
     dataset : rvs_analysis.sources.base.Dataset
     used : iterable of str
-        The table ids the report reads (those not in the dataset are left out).
+        The tables the report reads, as registry keys (``47018NED``, ``gebieden``); a key is
+        mapped to the CBS identifier it was fetched under through ``provenance["roles"]``
+        (``gebieden`` -> ``85755NED`` for the 2024 edition). Those not in the dataset are left
+        out.
 
     Returns
     -------
@@ -195,8 +198,13 @@ def open_data_line(dataset, used) -> str:
         Empty when the dataset holds none of them (demo data, a tidy folder).
     """
     present = set(open_tables(dataset))
-    tables = [table for table in used if table in present]
-    if not tables:
+    roles = (dataset.provenance or {}).get("roles") or {} if not dataset.is_demo else {}
+    parts = []
+    for key in used:
+        table = roles.get(key, key)
+        if table in present:
+            what = CANNOT_SHOW.get(key) or CANNOT_SHOW.get(table, "zie de tabelbeschrijving")
+            parts.append(f"{table} ({what})")
+    if not parts:
         return ""
-    parts = [f"{table} ({CANNOT_SHOW.get(table, 'zie de tabelbeschrijving')})" for table in tables]
     return "Open CBS-tabellen gebruikt: " + "; ".join(parts) + "."

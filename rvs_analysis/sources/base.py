@@ -78,11 +78,30 @@ def table_ids(provenance) -> list[str]:
     return sorted({key if isinstance(value, dict) else str(value) for key, value in tables.items()})
 
 
-def source_label(dataset) -> str:
-    """Dutch name of a dataset's source for figure source lines and the methods block."""
+def source_label(dataset, uses=None) -> str:
+    """Dutch name of a dataset's source for figure source lines and the methods block.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    uses : iterable of str, optional
+        The tables a figure reads, as registry keys (``47018NED``, ``70072ned``, ``gebieden``);
+        only those the dataset holds are named (a key is mapped to the identifier it was fetched
+        under through ``provenance["roles"]``). Default, or when the dataset holds none of them
+        (the region's own files): every table of the dataset.
+
+    Returns
+    -------
+    str
+        ``"CBS StatLine 47018NED, 70072ned"``, the demo notice, or ``"Bron: <source>"``.
+    """
     if dataset.is_demo:
         return "Demonstratiedata rvs-analysis (gesimuleerd)"
     tables = table_ids(dataset.provenance)
+    if uses is not None:
+        roles = (dataset.provenance or {}).get("roles") or {}
+        wanted = {roles.get(key, key) for key in uses}
+        tables = [table for table in tables if table in wanted] or tables
     if tables:
         return "CBS StatLine " + ", ".join(tables)
     return f"Bron: {dataset.source}"

@@ -4,7 +4,8 @@
 one JSON file per OData part (``TableInfos.json``, ``DataProperties.json``, ``CategoryGroups.json``,
 one file per dimension such as ``RegioS.json`` and ``Perioden.json``, and the typed data set
 ``TypedDataSet.json``), with CBS's padded keys and period codes as they come, plus ``fetch.json``
-(catalog, filter, selected topics, rows, time of retrieval). Everything else reads the cache offline
+(CBS's identifier, title, API, catalog, CBS's modification date, filter, selected topics, rows, time of
+retrieval). Everything else reads the cache offline
 (:func:`load_cbs`).
 
 How the fetch works
@@ -28,10 +29,24 @@ How the fetch works
 * **Limits.** A request that makes no progress (fewer than :data:`PROGRESS_BYTES` bytes) for
   :data:`STALL_LIMIT` seconds fails the fetch, so a server that drips a byte every few seconds cannot
   hang it; the whole fetch has an overall limit (``timeout``, ``rvs fetch --timeout``).
-* **All or nothing.** The tables are downloaded into a staging folder beside the cache
-  (``.<cache>.fetch-<pid>-...``) and moved in together, with renames only, when every table is
-  complete. A failed or interrupted fetch leaves the cache as it was and no partial folder in it; a
-  staging folder of a killed fetch is removed by the next one.
+* **Checked before the swap.** Each table is downloaded into a staging folder inside the cache's
+  real folder (``<cache>/.fetch-<pid>-...``; inside the folder a linked cache points to, so the
+  renames stay on one file system) and checked there (:mod:`rvs_analysis.sources.cbs_check`): no
+  rows, a topic the suite reads without a column or without any value, keys of the wrong shape, a
+  key repeated, and whatever the offline reader refuses, refuse the table with its name and file.
+* **Per table, all or nothing for the required ones.** Required tables are fetched first. When one
+  of them fails or is refused nothing moves in. An optional table that is missing (404), refused or
+  keeps failing (:data:`~rvs_analysis.sources.cbs_fetch.ATTEMPTS`) is reported and the cache keeps
+  its earlier copy, with that copy's own ``fetch.json``. The rest move in together with renames
+  only. A failed or interrupted fetch leaves no partial folder; a staging folder of a killed fetch
+  is removed by the next one.
+* **One host.** Every request of a table's download must go to its catalog's host: a redirect, a
+  part URL or an ``odata.nextLink`` to another host is refused, and so is a download whose pages do
+  not end (:data:`~rvs_analysis.sources.cbs_fetch.MAX_REQUESTS`).
+* **Editions found by title.** A table with a new identifier every edition ("Gebieden in Nederland
+  <year>") has a title pattern in the registry; the fetch looks it up in the catalog
+  (``/ODataCatalog/Tables``) and takes the newest edition not later than the crime table's boundary
+  year (:mod:`rvs_analysis.sources.cbs_catalog`).
 
 The tables and why the suite needs them
 ---------------------------------------
@@ -63,9 +78,14 @@ their type (``GeoDimension``, ``TimeDimension``, ``Dimension``) and topics by th
 hard-coded key suffix (CBS renumbers ``..._1``, ``..._2`` between table versions). Values come from the
 ``TypedDataSet``; ``null`` means "not published" and stays missing, never zero. Keys are stripped of
 CBS's padding, period codes are parsed (``2016JJ00``, ``2016MM01``, ``2016KW01``) and a period whose
-``Status`` is provisional (or whose title ends in ``*``) marks its counts provisional. A file of the
-wrong shape (``fetch.json`` that is not an object, a part that is not a list of records) is one
-:class:`~rvs_analysis.exceptions.DataValidationError` naming the file.
+``Status`` is provisional (or whose title ends in ``*``) marks its counts provisional; a table without
+its period list (``Perioden.json``) is refused like one without ``DataProperties.json``, since every
+year would silently count as final. A file of the wrong shape is one
+:class:`~rvs_analysis.exceptions.DataValidationError` naming the file, the field and the row
+(:func:`read_table`, :mod:`rvs_analysis.sources.cbs_parts`): ``fetch.json`` that is not an object, a part that is not a list of records, JSON
+nested too deeply, a ``Key``/``Type``/``Title`` or a ``Status`` that is not text, a data set without
+rows or whose rows differ in their fields, a dimension key that is not text or not in its list, a number
+where CBS types text or text where it types a number, a topic the suite reads without a column.
 """
 
 from __future__ import annotations
@@ -81,6 +101,14 @@ import pandas as pd
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.sources.cbs_parts import (
+    check_listing,
+    check_properties,
+    check_rows,
+    check_text,
+    check_topic_values,
+    json_kind,
+)
 from rvs_analysis.sources.tidy import require_regular_file
 
 DEFAULT_TIMEOUT = 900.0
@@ -113,9 +141,19 @@ _COUNT_EXCLUDE = r"per 1 ?000|relatief|inwoners|%"
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A CBS table the suite knows: where it lives, what it is for and what of it is downloaded."""
+    """A CBS table the suite knows: where it lives, what it is for and what of it is downloaded.
 
-    table_id: str
+    The registry (:data:`TABLES`) says *what* the suite needs of a table; *how* it is downloaded is
+    the ``route`` (:data:`rvs_analysis.sources.cbs_fetch.ROUTES`), and every route writes the same
+    cache layout (cbsodata's: ``DataProperties.json``, one list per dimension, ``TypedDataSet.json``,
+    ``TableInfos.json``, ``fetch.json``), which is all the readers see. See docs/ARCHITECTURE.md
+    ("The CBS table registry").
+    """
+
+    key: str
+    """The registry key and the cache folder (``<cache>/<key>/``): CBS's identifier for a table
+    whose identifier is fixed (``47018NED``), a stable name for one that gets a new identifier with
+    each edition (``gebieden``)."""
     catalog: str
     purpose: str
     period: str = "JJ"
@@ -133,6 +171,19 @@ class TableSpec:
     all_topics: bool = False
     """Download every topic (a small table whose topic titles repeat, such as "Code" and "Naam"
     under each area kind in "Gebieden in Nederland"); the reader resolves them by group."""
+    title: str | None = None
+    """For a table published as a new edition with a new identifier every year: a regular
+    expression on the catalog's table titles (``/ODataCatalog/Tables``) whose group ``edition`` is
+    the edition's year. The fetch takes the newest edition not later than the crime table's
+    boundary year (see :func:`rvs_analysis.sources.cbs_catalog.choose_edition`)."""
+    route: str = "odata3"
+    """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
+    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client)."""
+
+    @property
+    def table_id(self) -> str | None:
+        """CBS's identifier when it is fixed; ``None`` when it is found by title in the catalog."""
+        return None if self.title else self.key
 
 
 _REGISTERED = Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE)
@@ -201,14 +252,16 @@ TABLES: dict[str, TableSpec] = {
         topics=_SURVEY_TOPICS,
         regions=("GM", "NL", "RE"),
     ),
-    "85755NED": TableSpec(
-        "85755NED",
+    "gebieden": TableSpec(
+        "gebieden",
         "opendata.cbs.nl",
-        "Gebieden in Nederland 2024: the police unit of every municipality (optional; the monitor "
-        "compares the region with the other police units)",
+        "Gebieden in Nederland <year> (85755NED for 2024; found by title in the catalog, the "
+        "newest edition not later than the crime table's boundary year): the police unit of every "
+        "municipality (optional; the monitor compares the region with the other police units)",
         period="",
         regions=("GM",),
         all_topics=True,
+        title=r"^Gebieden in Nederland (?P<edition>\d{4})$",
     ),
 }
 """Every table ``rvs fetch`` downloads."""
@@ -218,8 +271,12 @@ DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
 
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
-AREAS_TABLE = "85755NED"
-"""CBS "Gebieden in Nederland 2024" (municipality -> police unit); the id changes every year."""
+AREAS_TABLE = "gebieden"
+"""CBS "Gebieden in Nederland <year>" (municipality -> police unit): the registry key and cache
+folder; CBS's identifier changes every edition (85755NED for 2024) and is in its ``fetch.json``."""
+LEGACY_FOLDERS = {AREAS_TABLE: ("85755NED",)}
+"""Cache folders earlier versions wrote a registry entry to (``85755NED`` before the edition was
+found by title); read when the entry's own folder is absent, until the next fetch."""
 SURVEY_TABLES = ("81877NED", "85146NED")
 _DIMENSION_TYPES = ("Dimension", "GeoDimension", "TimeDimension")
 
@@ -278,7 +335,7 @@ def resolve_topics(
             found[topic.role] = keys[0]
         elif keys or topic.required:
             raise DataValidationError(
-                f"{spec.table_id}/{file}",
+                f"{spec.key}/{file}",
                 "Title",
                 None,
                 f"expected one topic titled like /{topic.include}/, found {len(keys)} "
@@ -322,7 +379,7 @@ def input_files(cache) -> list[Path]:
     cache = Path(cache)
     files = []
     for table_id in TABLES:
-        folder = cache / table_id
+        folder = table_folder(cache, table_id)
         if folder.is_dir():
             files.extend(sorted(folder.glob("*.json")))
     if files:
@@ -333,6 +390,17 @@ def input_files(cache) -> list[Path]:
     return files
 
 
+def table_folder(cache, key: str) -> Path:
+    """The cache folder of registry entry ``key``: ``<cache>/<key>/``, or a folder an earlier
+    version wrote it to (:data:`LEGACY_FOLDERS`) when only that exists."""
+    folder = Path(cache) / key
+    if not folder.is_dir():
+        for legacy in LEGACY_FOLDERS.get(key, ()):
+            if (Path(cache) / legacy).is_dir():
+                return Path(cache) / legacy
+    return folder
+
+
 def _read_json(path: Path, expected: type = list, table_id: str | None = None):
     """Read one JSON file of the cache and check its shape: a list of records (``expected=list``)
     or one object (``dict``)."""
@@ -341,34 +409,32 @@ def _read_json(path: Path, expected: type = list, table_id: str | None = None):
     try:
         value = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SourceNotAvailableError(
+        error = SourceNotAvailableError(
             f"{path} is missing: the CBS download is incomplete. Run 'rvs fetch' again."
-        ) from None
+        )
+        error.path = path
+        raise error from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise DataValidationError(shown, None, None, f"not valid JSON ({error})") from error
+    except RecursionError:
+        raise DataValidationError(
+            shown, None, None, "JSON nested too deeply to be a CBS table part"
+        ) from None
     if expected is dict and not isinstance(value, dict):
         raise DataValidationError(
-            shown, None, None, f"expected a JSON object, found {_json_kind(value)}"
+            shown, None, None, f"expected a JSON object, found {json_kind(value)}"
         )
     if expected is list:
         if not isinstance(value, list):
             raise DataValidationError(
-                shown, None, None, f"expected a list of records, found {_json_kind(value)}"
+                shown, None, None, f"expected a list of records, found {json_kind(value)}"
             )
         bad = [position for position, row in enumerate(value) if not isinstance(row, dict)]
         if bad:
             raise DataValidationError(
-                shown, None, bad[0] + 1, f"expected a record, found {_json_kind(value[bad[0]])}"
+                shown, None, bad[0] + 1, f"expected a record, found {json_kind(value[bad[0]])}"
             )
     return value
-
-
-def _json_kind(value) -> str:
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false"}.get(
-        type(value), "a number"
-    )
 
 
 @dataclass
@@ -385,6 +451,13 @@ class CbsTable:
     def file(self, name: str) -> str:
         return f"{self.table_id}/{name}"
 
+    @property
+    def cbs_id(self) -> str:
+        """CBS's identifier of the table (``fetch.json``'s ``table``; else the folder's name,
+        which is the identifier for every table whose identifier is fixed)."""
+        value = self.fetch_record.get("table")
+        return value.strip() if isinstance(value, str) and value.strip() else self.table_id
+
     def dimension_key(self, kind: str) -> str:
         """The key of the one dimension of type ``kind`` (``GeoDimension``, ``TimeDimension``)."""
         keys = list(self.properties.loc[self.properties["Type"] == kind, "Key"])
@@ -396,6 +469,29 @@ class CbsTable:
                 f"expected exactly one {kind}, found {len(keys)}",
             )
         return keys[0]
+
+    def topics(self, spec: TableSpec | None = None) -> dict[str, str]:
+        """The key of each topic of ``spec`` (default: this table's entry in :data:`TABLES`),
+        resolved by title (:func:`resolve_topics`), each checked to be a column of the data set.
+
+        Raises
+        ------
+        DataValidationError
+            When a required topic is not in DataProperties, or a resolved topic has no column in
+            ``TypedDataSet.json`` (a download without the topics the suite reads).
+        """
+        spec = spec or TABLES[self.table_id]
+        found = resolve_topics(self.properties, spec, file="DataProperties.json")
+        titles = self.properties.set_index("Key")["Title"]
+        for key in found.values():
+            if key not in self.data.columns:
+                raise DataValidationError(
+                    self.file("TypedDataSet.json"),
+                    key,
+                    None,
+                    f"the topic '{titles.get(key, key)}' the suite reads has no column in the data set",
+                )
+        return found
 
     def other_dimension_keys(self) -> list[str]:
         return list(self.properties.loc[self.properties["Type"] == "Dimension", "Key"])
@@ -422,7 +518,7 @@ class CbsTable:
 
 
 def read_table(folder) -> CbsTable:
-    """Read one table of the cache (``<cache>/<table>/``) as cbsodata wrote it.
+    """Read one table of the cache (``<cache>/<table>/``) as cbsodata wrote it, and check its shape.
 
     Parameters
     ----------
@@ -434,15 +530,26 @@ def read_table(folder) -> CbsTable:
         ``data`` holds the TypedDataSet with dimension keys stripped of padding (values unchanged,
         ``null`` as NaN); ``dimensions`` maps each dimension key to its ``Key``/``Title`` (/``Status``)
         list; ``properties`` is DataProperties.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When ``DataProperties.json``, ``TypedDataSet.json`` or the time dimension's list
+        (``Perioden.json``, which says which periods are provisional) is missing.
+    DataValidationError
+        For the first part of the wrong shape (:func:`check_parts`), naming the file, the field and
+        the row.
     """
     folder = Path(folder)
     table_id = folder.name
-    properties = pd.DataFrame(_read_json(folder / "DataProperties.json", table_id=table_id))
+    raw_properties = _read_json(folder / "DataProperties.json", table_id=table_id)
+    properties = pd.DataFrame(raw_properties)
     for column in ("Key", "Type"):
         if column not in properties.columns:
             raise DataValidationError(
                 f"{table_id}/DataProperties.json", column, None, "required field is missing"
             )
+    check_properties(raw_properties, f"{table_id}/DataProperties.json")
     if "Title" not in properties.columns:
         properties["Title"] = properties["Key"]
     typed_path = folder / "TypedDataSet.json"
@@ -452,22 +559,39 @@ def read_table(folder) -> CbsTable:
             "again."
         )
     records = _read_json(typed_path, table_id=table_id)
+    check_rows(records, f"{table_id}/TypedDataSet.json")
     data = pd.DataFrame.from_records(records)
     dimensions = {}
-    for key in properties.loc[properties["Type"].isin(_DIMENSION_TYPES), "Key"]:
+    for key, kind in properties.loc[
+        properties["Type"].isin(_DIMENSION_TYPES), ["Key", "Type"]
+    ].itertuples(index=False):
         if key not in data.columns:
             raise DataValidationError(
                 f"{table_id}/TypedDataSet.json", key, None, "dimension column is missing"
             )
+        check_text(data[key], f"{table_id}/TypedDataSet.json", key, "a dimension key")
         data[key] = clean.strip_keys(data[key])
         path = folder / f"{key}.json"
-        listing = pd.DataFrame(_read_json(path, table_id=table_id)) if path.exists() else None
-        listing = pd.DataFrame() if listing is None else listing
-        if not listing.empty and "Key" not in listing.columns:
-            raise DataValidationError(f"{table_id}/{key}.json", "Key", None, "field is missing")
+        # The time dimension's list is required: its Status says which periods are provisional.
+        raw = (
+            _read_json(path, table_id=table_id) if path.exists() or kind == "TimeDimension" else []
+        )
+        check_listing(raw, f"{table_id}/{key}.json")
+        listing = pd.DataFrame(raw)
         if not listing.empty:
             listing["Key"] = clean.strip_keys(listing["Key"])
+            unknown = ~data[key].isin(set(listing["Key"]))
+            if unknown.any():
+                row = int(np.flatnonzero(unknown.to_numpy())[0])
+                raise DataValidationError(
+                    f"{table_id}/TypedDataSet.json",
+                    key,
+                    row + 1,
+                    f"key not in the dimension list {key}.json",
+                    data[key].iloc[row],
+                )
         dimensions[key] = listing
+    check_topic_values(properties, data, f"{table_id}/TypedDataSet.json")
     fetch_path = folder / "fetch.json"
     fetch_record = _read_json(fetch_path, dict, table_id) if fetch_path.exists() else {}
     return CbsTable(table_id, folder, properties, data, dimensions, fetch_record)
@@ -532,7 +656,7 @@ def _offence_dimension(table: CbsTable) -> str:
 def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
     offence_key = _offence_dimension(table)
-    topic = resolve_topics(table.properties, TABLES[CRIME_TABLE])["registered"]
+    topic = table.topics(TABLES[CRIME_TABLE])["registered"]
     data, rows = _municipal_rows(table)
     frame = pd.DataFrame(
         {
@@ -579,7 +703,7 @@ def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
     without an average falls back, per row, to 1 January; ``basis`` records where that happened so
     a report can say so. Without an average topic at all, 1 January is used throughout.
     """
-    topics = resolve_topics(table.properties, TABLES[POPULATION_TABLE])
+    topics = table.topics(TABLES[POPULATION_TABLE])
     title = table.properties.set_index("Key")["Title"]
     january = topics["population_january"]
     average = topics.get("population_average")
@@ -614,7 +738,7 @@ def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
 def read_monthly(table: CbsTable, known_codes) -> pd.DataFrame:
     """Monthly registered offences per municipality from 47022NED."""
     offence_key = _offence_dimension(table)
-    topic = resolve_topics(table.properties, TABLES[MONTHLY_TABLE])["registered"]
+    topic = table.topics(TABLES[MONTHLY_TABLE])["registered"]
     data, rows = _municipal_rows(table, "month")
     frame = pd.DataFrame(
         {
@@ -644,7 +768,7 @@ def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
         ``youth_nuisance``), ``estimate`` (percent) and ``margin`` (half the width of CBS's 95%
         interval, ``(upper - lower) / 2``; missing when CBS gives no bounds).
     """
-    topics = resolve_topics(table.properties, TABLES[table.table_id])
+    topics = table.topics()
     margins = _offence_dimension(table)
     geo = table.dimension_key("GeoDimension")
     periods = _periods(table, "year")
@@ -678,7 +802,7 @@ def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
 def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Registered and cleared offences (and suspects) per offence group from 83648NED."""
     offence_key = _offence_dimension(table)
-    topics = resolve_topics(table.properties, TABLES[CLEARED_TABLE])
+    topics = table.topics(TABLES[CLEARED_TABLE])
     registered, cleared = topics["registered"], topics["cleared"]
     suspects = topics.get("suspects")
     data, rows = _municipal_rows(table)
@@ -702,6 +826,87 @@ def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFra
         {"offence_code": codes, "offence_label": [labels.get(code, "") for code in codes]}
     )
     return validated, groups
+
+
+API_OF_CBSODATA = "OData v3 Feed"
+"""The API of a table fetched before ``fetch.json`` recorded it: cbsodata reads CBS's bulk feed
+(``ODataFeed``)."""
+
+
+def table_provenance(table: CbsTable) -> dict:
+    """What a report says about one table it read: identifier, title, API, catalog, CBS's own
+    modification date and our retrieval date.
+
+    Parameters
+    ----------
+    table : CbsTable
+
+    Returns
+    -------
+    dict
+        ``key`` (registry key and cache folder), ``table``, ``title``, ``api`` (``OData v3 Feed``),
+        ``catalog`` (the host it came from), ``cbs_catalog`` (CBS's catalog name, such as ``CBS``
+        or ``Politie``), ``modified`` (CBS's ``Modified``), ``retrieved`` (ISO time of the fetch),
+        ``edition`` (for a table found by title), ``purpose``. Fields the cache does not record
+        are ``None``; ``fetch.json`` first, then ``TableInfos.json`` (as cbsodata wrote it).
+    """
+    record = table.fetch_record
+    infos = {}
+    path = table.folder / "TableInfos.json"
+    if path.is_file():
+        listing = _read_json(path, table_id=table.table_id)
+        infos = listing[0] if listing else {}
+
+    def text(*values):
+        for value in values:
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            if isinstance(value, int) and not isinstance(value, bool):
+                return value
+        return None
+
+    spec = TABLES.get(table.table_id)
+    return {
+        "key": table.table_id,
+        "table": table.cbs_id,
+        "title": text(record.get("title"), infos.get("Title")),
+        "api": text(record.get("api")) or API_OF_CBSODATA,
+        "catalog": text(record.get("catalog")) or (spec.catalog if spec else None),
+        "cbs_catalog": text(record.get("cbs_catalog"), infos.get("Catalog")),
+        "modified": text(record.get("modified"), infos.get("Modified")),
+        "retrieved": text(record.get("retrieved")),
+        "edition": text(record.get("edition")),
+        "purpose": spec.purpose if spec else None,
+    }
+
+
+def read_checked(table: CbsTable):
+    """Read ``table`` with the reader of its registry entry (its folder name), as :func:`load_cbs`
+    would, so that a download is refused before the swap for what the next offline read would
+    refuse (:mod:`rvs_analysis.sources.cbs_check`). Municipality codes are not checked against the
+    population table here.
+
+    Returns
+    -------
+    object
+        What the reader returns (frames); the caller only needs it not to raise.
+    """
+    from rvs_analysis.sources import cbs_open
+
+    readers = {
+        CRIME_TABLE: lambda: (
+            read_crime(table, None),
+            cbs_open.read_national(
+                table, _offence_dimension(table), table.topics(TABLES[CRIME_TABLE])["registered"]
+            ),
+        ),
+        POPULATION_TABLE: lambda: read_population_basis(table),
+        CLEARED_TABLE: lambda: read_cleared(table, None),
+        MONTHLY_TABLE: lambda: read_monthly(table, None),
+        AREAS_TABLE: lambda: cbs_open.read_police_units(table),
+        **{table_id: lambda: read_survey_estimates(table) for table_id in SURVEY_TABLES},
+    }
+    return readers[table.table_id]()
 
 
 def _read_regional(folder: Path, known_codes) -> dict[str, pd.DataFrame]:
@@ -813,32 +1018,25 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     national = cbs_open.read_national(
         crime_table,
         _offence_dimension(crime_table),
-        resolve_topics(crime_table.properties, TABLES[CRIME_TABLE])["registered"],
+        crime_table.topics(TABLES[CRIME_TABLE])["registered"],
     )
     police_units = None
-    if (cache / AREAS_TABLE).is_dir():
-        tables[AREAS_TABLE] = read_table(cache / AREAS_TABLE)
+    if table_folder(cache, AREAS_TABLE).is_dir():
+        tables[AREAS_TABLE] = read_table(table_folder(cache, AREAS_TABLE))
         police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():
         regional.setdefault(kind, frame)
     if "cleared" in regional:
         cleared = _combine_cleared(cleared, regional.pop("cleared"))
-    retrieved = {
-        table_id: table.fetch_record.get("retrieved") for table_id, table in tables.items()
-    }
+    described = {table.cbs_id: table_provenance(table) for table in tables.values()}
     provenance = {
         "source": "cbs",
         "version": version,
         "files": [path.relative_to(cache.parent).as_posix() for path in input_files(cache)],
-        "tables": {
-            table_id: {
-                "catalog": table.fetch_record.get("catalog", TABLES[table_id].catalog),
-                "purpose": TABLES[table_id].purpose,
-            }
-            for table_id, table in tables.items()
-        },
-        "retrieved": retrieved,
+        "tables": described,
+        "roles": {key: table.cbs_id for key, table in tables.items()},
+        "retrieved": {table_id: entry["retrieved"] for table_id, entry in described.items()},
         "population_basis": population_basis,
         "offence_groups": offence_groups,
         "national": national,

@@ -22,10 +22,11 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from rvs_analysis.exceptions import DataValidationError, FetchError
+from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources.cbs import (
     _DIMENSION_TYPES,
     CONNECT_TIMEOUT,
+    CRIME_TABLE,
     DEFAULT_TABLES,
     DEFAULT_TIMEOUT,
     PROGRESS_BYTES,
@@ -35,6 +36,8 @@ from rvs_analysis.sources.cbs import (
     needed_offence_codes,
     resolve_topics,
 )
+from rvs_analysis.sources.cbs_check import check_download, data_years
+from rvs_analysis.sources.cbs_parts import check_listing, check_properties
 
 # ----------------------------------------------------------------------------------------------
 # Fetch: limits
@@ -273,7 +276,76 @@ def _client(catalog: Catalog):
 
 
 # ----------------------------------------------------------------------------------------------
-# Fetch: one table
+# Fetch: the hosts a download may reach
+# ----------------------------------------------------------------------------------------------
+
+MAX_REQUESTS = 1000
+"""Requests one table's download may make (pages included): CBS pages its bulk feed by 10,000 rows,
+so this is ten million rows, far more than any table the suite reads. A server whose pages never
+end (an ``odata.nextLink`` back to an earlier page) is refused at this bound instead of running
+until the overall limit."""
+
+
+class _OtherHostError(FetchError):
+    """A request of the download went to a host other than the catalog's."""
+
+
+class _TooManyRequestsError(FetchError):
+    """The download made more than :data:`MAX_REQUESTS` requests."""
+
+
+class _HostGuard:
+    """Refuses every request of a download to a host other than its catalog's.
+
+    cbsodata follows what the server says: redirects (``requests`` follows them to any host) and the
+    part URLs and ``odata.nextLink`` of its answers. While a table is downloaded,
+    ``requests.Session.send`` (which also sends every redirected request) of the fetching thread
+    checks the URL's host and port against the catalog and counts the requests.
+    """
+
+    _lock = threading.Lock()
+    _active: dict[int, list] = {}
+    _original = None
+
+    @classmethod
+    def _send(cls, session, request, **kwargs):
+        state = cls._active.get(threading.get_ident())
+        if state is not None:
+            catalog, counter = state
+            parts = urllib.parse.urlsplit(request.url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            if (parts.hostname, port) != catalog.address:
+                raise _OtherHostError(f"{parts.scheme}://{parts.netloc}")
+            counter[0] += 1
+            if counter[0] > MAX_REQUESTS:
+                raise _TooManyRequestsError(str(MAX_REQUESTS))
+        return cls._original(session, request, **kwargs)
+
+    @classmethod
+    @contextlib.contextmanager
+    def allowing(cls, catalog: Catalog):
+        import requests
+
+        ident = threading.get_ident()
+        with cls._lock:
+            if not cls._active:
+                cls._original = requests.Session.send
+                requests.Session.send = lambda session, request, **kw: cls._send(
+                    session, request, **kw
+                )
+            cls._active[ident] = [catalog, [0]]
+        try:
+            yield
+        finally:
+            with cls._lock:
+                cls._active.pop(ident, None)
+                if not cls._active:
+                    requests.Session.send = cls._original
+                    cls._original = None
+
+
+# ----------------------------------------------------------------------------------------------
+# Fetch: one table over CBS's OData v3 feed (the route "odata3")
 # ----------------------------------------------------------------------------------------------
 
 
@@ -292,7 +364,7 @@ def _row_filter(spec: TableSpec, properties: list[dict], offence_keys: list[str]
         elif prop.get("Type") == "TimeDimension" and spec.period:
             parts.append(f"substringof({_quote(spec.period)},{key})")
     if offence_keys is not None:
-        dimension = _offence_key_of(properties, spec.table_id)
+        dimension = _offence_key_of(properties, spec.key)
         either = " or ".join(f"{dimension} eq {_quote(padded)}" for padded in offence_keys)
         parts.append(f"({either})")
     return " and ".join(parts)
@@ -341,48 +413,128 @@ def _download_typed(client, table_id, folder: Path, select, filters, catalog, re
     )
 
 
-def _fetch_table(spec: TableSpec, folder: Path, catalog: Catalog, request: dict) -> dict:
-    """Download one table into ``folder`` (cbsodata's layout) and write its ``fetch.json``."""
-    with _client(catalog) as client:
-        properties = client.get_meta(
-            spec.table_id, "DataProperties", catalog_url=catalog.host, **request
-        )
-        if not isinstance(properties, list) or not properties:
-            raise FetchError(f"{catalog.url} has no DataProperties for {spec.table_id}.")
-        topics = resolve_topics(properties, spec)
-        offence_keys = missing_offences = None
-        if spec.offences:
-            dimension = _offence_key_of(properties, spec.table_id)
-            listing = client.get_meta(spec.table_id, dimension, catalog_url=catalog.host, **request)
-            padded = {str(row["Key"]).strip(): row["Key"] for row in listing}
-            wanted = needed_offence_codes()
-            offence_keys = [padded[code] for code in wanted if code in padded]
-            missing_offences = [code for code in wanted if code not in padded]
-        dimensions = [prop["Key"] for prop in properties if prop.get("Type") in _DIMENSION_TYPES]
-        select = None if spec.all_topics else [*dimensions, *topics.values()]
-        filters = _row_filter(spec, properties, offence_keys) or None
-        typed_argument = _download_typed(
-            client, spec.table_id, folder, select, filters, catalog, request
-        )
-    rows = json.loads((folder / "TypedDataSet.json").read_text(encoding="utf-8"))
-    import cbsodata
+def _records(value, shown: str) -> list[dict]:
+    """A server answer that must be a list of records (DataProperties, a dimension list)."""
+    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+        raise DataValidationError(shown, None, None, "the server's answer is not a list of records")
+    return value
 
-    record = {
-        "table": spec.table_id,
-        "catalog": catalog.url,
-        "filter": filters,
-        "select": select,
-        "topics": topics,
-        "offences_not_in_table": missing_offences,
-        "rows": len(rows),
-        "data_set": "TypedDataSet",
-        "cbsodata": getattr(cbsodata, "__version__", "unknown"),
-        "cbsodata_typed_argument": typed_argument,
-        "retrieved": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "purpose": spec.purpose,
+
+class ODataV3Route:
+    """CBS's OData v3 bulk feed (``<host>/ODataFeed/odata/<table>/``) with the cbsodata client.
+
+    ``locate`` finds the identifier (by title in ``/ODataCatalog/Tables`` for a table with
+    editions); ``download`` writes the table into a folder in cbsodata's layout and returns what
+    the fetch records about it. A second route (CBS's OData v4 at datasets.cbs.nl) would write the
+    same layout: see docs/ARCHITECTURE.md.
+    """
+
+    name = "odata3"
+
+    @property
+    def api(self) -> str:
+        import cbsodata.cbsodata3 as v3
+
+        return "OData v3 Feed" if "Feed" in getattr(v3, "BULK", "ODataFeed") else "OData v3 API"
+
+    def locate(self, spec: TableSpec, catalog: Catalog, request: dict, not_after) -> dict:
+        if spec.table_id:
+            return {"table": spec.table_id}
+        import requests
+
+        from rvs_analysis.sources.cbs_catalog import choose_edition
+
+        with _client(catalog) as client:
+            try:
+                listing = client.get_table_list(
+                    filters=_title_filter(spec.title), catalog_url=catalog.host, **request
+                )
+            except requests.HTTPError as error:
+                if _http_status(error) != 404:
+                    raise
+                raise FetchError(
+                    f"{catalog.url} has no table list (/ODataCatalog/Tables: 404 Not Found), so "
+                    f"the edition of '{spec.key}' cannot be found by title"
+                ) from error
+        found = choose_edition(listing, spec.title, not_after, f"{catalog.url}/ODataCatalog")
+        found["boundary_year"] = not_after
+        return found
+
+    def download(self, spec: TableSpec, table_id: str, folder: Path, catalog, request) -> dict:
+        with _client(catalog) as client:
+            shown = f"{table_id}/DataProperties.json"
+            properties = _records(
+                client.get_meta(table_id, "DataProperties", catalog_url=catalog.host, **request),
+                shown,
+            )
+            if not properties:
+                raise DataValidationError(shown, None, None, "the server sent no DataProperties")
+            check_properties(properties, shown)
+            topics = resolve_topics(properties, spec)
+            offence_keys = missing_offences = None
+            if spec.offences:
+                dimension = _offence_key_of(properties, table_id)
+                listing = _records(
+                    client.get_meta(table_id, dimension, catalog_url=catalog.host, **request),
+                    f"{table_id}/{dimension}.json",
+                )
+                check_listing(listing, f"{table_id}/{dimension}.json")
+                padded = {row["Key"].strip(): row["Key"] for row in listing}
+                wanted = needed_offence_codes()
+                offence_keys = [padded[code] for code in wanted if code in padded]
+                missing_offences = [code for code in wanted if code not in padded]
+            dimensions = [p["Key"] for p in properties if p.get("Type") in _DIMENSION_TYPES]
+            select = None if spec.all_topics else [*dimensions, *topics.values()]
+            filters = _row_filter(spec, properties, offence_keys) or None
+            typed_argument = _download_typed(
+                client, table_id, folder, select, filters, catalog, request
+            )
+        import cbsodata
+
+        infos = _table_infos(folder)
+        return {
+            "filter": filters,
+            "select": select,
+            "topics": topics,
+            "offence_keys": offence_keys,
+            "offences_not_in_table": missing_offences,
+            "title": infos.get("Title"),
+            "cbs_catalog": infos.get("Catalog"),
+            "modified": infos.get("Modified"),
+            "data_set": "TypedDataSet",
+            "cbsodata": getattr(cbsodata, "__version__", "unknown"),
+            "cbsodata_typed_argument": typed_argument,
+        }
+
+
+def _title_filter(pattern: str) -> str | None:
+    """A ``$filter`` on the catalog's titles for the literal start of a title pattern
+    (``^Gebieden in Nederland (?P<edition>...)`` -> ``substringof('Gebieden in Nederland',Title)``),
+    so that the catalog sends only the editions, not its thousands of tables; ``None`` when the
+    pattern has no plain text before its first group."""
+    literal = pattern.removeprefix("^").split("(", 1)[0].replace("\\", "").strip()
+    if not literal or any(char in literal for char in ".*+?[]{}|$"):
+        return None
+    return f"substringof({_quote(literal)},Title)"
+
+
+def _table_infos(folder: Path) -> dict:
+    """Title, catalog and modification date from ``TableInfos.json`` (text fields only)."""
+    try:
+        value = json.loads((folder / "TableInfos.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {}
+    first = value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else {}
+    return {
+        key: first[key]
+        for key in ("Title", "Catalog", "Modified", "Identifier")
+        if isinstance(first.get(key), str)
     }
-    (folder / "fetch.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    return record
+
+
+ROUTES = {ODataV3Route.name: ODataV3Route()}
+"""How tables are downloaded, by :attr:`TableSpec.route`. Every route writes cbsodata's layout,
+which is all the readers (:mod:`rvs_analysis.sources.cbs`) see."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -393,22 +545,25 @@ _STAGING_MARK = ".fetch-"
 
 
 def _staging_prefix(cache: Path) -> str:
+    """The name of staging folders of earlier versions, beside the cache (still cleaned up)."""
     return f".{cache.name}{_STAGING_MARK}"
 
 
-def _remove_stale_staging(cache: Path) -> None:
-    """Remove staging folders of earlier fetches of this cache whose process is gone (killed)."""
-    prefix = _staging_prefix(cache)
-    for path in cache.parent.glob(prefix + "*"):
-        pid_text = path.name[len(prefix) :].partition("-")[0]
-        if not pid_text.isdigit() or not path.is_dir():
-            continue
-        try:
-            os.kill(int(pid_text), 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except OSError:
-            pass
+def _remove_stale_staging(target: Path, cache: Path) -> None:
+    """Remove staging folders of earlier fetches of this cache whose process is gone (killed):
+    inside the cache's real folder (``.fetch-<pid>-...``) and, from earlier versions, beside it."""
+    places = [(target, _STAGING_MARK), (cache.parent, _staging_prefix(cache))]
+    for folder, prefix in places:
+        for path in folder.glob(prefix + "*"):
+            pid_text = path.name[len(prefix) :].partition("-")[0]
+            if not pid_text.isdigit() or not path.is_dir():
+                continue
+            try:
+                os.kill(int(pid_text), 0)
+            except ProcessLookupError:
+                shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
 
 
 def _swap_all(staging: Path, cache: Path, table_ids: list[str]) -> None:
@@ -437,6 +592,26 @@ def _swap_all(staging: Path, cache: Path, table_ids: list[str]) -> None:
         raise
 
 
+# ----------------------------------------------------------------------------------------------
+# Fetch: every table
+# ----------------------------------------------------------------------------------------------
+
+ATTEMPTS = 2
+"""Attempts per table when a download fails on the way (connection refused or reset, a response
+cut off, a server error 5xx); a missing table (404), a stall, a refused answer are not retried."""
+
+
+class _TableFailedError(Exception):
+    """One table could not be fetched: ``reason`` in words, ``kind`` (``missing``, ``refused``,
+    ``failed``), ``retry`` whether another attempt may help."""
+
+    def __init__(self, reason: str, kind: str, retry: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+        self.retry = retry
+
+
 def fetch(
     tables=None,
     cache="data/raw",
@@ -446,13 +621,15 @@ def fetch(
     stall: float = STALL_LIMIT,
     connect_timeout: float = CONNECT_TIMEOUT,
 ) -> list[dict]:
-    """Download CBS tables into ``<cache>/<table>/`` in cbsodata's layout, all or nothing.
+    """Download CBS tables into ``<cache>/<key>/`` in cbsodata's layout, checked, table by table.
 
     Parameters
     ----------
     tables : iterable of str, optional
-        Table identifiers (keys of :data:`TABLES`); default :data:`DEFAULT_TABLES`.
+        Registry keys (:data:`TABLES`); default :data:`DEFAULT_TABLES`.
     cache : str or pathlib.Path, default "data/raw"
+        May be a symbolic link to a folder on another file system: the tables are staged inside
+        the folder it points to.
     timeout : float, default 900
         Seconds the whole fetch may take.
     catalog : str, optional
@@ -468,29 +645,34 @@ def fetch(
     Returns
     -------
     list of dict
-        The ``fetch.json`` record of each table.
+        Per table, in the order asked: ``status`` ``"fetched"`` with its ``fetch.json`` record, or
+        ``"not fetched"`` (an optional table) with ``reason``, ``kind`` (``missing``: the host
+        has no such table; ``refused``: the download failed the check or the host's answer was
+        malformed or led to another host; ``failed``: the download kept failing) and ``kept``: the
+        ``fetch.json`` record of the copy the cache keeps (its own retrieval date), or ``None``.
 
     Raises
     ------
     FetchError
-        When a download fails (no network, host unreachable, a stalled server, the overall limit,
-        a table that does not exist). Nothing in the cache changes then: the tables are downloaded
-        into a staging folder beside the cache and moved in together only when all are complete.
+        When a required table (47018NED, 70072ned) cannot be fetched or is refused, the host is
+        unreachable, or the overall limit passes. Nothing in the cache changes then.
 
     Notes
     -----
-    Per table: ``DataProperties`` is read first and the topics the suite reads are resolved by
-    title (:func:`resolve_topics`); the data set is then downloaded with ``$select`` (dimensions
-    and those topics) and a ``$filter`` on municipalities (``GM``), the Netherlands (``NL``) and,
-    for the survey tables, police units (``RE``), the period kind and, for the police tables, the
-    offence codes the suite reads (padded as the table's own dimension list gives them). All other
-    parts (``TableInfos``, ``DataProperties``, ``CategoryGroups``, the dimension lists) are written
-    as cbsodata writes them.
+    Per table: the identifier is located (found by title in the catalog for a table with
+    editions, :attr:`TableSpec.title`); ``DataProperties`` is read and the topics the suite reads
+    are resolved by title (:func:`resolve_topics`); the data set is downloaded with ``$select``
+    (dimensions and those topics) and a ``$filter`` on municipalities (``GM``), the Netherlands
+    (``NL``) and, for the survey tables, police units (``RE``), the period kind and, for the police
+    tables, the offence codes the suite reads. Every request must stay on the catalog's host (a
+    redirect or link elsewhere is refused). The download is then checked
+    (:func:`rvs_analysis.sources.cbs_check.check_download`) in a staging folder inside the cache's
+    real folder. Required tables are fetched first; when all are complete the fetched tables are
+    moved in together with renames. An optional table that is missing, refused or keeps failing is
+    reported, and the cache keeps its earlier copy of it.
     """
-    import requests
-
-    tables = list(tables or DEFAULT_TABLES)
-    unknown = [table for table in tables if table not in TABLES]
+    keys = list(tables or DEFAULT_TABLES)
+    unknown = [key for key in keys if key not in TABLES]
     if unknown:
         raise FetchError(
             f"Unknown CBS table {', '.join(unknown)}. Known tables: {', '.join(TABLES)}."
@@ -499,62 +681,198 @@ def fetch(
     cache = Path(cache)
     try:
         cache.mkdir(parents=True, exist_ok=True)
+        target = cache.resolve(strict=True)
     except OSError as error:
-        raise FetchError(f"Cannot create the cache folder {cache}: {error.strerror}.") from error
-    _remove_stale_staging(cache)
-    staging = cache.parent / f"{_staging_prefix(cache)}{os.getpid()}-{time.time_ns()}"
+        raise FetchError(
+            f"Cannot create the cache folder {cache}: {error.strerror or error}."
+        ) from error
+    _remove_stale_staging(target, cache)
+    staging = target / f"{_STAGING_MARK}{os.getpid()}-{time.time_ns()}"
     limits = _Limits(timeout, stall)
-    records: list[dict] = []
-    table_id = tables[0]
-    where = None
+    order = sorted(keys, key=lambda key: not TABLES[key].required)  # required first, stable
+    outcome: dict[str, dict] = {}
     try:
         staging.mkdir()
         with _SocketWatch.watching(limits):
-            probed = set()
-            for table_id in tables:
-                spec = TABLES[table_id]
+            probed: dict[Catalog, BaseException | None] = {}
+            for key in order:
+                spec = TABLES[key]
                 where = Catalog.parse(
-                    (catalogs or {}).get(table_id) or (common.url if common else spec.catalog)
+                    (catalogs or {}).get(key) or (common.url if common else spec.catalog)
                 )
-                proxies = proxies_for(where)
-                if where not in probed:
-                    _probe(where, proxies, min(connect_timeout, max(0.1, limits.remaining())))
-                    probed.add(where)
-                request = {
-                    "timeout": (connect_timeout, stall),
-                    "proxies": proxies,
-                }
-                records.append(_fetch_table(spec, staging / table_id, where, request))
-                if limits.remaining() <= 0:
-                    limits.expired = True
-                    raise TimeoutError(f"the fetch took longer than {timeout:g} s")
-        _swap_all(staging, cache, tables)
-    except (requests.RequestException, OSError, ValueError, KeyError, TypeError) as error:
-        raise _fetch_error(error, table_id, where, cache, limits) from error
+                try:
+                    outcome[key] = _fetch_one(
+                        spec, staging, target, where, limits, probed, connect_timeout
+                    )
+                except _TableFailedError as failure:
+                    if spec.required or limits.expired:
+                        raise FetchError(_failure_text(key, where, failure, cache)) from failure
+                    shutil.rmtree(staging / key, ignore_errors=True)
+                    outcome[key] = {
+                        "key": key,
+                        "status": "not fetched",
+                        "reason": failure.reason,
+                        "kind": failure.kind,
+                        "catalog": where.url,
+                        "kept": _kept_record(target / key),
+                    }
+        fetched = [key for key in keys if outcome[key]["status"] == "fetched"]
+        _swap_all(staging, target, fetched)
+    except OSError as error:
+        raise FetchError(
+            f"Could not move the fetched tables into the cache {cache} "
+            f"({error.strerror or error}); the cache was left as it was."
+        ) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return records
+    return [outcome[key] for key in keys]
 
 
-def _fetch_error(error, table_id, where, cache, limits: _Limits) -> FetchError:
-    if isinstance(error, FetchError):
-        return error
-    if isinstance(error, DataValidationError):
-        return FetchError(f"CBS table {table_id} is not as the suite expects: {error}")
-    host = where.url if where else "CBS"
+def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_timeout) -> dict:
+    """Locate, download and check one table (with :data:`ATTEMPTS`); raises :class:`_TableFailedError`."""
+    import requests
+
+    if where not in probed:
+        try:
+            _probe(where, proxies_for(where), min(connect_timeout, max(0.1, limits.remaining())))
+            probed[where] = None
+        except OSError as error:  # TimeoutError included
+            probed[where] = error
+    if probed[where] is not None:
+        raise _TableFailedError(str(probed[where]), "failed")
+    route = ROUTES[spec.route]
+    folder = staging / spec.key
+    request = {"timeout": (connect_timeout, limits.stall), "proxies": proxies_for(where)}
+    for attempt in range(1, ATTEMPTS + 1):
+        shutil.rmtree(folder, ignore_errors=True)
+        limits.stalled = False
+        table_id = spec.table_id or spec.key
+        try:
+            with _HostGuard.allowing(where):
+                located = route.locate(spec, where, request, _boundary_year(staging, target))
+                table_id = located["table"]
+                record = route.download(spec, table_id, folder, where, request)
+            checked = check_download(folder, spec, record.pop("offence_keys", None))
+            if limits.remaining() <= 0:
+                limits.expired = True
+                raise TimeoutError(f"the fetch took longer than {limits.total:g} s")
+            break
+        except _OtherHostError as error:
+            raise _TableFailedError(
+                f"the server sent the download of {table_id} to another host, {error} (a redirect "
+                f"or a link in its answer); the fetch only follows links on {where.url}",
+                "refused",
+            ) from error
+        except _TooManyRequestsError as error:
+            raise _TableFailedError(
+                f"the download of {table_id} took more than {error} requests: the server's pages "
+                "do not end (implausibly many rows)",
+                "refused",
+            ) from error
+        except DataValidationError as error:
+            raise _TableFailedError(
+                f"{error.file}"
+                + (f", column '{error.column}'" if error.column else "")
+                + (f", row {error.row}" if error.row else "")
+                + f": {error.problem}"
+                + (f" (value: {error.value!r})" if error.value is not None else ""),
+                "refused",
+            ) from error
+        except (FetchError, SourceNotAvailableError) as error:
+            raise _TableFailedError(str(error), "refused") from error
+        except requests.HTTPError as error:
+            status = _http_status(error)
+            if status == 404:
+                raise _TableFailedError(
+                    f"{where.url} has no table {table_id} (404 Not Found)", "missing"
+                ) from error
+            failure = _TableFailedError(
+                _reason(error, limits), "failed", status is None or status >= 500
+            )
+        except (requests.RequestException, OSError) as error:
+            failure = _TableFailedError(_reason(error, limits), "failed", not limits.stalled)
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
+            # cbsodata reading an answer that is not CBS's shape (a part that is not JSON, cut off,
+            # nested too deeply, without "value"); a cut-off answer may be whole next time.
+            failure = _TableFailedError(
+                f"the server's answer for {table_id} is not OData as CBS serves it "
+                f"({_reason(error, limits)})",
+                "refused",
+                isinstance(error, ValueError) and not isinstance(error, RecursionError),
+            )
+        if limits.expired or not failure.retry or attempt == ATTEMPTS:
+            raise failure
+    record.update(
+        {
+            "key": spec.key,
+            "table": table_id,
+            "api": route.api,
+            "catalog": where.url,
+            **{
+                name: located[name]
+                for name in ("edition", "editions", "boundary_year")
+                if name in located
+            },
+            "rows": checked["rows"],
+            "years": checked["years"],
+            "retrieved": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "purpose": spec.purpose,
+        }
+    )
+    record["title"] = record.get("title") or located.get("title")
+    (folder / "fetch.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return {"status": "fetched", **record}
+
+
+def _http_status(error) -> int | None:
+    """The HTTP status of an error (cbsodata re-raises ``HTTPError`` without the response)."""
+    for candidate in (error, error.__cause__):
+        response = getattr(candidate, "response", None)
+        if response is not None:
+            return response.status_code
+    return None
+
+
+def _boundary_year(staging: Path, target: Path) -> int | None:
+    """The crime table's boundary year (fetched in this run, else in the cache): editions of
+    tables found by title are not taken later than this."""
+    for folder in (staging / CRIME_TABLE, target / CRIME_TABLE):
+        if folder.is_dir():
+            return data_years(folder)
+    return None
+
+
+def _kept_record(folder: Path) -> dict | None:
+    """The ``fetch.json`` of the copy the cache keeps of a table that was not fetched."""
+    if not folder.is_dir():
+        return None
+    try:
+        value = json.loads((folder / "fetch.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return {"retrieved": None}
+    return value if isinstance(value, dict) else {"retrieved": None}
+
+
+def _reason(error: BaseException, limits: _Limits) -> str:
     if limits.expired:
-        reason = f"the whole fetch took longer than its limit of {limits.total:g} s (--timeout)"
-    elif limits.stalled:
-        reason = (
+        return f"the whole fetch took longer than its limit of {limits.total:g} s (--timeout)"
+    if limits.stalled:
+        return (
             f"the server made no progress for {limits.stall:g} s (less than {PROGRESS_BYTES} bytes)"
         )
-    else:
-        text = str(error).splitlines()[0] if str(error) else ""
-        reason = f"{type(error).__name__}: {text}" if text else type(error).__name__
-        if len(reason) > 300:
-            reason = reason[:300] + "..."
-    return FetchError(
-        f"Could not download CBS table {table_id} from {host} ({reason}). Check the network "
-        "connection (and HTTPS_PROXY/https_proxy if you are behind a proxy, or the --catalog URL) "
-        f"and run 'rvs fetch' again; the cache {cache} was left as it was."
+    text = str(error).splitlines()[0] if str(error) else ""
+    reason = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return reason[:300] + "..." if len(reason) > 300 else reason
+
+
+def _failure_text(key: str, where: Catalog, failure: _TableFailedError, cache) -> str:
+    if failure.kind == "refused":
+        return (
+            f"CBS table {key} from {where.url} was refused: {failure.reason}. The cache {cache} "
+            "was left as it was; nothing of this fetch was stored."
+        )
+    return (
+        f"Could not download CBS table {key} from {where.url} ({failure.reason}). Check the "
+        "network connection (and HTTPS_PROXY/https_proxy if you are behind a proxy, or the "
+        f"--catalog URL) and run 'rvs fetch' again; the cache {cache} was left as it was."
     )

@@ -96,6 +96,14 @@ def read_police_units(table) -> pd.DataFrame:
             "expected one 'Code' and one 'Naam' topic under a topic group about the police units "
             f"(politie), found {len(code)} and {len(name)}",
         )
+    missing = [key for key in (code[0], name[0]) if key not in table.data.columns]
+    if missing:
+        raise DataValidationError(
+            table.file("TypedDataSet.json"),
+            missing[0],
+            None,
+            "the police unit's code or name topic has no column in the data set",
+        )
     geo = table.dimension_key("GeoDimension")
     data = table.data
     keys = data[geo].astype(str).str.strip()

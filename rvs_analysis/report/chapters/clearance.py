@@ -188,7 +188,7 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
         yearly=yearly,
         targets=goals,
         area=ctx.area.name,
-        source_label=ctx.source_label,
+        source_label=ctx.source_for("83648NED"),
         provisional=tuple(ctx.provisional_years),
         offence=offence,
     )
@@ -416,7 +416,7 @@ def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
         "gemeente_name",
         funnel_grid(municipal, "registered_offences"),
         municipal.attrs["overdispersion"]["benchmark"] * 100,
-        ctx.source_label,
+        ctx.source_for("83648NED"),
         highlight=ctx.highlight_names,
         title=f"Opheldering {_subject(municipal)} per gemeente, {year}",
         xlabel="Geregistreerde misdrijven (logaritmische schaal)"
@@ -446,7 +446,7 @@ def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int):
     return figures.area_map(
         ctx.dataset,
         values_by_code(municipal, "value", ctx),
-        ctx.source_label,
+        ctx.source_for("83648NED"),
         "Opgehelderd (%)",
         highlight=ctx.highlight_codes,
         title=f"Ophelderingspercentage {_subject(municipal)} per gemeente, {year}",

@@ -67,6 +67,8 @@ class CrimeTotals:
     source_label: str
     years: list[int]
     provisional: tuple[int, ...] = ()
+    rates_source_label: str = ""
+    """The rates figure's source line (counts and population); default ``source_label``."""
     """Years whose figures are provisional (CBS "Voorlopig"): open markers, "(voorlopig)" labels."""
 
     def year_label(self, year) -> str:
@@ -92,7 +94,7 @@ class CrimeTotals:
             self.totals,
             "year",
             "rate_per_1000",
-            self.source_label,
+            self.rates_source_label or self.source_label,
             hue="category_nl",
             title=f"Misdrijven per 1.000 inwoners, {self.area}",
             ylabel="Per 1.000 inwoners",
@@ -170,9 +172,10 @@ def crime_totals(ctx: ReportContext) -> CrimeTotals:
         crime=crime,
         totals=crime_change.category_totals(crime, population=population),
         area=ctx.area.name,
-        source_label=ctx.source_label,
+        source_label=ctx.source_for("47018NED"),
         years=ctx.years(),
         provisional=tuple(ctx.provisional_years),
+        rates_source_label=ctx.source_for("47018NED", "70072ned"),
     )
 
 
@@ -448,7 +451,7 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
         breaks=monthly.detect_change_points(series, n_boot=BREAK_TEST_REPLICATES),
         seasonal=monthly.seasonal_effects(series, n_sim=SEASONAL_DRAWS) if supported else None,
         area=ctx.area.name,
-        source_label=ctx.source_label,
+        source_label=ctx.source_for("47022NED"),
     )
 
 

@@ -376,7 +376,7 @@ def burglary_series(
         trend=trends.fit_count_trend(counts[counts["year"] <= report_year]),
         status=area_results.statuses["burglary"],
         area=ctx.area.name,
-        source_label=ctx.source_label,
+        source_label=ctx.source_for("47018NED", "70072ned"),
         target_year=target_year,
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
@@ -417,7 +417,7 @@ def count_series(
         trend=trends.fit_count_trend(fitted, population_column=exposure),
         status=status,
         area=ctx.area.name,
-        source_label=ctx.source_label,
+        source_label=ctx.source_for("47018NED", "70072ned"),
         target_year=min(int(status.target.year), int(target_year)),
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
@@ -542,7 +542,7 @@ def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: i
         comparison,
         "area",
         "change_pct",
-        ctx.source_label,
+        ctx.source_for("47018NED"),
         low="ci_low",
         high="ci_high",
         highlight=marked,
@@ -653,7 +653,7 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
     return figures.area_map(
         ctx.dataset,
         values_by_code(municipal, "rate_per_1000", ctx, name="area"),
-        ctx.source_label,
+        ctx.source_for("47018NED", "70072ned"),
         "Woninginbraken per 1.000 inwoners",
         highlight=ctx.highlight_codes,
         title=f"Woninginbraken per 1.000 inwoners per gemeente, {ctx.year_label(report_year)}",
@@ -661,7 +661,7 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
     )
 
 
-MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "85755NED")
+MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
 """The open tables the monitor reads (named in its source line)."""
 
 

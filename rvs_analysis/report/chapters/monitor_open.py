@@ -304,7 +304,7 @@ def police_unit_table(comparison, ctx: ReportContext | None = None):
     """
     if comparison is None:
         return md(
-            "De indeling in politie-eenheden (CBS 'Gebieden in Nederland', 85755NED) ontbreekt in "
+            "De indeling in politie-eenheden (CBS 'Gebieden in Nederland') ontbreekt in "
             "deze bron." + source_advice(ctx.dataset if ctx is not None else None, "die indeling")
         )
     frame = comparison.table()
@@ -341,7 +341,7 @@ def police_unit_sentence(comparison):
     return md(
         "Van de {n} politie-eenheden in de bron wijkt de trend van {k} statistisch significant af "
         "van die van Nederland{names}. Gezamenlijke toets dat alle eenheden de landelijke trend "
-        "volgen: p = {p}. De indeling komt uit CBS 'Gebieden in Nederland' (85755NED).",
+        "volgen: p = {p}. De indeling komt uit CBS 'Gebieden in Nederland'.",
         n=fmt_int(len(comparison.ratios)),
         k=fmt_int(len(faster)),
         names=f" ({', '.join(faster)})" if faster else "",

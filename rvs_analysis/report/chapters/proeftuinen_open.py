@@ -218,7 +218,7 @@ def published_figure(ctx: ReportContext, group: PublishedPilots, indicator: str)
         shown,
         "year",
         "estimate",
-        ctx.source_label,
+        ctx.source_for("81877NED", "85146NED"),
         low="ci_low",
         high="ci_high",
         hue="group",
