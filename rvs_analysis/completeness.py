@@ -91,6 +91,9 @@ def _names() -> dict[str, str]:
 def _input_file(dataset, kind: str) -> str:
     """The source file (or CBS table) of a dataset's ``kind`` frame, for the message."""
     files = [str(name) for name in (dataset.provenance or {}).get("files") or []]
+    # a CBS table is named by its data set, never by one of its metadata files
+    data_sets = [name for name in files if name.rsplit("/", 1)[-1].startswith("TypedDataSet")]
+    files = data_sets or files
     for hint in _FILE_HINTS[kind]:
         for name in files:
             if hint in name and "monthly" not in name and "cleared" not in name:

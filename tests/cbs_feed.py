@@ -1035,3 +1035,236 @@ class CbsFeed:
                 carried, quote_via=urllib.parse.quote, safe="$,'()"
             )
         return body
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole country, from the real shared extract
+# ---------------------------------------------------------------------------------------------
+
+POLICE_UNITS = {
+    "RE01": "Noord-Nederland",
+    "RE02": "Oost-Nederland",
+    "RE03": "Noord-Holland",
+    "RE04": "Den Haag",
+    "RE05": "Amsterdam",
+    "RE06": "Rotterdam",
+    "RE07": "Zeeland-West-Brabant",
+    "RE08": "Oost-Brabant",
+    "RE09": "Midden-Nederland",
+    "RE10": "Limburg",
+}
+"""CBS's codes and names of the ten police units ("Politie Regionale eenheden")."""
+
+AMSTERDAM_AMSTELLAND = ("GM0358", "GM0362", "GM0363", "GM0384", "GM0437", "GM0451")
+"""Aalsmeer, Amstelveen, Amsterdam, Diemen, Ouder-Amstel, Uithoorn: police unit Amsterdam."""
+
+_UNIT_BY_CODE_RANGE = (
+    (200, "RE01"),
+    (350, "RE02"),
+    (480, "RE03"),
+    (560, "RE04"),
+    (660, "RE06"),
+    (800, "RE07"),
+    (880, "RE08"),
+    (1000, "RE10"),
+)
+
+
+def stand_in_police_unit(code: str, region_codes) -> str:
+    """The police unit the national test feed gives a municipality of 2024.
+
+    The region's municipalities (RE09) and Amsterdam-Amstelland (RE05) are CBS's; the rest is a
+    stand-in by the old code ranges (which followed the provinces) and, for the codes of 1500 and
+    later, a fixed hash: ten units that cover the country, not CBS's exact membership.
+    """
+    if code in region_codes:
+        return "RE09"
+    if code in AMSTERDAM_AMSTELLAND:
+        return "RE05"
+    number = int(code[2:])
+    for upper, unit in _UNIT_BY_CODE_RANGE:
+        if number < upper:
+            return unit
+    others = [unit for unit in POLICE_UNITS if unit not in ("RE05", "RE09")]
+    return others[zlib.crc32(code.encode()) % len(others)]
+
+
+def _national_police_table(crime, offences, provisional):
+    """47018NED for every municipality of 2024 and ``NL00``: the extract's real counts for its
+    twelve offences, and for the others the suite reads deterministic stand-ins."""
+    from rvs_analysis import national
+
+    names = national.municipality_names()
+    codes = sorted(set(crime["gemeente_code"]))
+    props = _Properties()
+    props.dimension("SoortMisdrijf", "Soort misdrijf")
+    props.dimension(
+        "WijkenEnBuurten", "Wijken en buurten", "GeoDimension", MapYear="2024", ReleasePolicy=True
+    )
+    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
+    props.topic("GeregistreerdeMisdrijven_1", "Geregistreerde misdrijven")
+    props.topic("Gemeentenaam_2", "Gemeentenaam", datatype="String", unit="")
+    props.topic("SoortRegio_3", "Soort regio", datatype="String", unit="")
+    title_of = {code: "Niet in te delen" if code == "GM0000" else names[code] for code in codes}
+    geo = [{"Key": _pad("NL00", 10), "Title": "Nederland", "Description": None}]
+    geo += [{"Key": _pad(code, 10), "Title": title_of[code], "Description": None} for code in codes]
+    years = sorted(set(crime["year"]))
+    periods = _periods(years, provisional)
+    real = {
+        (row.offence_code, row.gemeente_code, int(row.year)): int(row.registered_offences)
+        for row in crime.itertuples(index=False)
+    }
+    real_offences = set(crime["offence_code"])
+    labels = dict(zip(crime["offence_code"], crime["offence_label"], strict=False))
+    listing = [
+        {
+            "Key": _pad(code, 6),
+            "Title": labels.get(code, OFFENCES_47018.get(code)),
+            "Description": None,
+            "CategoryGroupID": None,
+        }
+        for code in offences
+    ]
+    rows = []
+    for offence in offences:
+        for period in periods:
+            year = int(period["Key"][:4])
+            counts = {}
+            for code in codes:
+                if offence in real_offences:
+                    counts[code] = real[offence, code, year]
+                else:
+                    counts[code] = _offence_count(
+                        code, offence, period["Key"], _population(code, 2020)
+                    ) // (50 if code == "GM0000" else 1)
+            counts = {"NL00": sum(counts.values()), **counts}
+            for code, count in counts.items():
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "SoortMisdrijf": _pad(offence, 6),
+                        "WijkenEnBuurten": _pad(code, 10),
+                        "Perioden": period["Key"],
+                        "GeregistreerdeMisdrijven_1": count,
+                        "Gemeentenaam_2": None if code == "NL00" else title_of[code].ljust(40),
+                        "SoortRegio_3": ("Land" if code == "NL00" else "Gemeente").ljust(10),
+                    }
+                )
+    return FeedTable(
+        "47018NED",
+        "DATADERDEN",
+        "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers",
+        props.rows,
+        {"SoortMisdrijf": listing, "WijkenEnBuurten": geo, "Perioden": periods},
+        rows,
+    )
+
+
+def _national_population_table(population, provisional):
+    """70072ned for every municipality on each year's own boundaries (the extract's real average
+    population) and ``NL01``; the 1 January figure is a stand-in close to the average."""
+    from rvs_analysis import national
+
+    names = national.municipality_names()
+    base = population_table([2013], ())
+    years = sorted(set(population["year"]))
+    codes = sorted(set(population["gemeente_code"]))
+    geo = [{"Key": _pad("NL01", 10), "Title": "Nederland", "Description": None}]
+    geo += [{"Key": _pad(code, 10), "Title": names[code], "Description": None} for code in codes]
+    periods = _periods(years, provisional)
+    rows = []
+    for year, frame in population.groupby("year"):
+        period = f"{year}JJ00"
+        figures = dict(zip(frame["gemeente_code"], frame["population"], strict=True))
+        for code, average in {"NL01": int(frame["population"].sum()), **figures}.items():
+            average = int(average)
+            rows.append(
+                {
+                    "ID": len(rows),
+                    "RegioS": _pad(code, 10),
+                    "Perioden": period,
+                    "TotaleBevolking_1": average - average // 400,
+                    "Mannen_2": average // 2,
+                    "Vrouwen_3": average - average // 2,
+                    "LevendGeborenKinderen_48": average // 100,
+                    "GemiddeldAantalInwoners_51": average,
+                    "GemiddeldeHuishoudensgrootte_56": 2.2,
+                    "Bevolkingsdichtheid_57": None,
+                }
+            )
+    return FeedTable(
+        "70072ned",
+        "CBS",
+        "Regionale kerncijfers Nederland",
+        base.properties,
+        {"RegioS": geo, "Perioden": periods},
+        rows,
+    )
+
+
+def _national_areas_table(codes):
+    """ "Gebieden in Nederland 2024" for every municipality of 2024, in the layout of
+    :func:`areas_table`; police units by :func:`stand_in_police_unit`."""
+    from rvs_analysis import national, regions
+
+    base = areas_table()
+    names = national.municipality_names()
+    region = set(regions.municipalities(2024)["gemeente_code"])
+    geo = [{"Key": _pad(code, 10), "Title": names[code], "Description": None} for code in codes]
+    rows = []
+    for code in codes:
+        unit = stand_in_police_unit(code, region)
+        rows.append(
+            {
+                "ID": len(rows),
+                "RegioS": _pad(code, 10),
+                "Code_1": code.ljust(10),
+                "Naam_2": names[code].ljust(50),
+                "SorteringNaam_3": names[code].ljust(50),
+                "Code_26": unit.ljust(10),
+                "Naam_27": POLICE_UNITS[unit].ljust(50),
+                "Code_28": "PV99".ljust(10),
+                "Naam_29": "Provincie".ljust(50),
+                "Code_40": "VR99".ljust(10),
+                "Naam_41": "Veiligheidsregio".ljust(50),
+            }
+        )
+    return FeedTable(
+        "85755NED", "CBS", "Gebieden in Nederland 2024", base.properties, {"RegioS": geo}, rows
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _national_tables(shared_dir: str):
+    import pathlib
+
+    import pandas as pd
+
+    folder = pathlib.Path(shared_dir)
+    crime = pd.read_csv(
+        folder / "registered_crime_47018NED_gemeente_year.csv",
+        dtype={"offence_code": str, "gemeente_code": str},
+    )
+    population = pd.read_csv(
+        folder / "population_70072ned_gemeente_year.csv", dtype={"gemeente_code": str}
+    )
+    provisional = tuple(sorted(set(crime.loc[crime["provisional"] == 1, "year"])))
+    years = sorted(set(crime["year"]))
+    offences = sorted(set(crime["offence_code"]) | set(OFFENCES_47018))
+    municipalities_2024 = sorted(set(population.loc[population["year"] == 2024, "gemeente_code"]))
+    standard = _standard_tables(tuple(years), provisional)
+    tables = dict(standard)
+    tables["47018NED"] = _national_police_table(crime, offences, provisional)
+    tables["70072ned"] = _national_population_table(population, provisional)
+    tables["85755NED"] = _national_areas_table(municipalities_2024)
+    return tables
+
+
+def national_tables(shared_dir) -> dict:
+    """Every table ``rvs fetch`` downloads, for the whole country: 47018NED from the real shared
+    extract (every municipality of 2024, ``GM0000`` and ``NL00``; the offences the extract lacks as
+    stand-ins), 70072ned with the real population of every municipality on each year's own
+    boundaries, and "Gebieden in Nederland 2024" placing every municipality in one of the ten police
+    units; the other tables as in :func:`standard_tables` over the extract's years.
+    """
+    return dict(_national_tables(str(shared_dir)))

@@ -144,3 +144,13 @@ def test_a_withheld_figure_makes_a_merged_total_missing_not_smaller():
     harmonised = regions.harmonise_counts(counts, population, None, 2017).set_index("gemeente_code")
     assert pd.isna(harmonised.loc["GM1942", "registered_offences"])
     assert harmonised.loc["GM0344", "registered_offences"] == 7.0
+
+
+def test_a_cbs_table_is_named_by_its_data_set_not_a_metadata_file():
+    from types import SimpleNamespace
+
+    from rvs_analysis import completeness
+
+    files = ["raw/70072ned/CategoryGroups.json", "raw/70072ned/TypedDataSet.json"]
+    dataset = SimpleNamespace(provenance={"files": files}, source="cbs")
+    assert completeness._input_file(dataset, "population") == "raw/70072ned/TypedDataSet.json"

@@ -124,24 +124,16 @@ def test_the_monitor_holds_every_open_indicator_and_compares_the_police_units(op
     assert {"Woninginbraken (incl. pogingen)", "Straatroven", "Overvallen"} <= names
     assert "Registraties van verdachten (geen personen)" in names
     assert any("groepsniveau" in name for name in names)
-    units = monitor_open.police_unit_comparison(ctx)
-    assert units.reference == "Nederland"
-    assert "Politie-eenheid Midden-Nederland" in units.ratios
-    # the same comparison called directly, with the mapping of "Gebieden in Nederland"
-    dataset = load_source("cbs", str(open_cache))
-    mapping = dataset.provenance["police_units"]
-    names = dataset.provenance["police_unit_names"]
-    areas = [regions.netherlands(2024)] + [
-        regions.custom_area(
-            f"Politie-eenheid {names[unit]}",
-            [code for code, of in mapping.items() if of == unit],
-            2024,
-        )
-        for unit in sorted(set(mapping.values()))
-    ]
-    direct = compare.compare_trends(dataset, "1.1.1", areas, years=ctx.years(), boundaries=2024)
-    for name, ratio in units.ratios.items():
-        assert ratio.estimate == pytest.approx(direct.ratios[name].estimate)
+
+
+def test_police_units_of_a_source_without_every_municipality_are_not_compared(open_cache):
+    """The small feed places only the region and Amsterdam in a police unit: a unit summed over
+    the municipalities that happen to be in the source would be a wrong number, so there is no
+    comparison and the page says why (the full comparison: tests/test_national_feed.py)."""
+    ctx = context(open_cache)
+    assert monitor_open.police_unit_comparison(ctx) is None
+    text = monitor_open.police_unit_table(None, ctx).data
+    assert "niet alle gemeenten van Nederland" in text
 
 
 def test_the_clearance_trend_is_compared_with_the_netherlands(open_cache):
@@ -175,19 +167,18 @@ def test_police_units_come_from_the_gebieden_in_nederland_layout(open_cache):
 
 
 def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
-    """The Netherlands and police-unit comparisons and the published-estimates comparison are
-    named in "Methode en bronnen" from the results the report computed."""
+    """The Netherlands comparison and the published-estimates comparison are named in "Methode en bronnen" from the results the report computed."""
     from rvs_analysis.report.chapters import monitor, proeftuinen
     from rvs_analysis.report.wording import escape
 
     ctx = context(open_cache, "Stad Utrecht")
     national = yardstick.national_comparison(ctx, "1.1.1", "woninginbraken")
     units = monitor_open.police_unit_comparison(ctx)
+    assert units is None  # not every municipality: see tests/test_national_feed.py
     lines, technical = yardstick.comparison_methods(national, units)
-    assert len(lines) == 3  # the Netherlands, the NL00 check, the police units
+    assert len(lines) == 2  # the Netherlands, the NL00 check
     assert "compare_trends" in lines[0] and "Nederland" in lines[0]
-    assert f"{len(units.ratios)} vergelijkingen" in lines[2]
-    assert national.method in technical and units.method in technical
+    assert national.method in technical
     results = monitor.results(ctx, 2018, 2018)
     indicators = monitor_open.open_indicators(ctx, 2018)
     text = monitor.methods(ctx, results, national, units, indicators).data

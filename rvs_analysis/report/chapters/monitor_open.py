@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rvs_analysis.dutch import counted
+from rvs_analysis.exceptions import IncompleteDataError, SourceNotAvailableError
 from rvs_analysis.report.area_data import area_counts, clearance_frame
 from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.open_data import burglary_group, group_title
@@ -262,39 +263,38 @@ def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
     Returns
     -------
     rvs_analysis.stats.compare.AreaTrendComparison or None
-        ``compare_trends`` over the Netherlands (reference) and one custom area per police unit
-        (municipalities from CBS's "Gebieden in Nederland", on its boundary year); ``None`` when
-        the source lacks that table.
+        ``compare_trends`` over the Netherlands (reference) and the police units
+        (:func:`rvs_analysis.regions.police_unit_areas`: municipalities from CBS's "Gebieden in
+        Nederland"), every Dutch municipality harmonised to the crime table's boundary year with
+        the national municipal history (``scope="nederland"``); ``None`` when the source lacks
+        that table or does not hold every municipality of the country (crime rows and
+        population for the years in use).
     """
     from rvs_analysis import regions
     from rvs_analysis.stats import compare
 
     provenance = ctx.dataset.provenance or {}
-    units = provenance.get("police_units")
-    if not units:
+    if not provenance.get("police_units"):
         return None
-    names = provenance.get("police_unit_names") or {}
     boundary = int(ctx.dataset.crime_boundary_year or ctx.composition_year)
-    crime_codes = set(ctx.dataset.crime["gemeente_code"])
-    by_unit: dict[str, list[str]] = {}
-    for gemeente, unit in units.items():
-        if gemeente in crime_codes:
-            by_unit.setdefault(unit, []).append(gemeente)
-    areas = [regions.netherlands(boundary)]
-    areas += [
-        regions.custom_area(f"Politie-eenheid {names.get(unit, unit)}", codes, boundary)
-        for unit, codes in sorted(by_unit.items())
-    ]
-    if len(areas) < 2 or len(ctx.years()) < 3:
+    try:
+        units = regions.police_unit_areas(ctx.dataset, boundary)
+        areas = [regions.netherlands(boundary), *units]
+        if len(areas) < 2 or len(ctx.years()) < 3:
+            return None
+        table = regions.area_table(
+            ctx.dataset,
+            offence_code,
+            areas=areas,
+            boundaries=boundary,
+            years=ctx.years(),
+            rate=True,
+            scope="nederland",
+        )
+    except (SourceNotAvailableError, IncompleteDataError):
+        # a unit over only the municipalities the source happens to hold would be wrong
         return None
-    return compare.compare_trends(
-        ctx.dataset,
-        offence_code,
-        areas,
-        years=ctx.years(),
-        boundaries=boundary,
-        reference=areas[0].name,
-    )
+    return compare.compare_trends(table, reference=areas[0].name)
 
 
 def police_unit_table(comparison, ctx: ReportContext | None = None):
@@ -304,8 +304,10 @@ def police_unit_table(comparison, ctx: ReportContext | None = None):
     """
     if comparison is None:
         return md(
-            "De indeling in politie-eenheden (CBS 'Gebieden in Nederland') ontbreekt in "
-            "deze bron." + source_advice(ctx.dataset if ctx is not None else None, "die indeling")
+            "Een vergelijking met de politie-eenheden is op deze bron niet mogelijk: de indeling "
+            "in politie-eenheden (CBS 'Gebieden in Nederland') ontbreekt, of de bron bevat niet "
+            "alle gemeenten van Nederland met hun cijfers en inwoners."
+            + source_advice(ctx.dataset if ctx is not None else None, "die indeling")
         )
     frame = comparison.table()
     for column in ("annual_rate_ratio", "arr_ci_low", "arr_ci_high"):
