@@ -617,3 +617,32 @@ def test_reset_frees_the_last_reports_garbage_before_freezing(tmp_path, monkeypa
         if automatic:
             gc.enable()
     assert grown < 500, f"{grown} objects of closed figures were frozen"
+
+
+def test_a_render_sweeps_stale_scratch_of_killed_runs(batch, source, tmp_path, monkeypatch):
+    result, _ = batch
+    monkeypatch.setattr(
+        "rvs_analysis.render.batch.library_fingerprint",
+        lambda: result.manifest["library_fingerprint"],
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    stale = scratch / "rvs-kernel-killed"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    running = scratch / "rvs-report-running"
+    running.mkdir()
+    out = tmp_path / "outputs"
+    shutil.copytree(result.out, out)
+    render_batch(
+        str(source),
+        areas=AREAS,
+        notebooks=NOTEBOOKS,
+        notebooks_dir=FIXTURES,
+        out=out,
+        jobs=1,
+        progress=False,
+    )
+    assert not stale.exists(), "a stale folder of a killed run is swept"
+    assert running.is_dir(), "a fresh one (a batch still running) is left alone"
