@@ -94,6 +94,11 @@ CASES = [
         "the next render sweeps them (ours, older than an hour, rvs names only)",
         "test_tempfiles.py::test_sweep_removes_only_stale_rvs_scratch_folders",
     ),
+    (
+        "--out at a mount point (or on another device than its parent)",
+        "refused with one paragraph before anything is rendered",
+        "test_render.py::test_out_at_a_mount_point_is_refused_before_rendering",
+    ),
 ]
 
 
