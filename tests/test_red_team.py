@@ -89,6 +89,16 @@ CASES = [
         "refused when read, naming file, row and municipality",
         "test_completeness.py::test_rvs_table_refuses_an_incomplete_source_and_writes_nothing",
     ),
+    (
+        "a killed batch leaves rvs-kernel-/rvs-report-/rvs-pdf- folders in TMPDIR",
+        "the next render sweeps them (ours, older than an hour, rvs names only)",
+        "test_tempfiles.py::test_sweep_removes_only_stale_rvs_scratch_folders",
+    ),
+    (
+        "--out at a mount point (or on another device than its parent)",
+        "refused with one paragraph before anything is rendered",
+        "test_render.py::test_out_at_a_mount_point_is_refused_before_rendering",
+    ),
 ]
 
 

@@ -617,3 +617,71 @@ def test_reset_frees_the_last_reports_garbage_before_freezing(tmp_path, monkeypa
         if automatic:
             gc.enable()
     assert grown < 500, f"{grown} objects of closed figures were frozen"
+
+
+def test_a_render_sweeps_stale_scratch_of_killed_runs(batch, source, tmp_path, monkeypatch):
+    result, _ = batch
+    monkeypatch.setattr(
+        "rvs_analysis.render.batch.library_fingerprint",
+        lambda: result.manifest["library_fingerprint"],
+    )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    stale = scratch / "rvs-kernel-killed"
+    stale.mkdir()
+    os.utime(stale, (0, 0))
+    running = scratch / "rvs-report-running"
+    running.mkdir()
+    out = tmp_path / "outputs"
+    shutil.copytree(result.out, out)
+    render_batch(
+        str(source),
+        areas=AREAS,
+        notebooks=NOTEBOOKS,
+        notebooks_dir=FIXTURES,
+        out=out,
+        jobs=1,
+        progress=False,
+    )
+    assert not stale.exists(), "a stale folder of a killed run is swept"
+    assert running.is_dir(), "a fresh one (a batch still running) is left alone"
+
+
+@pytest.mark.parametrize("how", ["mount point", "other device"])
+def test_out_at_a_mount_point_is_refused_before_rendering(source, tmp_path, monkeypatch, how):
+    out = tmp_path / "mnt"
+    out.mkdir()
+    if how == "mount point":
+        real_ismount = os.path.ismount
+        monkeypatch.setattr("os.path.ismount", lambda path: Path(path) == out or real_ismount(path))
+    else:
+        real_stat = Path.stat
+
+        def stat(self, *args, **kwargs):
+            result = real_stat(self, *args, **kwargs)
+            if self == out:
+                values = list(result)
+                values[2] = result.st_dev + 1  # st_dev
+                return os.stat_result(values)
+            return result
+
+        monkeypatch.setattr(Path, "stat", stat)
+
+    def no_executor(*args, **kwargs):
+        raise AssertionError("nothing is rendered for an out folder that cannot be swapped")
+
+    monkeypatch.setattr("rvs_analysis.render.batch.LocalExecutor", no_executor)
+    with pytest.raises(RenderError, match="mount point") as refused:
+        render_batch(
+            str(source),
+            areas=AREAS,
+            notebooks=NOTEBOOKS,
+            notebooks_dir=FIXTURES,
+            out=out,
+            jobs=1,
+            progress=False,
+        )
+    assert "\n" not in str(refused.value)
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mnt"]

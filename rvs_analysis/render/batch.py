@@ -51,6 +51,7 @@ from rvs_analysis.render.executors import (
     ReportTask,
     WorkerOptions,
 )
+from rvs_analysis.render.tempfiles import sweep_stale_scratch
 from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
 
 log = logging.getLogger(__name__)
@@ -469,6 +470,8 @@ def render_batch(
     inputs = check_request(
         source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
     )
+    # Scratch folders an earlier, killed batch could not remove (stale, ours, rvs names only).
+    sweep_stale_scratch()
     # One batch per output folder, from reading the previous manifest to the swap.
     with output_folder.locked(inputs.out):
         output_folder.clean_leftovers(inputs.out)

@@ -189,6 +189,7 @@ def check_output_folder(out: Path) -> None:
             f"The output path {out} exists and is not a folder rvs render can own (a file or a "
             "link); choose another --out."
         )
+    _check_swappable(out)
     if is_empty(out):
         return
     if (out / MARKER).is_file() and not (out / MARKER).is_symlink():
@@ -207,6 +208,32 @@ def check_output_folder(out: Path) -> None:
         "or one it marked itself, so it touched nothing here; choose a new or empty folder with "
         "--out."
     )
+
+
+def _check_swappable(out: Path) -> None:
+    """Refuse an output folder the final swap could not rename (a mount point, another device).
+
+    The batch is rendered in a staging folder beside ``out`` and swapped in by renaming ``out``
+    away; that rename fails (EBUSY, EXDEV) when ``out`` is a mount point or lies on another
+    file system than its parent. Checked before anything is rendered.
+
+    Raises
+    ------
+    RenderError
+        When ``out`` is a mount point or not on the same device as its parent folder.
+    """
+    parent = out.resolve().parent
+    try:
+        other_device = out.stat().st_dev != parent.stat().st_dev
+    except OSError:
+        other_device = False
+    if os.path.ismount(out) or other_device:
+        raise RenderError(
+            f"The output folder {out} is a mount point (or on another file system than {parent}); "
+            "rvs render renders beside it and swaps the finished batch in by renaming the folder, "
+            "which cannot be done there, so it rendered nothing. Choose a folder inside the mount "
+            "with --out, e.g. --out " + str(out / "rapporten") + "."
+        )
 
 
 # --------------------------------------------------------------------------------------------
