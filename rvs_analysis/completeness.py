@@ -22,7 +22,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 from rvs_analysis.exceptions import IncompleteDataError
-from rvs_analysis.region_tables import _events, _merger_table, _municipality_table
+from rvs_analysis.region_tables import (
+    _events,
+    _merger_table,
+    _municipality_table,
+    _national_events,
+    _national_table,
+    _read_table,
+)
 
 __all__ = ["check_complete", "required_codes"]
 
@@ -33,7 +40,7 @@ _FILE_HINTS = {
 
 
 def required_codes(
-    codes: Iterable[str], boundaries: int, on: dt.date
+    codes: Iterable[str], boundaries: int, on: dt.date, national: bool = False
 ) -> dict[str, tuple[str, ...]]:
     """The codes a source on the boundaries of date ``on`` must hold for each of ``codes``.
 
@@ -46,6 +53,9 @@ def required_codes(
     on : datetime.date
         The date whose boundaries the source's figures are on (1 January of its boundary year, or
         of the figure's own year for figures on each year's own boundaries).
+    national : bool, default False
+        Follow the national municipal history (``national_changes.csv``) instead of the region's
+        mergers (``mergers.csv``).
 
     Returns
     -------
@@ -55,7 +65,7 @@ def required_codes(
         ``on`` lies after a merger that ended it, else the code itself.
     """
     target = dt.date(int(boundaries), 1, 1)
-    events = _events()
+    events = _national_events() if national else _events()
     result = {}
     for code in codes:
         covering = {code}
@@ -81,10 +91,13 @@ def _names() -> dict[str, str]:
             strict=True,
         )
     )
-    mergers = _merger_table()
-    for code_column, name_column in (("old_code", "old_name"), ("new_code", "new_name")):
-        for code, name in zip(mergers[code_column], mergers[name_column], strict=True):
-            names.setdefault(code, name)
+    for mergers in (_merger_table(), _national_table()):
+        for code_column, name_column in (("old_code", "old_name"), ("new_code", "new_name")):
+            for code, name in zip(mergers[code_column], mergers[name_column], strict=True):
+                names.setdefault(code, name)
+    every = _read_table("municipality_names.csv", ["gemeente_code", "gemeente_name", "source"])
+    for code, name in zip(every["gemeente_code"], every["gemeente_name"], strict=True):
+        names.setdefault(code, name)
     return names
 
 
@@ -149,6 +162,7 @@ def check_complete(
     years: Iterable[int],
     kinds: Iterable[str] = ("crime", "population"),
     area: str | None = None,
+    national: bool = False,
 ) -> None:
     """Refuse a source that lacks rows of a municipality in use for a year in use.
 
@@ -167,6 +181,8 @@ def check_complete(
         positive number (a population of 0, a negative or a missing one cannot be a denominator).
     area : str, optional
         The area's name, for the message.
+    national : bool, default False
+        The codes are any Dutch municipalities: follow the national municipal history.
 
     Raises
     ------
@@ -185,10 +201,10 @@ def check_complete(
     kinds = tuple(kinds)
     version = (dataset.provenance or {}).get("version")
     key = (dataset.source, version, id(dataset.crime), id(dataset.population), tuple(codes))
-    key += (int(boundaries), tuple(years), kinds)
+    key += (int(boundaries), tuple(years), kinds, national)
     if version is not None and key in _CHECKED:
         return  # the same data were found complete for the same areas and years before
-    _check(dataset, codes, int(boundaries), years, kinds, area)
+    _check(dataset, codes, int(boundaries), years, kinds, area, national)
     if version is not None:
         _CHECKED.add(key)
         while len(_CHECKED) > 64:
@@ -199,7 +215,7 @@ _CHECKED: set[tuple] = set()
 """Checks passed in this process (a warm kernel checks a batch's source once per area list)."""
 
 
-def _check(dataset, codes, boundaries, years, kinds, area) -> None:
+def _check(dataset, codes, boundaries, years, kinds, area, national=False) -> None:
     names = _names()
     for kind in kinds:
         frame = dataset.crime if kind == "crime" else dataset.population
@@ -214,7 +230,7 @@ def _check(dataset, codes, boundaries, years, kinds, area) -> None:
             if year not in covered:
                 continue
             on = dt.date(int(boundary if boundary is not None else year), 1, 1)
-            needed[year] = required_codes(codes, boundaries, on)
+            needed[year] = required_codes(codes, boundaries, on, national)
         value = "registered_offences" if kind == "crime" else "population"
         gaps = _gaps(frame, value, needed, keyed=kind == "crime")
         if not gaps:

@@ -36,6 +36,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.region_tables import _GM_CODE, REGIONS_DIR, _national_table, _read_table
 
@@ -568,6 +569,15 @@ def area_table(
         members = police_units(dataset, boundaries)
     else:
         members = {"Nederland": tuple(municipal["gemeente_code"])}
+    in_use = {code for codes in members.values() for code in codes}
+    check_complete(
+        dataset,
+        in_use,
+        boundaries,
+        chosen,
+        ("crime", "population") if rate else ("crime",),
+        national=True,
+    )
     table = _sum_to_areas(counts, members, "registered_offences", ESTIMATED)
     table["registered_offences"] = table["registered_offences"].round().astype("Int64")
     if rate:

@@ -158,6 +158,27 @@ def _events() -> tuple[_Event, ...]:
     return tuple(sorted(events, key=lambda event: event.date))
 
 
+@lru_cache(maxsize=1)
+def _national_events() -> tuple[_Event, ...]:
+    """:func:`_events` over the national municipal history (``national_changes.csv``): mergers,
+    annexations, renames and splits (a split successor that existed before keeps its code, like
+    an annexation; one formed that day is new)."""
+    table = _national_table()
+    events = []
+    for date, day in table.groupby("date", sort=True):
+        created = set(day.loc[day["kind"].isin(["merger", "rename"]), "new_code"])
+        for new_code, group in day.groupby("new_code", sort=True):
+            events.append(
+                _Event(
+                    date=date,
+                    new_code=new_code,
+                    old_codes=tuple(group["old_code"]),
+                    successor_existed=new_code not in created,
+                )
+            )
+    return tuple(sorted(events, key=lambda event: event.date))
+
+
 def known_codes() -> frozenset[str]:
     """Every GM code the region and merger tables know (present and former municipalities).
 

@@ -253,3 +253,27 @@ def test_a_bad_police_unit_row_names_the_file_and_row(shared_cbs_dir, tmp_path, 
     with pytest.raises(DataValidationError) as raised:
         load_source(str(folder))
     assert "police_units.csv" in str(raised.value) and "police_unit_code" in str(raised.value)
+
+
+@pytest.mark.parametrize("level", ["region", "gemeente"])
+def test_the_netherlands_without_one_municipality_is_refused(
+    shared_cbs_dir, tmp_path, capsys, level
+):
+    """A municipality's crime rows absent: the national total is refused naming it, never summed
+    over fewer municipalities or printed empty."""
+    folder = tmp_path / "source"
+    folder.mkdir()
+    for path in shared_cbs_dir.iterdir():
+        if path.suffix in (".csv", ".geojson") and not path.name.startswith("registered"):
+            (folder / path.name).symlink_to(path)
+    crime = pd.read_csv(shared_cbs_dir / "registered_crime_47018NED_gemeente_year.csv", dtype=str)
+    crime.loc[crime["gemeente_code"] != "GM1680"].to_csv(
+        folder / "registered_crime_47018NED_gemeente_year.csv", index=False
+    )
+    status, out, err = run_cli(
+        ["table", "--source", str(folder), "--scope", "nederland", "--level", level,
+         "--boundaries", "2024", "--years", "2016"],
+        capsys,
+    )  # fmt: skip
+    assert status != 0 and out == ""
+    assert "GM1680 Aa en Hunze: 2016" in err and len(err.strip().splitlines()) == 1
