@@ -376,14 +376,9 @@ def _geo_police(region_codes, names, with_wijk=True) -> list[dict]:
     return listing
 
 
-def police_table(table_id, years, provisional, offences, kind="JJ", municipalities=None):
-    """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024."""
-    from rvs_analysis import regions
-
-    composition = municipalities if municipalities is not None else regions.municipalities(2024)
-    names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
-    codes = [*names, "GM0363"]
-    names["GM0363"] = "Amsterdam"
+def _police_properties() -> _Properties:
+    """DataProperties of 47018NED / 47022NED: offence, wijk/buurt and period dimensions, the count
+    and two text topics."""
     props = _Properties()
     props.dimension("SoortMisdrijf", "Soort misdrijf")
     props.dimension(
@@ -393,6 +388,18 @@ def police_table(table_id, years, provisional, offences, kind="JJ", municipaliti
     props.topic("GeregistreerdeMisdrijven_1", "Geregistreerde misdrijven")
     props.topic("Gemeentenaam_2", "Gemeentenaam", datatype="String", unit="")
     props.topic("SoortRegio_3", "Soort regio", datatype="String", unit="")
+    return props
+
+
+def police_table(table_id, years, provisional, offences, kind="JJ", municipalities=None):
+    """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024."""
+    from rvs_analysis import regions
+
+    composition = municipalities if municipalities is not None else regions.municipalities(2024)
+    names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
+    codes = [*names, "GM0363"]
+    names["GM0363"] = "Amsterdam"
+    props = _police_properties()
     geo = _geo_police(codes, names)
     periods = _periods(years, provisional, kind)
     offence_listing = [
@@ -1096,15 +1103,7 @@ def _national_police_table(crime, offences, provisional):
 
     names = national.municipality_names()
     codes = sorted(set(crime["gemeente_code"]))
-    props = _Properties()
-    props.dimension("SoortMisdrijf", "Soort misdrijf")
-    props.dimension(
-        "WijkenEnBuurten", "Wijken en buurten", "GeoDimension", MapYear="2024", ReleasePolicy=True
-    )
-    props.dimension("Perioden", "Perioden", "TimeDimension", ReleasePolicy=True)
-    props.topic("GeregistreerdeMisdrijven_1", "Geregistreerde misdrijven")
-    props.topic("Gemeentenaam_2", "Gemeentenaam", datatype="String", unit="")
-    props.topic("SoortRegio_3", "Soort regio", datatype="String", unit="")
+    props = _police_properties()
     title_of = {code: "Niet in te delen" if code == "GM0000" else names[code] for code in codes}
     geo = [{"Key": _pad("NL00", 10), "Title": "Nederland", "Description": None}]
     geo += [{"Key": _pad(code, 10), "Title": title_of[code], "Description": None} for code in codes]
