@@ -38,7 +38,13 @@ import pandas as pd
 
 from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
-from rvs_analysis.region_tables import _GM_CODE, REGIONS_DIR, _national_table, _read_table
+from rvs_analysis.region_tables import (
+    _GM_CODE,
+    REGIONS_DIR,
+    _national_table,
+    _read_table,
+    refuse_duplicate_codes,
+)
 
 __all__ = [
     "ESTIMATED",
@@ -110,12 +116,7 @@ def _names() -> pd.DataFrame:
         for column in ("gemeente_name", "source"):
             if getattr(record, column) == "":
                 raise DataValidationError(path, column, position, "every row needs a value")
-    duplicated = frame["gemeente_code"].duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
-        raise DataValidationError(
-            path, "gemeente_code", row, "duplicate code", frame["gemeente_code"].iloc[row - 1]
-        )
+    refuse_duplicate_codes(frame, path)
     return frame
 
 

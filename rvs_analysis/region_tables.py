@@ -90,12 +90,7 @@ def _municipality_table() -> pd.DataFrame:
     frame["valid_to"] = [
         _parse_date(path, "valid_to", i, text) for i, text in enumerate(frame["valid_to"], 1)
     ]
-    duplicated = frame["gemeente_code"].duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
-        raise DataValidationError(
-            path, "gemeente_code", row, "duplicate code", frame["gemeente_code"].iloc[row - 1]
-        )
+    refuse_duplicate_codes(frame, path)
     return frame
 
 
@@ -118,6 +113,16 @@ def _merger_table() -> pd.DataFrame:
             raise DataValidationError(path, "source", position, "every row needs a source")
     frame["date"] = [_parse_date(path, "date", i, text) for i, text in enumerate(frame["date"], 1)]
     return frame
+
+
+def refuse_duplicate_codes(frame: pd.DataFrame, path) -> None:
+    """Raise :class:`DataValidationError` naming the first row whose ``gemeente_code`` repeats."""
+    duplicated = frame["gemeente_code"].duplicated()
+    if duplicated.any():
+        row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
+        raise DataValidationError(
+            path, "gemeente_code", row, "duplicate code", frame["gemeente_code"].iloc[row - 1]
+        )
 
 
 @dataclass(frozen=True)

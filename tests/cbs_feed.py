@@ -391,6 +391,20 @@ def _police_properties() -> _Properties:
     return props
 
 
+def _offence_listing(offences, titles) -> list[dict]:
+    """The SoortMisdrijf dimension: padded keys with their titles (``titles`` first, then
+    :data:`OFFENCES_47018`)."""
+    return [
+        {
+            "Key": _pad(code, 6),
+            "Title": titles.get(code, OFFENCES_47018.get(code)),
+            "Description": None,
+            "CategoryGroupID": None,
+        }
+        for code in offences
+    ]
+
+
 def police_table(table_id, years, provisional, offences, kind="JJ", municipalities=None):
     """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024."""
     from rvs_analysis import regions
@@ -402,15 +416,7 @@ def police_table(table_id, years, provisional, offences, kind="JJ", municipaliti
     props = _police_properties()
     geo = _geo_police(codes, names)
     periods = _periods(years, provisional, kind)
-    offence_listing = [
-        {
-            "Key": _pad(code, 6),
-            "Title": OFFENCES_47018[code],
-            "Description": None,
-            "CategoryGroupID": None,
-        }
-        for code in offences
-    ]
+    offence_listing = _offence_listing(offences, OFFENCES_47018)
     rows = []
     for offence in offences:
         for region in geo:
@@ -1115,15 +1121,7 @@ def _national_police_table(crime, offences, provisional):
     }
     real_offences = set(crime["offence_code"])
     labels = dict(zip(crime["offence_code"], crime["offence_label"], strict=False))
-    listing = [
-        {
-            "Key": _pad(code, 6),
-            "Title": labels.get(code, OFFENCES_47018.get(code)),
-            "Description": None,
-            "CategoryGroupID": None,
-        }
-        for code in offences
-    ]
+    listing = _offence_listing(offences, labels)
     rows = []
     for offence in offences:
         for period in periods:
