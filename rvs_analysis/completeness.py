@@ -31,7 +31,7 @@ from rvs_analysis.region_tables import (
     _read_table,
 )
 
-__all__ = ["check_complete", "required_codes"]
+__all__ = ["check_complete", "missing_rows", "required_codes"]
 
 _FILE_HINTS = {
     "crime": ("registered_crime", "47018NED", "crime"),
@@ -124,14 +124,33 @@ def _year_ranges(years: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _gaps(
+def missing_rows(
     frame: pd.DataFrame, value: str, needed: dict[int, dict[str, tuple[str, ...]]], keyed: bool
-) -> dict:
+) -> dict[str, list[int]]:
     """Per source code the years it lacks (rows absent, or for population no positive number).
 
-    ``needed`` maps a year to each municipality in use and the source codes that cover it. A
-    municipality is also covered when the source holds it under its own code that year (a source
-    whose figures are on later boundaries than it says, such as Gooise Meren in 2015).
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A source's crime (``keyed``: one row per offence type) or population frame.
+    value : str
+        The value column (``"registered_offences"`` or ``"population"``).
+    needed : dict
+        Year -> each municipality in use -> the source codes that cover it that year
+        (:func:`required_codes`).
+    keyed : bool
+        Crime rows: a code is complete in a year when it has a row for every offence type the
+        year has. Otherwise a positive number.
+
+    Returns
+    -------
+    dict
+        Source code -> the years (in ``needed``'s order) it lacks.
+
+    Notes
+    -----
+    A municipality is also covered when the source holds it under its own code that year (a
+    source whose figures are on later boundaries than it says, such as Gooise Meren in 2015).
     """
     gaps: dict[str, list[int]] = {}
     if keyed:  # crime: every offence type the year has, for every code
@@ -232,7 +251,7 @@ def _check(dataset, codes, boundaries, years, kinds, area, national=False) -> No
             on = dt.date(int(boundary if boundary is not None else year), 1, 1)
             needed[year] = required_codes(codes, boundaries, on, national)
         value = "registered_offences" if kind == "crime" else "population"
-        gaps = _gaps(frame, value, needed, keyed=kind == "crime")
+        gaps = missing_rows(frame, value, needed, keyed=kind == "crime")
         if not gaps:
             continue
         listed = "; ".join(

@@ -36,7 +36,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from rvs_analysis.completeness import check_complete
+from rvs_analysis.completeness import check_complete, missing_rows
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.region_tables import (
     _GM_CODE,
@@ -53,6 +53,7 @@ __all__ = [
     "POLICE_UNIT_PREFIX",
     "area_table",
     "harmonise",
+    "incomplete_municipalities",
     "municipalities",
     "municipality_names",
     "police_units",
@@ -189,6 +190,56 @@ def municipalities(boundaries: int) -> pd.DataFrame:
         342 on 2024's.
     """
     return _municipalities(_check_boundaries(boundaries)).copy()
+
+
+def incomplete_municipalities(dataset, inside) -> dict[str, dict[str, list[int]]]:
+    """Municipalities outside ``inside`` whose crime or population rows are absent in a year.
+
+    Parameters
+    ----------
+    dataset : rvs_analysis.sources.base.Dataset
+    inside : iterable of str
+        Codes left out (the region's: those are checked, and refused, where they are used).
+
+    Returns
+    -------
+    dict
+        ``{"crime": {code: [years]}, "population": {code: [years]}}`` with only the kinds that
+        have gaps. Empty when the source holds no municipality outside ``inside`` (a source of the
+        region alone is not incomplete, it is regional).
+
+    Notes
+    -----
+    For each year the frame covers, the municipalities that existed on the frame's boundaries
+    (crime: its boundary year; population on each year's own boundaries: that year) are looked up
+    in the national history, and each must have a row for every offence type of the year (crime)
+    or a positive population. Years before :data:`FIRST_NATIONAL_YEAR` are not checked. Such
+    gaps are not an error: national comparisons that need the municipality refuse when used
+    (:func:`area_table`).
+    """
+    inside = set(inside)
+    result: dict[str, dict[str, list[int]]] = {}
+    for kind, frame, boundary in (
+        ("crime", dataset.crime, dataset.crime_boundary_year),
+        ("population", dataset.population, dataset.population_boundary_year),
+    ):
+        if frame is None or frame.empty:
+            continue
+        codes = set(frame["gemeente_code"].unique()) - inside - {"GM0000"}
+        if not any(_GM_CODE.fullmatch(str(code)) for code in codes):
+            continue
+        needed: dict[int, dict[str, tuple[str, ...]]] = {}
+        for year in sorted({int(year) for year in frame["year"].unique()}):
+            on = int(boundary) if boundary is not None else year
+            if not FIRST_NATIONAL_YEAR <= on <= dt.date.today().year + 1:
+                continue
+            outside = set(_municipalities(on)["gemeente_code"]) - inside
+            needed[year] = {code: (code,) for code in outside}
+        value = "registered_offences" if kind == "crime" else "population"
+        gaps = missing_rows(frame, value, needed, keyed=kind == "crime")
+        if gaps:
+            result[kind] = gaps
+    return result
 
 
 def _boundary_dates(frame: pd.DataFrame, from_year: int | None, end_of_year: bool) -> pd.Series:

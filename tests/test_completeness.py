@@ -154,3 +154,37 @@ def test_a_cbs_table_is_named_by_its_data_set_not_a_metadata_file():
     files = ["raw/70072ned/CategoryGroups.json", "raw/70072ned/TypedDataSet.json"]
     dataset = SimpleNamespace(provenance={"files": files}, source="cbs")
     assert completeness._input_file(dataset, "population") == "raw/70072ned/TypedDataSet.json"
+
+
+def test_the_real_country_is_complete_and_a_regional_source_is_not_incomplete(
+    shared_dataset, demo_dataset
+):
+    assert shared_dataset.provenance["incomplete_outside_region"] == {}
+    assert shared_dataset.provenance["data_notes"] == []
+    assert demo_dataset.provenance["incomplete_outside_region"] == {}
+
+
+def test_gaps_outside_the_region_are_one_warning_per_load_and_on_record(
+    shared_cbs_dir, tmp_path, capsys
+):
+    folder = tmp_path / "without_groningen"
+    folder.mkdir()
+    for path in shared_cbs_dir.glob("*.csv"):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if "GM0014" not in line or "population" in path.name]
+        (folder / path.name).write_text("".join(kept), encoding="utf-8")
+    for path in shared_cbs_dir.glob("*.geojson"):  # its name gives the crime's boundary year
+        (folder / path.name).symlink_to(path)
+    dataset = load_source(str(folder))
+    gaps = dataset.provenance["incomplete_outside_region"]
+    assert gaps == {"crime": {"GM0014": list(range(2012, 2026))}}
+    argv = ["table", "--source", str(folder), "--offence", "1.1.1", "--level", "district"]
+    assert cli.main(argv) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("area,year")
+    (line,) = captured.err.splitlines()
+    assert line.startswith("rvs: warning: ") and "1 municipality outside the region" in line
+    assert "GM0014 Groningen" in line and "crime rows" in line
+    # the comparison that needs Groningen is refused, naming it
+    assert cli.main([*argv[:-2], "--level", "police-unit"]) != 0
+    assert "GM0014 Groningen" in capsys.readouterr().err

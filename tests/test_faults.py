@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import tomllib
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -148,7 +149,9 @@ def test_population_jump_of_a_region_merger_is_accepted(tidy_kit, tmp_path):
     assert caught.value.row == 2 and caught.value.column == "population"
 
 
-def test_population_jump_outside_the_region_is_a_warning(tidy_kit, tmp_path, capsys):
+def test_population_jump_outside_the_region_goes_to_the_provenance_record(
+    tidy_kit, tmp_path, capsys
+):
     population = tidy_kit.region_population()
     outside = pd.DataFrame(
         {
@@ -161,11 +164,18 @@ def test_population_jump_outside_the_region_is_a_warning(tidy_kit, tmp_path, cap
         tmp_path / "country", population=pd.concat([population, outside], ignore_index=True)
     )
     clear_cache()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)  # a notebook's load prints nothing
+        dataset = load_source(str(folder))
+    (note,) = dataset.provenance["data_notes"]
+    assert note.startswith("population.csv") and "outside the region" in note
+    assert "GM0014 2015: 59394 (row 118) -> 2016: 59 (row 119)" in note
+    clear_cache()
     status, out, err = run_cli([*TABLE, "--source", str(folder)], capsys)
     assert status == 0 and out.startswith("area,year")
     lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("rvs: warning: population.csv")
-    assert "GM0014 2015: 59394 (row 118) -> 2016: 59 (row 119)" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith(f"rvs: warning: source {str(folder)!r}")
+    assert "1 other note on the data" in lines[0] and "provenance record" in lines[0]
     with pytest.warns(DataWarning, match="outside the region"):
         clean.validate_population(outside, "population.csv")
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 import argparse
 import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rvs_analysis import regions
-from rvs_analysis.exceptions import RvsError
-from rvs_analysis.sources import load_source, source_files
+from rvs_analysis.exceptions import DataWarning, RvsError
+from rvs_analysis.sources import load_notes, load_source, source_files
 from rvs_analysis.spreadsheet import safe_text
 from rvs_analysis.stats.trends import add_rate_interval
 
@@ -150,6 +151,9 @@ def run(args: argparse.Namespace) -> int:
                 "overwrites its input. Choose another file name. Nothing was written."
             )
     dataset = load_source(args.source, args.cache)
+    noticed = load_notes(dataset)
+    if noticed:
+        warnings.warn(noticed, DataWarning, stacklevel=1)
     table = regions.area_table(
         dataset,
         args.offence,

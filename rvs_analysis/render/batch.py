@@ -36,12 +36,13 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rvs_analysis.exceptions import RenderError, UnknownAreaError
+from rvs_analysis.exceptions import DataWarning, RenderError, UnknownAreaError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.render import output_folder
 from rvs_analysis.render.executors import (
@@ -597,6 +598,10 @@ def check_source(inputs):
 
     dataset = sources.load_source(inputs.source, inputs.cache_parameter)
     _check_region_complete(dataset, inputs.parameters)
+    noticed = sources.load_notes(dataset)
+    if noticed:  # once per batch here; the notebooks' own loads keep it in the provenance only
+        warnings.warn(noticed, DataWarning, stacklevel=2)
+        inputs.provenance["data_notes"] = noticed
     inputs.provenance.update(
         source_name=_source_name(dataset, inputs.source),
         data_version=inputs.data_version,

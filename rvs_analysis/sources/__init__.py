@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
-from rvs_analysis.exceptions import SourceNotAvailableError
+from rvs_analysis.exceptions import DataWarning, SourceNotAvailableError
 from rvs_analysis.resources import data_path, user_path
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.timings import timed
@@ -27,6 +28,7 @@ __all__ = [
     "REPO_ROOT",
     "Dataset",
     "clear_cache",
+    "load_notes",
     "load_source",
     "resolve_source",
     "source_version",
@@ -201,11 +203,85 @@ def load_source(source: str = "demo", cache="data/raw") -> Dataset:
 
     Notes
     -----
+    What a load notices but does not refuse goes to the provenance record, not to the output of
+    every notebook that loads the source: ``provenance["data_notes"]`` (the text of each
+    :class:`~rvs_analysis.exceptions.DataWarning` the validation raised, such as a population
+    jump of a municipality outside the region) and ``provenance["incomplete_outside_region"]``
+    (:func:`rvs_analysis.national.incomplete_municipalities`). :func:`load_notes` sums them up in
+    one sentence for the command line.
+
     The seconds spent here (also on a cache hit: listing and checking the files) are counted in
     the ``"source_load"`` stopwatch of :mod:`rvs_analysis.timings`.
     """
     with timed("source_load"):
         return _load_source(source, cache)
+
+
+def _record_notes(load, *args) -> Dataset:
+    """Run ``load(*args)``; its DataWarnings and the outside-region gaps go to the provenance."""
+    from rvs_analysis.national import incomplete_municipalities
+    from rvs_analysis.region_tables import known_codes
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = load(*args)
+    notes = []
+    for warning in caught:
+        if issubclass(warning.category, DataWarning):
+            notes.append(str(warning.message))
+        else:  # not ours to keep: shown as Python would have shown it
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    provenance = dataset.provenance
+    provenance["data_notes"] = notes
+    provenance["incomplete_outside_region"] = incomplete_municipalities(dataset, known_codes())
+    return dataset
+
+
+def load_notes(dataset: Dataset) -> str | None:
+    """One sentence on what the load of ``dataset`` noticed, or None when it noticed nothing.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        As returned by :func:`load_source`.
+
+    Returns
+    -------
+    str or None
+        How many municipalities outside the region lack rows (with up to five named) and how
+        many other notes the provenance record holds; for ``rvs table`` and ``rvs render`` to
+        print once per load.
+    """
+    provenance = dataset.provenance or {}
+    gaps = provenance.get("incomplete_outside_region") or {}
+    notes = provenance.get("data_notes") or []
+    if not gaps and not notes:
+        return None
+    parts = []
+    if gaps:
+        from rvs_analysis.national import municipality_names
+
+        names = municipality_names()
+        codes = sorted({code for per_kind in gaps.values() for code in per_kind})
+        shown = ", ".join(f"{code} {names.get(code, '')}".strip() for code in codes[:5])
+        shown += f" and {len(codes) - 5} more" if len(codes) > 5 else ""
+        kinds = " and ".join(
+            "crime rows" if kind == "crime" else "a population" for kind in sorted(gaps)
+        )
+        parts.append(
+            f"{len(codes)} {'municipalities' if len(codes) > 1 else 'municipality'} outside "
+            f"the region {'lack' if len(codes) > 1 else 'lacks'} {kinds} in some years "
+            f"({shown}); a comparison that needs them (the Netherlands, a police unit) is "
+            "refused"
+        )
+    if notes:
+        parts.append(f"{len(notes)} other note{'s' if len(notes) > 1 else ''} on the data")
+    return (
+        f"source {dataset.source!r}: " + "; ".join(parts) + ". The details are in the "
+        "provenance record (data_notes, incomplete_outside_region)."
+    )
 
 
 def _load_source(source, cache) -> Dataset:
@@ -220,12 +296,12 @@ def _load_source(source, cache) -> Dataset:
     if kind == "cbs":
         from rvs_analysis.sources import cbs
 
-        dataset = cbs.load_cbs(path, version=version)
+        dataset = _record_notes(cbs.load_cbs, path, version)
     else:
         from rvs_analysis.sources import tidy
 
         name = "demo" if kind == "demo" else os.fspath(path)
-        dataset = tidy.load_tidy(path, source_name=name, version=version)
+        dataset = _record_notes(tidy.load_tidy, path, name, version)
         if kind == "demo" and not dataset.is_demo:
             from dataclasses import replace
 
