@@ -94,6 +94,8 @@ def test_the_default_batch_renders_with_police_units_and_the_netherlands(nationa
             assert all(f"Politie-eenheid {name} " in table for name in POLICE_UNITS.values())
             assert "Van de 10 politie-eenheden in de bron" in text
             assert "10 vergelijkingen, met een gezamenlijke F-toets" in text  # methods
+            assert "Nederland is de som van alle 342 gemeenten (indeling 2024)" in text
         if report["notebook"].endswith("crime_change.ipynb"):
             assert "niet mogelijk" not in text[text.index("Vergeleken met Nederland") :][:2000]
             assert "verhouding van de jaarlijkse veranderingen" in text
+            assert "'Nederland' is de som van 342 gemeenten." in text  # every year on 2024's map

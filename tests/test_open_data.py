@@ -94,6 +94,10 @@ def test_the_netherlands_comparison_equals_the_toolkit_comparison(open_cache):
     # the feed's NL00 is not the sum of its few municipalities: the sentence says so
     assert comparison.check is not None and not comparison.check["complete"]
     assert "NL00" in text
+    # and how many municipalities the total rests on, year by year
+    counts = comparison.municipalities
+    assert counts is not None and counts[0] >= 1
+    assert f"is de som van {counts[0]}" in text and "gemeenten" in text
 
 
 def test_published_estimates_proeftuinen_draw_the_break_and_never_bridge_it(open_cache):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from rvs_analysis.report.context import ReportContext, source_advice
-from rvs_analysis.report.wording import fmt_ci, fmt_num, md
+from rvs_analysis.report.wording import fmt_ci, fmt_int, fmt_num, md
 
 __all__ = [
     "NationalComparison",
@@ -28,6 +28,7 @@ __all__ = [
     "national_clearance_sentence",
     "national_comparison",
     "national_sentence",
+    "resting_on",
 ]
 
 
@@ -52,6 +53,8 @@ class NationalComparison:
     check: dict | None = None
     exposure: str = "de bevolking"
     """What the counts are set against in the model (Dutch, for the methods text)."""
+    municipalities: tuple[int, int] | None = None
+    """The fewest and most municipalities the national total rests on over the years compared."""
 
     @property
     def ratio(self):
@@ -141,6 +144,12 @@ def national_comparison(
     if not _beyond_region(ctx.dataset, ctx.dataset.crime["gemeente_code"]):
         return None  # the source holds the region only: "Nederland" would be the region
     country = regions.netherlands(ctx.composition_year)
+    crime = ctx.dataset.crime
+    in_total = crime[
+        (crime["offence_code"] == offence_code)
+        & crime["year"].isin(years)
+        & (crime["gemeente_code"] != "GM0000")
+    ]
     result = compare.compare_trends(
         ctx.dataset,
         offence_code,
@@ -154,6 +163,38 @@ def national_comparison(
         offence_label=offence_label,
         result=result,
         check=national_check(ctx.dataset, offence_code),
+        municipalities=_municipality_counts(in_total),
+    )
+
+
+def _municipality_counts(rows: pd.DataFrame) -> tuple[int, int] | None:
+    """Fewest and most municipalities with a row in a year of ``rows`` (None without rows)."""
+    per_year = rows.groupby("year")["gemeente_code"].nunique()
+    return (int(per_year.min()), int(per_year.max())) if len(per_year) else None
+
+
+def resting_on(counts: tuple[int, int] | None) -> str:
+    """Dutch clause on how many municipalities a national total rests on ('' when unknown).
+
+    Parameters
+    ----------
+    counts : tuple of int or None
+        Fewest and most municipalities over the years (:attr:`NationalComparison.municipalities`).
+
+    Returns
+    -------
+    str
+        Such as " 'Nederland' is de som van 342 gemeenten." or, when the number changed through
+        mergers, "de som van 342 tot 415 gemeenten (het aantal gemeenten van elk jaar)".
+    """
+    if counts is None:
+        return ""
+    fewest, most = counts
+    if fewest == most:
+        return f" 'Nederland' is de som van {fmt_int(fewest)} gemeenten."
+    return (
+        f" 'Nederland' is de som van {fmt_int(fewest)} tot {fmt_int(most)} gemeenten (de "
+        "gemeenten van elk jaar in de bron)."
     )
 
 
@@ -295,7 +336,7 @@ def national_sentence(comparison: NationalComparison | None, ctx: ReportContext 
         country_change=pct(country.estimate),
         ratio=fmt_num(ratio.estimate, 3),
         ci=fmt_ci(ratio.ci_low, ratio.ci_high, 3),
-        note=note,
+        note=resting_on(comparison.municipalities) + note,
     )
 
 
@@ -339,6 +380,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
         .sum()
         .assign(area="Nederland")
     )
+    in_total = cleared[cleared["year"].isin(years)]
     own = series.yearly[series.yearly["year"].isin(years)].assign(area=ctx.area.name)
     table = pd.concat([country, own], ignore_index=True).rename(
         columns={"registered_offences": "population"}
@@ -353,6 +395,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
         result=result,
         check=None,
         exposure="de geregistreerde misdrijven",
+        municipalities=_municipality_counts(in_total),
     )
 
 
@@ -376,7 +419,9 @@ def national_clearance_sentence(comparison: NationalComparison | None):
         verdict = "verandert niet aantoonbaar anders dan in Nederland"
     return md(
         "Het ophelderingspercentage ({label}) in {area} {verdict}: per jaar {own_change} in "
-        "{area}, {country_change} in Nederland (relatieve verandering); verhouding {ratio} ({ci}).",
+        "{area}, {country_change} in Nederland (relatieve verandering); verhouding {ratio} "
+        "({ci}).{note}",
+        note=resting_on(comparison.municipalities),
         label=comparison.offence_label,
         area=comparison.area,
         verdict=verdict,

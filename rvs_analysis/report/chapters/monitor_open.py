@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rvs_analysis import national
 from rvs_analysis.dutch import counted
 from rvs_analysis.exceptions import IncompleteDataError, SourceNotAvailableError
 from rvs_analysis.report.area_data import area_counts, clearance_frame
@@ -335,17 +336,27 @@ def police_unit_table(comparison, ctx: ReportContext | None = None):
     )
 
 
-def police_unit_sentence(comparison):
-    """Which police units' trends differ from the country's, in Dutch."""
+def police_unit_sentence(comparison, ctx: ReportContext | None = None):
+    """Which police units' trends differ from the country's, in Dutch.
+
+    With ``ctx``, says how many municipalities the national total rests on (every municipality
+    on the crime table's boundaries: the comparison is refused otherwise).
+    """
     if comparison is None:
         return md("")
     faster = [name for name, ratio in comparison.ratios.items() if ratio.significant]
+    resting = ""
+    if ctx is not None:
+        boundary = int(ctx.dataset.crime_boundary_year or ctx.composition_year)
+        count = len(national.municipalities(boundary))
+        resting = f" Nederland is de som van alle {fmt_int(count)} gemeenten (indeling {boundary})."
     return md(
         "Van de {n} politie-eenheden in de bron wijkt de trend van {k} statistisch significant af "
         "van die van Nederland{names}. Gezamenlijke toets dat alle eenheden de landelijke trend "
-        "volgen: p = {p}. De indeling komt uit CBS 'Gebieden in Nederland'.",
+        "volgen: p = {p}. De indeling komt uit CBS 'Gebieden in Nederland'.{resting}",
         n=fmt_int(len(comparison.ratios)),
         k=fmt_int(len(faster)),
         names=f" ({', '.join(faster)})" if faster else "",
         p=fmt_num(comparison.joint_p_value, 3),
+        resting=resting,
     )
