@@ -92,11 +92,35 @@ CI = "95%-BI"
             f"bleef vrijwel gelijk (0%; {CI} \u22123% tot 4%; niet statistisch significant)",
         ),
         ((NAN, NAN, NAN), "is niet te berekenen (te weinig gegevens)"),
+        # significant, yet at whole percents the interval would touch 0: digits until it does not
+        (
+            (0.4, 0.2, 0.7),
+            f"steeg met 0,4% ({CI} 0,2% tot 0,7%; statistisch significant)",
+        ),
+        ((4.2, 0.04, 8.1), f"steeg met 4,20% ({CI} 0,04% tot 8,10%; statistisch significant)"),
     ],
-    ids=["rise", "fall", "no change", "too few"],
+    ids=["rise", "fall", "no change", "too few", "small significant", "bound near zero"],
 )
 def test_change_phrase(estimate, expected):
     assert wording.change_phrase(estimate) == expected
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "null", "decimals", "expected"),
+    [
+        (0.2, 0.7, 0.0, 0, 1),  # "0% tot 1%" would touch zero
+        (-3.0, 3.5, 0.0, 0, 0),  # holds zero: as usual
+        (0.989, 0.997, 1.0, 2, 3),  # a ratio "0,99 tot 1,00" -> "0,989 tot 0,997"
+        (0.95, 0.99, 1.0, 2, 2),
+        (1.00001, 1.00002, 1.0, 2, 4),  # never more than four
+        (NAN, 2.0, 0.0, 1, 1),
+    ],
+)
+def test_shown_decimals_show_an_interval_excluding_the_null(low, high, null, decimals, expected):
+    shown = wording.shown_decimals(low, high, null, decimals)
+    assert shown == expected
+    if expected < 4 and wording.interval_excludes(low, high, null):
+        assert dutch.fmt_num(low if low > null else high, shown) != dutch.fmt_num(null, shown)
 
 
 @pytest.mark.parametrize(

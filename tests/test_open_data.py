@@ -287,3 +287,33 @@ def test_the_kernboodschap_on_open_data_says_what_the_open_tables_answer(open_ca
     text = proeftuinen.key_message_of(ctx, group, None, None, None).data
     assert "gepubliceerde CBS-schattingen" in text and "95%-BI" in text
     assert "In Utrecht voelde in 2023 volgens CBS" in text
+
+
+def test_the_police_unit_table_prints_the_digits_that_show_significance():
+    """A unit whose ratio interval excludes 1 only in the third decimal is printed with three
+    (was "0,99 (0,99 tot 1,00)" beside a significant result); the others keep two."""
+    import pandas as pd
+
+    class Comparison:
+        def table(self):
+            return pd.DataFrame(
+                {
+                    "area": [
+                        "Nederland",
+                        "Politie-eenheid Oost-Nederland",
+                        "Politie-eenheid Zeeland",
+                    ],
+                    "annual_rate_ratio": [0.95, 0.944, 0.96],
+                    "arr_ci_low": [0.949, 0.941, 0.93],
+                    "arr_ci_high": [0.951, 0.947, 0.99],
+                    "ratio_to_reference": [float("nan"), 0.993, 1.01],
+                    "ratio_ci_low": [float("nan"), 0.989, 0.97],
+                    "ratio_ci_high": [float("nan"), 0.997, 1.05],
+                    "p_value": [float("nan"), 0.001, 0.6],
+                }
+            )
+
+    text = monitor_open.police_unit_table(Comparison()).data
+    assert "<td" in text and "0,993" in text and "0,989" in text and "0,997" in text
+    assert "1,01" in text and "0,97" in text and "1,05" in text and "1,010" not in text
+    assert "Verhouding: 95%-BI onder" in text

@@ -38,6 +38,7 @@ from rvs_analysis.report.wording import (
     fmt_probability,
     fmt_value,
     is_missing,
+    shown_decimals,
 )
 
 __all__ = [
@@ -791,15 +792,19 @@ def format_results(
         elif (
             not is_missing(record.get("change_pct")) and record.get("change_unit") == "procentpunt"
         ):
+            shown = shown_decimals(record["change_low"], record["change_high"], 0.0, 1)
             change = (
-                f"{fmt_num(record['change_pct'], 1, signed=True)} procentpunt "
-                f"({fmt_num(record['change_low'], 1)} tot {fmt_num(record['change_high'], 1)})"
+                f"{fmt_num(record['change_pct'], shown, signed=True)} procentpunt "
+                f"({fmt_num(record['change_low'], shown)} tot "
+                f"{fmt_num(record['change_high'], shown)})"
                 + (" sign." if record.get("significant") else "")
             )
         elif not is_missing(record.get("change_pct")):
+            shown = shown_decimals(record["change_low"], record["change_high"], 0.0, 0)
             change = (
-                f"{fmt_pct(record['change_pct'], 0, signed=True)} "
-                f"({fmt_pct(record['change_low'], 0)} tot {fmt_pct(record['change_high'], 0)})"
+                f"{fmt_pct(record['change_pct'], shown, signed=True)} "
+                f"({fmt_pct(record['change_low'], shown)} tot "
+                f"{fmt_pct(record['change_high'], shown)})"
                 + (" sign." if record.get("significant") else "")
             )
         forecast = "–"

@@ -60,6 +60,7 @@ __all__ = [
     "ratio_phrase",
     "ratio_value_phrase",
     "show",
+    "shown_decimals",
     "significance_label",
     "targets_sentence",
 ]
@@ -108,6 +109,37 @@ def interval_excludes(low: float, high: float, null: float) -> bool:
     return not (low <= null <= high)
 
 
+def shown_decimals(low: float, high: float, null: float, decimals: int, most: int = 4) -> int:
+    """The fewest decimals (at least ``decimals``) at which a printed interval shows what it is.
+
+    Parameters
+    ----------
+    low, high : float
+        Interval bounds, in the unit printed.
+    null : float
+        The value meaning "no change" (0 for a percentage change, 1 for a ratio).
+    decimals : int
+        The decimals the report uses for this kind of figure.
+    most : int, default 4
+        Never more than this.
+
+    Returns
+    -------
+    int
+        ``decimals`` when the interval holds ``null`` (or is missing); otherwise the fewest
+        decimals at which neither printed bound equals ``null``, so that "+4% (0% tot 8%) sign."
+        becomes "+4,2% (0,3% tot 8,1%) sign." and a ratio "0,99 (0,99 tot 1,00)" becomes
+        "0,993 (0,989 tot 0,997)".
+    """
+    if not interval_excludes(low, high, null):
+        return decimals
+    shown = decimals
+    near = low if low > null else high
+    while shown < most and round(near, shown) == round(null, shown):
+        shown += 1
+    return shown
+
+
 def interval_level(estimate: Any) -> float:
     return float(getattr(estimate, "level", 0.95) or 0.95)
 
@@ -146,6 +178,7 @@ def change_phrase(estimate: Any, decimals: int = 0, null: float = 0.0, tested: b
     if is_missing(value):
         return "is niet te berekenen (te weinig gegevens)"
     significant = interval_excludes(low, high, null)
+    decimals = shown_decimals(low, high, null, decimals)
     interval = fmt_ci(low, high, decimals, "%", interval_level(estimate))
     if tested:
         interval += f"; {significance_label(significant)}"
@@ -419,6 +452,7 @@ def ratio_value_phrase(estimate: Any, decimals: int = 2, name: str = "", suffix:
     if is_missing(value):
         return f"{name} niet te berekenen".strip()
     level = fmt_num(100 * interval_level(estimate), 0)
+    decimals = shown_decimals(low, high, 1.0, decimals)
     text = (
         f"{fmt_num(value, decimals)}{suffix} ({level}%-BI {fmt_num(low, decimals)} tot "
         f"{fmt_num(high, decimals)}; {significance_label(interval_excludes(low, high, 1.0))})"

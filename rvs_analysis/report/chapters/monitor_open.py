@@ -21,7 +21,15 @@ from rvs_analysis.report.area_data import area_counts, clearance_frame
 from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.open_data import burglary_group, group_title
 from rvs_analysis.report.tables import table
-from rvs_analysis.report.wording import difference_phrase, fmt_int, fmt_num, fmt_value, md
+from rvs_analysis.report.wording import (
+    difference_phrase,
+    fmt_int,
+    fmt_num,
+    fmt_value,
+    is_missing,
+    md,
+    shown_decimals,
+)
 
 __all__ = [
     "COUNT_INDICATORS",
@@ -313,24 +321,32 @@ def police_unit_table(comparison, ctx: ReportContext | None = None):
     frame = comparison.table()
     for column in ("annual_rate_ratio", "arr_ci_low", "arr_ci_high"):
         frame[column] = 100.0 * (frame[column] - 1.0)
+    # each row with the digits that show whether its interval excludes "no difference"
+    for columns, null, decimals, signed in (
+        (("annual_rate_ratio", "arr_ci_low", "arr_ci_high"), 0.0, 1, True),
+        (("ratio_to_reference", "ratio_ci_low", "ratio_ci_high"), 1.0, 2, False),
+    ):
+        shown = [
+            shown_decimals(low, high, null, decimals)
+            for low, high in zip(frame[columns[1]], frame[columns[2]], strict=True)
+        ]
+        for column in columns:
+            frame[column] = [
+                "–"
+                if is_missing(value)
+                else fmt_num(value, digits, signed=signed) + ("%" if null == 0.0 else "")
+                for value, digits in zip(frame[column], shown, strict=True)
+            ]
     return table(
         frame,
-        formats={
-            "annual_rate_ratio": "signed_pct",
-            "arr_ci_low": "signed_pct",
-            "arr_ci_high": "signed_pct",
-            "ratio_to_reference": "num2",
-            "ratio_ci_low": "num2",
-            "ratio_ci_high": "num2",
-        },
         columns={
             "area": "Gebied",
             "annual_rate_ratio": "Verandering per jaar",
             "arr_ci_low": "95%-BI onder",
             "arr_ci_high": "95%-BI boven",
             "ratio_to_reference": "Verhouding t.o.v. Nederland",
-            "ratio_ci_low": "95%-BI onder ",
-            "ratio_ci_high": "95%-BI boven ",
+            "ratio_ci_low": "Verhouding: 95%-BI onder",
+            "ratio_ci_high": "Verhouding: 95%-BI boven",
         },
         caption="Woninginbraken per inwoner: politie-eenheden tegen Nederland",
     )
