@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import write_tiny_source
+from page_check import visible_text
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError, UnknownAreaError
@@ -118,8 +119,18 @@ def test_failing_report_does_not_stop_the_others(batch):
     summary = result.summary_text()
     assert "2 mislukt" in summary and "2 overgeslagen" in summary and "4 gelukt" in summary
     index = (result.out / "index.html").read_text(encoding="utf-8")
-    assert "opzettelijke fout voor Flevoland" in index
+    assert "opzettelijke fout voor Flevoland" in index  # behind "Technische details"
+    assert "ging iets mis dat rvs-analysis niet voorzag" in visible_text(index)
+    assert "opzettelijke fout" not in visible_text(index)
     assert index.count("status-failed") >= 2
+    for report in failed:  # the page says in Dutch what went wrong; the English is folded away
+        page = (result.out / report["html"]).read_text(encoding="utf-8")
+        shown = visible_text(page)
+        assert "Dit rapport is niet volledig." in shown and "Wat te doen:" in shown
+        assert "Meld het aan de beheerder" in shown
+        for english in ("An Exception was encountered", "Traceback", "ValueError", "papermill"):
+            assert english not in shown
+        assert "ValueError" in page and page.count("<details") >= 2
 
 
 @pytest.mark.slow

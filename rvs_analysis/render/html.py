@@ -10,6 +10,7 @@ shows as text instead of being interpreted. The index page is rendered with Jinj
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from functools import cache, lru_cache
@@ -21,6 +22,7 @@ from bleach.css_sanitizer import CSSSanitizer
 
 from rvs_analysis.dutch import GLOSSARY, fmt_datetime, fmt_seconds
 from rvs_analysis.dutch import format_number as format_number
+from rvs_analysis.render.failure import explain
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -170,6 +172,10 @@ class ReportExporter:
             The HTML document.
         """
         nb = _without_widget_state(nb)
+        failed = provenance.get("status") == "failed"
+        if failed:  # papermill's English markers stay in the notebook copy, not on the page
+            nb = _without_papermill_markers(nb)
+        explanation = explain(provenance.get("error")) if failed else None
         # A report that shows its own demo banner (rvs_analysis.report.banner) gets no second one.
         show_demo_banner = bool(provenance.get("is_demo")) and not _has_own_demo_banner(nb)
         resources = {
@@ -178,6 +184,8 @@ class ReportExporter:
                 **provenance,
                 "css": _report_css(),
                 "show_demo_banner": show_demo_banner,
+                "failure_what": explanation.what if explanation else None,
+                "failure_todo": explanation.todo if explanation else None,
                 "source_name": provenance.get("source_name") or provenance.get("source"),
                 "rendered_at_nl": fmt_datetime(provenance.get("rendered_at")),
                 "seconds_nl": fmt_seconds(provenance.get("seconds")),
@@ -190,6 +198,17 @@ class ReportExporter:
         }
         body, _ = self._exporter.from_notebook_node(nb, resources=resources)
         return _finish_page(body)
+
+
+def _without_papermill_markers(nb):
+    """The notebook without papermill's "An Exception was encountered" marker cells."""
+    nb = copy.copy(nb)
+    nb.cells = [
+        cell
+        for cell in nb.cells
+        if "papermill-error-cell-tag" not in (cell.get("metadata", {}).get("tags") or [])
+    ]
+    return nb
 
 
 def _shown_parameter(value):
@@ -332,8 +351,6 @@ def _has_own_demo_banner(nb):
 def _without_widget_state(nb):
     if "widgets" not in nb.metadata:
         return nb
-    import copy
-
     nb = copy.deepcopy(nb)
     del nb.metadata["widgets"]
     return nb
@@ -529,11 +546,14 @@ def render_index(
                 continue
             note = None
             error = report.get("error")
+            technical = None
             if report["status"] == "skipped" and error:
                 if error not in reasons:
                     reasons.append(error)
                 note = reasons.index(error) + 1
                 error = None
+            elif report["status"] == "failed":
+                technical, error = error, explain(error).what
             cells.append(
                 {
                     "title": title,
@@ -543,6 +563,7 @@ def render_index(
                     "ipynb": relative_link(report["ipynb"]) if report.get("ipynb") else None,
                     "headlines": headline_figures(summaries.get((area, notebook))),
                     "error": error,
+                    "technical": technical,
                     "note": note,
                 }
             )
