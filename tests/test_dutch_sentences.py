@@ -584,3 +584,16 @@ def test_proeftuinen_key_message(level, unsafe, youth, series, expected):
     pilots = SimpleNamespace(start_year=2017)
     message = proeftuinen.key_message_of(ctx, pilots, _did(*unsafe), _did(*youth), series)
     assert _sentences(message) == expected
+
+
+@pytest.mark.parametrize(
+    ("ratio", "expected"),
+    [
+        (_ratio(1.121, 1.08, 1.16), "stijgt 12,1% per jaar"),
+        (_ratio(0.97, 0.95, 0.99), "daalt 3,0% per jaar"),
+        (_ratio(1.004, 0.98, 1.03), "geen aantoonbare verandering (+0,4% per jaar)"),
+        (_ratio(NAN, NAN, NAN), "niet te berekenen"),
+    ],
+)
+def test_the_index_headline_of_crime_change_is_in_words(ratio, expected):
+    assert crime_change._ratio_headline(ratio) == expected

@@ -572,8 +572,19 @@ def record_summary(
     ctx.summary.add("less_visible_annual_rate_ratio", comparison.less_visible)
     held = _held_phrase(totals) if totals is not None else ""
     ctx.summary.set_headline(
-        f"Minder zichtbaar ({held}) t.o.v. zichtbaar per jaar"
+        f"Verhouding minder zichtbare ({held}) tot zichtbare criminaliteit"
         if held
-        else "Minder zichtbaar t.o.v. zichtbaar per jaar",
-        fmt_pct(100 * (comparison.ratio.estimate - 1), 1, signed=True),
+        else "Verhouding minder zichtbare tot zichtbare criminaliteit",
+        _ratio_headline(comparison.ratio),
     )
+
+
+def _ratio_headline(ratio) -> str:
+    """The index's value for the ratio of the two groups' annual changes, in words."""
+    change = 100 * (ratio.estimate - 1)
+    if is_missing(change):
+        return "niet te berekenen"
+    if not ratio.significant:
+        return f"geen aantoonbare verandering ({fmt_pct(change, 1, signed=True)} per jaar)"
+    verb = "stijgt" if change > 0 else "daalt"
+    return f"{verb} {fmt_pct(abs(change), 1)} per jaar"

@@ -686,8 +686,12 @@ def record_published_summary(ctx: ReportContext, comparisons: dict) -> None:
         )
     unsafe = comparisons.get("feels_unsafe")
     if unsafe is not None:
+        # the comparison is the region's pilots against its other municipalities: a district's
+        # cell says so rather than pass the region's figure off as its own
+        whole = "" if ctx.level == "region" else ", hele regio"
         ctx.summary.set_headline(
-            "Proeftuinen t.o.v. vergelijkingsgroep, onveiligheidsgevoel (pp, CBS-schattingen)",
+            "Proeftuinen t.o.v. vergelijkingsgroep, onveiligheidsgevoel (procentpunt, "
+            f"CBS-schattingen{whole})",
             fmt_num(unsafe.difference.estimate, 1, signed=True),
         )
 
