@@ -317,3 +317,33 @@ def test_the_police_unit_table_prints_the_digits_that_show_significance():
     assert "<td" in text and "0,993" in text and "0,989" in text and "0,997" in text
     assert "1,01" in text and "0,97" in text and "1,05" in text and "1,010" not in text
     assert "Verhouding: 95%-BI onder" in text
+
+
+def test_provisional_years_of_the_clearance_and_monthly_tables_are_marked(open_cache):
+    """CBS marks the latest periods of 83648NED and 47022NED "Voorlopig": the clearance
+    sentence, table and index headline and the monthly figure say so (issue 28 A5)."""
+    from rvs_analysis.report.area_data import flagged_years, provisional_from
+    from rvs_analysis.report.chapters import crime_change
+
+    ctx = context(open_cache)
+    dataset = ctx.dataset
+    flagged = flagged_years(dataset.cleared)
+    assert flagged  # the feed's latest period of 83648NED is "Voorlopig"
+    series = clearance_chapter.clearance_series(ctx)
+    assert set(series.provisional) >= flagged
+    latest = int(series.yearly["year"].max())
+    this_year = clearance_chapter.clearance_in_year(series, latest, latest - 1)
+    assert this_year.year_label == f"{latest} (voorlopig)"
+    assert f"In {latest} (voorlopig) werden" in this_year.sentence().data
+    assert f"{latest} (voorlopig)" in series.table().data
+    first = provisional_from(ctx)
+    assert first is not None and first.year == min(flagged_years(dataset.monthly))
+    months = crime_change.monthly_burglary(ctx)
+    assert months.provisional_from == first
+    assert months.seasonal_supported  # the region has enough burglaries a month for STL
+    figure = months.figure()
+    from rvs_analysis.report import figures
+
+    assert "Voorlopig vanaf" in figures.alt_text(figure)
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "voorlopig" in labels

@@ -33,11 +33,13 @@ __all__ = [
     "area_key",
     "area_population",
     "clearance_frame",
+    "flagged_years",
     "harmonise_survey_codes",
     "in_report_years",
     "monthly_counts",
     "municipal_crime",
     "municipal_population",
+    "provisional_from",
     "remembered",
     "source_key",
     "survey_frame",
@@ -379,6 +381,56 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     if monthly.empty:
         return None
     return monthly_series(monthly, offence_code, ctx.codes)
+
+
+def flagged_years(frame: pd.DataFrame | None) -> set[int]:
+    """Years with a row the source marks provisional (its ``provisional`` column, if any).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or None
+        Rows with ``year`` and optionally ``provisional`` (missing flags count as final: the
+        region's own files carry none).
+
+    Returns
+    -------
+    set of int
+    """
+    if frame is None or "provisional" not in frame.columns or frame.empty:
+        return set()
+    flags = frame["provisional"].astype("boolean").fillna(False).astype(bool)
+    return {int(year) for year in frame.loc[flags, "year"].unique()}
+
+
+def provisional_from(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.Timestamp | None:
+    """The first month of the area's monthly series that is provisional, or ``None``.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_code : str, default "1.1.1"
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        The earliest month the monthly table (47022NED) marks provisional, or January of the
+        first year the yearly table marks provisional (a month of a provisional year is
+        provisional too), whichever is earlier.
+    """
+    months = []
+    monthly = ctx.dataset.monthly
+    if monthly is not None and "provisional" in monthly.columns:
+        rows = monthly[
+            (monthly["offence_code"] == offence_code)
+            & monthly["gemeente_code"].isin(ctx.codes)
+            & monthly["provisional"].astype("boolean").fillna(False).astype(bool)
+        ]
+        if not rows.empty:
+            first = rows.sort_values(["year", "month"]).iloc[0]
+            months.append(pd.Timestamp(int(first["year"]), int(first["month"]), 1))
+    if ctx.provisional_years:
+        months.append(pd.Timestamp(int(min(ctx.provisional_years)), 1, 1))
+    return min(months) if months else None
 
 
 def harmonise_survey_codes(survey: pd.DataFrame, codes: set[str]) -> pd.DataFrame:

@@ -912,6 +912,7 @@ def stl_plot(
     title: str | None = None,
     ylabel: str = "Aantal per maand",
     note: str | None = None,
+    provisional_from: Any = None,
 ) -> Figure:
     """Observed, trend and seasonally adjusted monthly counts, the seasonal factor, change points.
 
@@ -922,6 +923,9 @@ def stl_plot(
         ``seasonal``, ``seasonally_adjusted``; seasonal as a factor when decomposed on logs).
     change_dates : sequence of dates
         First months of new segments, drawn as vertical lines.
+    provisional_from : date, optional
+        The first provisional month (CBS "Voorlopig"): the months from it on are hatched, with
+        a legend entry "voorlopig", and the alt text says so.
     """
     fig, (top, bottom) = new_figure(
         height=6.0, nrows=2, sharex=False, gridspec_kw={"height_ratios": [2.2, 1]}
@@ -940,9 +944,22 @@ def stl_plot(
         top.axvline(
             date, color="black", ls="--", lw=1, label="Trendbreuk" if position == 0 else None
         )
+    provisional = None
+    if provisional_from is not None and pd.Timestamp(provisional_from) <= index[-1]:
+        provisional = max(pd.Timestamp(provisional_from), index[0])
+        top.axvspan(
+            provisional - pd.Timedelta(days=15),
+            index[-1] + pd.Timedelta(days=15),
+            facecolor="none",
+            edgecolor="#b0b0b0",
+            hatch="///",
+            lw=0,
+            zorder=0,
+            label="voorlopig",
+        )
     top.set_ylim(bottom=0)
     top.yaxis.set_major_formatter(dutch_formatter(0))
-    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=4, frameon=False)
+    top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5, frameon=False)
     _label(top, title, "", ylabel)
     if title:
         top.set_title(title, pad=22)
@@ -977,6 +994,7 @@ def stl_plot(
             if len(change_dates)
             else "Geen trendbreuken"
         )
+        + (f". Voorlopig vanaf {_x_text(provisional)}" if provisional is not None else "")
     )
     return _finish(fig, source, note, alt + ".")
 

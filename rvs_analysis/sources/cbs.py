@@ -747,6 +747,7 @@ def read_monthly(table: CbsTable, known_codes) -> pd.DataFrame:
             "month": data["period_number"],
             "offence_code": data[offence_key],
             "registered_offences": data[topic],
+            "provisional": data["provisional"],
         }
     )
     return clean.validate_frame(
@@ -813,6 +814,7 @@ def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFra
             "offence_code": data[offence_key],
             "registered_offences": data[registered],
             "cleared_offences": data[cleared],
+            "provisional": data["provisional"],
         }
     )
     if suspects:

@@ -14,7 +14,12 @@ from typing import Any
 import pandas as pd
 
 from rvs_analysis.report import figures
-from rvs_analysis.report.area_data import area_counts, clearance_frame, values_by_code
+from rvs_analysis.report.area_data import (
+    area_counts,
+    clearance_frame,
+    flagged_years,
+    values_by_code,
+)
 from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.monte_carlo import CLEARANCE_STATUS_DRAWS, simulation_sentence
 from rvs_analysis.report.open_data import ClearanceOffence, clearance_offence, open_data_line
@@ -135,10 +140,17 @@ class ClearanceSeries:
         )
 
     def table(self):
-        """The yearly clearance with its interval and the target, as a Dutch table."""
+        """The yearly clearance with its interval and the target, as a Dutch table; provisional
+        years are marked."""
         return table(
             self.yearly.merge(self.targets, on="year", how="left"),
-            formats={"clearance_pct": "pct", "ci_low": "pct", "ci_high": "pct", "target": "pct"},
+            formats={
+                "year": lambda year: _year_label(year, self.provisional),
+                "clearance_pct": "pct",
+                "ci_low": "pct",
+                "ci_high": "pct",
+                "target": "pct",
+            },
             columns={
                 "year": "Jaar",
                 "registered_offences": "Geregistreerd",
@@ -189,7 +201,7 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
         targets=goals,
         area=ctx.area.name,
         source_label=ctx.source_for("83648NED"),
-        provisional=tuple(ctx.provisional_years),
+        provisional=tuple(sorted(set(ctx.provisional_years) | flagged_years(frame))),
         offence=offence,
     )
 
@@ -206,6 +218,11 @@ def group_level_note(series: ClearanceSeries):
     )
 
 
+def _year_label(year, provisional) -> str:
+    """``"2025 (voorlopig)"`` when ``year`` is among ``provisional``, else the year."""
+    return f"{int(year)} (voorlopig)" if int(year) in set(provisional) else str(int(year))
+
+
 @dataclass
 class ClearanceYear:
     """The clearance of one year against the base year and the year's target."""
@@ -219,6 +236,18 @@ class ClearanceYear:
     change: Any
     target: Any
     offence: ClearanceOffence = BURGLARY
+    provisional: tuple[int, ...] = ()
+    """Years whose figures are provisional (CBS "Voorlopig"): marked wherever they are named."""
+
+    @property
+    def year_label(self) -> str:
+        """``"2025 (voorlopig)"`` for a provisional year, else ``"2024"``."""
+        return _year_label(self.year, self.provisional)
+
+    @property
+    def base_label(self) -> str:
+        """The base year, marked when provisional."""
+        return _year_label(self.base_year, self.provisional)
 
     def sentence(self):
         """The Dutch sentence the report shows (Markdown; ``.data`` holds the text)."""
@@ -228,7 +257,7 @@ class ClearanceYear:
                 "misdrijven van de groep '{group}' opgehelderd: {pct} ({ci}). Dit is opheldering "
                 "op groepsniveau, niet van woninginbraak alleen; het doel voor woninginbraak "
                 "wordt daarom niet getoetst. Ten opzichte van {base_year}: {change}.",
-                year=self.year,
+                year=self.year_label,
                 area=self.area,
                 cleared=fmt_int(self.cleared),
                 registered=fmt_int(self.registered),
@@ -236,7 +265,7 @@ class ClearanceYear:
                 pct=fmt_pct(self.rate.estimate),
                 ci=fmt_ci(self.rate.ci_low, self.rate.ci_high, 1, "%"),
                 change=self._change_phrase(),
-                base_year=self.base_year,
+                base_year=self.base_label,
             )
         if self.target is None:
             verdict = (
@@ -249,7 +278,7 @@ class ClearanceYear:
             "In {year} werden in {area} {cleared} van de {registered} geregistreerde "
             "woninginbraken opgehelderd: {pct} ({ci}). " + verdict + " Ten opzichte van "
             "{base_year}: {change}.",
-            year=self.year,
+            year=self.year_label,
             area=self.area,
             cleared=fmt_int(self.cleared),
             registered=fmt_int(self.registered),
@@ -258,7 +287,7 @@ class ClearanceYear:
             target=fmt_pct(self.target.value) if self.target is not None else "–",
             met=self._verdict(),
             change=self._change_phrase(),
-            base_year=self.base_year,
+            base_year=self.base_label,
         )
 
     def _verdict(self) -> str:
@@ -328,6 +357,7 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
         target=targets.target_for("burglary_clearance", year)
         if year <= targets.last_target_year("burglary_clearance")
         else None,
+        provisional=tuple(series.provisional),
         offence=series.offence,
     )
 
@@ -627,14 +657,14 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
     if this_year.offence.group_level:
         return key_message(_group_key_sentences(this_year))
     rate = (
-        f"In {this_year.year} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
+        f"In {this_year.year_label} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
         f"geregistreerde woninginbraken opgehelderd ({fmt_int(this_year.cleared)} van "
         f"{fmt_int(this_year.registered)})"
     )
     if this_year.change is None:
-        rate += f"; voor een vergelijking met {this_year.base_year} zijn het te weinig gevallen."
+        rate += f"; voor een vergelijking met {this_year.base_label} zijn het te weinig gevallen."
     else:
-        rate += f"; ten opzichte van {this_year.base_year} is dat {difference_phrase(this_year.change)}."
+        rate += f"; ten opzichte van {this_year.base_label} is dat {difference_phrase(this_year.change)}."
     target = fmt_pct(status.target.value)
     if status.observed_year is not None:
         observed = fmt_pct(status.observed_value)
@@ -670,14 +700,14 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
 def _group_key_sentences(this_year: ClearanceYear) -> list[str]:
     """The kernboodschap on open data: the offence group's clearance, labelled as group level."""
     rate = (
-        f"In {this_year.year} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
+        f"In {this_year.year_label} werd in {this_year.area} {fmt_pct(this_year.rate.estimate)} van de "
         f"geregistreerde misdrijven van de groep '{this_year.offence.label}' opgehelderd "
         f"({fmt_int(this_year.cleared)} van {fmt_int(this_year.registered)})"
     )
     if this_year.change is None:
-        rate += f"; voor een vergelijking met {this_year.base_year} zijn het te weinig gevallen."
+        rate += f"; voor een vergelijking met {this_year.base_label} zijn het te weinig gevallen."
     else:
-        rate += f"; ten opzichte van {this_year.base_year} is dat {difference_phrase(this_year.change)}."
+        rate += f"; ten opzichte van {this_year.base_label} is dat {difference_phrase(this_year.change)}."
     return [
         rate,
         "Dit is opheldering op groepsniveau (CBS 83648NED), niet van woninginbraak alleen; de "
@@ -780,7 +810,7 @@ def record_summary(
     if this_year.offence.group_level:
         ctx.summary.add("group_clearance_pct", this_year.rate, year=this_year.year)
         ctx.summary.set_headline(
-            f"Opheldering {this_year.offence.label} {this_year.year} (groepsniveau)",
+            f"Opheldering {this_year.offence.label} {this_year.year_label} (groepsniveau)",
             _headline_rate(this_year),
         )
         return
@@ -798,7 +828,7 @@ def record_summary(
             year=status.observed_year,
         )
     ctx.summary.set_headline(
-        f"Opheldering woninginbraak {this_year.year}", _headline_rate(this_year)
+        f"Opheldering woninginbraak {this_year.year_label}", _headline_rate(this_year)
     )
     ctx.summary.set_headline(f"Status doel {target_year}", status.status_nl)
 

@@ -14,7 +14,12 @@ from typing import Any
 import pandas as pd
 
 from rvs_analysis.report import figures
-from rvs_analysis.report.area_data import area_crime, area_population, monthly_counts
+from rvs_analysis.report.area_data import (
+    area_crime,
+    area_population,
+    monthly_counts,
+    provisional_from,
+)
 from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.monte_carlo import (
     BREAK_TEST_REPLICATES,
@@ -346,6 +351,8 @@ class MonthlyBurglary:
     seasonal: Any = None
     area: str = ""
     source_label: str = ""
+    provisional_from: pd.Timestamp | None = None
+    """The first provisional month (CBS "Voorlopig"), hatched in the figure."""
 
     @property
     def available(self) -> bool:
@@ -376,6 +383,7 @@ class MonthlyBurglary:
             self.source_label,
             change_dates=self.breaks.dates,
             title=f"Woninginbraken per maand, {self.area}",
+            provisional_from=self.provisional_from,
         )
 
     def jumps(self) -> pd.DataFrame:
@@ -452,6 +460,7 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
         seasonal=monthly.seasonal_effects(series, n_sim=SEASONAL_DRAWS) if supported else None,
         area=ctx.area.name,
         source_label=ctx.source_for("47022NED"),
+        provisional_from=provisional_from(ctx, offence_code),
     )
 
 
