@@ -625,3 +625,40 @@ def test_save_writes_print_resolution_by_default_and_takes_a_dpi(tmp_path):
     assert figures.PRINT_DPI == 300 and 2.7 < wide_print / wide_screen < 3.3
     with pytest.raises(ValueError, match="dpi"):
         figures.save(fig, tmp_path / "x.png", dpi=10)
+
+
+def test_funnel_names_of_neighbouring_points_do_not_overlap_or_hide_points():
+    """Zeewolde was printed under Dronten: names of points close together each find a free
+    spot beside their point (issue 28 A8), outliers and the area's own names alike."""
+    names = ["Dronten", "Zeewolde", "Urk", "Noordoostpolder", "Lelystad", "Almere"]
+    points = pd.DataFrame(
+        {
+            "naam": [*names, "ander"],
+            "n": [55, 35, 47, 98, 230, 650, 50],
+            "pct": [5.5, 5.8, 10.6, 21.0, 11.6, 10.8, 6.0],
+        }
+    )
+    sizes = np.geomspace(5, 3000, 60)
+    limits = pd.DataFrame(
+        {
+            "denominator": sizes,
+            "lower_95": 10 - 40 / np.sqrt(sizes),
+            "upper_95": 10 + 40 / np.sqrt(sizes),
+            "lower_99.8": 10 - 60 / np.sqrt(sizes),
+            "upper_99.8": 10 + 60 / np.sqrt(sizes),
+        }
+    )
+    fig = figures.funnel_plot(points, "n", "pct", "naam", limits, 10.0, "Politie", highlight=names)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    boxes = {text.get_text(): text.get_window_extent(renderer) for text in ax.texts}
+    assert set(boxes) == set(names)
+    listed = list(boxes.items())
+    for position, (name, box) in enumerate(listed):
+        for other, other_box in listed[position + 1 :]:
+            assert not box.overlaps(other_box), f"{name} overlaps {other}"
+    marker = ax.transData.transform(points[["n", "pct"]].to_numpy(dtype=float))
+    for name, box in boxes.items():
+        for x, y in marker:
+            assert not box.contains(x, y), f"{name} hides a point"

@@ -999,6 +999,69 @@ def stl_plot(
     return _finish(fig, source, note, alt + ".")
 
 
+_LABEL_SPOTS = (
+    ((5, 5), "left"),
+    ((5, -11), "left"),
+    ((-5, 5), "right"),
+    ((-5, -11), "right"),
+    ((5, 15), "left"),
+    ((5, -21), "left"),
+    ((-5, 15), "right"),
+    ((-5, -21), "right"),
+)
+"""Offsets (points) and alignments tried, in order, for a point's name."""
+
+
+def _leader(offset) -> dict | None:
+    """A thin line from a name placed away from its point back to the point (None when near)."""
+    if abs(offset[1]) <= 11:
+        return None
+    return {"arrowstyle": "-", "lw": 0.6, "color": "#777777", "shrinkA": 0, "shrinkB": 3}
+
+
+def _point_boxes(ax, xs, ys, radius: float) -> list[tuple[float, float, float, float]]:
+    """Boxes (points) of ``radius`` around each data point, as obstacles for names."""
+    to_points = 72.0 / ax.figure.dpi
+    positions = ax.transData.transform(np.column_stack([np.asarray(xs), np.asarray(ys)]))
+    return [
+        (
+            x * to_points - radius,
+            y * to_points - radius,
+            x * to_points + radius,
+            y * to_points + radius,
+        )
+        for x, y in positions
+        if np.isfinite(x) and np.isfinite(y)
+    ]
+
+
+def _free_label_spot(ax, anchor, text: str, fontsize: float, placed: list):
+    """The first offset beside ``anchor`` where ``text`` overlaps no box in ``placed``.
+
+    The name's box is estimated from its length (0.6 em per character, 1.3 em high) in points
+    around the anchor's position on the axes as they stand (scales and limits set); the chosen
+    box is appended to ``placed``. When every spot is taken, the first is used.
+    """
+    x, y = ax.transData.transform(anchor)
+    to_points = 72.0 / ax.figure.dpi
+    x, y = x * to_points, y * to_points
+    width, height = 0.6 * fontsize * len(text) + 4, 1.3 * fontsize + 2
+    first = None
+    for (dx, dy), align in _LABEL_SPOTS:
+        left = x + dx - (width if align == "right" else 0)
+        box = (left, y + dy - 2, left + width, y + dy - 2 + height)
+        if first is None:
+            first = ((dx, dy), align, box)
+        if not any(
+            box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]
+            for other in placed
+        ):
+            placed.append(box)
+            return (dx, dy), align
+    placed.append(first[2])
+    return first[0], first[1]
+
+
 @drawn_once(overlay="highlight")
 def funnel_plot(
     points: pd.DataFrame,
@@ -1076,6 +1139,12 @@ def funnel_plot(
             ax.scatter(sizes[is_marked], values[is_marked], c=PALETTE[1], s=42, edgecolor="white"),
             zorder=OVERLAY_ZORDER + 2,
         )
+    ax.set_xscale("log")
+    bottom, top = ax.get_ylim()
+    if bottom < 0 or (len(values) and float(values.min()) <= 0.025 * top):
+        # a little room below zero, so that a point at 0% is drawn whole, not cut in half
+        bottom = -0.025 * top if float(values.min()) >= 0 else bottom
+    ax.set_ylim(bottom=bottom)
     if outer_low is not None:
         lower = np.interp(sizes, grid[grid_size], grid[outer_low])
         upper = np.interp(sizes, grid[grid_size], grid[outer_high])
@@ -1087,44 +1156,51 @@ def funnel_plot(
         ]
         labelled.sort(key=lambda record: float(getattr(record, size)))
         label_box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
-        for position, record in enumerate(labelled):
-            # Alternate above/below so that neighbouring labels do not overprint each other.
-            # A white box under the name keeps the limit lines from running through it.
+        # every point is an obstacle too: a name never hides another municipality's point
+        placed = _point_boxes(ax, sizes, values, radius=3.5)
+        # Outliers first (the same on every copy of the figure), then the area's own names,
+        # each at the first spot beside its point that no earlier name covers. A white box
+        # under the name keeps the limit lines from running through it.
+        for record in labelled:
+            name = str(getattr(record, label))
+            anchor = (float(getattr(record, size)), float(getattr(record, value)))
+            offset, align = _free_label_spot(ax, anchor, name, 7.5, placed)
             ax.annotate(
-                str(getattr(record, label)),
-                (float(getattr(record, size)), float(getattr(record, value))),
-                xytext=(5, 5 if position % 2 == 0 else -11),
+                name,
+                anchor,
+                xytext=offset,
                 textcoords="offset points",
+                ha=align,
                 fontsize=7.5,
                 zorder=6,
                 bbox=label_box,
+                arrowprops=_leader(offset),
             )
-        # the area's own municipalities are named too (above their point), outliers or not
+        # the area's own municipalities are named too (beside their point), outliers or not
         for record, flag, own in zip(
             points.itertuples(index=False), outside, is_marked, strict=True
         ):
             if own and not flag:
+                name = str(getattr(record, label))
+                anchor = (float(getattr(record, size)), float(getattr(record, value)))
+                offset, align = _free_label_spot(ax, anchor, name, 7.5, placed)
                 annotation = ax.annotate(
-                    str(getattr(record, label)),
-                    (float(getattr(record, size)), float(getattr(record, value))),
-                    xytext=(5, 5),
+                    name,
+                    anchor,
+                    xytext=offset,
                     textcoords="offset points",
+                    ha=align,
                     fontsize=7.5,
                     bbox=label_box,
+                    arrowprops=_leader(offset),
                 )
                 mark_overlay(annotation, zorder=OVERLAY_ZORDER + 3)
     else:
         outside = pd.Series(False, index=points.index)
     if marked:
         ax.scatter([], [], c=PALETTE[1], s=42, label="Gemeenten van het gebied")
-    ax.set_xscale("log")
     ax.xaxis.set_major_formatter(dutch_formatter(0))
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
-    bottom, top = ax.get_ylim()
-    if bottom < 0 or (len(values) and float(values.min()) <= 0.025 * top):
-        # a little room below zero, so that a point at 0% is drawn whole, not cut in half
-        bottom = -0.025 * top if float(values.min()) >= 0 else bottom
-    ax.set_ylim(bottom=bottom)
     _legend_outside(ax, ncols=4)
     xlabel = size if xlabel is None else xlabel
     ylabel = value if ylabel is None else ylabel
