@@ -662,3 +662,16 @@ def test_funnel_names_of_neighbouring_points_do_not_overlap_or_hide_points():
     for name, box in boxes.items():
         for x, y in marker:
             assert not box.contains(x, y), f"{name} hides a point"
+
+
+def test_forest_plot_draws_an_estimate_without_interval_open_and_says_so():
+    frame = pd.DataFrame(
+        {"naam": ["met", "zonder"], "or": [1.5, 1.0], "lo": [1.2, np.nan], "hi": [1.9, np.nan]}
+    )
+    fig = figures.forest_plot(frame, "naam", "or", "lo", "hi", "Demo")
+    open_points = [
+        line for line in fig.axes[0].lines if line.get_markerfacecolor() in ("white", "w")
+    ]
+    assert len(open_points) == 1 and open_points[0].get_ydata()[0] == 1
+    assert "open punt: geen interval te berekenen" in source_text(fig)
+    assert "zonder 1,00 (– tot –)" in figures.alt_text(fig)

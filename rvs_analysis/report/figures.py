@@ -828,7 +828,9 @@ def forest_plot(
 ) -> Figure:
     """Estimates with intervals on a common axis (odds ratios, rate ratios, effects).
 
-    Intervals that exclude ``null`` are drawn in the first palette colour, others in grey.
+    Intervals that exclude ``null`` are drawn in the first palette colour, others in grey. An
+    estimate without an interval (a missing bound) is an open grey point, and the note under the
+    figure says what that means.
     """
     height = max(2.5, 0.5 * len(frame) + 1.3)
     fig, ax = new_figure(height=height)
@@ -837,10 +839,14 @@ def forest_plot(
     lows = frame[low].astype(float).to_numpy()
     highs = frame[high].astype(float).to_numpy()
     significant = (lows > null) | (highs < null)
-    for position, value, lo, hi, flag in zip(
-        positions, values, lows, highs, significant, strict=True
+    without = np.isnan(lows) | np.isnan(highs)
+    for position, value, lo, hi, flag, bare in zip(
+        positions, values, lows, highs, significant, without, strict=True
     ):
         colour = PALETTE[0] if flag else "#8c8c8c"
+        if bare:
+            ax.plot(value, position, "o", mfc="white", mec="#8c8c8c", mew=1.6, ms=7)
+            continue
         ax.plot([lo, hi], [position, position], color=colour, lw=2.2)
         ax.plot(value, position, "o", color=colour, ms=7)
     ax.axvline(null, color="black", lw=1, ls="--")
@@ -861,9 +867,11 @@ def forest_plot(
         f"{name} {fmt_num(value, 2)} ({fmt_num(lo, 2)} tot {fmt_num(hi, 2)})"
         for name, value, lo, hi in zip(frame[label], values, lows, highs, strict=True)
     )
-    return _finish(
-        fig, source, note or "Grijs: interval omvat geen effect (niet significant)", alt + "."
-    )
+    if note is None:
+        note = "Grijs: interval omvat geen effect (niet significant)"
+        if without.any():
+            note += "; open punt: geen interval te berekenen"
+    return _finish(fig, source, note, alt + ".")
 
 
 @drawn_once

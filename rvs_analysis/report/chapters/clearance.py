@@ -509,14 +509,15 @@ def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
         return md("")
     shown = drivers.odds_ratios[~drivers.odds_ratios["term"].str.startswith("year=")].copy()
     reference_district = sorted(series.frame["district"].unique())[0]
+    districts = shown["term"].str.replace("district=", "District ", regex=False)
     shown["label"] = (
-        shown["term"]
-        .map(DRIVER_LABELS)
-        .fillna(
-            shown["term"].str.replace("district=", "District ", regex=False)
-            + f" (t.o.v. {reference_district})"
-        )
+        shown["term"].map(DRIVER_LABELS).fillna(districts + f" (t.o.v. {reference_district})")
     )
+    # a district of one municipality has no cluster-robust interval: the note says why
+    bare = districts[shown["ci_low"].isna() & shown["term"].str.startswith("district=")]
+    note = "Grijs: interval omvat geen effect (niet significant)"
+    if len(bare):
+        note += f"; open punt ({', '.join(bare)}): één gemeente, dus geen cluster-robuust interval"
     return figures.forest_plot(
         shown,
         "label",
@@ -525,6 +526,7 @@ def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
         "ci_high",
         ctx.source_label,
         title="Verklarende factoren van opheldering (odds ratio's)",
+        note=note,
     )
 
 
