@@ -675,3 +675,45 @@ def test_forest_plot_draws_an_estimate_without_interval_open_and_says_so():
     assert len(open_points) == 1 and open_points[0].get_ydata()[0] == 1
     assert "open punt: geen interval te berekenen" in source_text(fig)
     assert "zonder 1,00 (– tot –)" in figures.alt_text(fig)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["Proeftuinen", "Overige gemeenten", "Midden-Nederland"],
+        ["Overige gemeenten", "Midden-Nederland", "Proeftuinen"],
+    ],
+)
+def test_a_group_keeps_its_colour_in_every_figure(order):
+    """Proeftuinen were blue on published estimates and orange on microdata (issue 28 A8)."""
+    frame = pd.DataFrame(
+        [
+            {"groep": name, "jaar": year, "pct": 10.0 + year % 3}
+            for name in order
+            for year in (2015, 2017, 2019)
+        ]
+    )
+    fig = figures.time_series(frame, "jaar", "pct", "CBS", hue="groep")
+    colours = {line.get_label(): line.get_color() for line in fig.axes[0].lines}
+    assert colours["Proeftuinen"] == figures.GROUP_COLOURS["Proeftuinen"]
+    assert colours["Overige gemeenten"] == figures.GROUP_COLOURS["Overige gemeenten"]
+    assert colours["Midden-Nederland"] not in figures.GROUP_COLOURS.values()
+    plain = figures.time_series(
+        frame.replace({"Proeftuinen": "A"}).replace({"Overige gemeenten": "B"}),
+        "jaar",
+        "pct",
+        "CBS",
+        hue="groep",
+    )
+    assert [line.get_color() for line in plain.axes[0].lines][:1] == [figures.PALETTE[0]]
+    events = pd.DataFrame(
+        {
+            "jaar": [2015, 2017, 2019],
+            "d": [0.0, -2.0, -3.0],
+            "lo": [-1.0, -3.0, -4.0],
+            "hi": [1.0, -1.0, -2.0],
+        }
+    )
+    study = figures.event_study_plot(events, "jaar", "d", "lo", "hi", "CBS", start=2017)
+    drawn = {matplotlib.colors.to_hex(line.get_color()) for line in study.axes[0].lines}
+    assert figures.GROUP_COLOURS["Proeftuinen"].lower() in drawn

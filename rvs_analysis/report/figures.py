@@ -52,6 +52,7 @@ from rvs_analysis.report.shared import UnkeyableArgumentError, content_key
 
 __all__ = [
     "FIGURE_DPI",
+    "GROUP_COLOURS",
     "HouseLayoutEngine",
     "PALETTE",
     "SEQUENTIAL_CMAP",
@@ -89,6 +90,14 @@ PALETTE: tuple[str, ...] = (
     "#000000",  # black
 )
 """Okabe & Ito (2008) colour-blind-safe palette, in the order series are coloured."""
+
+GROUP_COLOURS: dict[str, str] = {
+    "Proeftuinen": PALETTE[1],
+    "Overige gemeenten": PALETTE[0],
+    "Nederland": "#555555",
+}
+"""Groups that keep one colour in every figure of every report (a reader learns "orange is the
+pilots" once); other groups take the palette's colours in order, skipping these."""
 
 SEQUENTIAL_CMAP = "cividis"
 """Colour map for maps: perceptually uniform and readable with colour-vision deficiency."""
@@ -522,6 +531,18 @@ def _label(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> Non
 # ------------------------------------------------------------------------------------------------
 
 
+def _group_colours(names: Sequence) -> list[str]:
+    """One colour per group: :data:`GROUP_COLOURS` for the named groups and the palette's other
+    colours in order for the rest; the palette in order when no group is named there."""
+    if not any(str(name) in GROUP_COLOURS for name in names if name is not None):
+        return [PALETTE[position % len(PALETTE)] for position in range(len(names))]
+    reserved = set(GROUP_COLOURS.values())
+    free = iter([colour for colour in PALETTE if colour not in reserved] * len(names))
+    return [
+        GROUP_COLOURS[str(name)] if str(name) in GROUP_COLOURS else next(free) for name in names
+    ]
+
+
 @drawn_once
 def time_series(
     frame: pd.DataFrame,
@@ -567,9 +588,10 @@ def time_series(
     provisional = set(provisional)
     fig, ax = new_figure()
     groups = [(None, frame)] if hue is None else list(frame.groupby(hue, sort=False))
+    colours = _group_colours([name for name, _ in groups])
     described = []
     for position, (name, group) in enumerate(groups):
-        colour = PALETTE[position % len(PALETTE)]
+        colour = colours[position]
         group = group.sort_values(x)
         label = str(name) if name is not None else (ylabel or y)
         ax.plot(group[x], group[y].astype(float), marker="o", color=colour, label=label, lw=2)
@@ -888,7 +910,11 @@ def event_study_plot(
     ylabel: str = "Verschil met referentiejaar (procentpunt)",
     note: str | None = None,
 ) -> Figure:
-    """Event-study coefficients per wave with intervals and the start of the intervention."""
+    """Event-study coefficients per wave with intervals and the start of the intervention.
+
+    The pilots' difference is drawn in the pilots' colour (:data:`GROUP_COLOURS`), the start as a
+    grey dashed line.
+    """
     fig, ax = new_figure()
     data = frame.sort_values(x)
     xs = data[x].astype(float).to_numpy()
@@ -896,10 +922,11 @@ def event_study_plot(
     errors = np.vstack(
         [values - data[low].astype(float).to_numpy(), data[high].astype(float).to_numpy() - values]
     )
-    ax.errorbar(xs, values, yerr=errors, fmt="o-", color=PALETTE[0], capsize=4, lw=1.8)
+    pilots = GROUP_COLOURS["Proeftuinen"]
+    ax.errorbar(xs, values, yerr=errors, fmt="o-", color=pilots, capsize=4, lw=1.8)
     ax.axhline(0, color="black", lw=1)
     if start is not None:
-        ax.axvline(start - 0.5, color=PALETTE[5], ls="--", lw=1.4, label="Start proeftuinen")
+        ax.axvline(start - 0.5, color="#555555", ls="--", lw=1.4, label="Start proeftuinen")
         _legend_outside(ax)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(dutch_formatter(1))
