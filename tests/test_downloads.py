@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 from rvs_analysis.render.downloads import parse_dutch_number, prepare_downloads  # noqa: E402
 from rvs_analysis.render.html import ReportExporter  # noqa: E402
 from rvs_analysis.report import figures, table  # noqa: E402
+from rvs_analysis.report.figures import drawing  # noqa: E402
 from rvs_analysis.report.tables import TABLE_MIMETYPE  # noqa: E402
 
 
@@ -53,7 +54,7 @@ def _notebook():
         "Demo",
         title="Iets, Utrecht 2016",
     )
-    png, metadata = figures._png_with_alt(fig)
+    png, metadata = drawing._png_with_alt(fig)
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Titel\n\nEen verandering met 95%-BI van 1 tot 2."),

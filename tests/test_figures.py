@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 
 from rvs_analysis.regions import municipalities  # noqa: E402
 from rvs_analysis.report import figures, pixels  # noqa: E402
+from rvs_analysis.report.figures import drawing, style  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cbs-open-data"
 
@@ -291,7 +292,7 @@ def test_every_figure_carries_an_alt_text_into_png_and_notebook_metadata():
         "Lijngrafiek: Inbraken, Utrecht 2011–2013. n: van 120 in 2011 naar 90 in 2013 "
         "(hoogste 120 in 2011, laagste 90 in 2013)."
     )
-    data, metadata = figures._png_with_alt(fig)
+    data, metadata = drawing._png_with_alt(fig)
     assert metadata["alt"] == alt and data[:8] == b"\x89PNG\r\n\x1a\n"
     import io
 
@@ -362,38 +363,38 @@ def _plain_png_pixels(fig) -> np.ndarray:
 
 
 def test_a_tile_map_drawn_over_a_kept_canvas_equals_the_whole_map_drawn(monkeypatch):
-    monkeypatch.setattr(figures, "_BASES", type(figures._BASES)())
-    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    monkeypatch.setattr(drawing, "_BASES", type(drawing._BASES)())
+    monkeypatch.setattr(drawing, "_DRAWN", type(drawing._DRAWN)())
     codes = municipalities(2017)["gemeente_code"]
     values = pd.Series(np.linspace(1, 5, len(codes)), index=codes.to_numpy())
     first = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[3]])
     figures.png_bytes(first)  # draws and keeps the canvas without the frame
-    assert len(figures._BASES) == 1
+    assert len(drawing._BASES) == 1
     second = figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[20]])
-    reused = figures._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
-    assert len(figures._BASES) == 1
+    reused = drawing._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
+    assert len(drawing._BASES) == 1
     whole = _plain_png_pixels(
         figures.tile_map(values, "Demo", "Per 1.000 inwoners", highlight=[codes.iloc[20]])
     )
     assert reused.shape == whole.shape
     assert np.array_equal(reused, whole)
     # and the frame is really there: the kept canvas alone differs from it
-    canvas = figures._BASES[next(iter(figures._BASES))][0][..., :3]
+    canvas = drawing._BASES[next(iter(drawing._BASES))][0][..., :3]
     assert not np.array_equal(canvas, whole)
     # other values or no highlight (the note changes) are another canvas
     figures.png_bytes(figures.tile_map(values * 2, "Demo", "Per 1.000 inwoners", highlight=[]))
-    assert len(figures._BASES) == 2
+    assert len(drawing._BASES) == 2
 
 
 def test_equal_figure_calls_are_drawn_once_and_a_changed_figure_anew(monkeypatch):
-    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    monkeypatch.setattr(drawing, "_DRAWN", type(drawing._DRAWN)())
     frame = pd.DataFrame({"year": [2014, 2015, 2016], "value": [3.0, 4.0, 2.0]})
     first = figures.time_series(frame, "year", "value", "Demo", title="Eerste")
     data = figures.png_bytes(first)
-    assert len(figures._DRAWN) == 1
+    assert len(drawing._DRAWN) == 1
     calls = []
-    original = figures._draw_rgba
-    monkeypatch.setattr(figures, "_draw_rgba", lambda *args: calls.append(args) or original(*args))
+    original = drawing._draw_rgba
+    monkeypatch.setattr(drawing, "_draw_rgba", lambda *args: calls.append(args) or original(*args))
     again = figures.time_series(frame.copy(), "year", "value", "Demo", title="Eerste")
     assert figures.png_bytes(again) == data and not calls  # same content: the kept image
     other = figures.time_series(frame.assign(value=[3.0, 4.0, 2.5]), "year", "value", "Demo")
@@ -412,7 +413,7 @@ def test_a_map_over_a_kept_canvas_quantises_only_its_overlay_and_stays_close(mon
     from rvs_analysis.report import palette
 
     for cache in ("_BASES", "_DRAWN"):
-        monkeypatch.setattr(figures, cache, type(getattr(figures, cache))())
+        monkeypatch.setattr(drawing, cache, type(getattr(drawing, cache))())
     monkeypatch.setattr(palette, "_BASE_PALETTES", type(palette._BASE_PALETTES)())
     codes = list(municipalities(2017)["gemeente_code"])
     values = pd.Series(np.random.default_rng(3).gamma(2, 3, len(codes)), index=codes)
@@ -440,8 +441,8 @@ def test_a_map_over_a_kept_canvas_quantises_only_its_overlay_and_stays_close(mon
 
 
 def test_a_funnel_drawn_over_a_kept_canvas_equals_the_whole_funnel_drawn(monkeypatch):
-    monkeypatch.setattr(figures, "_BASES", type(figures._BASES)())
-    monkeypatch.setattr(figures, "_DRAWN", type(figures._DRAWN)())
+    monkeypatch.setattr(drawing, "_BASES", type(drawing._BASES)())
+    monkeypatch.setattr(drawing, "_DRAWN", type(drawing._DRAWN)())
     limits = pd.DataFrame({"n": [10, 100, 1000]})
     limits["lower_95"], limits["upper_95"] = [0, 4, 7], [30, 16, 13]
     limits["lower_99.8"], limits["upper_99.8"] = [0, 2, 6], [40, 19, 14]
@@ -461,9 +462,9 @@ def test_a_funnel_drawn_over_a_kept_canvas_equals_the_whole_funnel_drawn(monkeyp
     figures.png_bytes(funnel(["A"]))
     for highlight in (["B"], ["Uitschieter"], ["B", "C"]):
         second = funnel(highlight)
-        reused = figures._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
+        reused = drawing._draw_pixels(second, figures.FIGURE_DPI, second._rvs_base_key)
         assert np.array_equal(reused, _plain_png_pixels(funnel(highlight))), highlight
-    assert len(figures._BASES) == 1
+    assert len(drawing._BASES) == 1
     # the area's own names: an outlier keeps its one label, others get theirs
     labels = sorted(text.get_text() for text in funnel(["B", "Uitschieter"]).axes[0].texts)
     assert labels == ["B", "Uitschieter"]
@@ -476,7 +477,7 @@ def test_a_long_title_breaks_after_a_comma_and_the_image_keeps_the_figure_width(
     shown = fig.axes[0].get_title("left")
     assert shown.replace("\n", " ") == title
     assert shown.split("\n")[0].endswith(",")  # broken after a clause, not inside one
-    width, _ = figures._png_size(figures.png_bytes(fig))
+    width, _ = drawing._png_size(figures.png_bytes(fig))
     # nothing drawn past the canvas (the white margin png_bytes keeps around the ink aside)
     pad = round(matplotlib.rcParams["savefig.pad_inches"] * figures.FIGURE_DPI)
     assert width <= fig.get_figwidth() * figures.FIGURE_DPI + 2 * pad
@@ -511,7 +512,7 @@ def test_house_layout_places_one_axes_as_constrained_layout_does_with_one_measur
         FigureCanvasAgg(fig).draw()
         return np.array(fig.axes[0].get_position().extents) * np.tile(fig.bbox.size, 2)
 
-    rect = (0, figures._SOURCE_SPACE, 1, 1 - figures._SOURCE_SPACE - 0.005)
+    rect = (0, style.SOURCE_SPACE, 1, 1 - style.SOURCE_SPACE - 0.005)
     for values, title in (
         ([820, 790, 760, 700], "Overvallen, Zeist"),
         ([12, 9, 14, 8], "Overvallen, Urk"),
@@ -620,8 +621,8 @@ def test_save_writes_print_resolution_by_default_and_takes_a_dpi(tmp_path):
     fig = figures.time_series(frame, "year", "value", "Demo", title="Titel")
     printed = figures.save(fig, tmp_path / "print.png")
     screen = figures.save(fig, tmp_path / "screen.png", dpi=figures.FIGURE_DPI)
-    wide_print = figures._png_size(printed.read_bytes())[0]
-    wide_screen = figures._png_size(screen.read_bytes())[0]
+    wide_print = drawing._png_size(printed.read_bytes())[0]
+    wide_screen = drawing._png_size(screen.read_bytes())[0]
     assert figures.PRINT_DPI == 300 and 2.7 < wide_print / wide_screen < 3.3
     with pytest.raises(ValueError, match="dpi"):
         figures.save(fig, tmp_path / "x.png", dpi=10)

@@ -162,7 +162,7 @@ def test_every_module_imports_on_its_own():
         "    except Exception:\n"
         "        failed.append(name + ': ' + traceback.format_exc(limit=0).strip())\n"
         "assert not failed, failed\n"
-        "from rvs_analysis.report import figures, maps\n"
+        "from rvs_analysis.report import figures\nfrom rvs_analysis.report.figures import maps\n"
         "assert figures.tile_map is maps.tile_map\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)

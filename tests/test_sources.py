@@ -11,9 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
-from rvs_analysis.sources import cbs, load_source, source_version
+from rvs_analysis.sources import cbs, kinds, load_source, source_version
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +109,7 @@ def test_optional_files_are_validated(tmp_path, tidy_kit):
 
 
 def test_demo_source_reads_the_repository_demo_folder(tmp_path, monkeypatch, tidy_kit):
-    monkeypatch.setattr(sources, "DEMO_DIR", tmp_path / "demo")
+    monkeypatch.setattr(kinds, "DEMO_DIR", tmp_path / "demo")
     with pytest.raises(SourceNotAvailableError, match="rvs demo-data"):
         load_source("demo")
     tidy_kit.write_tidy(tmp_path / "demo", metadata={"crime_boundary_year": 2017, "is_demo": True})

@@ -14,13 +14,13 @@ folder, so a changed source replaces the old one instead of piling up beside it.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from pathlib import Path
 
 from rvs_analysis.exceptions import DataWarning, SourceNotAvailableError
-from rvs_analysis.resources import data_path, user_path
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.sources.kinds import DEMO_DIR, kind_named, source_kind
+from rvs_analysis.sources.tidy import require_regular_file
 from rvs_analysis.timings import timed
 
 __all__ = [
@@ -38,17 +38,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 """The folder above the package: the repository root in a checkout (see
 :func:`rvs_analysis.resources.checkout_root`, which is ``None`` in an installed package)."""
 
-DEMO_DIR = data_path("demo")
-"""The embedded demo data set in the tidy layout, written by ``rvs demo-data``: the repository's
-``data/demo`` in a checkout, the installed package's copy otherwise (:mod:`rvs_analysis.resources`)."""
 
 _CACHE: dict[tuple, Dataset] = {}
-
-
-def _resolve_path(path) -> Path:
-    """A relative path is taken from the working directory, else (in a checkout only) from the
-    repository root: :func:`rvs_analysis.resources.user_path`."""
-    return user_path(path)
 
 
 def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:
@@ -57,33 +48,24 @@ def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:
     Parameters
     ----------
     source : str
-        ``"demo"``, ``"cbs"`` or a folder in the tidy layout.
+        ``"demo"``, ``"cbs"`` or a folder in the tidy layout (or a value a registered kind of
+        :mod:`rvs_analysis.sources.kinds` takes).
     cache : str or pathlib.Path, default "data/raw"
-        The CBS download cache (only for ``"cbs"``).
+        The CBS download cache (only for ``"cbs"``). A relative path is looked up from the
+        working directory and then from the repository root
+        (:func:`rvs_analysis.resources.user_path`).
 
     Returns
     -------
     (kind, path) : (str, pathlib.Path)
-        ``kind`` is ``"demo"``, ``"cbs"`` or ``"tidy"``.
+        ``kind`` is the kind's name (``"demo"``, ``"cbs"`` or ``"tidy"``).
     """
-    source = str(source)
-    if source == "demo":
-        return "demo", DEMO_DIR
-    if source == "cbs":
-        return "cbs", _resolve_path(cache)
-    return "tidy", _resolve_path(source)
+    kind = source_kind(str(source))
+    return kind.name, kind.locate(str(source), cache)
 
 
 def _input_files(kind: str, path: Path) -> list[Path]:
-    if kind == "cbs":
-        from rvs_analysis.sources import cbs
-
-        return cbs.input_files(path)
-    from rvs_analysis.sources import tidy
-
-    if not path.is_dir():
-        return []
-    return tidy.input_files(path)
+    return kind_named(kind).input_files(path)
 
 
 def source_files(source: str = "demo", cache="data/raw") -> list[Path]:
@@ -139,8 +121,6 @@ def source_version(source: str = "demo", cache="data/raw") -> str:
     files = _input_files(kind, path)
     if not files:
         raise _not_available(kind, path)
-    from rvs_analysis.sources.tidy import require_regular_file
-
     for file in files:  # hashing a named pipe would block forever
         require_regular_file(file)
     key = _fingerprint(files)
@@ -159,20 +139,7 @@ def source_version(source: str = "demo", cache="data/raw") -> str:
 
 
 def _not_available(kind: str, path: Path) -> SourceNotAvailableError:
-    if kind == "demo":
-        return SourceNotAvailableError(
-            f"The demo data set is missing ({path}). Generate it with 'rvs demo-data'."
-        )
-    if kind == "cbs":
-        return SourceNotAvailableError(
-            f"No CBS tables in the cache {path}. Download them once with 'rvs fetch --cache "
-            f"{path}' (needs network); everything after that reads them offline."
-        )
-    return SourceNotAvailableError(
-        f"The source folder {path} does not exist or has no input files. Give 'demo', 'cbs' or a "
-        "folder in the tidy CSV layout (registered_crime*.csv and population*.csv; see "
-        "docs/ARCHITECTURE.md)."
-    )
+    return SourceNotAvailableError(kind_named(kind).missing(path))
 
 
 def load_source(source: str = "demo", cache="data/raw") -> Dataset:
@@ -293,19 +260,7 @@ def _load_source(source, cache) -> Dataset:
     if key in _CACHE:
         return _CACHE[key]
     version = source_version(source, cache)
-    if kind == "cbs":
-        from rvs_analysis.sources import cbs
-
-        dataset = _record_notes(cbs.load_cbs, path, version)
-    else:
-        from rvs_analysis.sources import tidy
-
-        name = "demo" if kind == "demo" else os.fspath(path)
-        dataset = _record_notes(tidy.load_tidy, path, name, version)
-        if kind == "demo" and not dataset.is_demo:
-            from dataclasses import replace
-
-            dataset = replace(dataset, is_demo=True)
+    dataset = _record_notes(kind_named(kind).load, path, str(source), version)
     # One version per folder: a changed source replaces the one loaded before (memory stays
     # flat over a long-lived kernel), and a handful of folders at most are kept.
     for stale in [old for old in _CACHE if old[:2] == key[:2] or len(_CACHE) >= 8]:

@@ -25,13 +25,11 @@ from matplotlib.figure import Figure
 
 from rvs_analysis.dutch import fmt_num
 from rvs_analysis.regions import REGIONS_DIR, municipalities
-from rvs_analysis.report.figures import (
+from rvs_analysis.report.figures.drawing import drawn_once, finish, mark_overlay
+from rvs_analysis.report.figures.style import (
     SEQUENTIAL_CMAP,
-    _finish,
-    _label,
-    drawn_once,
     dutch_formatter,
-    mark_overlay,
+    label_axes,
     new_figure,
 )
 
@@ -262,7 +260,7 @@ def tile_map(
     ax.set_aspect("equal")
     ax.axis("off")
     _colourbar(fig, ax, norm, label, decimals, unit)
-    _label(ax, title, None, None)
+    label_axes(ax, title, None, None)
     text = (
         "Tegelkaart: elke gemeente één vak, ligging bij benadering; dikke lijnen: districtsgrenzen"
     )
@@ -272,7 +270,7 @@ def tile_map(
         text += "; gearceerd: cijfer naar rato verdeeld uit de huidige gemeente"
     names = dict(zip(grid["gemeente_code"], grid["gemeente_name"], strict=True))
     alt = f"Tegelkaart: {title or label}. {_value_words(values, names, decimals, unit)}."
-    return _finish(fig, source, f"{text}. {note}" if note else text, alt)
+    return finish(fig, source, f"{text}. {note}" if note else text, alt)
 
 
 def _rings(geometry: Mapping[str, Any]) -> list[np.ndarray]:
@@ -440,7 +438,7 @@ def choropleth(
         ax.set_aspect(1 / math.cos(math.radians(mean_y)) if geographic else "equal")
     ax.axis("off")
     _colourbar(fig, ax, norm, label, decimals, unit)
-    _label(ax, title, None, None)
+    label_axes(ax, title, None, None)
     notes = [note] if note else []
     if districts:
         notes.append("Dikke lijnen: districtsgrenzen")
@@ -452,7 +450,7 @@ def choropleth(
     if key:
         notes.append("Nummers: " + " · ".join(key))
     alt = f"Kaart: {title or label}. {_value_words(values.reindex(wanted), names, decimals, unit)}."
-    return _finish(fig, source, ". ".join(notes) or None, alt)
+    return finish(fig, source, ". ".join(notes) or None, alt)
 
 
 def area_map(

@@ -1,546 +1,47 @@
-"""The house style of the reports and the figures they share.
-
-One look for every report: seaborn's white grid, the Okabe-Ito colour-blind-safe palette, Dutch
-labels and Dutch number notation on the axes (decimal comma, dots between thousands), and a source
-line under each figure. Every function returns a closed :class:`matplotlib.figure.Figure`: a
-notebook shows it by ending a cell with it (exactly once), a script can save it.
-
-Figures
--------
-:func:`time_series` (lines with interval bands and optional target markers), :func:`funnel_plot`
-(proportions or rates against their size, with control limits computed by
-:mod:`rvs_analysis.stats.clearance`), :func:`forest_plot` (odds ratios, rate ratios, effects with
-intervals), :func:`event_study_plot`, :func:`stl_plot` (seasonal decomposition with change points),
-:func:`bar_chart` (areas with intervals), :func:`tile_map` (the 39 municipalities as a tile grid
-from ``data/regions/tile_grid.csv``) and :func:`choropleth` (real municipal boundaries from GeoJSON,
-drawn with matplotlib patches, no geopandas). :func:`area_map` picks the choropleth when a dataset
-has boundaries and the tile map otherwise.
-
-No statistics are computed here: intervals and limits come in as columns.
-
-Drawing cost
-------------
-Drawing is most of what a report's cells cost. The project pins matplotlib below 3.11: 3.11 lays
-out and rasterises text glyph by glyph in Python (one FreeType call and one transform per glyph),
-and a report chart with its tick labels, legend and source line then takes about a third longer
-to draw (a target chart: 130 ms against 95 ms on the reference machine, issue 16).
-"""
+"""The report charts: lines over time, targets, bars, forest and event-study plots, seasonal
+decomposition and funnel plots. No statistics are computed here: intervals and limits come in as
+columns."""
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
-import textwrap
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from rvs_analysis.dutch import fmt_num
-from rvs_analysis.report import palette, pixels
-from rvs_analysis.report.layout import HouseLayoutEngine, fitted_title
-from rvs_analysis.report.shared import UnkeyableArgumentError, content_key
+from rvs_analysis.report.figures.drawing import (
+    OVERLAY_ZORDER,
+    drawn_once,
+    finish,
+    mark_overlay,
+)
+from rvs_analysis.report.figures.style import (
+    GROUP_COLOURS,
+    PALETTE,
+    dutch_formatter,
+    group_colours,
+    label_axes,
+    legend_outside,
+    new_figure,
+    series_words,
+    x_text,
+)
 
 __all__ = [
-    "FIGURE_DPI",
-    "GROUP_COLOURS",
-    "HouseLayoutEngine",
-    "PALETTE",
-    "SEQUENTIAL_CMAP",
-    "alt_text",
-    "apply_house_style",
-    "apportioned_codes",
-    "area_map",
     "bar_chart",
-    "choropleth",
-    "drawn_once",
-    "dutch_formatter",
     "event_study_plot",
     "forest_plot",
     "funnel_plot",
-    "mark_overlay",
-    "new_figure",
-    "png_bytes",
-    "set_alt_text",
-    "source_line",
     "stl_plot",
     "target_chart",
-    "tile_grid",
-    "tile_map",
     "time_series",
 ]
-
-PALETTE: tuple[str, ...] = (
-    "#0072B2",  # blue
-    "#E69F00",  # orange
-    "#009E73",  # bluish green
-    "#CC79A7",  # reddish purple
-    "#56B4E9",  # sky blue
-    "#D55E00",  # vermillion
-    "#F0E442",  # yellow
-    "#000000",  # black
-)
-"""Okabe & Ito (2008) colour-blind-safe palette, in the order series are coloured."""
-
-GROUP_COLOURS: dict[str, str] = {
-    "Proeftuinen": PALETTE[1],
-    "Overige gemeenten": PALETTE[0],
-    "Nederland": "#555555",
-}
-"""Groups that keep one colour in every figure of every report (a reader learns "orange is the
-pilots" once); other groups take the palette's colours in order, skipping these."""
-
-SEQUENTIAL_CMAP = "cividis"
-"""Colour map for maps: perceptually uniform and readable with colour-vision deficiency."""
-
-
-_SOURCE_SPACE = 0.07
-
-FIGURE_DPI = 100
-"""Resolution of the PNG a report shows (and offers for download): 800 px for an 8-inch figure,
-sharp in the report's 60rem column and light enough for the page-weight goal."""
-
-
-def apply_house_style() -> None:
-    """Set seaborn's theme, the palette and readable defaults for every later figure."""
-    sns.set_theme(style="whitegrid", context="notebook", palette=list(PALETTE))
-    plt.rcParams.update(
-        {
-            "figure.dpi": 100,
-            "savefig.dpi": 110,
-            "figure.figsize": (8.0, 4.5),
-            "axes.titlesize": 12,
-            "axes.titleweight": "bold",
-            "axes.titlelocation": "left",
-            # a fixed title position: matplotlib's automatic one looks for tick labels above
-            # the axes (the house style has none) at the cost of a third of a draw
-            "axes.titley": 1.0,
-            "axes.labelsize": 10,
-            "legend.fontsize": 9,
-            "legend.frameon": False,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-        }
-    )
-
-
-def dutch_formatter(decimals: int = 0, suffix: str = "") -> FuncFormatter:
-    """Tick labels in Dutch notation (``12.564``, ``7,5%``) that state their value.
-
-    ``decimals`` is the least number of decimals; a tick that needs more to be exact (2,5% on an
-    axis formatted without decimals) gets them, up to three, so no label is rounded to a
-    neighbour's value.
-    """
-
-    def label(value, _position=None):
-        for shown in range(decimals, max(decimals, 3) + 1):
-            if abs(round(value, shown) - value) < 1e-9 * max(1.0, abs(value)):
-                return fmt_num(value, shown) + suffix
-        return fmt_num(value, max(decimals, 3)) + suffix
-
-    return FuncFormatter(label)
-
-
-def _legend_outside(ax, ncols: int | None = None) -> None:
-    """The legend below the plotting area, so that it never covers data or reference lines.
-
-    It hangs a fixed distance below the axes (room for the x tick labels and the axis label,
-    from the house style's sizes), not a fraction of the axes' height: its place then does not
-    change when the layout resizes the axes.
-    """
-    from matplotlib.transforms import ScaledTranslation
-
-    handles, labels = ax.get_legend_handles_labels()
-    if not handles:
-        return
-    style = plt.rcParams
-    below = (
-        (style["xtick.major.size"] if style["xtick.bottom"] else 0.0)
-        + style["xtick.major.pad"]
-        + 1.3 * _points(style["xtick.labelsize"])
-        + style["axes.labelpad"]
-        + 1.3 * _points(style["axes.labelsize"])
-        + 8.0
-    )
-    fig = ax.figure
-    anchor = ax.transAxes + ScaledTranslation(0.0, -below / 72.0, fig.dpi_scale_trans)
-    ax.legend(
-        handles,
-        labels,
-        loc="upper left",
-        bbox_to_anchor=(0.0, 0.0),
-        bbox_transform=anchor,
-        ncols=ncols or min(len(labels), 3),
-        frameon=False,
-        borderaxespad=0.0,
-    )
-
-
-def _points(size) -> float:
-    """A font size from ``rcParams`` ("large", 11.0) in points."""
-    from matplotlib.font_manager import FontProperties
-
-    return float(FontProperties(size=size).get_size_in_points())
-
-
-def new_figure(
-    width: float = 8.0, height: float = 4.5, ncols: int = 1, nrows: int = 1, **kwargs: Any
-):
-    """A figure in the house style with room for a source line below it.
-
-    Returns
-    -------
-    (Figure, Axes or array of Axes)
-    """
-    apply_house_style()
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=True, **kwargs)
-    fig.set_layout_engine(HouseLayoutEngine(rect=(0, _SOURCE_SPACE, 1, 1 - _SOURCE_SPACE - 0.005)))
-    return fig, axes
-
-
-def source_line(fig: Figure, source: str, note: str | None = None) -> Figure:
-    """Write ``Bron: <source>`` (and an optional note) at the bottom left of a figure."""
-    text = source if source.lower().startswith("bron") else f"Bron: {source}"
-    if note:
-        text = f"{text}. {note}"
-    wrapped = "\n".join(textwrap.wrap(text, width=int(fig.get_figwidth() * 15)))
-    fig.text(0.01, 0.01, wrapped, ha="left", va="bottom", fontsize=8.5, color="#444444")
-    return fig
-
-
-def _finish(fig: Figure, source: str, note: str | None = None, alt: str | None = None) -> Figure:
-    source_line(fig, source, note)
-    if alt:
-        set_alt_text(fig, alt)
-    _register_display()
-    plt.close(fig)
-    return fig
-
-
-_DRAWN: OrderedDict[tuple, bytes] = OrderedDict()
-_DRAWN_LIMIT = 48
-"""PNG images kept for :func:`drawn_once` figures (some tens of kilobytes each)."""
-
-_BASES: OrderedDict[tuple, tuple[np.ndarray, list]] = OrderedDict()
-_BASES_LIMIT = 8
-"""Drawn canvases without their overlay (a map's highlighted area), with the axes' positions:
-about 2 MB each."""
-
-OVERLAY_ZORDER = 5
-"""Z-order of overlay artists (:func:`mark_overlay`): above tiles, borders and labels."""
-
-
-def drawn_once(function=None, *, overlay: str | None = None):
-    """Mark the figures ``function`` builds so that equal calls are drawn only once per process.
-
-    A figure function is pure: its figure depends on its arguments and the house style only. The
-    figure is still built on every call (scripts get a real :class:`~matplotlib.figure.Figure`),
-    but it carries a key of the call (the function, the :func:`~rvs_analysis.report.shared.content_key`
-    of every argument, the current ``rcParams``), and :func:`png_bytes` hands out the image an
-    equal call drew before instead of drawing again. In a batch this spares the region-wide
-    figures every municipality report shows unchanged (the drivers' forest plot, the event
-    studies, a district's bars). A figure changed after it was built is ``stale`` and drawn anew;
-    a call with an argument that has no content key is drawn as usual.
-
-    ``overlay`` names an argument that only adds overlay artists (:func:`mark_overlay`) on top of
-    a figure that is otherwise the same, such as the highlighted area of a map: figures of calls
-    that differ in it alone share one drawn canvas, and only their overlay is drawn on a copy of
-    it (whether the argument is empty still counts, as it may change a note).
-    """
-    if function is None:
-        return functools.partial(drawn_once, overlay=overlay)
-    signature = inspect.signature(function)
-
-    @functools.wraps(function)
-    def build(*args, **kwargs):
-        fig = function(*args, **kwargs)
-        style = repr(sorted(plt.rcParams.items()))
-        try:
-            key = (function.__qualname__, content_key(args), content_key(kwargs), style)
-            base_key = None
-            if overlay is not None:
-                bound = signature.bind(*args, **kwargs)
-                bound.apply_defaults()
-                arguments = dict(bound.arguments)
-                arguments[overlay] = bool(arguments[overlay])
-                base_key = (function.__qualname__, "base", content_key(arguments), style)
-        except UnkeyableArgumentError:
-            return fig
-        fig._rvs_drawn_key = key
-        fig._rvs_base_key = base_key
-        fig.stale = False
-        return fig
-
-    return build
-
-
-def mark_overlay(artist, zorder: float = OVERLAY_ZORDER):
-    """Draw ``artist`` as an overlay of its :func:`drawn_once` figure; returns it.
-
-    ``zorder`` (at least :data:`OVERLAY_ZORDER`) must lie above every other artist of the figure
-    that the overlay can touch, so that drawing it on a kept canvas equals drawing the figure.
-    An overlay takes no part in the layout (``set_in_layout(False)``): the kept canvas was laid
-    out without it, and a name near the axes' edge must not move them.
-    """
-    artist.set_zorder(zorder)
-    artist.set_in_layout(False)
-    artist._rvs_overlay = True
-    fig = artist.get_figure(root=True)
-    if fig is None:
-        raise ValueError("mark_overlay needs an artist already added to a figure's axes")
-    # kept on the figure: finding them with findobj would walk every artist (and create the
-    # axes' ticks) again for each report
-    fig.__dict__.setdefault("_rvs_overlays", []).append(artist)
-    return artist
-
-
-def _drawn_key(fig: Figure, dpi: int):
-    key = getattr(fig, "_rvs_drawn_key", None)
-    if key is None or fig.stale:
-        return None
-    return (key, dpi)
-
-
-def _draw_pixels(fig: Figure, dpi: int, base_key) -> np.ndarray:
-    """The figure drawn by the Agg canvas at ``dpi`` on white, as RGB pixels
-    (:func:`_draw_rgba` without its alpha channel)."""
-    return _draw_rgba(fig, dpi, base_key)[..., :3]
-
-
-def _draw_rgba(fig: Figure, dpi: int, base_key) -> np.ndarray:
-    """The figure drawn by the Agg canvas at ``dpi``, as the canvas's RGBA buffer.
-
-    With a ``base_key`` (:func:`drawn_once` with ``overlay``) the canvas without the overlay
-    artists is drawn once and kept; a figure with the same key gets a copy of it, its axes placed
-    where that drawing's layout put them, and only its overlay artists drawn on top. The result is
-    the same as drawing the whole figure: the overlay lies above everything else in its axes and
-    does not change the layout (it stays inside the axes).
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(fig)
-    if base_key is None:
-        canvas.draw()
-        return np.asarray(canvas.buffer_rgba())
-    overlays = sorted(
-        (
-            artist
-            for artist in getattr(fig, "_rvs_overlays", ())
-            if artist.get_figure(root=True) is fig
-        ),
-        key=lambda artist: artist.get_zorder(),
-    )
-    base = _BASES.get((base_key, dpi))
-    if base is None or len(base[1]) != len(fig.axes):
-        for artist in overlays:
-            artist.set_visible(False)
-        canvas.draw()
-        for artist in overlays:
-            artist.set_visible(True)
-        positions = [ax.get_position(original=False).frozen() for ax in fig.axes]
-        _BASES[(base_key, dpi)] = (np.asarray(canvas.buffer_rgba()).copy(), positions)
-        while len(_BASES) > _BASES_LIMIT:
-            _BASES.popitem(last=False)
-        renderer = canvas.get_renderer()
-    else:
-        _BASES.move_to_end((base_key, dpi))
-        pixels, positions = base
-        for ax, position in zip(fig.axes, positions, strict=True):
-            ax.set_position(position)
-            ax.set_in_layout(True)
-        renderer = canvas.get_renderer()
-        np.asarray(renderer.buffer_rgba())[...] = pixels
-    for artist in overlays:
-        artist.draw(renderer)
-    return np.asarray(renderer.buffer_rgba())
-
-
-# ------------------------------------------------------------------------------------------------
-# Alternative text and the PNG a report shows
-# ------------------------------------------------------------------------------------------------
-
-
-def set_alt_text(fig: Figure, text: str) -> Figure:
-    """Attach the alternative text (what the figure shows and its key numbers) to a figure.
-
-    The text travels with the figure: the notebook output's ``image/png`` metadata carries it as
-    ``alt`` (the report template writes it into ``<img alt=...>``) and the PNG itself carries it
-    as its ``Description`` text chunk.
-    """
-    fig._rvs_alt_text = " ".join(str(text).split())
-    return fig
-
-
-def alt_text(fig: Figure) -> str:
-    """The figure's alternative text; without one set, its titles and axis labels."""
-    text = getattr(fig, "_rvs_alt_text", None)
-    if text:
-        return text
-    parts = []
-    for ax in fig.axes:
-        titles = (ax.get_title(loc) for loc in ("left", "center", "right"))
-        for part in (*titles, ax.get_ylabel(), ax.get_xlabel()):
-            part = " ".join(part.split())
-            if part and part not in parts:
-                parts.append(part)
-    return "Figuur: " + ("; ".join(parts) if parts else "zonder titel")
-
-
-def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
-    """The figure as the PNG a report shows: ``dpi`` resolution, alt text as its Description.
-
-    Notes
-    -----
-    The figure is drawn once, by the Agg canvas (its constrained layout fits the labels), and
-    the white margin around what was drawn is cut to ``savefig.pad_inches`` (what
-    ``bbox_inches="tight"`` does with a second draw). Only when something is drawn up to the
-    canvas edge (and so perhaps past it) does matplotlib's tight bounding box and second draw
-    take over. The pixels are then reduced to an adaptive
-    palette of at most 256 colours (Pillow's maximum-coverage quantiser, no dithering):
-    figures are flat colours and anti-aliased lines, so the palette image looks the same at about
-    a third of the size. On the reports' figures it stays within 8 of 255 levels of every pixel
-    (median cut: up to 74, with a visible step in colour bars; the octree quantiser bands them)
-    and is faster and slightly smaller than median cut. A figure drawn over a kept canvas
-    (:func:`drawn_once` with ``overlay``) quantises only the pixels its overlay changed
-    (:func:`rvs_analysis.report.palette.palette_image`), also within 8 levels. The image is
-    written once, without Pillow's slow ``optimize`` pass (a few per cent larger, four times
-    faster to write). A figure built by a
-    :func:`drawn_once` function and not changed since gets the image an equal call drew before.
-    """
-    import io
-
-    from PIL import Image, PngImagePlugin
-
-    drawn_key = _drawn_key(fig, dpi)
-    if drawn_key is not None and drawn_key in _DRAWN:
-        _DRAWN.move_to_end(drawn_key)
-        return _DRAWN[drawn_key]
-    original_dpi, original_face = fig.dpi, fig.get_facecolor()
-    try:
-        fig.set_dpi(dpi)
-        fig.set_facecolor("white")
-        rgba = _draw_rgba(fig, dpi, getattr(fig, "_rvs_base_key", None) if drawn_key else None)
-    finally:
-        fig.set_dpi(original_dpi)
-        fig.set_facecolor(original_face)
-    pad = round(plt.rcParams["savefig.pad_inches"] * dpi)
-    ink = pixels.ink(rgba)
-    if pixels.touches_edge(ink):
-        # something reaches past the canvas (a long label, a legend outside the axes): let
-        # matplotlib find the tight bounding box, at the cost of a second draw
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-        buffer.seek(0)
-        image = Image.open(buffer).convert("RGB")
-    else:
-        box = top, bottom, left, right = pixels.inked_box(ink, pad)
-        base_key = getattr(fig, "_rvs_base_key", None) if drawn_key else None
-        if base_key is not None and (base_key, dpi) in _BASES:
-            image = palette.palette_image(rgba, _BASES[(base_key, dpi)][0], (base_key, dpi, box))
-        else:
-            image = Image.fromarray(pixels.white_margin(rgba[top:bottom, left:right], pad)).convert(
-                "RGB"
-            )
-    info = PngImagePlugin.PngInfo()
-    info.add_text("Description", alt_text(fig))
-    reduced = image if image.mode == "P" else palette.quantised(image, 256)
-    out = io.BytesIO()
-    reduced.save(out, format="PNG", pnginfo=info)
-    data = out.getvalue()
-    if drawn_key is not None:
-        _DRAWN[drawn_key] = data
-        while len(_DRAWN) > _DRAWN_LIMIT:
-            _DRAWN.popitem(last=False)
-    return data
-
-
-def _png_with_alt(fig: Figure):
-    """IPython formatter: PNG bytes plus the ``alt``, ``width`` and ``height`` output metadata."""
-    data = png_bytes(fig)
-    width, height = _png_size(data)
-    return data, {"alt": alt_text(fig), "width": width, "height": height}
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-def _register_display() -> None:
-    """Show house-style figures in a notebook through :func:`_png_with_alt` (no-op outside)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return
-    shell = get_ipython()
-    if shell is None or not hasattr(shell, "display_formatter"):
-        return
-    formatter = shell.display_formatter.formatters["image/png"]
-    formatter.for_type(Figure, _png_with_alt)
-
-
-def _series_words(xs, ys, decimals: int, unit: str) -> str:
-    pairs = [(x, y) for x, y in zip(xs, ys, strict=False) if np.isfinite(float(y))]
-    if not pairs:
-        return "geen waarden"
-    (x0, y0), (x1, y1) = pairs[0], pairs[-1]
-    if len(pairs) == 1:
-        return f"{fmt_num(y0, decimals)}{unit} in {_x_text(x0)}"
-    low = min(pairs, key=lambda pair: float(pair[1]))
-    high = max(pairs, key=lambda pair: float(pair[1]))
-    return (
-        f"van {fmt_num(y0, decimals)}{unit} in {_x_text(x0)} naar {fmt_num(y1, decimals)}{unit} "
-        f"in {_x_text(x1)} (hoogste {fmt_num(high[1], decimals)}{unit} in {_x_text(high[0])}, "
-        f"laagste {fmt_num(low[1], decimals)}{unit} in {_x_text(low[0])})"
-    )
-
-
-def _x_text(value) -> str:
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        from rvs_analysis.dutch import fmt_month
-
-        return fmt_month(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return str(int(number)) if number.is_integer() else fmt_num(number, 1)
-
-
-def _label(ax, title: str | None, xlabel: str | None, ylabel: str | None) -> None:
-    if title:
-        # the y tick labels stand left of the left-aligned title (long ones in a forest plot)
-        rows = tuple(label.get_text() for label in ax.get_yticklabels())
-        ax.set_title(fitted_title(ax.figure, title, rows))
-    if xlabel is not None:
-        ax.set_xlabel(xlabel)
-    if ylabel is not None:
-        ax.set_ylabel(ylabel)
-
-
-# ------------------------------------------------------------------------------------------------
-# Time series, bars, coefficients
-# ------------------------------------------------------------------------------------------------
-
-
-def _group_colours(names: Sequence) -> list[str]:
-    """One colour per group: :data:`GROUP_COLOURS` for the named groups and the palette's other
-    colours in order for the rest; the palette in order when no group is named there."""
-    if not any(str(name) in GROUP_COLOURS for name in names if name is not None):
-        return [PALETTE[position % len(PALETTE)] for position in range(len(names))]
-    reserved = set(GROUP_COLOURS.values())
-    free = iter([colour for colour in PALETTE if colour not in reserved] * len(names))
-    return [
-        GROUP_COLOURS[str(name)] if str(name) in GROUP_COLOURS else next(free) for name in names
-    ]
 
 
 @drawn_once
@@ -588,7 +89,7 @@ def time_series(
     provisional = set(provisional)
     fig, ax = new_figure()
     groups = [(None, frame)] if hue is None else list(frame.groupby(hue, sort=False))
-    colours = _group_colours([name for name, _ in groups])
+    colours = group_colours([name for name, _ in groups])
     described = []
     for position, (name, group) in enumerate(groups):
         colour = colours[position]
@@ -609,7 +110,7 @@ def time_series(
                 label="voorlopig" if position == 0 else None,
             )
         described.append(
-            f"{label}: {_series_words(group[x], group[y].astype(float), decimals, unit)}"
+            f"{label}: {series_words(group[x], group[y].astype(float), decimals, unit)}"
         )
         if low is not None and high is not None:
             ax.fill_between(
@@ -634,7 +135,7 @@ def time_series(
         described.append(
             "doel "
             + ", ".join(
-                f"{fmt_num(value, decimals)}{unit} in {_x_text(when)}"
+                f"{fmt_num(value, decimals)}{unit} in {x_text(when)}"
                 for when, value in zip(targets[x], targets["target"].astype(float), strict=True)
             )
         )
@@ -643,10 +144,10 @@ def time_series(
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
     if pd.api.types.is_integer_dtype(frame[x]):
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    _label(ax, title, xlabel, ylabel)
-    _legend_outside(ax)
+    label_axes(ax, title, xlabel, ylabel)
+    legend_outside(ax)
     alt = f"Lijngrafiek: {title or ylabel or y}. " + "; ".join(described) + "."
-    return _finish(fig, source, note, alt)
+    return finish(fig, source, note, alt)
 
 
 @drawn_once
@@ -697,7 +198,7 @@ def target_chart(
             zorder=6,
             label="Voorlopig cijfer",
         )
-    described = [f"geregistreerd {_series_words(years, values, decimals, unit)}"]
+    described = [f"geregistreerd {series_words(years, values, decimals, unit)}"]
     if forecast is not None and len(forecast):
         band = forecast.sort_values("year")
         ax.fill_between(
@@ -755,10 +256,10 @@ def target_chart(
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    _label(ax, title, "Jaar", ylabel)
-    _legend_outside(ax, ncols=3)
+    label_axes(ax, title, "Jaar", ylabel)
+    legend_outside(ax, ncols=3)
     alt = f"Lijngrafiek met doelen: {title or ylabel}. " + "; ".join(described) + "."
-    return _finish(fig, source, note, alt)
+    return finish(fig, source, note, alt)
 
 
 @drawn_once
@@ -793,7 +294,7 @@ def bar_chart(
         ax.errorbar(values, positions, xerr=errors, fmt="none", ecolor="#333333", capsize=3)
     if reference is not None and math.isfinite(reference):
         ax.axvline(reference, color="black", ls="--", lw=1.2, label=reference_label)
-        _legend_outside(ax)
+        legend_outside(ax)
     ax.set_yticks(positions, names)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(dutch_formatter(decimals if decimals < 2 else 1, unit))
@@ -824,14 +325,14 @@ def bar_chart(
             min(left, finite_starts.min() - 0.12 * span),
             max(right, finite_ends.max() + 0.12 * span),
         )
-    _label(ax, title, xlabel, "")
+    label_axes(ax, title, xlabel, "")
     alt = f"Staafdiagram: {title or value}. " + "; ".join(
         f"{name} {fmt_num(number, decimals)}{unit}"
         for name, number in zip(names, values, strict=True)
     )
     if reference is not None and math.isfinite(reference):
         alt += f". {reference_label}: {fmt_num(reference, decimals)}{unit}"
-    return _finish(fig, source, note, alt + ".")
+    return finish(fig, source, note, alt + ".")
 
 
 @drawn_once
@@ -884,7 +385,7 @@ def forest_plot(
     ax.set_yticks(positions, [str(name) for name in frame[label]])
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    _label(ax, title, xlabel, "")
+    label_axes(ax, title, xlabel, "")
     alt = f"Puntschattingen met interval: {title or xlabel}. " + "; ".join(
         f"{name} {fmt_num(value, 2)} ({fmt_num(lo, 2)} tot {fmt_num(hi, 2)})"
         for name, value, lo, hi in zip(frame[label], values, lows, highs, strict=True)
@@ -893,7 +394,7 @@ def forest_plot(
         note = "Grijs: interval omvat geen effect (niet significant)"
         if without.any():
             note += "; open punt: geen interval te berekenen"
-    return _finish(fig, source, note, alt + ".")
+    return finish(fig, source, note, alt + ".")
 
 
 @drawn_once
@@ -927,16 +428,16 @@ def event_study_plot(
     ax.axhline(0, color="black", lw=1)
     if start is not None:
         ax.axvline(start - 0.5, color="#555555", ls="--", lw=1.4, label="Start proeftuinen")
-        _legend_outside(ax)
+        legend_outside(ax)
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(dutch_formatter(1))
-    _label(ax, title, xlabel, ylabel)
+    label_axes(ax, title, xlabel, ylabel)
     alt = f"Verschil per meting: {title or ylabel}. " + "; ".join(
-        f"{_x_text(when)}: {fmt_num(value, 1)}" for when, value in zip(xs, values, strict=True)
+        f"{x_text(when)}: {fmt_num(value, 1)}" for when, value in zip(xs, values, strict=True)
     )
     if start is not None:
-        alt += f". De proeftuinen startten vóór de meting van {_x_text(start)}"
-    return _finish(fig, source, note, alt + ".")
+        alt += f". De proeftuinen startten vóór de meting van {x_text(start)}"
+    return finish(fig, source, note, alt + ".")
 
 
 @drawn_once
@@ -995,7 +496,7 @@ def stl_plot(
     top.set_ylim(bottom=0)
     top.yaxis.set_major_formatter(dutch_formatter(0))
     top.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=5, frameon=False)
-    _label(top, title, "", ylabel)
+    label_axes(top, title, "", ylabel)
     if title:
         top.set_title(title, pad=22)
     seasonal = decomposition["seasonal"].astype(float)
@@ -1010,7 +511,7 @@ def stl_plot(
     )
     bottom.axhline(0, color="black", lw=0.8)
     bottom.yaxis.set_major_formatter(dutch_formatter(0, "%" if factor else ""))
-    _label(
+    label_axes(
         bottom,
         None,
         "",
@@ -1019,19 +520,19 @@ def stl_plot(
     peak, trough = int(shown.idxmax()), int(shown.idxmin())
     seasonal_unit = "%" if factor else ""
     alt = (
-        f"Maandreeks: {title or ylabel}, {_x_text(index[0])} tot {_x_text(index[-1])}. "
-        f"Trend {_series_words(index, decomposition['trend'].astype(float), 0, '')}. "
+        f"Maandreeks: {title or ylabel}, {x_text(index[0])} tot {x_text(index[-1])}. "
+        f"Trend {series_words(index, decomposition['trend'].astype(float), 0, '')}. "
         f"Seizoen: hoogst in {months[peak - 1]} ({fmt_num(shown.max(), 0, signed=True)}"
         f"{seasonal_unit}), laagst in {months[trough - 1]} ({fmt_num(shown.min(), 0)}"
         f"{seasonal_unit}). "
         + (
-            "Trendbreuken: " + ", ".join(_x_text(pd.Timestamp(date)) for date in change_dates)
+            "Trendbreuken: " + ", ".join(x_text(pd.Timestamp(date)) for date in change_dates)
             if len(change_dates)
             else "Geen trendbreuken"
         )
-        + (f". Voorlopig vanaf {_x_text(provisional)}" if provisional is not None else "")
+        + (f". Voorlopig vanaf {x_text(provisional)}" if provisional is not None else "")
     )
-    return _finish(fig, source, note, alt + ".")
+    return finish(fig, source, note, alt + ".")
 
 
 _LABEL_SPOTS = (
@@ -1236,10 +737,10 @@ def funnel_plot(
         ax.scatter([], [], c=PALETTE[1], s=42, label="Gemeenten van het gebied")
     ax.xaxis.set_major_formatter(dutch_formatter(0))
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
-    _legend_outside(ax, ncols=4)
+    legend_outside(ax, ncols=4)
     xlabel = size if xlabel is None else xlabel
     ylabel = value if ylabel is None else ylabel
-    _label(ax, title, xlabel, ylabel)
+    label_axes(ax, title, xlabel, ylabel)
     flagged = [str(name) for name, flag in zip(points[label], outside, strict=True) if flag]
     alt = (
         f"Trechterdiagram: {title or ylabel}. {len(points)} gemeenten, gemiddelde "
@@ -1250,63 +751,4 @@ def funnel_plot(
             else "Alle gemeenten liggen binnen de grenzen"
         )
     )
-    return _finish(fig, source, note, alt + ".")
-
-
-PRINT_DPI = 300
-"""Resolution :func:`save` writes by default: sharp in print (an 8-inch figure is 2,400 px)."""
-
-
-def save(fig: Figure, path: str | Path, dpi: int = PRINT_DPI) -> Path:
-    """Save a figure as a PNG, for a document, a slide or print.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        A figure of this module (house style, alt text).
-    path : str or pathlib.Path
-        Where to write; missing folders are made.
-    dpi : int, default :data:`PRINT_DPI` (300)
-        Resolution. 300 suits print; :data:`FIGURE_DPI` (100) gives the image a report shows.
-
-    Returns
-    -------
-    pathlib.Path
-        The file written.
-
-    Notes
-    -----
-    The image is made as a report's (:func:`png_bytes`): cut to what is drawn with a white margin,
-    at most 256 colours, the alt text as its PNG Description.
-    """
-    dpi = int(dpi)
-    if dpi < 50 or dpi > 1200:
-        raise ValueError(f"dpi must lie between 50 and 1200, got {dpi}.")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png_bytes(fig, dpi=dpi))
-    return path
-
-
-# The maps live in their own module (which builds on this one) and are part of this one's
-# interface: resolved on first use (PEP 562), so that either module can be imported first.
-_MAP_NAMES = frozenset({"apportioned_codes", "area_map", "choropleth", "tile_grid", "tile_map"})
-
-if TYPE_CHECKING:
-    from rvs_analysis.report.maps import (
-        apportioned_codes,
-        area_map,
-        choropleth,
-        tile_grid,
-        tile_map,
-    )
-
-
-def __getattr__(name: str):
-    if name in _MAP_NAMES:
-        from rvs_analysis.report import maps
-
-        value = getattr(maps, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return finish(fig, source, note, alt + ".")
