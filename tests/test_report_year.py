@@ -15,30 +15,21 @@ import pytest
 
 from rvs_analysis import regions, report
 from rvs_analysis.cli import main
-from rvs_analysis.render.batch import (
-    RenderError,
-    check_parameters,
-    declared_parameters,
-    discover_notebooks,
-)
+from rvs_analysis.render.batch import RenderError, check_parameters, declared_parameters
 from rvs_analysis.report.chapters import monitor
+from rvs_analysis.report.registry import report_specs
 from rvs_analysis.stats import targets
 
-REPORTS = ("burglary_clearance_drivers", "crime_change", "onveiligheidsbeleving_proeftuinen",
-           "strategy_monitor")  # fmt: skip
 
-
-def test_every_report_notebook_declares_report_year_defaulting_to_none():
-    paths = {path.stem: path for path in discover_notebooks()}
-    assert set(REPORTS) <= set(paths)
-    for name in REPORTS:
-        assert "report_year" in declared_parameters(paths[name]), name
-        cell = next(
-            cell
-            for cell in json.loads(paths[name].read_text())["cells"]
-            if "parameters" in cell["metadata"].get("tags", [])
-        )
-        assert "report_year = None" in "".join(cell["source"]), name
+@pytest.mark.parametrize("spec", report_specs(), ids=lambda spec: spec.stem)
+def test_every_report_notebook_declares_report_year_defaulting_to_none(spec):
+    assert "report_year" in declared_parameters(spec.path)
+    cell = next(
+        cell
+        for cell in json.loads(spec.path.read_text())["cells"]
+        if "parameters" in cell["metadata"].get("tags", [])
+    )
+    assert "report_year = None" in "".join(cell["source"])
 
 
 def test_an_undeclared_parameter_is_refused_with_the_declared_names(tmp_path, capsys):

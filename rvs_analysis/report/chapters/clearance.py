@@ -37,6 +37,7 @@ from rvs_analysis.stats import clearance, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT
 
 __all__ = [
+    "TABLES",
     "key_message_of",
     "ClearanceSeries",
     "ClearanceYear",
@@ -71,7 +72,7 @@ DRIVER_LABELS = {
 BURGLARY = ClearanceOffence("1.1.1", "woninginbraak", False)
 """Residential burglary itself (the region's own police figures)."""
 
-CLEARANCE_TABLES = ("83648NED", "47018NED", "70072ned")
+TABLES = ("83648NED", "47018NED", "70072ned")
 """The open tables the clearance report reads (named in its source line)."""
 
 DRIVERS = ["burgernet_participation", "density_per_1000", "attempt_share", "year", "district"]
@@ -768,7 +769,7 @@ def methods(
             "De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
             "misdrijfgroep; opheldering van woninginbraak per gemeente en de verklarende kenmerken "
             "komen uit de politiecijfers van de regio.",
-            *filter(None, [open_data_line(ctx.dataset, CLEARANCE_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
     )
 

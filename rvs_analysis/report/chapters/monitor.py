@@ -51,6 +51,7 @@ from rvs_analysis.stats import targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 
 __all__ = [
+    "TABLES",
     "UNKNOWN_STATUSES",
     "BurglarySeries",
     "CountSeries",
@@ -661,7 +662,7 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
     )
 
 
-MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
+TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
 """The open tables the monitor reads (named in its source line)."""
 
 
@@ -747,7 +748,7 @@ def methods(
             "samenwerkingsverbanden, afpakken) en de Veiligheidsmonitor alleen als schattingen met "
             "marges voor de grotere gemeenten, met een breuk in de reeks in 2021. Zulke "
             "indicatoren staan op 'geen gegevens' als de bron ze mist.",
-            *filter(None, [open_data_line(ctx.dataset, MONITOR_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
         technical=[
             *area_results.table.attrs.get("change_methods", []),
