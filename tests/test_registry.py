@@ -170,3 +170,9 @@ def test_the_index_takes_its_key_message_from_the_flagged_report_only():
     # A name that merely contains the monitor's is not the monitor.
     page = _index(["notebooks/crime_change.ipynb", "elsewhere/strategy_monitor_2.ipynb"])
     assert 'class="key-message"' not in page
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.stem)
+def test_the_notebook_leaves_the_report_year_to_the_context(spec):
+    """The chapters take the report's year from ``ctx`` (or from the results built from it)."""
+    assert not [source for source in _code(spec) if "ctx.report_year" in source]

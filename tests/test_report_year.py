@@ -75,7 +75,7 @@ def test_report_year_none_is_the_latest_year_with_2024_2025_voorlopig(latest):
 
 
 def test_region_monitor_on_the_latest_year_judges_2018_from_the_observed_value(latest):
-    results = monitor.results(latest, latest.report_year, 2018)
+    results = monitor.results(latest, 2018)
     status = results.statuses["burglary"]
     counts = report.area_counts(latest, "1.1.1").set_index("year")["registered_offences"]
     assert status.observed_year == 2018 and status.observed_value == counts[2018]
@@ -95,14 +95,14 @@ def test_region_monitor_for_2018_shows_observed_2018_burglaries_against_the_2018
     in_2018, shared_cbs_dir
 ):
     assert in_2018.report_year == 2018 and in_2018.years()[-1] == 2018
-    results = monitor.results(in_2018, in_2018.report_year, 2018)
+    results = monitor.results(in_2018, 2018)
     burglary = results.table.set_index("indicator").loc["burglary"]
     observed = regions.area_table(in_2018.dataset, "1.1.1", "region", 2017, "2018")
     assert burglary["this_year"] == 2018
     assert burglary["value"] == observed["registered_offences"].iloc[0]
     assert burglary["target"] == targets.target_for("burglary", 2018).value == 10000
     assert math.isnan(burglary["forecast"])  # 2018 has data: no forecast for it
-    series = monitor.burglary_series(in_2018, results, 2018, 2018)
+    series = monitor.burglary_series(in_2018, results)
     text = series.sentence().data
     assert f"In 2018 zijn {report.fmt_int(burglary['value'])} woninginbraken" in text
     assert "het doel is behaald" in text and "Verwachting" not in text
