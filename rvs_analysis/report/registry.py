@@ -28,6 +28,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from rvs_analysis.resources import notebooks_path
+
 if TYPE_CHECKING:
     from rvs_analysis.report.context import ReportContext
 
@@ -153,8 +155,6 @@ class ReportSpec:
     def path(self) -> Path:
         """The notebook file."""
         if self.folder is None:
-            from rvs_analysis.resources import notebooks_path
-
             return notebooks_path(f"{self.stem}.ipynb")
         return Path(self.folder) / f"{self.stem}.ipynb"
 
