@@ -14,8 +14,9 @@ renderer's kernels and a test run too), through an entry point of the group
     [project.entry-points."rvs_analysis.reports"]
     wijken = "my_package.reports:WIJKEN"
 
-This module imports nothing beyond the standard library (the renderer's main process reads it);
-the chapter module is imported only when :meth:`ReportSpec.chapter_module` is called.
+This module imports only the standard library and :mod:`rvs_analysis.resources` (the renderer's
+main process reads it); a chapter module is imported only when :meth:`ReportSpec.chapter_module`
+is called.
 """
 
 from __future__ import annotations
