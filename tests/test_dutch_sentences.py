@@ -324,7 +324,7 @@ def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.
     ids=["met", "uncertain", "unlikely"],
 )
 def test_clearance_status_sentence(status, expected):
-    assert clearance.status_sentence(status, 2015, 2018).data == expected
+    assert clearance.status_sentence(status, 2018, report_year=2015).data == expected
 
 
 # ---- kernboodschap of the crime change, clearance and proeftuinen reports ----------------------

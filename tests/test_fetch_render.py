@@ -1,31 +1,24 @@
 """End to end on CBS's protocol: ``rvs fetch --catalog`` from the loopback feed (real cbsodata client),
-then ``rvs render --source cbs`` of the four reports for the region and its five districts.
+then ``rvs render --source cbs`` of every registered report for the region and its five districts.
 
-All four reports render for every area, none skipped: on open data the clearance report shows the
+Every report renders for every area, none skipped: on open data the clearance report shows the
 clearance of the offence group that contains burglary (83648NED) and the pilot report CBS's published
-estimates with their margins (81877NED, 85146NED); each names the open tables it used and what they
-cannot show.
+estimates with their margins (81877NED, 85146NED); each names the open tables it used (its chapter
+module's ``TABLES``) and what they cannot show.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cbs_feed import CbsFeed
 
 from rvs_analysis.cli import main
+from rvs_analysis.report.registry import report_specs, spec_for
 
-REPORTS = (
-    "crime_change",
-    "strategy_monitor",
-    "burglary_clearance_drivers",
-    "onveiligheidsbeleving_proeftuinen",
-)
-OPEN_TABLES = {
-    "burglary_clearance_drivers": "83648NED",
-    "onveiligheidsbeleving_proeftuinen": "85146NED",
-}
+SPECS = report_specs()
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +30,8 @@ def rendered(tmp_path_factory):
     out = root / "outputs"
     status = main(
         ["render", "--source", "cbs", "--cache", str(cache), "--out", str(out),
-         "--notebooks", ",".join(REPORTS), "--jobs", "2", "--progress", "lines"]
+         "--notebooks", ",".join(str(spec.path) for spec in SPECS), "--jobs", "2",
+         "--progress", "lines"]
     )  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     return status, manifest, out
@@ -66,11 +60,19 @@ def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
         name = report["notebook"].rsplit("/", 1)[-1].removesuffix(".ipynb")
         assert report["status"] == "ok", report
         html = (out / report["html"]).read_text(encoding="utf-8")
-        if name in ("crime_change", "strategy_monitor"):
-            assert "47018NED" in html and "70072ned" in html
         # The methods block names every table with its API, catalog and both dates.
         assert "Tabel 47018NED 'Geregistreerde misdrijven" in html.replace("&#x27;", "'")
         assert "(OData v3 Feed, catalogus DATADERDEN, " in html
         assert "Gebieden in Nederland 2024" in html and "opgehaald op" in html
-        if name in OPEN_TABLES:
-            assert "Open CBS-tabellen gebruikt" in html and OPEN_TABLES[name] in html
+        # The source line names every fetched table the report reads (its chapter's TABLES).
+        used = re.search(r"Open CBS-tabellen gebruikt: [^<]*", html)
+        assert used, name
+        fetched = [_fetched_table(out.parent / "raw", key) for key in spec_for(name).tables]
+        assert [table for table in fetched if table and table not in used.group()] == [], name
+        assert any(fetched), name
+
+
+def _fetched_table(cache, key):
+    """The CBS identifier the cache's table ``key`` was fetched under (None if not fetched)."""
+    record = cache / key / "fetch.json"
+    return json.loads(record.read_text(encoding="utf-8"))["table"] if record.exists() else None

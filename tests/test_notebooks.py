@@ -1,5 +1,8 @@
-"""The four report notebooks: executed for the region and its districts on the demo data (and for
-the region on the shared real CBS extract), committed clean, and recovering the demo's truths.
+"""The registered report notebooks: executed for the region and its districts on the demo data (and
+for the region on the shared real CBS extract), committed clean, and recovering the demo's truths.
+
+Every test that goes over the reports goes over the registry
+(:func:`rvs_analysis.report.registry.report_specs`), so a new report is covered by its registry line.
 
 The notebooks run through the renderer's warm-kernel executor (``rvs_analysis.render.batch``), the way
 ``make reports`` runs them: a kernel per worker, started once, reset between reports, with the
@@ -18,22 +21,21 @@ import nbformat
 import pytest
 
 from rvs_analysis import notebook_check
+from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.regions import DISTRICTS, REGION_NAME
+from rvs_analysis.report import registry
+from rvs_analysis.report.context import require
 from rvs_analysis.sources import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
 SHARED = ROOT / ".." / "shared" / "data" / "cbs-open-data"
-REPORTS = (
-    "burglary_clearance_drivers",
-    "crime_change",
-    "onveiligheidsbeleving_proeftuinen",
-    "strategy_monitor",
-)
+SPECS = {spec.stem: spec for spec in registry.report_specs()}
+REPORTS = tuple(SPECS)
 AREAS = (REGION_NAME, *DISTRICTS)
 SUMMARY_KEYS = {"area", "source", "notebook", "parameters", "provenance", "estimates", "headline"}
 
-# Which planted effect each report estimates, and whether its estimator is fitted on the whole
+# Which planted effect a report estimates, and whether its estimator is fitted on the whole
 # region in every report (drivers model, difference-in-differences) or on the report's own area
 # (crime change: the truth is defined for the region, so only the region's report must hold it).
 REGION_WIDE = {
@@ -64,7 +66,7 @@ def _render(source: str, areas, out: Path) -> dict:
         source,
         out=out,
         areas=list(areas),
-        notebooks=[str(NOTEBOOKS_DIR / f"{name}.ipynb") for name in REPORTS],
+        notebooks=[str(spec.path) for spec in SPECS.values()],
         notebooks_dir=NOTEBOOKS_DIR,
         jobs=2,
         progress=False,
@@ -104,16 +106,18 @@ def real_reports(tmp_path_factory):
     return _render(str(SHARED.resolve()), [REGION_NAME], tmp_path_factory.mktemp("real") / "out")
 
 
-def test_notebooks_are_committed_clean_and_thin():
+def test_the_notebook_folder_is_committed_clean():
     assert notebook_check.main([str(NOTEBOOKS_DIR)]) == 0
-    for name in REPORTS:
-        path = NOTEBOOKS_DIR / f"{name}.ipynb"
-        assert notebook_check.problems(path, report=True) == []
+
+
+@pytest.mark.parametrize("name", REPORTS)
+def test_report_notebook_is_committed_clean_and_thin(name):
+    assert notebook_check.problems(SPECS[name].path, report=True) == []
 
 
 @pytest.mark.parametrize("name", REPORTS)
 def test_parameters_cell_comes_first_with_the_common_parameters(name):
-    nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+    nb = nbformat.read(SPECS[name].path, as_version=4)
     first_code = next(cell for cell in nb.cells if cell.cell_type == "code")
     assert "parameters" in first_code.metadata.get("tags", [])
     assigned = {
@@ -191,10 +195,23 @@ def test_demo_summaries_contain_the_planted_truths(demo_reports, area):
         )
 
 
+def _has_inputs(dataset, spec) -> bool:
+    """Whether ``dataset`` holds every input the report's registry line requires."""
+    try:
+        for name in spec.requires:
+            require(dataset, name)
+    except NotAvailableForSource:
+        return False
+    return True
+
+
 @pytest.mark.slow
-def test_real_extract_runs_where_inputs_exist_and_skips_otherwise(real_reports):
-    for name in ("crime_change", "strategy_monitor"):
-        entry = real_reports[(REGION_NAME, name)]
+@pytest.mark.parametrize("name", REPORTS)
+def test_real_extract_runs_where_inputs_exist_and_skips_otherwise(
+    real_reports, shared_dataset, name
+):
+    entry = real_reports[(REGION_NAME, name)]
+    if _has_inputs(shared_dataset, SPECS[name]):
         assert entry["status"] == "ok", entry["error"]
         summary = entry["summary_data"]
         assert summary["provenance"]["is_demo"] is False
@@ -202,8 +219,7 @@ def test_real_extract_runs_where_inputs_exist_and_skips_otherwise(real_reports):
             value["ci_low"] is None or math.isfinite(value["ci_low"])
             for value in summary["estimates"].values()
         )
-    for name in ("burglary_clearance_drivers", "onveiligheidsbeleving_proeftuinen"):
-        entry = real_reports[(REGION_NAME, name)]
+    else:
         assert entry["status"] == "skipped"
         assert "niet beschikbaar voor deze bron" in entry["error"]
         # It stops at its start, before computing anything.

@@ -58,7 +58,7 @@ def test_open_data_clearance_is_the_published_group_labelled_as_group_level(open
     this_year = clearance_chapter.clearance_in_year(series, 2016, 2013)
     text = this_year.sentence().data
     assert "groepsniveau" in text and "woninginbraken opgehelderd" not in text
-    assert clearance_chapter.target_status(series, 2016, 2018) is None
+    assert clearance_chapter.clearance_status(series, 2018, report_year=2016) is None
     assert clearance_chapter.drivers_model(series) is None
     assert "groepsniveau" in clearance_chapter.group_level_note(series).data
 
@@ -123,7 +123,7 @@ def test_published_estimates_proeftuinen_draw_the_break_and_never_bridge_it(open
 
 def test_the_monitor_holds_every_open_indicator_and_compares_the_police_units(open_cache):
     ctx = context(open_cache)
-    indicators = monitor_open.open_indicators(ctx, 2018).frame
+    indicators = monitor_open.open_indicators(ctx, report_year=2018).frame
     names = set(indicators["indicator"])
     assert {"Woninginbraken (incl. pogingen)", "Straatroven", "Overvallen"} <= names
     assert "Registraties van verdachten (geen personen)" in names
@@ -183,8 +183,8 @@ def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
     assert len(lines) == 2  # the Netherlands, the NL00 check
     assert "compare_trends" in lines[0] and "Nederland" in lines[0]
     assert national.method in technical
-    results = monitor.results(ctx, 2018, 2018)
-    indicators = monitor_open.open_indicators(ctx, 2018)
+    results = monitor.results(ctx, 2018, report_year=2018)
+    indicators = monitor_open.open_indicators(ctx, report_year=2018)
     text = monitor.methods(ctx, results, national, units, indicators).data
     assert escape("compare_trends") in text and "NL00" in text and escape(national.method) in text
     assert f"{indicators.n_comparisons} veranderingen getoetst" in text
@@ -199,7 +199,7 @@ def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
 
 def test_open_indicator_changes_have_intervals_or_too_few(open_cache):
     ctx = context(open_cache, "Utrecht")
-    frame = monitor_open.open_indicators(ctx, 2018).frame
+    frame = monitor_open.open_indicators(ctx, report_year=2018).frame
     for _, row in frame.iterrows():
         if row["too_few"]:
             assert row["change"] is None and "te weinig gevallen" in row["change_text"]
@@ -242,7 +242,7 @@ def test_with_the_regions_own_files_burglary_clearance_and_the_microdata_did_run
     assert not series.targets.empty
     this_year = clearance_chapter.clearance_in_year(series, 2018, 2013)
     assert "woninginbraken opgehelderd" in this_year.sentence().data
-    assert clearance_chapter.target_status(series, 2018, 2018) is not None
+    assert clearance_chapter.clearance_status(series, 2018, report_year=2018) is not None
     assert clearance_chapter.drivers_model(series) is not None
 
     region = context(cache)

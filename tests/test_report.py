@@ -401,7 +401,7 @@ def test_every_count_indicator_gets_its_target_chart(demo_region):
     from rvs_analysis.report.chapters import monitor
     from rvs_analysis.stats import targets
 
-    results = monitor.results(demo_region, 2016, 2018)
+    results = monitor.results(demo_region, 2018, report_year=2016)
     listed = targets.load_targets()
     assert monitor.count_indicators() == list(
         dict.fromkeys(listed[listed["unit"] == "count"]["indicator"])
@@ -506,9 +506,9 @@ def test_no_empty_chart_column_or_undrawn_legend_entry_and_advice_that_applies(t
     from rvs_analysis.report.yardstick import national_sentence
 
     after = report.start("Midden-Nederland", "demo", first_year=2011, last_year=2019)
-    assert monitor.results(after, 2019, 2018).chances_figure("Demo") is None
+    assert monitor.results(after, 2018, report_year=2019).chances_figure("Demo") is None
     before = report.start("Midden-Nederland", "demo", first_year=2011, last_year=2016)
-    assert monitor.results(before, 2016, 2018).chances_figure("Demo") is not None
+    assert monitor.results(before, 2018, report_year=2016).chances_figure("Demo") is not None
 
     shown = tables.table(pd.DataFrame({"Indicator": ["a", "b"], "Doel 2023": [np.nan, None]}))
     assert shown.shown["columns"] == ["Indicator"]

@@ -15,30 +15,21 @@ import pytest
 
 from rvs_analysis import regions, report
 from rvs_analysis.cli import main
-from rvs_analysis.render.batch import (
-    RenderError,
-    check_parameters,
-    declared_parameters,
-    discover_notebooks,
-)
+from rvs_analysis.render.batch import RenderError, check_parameters, declared_parameters
 from rvs_analysis.report.chapters import monitor
+from rvs_analysis.report.registry import report_specs
 from rvs_analysis.stats import targets
 
-REPORTS = ("burglary_clearance_drivers", "crime_change", "onveiligheidsbeleving_proeftuinen",
-           "strategy_monitor")  # fmt: skip
 
-
-def test_every_report_notebook_declares_report_year_defaulting_to_none():
-    paths = {path.stem: path for path in discover_notebooks()}
-    assert set(REPORTS) <= set(paths)
-    for name in REPORTS:
-        assert "report_year" in declared_parameters(paths[name]), name
-        cell = next(
-            cell
-            for cell in json.loads(paths[name].read_text())["cells"]
-            if "parameters" in cell["metadata"].get("tags", [])
-        )
-        assert "report_year = None" in "".join(cell["source"]), name
+@pytest.mark.parametrize("spec", report_specs(), ids=lambda spec: spec.stem)
+def test_every_report_notebook_declares_report_year_defaulting_to_none(spec):
+    assert "report_year" in declared_parameters(spec.path)
+    cell = next(
+        cell
+        for cell in json.loads(spec.path.read_text())["cells"]
+        if "parameters" in cell["metadata"].get("tags", [])
+    )
+    assert "report_year = None" in "".join(cell["source"])
 
 
 def test_an_undeclared_parameter_is_refused_with_the_declared_names(tmp_path, capsys):
@@ -84,7 +75,7 @@ def test_report_year_none_is_the_latest_year_with_2024_2025_voorlopig(latest):
 
 
 def test_region_monitor_on_the_latest_year_judges_2018_from_the_observed_value(latest):
-    results = monitor.results(latest, latest.report_year, 2018)
+    results = monitor.results(latest, 2018)
     status = results.statuses["burglary"]
     counts = report.area_counts(latest, "1.1.1").set_index("year")["registered_offences"]
     assert status.observed_year == 2018 and status.observed_value == counts[2018]
@@ -104,14 +95,14 @@ def test_region_monitor_for_2018_shows_observed_2018_burglaries_against_the_2018
     in_2018, shared_cbs_dir
 ):
     assert in_2018.report_year == 2018 and in_2018.years()[-1] == 2018
-    results = monitor.results(in_2018, in_2018.report_year, 2018)
+    results = monitor.results(in_2018, 2018)
     burglary = results.table.set_index("indicator").loc["burglary"]
     observed = regions.area_table(in_2018.dataset, "1.1.1", "region", 2017, "2018")
     assert burglary["this_year"] == 2018
     assert burglary["value"] == observed["registered_offences"].iloc[0]
     assert burglary["target"] == targets.target_for("burglary", 2018).value == 10000
     assert math.isnan(burglary["forecast"])  # 2018 has data: no forecast for it
-    series = monitor.burglary_series(in_2018, results, 2018, 2018)
+    series = monitor.burglary_series(in_2018, results)
     text = series.sentence().data
     assert f"In 2018 zijn {report.fmt_int(burglary['value'])} woninginbraken" in text
     assert "het doel is behaald" in text and "Verwachting" not in text

@@ -53,6 +53,7 @@ from rvs_analysis.render.executors import (
     WorkerOptions,
 )
 from rvs_analysis.render.tempfiles import sweep_stale_scratch
+from rvs_analysis.report.registry import spec_for
 from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
 
 log = logging.getLogger(__name__)
@@ -318,7 +319,11 @@ def _notebook_label(path):
 
 
 def _notebook_title(path):
-    """The notebook's first Markdown heading (the report's Dutch title), else its file name."""
+    """The report's Dutch title: its registry line's, else the notebook's first Markdown heading,
+    else its file name."""
+    spec = spec_for(path)
+    if spec is not None:
+        return spec.title
     try:
         cells = json.loads(Path(path).read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):

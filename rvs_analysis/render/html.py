@@ -23,6 +23,7 @@ from bleach.css_sanitizer import CSSSanitizer
 from rvs_analysis.dutch import GLOSSARY, fmt_datetime, fmt_seconds
 from rvs_analysis.dutch import format_number as format_number
 from rvs_analysis.render.failure import explain
+from rvs_analysis.report.registry import spec_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -462,6 +463,12 @@ def key_message(summary, region):
     return sentences
 
 
+def _feeds_key_message(notebook):
+    """Whether the registered report of ``notebook`` (a manifest label) words the key message."""
+    spec = spec_for(notebook)
+    return spec is not None and spec.key_message
+
+
 def _area_links(area, areas_manifest, notebooks):
     """Rendered reports of an area's municipalities (a district row links them)."""
     from rvs_analysis import regions
@@ -571,7 +578,8 @@ def render_index(
     counts = {status: 0 for status in STATUS_LABELS}
     for report in manifest["reports"]:
         counts[report["status"]] = counts.get(report["status"], 0) + 1
-    monitor = next((name for name, _ in notebooks if "strategy_monitor" in name), None)
+    # The report whose registry line says it feeds the key message (the strategy monitor).
+    monitor = next((name for name, _ in notebooks if _feeds_key_message(name)), None)
     message = key_message(summaries.get((region, monitor)), region) if monitor else []
     return environment.get_template("index.html.j2").render(
         css=(TEMPLATES / "index.css").read_text(encoding="utf-8"),

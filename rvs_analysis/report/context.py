@@ -20,6 +20,7 @@ from rvs_analysis.dutch import fmt_date
 from rvs_analysis.exceptions import NotAvailableForSource, RvsError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, municipalities, resolve_area
+from rvs_analysis.report.registry import spec_for
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
 from rvs_analysis.sources.base import source_label, table_ids
@@ -228,7 +229,7 @@ def start(
     notebook: str = "",
     first_year: int | None = None,
     last_year: int | None = None,
-    requires: Iterable[str] = (),
+    requires: Iterable[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
     composition_year: int = 2017,
     report_year: int | None = None,
@@ -247,7 +248,8 @@ def start(
     cache : str, default "data/raw"
         CBS download cache (for ``source="cbs"``).
     notebook : str, optional
-        The report's name, recorded in the summary.
+        The report's name (its notebook's stem), recorded in the summary; a registered report's
+        spec (:func:`rvs_analysis.report.registry.spec_for`) gives ``requires``.
     first_year, last_year : int, optional
         Period of the report; clipped to the years the source covers (with a note), and refused
         with :class:`~rvs_analysis.exceptions.NotAvailableForSource` when there is no overlap.
@@ -255,7 +257,8 @@ def start(
         Optional dataset inputs the report cannot do without (see :data:`INPUTS`); a tuple names
         alternatives, any one of which will do (``("survey", "survey_estimates")``: microdata or
         CBS's published estimates). Checked with :func:`require` before anything else is
-        computed.
+        computed. ``None`` (the default): the ``requires`` of the notebook's registry line
+        (:class:`~rvs_analysis.report.registry.ReportSpec`), nothing for an unregistered one.
     parameters : mapping, optional
         The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
     composition_year : int, default 2017
@@ -288,6 +291,9 @@ def start(
     resolved = resolve_area(area, composition_year)
     _check_within_region(resolved, composition_year)
     dataset = load_source(source, cache)
+    if requires is None:
+        spec = spec_for(notebook)
+        requires = spec.requires if spec is not None else ()
     for name in requires:
         require(dataset, name)
     notes: list[str] = []

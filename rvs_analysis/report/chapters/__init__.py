@@ -8,4 +8,8 @@ Modules
     :mod:`~rvs_analysis.report.chapters.crime_change` (``crime_change``),
     :mod:`~rvs_analysis.report.chapters.proeftuinen` (``onveiligheidsbeleving_proeftuinen``),
     :mod:`~rvs_analysis.report.chapters.monitor` (``strategy_monitor``).
+
+Each report module is a :class:`~rvs_analysis.report.registry.Chapter` (``TABLES``,
+``key_message_of``, ``methods``, ``record_summary``) and has its line in
+:data:`rvs_analysis.report.registry.REPORTS`.
 """

@@ -42,6 +42,7 @@ from rvs_analysis.stats import clearance, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT
 
 __all__ = [
+    "TABLES",
     "key_message_of",
     "ClearanceSeries",
     "ClearanceYear",
@@ -63,7 +64,7 @@ __all__ = [
     "needed_to_reach",
     "record_summary",
     "status_sentence",
-    "target_status",
+    "clearance_status",
 ]
 
 DRIVER_LABELS = {
@@ -76,7 +77,7 @@ DRIVER_LABELS = {
 BURGLARY = ClearanceOffence("1.1.1", "woninginbraak", False)
 """Residential burglary itself (the region's own police figures)."""
 
-CLEARANCE_TABLES = ("83648NED", "47018NED", "70072ned")
+TABLES = ("83648NED", "47018NED", "70072ned")
 """The open tables the clearance report reads (named in its source line)."""
 
 DRIVERS = ["burgernet_participation", "density_per_1000", "attempt_share", "year", "district"]
@@ -110,6 +111,10 @@ class ClearanceSeries:
     provisional: tuple[int, ...] = ()
     """Years whose registered figures are provisional (CBS "Voorlopig")."""
     offence: ClearanceOffence = BURGLARY
+    report_year: int | None = None
+    """The report's year (``ctx.report_year``): the default year of the chapters on the series."""
+    first_year: int | None = None
+    """The report's first year (``ctx.first_year``): the default base of a change."""
 
     @property
     def group_level(self) -> bool:
@@ -203,6 +208,8 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
         source_label=ctx.source_for("83648NED"),
         provisional=tuple(sorted(set(ctx.provisional_years) | flagged_years(frame))),
         offence=offence,
+        report_year=ctx.report_year,
+        first_year=ctx.first_year,
     )
 
 
@@ -312,8 +319,13 @@ class ClearanceYear:
         return "een verschil van " + difference_phrase(self.change)
 
 
-def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> ClearanceYear:
+def clearance_in_year(
+    series: ClearanceSeries, year: int | None = None, base_year: int | None = None
+) -> ClearanceYear:
     """The clearance of ``year``, its change since ``base_year`` and the year's target.
+
+    ``year`` defaults to the report's year and ``base_year`` to its first year (as the series
+    recorded them from the report context).
 
     Notes
     -----
@@ -326,6 +338,8 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
     :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences in either year
     gives no change (``None``).
     """
+    year = series.report_year if year is None else year
+    base_year = series.first_year if base_year is None else base_year
     by_year = series.yearly.set_index("year")
     now, base = by_year.loc[year], by_year.loc[base_year]
     upto = series.yearly[series.yearly["year"] <= year]
@@ -362,13 +376,15 @@ def clearance_in_year(series: ClearanceSeries, year: int, base_year: int) -> Cle
     )
 
 
-def target_status(series: ClearanceSeries, report_year: int, target_year: int):
-    """The status towards the target of ``target_year`` from the series up to ``report_year``.
+def clearance_status(series: ClearanceSeries, target_year: int, *, report_year: int | None = None):
+    """The status towards the target of ``target_year`` from the series up to ``report_year``
+    (default: the report's year).
 
     ``None`` for a group-level series: the targets are burglary targets.
     """
     if series.group_level:
         return None
+    report_year = series.report_year if report_year is None else report_year
     return targets.target_status(
         "burglary_clearance",
         series.until(report_year),
@@ -377,9 +393,12 @@ def target_status(series: ClearanceSeries, report_year: int, target_year: int):
     )
 
 
-def status_sentence(status, report_year: int, target_year: int):
+def status_sentence(status, target_year: int, *, report_year: int | None = None):
     """The Dutch sentence on the status, the forecast and the probability of meeting the target;
-    when the data reach the target year, the observed clearance of that year against it."""
+    when the data reach the target year, the observed clearance of that year against it.
+
+    The forecast continues the trend through ``report_year``, by default the last year the
+    status was computed from (``status.last_year``: the report's year)."""
     if status is None:
         return md(
             "Het doel van de strategie geldt voor het ophelderingspercentage van woninginbraak; "
@@ -409,7 +428,7 @@ def status_sentence(status, report_year: int, target_year: int):
         target=fmt_pct(status.target.value),
         target_year=target_year,
         status=status.status_nl,
-        year=report_year,
+        year=status.last_year if report_year is None else report_year,
         forecast=fmt_pct(status.forecast.mean),
         low=fmt_pct(status.forecast.pi_low),
         high=fmt_pct(status.forecast.pi_high),
@@ -417,11 +436,14 @@ def status_sentence(status, report_year: int, target_year: int):
     )
 
 
-def municipal_funnel(series: ClearanceSeries, year: int) -> pd.DataFrame:
-    """The municipalities' clearance of ``year`` against funnel limits (overdispersion if found).
+def municipal_funnel(series: ClearanceSeries, year: int | None = None) -> pd.DataFrame:
+    """The municipalities' clearance of ``year`` (default: the report's year) against funnel
+    limits (overdispersion if found).
 
-    ``attrs["subject"]`` names what is cleared (burglary, or the offence group on open data).
+    ``attrs["subject"]`` names what is cleared (burglary, or the offence group on open data),
+    ``attrs["year"]`` the year.
     """
+    year = series.report_year if year is None else year
     municipal = clearance.funnel_table(
         series.municipalities_in(year),
         "cleared_offences",
@@ -430,6 +452,7 @@ def municipal_funnel(series: ClearanceSeries, year: int) -> pd.DataFrame:
         label_column="gemeente_name",
     )
     municipal.attrs["subject"] = series.subject
+    municipal.attrs["year"] = year
     return municipal
 
 
@@ -437,8 +460,9 @@ def _subject(municipal: pd.DataFrame) -> str:
     return municipal.attrs.get("subject", "woninginbraak")
 
 
-def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int):
-    """The funnel plot of the municipalities' clearance in ``year``."""
+def funnel_figure(ctx: ReportContext, municipal: pd.DataFrame, year: int | None = None):
+    """The funnel plot of the municipalities' clearance in ``year`` (default: the funnel's)."""
+    year = municipal.attrs["year"] if year is None else year
     return figures.funnel_plot(
         municipal,
         "registered_offences",
@@ -471,8 +495,9 @@ def funnel_sentence(municipal: pd.DataFrame):
     )
 
 
-def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int):
-    """The municipalities' clearance of ``year`` on the map."""
+def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int | None = None):
+    """The municipalities' clearance of ``year`` (default: the funnel's) on the map."""
+    year = municipal.attrs["year"] if year is None else year
     return figures.area_map(
         ctx.dataset,
         values_by_code(municipal, "value", ctx),
@@ -569,18 +594,23 @@ class NeededToReach:
 
 
 def needed_to_reach(
-    ctx: ReportContext, this_year: ClearanceYear, report_year: int, target_year: int
+    ctx: ReportContext,
+    this_year: ClearanceYear,
+    target_year: int,
+    *,
+    report_year: int | None = None,
 ) -> NeededToReach:
     """Cleared burglaries needed for the target now, and with the forecast number of burglaries.
 
     Notes
     -----
     The number of burglaries in ``target_year`` comes from the area's count trend up to
-    ``report_year`` (:func:`rvs_analysis.stats.trends.fit_count_trend`, population offset).
-    ``None`` for a group-level series (the target is a burglary target).
+    ``report_year`` (default: ``ctx.report_year``; :func:`rvs_analysis.stats.trends.fit_count_trend`,
+    population offset). ``None`` for a group-level series (the target is a burglary target).
     """
     if this_year.offence.group_level:
         return None
+    report_year = ctx.report_year if report_year is None else report_year
     counts = area_counts(ctx, "1.1.1")
     trend = trends.fit_count_trend(counts[counts["year"] <= report_year])
     observed = counts.loc[counts["year"] == target_year, "registered_offences"]
@@ -800,7 +830,7 @@ def methods(
             "De open CBS-tabellen (83648NED) geven opgehelderde misdrijven alleen per "
             "misdrijfgroep; opheldering van woninginbraak per gemeente en de verklarende kenmerken "
             "komen uit de politiecijfers van de regio.",
-            *filter(None, [open_data_line(ctx.dataset, CLEARANCE_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
     )
 

@@ -46,6 +46,7 @@ from rvs_analysis.stats import crime_change, monthly
 from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
 
 __all__ = [
+    "TABLES",
     "less_visible_held",
     "CrimeTotals",
     "MonthlyBurglary",
@@ -464,7 +465,7 @@ def monthly_burglary(ctx: ReportContext, offence_code: str = "1.1.1") -> Monthly
     )
 
 
-CRIME_CHANGE_TABLES = ("47018NED", "47022NED", "70072ned")
+TABLES = ("47018NED", "47022NED", "70072ned")
 """The open tables the crime change report reads (named in its source line)."""
 
 
@@ -545,7 +546,7 @@ def methods(
             "stijging kan ook meer opsporing betekenen.",
         ],
         limitations=[
-            *filter(None, [open_data_line(ctx.dataset, CRIME_CHANGE_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
             "De open CBS-tabel 47018NED bevat niet alle minder zichtbare soorten (fraude, "
             "cybercrime en witwassen ontbreken in het gedeelde extract); de vergelijking rust dan "
             "op de soorten die er wel zijn, zoals drugshandel.",

@@ -51,6 +51,7 @@ from rvs_analysis.stats import targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 
 __all__ = [
+    "TABLES",
     "UNKNOWN_STATUSES",
     "BurglarySeries",
     "CountSeries",
@@ -223,8 +224,10 @@ def _burglary_change_text(row) -> str:
     return phrase
 
 
-def results(ctx: ReportContext, report_year: int, target_year: int) -> Results:
-    """The area's results table (:func:`rvs_analysis.report.tables.results_table`)."""
+def results(ctx: ReportContext, target_year: int, *, report_year: int | None = None) -> Results:
+    """The area's results table (:func:`rvs_analysis.report.tables.results_table`) in
+    ``report_year`` (default: ``ctx.report_year``) towards the targets of ``target_year``."""
+    report_year = ctx.report_year if report_year is None else report_year
     table, statuses = results_and_statuses(ctx, report_year, target_year)
     return Results(
         table=table,
@@ -363,10 +366,10 @@ BurglarySeries = CountSeries
 """The burglary indicator's series (the name the monitor's burglary chapter used first)."""
 
 
-def burglary_series(
-    ctx: ReportContext, area_results: Results, report_year: int, target_year: int
-) -> CountSeries:
-    """The area's burglary counts, targets (scaled for a district or municipality) and trend."""
+def burglary_series(ctx: ReportContext, area_results: Results) -> CountSeries:
+    """The area's burglary counts, targets (scaled for a district or municipality) and trend, in
+    the report and target year of ``area_results``."""
+    report_year, target_year = area_results.report_year, area_results.target_year
     counts = area_counts(ctx, "1.1.1")
     burglary_targets, baseline, target_note = area_targets(ctx, "burglary", report_year)
     return CountSeries(
@@ -426,17 +429,18 @@ def count_series(
     )
 
 
-def count_indicator_figures(
-    ctx: ReportContext, area_results: Results, report_year: int, target_year: int
-) -> None:
+def count_indicator_figures(ctx: ReportContext, area_results: Results) -> None:
     """The chart of every count indicator besides burglary (shown above with its sentence):
     observed counts, target path through the baseline and each listed target, forecast bands to
-    the target year, provisional years open. Indicators the source lacks are left out."""
+    the target year, provisional years open. Indicators the source lacks are left out. Report
+    and target year are those of ``area_results``."""
     shown = []
     for indicator in count_indicators():
         if indicator == "burglary":
             continue
-        series = count_series(ctx, area_results, indicator, report_year, target_year)
+        series = count_series(
+            ctx, area_results, indicator, area_results.report_year, area_results.target_year
+        )
         if series is not None:
             shown.append(series.figure())
     show(*shown)
@@ -509,8 +513,10 @@ def measured_verdict(status) -> str:
     }.get(status.status, status.status_nl)
 
 
-def districts(ctx: ReportContext, report_year: int) -> pd.DataFrame:
-    """Burglary change per district (and the region) from the first year to ``report_year``."""
+def districts(ctx: ReportContext, *, report_year: int | None = None) -> pd.DataFrame:
+    """Burglary change per district (and the region) from the first year to ``report_year``
+    (default: ``ctx.report_year``)."""
+    report_year = ctx.report_year if report_year is None else report_year
     return district_comparison(ctx, "1.1.1", ctx.first_year, report_year)
 
 
@@ -530,12 +536,16 @@ def _target_path_change(report_year: int) -> float:
     return 100 * (targets.target_for("burglary", report_year).value / baseline_2011 - 1)
 
 
-def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: int):
-    """Bars of the districts' burglary change with the change the region's target asks for.
+def district_figure(
+    ctx: ReportContext, comparison: pd.DataFrame, *, report_year: int | None = None
+):
+    """Bars of the districts' burglary change (to ``report_year``, default ``ctx.report_year``)
+    with the change the region's target asks for.
 
     The bar of the report's district (or the area itself) is marked; a municipality's report marks
     its district, so the figure is the same for every municipality of a district (and is drawn
     once per district in a batch: :func:`rvs_analysis.report.figures.drawn_once`)."""
+    report_year = ctx.report_year if report_year is None else report_year
     shown = set(comparison["area"])
     marked = [name for name in (ctx.area.name, ctx.area.district) if name and name in shown]
     return figures.bar_chart(
@@ -556,8 +566,10 @@ def district_figure(ctx: ReportContext, comparison: pd.DataFrame, report_year: i
     )
 
 
-def district_table(ctx: ReportContext, comparison: pd.DataFrame, report_year: int):
-    """The district comparison as the report shows it."""
+def district_table(ctx: ReportContext, comparison: pd.DataFrame, *, report_year: int | None = None):
+    """The district comparison (to ``report_year``, default ``ctx.report_year``) as the report
+    shows it."""
+    report_year = ctx.report_year if report_year is None else report_year
     return table(
         comparison,
         formats={
@@ -645,8 +657,10 @@ def district_sentence(comparison: pd.DataFrame):
     )
 
 
-def municipal_rate_map(ctx: ReportContext, report_year: int):
-    """Burglaries per 1,000 inhabitants per municipality in ``report_year``, on the map."""
+def municipal_rate_map(ctx: ReportContext, *, report_year: int | None = None):
+    """Burglaries per 1,000 inhabitants per municipality in ``report_year`` (default:
+    ``ctx.report_year``), on the map."""
+    report_year = ctx.report_year if report_year is None else report_year
     municipal = regions.area_table(
         ctx.dataset, "1.1.1", "gemeente", ctx.composition_year, report_year, rate=True
     )
@@ -661,7 +675,7 @@ def municipal_rate_map(ctx: ReportContext, report_year: int):
     )
 
 
-MONITOR_TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
+TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
 """The open tables the monitor reads (named in its source line)."""
 
 
@@ -747,7 +761,7 @@ def methods(
             "samenwerkingsverbanden, afpakken) en de Veiligheidsmonitor alleen als schattingen met "
             "marges voor de grotere gemeenten, met een breuk in de reeks in 2021. Zulke "
             "indicatoren staan op 'geen gegevens' als de bron ze mist.",
-            *filter(None, [open_data_line(ctx.dataset, MONITOR_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
         technical=[
             *area_results.table.attrs.get("change_methods", []),

@@ -208,8 +208,9 @@ def _row(name, table_id, series: pd.DataFrame, report_year: int, unit: str = "aa
     }
 
 
-def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
-    """Every indicator the open tables hold for the area, up to ``report_year``.
+def open_indicators(ctx: ReportContext, *, report_year: int | None = None) -> OpenIndicators:
+    """Every indicator the open tables hold for the area, up to ``report_year`` (default:
+    ``ctx.report_year``).
 
     Notes
     -----
@@ -225,6 +226,7 @@ def open_indicators(ctx: ReportContext, report_year: int) -> OpenIndicators:
     :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` registered offences (percentages) in
     either year: "te weinig gevallen", no interval.
     """
+    report_year = ctx.report_year if report_year is None else report_year
     rows = []
     codes = set(ctx.dataset.crime["offence_code"])
     for code, name in COUNT_INDICATORS.items():

@@ -40,6 +40,7 @@ from rvs_analysis.report.wording import (
 from rvs_analysis.stats import perception
 
 __all__ = [
+    "TABLES",
     "INDICATORS",
     "Pilots",
     "cell_means_table",
@@ -74,7 +75,7 @@ INDICATORS = {
 """The survey indicators of the report and their Dutch titles."""
 
 
-PROEFTUINEN_TABLES = ("81877NED", "85146NED")
+TABLES = ("81877NED", "85146NED")
 """The open tables the proeftuinen report reads (named in its source line)."""
 
 MICRODATA_NOTE = (
@@ -621,7 +622,7 @@ def methods(
             ],
             limitations=[
                 MICRODATA_NOTE,
-                *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
+                *filter(None, [open_data_line(ctx.dataset, TABLES)]),
             ],
             technical=published_technical,
         )
@@ -667,7 +668,7 @@ def methods(
             "schattingen met 95%-marges, voor politie-eenheden en alleen voor de grotere "
             "gemeenten; de herziening van 2021 maakt de reeks vóór en na 2021 niet zonder meer "
             "vergelijkbaar. Deze analyse vraagt microdata (of lokale oversamples) per respondent.",
-            *filter(None, [open_data_line(ctx.dataset, PROEFTUINEN_TABLES)]),
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
         technical=[*published_technical, did.method, events.method],
     )
