@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources import cbs, kinds, load_source, source_version
 
@@ -356,3 +357,27 @@ def test_deeply_nested_json_is_one_paragraph(tmp_path, tidy_kit, capsys):
         )
         err = capsys.readouterr().err
         assert status != 0 and "nested too deeply" in err and "Traceback" not in err
+
+
+def test_a_registered_source_kind_is_read_like_the_built_in_ones(tmp_path, monkeypatch, tidy_kit):
+    """A new kind is one SourceKind: no branch in sources/__init__.py (issue 30 item 5)."""
+    from dataclasses import replace
+
+    monkeypatch.setattr(kinds, "_KINDS", list(kinds._KINDS))
+    folder = tidy_kit.write_tidy(tmp_path / "mirrored", metadata={"crime_boundary_year": 2017})
+    mirror = kinds.register_source_kind(
+        replace(
+            kinds.TIDY,
+            name="mirror",
+            takes=lambda source: source.startswith("mirror:"),
+            locate=lambda source, cache: Path(source.removeprefix("mirror:")),
+            missing=lambda where: f"Nothing mirrored in {where}.",
+        )
+    )
+    assert [kind.name for kind in kinds.source_kinds()] == ["demo", "cbs", "mirror", "tidy"]
+    assert kinds.source_kind("mirror:x") is mirror and kinds.source_kind("other").name == "tidy"
+    dataset = load_source(f"mirror:{folder}")
+    assert len(dataset.crime) and sources.resolve_source(f"mirror:{folder}")[0] == "mirror"
+    assert sources.source_files(f"mirror:{folder}") == sources.source_files(str(folder))
+    with pytest.raises(SourceNotAvailableError, match="Nothing mirrored in"):
+        load_source(f"mirror:{tmp_path / 'empty'}")
