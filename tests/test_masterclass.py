@@ -367,7 +367,6 @@ def test_every_check_in_the_notebooks_names_a_registered_exercise():
 def test_a_report_notebook_runs_with_its_defaults_from_the_notebooks_folder():
     """JupyterLab's parameter-free use: open a report notebook in notebooks/ and run it."""
     reports = sorted(NOTEBOOKS.glob("*.ipynb"))
-    if not reports:
-        pytest.skip("no report notebooks in notebooks/ yet (issue 4)")
+    assert reports, f"no report notebooks in {NOTEBOOKS}: the test would prove nothing"
     result = _execute(str(reports[0]), str(NOTEBOOKS))
     assert result["error"] is None, f"{reports[0].name}: {result['error']}"
