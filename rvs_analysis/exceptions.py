@@ -51,6 +51,33 @@ class DataValidationError(RvsError, ValueError):
         )
 
 
+class StrategyError(RvsError, ValueError):
+    """A strategy folder that cannot be used: names the file, the row (or TOML line) and what is
+    wrong (:mod:`rvs_analysis.strategies`); refused before anything is written.
+
+    Parameters
+    ----------
+    file : str
+        The strategy's file (``strategy.toml``, ``municipalities.csv``, ``targets.csv``).
+    row : int or None
+        The data row (1-based, header excluded) or, for the TOML file, the line or priority.
+    problem : str
+        What is wrong and what to do, in one or two sentences.
+    """
+
+    exit_code = 2
+
+    def __init__(self, file, row, problem):
+        self.file = str(file)
+        self.row = row
+        self.problem = problem
+        where = self.file + (f", {row}" if isinstance(row, str) else f", row {row}" if row else "")
+        super().__init__(
+            f"The strategy in {where} cannot be used: {problem} Nothing was written; fix the "
+            "strategy folder (or choose another with --strategy) and run again."
+        )
+
+
 class UnknownAreaError(RvsError, ValueError):
     """An area name that is not the region, one of its districts or municipalities."""
 

@@ -48,6 +48,9 @@ PRODUCT_FILES: dict[str, tuple[str, ...]] = {
         "targets.csv",
         "targets.md",
         "crime_change_classification.csv",
+        "indicator_catalogue.csv",
+        "strategies/README.md",
+        "strategies/*/*",
     ),
     "notebooks": (
         "*.ipynb",

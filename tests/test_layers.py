@@ -25,6 +25,7 @@ LAYERS = {
     "regions": 1,
     "region_tables": 1,
     "national": 1,
+    "strategies": 1,
     "years": 0,
     "timings": 0,
     "dutch": 0,

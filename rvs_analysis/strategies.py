@@ -1,0 +1,501 @@
+"""A regional safety strategy is data: a folder with its period, priorities, area list and targets.
+
+A strategy lives in ``data/strategies/<id>/`` (shipped) or in any folder a user names:
+
+* ``strategy.toml``: ``name``, ``region``, ``first_year``, ``last_year``, ``source`` and
+  ``[[priorities]]`` tables, each with ``theme`` (Dutch, as the strategy names it), ``indicators``
+  (ids from the indicator catalogue ``data/indicator_catalogue.csv``) and optionally
+  ``not_in_open_data`` (what the theme covers that open data cannot show);
+* ``municipalities.csv``: ``gemeente_code, gemeente_name, district, valid_from, valid_to, source``
+  (as ``data/regions/municipalities.csv``); the districts are the strategy's districts;
+* ``targets.csv``: the columns of ``data/targets.csv``; it may hold a header only (a strategy
+  without measurable targets gets trends and comparisons and no statuses).
+
+:func:`load_strategy` reads and checks a folder: a malformed TOML file, a missing key, an unknown
+indicator, a municipality code that does not exist on the boundaries of a year it is listed for, a
+municipality in two districts at once, or a target without a year or of an unknown indicator is
+refused with one paragraph naming the file, the row and what is wrong
+(:class:`~rvs_analysis.exceptions.StrategyError`). :func:`strategy_for_year` chooses the strategy
+whose period holds a report year, or the latest earlier one (and says so).
+
+The shipped strategies: ``rvs-2015-2018`` (the Jaarplan 2017/2018, with its targets),
+``rvs-2019-2022`` and ``rvs-2023-2026`` (priorities, no published targets). Sources are in each
+``strategy.toml`` and ``municipalities.csv``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from rvs_analysis import national
+from rvs_analysis.exceptions import SourceNotAvailableError, StrategyError
+from rvs_analysis.resources import data_path
+
+__all__ = [
+    "CATALOGUE_PATH",
+    "STRATEGIES_DIR",
+    "Priority",
+    "Strategy",
+    "indicator_catalogue",
+    "load_strategy",
+    "shipped_strategies",
+    "strategy_for_year",
+]
+
+STRATEGIES_DIR = data_path("strategies")
+"""The shipped strategies, one folder each."""
+
+CATALOGUE_PATH = data_path("indicator_catalogue.csv")
+"""The indicator catalogue: ``id, label_nl, unit, table, computed, source``."""
+
+MUNICIPALITY_COLUMNS = [
+    "gemeente_code",
+    "gemeente_name",
+    "district",
+    "valid_from",
+    "valid_to",
+    "source",
+]
+TARGET_COLUMNS = [
+    "indicator",
+    "label_nl",
+    "unit",
+    "area",
+    "year",
+    "kind",
+    "value",
+    "comparison",
+    "relative_to_baseline",
+    "source_line",
+]
+_REQUIRED_KEYS = {
+    "name": str,
+    "region": str,
+    "first_year": int,
+    "last_year": int,
+    "source": str,
+}
+
+
+@dataclass(frozen=True)
+class Priority:
+    """One priority (theme) of a strategy.
+
+    Attributes
+    ----------
+    theme : str
+        As the strategy names it (Dutch).
+    indicators : tuple of str
+        Ids of the indicator catalogue that carry it.
+    not_in_open_data : str or None
+        What the theme covers that open data cannot show, in one sentence.
+    """
+
+    theme: str
+    indicators: tuple[str, ...]
+    not_in_open_data: str | None = None
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A regional safety strategy read from its folder (:func:`load_strategy`).
+
+    Attributes
+    ----------
+    id : str
+        The folder's name (``"rvs-2023-2026"``).
+    folder : pathlib.Path
+    name, region, source : str
+    first_year, last_year : int
+        Its period, both included.
+    priorities : tuple of Priority
+    municipalities : pandas.DataFrame
+        :data:`MUNICIPALITY_COLUMNS`, ``valid_from``/``valid_to`` as dates (``NaT`` = open).
+    targets : pandas.DataFrame
+        :data:`TARGET_COLUMNS`; possibly empty.
+    """
+
+    id: str
+    folder: Path
+    name: str
+    region: str
+    first_year: int
+    last_year: int
+    source: str
+    priorities: tuple[Priority, ...]
+    municipalities: pd.DataFrame
+    targets: pd.DataFrame
+
+    @property
+    def period(self) -> str:
+        """``"2023-2026"``."""
+        return f"{self.first_year}-{self.last_year}"
+
+    def covers(self, year: int) -> bool:
+        """Whether ``year`` lies in the strategy's period.
+
+        Parameters
+        ----------
+        year : int
+
+        Returns
+        -------
+        bool
+        """
+        return self.first_year <= int(year) <= self.last_year
+
+    def municipalities_on(self, year: int) -> pd.DataFrame:
+        """The strategy's municipalities on 1 January of ``year``.
+
+        Parameters
+        ----------
+        year : int
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``gemeente_code, gemeente_name, district`` of the rows valid that day, by name.
+        """
+        day = pd.Timestamp(int(year), 1, 1)
+        rows = self.municipalities
+        valid = (rows["valid_from"].isna() | (rows["valid_from"] <= day)) & (
+            rows["valid_to"].isna() | (rows["valid_to"] >= day)
+        )
+        chosen = rows.loc[valid, ["gemeente_code", "gemeente_name", "district"]]
+        return chosen.sort_values("gemeente_name").reset_index(drop=True)
+
+    def districts(self) -> list[str]:
+        """The strategy's districts in the order of its municipality table.
+
+        Returns
+        -------
+        list of str
+        """
+        return list(dict.fromkeys(self.municipalities["district"]))
+
+    def indicators(self) -> list[str]:
+        """Every indicator of its priorities, in order, each once.
+
+        Returns
+        -------
+        list of str
+        """
+        return list(dict.fromkeys(code for p in self.priorities for code in p.indicators))
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> pd.DataFrame:
+    frame = pd.read_csv(CATALOGUE_PATH, dtype=str, keep_default_na=False)
+    missing = [column for column in ("id", "label_nl", "unit", "table", "computed", "source")
+               if column not in frame.columns]  # fmt: skip
+    if missing:
+        raise StrategyError(CATALOGUE_PATH, None, f"the catalogue lacks the columns {missing}.")
+    duplicated = frame["id"].duplicated()
+    if duplicated.any():
+        row = int(duplicated.to_numpy().argmax()) + 1
+        raise StrategyError(CATALOGUE_PATH, row, f"indicator {frame['id'][row - 1]!r} twice.")
+    return frame
+
+
+def indicator_catalogue() -> pd.DataFrame:
+    """The indicator catalogue (``data/indicator_catalogue.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``id, label_nl, unit, table, computed, source``: one row per indicator a strategy may
+        name; ``table`` is the CBS table it is computed from (``47018NED``, ``85146NED``) or
+        ``regional`` (the region's own figures).
+    """
+    return _catalogue().copy()
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise StrategyError(path, None, "the folder has no strategy.toml.") from None
+    except tomllib.TOMLDecodeError as error:
+        raise StrategyError(path, None, f"it is not valid TOML ({error}).") from None
+
+
+def _priorities(path: Path, content: dict) -> tuple[Priority, ...]:
+    known = set(_catalogue()["id"])
+    priorities = content.get("priorities", [])
+    if not isinstance(priorities, list) or not priorities:
+        raise StrategyError(
+            path, None, "it names no [[priorities]] (each with theme and indicators)."
+        )
+    result = []
+    for number, table in enumerate(priorities, start=1):
+        where = f"priority {number}"
+        if not isinstance(table, dict) or not isinstance(table.get("theme"), str):
+            raise StrategyError(path, where, "a priority needs a theme (text).")
+        indicators = table.get("indicators")
+        if not isinstance(indicators, list) or not all(isinstance(i, str) for i in indicators):
+            raise StrategyError(path, where, "indicators must be a list of indicator ids.")
+        unknown = [code for code in indicators if code not in known]
+        if unknown:
+            raise StrategyError(
+                path,
+                where,
+                f"unknown indicator {unknown[0]!r} (theme {table['theme']!r}); the indicator "
+                f"catalogue {CATALOGUE_PATH.name} lists: {', '.join(sorted(known))}.",
+            )
+        note = table.get("not_in_open_data")
+        if note is not None and not isinstance(note, str):
+            raise StrategyError(path, where, "not_in_open_data must be one sentence of text.")
+        result.append(Priority(table["theme"], tuple(indicators), note))
+    return tuple(result)
+
+
+def _dates(path: Path, frame: pd.DataFrame, column: str) -> pd.Series:
+    text = frame[column].fillna("").astype(str).str.strip()
+    parsed = pd.to_datetime(text.where(text != ""), format="%Y-%m-%d", errors="coerce")
+    bad = (text != "") & parsed.isna()
+    if bad.any():
+        row = int(bad.to_numpy().argmax()) + 1
+        raise StrategyError(
+            path, row, f"{column} {text.iloc[row - 1]!r} is not a date (YYYY-MM-DD) or empty."
+        )
+    return parsed
+
+
+def _municipalities(path: Path, first_year: int, last_year: int) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise StrategyError(path, None, "the folder has no municipalities.csv.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise StrategyError(path, None, f"it is not a readable CSV file ({error}).") from None
+    missing = [column for column in MUNICIPALITY_COLUMNS if column not in frame.columns]
+    if missing:
+        raise StrategyError(path, None, f"the columns {missing} are missing.")
+    if frame.empty:
+        raise StrategyError(path, None, "it lists no municipality.")
+    frame = frame[MUNICIPALITY_COLUMNS].copy()
+    frame["valid_from"] = _dates(path, frame, "valid_from")
+    frame["valid_to"] = _dates(path, frame, "valid_to")
+    for row, record in enumerate(frame.itertuples(index=False), start=1):
+        if not record.district.strip():
+            raise StrategyError(path, row, f"{record.gemeente_code} has no district.")
+        years = _listed_years(record, first_year, last_year)
+        known_years = [year for year in years if year >= national.FIRST_NATIONAL_YEAR]
+        if not any(national.valid_on(record.gemeente_code, year) for year in known_years) and (
+            known_years or not record.gemeente_code.startswith("GM")
+        ):
+            raise StrategyError(
+                path,
+                row,
+                f"municipality code {record.gemeente_code!r} ({record.gemeente_name}) does not "
+                f"exist on the boundaries of {_year_span(known_years or years)} (data/regions/"
+                "national_changes.csv and municipality_names.csv); check the code, or its "
+                "valid_from/valid_to.",
+            )
+    _refuse_two_districts(path, frame)
+    return frame
+
+
+def _listed_years(record, first_year: int, last_year: int) -> list[int]:
+    """Years of the strategy's period (1 January) on which a row is valid."""
+    years = []
+    for year in range(first_year, last_year + 1):
+        day = pd.Timestamp(year, 1, 1)
+        if (pd.isna(record.valid_from) or record.valid_from <= day) and (
+            pd.isna(record.valid_to) or record.valid_to >= day
+        ):
+            years.append(year)
+    return years
+
+
+def _year_span(years: list[int]) -> str:
+    if not years:
+        return "no year of the strategy's period"
+    return str(years[0]) if len(years) == 1 else f"{years[0]} to {years[-1]}"
+
+
+def _refuse_two_districts(path: Path, frame: pd.DataFrame) -> None:
+    """Refuse a municipality listed twice with validity periods that overlap."""
+    lowest, highest = pd.Timestamp.min, pd.Timestamp.max
+    for _code, rows in frame.groupby("gemeente_code", sort=False):
+        if len(rows) < 2:
+            continue
+        spans = sorted(
+            (
+                row.valid_from if pd.notna(row.valid_from) else lowest,
+                row.valid_to if pd.notna(row.valid_to) else highest,
+                position + 1,
+                row.district,
+            )
+            for position, row in zip(rows.index, rows.itertuples(index=False), strict=True)
+        )
+        for (_, end, _, district), (start, _, row, other) in zip(spans, spans[1:], strict=False):
+            if start <= end:
+                raise StrategyError(
+                    path,
+                    row,
+                    f"{_code} is listed twice for the same days ({district} and {other}); a "
+                    "municipality belongs to one district at a time (end the first row with "
+                    "valid_to).",
+                )
+
+
+def _targets(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise StrategyError(
+            path, None, "the folder has no targets.csv (a header only is fine: no targets)."
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise StrategyError(path, None, f"it is not a readable CSV file ({error}).") from None
+    missing = [column for column in TARGET_COLUMNS if column not in frame.columns]
+    if missing:
+        raise StrategyError(path, None, f"the columns {missing} are missing.")
+    known = set(_catalogue()["id"])
+    for row, record in enumerate(frame.itertuples(index=False), start=1):
+        if record.indicator not in known:
+            raise StrategyError(
+                path, row, f"unknown indicator {record.indicator!r} (not in {CATALOGUE_PATH.name})."
+            )
+        year = record.year.strip()
+        if not (year.isdigit() and len(year) == 4):
+            raise StrategyError(
+                path, row, f"the {record.kind or 'target'} of {record.indicator} has no year "
+                f"(year {record.year!r}); every target and baseline names the year it is for."
+            )  # fmt: skip
+        if record.kind not in ("baseline", "target"):
+            raise StrategyError(
+                path, row, f"kind {record.kind!r} of {record.indicator}: use baseline or target."
+            )
+        relative = record.relative_to_baseline.strip()
+        # a baseline the strategy names without publishing it, or a target set relative to one
+        empty_allowed = record.kind == "baseline" or bool(relative)
+        for column, text in (("value", record.value.strip()), ("relative_to_baseline", relative)):
+            if text == "" and (column == "relative_to_baseline" or empty_allowed):
+                continue
+            try:
+                float(text)
+            except ValueError:
+                raise StrategyError(
+                    path, row, f"{column} {text!r} of {record.indicator} is not a number."
+                ) from None
+    return frame
+
+
+def load_strategy(spec: str | Path) -> Strategy:
+    """Read and check a strategy: a shipped id (``"rvs-2023-2026"``) or a folder.
+
+    Parameters
+    ----------
+    spec : str or pathlib.Path
+        The id of a folder in :data:`STRATEGIES_DIR`, or the path of a strategy folder.
+
+    Returns
+    -------
+    Strategy
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When ``spec`` is neither a shipped id nor an existing folder.
+    StrategyError
+        For the first thing in the folder that cannot be used (the module's docstring lists
+        what is checked), naming the file and the row.
+    """
+    folder = Path(spec)
+    if not folder.is_dir():
+        shipped = STRATEGIES_DIR / str(spec)
+        if not shipped.is_dir():
+            ids = ", ".join(sorted(path.name for path in STRATEGIES_DIR.iterdir() if path.is_dir()))
+            raise SourceNotAvailableError(
+                f"No strategy {str(spec)!r}: give a shipped one ({ids}) or the folder of your own "
+                "(strategy.toml, municipalities.csv, targets.csv; see data/strategies/README.md)."
+            )
+        folder = shipped
+    return _load(folder.resolve())
+
+
+@lru_cache(maxsize=16)
+def _load(folder: Path) -> Strategy:
+    toml_path = folder / "strategy.toml"
+    content = _read_toml(toml_path)
+    for key, kind in _REQUIRED_KEYS.items():
+        value = content.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise StrategyError(
+                toml_path, None, f"{key} is missing or not {'a whole number' if kind is int else 'text'}."
+            )  # fmt: skip
+    first, last = int(content["first_year"]), int(content["last_year"])
+    if first > last:
+        raise StrategyError(toml_path, None, f"first_year {first} lies after last_year {last}.")
+    priorities = _priorities(toml_path, content)
+    municipalities = _municipalities(folder / "municipalities.csv", first, last)
+    targets = _targets(folder / "targets.csv")
+    return Strategy(
+        id=folder.name,
+        folder=folder,
+        name=content["name"],
+        region=content["region"],
+        first_year=first,
+        last_year=last,
+        source=content["source"],
+        priorities=priorities,
+        municipalities=municipalities,
+        targets=targets,
+    )
+
+
+def shipped_strategies() -> list[Strategy]:
+    """Every strategy in :data:`STRATEGIES_DIR`, by first year.
+
+    Returns
+    -------
+    list of Strategy
+    """
+    folders = sorted(path for path in STRATEGIES_DIR.iterdir() if (path / "strategy.toml").exists())
+    return sorted((_load(folder.resolve()) for folder in folders), key=lambda s: s.first_year)
+
+
+def strategy_for_year(year: int) -> tuple[Strategy, str | None]:
+    """The shipped strategy a report on ``year`` follows, and a note when none covers it.
+
+    Parameters
+    ----------
+    year : int
+        The report year.
+
+    Returns
+    -------
+    (Strategy, str or None)
+        The strategy whose period holds ``year``; else the latest one that started earlier, with
+        a sentence (English, for the report layer to word) saying that it is used beyond its
+        period and that its area list follows the municipal map of the year.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When ``year`` precedes every shipped strategy.
+    """
+    year = int(year)
+    strategies = shipped_strategies()
+    for strategy in strategies:
+        if strategy.covers(year):
+            return strategy, None
+    earlier = [strategy for strategy in strategies if strategy.first_year <= year]
+    if not earlier:
+        raise SourceNotAvailableError(
+            f"No shipped strategy covers {year} or an earlier year; the first starts in "
+            f"{strategies[0].first_year}. Give one with --strategy DIR."
+        )
+    chosen = earlier[-1]
+    return chosen, (
+        f"no strategy covers {year}: {chosen.name} ({chosen.period}) is used, with its "
+        f"municipalities on the map of {year}"
+    )
