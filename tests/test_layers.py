@@ -168,3 +168,45 @@ def test_every_module_imports_on_its_own():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+MAX_FUNCTION_LINES = 100
+"""Code lines of one function (its docstring not counted)."""
+
+LONG_FUNCTIONS = {
+    # Each builds its design, fits and reads its contrasts in one place; they are split when the
+    # count models move to the one count engine (issue 30 item 2). At most five may stay.
+    "rvs_analysis.stats.compare.compare_trends": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.crime_change.compare_trends": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.trends.fit_count_trend": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.targets.target_status": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.clearance.clearance_drivers": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.perception.event_study": "count engine (issue 30 item 2)",
+}
+
+
+def _function_lengths():
+    for name, path in _modules():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            first = node.body[0]
+            docstring = (
+                first.end_lineno - first.lineno + 1
+                if isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+                else 0
+            )
+            yield f"{name}.{node.name}", node.end_lineno - node.lineno + 1 - docstring
+
+
+def test_functions_are_short():
+    long = {name: lines for name, lines in _function_lengths() if lines > MAX_FUNCTION_LINES}
+    unexplained = sorted(set(long) - set(LONG_FUNCTIONS))
+    assert not unexplained, f"functions over {MAX_FUNCTION_LINES} code lines: " + ", ".join(
+        f"{name} ({long[name]})" for name in unexplained
+    )
+    stale = sorted(set(LONG_FUNCTIONS) - set(long))
+    assert not stale, f"short now, remove from LONG_FUNCTIONS: {stale}"

@@ -861,7 +861,8 @@ CODES_NOT_NAMES = "je de GM-codes geeft: gevraagd zijn de namen van de gemeenten
 PER_100 = "je per 100 inwoners hebt gerekend in plaats van per 1.000 (een factor 10)."
 
 
-def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+def _masterclass_1_tables() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Masterclass 1, first half: from the CBS table to a municipality on other boundaries."""
     # fmt: off
     return (
         # Masterclass 1: van CBS-tabel naar districtscijfer ---------------------------------------
@@ -930,6 +931,14 @@ def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
                 Slip(NEIGHBOURING_YEAR, lambda _: [_vianen_burglary(2016, 2016), _vianen_burglary(2016, 2015)]),
             ),
         ), _vianen_burglary),
+    )
+    # fmt: on
+
+
+def _masterclass_1_rates() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Masterclass 1, second half: rates, districts and what the figures assume."""
+    # fmt: off
+    return (
         (Exercise(
             "inbraak_per_1000_gooise_meren_2015",
             "woninginbraken per 1.000 inwoners in Gooise Meren in 2015",
@@ -988,6 +997,14 @@ def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
                      lambda _: "D"),
             ),
         ), lambda: "B"),
+    )
+    # fmt: on
+
+
+def _masterclass_2_changes() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Masterclass 2, first half: is a change between two years significant?"""
+    # fmt: off
+    return (
         # Masterclass 2: is de daling significant? -------------------------------------------------
         (Exercise(
             "procent_verandering_klein", "procentuele verandering in de kleine gemeente",
@@ -1048,6 +1065,14 @@ def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
                      lambda _: _municipal_dispersion(pearson=False)),
             ),
         ), _municipal_dispersion),
+    )
+    # fmt: on
+
+
+def _masterclass_2_funnels() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Masterclass 2, second half: many municipalities at once, funnel plots."""
+    # fmt: off
+    return (
         (Exercise(
             "standaardfout_bij_dispersie_2",
             "de factor waarmee de standaardfouten groeien bij een dispersie van 2",
@@ -1087,6 +1112,14 @@ def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
                      "als alle gemeenten hetzelfde risico hadden.", lambda _: _outside_funnel()),
             ),
         ), _expected_outside),
+    )
+    # fmt: on
+
+
+def _masterclass_3() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Masterclass 3: did the pilots work?"""
+    # fmt: off
+    return (
         # Masterclass 3: werkten de proeftuinen? ---------------------------------------------------
         (Exercise(
             "gewogen_percentage_gemeente", "gewogen percentage in de gemeente en meting",
@@ -1176,6 +1209,17 @@ def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
         ), lambda: "C"),
     )
     # fmt: on
+
+
+def _exercises() -> tuple[tuple[Exercise, Callable[[], Any]], ...]:
+    """Every exercise of the three masterclasses with the function that computes its answer."""
+    return (
+        *_masterclass_1_tables(),
+        *_masterclass_1_rates(),
+        *_masterclass_2_changes(),
+        *_masterclass_2_funnels(),
+        *_masterclass_3(),
+    )
 
 
 for _entry, _compute in _exercises():

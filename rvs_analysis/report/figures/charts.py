@@ -598,6 +598,46 @@ def _free_label_spot(ax, anchor, text: str, fontsize: float, placed: list):
     return first[0], first[1]
 
 
+def _name_points(ax, points, size, value, label, outside, own) -> None:
+    """Name the funnel's outliers and the area's own municipalities beside their points.
+
+    Outliers first (the same on every copy of the figure), then the area's own names (overlays),
+    each at the first spot beside its point that no earlier name and no point covers
+    (:func:`_free_label_spot`). A white box under a name keeps the limit lines from running
+    through it; a name placed further away gets a leader line.
+    """
+    sizes, values = points[size].astype(float), points[value].astype(float)
+    label_box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
+    placed = _point_boxes(ax, sizes, values, radius=3.5)
+    records = list(points.itertuples(index=False))
+    outliers = sorted(
+        (record for record, flag in zip(records, outside, strict=True) if flag),
+        key=lambda record: float(getattr(record, size)),
+    )
+    own_only = [
+        record
+        for record, flag, mine in zip(records, outside, own, strict=True)
+        if mine and not flag
+    ]
+    for record, overlay in [*((r, False) for r in outliers), *((r, True) for r in own_only)]:
+        name = str(getattr(record, label))
+        anchor = (float(getattr(record, size)), float(getattr(record, value)))
+        offset, align = _free_label_spot(ax, anchor, name, 7.5, placed)
+        annotation = ax.annotate(
+            name,
+            anchor,
+            xytext=offset,
+            textcoords="offset points",
+            ha=align,
+            fontsize=7.5,
+            zorder=6,
+            bbox=label_box,
+            arrowprops=_leader(offset),
+        )
+        if overlay:
+            mark_overlay(annotation, zorder=OVERLAY_ZORDER + 3)
+
+
 @drawn_once(overlay="highlight")
 def funnel_plot(
     points: pd.DataFrame,
@@ -685,52 +725,7 @@ def funnel_plot(
         lower = np.interp(sizes, grid[grid_size], grid[outer_low])
         upper = np.interp(sizes, grid[grid_size], grid[outer_high])
         outside = (values < lower) | (values > upper)
-        labelled = [
-            record
-            for record, flag in zip(points.itertuples(index=False), outside, strict=True)
-            if flag
-        ]
-        labelled.sort(key=lambda record: float(getattr(record, size)))
-        label_box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85}
-        # every point is an obstacle too: a name never hides another municipality's point
-        placed = _point_boxes(ax, sizes, values, radius=3.5)
-        # Outliers first (the same on every copy of the figure), then the area's own names,
-        # each at the first spot beside its point that no earlier name covers. A white box
-        # under the name keeps the limit lines from running through it.
-        for record in labelled:
-            name = str(getattr(record, label))
-            anchor = (float(getattr(record, size)), float(getattr(record, value)))
-            offset, align = _free_label_spot(ax, anchor, name, 7.5, placed)
-            ax.annotate(
-                name,
-                anchor,
-                xytext=offset,
-                textcoords="offset points",
-                ha=align,
-                fontsize=7.5,
-                zorder=6,
-                bbox=label_box,
-                arrowprops=_leader(offset),
-            )
-        # the area's own municipalities are named too (beside their point), outliers or not
-        for record, flag, own in zip(
-            points.itertuples(index=False), outside, is_marked, strict=True
-        ):
-            if own and not flag:
-                name = str(getattr(record, label))
-                anchor = (float(getattr(record, size)), float(getattr(record, value)))
-                offset, align = _free_label_spot(ax, anchor, name, 7.5, placed)
-                annotation = ax.annotate(
-                    name,
-                    anchor,
-                    xytext=offset,
-                    textcoords="offset points",
-                    ha=align,
-                    fontsize=7.5,
-                    bbox=label_box,
-                    arrowprops=_leader(offset),
-                )
-                mark_overlay(annotation, zorder=OVERLAY_ZORDER + 3)
+        _name_points(ax, points, size, value, label, outside, is_marked)
     else:
         outside = pd.Series(False, index=points.index)
     if marked:

@@ -150,6 +150,24 @@ def _colourbar(fig, ax, norm, label: str, decimals: int, unit: str) -> None:
     bar.update_ticks()
 
 
+def _tile_borders(record, district_at) -> list[np.ndarray]:
+    """District borders of one tile: a segment on each side that faces another district or the
+    outside (``district_at``: (row, col) -> district of every tile)."""
+    x, y = record.col, -record.row
+    row, col = int(record.row), int(record.col)
+    sides = (
+        ((-1, 0), ((x - 0.5, x + 0.5), (y + 0.5, y + 0.5))),
+        ((1, 0), ((x - 0.5, x + 0.5), (y - 0.5, y - 0.5))),
+        ((0, -1), ((x - 0.5, x - 0.5), (y - 0.5, y + 0.5))),
+        ((0, 1), ((x + 0.5, x + 0.5), (y - 0.5, y + 0.5))),
+    )
+    return [
+        np.column_stack(segment)
+        for (d_row, d_col), segment in sides
+        if district_at.get((row + d_row, col + d_col)) != record.district
+    ]
+
+
 @drawn_once(overlay="highlight")
 def tile_map(
     values: pd.Series,
@@ -234,16 +252,7 @@ def tile_map(
             linespacing=1.0,
             color="black" if brightness > 0.5 else "white",
         )
-        # District borders: a dark line on each side that faces another district or the outside.
-        row, col = int(record.row), int(record.col)
-        for (d_row, d_col), segment in (
-            ((-1, 0), ((x - 0.5, x + 0.5), (y + 0.5, y + 0.5))),
-            ((1, 0), ((x - 0.5, x + 0.5), (y - 0.5, y - 0.5))),
-            ((0, -1), ((x - 0.5, x - 0.5), (y - 0.5, y + 0.5))),
-            ((0, 1), ((x + 0.5, x + 0.5), (y - 0.5, y + 0.5))),
-        ):
-            if district_at.get((row + d_row, col + d_col)) != record.district:
-                borders.append(np.column_stack(segment))
+        borders.extend(_tile_borders(record, district_at))
     # the plain tiles as one collection, as the district borders: one artist to build and draw
     # (the axes' limits are set below, so the collections take no part in them)
     ax.add_collection(
@@ -309,6 +318,30 @@ def _district_edges(rings_by_code: Mapping[str, list[np.ndarray]], district_of) 
         for key, number in edges.items()
         if number == 1
     ]
+
+
+def _number_polygons(ax, drawn, names, values, cmap, norm, split) -> list[str]:
+    """Number each municipality at its largest ring's centre (black or white for contrast) and
+    return the key lines ("3 Dronten"), by name; apportioned ones say "(naar rato)"."""
+    key = []
+    ordered = sorted(drawn.items(), key=lambda item: names.get(item[0], item[0]))
+    for number, (code, rings) in enumerate(ordered, start=1):
+        centre = max(rings, key=len).mean(axis=0)
+        value = values.get(code, np.nan)
+        colour = "#dddddd" if not np.isfinite(value) else cmap(norm(value))
+        bright = not np.isfinite(value) or float(np.dot(colour[:3], (0.299, 0.587, 0.114))) > 0.5
+        ax.text(
+            centre[0],
+            centre[1],
+            str(number),
+            ha="center",
+            va="center",
+            fontsize=6.5,
+            fontweight="bold",
+            color="black" if bright else "white",
+        )
+        key.append(f"{number} {names.get(code, code)}" + (" (naar rato)" if code in split else ""))
+    return key
 
 
 def choropleth(
@@ -407,29 +440,7 @@ def choropleth(
             ax.add_collection(
                 PolyCollection(outlined, facecolors="none", edgecolors="#E69F00", linewidths=2.2)
             )
-        for number, (code, rings) in enumerate(
-            sorted(drawn.items(), key=lambda item: names.get(item[0], item[0])), start=1
-        ):
-            largest = max(rings, key=len)
-            centre = largest.mean(axis=0)
-            value = finite.get(code, np.nan)
-            colour = "#dddddd" if not np.isfinite(value) else cmap(norm(value))
-            bright = (
-                not np.isfinite(value) or float(np.dot(colour[:3], (0.299, 0.587, 0.114))) > 0.5
-            )
-            ax.text(
-                centre[0],
-                centre[1],
-                str(number),
-                ha="center",
-                va="center",
-                fontsize=6.5,
-                fontweight="bold",
-                color="black" if bright else "white",
-            )
-            key.append(
-                f"{number} {names.get(code, code)}" + (" (naar rato)" if code in split else "")
-            )
+        key = _number_polygons(ax, drawn, names, finite, cmap, norm, split)
         stacked = np.vstack(polygons)
         ax.set_xlim(stacked[:, 0].min(), stacked[:, 0].max())
         ax.set_ylim(stacked[:, 1].min(), stacked[:, 1].max())
