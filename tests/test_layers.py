@@ -181,7 +181,6 @@ LONG_FUNCTIONS = {
     "rvs_analysis.stats.trends.fit_count_trend": "count engine (issue 30 item 2)",
     "rvs_analysis.stats.targets.target_status": "count engine (issue 30 item 2)",
     "rvs_analysis.stats.clearance.clearance_drivers": "count engine (issue 30 item 2)",
-    "rvs_analysis.stats.perception.event_study": "count engine (issue 30 item 2)",
 }
 
 

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
+from rvs_analysis.dutch import fmt_p
+from rvs_analysis.report.chapters import proeftuinen
 from rvs_analysis.stats import perception
 from rvs_analysis.stats.clearance import clearance_rate
 
@@ -144,28 +146,24 @@ def test_event_study_reference_wave_and_pre_trend_verdicts():
     assert study.pre_trend_df == (3, 38)  # leads 2011, 2013, 2015; G - 1 = 38
     assert study.pre_trend_verdict == "no difference detected"
     assert study.pre_trend_p_value >= 0.05
-    assert (
-        "geen bewijs" in study.pre_trend_verdict_nl and "parallel" not in study.pre_trend_verdict_nl
-    )
-    assert "p = " in study.pre_trend_verdict_nl
-    from rvs_analysis.dutch import fmt_p
-
-    assert f"({'toets op gelijke trends vooraf'}: {fmt_p(study.pre_trend_p_value)})" in (
-        study.pre_trend_verdict_nl
-    )
-    assert "proeftuinen" in study.pre_trend_verdict_nl and "." not in fmt_p(0.5)
+    verdict = proeftuinen.pre_trend_verdict(study)  # the report words the stats layer's code
+    assert "geen bewijs" in verdict and "parallel" not in verdict
+    assert f"(toets op gelijke trends vooraf: {fmt_p(study.pre_trend_p_value)})" in verdict
+    assert "proeftuinen" in verdict and "." not in fmt_p(0.5)
     after = study.effects[study.effects["period"] == "after"]
     assert (after["estimate_pp"] < 0).all()
 
     diverging, pilots = _survey(4, pre_trend=-0.03, respondents=300)
     bad = perception.event_study(diverging, "feels_unsafe", pilots, 2017)
     assert bad.pre_trend_verdict == "not parallel" and bad.pre_trend_p_value < 0.05
+    assert "geen betrouwbare schatting" in proeftuinen.pre_trend_verdict(bad)
 
     assert bad.pre_trend_p_value_analytic < 0.05
 
     short, pilots = _survey(4, waves=(2017, 2019))
     untestable = perception.event_study(short, "feels_unsafe", pilots, 2017)
     assert untestable.pre_trend_verdict == "not testable"
+    assert "niet te toetsen" in proeftuinen.pre_trend_verdict(untestable)
     assert np.isnan(untestable.pre_trend_p_value)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from rvs_analysis.teach import checker as teach
+from rvs_analysis.teach import exercises as exercises_module
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "notebooks" / "masterclass" / "TRAINER.md"
@@ -18,7 +19,7 @@ BOUNDARY_SET = ROOT / "notebooks" / "masterclass" / "data" / "grenzen_2024"
 
 
 def _register(exercise, reference):
-    teach._register(exercise, lambda: reference)
+    teach.add_exercise(exercise, lambda: reference)
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def exercises(monkeypatch):
             "Welk percentage?",
             tolerance=0.05,
             close=1,
-            slips=(*teach._factor_slips(100), teach.SIGN_FLIP),
+            slips=(*teach.factor_slips(100), teach.SIGN_FLIP),
         ),
         37.25,
     )
@@ -54,7 +55,11 @@ def exercises(monkeypatch):
             "names",
             "Welke?",
             kind="set",
-            slips=(teach.Slip(teach.CODES_NOT_NAMES, lambda _: {"GM0381", "GM0424", "GM0425"}),),
+            slips=(
+                teach.Slip(
+                    exercises_module.CODES_NOT_NAMES, lambda _: {"GM0381", "GM0424", "GM0425"}
+                ),
+            ),
         ),
         ["Bussum", "Muiden", "Naarden"],
     )
@@ -166,7 +171,7 @@ def test_set_answers(exercises):
     assert teach.check("names", ["Hilversum", "Laren"]).verdict == "fout"
     assert teach.check("names", "Bussum").verdict == "fout"
     codes = teach.check("names", ["GM0381", "GM0424", "GM0425"])
-    assert codes.verdict == "fout" and codes.slip == teach.CODES_NOT_NAMES
+    assert codes.verdict == "fout" and codes.slip == exercises_module.CODES_NOT_NAMES
 
 
 def test_mapping_answers(exercises):
@@ -277,17 +282,25 @@ def test_the_issue_slips_are_named(references, fresh_attempts):
     rate = references["inbraak_per_1000_gooise_meren_2015"]
     cases = {"inbraak_per_1000_gooise_meren_2015": (rate / 10, "per 100")}
     cases["vianen_opvolger"] = ("GM1961", "GM-codes")
-    cases["trend_jaarverhouding_regio"] = (teach._region_trend_ratio(offset=False), "offset")
+    cases["trend_jaarverhouding_regio"] = (
+        exercises_module._region_trend_ratio(offset=False),
+        "offset",
+    )
     cases["placebo_did_procentpunten"] = (-references["placebo_did_procentpunten"], "teken")
-    cases["cbs_inbraak_gooise_meren_2016"] = (teach._sample_count("GM1942", 2015), "naburig jaar")
-    cases["poisson_ondergrens_klein"] = (teach._poisson_bound(0.05), "90%")
+    cases["cbs_inbraak_gooise_meren_2016"] = (
+        exercises_module._sample_count("GM1942", 2015),
+        "naburig jaar",
+    )
+    cases["poisson_ondergrens_klein"] = (exercises_module._poisson_bound(0.05), "90%")
     cases["did_procentpunten"] = (-references["did_procentpunten"], "teken")
     for name, (answer, words) in cases.items():
         result = teach.check(name, answer)
         assert result.verdict == "fout" and words in result.message, (name, result.message)
-    population_2016 = teach._gooise_meren_rate(teach._sample_population("GM1942", 2016))
+    population_2016 = exercises_module._gooise_meren_rate(
+        exercises_module._sample_population("GM1942", 2016)
+    )
     wrong_year = teach.check("inbraak_per_1000_gooise_meren_2015", population_2016)
-    assert wrong_year.slip == teach.WRONG_DENOMINATOR_YEAR
+    assert wrong_year.slip == exercises_module.WRONG_DENOMINATOR_YEAR
     log = teach.check(
         "trend_jaarverhouding_regio", np.log(references["trend_jaarverhouding_regio"])
     )
@@ -303,10 +316,12 @@ def test_references_follow_the_data_not_typed_in_numbers(references, monkeypatch
     """A reference computed from the data changes when the data change."""
     import dataclasses
 
-    original = teach._boundary_set()
+    original = exercises_module._boundary_set()
     crime = original.crime.copy()
     crime["registered_offences"] = crime["registered_offences"] * 2
-    monkeypatch.setattr(teach, "_boundary_set", lambda: dataclasses.replace(original, crime=crime))
+    monkeypatch.setattr(
+        exercises_module, "_boundary_set", lambda: dataclasses.replace(original, crime=crime)
+    )
     teach._reference.cache_clear()
     try:
         doubled = teach._reference("inbraak_per_district_2016")
@@ -317,10 +332,10 @@ def test_references_follow_the_data_not_typed_in_numbers(references, monkeypatch
 
 def test_the_boundary_exercise_set_needs_harmonising(references):
     harmonised = references["inbraak_per_district_2016"]
-    plain = teach._district_counts(harmonise=False)
+    plain = exercises_module._district_counts(harmonise=False)
     differs = set(harmonised.index[(harmonised - plain).abs() > 5])
     assert differs == {"Gooi en Vechtstreek", "West-Utrecht"}
-    dataset = teach._boundary_set()
+    dataset = exercises_module._boundary_set()
     assert dataset.crime_boundary_year == 2024 and dataset.population_boundary_year is None
 
 
@@ -363,7 +378,7 @@ def test_teach_has_no_public_name_that_returns_an_answer(references, fresh_attem
         "is_placeholder",
         "question",
     }
-    modules = [package, teach, masterclass, exercise_data]
+    modules = [package, teach, exercises_module, masterclass, exercise_data]
     everything = {f"{m.__name__}.{k}": v for m in modules for k, v in vars(m).items()}
     for dotted in everything:
         leaf = dotted.rsplit(".", 1)[1]
@@ -372,7 +387,7 @@ def test_teach_has_no_public_name_that_returns_an_answer(references, fresh_attem
     # know nothing of the references, so they are not called here).
     callables = {
         f"{module.__name__}.{key}": value
-        for module in (package, teach)
+        for module in (package, teach, exercises_module)
         for key, value in vars(module).items()
         if not key.startswith("_") and inspect.isfunction(value)
     }

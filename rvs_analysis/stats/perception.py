@@ -26,7 +26,6 @@ from scipy import stats
 from statsmodels.regression.linear_model import WLS
 from statsmodels.stats.proportion import proportion_confint
 
-from rvs_analysis.dutch import fmt_p
 from rvs_analysis.stats.common import (
     Estimate,
     StatisticsInputError,
@@ -697,8 +696,6 @@ class EventStudy:
     pre_trend_verdict : str
         ``"no difference detected"`` (p >= 0.05: a non-rejection, not a proof of parallel
         trends), ``"not parallel"`` (p < 0.05) or ``"not testable"``.
-    pre_trend_verdict_nl : str
-        The same as a Dutch sentence for the report.
     method : str
     results : object
     """
@@ -710,7 +707,6 @@ class EventStudy:
     pre_trend_p_value_analytic: float
     pre_trend_df: tuple[int, int]
     pre_trend_verdict: str
-    pre_trend_verdict_nl: str
     method: str
     results: Any = field(repr=False, compare=False)
 
@@ -760,7 +756,7 @@ def event_study(
     parallel trends 8.8% of the time at the 5% level and the bootstrap 4.8%. statsmodels
     offers no wild cluster bootstrap, so it is implemented here and tested (size by simulation;
     its observed statistic equals the statsmodels covariance route). A non-significant test is
-    no proof of parallel trends (little power with few waves), which the Dutch verdict says.
+    no proof of parallel trends (little power with few waves), which a report must say.
 
     References
     ----------
@@ -822,28 +818,10 @@ def event_study(
         p_analytic = float(stats.f.sf(statistic, *df))
         _, replicates = _wild_bootstrap_wald(cells, design, leads, len(data), n_boot, seed)
         p_value = float((1 + np.sum(replicates >= statistic)) / (n_boot + 1))
-        if p_value >= pre_trend_level:
-            verdict = "no difference detected"
-            verdict_nl = (
-                f"Vóór de start is geen verschil in ontwikkeling tussen de proeftuinen en de "
-                f"overige gemeenten aangetoond (toets op gelijke trends vooraf: {fmt_p(p_value)}). "
-                "Dat is geen bewijs dat de trends gelijk waren: met weinig metingen vóór de start "
-                "heeft de toets weinig onderscheidend vermogen."
-            )
-        else:
-            verdict = "not parallel"
-            verdict_nl = (
-                "Vóór de start ontwikkelden de proeftuinen zich al anders dan de overige "
-                f"gemeenten (toets op gelijke trends vooraf: {fmt_p(p_value)}); het verschil-in-"
-                "verschillen-effect is daarom geen betrouwbare schatting van het effect van de "
-                "proeftuinen."
-            )
+        verdict = "no difference detected" if p_value >= pre_trend_level else "not parallel"
     else:
         statistic, p_value, p_analytic, df = math.nan, math.nan, math.nan, (0, n_clusters - 1)
         verdict = "not testable"
-        verdict_nl = (
-            "Er is maar één meting vóór de start, zodat gelijke trends vooraf niet te toetsen zijn."
-        )
     method = (
         "event study: weighted linear probability model with municipality and wave fixed "
         f"effects and pilot x wave terms (reference wave {reference_wave}), errors clustered by "
@@ -858,7 +836,6 @@ def event_study(
         pre_trend_p_value_analytic=p_analytic,
         pre_trend_df=df,
         pre_trend_verdict=verdict,
-        pre_trend_verdict_nl=verdict_nl,
         method=method,
         results=fit.results,
     )

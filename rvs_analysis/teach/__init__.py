@@ -8,6 +8,7 @@ checker computes its reference privately at check time.
 
 from __future__ import annotations
 
+from rvs_analysis.teach import exercises  # noqa: F401 - registers the masterclasses' exercises
 from rvs_analysis.teach.checker import (
     VERDICTS,
     CheckResult,

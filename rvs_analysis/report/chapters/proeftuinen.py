@@ -32,6 +32,7 @@ from rvs_analysis.report.wording import (
     fmt_ci,
     fmt_int,
     fmt_num,
+    fmt_p,
     fmt_pct,
     is_missing,
     key_message,
@@ -457,13 +458,36 @@ def event_study_figure(ctx: ReportContext, group_pilots: Pilots, events, indicat
     )
 
 
+def pre_trend_verdict(events) -> str:
+    """The event study's pre-trend verdict (``events.pre_trend_verdict``) as a Dutch sentence.
+
+    A non-rejection is no proof of parallel trends: with few waves before the start the test has
+    little power, and the sentence says so.
+    """
+    if events.pre_trend_verdict == "no difference detected":
+        return (
+            "Vóór de start is geen verschil in ontwikkeling tussen de proeftuinen en de overige "
+            f"gemeenten aangetoond (toets op gelijke trends vooraf: {fmt_p(events.pre_trend_p_value)})"
+            ". Dat is geen bewijs dat de trends gelijk waren: met weinig metingen vóór de start "
+            "heeft de toets weinig onderscheidend vermogen."
+        )
+    if events.pre_trend_verdict == "not parallel":
+        return (
+            "Vóór de start ontwikkelden de proeftuinen zich al anders dan de overige gemeenten "
+            f"(toets op gelijke trends vooraf: {fmt_p(events.pre_trend_p_value)}); het verschil-in-"
+            "verschillen-effect is daarom geen betrouwbare schatting van het effect van de "
+            "proeftuinen."
+        )
+    return "Er is maar één meting vóór de start, zodat gelijke trends vooraf niet te toetsen zijn."
+
+
 @_microdata()
 def pre_trend_sentence(events_unsafe, events_youth):
     """The pre-trend verdicts of both indicators."""
     return md(
         "**Toets op gelijke trends vooraf.** Onveiligheidsgevoel: {unsafe} Jongerenoverlast: {youth}",
-        unsafe=events_unsafe.pre_trend_verdict_nl,
-        youth=events_youth.pre_trend_verdict_nl,
+        unsafe=pre_trend_verdict(events_unsafe),
+        youth=pre_trend_verdict(events_youth),
     )
 
 
