@@ -79,7 +79,7 @@ def test_category_totals_shares_add_to_hundred():
     assert row["share_pct"] == pytest.approx(100 * 150 / 1050)
     assert row["share_ci_low"] < row["share_pct"] < row["share_ci_high"]
     assert row["rate_per_1000"] == pytest.approx(1.5)
-    assert row["category_nl"] == "minder zichtbaar"
+    assert "category_nl" not in totals  # the stats layer returns codes; the report words them
 
 
 def test_rates_use_only_the_crime_frames_municipalities():

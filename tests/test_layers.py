@@ -8,6 +8,7 @@ module's imports with :mod:`ast` (also imports inside functions) and fails on an
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -209,3 +210,54 @@ def test_functions_are_short():
     )
     stale = sorted(set(LONG_FUNCTIONS) - set(long))
     assert not stale, f"short now, remove from LONG_FUNCTIONS: {stale}"
+
+
+_DUTCH_WORDS = re.compile(
+    r"\b(niet|geen|behaald|koers|procentpunt|gemeenten|weinig|voorlopig|daling|stijging|"
+    r"zichtbaar|ingedeeld|overig)\b",
+    re.IGNORECASE,
+)
+
+DUTCH_IN_STATS = {
+    # report words that still live in stats, each with where it goes
+    "rvs_analysis.stats.targets": "status words (_STATUS_NL): to the report layer (issue 28 B4)",
+    "rvs_analysis.stats.clearance": "'procentpunt' in a method string: 'percentage points'",
+    "rvs_analysis.stats.validation": "scenario descriptions quote what the reports print",
+}
+
+
+def _string_constants(tree):
+    """String literals that are not docstrings."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            docstrings.add(id(node.value))  # bare strings: documentation, not values
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings:
+                yield node
+
+
+def test_statistics_return_codes_and_reports_write_dutch():
+    """The stats layer returns codes and numbers; wording (Dutch, decimal commas) is the report
+    layer's (issue 30 item 4): no stats module imports the Dutch formatting, and no string it
+    returns is Dutch."""
+    found = []
+    for name, path in _modules():
+        if not name.startswith("rvs_analysis.stats"):
+            continue
+        for line, target in _imports(name, path):
+            if target.startswith(("rvs_analysis.dutch", "rvs_analysis.report")):
+                found.append(f"{name}:{line} imports {target}")
+        if name in DUTCH_IN_STATS:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in _string_constants(tree):
+            if _DUTCH_WORDS.search(node.value):
+                found.append(f"{name}:{node.lineno} {node.value[:60]!r}")
+    assert not found, "Dutch in the stats layer:\n" + "\n".join(found)

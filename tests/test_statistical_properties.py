@@ -97,9 +97,9 @@ def test_leave_one_pilot_out_and_unweighted_sensitivity():
     survey, pilots = validation._survey(np.random.default_rng(8))
     table = perception.leave_one_pilot_out(survey, "feels_unsafe", pilots, 2017, n_boot=199)
     assert len(table) == 1 + len(pilots)
-    assert table.loc[0, "left_out"] == "(geen)"
+    assert table.loc[0, "left_out"] == "none"
     shares = table.set_index("left_out")["weight_share"]
-    assert shares.drop("(geen)").sum() == pytest.approx(1.0)
+    assert shares.drop("none").sum() == pytest.approx(1.0)
     assert shares[pilots[0]] == pytest.approx(1 / 3, abs=0.02)  # "Utrecht" carries a third
     # each row is the DiD on the survey without that municipality (cells formed once)
     full = perception.difference_in_differences(survey, "feels_unsafe", pilots, 2017, n_boot=199)

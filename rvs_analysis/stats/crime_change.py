@@ -57,14 +57,6 @@ installed package's copy: :mod:`rvs_analysis.resources`)."""
 CATEGORIES = ("visible", "less_visible")
 """The two groups compared; codes classified ``other`` or ``total`` take no part."""
 
-CATEGORY_LABELS_NL = {
-    "visible": "zichtbaar",
-    "less_visible": "minder zichtbaar",
-    "other": "overig",
-    "total": "totaal",
-    "unclassified": "niet ingedeeld",
-}
-
 
 def load_classification(path: str | Path | None = None) -> pd.DataFrame:
     """Read the classification of offence codes into visible and less visible crime.
@@ -176,8 +168,9 @@ def category_totals(
     Returns
     -------
     pandas.DataFrame
-        ``year, category, category_nl, registered_offences, share_pct, share_ci_low,
-        share_ci_high`` and, with population, ``rate_per_1000``.
+        ``year, category, registered_offences, share_pct, share_ci_low, share_ci_high`` and,
+        with population, ``rate_per_1000``; ``category`` is the classification's code (a report
+        words it with the table's ``category_nl``).
 
     Notes
     -----
@@ -196,7 +189,6 @@ def category_totals(
         method="wilson",
     )
     totals = totals.copy()
-    totals["category_nl"] = totals["category"].map(CATEGORY_LABELS_NL)
     totals["share_pct"] = 100.0 * totals["registered_offences"] / combined
     totals["share_ci_low"] = 100.0 * np.asarray(low, dtype=float)
     totals["share_ci_high"] = 100.0 * np.asarray(high, dtype=float)

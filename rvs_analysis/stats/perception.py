@@ -574,7 +574,7 @@ def leave_one_pilot_out(
     Returns
     -------
     pandas.DataFrame
-        ``left_out`` (GM code; ``"(geen)"`` for all pilots), ``weight_share`` (the left-out
+        ``left_out`` (GM code; ``"none"`` for the row with all pilots), ``weight_share`` (the left-out
         pilot's share of the pilots' summed survey weight), ``estimate_pp, ci_low, ci_high``.
 
     Notes
@@ -599,7 +599,7 @@ def leave_one_pilot_out(
     full = _did_on_cells(cells, start_year, level, True, n_boot, seed, "wild bootstrap")
     rows.append(
         {
-            "left_out": "(geen)",
+            "left_out": "none",
             "weight_share": 0.0,
             "estimate_pp": full.effect.estimate,
             "ci_low": full.effect.ci_low,

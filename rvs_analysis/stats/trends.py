@@ -326,7 +326,7 @@ def quasi_poisson_ratio_interval(
     before, after = check_counts([count_before, count_after], "counts")
     if before <= 0 or after <= 0:
         raise StatisticsInputError(
-            "A quasi-Poisson change needs counts above 0 in both years (show 'te weinig gevallen')."
+            "A quasi-Poisson change needs counts above 0 in both years (report it as too few cases)."
         )
     if not (np.isfinite(dispersion) and dispersion > 0):
         raise StatisticsInputError(f"dispersion must be positive, got {dispersion!r}.")

@@ -176,7 +176,7 @@ def crime_totals(ctx: ReportContext) -> CrimeTotals:
     population = area_population(ctx)
     return CrimeTotals(
         crime=crime,
-        totals=crime_change.category_totals(crime, population=population),
+        totals=with_category_names(crime_change.category_totals(crime, population=population)),
         area=ctx.area.name,
         source_label=ctx.source_for("47018NED"),
         years=ctx.years(),
@@ -275,10 +275,19 @@ def key_message_of(totals: CrimeTotals, comparison):
     return key_message([counts, trends_, verdict])
 
 
+def with_category_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``category_nl``: the Dutch name of its ``category`` code as the
+    classification table (``data/crime_change_classification.csv``) writes it."""
+    table = crime_change.load_classification()
+    names = dict(zip(table["category"], table["category_nl"], strict=True))
+    names.setdefault("unclassified", "niet ingedeeld")
+    return frame.assign(category_nl=frame["category"].map(names))
+
+
 def top_movers(totals: CrimeTotals, n: int = 6) -> pd.DataFrame:
     """The ``n`` offence types with the largest change in count between the first and last year."""
     movers = crime_change.top_movers(totals.crime, totals.years[0], totals.years[-1], n=n)
-    movers["category_nl"] = movers["category"].map(crime_change.CATEGORY_LABELS_NL)
+    movers = with_category_names(movers)
     movers.attrs["years"] = (totals.years[0], totals.years[-1])
     movers.attrs["labels"] = (
         totals.year_label(totals.years[0]),

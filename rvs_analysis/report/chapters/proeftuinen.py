@@ -359,7 +359,7 @@ def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
     names = dict(
         zip(group_pilots.table["gemeente_code"], group_pilots.table["gemeente_name"], strict=True)
     )
-    names["(geen)"] = "geen (alle proeftuinen)"
+    names["none"] = "geen (alle proeftuinen)"
     return table_.assign(name=table_["left_out"].map(names).fillna(table_["left_out"]))
 
 
@@ -392,7 +392,7 @@ def sensitivity_sentence(group_pilots: Pilots, indicator: str, leave_out: pd.Dat
     unweighted = perception.difference_in_differences(
         group_pilots.survey, indicator, group_pilots.codes, group_pilots.start_year, weighted=False
     )
-    others = leave_out[leave_out["left_out"] != "(geen)"]
+    others = leave_out[leave_out["left_out"] != "none"]
     heaviest = others.loc[others["weight_share"].idxmax()]
     return md(
         "Gevoeligheid: zonder weging (elke respondent telt even zwaar) is het effect "
