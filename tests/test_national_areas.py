@@ -276,4 +276,7 @@ def test_the_netherlands_without_one_municipality_is_refused(
         capsys,
     )  # fmt: skip
     assert status != 0 and out == ""
-    assert "GM1680 Aa en Hunze: 2016" in err and len(err.strip().splitlines()) == 1
+    # one summarised warning of the load (the gap outside the region), then one paragraph
+    warning, error = err.strip().splitlines()
+    assert warning.startswith("rvs: warning: ") and "GM1680 Aa en Hunze" in warning
+    assert error.startswith("rvs: error: ") and "GM1680 Aa en Hunze: 2016" in error
