@@ -912,6 +912,7 @@ def stl_plot(
     title: str | None = None,
     ylabel: str = "Aantal per maand",
     note: str | None = None,
+    change_label: str = "Trendbreuk",
 ) -> Figure:
     """Observed, trend and seasonally adjusted monthly counts, the seasonal factor, change points.
 
@@ -922,6 +923,9 @@ def stl_plot(
         ``seasonal``, ``seasonally_adjusted``; seasonal as a factor when decomposed on logs).
     change_dates : sequence of dates
         First months of new segments, drawn as vertical lines.
+    change_label : str, optional
+        Legend and alt-text name of those lines ("Trendbreuk" for a jump, "Knik in de trend"
+        for a bend).
     """
     fig, (top, bottom) = new_figure(
         height=6.0, nrows=2, sharex=False, gridspec_kw={"height_ratios": [2.2, 1]}
@@ -938,7 +942,7 @@ def stl_plot(
     top.plot(index, decomposition["trend"], color=PALETTE[5], lw=2.2, label="Trend")
     for position, date in enumerate(change_dates):
         top.axvline(
-            date, color="black", ls="--", lw=1, label="Trendbreuk" if position == 0 else None
+            date, color="black", ls="--", lw=1, label=change_label if position == 0 else None
         )
     top.set_ylim(bottom=0)
     top.yaxis.set_major_formatter(dutch_formatter(0))
@@ -973,9 +977,9 @@ def stl_plot(
         f"{seasonal_unit}), laagst in {months[trough - 1]} ({fmt_num(shown.min(), 0)}"
         f"{seasonal_unit}). "
         + (
-            "Trendbreuken: " + ", ".join(_x_text(pd.Timestamp(date)) for date in change_dates)
+            f"{change_label}: " + ", ".join(_x_text(pd.Timestamp(date)) for date in change_dates)
             if len(change_dates)
-            else "Geen trendbreuken"
+            else "Geen trendbreuk of knik"
         )
     )
     return _finish(fig, source, note, alt + ".")
