@@ -444,6 +444,57 @@ def sim_compare_trends(n_sims, seed):
     return hits
 
 
+def _police_units(rng, years=YEARS):
+    """Ten police units with the same trend (-3% a year), shared shocks sd 0.03 and each its
+    own year noise, sd 0.01 to 0.08 on the log scale (the last unit the noisiest), and the
+    Netherlands as their sum."""
+    t = years - years[0]
+    means = np.array([9000, 7000, 6000, 5500, 5000, 4500, 4000, 3500, 3000, 2500], dtype=float)
+    noise = np.linspace(0.01, 0.08, means.size)
+    population = means * 250.0
+    common = rng.normal(0, 0.03, years.size)
+    rows, national = [], np.zeros(years.size)
+    for unit, (mean, sd, people) in enumerate(zip(means, noise, population, strict=True)):
+        mu = mean * 0.97**t * np.exp(common + rng.normal(0, sd, years.size))
+        counts = rng.poisson(mu)
+        national += counts
+        rows.append(
+            pd.DataFrame(
+                {
+                    "area": f"Eenheid {unit + 1}",
+                    "year": years,
+                    "registered_offences": counts,
+                    "population": people,
+                }
+            )
+        )
+    rows.insert(
+        0,
+        pd.DataFrame(
+            {
+                "area": "Nederland",
+                "year": years,
+                "registered_offences": national,
+                "population": population.sum(),
+            }
+        ),
+    )
+    return pd.concat(rows, ignore_index=True)
+
+
+def sim_police_unit_size(n_sims, seed):
+    """Share of runs in which the noisiest of ten police units is 'sign.' against the
+    Netherlands (compare_trends, year effects) although every unit has the national trend."""
+    from rvs_analysis.stats import compare
+
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        comparison = compare.compare_trends(_police_units(rng), reference="Nederland")
+        hits[i] = comparison.ratios["Eenheid 10"].p_value < 0.05
+    return hits
+
+
 def sim_published_comparison(n_sims, seed):
     """Coverage of the pilots-against-the-rest comparison on published estimates with margins
     (published.pilot_comparison) when the municipalities' true changes differ too."""
@@ -869,6 +920,18 @@ SCENARIOS: list[Scenario] = [
         "shocks sd 0.03 and own year noise sd 0.04 on the log scale",
         (0.93, 0.97),
         sim_compare_trends,
+    ),
+    Scenario(
+        "police-unit-size-unequal-noise",
+        "compare_trends ratio of annual rate ratios, each police unit against the Netherlands: "
+        "'sign.' for the noisiest unit",
+        "size",
+        "ten police units (2,500-9,000 a year) and the Netherlands as their sum, 13 years, the "
+        "same trend, shared shocks sd 0.03, each unit its own year noise sd 0.01-0.08 on the "
+        "log scale; the unit with sd 0.08",
+        (0.03, 0.07),
+        sim_police_unit_size,
+        1.0,
     ),
     Scenario(
         "published_comparison",
