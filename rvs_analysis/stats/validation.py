@@ -519,6 +519,55 @@ def sim_published_comparison(n_sims, seed):
     return hits
 
 
+def _published_cbs(rng, waves, effect_from, shock=2.0, effect=-2.0):
+    """Published estimates with CBS-style margins: 10 pilots and 29 other municipalities,
+    levels 15-35%, effective samples of 100-400 and one big city per group (3,000 among the
+    pilots, 2,400 among the rest), the margin computed from each published estimate
+    (``1.96 sqrt(p (1 - p) / n)``, one decimal), municipality x wave shocks of sd ``shock``
+    points and ``effect`` points for the pilots from wave ``effect_from`` on."""
+    codes = [f"GM{i:04d}" for i in range(39)]
+    level = rng.uniform(15, 35, 39)
+    n_eff = rng.uniform(100, 400, 39)
+    n_eff[0], n_eff[10] = 3000.0, 2400.0
+    pilot = np.arange(39) < 10
+    rows = []
+    for year in waves:
+        truth = level + rng.normal(0, shock, 39) + effect * (pilot & (year >= effect_from))
+        p = truth / 100
+        estimate = np.clip(100 * (p + rng.normal(0, np.sqrt(p * (1 - p) / n_eff))), 0.0, 100.0)
+        share = np.clip(estimate / 100, 0.005, 0.995)
+        margin = np.round(100 * 1.959964 * np.sqrt(share * (1 - share) / n_eff), 1)
+        for code, value, half in zip(codes, estimate, margin, strict=True):
+            rows.append((code, year, "feels_unsafe", value, half))
+    frame = pd.DataFrame(rows, columns=["area_code", "year", "indicator", "estimate", "margin"])
+    return frame, codes[:10], codes[10:]
+
+
+def _published_coverage(n_sims, seed, waves, start, effect_from):
+    """Coverage of pilot_comparison's difference (true -2 points) with the report's wave split:
+    waves up to and including the start year before, later waves after
+    (``PublishedPilots.before_after_waves``)."""
+    from rvs_analysis.stats import published
+
+    before = [year for year in waves if year <= start]
+    after = [year for year in waves if year > start]
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        frame, pilots, rest = _published_cbs(rng, waves, effect_from)
+        result = published.pilot_comparison(frame, "feels_unsafe", pilots, rest, before, after)
+        hits[i] = result.difference.ci_low <= -2.0 <= result.difference.ci_high
+    return hits
+
+
+def sim_published_bigcity(n_sims, seed):
+    return _published_coverage(n_sims, seed, (2015, 2017, 2019), 2017, 2019)
+
+
+def sim_published_startyear(n_sims, seed):
+    return _published_coverage(n_sims, seed, (2013, 2015, 2017, 2019), 2017, 2018)
+
+
 def sim_funnel(n_sims, seed):
     """Share of areas outside the 99.8% limits (funnel_table, 'auto') when every area has an
     ordinary random effect (sd 0.15 on the logit): 39 areas, 15-1,500 registered offences."""
@@ -935,13 +984,35 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "published_comparison",
-        "published.pilot_comparison (random effects, Hartung-Knapp with its ad hoc floor, Welch t)",
+        "published.pilot_comparison (random effects, Hartung-Knapp with its ad hoc floor on the "
+        "effective number of areas, Welch t)",
         "coverage",
         "published estimates of 10 pilots and 29 other municipalities, levels 15-35%, margins "
         "2-5 points, municipality x wave shocks sd 1.2 points, two waves before and one after, "
         "effect -2 points",
         (0.93, 0.97),
         sim_published_comparison,
+    ),
+    Scenario(
+        "published-pilot-coverage-bigcity",
+        "published.pilot_comparison (random effects, Hartung-Knapp on the effective number of "
+        "areas, Welch t)",
+        "coverage",
+        "10 pilots and 29 others, CBS-style margins from each estimate (effective samples "
+        "100-400, one big city per group of 3,000 / 2,400), municipality x wave shocks sd 2 "
+        "points, waves 2015 and 2017 before, 2019 after, effect -2 points",
+        (0.93, 0.97),
+        sim_published_bigcity,
+    ),
+    Scenario(
+        "published-pilot-coverage-startyear",
+        "published.pilot_comparison (random effects, Hartung-Knapp on the effective number of "
+        "areas, Welch t)",
+        "coverage",
+        "as published-pilot-coverage-bigcity with waves 2013, 2015, 2017, 2019 split as the "
+        "report splits them (start 2017: up to 2017 before), effect -2 points from 2018",
+        (0.93, 0.97),
+        sim_published_startyear,
     ),
     Scenario(
         "target_flat",
