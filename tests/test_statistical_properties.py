@@ -187,6 +187,12 @@ ISSUE_28_GOALS = {
     "yoy-count-power-10pct": (0.35, 1.0),
     "yoy-count-power-10pct-bend": (0.70, 1.0),
     "rate-ratio-p-interval-agreement": (1.0, 1.0),
+    "changepoint-size-ar1-06": (0.0, 0.07),
+    "changepoint-size-ar1-07": (0.0, 0.07),
+    "changepoint-bend-called-break": (0.0, 0.10),
+    "police-unit-size-unequal-noise": (0.03, 0.07),
+    "published-pilot-coverage-bigcity": (0.93, 0.97),
+    "published-pilot-coverage-startyear": (0.93, 0.97),
 }
 """The scenarios of issue 28's table that ``make validate-stats`` records, with the issue's goals."""
 

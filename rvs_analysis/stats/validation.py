@@ -1095,7 +1095,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "change_points_null",
-        "detect_change_points: a break reported",
+        "detect_change_points: a change (break or bend) reported",
         "false alarms",
         "156 months around 800 a month, seasonal, slow decline, AR(1) noise rho 0.4 "
         "sd 0.04 on the log scale, no change",
@@ -1135,7 +1135,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "change_points_power",
-        "detect_change_points: a break reported",
+        "detect_change_points: a change (break or bend) reported",
         "power",
         "as above with a 15% drop halfway",
         None,
