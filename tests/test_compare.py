@@ -123,6 +123,31 @@ def test_three_areas_give_two_ratios_and_a_joint_test():
         _ = result.ratio
 
 
+def test_each_area_gets_its_own_dispersion_against_the_reference():
+    # ten police units and the Netherlands as their sum; unit 10 the noisiest (sd 0.08)
+    from rvs_analysis.stats import validation
+
+    table = validation._police_units(np.random.default_rng(5))
+    result = compare.compare_trends(table, reference="Nederland")
+    phi = result.area_dispersions
+    assert phi["Eenheid 10"] > 2 * phi["Eenheid 1"]
+    # the noisy unit's ratio is the model of that unit and the Netherlands alone
+    pair = compare.compare_trends(
+        table[table["area"].isin(["Nederland", "Eenheid 10"])], reference="Nederland"
+    )
+    noisy = result.ratios["Eenheid 10"]
+    expected = (pair.ratio.estimate, pair.ratio.ci_low, pair.ratio.ci_high, pair.ratio.p_value)
+    np.testing.assert_allclose(
+        (noisy.estimate, noisy.ci_low, noisy.ci_high, noisy.p_value), expected, rtol=1e-9
+    )
+    assert noisy.details["phi"] == pytest.approx(phi["Eenheid 10"])
+    assert "own dispersion" in noisy.method
+    # each unit's own annual rate ratio uses its own dispersion too
+    own = result.annual_rate_ratios
+    assert own["Eenheid 10"].details["phi"] > own["Eenheid 1"].details["phi"]
+    assert 0 <= result.joint_p_value <= 1
+
+
 def test_compare_trends_errors_name_the_fix(two_areas):
     with pytest.raises(StatisticsInputError, match="at least two areas"):
         compare.compare_trends(two_areas, areas=["A"])

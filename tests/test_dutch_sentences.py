@@ -156,15 +156,19 @@ def test_largest_mover_sentence(movers, expected):
     assert "statistisch significant" not in sentence  # selected for its size: no test claimed
 
 
-def _breaks(dates=(), p_value=0.5, jump_pct=NAN):
+def _breaks(dates=(), p_value=0.5, jump_pct=NAN, shape="break", slopes=(NAN, NAN), jump_p=NAN):
     return ChangePoints(
         dates=[pd.Timestamp(date) for date in dates],
-        kind="level",
+        kind="trend",
         penalty=1.0,
         segments=pd.DataFrame(),
         method="test",
         p_value=p_value,
         jump_pct=jump_pct,
+        shape=shape if dates else "",
+        jump_p_value=jump_p,
+        slope_before_pct=slopes[0],
+        slope_after_pct=slopes[1],
     )
 
 
@@ -197,10 +201,20 @@ _SEASON = (
             f"verandert daar naar schatting met {MINUS}23%. Die omvang krijgt geen interval: de "
             "breuk is op dezelfde cijfers gekozen.",
         ),
+        (
+            _breaks(["2017-05-01"], 0.003, shape="bend", slopes=(-6.84, -0.42), jump_p=0.31),
+            True,
+            _SEASON + "De toets op een verandering in de trend, die rekening houdt met het "
+            "zoeken naar de maand en met samenhang tussen opeenvolgende maanden, vindt een "
+            "verandering (p = 0,003): de trend buigt af vanaf mei 2017, van "
+            f"{MINUS}6,8% per jaar naar {MINUS}0,4% per jaar. Een sprong in het niveau past "
+            "niet beter dan die geleidelijke knik (p = 0,31). De hellingen krijgen geen "
+            "interval: de knik is op dezelfde cijfers gekozen.",
+        ),
         (_breaks([], 0.47), True, _SEASON + _SEARCH + "geen breuk (p = 0,47)."),
         (_breaks([], 0.81), False, _SEARCH + "geen breuk (p = 0,81)."),
     ],
-    ids=["rise", "fall", "no change", "too few"],
+    ids=["rise", "fall", "bend", "no change", "too few"],
 )
 def test_monthly_burglary_sentence(breaks, seasonal, expected):
     season = SimpleNamespace(
@@ -211,6 +225,8 @@ def test_monthly_burglary_sentence(breaks, seasonal, expected):
         series=pd.Series([10.0]), breaks=breaks, seasonal=season if seasonal else None
     )
     assert burglary.sentence().data == expected
+    if breaks.is_bend:  # a bend is never called a break
+        assert "breuk" not in expected and "de trend buigt af" in expected
 
 
 def test_monthly_burglary_without_months_or_with_too_few_for_a_season():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from rvs_analysis.stats import published
 from rvs_analysis.stats.common import StatisticsInputError
@@ -123,3 +124,27 @@ def test_the_report_counts_the_start_year_as_before_and_recovers_a_planted_effec
     result = proeftuinen_open.published_comparison(group, "feels_unsafe")
     assert result.before == (2015, 2016, 2017) and result.after == (2019,)
     assert result.difference.estimate == pytest.approx(-3.0)
+
+
+def test_the_pooled_change_has_the_degrees_of_freedom_of_its_weights():
+    """Issue 28 B(6): with one big, precise city the Hartung-Knapp t reference uses the Kish
+    effective number of areas minus 1, not k - 1 (which covered 92.1-93.4%)."""
+    rows = []
+    changes = [-2.0, 4.0, 1.5, -4.5, 5.5, -1.5]
+    margins = [1.0, 4.0, 4.0, 4.0, 4.0, 4.0]  # GMP0 is the big city
+    for position, (change, margin) in enumerate(zip(changes, margins, strict=True)):
+        rows.append((f"GMP{position}", 2015, "feels_unsafe", 25.0, margin))
+        rows.append((f"GMP{position}", 2017, "feels_unsafe", 25.0 + change, margin))
+    data = frame(rows)
+    codes = [f"GMP{i}" for i in range(6)]
+    result = published.before_after(data, "feels_unsafe", codes, 2015, 2017)
+    weights = np.asarray(list(result.details["weights"].values()))
+    kish = weights.sum() ** 2 / (weights**2).sum()
+    assert kish - 1 > 1 and result.details["df"] == pytest.approx(kish - 1)
+    assert result.details["df"] < len(codes) - 1
+    t = stats.t.ppf(0.975, kish - 1)
+    assert result.ci_high - result.estimate == pytest.approx(t * result.details["se"])
+    equal = published.before_after(
+        frame([(r[0], r[1], r[2], r[3], 4.0) for r in rows]), "feels_unsafe", codes, 2015, 2017
+    )
+    assert equal.details["df"] == pytest.approx(len(codes) - 1)

@@ -207,6 +207,24 @@ def test_small_wording_helpers():
     assert text == "1,12 keer zo groot (95%-BI 1,05 tot 1,20; statistisch significant)"
 
 
+def test_change_point_table_shows_a_bend_as_slopes_not_as_a_jump():
+    bend = monthly.ChangePoints(
+        dates=[pd.Timestamp("2017-05-01")],
+        kind="trend",
+        penalty=1.0,
+        segments=pd.DataFrame(),
+        method="test",
+        p_value=0.002,
+        shape="bend",
+        slope_before_pct=-6.8,
+        slope_after_pct=-0.4,
+    )
+    table = report.change_point_table(bend)
+    assert list(table.columns) == ["month", "slope_before_pct", "slope_after_pct", "p_value"]
+    assert table.iloc[0]["month"] == "mei 2017"
+    assert table.iloc[0]["slope_before_pct"] == -6.8
+
+
 def test_change_point_table_shows_the_confirmed_break_without_a_second_test():
     index = pd.date_range("2014-01-01", periods=72, freq="MS")
     rng = np.random.default_rng(1)

@@ -35,7 +35,45 @@ def test_break_test_finds_a_planted_drop_and_reports_no_interval_on_it():
     assert len(result.dates) == 1 and result.p_value < 0.05
     assert abs((result.dates[0] - pd.Timestamp("2017-07-01")).days) < 200
     assert -35 < result.jump_pct < -10
-    assert "AR(1) bootstrap" in result.method
+    assert "AR(1) extra-Poisson noise" in result.method and result.is_break
+
+
+def test_ar1_is_estimated_on_the_extra_poisson_part_of_the_noise():
+    # 300 a month, AR(1) rho 0.6 sd 0.05: Poisson noise halves the raw lag-1 autocorrelation
+    rng = np.random.default_rng(3)
+    n = 3000
+    ar = np.empty(n)
+    ar[0] = rng.normal(0, 0.05 / math.sqrt(1 - 0.36))
+    for t in range(1, n):
+        ar[t] = 0.6 * ar[t - 1] + rng.normal(0, 0.05)
+    counts = rng.poisson(300 * np.exp(ar))
+    values = np.log1p(counts)
+    residuals = values - values.mean()
+    raw = residuals[:-1] @ residuals[1:] / (residuals @ residuals)
+    rho, variance = monthly.ar1_plus_white(residuals, monthly.poisson_log_variance(counts))
+    assert raw < 0.4
+    assert rho == pytest.approx(0.6, abs=0.06)
+    assert variance == pytest.approx(0.05**2 / (1 - 0.36), rel=0.2)
+
+
+def _flattening_series(seed):
+    rng = np.random.default_rng(seed)
+    curve = validation._flattening(156)
+    season = 1 + 0.15 * np.cos(2 * np.pi * (np.arange(156) % 12 - 11) / 12)
+    counts = rng.poisson(800 * season * np.exp(curve + rng.normal(0, 0.02, 156)))
+    return pd.Series(
+        counts.astype(float), index=pd.date_range("2011-01-01", periods=156, freq="MS")
+    )
+
+
+def test_a_smooth_flattening_is_a_bend_and_a_drop_is_a_break():
+    bend = monthly.detect_change_points(_flattening_series(4), n_boot=199)
+    assert bend.dates and bend.shape == "bend" and bend.is_bend and not bend.is_break
+    assert bend.slope_before_pct < -4 and abs(bend.slope_after_pct) < bend.slope_before_pct * -0.5
+    assert math.isnan(bend.jump_pct) and bend.jump_p_value >= 0.05
+    assert "bend" in bend.method
+    drop = monthly.detect_change_points(_monthly(1, shift=-0.25), n_boot=199)
+    assert drop.is_break and drop.jump_p_value < 0.05
 
 
 def test_break_test_p_value_is_the_bootstrap_share():
@@ -149,6 +187,12 @@ ISSUE_28_GOALS = {
     "yoy-count-power-10pct": (0.35, 1.0),
     "yoy-count-power-10pct-bend": (0.70, 1.0),
     "rate-ratio-p-interval-agreement": (1.0, 1.0),
+    "changepoint-size-ar1-06": (0.0, 0.07),
+    "changepoint-size-ar1-07": (0.0, 0.07),
+    "changepoint-bend-called-break": (0.0, 0.10),
+    "police-unit-size-unequal-noise": (0.03, 0.07),
+    "published-pilot-coverage-bigcity": (0.93, 0.97),
+    "published-pilot-coverage-startyear": (0.93, 0.97),
 }
 """The scenarios of issue 28's table that ``make validate-stats`` records, with the issue's goals."""
 

@@ -255,13 +255,28 @@ def change_point_table(breaks: Any, window: int = 12) -> pd.DataFrame:
     pandas.DataFrame
         ``month`` (Dutch), ``jump_pct`` (fitted level change at the break, trend on both sides)
         and ``p_value`` (the search-aware test of the whole series), one row per reported break;
-        empty when the test found none.
+        empty when the test found none. For a bend (``breaks.is_bend``: a continuous change of
+        slope fits as well as a jump) the columns are ``month`` (the knot),
+        ``slope_before_pct``, ``slope_after_pct`` (change per year) and ``p_value``.
 
     Notes
     -----
     A break is never tested again on the data that chose it, and no interval is given for its
     size: both would be too optimistic after the search.
     """
+    if getattr(breaks, "is_bend", False):
+        rows = [
+            {
+                "month": fmt_month(date),
+                "slope_before_pct": breaks.slope_before_pct,
+                "slope_after_pct": breaks.slope_after_pct,
+                "p_value": breaks.p_value,
+            }
+            for date in breaks.dates
+        ]
+        return pd.DataFrame(
+            rows, columns=["month", "slope_before_pct", "slope_after_pct", "p_value"]
+        )
     rows = [
         {"month": fmt_month(date), "jump_pct": breaks.jump_pct, "p_value": breaks.p_value}
         for date in breaks.dates

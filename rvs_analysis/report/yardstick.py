@@ -243,21 +243,31 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
         )
         others = len(result.areas) - 1
         who = "het gebied" if others == 1 else f"{others} gebieden"
-        text = (
-            f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking gebied "
-            f"tegen gebied uit de toolkit (stats.compare.compare_trends), één {model} van alle "
-            f"reeksen met {terms} en {exposure} als blootstelling; dispersie max(1, X²/df) = "
-            f"{fmt_num(result.dispersion, 2)}; "
-            + (
-                "normaal interval (de dispersie staat op haar ondergrens 1)"
-                if "Wald normal" in result.method
-                else "t-interval"
+        if others == 1:
+            text = (
+                f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking "
+                f"gebied tegen gebied uit de toolkit (stats.compare.compare_trends), één {model} "
+                f"van beide reeksen met {terms} en {exposure} als blootstelling; dispersie "
+                f"max(1, X²/df) = {fmt_num(result.dispersion, 2)}; "
+                + (
+                    "normaal interval (de dispersie staat op haar ondergrens 1)"
+                    if "Wald normal" in result.method
+                    else "t-interval"
+                )
+                + " voor de verhouding van de jaarlijkse veranderingen"
             )
-            + " voor de verhouding van de jaarlijkse veranderingen"
-        )
-        if others > 1:
-            text += (
-                f"; {others} vergelijkingen, met een gezamenlijke F-toets dat alle gebieden de "
+        else:
+            spread = list(getattr(result, "area_dispersions", {}).values()) or [result.dispersion]
+            text = (
+                f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking "
+                "gebied tegen gebied uit de toolkit (stats.compare.compare_trends), per gebied "
+                f"een {model} van dat gebied en {result.reference} met {terms} en {exposure} "
+                "als blootstelling, met de eigen dispersie max(1, X²/df) van elk gebied ("
+                f"{fmt_num(min(spread), 2)} tot {fmt_num(max(spread), 2)}), zodat een "
+                "onrustige reeks niet de precisie van de rustige leent; t-interval (normaal "
+                "waar de dispersie op haar ondergrens 1 staat) voor de verhouding van de "
+                f"jaarlijkse veranderingen; {others} vergelijkingen, met een gezamenlijke "
+                "F-toets (elk gebied gewogen naar zijn eigen dispersie) dat alle gebieden de "
                 "trend van de referentie volgen"
             )
         lines.append(text + ".")

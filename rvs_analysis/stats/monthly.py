@@ -24,9 +24,12 @@ from rvs_analysis.stats.common import (
 __all__ = [
     "MIN_MONTHLY_COUNT_STL",
     "ChangePoints",
+    "ar1_plus_white",
+    "bend_or_break",
     "break_test",
     "detect_change_points",
     "monthly_series",
+    "poisson_log_variance",
     "SeasonalEffects",
     "seasonal_effects",
     "seasonality_supported",
@@ -226,6 +229,16 @@ class ChangePoints:
         Estimated level change at the break in percent (segmented regression), NaN without one.
     pelt_dates : list of pandas.Timestamp
         What PELT alone proposed (for comparison; not reported as breaks).
+    shape : str
+        ``"break"`` (a jump in the level), ``"bend"`` (a continuous change of slope fits as
+        well, :func:`bend_or_break`) or ``""`` without a significant change. ``dates`` holds
+        the break's month or the bend's knot.
+    jump_p_value : float
+        Bootstrap p-value of the jump beyond the best bend (:func:`bend_or_break`; NaN
+        without a change or for ``kind="level"``).
+    slope_before_pct, slope_after_pct : float
+        For a bend: the broken line's change per year in percent before and after the knot
+        (NaN otherwise).
     """
 
     dates: list[pd.Timestamp]
@@ -237,34 +250,134 @@ class ChangePoints:
     candidate: pd.Timestamp | None = None
     jump_pct: float = math.nan
     pelt_dates: list[pd.Timestamp] = field(default_factory=list)
+    shape: str = ""
+    jump_p_value: float = math.nan
+    slope_before_pct: float = math.nan
+    slope_after_pct: float = math.nan
+
+    @property
+    def is_break(self) -> bool:
+        """A jump in the level was found (not a bend)."""
+        return bool(self.dates) and self.shape == "break"
+
+    @property
+    def is_bend(self) -> bool:
+        """A continuous change of slope was found (not a jump)."""
+        return bool(self.dates) and self.shape == "bend"
 
 
 def _break_bases(n: int, min_size: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """Orthonormal bases (candidates x n x q) of each candidate break's extra regressors,
-    made orthogonal to the null model's intercept and slope."""
+    made orthogonal to the null model's intercept and slope.
+
+    ``kind``: ``"level"`` (a jump), ``"trend"`` (a jump and a change of slope) or ``"bend"``
+    (a change of slope without a jump: a continuous broken line)."""
     time = np.arange(n, dtype=float)
     null = np.column_stack([np.ones(n), time])
     q_null, _ = np.linalg.qr(null)
     candidates = np.arange(min_size, n - min_size + 1)
     bases = []
     for k in candidates:
-        step = (time >= k).astype(float)
-        extra = step[:, None] if kind == "level" else np.column_stack([step, step * (time - k)])
-        extra = extra - q_null @ (q_null.T @ extra)
-        basis, _ = np.linalg.qr(extra)
-        bases.append(basis)
+        bases.append(np.linalg.qr(_extra_regressors(time, k, kind, q_null))[0])
     return candidates, np.stack(bases)
+
+
+def _extra_regressors(time: np.ndarray, k: int, kind: str, q_null=None) -> np.ndarray:
+    step = (time >= k).astype(float)
+    if kind == "level":
+        extra = step[:, None]
+    elif kind == "bend":
+        extra = (step * (time - k))[:, None]
+    else:
+        extra = np.column_stack([step, step * (time - k)])
+    if q_null is not None:
+        extra = extra - q_null @ (q_null.T @ extra)
+    return extra
 
 
 def _sup_f(residuals: np.ndarray, bases: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sup-F statistic (per column of ``residuals``, null-model residuals) and its argmax."""
     n, q = bases.shape[1], bases.shape[2]
-    projections = np.einsum("knq,nb->kqb", bases, residuals)
-    reduction = np.sum(projections**2, axis=1)  # candidates x B
+    reduction = _reductions(residuals, bases)
     total = np.sum(residuals**2, axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (reduction / q) / (np.maximum(total - reduction, 1e-300) / (n - 2 - q))
     return f.max(axis=0), f.argmax(axis=0)
+
+
+def _reductions(residuals: np.ndarray, bases: np.ndarray) -> np.ndarray:
+    """Reduction of the residual sum of squares (candidates x columns) by each candidate."""
+    projections = np.einsum("knq,nb->kqb", bases, residuals)
+    return np.sum(projections**2, axis=1)
+
+
+def poisson_log_variance(counts: np.ndarray) -> float:
+    """Mean Poisson variance of ``log(1 + count)`` (delta method, ``mu / (1 + mu)^2``).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Monthly counts (the observed count stands in for its mean).
+
+    Returns
+    -------
+    float
+        The month-to-month variance that Poisson counting alone puts on the log series.
+    """
+    counts = np.asarray(counts, dtype=float)
+    return float(np.mean(counts / (1.0 + counts) ** 2))
+
+
+def ar1_plus_white(residuals: np.ndarray, white_variance: float = 0.0) -> tuple[float, float]:
+    """AR(1) coefficient and variance of the extra-Poisson part of trend residuals.
+
+    Parameters
+    ----------
+    residuals : numpy.ndarray
+        Residuals of the log series after its fitted trend.
+    white_variance : float, optional
+        Known variance of independent month noise (Poisson counting,
+        :func:`poisson_log_variance`); 0 treats all noise as AR(1).
+
+    Returns
+    -------
+    rho : float
+        Lag-1 autocorrelation of the extra-Poisson component, in [0, 0.95].
+    ar_variance : float
+        Its (stationary) variance.
+
+    Notes
+    -----
+    The residuals are modelled as ``a_t + e_t`` with ``a_t`` AR(1) (variance ``v``, coefficient
+    rho) and ``e_t`` independent with the known variance ``w``: the lag-0 autocovariance is
+    ``v + w`` and the lag-1 one ``rho v``, so ``v = gamma_0 - w`` and ``rho = gamma_1 / v``.
+    The lag-1 autocorrelation of the raw residuals, ``rho v / (v + w)``, is attenuated by the
+    Poisson noise (0.28 for a true 0.6 at 300 a month). ``rho`` gets the small-sample
+    correction ``(2 + 4 rho) / n`` for a fitted trend; ``v`` is floored at 5% of ``gamma_0``,
+    so a series with (almost) no noise beyond Poisson keeps a small AR(1) part.
+    """
+    r = np.asarray(residuals, dtype=float)
+    n = r.size
+    gamma0 = float(r @ r / n)
+    gamma1 = float(r[:-1] @ r[1:] / n)
+    ar_variance = max(gamma0 - max(white_variance, 0.0), 0.05 * gamma0, 1e-300)
+    rho = gamma1 / ar_variance
+    rho = float(np.clip(rho + (2 + 4 * rho) / n, 0.0, 0.95))
+    return rho, float(ar_variance)
+
+
+def _simulate_noise(
+    rng: np.random.Generator, n: int, n_boot: int, rho: float, ar_variance: float, white: float
+) -> np.ndarray:
+    """``n_boot`` columns of stationary AR(1) noise plus independent noise."""
+    shocks = rng.standard_normal((n, n_boot)) * math.sqrt(ar_variance * (1 - rho**2))
+    series = np.empty((n, n_boot))
+    series[0] = shocks[0] / math.sqrt(1 - rho**2)
+    for t in range(1, n):
+        series[t] = rho * series[t - 1] + shocks[t]
+    if white > 0:
+        series += rng.standard_normal((n, n_boot)) * math.sqrt(white)
+    return series
 
 
 def break_test(
@@ -273,6 +386,7 @@ def break_test(
     min_size: int = 6,
     n_boot: int = 499,
     seed: int = 20170101,
+    white_variance: float = 0.0,
 ) -> dict[str, float | int]:
     """Search-aware test of "no break" against one break at an unknown month.
 
@@ -288,24 +402,29 @@ def break_test(
     n_boot : int, optional
         Bootstrap replicates of the maximum statistic.
     seed : int, optional
+    white_variance : float, optional
+        Known variance of independent month-to-month noise on the log scale (Poisson counting,
+        :func:`poisson_log_variance`); 0 treats all residual noise as AR(1).
 
     Returns
     -------
     dict
         ``statistic`` (sup-F), ``p_value``, ``position`` (index of the strongest break), ``rho``
-        (the AR(1) coefficient used), ``jump`` (the fitted jump on the log scale at the break).
+        (the AR(1) coefficient of the extra-Poisson noise), ``ar_variance``, ``jump`` (the
+        fitted jump on the log scale at the break).
 
     Notes
     -----
     The statistic is the largest F statistic over every candidate month (Andrews 1993), so the
     search is part of the test. Its null distribution comes from a parametric bootstrap under
-    serially correlated noise: the residuals of the straight line give an AR(1) coefficient
-    (least squares, bias-corrected by ``(2 + 4 rho) / n`` for a fitted trend and cut to
-    [0, 0.95]); Gaussian AR(1) series of the same length are generated (stationary start),
-    their residuals after a straight line computed and the same sup-F taken. The statistic does
-    not depend on the noise scale. The p-value is ``(1 + #{F* >= F}) / (B + 1)``. A break is
-    never tested again on the data that chose it: this one test is the only significance
-    statement about the series' breaks.
+    serially correlated noise: the residuals of the straight line are modelled as an AR(1)
+    component plus independent Poisson noise of the known variance (:func:`ar1_plus_white`,
+    which estimates the AR(1) of the extra-Poisson part rather than of the raw residuals,
+    whose autocorrelation the Poisson noise attenuates); series of AR(1) plus independent
+    Gaussian noise of the same length are generated (stationary start), their residuals after
+    a straight line computed and the same sup-F taken. The p-value is
+    ``(1 + #{F* >= F}) / (B + 1)``. A break is never tested again on the data that chose it:
+    this one test is the only significance statement about the series' breaks.
 
     References
     ----------
@@ -322,29 +441,110 @@ def break_test(
     residuals = y - q_null @ (q_null.T @ y)
     candidates, bases = _break_bases(n, min_size, kind)
     statistic, position = _sup_f(residuals[:, None], bases)
-    lagged = residuals[:-1]
-    rho = float(lagged @ residuals[1:] / max(lagged @ lagged, 1e-300))
-    rho = float(np.clip(rho + (2 + 4 * rho) / n, 0.0, 0.95))
+    rho, ar_variance = ar1_plus_white(residuals, white_variance)
     rng = np.random.default_rng(seed)
-    shocks = rng.standard_normal((n, n_boot))
-    series = np.empty((n, n_boot))
-    series[0] = shocks[0] / math.sqrt(1 - rho**2)
-    for t in range(1, n):
-        series[t] = rho * series[t - 1] + shocks[t]
+    series = _simulate_noise(rng, n, n_boot, rho, ar_variance, max(white_variance, 0.0))
     boot_residuals = series - q_null @ (q_null.T @ series)
     replicates, _ = _sup_f(boot_residuals, bases)
     p_value = float((1 + np.sum(replicates >= statistic[0])) / (n_boot + 1))
     k = int(candidates[int(position[0])])
-    step = (time >= k).astype(float)
-    extra = step[:, None] if kind == "level" else np.column_stack([step, step * (time - k)])
+    extra = _extra_regressors(time, k, kind)
     coefficients = np.linalg.lstsq(np.column_stack([null, extra]), y, rcond=None)[0]
     return {
         "statistic": float(statistic[0]),
         "p_value": p_value,
         "position": k,
         "rho": rho,
+        "ar_variance": ar_variance,
         "jump": float(coefficients[2]),
     }
+
+
+def bend_or_break(
+    values: np.ndarray,
+    kind: str = "trend",
+    min_size: int = 6,
+    n_boot: int = 499,
+    seed: int = 20170101,
+    white_variance: float = 0.0,
+    test_level: float = 0.05,
+) -> dict[str, float | int | str]:
+    """Whether a change in a series is a break (a jump) or a bend (a continuous change of slope).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        The (deseasonalised, log) monthly series.
+    kind : {"trend", "level"}, optional
+        The break model: a jump and a change of slope (``trend``) or a jump only (``level``).
+    min_size : int, optional
+    n_boot : int, optional
+        Bootstrap replicates of the jump test (``trend``).
+    seed : int, optional
+    white_variance : float, optional
+        Known Poisson variance of the log series (:func:`poisson_log_variance`).
+    test_level : float, optional
+
+    Returns
+    -------
+    dict
+        ``shape`` (``"break"`` or ``"bend"``), ``bend_position`` (knot of the best broken
+        line), ``slope_before`` and ``slope_after`` (its slopes, log scale per month),
+        ``jump_p_value`` (NaN for ``level``).
+
+    Notes
+    -----
+    The best continuous broken line (a knot at the best month, no jump) is fitted next to the
+    best break. For ``trend`` the break model holds the broken line, and the extra fit of its
+    jump is tested: statistic ``(RSS_bend - RSS_break) / (RSS_break / (n - 4))``, both minimised
+    over the months, with its null distribution from a parametric bootstrap of the fitted
+    broken line plus noise modelled as in :func:`break_test` (AR(1) of the extra-Poisson part
+    of the broken line's residuals, plus Poisson noise). The change is a break only when the
+    jump is significant at ``test_level``; otherwise a bend fits as well and the change is
+    reported as a bend. For ``level`` (a jump only, as many parameters as the broken line) the
+    model with the smaller residual sum of squares decides.
+    """
+    y = np.asarray(values, dtype=float)
+    n = y.size
+    time = np.arange(n, dtype=float)
+    null = np.column_stack([np.ones(n), time])
+    q_null, _ = np.linalg.qr(null)
+    residuals = y - q_null @ (q_null.T @ y)
+    candidates, bend_bases = _break_bases(n, min_size, "bend")
+    _, break_bases = _break_bases(n, min_size, kind)
+
+    def rss(columns, bases):
+        reduction = _reductions(columns, bases)
+        return np.sum(columns**2, axis=0) - reduction.max(axis=0), reduction.argmax(axis=0)
+
+    rss_bend, bend_at = rss(residuals[:, None], bend_bases)
+    rss_break, _ = rss(residuals[:, None], break_bases)
+    knot = int(candidates[int(bend_at[0])])
+    design = np.column_stack([null, _extra_regressors(time, knot, "bend")])
+    coefficients = np.linalg.lstsq(design, y, rcond=None)[0]
+    fitted = design @ coefficients
+    result: dict[str, float | int | str] = {
+        "bend_position": knot,
+        "slope_before": float(coefficients[1]),
+        "slope_after": float(coefficients[1] + coefficients[2]),
+        "jump_p_value": math.nan,
+    }
+    if kind == "level":
+        result["shape"] = "break" if rss_break[0] < rss_bend[0] else "bend"
+        return result
+    statistic = (rss_bend[0] - rss_break[0]) / max(rss_break[0] / (n - 4), 1e-300)
+    rho, ar_variance = ar1_plus_white(y - fitted, white_variance)
+    rng = np.random.default_rng(seed + 1)
+    noise = _simulate_noise(rng, n, n_boot, rho, ar_variance, max(white_variance, 0.0))
+    simulated = fitted[:, None] + noise
+    simulated = simulated - q_null @ (q_null.T @ simulated)
+    boot_bend, _ = rss(simulated, bend_bases)
+    boot_break, _ = rss(simulated, break_bases)
+    replicates = (boot_bend - boot_break) / np.maximum(boot_break / (n - 4), 1e-300)
+    p_value = float((1 + np.sum(replicates >= statistic)) / (n_boot + 1))
+    result["jump_p_value"] = p_value
+    result["shape"] = "break" if p_value < test_level else "bend"
+    return result
 
 
 def detect_change_points(
@@ -397,7 +597,13 @@ def detect_change_points(
     PELT with a BIC-type penalty showed a break in 25% of series, and testing each break on the
     data that chose it called most of those significant. PELT (``ruptures``, Killick et al.
     2012) is still run and its proposals kept in ``pelt_dates`` for comparison, but it does not
-    decide. ``jump_pct`` is the fitted jump at the break (segmented regression with the trend on
+    decide. When the test rejects, :func:`bend_or_break` asks whether the change is a jump or a
+    bend: unless a jump beyond the best continuous broken line is significant (its own
+    bootstrap under the broken line), the change is reported as a bend (``shape="bend"``, the
+    knot in ``dates``, slopes before and after), because a smooth flattening of a decline is
+    not a break. The noise model of both bootstraps is AR(1) on the extra-Poisson part of the
+    residuals plus Poisson noise of known variance (:func:`ar1_plus_white`). ``jump_pct`` is
+    the fitted jump at the break (segmented regression with the trend on
     both sides, so a steady trend is not mistaken for a jump); it comes without an interval,
     because an interval computed on the data that chose the break would be too narrow.
 
@@ -444,10 +650,36 @@ def detect_change_points(
             algorithm = ruptures.Pelt(model="linear", min_size=min_size, jump=1).fit(signal)
         pelt_breaks = algorithm.predict(pen=penalty)
         pelt_dates = [series.index[b] for b in pelt_breaks[:-1]]
-    test = break_test(adjusted, kind=kind, min_size=min_size, n_boot=n_boot, seed=seed)
+    white = poisson_log_variance(series.to_numpy())
+    test = break_test(
+        adjusted, kind=kind, min_size=min_size, n_boot=n_boot, seed=seed, white_variance=white
+    )
     candidate = series.index[int(test["position"])]
     significant = test["p_value"] < test_level
-    breakpoints = [int(test["position"]), n] if significant else [n]
+    shape = ""
+    slopes = (math.nan, math.nan)
+    jump_p_value = math.nan
+    position = int(test["position"])
+    if significant:
+        classified = bend_or_break(
+            adjusted,
+            kind=kind,
+            min_size=min_size,
+            n_boot=n_boot,
+            seed=seed,
+            white_variance=white,
+            test_level=test_level,
+        )
+        shape = str(classified["shape"])
+        jump_p_value = float(classified["jump_p_value"])
+        if shape == "bend":
+            position = int(classified["bend_position"])
+            candidate = series.index[position]
+            slopes = (
+                100.0 * math.expm1(12 * float(classified["slope_before"])),
+                100.0 * math.expm1(12 * float(classified["slope_after"])),
+            )
+    breakpoints = [position, n] if significant else [n]
     starts = [0, *breakpoints[:-1]]
     segments = pd.DataFrame(
         {
@@ -467,8 +699,14 @@ def detect_change_points(
         method=(
             f"sup-F test of one {'jump' if kind == 'level' else 'jump or change of slope'} at "
             f"an unknown month against a straight line, on the {deseasonalised}, p-value from "
-            f"a parametric AR(1) bootstrap of the maximum ({n_boot} replicates, rho = "
-            f"{test['rho']:.2f}); a break is reported when p < {test_level:g}"
+            f"a parametric bootstrap of the maximum under AR(1) extra-Poisson noise plus "
+            f"Poisson noise ({n_boot} replicates, rho = {test['rho']:.2f}); a change is "
+            f"reported when p < {test_level:g}, as a bend (continuous broken line) unless "
+            + (
+                "a jump fits better than the best bend"
+                if kind == "level"
+                else f"the jump beyond the best bend is significant (bootstrap, p < {test_level:g})"
+            )
             + (
                 f"; PELT ({'l2' if kind == 'level' else 'linear'} cost, penalty ({penalty_rule}) "
                 f"{penalty:.3g}) proposals kept for comparison only"
@@ -478,8 +716,12 @@ def detect_change_points(
         ),
         p_value=float(test["p_value"]),
         candidate=candidate,
-        jump_pct=100.0 * math.expm1(test["jump"]) if significant else math.nan,
+        jump_pct=100.0 * math.expm1(test["jump"]) if shape == "break" else math.nan,
         pelt_dates=pelt_dates,
+        shape=shape,
+        jump_p_value=jump_p_value,
+        slope_before_pct=slopes[0],
+        slope_after_pct=slopes[1],
     )
 
 

@@ -444,6 +444,57 @@ def sim_compare_trends(n_sims, seed):
     return hits
 
 
+def _police_units(rng, years=YEARS):
+    """Ten police units with the same trend (-3% a year), shared shocks sd 0.03 and each its
+    own year noise, sd 0.01 to 0.08 on the log scale (the last unit the noisiest), and the
+    Netherlands as their sum."""
+    t = years - years[0]
+    means = np.array([9000, 7000, 6000, 5500, 5000, 4500, 4000, 3500, 3000, 2500], dtype=float)
+    noise = np.linspace(0.01, 0.08, means.size)
+    population = means * 250.0
+    common = rng.normal(0, 0.03, years.size)
+    rows, national = [], np.zeros(years.size)
+    for unit, (mean, sd, people) in enumerate(zip(means, noise, population, strict=True)):
+        mu = mean * 0.97**t * np.exp(common + rng.normal(0, sd, years.size))
+        counts = rng.poisson(mu)
+        national += counts
+        rows.append(
+            pd.DataFrame(
+                {
+                    "area": f"Eenheid {unit + 1}",
+                    "year": years,
+                    "registered_offences": counts,
+                    "population": people,
+                }
+            )
+        )
+    rows.insert(
+        0,
+        pd.DataFrame(
+            {
+                "area": "Nederland",
+                "year": years,
+                "registered_offences": national,
+                "population": population.sum(),
+            }
+        ),
+    )
+    return pd.concat(rows, ignore_index=True)
+
+
+def sim_police_unit_size(n_sims, seed):
+    """Share of runs in which the noisiest of ten police units is 'sign.' against the
+    Netherlands (compare_trends, year effects) although every unit has the national trend."""
+    from rvs_analysis.stats import compare
+
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        comparison = compare.compare_trends(_police_units(rng), reference="Nederland")
+        hits[i] = comparison.ratios["Eenheid 10"].p_value < 0.05
+    return hits
+
+
 def sim_published_comparison(n_sims, seed):
     """Coverage of the pilots-against-the-rest comparison on published estimates with margins
     (published.pilot_comparison) when the municipalities' true changes differ too."""
@@ -466,6 +517,55 @@ def sim_published_comparison(n_sims, seed):
         result = published.pilot_comparison(frame, "feels_unsafe", pilots, rest, [2015, 2017], 2019)
         hits[i] = result.difference.ci_low <= -2.0 <= result.difference.ci_high
     return hits
+
+
+def _published_cbs(rng, waves, effect_from, shock=2.0, effect=-2.0):
+    """Published estimates with CBS-style margins: 10 pilots and 29 other municipalities,
+    levels 15-35%, effective samples of 100-400 and one big city per group (3,000 among the
+    pilots, 2,400 among the rest), the margin computed from each published estimate
+    (``1.96 sqrt(p (1 - p) / n)``, one decimal), municipality x wave shocks of sd ``shock``
+    points and ``effect`` points for the pilots from wave ``effect_from`` on."""
+    codes = [f"GM{i:04d}" for i in range(39)]
+    level = rng.uniform(15, 35, 39)
+    n_eff = rng.uniform(100, 400, 39)
+    n_eff[0], n_eff[10] = 3000.0, 2400.0
+    pilot = np.arange(39) < 10
+    rows = []
+    for year in waves:
+        truth = level + rng.normal(0, shock, 39) + effect * (pilot & (year >= effect_from))
+        p = truth / 100
+        estimate = np.clip(100 * (p + rng.normal(0, np.sqrt(p * (1 - p) / n_eff))), 0.0, 100.0)
+        share = np.clip(estimate / 100, 0.005, 0.995)
+        margin = np.round(100 * 1.959964 * np.sqrt(share * (1 - share) / n_eff), 1)
+        for code, value, half in zip(codes, estimate, margin, strict=True):
+            rows.append((code, year, "feels_unsafe", value, half))
+    frame = pd.DataFrame(rows, columns=["area_code", "year", "indicator", "estimate", "margin"])
+    return frame, codes[:10], codes[10:]
+
+
+def _published_coverage(n_sims, seed, waves, start, effect_from):
+    """Coverage of pilot_comparison's difference (true -2 points) with the report's wave split:
+    waves up to and including the start year before, later waves after
+    (``PublishedPilots.before_after_waves``)."""
+    from rvs_analysis.stats import published
+
+    before = [year for year in waves if year <= start]
+    after = [year for year in waves if year > start]
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        frame, pilots, rest = _published_cbs(rng, waves, effect_from)
+        result = published.pilot_comparison(frame, "feels_unsafe", pilots, rest, before, after)
+        hits[i] = result.difference.ci_low <= -2.0 <= result.difference.ci_high
+    return hits
+
+
+def sim_published_bigcity(n_sims, seed):
+    return _published_coverage(n_sims, seed, (2015, 2017, 2019), 2017, 2019)
+
+
+def sim_published_startyear(n_sims, seed):
+    return _published_coverage(n_sims, seed, (2013, 2015, 2017, 2019), 2017, 2018)
 
 
 def sim_funnel(n_sims, seed):
@@ -601,6 +701,55 @@ def sim_change_points_power(n_sims, seed):
     for i in range(n_sims):
         series = _monthly(rng, shift=-0.15)
         hits[i] = len(monthly.detect_change_points(series, n_boot=199, seed=i).dates) > 0
+    return hits
+
+
+def _change_point_size(n_sims, seed, mean, rho, sd):
+    """Share of runs with a break reported (a jump; a bend is not a break) under AR(1) noise on
+    the log scale and no change at all."""
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    for i in range(n_sims):
+        series = _monthly(rng, mean=mean, rho=rho, sd=sd)
+        hits[i] = monthly.detect_change_points(series, n_boot=199, seed=i).is_break
+    return hits
+
+
+def sim_changepoint_size_ar1_06(n_sims, seed):
+    """District: about 300 a month, AR(1) rho 0.6, sd 0.05 on the log scale, no break."""
+    return _change_point_size(n_sims, seed, 300.0, 0.6, 0.05)
+
+
+def sim_changepoint_size_ar1_07(n_sims, seed):
+    """Region: about 1,000 a month, AR(1) rho 0.7, sd 0.05 on the log scale, no break."""
+    return _change_point_size(n_sims, seed, 1000.0, 0.7, 0.05)
+
+
+def _flattening(months=156, slope=-0.006, middle=78, width=18.0):
+    """Log trend of a decline of ``slope`` a month that flattens smoothly around ``middle``
+    (the slope follows a logistic curve from ``slope`` to 0 over about ``4 width`` months)."""
+    time = np.arange(months, dtype=float)
+    share = 1 / (1 + np.exp(-(time - middle) / width))  # 0 before, 1 after
+    return np.cumsum(slope * (1 - share)) - slope * (1 - share[0])
+
+
+def sim_changepoint_bend(n_sims, seed):
+    """Share of runs reported as a break ("een breuk") when the decline flattens smoothly:
+    800 a month, seasonal, AR(1) noise rho 0.4 sd 0.04, no jump."""
+    rng = np.random.default_rng(seed)
+    hits = np.zeros(n_sims)
+    months = 156
+    curve = _flattening(months)
+    season = 1 + 0.15 * np.cos(2 * np.pi * (np.arange(months) % 12 - 11) / 12)
+    index = pd.date_range("2011-01-01", periods=months, freq="MS")
+    for i in range(n_sims):
+        noise = np.empty(months)
+        noise[0] = rng.normal(0, 0.04 / math.sqrt(1 - 0.4**2))
+        for t in range(1, months):
+            noise[t] = 0.4 * noise[t - 1] + rng.normal(0, 0.04)
+        counts = rng.poisson(800.0 * season * np.exp(curve + noise))
+        series = pd.Series(counts.astype(float), index=index)
+        hits[i] = monthly.detect_change_points(series, n_boot=199, seed=i).is_break
     return hits
 
 
@@ -822,14 +971,48 @@ SCENARIOS: list[Scenario] = [
         sim_compare_trends,
     ),
     Scenario(
+        "police-unit-size-unequal-noise",
+        "compare_trends ratio of annual rate ratios, each police unit against the Netherlands: "
+        "'sign.' for the noisiest unit",
+        "size",
+        "ten police units (2,500-9,000 a year) and the Netherlands as their sum, 13 years, the "
+        "same trend, shared shocks sd 0.03, each unit its own year noise sd 0.01-0.08 on the "
+        "log scale; the unit with sd 0.08",
+        (0.03, 0.07),
+        sim_police_unit_size,
+        1.0,
+    ),
+    Scenario(
         "published_comparison",
-        "published.pilot_comparison (random effects, Hartung-Knapp with its ad hoc floor, Welch t)",
+        "published.pilot_comparison (random effects, Hartung-Knapp with its ad hoc floor on the "
+        "effective number of areas, Welch t)",
         "coverage",
         "published estimates of 10 pilots and 29 other municipalities, levels 15-35%, margins "
         "2-5 points, municipality x wave shocks sd 1.2 points, two waves before and one after, "
         "effect -2 points",
         (0.93, 0.97),
         sim_published_comparison,
+    ),
+    Scenario(
+        "published-pilot-coverage-bigcity",
+        "published.pilot_comparison (random effects, Hartung-Knapp on the effective number of "
+        "areas, Welch t)",
+        "coverage",
+        "10 pilots and 29 others, CBS-style margins from each estimate (effective samples "
+        "100-400, one big city per group of 3,000 / 2,400), municipality x wave shocks sd 2 "
+        "points, waves 2015 and 2017 before, 2019 after, effect -2 points",
+        (0.93, 0.97),
+        sim_published_bigcity,
+    ),
+    Scenario(
+        "published-pilot-coverage-startyear",
+        "published.pilot_comparison (random effects, Hartung-Knapp on the effective number of "
+        "areas, Welch t)",
+        "coverage",
+        "as published-pilot-coverage-bigcity with waves 2013, 2015, 2017, 2019 split as the "
+        "report splits them (start 2017: up to 2017 before), effect -2 points from 2018",
+        (0.93, 0.97),
+        sim_published_startyear,
     ),
     Scenario(
         "target_flat",
@@ -912,7 +1095,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "change_points_null",
-        "detect_change_points: a break reported",
+        "detect_change_points: a change (break or bend) reported",
         "false alarms",
         "156 months around 800 a month, seasonal, slow decline, AR(1) noise rho 0.4 "
         "sd 0.04 on the log scale, no change",
@@ -921,8 +1104,38 @@ SCENARIOS: list[Scenario] = [
         2.0,
     ),
     Scenario(
+        "changepoint-size-ar1-06",
+        "detect_change_points: a break (jump) reported",
+        "false alarms",
+        "district ~300 a month, seasonal, slow decline, AR(1) noise rho 0.6 sd 0.05 on the "
+        "log scale, no break (156 months)",
+        (0.0, 0.07),
+        sim_changepoint_size_ar1_06,
+        2.0,
+    ),
+    Scenario(
+        "changepoint-size-ar1-07",
+        "detect_change_points: a break (jump) reported",
+        "false alarms",
+        "region ~1,000 a month, seasonal, slow decline, AR(1) noise rho 0.7 sd 0.05 on the "
+        "log scale, no break (156 months)",
+        (0.0, 0.07),
+        sim_changepoint_size_ar1_07,
+        2.0,
+    ),
+    Scenario(
+        "changepoint-bend-called-break",
+        'detect_change_points: "een breuk" reported (a bend is reported as "de trend buigt af")',
+        "false alarms",
+        "~800 a month, seasonal, a decline of 7% a year that flattens smoothly around month 78 "
+        "(logistic slope, width 18 months), AR(1) noise rho 0.4 sd 0.04, no jump",
+        (0.0, 0.10),
+        sim_changepoint_bend,
+        2.0,
+    ),
+    Scenario(
         "change_points_power",
-        "detect_change_points: a break reported",
+        "detect_change_points: a change (break or bend) reported",
         "power",
         "as above with a 15% drop halfway",
         None,

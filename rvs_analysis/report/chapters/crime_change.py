@@ -392,6 +392,7 @@ class MonthlyBurglary:
             self.decomposition,
             self.source_label,
             change_dates=self.breaks.dates,
+            change_label="Knik in de trend" if self.breaks.is_bend else "Trendbreuk",
             title=f"Woninginbraken per maand, {self.area}",
             provisional_from=self.provisional_from,
         )
@@ -405,7 +406,18 @@ class MonthlyBurglary:
         if not self.available:
             return None
         breaks = self.breaks
-        if breaks.dates:
+        if breaks.is_bend:
+            # A bend fits as well as a jump: the trend bends, it does not break.
+            break_text = (
+                "De toets op een verandering in de trend, die rekening houdt met het zoeken naar "
+                "de maand en met samenhang tussen opeenvolgende maanden, vindt een verandering "
+                f"({fmt_p(breaks.p_value)}): de trend buigt af vanaf {fmt_month(breaks.dates[0])}, "
+                f"van {fmt_pct(breaks.slope_before_pct, 1, signed=True)} per jaar naar "
+                f"{fmt_pct(breaks.slope_after_pct, 1, signed=True)} per jaar. Een sprong in het "
+                f"niveau past niet beter dan die geleidelijke knik ({fmt_p(breaks.jump_p_value)}). "
+                "De hellingen krijgen geen interval: de knik is op dezelfde cijfers gekozen."
+            )
+        elif breaks.dates:
             break_text = (
                 "De toets op een trendbreuk, die rekening houdt met het zoeken naar de breuk en "
                 f"met samenhang tussen opeenvolgende maanden, vindt een breuk vanaf {fmt_month(breaks.dates[0])} "
@@ -436,6 +448,21 @@ class MonthlyBurglary:
         """The confirmed break as a table (nothing without months or without a break)."""
         if not self.available or not self.breaks.dates:
             return None
+        if self.breaks.is_bend:
+            return table(
+                self.jumps(),
+                formats={
+                    "slope_before_pct": "signed_pct",
+                    "slope_after_pct": "signed_pct",
+                    "p_value": lambda value: fmt_num(value, 3),
+                },
+                columns={
+                    "month": "Knik vanaf",
+                    "slope_before_pct": "Verandering per jaar ervoor",
+                    "slope_after_pct": "Verandering per jaar erna",
+                    "p_value": "p (toets met zoekcorrectie)",
+                },
+            )
         return table(
             self.jumps(),
             formats={"jump_pct": "signed_pct", "p_value": lambda value: fmt_num(value, 3)},
@@ -524,8 +551,13 @@ def methods(
             )
         monthly_lines.append(
             "Trendbreuken: één sup-F-toets op een sprong of knik op een onbekende maand, met "
-            "p-waarde uit een bootstrap onder AR(1)-ruis (houdt rekening met het zoeken); een "
-            "breuk wordt niet opnieuw getoetst op de cijfers die hem kozen. "
+            "p-waarde uit een parametrische bootstrap onder AR(1)-ruis bovenop de Poisson-ruis "
+            "van de tellingen (de AR(1) geschat op het deel van de ruis boven Poisson; houdt "
+            "rekening met het zoeken). Een gevonden verandering heet alleen een breuk als een "
+            "sprong in het niveau significant beter past dan de best passende knik (een "
+            "doorlopende lijn die van helling verandert; tweede bootstrap onder die knik); "
+            "anders staat er dat de trend afbuigt. Een breuk of knik wordt niet opnieuw getoetst "
+            "op de cijfers die hem kozen. "
             + simulation_sentence(
                 bootstrap=BREAK_TEST_REPLICATES, bootstrap_for="de p-waarde van de breuktoets"
             )

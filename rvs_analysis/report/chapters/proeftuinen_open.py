@@ -350,8 +350,10 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
                 "(binnen één reeks; de meting van het startjaar geldt als 'vóór': het veldwerk "
                 "lag vóór de proeftuinen), per groep gepoold met een random-effectsmodel (de "
                 "verandering verschilt ook echt tussen gemeenten: DerSimonian-Laird, variantie "
-                "volgens Hartung-Knapp); het verschil van de twee groepen met t-interval (95%) en "
-                "toets op nul "
+                "volgens Hartung-Knapp, vrijheidsgraden naar het effectieve aantal gebieden van "
+                "de gewichten, zodat één grote stad met een kleine marge niet meer zekerheid "
+                "geeft dan zij draagt); het verschil van de twee groepen met t-interval (95%, "
+                "Welch-Satterthwaite) en toets op nul "
                 f"({len(used)} vergelijkingen, niet gecorrigeerd voor meervoudig toetsen)."
             )
         technical += described

@@ -449,6 +449,7 @@ def stl_plot(
     ylabel: str = "Aantal per maand",
     note: str | None = None,
     provisional_from: Any = None,
+    change_label: str = "Trendbreuk",
 ) -> Figure:
     """Observed, trend and seasonally adjusted monthly counts, the seasonal factor, change points.
 
@@ -459,6 +460,9 @@ def stl_plot(
         ``seasonal``, ``seasonally_adjusted``; seasonal as a factor when decomposed on logs).
     change_dates : sequence of dates
         First months of new segments, drawn as vertical lines.
+    change_label : str, optional
+        Legend and alt-text name of those lines ("Trendbreuk" for a jump, "Knik in de trend"
+        for a bend).
     provisional_from : date, optional
         The first provisional month (CBS "Voorlopig"): the months from it on are hatched, with
         a legend entry "voorlopig", and the alt text says so.
@@ -478,7 +482,7 @@ def stl_plot(
     top.plot(index, decomposition["trend"], color=PALETTE[5], lw=2.2, label="Trend")
     for position, date in enumerate(change_dates):
         top.axvline(
-            date, color="black", ls="--", lw=1, label="Trendbreuk" if position == 0 else None
+            date, color="black", ls="--", lw=1, label=change_label if position == 0 else None
         )
     provisional = None
     if provisional_from is not None and pd.Timestamp(provisional_from) <= index[-1]:
@@ -526,9 +530,9 @@ def stl_plot(
         f"{seasonal_unit}), laagst in {months[trough - 1]} ({fmt_num(shown.min(), 0)}"
         f"{seasonal_unit}). "
         + (
-            "Trendbreuken: " + ", ".join(x_text(pd.Timestamp(date)) for date in change_dates)
+            f"{change_label}: " + ", ".join(x_text(pd.Timestamp(date)) for date in change_dates)
             if len(change_dates)
-            else "Geen trendbreuken"
+            else "Geen trendbreuk of knik"
         )
         + (f". Voorlopig vanaf {x_text(provisional)}" if provisional is not None else "")
     )
