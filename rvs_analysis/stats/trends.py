@@ -43,6 +43,7 @@ from rvs_analysis.stats.common import (
     meets_threshold,
     second_difference_dispersion,
 )
+from rvs_analysis.stats.serial import SerialNoise, ar1_noise, independence_note
 
 __all__ = [
     "CountTrend",
@@ -706,6 +707,7 @@ class CountTrend:
     scale: float = 1.0
     df_resid: int = 0
     unit_covariance: Any = field(default=None, repr=False, compare=False)
+    serial: SerialNoise | None = field(default=None, repr=False, compare=False)
 
     @property
     def method(self) -> str:
@@ -784,6 +786,12 @@ class CountTrend:
         if self.model == "quasi_poisson":
             unit = np.asarray(self.unit_covariance, dtype=float)
             pearson = self.pearson_dispersion if math.isfinite(self.pearson_dispersion) else 1.0
+            serial = self.serial if self.serial is not None and self.serial.rho > 0 else None
+            if serial is not None:
+                # AR(1) year noise: the sandwich covariance per unit of dispersion, the
+                # dispersion allowing for the autocorrelation, Satterthwaite's df
+                pearson, df = serial.dispersion, serial.df
+                unit = np.asarray(serial.covariance, dtype=float)[:2, :2] / pearson
             phi = max(pearson, 1e-6) * df / rng.chisquare(df, size=n_sim)
             z = rng.multivariate_normal(np.zeros(2), unit, size=n_sim)
             eta = params @ x + (z @ x) * np.sqrt(phi)
@@ -803,8 +811,8 @@ class CountTrend:
                 values[below] = rng.binomial(trials, success).astype(float)
             method = (
                 "simulation from the quasi-Poisson trend: t parameter draws, dispersion from its "
-                f"scaled inverse chi-square ({df} df), count noise with variance phi* mu "
-                "(gamma-Poisson above 1, binomial below)"
+                f"scaled inverse chi-square ({df:.3g} df), count noise with variance phi* mu "
+                f"(gamma-Poisson above 1, binomial below); {independence_note(self.serial)}"
             )
         else:
             cov = np.asarray(self.results.cov_params(), dtype=float)[:2, :2]
@@ -871,19 +879,29 @@ def project_population(data: pd.DataFrame, year: int, window: int = 5) -> float:
 
 
 def _trend_method(
-    model: str, uses_population: bool, pearson: float, scale: float, reference_df: float
+    model: str,
+    uses_population: bool,
+    pearson: float,
+    scale: float,
+    reference_df: float,
+    serial: SerialNoise | None = None,
 ) -> str:
     offset = " with log(population) offset" if uses_population else ""
     if model == "quasi_poisson":
         reference = (
-            f"t({reference_df:g}) intervals"
+            f"t({reference_df:.3g}) intervals"
             if math.isfinite(reference_df)
             else "normal intervals (the floor binds: Poisson variance)"
         )
-        return (
-            f"quasi-Poisson GLM{offset} on year, dispersion phi = max(1, Pearson chi2/df) = "
-            f"{scale:.2f}, {reference}"
-        )
+        if serial is not None and serial.estimated:
+            reference = "parametric bootstrap-t intervals"
+        dispersion = f"dispersion phi = max(1, Pearson chi2/df) = {scale:.2f}"
+        if serial is not None and serial.rho > 0:
+            dispersion = (
+                f"dispersion phi = {scale:.2f} allowing for the autocorrelation (Pearson "
+                f"chi2/df {pearson:.2f})"
+            )
+        return f"quasi-Poisson GLM{offset} on year, {dispersion}, {reference}, {independence_note(serial)}"
     if model == "negative_binomial":
         return f"negative binomial (NB2) regression{offset} on year, t intervals"
     return f"Poisson GLM{offset} on year (no dispersion estimated), normal intervals"
@@ -1007,35 +1025,60 @@ def fit_count_trend(
             results = nb
             alpha = float(nb.params[-1])
             fitted = np.asarray(nb.predict(design, offset=offset))
+    serial = None
     if chosen == "quasi_poisson":
         scale = max(1.0, pearson)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PerfectSeparationWarning)
             # explicit scale: the Pearson dispersion of the Poisson fit, floored at 1
             results = GLM(y, design, family=families.Poisson(), offset=offset).fit(scale=scale)
+        poisson_fitted = np.asarray(poisson.fittedvalues, dtype=float)
+        serial = ar1_noise(
+            (y - poisson_fitted) / np.sqrt(poisson_fitted),
+            design,
+            poisson_fitted,
+            float(poisson.pearson_chi2),
+        )
+        if serial.rho > 0:  # autocorrelated year noise: its dispersion and df, sandwich below
+            scale = max(1.0, serial.dispersion)
     # Poisson: normal reference. Overdispersed models estimate a dispersion parameter from a
     # short series, so their intervals use t with the residual degrees of freedom; quasi-Poisson
     # at its floor phi = 1 estimates none and uses the normal (common.floored_dispersion).
     df_resid = len(y) - 2 - (1 if chosen == "negative_binomial" else 0)
     if chosen == "quasi_poisson":
         reference_df = floored_dispersion(pearson, df_resid)[1]
+        if serial is not None and serial.rho > 0:
+            reference_df = serial.df
     else:
         reference_df = math.inf if chosen == "poisson" or df_resid < 1 else df_resid
     reference = stats.t(df=reference_df)
     quantile = reference.ppf(1 - (1 - level) / 2)
     coefficient = float(np.asarray(results.params)[1])
     se = float(np.asarray(results.bse)[1])
-    method = _trend_method(chosen, uses_population, pearson, scale, reference_df)
+    p_value = float(2 * reference.sf(abs(coefficient / se))) if se > 0 else math.nan
+    if serial is not None and serial.estimated:
+        # year noise checked for AR(1): sandwich standard error, bootstrap-t critical value
+        se = math.sqrt(float(serial.floored_covariance[1, 1]))
+        quantile = serial.slope_quantile(level)
+        p_value = serial.slope_p_value(coefficient / se) if se > 0 else math.nan
+    method = _trend_method(chosen, uses_population, pearson, scale, reference_df, serial)
     estimate = Estimate(
         estimate=math.exp(coefficient),
         ci_low=math.exp(coefficient - quantile * se),
         ci_high=math.exp(coefficient + quantile * se),
         method="annual rate ratio from " + method,
         level=level,
-        p_value=float(2 * reference.sf(abs(coefficient / se))) if se > 0 else math.nan,
+        p_value=p_value,
         null_value=1.0,
         n=float(y.sum()),
-        details={"model": chosen, "log_rate_ratio": coefficient, "se": se, "scale": scale},
+        details={
+            "model": chosen,
+            "log_rate_ratio": coefficient,
+            "se": se,
+            "scale": scale,
+            "ar1_rho": None if serial is None else serial.rho,
+            "ar1_variance_factor": None if serial is None else serial.variance_factor,
+        },
     )
     out = data.copy()
     out["fitted"] = fitted
@@ -1055,6 +1098,7 @@ def fit_count_trend(
         scale=scale,
         df_resid=max(df_resid, 0),
         unit_covariance=unit_covariance[:2, :2],
+        serial=serial,
     )
 
 

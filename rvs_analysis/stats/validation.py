@@ -85,6 +85,16 @@ def _yearly_counts(rng, mean, noise_sd, slope=0.97, years=YEARS, population=None
     return rng.poisson(mu)
 
 
+def _ar1_noise(rng, size, sd, rho):
+    """Stationary AR(1) year noise with marginal standard deviation ``sd``."""
+    noise = np.empty(size)
+    noise[0] = rng.normal(0.0, sd)
+    innovation = sd * math.sqrt(1 - rho**2)
+    for t in range(1, size):
+        noise[t] = rho * noise[t - 1] + rng.normal(0.0, innovation)
+    return noise
+
+
 def sim_rate_interval(n_sims: int, seed: int) -> np.ndarray:
     """Garwood rate interval of one area-year: counts 2-400, Poisson."""
     rng = np.random.default_rng(seed)
@@ -94,14 +104,19 @@ def sim_rate_interval(n_sims: int, seed: int) -> np.ndarray:
     return ((table["ci_low"] <= mean) & (mean <= table["ci_high"])).to_numpy()
 
 
-def _trend_coverage(n_sims, seed, mean, noise_sd, n_years=13):
+def _trend_coverage(n_sims, seed, mean, noise_sd, n_years=13, rho=0.0):
     rng = np.random.default_rng(seed)
     years = YEARS[:n_years]
     population = 100_000 * 1.008 ** (years - years[0])
     slope = 0.97
     hits = np.zeros(n_sims)
     for i in range(n_sims):
-        y = _yearly_counts(rng, mean, noise_sd, slope, years, population)
+        if rho:
+            t = years - years[0]
+            noise = _ar1_noise(rng, years.size, noise_sd, rho)
+            y = rng.poisson(mean * slope**t * np.exp(noise) * population / population[0])
+        else:
+            y = _yearly_counts(rng, mean, noise_sd, slope, years, population)
         frame = pd.DataFrame({"year": years, "registered_offences": y, "population": population})
         ratio = trends.fit_count_trend(frame).annual_rate_ratio
         hits[i] = ratio.ci_low <= slope <= ratio.ci_high
@@ -120,7 +135,12 @@ def sim_trend_short(n_sims, seed):
     return _trend_coverage(n_sims, seed, 400, 0.05, n_years=6)
 
 
-def _forecast_coverage(n_sims, seed, mean, noise_sd, n_years=8, ahead=2):
+def sim_trend_ar1(n_sims, seed):
+    """Annual rate ratio of a region's 13 years with AR(1) year noise (rho 0.5, sd 0.04)."""
+    return _trend_coverage(n_sims, seed, 12000, 0.04, rho=0.5)
+
+
+def _forecast_coverage(n_sims, seed, mean, noise_sd, n_years=8, ahead=2, rho=0.0):
     rng = np.random.default_rng(seed)
     years = YEARS[: n_years + ahead]
     population = 80_000 * 1.01 ** (years - years[0])
@@ -128,7 +148,12 @@ def _forecast_coverage(n_sims, seed, mean, noise_sd, n_years=8, ahead=2):
     hits = np.zeros(n_sims)
     for i in range(n_sims):
         log_mu = math.log(mean) + (years - years[0]) * math.log(slope)
-        mu = np.exp(log_mu + rng.normal(0, noise_sd, years.size)) * population / population[0]
+        noise = (
+            _ar1_noise(rng, years.size, noise_sd, rho)
+            if rho
+            else rng.normal(0, noise_sd, years.size)
+        )
+        mu = np.exp(log_mu + noise) * population / population[0]
         y = rng.poisson(mu)
         frame = pd.DataFrame(
             {
@@ -148,6 +173,11 @@ def sim_forecast_poisson(n_sims, seed):
 
 def sim_forecast_noise(n_sims, seed):
     return _forecast_coverage(n_sims, seed, 1000, 0.04)
+
+
+def sim_forecast_ar1(n_sims, seed):
+    """Count forecast two years ahead of 8 observed years, AR(1) year noise rho 0.5."""
+    return _forecast_coverage(n_sims, seed, 12000, 0.04, rho=0.5)
 
 
 def _change_false_rate(n_sims, seed, mean, noise_sd, exact=False):
@@ -259,20 +289,23 @@ def sim_wilson(n_sims, seed):
     return ((table["ci_low"] <= 100 * truth) & (100 * truth <= table["ci_high"])).to_numpy()
 
 
-def _clearance_series(rng, years, registered, noise_sd, start=0.09, slope=0.02):
+def _clearance_series(rng, years, registered, noise_sd, start=0.09, slope=0.02, rho=0.0):
     logit = math.log(start / (1 - start)) + slope * (years - years[0])
-    logit = logit + rng.normal(0, noise_sd, years.size)
+    noise = (
+        _ar1_noise(rng, years.size, noise_sd, rho) if rho else rng.normal(0, noise_sd, years.size)
+    )
+    logit = logit + noise
     p = 1 / (1 + np.exp(-logit))
     return rng.binomial(registered, p)
 
 
-def _clearance_forecast(n_sims, seed, noise_sd, n_years=8, ahead=2):
+def _clearance_forecast(n_sims, seed, noise_sd, n_years=8, ahead=2, registered=900, rho=0.0):
     rng = np.random.default_rng(seed)
     years = YEARS[: n_years + ahead].astype(float)
-    registered = np.full(years.size, 900)
+    registered = np.full(years.size, registered)
     hits = np.zeros(n_sims)
     for i in range(n_sims):
-        cleared = _clearance_series(rng, years, registered, noise_sd)
+        cleared = _clearance_series(rng, years, registered, noise_sd, rho=rho)
         frame = pd.DataFrame(
             {
                 "year": years[:n_years],
@@ -292,6 +325,12 @@ def sim_clearance_forecast_binomial(n_sims, seed):
 
 def sim_clearance_forecast_noise(n_sims, seed):
     return _clearance_forecast(n_sims, seed, 0.05)
+
+
+def sim_clearance_forecast_ar1(n_sims, seed):
+    """Clearance forecast two years ahead of 8 observed years for a region (10,000 registered),
+    AR(1) year noise rho 0.5, sd 0.08 on the logit."""
+    return _clearance_forecast(n_sims, seed, 0.08, registered=10000, rho=0.5)
 
 
 def _target_flat(n_sims, seed):
@@ -745,6 +784,24 @@ SCENARIOS: list[Scenario] = [
         sim_forecast_noise,
     ),
     Scenario(
+        "trend-rr-ar1",
+        "fit_count_trend annual rate ratio (quasi-Poisson, AR(1) year noise allowed for)",
+        "coverage",
+        "13 years, a region of about 12,000 a year, AR(1) year noise rho 0.5, sd 0.04 on the "
+        "log scale, growing population",
+        (0.92, 0.97),
+        sim_trend_ar1,
+    ),
+    Scenario(
+        "count-forecast-ar1",
+        "CountTrend.forecast 95% prediction interval (AR(1) year noise allowed for)",
+        "coverage",
+        "8 years observed, forecast 2 years ahead, about 12,000 a year, AR(1) year noise rho 0.5, "
+        "sd 0.04 on the log scale",
+        (0.92, 0.97),
+        sim_forecast_ar1,
+    ),
+    Scenario(
         "change_poisson",
         "count_change with area dispersion: 'sign.' under no change",
         "false alarms",
@@ -791,6 +848,15 @@ SCENARIOS: list[Scenario] = [
         "as above with year noise sd 0.05 on the logit",
         (0.93, 0.97),
         sim_clearance_forecast_noise,
+    ),
+    Scenario(
+        "clearance-forecast-ar1",
+        "clearance forecast (quasi-binomial trend, AR(1) year noise allowed for)",
+        "coverage",
+        "8 years of 10,000 registered offences, clearance 9% rising, AR(1) year noise rho 0.5, "
+        "sd 0.08 on the logit, 2 years ahead",
+        (0.92, 0.97),
+        sim_clearance_forecast_ar1,
     ),
     Scenario(
         "yoy-clearance-size-6y",
