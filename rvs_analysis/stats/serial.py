@@ -1,4 +1,5 @@
-"""Serially correlated year noise in a short yearly trend: AR(1) check and variance correction.
+"""Checks of a yearly count trend's residuals: serially correlated (AR(1)) year noise with the
+variance correction it needs, and overdispersion (:func:`cameron_trivedi_test`).
 
 :func:`ar1_noise` takes the Pearson residuals of a Poisson or binomial trend fit (quasi-Poisson
 and quasi-binomial trends of :mod:`rvs_analysis.stats.trends` and
@@ -20,6 +21,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
+from statsmodels.regression.linear_model import OLS
 
 from rvs_analysis.stats.common import StatisticsInputError
 
@@ -29,6 +32,7 @@ __all__ = [
     "SerialNoise",
     "ar1_correlation",
     "ar1_noise",
+    "cameron_trivedi_test",
     "independence_note",
 ]
 
@@ -44,17 +48,18 @@ AR1_REFERENCE_DRAWS = 2000
 """Standard normal vectors from which the distribution of the lag-1 autocorrelation of the
 residuals is simulated for each ``rho`` of the grid (fixed seed: the estimate is reproducible)."""
 
-AR1_QUANTILE = 0.25
-"""``rho`` is chosen so that the observed lag-1 autocorrelation is this quantile of its simulated
-distribution: 0.5 would be the median-unbiased estimate (Andrews 1993); 0.25 is a one-sided 75%
-upper confidence bound. From 13 years the median-unbiased rho covered 89-91% under AR(1) noise
-with rho 0.5 (its estimation error narrows the intervals where it errs low); the upper bound
-covers 93-94% there and 96% with independent years (``docs/statistical_properties.md``)."""
+AR1_QUANTILE = 0.35
+"""For the trend's interval ``rho`` is chosen so that the observed lag-1 autocorrelation is this
+quantile of its simulated distribution: a one-sided 65% upper confidence bound (0.5 would be the
+median-unbiased estimate of Andrews 1993). From 13 years the median-unbiased rho gave the trend's
+interval 89-91% coverage under AR(1) noise with rho 0.5 (its estimation error narrows the
+intervals where it errs low); 0.25-0.4 gave 92.7-93.7% there and 96.2-97.0% with independent
+years (``docs/statistical_properties.md``, ``trend-rr-ar1``, ``trend_noise``)."""
 
 AR1_METHOD = (
-    "year noise checked for AR(1) autocorrelation (rho at its 75% upper confidence bound from the "
-    "lag-1 autocorrelation of the Pearson residuals; sandwich variance, bootstrap-t interval of "
-    "the trend, forecasts widened for it)"
+    "year noise checked for AR(1) autocorrelation (from the lag-1 autocorrelation of the Pearson "
+    "residuals; where above its median under independence: sandwich variance, bootstrap-t "
+    "interval of the trend, forecasts widened for it)"
 )
 """What :func:`ar1_noise` does, as methods texts name it."""
 
@@ -101,6 +106,9 @@ class SerialNoise:
         when the autocorrelation was not checked).
     years : int
         Number of years (residuals).
+    forecast_rho, forecast_dispersion, forecast_df, forecast_covariance
+        The same at the median-unbiased ``rho`` (the observed lag-1 at the median of its
+        distribution; 0 when at most its median under independence), which forecasts use.
     """
 
     rho: float
@@ -113,6 +121,10 @@ class SerialNoise:
     covariance_without_rho: np.ndarray
     slope_statistics: np.ndarray
     years: int = 0
+    forecast_rho: float = 0.0
+    forecast_dispersion: float = 1.0
+    forecast_df: float = 0.0
+    forecast_covariance: np.ndarray | None = None
 
     @property
     def variance_factor(self) -> float:
@@ -161,27 +173,29 @@ def ar1_noise(
     Residual covariance in Pearson units ``S = I + (phi - 1) R(rho)``: the sampling noise is
     independent, the extra year noise AR(1). With ``M = I - H`` the residual maker of the
     weighted design, ``E[X2] = tr(M S)``, so given ``rho`` the dispersion is
-    ``phi = 1 + (X2 - (n - p)) / tr(M R)``. ``rho`` is chosen as in median-unbiased estimation
-    (Andrews, 1993), but at a lower quantile: the value for which the observed lag-1
-    autocorrelation of the residuals is the :data:`AR1_QUANTILE` (0.25) quantile of its
-    distribution under ``S``, a one-sided 75% upper confidence bound (simulated from :data:`AR1_REFERENCE_DRAWS` fixed normal
-    vectors through ``M``, so the detrending's downward bias, about ``-(1 + 3 rho) / n`` and more,
-    is allowed for), clipped to 0-0.9. The coefficients' covariance is the sandwich
+    ``phi = 1 + (X2 - (n - p)) / tr(M R)``. The lag-1 autocorrelation of the residuals is
+    compared with its distribution under ``S`` for each ``rho`` of :data:`AR1_GRID`, simulated
+    from :data:`AR1_REFERENCE_DRAWS` fixed normal vectors through ``M`` (so the detrending's
+    downward bias, about ``-(1 + 3 rho) / n`` and more, is allowed for). At most its median
+    under independence: ``rho = 0``, the years are taken as independent. Above it, the trend's
+    interval uses the ``rho`` at which the observed value is the :data:`AR1_QUANTILE` quantile
+    (a 65% upper confidence bound) and forecasts the ``rho`` at which it is the median (the
+    median-unbiased estimate of Andrews, 1993: the upper bound over-covered forecasts, whose
+    width is mostly the future year's own noise). The coefficients' covariance is the sandwich
     ``B X' W^(1/2) S W^(1/2) X B``; the dispersion's degrees of freedom Satterthwaite's
     ``tr(M S)^2 / tr((M S)^2)``.
 
-    With 8-15 years the estimate of ``rho`` is rough: the median-unbiased value plugged in gave
-    the slope's interval about 90% coverage under AR(1) noise with ``rho = 0.5``, hence the upper
-    bound. The slope's critical value comes from a
+    With 8-15 years the estimate of ``rho`` is rough, so the slope's critical value comes from a
     parametric bootstrap of the studentized slope (:attr:`SerialNoise.slope_statistics`):
     residual vectors drawn from ``N(0, S)`` at the estimates, each with ``rho``, ``phi`` and
-    the standard error estimated again as above; the quantile of ``|b* - b| / se*`` replaces the
-    t quantile (a bootstrap-t, which carries the uncertainty of ``rho`` and ``phi``).
+    the standard error estimated again by the same rule; the quantile of ``|b* - b| / se*``
+    replaces the t quantile (a bootstrap-t, which carries the uncertainty of ``rho`` and
+    ``phi``). The future year's noise in a forecast is drawn with its marginal variance (its
+    correlation with the last years' residuals is ignored, which errs wide).
 
-    With at most ``phi = 1`` (Poisson or binomial noise only) or fewer than
-    :data:`MIN_YEARS_AR1` years the years are taken as
-    independent (``rho = 0``, no bootstrap). Simulated coverage in
-    ``docs/statistical_properties.md``.
+    With at most ``phi = 1`` (Poisson or binomial noise only: sampling noise is independent
+    between years) or fewer than :data:`MIN_YEARS_AR1` years the years are taken as independent.
+    Simulated coverage in ``docs/statistical_properties.md``.
 
     References
     ----------
@@ -217,10 +231,14 @@ def ar1_noise(
             independent,
             np.empty(0),
             n,
+            0.0,
+            phi,
+            float(max(df0, 0)),
+            phi * bread,
         )
     # per value of the grid: tr(M R), tr(M R M R), the sandwich's slope variance per unit of
     # extra noise, and the lag-1 autocorrelation's quantile under the observed X2
-    traces, squares, slope_parts, medians = [], [], [], []
+    traces, squares, slope_parts, medians, centres = [], [], [], [], []
     normal = _STANDARD_NORMAL[:, :n]
     for value in AR1_GRID:
         correlation = ar1_correlation(n, value)
@@ -231,24 +249,38 @@ def ar1_noise(
         slope_parts.append(float((bread @ root.T @ correlation @ root @ bread)[1, 1]))
         extra = max((pearson_chi2 - df0) / trace, 0.0)
         simulated = (normal @ np.linalg.cholesky(np.eye(n) + extra * correlation).T) @ maker
-        medians.append(float(np.quantile(_lag1(simulated), AR1_QUANTILE)))
+        lag1_draws = _lag1(simulated)
+        medians.append(float(np.quantile(lag1_draws, AR1_QUANTILE)))
+        centres.append(float(np.median(lag1_draws)))
     traces_a, squares_a = np.asarray(traces), np.asarray(squares)
     slope_a, medians_a = np.asarray(slope_parts), np.maximum.accumulate(np.asarray(medians))
+    centres_a = np.maximum.accumulate(np.asarray(centres))
+    null_median = float(centres_a[0])
 
     def estimate_rho(lag1: np.ndarray) -> np.ndarray:
+        # allowed for only when the lag-1 exceeds its median under independence; then at the
+        # upper bound
         rho = np.interp(lag1, medians_a, AR1_GRID)
-        return np.where(lag1 <= medians_a[0], 0.0, rho)
+        return np.where(lag1 <= max(medians_a[0], null_median), 0.0, rho)
+
+    def at(rho: float) -> tuple[float, float, np.ndarray]:
+        """Dispersion, its Satterthwaite df and the correlation matrix at ``rho``."""
+        trace = float(np.interp(rho, AR1_GRID, traces_a))
+        phi = 1.0 + (pearson_chi2 - df0) / trace
+        extra = max(phi - 1.0, 0.0)
+        square = float(np.interp(rho, AR1_GRID, squares_a))
+        # tr(M S) = df0 + extra tr(M R); tr((M S)^2) = df0 + 2 extra tr(M R) + extra^2 tr(MRMR)
+        df = (df0 + extra * trace) ** 2 / (df0 + 2 * extra * trace + extra**2 * square)
+        return phi, df, ar1_correlation(n, rho)
 
     lag1 = float(_lag1(residuals))
     rho = float(estimate_rho(np.asarray(lag1)))
-    correlation = ar1_correlation(n, rho)
-    trace = float(np.interp(rho, AR1_GRID, traces_a))
-    phi = 1.0 + (pearson_chi2 - df0) / trace
+    phi, df, correlation = at(rho)
     extra = max(phi - 1.0, 0.0)
-    square = float(np.interp(rho, AR1_GRID, squares_a))
-    # Satterthwaite: tr(M S) = df0 + extra tr(M R); tr((M S)^2) = df0 + 2 extra tr(M R M) + ...
-    # with M R M traced as tr(M R) (M idempotent) and tr(M R M R) as above
-    df = (df0 + extra * trace) ** 2 / (df0 + 2 * extra * trace + extra**2 * square)
+    # forecasts: the median-unbiased rho (its upper bound over-covered a forecast, whose width
+    # is mostly the future year's own noise: 97.3% under rho 0.5)
+    forecast_rho = 0.0 if lag1 <= null_median else float(np.interp(lag1, centres_a, AR1_GRID))
+    forecast_phi, forecast_df, forecast_correlation = at(forecast_rho)
 
     # parametric bootstrap of the studentized slope at the estimates
     draws = _BOOTSTRAP_NORMAL[:, :n] @ np.linalg.cholesky(np.eye(n) + extra * correlation).T
@@ -271,6 +303,10 @@ def ar1_noise(
         covariance_without_rho=independent,
         slope_statistics=statistics,
         years=n,
+        forecast_rho=forecast_rho,
+        forecast_dispersion=float(forecast_phi),
+        forecast_df=float(forecast_df),
+        forecast_covariance=sandwich(forecast_phi - 1.0, forecast_correlation),
     )
 
 
@@ -303,13 +339,49 @@ def independence_note(serial: SerialNoise | None) -> str:
     if serial.rho <= 0:
         return (
             "year noise checked for AR(1) autocorrelation (lag-1 of the Pearson residuals "
-            f"{serial.lag1:.2f}, not above what independent years give: rho = 0; critical value "
-            "from a parametric bootstrap of the studentized slope re-estimating rho)"
+            f"{serial.lag1:.2f}, not above what independent years give: rho = 0, years taken "
+            "as independent)"
         )
     return (
-        f"AR(1) year noise allowed for (rho = {serial.rho:.2f}, its 75% upper confidence bound "
-        f"from the lag-1 autocorrelation {serial.lag1:.2f} of the Pearson residuals; sandwich "
-        f"variance, {serial.variance_factor:.2f} times the independent-years variance of the "
-        "slope; critical value from a parametric bootstrap of the studentized slope "
-        "re-estimating rho; forecasts with the sandwich covariance and Satterthwaite df)"
+        f"AR(1) year noise allowed for (lag-1 autocorrelation of the Pearson residuals "
+        f"{serial.lag1:.2f}; trend: rho = {serial.rho:.2f}, its 65% upper confidence bound, "
+        f"sandwich variance {serial.variance_factor:.2f} times the independent-years variance of "
+        "the slope, critical value from a parametric bootstrap of the studentized slope; "
+        f"forecasts: median-unbiased rho = {serial.forecast_rho:.2f}, sandwich covariance, "
+        "Satterthwaite df)"
     )
+
+
+def cameron_trivedi_test(counts: np.ndarray, fitted_means: np.ndarray) -> tuple[float, float]:
+    """Cameron-Trivedi regression test for overdispersion after a Poisson fit.
+
+    Parameters
+    ----------
+    counts : array-like
+        Observed counts.
+    fitted_means : array-like
+        Poisson fitted means for the same observations.
+
+    Returns
+    -------
+    (statistic, p_value)
+        The t-statistic of ``alpha`` in the auxiliary regression
+        ``((y - mu)^2 - y) / mu = alpha * mu + error`` (no intercept) and its one-sided p-value
+        against ``alpha > 0`` (NB2-type overdispersion), from a t distribution with n-1 df.
+
+    Notes
+    -----
+    Cameron & Trivedi (1990), "Regression-based tests for overdispersion in the Poisson model",
+    Journal of Econometrics 46, 347-364. Equivalent to statsmodels' ``PoissonDiagnostic``
+    "CT nb2" test with a t reference instead of the normal; the t reference is a little more
+    conservative for the short series (6-15 years) this suite fits.
+    """
+    y = np.asarray(counts, dtype=float)
+    mu = np.asarray(fitted_means, dtype=float)
+    if y.size < 3:
+        return math.nan, math.nan
+    auxiliary = ((y - mu) ** 2 - y) / mu
+    fit = OLS(auxiliary, mu[:, None]).fit()
+    statistic = float(fit.tvalues[0])
+    p_value = float(stats.t.sf(statistic, df=y.size - 1))
+    return statistic, p_value

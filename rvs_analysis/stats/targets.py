@@ -681,11 +681,11 @@ def _forecast_proportion(
     pearson = fit["pearson"] if math.isfinite(fit["pearson"]) else 1.0
     unit = fit["unit_covariance"]
     serial = fit["serial"]
-    if serial.rho > 0:
-        # AR(1) year noise: the sandwich covariance per unit of dispersion, the dispersion
-        # allowing for the autocorrelation, Satterthwaite's df
-        pearson, df = serial.dispersion, serial.df
-        unit = serial.covariance / pearson
+    if serial.forecast_rho > 0:
+        # AR(1) year noise (median-unbiased rho): the sandwich covariance per unit of
+        # dispersion, the dispersion allowing for the autocorrelation, Satterthwaite's df
+        pearson, df = serial.forecast_dispersion, serial.forecast_df
+        unit = serial.forecast_covariance / pearson
     phi = max(pearson, 1e-6) * df / rng.chisquare(df, size=n_sim)
     z = rng.multivariate_normal(np.zeros(2), unit, size=n_sim)
     x = np.array([1.0, year - fit["reference_year"]])
