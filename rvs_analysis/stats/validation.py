@@ -1143,6 +1143,9 @@ def main(argv: list[str] | None = None) -> int:
         previous = previous[~previous["key"].isin(table["key"])]
         order = [scenario.key for scenario in SCENARIOS]
         table = pd.concat([previous, table], ignore_index=True)
+        # rows recorded before the simulations column: every run was measured
+        simulated = table["simulations"] if "simulations" in table else table["n"]
+        table["simulations"] = simulated.fillna(table["n"]).astype(int)
         table = table.sort_values("key", key=lambda keys: keys.map(order.index))
         elapsed += float(kept["seconds"])
     write_markdown(table, args.out, args.simulations, elapsed, args.processes, load)
