@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis.stats import monthly, perception, validation
+from rvs_analysis.stats import monthly, perception, validation, validation_survey
 
 
 def _monthly(seed, shift=0.0, mean=800.0, months=156, rho=0.4):
@@ -73,7 +73,7 @@ def test_seasonal_effects_known_answer():
 
 
 def test_wild_bootstrap_interval_is_the_inverted_test():
-    survey, pilots = validation._survey(np.random.default_rng(4))
+    survey, pilots = validation_survey._survey(np.random.default_rng(4))
     result = perception.difference_in_differences(
         survey, "feels_unsafe", pilots, 2017, n_boot=399, seed=1
     )
@@ -94,7 +94,7 @@ def test_wild_bootstrap_interval_is_the_inverted_test():
 
 
 def test_leave_one_pilot_out_and_unweighted_sensitivity():
-    survey, pilots = validation._survey(np.random.default_rng(8))
+    survey, pilots = validation_survey._survey(np.random.default_rng(8))
     table = perception.leave_one_pilot_out(survey, "feels_unsafe", pilots, 2017, n_boot=199)
     assert len(table) == 1 + len(pilots)
     assert table.loc[0, "left_out"] == "(geen)"
