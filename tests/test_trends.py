@@ -165,13 +165,16 @@ def test_trend_is_always_quasi_poisson_with_dispersion_floored_at_one():
     assert trend.model == "quasi_poisson"
     assert trend.scale == pytest.approx(max(1.0, trend.pearson_dispersion))
     assert trend.df_resid == 11
-    # the t(11) interval with the dispersion: exp(b +- t * se_poisson * sqrt(phi))
+    # the year noise was checked for AR(1) and none found (rho = 0): the t(11) interval with
+    # the dispersion, exp(b +- t * se_poisson * sqrt(phi))
+    assert trend.serial.estimated and trend.serial.rho == 0.0
     poisson = trends.fit_count_trend(frame, population_column=None, model="poisson")
     se = poisson.annual_rate_ratio.details["se"] * math.sqrt(trend.scale)
     b = math.log(trend.annual_rate_ratio.estimate)
     assert trend.annual_rate_ratio.ci_high == pytest.approx(
-        math.exp(b + stats.t.ppf(0.975, 11) * se), rel=1e-9
+        math.exp(b + stats.t.ppf(0.975, 11) * se), rel=1e-6
     )
+    assert "rho = 0" in trend.method
     assert trend.annual_rate_ratio.ci_low < 0.97 < trend.annual_rate_ratio.ci_high
 
 

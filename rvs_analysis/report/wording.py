@@ -33,6 +33,7 @@ __all__ = [
     "TARGET_STATUSES_NL",
     "MINUS",
     "MONTHS_NL",
+    "ar1_clause_nl",
     "change_noun",
     "change_phrase",
     "count_change_sentence",
@@ -64,6 +65,29 @@ __all__ = [
     "significance_label",
     "targets_sentence",
 ]
+
+
+def ar1_clause_nl(min_years: int) -> str:
+    """What :mod:`rvs_analysis.stats.serial` does to trends and forecasts, as a Dutch clause.
+
+    Parameters
+    ----------
+    min_years : int
+        The fewest years from which the autocorrelation is estimated
+        (:data:`rvs_analysis.stats.serial.MIN_YEARS_AR1`).
+
+    Returns
+    -------
+    str
+        Lower case, no final full stop (capitalise for a sentence).
+    """
+    return (
+        f"bij minstens {min_years} jaren is nagegaan of de jaar-op-jaarruis samenhangt tussen "
+        "opeenvolgende jaren (AR(1), uit de autocorrelatie van de residuen van de trend); waar "
+        "dat zo is, zijn het interval van de trend (sandwichvariantie, bootstrap-t) en het "
+        "voorspellingsinterval daarvoor verbreed; met minder jaren zijn de jaren als onafhankelijk "
+        "behandeld"
+    )
 
 
 def fmt_ci(low: float, high: float, decimals: int = 1, unit: str = "", level: float = 0.95) -> str:

@@ -34,6 +34,7 @@ from rvs_analysis.stats.common import (
     check_level,
     meets_threshold,
 )
+from rvs_analysis.stats.serial import ar1_noise, independence_note
 from rvs_analysis.stats.trends import Forecast, fit_count_trend
 
 __all__ = [
@@ -618,7 +619,9 @@ def quasi_binomial_trend(
     dict
         ``params`` (intercept at the first year, slope per year), ``unit_covariance`` (binomial,
         dispersion 1), ``phi`` (``max(1, X2/df)``), ``pearson`` (X2/df, unfloored), ``df``,
-        ``reference_year``.
+        ``reference_year``, ``serial`` (the year noise's AR(1) check,
+        :func:`~rvs_analysis.stats.serial.ar1_noise`: ``rho``, the dispersion and covariance
+        allowing for it).
 
     Notes
     -----
@@ -640,6 +643,7 @@ def quasi_binomial_trend(
     pearson = pearson_x2 / df if df > 0 else math.nan
     weights = registered * p * (1 - p)
     unit = np.linalg.inv((design * weights[:, None]).T @ design)
+    serial = ar1_noise((cleared - expected) / np.sqrt(weights), design, weights, pearson_x2)
     return {
         "params": params,
         "unit_covariance": unit,
@@ -647,6 +651,7 @@ def quasi_binomial_trend(
         "pearson": pearson,
         "df": df,
         "reference_year": float(years[0]),
+        "serial": serial,
     }
 
 
@@ -674,8 +679,15 @@ def _forecast_proportion(
     rng = np.random.default_rng(seed)
     df = max(fit["df"], 1)
     pearson = fit["pearson"] if math.isfinite(fit["pearson"]) else 1.0
+    unit = fit["unit_covariance"]
+    serial = fit["serial"]
+    if serial.forecast_rho > 0:
+        # AR(1) year noise (median-unbiased rho): the sandwich covariance per unit of
+        # dispersion, the dispersion allowing for the autocorrelation, Satterthwaite's df
+        pearson, df = serial.forecast_dispersion, serial.forecast_df
+        unit = serial.forecast_covariance / pearson
     phi = max(pearson, 1e-6) * df / rng.chisquare(df, size=n_sim)
-    z = rng.multivariate_normal(np.zeros(2), fit["unit_covariance"], size=n_sim)
+    z = rng.multivariate_normal(np.zeros(2), unit, size=n_sim)
     x = np.array([1.0, year - fit["reference_year"]])
     eta = fit["params"] @ x + (z @ x) * np.sqrt(phi)
     probability = special.expit(eta)  # no overflow for extreme draws
@@ -702,7 +714,8 @@ def _forecast_proportion(
         method=(
             f"quasi-binomial trend on year (Pearson dispersion {fit['phi']:.2f}, t parameter "
             "draws, dispersion from its scaled inverse chi-square, beta-binomial year noise); "
-            f"simulated with {denominator} registered offences (mean of the last three years)"
+            f"simulated with {denominator} registered offences (mean of the last three years); "
+            f"{independence_note(serial)}"
         ),
     )
 

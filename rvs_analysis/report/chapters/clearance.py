@@ -26,6 +26,7 @@ from rvs_analysis.report.open_data import ClearanceOffence, clearance_offence, o
 from rvs_analysis.report.shared import computed_once
 from rvs_analysis.report.tables import funnel_grid, table, targets_by_year
 from rvs_analysis.report.wording import (
+    ar1_clause_nl,
     difference_phrase,
     fmt_ci,
     fmt_int,
@@ -38,7 +39,7 @@ from rvs_analysis.report.wording import (
     ratio_phrase,
     ratio_value_phrase,
 )
-from rvs_analysis.stats import clearance, targets, trends
+from rvs_analysis.stats import clearance, serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT
 
 __all__ = [
@@ -777,7 +778,9 @@ def methods(
         lines.append(
             "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
-            "jaar); vóór het doeljaar een status in kansbanden van de afgedrukte kans (op koers "
+            "jaar; "
+            + ar1_clause_nl(serial.MIN_YEARS_AR1)
+            + "); vóór het doeljaar een status in kansbanden van de afgedrukte kans (op koers "
             "bij minstens 90%, waarschijnlijk op koers 70-90%, onzeker 30-70%, niet op koers "
             "onder 30%); vanaf het doeljaar de gemeten waarde met haar Clopper-Pearson-interval "
             "(behaald, niet behaald, op de grens als het doel binnen het interval ligt, te "

@@ -513,6 +513,11 @@ def _model_nl(estimate) -> str:
             "quasi-Poisson-regressie (dispersie max(1, X²/df) op de ondergrens 1: "
             "Poisson-variantie, normale intervallen)"
         )
+    if "quasi-Poisson" in text and "AR(1) year noise allowed for" in text:
+        return (
+            "quasi-Poisson-regressie (jaar-op-jaarruis met samenhang tussen opeenvolgende jaren, "
+            "AR(1): sandwichvariantie en bootstrap-t-intervallen)"
+        )
     if "quasi-Poisson" in text:
         return "quasi-Poisson-regressie (dispersie max(1, X²/df), t-intervallen)"
     if "negative binomial" in text:

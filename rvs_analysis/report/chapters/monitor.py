@@ -34,6 +34,7 @@ from rvs_analysis.report.tables import (
 )
 from rvs_analysis.report.wording import (
     TARGET_STATUSES_NL,
+    ar1_clause_nl,
     change_phrase,
     count_change_sentence,
     fmt_int,
@@ -47,7 +48,7 @@ from rvs_analysis.report.wording import (
     show,
     targets_sentence,
 )
-from rvs_analysis.stats import targets, trends
+from rvs_analysis.stats import serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 
 __all__ = [
@@ -731,7 +732,10 @@ def methods(
             "Status en prognose per doel: een trendmodel tot en met het rapportagejaar, "
             "doorgetrokken naar het doeljaar met simulatie (aantallen: quasi-Poisson met de "
             "geprojecteerde bevolking; percentages met tellers: quasi-binomiaal met ruis per jaar; "
-            "overige: lineaire trend, alleen bij minstens vier metingen). Vóór het doeljaar een "
+            "overige: lineaire trend, alleen bij minstens vier metingen). "
+            + "B"
+            + ar1_clause_nl(serial.MIN_YEARS_AR1)[1:]
+            + ". Vóór het doeljaar een "
             "status in kansbanden van de afgedrukte kans: op koers (≥ 90%), waarschijnlijk op "
             "koers (70-90%), onzeker (30-70%), niet op koers (< 30%); onvoldoende gegevens bij "
             "minder dan drie jaren of een voorspellingsinterval over het grootste deel van de "
