@@ -16,7 +16,7 @@ import statsmodels.formula.api as smf
 from scipy import stats
 
 from rvs_analysis import regions
-from rvs_analysis.stats import compare
+from rvs_analysis.stats import compare, validation_compare
 from rvs_analysis.stats.common import StatisticsInputError
 from rvs_analysis.stats.trends import rate_ratio_interval
 
@@ -125,9 +125,8 @@ def test_three_areas_give_two_ratios_and_a_joint_test():
 
 def test_each_area_gets_its_own_dispersion_against_the_reference():
     # ten police units and the Netherlands as their sum; unit 10 the noisiest (sd 0.08)
-    from rvs_analysis.stats import validation
 
-    table = validation._police_units(np.random.default_rng(5))
+    table = validation_compare._police_units(np.random.default_rng(5))
     result = compare.compare_trends(table, reference="Nederland")
     phi = result.area_dispersions
     assert phi["Eenheid 10"] > 2 * phi["Eenheid 1"]

@@ -182,6 +182,8 @@ LONG_FUNCTIONS = {
     "rvs_analysis.stats.trends.fit_count_trend": "count engine (issue 30 item 2)",
     "rvs_analysis.stats.targets.target_status": "count engine (issue 30 item 2)",
     "rvs_analysis.stats.clearance.clearance_drivers": "count engine (issue 30 item 2)",
+    "rvs_analysis.stats.monthly.detect_change_points": "AR(1) null and bend-or-break test: to split",
+    "rvs_analysis.stats.serial.ar1_noise": "AR(1) estimate of the extra-Poisson noise: to split",
 }
 
 

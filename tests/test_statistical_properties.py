@@ -13,11 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rvs_analysis.stats import monthly, perception, validation, validation_survey
+from rvs_analysis.stats import (
+    monthly,
+    perception,
+    validation,
+    validation_monthly,
+    validation_survey,
+)
 
 
 def _monthly(seed, shift=0.0, mean=800.0, months=156, rho=0.4):
-    return validation._monthly(np.random.default_rng(seed), mean=mean, months=months,
+    return validation_monthly._monthly(np.random.default_rng(seed), mean=mean, months=months,
                                rho=rho, shift=shift)  # fmt: skip
 
 
@@ -58,7 +64,7 @@ def test_ar1_is_estimated_on_the_extra_poisson_part_of_the_noise():
 
 def _flattening_series(seed):
     rng = np.random.default_rng(seed)
-    curve = validation._flattening(156)
+    curve = validation_monthly._flattening(156)
     season = 1 + 0.15 * np.cos(2 * np.pi * (np.arange(156) % 12 - 11) / 12)
     counts = rng.poisson(800 * season * np.exp(curve + rng.normal(0, 0.02, 156)))
     return pd.Series(
