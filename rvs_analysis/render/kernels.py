@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rvs_analysis.exceptions import KernelUnavailableError
+
 log = logging.getLogger(__name__)
 
 _QUIET_LOG = logging.getLogger(f"{__name__}.nbclient")
@@ -232,10 +234,6 @@ def _shell():
 # --------------------------------------------------------------------------------------------
 # Client side: the process that owns the kernel.
 # --------------------------------------------------------------------------------------------
-
-
-class KernelUnavailableError(Exception):
-    """The kernel died, timed out or could not be started; it has been restarted (or stopped)."""
 
 
 @dataclass

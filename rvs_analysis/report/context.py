@@ -17,7 +17,7 @@ import pandas as pd
 
 from rvs_analysis.completeness import check_complete
 from rvs_analysis.dutch import fmt_date
-from rvs_analysis.exceptions import NotAvailableForSource, RvsError
+from rvs_analysis.exceptions import NotAvailableForSource, ReportParameterError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, municipalities, resolve_area
 from rvs_analysis.report.registry import spec_for
@@ -50,12 +50,6 @@ INPUTS: dict[str, str] = {
     "boundaries": "gemeentegrenzen (GeoJSON)",
 }
 """The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
-
-
-class ReportParameterError(RvsError, ValueError):
-    """A report parameter (years, summary path) that cannot be used with this source."""
-
-    exit_code = 2
 
 
 @dataclass

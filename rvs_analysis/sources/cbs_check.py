@@ -21,7 +21,8 @@ import pandas as pd
 
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
-from rvs_analysis.sources.cbs import TableSpec, read_checked, read_table
+from rvs_analysis.sources.cbs import read_checked
+from rvs_analysis.sources.cbs_tables import TableSpec, read_table
 
 __all__ = ["REGION_PATTERNS", "check_download", "data_years"]
 

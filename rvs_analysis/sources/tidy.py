@@ -191,7 +191,7 @@ def _geometry_problem(geometry) -> str | None:
 REQUIRED_CONTENT = {"crime": "registered crime", "population": "population"}
 
 
-def _read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFrame:
+def read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFrame:
     """Read and validate each file, then refuse keys duplicated across files.
 
     A required file (registered crime, population) must hold data rows; an optional file of the
@@ -274,9 +274,9 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
     geojson_paths = _regular_files(folder, "*.geojson")
     boundaries = _read_boundaries(geojson_paths[0]) if geojson_paths else None
 
-    population = _read_validated(found["population"], "population")
+    population = read_validated(found["population"], "population")
     known = clean.known_municipality_codes(population)
-    crime = _read_validated(found["crime"], "crime", known)
+    crime = read_validated(found["crime"], "crime", known)
 
     if "offence_label" in crime.columns:
         offences = crime[["offence_code", "offence_label"]].drop_duplicates("offence_code")
@@ -294,7 +294,7 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
         path = folder / name
         if path.exists():
             codes = known if kind in ("cleared", "monthly", "survey") else None
-            optional[kind] = _read_validated([path], kind, codes)
+            optional[kind] = read_validated([path], kind, codes)
 
     if "crime_boundary_year" in metadata:
         crime_boundary_year = metadata["crime_boundary_year"]
