@@ -167,6 +167,14 @@ class TableFailedError(Exception):
         self.retry = retry
 
 
+class Terminated(KeyboardInterrupt):  # noqa: N818 - Ctrl-C's kin, not an error
+    """SIGTERM or SIGHUP reached the batch process: stop like Ctrl-C (workers, kernels, staging)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
 class DataWarning(UserWarning):
     """Input that is suspicious but not refused (a population jump outside the region).
 

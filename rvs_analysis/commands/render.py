@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 
+from rvs_analysis.exceptions import Terminated
 from rvs_analysis.render.batch import parse_list, render_batch
 
 
@@ -183,14 +184,6 @@ def argparse_suppress():
     import argparse
 
     return argparse.SUPPRESS
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP reached the batch process: stop like Ctrl-C (workers, kernels, staging)."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _raise_terminated(signum, frame):
