@@ -45,6 +45,7 @@ from rvs_analysis.region_tables import (
     read_region_table,
     refuse_duplicate_codes,
 )
+from rvs_analysis.years import select_years
 
 __all__ = [
     "ESTIMATED",
@@ -581,8 +582,6 @@ def area_table(
     for a municipality, its count (or, with ``rate``, its population) rests on an apportioned
     part; for a police unit or the country, every municipality's does.
     """
-    from rvs_analysis.years import select_years
-
     if areas is None and level not in LEVELS:
         raise SourceNotAvailableError(
             f"Unknown national level {level!r}: use one of {', '.join(LEVELS)}."

@@ -557,3 +557,69 @@ def test_the_checks_see_an_exception_class_elsewhere(tmp_path, monkeypatch):
     assert "cli.py:2 ArgumentProblem" in str(raised.value)
     assert "render/kernels.py:1 Unavailable" in str(raised.value)
     assert "Fine" not in str(raised.value)
+
+
+MAX_DEFERRED_IMPORTS = 15
+DEFERRAL_REASONS = ("CLI start-up time", "the network stack", "optional dependency", "kernel side")
+"""Why an import may stay inside a function: it would slow down ``rvs --help`` or a subcommand's
+start, it loads the network stack only a download needs, it is an optional dependency, or it runs
+inside a report's kernel after the warm-up (matplotlib after its backend is chosen)."""
+_DEFERRED = re.compile(r"#\s*deferred:\s*(?P<reason>\S.*)$")
+
+
+def _deferred_imports():
+    """Every import inside a function outside the not-yet-checked folders, with its reason
+    (``None`` when the line above it lacks a ``# deferred: <reason>`` comment)."""
+    for _, path in _modules():
+        if _not_yet_checked(path):
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in _in_functions(ast.parse("\n".join(lines))):
+            above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+            found = _DEFERRED.match(above)
+            yield f"{_relative(path)}:{node.lineno}", found.group("reason") if found else None
+
+
+def test_imports_are_at_the_top():
+    deferred = list(_deferred_imports())
+    assert len(deferred) <= MAX_DEFERRED_IMPORTS, (
+        f"{len(deferred)} imports inside functions (at most {MAX_DEFERRED_IMPORTS}): move them to "
+        "the top of their module:\n" + "\n".join(where for where, _ in deferred)
+    )
+    unexplained = [
+        f"{where}: {reason or 'no # deferred: <reason> line above it'}"
+        for where, reason in deferred
+        if reason is None or not reason.startswith(DEFERRAL_REASONS)
+    ]
+    assert not unexplained, (
+        "an import inside a function needs a '# deferred: <reason>' line above it, the reason "
+        f"one of {DEFERRAL_REASONS}:\n" + "\n".join(unexplained)
+    )
+
+
+def test_the_checks_see_imports_inside_functions(tmp_path, monkeypatch):
+    _fake_package(
+        tmp_path,
+        monkeypatch,
+        {
+            "sources/__init__.py": "",
+            "sources/cbs.py": "def fetch():\n"
+            "    # deferred: the network stack\n"
+            "    import requests  # noqa: PLC0415\n"
+            "    return requests\n",
+            "clean.py": "def check():\n    import pandas\n    return pandas\n",
+            "render/__init__.py": "",
+            "render/html.py": "def page():\n    # deferred: it was easier\n    import jinja2\n",
+            "stats/__init__.py": "",
+            "stats/trends.py": "def fit():\n    import statsmodels\n",
+        },
+    )
+    with pytest.raises(AssertionError) as raised:
+        test_imports_are_at_the_top()
+    message = str(raised.value)
+    assert "clean.py:2: no # deferred" in message
+    assert "render/html.py:3: it was easier" in message
+    assert "sources/cbs.py" not in message and "stats/trends.py" not in message
+    monkeypatch.setattr(sys.modules[__name__], "MAX_DEFERRED_IMPORTS", 2)
+    with pytest.raises(AssertionError, match="3 imports inside functions"):
+        test_imports_are_at_the_top()
