@@ -47,6 +47,27 @@ GM_CODE = re.compile(r"^GM\d{4}$")
 
 
 def read_region_table(name: str, required: Sequence[str]) -> pd.DataFrame:
+    """Read one table of ``data/regions`` as text, stripped, with its required columns checked.
+
+    Parameters
+    ----------
+    name : str
+        The file name in :data:`REGIONS_DIR` (``municipalities.csv``).
+    required : sequence of str
+        Columns the table must have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as text (empty cells as ``""``), surrounding spaces stripped.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the file is missing (a broken installation).
+    DataValidationError
+        Naming the file and the first required column that is missing.
+    """
     path = REGIONS_DIR / name
     if not path.exists():
         raise SourceNotAvailableError(
@@ -73,6 +94,20 @@ def _parse_date(path: Path, column: str, row: int, text: str) -> dt.date | None:
 
 @lru_cache(maxsize=1)
 def municipality_table() -> pd.DataFrame:
+    """The region's municipalities from ``data/regions/municipalities.csv``, read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``gemeente_name``, ``district``, ``valid_from`` and ``valid_to``
+        (``datetime.date`` or ``None``) and ``source``; the cached frame itself, not to be changed.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, district, date or source, or of a
+        repeated code.
+    """
     columns = ["gemeente_code", "gemeente_name", "district", "valid_from", "valid_to", "source"]
     frame = read_region_table("municipalities.csv", columns)
     path = REGIONS_DIR / "municipalities.csv"
@@ -99,6 +134,20 @@ def municipality_table() -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def merger_table() -> pd.DataFrame:
+    """The mergers and annexations touching the region from ``data/regions/mergers.csv``,
+    read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (``datetime.date``), ``old_code``, ``old_name``, ``new_code``, ``new_name``,
+        ``kind`` and ``source``; the cached frame itself (:func:`mergers` gives a copy).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, kind, date or source.
+    """
     columns = ["date", "old_code", "old_name", "new_code", "new_name", "kind", "source"]
     frame = read_region_table("mergers.csv", columns)
     path = REGIONS_DIR / "mergers.csv"
@@ -119,7 +168,15 @@ def merger_table() -> pd.DataFrame:
 
 
 def refuse_duplicate_codes(frame: pd.DataFrame, path) -> None:
-    """Raise :class:`DataValidationError` naming the first row whose ``gemeente_code`` repeats."""
+    """Raise :class:`DataValidationError` naming the first row whose ``gemeente_code`` repeats.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with a ``gemeente_code`` column.
+    path : str or pathlib.Path
+        The file the table was read from, for the message.
+    """
     duplicated = frame["gemeente_code"].duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
@@ -152,6 +209,14 @@ class MergerEvent:
 
 @lru_cache(maxsize=1)
 def merger_events() -> tuple[MergerEvent, ...]:
+    """The region's mergers and annexations as events, in date order.
+
+    Returns
+    -------
+    tuple of MergerEvent
+        One event per date and successor code: the old codes that went into it, and whether the
+        successor existed before (an annexation).
+    """
     table = merger_table()
     events = []
     for (date, new_code), group in table.groupby(["date", "new_code"], sort=True):
@@ -168,9 +233,16 @@ def merger_events() -> tuple[MergerEvent, ...]:
 
 @lru_cache(maxsize=1)
 def national_events() -> tuple[MergerEvent, ...]:
-    """:func:`merger_events` over the national municipal history (``national_changes.csv``): mergers,
-    annexations, renames and splits (a split successor that existed before keeps its code, like
-    an annexation; one formed that day is new)."""
+    """:func:`merger_events` over the national municipal history (``national_changes.csv``).
+
+    Mergers, annexations, renames and splits: a split successor that existed before keeps its code,
+    like an annexation; one formed that day is new.
+
+    Returns
+    -------
+    tuple of MergerEvent
+        One event per date and successor code, in date order.
+    """
     table = national_table()
     events = []
     for date, day in table.groupby("date", sort=True):
@@ -205,7 +277,14 @@ def known_codes() -> frozenset[str]:
 
 
 def mergers() -> pd.DataFrame:
-    """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``)."""
+    """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date``, ``old_code``, ``old_name``, ``new_code``, ``new_name``, ``kind`` (``merger`` or
+        ``annexation``) and ``source``; a copy, so the caller may change it.
+    """
     return merger_table().copy()
 
 
@@ -224,6 +303,22 @@ _SHARE_TOLERANCE = 0.0015
 
 @lru_cache(maxsize=1)
 def national_table() -> pd.DataFrame:
+    """Every change to the Dutch municipal map from 2012 on, from
+    ``data/regions/national_changes.csv``, read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (``datetime.date``), ``old_code``, ``old_name``, ``new_code``, ``new_name``,
+        ``kind`` (one of :data:`NATIONAL_KINDS`), ``population_share`` (a number for splits) and
+        ``source``; the cached frame itself (:func:`national_changes` gives a copy).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, kind, share, date or source, or of
+        split shares that do not add up to one.
+    """
     columns = [
         "date",
         "old_code",

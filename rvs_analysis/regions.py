@@ -65,14 +65,9 @@ from rvs_analysis.region_tables import (  # noqa: F401  (part of this module's i
     mergers,
     municipality_table,
     national_changes,
-    national_table,
     read_region_table,
 )
-from rvs_analysis.years import (  # noqa: F401  (part of this module's interface)
-    parse_years,
-    select_years,
-    year_list,
-)
+from rvs_analysis.years import parse_years, select_years, year_list  # noqa: F401 (interface)
 
 REGION_NAME = "Midden-Nederland"
 """The region's name as the source document writes it."""
@@ -308,6 +303,15 @@ def areas(level: str, year: int = 2017) -> list[str]:
 
 def slug(name: str) -> str:
     """A file-name-safe form of an area name: ASCII, lower case, words joined by hyphens.
+
+    Parameters
+    ----------
+    name : str
+        An area name (a municipality, district or the region).
+
+    Returns
+    -------
+    str
 
     Examples
     --------

@@ -180,8 +180,24 @@ __all__ = [
 def fetch(tables=None, cache="data/raw", timeout: float = DEFAULT_TIMEOUT, **options) -> list[dict]:
     """Download CBS tables into ``<cache>/<table>/``, all or nothing.
 
-    See :func:`rvs_analysis.sources.cbs_fetch.fetch` for the parameters (``catalog``,
-    ``catalogs``, ``stall``, ``connect_timeout``), what is downloaded and how failures are handled.
+    See :func:`rvs_analysis.sources.cbs_fetch.fetch` for the options (``catalog``, ``catalogs``,
+    ``stall``, ``connect_timeout``), what is downloaded and how failures are handled.
+
+    Parameters
+    ----------
+    tables : sequence of str, optional
+        Registry keys of :data:`TABLES` to fetch; ``None`` fetches :data:`DEFAULT_TABLES`.
+    cache : str or pathlib.Path
+        The cache folder (``data/raw``).
+    timeout : float
+        Seconds the whole fetch may take.
+    **options
+        Passed on to :func:`rvs_analysis.sources.cbs_fetch.fetch`.
+
+    Returns
+    -------
+    list of dict
+        One record per table: what was fetched, kept or refused (see ``cbs_fetch.fetch``).
     """
     # deferred: the network stack (requests, cbsodata); reading the cache offline never loads it
     from rvs_analysis.sources.cbs_fetch import fetch as download  # noqa: PLC0415
@@ -195,14 +211,36 @@ def fetch(tables=None, cache="data/raw", timeout: float = DEFAULT_TIMEOUT, **opt
 
 
 def regional_dir(cache) -> Path:
-    """The folder with the region's own CSV files for the ``cbs`` source: ``regional/`` next to the
-    cache (``data/regional`` for ``data/raw``), filled from ``data/templates/``."""
+    """The folder with the region's own CSV files for the ``cbs`` source.
+
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder (``data/raw``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``regional/`` next to the cache (``data/regional`` for ``data/raw``), filled from
+        ``data/templates/``.
+    """
     return Path(cache).parent / "regional"
 
 
 def input_files(cache) -> list[Path]:
-    """The JSON files of every known table present in the cache, sorted, then the region's own
-    CSV files (see :func:`regional_dir`)."""
+    """The files the ``cbs`` source reads from ``cache``.
+
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The JSON files of every known table present in the cache, sorted, then the region's own CSV
+        files (see :func:`regional_dir`); empty when no table is there.
+    """
     cache = Path(cache)
     files = []
     for table_id in TABLES:
@@ -218,8 +256,21 @@ def input_files(cache) -> list[Path]:
 
 
 def table_folder(cache, key: str) -> Path:
-    """The cache folder of registry entry ``key``: ``<cache>/<key>/``, or a folder an earlier
-    version wrote it to (:data:`LEGACY_FOLDERS`) when only that exists."""
+    """The cache folder of one registry entry.
+
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder.
+    key : str
+        A key of :data:`TABLES`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<cache>/<key>/``, or a folder an earlier version wrote it to (:data:`LEGACY_FOLDERS`) when
+        only that exists.
+    """
     folder = Path(cache) / key
     if not folder.is_dir():
         for legacy in LEGACY_FOLDERS.get(key, ()):
@@ -258,7 +309,22 @@ def _offence_dimension(table: CbsTable) -> str:
 
 
 def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
+    """Crime and offence frames from 47018NED (registered offences per municipality and year).
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache (:func:`read_table`).
+    known_codes : collection of str
+        The GM codes a row may have (present and former municipalities).
+
+    Returns
+    -------
+    (crime, offences) : (pandas.DataFrame, pandas.DataFrame)
+        ``crime``: ``offence_code``, ``gemeente_code``, ``year``, ``registered_offences``,
+        ``provisional``, validated (:func:`rvs_analysis.clean.validate_frame`); ``offences``:
+        ``offence_code`` and its CBS title ``offence_label``.
+    """
     offence_key = _offence_dimension(table)
     topic = table.topics(TABLES[CRIME_TABLE])["registered"]
     data, rows = _municipal_rows(table)
@@ -286,12 +352,27 @@ def read_population(table: CbsTable) -> pd.DataFrame:
     """Population per municipality and year from 70072ned (each year's own boundaries).
 
     See :func:`read_population_basis` for which topic it is and when it falls back.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``year``, ``population``.
     """
     return read_population_basis(table)[0]
 
 
 def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
     """Population per municipality and year from 70072ned, and which topic it is.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
 
     Returns
     -------
@@ -340,7 +421,21 @@ def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
 
 
 def read_monthly(table: CbsTable, known_codes) -> pd.DataFrame:
-    """Monthly registered offences per municipality from 47022NED."""
+    """Monthly registered offences per municipality from 47022NED.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    known_codes : collection of str
+        The GM codes a row may have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``year``, ``month``, ``offence_code``, ``registered_offences``,
+        ``provisional``, validated.
+    """
     offence_key = _offence_dimension(table)
     topic = table.topics(TABLES[MONTHLY_TABLE])["registered"]
     data, rows = _municipal_rows(table, "month")
@@ -365,6 +460,11 @@ MARGIN_KEYS = {"MW00000": "estimate", "MOG0095": "lower", "MBG0095": "upper"}
 
 def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
     """Published Veiligheidsmonitor estimates (81877NED, 85146NED) with their 95% margins.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
 
     Returns
     -------
@@ -405,7 +505,22 @@ def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
 
 
 def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Registered and cleared offences (and suspects) per offence group from 83648NED."""
+    """Registered and cleared offences (and suspects) per offence group from 83648NED.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    known_codes : collection of str
+        The GM codes a row may have.
+
+    Returns
+    -------
+    (cleared, groups) : (pandas.DataFrame, pandas.DataFrame)
+        ``cleared``: ``gemeente_code``, ``year``, ``offence_code``, ``registered_offences``,
+        ``cleared_offences``, ``provisional`` (and ``suspects`` when the table has them), validated;
+        ``groups``: ``offence_code`` and its CBS title ``offence_label``.
+    """
     offence_key = _offence_dimension(table)
     topics = table.topics(TABLES[CLEARED_TABLE])
     registered, cleared = topics["registered"], topics["cleared"]
@@ -487,10 +602,16 @@ def table_provenance(table: CbsTable) -> dict:
 
 
 def read_checked(table: CbsTable):
-    """Read ``table`` with the reader of its registry entry (its folder name), as :func:`load_cbs`
-    would, so that a download is refused before the swap for what the next offline read would
-    refuse (:mod:`rvs_analysis.sources.cbs_check`). Municipality codes are not checked against the
+    """Read ``table`` with the reader of its registry entry, as :func:`load_cbs` would.
+
+    A download is thus refused before the swap for what the next offline read would refuse
+    (:mod:`rvs_analysis.sources.cbs_check`). Municipality codes are not checked against the
     population table here.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The staged table, read with :func:`read_table`; its folder name is the registry key.
 
     Returns
     -------

@@ -130,8 +130,19 @@ def _refuse_unmatched(values: pd.Series, pattern: str, shown: str, column: str, 
 
 
 def data_years(folder) -> int | None:
-    """The boundary year of a cached or staged table: its GeoDimension's ``MapYear``, else the last
-    year of its period list; ``None`` when the folder does not say (no table, unreadable parts)."""
+    """The boundary year of a cached or staged table.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The table's folder (cbsodata's layout).
+
+    Returns
+    -------
+    int or None
+        Its GeoDimension's ``MapYear``, else the last year of its period list; ``None`` when the
+        folder does not say (no table, unreadable parts).
+    """
     folder = Path(folder)
     try:
         table = read_table(folder)

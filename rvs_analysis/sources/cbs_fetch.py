@@ -231,11 +231,22 @@ class Catalog:
 
 
 def proxies_for(catalog: Catalog) -> dict[str, str]:
-    """The proxies for ``catalog`` from the environment (``HTTPS_PROXY``/``https_proxy``,
-    ``HTTP_PROXY``/``http_proxy``, ``NO_PROXY``/``no_proxy``), as ``requests`` reads them.
+    """The proxies for ``catalog`` from the environment, as ``requests`` reads them.
 
-    The same dictionary is given to every cbsodata request and to the connectivity probe, so both
-    go the same way (cbsodata on its own reads only the lower-case variables, once at import).
+    The variables are ``HTTPS_PROXY``/``https_proxy``, ``HTTP_PROXY``/``http_proxy`` and
+    ``NO_PROXY``/``no_proxy``. The same dictionary is given to every cbsodata request and to the
+    connectivity probe, so both go the same way (cbsodata on its own reads only the lower-case
+    variables, once at import).
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The host the requests go to.
+
+    Returns
+    -------
+    dict
+        ``{"http": url, "https": url}`` for the schemes that have a proxy; empty for none.
     """
     found = requests.utils.get_environ_proxies(catalog.url + "/")
     return {scheme: found[scheme] for scheme in ("http", "https") if found.get(scheme)}

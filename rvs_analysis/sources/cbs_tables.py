@@ -206,9 +206,15 @@ change report adds those of ``data/crime_change_classification.csv``."""
 
 
 def needed_offence_codes() -> list[str]:
-    """The 47018NED offence codes the suite reads: :data:`SUITE_OFFENCES` plus every code of
-    ``data/crime_change_classification.csv`` (codes the table does not have, such as the region's
-    own ``RVS.*`` series, are simply not found)."""
+    """The 47018NED offence codes the suite reads.
+
+    Returns
+    -------
+    list of str
+        :data:`SUITE_OFFENCES` plus every code of ``data/crime_change_classification.csv`` (codes the
+        table does not have, such as the region's own ``RVS.*`` series, are simply not found),
+        sorted.
+    """
     codes = set(SUITE_OFFENCES)
     path = data_path("crime_change_classification.csv")
     if path.is_file():
@@ -263,8 +269,29 @@ def resolve_topics(
 
 
 def read_json(path: Path, expected: type = list, table_id: str | None = None):
-    """Read one JSON file of the cache and check its shape: a list of records (``expected=list``)
-    or one object (``dict``)."""
+    """Read one JSON file of the cache and check its shape.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file.
+    expected : type
+        ``list`` for a list of records, ``dict`` for one object.
+    table_id : str, optional
+        The table, for messages (``47018NED/Perioden.json``).
+
+    Returns
+    -------
+    list or dict
+        The parsed JSON.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the file is missing (an incomplete download).
+    DataValidationError
+        When it is not valid JSON or not of the expected shape.
+    """
     shown = f"{table_id}/{path.name}" if table_id else path
     require_regular_file(path)  # a named pipe would block the read forever
     try:
@@ -457,7 +484,22 @@ def read_table(folder) -> CbsTable:
 
 
 def period_rows(table: CbsTable, kind: str) -> pd.DataFrame:
-    """Parsed periods of the table's rows plus a provisional flag from the period list."""
+    """Parsed periods of the table's rows plus a provisional flag from the period list.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    kind : str
+        The period kind to keep: ``year``, ``month`` or ``quarter``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row of that kind (the data's index): ``year``, ``period_kind``,
+        ``period_number`` (as :func:`rvs_analysis.clean.parse_periods` gives them) and
+        ``provisional`` (the period list's ``Status`` says "voorlopig" or its title ends in ``*``).
+    """
     key = table.dimension_key("TimeDimension")
     parsed = clean.parse_periods(table.data[key], table.file("TypedDataSet.json"), key)
     listing = table.dimensions.get(key, pd.DataFrame())
@@ -477,6 +519,20 @@ def period_rows(table: CbsTable, kind: str) -> pd.DataFrame:
 
 
 def dimension_labels(table: CbsTable, key: str) -> pd.Series:
+    """The titles of a dimension's keys, from its list.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    key : str
+        The dimension's key (``SoortMisdrijf``).
+
+    Returns
+    -------
+    pandas.Series
+        Title by key; empty when the table has no list for the dimension.
+    """
     listing = table.dimensions.get(key, pd.DataFrame())
     if listing.empty:
         return pd.Series(dtype=str)

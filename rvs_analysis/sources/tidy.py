@@ -41,7 +41,18 @@ _BOUNDARY_YEAR = re.compile(r"(\d{4})\.geojson$")
 
 
 def input_files(folder: Path) -> list[Path]:
-    """The files of a tidy folder that :func:`load_tidy` reads, sorted by name."""
+    """The files of a tidy folder that :func:`load_tidy` reads, sorted by name.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The tidy folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The required and optional CSV files, boundary files and ``metadata.json`` present.
+    """
     patterns = [
         *REQUIRED_PATTERNS.values(),
         *OPTIONAL_FILES.values(),
@@ -57,6 +68,16 @@ def input_files(folder: Path) -> list[Path]:
 
 def require_regular_file(path: Path) -> Path:
     """Refuse an input path that is not a regular file (a named pipe would block forever).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The input path; a path that does not exist passes (its reader says it is missing).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` itself.
 
     Raises
     ------
@@ -79,7 +100,23 @@ def _regular_files(folder: Path, pattern: str) -> list[Path]:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV file with every value as text, so that validation sees exactly what is there."""
+    """Read a CSV file with every value as text, so that validation sees exactly what is there.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as text, empty cells as ``""``.
+
+    Raises
+    ------
+    DataValidationError
+        When the file is not a regular file or not a readable CSV file.
+    """
     require_regular_file(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
@@ -196,6 +233,26 @@ def read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFra
 
     A required file (registered crime, population) must hold data rows; an optional file of the
     region's own (a template copied but not filled) may be a header only.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The files of one kind (several ``registered_crime*.csv`` are read as one table).
+    kind : str
+        The schema (``crime``, ``population``, ``cleared``, ...; see :data:`rvs_analysis.clean.SCHEMAS`).
+    known_codes : collection of str, optional
+        The GM codes a row may have; ``None`` does not check them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated rows of all files.
+
+    Raises
+    ------
+    DataValidationError
+        For the first bad value, naming the file, the column and the row, or for a key that repeats
+        across files.
     """
     frames = []
     for path in paths:
