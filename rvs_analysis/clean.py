@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from rvs_analysis import regions
 from rvs_analysis.exceptions import DataValidationError, DataWarning
 
 MIN_YEAR = 1990
@@ -604,8 +606,6 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
     between ``Y`` and ``Y + 1`` (figures on each year's own boundaries, and partial-year figures
     of an annexation during the year). Missing figures are skipped.
     """
-    from rvs_analysis import regions
-
     frame = population[["gemeente_code", "year", "population"]].copy()
     frame["_row"] = np.arange(1, len(frame) + 1)
     frame = frame[frame["population"].notna()].sort_values(["gemeente_code", "year"])
@@ -640,8 +640,6 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
             int(record["population"]),
         )
     if warned:
-        import warnings
-
         shown = "; ".join(line for _, line in warned[:5])
         more = f" and {len(warned) - 5} more" if len(warned) > 5 else ""
         warnings.warn(
@@ -655,8 +653,6 @@ def check_population_jumps(population: pd.DataFrame, file: str) -> None:
 
 
 def _known_area_names() -> set[str]:
-    from rvs_analysis import regions
-
     names = {regions.REGION_NAME, *regions.DISTRICTS}
     for year in range(regions.FIRST_BOUNDARY_YEAR, max_plausible_year() + 1):
         names.update(regions.municipalities(year)["gemeente_name"])
@@ -692,8 +688,6 @@ def check_known_areas(frame: pd.DataFrame, file: str, column: str) -> None:
         known = _known_area_names()
         unknown = ~values.isin(known).to_numpy()
     else:
-        from rvs_analysis import regions
-
         codes = regions.known_codes()
         gm = values.str.fullmatch(_GM_CODE.pattern)
         unknown = (
@@ -821,8 +815,6 @@ def not_attributable_summary(crime: pd.DataFrame) -> dict:
 
 def known_municipality_codes(population: pd.DataFrame, extra: Sequence[str] = ()) -> set[str]:
     """Codes a crime or survey frame may use: population codes, region and merger tables, GM0000."""
-    from rvs_analysis import regions
-
     return (
         set(population["gemeente_code"].unique())
         | set(regions.known_codes())

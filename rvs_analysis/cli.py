@@ -20,7 +20,7 @@ import traceback
 import warnings
 
 from rvs_analysis import __version__
-from rvs_analysis.exceptions import DataWarning, RvsError
+from rvs_analysis.exceptions import ArgumentNotTextError, DataWarning, RvsError
 
 COMMANDS: dict[str, str] = {
     "table": "print registered offences per area and year (csv or markdown)",
@@ -93,12 +93,6 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             module.add_arguments(sub)
             sub.set_defaults(_run=module.run)
     return parser
-
-
-class ArgumentNotTextError(RvsError):
-    """A command-line argument that is not valid UTF-8 (such as ``--cache $'\\xff'``)."""
-
-    exit_code = 2
 
 
 def _check_text(argv: list[str]) -> None:

@@ -23,12 +23,12 @@ import pandas as pd
 
 from rvs_analysis.exceptions import IncompleteDataError
 from rvs_analysis.region_tables import (
-    _events,
-    _merger_table,
-    _municipality_table,
-    _national_events,
-    _national_table,
-    _read_table,
+    merger_events,
+    merger_table,
+    municipality_table,
+    national_events,
+    national_table,
+    read_region_table,
 )
 
 __all__ = ["check_complete", "missing_rows", "required_codes"]
@@ -65,7 +65,7 @@ def required_codes(
         ``on`` lies after a merger that ended it, else the code itself.
     """
     target = dt.date(int(boundaries), 1, 1)
-    events = _national_events() if national else _events()
+    events = national_events() if national else merger_events()
     result = {}
     for code in codes:
         covering = {code}
@@ -86,16 +86,18 @@ def required_codes(
 def _names() -> dict[str, str]:
     names = dict(
         zip(
-            _municipality_table()["gemeente_code"],
-            _municipality_table()["gemeente_name"],
+            municipality_table()["gemeente_code"],
+            municipality_table()["gemeente_name"],
             strict=True,
         )
     )
-    for mergers in (_merger_table(), _national_table()):
+    for mergers in (merger_table(), national_table()):
         for code_column, name_column in (("old_code", "old_name"), ("new_code", "new_name")):
             for code, name in zip(mergers[code_column], mergers[name_column], strict=True):
                 names.setdefault(code, name)
-    every = _read_table("municipality_names.csv", ["gemeente_code", "gemeente_name", "source"])
+    every = read_region_table(
+        "municipality_names.csv", ["gemeente_code", "gemeente_name", "source"]
+    )
     for code, name in zip(every["gemeente_code"], every["gemeente_name"], strict=True):
         names.setdefault(code, name)
     return names

@@ -22,6 +22,8 @@ import sys
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import pandas as pd
+
 __all__ = [
     "GLOSSARY",
     "MINUS",
@@ -212,8 +214,6 @@ def _as_datetime(value: Any) -> dt.datetime:
             text = text[:-1] + "+00:00"
         moment = dt.datetime.fromisoformat(text)
     else:  # numpy datetime64 and the like
-        import pandas as pd
-
         moment = pd.Timestamp(value).to_pydatetime()
     if moment.tzinfo is not None:
         moment = moment.astimezone()  # the reader's (machine's) local time, not UTC

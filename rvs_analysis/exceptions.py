@@ -1,7 +1,9 @@
 """Typed exceptions that carry what a person needs to fix the problem.
 
 Every error the CLI can meet derives from :class:`RvsError`; the CLI prints ``str(error)`` as one
-paragraph and exits non-zero, and shows the traceback only with ``--debug``.
+paragraph and exits non-zero, and shows the traceback only with ``--debug``. Every exception class
+of the package is defined here (``tests/test_layers.py`` checks); the modules that raise them
+import them from here (and some re-export theirs under the old name).
 """
 
 from __future__ import annotations
@@ -127,6 +129,77 @@ class NotAvailableForSource(RvsError):  # noqa: N818 - a signal to skip, not a f
     def __init__(self, reason):
         self.reason = reason
         super().__init__(reason)
+
+
+class ArgumentNotTextError(RvsError):
+    """A command-line argument that is not valid UTF-8 (such as ``--cache $'\\xff'``)."""
+
+    exit_code = 2
+
+
+class ReportParameterError(RvsError, ValueError):
+    """A report parameter (years, summary path) that cannot be used with this source."""
+
+    exit_code = 2
+
+
+class StatisticsInputError(RvsError, ValueError):
+    """A statistics function received arguments it cannot use (negative counts, empty series, ...)."""
+
+    exit_code = 2
+
+
+class ChromiumMissingError(RvsError):
+    """``--pdf`` was asked for but Chromium is not installed."""
+
+    exit_code = 2
+
+
+class KernelUnavailableError(Exception):
+    """The kernel died, timed out or could not be started; it has been restarted (or stopped).
+
+    Not an :class:`RvsError`: the renderer catches it and records the report as failed.
+    """
+
+
+class UnkeyableArgumentError(TypeError):
+    """An argument :func:`rvs_analysis.report.shared.content_key` cannot stand in for by its content."""
+
+
+class OtherHostError(FetchError):
+    """A request of a CBS download went to a host other than the catalog's."""
+
+
+class TooManyRequestsError(FetchError):
+    """A CBS download made more than :data:`rvs_analysis.sources.cbs_fetch.MAX_REQUESTS` requests."""
+
+
+class TableFailedError(Exception):
+    """One CBS table could not be fetched (internal to :func:`rvs_analysis.sources.cbs_fetch.fetch`).
+
+    Parameters
+    ----------
+    reason : str
+        What went wrong, in words.
+    kind : str
+        ``missing``, ``refused`` or ``failed``.
+    retry : bool, optional
+        Whether another attempt may help.
+    """
+
+    def __init__(self, reason: str, kind: str, retry: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind
+        self.retry = retry
+
+
+class Terminated(KeyboardInterrupt):  # noqa: N818 - Ctrl-C's kin, not an error
+    """SIGTERM or SIGHUP reached the batch process: stop like Ctrl-C (workers, kernels, staging)."""
+
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
 
 
 class DataWarning(UserWarning):

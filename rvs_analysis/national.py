@@ -39,12 +39,13 @@ import pandas as pd
 from rvs_analysis.completeness import check_complete, missing_rows
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.region_tables import (
-    _GM_CODE,
+    GM_CODE,
     REGIONS_DIR,
-    _national_table,
-    _read_table,
+    national_table,
+    read_region_table,
     refuse_duplicate_codes,
 )
+from rvs_analysis.years import select_years
 
 __all__ = [
     "ESTIMATED",
@@ -92,7 +93,7 @@ class _Step:
 
 @lru_cache(maxsize=1)
 def _steps() -> tuple[_Step, ...]:
-    table = _national_table()
+    table = national_table()
     steps = []
     for date, group in table.groupby("date", sort=True):
         created = set(group.loc[group["kind"].isin(["merger", "rename"]), "new_code"])
@@ -107,10 +108,10 @@ def _steps() -> tuple[_Step, ...]:
 @lru_cache(maxsize=1)
 def _names() -> pd.DataFrame:
     name = "municipality_names.csv"
-    frame = _read_table(name, ["gemeente_code", "gemeente_name", "source"])
+    frame = read_region_table(name, ["gemeente_code", "gemeente_name", "source"])
     path = REGIONS_DIR / name
     for position, record in enumerate(frame.itertuples(index=False), start=1):
-        if not _GM_CODE.match(record.gemeente_code):
+        if not GM_CODE.match(record.gemeente_code):
             raise DataValidationError(
                 path, "gemeente_code", position, "not a GM code", record.gemeente_code
             )
@@ -165,7 +166,7 @@ def valid_on(code: str, boundaries: int) -> bool:
 @lru_cache(maxsize=32)
 def _municipalities(boundaries: int) -> pd.DataFrame:
     day = dt.date(boundaries, 1, 1)
-    table = _national_table()
+    table = national_table()
     ended = set(table.loc[table["date"] <= day, "old_code"])
     created_rows = table.loc[table["kind"].isin(["merger", "rename"])]
     created_later = set(created_rows.loc[created_rows["date"] > day, "new_code"])
@@ -226,7 +227,7 @@ def incomplete_municipalities(dataset, inside) -> dict[str, dict[str, list[int]]
         if frame is None or frame.empty:
             continue
         codes = set(frame["gemeente_code"].unique()) - inside - {"GM0000"}
-        if not any(_GM_CODE.fullmatch(str(code)) for code in codes):
+        if not any(GM_CODE.fullmatch(str(code)) for code in codes):
             continue
         needed: dict[int, dict[str, tuple[str, ...]]] = {}
         for year in sorted({int(year) for year in frame["year"].unique()}):
@@ -581,8 +582,6 @@ def area_table(
     for a municipality, its count (or, with ``rate``, its population) rests on an apportioned
     part; for a police unit or the country, every municipality's does.
     """
-    from rvs_analysis.years import select_years
-
     if areas is None and level not in LEVELS:
         raise SourceNotAvailableError(
             f"Unknown national level {level!r}: use one of {', '.join(LEVELS)}."

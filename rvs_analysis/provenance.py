@@ -6,6 +6,8 @@ import subprocess
 from functools import lru_cache
 from pathlib import Path
 
+from rvs_analysis import __version__
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -19,8 +21,6 @@ def code_version() -> str:
         Just the package version when git or the repository is not available. Cached for the
         process: a batch and its warm kernels ask once.
     """
-    from rvs_analysis import __version__
-
     try:
         commit = subprocess.run(
             ["git", "-C", str(PACKAGE_DIR), "rev-parse", "--short=10", "HEAD"],

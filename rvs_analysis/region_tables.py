@@ -6,8 +6,11 @@ and ``national_changes.csv`` (every change to the Dutch municipal map from 2012 
 creates a code), each row with its source. A table that is missing, lacks a column or holds a bad
 code, kind, share, district or date raises :class:`~rvs_analysis.exceptions.DataValidationError` naming the file,
 the column and the row. :mod:`rvs_analysis.regions` builds compositions, areas and the
-harmonisation on them and re-exports what it reads with; the underscored names here are the
-package's own (for :mod:`rvs_analysis.regions` and tests), not public interface.
+harmonisation on them and re-exports what it reads with. The tables and merger events are public
+names (:func:`municipality_table`, :func:`merger_table`, :func:`national_table`,
+:func:`merger_events`, :func:`national_events`, :func:`read_region_table`, :data:`GM_CODE`) because
+:mod:`rvs_analysis.regions`, :mod:`rvs_analysis.national` and :mod:`rvs_analysis.completeness` read
+them; a module never imports another module's underscored name (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -40,10 +43,31 @@ repository's ``data/regions`` in a checkout, the installed package's copy otherw
 (:mod:`rvs_analysis.resources`)."""
 
 _MERGER_KINDS = {"merger", "annexation"}
-_GM_CODE = re.compile(r"^GM\d{4}$")
+GM_CODE = re.compile(r"^GM\d{4}$")
 
 
-def _read_table(name: str, required: Sequence[str]) -> pd.DataFrame:
+def read_region_table(name: str, required: Sequence[str]) -> pd.DataFrame:
+    """Read one table of ``data/regions`` as text, stripped, with its required columns checked.
+
+    Parameters
+    ----------
+    name : str
+        The file name in :data:`REGIONS_DIR` (``municipalities.csv``).
+    required : sequence of str
+        Columns the table must have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as text (empty cells as ``""``), surrounding spaces stripped.
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the file is missing (a broken installation).
+    DataValidationError
+        Naming the file and the first required column that is missing.
+    """
     path = REGIONS_DIR / name
     if not path.exists():
         raise SourceNotAvailableError(
@@ -69,12 +93,26 @@ def _parse_date(path: Path, column: str, row: int, text: str) -> dt.date | None:
 
 
 @lru_cache(maxsize=1)
-def _municipality_table() -> pd.DataFrame:
+def municipality_table() -> pd.DataFrame:
+    """The region's municipalities from ``data/regions/municipalities.csv``, read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``gemeente_name``, ``district``, ``valid_from`` and ``valid_to``
+        (``datetime.date`` or ``None``) and ``source``; the cached frame itself, not to be changed.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, district, date or source, or of a
+        repeated code.
+    """
     columns = ["gemeente_code", "gemeente_name", "district", "valid_from", "valid_to", "source"]
-    frame = _read_table("municipalities.csv", columns)
+    frame = read_region_table("municipalities.csv", columns)
     path = REGIONS_DIR / "municipalities.csv"
     for position, record in enumerate(frame.itertuples(index=False), start=1):
-        if not _GM_CODE.match(record.gemeente_code):
+        if not GM_CODE.match(record.gemeente_code):
             raise DataValidationError(
                 path, "gemeente_code", position, "not a GM code", record.gemeente_code
             )
@@ -95,13 +133,27 @@ def _municipality_table() -> pd.DataFrame:
 
 
 @lru_cache(maxsize=1)
-def _merger_table() -> pd.DataFrame:
+def merger_table() -> pd.DataFrame:
+    """The mergers and annexations touching the region from ``data/regions/mergers.csv``,
+    read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (``datetime.date``), ``old_code``, ``old_name``, ``new_code``, ``new_name``,
+        ``kind`` and ``source``; the cached frame itself (:func:`mergers` gives a copy).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, kind, date or source.
+    """
     columns = ["date", "old_code", "old_name", "new_code", "new_name", "kind", "source"]
-    frame = _read_table("mergers.csv", columns)
+    frame = read_region_table("mergers.csv", columns)
     path = REGIONS_DIR / "mergers.csv"
     for position, record in enumerate(frame.itertuples(index=False), start=1):
         for column in ("old_code", "new_code"):
-            if not _GM_CODE.match(getattr(record, column)):
+            if not GM_CODE.match(getattr(record, column)):
                 raise DataValidationError(
                     path, column, position, "not a GM code", getattr(record, column)
                 )
@@ -116,7 +168,15 @@ def _merger_table() -> pd.DataFrame:
 
 
 def refuse_duplicate_codes(frame: pd.DataFrame, path) -> None:
-    """Raise :class:`DataValidationError` naming the first row whose ``gemeente_code`` repeats."""
+    """Raise :class:`DataValidationError` naming the first row whose ``gemeente_code`` repeats.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A table with a ``gemeente_code`` column.
+    path : str or pathlib.Path
+        The file the table was read from, for the message.
+    """
     duplicated = frame["gemeente_code"].duplicated()
     if duplicated.any():
         row = int(np.flatnonzero(duplicated.to_numpy())[0]) + 1
@@ -126,7 +186,7 @@ def refuse_duplicate_codes(frame: pd.DataFrame, path) -> None:
 
 
 @dataclass(frozen=True)
-class _Event:
+class MergerEvent:
     """One merger or annexation: the old codes that went into ``new_code`` on ``date``."""
 
     date: dt.date
@@ -148,12 +208,20 @@ class _Event:
 
 
 @lru_cache(maxsize=1)
-def _events() -> tuple[_Event, ...]:
-    table = _merger_table()
+def merger_events() -> tuple[MergerEvent, ...]:
+    """The region's mergers and annexations as events, in date order.
+
+    Returns
+    -------
+    tuple of MergerEvent
+        One event per date and successor code: the old codes that went into it, and whether the
+        successor existed before (an annexation).
+    """
+    table = merger_table()
     events = []
     for (date, new_code), group in table.groupby(["date", "new_code"], sort=True):
         events.append(
-            _Event(
+            MergerEvent(
                 date=date,
                 new_code=new_code,
                 old_codes=tuple(group["old_code"]),
@@ -164,17 +232,24 @@ def _events() -> tuple[_Event, ...]:
 
 
 @lru_cache(maxsize=1)
-def _national_events() -> tuple[_Event, ...]:
-    """:func:`_events` over the national municipal history (``national_changes.csv``): mergers,
-    annexations, renames and splits (a split successor that existed before keeps its code, like
-    an annexation; one formed that day is new)."""
-    table = _national_table()
+def national_events() -> tuple[MergerEvent, ...]:
+    """:func:`merger_events` over the national municipal history (``national_changes.csv``).
+
+    Mergers, annexations, renames and splits: a split successor that existed before keeps its code,
+    like an annexation; one formed that day is new.
+
+    Returns
+    -------
+    tuple of MergerEvent
+        One event per date and successor code, in date order.
+    """
+    table = national_table()
     events = []
     for date, day in table.groupby("date", sort=True):
         created = set(day.loc[day["kind"].isin(["merger", "rename"]), "new_code"])
         for new_code, group in day.groupby("new_code", sort=True):
             events.append(
-                _Event(
+                MergerEvent(
                     date=date,
                     new_code=new_code,
                     old_codes=tuple(group["old_code"]),
@@ -192,8 +267,8 @@ def known_codes() -> frozenset[str]:
     frozenset of str
         Codes from ``municipalities.csv`` and both code columns of ``mergers.csv``.
     """
-    municipalities_table = _municipality_table()
-    mergers = _merger_table()
+    municipalities_table = municipality_table()
+    mergers = merger_table()
     return (
         frozenset(municipalities_table["gemeente_code"])
         | frozenset(mergers["old_code"])
@@ -202,8 +277,15 @@ def known_codes() -> frozenset[str]:
 
 
 def mergers() -> pd.DataFrame:
-    """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``)."""
-    return _merger_table().copy()
+    """The merger table as read from ``data/regions/mergers.csv`` (``date`` as ``datetime.date``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date``, ``old_code``, ``old_name``, ``new_code``, ``new_name``, ``kind`` (``merger`` or
+        ``annexation``) and ``source``; a copy, so the caller may change it.
+    """
+    return merger_table().copy()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -220,7 +302,23 @@ _SHARE_TOLERANCE = 0.0015
 
 
 @lru_cache(maxsize=1)
-def _national_table() -> pd.DataFrame:
+def national_table() -> pd.DataFrame:
+    """Every change to the Dutch municipal map from 2012 on, from
+    ``data/regions/national_changes.csv``, read and checked once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``date`` (``datetime.date``), ``old_code``, ``old_name``, ``new_code``, ``new_name``,
+        ``kind`` (one of :data:`NATIONAL_KINDS`), ``population_share`` (a number for splits) and
+        ``source``; the cached frame itself (:func:`national_changes` gives a copy).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the column and the row of a bad code, kind, share, date or source, or of
+        split shares that do not add up to one.
+    """
     columns = [
         "date",
         "old_code",
@@ -232,12 +330,12 @@ def _national_table() -> pd.DataFrame:
         "source",
     ]
     name = "national_changes.csv"
-    frame = _read_table(name, columns)
+    frame = read_region_table(name, columns)
     path = REGIONS_DIR / name
     shares = []
     for position, record in enumerate(frame.itertuples(index=False), start=1):
         for column in ("old_code", "new_code"):
-            if not _GM_CODE.match(getattr(record, column)):
+            if not GM_CODE.match(getattr(record, column)):
                 raise DataValidationError(
                     path, column, position, "not a GM code", getattr(record, column)
                 )
@@ -324,13 +422,13 @@ def national_changes() -> pd.DataFrame:
     on (grenscorrecties, by law below 10% of either's inhabitants) are not listed: harmonisation
     treats such municipalities as unchanged.
     """
-    return _national_table().copy()
+    return national_table().copy()
 
 
 @lru_cache(maxsize=1)
 def _changed_code_years() -> frozenset[tuple[str, int]]:
-    rows = [_merger_table()[["date", "old_code", "new_code"]]]
-    rows.append(_national_table()[["date", "old_code", "new_code"]])
+    rows = [merger_table()[["date", "old_code", "new_code"]]]
+    rows.append(national_table()[["date", "old_code", "new_code"]])
     return frozenset(
         (code, year)
         for record in pd.concat(rows, ignore_index=True).itertuples(index=False)

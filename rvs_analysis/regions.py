@@ -53,26 +53,21 @@ from rvs_analysis.exceptions import (
     UnknownAreaError,
 )
 from rvs_analysis.region_tables import (  # noqa: F401  (part of this module's interface)
-    _GM_CODE,
     DISTRICTS,
+    GM_CODE,
     NATIONAL_KINDS,
     REGIONS_DIR,
-    _Event,
-    _events,
-    _merger_table,
-    _municipality_table,
-    _national_table,
-    _read_table,
+    MergerEvent,
     changed_code_years,
     known_codes,
+    merger_events,
+    merger_table,
     mergers,
+    municipality_table,
     national_changes,
+    read_region_table,
 )
-from rvs_analysis.years import (  # noqa: F401  (part of this module's interface)
-    parse_years,
-    select_years,
-    year_list,
-)
+from rvs_analysis.years import parse_years, select_years, year_list  # noqa: F401 (interface)
 
 REGION_NAME = "Midden-Nederland"
 """The region's name as the source document writes it."""
@@ -203,9 +198,9 @@ def apportioned(years: Iterable[int], from_year: int | None, to_year: int) -> pd
     successor's rate by construction: reports flag it ("geschat uit opvolger"), no exact interval.
     """
     target = pd.Timestamp(int(to_year), 1, 1)
-    names = _merger_table().drop_duplicates("new_code").set_index("new_code")["new_name"]
+    names = merger_table().drop_duplicates("new_code").set_index("new_code")["new_name"]
     rows = []
-    for event in _events():
+    for event in merger_events():
         when = pd.Timestamp(event.date)
         codes = event.old_codes + ((event.new_code,) if event.successor_existed else ())
         for year in sorted({int(year) for year in years}):
@@ -247,7 +242,7 @@ def municipalities(year: int = 2017) -> pd.DataFrame:
 @lru_cache(maxsize=64)
 def _composition(year: int) -> pd.DataFrame:
     day = dt.date(year, 1, 1)
-    table = _municipality_table()
+    table = municipality_table()
     valid = [
         (start is None or start <= day) and (end is None or end >= day)
         for start, end in zip(table["valid_from"], table["valid_to"], strict=True)
@@ -268,10 +263,10 @@ def pilot_municipalities() -> pd.DataFrame:
         Columns ``gemeente_code``, ``gemeente_name``, ``district``, ``pilot``, ``start_year`` (int),
         ``source``.
     """
-    frame = _read_table(
+    frame = read_region_table(
         "pilots.csv", ["gemeente_code", "gemeente_name", "pilot", "start_year", "source"]
     )
-    districts = _municipality_table().set_index("gemeente_code")["district"]
+    districts = municipality_table().set_index("gemeente_code")["district"]
     frame["district"] = frame["gemeente_code"].map(districts)
     frame["start_year"] = frame["start_year"].astype(int)
     return frame[["gemeente_code", "gemeente_name", "district", "pilot", "start_year", "source"]]
@@ -308,6 +303,15 @@ def areas(level: str, year: int = 2017) -> list[str]:
 
 def slug(name: str) -> str:
     """A file-name-safe form of an area name: ASCII, lower case, words joined by hyphens.
+
+    Parameters
+    ----------
+    name : str
+        An area name (a municipality, district or the region).
+
+    Returns
+    -------
+    str
 
     Examples
     --------
@@ -515,7 +519,7 @@ def custom_area(name: str, codes: Iterable[str], boundaries: int = 2017) -> Area
     codes = tuple(str(code).strip().upper() for code in codes)
     if not codes:
         raise RvsError(f"The area {name!r} has no municipalities: give at least one GM code.")
-    bad = [code for code in codes if not _GM_CODE.match(code)]
+    bad = [code for code in codes if not GM_CODE.match(code)]
     if bad:
         raise RvsError(
             f"The area {name!r} has codes that are not GM codes: {', '.join(bad)}. Write them as "
@@ -644,7 +648,7 @@ def rest_of(area, within=REGION_NAME, boundaries: int = 2017, name: str | None =
 # ----------------------------------------------------------------------------------------------
 
 
-def _event_shares(population: pd.DataFrame, event: _Event) -> pd.DataFrame:
+def _event_shares(population: pd.DataFrame, event: MergerEvent) -> pd.DataFrame:
     """Population shares of an event's participants per year, up to its last full year.
 
     Returns a frame ``year, gemeente_code, share`` with the shares of each year in which every
@@ -681,7 +685,7 @@ def _share_year_lookup(share_years: np.ndarray, years: np.ndarray) -> np.ndarray
     return share_years[position]
 
 
-def _apply_forward(frame: pd.DataFrame, event: _Event, mask: pd.Series) -> pd.DataFrame:
+def _apply_forward(frame: pd.DataFrame, event: MergerEvent, mask: pd.Series) -> pd.DataFrame:
     rows = mask & frame["gemeente_code"].isin(event.old_codes)
     if rows.any():
         frame = frame.copy()
@@ -691,7 +695,7 @@ def _apply_forward(frame: pd.DataFrame, event: _Event, mask: pd.Series) -> pd.Da
 
 def _apply_backward(
     frame: pd.DataFrame,
-    event: _Event,
+    event: MergerEvent,
     mask: pd.Series,
     population: pd.DataFrame,
     key_columns: list[str],
@@ -749,7 +753,7 @@ def _harmonise(
     # a mix of before and after. Forward, a year counts as "before" from its first day; backward, as
     # "after" up to its last day (its parts are then added up before they are split).
     start_dates = _boundary_dates(result, from_year, end_of_year=False)
-    for event in _events():
+    for event in merger_events():
         when = pd.Timestamp(event.date)
         forward = (start_dates < when) & (when <= target)
         if forward.any():
@@ -763,7 +767,7 @@ def _harmonise(
         missing = missing.groupby(key_columns, dropna=False, sort=False)[value_columns].any()
         result = summed.mask(missing).reset_index()
 
-    for event in reversed(_events()):
+    for event in reversed(merger_events()):
         when = pd.Timestamp(event.date)
         end_dates = _boundary_dates(result, from_year, end_of_year=True)
         backward = (target < when) & (when <= end_dates)

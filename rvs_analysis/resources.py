@@ -26,6 +26,8 @@ from __future__ import annotations
 from importlib import resources as _importlib_resources
 from pathlib import Path
 
+from rvs_analysis.exceptions import SourceNotAvailableError
+
 __all__ = [
     "PRODUCT_DIR",
     "PRODUCT_FILES",
@@ -86,8 +88,6 @@ def _installed_root() -> Path | None:
     if not root.is_dir():
         return None
     if not isinstance(root, Path):
-        from rvs_analysis.exceptions import SourceNotAvailableError
-
         raise SourceNotAvailableError(
             f"The product files of rvs_analysis are in {root}, which is not a folder on disk "
             "(a zipped install?). Install the package as files (pip install rvs_analysis)."
@@ -114,7 +114,6 @@ def product_root() -> Path:
     root = checkout_root()
     if root is not None:
         return root
-    from rvs_analysis.exceptions import SourceNotAvailableError
 
     package = Path(__file__).resolve().parent
     raise SourceNotAvailableError(

@@ -2,13 +2,15 @@
 
 Every public module of ``rvs_analysis`` is collected; a module without examples passes trivially, so
 the test also checks that the modules researchers start from (regions, resources, compare) carry
-examples at all.
+examples at all. It also checks that every public function of the sources, the regions and the
+statistics has numpydoc Parameters and Returns sections.
 """
 
 from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
@@ -43,3 +45,112 @@ def test_docstring_examples_run(name):
         module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
     )
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {name} failed"
+
+
+# --------------------------------------------------------------------------------------------
+# numpydoc sections (issue 30 item 8): every public function of the sources, the regions and
+# the statistics says what it takes (Parameters) and what it gives (Returns).
+# --------------------------------------------------------------------------------------------
+
+SECTIONED = ("sources", "regions", "region_tables", "national", "completeness", "stats")
+"""Parts of the package (a module or a subpackage) whose public functions need the sections."""
+
+# To be removed when issue 30 item 6 reaches stats and chapters: the statistics functions that
+# still lack a section (the stats modules are being rewritten by issue 30 item 2).
+WITHOUT_SECTIONS_YET = {
+    "rvs_analysis.stats.common.meets_threshold",
+    "rvs_analysis.stats.published.series_of",
+    "rvs_analysis.stats.published.series_label",
+    "rvs_analysis.stats.targets.status_from_probability",
+    "rvs_analysis.stats.validation.run_scenario",
+    "rvs_analysis.stats.validation.run",
+    "rvs_analysis.stats.validation.write_markdown",
+    "rvs_analysis.stats.validation.main",
+}
+
+
+def _sectioned_modules(prefixes=SECTIONED):
+    wanted = tuple(f"rvs_analysis.{prefix}" for prefix in prefixes)
+    return [
+        name
+        for name in MODULES
+        if any(name == prefix or name.startswith(prefix + ".") for prefix in wanted)
+    ]
+
+
+def _public_functions(name):
+    """The module's own public functions (those in ``__all__`` when it has one); a function
+    wrapped by a cache (``functools.lru_cache``) counts as the function it wraps."""
+    module = importlib.import_module(name)
+    public = getattr(module, "__all__", None)
+    for attr, value in vars(module).items():
+        if attr.startswith("_") or (public is not None and attr not in public):
+            continue
+        function = value
+        if not inspect.isfunction(function):
+            function = getattr(value, "__wrapped__", None)
+            if not inspect.isfunction(function):
+                continue
+        if function.__module__ != name:
+            continue
+        yield f"{name}.{attr}", value, function
+
+
+def missing_sections(names):
+    """``module.function: Parameters, Returns`` for each public function lacking a section:
+    Parameters when it takes an argument (besides self/cls), Returns (or Yields) unless it is
+    annotated to return None."""
+    found = []
+    for name in names:
+        for qualified, value, function in _public_functions(name):
+            doc = inspect.getdoc(value) or inspect.getdoc(function) or ""
+            signature = inspect.signature(function)
+            parameters = [p for p in signature.parameters.values() if p.name not in ("self", "cls")]
+            missing = []
+            if parameters and "Parameters\n----------" not in doc:
+                missing.append("Parameters")
+            returns = signature.return_annotation
+            if (
+                returns not in (None, "None")
+                and "Returns\n-------" not in doc
+                and "Yields\n------" not in doc
+            ):
+                missing.append("Returns")
+            if missing:
+                found.append(f"{qualified}: {', '.join(missing)}")
+    return found
+
+
+def test_public_functions_have_parameters_and_returns_sections():
+    names = _sectioned_modules()
+    assert {"rvs_analysis.sources.cbs", "rvs_analysis.regions", "rvs_analysis.stats.trends"} <= set(
+        names
+    )
+    found = missing_sections(names)
+    unlisted = [line for line in found if line.split(":")[0] not in WITHOUT_SECTIONS_YET]
+    assert not unlisted, "numpydoc sections missing:\n" + "\n".join(unlisted)
+    fixed = WITHOUT_SECTIONS_YET - {line.split(":")[0] for line in found}
+    assert not fixed, (
+        f"these have their sections now; remove them from WITHOUT_SECTIONS_YET: {fixed}"
+    )
+
+
+def test_the_section_check_sees_a_missing_section(tmp_path, monkeypatch):
+    module = tmp_path / "rvs_fake_sections.py"
+    module.write_text(
+        "import functools\n"
+        "__all__ = ['bare', 'told', 'nothing', 'cached']\n"
+        "def bare(x):\n    'No sections.'\n    return x\n"
+        "def told(x) -> int:\n"
+        "    '''Told.\n\n    Parameters\n    ----------\n    x : int\n\n"
+        "    Returns\n    -------\n    int\n    '''\n    return x\n"
+        "def nothing(x) -> None:\n"
+        "    '''Nothing to return.\n\n    Parameters\n    ----------\n    x : int\n    '''\n"
+        "@functools.lru_cache\ndef cached() -> int:\n    'Cached, no Returns.'\n    return 1\n"
+        "def hidden(x):\n    return x\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert missing_sections(["rvs_fake_sections"]) == [
+        "rvs_fake_sections.bare: Parameters, Returns",
+        "rvs_fake_sections.cached: Returns",
+    ]

@@ -144,14 +144,14 @@ def test_a_bad_row_names_the_file_and_column(tmp_path, monkeypatch, line, column
     with open(folder / "national_changes.csv", "a", encoding="utf-8") as handle:
         handle.write(line + "\n")
     monkeypatch.setattr(region_tables, "REGIONS_DIR", folder)
-    region_tables._national_table.cache_clear()
+    region_tables.national_table.cache_clear()
     try:
         with pytest.raises(DataValidationError) as raised:
             region_tables.national_changes()
         assert "national_changes.csv" in str(raised.value)
         assert column in str(raised.value)
     finally:
-        region_tables._national_table.cache_clear()
+        region_tables.national_table.cache_clear()
 
 
 def test_the_real_changes_raise_no_population_jump_warning(shared_cbs_dir):

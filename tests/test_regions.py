@@ -247,7 +247,7 @@ def test_harmonisation_is_generic_over_the_merger_table(tmp_path, monkeypatch):
         handle.write("2021-01-01,GM0589,Oudewater,GM9001,Testgemeente,merger,test row\n")
         handle.write("2021-01-01,GM0335,Montfoort,GM9001,Testgemeente,merger,test row\n")
     monkeypatch.setattr(region_tables, "REGIONS_DIR", folder)
-    for cached in (regions._merger_table, regions._events, regions._municipality_table):
+    for cached in (regions.merger_table, regions.merger_events, regions.municipality_table):
         cached.cache_clear()
     regions._composition.cache_clear()
     try:
@@ -262,7 +262,7 @@ def test_harmonisation_is_generic_over_the_merger_table(tmp_path, monkeypatch):
         assert value["GM0589"] == pytest.approx(20) and value["GM0335"] == pytest.approx(60)
         assert "GM9001" in regions.known_codes()
     finally:
-        for cached in (regions._merger_table, regions._events, regions._municipality_table):
+        for cached in (regions.merger_table, regions.merger_events, regions.municipality_table):
             cached.cache_clear()
         regions._composition.cache_clear()
 

@@ -16,7 +16,8 @@ import signal
 import sys
 import threading
 
-from rvs_analysis.render.batch import parse_list, render_batch
+from rvs_analysis.exceptions import RvsError, Terminated
+from rvs_analysis.render.pdf import find_chromium, write_pdfs
 
 
 def positive_seconds(text: str) -> float:
@@ -61,7 +62,8 @@ def resolve_areas(names, year=2017):
     """
     if names is None:
         return None
-    from rvs_analysis import regions
+    # deferred: CLI start-up time (regions loads pandas; rvs render --help does not)
+    from rvs_analysis import regions  # noqa: PLC0415
 
     return list(dict.fromkeys(regions.resolve_area(name, year).name for name in names))
 
@@ -156,8 +158,6 @@ def add_arguments(parser):
 
 def parameter_option(text: str) -> tuple[str, object]:
     """``NAME=VALUE`` as papermill's ``-p`` reads it: int, float, True/False/None, else text."""
-    import argparse
-
     name, sep, value = text.partition("=")
     name = name.strip()
     if not sep or not name.isidentifier():
@@ -180,17 +180,7 @@ def _literal(value: str):
 
 def argparse_suppress():
     """Hide developer-only options from ``--help``."""
-    import argparse
-
     return argparse.SUPPRESS
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP reached the batch process: stop like Ctrl-C (workers, kernels, staging)."""
-
-    def __init__(self, signum):
-        super().__init__(signum)
-        self.signum = signum
 
 
 def _raise_terminated(signum, frame):
@@ -206,11 +196,12 @@ def run(args) -> int:
     raise :class:`rvs_analysis.exceptions.RvsError` before anything is written; the CLI prints
     them. ``KeyboardInterrupt`` leaves the previous outputs as they were and returns 130.
     """
+    # deferred: CLI start-up time (the batch loads pandas and the notebook stack)
+    from rvs_analysis.render.batch import parse_list, render_batch  # noqa: PLC0415
+
     progress = {"auto": None, "bar": True, "lines": False}[getattr(args, "progress", "auto")]
     chromium = None
     if getattr(args, "pdf", False):
-        from rvs_analysis.render.pdf import find_chromium
-
         chromium = find_chromium()  # before rendering: a missing browser stops the run at once
     main_thread = threading.current_thread() is threading.main_thread()
     handled = (signal.SIGTERM, signal.SIGHUP) if main_thread else ()
@@ -251,8 +242,6 @@ def run(args) -> int:
             signal.signal(signum, handler)
     print(result.summary_text(), file=sys.stderr)
     if chromium is not None:
-        from rvs_analysis.render.pdf import write_pdfs
-
         pdfs = write_pdfs(result.out, result.manifest, chromium)
         pages = sum(1 for report in result.manifest.get("reports", []) if report.get("html"))
         print(
@@ -272,8 +261,6 @@ def run(args) -> int:
 
 def main(argv=None) -> int:
     """Run ``rvs render`` on its own (``python -m rvs_analysis.commands.render``)."""
-    from rvs_analysis.exceptions import RvsError
-
     parser = argparse.ArgumentParser(prog="rvs render", description=__doc__.splitlines()[0])
     add_arguments(parser)
     try:

@@ -10,7 +10,9 @@ Modules
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 # jsonschema (imported by nbformat) loads the optional ``rfc3987_syntax`` package when it is
 # installed (JupyterLab's jupyter-events asks for it), and that package builds a lark grammar at
@@ -19,12 +21,29 @@ import sys
 # leaves "iri" strings unchecked); a module already imported is left alone.
 sys.modules.setdefault("rfc3987_syntax", None)
 
-from rvs_analysis.render.batch import (  # noqa: E402
-    BatchResult,
-    RenderError,
-    discover_notebooks,
-    render_batch,
-    select_notebooks,
-)
+_EXPORTS = {
+    "BatchResult": "batch",
+    "RenderError": "batch",
+    "discover_notebooks": "batch",
+    "render_batch": "batch",
+    "select_notebooks": "batch",
+}
+"""Public name -> the module of this package that defines it. Names are imported when first used
+(PEP 562), so that a kernel importing :mod:`rvs_analysis.render.kernel_side` or a worker importing
+:mod:`rvs_analysis.render.executors` does not import the batch and, with it, the data stack."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = ["BatchResult", "RenderError", "discover_notebooks", "render_batch", "select_notebooks"]

@@ -27,6 +27,8 @@
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -42,8 +44,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tqdm import tqdm
+
+from rvs_analysis import regions, sources
+from rvs_analysis.clean import MIN_YEAR, max_plausible_year
+from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import DataWarning, RenderError, UnknownAreaError
 from rvs_analysis.provenance import code_version
+from rvs_analysis.regions import REGION_NAME, municipalities
 from rvs_analysis.render import output_folder
 from rvs_analysis.render.executors import (
     DaskExecutor,
@@ -52,9 +60,11 @@ from rvs_analysis.render.executors import (
     ReportTask,
     WorkerOptions,
 )
+from rvs_analysis.render.html import render_index
 from rvs_analysis.render.tempfiles import sweep_stale_scratch
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
+from rvs_analysis.sources.base import source_label
 
 log = logging.getLogger(__name__)
 
@@ -147,8 +157,6 @@ def default_areas(level=None, year=2017):
     -------
     list of str
     """
-    from rvs_analysis import regions
-
     if level is None:
         return regions.areas("region", year) + regions.areas("district", year)
     return regions.areas(level, year)
@@ -162,8 +170,6 @@ def validate_areas(areas, year=2017):
     UnknownAreaError
         For the first unknown name, listing the valid ones.
     """
-    from rvs_analysis import regions
-
     valid = (
         regions.areas("region", year)
         + regions.areas("district", year)
@@ -177,8 +183,6 @@ def validate_areas(areas, year=2017):
 
 def area_slug(area):
     """File-name-safe folder name of an area (``rvs_analysis.regions.slug``)."""
-    from rvs_analysis import regions
-
     return regions.slug(area)
 
 
@@ -368,8 +372,6 @@ class _Progress:
             enabled = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.bar = None
         if enabled and total:
-            from tqdm import tqdm
-
             self.bar = tqdm(total=total, unit="rapport", file=self.stream, desc="rvs render")
 
     def update(self, result):
@@ -563,8 +565,6 @@ def check_request(
         Its ``provenance`` lacks what only the data say (``source_name``, ``is_demo``) until
         :func:`check_source` has read them.
     """
-    from rvs_analysis import regions, sources
-
     out = Path(out).resolve()
     notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
     parameters = check_parameters(parameters, notebook_paths)
@@ -599,8 +599,6 @@ def check_source(inputs):
     RvsError
         Unavailable or invalid source.
     """
-    from rvs_analysis import sources
-
     dataset = sources.load_source(inputs.source, inputs.cache_parameter)
     _check_region_complete(dataset, inputs.parameters)
     noticed = sources.load_notes(dataset)
@@ -619,8 +617,6 @@ def _check_region_complete(dataset, parameters: dict) -> None:
     """Refuse the batch before anything renders when a municipality of the region lacks rows for
     a year the reports use (``first_year`` to ``report_year`` of ``-p``, else every year): each
     report sums the region's municipalities (:func:`rvs_analysis.completeness.check_complete`)."""
-    from rvs_analysis.completeness import check_complete
-    from rvs_analysis.regions import REGION_NAME, municipalities
 
     def year(name):
         try:
@@ -675,8 +671,6 @@ def declared_defaults(path) -> dict[str, Any]:
     RenderError
         When the notebook is not valid notebook JSON or its parameters cell is not valid Python.
     """
-    import ast
-
     try:
         notebook = json.loads(Path(path).read_text(encoding="utf-8"))
         cells = notebook.get("cells", []) if isinstance(notebook, dict) else None
@@ -729,8 +723,6 @@ def check_parameter_value(name: str, value: Any, default: Any) -> None:
     RenderError
         Naming the parameter, the value and what it takes.
     """
-    from rvs_analysis.clean import MIN_YEAR, max_plausible_year
-
     if name.endswith("_year"):
         if value is None and default is None:
             return
@@ -800,8 +792,6 @@ def check_parameters(parameters, notebook_paths) -> dict:
 def _source_name(dataset, source):
     """The source by its name (``CBS StatLine 47018NED, ...``, the demo data set's name, or the
     folder's title in its metadata), not by a file path."""
-    from rvs_analysis.sources.base import source_label
-
     title = (getattr(dataset, "provenance", None) or {}).get("title")
     if title and not getattr(dataset, "is_demo", False):
         return str(title)
@@ -995,16 +985,11 @@ def _runner(plan, inputs, jobs, executor, scheduler, warm_imports):
 
 def _with_provenance(task, inputs):
     """``task`` with the batch's provenance as it is after :func:`check_source`."""
-    import dataclasses
-
     return dataclasses.replace(task, provenance={**task.provenance, **inputs.provenance})
 
 
 def write_manifest_and_index(staging, inputs, plan):
     """Step 4: write ``manifest.json`` and ``index.html`` into ``staging``; return the manifest."""
-    from rvs_analysis import regions
-    from rvs_analysis.render.html import render_index
-
     manifest = {
         "reports": list(plan.entries.values()),
         "source": inputs.source,

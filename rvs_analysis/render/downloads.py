@@ -23,6 +23,9 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
 from rvs_analysis.mimetypes import TABLE_MIMETYPE
 from rvs_analysis.spreadsheet import as_text_cell, safe_text
 
@@ -131,9 +134,6 @@ def tables_xlsx(tables: list[dict], title: str) -> bytes:
     then one sheet per table (``Tabel 1``, ...) with the headings in row 1 and numbers stored as
     numbers (percentages as the number of percent, shown with a ``%`` format).
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     book = Workbook()
     contents = book.active
     contents.title = "Inhoud"

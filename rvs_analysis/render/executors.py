@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import multiprocessing
 import os
 import queue
 import signal
@@ -23,9 +24,24 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+import nbformat
+import psutil
+from papermill import __version__ as papermill_version
+from papermill.execute import (
+    ERROR_ANCHOR_MSG,
+    ERROR_MARKER_TAG,
+    ERROR_MESSAGE_TEMPLATE,
+    prepare_notebook_metadata,
+    remove_error_markers,
+)
+from papermill.parameterize import parameterize_notebook
+
 from rvs_analysis.exceptions import RenderError
+from rvs_analysis.render.downloads import prepare_downloads
+from rvs_analysis.render.html import ReportExporter
 from rvs_analysis.render.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
 
 log = logging.getLogger(__name__)
@@ -192,8 +208,6 @@ class ReportWorker:
     def exporter(self):
         """The worker's reusable :class:`rvs_analysis.render.html.ReportExporter`."""
         if self._exporter is None:
-            from rvs_analysis.render.html import ReportExporter
-
             self._exporter = ReportExporter()
         return self._exporter
 
@@ -201,10 +215,6 @@ class ReportWorker:
         """Start and warm the kernel and build the exporter (both reused for every report)."""
         self.kernel.start()
         _ = self.exporter
-        # What :meth:`run` imports, imported now rather than during the first report.
-        import nbformat  # noqa: F401
-        import papermill.execute  # noqa: F401
-        import papermill.parameterize  # noqa: F401
 
     def close(self):
         """Shut the kernel down."""
@@ -221,10 +231,6 @@ class ReportWorker:
         -------
         ReportResult
         """
-        import nbformat
-        from papermill.execute import prepare_notebook_metadata, remove_error_markers
-        from papermill.parameterize import parameterize_notebook
-
         started = time.perf_counter()
         started_at = time.time()
         rendered_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
@@ -275,8 +281,6 @@ class ReportWorker:
         html = None
         downloads = None
         if status != "skipped":
-            from rvs_analysis.render.downloads import prepare_downloads
-
             page_nb, prepared = prepare_downloads(
                 executed, task.key.split("/", 1)[1], task.provenance.get("title", "")
             )
@@ -323,9 +327,6 @@ def notebook_node(text):
     metadata papermill expects on every cell (papermill reads only from paths or URLs, and a
     task carries the notebook as text).
     """
-    import nbformat
-    from papermill import __version__ as papermill_version
-
     nb = nbformat.reads(text, as_version=4)
     nb = nbformat.v4.upgrade(nb) or nb
     if "papermill" not in nb.metadata:
@@ -343,9 +344,6 @@ def notebook_node(text):
 
 def _with_papermill_error_markers(nb, cell_index):
     """Add papermill's "An Exception was encountered" cells, as ``papermill`` itself does."""
-    import nbformat
-    from papermill.execute import ERROR_ANCHOR_MSG, ERROR_MARKER_TAG, ERROR_MESSAGE_TEMPLATE
-
     message = nbformat.v4.new_markdown_cell(
         ERROR_MESSAGE_TEMPLATE % str(nb.cells[cell_index].get("execution_count"))
     )
@@ -474,7 +472,6 @@ class LocalExecutor:
         starts them."""
         if self._pool is not None:
             return
-        import multiprocessing
 
         context = multiprocessing.get_context("spawn")
         wanted = self.jobs if n_tasks is None else min(self.jobs, n_tasks)
@@ -491,8 +488,6 @@ class LocalExecutor:
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
-        from queue import Empty
-
         tasks = list(tasks)
         if not tasks:
             return
@@ -573,8 +568,6 @@ class _WorkerPool:
 
 def _descendants(processes):
     """The live child processes (kernels) of the workers, found before the workers stop."""
-    import psutil
-
     found = []
     for process in processes:
         try:
@@ -591,8 +584,6 @@ def _stop_processes(processes, graceful, seconds=5.0):
     worker) is killed, so that an interrupted or terminated batch leaves no process behind
     within a few seconds.
     """
-    import psutil
-
     processes = list(processes)
     if graceful:
         deadline = time.monotonic() + 30
@@ -703,7 +694,8 @@ class DaskExecutor:
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
-        from distributed import Client, LocalCluster, as_completed
+        # deferred: optional dependency (dask[distributed], the rvs-analysis[dask] extra)
+        from distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
 
         tasks = list(tasks)
         if not tasks:

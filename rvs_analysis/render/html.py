@@ -19,11 +19,19 @@ from urllib.parse import quote
 
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
+from bs4 import BeautifulSoup
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
+from rvs_analysis import regions
 from rvs_analysis.dutch import GLOSSARY, fmt_datetime, fmt_seconds
 from rvs_analysis.dutch import format_number as format_number
 from rvs_analysis.render.failure import explain
 from rvs_analysis.report.registry import spec_for
+from rvs_analysis.report.wording import TARGET_STATUSES_NL, count_change_sentence, targets_sentence
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -230,10 +238,6 @@ def _single_pass_exporter_class():
     alternative text and to make outputs focusable; :func:`_finish_page` does that work in the
     pass that also places the glossary.
     """
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class ReportHTMLExporter(HTMLExporter):
         def from_notebook_node(self, nb, resources=None, **kw):
@@ -257,8 +261,6 @@ def _finish_page(page):
     """The one parse of an exported page: what nbconvert's HTMLExporter adds (an alternative text
     on any image without one, ``tabindex="0"`` on input wrappers and outputs) and the glossary
     (:func:`add_glossary`)."""
-    from bs4 import BeautifulSoup
-
     soup = BeautifulSoup(page, "html.parser")
     for image in soup.select("img:not([alt])"):
         image.attrs["alt"] = "No description has been provided for this image"
@@ -294,8 +296,6 @@ def add_glossary(page):
     its line after the whole list, so the list stays a list, and one met in the kernboodschap
     after the whole block, so that it stays three sentences.
     """
-    from bs4 import BeautifulSoup
-
     soup = BeautifulSoup(page, "html.parser")
     if not _place_glossary(soup):
         return page
@@ -422,12 +422,6 @@ def key_message(summary, region):
     list of str
         Dutch sentences (empty without a usable summary).
     """
-    from rvs_analysis.report.wording import (
-        TARGET_STATUSES_NL,
-        count_change_sentence,
-        targets_sentence,
-    )
-
     if not isinstance(summary, dict):
         return []
     estimates = summary.get("estimates") or {}
@@ -471,8 +465,6 @@ def _feeds_key_message(notebook):
 
 def _area_links(area, areas_manifest, notebooks):
     """Rendered reports of an area's municipalities (a district row links them)."""
-    from rvs_analysis import regions
-
     try:
         resolved = regions.resolve_area(area)
     except Exception:  # noqa: BLE001 - an unknown label simply has no municipalities
@@ -535,8 +527,6 @@ def render_index(
     reports of its municipalities when they were rendered in the same batch. On a narrow screen
     (phone) the table becomes one block per area.
     """
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
     environment = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),

@@ -8,25 +8,44 @@ process. Between two notebooks :func:`reset_kernel_state` runs *inside* the kern
 to the state right after warm-up, so that every report sees a fresh namespace while the imports
 and the data cache stay warm.
 
-The kernel side (:func:`snapshot_kernel_state`, :func:`reset_kernel_state`) only uses the
-standard library and modules the kernel already imported; the client side (:class:`WarmKernel`)
-uses ``jupyter_client``, ``nbclient`` and ``papermill``.
+The kernel side (:func:`snapshot_kernel_state`, :func:`reset_kernel_state`) lives in
+:mod:`rvs_analysis.render.kernel_side`, which the kernel imports: it uses only the standard library,
+IPython and modules the kernel already imported. This module is the client side
+(:class:`WarmKernel`, using ``jupyter_client``, ``nbclient`` and ``papermill``) and re-exports the
+kernel side's names.
 """
 
 from __future__ import annotations
 
-import gc
+import ast
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import textwrap
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 from typing import Any
+
+import nbformat
+from jupyter_client import KernelManager
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NotebookExecutionManager
+
+from rvs_analysis.exceptions import KernelUnavailableError
+from rvs_analysis.render.kernel_side import (  # noqa: F401 - re-exported: the kernel side's names
+    WARM_IMPORTS,
+    WARM_LIBRARY_MODULES,
+    report_timings,
+    reset_kernel_state,
+    snapshot_kernel_state,
+    warm_up_kernel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,37 +53,6 @@ _QUIET_LOG = logging.getLogger(f"{__name__}.nbclient")
 """Logger handed to nbclient: its messages are kept out of stderr (the outcome says it all)."""
 _QUIET_LOG.addHandler(logging.NullHandler())
 _QUIET_LOG.propagate = False
-
-#: Modules every report kernel imports once at start-up (the expensive part of a report).
-WARM_IMPORTS: tuple[str, ...] = (
-    "numpy",
-    "pandas",
-    "matplotlib",
-    "matplotlib.pyplot",
-    "seaborn",
-    # the statsmodels modules the library fits with, not ``statsmodels.api`` (which imports
-    # every model and the time-series package: about 20 MB more per kernel)
-    "statsmodels.genmod.generalized_linear_model",
-    "statsmodels.discrete.discrete_model",
-    "statsmodels.regression.linear_model",
-    "scipy.stats",
-    "rvs_analysis",
-)
-
-#: Library modules that are imported too when they exist (they import nothing we do not want).
-WARM_LIBRARY_MODULES: tuple[str, ...] = (
-    "rvs_analysis.regions",
-    "rvs_analysis.sources",
-    "rvs_analysis.clean",
-    "rvs_analysis.stats",
-    "rvs_analysis.report",
-    # the package resolves its names lazily: its modules are imported here themselves
-    "rvs_analysis.report.context",
-    "rvs_analysis.report.area_data",
-    "rvs_analysis.report.tables",
-    "rvs_analysis.report.summary",
-    "rvs_analysis.report.figures",
-)
 
 #: Environment variables that size the thread pools of the numerical libraries (OpenBLAS, MKL,
 #: OpenMP, Apple Accelerate, numexpr). Every kernel gets :attr:`WarmKernel.blas_threads` in each
@@ -77,165 +65,10 @@ THREAD_LIMIT_VARIABLES: tuple[str, ...] = (
     "NUMEXPR_NUM_THREADS",
 )
 
-_STATE: dict[str, Any] = {}
-"""Kernel side: what the process looked like right after warm-up (environment, path, rcParams)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Kernel side: these functions run inside the IPython kernel.
-# --------------------------------------------------------------------------------------------
-
-
-def warm_up_kernel(
-    modules=WARM_IMPORTS, library_modules=WARM_LIBRARY_MODULES, source=None, cache=None
-):
-    """Import the stack, switch matplotlib to the inline backend and snapshot the clean state.
-
-    Runs inside the kernel, once after start-up.
-
-    Parameters
-    ----------
-    modules : sequence of str
-        Modules that must import (an ImportError here is a broken installation and is raised).
-    library_modules : sequence of str
-        ``rvs_analysis`` modules imported when they exist; one that is missing or fails to
-        import is left for the report that needs it to report properly.
-    source, cache : str, optional
-        When given, ``rvs_analysis.sources.load_source(source, cache)`` is called once so that
-        the library's in-process cache holds the data before the first report.
-
-    Returns
-    -------
-    dict
-        ``{"warm_failures": {module: message}}`` for library modules or sources that could not
-        be pre-loaded.
-    """
-    import importlib
-
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    failures = {}
-    for name in modules:
-        importlib.import_module(name)
-    for name in library_modules:
-        try:
-            importlib.import_module(name)
-        except Exception as error:  # noqa: BLE001 - reported to the caller, the report will fail
-            failures[name] = f"{type(error).__name__}: {error}"
-    shell = _shell()
-    if shell is not None:
-        shell.run_line_magic("matplotlib", "inline")
-    if source is not None:
-        try:
-            sources = importlib.import_module("rvs_analysis.sources")
-            sources.load_source(source, cache)
-        except Exception as error:  # noqa: BLE001 - the report itself raises it properly
-            failures["load_source"] = f"{type(error).__name__}: {error}"
-    snapshot_kernel_state()
-    # What the warm-up built (modules, the source) lives as long as the kernel: move it out of
-    # the garbage collector's sight, so that the full collection of every reset (IPython's
-    # ``reset`` runs ``gc.collect()``) only walks what a report allocated.
-    gc.collect()
-    gc.freeze()
-    return {"warm_failures": failures}
-
-
-def snapshot_kernel_state():
-    """Remember environment, ``sys.path``, warning filters and rcParams of the warm kernel."""
-    import matplotlib
-
-    _STATE["environ"] = dict(os.environ)
-    _STATE["path"] = list(sys.path)
-    _STATE["argv"] = list(sys.argv)
-    _STATE["warning_filters"] = list(warnings.filters)
-    _STATE["rcparams"] = dict(matplotlib.rcParams)
-
-
-def reset_kernel_state(cwd):
-    """Return the kernel to its warm-up state and enter ``cwd`` for the next report.
-
-    Runs inside the kernel between two reports.
-
-    Parameters
-    ----------
-    cwd : str
-        Working directory for the next report (the notebook's own folder, as Jupyter does).
-
-    Notes
-    -----
-    What is reset: every figure is closed, matplotlib's rcParams (which ``seaborn.set_theme``
-    and the house style change) go back to the snapshot, pandas options to their defaults,
-    ``os.environ``, ``sys.path``, ``sys.argv`` and the warning filters to the snapshot; the
-    user namespace is wiped as ``%reset -f`` does and the execution counter restarts at 1, so the
-    executed notebook numbers its cells as papermill's would. What is kept on purpose:
-    imported modules (the point of a warm kernel) and module-level caches such as the
-    library's data cache, which hold no report state. Modules a report imported itself stay
-    imported (dropping them from ``sys.modules`` could break C extensions). After a full
-    collection, whatever survives the reset is frozen for the garbage collector
-    (:func:`gc.freeze`), so that collections in the next report walk only what that report
-    allocates.
-    """
-    import matplotlib
-    import matplotlib.pyplot as plt
-
-    from rvs_analysis import timings
-
-    timings.take()  # the stopwatches count the next report only
-    plt.close("all")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        matplotlib.rcParams.update(_STATE["rcparams"])
-        try:
-            import pandas
-
-            pandas.reset_option("all")
-        except Exception:  # noqa: BLE001 - pandas options are a nicety, never fatal
-            pass
-    os.environ.clear()
-    os.environ.update(_STATE["environ"])
-    sys.path[:] = _STATE["path"]
-    sys.argv[:] = _STATE["argv"]
-    warnings.filters[:] = _STATE["warning_filters"]
-    warnings._filters_mutated()  # type: ignore[attr-defined]
-    os.chdir(cwd)
-    shell = _shell()
-    if shell is not None:
-        # What ``%reset -f`` does, plus a new history session (the counter restarts at 1).
-        shell.reset(new_session=True)
-        shell.execution_count = 1
-    # Collect the last report's garbage first (figures are reference cycles; IPython's reset
-    # does not free them all), then freeze what survived (modules and caches the report
-    # filled) for the kernel's life (see warm-up). Freezing without the collection made
-    # garbage cycles permanent: a kernel grew by about 5 MB a report, now it stays flat.
-    gc.collect()
-    gc.freeze()
-
-
-def report_timings():
-    """The library's stopwatches since the reset (:func:`rvs_analysis.timings.take`).
-
-    Runs inside the kernel after a report: ``{"source_load": s, "harmonise": s}`` for the steps
-    that ran.
-    """
-    from rvs_analysis import timings
-
-    return timings.take()
-
-
-def _shell():
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - always there inside a kernel
-        return None
-    return get_ipython()
-
 
 # --------------------------------------------------------------------------------------------
 # Client side: the process that owns the kernel.
 # --------------------------------------------------------------------------------------------
-
-
-class KernelUnavailableError(Exception):
-    """The kernel died, timed out or could not be started; it has been restarted (or stopped)."""
 
 
 @dataclass
@@ -325,8 +158,6 @@ class WarmKernel:
 
     def start(self):
         """Start the kernel and warm it up (imports, inline backend, optional data pre-load)."""
-        from jupyter_client import KernelManager
-
         started = time.perf_counter()
         # IPC sockets in a private folder: faster than TCP on one machine, not reachable from
         # the network, and no "running over TCP without encryption" warning on stderr.
@@ -355,9 +186,6 @@ class WarmKernel:
         # nbclient needs an *asynchronous* client: with a blocking one its output poller blocks
         # the event loop while a cell is silent, and the cell timeout never fires. All calls
         # go through jupyter_core's run_sync, which keeps one event loop per thread.
-        from jupyter_client.asynchronous import AsyncKernelClient
-        from jupyter_core.utils import run_sync
-
         self.kc = AsyncKernelClient(**self.km.get_connection_info(session=True), parent=self.km)
         self.kc.start_channels()
         run_sync(self.kc.wait_for_ready)(timeout=self.startup_timeout)
@@ -365,7 +193,7 @@ class WarmKernel:
         self.starts += 1
         code = textwrap.dedent(
             f"""
-            import rvs_analysis.render.kernels as _rvs_kernels
+            import rvs_analysis.render.kernel_side as _rvs_kernels
             _rvs_warm = _rvs_kernels.warm_up_kernel(
                 modules={self.warm_imports!r}, source={self.source!r}, cache={self.cache!r}
             )
@@ -416,7 +244,7 @@ class WarmKernel:
     def reset(self, cwd):
         """Reset the kernel's state (see :func:`reset_kernel_state`) and enter ``cwd``."""
         code = (
-            "import rvs_analysis.render.kernels as _rvs_kernels\n"
+            "import rvs_analysis.render.kernel_side as _rvs_kernels\n"
             f"_rvs_kernels.reset_kernel_state({str(cwd)!r})\n"
         )
         self._run_silently(code, timeout=60)
@@ -438,10 +266,6 @@ class WarmKernel:
         -------
         ExecutionOutcome
         """
-        from nbclient.exceptions import CellTimeoutError, DeadKernelError
-        from papermill.clientwrap import PapermillNotebookClient
-        from papermill.engines import NotebookExecutionManager
-
         if self.km is None:
             self.start()
         started = time.perf_counter()
@@ -512,7 +336,7 @@ class WarmKernel:
         """The kernel's stopwatches for the report just run (:func:`report_timings`), or ``{}``."""
         try:
             reply = self._run_silently(
-                "import rvs_analysis.render.kernels as _rvs_kernels\n"
+                "import rvs_analysis.render.kernel_side as _rvs_kernels\n"
                 "_rvs_timings = _rvs_kernels.report_timings()\n",
                 timeout=30,
                 expression="_rvs_timings",
@@ -523,13 +347,9 @@ class WarmKernel:
 
     def _run_silently(self, code, timeout, expression=None):
         """Run code without history or outputs; raise KernelUnavailableError on error, death or timeout."""
-        from jupyter_core.utils import run_sync
-
         return run_sync(self._async_run_silently)(code, timeout, expression)
 
     async def _async_run_silently(self, code, timeout, expression=None):
-        from queue import Empty
-
         user_expressions = {"result": expression} if expression else {}
         msg_id = self.kc.execute(
             code, silent=True, store_history=False, user_expressions=user_expressions
@@ -558,7 +378,6 @@ class WarmKernel:
                 text = result.get("data", {}).get("text/plain")
                 if text is None:
                     return None
-                import ast
 
                 return ast.literal_eval(text)
             return None
@@ -611,6 +430,4 @@ def _running_cell_index(nb):
 
 
 def _error_output(name, value):
-    import nbformat
-
     return nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[f"{name}: {value}"])

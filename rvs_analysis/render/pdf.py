@@ -12,15 +12,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from rvs_analysis.exceptions import RvsError
+from rvs_analysis.exceptions import ChromiumMissingError
 
 __all__ = ["ChromiumMissingError", "find_chromium", "write_pdfs"]
-
-
-class ChromiumMissingError(RvsError):
-    """``--pdf`` was asked for but Chromium is not installed."""
-
-    exit_code = 2
 
 
 def find_chromium() -> str:

@@ -24,7 +24,17 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 
 from rvs_analysis.exceptions import IncompleteDataError, NotAvailableForSource
+from rvs_analysis.regions import (
+    harmonise_counts,
+    harmonise_population,
+    known_codes,
+    mergers,
+    municipalities,
+    pilot_municipalities,
+)
 from rvs_analysis.report.context import ReportContext, require
+from rvs_analysis.sources import resolve_source
+from rvs_analysis.stats.monthly import monthly_series
 from rvs_analysis.timings import timed
 
 __all__ = [
@@ -58,8 +68,6 @@ def _dataset_key(dataset, what: str, composition_year: int, folder=None) -> tupl
 
 def _source_folder(ctx: ReportContext):
     """Where the report's source is read from (the CBS cache folder for ``source="cbs"``)."""
-    from rvs_analysis.sources import resolve_source
-
     return resolve_source(ctx.source, ctx.cache)[1]
 
 
@@ -112,8 +120,6 @@ def remembered(key: tuple, compute: Callable[[], pd.DataFrame | None]) -> pd.Dat
 
 
 def _harmonised_population(dataset, composition_year: int, folder=None) -> pd.DataFrame:
-    from rvs_analysis.regions import harmonise_population, known_codes
-
     key = _dataset_key(dataset, "population", composition_year, folder)
     if key in _HARMONISED:
         return _HARMONISED[key]
@@ -131,8 +137,6 @@ def _harmonised_population(dataset, composition_year: int, folder=None) -> pd.Da
 
 
 def _harmonised_crime(dataset, composition_year: int, folder=None) -> pd.DataFrame:
-    from rvs_analysis.regions import harmonise_counts, known_codes, municipalities
-
     key = _dataset_key(dataset, "crime", composition_year, folder)
     if key in _HARMONISED:
         return _HARMONISED[key]
@@ -284,8 +288,6 @@ def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
 def _cleared_on_composition(dataset, cleared, offence_code: str, composition_year: int):
     """Open-data offence groups (83648NED, recoded by CBS to its newest boundaries like 47018NED)
     harmonised to the composition; the region's own cleared offences are on it already."""
-    from rvs_analysis.regions import harmonise_counts, known_codes
-
     from_year = dataset.crime_boundary_year
     own = offence_code in set(dataset.crime["offence_code"])
     if own or from_year is None or from_year == composition_year:
@@ -369,8 +371,6 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
         From :func:`rvs_analysis.stats.monthly.monthly_series` (monthly DatetimeIndex); ``None`` when the
         source has no monthly counts for this offence type, so that a report can say so and go on.
     """
-    from rvs_analysis.stats.monthly import monthly_series
-
     monthly = ctx.dataset.monthly
     if monthly is None or monthly.empty:
         return None
@@ -458,8 +458,6 @@ def harmonise_survey_codes(survey: pd.DataFrame, codes: set[str]) -> pd.DataFram
     respondents coded with the successor live in the region's part (true for a survey sampled
     by the region). No change when the successor itself is in the composition.
     """
-    from rvs_analysis.regions import mergers
-
     out = survey.copy()
     out["code_harmonised"] = False
     events = mergers()
@@ -491,8 +489,6 @@ def survey_frame(ctx: ReportContext) -> pd.DataFrame:
     NotAvailableForSource
         When the source has no survey microdata.
     """
-    from rvs_analysis.regions import pilot_municipalities
-
     require(ctx.dataset, "survey")
     pilots = set(pilot_municipalities()["gemeente_code"])
     codes = set(ctx.composition["gemeente_code"])

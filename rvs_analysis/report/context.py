@@ -17,12 +17,13 @@ import pandas as pd
 
 from rvs_analysis.completeness import check_complete
 from rvs_analysis.dutch import fmt_date
-from rvs_analysis.exceptions import NotAvailableForSource, RvsError
+from rvs_analysis.exceptions import NotAvailableForSource, ReportParameterError
 from rvs_analysis.provenance import code_version
-from rvs_analysis.regions import REGION_NAME, Area, municipalities, resolve_area
+from rvs_analysis.regions import REGION_NAME, Area, apportioned, municipalities, resolve_area
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
+from rvs_analysis.sources import load_source
 from rvs_analysis.sources.base import source_label, table_ids
 
 __all__ = [
@@ -50,12 +51,6 @@ INPUTS: dict[str, str] = {
     "boundaries": "gemeentegrenzen (GeoJSON)",
 }
 """The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
-
-
-class ReportParameterError(RvsError, ValueError):
-    """A report parameter (years, summary path) that cannot be used with this source."""
-
-    exit_code = 2
 
 
 @dataclass
@@ -142,8 +137,6 @@ class ReportContext:
     @property
     def composition(self) -> pd.DataFrame:
         """The region's municipalities on the report's composition year (``regions.municipalities``)."""
-        from rvs_analysis.regions import municipalities
-
         return municipalities(self.composition_year)
 
     @property
@@ -209,8 +202,6 @@ def _clip_years(
 
 def _check_within_region(area: Area, composition_year: int) -> None:
     """Reports describe areas of the region: refuse the Netherlands or codes outside it."""
-    from rvs_analysis.regions import municipalities
-
     inside = set(municipalities(composition_year)["gemeente_code"])
     outside = [code for code in area.codes if code not in inside]
     if area.whole_country or outside:
@@ -286,8 +277,6 @@ def start(
         When a required input or the requested years do not exist in this source; the renderer
         records the report as skipped.
     """
-    from rvs_analysis.sources import load_source
-
     resolved = resolve_area(area, composition_year)
     _check_within_region(resolved, composition_year)
     dataset = load_source(source, cache)
@@ -526,8 +515,6 @@ def apportioned_note(ctx: ReportContext) -> str:
     From :func:`rvs_analysis.regions.apportioned` for the source's boundary year and the report's
     composition year (Vianen out of Vijfheerenlanden, Weesp out of Amsterdam).
     """
-    from rvs_analysis.regions import apportioned
-
     split = apportioned(ctx.years(), ctx.dataset.crime_boundary_year, ctx.composition_year)
     split = split[split["gemeente_code"].isin(ctx.codes)]
     if split.empty:

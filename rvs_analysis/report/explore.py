@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rvs_analysis.resources import checkout_root
+from rvs_analysis.sources import load_source
+
 SHARED_EXTRACT = Path("shared") / "data" / "cbs-open-data"
 """Where the real CBS extract lives, relative to the folder above the repository."""
 
@@ -23,8 +26,6 @@ def shared_extract() -> Path | None:
         ``<repository>/../shared/data/cbs-open-data`` when it holds the crime table; ``None`` in an
         installed package or when the folder is absent.
     """
-    from rvs_analysis.resources import checkout_root
-
     root = checkout_root()
     if root is None:
         return None
@@ -47,8 +48,6 @@ def load(source: str = "auto"):
     -------
     Dataset
     """
-    from rvs_analysis.sources import load_source
-
     fallback = ""
     if source == "auto":
         extract = shared_extract()

@@ -11,8 +11,12 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import _get_tightbbox_for_layout_only
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.textpath import text_to_path
+from matplotlib.transforms import Bbox
 
 __all__ = ["TITLE_LEFT_ROOM", "HouseLayoutEngine", "fitted_title"]
 
@@ -105,9 +109,6 @@ class HouseLayoutEngine(ConstrainedLayoutEngine):
         """Where constrained layout puts ``ax`` given its decorations measured where it stands
         (one measurement of their tight bounding box); a :class:`~matplotlib.transforms.Bbox`
         in figure coordinates."""
-        from matplotlib.artist import _get_tightbbox_for_layout_only
-        from matplotlib.transforms import Bbox
-
         width, height = fig.get_size_inches()
         w_pad, h_pad = self._params["w_pad"] / width, self._params["h_pad"] / height
         x, y, w, h = self._params["rect"]
@@ -135,9 +136,6 @@ def fitted_title(fig: Figure, title: str, tick_labels: tuple[str, ...] = ()) -> 
     :data:`TITLE_LEFT_ROOM`, or more where ``tick_labels`` (the y tick labels of a chart that
     names its rows, such as a forest plot) are wider than that.
     """
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.textpath import text_to_path
-
     font = FontProperties(
         size=plt.rcParams["axes.titlesize"], weight=plt.rcParams["axes.titleweight"]
     )

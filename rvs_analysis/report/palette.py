@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+from PIL import Image
 
 __all__ = ["OVERLAY_COLOURS", "palette_image", "quantised"]
 
@@ -27,8 +28,6 @@ _KEPT_LIMIT = 8
 def quantised(image, colours: int):
     """``image`` reduced to an adaptive palette of at most ``colours`` (the reports' one
     quantiser, see :func:`rvs_analysis.report.figures.png_bytes`)."""
-    from PIL import Image
-
     return image.quantize(
         colors=colours, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE
     )
@@ -43,8 +42,6 @@ def palette_image(rgba: np.ndarray, base: np.ndarray, key: tuple):
     own, and take those. A map's orange frame changes a few thousand of its 560,000 pixels: a
     tile map's PNG took a median 12.5 ms this way against 50.6 ms quantised whole (issue 16).
     """
-    from PIL import Image
-
     top, bottom, left, right = key[-1]
     window = (slice(top, bottom), slice(left, right))
     stored = _BASE_PALETTES.get(key)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rvs_analysis.exceptions import UnkeyableArgumentError
 from rvs_analysis.timings import timed
 
 __all__ = ["UnkeyableArgumentError", "clear", "computed_once", "content_key"]
@@ -39,10 +40,6 @@ def _fingerprint(value: pd.DataFrame | pd.Series) -> tuple:
     digest.update(repr(list(value.dtypes.astype(str))).encode())
     digest.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
     return ("frame", value.shape, digest.hexdigest())
-
-
-class UnkeyableArgumentError(TypeError):
-    """An argument :func:`content_key` cannot stand in for by its content."""
 
 
 _PLAIN = (str, bytes, int, float, complex, bool, type(None))

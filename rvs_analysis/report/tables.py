@@ -10,15 +10,18 @@ module only selects, words and lays them out.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
 from rvs_analysis.mimetypes import TABLE_MIMETYPE
-from rvs_analysis.regions import REGION_NAME, resolve_area
+from rvs_analysis.regions import REGION_NAME, area_table, resolve_area
 from rvs_analysis.report.area_data import (
     area_counts,
     area_key,
@@ -40,6 +43,16 @@ from rvs_analysis.report.wording import (
     is_missing,
     shown_decimals,
 )
+from rvs_analysis.stats.clearance import (
+    clearance_difference,
+    clearance_dispersion,
+    detectable_difference,
+    funnel_limits,
+)
+from rvs_analysis.stats.common import MIN_CASES_PERCENT, StatisticsInputError, too_few_for_change
+from rvs_analysis.stats.perception import weighted_proportions
+from rvs_analysis.stats.targets import load_targets, target_for, target_status
+from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -188,9 +201,6 @@ def targets_by_year(indicator: str, years: Iterable[int], published_only: bool =
     Years without a target are left out; with ``published_only`` interpolated targets too. Reads
     ``data/targets.csv`` through :func:`rvs_analysis.stats.targets.target_for`.
     """
-    from rvs_analysis.stats.common import StatisticsInputError
-    from rvs_analysis.stats.targets import target_for
-
     rows = []
     for year in sorted({int(year) for year in years}):
         try:
@@ -222,10 +232,6 @@ def funnel_grid(
         :func:`rvs_analysis.stats.clearance.funnel_limits` on a log-spaced grid from half the smallest
         to twice the largest denominator.
     """
-    import numpy as np
-
-    from rvs_analysis.stats.clearance import funnel_limits
-
     used = funnel.attrs.get("overdispersion", {})
     sizes = funnel[denominator].astype(float)
     grid = np.geomspace(max(1.0, sizes.min() / 2), sizes.max() * 2, points)
@@ -370,8 +376,6 @@ def _indicator_observations(ctx: ReportContext, indicator: str, last_year: int |
         if not rows.empty:
             frame = in_report_years(rows, ctx)[["year", "value"]].astype({"value": float})
     elif kind == "survey" and data.survey is not None:
-        from rvs_analysis.stats.perception import weighted_proportions
-
         survey = data.survey[data.survey["gemeente_code"].isin(ctx.codes)]
         survey = in_report_years(survey, ctx)
         if not survey.empty:
@@ -388,8 +392,6 @@ def _indicator_observations(ctx: ReportContext, indicator: str, last_year: int |
 
 
 def _region_context(ctx: ReportContext) -> ReportContext:
-    from dataclasses import replace
-
     return replace(ctx, area=resolve_area(REGION_NAME, ctx.composition_year))
 
 
@@ -411,8 +413,6 @@ def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = Non
     region's burglaries in 2011 gets 20% of the region's target. That is an assumption of equal
     relative effort, not a target the strategy set for the area.
     """
-    from rvs_analysis.stats.targets import load_targets
-
     targets = load_targets()
     rows = targets[targets["indicator"] == indicator].copy()
     observed = indicator_observations(ctx, indicator, last_year)
@@ -487,9 +487,6 @@ def results_and_statuses(
     and the region's own figures are not tested. ``attrs["n_comparisons"]`` counts the changes
     tested (with 15 tests at 5%, about one "sign." is expected by chance).
     """
-    from rvs_analysis.stats.common import StatisticsInputError
-    from rvs_analysis.stats.targets import load_targets, target_for, target_status
-
     all_targets = load_targets()
     labels = all_targets.drop_duplicates("indicator").set_index("indicator")
     rows, statuses = [], {}
@@ -587,16 +584,6 @@ def _change_record(
     the two years, :data:`~rvs_analysis.stats.common.MIN_CASES_PERCENT` cases behind a percentage)
     the change is "te weinig gevallen".
     """
-    import numpy as np
-
-    from rvs_analysis.stats.clearance import (
-        clearance_difference,
-        clearance_dispersion,
-        detectable_difference,
-    )
-    from rvs_analysis.stats.common import MIN_CASES_PERCENT, too_few_for_change
-    from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
-
     latest, previous = observed.iloc[-1], observed.iloc[-2]
     if "cleared_offences" in observed.columns:
         n1, n2 = float(previous["registered_offences"]), float(latest["registered_offences"])
@@ -709,12 +696,6 @@ def district_comparison(
 def _district_comparison(
     ctx: ReportContext, offence_code: str, base_year: int, report_year: int
 ) -> pd.DataFrame:
-    import math
-
-    from rvs_analysis.regions import area_table
-    from rvs_analysis.stats.common import too_few_for_change
-    from rvs_analysis.stats.trends import area_dispersion, count_change
-
     years = list(range(base_year, report_year + 1))
     provisional = {int(year) for year in ctx.provisional_years}
     rows = []

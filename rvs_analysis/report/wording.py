@@ -14,6 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from IPython.display import HTML, Markdown, display
+
 from rvs_analysis.dutch import (
     MINUS,
     MONTHS_NL,
@@ -272,17 +274,11 @@ def escape(text: Any) -> str:
 
 
 def display_object(kind: str, text: str):
-    try:
-        from IPython.display import HTML, Markdown
-    except ImportError:  # pragma: no cover - IPython is a dependency of ipykernel
-        return text
     return Markdown(text) if kind == "markdown" else HTML(text)
 
 
 def show(*objects: Any) -> None:
     """Display several results in one cell, in order, skipping ``None`` (a part left out)."""
-    from IPython.display import display
-
     for item in objects:
         if item is not None:
             display(item)

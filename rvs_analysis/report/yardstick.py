@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from rvs_analysis import regions
 from rvs_analysis.report.context import ReportContext, source_advice
 from rvs_analysis.report.wording import fmt_ci, fmt_int, fmt_num, md
+from rvs_analysis.stats import compare
 
 __all__ = [
     "NationalComparison",
@@ -135,9 +137,6 @@ def national_comparison(
     Netherlands is the sum of every municipality in the source (``GM0000`` excluded), which on a
     fetched cache is the whole country (:func:`national_check`).
     """
-    from rvs_analysis import regions
-    from rvs_analysis.stats import compare
-
     years = list(ctx.years()) if years is None else years
     if offence_code not in set(ctx.dataset.crime["offence_code"]) or len(years) < 3:
         return None
@@ -201,8 +200,6 @@ def resting_on(counts: tuple[int, int] | None) -> str:
 def _beyond_region(dataset, codes) -> bool:
     """Whether a source holds municipalities outside the region (on the source's own boundaries
     and on the strategy's of 2017)."""
-    from rvs_analysis import regions
-
     years = {2017, *([dataset.crime_boundary_year] if dataset.crime_boundary_year else [])}
     region = set().union(*(set(regions.municipalities(year)["gemeente_code"]) for year in years))
     return bool(set(codes) - region - {"GM0000"})
@@ -373,8 +370,6 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
     around 10-30% this approximates the binomial trend well. The Netherlands is the sum of every
     municipality in the source's cleared offences (83648NED has all municipalities).
     """
-    from rvs_analysis.stats import compare
-
     cleared = ctx.dataset.cleared
     cleared = cleared[
         (cleared["offence_code"] == series.offence.code) & (cleared["gemeente_code"] != "GM0000")

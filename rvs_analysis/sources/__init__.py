@@ -18,6 +18,8 @@ import warnings
 from pathlib import Path
 
 from rvs_analysis.exceptions import DataWarning, SourceNotAvailableError
+from rvs_analysis.national import incomplete_municipalities, municipality_names
+from rvs_analysis.region_tables import known_codes
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.sources.kinds import DEMO_DIR, kind_named, source_kind
 from rvs_analysis.sources.tidy import require_regular_file
@@ -186,9 +188,6 @@ def load_source(source: str = "demo", cache="data/raw") -> Dataset:
 
 def _record_notes(load, *args) -> Dataset:
     """Run ``load(*args)``; its DataWarnings and the outside-region gaps go to the provenance."""
-    from rvs_analysis.national import incomplete_municipalities
-    from rvs_analysis.region_tables import known_codes
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         dataset = load(*args)
@@ -228,8 +227,6 @@ def load_notes(dataset: Dataset) -> str | None:
         return None
     parts = []
     if gaps:
-        from rvs_analysis.national import municipality_names
-
         names = municipality_names()
         codes = sorted({code for per_kind in gaps.values() for code in per_kind})
         shown = ", ".join(f"{code} {names.get(code, '')}".strip() for code in codes[:5])

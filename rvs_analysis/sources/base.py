@@ -73,6 +73,16 @@ def table_ids(provenance) -> list[str]:
     ``provenance["tables"]`` maps a file to its table (a tidy folder: ``{"registered_crime_47018NED...csv":
     "47018NED"}``) or a table to what was fetched (the ``cbs`` source: ``{"47018NED": {"catalog": ...,
     "purpose": ...}}``); both give the table identifiers here.
+
+    Parameters
+    ----------
+    provenance : dict
+        A :class:`Dataset`'s ``provenance``.
+
+    Returns
+    -------
+    list of str
+        The identifiers, sorted; empty when the provenance names no table.
     """
     tables = (provenance or {}).get("tables") or {}
     return sorted({key if isinstance(value, dict) else str(value) for key, value in tables.items()})

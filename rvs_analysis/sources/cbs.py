@@ -90,9 +90,6 @@ where CBS types text or text where it types a number, a topic the suite reads wi
 
 from __future__ import annotations
 
-import csv
-import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -100,249 +97,80 @@ import pandas as pd
 
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
+from rvs_analysis.sources import cbs_open
 from rvs_analysis.sources.base import Dataset
-from rvs_analysis.sources.cbs_parts import (
-    check_listing,
-    check_properties,
-    check_rows,
-    check_text,
-    check_topic_values,
-    json_kind,
+
+# The registry and the cache layout live in cbs_tables; they are re-exported here, where
+# notebooks, scripts and the tests have always found them (``cbs.TABLES``, ``cbs.read_table``).
+from rvs_analysis.sources.cbs_tables import (
+    AREAS_TABLE,
+    CLEARED_TABLE,
+    CONNECT_TIMEOUT,
+    CRIME_TABLE,
+    DEFAULT_TABLES,
+    DEFAULT_TIMEOUT,
+    DIMENSION_TYPES,
+    LEGACY_FOLDERS,
+    MONTHLY_TABLE,
+    POPULATION_TABLE,
+    PROGRESS_BYTES,
+    STALL_LIMIT,
+    SUITE_OFFENCES,
+    SURVEY_TABLES,
+    TABLES,
+    CbsTable,
+    TableSpec,
+    Topic,
+    dimension_labels,
+    needed_offence_codes,
+    period_rows,
+    read_json,
+    read_table,
+    resolve_topics,
 )
-from rvs_analysis.sources.tidy import require_regular_file
+from rvs_analysis.sources.tidy import OPTIONAL_FILES, read_validated
 
-DEFAULT_TIMEOUT = 900.0
-"""Seconds the whole fetch may take (``rvs fetch --timeout``)."""
-
-STALL_LIMIT = 30.0
-"""Seconds a request may go without progress (fewer than :data:`PROGRESS_BYTES` bytes received)."""
-
-PROGRESS_BYTES = 1024
-"""Bytes that count as progress within :data:`STALL_LIMIT`: a server that drips a byte every few
-seconds is stalled, not slow."""
-
-CONNECT_TIMEOUT = 10.0
-"""Seconds a connection attempt (and the connectivity probe) may take."""
-
-
-@dataclass(frozen=True)
-class Topic:
-    """A topic the suite reads from a table, found in ``DataProperties`` by its title."""
-
-    role: str
-    include: str
-    """Regular expression on the title (case-insensitive)."""
-    exclude: str | None = None
-    required: bool = True
-
-
-_COUNT_EXCLUDE = r"per 1 ?000|relatief|inwoners|%"
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A CBS table the suite knows: where it lives, what it is for and what of it is downloaded.
-
-    The registry (:data:`TABLES`) says *what* the suite needs of a table; *how* it is downloaded is
-    the ``route`` (:data:`rvs_analysis.sources.cbs_fetch.ROUTES`), and every route writes the same
-    cache layout (cbsodata's: ``DataProperties.json``, one list per dimension, ``TypedDataSet.json``,
-    ``TableInfos.json``, ``fetch.json``), which is all the readers see. See docs/ARCHITECTURE.md
-    ("The CBS table registry").
-    """
-
-    key: str
-    """The registry key and the cache folder (``<cache>/<key>/``): CBS's identifier for a table
-    whose identifier is fixed (``47018NED``), a stable name for one that gets a new identifier with
-    each edition (``gebieden``)."""
-    catalog: str
-    purpose: str
-    period: str = "JJ"
-    """Period code kind to download (``JJ`` years, ``MM`` months)."""
-    topics: tuple[Topic, ...] = ()
-    regions: tuple[str, ...] = ("GM", "NL")
-    """Region key prefixes to download (``GM`` municipalities, ``NL`` the Netherlands, ``RE`` police
-    units); wijk and buurt rows are left out."""
-    offences: bool = False
-    """Download only the offence codes the suite reads (:func:`needed_offence_codes`)."""
-    required: bool = False
-    """The ``cbs`` source cannot be read without this table."""
-    gives: str = ""
-    """What the suite takes from the table (README, ``rvs fetch --help``)."""
-    all_topics: bool = False
-    """Download every topic (a small table whose topic titles repeat, such as "Code" and "Naam"
-    under each area kind in "Gebieden in Nederland"); the reader resolves them by group."""
-    title: str | None = None
-    """For a table published as a new edition with a new identifier every year: a regular
-    expression on the catalog's table titles (``/ODataCatalog/Tables``) whose group ``edition`` is
-    the edition's year. The fetch takes the newest edition not later than the crime table's
-    boundary year (see :func:`rvs_analysis.sources.cbs_catalog.choose_edition`)."""
-    route: str = "odata3"
-    """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
-    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client)."""
-
-    @property
-    def table_id(self) -> str | None:
-        """CBS's identifier when it is fixed; ``None`` when it is found by title in the catalog."""
-        return None if self.title else self.key
-
-
-_REGISTERED = Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE)
-_SURVEY_TOPICS = (
-    Topic(
-        "feels_unsafe", r"^voelt zich wel ?eens onveilig in (?:de |eigen )?buurt", required=False
-    ),
-    Topic("youth_nuisance", r"rondhangende jongeren", required=False),
-)
-
-TABLES: dict[str, TableSpec] = {
-    "47018NED": TableSpec(
-        "47018NED",
-        "dataderden.cbs.nl",
-        "registered offences per municipality and year by offence type (counts only)",
-        topics=(_REGISTERED,),
-        offences=True,
-        required=True,
-    ),
-    "70072ned": TableSpec(
-        "70072ned",
-        "opendata.cbs.nl",
-        "population per municipality and year, on each year's own boundaries (denominators)",
-        topics=(
-            Topic(
-                "population_average",
-                r"^gemiddeld aantal inwoners|^gemiddelde bevolking",
-                None,
-                False,
-            ),
-            Topic("population_january", r"^totale bevolking"),
-        ),
-        required=True,
-    ),
-    "83648NED": TableSpec(
-        "83648NED",
-        "opendata.cbs.nl",
-        "registered and cleared offences and suspects per municipality, offence groups only",
-        topics=(
-            Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE),
-            Topic("cleared", r"opgehelderde misdrijven", _COUNT_EXCLUDE),
-            Topic("suspects", r"verdachten", _COUNT_EXCLUDE, required=False),
-        ),
-    ),
-    "47022NED": TableSpec(
-        "47022NED",
-        "dataderden.cbs.nl",
-        "monthly registered offences per municipality (counts only; optional)",
-        period="MM",
-        topics=(_REGISTERED,),
-        offences=True,
-    ),
-    "81877NED": TableSpec(
-        "81877NED",
-        "opendata.cbs.nl",
-        "(On)veiligheidsbeleving 2012-2019: perceived safety with 95% margins; police units and "
-        "municipalities of 70,000+ (optional)",
-        topics=_SURVEY_TOPICS,
-        regions=("GM", "NL", "RE"),
-    ),
-    "85146NED": TableSpec(
-        "85146NED",
-        "opendata.cbs.nl",
-        "Veiligheidsmonitor 2021-: perceived safety with 95% margins; police units and "
-        "municipalities of 70,000+ (optional; series break in 2021)",
-        topics=_SURVEY_TOPICS,
-        regions=("GM", "NL", "RE"),
-    ),
-    "gebieden": TableSpec(
-        "gebieden",
-        "opendata.cbs.nl",
-        "Gebieden in Nederland <year> (85755NED for 2024; found by title in the catalog, the "
-        "newest edition not later than the crime table's boundary year): the police unit of every "
-        "municipality (optional; the monitor compares the region with the other police units)",
-        period="",
-        regions=("GM",),
-        all_topics=True,
-        title=r"^Gebieden in Nederland (?P<edition>\d{4})$",
-    ),
-}
-"""Every table ``rvs fetch`` downloads."""
-
-DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
-"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use."""
-
-CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
-MONTHLY_TABLE = "47022NED"
-AREAS_TABLE = "gebieden"
-"""CBS "Gebieden in Nederland <year>" (municipality -> police unit): the registry key and cache
-folder; CBS's identifier changes every edition (85755NED for 2024) and is in its ``fetch.json``."""
-LEGACY_FOLDERS = {AREAS_TABLE: ("85755NED",)}
-"""Cache folders earlier versions wrote a registry entry to (``85755NED`` before the edition was
-found by title); read when the entry's own folder is absent, until the next fetch."""
-SURVEY_TABLES = ("81877NED", "85146NED")
-_DIMENSION_TYPES = ("Dimension", "GeoDimension", "TimeDimension")
-
-SUITE_OFFENCES = ("0.0.0", "1.1.1", "1.4.6", "1.4.7")
-"""Offence codes the reports read directly (totals, burglary, street robbery, robbery); the crime
-change report adds those of ``data/crime_change_classification.csv``."""
-
-
-def needed_offence_codes() -> list[str]:
-    """The 47018NED offence codes the suite reads: :data:`SUITE_OFFENCES` plus every code of
-    ``data/crime_change_classification.csv`` (codes the table does not have, such as the region's
-    own ``RVS.*`` series, are simply not found)."""
-    codes = set(SUITE_OFFENCES)
-    from rvs_analysis.resources import data_path
-
-    path = data_path("crime_change_classification.csv")
-    if path.is_file():
-        with open(path, encoding="utf-8", newline="") as handle:
-            codes.update(row["offence_code"].strip() for row in csv.DictReader(handle))
-    return sorted(codes)
-
-
-def resolve_topics(
-    properties, spec: TableSpec, file: str = "DataProperties.json"
-) -> dict[str, str]:
-    """The key of each of ``spec``'s topics, found by title among the ``Topic`` rows.
-
-    Parameters
-    ----------
-    properties : list of dict or pandas.DataFrame
-        The table's DataProperties (``Key``, ``Type``, ``Title``).
-    spec : TableSpec
-    file : str
-        Named in the error.
-
-    Returns
-    -------
-    dict
-        Role -> key, for the topics found (optional topics may be absent).
-
-    Raises
-    ------
-    DataValidationError
-        When a required topic matches no title, or any topic matches more than one.
-    """
-    frame = pd.DataFrame(properties)
-    topics = frame.loc[frame.get("Type", pd.Series(dtype=str)) == "Topic"]
-    titles = topics.get("Title", pd.Series("", index=topics.index)).fillna("").astype(str)
-    found = {}
-    for topic in spec.topics:
-        match = titles.str.contains(topic.include, case=False, regex=True)
-        if topic.exclude:
-            match &= ~titles.str.contains(topic.exclude, case=False, regex=True)
-        keys = list(topics.loc[match, "Key"])
-        if len(keys) == 1:
-            found[topic.role] = keys[0]
-        elif keys or topic.required:
-            raise DataValidationError(
-                f"{spec.key}/{file}",
-                "Title",
-                None,
-                f"expected one topic titled like /{topic.include}/, found {len(keys)} "
-                f"({', '.join(titles[match]) or 'none'})",
-            )
-    return found
-
+__all__ = [
+    "API_OF_CBSODATA",
+    "AREAS_TABLE",
+    "CLEARED_TABLE",
+    "CONNECT_TIMEOUT",
+    "CRIME_TABLE",
+    "CbsTable",
+    "DEFAULT_TABLES",
+    "DEFAULT_TIMEOUT",
+    "DIMENSION_TYPES",
+    "LEGACY_FOLDERS",
+    "MARGIN_KEYS",
+    "MONTHLY_TABLE",
+    "POPULATION_TABLE",
+    "PROGRESS_BYTES",
+    "STALL_LIMIT",
+    "SUITE_OFFENCES",
+    "SURVEY_TABLES",
+    "TABLES",
+    "TableSpec",
+    "Topic",
+    "dimension_labels",
+    "fetch",
+    "input_files",
+    "load_cbs",
+    "needed_offence_codes",
+    "period_rows",
+    "read_checked",
+    "read_cleared",
+    "read_crime",
+    "read_json",
+    "read_monthly",
+    "read_population",
+    "read_population_basis",
+    "read_survey_estimates",
+    "read_table",
+    "regional_dir",
+    "resolve_topics",
+    "table_folder",
+    "table_provenance",
+]
 
 # ----------------------------------------------------------------------------------------------
 # Fetch (the download itself is in rvs_analysis.sources.cbs_fetch)
@@ -352,10 +180,27 @@ def resolve_topics(
 def fetch(tables=None, cache="data/raw", timeout: float = DEFAULT_TIMEOUT, **options) -> list[dict]:
     """Download CBS tables into ``<cache>/<table>/``, all or nothing.
 
-    See :func:`rvs_analysis.sources.cbs_fetch.fetch` for the parameters (``catalog``,
-    ``catalogs``, ``stall``, ``connect_timeout``), what is downloaded and how failures are handled.
+    See :func:`rvs_analysis.sources.cbs_fetch.fetch` for the options (``catalog``, ``catalogs``,
+    ``stall``, ``connect_timeout``), what is downloaded and how failures are handled.
+
+    Parameters
+    ----------
+    tables : sequence of str, optional
+        Registry keys of :data:`TABLES` to fetch; ``None`` fetches :data:`DEFAULT_TABLES`.
+    cache : str or pathlib.Path
+        The cache folder (``data/raw``).
+    timeout : float
+        Seconds the whole fetch may take.
+    **options
+        Passed on to :func:`rvs_analysis.sources.cbs_fetch.fetch`.
+
+    Returns
+    -------
+    list of dict
+        One record per table: what was fetched, kept or refused (see ``cbs_fetch.fetch``).
     """
-    from rvs_analysis.sources.cbs_fetch import fetch as download
+    # deferred: the network stack (requests, cbsodata); reading the cache offline never loads it
+    from rvs_analysis.sources.cbs_fetch import fetch as download  # noqa: PLC0415
 
     return download(tables, cache, timeout=timeout, **options)
 
@@ -366,16 +211,36 @@ def fetch(tables=None, cache="data/raw", timeout: float = DEFAULT_TIMEOUT, **opt
 
 
 def regional_dir(cache) -> Path:
-    """The folder with the region's own CSV files for the ``cbs`` source: ``regional/`` next to the
-    cache (``data/regional`` for ``data/raw``), filled from ``data/templates/``."""
+    """The folder with the region's own CSV files for the ``cbs`` source.
+
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder (``data/raw``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``regional/`` next to the cache (``data/regional`` for ``data/raw``), filled from
+        ``data/templates/``.
+    """
     return Path(cache).parent / "regional"
 
 
 def input_files(cache) -> list[Path]:
-    """The JSON files of every known table present in the cache, sorted, then the region's own
-    CSV files (see :func:`regional_dir`)."""
-    from rvs_analysis.sources.tidy import OPTIONAL_FILES
+    """The files the ``cbs`` source reads from ``cache``.
 
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The JSON files of every known table present in the cache, sorted, then the region's own CSV
+        files (see :func:`regional_dir`); empty when no table is there.
+    """
     cache = Path(cache)
     files = []
     for table_id in TABLES:
@@ -391,8 +256,21 @@ def input_files(cache) -> list[Path]:
 
 
 def table_folder(cache, key: str) -> Path:
-    """The cache folder of registry entry ``key``: ``<cache>/<key>/``, or a folder an earlier
-    version wrote it to (:data:`LEGACY_FOLDERS`) when only that exists."""
+    """The cache folder of one registry entry.
+
+    Parameters
+    ----------
+    cache : str or pathlib.Path
+        The CBS cache folder.
+    key : str
+        A key of :data:`TABLES`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``<cache>/<key>/``, or a folder an earlier version wrote it to (:data:`LEGACY_FOLDERS`) when
+        only that exists.
+    """
     folder = Path(cache) / key
     if not folder.is_dir():
         for legacy in LEGACY_FOLDERS.get(key, ()):
@@ -401,233 +279,10 @@ def table_folder(cache, key: str) -> Path:
     return folder
 
 
-def _read_json(path: Path, expected: type = list, table_id: str | None = None):
-    """Read one JSON file of the cache and check its shape: a list of records (``expected=list``)
-    or one object (``dict``)."""
-    shown = f"{table_id}/{path.name}" if table_id else path
-    require_regular_file(path)  # a named pipe would block the read forever
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        error = SourceNotAvailableError(
-            f"{path} is missing: the CBS download is incomplete. Run 'rvs fetch' again."
-        )
-        error.path = path
-        raise error from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataValidationError(shown, None, None, f"not valid JSON ({error})") from error
-    except RecursionError:
-        raise DataValidationError(
-            shown, None, None, "JSON nested too deeply to be a CBS table part"
-        ) from None
-    if expected is dict and not isinstance(value, dict):
-        raise DataValidationError(
-            shown, None, None, f"expected a JSON object, found {json_kind(value)}"
-        )
-    if expected is list:
-        if not isinstance(value, list):
-            raise DataValidationError(
-                shown, None, None, f"expected a list of records, found {json_kind(value)}"
-            )
-        bad = [position for position, row in enumerate(value) if not isinstance(row, dict)]
-        if bad:
-            raise DataValidationError(
-                shown, None, bad[0] + 1, f"expected a record, found {json_kind(value[bad[0]])}"
-            )
-    return value
-
-
-@dataclass
-class CbsTable:
-    """One table as read from the cache: its typed data, properties and dimension lists."""
-
-    table_id: str
-    folder: Path
-    properties: pd.DataFrame
-    data: pd.DataFrame
-    dimensions: dict[str, pd.DataFrame]
-    fetch_record: dict
-
-    def file(self, name: str) -> str:
-        return f"{self.table_id}/{name}"
-
-    @property
-    def cbs_id(self) -> str:
-        """CBS's identifier of the table (``fetch.json``'s ``table``; else the folder's name,
-        which is the identifier for every table whose identifier is fixed)."""
-        value = self.fetch_record.get("table")
-        return value.strip() if isinstance(value, str) and value.strip() else self.table_id
-
-    def dimension_key(self, kind: str) -> str:
-        """The key of the one dimension of type ``kind`` (``GeoDimension``, ``TimeDimension``)."""
-        keys = list(self.properties.loc[self.properties["Type"] == kind, "Key"])
-        if len(keys) != 1:
-            raise DataValidationError(
-                self.file("DataProperties.json"),
-                "Type",
-                None,
-                f"expected exactly one {kind}, found {len(keys)}",
-            )
-        return keys[0]
-
-    def topics(self, spec: TableSpec | None = None) -> dict[str, str]:
-        """The key of each topic of ``spec`` (default: this table's entry in :data:`TABLES`),
-        resolved by title (:func:`resolve_topics`), each checked to be a column of the data set.
-
-        Raises
-        ------
-        DataValidationError
-            When a required topic is not in DataProperties, or a resolved topic has no column in
-            ``TypedDataSet.json`` (a download without the topics the suite reads).
-        """
-        spec = spec or TABLES[self.table_id]
-        found = resolve_topics(self.properties, spec, file="DataProperties.json")
-        titles = self.properties.set_index("Key")["Title"]
-        for key in found.values():
-            if key not in self.data.columns:
-                raise DataValidationError(
-                    self.file("TypedDataSet.json"),
-                    key,
-                    None,
-                    f"the topic '{titles.get(key, key)}' the suite reads has no column in the data set",
-                )
-        return found
-
-    def other_dimension_keys(self) -> list[str]:
-        return list(self.properties.loc[self.properties["Type"] == "Dimension", "Key"])
-
-    def topic(self, include: str, exclude: str | None = None, required: bool = True) -> str | None:
-        """The key of the one topic whose title matches ``include`` (regex, case-insensitive)."""
-        topics = self.properties.loc[self.properties["Type"] == "Topic"]
-        titles = topics["Title"].fillna("")
-        match = titles.str.contains(include, case=False, regex=True)
-        if exclude:
-            match &= ~titles.str.contains(exclude, case=False, regex=True)
-        keys = list(topics.loc[match, "Key"])
-        if len(keys) == 1:
-            return keys[0]
-        if not keys and not required:
-            return None
-        raise DataValidationError(
-            self.file("DataProperties.json"),
-            "Title",
-            None,
-            f"expected one topic titled like /{include}/, found {len(keys)} "
-            f"({', '.join(titles[match]) or 'none'})",
-        )
-
-
-def read_table(folder) -> CbsTable:
-    """Read one table of the cache (``<cache>/<table>/``) as cbsodata wrote it, and check its shape.
-
-    Parameters
-    ----------
-    folder : str or pathlib.Path
-
-    Returns
-    -------
-    CbsTable
-        ``data`` holds the TypedDataSet with dimension keys stripped of padding (values unchanged,
-        ``null`` as NaN); ``dimensions`` maps each dimension key to its ``Key``/``Title`` (/``Status``)
-        list; ``properties`` is DataProperties.
-
-    Raises
-    ------
-    SourceNotAvailableError
-        When ``DataProperties.json``, ``TypedDataSet.json`` or the time dimension's list
-        (``Perioden.json``, which says which periods are provisional) is missing.
-    DataValidationError
-        For the first part of the wrong shape (:func:`check_parts`), naming the file, the field and
-        the row.
-    """
-    folder = Path(folder)
-    table_id = folder.name
-    raw_properties = _read_json(folder / "DataProperties.json", table_id=table_id)
-    properties = pd.DataFrame(raw_properties)
-    for column in ("Key", "Type"):
-        if column not in properties.columns:
-            raise DataValidationError(
-                f"{table_id}/DataProperties.json", column, None, "required field is missing"
-            )
-    check_properties(raw_properties, f"{table_id}/DataProperties.json")
-    if "Title" not in properties.columns:
-        properties["Title"] = properties["Key"]
-    typed_path = folder / "TypedDataSet.json"
-    if not typed_path.exists() and (folder / "UntypedDataSet.json").exists():
-        raise SourceNotAvailableError(
-            f"{folder} holds an untyped download; the suite reads the TypedDataSet. Run 'rvs fetch' "
-            "again."
-        )
-    records = _read_json(typed_path, table_id=table_id)
-    check_rows(records, f"{table_id}/TypedDataSet.json")
-    data = pd.DataFrame.from_records(records)
-    dimensions = {}
-    for key, kind in properties.loc[
-        properties["Type"].isin(_DIMENSION_TYPES), ["Key", "Type"]
-    ].itertuples(index=False):
-        if key not in data.columns:
-            raise DataValidationError(
-                f"{table_id}/TypedDataSet.json", key, None, "dimension column is missing"
-            )
-        check_text(data[key], f"{table_id}/TypedDataSet.json", key, "a dimension key")
-        data[key] = clean.strip_keys(data[key])
-        path = folder / f"{key}.json"
-        # The time dimension's list is required: its Status says which periods are provisional.
-        raw = (
-            _read_json(path, table_id=table_id) if path.exists() or kind == "TimeDimension" else []
-        )
-        check_listing(raw, f"{table_id}/{key}.json")
-        listing = pd.DataFrame(raw)
-        if not listing.empty:
-            listing["Key"] = clean.strip_keys(listing["Key"])
-            unknown = ~data[key].isin(set(listing["Key"]))
-            if unknown.any():
-                row = int(np.flatnonzero(unknown.to_numpy())[0])
-                raise DataValidationError(
-                    f"{table_id}/TypedDataSet.json",
-                    key,
-                    row + 1,
-                    f"key not in the dimension list {key}.json",
-                    data[key].iloc[row],
-                )
-        dimensions[key] = listing
-    check_topic_values(properties, data, f"{table_id}/TypedDataSet.json")
-    fetch_path = folder / "fetch.json"
-    fetch_record = _read_json(fetch_path, dict, table_id) if fetch_path.exists() else {}
-    return CbsTable(table_id, folder, properties, data, dimensions, fetch_record)
-
-
-def _periods(table: CbsTable, kind: str) -> pd.DataFrame:
-    """Parsed periods of the table's rows plus a provisional flag from the period list."""
-    key = table.dimension_key("TimeDimension")
-    parsed = clean.parse_periods(table.data[key], table.file("TypedDataSet.json"), key)
-    listing = table.dimensions.get(key, pd.DataFrame())
-    provisional = pd.Series(False, index=table.data.index)
-    if not listing.empty:
-        status = listing.get("Status", pd.Series("", index=listing.index)).fillna("")
-        title = listing.get("Title", pd.Series("", index=listing.index)).fillna("")
-        flagged = set(
-            listing.loc[
-                status.str.contains("voorlopig", case=False) | title.str.strip().str.endswith("*"),
-                "Key",
-            ]
-        )
-        provisional = table.data[key].isin(flagged)
-    parsed["provisional"] = provisional.to_numpy()
-    return parsed.loc[parsed["period_kind"] == kind]
-
-
-def _labels(table: CbsTable, key: str) -> pd.Series:
-    listing = table.dimensions.get(key, pd.DataFrame())
-    if listing.empty:
-        return pd.Series(dtype=str)
-    return listing.set_index("Key")["Title"]
-
-
 def _municipal_rows(table: CbsTable, kind: str = "year") -> tuple[pd.DataFrame, np.ndarray]:
     """Rows of municipalities and periods of ``kind``, with their 1-based rows in TypedDataSet."""
     geo = table.dimension_key("GeoDimension")
-    periods = _periods(table, kind)
+    periods = period_rows(table, kind)
     data = table.data.loc[periods.index]
     municipal = data[geo].str.match(r"GM\d{4}$").to_numpy()
     data = data.loc[municipal].copy()
@@ -654,7 +309,22 @@ def _offence_dimension(table: CbsTable) -> str:
 
 
 def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Crime and offence frames from 47018NED (registered offences per municipality and year)."""
+    """Crime and offence frames from 47018NED (registered offences per municipality and year).
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache (:func:`read_table`).
+    known_codes : collection of str
+        The GM codes a row may have (present and former municipalities).
+
+    Returns
+    -------
+    (crime, offences) : (pandas.DataFrame, pandas.DataFrame)
+        ``crime``: ``offence_code``, ``gemeente_code``, ``year``, ``registered_offences``,
+        ``provisional``, validated (:func:`rvs_analysis.clean.validate_frame`); ``offences``:
+        ``offence_code`` and its CBS title ``offence_label``.
+    """
     offence_key = _offence_dimension(table)
     topic = table.topics(TABLES[CRIME_TABLE])["registered"]
     data, rows = _municipal_rows(table)
@@ -670,7 +340,7 @@ def read_crime(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame
     crime = clean.validate_frame(
         "crime", frame, table.file("TypedDataSet.json"), known_codes, row_numbers=rows
     )
-    labels = _labels(table, offence_key)
+    labels = dimension_labels(table, offence_key)
     codes = sorted(crime["offence_code"].unique())
     offences = pd.DataFrame(
         {"offence_code": codes, "offence_label": [labels.get(code, "") for code in codes]}
@@ -682,12 +352,27 @@ def read_population(table: CbsTable) -> pd.DataFrame:
     """Population per municipality and year from 70072ned (each year's own boundaries).
 
     See :func:`read_population_basis` for which topic it is and when it falls back.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``year``, ``population``.
     """
     return read_population_basis(table)[0]
 
 
 def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
     """Population per municipality and year from 70072ned, and which topic it is.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
 
     Returns
     -------
@@ -736,7 +421,21 @@ def read_population_basis(table: CbsTable) -> tuple[pd.DataFrame, dict]:
 
 
 def read_monthly(table: CbsTable, known_codes) -> pd.DataFrame:
-    """Monthly registered offences per municipality from 47022NED."""
+    """Monthly registered offences per municipality from 47022NED.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    known_codes : collection of str
+        The GM codes a row may have.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gemeente_code``, ``year``, ``month``, ``offence_code``, ``registered_offences``,
+        ``provisional``, validated.
+    """
     offence_key = _offence_dimension(table)
     topic = table.topics(TABLES[MONTHLY_TABLE])["registered"]
     data, rows = _municipal_rows(table, "month")
@@ -762,6 +461,11 @@ MARGIN_KEYS = {"MW00000": "estimate", "MOG0095": "lower", "MBG0095": "upper"}
 def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
     """Published Veiligheidsmonitor estimates (81877NED, 85146NED) with their 95% margins.
 
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+
     Returns
     -------
     pandas.DataFrame
@@ -772,7 +476,7 @@ def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
     topics = table.topics()
     margins = _offence_dimension(table)
     geo = table.dimension_key("GeoDimension")
-    periods = _periods(table, "year")
+    periods = period_rows(table, "year")
     data = table.data.loc[periods.index].copy()
     data["year"] = periods["year"].to_numpy()
     data["kind"] = data[margins].map(MARGIN_KEYS)
@@ -801,7 +505,22 @@ def read_survey_estimates(table: CbsTable) -> pd.DataFrame:
 
 
 def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Registered and cleared offences (and suspects) per offence group from 83648NED."""
+    """Registered and cleared offences (and suspects) per offence group from 83648NED.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The table as read from the cache.
+    known_codes : collection of str
+        The GM codes a row may have.
+
+    Returns
+    -------
+    (cleared, groups) : (pandas.DataFrame, pandas.DataFrame)
+        ``cleared``: ``gemeente_code``, ``year``, ``offence_code``, ``registered_offences``,
+        ``cleared_offences``, ``provisional`` (and ``suspects`` when the table has them), validated;
+        ``groups``: ``offence_code`` and its CBS title ``offence_label``.
+    """
     offence_key = _offence_dimension(table)
     topics = table.topics(TABLES[CLEARED_TABLE])
     registered, cleared = topics["registered"], topics["cleared"]
@@ -822,7 +541,7 @@ def read_cleared(table: CbsTable, known_codes) -> tuple[pd.DataFrame, pd.DataFra
     validated = clean.validate_frame(
         "cleared", frame, table.file("TypedDataSet.json"), known_codes, row_numbers=rows
     )
-    labels = _labels(table, offence_key)
+    labels = dimension_labels(table, offence_key)
     codes = sorted(validated["offence_code"].unique())
     groups = pd.DataFrame(
         {"offence_code": codes, "offence_label": [labels.get(code, "") for code in codes]}
@@ -856,7 +575,7 @@ def table_provenance(table: CbsTable) -> dict:
     infos = {}
     path = table.folder / "TableInfos.json"
     if path.is_file():
-        listing = _read_json(path, table_id=table.table_id)
+        listing = read_json(path, table_id=table.table_id)
         infos = listing[0] if listing else {}
 
     def text(*values):
@@ -883,18 +602,22 @@ def table_provenance(table: CbsTable) -> dict:
 
 
 def read_checked(table: CbsTable):
-    """Read ``table`` with the reader of its registry entry (its folder name), as :func:`load_cbs`
-    would, so that a download is refused before the swap for what the next offline read would
-    refuse (:mod:`rvs_analysis.sources.cbs_check`). Municipality codes are not checked against the
+    """Read ``table`` with the reader of its registry entry, as :func:`load_cbs` would.
+
+    A download is thus refused before the swap for what the next offline read would refuse
+    (:mod:`rvs_analysis.sources.cbs_check`). Municipality codes are not checked against the
     population table here.
+
+    Parameters
+    ----------
+    table : CbsTable
+        The staged table, read with :func:`read_table`; its folder name is the registry key.
 
     Returns
     -------
     object
         What the reader returns (frames); the caller only needs it not to raise.
     """
-    from rvs_analysis.sources import cbs_open
-
     readers = {
         CRIME_TABLE: lambda: (
             read_crime(table, None),
@@ -913,14 +636,12 @@ def read_checked(table: CbsTable):
 
 def _read_regional(folder: Path, known_codes) -> dict[str, pd.DataFrame]:
     """The region's own files (``data/templates/`` layout) that exist in ``folder``, validated."""
-    from rvs_analysis.sources.tidy import OPTIONAL_FILES, _read_validated
-
     frames = {}
     for kind, name in OPTIONAL_FILES.items():
         path = folder / name
         if path.is_file():
             codes = known_codes if kind in ("cleared", "monthly", "survey") else None
-            frames[kind] = _read_validated([path], kind, codes)
+            frames[kind] = read_validated([path], kind, codes)
     return frames
 
 
@@ -1011,12 +732,13 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
             estimates.append(read_survey_estimates(tables[table_id]))
             geo = tables[table_id].dimension_key("GeoDimension")
             survey_areas.update(
-                {str(k).strip(): str(v).strip() for k, v in _labels(tables[table_id], geo).items()}
+                {
+                    str(k).strip(): str(v).strip()
+                    for k, v in dimension_labels(tables[table_id], geo).items()
+                }
             )
     if estimates:
         optional["survey_estimates"] = pd.concat(estimates, ignore_index=True)
-    from rvs_analysis.sources import cbs_open
-
     national = cbs_open.read_national(
         crime_table,
         _offence_dimension(crime_table),

@@ -21,7 +21,8 @@ import pandas as pd
 
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
-from rvs_analysis.sources.cbs import TableSpec, read_checked, read_table
+from rvs_analysis.sources.cbs import read_checked
+from rvs_analysis.sources.cbs_tables import TableSpec, read_table
 
 __all__ = ["REGION_PATTERNS", "check_download", "data_years"]
 
@@ -129,8 +130,19 @@ def _refuse_unmatched(values: pd.Series, pattern: str, shown: str, column: str, 
 
 
 def data_years(folder) -> int | None:
-    """The boundary year of a cached or staged table: its GeoDimension's ``MapYear``, else the last
-    year of its period list; ``None`` when the folder does not say (no table, unreadable parts)."""
+    """The boundary year of a cached or staged table.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The table's folder (cbsodata's layout).
+
+    Returns
+    -------
+    int or None
+        Its GeoDimension's ``MapYear``, else the last year of its period list; ``None`` when the
+        folder does not say (no table, unreadable parts).
+    """
     folder = Path(folder)
     try:
         table = read_table(folder)

@@ -22,13 +22,27 @@ import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
-from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
-from rvs_analysis.sources.cbs import (
-    _DIMENSION_TYPES,
+import cbsodata
+import cbsodata.cbsodata3 as cbsodata3
+import requests
+
+from rvs_analysis.exceptions import (
+    DataValidationError,
+    FetchError,
+    OtherHostError,
+    SourceNotAvailableError,
+    TableFailedError,
+    TooManyRequestsError,
+)
+from rvs_analysis.sources.cbs_catalog import choose_edition
+from rvs_analysis.sources.cbs_check import check_download, data_years
+from rvs_analysis.sources.cbs_parts import check_listing, check_properties
+from rvs_analysis.sources.cbs_tables import (
     CONNECT_TIMEOUT,
     CRIME_TABLE,
     DEFAULT_TABLES,
     DEFAULT_TIMEOUT,
+    DIMENSION_TYPES,
     PROGRESS_BYTES,
     STALL_LIMIT,
     TABLES,
@@ -36,8 +50,6 @@ from rvs_analysis.sources.cbs import (
     needed_offence_codes,
     resolve_topics,
 )
-from rvs_analysis.sources.cbs_check import check_download, data_years
-from rvs_analysis.sources.cbs_parts import check_listing, check_properties
 
 # ----------------------------------------------------------------------------------------------
 # Fetch: limits
@@ -219,14 +231,23 @@ class Catalog:
 
 
 def proxies_for(catalog: Catalog) -> dict[str, str]:
-    """The proxies for ``catalog`` from the environment (``HTTPS_PROXY``/``https_proxy``,
-    ``HTTP_PROXY``/``http_proxy``, ``NO_PROXY``/``no_proxy``), as ``requests`` reads them.
+    """The proxies for ``catalog`` from the environment, as ``requests`` reads them.
 
-    The same dictionary is given to every cbsodata request and to the connectivity probe, so both
-    go the same way (cbsodata on its own reads only the lower-case variables, once at import).
+    The variables are ``HTTPS_PROXY``/``https_proxy``, ``HTTP_PROXY``/``http_proxy`` and
+    ``NO_PROXY``/``no_proxy``. The same dictionary is given to every cbsodata request and to the
+    connectivity probe, so both go the same way (cbsodata on its own reads only the lower-case
+    variables, once at import).
+
+    Parameters
+    ----------
+    catalog : Catalog
+        The host the requests go to.
+
+    Returns
+    -------
+    dict
+        ``{"http": url, "https": url}`` for the schemes that have a proxy; empty for none.
     """
-    import requests
-
     found = requests.utils.get_environ_proxies(catalog.url + "/")
     return {scheme: found[scheme] for scheme in ("http", "https") if found.get(scheme)}
 
@@ -265,8 +286,6 @@ def _probe(catalog: Catalog, proxies: dict[str, str], timeout: float) -> None:
 @contextlib.contextmanager
 def _client(catalog: Catalog):
     """cbsodata with ``use_https`` set for the catalog's scheme (restored afterwards)."""
-    import cbsodata
-
     previous = cbsodata.options.use_https
     cbsodata.options.use_https = catalog.scheme == "https"
     try:
@@ -284,14 +303,6 @@ MAX_REQUESTS = 1000
 so this is ten million rows, far more than any table the suite reads. A server whose pages never
 end (an ``odata.nextLink`` back to an earlier page) is refused at this bound instead of running
 until the overall limit."""
-
-
-class _OtherHostError(FetchError):
-    """A request of the download went to a host other than the catalog's."""
-
-
-class _TooManyRequestsError(FetchError):
-    """The download made more than :data:`MAX_REQUESTS` requests."""
 
 
 class _HostGuard:
@@ -315,17 +326,15 @@ class _HostGuard:
             parts = urllib.parse.urlsplit(request.url)
             port = parts.port or (443 if parts.scheme == "https" else 80)
             if (parts.hostname, port) != catalog.address:
-                raise _OtherHostError(f"{parts.scheme}://{parts.netloc}")
+                raise OtherHostError(f"{parts.scheme}://{parts.netloc}")
             counter[0] += 1
             if counter[0] > MAX_REQUESTS:
-                raise _TooManyRequestsError(str(MAX_REQUESTS))
+                raise TooManyRequestsError(str(MAX_REQUESTS))
         return cls._original(session, request, **kwargs)
 
     @classmethod
     @contextlib.contextmanager
     def allowing(cls, catalog: Catalog):
-        import requests
-
         ident = threading.get_ident()
         with cls._lock:
             if not cls._active:
@@ -433,16 +442,13 @@ class ODataV3Route:
 
     @property
     def api(self) -> str:
-        import cbsodata.cbsodata3 as v3
-
-        return "OData v3 Feed" if "Feed" in getattr(v3, "BULK", "ODataFeed") else "OData v3 API"
+        return (
+            "OData v3 Feed" if "Feed" in getattr(cbsodata3, "BULK", "ODataFeed") else "OData v3 API"
+        )
 
     def locate(self, spec: TableSpec, catalog: Catalog, request: dict, not_after) -> dict:
         if spec.table_id:
             return {"table": spec.table_id}
-        import requests
-
-        from rvs_analysis.sources.cbs_catalog import choose_edition
 
         with _client(catalog) as client:
             try:
@@ -483,14 +489,12 @@ class ODataV3Route:
                 wanted = needed_offence_codes()
                 offence_keys = [padded[code] for code in wanted if code in padded]
                 missing_offences = [code for code in wanted if code not in padded]
-            dimensions = [p["Key"] for p in properties if p.get("Type") in _DIMENSION_TYPES]
+            dimensions = [p["Key"] for p in properties if p.get("Type") in DIMENSION_TYPES]
             select = None if spec.all_topics else [*dimensions, *topics.values()]
             filters = _row_filter(spec, properties, offence_keys) or None
             typed_argument = _download_typed(
                 client, table_id, folder, select, filters, catalog, request
             )
-        import cbsodata
-
         infos = _table_infos(folder)
         return {
             "filter": filters,
@@ -601,17 +605,6 @@ ATTEMPTS = 2
 cut off, a server error 5xx); a missing table (404), a stall, a refused answer are not retried."""
 
 
-class _TableFailedError(Exception):
-    """One table could not be fetched: ``reason`` in words, ``kind`` (``missing``, ``refused``,
-    ``failed``), ``retry`` whether another attempt may help."""
-
-    def __init__(self, reason: str, kind: str, retry: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.kind = kind
-        self.retry = retry
-
-
 def fetch(
     tables=None,
     cache="data/raw",
@@ -704,7 +697,7 @@ def fetch(
                     outcome[key] = _fetch_one(
                         spec, staging, target, where, limits, probed, connect_timeout
                     )
-                except _TableFailedError as failure:
+                except TableFailedError as failure:
                     if spec.required or limits.expired:
                         raise FetchError(_failure_text(key, where, failure, cache)) from failure
                     shutil.rmtree(staging / key, ignore_errors=True)
@@ -729,9 +722,7 @@ def fetch(
 
 
 def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_timeout) -> dict:
-    """Locate, download and check one table (with :data:`ATTEMPTS`); raises :class:`_TableFailedError`."""
-    import requests
-
+    """Locate, download and check one table (with :data:`ATTEMPTS`); raises :class:`TableFailedError`."""
     if where not in probed:
         try:
             _probe(where, proxies_for(where), min(connect_timeout, max(0.1, limits.remaining())))
@@ -739,7 +730,7 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
         except OSError as error:  # TimeoutError included
             probed[where] = error
     if probed[where] is not None:
-        raise _TableFailedError(str(probed[where]), "failed")
+        raise TableFailedError(str(probed[where]), "failed")
     route = ROUTES[spec.route]
     folder = staging / spec.key
     request = {"timeout": (connect_timeout, limits.stall), "proxies": proxies_for(where)}
@@ -757,20 +748,20 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
                 limits.expired = True
                 raise TimeoutError(f"the fetch took longer than {limits.total:g} s")
             break
-        except _OtherHostError as error:
-            raise _TableFailedError(
+        except OtherHostError as error:
+            raise TableFailedError(
                 f"the server sent the download of {table_id} to another host, {error} (a redirect "
                 f"or a link in its answer); the fetch only follows links on {where.url}",
                 "refused",
             ) from error
-        except _TooManyRequestsError as error:
-            raise _TableFailedError(
+        except TooManyRequestsError as error:
+            raise TableFailedError(
                 f"the download of {table_id} took more than {error} requests: the server's pages "
                 "do not end (implausibly many rows)",
                 "refused",
             ) from error
         except DataValidationError as error:
-            raise _TableFailedError(
+            raise TableFailedError(
                 f"{error.file}"
                 + (f", column '{error.column}'" if error.column else "")
                 + (f", row {error.row}" if error.row else "")
@@ -779,22 +770,22 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
                 "refused",
             ) from error
         except (FetchError, SourceNotAvailableError) as error:
-            raise _TableFailedError(str(error), "refused") from error
+            raise TableFailedError(str(error), "refused") from error
         except requests.HTTPError as error:
             status = _http_status(error)
             if status == 404:
-                raise _TableFailedError(
+                raise TableFailedError(
                     f"{where.url} has no table {table_id} (404 Not Found)", "missing"
                 ) from error
-            failure = _TableFailedError(
+            failure = TableFailedError(
                 _reason(error, limits), "failed", status is None or status >= 500
             )
         except (requests.RequestException, OSError) as error:
-            failure = _TableFailedError(_reason(error, limits), "failed", not limits.stalled)
+            failure = TableFailedError(_reason(error, limits), "failed", not limits.stalled)
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
             # cbsodata reading an answer that is not CBS's shape (a part that is not JSON, cut off,
             # nested too deeply, without "value"); a cut-off answer may be whole next time.
-            failure = _TableFailedError(
+            failure = TableFailedError(
                 f"the server's answer for {table_id} is not OData as CBS serves it "
                 f"({_reason(error, limits)})",
                 "refused",
@@ -865,7 +856,7 @@ def _reason(error: BaseException, limits: _Limits) -> str:
     return reason[:300] + "..." if len(reason) > 300 else reason
 
 
-def _failure_text(key: str, where: Catalog, failure: _TableFailedError, cache) -> str:
+def _failure_text(key: str, where: Catalog, failure: TableFailedError, cache) -> str:
     if failure.kind == "refused":
         return (
             f"CBS table {key} from {where.url} was refused: {failure.reason}. The cache {cache} "

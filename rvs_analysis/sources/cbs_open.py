@@ -6,7 +6,7 @@
 * :func:`read_police_units`: CBS's "Gebieden in Nederland" table (municipality -> police unit,
   ``RE01``..``RE10``), so that the monitor can compare the region with the other police units.
 
-Both read a table of the cache (:class:`rvs_analysis.sources.cbs.CbsTable`) and resolve columns by
+Both read a table of the cache (:class:`rvs_analysis.sources.cbs_tables.CbsTable`) and resolve columns by
 title, as the rest of the reader does.
 """
 
@@ -17,6 +17,7 @@ import re
 import pandas as pd
 
 from rvs_analysis.exceptions import DataValidationError
+from rvs_analysis.sources.cbs_tables import period_rows
 
 __all__ = ["read_national", "read_police_units"]
 
@@ -26,7 +27,7 @@ def read_national(table, offence_key: str, topic: str) -> dict[str, dict[int, fl
 
     Parameters
     ----------
-    table : rvs_analysis.sources.cbs.CbsTable
+    table : rvs_analysis.sources.cbs_tables.CbsTable
     offence_key : str
         The offence dimension's key (``SoortMisdrijf``).
     topic : str
@@ -37,10 +38,8 @@ def read_national(table, offence_key: str, topic: str) -> dict[str, dict[int, fl
     dict
         Empty when the table has no national row (it was not fetched).
     """
-    from rvs_analysis.sources.cbs import _periods
-
     geo = table.dimension_key("GeoDimension")
-    periods = _periods(table, "year")
+    periods = period_rows(table, "year")
     data = table.data.loc[periods.index]
     national = data[geo].astype(str).str.strip().str.match(r"NL0[01]$").to_numpy()
     rows = data.loc[national]
@@ -59,7 +58,7 @@ def read_police_units(table) -> pd.DataFrame:
 
     Parameters
     ----------
-    table : rvs_analysis.sources.cbs.CbsTable
+    table : rvs_analysis.sources.cbs_tables.CbsTable
         Rows per municipality (``RegioS``, ``GM0344``). CBS's layout: a topic group "Lokaliseringen
         van gemeenten" with one subgroup per area kind, each holding a topic "Code" and a topic
         "Naam"; the police units are the subgroup "Politie Regionale eenheden" (``RE01`` ..

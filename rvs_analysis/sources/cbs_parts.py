@@ -65,6 +65,13 @@ def check_listing(records: list, shown: str) -> None:
     """Refuse a dimension list whose rows lack a text ``Key`` or carry a non-text ``Title`` or
     ``Status`` (the status decides which periods are provisional).
 
+    Parameters
+    ----------
+    records : list of dict
+        The dimension list as read (``Perioden.json``).
+    shown : str
+        The file as the message names it (``47018NED/Perioden.json``).
+
     Raises
     ------
     DataValidationError
@@ -85,6 +92,13 @@ def check_listing(records: list, shown: str) -> None:
 
 def check_rows(records: list, shown: str) -> None:
     """Refuse a data set without rows or whose rows do not all have the same fields.
+
+    Parameters
+    ----------
+    records : list of dict
+        The typed data set as read.
+    shown : str
+        The file as the message names it.
 
     Raises
     ------
@@ -107,6 +121,24 @@ def check_rows(records: list, shown: str) -> None:
 
 
 def check_text(values: pd.Series, shown: str, column: str, what: str) -> None:
+    """Refuse a value of a key column that is not non-empty text.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The column.
+    shown : str
+        The file as the message names it.
+    column : str
+        The column's name.
+    what : str
+        What the column holds, for the message (``a dimension key``).
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first row with a bad value.
+    """
     bad = ~values.map(lambda value: isinstance(value, str) and bool(value.strip())).to_numpy()
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -116,7 +148,22 @@ def check_text(values: pd.Series, shown: str, column: str, what: str) -> None:
 
 
 def check_topic_values(properties: pd.DataFrame, data: pd.DataFrame, shown: str) -> None:
-    """Numbers (or null) in numeric topics, text (or null) in text topics, as CBS types them."""
+    """Numbers (or null) in numeric topics, text (or null) in text topics, as CBS types them.
+
+    Parameters
+    ----------
+    properties : pandas.DataFrame
+        The table's ``DataProperties`` (``Key``, ``Type``, ``Datatype``).
+    data : pandas.DataFrame
+        The typed data set.
+    shown : str
+        The file as the message names it.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the first topic and row whose value does not fit its type.
+    """
     if "Datatype" not in properties.columns:
         return
     topics = properties.loc[properties["Type"] == "Topic", ["Key", "Datatype"]]

@@ -41,7 +41,18 @@ _BOUNDARY_YEAR = re.compile(r"(\d{4})\.geojson$")
 
 
 def input_files(folder: Path) -> list[Path]:
-    """The files of a tidy folder that :func:`load_tidy` reads, sorted by name."""
+    """The files of a tidy folder that :func:`load_tidy` reads, sorted by name.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The tidy folder.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The required and optional CSV files, boundary files and ``metadata.json`` present.
+    """
     patterns = [
         *REQUIRED_PATTERNS.values(),
         *OPTIONAL_FILES.values(),
@@ -57,6 +68,16 @@ def input_files(folder: Path) -> list[Path]:
 
 def require_regular_file(path: Path) -> Path:
     """Refuse an input path that is not a regular file (a named pipe would block forever).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The input path; a path that does not exist passes (its reader says it is missing).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path`` itself.
 
     Raises
     ------
@@ -79,7 +100,23 @@ def _regular_files(folder: Path, pattern: str) -> list[Path]:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """Read a CSV file with every value as text, so that validation sees exactly what is there."""
+    """Read a CSV file with every value as text, so that validation sees exactly what is there.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Every column as text, empty cells as ``""``.
+
+    Raises
+    ------
+    DataValidationError
+        When the file is not a regular file or not a readable CSV file.
+    """
     require_regular_file(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=False)
@@ -191,11 +228,31 @@ def _geometry_problem(geometry) -> str | None:
 REQUIRED_CONTENT = {"crime": "registered crime", "population": "population"}
 
 
-def _read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFrame:
+def read_validated(paths: list[Path], kind: str, known_codes=None) -> pd.DataFrame:
     """Read and validate each file, then refuse keys duplicated across files.
 
     A required file (registered crime, population) must hold data rows; an optional file of the
     region's own (a template copied but not filled) may be a header only.
+
+    Parameters
+    ----------
+    paths : list of pathlib.Path
+        The files of one kind (several ``registered_crime*.csv`` are read as one table).
+    kind : str
+        The schema (``crime``, ``population``, ``cleared``, ...; see :data:`rvs_analysis.clean.SCHEMAS`).
+    known_codes : collection of str, optional
+        The GM codes a row may have; ``None`` does not check them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated rows of all files.
+
+    Raises
+    ------
+    DataValidationError
+        For the first bad value, naming the file, the column and the row, or for a key that repeats
+        across files.
     """
     frames = []
     for path in paths:
@@ -274,9 +331,9 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
     geojson_paths = _regular_files(folder, "*.geojson")
     boundaries = _read_boundaries(geojson_paths[0]) if geojson_paths else None
 
-    population = _read_validated(found["population"], "population")
+    population = read_validated(found["population"], "population")
     known = clean.known_municipality_codes(population)
-    crime = _read_validated(found["crime"], "crime", known)
+    crime = read_validated(found["crime"], "crime", known)
 
     if "offence_label" in crime.columns:
         offences = crime[["offence_code", "offence_label"]].drop_duplicates("offence_code")
@@ -294,7 +351,7 @@ def load_tidy(folder, source_name: str | None = None, version: str | None = None
         path = folder / name
         if path.exists():
             codes = known if kind in ("cleared", "monthly", "survey") else None
-            optional[kind] = _read_validated([path], kind, codes)
+            optional[kind] = read_validated([path], kind, codes)
 
     if "crime_boundary_year" in metadata:
         crime_boundary_year = metadata["crime_boundary_year"]

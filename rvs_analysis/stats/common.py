@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rvs_analysis.exceptions import RvsError
+from rvs_analysis.exceptions import StatisticsInputError  # defined there, re-exported here
 
 __all__ = [
     "MIN_CASES_PERCENT",
@@ -70,12 +70,6 @@ def too_few_for_change(before: float, after: float) -> bool:
 MIN_CASES_PERCENT = 20
 """Small-number rule for percentages: fewer than 20 cases behind a percentage (registered
 offences behind a clearance percentage) and it is shown as "te weinig gevallen" with the count."""
-
-
-class StatisticsInputError(RvsError, ValueError):
-    """A statistics function received arguments it cannot use (negative counts, empty series, ...)."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,20 @@ _BOOTSTRAP_NORMAL = np.random.default_rng(20180101).standard_normal((AR1_REFEREN
 
 
 def ar1_correlation(n: int, rho: float) -> np.ndarray:
-    """The ``n x n`` correlation matrix of an AR(1) process, ``rho^|s - t|``."""
+    """The correlation matrix of an AR(1) process.
+
+    Parameters
+    ----------
+    n : int
+        Number of consecutive periods.
+    rho : float
+        Lag-1 autocorrelation, in (-1, 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``n x n`` with entries ``rho^|s - t|``.
+    """
     index = np.arange(n)
     return float(rho) ** np.abs(index[:, None] - index[None, :])
 

@@ -12,6 +12,10 @@ import pandas as pd
 
 from rvs_analysis.stats import compare, published
 
+__all__: list[str] = []
+"""No public names: the scenario functions are run through
+:data:`rvs_analysis.stats.validation.SCENARIOS`."""
+
 YEARS = np.arange(2011, 2024)
 """The years of a simulated yearly series (as :data:`rvs_analysis.stats.validation.YEARS`)."""
 

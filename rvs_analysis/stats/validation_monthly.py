@@ -14,6 +14,10 @@ import pandas as pd
 
 from rvs_analysis.stats import monthly
 
+__all__: list[str] = []
+"""No public names: the scenario functions are run through
+:data:`rvs_analysis.stats.validation.SCENARIOS`."""
+
 
 def _monthly(rng, mean=800.0, rho=0.4, sd=0.04, months=156, shift=0.0):
     season = 1 + 0.15 * np.cos(2 * np.pi * (np.arange(months) % 12 - 11) / 12)

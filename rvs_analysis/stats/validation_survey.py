@@ -11,6 +11,10 @@ import pandas as pd
 
 from rvs_analysis.stats import perception
 
+__all__: list[str] = []
+"""No public names: the scenario functions are run through
+:data:`rvs_analysis.stats.validation.SCENARIOS`."""
+
 
 def sim_weighted_proportion(n_sims, seed):
     rng = np.random.default_rng(seed)

@@ -14,6 +14,10 @@ import pandas as pd
 
 from rvs_analysis.stats import targets
 
+__all__: list[str] = []
+"""No public names: the scenario functions are run through
+:data:`rvs_analysis.stats.validation.SCENARIOS`."""
+
 
 def _target_calibration(n_sims, seed, true_logit):
     """Of the runs whose burglary-clearance status before the target year is 'on course' (op

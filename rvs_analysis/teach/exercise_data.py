@@ -25,6 +25,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from rvs_analysis import regions
+from rvs_analysis.sources import load_source
+
 YEARS = (2014, 2015, 2016, 2017)
 OFFENCE = "1.1.1"
 COUNT_BOUNDARY_YEAR = 2024
@@ -51,8 +54,6 @@ METADATA = {
 
 
 def _names() -> dict[str, str]:
-    from rvs_analysis import regions
-
     names = dict(
         zip(
             regions.municipalities(2017)["gemeente_code"],
@@ -142,8 +143,6 @@ def boundary_exercise_tables(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
 def write_boundary_exercise_set(folder: Path, dataset=None) -> list[Path]:
     """Write the exercise set (two CSVs and ``metadata.json``) to ``folder``; returns the paths."""
     if dataset is None:
-        from rvs_analysis.sources import load_source
-
         dataset = load_source("demo")
     crime, population = boundary_exercise_tables(dataset)
     folder = Path(folder)

@@ -20,7 +20,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from statsmodels.genmod import families
+from statsmodels.genmod.generalized_linear_model import GLM
+from statsmodels.tools.tools import add_constant
 
+from rvs_analysis import regions, resources
+from rvs_analysis.sources import cbs, load_source
+from rvs_analysis.stats import clearance, trends
 from rvs_analysis.teach.checker import (
     CHANGE_AS_RATIO,
     LOG_NOT_EXP,
@@ -51,14 +58,12 @@ BOUNDARY_SET_FOLDER = "grenzen_2024"
 
 def _sample_dir():
     """The raw CBS-shaped sample of masterclass 1 (fictitious numbers in cbsodata's layout)."""
-    from rvs_analysis import resources
 
     return resources.notebooks_path("masterclass", SAMPLE_FOLDER)
 
 
 @cache
 def _demo():
-    from rvs_analysis.sources import load_source
 
     return load_source("demo")
 
@@ -66,15 +71,12 @@ def _demo():
 @cache
 def _boundary_set():
     """The exercise set of masterclass 1 part 4: counts on 2024 boundaries, populations per year."""
-    from rvs_analysis.sources import load_source
 
     return load_source(str(_sample_dir() / BOUNDARY_SET_FOLDER))
 
 
 @cache
 def _sample():
-    from rvs_analysis import regions
-    from rvs_analysis.sources import cbs
 
     folder = _sample_dir()
     crime, _ = cbs.read_crime(cbs.read_table(folder / "47018NED"), regions.known_codes())
@@ -102,21 +104,18 @@ def _sample_population(code: str, year: int) -> float:
 
 
 def _predecessors(new_name: str, column: str = "old_name") -> set[str]:
-    from rvs_analysis import regions
 
     mergers = regions.mergers()
     return set(mergers.loc[mergers["new_name"] == new_name, column])
 
 
 def _merger_row(old_name: str) -> pd.Series:
-    from rvs_analysis import regions
 
     mergers = regions.mergers()
     return mergers.loc[mergers["old_name"] == old_name].iloc[0]
 
 
 def _composition_size(year: int) -> int:
-    from rvs_analysis import regions
 
     return len(regions.municipalities(year))
 
@@ -142,7 +141,6 @@ def _gooise_meren_rate(population: float) -> float:
 
 def _district_counts(year: int = DISTRICT_YEAR, harmonise: bool = True) -> pd.Series:
     """Burglaries per district on 2017 boundaries; ``harmonise=False``: a plain merge and sum."""
-    from rvs_analysis import regions
 
     dataset = _boundary_set()
     crime = dataset.crime.loc[
@@ -159,7 +157,6 @@ def _district_counts(year: int = DISTRICT_YEAR, harmonise: bool = True) -> pd.Se
 
 
 def _district_population(year: int = DISTRICT_YEAR) -> float:
-    from rvs_analysis import regions
 
     dataset = _boundary_set()
     people = regions.harmonise_population(
@@ -177,7 +174,6 @@ def _district_rate(count_year: int = DISTRICT_YEAR, population_year: int = DISTR
 
 
 def _mean_of_municipal_rates() -> float:
-    from rvs_analysis import regions
 
     table = regions.area_table(
         _boundary_set(), BURGLARY, "gemeente", BOUNDARY_YEAR, [DISTRICT_YEAR], rate=True
@@ -188,7 +184,6 @@ def _mean_of_municipal_rates() -> float:
 
 
 def _municipal_burglary() -> pd.DataFrame:
-    from rvs_analysis import regions
 
     table = regions.area_table(_demo(), BURGLARY, "gemeente", BOUNDARY_YEAR, rate=True)
     return table.astype({"registered_offences": float, "population": float})
@@ -199,13 +194,11 @@ def _count(area: str, year: int) -> float:
 
 
 def _small_change(area: str = SMALL_MUNICIPALITY):
-    from rvs_analysis.stats import trends
 
     return trends.count_change(_count(area, YEAR_BEFORE), _count(area, YEAR_AFTER))
 
 
 def _poisson_bound(probability: float, year: int = YEAR_AFTER, extra_df: int = 0) -> float:
-    from scipy import stats
 
     count = _count(SMALL_MUNICIPALITY, year)
     if count == 0 and extra_df == 0:
@@ -214,16 +207,12 @@ def _poisson_bound(probability: float, year: int = YEAR_AFTER, extra_df: int = 0
 
 
 def _region_table() -> pd.DataFrame:
-    from rvs_analysis import regions
 
     region = regions.area_table(_demo(), BURGLARY, "region", BOUNDARY_YEAR, TREND_YEARS, rate=True)
     return region.astype({"registered_offences": float, "population": float})
 
 
 def _region_trend_ratio(offset: bool = True) -> float:
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-    from statsmodels.tools.tools import add_constant
 
     region = _region_table()
     design = add_constant(region["year"].astype(float))
@@ -237,8 +226,6 @@ def _region_trend_ratio(offset: bool = True) -> float:
 
 
 def _municipal_dispersion(offset: bool = True, levels: bool = True, pearson: bool = True) -> float:
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
 
     table = _municipal_burglary()
     table = table.loc[table["year"].between(*TREND_YEARS)]
@@ -258,13 +245,10 @@ def _municipal_dispersion(offset: bool = True, levels: bool = True, pearson: boo
 
 
 def _outside_funnel(year: int = YEAR_AFTER, level: float = 0.998, overdispersion=None) -> int:
-    from scipy import stats
 
     table = _municipal_burglary()
     table = table.loc[table["year"] == year]
     if overdispersion:
-        from rvs_analysis.stats import clearance
-
         funnel = clearance.funnel_table(
             table,
             "registered_offences",
@@ -286,7 +270,6 @@ def _expected_outside(level: float = 0.998) -> float:
 
 
 def _survey() -> pd.DataFrame:
-    from rvs_analysis import regions
 
     dataset = _demo()
     survey = dataset.survey.merge(regions.municipalities(BOUNDARY_YEAR), on="gemeente_code")

@@ -34,8 +34,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+import tomllib
 import zipfile
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
@@ -274,8 +276,6 @@ def _package_files() -> dict[str, Path]:
 
 def _metadata() -> tuple[str, str, str]:
     """(version, METADATA text, entry_points.txt text) of the running distribution."""
-    from importlib import metadata
-
     try:
         distribution = metadata.distribution(DISTRIBUTION)
     except metadata.PackageNotFoundError:
@@ -283,7 +283,6 @@ def _metadata() -> tuple[str, str, str]:
     if distribution is not None and distribution.read_text("METADATA"):
         entry_points = distribution.read_text("entry_points.txt") or ""
         return distribution.version, distribution.read_text("METADATA"), entry_points
-    import tomllib
 
     root = resources.checkout_root()
     if root is None:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import functools
 import inspect
+import io
 from collections import OrderedDict
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython import get_ipython
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image, PngImagePlugin
 
 from rvs_analysis.report import palette, pixels
 from rvs_analysis.report.figures.style import FIGURE_DPI, alt_text, set_alt_text, source_line
@@ -141,8 +145,6 @@ def _draw_rgba(fig: Figure, dpi: int, base_key) -> np.ndarray:
     the same as drawing the whole figure: the overlay lies above everything else in its axes and
     does not change the layout (it stays inside the axes).
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
     canvas = FigureCanvasAgg(fig)
     if base_key is None:
         canvas.draw()
@@ -206,10 +208,6 @@ def png_bytes(fig: Figure, dpi: int = FIGURE_DPI) -> bytes:
     faster to write). A figure built by a
     :func:`drawn_once` function and not changed since gets the image an equal call drew before.
     """
-    import io
-
-    from PIL import Image, PngImagePlugin
-
     drawn_key = _drawn_key(fig, dpi)
     if drawn_key is not None and drawn_key in _DRAWN:
         _DRAWN.move_to_end(drawn_key)
@@ -266,10 +264,6 @@ def _png_size(data: bytes) -> tuple[int, int]:
 
 def _register_display() -> None:
     """Show house-style figures in a notebook through :func:`_png_with_alt` (no-op outside)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover
-        return
     shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return

@@ -24,7 +24,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from rvs_analysis.dutch import fmt_num
-from rvs_analysis.regions import REGIONS_DIR, municipalities
+from rvs_analysis.regions import REGIONS_DIR, mergers, municipalities
 from rvs_analysis.report.figures.drawing import drawn_once, finish, mark_overlay
 from rvs_analysis.report.figures.style import (
     SEQUENTIAL_CMAP,
@@ -132,7 +132,6 @@ def apportioned_codes(composition_year: int, boundary_year: int | None) -> list[
     """
     if boundary_year is None or boundary_year <= composition_year:
         return []
-    from rvs_analysis.regions import mergers
 
     table = mergers()
     dates = pd.to_datetime(table["date"])
@@ -486,8 +485,6 @@ def area_map(
     districts = dict(zip(composition["gemeente_code"], composition["district"], strict=True))
     split = apportioned_codes(year, getattr(dataset, "crime_boundary_year", None))
     if getattr(dataset, "boundaries", None):
-        from rvs_analysis.regions import mergers
-
         # A merger's new municipality is drawn in its predecessor's place; an annexation's
         # (Weesp into Amsterdam) is not: the far larger successor would stand for it.
         table = mergers()
