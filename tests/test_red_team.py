@@ -95,6 +95,28 @@ CASES = [
         "test_tempfiles.py::test_sweep_removes_only_stale_rvs_scratch_folders",
     ),
     (
+        "SIGTERM or SIGINT during rvs render, local workers or a dask LocalCluster",
+        "exit 128+signal, no process left, nothing in TMPDIR (kernel sockets and connection "
+        "files with the key, report scratch, dask's worker space), previous output untouched",
+        "test_faults.py::test_sigterm_stops_workers_and_kernels_and_removes_staging",
+    ),
+    (
+        "SIGTERM while Chromium prints the PDFs (rvs render --pdf)",
+        "exit 143 with a Dutch message, no half-written PDF, no browser or profile left",
+        "test_faults.py::test_sigterm_during_the_pdf_step_leaves_no_half_pdf_and_nothing_in_tmpdir",
+    ),
+    (
+        "tmp*.json kernel connection files (with the key) of a killed run in TMPDIR",
+        "swept when stale, ours and provably an rvs kernel's (ipc socket in rvs-kernel-*); a "
+        "user's own kernel's file or any other file left alone",
+        "test_tempfiles.py::test_sweep_removes_only_stale_connection_files_proven_ours",
+    ),
+    (
+        "an IPC socket path longer than the system allows (a long TMPDIR)",
+        "the kernel uses the loopback interface instead of hanging until the start-up timeout",
+        "test_render_cluster.py::test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing",
+    ),
+    (
         "--out at a mount point (or on another device than its parent)",
         "refused with one paragraph before anything is rendered",
         "test_render.py::test_out_at_a_mount_point_is_refused_before_rendering",

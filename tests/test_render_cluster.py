@@ -138,6 +138,27 @@ def test_report_timings_split_the_total_into_cells_and_overhead():
 
 
 @pytest.mark.slow
+def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
+    """Issue 29: the kernel's IPC socket path is limited (107 bytes on Linux); a longer one
+    could not be bound and the kernel never answered. It falls back to loopback TCP, and its
+    connection file (with the key) lives in its own folder, removed at shutdown."""
+    from rvs_analysis.render.kernels import MAX_SOCKET_PATH, WarmKernel
+
+    scratch = tmp_path / ("x" * max(1, MAX_SOCKET_PATH - len(str(tmp_path))))
+    scratch.mkdir()
+    kernel = WarmKernel(warm_imports=("json",), scratch=str(scratch), startup_timeout=60)
+    try:
+        kernel.start()
+        assert kernel.km.transport == "tcp"
+        folders = list(scratch.iterdir())
+        assert [path.name[:1] for path in folders] == ["k"]
+        assert (folders[0] / "connection.json").is_file()
+    finally:
+        kernel.shutdown()
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_a_changed_source_is_loaded_again_on_a_warm_kernel(tmp_path):
     source = write_counts_source(tmp_path / "tidy")
     notebook = FIXTURES / "source_counts.ipynb"

@@ -153,6 +153,11 @@ class WorkerOptions:
     warm_imports: tuple[str, ...] = WARM_IMPORTS
     startup_timeout: float = 120.0
     blas_threads: int | None = 1
+    scratch: str | None = None
+    """The batch's scratch folder (:func:`rvs_analysis.render.tempfiles.batch_scratch`): the
+    kernels' sockets and connection files, each report's scratch and the kernels' ``TMPDIR`` go
+    there, so that the batch process can remove all of it, also when a worker was killed.
+    ``None``: the worker's own temporary folder (a remote dask worker)."""
 
 
 class ReportWorker:
@@ -183,6 +188,7 @@ class ReportWorker:
             cache=self.options.cache,
             warm_imports=self.options.warm_imports,
             blas_threads=self.options.blas_threads,
+            scratch=self.options.scratch,
         )
         self._exporter = None
         self._starts_reported = 0
@@ -229,7 +235,7 @@ class ReportWorker:
         started_at = time.time()
         rendered_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         timings: dict[str, Any] = {}
-        with tempfile.TemporaryDirectory(prefix="rvs-report-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="rvs-report-", dir=self.options.scratch) as scratch:
             summary_path = Path(scratch) / "summary.json"
             nb = notebook_node(task.notebook_json)
             nb = parameterize_notebook(
@@ -402,6 +408,11 @@ def _local_worker_main(worker_id, tasks, results, options):
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
+    if options.scratch:
+        # Whatever this process writes to the temporary folder lands in the batch's scratch
+        # folder, which the batch removes even when this process is killed.
+        os.environ["TMPDIR"] = options.scratch
+        tempfile.tempdir = options.scratch
     # When terminated mid-report, nbclient's pending output tasks are abandoned on purpose;
     # asyncio's "Task exception was never retrieved" about them is noise for the user.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -703,26 +714,41 @@ class DaskExecutor:
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
+        import dataclasses
+        import shutil
+
+        import dask
         from distributed import Client, LocalCluster, as_completed
 
         tasks = list(tasks)
         if not tasks:
             return
         cluster = None
+        own_scratch = None
+        options = self.options
         if self.scheduler:
+            # The batch's scratch folder is on this machine, not on the cluster's workers.
+            options = dataclasses.replace(options, scratch=None)
             try:
                 client = Client(self.scheduler)
             except (OSError, TypeError, ValueError) as error:
                 raise _scheduler_error(self.scheduler, error) from error
         else:
-            cluster = LocalCluster(
-                n_workers=max(1, min(self.jobs, len(tasks))),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            if options.scratch is None:
+                own_scratch = tempfile.mkdtemp(prefix="rvs-batch-")
+                options = dataclasses.replace(options, scratch=own_scratch)
+            # Every dask server (scheduler, nannies, workers) keeps its space (locks, spilled
+            # data) in the batch's scratch folder, not as dask-scratch-space in TMPDIR.
+            with dask.config.set({"temporary-directory": options.scratch}):
+                cluster = LocalCluster(
+                    n_workers=max(1, min(self.jobs, len(tasks))),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
             client = Client(cluster)
+        finished = False
         try:
             schedule = LongestFirst(tasks)
             futures = {}
@@ -732,7 +758,7 @@ class DaskExecutor:
                 future = client.submit(
                     run_report_on_dask_worker,
                     task,
-                    self.options,
+                    options,
                     pure=False,
                     key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
                 )
@@ -753,11 +779,76 @@ class DaskExecutor:
                     result = failed_result(task, f"dask: {type(error).__name__}: {error}")
                 schedule.record(task, result.seconds)
                 yield result
+            finished = True
         finally:
+            _close_dask(client, cluster, graceful=finished)
+            if own_scratch is not None:
+                shutil.rmtree(own_scratch, ignore_errors=True)
+
+
+def _cluster_processes(cluster):
+    """The LocalCluster's worker processes and their descendants (the kernels), as psutil
+    processes; the workers first."""
+    import psutil
+
+    workers, descendants = [], []
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        try:
+            process = psutil.Process(int(nanny.pid))
+            children = process.children(recursive=True)
+        except (psutil.Error, TypeError, ValueError, AttributeError):
+            continue
+        workers.append(process)
+        descendants.extend(children)
+    return workers, descendants
+
+
+def _close_dask(client, cluster, graceful):
+    """Shut the batch's kernels down and close the client (and the LocalCluster).
+
+    At the end of a batch every worker shuts its kernels down (``Client.run``). After an
+    interruption or a lost cluster the kernels of a LocalCluster are killed at once (a report
+    may be running in them) before the cluster closes, and whatever of its processes still runs
+    afterwards is killed too, so that nothing outlives the batch. Every step is bounded in time.
+    """
+    import psutil
+
+    workers, kernels = _cluster_processes(cluster) if cluster is not None else ([], [])
+    if graceful or cluster is None:
+        try:
+            client.run(shutdown_dask_worker_kernels, callback_timeout=30 if graceful else 5)
+        except Exception as error:  # noqa: BLE001 - best effort at shutdown
+            log.warning("could not shut down kernels on the dask workers: %s", error)
+    else:
+        for kernel in kernels:
             try:
-                client.run(shutdown_dask_worker_kernels)
-            except Exception as error:  # noqa: BLE001 - best effort at shutdown
-                log.warning("could not shut down kernels on the dask workers: %s", error)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+                kernel.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(kernels, timeout=5)
+    try:
+        client.close(timeout=10)
+    except Exception as error:  # noqa: BLE001 - best effort at shutdown
+        log.debug("closing the dask client: %s", error)
+    if cluster is None:
+        return
+    try:
+        cluster.close(timeout=15)
+    except Exception as error:  # noqa: BLE001 - best effort at shutdown
+        log.debug("closing the dask LocalCluster: %s", error)
+    survivors = [p for p in workers + kernels if _running(p)]
+    for process in survivors:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(survivors, timeout=5)
+
+
+def _running(process) -> bool:
+    import psutil
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

@@ -68,7 +68,11 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
             continue
         page = out / report["html"]
         target = page.with_suffix(".pdf")
+        target.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="rvs-pdf-") as profile:
+            # Chromium prints into its profile folder; the PDF is moved in whole afterwards, so
+            # an interrupted or failed print never leaves half a PDF beside the report.
+            printed = Path(profile) / "page.pdf"
             subprocess.run(
                 [
                     chromium,
@@ -81,7 +85,7 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
                     f"--user-data-dir={profile}",
                     "--no-pdf-header-footer",
                     "--print-to-pdf-no-header",
-                    f"--print-to-pdf={target}",
+                    f"--print-to-pdf={printed}",
                     page.resolve().as_uri(),
                 ],
                 stdout=subprocess.DEVNULL,
@@ -89,6 +93,18 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
                 timeout=timeout,
                 check=False,
             )
+            if printed.is_file() and printed.stat().st_size > 0:
+                _move_in(printed, target)
         if target.is_file() and target.stat().st_size > 0:
             written.append(target)
     return written
+
+
+def _move_in(printed: Path, target: Path) -> None:
+    """Copy ``printed`` beside ``target`` and rename it into place (one step for readers)."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(printed, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
