@@ -117,6 +117,12 @@ CASES = [
         "test_render_cluster.py::test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing",
     ),
     (
+        "the only dask worker, or the scheduler, killed (SIGKILL) mid-batch",
+        "the open reports fail with a Dutch message within a minute (marked for retry), the "
+        "finished ones are kept, exit 1; no hang, no English traceback",
+        "test_render_cluster.py::test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute",
+    ),
+    (
         "--out at a mount point (or on another device than its parent)",
         "refused with one paragraph before anything is rendered",
         "test_render.py::test_out_at_a_mount_point_is_refused_before_rendering",

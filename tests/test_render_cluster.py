@@ -238,9 +238,10 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def _cluster(tmp_path, tls=None):
-    """``dask scheduler`` and two ``dask worker`` processes (one thread each) on 127.0.0.1;
-    ``tls=(cert, key)`` makes every connection TLS with that certificate (also the CA)."""
+def _cluster(tmp_path, tls=None, workers=2, processes=None):
+    """``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) on
+    127.0.0.1; ``tls=(cert, key)`` makes every connection TLS with that certificate (also the
+    CA). ``processes``, a list, receives the scheduler's and the workers' Popen objects."""
     pytest.importorskip("distributed")
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
     if dask is None:
@@ -269,10 +270,10 @@ def _cluster(tmp_path, tls=None):
             [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
              "--no-dashboard", "--name", f"rvs-test-{number}", "--local-directory", str(tmp_path),
              *security_args]
-            for number in (1, 2)
+            for number in range(1, workers + 1)
         ),
     ]  # fmt: skip
-    processes = []
+    processes = [] if processes is None else processes
     try:
         for number, command in enumerate(commands):
             log = (logs / f"{number}.log").open("wb")
@@ -283,12 +284,14 @@ def _cluster(tmp_path, tls=None):
             )
             if number == 0:
                 time.sleep(1.0)
-        _wait_for_workers(address, 2, security=security)
+        _wait_for_workers(address, workers, security=security)
         yield address
     finally:
         for process in reversed(processes):
             process.terminate()
         for process in reversed(processes):
+            if process.poll() is not None:
+                continue
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -410,3 +413,79 @@ def test_region_wide_results_are_computed_once_per_content_and_copied():
     shared.computed_once(fit, renamed, 2)
     assert calls == [3, 3, 3, 3], "another dtype is another content"
     shared.clear()
+
+
+def _kill_tree(pid):
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(processes, timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("killed", ["worker", "scheduler"])
+def test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute(killed, tmp_path):
+    """Issue 29: with its only worker or its scheduler killed (SIGKILL), ``rvs render
+    --executor dask`` hung with no output. Now the open reports fail with a Dutch message within
+    a minute, the finished one is kept, and the batch exits non-zero."""
+    import nbformat
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, code in (("a_quick", "print(area)"), ("b_naps", "import time\ntime.sleep(120)")):
+        parameters = nbformat.v4.new_code_cell(
+            'area = "Midden-Nederland"\nsource = "demo"\ncache = "data/raw"\nsummary_path = ""'
+        )
+        parameters.metadata["tags"] = ["parameters"]
+        nb = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
+        (notebooks / f"{name}.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    source = write_counts_source(tmp_path / "tidy")
+    out = tmp_path / "out"
+    err_path = tmp_path / "render.err"
+    processes = []
+    with _cluster(tmp_path, workers=1, processes=processes) as address:
+        scheduler, worker = processes
+        with err_path.open("w") as err_file:
+            render = subprocess.Popen(
+                [
+                    sys.executable, "-m", "rvs_analysis.cli", "render", "--source", str(source),
+                    "--areas", "Midden-Nederland", "--notebooks-dir", str(notebooks),
+                    "--notebooks", "a_quick,b_naps", "--out", str(out), "--executor", "dask",
+                    "--scheduler", address, "--progress", "lines",
+                ],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while "a_quick" not in err_path.read_text(encoding="utf-8"):
+                assert render.poll() is None and time.monotonic() < deadline, err_path.read_text(
+                    encoding="utf-8"
+                )
+                time.sleep(0.2)
+            time.sleep(2.0)  # b_naps is now asleep on the worker
+            _kill_tree((worker if killed == "worker" else scheduler).pid)
+            killed_at = time.monotonic()
+            render.wait(timeout=90)
+            seconds = time.monotonic() - killed_at
+        finally:
+            if render.poll() is None:
+                render.kill()
+                render.wait()
+    err = err_path.read_text(encoding="utf-8")
+    assert seconds < 60, f"took {seconds:.0f} s after the {killed} was killed"
+    assert render.returncode == 1, err
+    assert "Traceback" not in err and "dask-cluster is weggevallen" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    statuses = {Path(r["notebook"]).stem: (r["status"], r["error"]) for r in manifest["reports"]}
+    assert statuses["a_quick"] == ("ok", None)
+    assert (out / "midden-nederland" / "a_quick.html").is_file(), "the finished report is kept"
+    status, error = statuses["b_naps"]
+    assert status == "failed" and error.startswith("Het dask-cluster is weggevallen")
+    assert all(r["retry"] for r in manifest["reports"] if r["status"] == "failed")

@@ -700,6 +700,14 @@ class DaskExecutor:
     thread, so a cluster worker pays kernel start-up once per batch as a local worker does.
     Reports are submitted as worker threads become free, longest first (:class:`LongestFirst`).
 
+    A lost cluster does not hang the batch: while no report finishes, the batch asks the
+    scheduler every :attr:`poll_seconds` how many worker threads it has. When the scheduler
+    does not answer, the connection is closed, or no worker is left, for :attr:`lost_after`
+    seconds on end, every report still open fails with a Dutch message (marked for a retry);
+    the reports that finished are kept and the batch ends, non-zero. A worker that dies while
+    others remain only makes dask run its report again elsewhere (a report whose every attempt
+    kills its worker fails with ``KilledWorker``).
+
     What a worker on another machine needs: this package installed in the worker's Python (with
     the same version, so that reports match), and the data source at the same absolute path as
     on the machine that runs ``rvs render`` (a shared or copied folder): a task carries the
@@ -711,6 +719,11 @@ class DaskExecutor:
     jobs: int
     options: WorkerOptions = field(default_factory=WorkerOptions)
     scheduler: str | None = None
+    poll_seconds: float = 2.0
+    """How often the batch looks at the cluster while no report finishes."""
+    lost_after: float = 20.0
+    """Seconds the scheduler may be unreachable, or without workers, before the cluster counts
+    as lost and the reports still open fail."""
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
@@ -718,7 +731,7 @@ class DaskExecutor:
         import shutil
 
         import dask
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import Client, LocalCluster
 
         tasks = list(tasks)
         if not tasks:
@@ -748,42 +761,151 @@ class DaskExecutor:
                     silence_logs=logging.ERROR,
                 )
             client = Client(cluster)
-        finished = False
+        finished = lost = False
+        quiet = _quiet_distributed_logs()
         try:
-            schedule = LongestFirst(tasks)
-            futures = {}
-
-            def submit():
-                task = schedule.pop()
-                future = client.submit(
-                    run_report_on_dask_worker,
-                    task,
-                    options,
-                    pure=False,
-                    key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
-                )
-                futures[future] = task
-                return future
-
-            # As many reports in flight as the cluster has worker threads, the next one
-            # submitted as one finishes: longest first, and none waits on a busy worker.
-            slots = max(1, sum(client.nthreads().values()) or 1)
-            running = as_completed([submit() for _ in range(min(slots, len(schedule)))])
-            for future in running:
-                task = futures.pop(future)
-                if len(schedule):
-                    running.add(submit())
-                try:
-                    result = future.result()
-                except Exception as error:  # noqa: BLE001 - a lost worker fails one report
-                    result = failed_result(task, f"dask: {type(error).__name__}: {error}")
-                schedule.record(task, result.seconds)
-                yield result
+            yield from self._run_on(client, tasks, options)
             finished = True
+        except ClusterLostError:
+            lost = True  # every open report has been failed; the batch writes what it has
         finally:
-            _close_dask(client, cluster, graceful=finished)
+            try:
+                _close_dask(client, cluster, graceful=finished, reachable=not lost)
+            finally:
+                quiet.close()
             if own_scratch is not None:
                 shutil.rmtree(own_scratch, ignore_errors=True)
+
+    def _run_on(self, client, tasks, options):
+        """Hand the tasks to the cluster and yield their results; fail what is left when the
+        cluster is lost (see :meth:`run`)."""
+        from distributed import wait
+
+        schedule = LongestFirst(tasks)
+        futures = {}
+
+        def submit():
+            task = schedule.pop()
+            futures[client.submit(
+                run_report_on_dask_worker,
+                task,
+                options,
+                pure=False,
+                key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
+            )] = task  # fmt: skip
+
+        # As many reports in flight as the cluster has worker threads, the next one submitted as
+        # one finishes: longest first, and none waits on a busy worker.
+        slots = max(1, sum(client.nthreads().values()) or 1)
+        unhealthy_since = None
+        while futures or len(schedule):
+            try:
+                while len(schedule) and len(futures) < slots:
+                    submit()
+                done, _ = wait(
+                    list(futures), timeout=self.poll_seconds, return_when="FIRST_COMPLETED"
+                )
+            except Exception as error:  # noqa: BLE001 - a timeout, or a client that lost its scheduler
+                done, problem = (), error
+            else:
+                problem = None
+            if done:
+                unhealthy_since = None
+                for future in done:
+                    task = futures.pop(future)
+                    result = _dask_result(future, task)
+                    schedule.record(task, result.seconds)
+                    yield result
+                continue
+            if problem is not None and "Cancelled" in type(problem).__name__:
+                why = "de verbinding met de scheduler is verbroken, de taken zijn geannuleerd"
+            elif problem is not None and not _is_timeout(problem):
+                why = f"{type(problem).__name__}: {problem}"
+            else:
+                why = _cluster_problem(client)
+            if why is None:
+                unhealthy_since = None
+                continue
+            now = time.monotonic()
+            unhealthy_since = unhealthy_since or now
+            if now - unhealthy_since < self.lost_after:
+                continue
+            message = (
+                f"Het dask-cluster is weggevallen ({why}; al {self.lost_after:g} s geen "
+                "scheduler of werkproces bereikbaar). Dit rapport is niet gemaakt; de rapporten "
+                "die wel klaar waren zijn bewaard. Start het cluster opnieuw en render nog eens."
+            )
+            log.debug("the dask cluster is lost: %s", why)
+            for task in list(futures.values()) + schedule.waiting:
+                yield failed_result(task, message)
+            futures.clear()
+            schedule.waiting.clear()
+            raise ClusterLostError(why)
+
+
+class ClusterLostError(Exception):
+    """The dask cluster went away mid-batch (its reports have been failed already)."""
+
+
+def _quiet_distributed_logs():
+    """Keep dask's own log records (English tracebacks of a lost connection) off stderr while a
+    batch runs; the reports say in Dutch what went wrong. Call ``.close()`` to restore.
+
+    Nothing changes when this package's logger is at DEBUG level.
+    """
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    if log.isEnabledFor(logging.DEBUG):
+        return stack
+    names = ["distributed"] + [
+        name for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")
+    ]
+    for name in names:
+        logger = logging.getLogger(name)
+        stack.callback(logger.setLevel, logger.level)
+        logger.setLevel(logging.CRITICAL)
+    return stack
+
+
+def _is_timeout(error) -> bool:
+    import asyncio
+
+    return isinstance(error, (TimeoutError, asyncio.TimeoutError))
+
+
+def _cluster_problem(client):
+    """Why the cluster cannot render (Dutch, short), or ``None`` when it can."""
+    if getattr(client, "status", "running") not in ("running", "connecting"):
+        return f"de verbinding met de scheduler is gesloten ({client.status})"
+    try:
+        threads = client.nthreads(callback_timeout=5)
+    except Exception as error:  # noqa: BLE001 - any failure to answer is the problem
+        return f"de scheduler antwoordt niet: {type(error).__name__}"
+    if not threads:
+        return "de scheduler heeft geen werkprocessen meer"
+    return None
+
+
+def _dask_result(future, task):
+    """The :class:`ReportResult` of a finished future; a Dutch failure for a lost worker."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result(timeout=30)
+    except KilledWorker as error:
+        return failed_result(
+            task,
+            "Het dask-werkproces stopte onverwacht tijdens dit rapport, ook bij elke nieuwe "
+            f"poging (KilledWorker: {error}).",
+        )
+    except Exception as error:  # noqa: BLE001 - a lost worker or scheduler fails one report
+        name = type(error).__name__
+        if "Cancelled" in name:
+            return failed_result(
+                task, f"Het rapport is door het dask-cluster geannuleerd ({name}: {error})."
+            )
+        return failed_result(task, f"dask: {name}: {error}")
 
 
 def _cluster_processes(cluster):
@@ -803,18 +925,19 @@ def _cluster_processes(cluster):
     return workers, descendants
 
 
-def _close_dask(client, cluster, graceful):
+def _close_dask(client, cluster, graceful, reachable=True):
     """Shut the batch's kernels down and close the client (and the LocalCluster).
 
     At the end of a batch every worker shuts its kernels down (``Client.run``). After an
     interruption or a lost cluster the kernels of a LocalCluster are killed at once (a report
     may be running in them) before the cluster closes, and whatever of its processes still runs
-    afterwards is killed too, so that nothing outlives the batch. Every step is bounded in time.
+    afterwards is killed too, so that nothing outlives the batch. A lost cluster
+    (``reachable=False``) is not asked to do anything. Every step is bounded in time.
     """
     import psutil
 
     workers, kernels = _cluster_processes(cluster) if cluster is not None else ([], [])
-    if graceful or cluster is None:
+    if (graceful or cluster is None) and reachable:
         try:
             client.run(shutdown_dask_worker_kernels, callback_timeout=30 if graceful else 5)
         except Exception as error:  # noqa: BLE001 - best effort at shutdown
