@@ -75,6 +75,19 @@ CASES = [
         "test_written_folder.py::test_masterclass_refuses_a_folder_it_did_not_write",
     ),
     (
+        "rvs masterclass on a full disk (a write fails with EFBIG under RLIMIT_FSIZE), into a "
+        "new folder and into its existing package with --force",
+        "one paragraph, non-zero exit; no half-written package, no staging folder, the existing "
+        "package byte-identical",
+        "test_written_folder.py::test_masterclass_on_a_full_disk_leaves_no_half_written_package",
+    ),
+    (
+        "rvs masterclass --force into its package where the user edited a notebook and "
+        "TRAINER.md and added a file",
+        "moved in per file; the user's files kept and named, not recorded as rvs's",
+        "test_written_folder.py::test_masterclass_force_into_its_package_keeps_what_the_user_changed",
+    ),
+    (
         "rvs demo-data over a file the user changed since it wrote it",
         "refused (the edit kept) unless --force",
         "test_written_folder.py::test_demo_data_refuses_a_users_folder_and_a_changed_file",
