@@ -136,6 +136,12 @@ CASES = [
         "test_render_cluster.py::test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute",
     ),
     (
+        "make test leaving files in TMPDIR (Chromium's org.chromium.Chromium.* of rvs render "
+        "--pdf and of the browser test, kernel and dask scratch)",
+        ".ci/run runs make test through .ci/in-fresh-tmpdir, which fails listing what is left",
+        "test_tempfiles.py::test_ci_runs_the_suite_in_a_fresh_tmpdir_and_fails_on_leftovers",
+    ),
+    (
         "--out at a mount point (or on another device than its parent)",
         "refused with one paragraph before anything is rendered",
         "test_render.py::test_out_at_a_mount_point_is_refused_before_rendering",

@@ -108,3 +108,29 @@ def test_a_batch_scratch_folder_is_removed_however_the_batch_ends(tmp_path):
         raise KeyboardInterrupt
     assert os.listdir(tmp_path) == ["keep"]
     assert (tmp_path / "keep").read_text() == "mine"
+
+
+def test_ci_runs_the_suite_in_a_fresh_tmpdir_and_fails_on_leftovers():
+    """Issue 29: no run of the test suite may leave anything in TMPDIR; .ci/run runs
+    ``make test`` through .ci/in-fresh-tmpdir, which fails listing what a command left."""
+    import subprocess
+    from pathlib import Path
+
+    ci = Path(__file__).resolve().parents[1] / ".ci"
+    assert ".ci/in-fresh-tmpdir make test" in (ci / "run").read_text(encoding="utf-8")
+    script = str(ci / "in-fresh-tmpdir")
+
+    def run(code):
+        return subprocess.run(
+            [script, "sh", "-c", code], capture_output=True, text=True, timeout=60
+        )
+
+    leaky = run('mkdir "$TMPDIR/rvs-kernel-x" && : > "$TMPDIR/tmpab_cd123.json"')
+    assert leaky.returncode == 1
+    assert "rvs-kernel-x" in leaky.stderr and "tmpab_cd123.json" in leaky.stderr
+    clean = run('test -z "$(ls -A "$TMPDIR")" && d=$(mktemp -d) && rmdir "$d"')
+    assert clean.returncode == 0, clean.stderr
+    assert run("exit 3").returncode == 3, "the command's own failure comes first"
+    options, tmpdir = run('echo "$PYTEST_ADDOPTS|$TMPDIR"').stdout.splitlines()[0].split("|")
+    basetemp = options.split("--basetemp=", 1)[1]
+    assert not basetemp.startswith(tmpdir), "pytest's own tmp_path folders are kept elsewhere"

@@ -7,6 +7,7 @@ layout; Chromium's ``--print-to-pdf`` writes one PDF beside each report's HTML p
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -92,6 +93,9 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
                 stderr=subprocess.DEVNULL,
                 timeout=timeout,
                 check=False,
+                # Chromium's own scratch (org.chromium.Chromium.*, which it does not always
+                # remove) in the profile folder, removed with it, not in TMPDIR.
+                env={**os.environ, "TMPDIR": profile},
             )
             if printed.is_file() and printed.stat().st_size > 0:
                 _move_in(printed, target)
