@@ -198,7 +198,6 @@ def move_in(staging: Path, folder: Path, by: str) -> list[str]:
     if not folder.exists() and not folder.is_symlink():
         _write_record(staging, by, staged_files)
         os.rename(staging, folder)
-        staging.mkdir()  # the caller removes its (now empty) staging folder
         return []
     previous = _record(folder)
     recorded = previous["files"] if previous is not None and previous.get("by") == by else {}

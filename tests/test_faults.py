@@ -484,7 +484,7 @@ def test_directly_imported_modules_are_declared():
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = {name for name in imported if name not in sys.stdlib_module_names}
-    third_party -= {"rvs_analysis", "distributed"}  # distributed: the optional dask extra
+    third_party -= {"rvs_analysis", "distributed", "dask"}  # the optional dask extra
     missing = {
         name for name in third_party if _normalise(distribution.get(name, name)) not in declared
     }
