@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -259,6 +260,10 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
             tls_ca_file=cert, tls_client_cert=cert, tls_client_key=key, require_encryption=True
         )
     env = dict(os.environ)
+    # The cluster's own temporary files (the scheduler's dask-scratch-space; a worker's kernel
+    # sockets and report scratch, left behind when a test kills it) in pytest's folders, not in
+    # TMPDIR; a short path, as the kernels' sockets go below it.
+    env["TMPDIR"] = tempfile.mkdtemp(prefix="c", dir=tmp_path.parent)
     repository = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
     logs = tmp_path / "dask-logs"
