@@ -207,3 +207,8 @@ class DataWarning(UserWarning):
 
     The CLI prints it as one line ``rvs: warning: ...``; in a notebook it shows as a warning.
     """
+
+
+class ClusterLostError(Exception):
+    """The dask cluster of ``rvs render --executor dask`` went away mid-batch; its open reports
+    have been failed already (:class:`rvs_analysis.render.executors.DaskExecutor`)."""

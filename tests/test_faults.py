@@ -484,7 +484,7 @@ def test_directly_imported_modules_are_declared():
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 imported.add(node.module.split(".")[0])
     third_party = {name for name in imported if name not in sys.stdlib_module_names}
-    third_party -= {"rvs_analysis", "distributed"}  # distributed: the optional dask extra
+    third_party -= {"rvs_analysis", "distributed", "dask"}  # the optional dask extra
     missing = {
         name for name in third_party if _normalise(distribution.get(name, name)) not in declared
     }
@@ -753,8 +753,15 @@ def test_manifest_paths_outside_out_are_never_copied_or_trusted(rendered, tiny, 
 # --------------------------------------------------------------------------------------------
 
 
-def _start_render(tiny, out, notebooks, areas, *extra):
+def _start_render(tiny, out, notebooks, areas, *extra, tmpdir=None, path=None, env=None):
+    import signal
+
     argv = render_argv(tiny, out, notebooks, areas, *extra)[1:]
+    env = {**os.environ, **(env or {})}
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    if path is not None:
+        env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
     return subprocess.Popen(
         [sys.executable, "-m", "rvs_analysis.cli", "render", *argv],
         cwd=REPO_ROOT,
@@ -762,6 +769,10 @@ def _start_render(tiny, out, notebooks, areas, *extra):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
+        # Ctrl-C as a terminal sends it (a test runner may have SIGINT ignored, which a child
+        # would inherit).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -798,21 +809,44 @@ def _kernels_running(process, count):
     return descendants if len(kernels) >= count else None
 
 
+def _descendants(process):
+    import psutil
+
+    try:
+        return psutil.Process(process.pid).children(recursive=True)
+    except psutil.Error:
+        return []
+
+
 @pytest.mark.slow
-def test_sigterm_stops_workers_and_kernels_and_removes_staging(rendered, tiny, tmp_path):
+@pytest.mark.parametrize("executor", ["local", "dask"])
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGINT"])
+def test_sigterm_stops_workers_and_kernels_and_removes_staging(
+    rendered, tiny, tmp_path, tmp_path_factory, executor, signame
+):
+    """SIGTERM and SIGINT, local workers and a dask LocalCluster: no process, no staging folder
+    and nothing in TMPDIR (kernel sockets and connection files with the key, report scratch,
+    dask's worker space) is left behind; the previous output is untouched."""
     import signal
     import time
 
+    signum = getattr(signal, signame)
+    tmpdir = tmp_path_factory.mktemp("t")  # short: the kernels' socket paths go below it
     out = copy_of(rendered, tmp_path)
     before = tree(out)
-    process = _start_render(tiny, out, "naps", "Utrecht,Midden-Nederland", "--jobs", "2")
+    process = _start_render(
+        tiny, out, "naps", "Utrecht,Midden-Nederland", "--jobs", "2", "--executor", executor,
+        tmpdir=tmpdir,
+    )  # fmt: skip
     try:
-        descendants = _wait_for(lambda: _kernels_running(process, 2), 120, "two kernels")
+        _wait_for(lambda: _kernels_running(process, 2), 120, "two kernels")
         assert leftovers(out), "the batch renders into a staging folder"
         time.sleep(1.0)  # both kernels are now inside time.sleep(20)
-        process.send_signal(signal.SIGTERM)
+        assert any(tmpdir.iterdir()), "the batch keeps its scratch in TMPDIR"
+        descendants = _descendants(process)
+        process.send_signal(signum)
         signalled = time.monotonic()
-        _, err = process.communicate(timeout=10)
+        _, err = process.communicate(timeout=30)
         while time.monotonic() - signalled < 10 and any(map(_alive, descendants)):
             time.sleep(0.1)
         stopped_after = time.monotonic() - signalled
@@ -820,11 +854,61 @@ def test_sigterm_stops_workers_and_kernels_and_removes_staging(rendered, tiny, t
         if process.poll() is None:
             process.kill()
     assert [p.pid for p in descendants if _alive(p)] == []
-    assert stopped_after < 10
-    assert process.returncode == 143
+    assert stopped_after < 20
+    assert process.returncode == 128 + signum
     assert "Traceback" not in err and "ongewijzigd" in err
+    assert sorted(path.name for path in tmpdir.iterdir()) == []
     assert leftovers(out) == []
     assert tree(out) == before
+
+
+FAKE_CHROMIUM = """#!/bin/sh
+# Writes half a PDF where it is told to print, then hangs (a browser caught mid-print).
+for arg in "$@"; do
+  case "$arg" in --print-to-pdf=*) printf '%%PDF-1.4 half' > "${arg#--print-to-pdf=}" ;; esac
+done
+echo started > "$RVS_TEST_MARK"
+exec sleep 60
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_during_the_pdf_step_leaves_no_half_pdf_and_nothing_in_tmpdir(
+    tiny, tmp_path, tmp_path_factory
+):
+    import signal
+    import time
+
+    tmpdir = tmp_path_factory.mktemp("t")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "chromium").write_text(FAKE_CHROMIUM, encoding="utf-8")
+    (bin_dir / "chromium").chmod(0o755)
+    mark = tmp_path / "printing"
+    out = tmp_path / "outputs"
+    process = _start_render(
+        tiny, out, "quick", "Utrecht", "--pdf", tmpdir=tmpdir, path=bin_dir,
+        env={"RVS_TEST_MARK": str(mark)},
+    )  # fmt: skip
+    try:
+        _wait_for(mark.exists, 120, "the PDF step")
+        browser = _descendants(process)
+        assert browser and any(tmpdir.iterdir()), "the browser prints with a profile in TMPDIR"
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(map(_alive, browser)):
+            time.sleep(0.1)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143
+    assert "Traceback" not in err
+    assert "Afgebroken (SIGTERM) tijdens het maken van de PDF's" in err
+    assert [p.pid for p in browser if _alive(p)] == []
+    assert sorted(path.name for path in tmpdir.iterdir()) == []
+    assert (out / "utrecht" / "quick.html").is_file(), "the reports stay"
+    assert [p.name for p in out.rglob("*") if ".pdf" in p.name] == []
 
 
 def test_later_run_removes_staging_folders_of_processes_that_are_gone(

@@ -22,8 +22,16 @@ def test_pdf_without_chromium_says_how_to_install_it(monkeypatch, tmp_path, caps
 
 @pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
-def test_write_pdfs_prints_each_report_on_a4(tmp_path):
+def test_write_pdfs_prints_each_report_on_a4(tmp_path, tmp_path_factory, monkeypatch):
+    import tempfile
+
     from rvs_analysis.render.html import TEMPLATES
+
+    # Nothing may be left in TMPDIR: Chromium's own scratch (org.chromium.Chromium.*) went
+    # there and stayed (issue 29). A short folder: Chromium puts a socket below it.
+    scratch = tmp_path_factory.mktemp("t")
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
 
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     rows = "".join(f"<tr><td>Rij {n}</td><td>{n},5</td></tr>" for n in range(120))
@@ -36,6 +44,7 @@ def test_write_pdfs_prints_each_report_on_a4(tmp_path):
     )
     written = pdf.write_pdfs(tmp_path, {"reports": [{"html": "flevoland/rapport.html"}]})
     assert written == [tmp_path / "flevoland" / "rapport.pdf"]
+    assert list(scratch.iterdir()) == []
     data = written[0].read_bytes()
     assert data.startswith(b"%PDF")
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]", data)

@@ -75,6 +75,19 @@ CASES = [
         "test_written_folder.py::test_masterclass_refuses_a_folder_it_did_not_write",
     ),
     (
+        "rvs masterclass on a full disk (a write fails with EFBIG under RLIMIT_FSIZE), into a "
+        "new folder and into its existing package with --force",
+        "one paragraph, non-zero exit; no half-written package, no staging folder, the existing "
+        "package byte-identical",
+        "test_written_folder.py::test_masterclass_on_a_full_disk_leaves_no_half_written_package",
+    ),
+    (
+        "rvs masterclass --force into its package where the user edited a notebook and "
+        "TRAINER.md and added a file",
+        "moved in per file; the user's files kept and named, not recorded as rvs's",
+        "test_written_folder.py::test_masterclass_force_into_its_package_keeps_what_the_user_changed",
+    ),
+    (
         "rvs demo-data over a file the user changed since it wrote it",
         "refused (the edit kept) unless --force",
         "test_written_folder.py::test_demo_data_refuses_a_users_folder_and_a_changed_file",
@@ -93,6 +106,40 @@ CASES = [
         "a killed batch leaves rvs-kernel-/rvs-report-/rvs-pdf- folders in TMPDIR",
         "the next render sweeps them (ours, older than an hour, rvs names only)",
         "test_tempfiles.py::test_sweep_removes_only_stale_rvs_scratch_folders",
+    ),
+    (
+        "SIGTERM or SIGINT during rvs render, local workers or a dask LocalCluster",
+        "exit 128+signal, no process left, nothing in TMPDIR (kernel sockets and connection "
+        "files with the key, report scratch, dask's worker space), previous output untouched",
+        "test_faults.py::test_sigterm_stops_workers_and_kernels_and_removes_staging",
+    ),
+    (
+        "SIGTERM while Chromium prints the PDFs (rvs render --pdf)",
+        "exit 143 with a Dutch message, no half-written PDF, no browser or profile left",
+        "test_faults.py::test_sigterm_during_the_pdf_step_leaves_no_half_pdf_and_nothing_in_tmpdir",
+    ),
+    (
+        "tmp*.json kernel connection files (with the key) of a killed run in TMPDIR",
+        "swept when stale, ours and provably an rvs kernel's (ipc socket in rvs-kernel-*); a "
+        "user's own kernel's file or any other file left alone",
+        "test_tempfiles.py::test_sweep_removes_only_stale_connection_files_proven_ours",
+    ),
+    (
+        "an IPC socket path longer than the system allows (a long TMPDIR)",
+        "the kernel uses the loopback interface instead of hanging until the start-up timeout",
+        "test_render_cluster.py::test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing",
+    ),
+    (
+        "the only dask worker, or the scheduler, killed (SIGKILL) mid-batch",
+        "the open reports fail with a Dutch message within a minute (marked for retry), the "
+        "finished ones are kept, exit 1; no hang, no English traceback",
+        "test_render_cluster.py::test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute",
+    ),
+    (
+        "make test leaving files in TMPDIR (Chromium's org.chromium.Chromium.* of rvs render "
+        "--pdf and of the browser test, kernel and dask scratch)",
+        ".ci/run runs make test through .ci/in-fresh-tmpdir, which fails listing what is left",
+        "test_tempfiles.py::test_ci_runs_the_suite_in_a_fresh_tmpdir_and_fails_on_leftovers",
     ),
     (
         "--out at a mount point (or on another device than its parent)",

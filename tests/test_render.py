@@ -650,6 +650,9 @@ def test_a_render_sweeps_stale_scratch_of_killed_runs(batch, source, tmp_path, m
     stale = scratch / "rvs-kernel-killed"
     stale.mkdir()
     os.utime(stale, (0, 0))
+    stale_batch = scratch / "rvs-batch-killed"  # a batch killed with -9: its whole scratch
+    (stale_batch / "k1").mkdir(parents=True)
+    os.utime(stale_batch, (0, 0))
     running = scratch / "rvs-report-running"
     running.mkdir()
     out = tmp_path / "outputs"
@@ -664,6 +667,7 @@ def test_a_render_sweeps_stale_scratch_of_killed_runs(batch, source, tmp_path, m
         progress=False,
     )
     assert not stale.exists(), "a stale folder of a killed run is swept"
+    assert not stale_batch.exists()
     assert running.is_dir(), "a fresh one (a batch still running) is left alone"
 
 

@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -73,6 +74,7 @@ class DevToolsPage:
             import websocket
         except ImportError:
             _need(False, "websocket-client is not installed")
+        self.scratch = tempfile.mkdtemp(prefix="rvs-test-chromium-")
         self.process = subprocess.Popen(
             [
                 CHROMIUM,
@@ -94,6 +96,9 @@ class DevToolsPage:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            # Chromium's own scratch (org.chromium.Chromium.*, with a socket: a short path) in
+            # a folder of the page's own, removed on close, not left in TMPDIR.
+            env={**os.environ, "TMPDIR": self.scratch},
         )
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + startup_timeout
@@ -214,6 +219,7 @@ class DevToolsPage:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -138,6 +139,27 @@ def test_report_timings_split_the_total_into_cells_and_overhead():
 
 
 @pytest.mark.slow
+def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
+    """Issue 29: the kernel's IPC socket path is limited (107 bytes on Linux); a longer one
+    could not be bound and the kernel never answered. It falls back to loopback TCP, and its
+    connection file (with the key) lives in its own folder, removed at shutdown."""
+    from rvs_analysis.render.kernels import MAX_SOCKET_PATH, WarmKernel
+
+    scratch = tmp_path / ("x" * max(1, MAX_SOCKET_PATH - len(str(tmp_path))))
+    scratch.mkdir()
+    kernel = WarmKernel(warm_imports=("json",), scratch=str(scratch), startup_timeout=60)
+    try:
+        kernel.start()
+        assert kernel.km.transport == "tcp"
+        folders = list(scratch.iterdir())
+        assert [path.name[:1] for path in folders] == ["k"]
+        assert (folders[0] / "connection.json").is_file()
+    finally:
+        kernel.shutdown()
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.slow
 def test_a_changed_source_is_loaded_again_on_a_warm_kernel(tmp_path):
     source = write_counts_source(tmp_path / "tidy")
     notebook = FIXTURES / "source_counts.ipynb"
@@ -217,9 +239,10 @@ def _self_signed_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def _cluster(tmp_path, tls=None):
-    """``dask scheduler`` and two ``dask worker`` processes (one thread each) on 127.0.0.1;
-    ``tls=(cert, key)`` makes every connection TLS with that certificate (also the CA)."""
+def _cluster(tmp_path, tls=None, workers=2, processes=None):
+    """``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) on
+    127.0.0.1; ``tls=(cert, key)`` makes every connection TLS with that certificate (also the
+    CA). ``processes``, a list, receives the scheduler's and the workers' Popen objects."""
     pytest.importorskip("distributed")
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
     if dask is None:
@@ -237,6 +260,10 @@ def _cluster(tmp_path, tls=None):
             tls_ca_file=cert, tls_client_cert=cert, tls_client_key=key, require_encryption=True
         )
     env = dict(os.environ)
+    # The cluster's own temporary files (the scheduler's dask-scratch-space; a worker's kernel
+    # sockets and report scratch, left behind when a test kills it) in pytest's folders, not in
+    # TMPDIR; a short path, as the kernels' sockets go below it.
+    env["TMPDIR"] = tempfile.mkdtemp(prefix="c", dir=tmp_path.parent)
     repository = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
     logs = tmp_path / "dask-logs"
@@ -248,10 +275,10 @@ def _cluster(tmp_path, tls=None):
             [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--nworkers", "1",
              "--no-dashboard", "--name", f"rvs-test-{number}", "--local-directory", str(tmp_path),
              *security_args]
-            for number in (1, 2)
+            for number in range(1, workers + 1)
         ),
     ]  # fmt: skip
-    processes = []
+    processes = [] if processes is None else processes
     try:
         for number, command in enumerate(commands):
             log = (logs / f"{number}.log").open("wb")
@@ -262,12 +289,14 @@ def _cluster(tmp_path, tls=None):
             )
             if number == 0:
                 time.sleep(1.0)
-        _wait_for_workers(address, 2, security=security)
+        _wait_for_workers(address, workers, security=security)
         yield address
     finally:
         for process in reversed(processes):
             process.terminate()
         for process in reversed(processes):
+            if process.poll() is not None:
+                continue
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -389,3 +418,79 @@ def test_region_wide_results_are_computed_once_per_content_and_copied():
     shared.computed_once(fit, renamed, 2)
     assert calls == [3, 3, 3, 3], "another dtype is another content"
     shared.clear()
+
+
+def _kill_tree(pid):
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
+    psutil.wait_procs(processes, timeout=10)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("killed", ["worker", "scheduler"])
+def test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute(killed, tmp_path):
+    """Issue 29: with its only worker or its scheduler killed (SIGKILL), ``rvs render
+    --executor dask`` hung with no output. Now the open reports fail with a Dutch message within
+    a minute, the finished one is kept, and the batch exits non-zero."""
+    import nbformat
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    for name, code in (("a_quick", "print(area)"), ("b_naps", "import time\ntime.sleep(120)")):
+        parameters = nbformat.v4.new_code_cell(
+            'area = "Midden-Nederland"\nsource = "demo"\ncache = "data/raw"\nsummary_path = ""'
+        )
+        parameters.metadata["tags"] = ["parameters"]
+        nb = nbformat.v4.new_notebook(cells=[parameters, nbformat.v4.new_code_cell(code)])
+        (notebooks / f"{name}.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    source = write_counts_source(tmp_path / "tidy")
+    out = tmp_path / "out"
+    err_path = tmp_path / "render.err"
+    processes = []
+    with _cluster(tmp_path, workers=1, processes=processes) as address:
+        scheduler, worker = processes
+        with err_path.open("w") as err_file:
+            render = subprocess.Popen(
+                [
+                    sys.executable, "-m", "rvs_analysis.cli", "render", "--source", str(source),
+                    "--areas", "Midden-Nederland", "--notebooks-dir", str(notebooks),
+                    "--notebooks", "a_quick,b_naps", "--out", str(out), "--executor", "dask",
+                    "--scheduler", address, "--progress", "lines",
+                ],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err_file,
+            )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while "a_quick" not in err_path.read_text(encoding="utf-8"):
+                assert render.poll() is None and time.monotonic() < deadline, err_path.read_text(
+                    encoding="utf-8"
+                )
+                time.sleep(0.2)
+            time.sleep(2.0)  # b_naps is now asleep on the worker
+            _kill_tree((worker if killed == "worker" else scheduler).pid)
+            killed_at = time.monotonic()
+            render.wait(timeout=90)
+            seconds = time.monotonic() - killed_at
+        finally:
+            if render.poll() is None:
+                render.kill()
+                render.wait()
+    err = err_path.read_text(encoding="utf-8")
+    assert seconds < 60, f"took {seconds:.0f} s after the {killed} was killed"
+    assert render.returncode == 1, err
+    assert "Traceback" not in err and "dask-cluster is weggevallen" in err
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    statuses = {Path(r["notebook"]).stem: (r["status"], r["error"]) for r in manifest["reports"]}
+    assert statuses["a_quick"] == ("ok", None)
+    assert (out / "midden-nederland" / "a_quick.html").is_file(), "the finished report is kept"
+    status, error = statuses["b_naps"]
+    assert status == "failed" and error.startswith("Het dask-cluster is weggevallen")
+    assert all(r["retry"] for r in manifest["reports"] if r["status"] == "failed")

@@ -207,55 +207,74 @@ def run(args) -> int:
     handled = (signal.SIGTERM, signal.SIGHUP) if main_thread else ()
     before = {signum: signal.signal(signum, _raise_terminated) for signum in handled}
     try:
-        result = render_batch(
-            source=args.source,
-            cache=args.cache,
-            level=args.level,
-            areas=resolve_areas(parse_list(args.areas)),
-            notebooks=parse_list(args.notebooks),
-            notebooks_dir=args.notebooks_dir,
-            out=args.out,
-            jobs=args.jobs,
-            executor=args.executor,
-            scheduler=args.scheduler,
-            timeout=args.timeout,
-            force=args.force,
-            progress=progress,
-            parameters=dict(getattr(args, "parameters", None) or []),
-        )
-    except Terminated as stopped:
-        name = signal.Signals(stopped.signum).name
-        print(
-            f"Afgebroken ({name}): werkprocessen en kernels zijn gestopt; de vorige uitvoer in "
-            f"{args.out} is ongewijzigd gebleven.",
-            file=sys.stderr,
-        )
-        return 128 + stopped.signum
-    except KeyboardInterrupt:
-        print(
-            f"Onderbroken: de vorige uitvoer in {args.out} is ongewijzigd gebleven.",
-            file=sys.stderr,
-        )
-        return 130
+        try:
+            result = render_batch(
+                source=args.source,
+                cache=args.cache,
+                level=args.level,
+                areas=resolve_areas(parse_list(args.areas)),
+                notebooks=parse_list(args.notebooks),
+                notebooks_dir=args.notebooks_dir,
+                out=args.out,
+                jobs=args.jobs,
+                executor=args.executor,
+                scheduler=args.scheduler,
+                timeout=args.timeout,
+                force=args.force,
+                progress=progress,
+                parameters=dict(getattr(args, "parameters", None) or []),
+            )
+        except Terminated as stopped:
+            name = signal.Signals(stopped.signum).name
+            print(
+                f"Afgebroken ({name}): werkprocessen en kernels zijn gestopt; de vorige uitvoer "
+                f"in {args.out} is ongewijzigd gebleven.",
+                file=sys.stderr,
+            )
+            return 128 + stopped.signum
+        except KeyboardInterrupt:
+            print(
+                f"Onderbroken: de vorige uitvoer in {args.out} is ongewijzigd gebleven.",
+                file=sys.stderr,
+            )
+            return 130
+        print(result.summary_text(), file=sys.stderr)
+        if chromium is None:
+            return result.exit_code
+        try:
+            return _write_pdfs(result, chromium)
+        except KeyboardInterrupt as stopped:
+            # The reports are in place; the browser and its profile folder are gone, and no
+            # PDF is half-written (each is moved in whole).
+            signum = getattr(stopped, "signum", signal.SIGINT)
+            print(
+                f"Afgebroken ({signal.Signals(signum).name}) tijdens het maken van de PDF's: de "
+                f"rapporten in {args.out} zijn geschreven, de PDF's zijn niet compleet. Draai "
+                "opnieuw met --pdf.",
+                file=sys.stderr,
+            )
+            return 128 + signum
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
-    print(result.summary_text(), file=sys.stderr)
-    if chromium is not None:
-        pdfs = write_pdfs(result.out, result.manifest, chromium)
-        pages = sum(1 for report in result.manifest.get("reports", []) if report.get("html"))
+
+
+def _write_pdfs(result, chromium) -> int:
+    """The ``--pdf`` step after a batch: the exit code (non-zero when a page got no PDF)."""
+    pdfs = write_pdfs(result.out, result.manifest, chromium)
+    pages = sum(1 for report in result.manifest.get("reports", []) if report.get("html"))
+    print(
+        f"{len(pdfs)} PDF's geschreven (A4), naast de rapporten in {result.out}.",
+        file=sys.stderr,
+    )
+    if len(pdfs) < pages:
         print(
-            f"{len(pdfs)} PDF's geschreven (A4), naast de rapporten in {result.out}.",
+            f"rvs: error: {pages - len(pdfs)} van de {pages} rapporten kregen geen PDF: "
+            f"{chromium} kon ze niet afdrukken. Controleer de browser (apt-get install "
+            "chromium) en draai opnieuw met --pdf.",
             file=sys.stderr,
         )
-        if len(pdfs) < pages:
-            print(
-                f"rvs: error: {pages - len(pdfs)} van de {pages} rapporten kregen geen PDF: "
-                f"{chromium} kon ze niet afdrukken. Controleer de browser (apt-get install "
-                "chromium) en draai opnieuw met --pdf.",
-                file=sys.stderr,
-            )
-            return max(result.exit_code, 1)
+        return max(result.exit_code, 1)
     return result.exit_code
 
 

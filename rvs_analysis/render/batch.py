@@ -61,7 +61,7 @@ from rvs_analysis.render.executors import (
     WorkerOptions,
 )
 from rvs_analysis.render.html import render_index
-from rvs_analysis.render.tempfiles import sweep_stale_scratch
+from rvs_analysis.render.tempfiles import batch_scratch, sweep_stale_scratch
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
 from rvs_analysis.sources.base import source_label
@@ -480,8 +480,9 @@ def render_batch(
     )
     # Scratch folders an earlier, killed batch could not remove (stale, ours, rvs names only).
     sweep_stale_scratch()
-    # One batch per output folder, from reading the previous manifest to the swap.
-    with output_folder.locked(inputs.out):
+    # One batch per output folder, from reading the previous manifest to the swap; the workers'
+    # and kernels' scratch in one folder of the batch's own, removed however the batch ends.
+    with output_folder.locked(inputs.out), batch_scratch() as scratch:
         output_folder.clean_leftovers(inputs.out)
         output_folder.check_output_folder(inputs.out)
         previous_manifest = output_folder.read_manifest(inputs.out)
@@ -489,7 +490,7 @@ def render_batch(
         output_folder.check_foreign_names(inputs.out, planned_files(plan))
         # The workers start their kernels while the source is validated here (the kernels
         # load it themselves): the two longest steps before the first report overlap.
-        runner = _runner(plan, inputs, jobs, executor, scheduler, warm_imports)
+        runner = _runner(plan, inputs, jobs, executor, scheduler, warm_imports, scratch)
         try:
             check_source(inputs)
             plan.tasks = [_with_provenance(task, inputs) for task in plan.tasks]
@@ -954,9 +955,11 @@ def run_tasks(
     return rendered
 
 
-def _make_runner(inputs, jobs, executor, scheduler, warm_imports):
-    """The executor of a batch: local worker processes or dask."""
+def _make_runner(inputs, jobs, executor, scheduler, warm_imports, scratch=None):
+    """The executor of a batch: local worker processes or dask (``scratch``: the batch's
+    scratch folder, see :attr:`WorkerOptions.scratch`)."""
     options = WorkerOptions(
+        scratch=scratch,
         source=inputs.source_parameter,
         cache=inputs.cache_parameter,
         warm_imports=tuple(warm_imports)
@@ -971,12 +974,12 @@ def _make_runner(inputs, jobs, executor, scheduler, warm_imports):
     raise RenderError(f"Unknown executor {executor!r}; choose 'local' or 'dask'.")
 
 
-def _runner(plan, inputs, jobs, executor, scheduler, warm_imports):
+def _runner(plan, inputs, jobs, executor, scheduler, warm_imports, scratch=None):
     """The batch's executor, its local workers already starting their kernels; ``None`` when
     there is nothing to render (a rerun with nothing changed starts no worker)."""
     if not plan.tasks:
         return None
-    runner = _make_runner(inputs, jobs, executor, scheduler, warm_imports)
+    runner = _make_runner(inputs, jobs, executor, scheduler, warm_imports, scratch)
     start = getattr(runner, "start", None)
     if start is not None:
         start(len(plan.tasks))

@@ -10,12 +10,16 @@ text, so the same code serves a cluster whose workers do not share the file syst
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import math
 import multiprocessing
 import os
 import queue
+import shutil
 import signal
 import tempfile
 import threading
@@ -39,7 +43,7 @@ from papermill.execute import (
 )
 from papermill.parameterize import parameterize_notebook
 
-from rvs_analysis.exceptions import RenderError
+from rvs_analysis.exceptions import ClusterLostError, RenderError
 from rvs_analysis.render.downloads import prepare_downloads
 from rvs_analysis.render.html import ReportExporter
 from rvs_analysis.render.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
@@ -169,6 +173,11 @@ class WorkerOptions:
     warm_imports: tuple[str, ...] = WARM_IMPORTS
     startup_timeout: float = 120.0
     blas_threads: int | None = 1
+    scratch: str | None = None
+    """The batch's scratch folder (:func:`rvs_analysis.render.tempfiles.batch_scratch`): the
+    kernels' sockets and connection files, each report's scratch and the kernels' ``TMPDIR`` go
+    there, so that the batch process can remove all of it, also when a worker was killed.
+    ``None``: the worker's own temporary folder (a remote dask worker)."""
 
 
 class ReportWorker:
@@ -199,6 +208,7 @@ class ReportWorker:
             cache=self.options.cache,
             warm_imports=self.options.warm_imports,
             blas_threads=self.options.blas_threads,
+            scratch=self.options.scratch,
         )
         self._exporter = None
         self._starts_reported = 0
@@ -235,7 +245,7 @@ class ReportWorker:
         started_at = time.time()
         rendered_at = dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
         timings: dict[str, Any] = {}
-        with tempfile.TemporaryDirectory(prefix="rvs-report-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="rvs-report-", dir=self.options.scratch) as scratch:
             summary_path = Path(scratch) / "summary.json"
             nb = notebook_node(task.notebook_json)
             nb = parameterize_notebook(
@@ -400,6 +410,11 @@ def _local_worker_main(worker_id, tasks, results, options):
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, _terminate)
+    if options.scratch:
+        # Whatever this process writes to the temporary folder lands in the batch's scratch
+        # folder, which the batch removes even when this process is killed.
+        os.environ["TMPDIR"] = options.scratch
+        tempfile.tempdir = options.scratch
     # When terminated mid-report, nbclient's pending output tasks are abandoned on purpose;
     # asyncio's "Task exception was never retrieved" about them is noise for the user.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
@@ -680,6 +695,14 @@ class DaskExecutor:
     thread, so a cluster worker pays kernel start-up once per batch as a local worker does.
     Reports are submitted as worker threads become free, longest first (:class:`LongestFirst`).
 
+    A lost cluster does not hang the batch: while no report finishes, the batch asks the
+    scheduler every :attr:`poll_seconds` how many worker threads it has. When the scheduler
+    does not answer, the connection is closed, or no worker is left, for :attr:`lost_after`
+    seconds on end, every report still open fails with a Dutch message (marked for a retry);
+    the reports that finished are kept and the batch ends, non-zero. A worker that dies while
+    others remain only makes dask run its report again elsewhere (a report whose every attempt
+    kills its worker fails with ``KilledWorker``).
+
     What a worker on another machine needs: this package installed in the worker's Python (with
     the same version, so that reports match), and the data source at the same absolute path as
     on the machine that runs ``rvs render`` (a shared or copied folder): a task carries the
@@ -691,65 +714,252 @@ class DaskExecutor:
     jobs: int
     options: WorkerOptions = field(default_factory=WorkerOptions)
     scheduler: str | None = None
+    poll_seconds: float = 2.0
+    """How often the batch looks at the cluster while no report finishes."""
+    lost_after: float = 20.0
+    """Seconds the scheduler may be unreachable, or without workers, before the cluster counts
+    as lost and the reports still open fail."""
 
     def run(self, tasks: Iterable[ReportTask]) -> Iterator[ReportResult]:
         """Yield a :class:`ReportResult` for every task, in completion order."""
         # deferred: optional dependency (dask[distributed], the rvs-analysis[dask] extra)
-        from distributed import Client, LocalCluster, as_completed  # noqa: PLC0415
+        import dask  # noqa: PLC0415
+
+        # deferred: optional dependency (dask[distributed], the rvs-analysis[dask] extra)
+        from distributed import Client, LocalCluster  # noqa: PLC0415
 
         tasks = list(tasks)
         if not tasks:
             return
         cluster = None
+        own_scratch = None
+        options = self.options
         if self.scheduler:
+            # The batch's scratch folder is on this machine, not on the cluster's workers.
+            options = dataclasses.replace(options, scratch=None)
             try:
                 client = Client(self.scheduler)
             except (OSError, TypeError, ValueError) as error:
                 raise _scheduler_error(self.scheduler, error) from error
         else:
-            cluster = LocalCluster(
-                n_workers=max(1, min(self.jobs, len(tasks))),
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            client = Client(cluster)
-        try:
-            schedule = LongestFirst(tasks)
-            futures = {}
-
-            def submit():
-                task = schedule.pop()
-                future = client.submit(
-                    run_report_on_dask_worker,
-                    task,
-                    self.options,
-                    pure=False,
-                    key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
+            if options.scratch is None:
+                own_scratch = tempfile.mkdtemp(prefix="rvs-batch-")
+                options = dataclasses.replace(options, scratch=own_scratch)
+            # Every dask server (scheduler, nannies, workers) keeps its space (locks, spilled
+            # data) in the batch's scratch folder, not as dask-scratch-space in TMPDIR.
+            with dask.config.set({"temporary-directory": options.scratch}):
+                cluster = LocalCluster(
+                    n_workers=max(1, min(self.jobs, len(tasks))),
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
                 )
-                futures[future] = task
-                return future
-
-            # As many reports in flight as the cluster has worker threads, the next one
-            # submitted as one finishes: longest first, and none waits on a busy worker.
-            slots = max(1, sum(client.nthreads().values()) or 1)
-            running = as_completed([submit() for _ in range(min(slots, len(schedule)))])
-            for future in running:
-                task = futures.pop(future)
-                if len(schedule):
-                    running.add(submit())
-                try:
-                    result = future.result()
-                except Exception as error:  # noqa: BLE001 - a lost worker fails one report
-                    result = failed_result(task, f"dask: {type(error).__name__}: {error}")
-                schedule.record(task, result.seconds)
-                yield result
+            client = Client(cluster)
+        finished = lost = False
+        quiet = _quiet_distributed_logs()
+        try:
+            yield from self._run_on(client, tasks, options)
+            finished = True
+        except ClusterLostError:
+            lost = True  # every open report has been failed; the batch writes what it has
         finally:
             try:
-                client.run(shutdown_dask_worker_kernels)
-            except Exception as error:  # noqa: BLE001 - best effort at shutdown
-                log.warning("could not shut down kernels on the dask workers: %s", error)
-            client.close()
-            if cluster is not None:
-                cluster.close()
+                _close_dask(client, cluster, graceful=finished, reachable=not lost)
+            finally:
+                quiet.close()
+            if own_scratch is not None:
+                shutil.rmtree(own_scratch, ignore_errors=True)
+
+    def _run_on(self, client, tasks, options):
+        """Hand the tasks to the cluster and yield their results; fail what is left when the
+        cluster is lost (see :meth:`run`)."""
+        # deferred: optional dependency (dask[distributed], the rvs-analysis[dask] extra)
+        from distributed import wait  # noqa: PLC0415
+
+        schedule = LongestFirst(tasks)
+        futures = {}
+
+        def submit():
+            task = schedule.pop()
+            futures[client.submit(
+                run_report_on_dask_worker,
+                task,
+                options,
+                pure=False,
+                key=f"rvs-{task.key}-{uuid.uuid4().hex[:8]}",
+            )] = task  # fmt: skip
+
+        # As many reports in flight as the cluster has worker threads, the next one submitted as
+        # one finishes: longest first, and none waits on a busy worker.
+        slots = max(1, sum(client.nthreads().values()) or 1)
+        unhealthy_since = None
+        while futures or len(schedule):
+            try:
+                while len(schedule) and len(futures) < slots:
+                    submit()
+                done, _ = wait(
+                    list(futures), timeout=self.poll_seconds, return_when="FIRST_COMPLETED"
+                )
+            except Exception as error:  # noqa: BLE001 - a timeout, or a client that lost its scheduler
+                done, problem = (), error
+            else:
+                problem = None
+            if done:
+                unhealthy_since = None
+                for future in done:
+                    task = futures.pop(future)
+                    result = _dask_result(future, task)
+                    schedule.record(task, result.seconds)
+                    yield result
+                continue
+            if problem is not None and "Cancelled" in type(problem).__name__:
+                why = "de verbinding met de scheduler is verbroken, de taken zijn geannuleerd"
+            elif problem is not None and not _is_timeout(problem):
+                why = f"{type(problem).__name__}: {problem}"
+            else:
+                why = _cluster_problem(client)
+            if why is None:
+                unhealthy_since = None
+                continue
+            now = time.monotonic()
+            unhealthy_since = unhealthy_since or now
+            if now - unhealthy_since < self.lost_after:
+                continue
+            message = (
+                f"Het dask-cluster is weggevallen ({why}; al {self.lost_after:g} s geen "
+                "scheduler of werkproces bereikbaar). Dit rapport is niet gemaakt; de rapporten "
+                "die wel klaar waren zijn bewaard. Start het cluster opnieuw en render nog eens."
+            )
+            log.debug("the dask cluster is lost: %s", why)
+            for task in list(futures.values()) + schedule.waiting:
+                yield failed_result(task, message)
+            futures.clear()
+            schedule.waiting.clear()
+            raise ClusterLostError(why)
+
+
+def _quiet_distributed_logs():
+    """Keep dask's own log records (English tracebacks of a lost connection) off stderr while a
+    batch runs; the reports say in Dutch what went wrong. Call ``.close()`` to restore.
+
+    Nothing changes when this package's logger is at DEBUG level.
+    """
+
+    stack = contextlib.ExitStack()
+    if log.isEnabledFor(logging.DEBUG):
+        return stack
+    names = ["distributed"] + [
+        name for name in list(logging.root.manager.loggerDict) if name.startswith("distributed.")
+    ]
+    for name in names:
+        logger = logging.getLogger(name)
+        stack.callback(logger.setLevel, logger.level)
+        logger.setLevel(logging.CRITICAL)
+    return stack
+
+
+def _is_timeout(error) -> bool:
+
+    return isinstance(error, (TimeoutError, asyncio.TimeoutError))
+
+
+def _cluster_problem(client):
+    """Why the cluster cannot render (Dutch, short), or ``None`` when it can."""
+    if getattr(client, "status", "running") not in ("running", "connecting"):
+        return f"de verbinding met de scheduler is gesloten ({client.status})"
+    try:
+        threads = client.nthreads(callback_timeout=5)
+    except Exception as error:  # noqa: BLE001 - any failure to answer is the problem
+        return f"de scheduler antwoordt niet: {type(error).__name__}"
+    if not threads:
+        return "de scheduler heeft geen werkprocessen meer"
+    return None
+
+
+def _dask_result(future, task):
+    """The :class:`ReportResult` of a finished future; a Dutch failure for a lost worker."""
+    # deferred: optional dependency (dask[distributed], the rvs-analysis[dask] extra)
+    from distributed import KilledWorker  # noqa: PLC0415
+
+    try:
+        return future.result(timeout=30)
+    except KilledWorker as error:
+        return failed_result(
+            task,
+            "Het dask-werkproces stopte onverwacht tijdens dit rapport, ook bij elke nieuwe "
+            f"poging (KilledWorker: {error}).",
+        )
+    except Exception as error:  # noqa: BLE001 - a lost worker or scheduler fails one report
+        name = type(error).__name__
+        if "Cancelled" in name:
+            return failed_result(
+                task, f"Het rapport is door het dask-cluster geannuleerd ({name}: {error})."
+            )
+        return failed_result(task, f"dask: {name}: {error}")
+
+
+def _cluster_processes(cluster):
+    """The LocalCluster's worker processes and their descendants (the kernels), as psutil
+    processes; the workers first."""
+
+    workers, descendants = [], []
+    for nanny in list(getattr(cluster, "workers", {}).values()):
+        try:
+            process = psutil.Process(int(nanny.pid))
+            children = process.children(recursive=True)
+        except (psutil.Error, TypeError, ValueError, AttributeError):
+            continue
+        workers.append(process)
+        descendants.extend(children)
+    return workers, descendants
+
+
+def _close_dask(client, cluster, graceful, reachable=True):
+    """Shut the batch's kernels down and close the client (and the LocalCluster).
+
+    At the end of a batch every worker shuts its kernels down (``Client.run``). After an
+    interruption or a lost cluster the kernels of a LocalCluster are killed at once (a report
+    may be running in them) before the cluster closes, and whatever of its processes still runs
+    afterwards is killed too, so that nothing outlives the batch. A lost cluster
+    (``reachable=False``) is not asked to do anything. Every step is bounded in time.
+    """
+
+    workers, kernels = _cluster_processes(cluster) if cluster is not None else ([], [])
+    if (graceful or cluster is None) and reachable:
+        try:
+            client.run(shutdown_dask_worker_kernels, callback_timeout=30 if graceful else 5)
+        except Exception as error:  # noqa: BLE001 - best effort at shutdown
+            log.warning("could not shut down kernels on the dask workers: %s", error)
+    else:
+        for kernel in kernels:
+            try:
+                kernel.kill()
+            except psutil.Error:
+                pass
+        psutil.wait_procs(kernels, timeout=5)
+    try:
+        client.close(timeout=10)
+    except Exception as error:  # noqa: BLE001 - best effort at shutdown
+        log.debug("closing the dask client: %s", error)
+    if cluster is None:
+        return
+    try:
+        cluster.close(timeout=15)
+    except Exception as error:  # noqa: BLE001 - best effort at shutdown
+        log.debug("closing the dask LocalCluster: %s", error)
+    survivors = [p for p in workers + kernels if _running(p)]
+    for process in survivors:
+        try:
+            process.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(survivors, timeout=5)
+
+
+def _running(process) -> bool:
+
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False

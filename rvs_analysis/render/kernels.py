@@ -65,6 +65,9 @@ THREAD_LIMIT_VARIABLES: tuple[str, ...] = (
     "NUMEXPR_NUM_THREADS",
 )
 
+MAX_SOCKET_PATH = 103
+"""Longest IPC socket path used (bytes): Linux allows 107 (``sun_path``), macOS 103."""
+
 
 # --------------------------------------------------------------------------------------------
 # Client side: the process that owns the kernel.
@@ -115,6 +118,10 @@ class WarmKernel:
     blas_threads : int or None
         Threads of the numerical libraries in the kernel (see :data:`THREAD_LIMIT_VARIABLES`);
         ``None`` leaves them to the libraries (one per core).
+    scratch : str, optional
+        Folder for the kernel's private socket folder (``rvs-kernel-*``, which also holds the
+        connection file with the kernel's key) and the kernel's ``TMPDIR``; default the
+        temporary folder.
 
     Notes
     -----
@@ -140,6 +147,7 @@ class WarmKernel:
         cache=None,
         warm_imports=WARM_IMPORTS,
         blas_threads=1,
+        scratch=None,
     ):
         self.kernel_name = kernel_name
         self.startup_timeout = startup_timeout
@@ -147,6 +155,7 @@ class WarmKernel:
         self.cache = cache
         self.warm_imports = tuple(warm_imports)
         self.blas_threads = blas_threads
+        self.scratch = scratch
         self.km = None
         self.kc = None
         self.warm_failures: dict[str, str] = {}
@@ -161,11 +170,21 @@ class WarmKernel:
         started = time.perf_counter()
         # IPC sockets in a private folder: faster than TCP on one machine, not reachable from
         # the network, and no "running over TCP without encryption" warning on stderr.
-        self._socket_dir = tempfile.mkdtemp(prefix="rvs-kernel-")
+        # The connection file (with the kernel's key) goes into the same private folder, not
+        # as tmp*.json into the temporary folder, so that removing the folder removes it too.
+        # In the batch's scratch folder a short name keeps the socket paths short.
+        prefix = "k" if self.scratch else "rvs-kernel-"
+        self._socket_dir = tempfile.mkdtemp(prefix=prefix, dir=self.scratch)
+        transport, ip = "ipc", os.path.join(self._socket_dir, "kernel")
+        if len(os.fsencode(ip)) + len("-1") > MAX_SOCKET_PATH:
+            # A socket path longer than the system allows (a long TMPDIR) cannot be bound:
+            # the kernel would never answer. The loopback interface instead.
+            transport, ip = "tcp", "127.0.0.1"
         self.km = KernelManager(
             kernel_name=self.kernel_name,
-            transport="ipc",
-            ip=os.path.join(self._socket_dir, "kernel"),
+            transport=transport,
+            ip=ip,
+            connection_file=os.path.join(self._socket_dir, "connection.json"),
         )
         # The kernel must import this very library, installed or not (a fresh clone before
         # `make install`, a test run): put its folder first on the kernel's PYTHONPATH.
@@ -174,6 +193,8 @@ class WarmKernel:
         env["PYTHONPATH"] = os.pathsep.join(
             part for part in (library_root, env.get("PYTHONPATH", "")) if part
         )
+        if self.scratch:
+            env["TMPDIR"] = self.scratch
         if self.blas_threads:
             for name in THREAD_LIMIT_VARIABLES:
                 env.setdefault(name, str(int(self.blas_threads)))

@@ -7,6 +7,7 @@ layout; Chromium's ``--print-to-pdf`` writes one PDF beside each report's HTML p
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -62,7 +63,11 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
             continue
         page = out / report["html"]
         target = page.with_suffix(".pdf")
+        target.unlink(missing_ok=True)
         with tempfile.TemporaryDirectory(prefix="rvs-pdf-") as profile:
+            # Chromium prints into its profile folder; the PDF is moved in whole afterwards, so
+            # an interrupted or failed print never leaves half a PDF beside the report.
+            printed = Path(profile) / "page.pdf"
             subprocess.run(
                 [
                     chromium,
@@ -75,14 +80,29 @@ def write_pdfs(out, manifest, chromium: str | None = None, timeout: float = 120.
                     f"--user-data-dir={profile}",
                     "--no-pdf-header-footer",
                     "--print-to-pdf-no-header",
-                    f"--print-to-pdf={target}",
+                    f"--print-to-pdf={printed}",
                     page.resolve().as_uri(),
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 timeout=timeout,
                 check=False,
+                # Chromium's own scratch (org.chromium.Chromium.*, which it does not always
+                # remove) in the profile folder, removed with it, not in TMPDIR.
+                env={**os.environ, "TMPDIR": profile},
             )
+            if printed.is_file() and printed.stat().st_size > 0:
+                _move_in(printed, target)
         if target.is_file() and target.stat().st_size > 0:
             written.append(target)
     return written
+
+
+def _move_in(printed: Path, target: Path) -> None:
+    """Copy ``printed`` beside ``target`` and rename it into place (one step for readers)."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copyfile(printed, partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
