@@ -33,11 +33,16 @@ $(BIN)/python:
 # into the venv by pip): about ten times faster than pip for the same lock. Where uv cannot be
 # installed (no wheel for the platform), pip installs the same lock, only slower.
 # --no-build-isolation: the package is built with the locked setuptools already in the venv.
+# uv does not byte-compile what it installs (pip does): compileall writes the .pyc files once, in
+# parallel, leaving out the libraries' own test suites. Without them every kernel and process would
+# compile its imports again (always where PYTHONDONTWRITEBYTECODE is set, as in many containers).
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK) | $(BIN)/python
 	@if $(BIN)/python -m pip install --quiet --require-hashes -r $(UV_LOCK) && $(BIN)/uv --version >/dev/null; then \
 		echo "Installing $(LOCK) into $(VENV) with uv"; \
 		$(UV_INSTALL) --require-hashes -r $(LOCK) && \
-		$(UV_INSTALL) --no-deps --no-build-isolation -e .; \
+		$(UV_INSTALL) --no-deps --no-build-isolation -e . && \
+		{ $(BIN)/python -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib >/dev/null \
+			|| echo "Some files could not be byte-compiled: imports of those are slower, nothing else"; }; \
 	else \
 		echo "uv could not be installed: installing $(LOCK) into $(VENV) with pip (slower)"; \
 		$(BIN)/python -m pip install --quiet --upgrade pip setuptools && \

@@ -493,7 +493,8 @@ def test_directly_imported_modules_are_declared():
 
 def test_makefile_installs_from_the_lock_after_upgrading_pip():
     """uv (itself pinned with hashes) installs the lock with its hashes, then the package without
-    its dependencies; where uv cannot be installed, pip does the same steps."""
+    its dependencies, and the installed libraries are byte-compiled (pip does that itself, uv does
+    not); where uv cannot be installed, pip does the same steps."""
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
     assert "$(LOCK)" in recipe.splitlines()[0] and "$(UV_LOCK)" in recipe.splitlines()[0]
@@ -501,7 +502,8 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     bootstrap = with_uv.index("pip install --quiet --require-hashes -r $(UV_LOCK)")
     locked = with_uv.index("$(UV_INSTALL) --require-hashes -r $(LOCK)")
     package = with_uv.index("$(UV_INSTALL) --no-deps --no-build-isolation -e .")
-    assert bootstrap < locked < package
+    compiled = with_uv.index("-m compileall -q -j 0 -x '/tests?/' $(VENV)/lib")
+    assert bootstrap < locked < package < compiled
     upgrade = with_pip.index("--upgrade pip setuptools")
     locked = with_pip.index("--require-hashes -r $(LOCK)")
     package = with_pip.index("--no-deps -e .")
