@@ -30,7 +30,7 @@ $(BIN)/python:
 
 # The venv gets exactly the locked versions (hashes checked), then the package itself without
 # resolving anything again. The installer is uv (pinned with its hashes in $(UV_LOCK), bootstrapped
-# into the venv by pip): about ten times faster than pip for the same lock. Where uv cannot be
+# into the venv by pip): several times faster than pip for the same lock. Where uv cannot be
 # installed (no wheel for the platform), pip installs the same lock, only slower.
 # --no-build-isolation: the package is built with the locked setuptools already in the venv.
 # uv does not byte-compile what it installs (pip does): compileall writes the .pyc files once, in
