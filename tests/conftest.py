@@ -4,7 +4,9 @@ small tidy folders and frames built by hand.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,6 +48,43 @@ def demo_dataset():
         return load_source("demo")
     except SourceNotAvailableError as error:
         pytest.skip(f"the demo data set is not available: {error}")
+
+
+@pytest.fixture(scope="session")
+def demo_batch(tmp_path_factory) -> Path:
+    """The output folder of one batch on the demo data: every registered report for the region and
+    each district, rendered the way ``make reports`` renders them (two warm kernels).
+
+    Rendered once per test run, however many xdist workers ask for it: the first worker renders
+    into the run's common temporary folder under a file lock, the others wait for it and read the
+    same folder. Tests only read it (a test that writes renders its own batch). Its render status
+    is in ``render_exit_code`` beside the folder.
+    """
+    from rvs_analysis.regions import DISTRICTS, REGION_NAME
+    from rvs_analysis.render.batch import render_batch
+    from rvs_analysis.report import registry
+
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # shared by the workers of this run, not by other runs
+    folder = base / "demo-batch"
+    folder.mkdir(exist_ok=True)
+    out, status = folder / "out", folder / "render_exit_code"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not status.exists():
+            result = render_batch(
+                "demo",
+                out=out,
+                areas=[REGION_NAME, *DISTRICTS],
+                notebooks=[str(spec.path) for spec in registry.report_specs()],
+                notebooks_dir=REPO_ROOT / "notebooks",
+                jobs=2,
+                progress=False,
+                timeout=300,
+            )
+            status.write_text(str(result.exit_code), encoding="utf-8")
+    return out
 
 
 @pytest.fixture

@@ -492,14 +492,34 @@ def test_directly_imported_modules_are_declared():
 
 
 def test_makefile_installs_from_the_lock_after_upgrading_pip():
+    """uv (itself pinned with hashes) installs the lock with its hashes, then the package without
+    its dependencies, and the installed libraries are byte-compiled (pip does that itself, uv does
+    not); where uv cannot be installed, pip does the same steps."""
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
-    assert "$(LOCK)" in recipe.splitlines()[0]
-    upgrade = recipe.index("--upgrade pip setuptools")
-    locked = recipe.index("--require-hashes -r $(LOCK)")
-    package = recipe.index("--no-deps -e .")
+    assert "$(LOCK)" in recipe.splitlines()[0] and "$(UV_LOCK)" in recipe.splitlines()[0]
+    with_uv, with_pip = recipe.split("else", 1)
+    bootstrap = with_uv.index("pip install --quiet --require-hashes -r $(UV_LOCK)")
+    locked = with_uv.index("$(UV_INSTALL) --require-hashes -r $(LOCK)")
+    package = with_uv.index("$(UV_INSTALL) --no-deps --no-build-isolation -e .")
+    compiled = with_uv.index("-m compileall -q -j 0 -x '/tests?/' $(VENV)/lib")
+    assert bootstrap < locked < package < compiled
+    upgrade = with_pip.index("--upgrade pip setuptools")
+    locked = with_pip.index("--require-hashes -r $(LOCK)")
+    package = with_pip.index("--no-deps -e .")
     assert upgrade < locked < package
     assert "LOCK := requirements.lock" in makefile
+    assert "UV_INSTALL := $(BIN)/uv pip install" in makefile
+
+
+def test_the_installer_is_pinned_with_the_hashes_of_its_wheels():
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    pin = re.search(r"^UV_PIN := (uv==\S+)$", makefile, re.MULTILINE).group(1)
+    uv_lock = re.search(r"^UV_LOCK := (\S+)$", makefile, re.MULTILINE).group(1)
+    lock = (REPO_ROOT / uv_lock).read_text(encoding="utf-8")
+    pins = re.findall(r"^([A-Za-z0-9][^ \n]*==\S+)", lock, re.MULTILINE)
+    assert pins == [pin], "run make lock"
+    assert lock.count("--hash=sha256:") >= 2  # one per platform's wheel, at least
 
 
 def test_environment_yml_lists_the_newly_declared_modules():

@@ -7,7 +7,7 @@ Every test that goes over the reports goes over the registry
 The notebooks run through the renderer's warm-kernel executor (``rvs_analysis.render.batch``), the way
 ``make reports`` runs them: a kernel per worker, started once, reset between reports, with the
 notebook folder as working directory (as in JupyterLab). One batch per source is shared by the
-tests of this module.
+tests of this module; the demo batch (``conftest.demo_batch``) also by the browser tests.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ def _render(source: str, areas, out: Path) -> dict:
         progress=False,
         timeout=300,
     )
+    return _read(out)
+
+
+def _read(out: Path) -> dict:
+    """The batch in ``out`` by (area, notebook): manifest entry, summary and executed notebook."""
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     reports = {}
     for entry in manifest["reports"]:
@@ -90,13 +95,15 @@ def _render(source: str, areas, out: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory):
-    return tmp_path_factory.mktemp("demo") / "out"
+def demo_folder(demo_batch):
+    """The demo batch of every report for the region and the districts (``conftest.demo_batch``,
+    rendered once per test run and shared with the browser tests)."""
+    return demo_batch
 
 
 @pytest.fixture(scope="module")
 def demo_reports(demo_folder):
-    return _render("demo", AREAS, demo_folder)
+    return _read(demo_folder)
 
 
 @pytest.fixture(scope="module")

@@ -280,21 +280,17 @@ _PROSE = """
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    """The index and one report of each report notebook (demo data, one district)."""
+def reports(request):
+    """The index and the reports of every report notebook (demo data; the region and the
+    districts, ``conftest.demo_batch``, shared with test_notebooks.py); the pages checked are the
+    index and Flevoland's reports."""
     _need_chromium()
-    root = tmp_path_factory.mktemp("reports")
-    result = render_batch(
-        "demo",
-        areas=["Flevoland"],
-        notebooks=REPORT_NOTEBOOKS,
-        notebooks_dir=REPO / "notebooks",
-        out=root / "outputs",
-        jobs=2,
-        progress=False,
-    )
-    assert result.exit_code == 0
-    return result.out
+    demo_batch = request.getfixturevalue("demo_batch")  # not rendered when the test skips
+    assert (demo_batch.parent / "render_exit_code").read_text(encoding="utf-8") == "0"
+    assert {f"flevoland/{name}.html" for name in REPORT_NOTEBOOKS} <= {
+        str(path.relative_to(demo_batch)) for path in demo_batch.glob("flevoland/*.html")
+    }
+    return demo_batch
 
 
 @pytest.fixture(scope="module")
