@@ -9,7 +9,9 @@ LOCK := requirements.lock
 # The installer that installs the lock: uv, pinned with the hashes of its wheels (`make lock` too).
 UV_PIN := uv==0.13.8
 UV_LOCK := requirements-uv.lock
-UV_INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python
+UV_TMP := $(VENV)/.uv-tmp
+# uv's own scratch (build locks) in the venv, not in TMPDIR: an install leaves nothing behind there
+UV_INSTALL := TMPDIR=$(CURDIR)/$(UV_TMP) $(BIN)/uv pip install --quiet --python $(BIN)/python
 SOURCE ?= demo
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
@@ -39,8 +41,10 @@ $(BIN)/python:
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK) | $(BIN)/python
 	@if $(BIN)/python -m pip install --quiet --require-hashes -r $(UV_LOCK) && $(BIN)/uv --version >/dev/null; then \
 		echo "Installing $(LOCK) into $(VENV) with uv"; \
+		mkdir -p $(UV_TMP) && \
 		$(UV_INSTALL) --require-hashes -r $(LOCK) && \
 		$(UV_INSTALL) --no-deps --no-build-isolation -e . && \
+		rm -rf $(UV_TMP) && \
 		{ $(BIN)/python -m compileall -q -j 0 -x '/tests?/' $(VENV)/lib >/dev/null \
 			|| echo "Some files could not be byte-compiled: imports of those are slower, nothing else"; }; \
 	else \
