@@ -504,12 +504,15 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     package = with_uv.index("$(UV_INSTALL) --no-deps --no-build-isolation -e .")
     compiled = with_uv.index("-m compileall -q -j 0 -x '/tests?/' $(VENV)/lib")
     assert bootstrap < locked < package < compiled
+    # uv's scratch lives in the venv and goes when the install is done: nothing left in TMPDIR
+    assert bootstrap < with_uv.index("mkdir -p $(UV_TMP)") < locked
+    assert package < with_uv.index("rm -rf $(UV_TMP)") < compiled
     upgrade = with_pip.index("--upgrade pip setuptools")
     locked = with_pip.index("--require-hashes -r $(LOCK)")
     package = with_pip.index("--no-deps -e .")
     assert upgrade < locked < package
     assert "LOCK := requirements.lock" in makefile
-    assert "UV_INSTALL := $(BIN)/uv pip install" in makefile
+    assert "UV_INSTALL := TMPDIR=$(CURDIR)/$(UV_TMP) $(BIN)/uv pip install" in makefile
 
 
 def test_the_installer_is_pinned_with_the_hashes_of_its_wheels():
