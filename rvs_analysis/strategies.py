@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rvs_analysis import national
+from rvs_analysis import national, regions
 from rvs_analysis.exceptions import SourceNotAvailableError, StrategyError
 from rvs_analysis.resources import data_path
 
@@ -44,6 +44,7 @@ __all__ = [
     "indicator_catalogue",
     "load_strategy",
     "shipped_strategies",
+    "strategy_areas",
     "strategy_for_year",
 ]
 
@@ -499,3 +500,58 @@ def strategy_for_year(year: int) -> tuple[Strategy, str | None]:
         f"no strategy covers {year}: {chosen.name} ({chosen.period}) is used, with its "
         f"municipalities on the map of {year}"
     )
+
+
+STRATEGY_LEVELS = ("region", "district", "gemeente")
+"""The levels of a strategy's own areas."""
+
+
+def strategy_areas(strategy: Strategy, level: str, boundaries: int) -> list:
+    """The strategy's areas of one level on the boundaries of ``boundaries``.
+
+    Parameters
+    ----------
+    strategy : Strategy
+    level : {"region", "district", "gemeente"}
+        The whole area list (named by the strategy's ``region``), each of its districts, or each
+        municipality.
+    boundaries : int
+        The boundary year: the strategy's municipalities valid on 1 January of it.
+
+    Returns
+    -------
+    list of rvs_analysis.regions.Area
+        Custom areas (:func:`rvs_analysis.regions.custom_area`) in the order of the strategy's
+        districts and, within a level, by name.
+
+    Raises
+    ------
+    StrategyError
+        When ``level`` is not a strategy level, or no municipality of the strategy is valid on
+        ``boundaries``.
+    """
+    if level not in STRATEGY_LEVELS:
+        raise StrategyError(
+            strategy.folder / "municipalities.csv",
+            None,
+            f"level {level!r} is not one of the strategy's own ({', '.join(STRATEGY_LEVELS)}).",
+        )
+    listed = strategy.municipalities_on(boundaries)
+    if listed.empty:
+        raise StrategyError(
+            strategy.folder / "municipalities.csv",
+            None,
+            f"no municipality of {strategy.name} is valid on 1 January {boundaries}; choose "
+            f"boundaries in its period ({strategy.period}).",
+        )
+    if level == "region":
+        return [regions.custom_area(strategy.region, listed["gemeente_code"], boundaries)]
+    if level == "district":
+        return [
+            regions.custom_area(district, rows["gemeente_code"], boundaries)
+            for district, rows in listed.groupby("district", sort=False)
+        ]
+    return [
+        regions.custom_area(name, [code], boundaries)
+        for code, name in zip(listed["gemeente_code"], listed["gemeente_name"], strict=True)
+    ]

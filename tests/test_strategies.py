@@ -148,3 +148,46 @@ def test_an_unknown_strategy_names_the_shipped_ones(tmp_path):
         SourceNotAvailableError, match="rvs-2015-2018, rvs-2019-2022, rvs-2023-2026"
     ):
         strategies.load_strategy("rvs-2031-2034")
+
+
+def _table(argv, capsys):
+    from rvs_analysis import cli
+
+    status = cli.main(["table", *argv])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_rvs_table_sums_a_users_strategy_per_district(own, capsys):
+    """Issue 32 item 4: a custom area is a one-district strategy; rvs table sums its
+    municipalities (Eemland = Amersfoort + Leusden + Zeist, year by year)."""
+    years = ["--years", "2015-2016", "--boundaries", "2017"]  # the demo data's boundaries
+    status, out, err = _table(["--strategy", str(own), "--level", "district", *years], capsys)
+    assert status == 0, err
+    district = pd.read_csv(__import__("io").StringIO(out)).set_index("year")
+    assert list(district["area"].unique()) == ["Eemland"]
+    status, out, _ = _table(["--level", "gemeente", *years], capsys)
+    towns = pd.read_csv(__import__("io").StringIO(out))
+    towns = towns[towns["area"].isin(["Amersfoort", "Leusden", "Zeist"])]
+    assert len(towns) == 6
+    summed = towns.groupby("year")["registered_offences"].sum()
+    assert district["registered_offences"].to_dict() == summed.to_dict()
+    status, out, err = _table(["--strategy", str(own), "--level", "gemeente", *years], capsys)
+    assert status == 0 and sorted(pd.read_csv(__import__("io").StringIO(out))["area"].unique()) == [
+        "Amersfoort", "Leusden", "Zeist"
+    ]  # fmt: skip
+
+
+def test_rvs_table_with_the_current_strategy_is_the_region_of_38(shared_cbs_dir, capsys):
+    """On the real extract (2024 boundaries): the 2023-2026 strategy's region is the region's
+    composition of 2024, 38 municipalities."""
+    years = ["--years", "2023", "--boundaries", "2024", "--source", str(shared_cbs_dir)]
+    status, ours, err = _table(["--strategy", "rvs-2023-2026", "--level", "region", *years], capsys)
+    assert status == 0, err
+    assert ours.splitlines()[1].startswith("Midden-Nederland,2023,")
+    status, region, _ = _table(["--level", "region", *years], capsys)
+    assert ours.splitlines()[1:] == region.splitlines()[1:]  # the same 38 municipalities
+    status, _, err = _table(
+        ["--strategy", "rvs-2023-2026", "--level", "police-unit", *years], capsys
+    )
+    assert status != 0 and "is not one of the strategy's own" in err and "Traceback" not in err

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rvs_analysis import regions
+from rvs_analysis import regions, strategies
 from rvs_analysis.exceptions import DataWarning, RvsError
 from rvs_analysis.sources import load_notes, load_source, source_files
 from rvs_analysis.spreadsheet import safe_text
@@ -64,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="region (default): the region's municipalities and districts; nederland: every "
         "Dutch municipality of the boundary year (--level gemeente), or the Netherlands "
         "(--level region)",
+    )
+    parser.add_argument(
+        "--strategy",
+        metavar="ID|DIR",
+        help="the areas of a strategy instead of the region's: a shipped one (rvs-2023-2026) or "
+        "the folder of your own (strategy.toml, municipalities.csv, targets.csv); --level "
+        "region, district or gemeente",
     )
     parser.add_argument(
         "--boundaries",
@@ -154,13 +161,18 @@ def run(args: argparse.Namespace) -> int:
     noticed = load_notes(dataset)
     if noticed:
         warnings.warn(noticed, DataWarning, stacklevel=1)
+    areas = None
+    if getattr(args, "strategy", None):
+        strategy = strategies.load_strategy(args.strategy)
+        areas = strategies.strategy_areas(strategy, args.level, args.boundaries)
     table = regions.area_table(
         dataset,
         args.offence,
-        args.level,
+        None if areas is not None else args.level,
         boundaries=args.boundaries,
         years=args.years,
         rate=args.rate,
+        areas=areas,
         scope=args.scope,
     )
     if args.rate:
