@@ -62,7 +62,7 @@ MUNICIPALITY_COLUMNS = [
     "valid_to",
     "source",
 ]
-TARGET_COLUMNS = [
+TARGET_COLUMNS = [  # the columns of a targets table, here and in stats.targets
     "indicator",
     "label_nl",
     "unit",

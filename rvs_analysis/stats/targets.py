@@ -36,6 +36,7 @@ from rvs_analysis.stats.common import (
 )
 from rvs_analysis.stats.serial import ar1_noise, independence_note
 from rvs_analysis.stats.trends import Forecast, fit_count_trend
+from rvs_analysis.strategies import TARGET_COLUMNS
 
 __all__ = [
     "TARGETS_PATH",
@@ -128,19 +129,7 @@ indicator, so it is parsed and checked once while the file is unchanged."""
 
 def _read_targets(path: Path) -> pd.DataFrame:
     table = pd.read_csv(path, dtype={"indicator": "str", "comparison": "str"})
-    required = [
-        "indicator",
-        "label_nl",
-        "unit",
-        "area",
-        "year",
-        "kind",
-        "value",
-        "comparison",
-        "relative_to_baseline",
-        "source_line",
-    ]
-    check_columns(table, required, str(path))
+    check_columns(table, TARGET_COLUMNS, str(path))
     bad_kind = ~table["kind"].isin(["baseline", "target"])
     if bad_kind.any():
         raise StatisticsInputError(f"{path}: kind must be 'baseline' or 'target'.")
