@@ -67,7 +67,7 @@ def _hand_quasi_poisson(formula, table, term):
 
 
 def test_two_area_slopes_ratio_equals_a_hand_fitted_interaction_glm(two_areas):
-    result = compare.compare_trends(two_areas, model="slopes")
+    result = compare.compare_area_trends(two_areas, model="slopes")
     expected = _hand_quasi_poisson("registered_offences ~ C(area) * t", two_areas, "C(area)[T.B]:t")
     ratio = result.ratio
     got = (ratio.estimate, ratio.ci_low, ratio.ci_high, ratio.p_value, result.dispersion)
@@ -78,7 +78,7 @@ def test_two_area_slopes_ratio_equals_a_hand_fitted_interaction_glm(two_areas):
 
 
 def test_two_area_year_effects_ratio_equals_a_hand_fitted_glm(two_areas):
-    result = compare.compare_trends(two_areas)
+    result = compare.compare_area_trends(two_areas)
     table = two_areas.assign(is_b=(two_areas["area"] == "B").astype(float))
     expected = _hand_quasi_poisson(
         "registered_offences ~ C(year) + C(area) + is_b:t", table, "is_b:t"
@@ -89,7 +89,7 @@ def test_two_area_year_effects_ratio_equals_a_hand_fitted_glm(two_areas):
     assert result.df_resid == 8  # 20 observations - 10 year effects - 1 area - 1 deviation
     own = result.annual_rate_ratios
     assert own["B"].estimate / own["A"].estimate == pytest.approx(
-        compare.compare_trends(two_areas, model="slopes").ratio.estimate
+        compare.compare_area_trends(two_areas, model="slopes").ratio.estimate
     )
 
 
@@ -101,7 +101,7 @@ def test_dispersion_is_never_below_one():
         for t in range(8)
     ]
     table = pd.DataFrame(rows, columns=["area", "year", "registered_offences", "population"])
-    result = compare.compare_trends(table, model="slopes")
+    result = compare.compare_area_trends(table, model="slopes")
     assert result.pearson_dispersion < 1 and result.dispersion == 1.0
     poisson = smf.glm(
         "registered_offences ~ C(area) * t",
@@ -115,7 +115,7 @@ def test_dispersion_is_never_below_one():
 def test_three_areas_give_two_ratios_and_a_joint_test():
     rng = np.random.default_rng(3)
     table = _trend_table(rng, {"A": -0.05, "B": -0.05, "C": 0.03}, phi=2.0)
-    result = compare.compare_trends(table, reference="B")
+    result = compare.compare_area_trends(table, reference="B")
     assert result.areas == ("B", "A", "C") and set(result.ratios) == {"A", "C"}
     assert result.ratios["C"].significant and result.joint_p_value < 0.001
     assert list(result.table()["area"]) == ["B", "A", "C"]
@@ -127,11 +127,11 @@ def test_each_area_gets_its_own_dispersion_against_the_reference():
     # ten police units and the Netherlands as their sum; unit 10 the noisiest (sd 0.08)
 
     table = validation_compare._police_units(np.random.default_rng(5))
-    result = compare.compare_trends(table, reference="Nederland")
+    result = compare.compare_area_trends(table, reference="Nederland")
     phi = result.area_dispersions
     assert phi["Eenheid 10"] > 2 * phi["Eenheid 1"]
     # the noisy unit's ratio is the model of that unit and the Netherlands alone
-    pair = compare.compare_trends(
+    pair = compare.compare_area_trends(
         table[table["area"].isin(["Nederland", "Eenheid 10"])], reference="Nederland"
     )
     noisy = result.ratios["Eenheid 10"]
@@ -149,11 +149,11 @@ def test_each_area_gets_its_own_dispersion_against_the_reference():
 
 def test_compare_trends_errors_name_the_fix(two_areas):
     with pytest.raises(StatisticsInputError, match="at least two areas"):
-        compare.compare_trends(two_areas, areas=["A"])
+        compare.compare_area_trends(two_areas, areas=["A"])
     with pytest.raises(StatisticsInputError, match="change_between"):
-        compare.compare_trends(two_areas, years=[2012, 2013])
+        compare.compare_area_trends(two_areas, years=[2012, 2013])
     with pytest.raises(StatisticsInputError, match="offence code"):
-        compare.compare_trends(two_areas.iloc[0:0].pipe(lambda _: _demo()), areas=["Laren"])
+        compare.compare_area_trends(two_areas.iloc[0:0].pipe(lambda _: _demo()), areas=["Laren"])
 
 
 def test_fit_count_trend_on_a_district_table_names_the_fix():
@@ -162,7 +162,9 @@ def test_fit_count_trend_on_a_district_table_names_the_fix():
     table = regions.area_table(_demo(), "1.1.1", "district", rate=True)
     with pytest.raises(StatisticsInputError, match=r"5 values of 'area' \(Flevoland") as error:
         fit_count_trend(table)
-    assert "compare_trends" in str(error.value) and "table[table['area'] ==" in str(error.value)
+    assert "compare_area_trends" in str(error.value) and "table[table['area'] ==" in str(
+        error.value
+    )
     one = table[table["area"] == "Flevoland"].astype({"registered_offences": float})
     assert fit_count_trend(one.astype({"population": float})).model in {"poisson", "quasi_poisson"}
 
@@ -175,7 +177,7 @@ def _demo():
 
 def test_compare_trends_on_a_dataset_with_rest_of_region():
     dataset = _demo()
-    result = compare.compare_trends(
+    result = compare.compare_area_trends(
         dataset, "1.1.1", ["Stad Utrecht", regions.rest_of("Stad Utrecht")], years="2012-2020"
     )
     assert result.years == tuple(range(2012, 2021))
@@ -286,7 +288,7 @@ def test_coverage_of_the_trend_ratio_interval_under_overdispersion():
     covered = []
     for _ in range(200):
         table = _trend_table(rng, {"A": math.log(0.96), "B": math.log(0.92)}, phi=3.0)
-        ratio = compare.compare_trends(table).ratio
+        ratio = compare.compare_area_trends(table).ratio
         covered.append(ratio.ci_low <= math.exp(truth) <= ratio.ci_high)
     coverage = float(np.mean(covered))
     print(f"trend ratio interval coverage {coverage:.3f}")

@@ -252,7 +252,7 @@ def test_demo_planted_pilot_effects():
 def test_demo_planted_crime_change_trend_ratio():
     truth = _demo_truth()
     crime = pd.read_csv(DEMO_DIR / "registered_crime.csv", dtype={"offence_code": str})
-    result = crime_change.compare_trends(crime)
+    result = crime_change.compare_visibility_trends(crime)
     _inside(result.ratio, truth["crime_change_trend_ratio"], "crime_change_trend_ratio")
     assert math.isfinite(result.ratio.p_value)
 

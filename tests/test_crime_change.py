@@ -100,7 +100,7 @@ def test_compare_trends_recovers_exact_log_linear_trends():
     years = list(range(2011, 2024))
     visible = [200_000 * 0.95**t for t in range(len(years))]
     less_visible = [20_000 * 1.06**t for t in range(len(years))]
-    result = crime_change.compare_trends(_crime(visible, less_visible, years))
+    result = crime_change.compare_visibility_trends(_crime(visible, less_visible, years))
     assert result.ratio.estimate == pytest.approx(1.06 / 0.95, rel=1e-4)
     assert result.visible.estimate == pytest.approx(0.95, rel=1e-4)
     assert result.less_visible.estimate == pytest.approx(1.06, rel=1e-4)
@@ -117,7 +117,9 @@ def test_compare_trends_with_two_groups_moving_alike_is_not_significant():
     shock = np.exp(rng.normal(0, 0.1, len(years)))
     visible = rng.poisson(50_000 * 0.97 ** np.arange(len(years)) * shock)
     less_visible = rng.poisson(5_000 * 0.97 ** np.arange(len(years)) * shock)
-    result = crime_change.compare_trends(_crime(list(visible), list(less_visible), years))
+    result = crime_change.compare_visibility_trends(
+        _crime(list(visible), list(less_visible), years)
+    )
     assert result.ratio.ci_low < 1 < result.ratio.ci_high
     assert not result.ratio.significant
     assert result.ratio.ci_high - result.ratio.ci_low < 0.02
@@ -129,7 +131,9 @@ def test_compare_trends_interval_contains_truth_under_overdispersion():
     t = np.arange(len(years))
     visible = rng.poisson(60_000 * 0.95**t * np.exp(rng.normal(0, 0.03, len(t))))
     less_visible = rng.poisson(4_000 * 1.04**t * np.exp(rng.normal(0, 0.05, len(t))))
-    result = crime_change.compare_trends(_crime(list(visible), list(less_visible), years))
+    result = crime_change.compare_visibility_trends(
+        _crime(list(visible), list(less_visible), years)
+    )
     assert result.model == "quasi_poisson"
     assert result.dispersion_p_value < 0.05
     assert result.ratio.ci_low < 1.04 / 0.95 < result.ratio.ci_high
@@ -172,13 +176,15 @@ def test_top_movers_ranks_with_dispersion_and_claims_no_significance():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: crime_change.compare_trends(_crime([100, 90, 80], [10, 12, 14], [1, 2, 3]).head(0)),
-        lambda: crime_change.compare_trends(
+        lambda: crime_change.compare_visibility_trends(
+            _crime([100, 90, 80], [10, 12, 14], [1, 2, 3]).head(0)
+        ),
+        lambda: crime_change.compare_visibility_trends(
             pd.DataFrame(
                 {"offence_code": ["1.1.1"] * 3, "year": [1, 2, 3], "registered_offences": [5, 6, 7]}
             )
         ),
-        lambda: crime_change.compare_trends(_crime([100, 90], [10, 12], [2015, 2016])),
+        lambda: crime_change.compare_visibility_trends(_crime([100, 90], [10, 12], [2015, 2016])),
         lambda: crime_change.category_totals(
             pd.DataFrame({"offence_code": ["1.1.1"], "year": [2015], "registered_offences": [-3]})
         ),

@@ -80,7 +80,7 @@ def test_burglary_itself_when_the_region_supplies_its_police_figures(demo_datase
 def test_the_netherlands_comparison_equals_the_toolkit_comparison(open_cache):
     ctx = context(open_cache, "Stad Utrecht")
     comparison = yardstick.national_comparison(ctx, "1.1.1", "woninginbraken")
-    direct = compare.compare_trends(
+    direct = compare.compare_area_trends(
         load_source("cbs", str(open_cache)),
         "1.1.1",
         [regions.netherlands(), "Stad Utrecht"],
@@ -192,12 +192,14 @@ def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
     assert units is None  # not every municipality: see tests/test_national_feed.py
     lines, technical = yardstick.comparison_methods(national, units)
     assert len(lines) == 2  # the Netherlands, the NL00 check
-    assert "compare_trends" in lines[0] and "Nederland" in lines[0]
+    assert "compare_area_trends" in lines[0] and "Nederland" in lines[0]
     assert national.method in technical
     results = monitor.results(ctx, 2018, report_year=2018)
     indicators = monitor_open.open_indicators(ctx, report_year=2018)
     text = monitor.methods(ctx, results, national, units, indicators).data
-    assert escape("compare_trends") in text and "NL00" in text and escape(national.method) in text
+    assert (
+        escape("compare_area_trends") in text and "NL00" in text and escape(national.method) in text
+    )
     assert f"{indicators.n_comparisons} veranderingen getoetst" in text
 
     region = context(open_cache)
@@ -260,12 +262,12 @@ def test_with_the_regions_own_files_burglary_clearance_and_the_microdata_did_run
     region = context(cache)
     group = proeftuinen.pilots(region)
     assert group.has_microdata and group.published is not None
-    did = proeftuinen.difference_in_differences(group, "feels_unsafe")
+    did = proeftuinen.pilot_effect(group, "feels_unsafe")
     assert did is not None and did.effect.ci_low < did.effect.estimate < did.effect.ci_high
     text = proeftuinen.methods(
         region,
         did,
-        proeftuinen.event_study(group, "feels_unsafe"),
+        proeftuinen.pilot_effect_by_wave(group, "feels_unsafe"),
         group,
         proeftuinen.published_comparisons(group),
     ).data

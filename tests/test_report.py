@@ -353,7 +353,7 @@ def test_methods_text_follows_the_model_actually_used(demo_region):
     quasi = chapter.trend_comparison(totals)
     text = chapter.methods(demo_region, quasi).data
     assert "quasi-Poisson" in text and "negatief" not in text
-    poisson = crime_change.compare_trends(totals.crime, dispersion_test_level=0.05)
+    poisson = crime_change.compare_visibility_trends(totals.crime, dispersion_test_level=0.05)
     visible = trends.fit_count_trend(
         totals.totals[totals.totals["category"] == "visible"], model="poisson",
         population_column=None,

@@ -1,7 +1,7 @@
 """The country as yardstick: the area's trend against the Netherlands, and other police units.
 
 Every report compares its area with the Netherlands using the toolkit's area-against-area trend
-comparison (:func:`rvs_analysis.stats.compare.compare_trends`), not a second method: one
+comparison (:func:`rvs_analysis.stats.compare.compare_area_trends`), not a second method: one
 quasi-Poisson model of both areas' rates with year effects, the ratio of their annual rate ratios
 with a t interval. :func:`national_comparison` runs it; :func:`national_sentence` words it
 ("daalt sneller dan Nederland") only when the interval excludes 1.
@@ -44,7 +44,7 @@ class NationalComparison:
     offence_label : str
         Dutch name of what is counted (``"woninginbraken"``).
     result : rvs_analysis.stats.compare.AreaTrendComparison
-        ``compare_trends`` with the Netherlands as reference.
+        ``compare_area_trends`` with the Netherlands as reference.
     check : dict or None
         :func:`national_check` for the offence (``None`` without a published national figure).
     """
@@ -131,7 +131,7 @@ def national_comparison(
 
     Notes
     -----
-    ``compare_trends(ctx.dataset, offence_code, [Netherlands, area], years, boundaries=
+    ``compare_area_trends(ctx.dataset, offence_code, [Netherlands, area], years, boundaries=
     ctx.composition_year, reference="Nederland")``: year effects common to both areas, the area's
     linear deviation from the national trend, quasi-Poisson dispersion, t interval. The
     Netherlands is the sum of every municipality in the source (``GM0000`` excluded), which on a
@@ -149,7 +149,7 @@ def national_comparison(
         & crime["year"].isin(years)
         & (crime["gemeente_code"] != "GM0000")
     ]
-    result = compare.compare_trends(
+    result = compare.compare_area_trends(
         ctx.dataset,
         offence_code,
         [country, ctx.area],
@@ -243,7 +243,7 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
         if others == 1:
             text = (
                 f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking "
-                f"gebied tegen gebied uit de toolkit (stats.compare.compare_trends), één {model} "
+                f"gebied tegen gebied uit de toolkit (stats.compare.compare_area_trends), één {model} "
                 f"van beide reeksen met {terms} en {exposure} als blootstelling; dispersie "
                 f"max(1, X²/df) = {fmt_num(result.dispersion, 2)}; "
                 + (
@@ -257,7 +257,7 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
             spread = list(getattr(result, "area_dispersions", {}).values()) or [result.dispersion]
             text = (
                 f"Vergelijking van {who} met {result.reference} ({label}): de vergelijking "
-                "gebied tegen gebied uit de toolkit (stats.compare.compare_trends), per gebied "
+                "gebied tegen gebied uit de toolkit (stats.compare.compare_area_trends), per gebied "
                 f"een {model} van dat gebied en {result.reference} met {terms} en {exposure} "
                 "als blootstelling, met de eigen dispersie max(1, X²/df) van elk gebied ("
                 f"{fmt_num(min(spread), 2)} tot {fmt_num(max(spread), 2)}), zodat een "
@@ -364,7 +364,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
 
     Notes
     -----
-    :func:`rvs_analysis.stats.compare.compare_trends` on a table with the cleared offences as the
+    :func:`rvs_analysis.stats.compare.compare_area_trends` on a table with the cleared offences as the
     counts and the registered offences as the exposure (``population`` column): the same
     quasi-Poisson model with year effects, now of cleared per registered offence. For clearance
     around 10-30% this approximates the binomial trend well. The Netherlands is the sum of every
@@ -391,7 +391,7 @@ def national_clearance_comparison(ctx: ReportContext, series) -> NationalCompari
         columns={"registered_offences": "population"}
     )
     table = table.rename(columns={"cleared_offences": "registered_offences"})
-    result = compare.compare_trends(
+    result = compare.compare_area_trends(
         table[["area", "year", "registered_offences", "population"]], reference="Nederland"
     )
     return NationalComparison(

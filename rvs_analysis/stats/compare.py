@@ -6,7 +6,7 @@ an offence code and areas, or a table of :func:`rvs_analysis.regions.area_table`
 registered_offences, population``).
 
 Trend against trend
-    :func:`compare_trends`: two or more areas' trends in rates in one quasi-Poisson model with a
+    :func:`compare_area_trends`: two or more areas' trends in rates in one quasi-Poisson model with a
     population offset; the ratio of annual rate ratios with a t interval and p-value
     (:class:`AreaTrendComparison`).
 Change between two years
@@ -50,7 +50,7 @@ __all__ = [
     "ChangeFunnel",
     "change_between",
     "change_funnel",
-    "compare_trends",
+    "compare_area_trends",
     "rank_changes",
     "rate_table",
 ]
@@ -208,7 +208,7 @@ def _design(table: pd.DataFrame, names: list[str], reference: str, model: str):
 
 @dataclass(frozen=True)
 class AreaTrendComparison:
-    """Result of :func:`compare_trends`.
+    """Result of :func:`compare_area_trends`.
 
     Attributes
     ----------
@@ -316,7 +316,7 @@ def _t_estimate(log_value, se, df, level, method, n=None, details=None) -> Estim
     )
 
 
-def compare_trends(
+def compare_area_trends(
     data,
     offence_code: str | None = None,
     areas=None,
@@ -383,7 +383,7 @@ def compare_trends(
     --------
     >>> from rvs_analysis import regions
     >>> from rvs_analysis.sources import load_source
-    >>> result = compare_trends(load_source("demo"), "1.1.1", ["Stad Utrecht", regions.rest_of("Stad Utrecht")])
+    >>> result = compare_area_trends(load_source("demo"), "1.1.1", ["Stad Utrecht", regions.rest_of("Stad Utrecht")])
     >>> result.areas
     ('Stad Utrecht', 'Midden-Nederland zonder Stad Utrecht')
     >>> result.ratio.ci_low < result.ratio.estimate < result.ratio.ci_high
@@ -396,7 +396,7 @@ def compare_trends(
     names = _area_names(table)
     if len(names) < 2:
         raise StatisticsInputError(
-            f"compare_trends needs at least two areas, got {names}. For one area use "
+            f"compare_area_trends needs at least two areas, got {names}. For one area use "
             "trends.fit_count_trend on its rows."
         )
     reference = names[0] if reference is None else getattr(reference, "name", reference)

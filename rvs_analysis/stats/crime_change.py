@@ -7,7 +7,7 @@ forms (fraud, cybercrime, money laundering, drug offences). The grouping of offe
 
 Functions
     :func:`load_classification`, :func:`classify`, :func:`category_totals` (counts, rates and
-    shares over time), :func:`compare_trends` (Poisson/NB model with category x year
+    shares over time), :func:`compare_visibility_trends` (Poisson/NB model with category x year
     interaction: ratio of the annual rate ratios), :func:`top_movers` (offence types that changed
     most, with exact intervals).
 """
@@ -46,7 +46,7 @@ __all__ = [
     "load_classification",
     "classify",
     "category_totals",
-    "compare_trends",
+    "compare_visibility_trends",
     "top_movers",
 ]
 
@@ -177,7 +177,7 @@ def category_totals(
     The share is the category's count as a percentage of visible plus less visible crime in
     that year (not of total crime, whose definition changes between sources), with a Wilson
     interval that treats offences as independent; it describes the mix, while
-    :func:`compare_trends` tests the change in the mix.
+    :func:`compare_visibility_trends` tests the change in the mix.
     """
     level = check_level(level)
     _, totals = _grouped(crime, classification)
@@ -218,7 +218,7 @@ def _yearly_population(population: pd.DataFrame, crime: pd.DataFrame) -> pd.Data
 
 @dataclass(frozen=True)
 class TrendComparison:
-    """Result of :func:`compare_trends`.
+    """Result of :func:`compare_visibility_trends`.
 
     Attributes
     ----------
@@ -248,7 +248,7 @@ class TrendComparison:
     results: Any = field(repr=False, compare=False)
 
 
-def compare_trends(
+def compare_visibility_trends(
     crime: pd.DataFrame,
     classification: pd.DataFrame | None = None,
     population: pd.DataFrame | None = None,

@@ -1075,7 +1075,7 @@ def _one_series_message(data: pd.DataFrame, year_column: str) -> str:
                 f"fit_count_trend fits one series, but this table holds {len(names)} values of "
                 f"'{column}' ({shown}) for each year. Fit one of them, e.g. "
                 f"table[table['{column}'] == {names[0]!r}]; compare areas in one model with "
-                "rvs_analysis.stats.compare.compare_trends(table); or make one area's table with "
+                "rvs_analysis.stats.compare.compare_area_trends(table); or make one area's table with "
                 "regions.area_table(dataset, offence_code, areas=[...], rate=True)."
             )
     return (

@@ -737,7 +737,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "compare_trends",
-        "compare_trends ratio of annual rate ratios (area against the Netherlands)",
+        "compare_area_trends ratio of annual rate ratios (area against the Netherlands)",
         "coverage",
         "13 years, an area of about 400 a year against 30,000 a year, the same trend, shared "
         "shocks sd 0.03 and own year noise sd 0.04 on the log scale",
@@ -746,7 +746,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "police-unit-size-unequal-noise",
-        "compare_trends ratio of annual rate ratios, each police unit against the Netherlands: "
+        "compare_area_trends ratio of annual rate ratios, each police unit against the Netherlands: "
         "'sign.' for the noisiest unit",
         "size",
         "ten police units (2,500-9,000 a year) and the Netherlands as their sum, 13 years, the "

@@ -22,7 +22,7 @@ YEARS = np.arange(2011, 2024)
 
 def sim_compare_trends(n_sims, seed):
     """Coverage of the ratio of annual rate ratios (an area against a large reference such as
-    the Netherlands, compare_trends 'year_effects') when both share the trend: true ratio 1."""
+    the Netherlands, compare_area_trends 'year_effects') when both share the trend: true ratio 1."""
 
     rng = np.random.default_rng(seed)
     years = YEARS
@@ -43,7 +43,7 @@ def sim_compare_trends(n_sims, seed):
                     }
                 )
             )
-        comparison = compare.compare_trends(pd.concat(rows, ignore_index=True))
+        comparison = compare.compare_area_trends(pd.concat(rows, ignore_index=True))
         ratio = comparison.ratios["Nederland"]
         hits[i] = ratio.ci_low <= 1.0 <= ratio.ci_high
     return hits
@@ -89,12 +89,12 @@ def _police_units(rng, years=YEARS):
 
 def sim_police_unit_size(n_sims, seed):
     """Share of runs in which the noisiest of ten police units is 'sign.' against the
-    Netherlands (compare_trends, year effects) although every unit has the national trend."""
+    Netherlands (compare_area_trends, year effects) although every unit has the national trend."""
 
     rng = np.random.default_rng(seed)
     hits = np.zeros(n_sims)
     for i in range(n_sims):
-        comparison = compare.compare_trends(_police_units(rng), reference="Nederland")
+        comparison = compare.compare_area_trends(_police_units(rng), reference="Nederland")
         hits[i] = comparison.ratios["Eenheid 10"].p_value < 0.05
     return hits
 

@@ -57,7 +57,7 @@ __all__ = [
     "monthly_burglary",
     "movers_table",
     "record_summary",
-    "top_movers",
+    "largest_movers",
     "trend_comparison",
     "trend_sentence",
 ]
@@ -214,7 +214,7 @@ def _held_phrase(totals: CrimeTotals) -> str:
 
 def trend_comparison(totals: CrimeTotals):
     """Whether visible and less visible crime follow different trends (one count model)."""
-    return crime_change.compare_trends(totals.crime)
+    return crime_change.compare_visibility_trends(totals.crime)
 
 
 def trend_sentence(comparison, totals: CrimeTotals):
@@ -284,7 +284,7 @@ def with_category_names(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(category_nl=frame["category"].map(names))
 
 
-def top_movers(totals: CrimeTotals, n: int = 6) -> pd.DataFrame:
+def largest_movers(totals: CrimeTotals, n: int = 6) -> pd.DataFrame:
     """The ``n`` offence types with the largest change in count between the first and last year."""
     movers = crime_change.top_movers(totals.crime, totals.years[0], totals.years[-1], n=n)
     movers = with_category_names(movers)

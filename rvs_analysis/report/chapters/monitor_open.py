@@ -274,7 +274,7 @@ def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
     Returns
     -------
     rvs_analysis.stats.compare.AreaTrendComparison or None
-        ``compare_trends`` over the Netherlands (reference) and the police units
+        ``compare_area_trends`` over the Netherlands (reference) and the police units
         (:func:`rvs_analysis.regions.police_unit_areas`: municipalities from CBS's "Gebieden in
         Nederland"), every Dutch municipality harmonised to the crime table's boundary year with
         the national municipal history (``scope="nederland"``); ``None`` when the source lacks
@@ -305,7 +305,7 @@ def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
     except (SourceNotAvailableError, IncompleteDataError):
         # a unit over only the municipalities the source happens to hold would be wrong
         return None
-    return compare.compare_trends(table, reference=areas[0].name)
+    return compare.compare_area_trends(table, reference=areas[0].name)
 
 
 def police_unit_table(comparison, ctx: ReportContext | None = None):

@@ -46,13 +46,13 @@ __all__ = [
     "Pilots",
     "cell_means_table",
     "did_sentence",
-    "difference_in_differences",
-    "event_study",
+    "pilot_effect",
+    "pilot_effect_by_wave",
     "event_study_figure",
     "key_message_of",
     "group_figure",
     "latest_wave_map",
-    "leave_one_pilot_out",
+    "pilot_effect_leaving_each_out",
     "sensitivity_sentence",
     "sensitivity_table",
     "methods",
@@ -171,7 +171,12 @@ def _microdata(note: bool = False):
     return wrap
 
 
-_COMPUTATIONS = {"difference_in_differences", "event_study", "leave_one_pilot_out", "own_series"}
+_COMPUTATIONS = {
+    "pilot_effect",
+    "pilot_effect_by_wave",
+    "pilot_effect_leaving_each_out",
+    "own_series",
+}
 
 
 def published_figure(ctx: ReportContext, group_pilots: Pilots, indicator: str):
@@ -254,7 +259,7 @@ def _region_wide(function, group_pilots: Pilots, indicator: str, n_boot: int):
 
 
 @_microdata()
-def difference_in_differences(group_pilots: Pilots, indicator: str):
+def pilot_effect(group_pilots: Pilots, indicator: str):
     """The pilots' difference-in-differences for one indicator (all municipalities of the region).
 
     The same for every area of the region, so fitted once per source version and process
@@ -349,7 +354,7 @@ def key_message_of(
 
 
 @_microdata()
-def leave_one_pilot_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
+def pilot_effect_leaving_each_out(group_pilots: Pilots, indicator: str) -> pd.DataFrame:
     """The difference-in-differences with each pilot left out (the sensitivity table).
 
     The same for every area of the region, so a batch computes it once per process
@@ -428,10 +433,10 @@ def cell_means_table(group_pilots: Pilots, did):
 
 
 @_microdata()
-def event_study(group_pilots: Pilots, indicator: str):
+def pilot_effect_by_wave(group_pilots: Pilots, indicator: str):
     """The pilots' difference to the other municipalities per wave, with the pre-trend test.
 
-    Region-wide like :func:`difference_in_differences`, and computed once in the same way.
+    Region-wide like :func:`pilot_effect`, and computed once in the same way.
     """
     return _region_wide(perception.event_study, group_pilots, indicator, EVENT_STUDY_REPLICATES)
 
