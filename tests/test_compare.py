@@ -118,7 +118,7 @@ def test_three_areas_give_two_ratios_and_a_joint_test():
     result = compare.compare_area_trends(table, reference="B")
     assert result.areas == ("B", "A", "C") and set(result.ratios) == {"A", "C"}
     assert result.ratios["C"].significant and result.joint_p_value < 0.001
-    assert list(result.table()["area"]) == ["B", "A", "C"]
+    assert list(result.to_frame()["area"]) == ["B", "A", "C"]
     with pytest.raises(StatisticsInputError, match="ratios"):
         _ = result.ratio
 

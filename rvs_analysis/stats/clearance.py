@@ -30,6 +30,8 @@ from statsmodels.tools.tools import add_constant
 
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_cleared_within_registered,
     check_columns,
@@ -120,6 +122,7 @@ def clearance_rate(
         method=f"clearance percentage with {name} {level:.0%} interval",
         level=level,
         n=float(registered_array[0]),
+        method_spec=MethodSpec("clearance_rate", {"interval": interval, "level": level}),
     )
 
 
@@ -179,7 +182,7 @@ def clearance_table(
 
 
 @dataclass(frozen=True)
-class DriversFit:
+class DriversFit(ResultMixin):
     """Result of :func:`clearance_drivers`.
 
     Attributes
@@ -206,6 +209,9 @@ class DriversFit:
     method: str
     level: float
     results: Any = field(repr=False, compare=False)
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    _FRAME = "odds_ratios"
 
     def odds_ratio(self, term: str) -> Estimate:
         """The odds ratio of one term as an :class:`Estimate` (null value 1)."""
@@ -396,7 +402,24 @@ def clearance_drivers(
         f"binomial GLM (logit) of cleared out of registered offences, {covariance} standard "
         f"errors, {reference_name} intervals; Pearson dispersion {dispersion:.2f}"
     )
-    return DriversFit(table, dispersion, n_clusters, covariance, method, level, results)
+    spec = MethodSpec(
+        "clearance_drivers",
+        {
+            "covariance": (
+                "cv3"
+                if covariance.startswith("cluster jackknife")
+                else "cr1"
+                if covariance.startswith("cluster-robust")
+                else "quasi_binomial_hc1"
+            ),
+            "df": float(reference.kwds.get("df", reference.args[0] if reference.args else 0)),
+            "n_clusters": n_clusters,
+            "dispersion": dispersion,
+            "without_interval": [str(term) for term in table.loc[table["ci_low"].isna(), "term"]],
+            "level": level,
+        },
+    )
+    return DriversFit(table, dispersion, n_clusters, covariance, method, level, results, spec)
 
 
 def _binomial_newton(
@@ -837,7 +860,7 @@ def clearance_difference(
         ci_low=100 * (difference - quantile * se),
         ci_high=100 * (difference + quantile * se),
         method=(
-            f"difference of two clearance percentages in procentpunt, quasi-binomial "
+            f"difference of two clearance percentages in percentage points, quasi-binomial "
             f"dispersion {phi:.2f} of the series, {name} interval"
         ),
         level=level,
@@ -845,6 +868,9 @@ def clearance_difference(
         null_value=0.0,
         n=float(n1 + n2),
         details={"dispersion": phi, "df": df},
+        method_spec=MethodSpec(
+            "clearance_difference", {"dispersion": phi, "df": reference_df, "level": level}
+        ),
     )
 
 

@@ -10,11 +10,13 @@ The checks raise :class:`StatisticsInputError`, which is both an :class:`~rvs_an
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,12 @@ __all__ = [
     "dispersion_reference",
     "COMPARISONS",
     "Estimate",
+    "estimates_frame",
+    "METHOD_CODES",
+    "MethodSpec",
+    "Result",
+    "ResultMixin",
+    "plain",
     "meets_threshold",
     "StatisticsInputError",
     "check_columns",
@@ -67,6 +75,180 @@ def too_few_for_change(before: float, after: float) -> bool:
     return bool(before + after < MIN_EVENTS_CHANGE or min(before, after) <= 0)
 
 
+METHOD_CODES: dict[str, str] = {
+    # code: what it names (its numbers are in MethodSpec.values; the report layer words them)
+    "exact_poisson_ratio": "exact conditional Poisson rate ratio (Clopper-Pearson)",
+    "quasi_poisson_ratio": "rate ratio with the area's quasi-Poisson year-to-year dispersion",
+    "clearance_rate": "clearance percentage with a Wilson or Clopper-Pearson interval",
+    "clearance_difference": "difference of two clearance percentages, quasi-binomial dispersion",
+    "no_year_noise": "no interval and no test: too few years for the year-to-year noise",
+    "count_trend": "log-linear trend of yearly counts (quasi-Poisson, Poisson or NB2)",
+    "count_forecast": "forecast by simulation from a count trend",
+    "clearance_forecast": "forecast by simulation from a quasi-binomial clearance trend",
+    "linear_forecast": "forecast from an OLS linear trend with a t prediction interval",
+    "target_measured": "status from the measured value against the target and its interval",
+    "target_no_observation": "no status: no observation up to the target year",
+    "target_too_few_years": "no status: too few years for a forecast",
+    "target_forecast_wide": "no status: the forecast interval spans most of the scale",
+    "target_forecast": "status from the forecast probability of meeting the target",
+    "area_trend_comparison": "areas' trends against a reference in one quasi-Poisson model",
+    "area_trend_comparison_pairs": "each area's trend against a reference in its own model",
+    "area_annual_rate_ratio": "an area's own annual rate ratio in the comparison of areas",
+    "visibility_trend_comparison": "visible against less visible crime: category x year model",
+    "change_funnel": "funnel of the change between two years, widened for overdispersion",
+    "change_points": "search-aware test of one break or bend in a monthly series",
+    "seasonal_effects": "month effects of a quasi-Poisson model with year levels",
+    "seasonal_peak": "the peak month with a circular simulation window",
+    "dark_months_ratio": "dark months against the others from the month effects",
+    "clearance_drivers": "binomial GLM of clearance on drivers with cluster-robust errors",
+    "weighted_proportion": "survey-weighted percentage with a Wilson interval on Kish n",
+    "difference_in_differences": "difference in differences, wild cluster restricted bootstrap",
+    "event_study": "event study with a pre-trend test (wild cluster bootstrap)",
+    "published_pool": "pooled published estimates with their margins",
+    "published_comparison": "pilots against the rest on published estimates",
+    "published_change": "a group's random-effects pooled change of published estimates",
+    "serial_noise": "AR(1) check of the year noise",
+    "measured_interval": "a measured value's 95% interval (exact Poisson, Clopper-Pearson, margin)",
+}
+"""Every method code a result can carry (:class:`MethodSpec`), with what it names. The report
+layer words each in Dutch (:mod:`rvs_analysis.report.methods_text`); a test fails on a code
+without a wording."""
+
+
+def plain(value: Any) -> Any:
+    """``value`` as JSON-serialisable plain values (dicts, lists, str, int, float, bool, None).
+
+    Parameters
+    ----------
+    value : Any
+        A number, string, mapping, sequence, numpy value or array, pandas frame or series,
+        timestamp, :class:`Estimate` or any object with a ``to_dict()``.
+
+    Returns
+    -------
+    Any
+        NaN and infinite floats become None, frames a list of row records, estimates their
+        full record (:meth:`Estimate.record`), timestamps ISO text; anything else its ``str``.
+    """
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, Estimate):
+        return plain(value.record())
+    if isinstance(value, MethodSpec):
+        return value.to_dict()
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, pd.DataFrame):
+        return [plain(row) for row in value.to_dict(orient="records")]
+    if isinstance(value, pd.Series):
+        return plain(value.to_dict())
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(item) for item in value]
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, pd.Timestamp | dt.date):
+        return None if pd.isna(value) else value.isoformat()
+    if hasattr(value, "to_dict"):
+        return plain(value.to_dict())
+    return str(value)
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method as a code and the numbers it used, for wording in any language.
+
+    Attributes
+    ----------
+    code : str
+        One of :data:`METHOD_CODES`.
+    values : dict
+        The numbers and choices the method used (dispersion, degrees of freedom, level,
+        replicates, model, ...); nested specs (a forecast inside a target status) as dicts.
+
+    Notes
+    -----
+    The statistics layer names its methods in English text (``method``) for library users and
+    as a spec for reports: the report layer words specs in Dutch with Dutch number formatting
+    (issue 30 item 4), so the statistics never write report language.
+    """
+
+    code: str
+    values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.code not in METHOD_CODES:
+            raise StatisticsInputError(
+                f"Unknown method code {self.code!r}; add it to METHOD_CODES (and its Dutch "
+                "wording to rvs_analysis.report.methods_text)."
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"code": code, "values": {...}}`` as plain JSON values."""
+        return {"code": self.code, "values": plain(self.values)}
+
+
+@runtime_checkable
+class Result(Protocol):
+    """What every result of the statistics layer offers (issue 30 item 3).
+
+    ``method`` names the method in English text; ``method_spec`` is the same as a code and its
+    numbers (:class:`MethodSpec`, None where a method has no spec); ``to_frame()`` is a tidy
+    DataFrame of the result's numbers; ``to_dict()`` its numbers as JSON-serialisable values.
+    """
+
+    @property
+    def method(self) -> str: ...
+
+    @property
+    def method_spec(self) -> MethodSpec | None: ...
+
+    def to_frame(self) -> pd.DataFrame: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class ResultMixin:
+    """``to_dict()`` and ``to_frame()`` for a result dataclass (see :class:`Result`).
+
+    ``to_dict()`` holds every field but the model objects and raw data named in
+    ``_NOT_IN_DICT``, plus ``method`` and ``method_spec``; ``to_frame()`` is one row of the
+    scalar values of ``to_dict()`` unless the class has a table of its own (``_FRAME``, the name
+    of a DataFrame field).
+    """
+
+    _NOT_IN_DICT: ClassVar[tuple[str, ...]] = ("results", "data", "draws", "totals")
+    _FRAME: ClassVar[str | None] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result's numbers as JSON-serialisable plain values."""
+        record = {
+            item.name: plain(getattr(self, item.name))
+            for item in dataclasses.fields(self)  # type: ignore[arg-type]
+            if item.name not in self._NOT_IN_DICT
+        }
+        record["method"] = self.method  # type: ignore[attr-defined]
+        spec = self.method_spec  # type: ignore[attr-defined]
+        record["method_spec"] = None if spec is None else spec.to_dict()
+        return record
+
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy DataFrame of the result's numbers (see the class notes)."""
+        if self._FRAME is not None:
+            return getattr(self, self._FRAME).copy()
+        row = {
+            key: value
+            for key, value in self.to_dict().items()
+            if not isinstance(value, dict | list) and key != "method"
+        }
+        return pd.DataFrame([row])
+
+
 MIN_CASES_PERCENT = 20
 """Small-number rule for percentages: fewer than 20 cases behind a percentage (registered
 offences behind a clearance percentage) and it is shown as "te weinig gevallen" with the count."""
@@ -97,6 +279,13 @@ class Estimate:
         True when the estimate is withheld (e.g. too few respondents); ``estimate`` is then NaN.
     details : dict
         Anything else worth keeping (model name, dispersion, effective sample size, ...).
+    method_spec : MethodSpec or None
+        The method as a code and its numbers (for the report layer's Dutch wording).
+
+    Notes
+    -----
+    ``to_dict()`` is the summary shape (estimate and interval only); :meth:`record` and
+    :meth:`to_frame` hold everything else too.
     """
 
     estimate: float
@@ -109,6 +298,7 @@ class Estimate:
     n: float | None = None
     suppressed: bool = False
     details: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    method_spec: MethodSpec | None = field(default=None, compare=False, hash=False)
 
     @property
     def significant(self) -> bool:
@@ -132,6 +322,26 @@ class Estimate:
             "ci_high": clean(self.ci_high),
         }
 
+    def record(self) -> dict[str, Any]:
+        """Every number of the estimate as plain values: the interval, level, p-value, null
+        value, n, whether it is suppressed and significant, and the details."""
+        return {
+            **self.to_dict(),
+            "level": self.level,
+            "p_value": plain(self.p_value),
+            "null_value": self.null_value,
+            "n": plain(self.n),
+            "suppressed": self.suppressed,
+            "significant": self.significant,
+            "details": plain(self.details),
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the estimate, its interval, level, p-value, null value, n, suppressed,
+        significant and the method."""
+        row = {key: value for key, value in self.record().items() if key != "details"}
+        return pd.DataFrame([{**row, "method": self.method}])
+
     def scaled(self, factor: float, method: str | None = None) -> Estimate:
         """The same estimate multiplied by a positive ``factor`` (e.g. 100 for percentages)."""
         if factor <= 0:
@@ -148,7 +358,28 @@ class Estimate:
             n=self.n,
             suppressed=self.suppressed,
             details=dict(self.details),
+            method_spec=self.method_spec,
         )
+
+
+def estimates_frame(estimates: Mapping[str, Estimate], name: str = "quantity") -> pd.DataFrame:
+    """One row per named estimate (:meth:`Estimate.to_frame`), the name in column ``name``.
+
+    Parameters
+    ----------
+    estimates : mapping of str to Estimate
+    name : str, optional
+        Heading of the column of names.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    frames = [estimate.to_frame().assign(**{name: key}) for key, estimate in estimates.items()]
+    if not frames:
+        return pd.DataFrame(columns=[name, "estimate", "ci_low", "ci_high"])
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[[name, *[column for column in frame.columns if column != name]]]
 
 
 def floored_dispersion(pearson: float, df: float) -> tuple[float, float]:

@@ -40,6 +40,8 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_level,
     floored_dispersion,
@@ -207,7 +209,7 @@ def _design(table: pd.DataFrame, names: list[str], reference: str, model: str):
 
 
 @dataclass(frozen=True)
-class AreaTrendComparison:
+class AreaTrendComparison(ResultMixin):
     """Result of :func:`compare_area_trends`.
 
     Attributes
@@ -268,11 +270,38 @@ class AreaTrendComparison:
         if len(self.ratios) != 1:
             raise StatisticsInputError(
                 f"This comparison has {len(self.ratios)} ratios (areas {', '.join(self.areas)}); "
-                "read them from .ratios or .table()."
+                "read them from .ratios or .to_frame()."
             )
         return next(iter(self.ratios.values()))
 
-    def table(self) -> pd.DataFrame:
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The model as a code and its numbers: one model of two areas, or each area against
+        the reference in its own model (its own dispersion)."""
+        if len(self.areas) == 2:
+            return MethodSpec(
+                "area_trend_comparison",
+                {
+                    "model": self.model,
+                    "reference": self.reference,
+                    "dispersion": self.dispersion,
+                    "df_resid": self.df_resid,
+                    "df": floored_dispersion(self.pearson_dispersion, self.df_resid)[1],
+                },
+            )
+        spread = list(self.area_dispersions.values()) or [self.dispersion]
+        return MethodSpec(
+            "area_trend_comparison_pairs",
+            {
+                "model": self.model,
+                "reference": self.reference,
+                "areas": len(self.areas) - 1,
+                "dispersion_min": min(spread),
+                "dispersion_max": max(spread),
+            },
+        )
+
+    def to_frame(self) -> pd.DataFrame:
         """One row per area: its annual rate ratio and (not for the reference) the ratio to the
         reference, with intervals and p-values."""
         rows = []
@@ -803,7 +832,7 @@ def _provisional_years(data, offence_code) -> list[int]:
 
 
 @dataclass(frozen=True)
-class ChangeFunnel:
+class ChangeFunnel(ResultMixin):
     """Result of :func:`change_funnel`.
 
     Attributes
@@ -827,6 +856,9 @@ class ChangeFunnel:
     centre: float
     dispersion: float
     method: str
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    _FRAME = "points"
 
     @property
     def outliers(self) -> list[str]:
@@ -944,7 +976,11 @@ def change_funnel(
         )
         + "; limits at 95% and 99.8%"
     )
-    return ChangeFunnel(points, limits, centre, phi, method)
+    spec = MethodSpec(
+        "change_funnel",
+        {"centre": centre, "dispersion": phi, "overdispersion": bool(overdispersion)},
+    )
+    return ChangeFunnel(points, limits, centre, phi, method, spec)
 
 
 def rank_changes(

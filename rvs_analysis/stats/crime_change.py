@@ -31,10 +31,13 @@ from statsmodels.stats.proportion import proportion_confint
 from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_columns,
     check_counts,
     check_level,
+    estimates_frame,
     floored_dispersion,
 )
 from rvs_analysis.stats.trends import count_change, fit_count_trend
@@ -217,7 +220,7 @@ def _yearly_population(population: pd.DataFrame, crime: pd.DataFrame) -> pd.Data
 
 
 @dataclass(frozen=True)
-class TrendComparison:
+class TrendComparison(ResultMixin):
     """Result of :func:`compare_visibility_trends`.
 
     Attributes
@@ -246,6 +249,14 @@ class TrendComparison:
     method: str
     totals: pd.DataFrame = field(repr=False, compare=False)
     results: Any = field(repr=False, compare=False)
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Three rows (``quantity``: ``ratio``, ``visible``, ``less_visible``): each estimate
+        with its interval and p-value."""
+        return estimates_frame(
+            {"ratio": self.ratio, "visible": self.visible, "less_visible": self.less_visible}
+        )
 
 
 def compare_visibility_trends(
@@ -383,6 +394,19 @@ def compare_visibility_trends(
         n=float(counts.sum()),
         details={"model": model, "log_ratio": coefficient, "se": se},
     )
+    spec = MethodSpec(
+        "visibility_trend_comparison",
+        {
+            "model": model,
+            "dispersion": scale,
+            "df": (
+                reference_df
+                if model == "quasi_poisson"
+                else (max(df_resid - 1, 1) if model == "negative_binomial" else math.inf)
+            ),
+            "level": level,
+        },
+    )
     own: dict[str, Estimate] = {}
     for category in CATEGORIES:
         frame = pd.DataFrame({"year": wide.index, "registered_offences": wide[category].to_numpy()})
@@ -407,6 +431,7 @@ def compare_visibility_trends(
         method=method,
         totals=totals,
         results=results,
+        method_spec=spec,
     )
 
 

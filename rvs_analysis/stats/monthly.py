@@ -15,6 +15,8 @@ from scipy import stats
 
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_columns,
     check_counts,
@@ -206,7 +208,7 @@ def stl_decompose(
 
 
 @dataclass(frozen=True)
-class ChangePoints:
+class ChangePoints(ResultMixin):
     """Change points found by :func:`detect_change_points`.
 
     Attributes
@@ -254,6 +256,9 @@ class ChangePoints:
     jump_p_value: float = math.nan
     slope_before_pct: float = math.nan
     slope_after_pct: float = math.nan
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    _FRAME = "segments"
 
     @property
     def is_break(self) -> bool:
@@ -722,6 +727,17 @@ def detect_change_points(
         jump_p_value=jump_p_value,
         slope_before_pct=slopes[0],
         slope_after_pct=slopes[1],
+        method_spec=MethodSpec(
+            "change_points",
+            {
+                "kind": kind,
+                "stl": deseasonalised.startswith("STL"),
+                "min_monthly_count": MIN_MONTHLY_COUNT_STL,
+                "replicates": int(n_boot),
+                "rho": float(test["rho"]),
+                "test_level": float(test_level),
+            },
+        ),
     )
 
 
@@ -730,7 +746,7 @@ DARK_MONTHS = (10, 11, 12, 1)
 
 
 @dataclass(frozen=True)
-class SeasonalEffects:
+class SeasonalEffects(ResultMixin):
     """Result of :func:`seasonal_effects`.
 
     Attributes
@@ -752,6 +768,9 @@ class SeasonalEffects:
     dark_months_ratio: Estimate
     dispersion: float
     method: str
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    _FRAME = "factors"
 
 
 def seasonal_effects(
@@ -837,6 +856,7 @@ def seasonal_effects(
         ),
         level=level,
         n=float(y.sum()),
+        method_spec=MethodSpec("seasonal_peak", {"level": level}),
     )
     dark = np.isin(np.arange(1, 13), dark_months)
     ratio_draws = factors_draws[:, dark].mean(axis=1) / factors_draws[:, ~dark].mean(axis=1)
@@ -852,9 +872,15 @@ def seasonal_effects(
         level=level,
         null_value=1.0,
         n=float(y.sum()),
+        method_spec=MethodSpec(
+            "dark_months_ratio", {"dispersion": phi, "df": float(df), "level": level}
+        ),
     )
     method = (
         "quasi-Poisson GLM of monthly counts with a level per year and month effects, "
         f"dispersion max(1, X2/df) = {phi:.2f}; intervals from {n_sim} t parameter draws"
     )
-    return SeasonalEffects(factors, peak_estimate, ratio, phi, method)
+    spec = MethodSpec(
+        "seasonal_effects", {"dispersion": phi, "draws": int(n_sim), "level": level}
+    )
+    return SeasonalEffects(factors, peak_estimate, ratio, phi, method, spec)

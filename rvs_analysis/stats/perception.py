@@ -28,6 +28,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_columns,
     check_level,
@@ -123,6 +125,9 @@ def weighted_proportion(
         f"suppressed below {min_respondents} respondents"
     )
     details = {"n_effective": n_effective, "design_effect": n / n_effective}
+    spec = MethodSpec(
+        "weighted_proportion", {"level": level, "min_respondents": int(min_respondents)}
+    )
     if n < min_respondents:
         return Estimate(
             math.nan,
@@ -133,6 +138,7 @@ def weighted_proportion(
             n=float(n),
             suppressed=True,
             details=details,
+            method_spec=spec,
         )
     p = float((w * y).sum() / w.sum())
     low, high = proportion_confint(p * n_effective, n_effective, alpha=1 - level, method="wilson")
@@ -144,6 +150,7 @@ def weighted_proportion(
         level=level,
         n=float(n),
         details=details,
+        method_spec=spec,
     )
 
 
@@ -283,7 +290,7 @@ def _fit_clustered(cells: pd.DataFrame, design: pd.DataFrame, n_respondents: int
 
 
 @dataclass(frozen=True)
-class DidResult:
+class DidResult(ResultMixin):
     """Result of :func:`difference_in_differences`.
 
     Attributes
@@ -306,6 +313,26 @@ class DidResult:
     n_respondents: int
     method: str
     results: Any = field(repr=False, compare=False)
+
+    @property
+    def method_spec(self) -> MethodSpec | None:
+        """The model and interval as a code and its numbers (those of ``effect``)."""
+        return self.effect.method_spec
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the effect in percentage points with its interval and p-value, the
+        clusters, pilots and respondents."""
+        return (
+            self.effect.to_frame()
+            .drop(columns=["method"])
+            .assign(
+                quantity="difference_in_differences_pp",
+                n_clusters=self.n_clusters,
+                n_treated_clusters=self.n_treated_clusters,
+                n_respondents=self.n_respondents,
+                method=self.method,
+            )
+        )
 
 
 WEBB_WEIGHTS = np.array(
@@ -534,6 +561,19 @@ def _did_on_cells(
             "interval": interval,
             "weighted": weighted,
         },
+        method_spec=MethodSpec(
+            "difference_in_differences",
+            {
+                "weighted": bool(weighted),
+                "n_clusters": int(n_clusters),
+                "n_treated": int(n_treated),
+                "kish_treated": kish_treated,
+                "interval": interval,
+                "df": int(n_clusters - 1),
+                "replicates": int(n_boot),
+                "level": level,
+            },
+        ),
     )
     grouped = cells.assign(
         group=np.where(cells["treated"], "pilot", "other"),
@@ -676,7 +716,7 @@ def _wild_bootstrap_wald(
 
 
 @dataclass(frozen=True)
-class EventStudy:
+class EventStudy(ResultMixin):
     """Result of :func:`event_study`.
 
     Attributes
@@ -709,6 +749,9 @@ class EventStudy:
     pre_trend_verdict: str
     method: str
     results: Any = field(repr=False, compare=False)
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    _FRAME = "effects"
 
 
 def event_study(
@@ -838,4 +881,13 @@ def event_study(
         pre_trend_verdict=verdict,
         method=method,
         results=fit.results,
+        method_spec=MethodSpec(
+            "event_study",
+            {
+                "reference_wave": int(reference_wave),
+                "df": int(n_clusters - 1),
+                "replicates": int(n_boot),
+                "level": level,
+            },
+        ),
     )

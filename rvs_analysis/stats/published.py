@@ -25,17 +25,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import Estimate, StatisticsInputError, check_level
+from rvs_analysis.stats.common import (
+    Estimate,
+    MethodSpec,
+    ResultMixin,
+    StatisticsInputError,
+    check_level,
+    estimates_frame,
+)
 
 __all__ = [
     "COMPARISON_METHOD",
     "POOL_METHOD",
+    "POOL_SPEC",
     "PublishedComparison",
     "SERIES_BREAK",
     "before_after",
@@ -57,6 +65,9 @@ POOL_METHOD = (
     "inverse-variance weighted mean of published estimates (se = margin / 1.96), normal interval"
 )
 """The method string of :func:`pool`."""
+
+POOL_SPEC = MethodSpec("published_pool", {"level": PUBLISHED_LEVEL})
+""":data:`POOL_METHOD` as a code (the report layer words it)."""
 
 COMPARISON_METHOD = (
     "difference of the pilots' and the other areas' random-effects pooled changes per area "
@@ -182,6 +193,7 @@ def pool(
         ci_low=estimate - z * pooled_se,
         ci_high=estimate + z * pooled_se,
         method=POOL_METHOD,
+        method_spec=MethodSpec("published_pool", {"level": level}),
         level=level,
         n=float(len(used)),
         details={
@@ -281,6 +293,10 @@ def _pooled_change(
         ci_low=value - z * se,
         ci_high=value + z * se,
         method=method,
+        method_spec=MethodSpec(
+            "published_comparison" if method == COMPARISON_METHOD else "published_change",
+            {"df": df, "level": level, "areas": len(both)},
+        ),
         level=level,
         p_value=float(2 * reference.sf(abs(value) / se)),
         null_value=0.0,
@@ -368,7 +384,7 @@ def before_after(
 
 
 @dataclass
-class PublishedComparison:
+class PublishedComparison(ResultMixin):
     """Result of :func:`pilot_comparison`.
 
     Attributes
@@ -391,6 +407,22 @@ class PublishedComparison:
     pilots_change: Estimate
     rest_change: Estimate
     method: str = ""
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Three rows (``quantity``: ``difference``, ``pilots_change``, ``rest_change``), each
+        in percentage points with its interval, and the indicator and waves."""
+        return estimates_frame(
+            {
+                "difference": self.difference,
+                "pilots_change": self.pilots_change,
+                "rest_change": self.rest_change,
+            }
+        ).assign(
+            indicator=self.indicator,
+            before="/".join(map(str, self.before)),
+            after="/".join(map(str, self.after)),
+        )
 
 
 def pilot_comparison(
@@ -472,6 +504,7 @@ def pilot_comparison(
         null_value=0.0,
         n=float(pilots_change.n + rest_change.n),
         details={"se": se, "df": df},
+        method_spec=MethodSpec("published_comparison", {"df": df, "level": level}),
     )
     return PublishedComparison(
         indicator=indicator,
@@ -481,4 +514,5 @@ def pilot_comparison(
         pilots_change=pilots_change,
         rest_change=rest_change,
         method=method,
+        method_spec=difference.method_spec,
     )

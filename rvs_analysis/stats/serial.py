@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 from statsmodels.regression.linear_model import OLS
 
-from rvs_analysis.stats.common import StatisticsInputError
+from rvs_analysis.stats.common import MethodSpec, ResultMixin, StatisticsInputError
 
 __all__ = [
     "AR1_METHOD",
@@ -34,6 +34,7 @@ __all__ = [
     "ar1_noise",
     "cameron_trivedi_test",
     "independence_note",
+    "independence_values",
 ]
 
 MIN_YEARS_AR1 = 8
@@ -88,7 +89,7 @@ def ar1_correlation(n: int, rho: float) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class SerialNoise:
+class SerialNoise(ResultMixin):
     """Result of :func:`ar1_noise`.
 
     Attributes
@@ -139,6 +140,24 @@ class SerialNoise:
     forecast_dispersion: float = 1.0
     forecast_df: float = 0.0
     forecast_covariance: np.ndarray | None = None
+
+    _NOT_IN_DICT = (
+        "covariance",
+        "floored_covariance",
+        "covariance_without_rho",
+        "slope_statistics",
+        "forecast_covariance",
+    )
+
+    @property
+    def method(self) -> str:
+        """What the check found, as a trend's method text words it."""
+        return independence_note(self)
+
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The check as a code and its numbers (:func:`independence_values`)."""
+        return MethodSpec("serial_noise", independence_values(self))
 
     @property
     def variance_factor(self) -> float:
@@ -364,6 +383,39 @@ def independence_note(serial: SerialNoise | None) -> str:
         f"forecasts: median-unbiased rho = {serial.forecast_rho:.2f}, sandwich covariance, "
         "Satterthwaite df)"
     )
+
+
+def independence_values(serial: SerialNoise | None) -> dict:
+    """What :func:`independence_note` says, as a state and its numbers.
+
+    Parameters
+    ----------
+    serial : SerialNoise or None
+        The fit's :func:`ar1_noise` (None: not checked).
+
+    Returns
+    -------
+    dict
+        ``state``: ``"unchecked"``, ``"no_extra_noise"``, ``"too_few_years"`` (with ``years``
+        and ``min_years``), ``"independent"`` (with ``lag1``) or ``"ar1"`` (with ``lag1``,
+        ``rho``, ``upper_quantile``, ``variance_factor`` and ``forecast_rho``).
+    """
+    if serial is None:
+        return {"state": "unchecked"}
+    if not serial.estimated:
+        if serial.dispersion <= 1 or serial.years < 3:
+            return {"state": "no_extra_noise"}
+        return {"state": "too_few_years", "years": int(serial.years), "min_years": MIN_YEARS_AR1}
+    if serial.rho <= 0:
+        return {"state": "independent", "lag1": float(serial.lag1)}
+    return {
+        "state": "ar1",
+        "lag1": float(serial.lag1),
+        "rho": float(serial.rho),
+        "upper_quantile": 1 - AR1_QUANTILE,
+        "variance_factor": float(serial.variance_factor),
+        "forecast_rho": float(serial.forecast_rho),
+    }
 
 
 def cameron_trivedi_test(counts: np.ndarray, fitted_means: np.ndarray) -> tuple[float, float]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,17 @@ from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     COMPARISONS,
     MIN_CASES_PERCENT,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_cleared_within_registered,
     check_columns,
     check_counts,
     check_level,
     meets_threshold,
+    plain,
 )
-from rvs_analysis.stats.serial import ar1_noise, independence_note
+from rvs_analysis.stats.serial import ar1_noise, independence_note, independence_values
 from rvs_analysis.stats.trends import Forecast, fit_count_trend
 from rvs_analysis.strategies import TARGET_COLUMNS
 
@@ -241,7 +244,7 @@ def target_for(
 
 
 @dataclass(frozen=True)
-class TargetStatus:
+class TargetStatus(ResultMixin):
     """Status of an indicator against its target (see :func:`target_status`)."""
 
     indicator: str
@@ -263,10 +266,12 @@ class TargetStatus:
     judged_years: tuple[int, ...] = ()
     """The measured years the status was judged on: the target year, or the last year before it
     and the first after it when the target year itself has no measurement (a biennial survey)."""
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+    """The method as a code and its numbers (the report layer words it)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a summary or a table row."""
-        return {
+        return plain({
             "indicator": self.indicator,
             "status": self.status,
             "status_nl": self.status_nl,
@@ -281,7 +286,9 @@ class TargetStatus:
             "observed_year": self.observed_year,
             "observed_value": self.observed_value,
             "judged_years": list(self.judged_years),
-        }
+            "method": self.method,
+            "method_spec": self.method_spec,
+        })
 
 
 def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int:
@@ -364,14 +371,33 @@ def status_from_probability(probability: float) -> str:
 
 
 @dataclass(frozen=True)
-class Measured:
-    """One measured value against its target: the value, its 95% interval and its cases."""
+class Measured(ResultMixin):
+    """One measured value against its target: the value, its 95% interval and its cases.
+
+    ``interval`` names the interval: ``"exact_poisson"`` (a count), ``"clopper_pearson"``
+    (cleared of registered), ``"margin"`` (a survey's published margin) or ``""`` (none).
+    """
 
     year: int
     value: float
     low: float
     high: float
     cases: float
+    interval: str = ""
+
+    @property
+    def method(self) -> str:
+        """The interval, in words."""
+        return {
+            "exact_poisson": "exact Poisson 95% interval of a count",
+            "clopper_pearson": "Clopper-Pearson 95% interval of cleared out of registered",
+            "margin": "the published 95% margin of a survey estimate",
+        }.get(self.interval, "no interval")
+
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The interval as a code and its kind."""
+        return MethodSpec("measured_interval", {"interval": self.interval, "level": 0.95})
 
     def verdict(self, target: Target) -> str:
         """``too few``, ``borderline`` (the target inside the interval), ``achieved`` or
@@ -392,7 +418,9 @@ def _measured(data: pd.DataFrame, values: np.ndarray, position: int, unit: str) 
     value = float(values[position])
     low = high = math.nan
     cases = math.inf
+    interval = ""
     if {"cleared_offences", "registered_offences"} <= set(data.columns):
+        interval = "clopper_pearson"
         cleared, registered = float(row["cleared_offences"]), float(row["registered_offences"])
         low = 100.0 * (stats.beta.ppf(0.025, cleared, registered - cleared + 1) if cleared else 0)
         high = 100.0 * (
@@ -403,9 +431,11 @@ def _measured(data: pd.DataFrame, values: np.ndarray, position: int, unit: str) 
         low = stats.chi2.ppf(0.025, 2 * value) / 2 if value > 0 else 0.0
         high = stats.chi2.ppf(0.975, 2 * value + 2) / 2
         cases = value
+        interval = "exact_poisson"
     elif {"ci_low", "ci_high"} <= set(data.columns):
         low, high = float(row["ci_low"]), float(row["ci_high"])
-    return Measured(int(row["year"]), value, low, high, cases)
+        interval = "margin"
+    return Measured(int(row["year"]), value, low, high, cases, interval)
 
 
 def _spans_most_of_scale(forecast: Forecast, unit: str) -> bool:
@@ -549,9 +579,19 @@ def target_status(
             "'borderline' when the target lies inside it, 'too few' below "
             f"{MIN_CASES_STATUS} cases; no forecast: the data reach the target year"
         )
+        spec = MethodSpec(
+            "target_measured",
+            {
+                "years": list(judged_years),
+                "target_year": target_year,
+                "intervals": [measured.interval for measured in judged],
+                "min_cases": MIN_CASES_STATUS,
+            },
+        )
     elif last_year >= target_year:
         status = "insufficient data"
         method = f"no observation up to the target year {target_year}"
+        spec = MethodSpec("target_no_observation", {"target_year": target_year})
     elif int(before.sum()) < MIN_YEARS_FORECAST or forecast is None:
         status = "insufficient data"
         method = (
@@ -563,15 +603,31 @@ def target_status(
             )
             + ": no forecast"
         )
+        spec = MethodSpec(
+            "target_too_few_years",
+            {
+                "min_years": MIN_YEARS_FORECAST,
+                "min_points_linear": (
+                    None if has_counts or target.unit == "count" else MIN_POINTS_LINEAR
+                ),
+            },
+        )
     elif _spans_most_of_scale(forecast, target.unit):
         status = "insufficient data"
         method = f"forecast by {forecast.method}; its {level:.0%} interval spans most of the scale"
+        spec = MethodSpec(
+            "target_forecast_wide", {"level": level, "forecast": forecast.method_spec}
+        )
     else:
         status = status_from_probability(probability)
         method = (
             f"forecast by {forecast.method}; predictive probability of meeting the target given "
             "that the trend continues, in bands of the printed whole percent (>= 0.9 on course, "
             "0.7-0.9 likely on course, 0.3-0.7 uncertain, < 0.3 not on course)"
+        )
+        spec = MethodSpec(
+            "target_forecast",
+            {"forecast": forecast.method_spec, "bands": [bound for bound, _ in PROBABILITY_BANDS]},
         )
     return TargetStatus(
         indicator=indicator,
@@ -588,6 +644,7 @@ def target_status(
         observed_year=observed_year,
         observed_value=observed_value,
         judged_years=judged_years,
+        method_spec=spec,
     )
 
 
@@ -706,6 +763,16 @@ def _forecast_proportion(
             f"simulated with {denominator} registered offences (mean of the last three years); "
             f"{independence_note(serial)}"
         ),
+        method_spec=MethodSpec(
+            "clearance_forecast",
+            {
+                "dispersion": float(fit["phi"]),
+                "registered": denominator,
+                "level": level,
+                "draws": int(n_sim),
+                "serial": independence_values(serial),
+            },
+        ),
     )
 
 
@@ -733,4 +800,5 @@ def _forecast_linear(
         level=level,
         draws=draws,
         method="OLS linear trend on year with t prediction interval",
+        method_spec=MethodSpec("linear_forecast", {"df": float(df), "level": level}),
     )

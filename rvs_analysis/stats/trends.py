@@ -33,6 +33,8 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
     Estimate,
+    MethodSpec,
+    ResultMixin,
     StatisticsInputError,
     check_columns,
     check_counts,
@@ -41,6 +43,7 @@ from rvs_analysis.stats.common import (
     dispersion_reference,
     floored_dispersion,
     meets_threshold,
+    plain,
     second_difference_dispersion,
 )
 from rvs_analysis.stats.serial import (
@@ -48,6 +51,7 @@ from rvs_analysis.stats.serial import (
     ar1_noise,
     cameron_trivedi_test,
     independence_note,
+    independence_values,
 )
 
 __all__ = [
@@ -260,8 +264,11 @@ def rate_ratio_interval(
     total = before + after
     exposure_factor = exposure_before / exposure_after
     method = "exact conditional Poisson rate ratio (Clopper-Pearson on after/(before+after))"
+    spec = MethodSpec("exact_poisson_ratio", {"level": level})
     if total == 0:
-        return Estimate(math.nan, 0.0, math.inf, method, level, 1.0, 1.0, n=0.0)
+        return Estimate(
+            math.nan, 0.0, math.inf, method, level, 1.0, 1.0, n=0.0, method_spec=spec
+        )
     pi_low = 0.0 if after == 0 else stats.beta.ppf(alpha / 2, after, before + 1)
     pi_high = 1.0 if before == 0 else stats.beta.ppf(1 - alpha / 2, after + 1, before)
 
@@ -285,6 +292,7 @@ def rate_ratio_interval(
         p_value=float(p_value),
         null_value=1.0,
         n=float(total),
+        method_spec=spec,
     )
 
 
@@ -357,6 +365,10 @@ def quasi_poisson_ratio_interval(
         null_value=1.0,
         n=float(before + after),
         details={"dispersion": phi, "df": df},
+        method_spec=MethodSpec(
+            "quasi_poisson_ratio",
+            {"dispersion": phi, "df": reference_df, "level": level},
+        ),
     )
 
 
@@ -406,6 +418,13 @@ def count_change(
         ci_low=100.0 * (ratio.ci_low - 1),
         ci_high=100.0 * (ratio.ci_high - 1),
         method=ratio.method + ", as percentage change",
+        method_spec=(
+            None
+            if ratio.method_spec is None
+            else MethodSpec(
+                ratio.method_spec.code, {**ratio.method_spec.values, "percentage_change": True}
+            )
+        ),
         level=ratio.level,
         p_value=ratio.p_value,
         null_value=0.0,
@@ -596,7 +615,7 @@ def base_year_change(
 
 
 @dataclass(frozen=True)
-class Forecast:
+class Forecast(ResultMixin):
     """A forecast of one year's value with a prediction interval from simulation.
 
     Attributes
@@ -620,18 +639,35 @@ class Forecast:
     level: float
     draws: np.ndarray = field(repr=False, compare=False)
     method: str = ""
+    method_spec: MethodSpec | None = field(default=None, compare=False)
 
     def probability(self, threshold: float, comparison: str) -> float:
         """Share of simulated values that satisfy ``value <comparison> threshold``."""
         return float(np.mean(meets_threshold(self.draws, comparison, threshold)))
 
     def to_dict(self) -> dict[str, float]:
-        """``{"estimate": mean, "ci_low": pi_low, "ci_high": pi_high}`` (prediction interval)."""
-        return {"estimate": self.mean, "ci_low": self.pi_low, "ci_high": self.pi_high}
+        """``{"estimate": mean, "ci_low": pi_low, "ci_high": pi_high}`` (prediction interval:
+        the summary shape; :meth:`to_frame` holds the year, level and method too)."""
+        return plain({"estimate": self.mean, "ci_low": self.pi_low, "ci_high": self.pi_high})
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: ``year, mean, pi_low, pi_high, level, method``."""
+        return pd.DataFrame(
+            [
+                {
+                    "year": self.year,
+                    "mean": self.mean,
+                    "pi_low": self.pi_low,
+                    "pi_high": self.pi_high,
+                    "level": self.level,
+                    "method": self.method,
+                }
+            ]
+        )
 
 
 @dataclass(frozen=True)
-class CountTrend:
+class CountTrend(ResultMixin):
     """Result of :func:`fit_count_trend`.
 
     Attributes
@@ -681,10 +717,32 @@ class CountTrend:
     unit_covariance: Any = field(default=None, repr=False, compare=False)
     serial: SerialNoise | None = field(default=None, repr=False, compare=False)
 
+    _NOT_IN_DICT = ("data", "results", "unit_covariance")
+
     @property
     def method(self) -> str:
         """One sentence naming the model the fit actually used."""
         return self.annual_rate_ratio.method.removeprefix("annual rate ratio from ")
+
+    @property
+    def method_spec(self) -> MethodSpec | None:
+        """The model as a code and its numbers (that of the annual rate ratio)."""
+        return self.annual_rate_ratio.method_spec
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row: the annual rate ratio with its interval and p-value, the model, the
+        dispersions, the residual df and the AR(1) check's rho."""
+        row = self.annual_rate_ratio.to_frame().drop(columns=["method"])
+        return row.assign(
+            quantity="annual_rate_ratio",
+            model=self.model,
+            pearson_dispersion=self.pearson_dispersion,
+            scale=self.scale,
+            alpha=self.alpha,
+            df_resid=self.df_resid,
+            rho=math.nan if self.serial is None else self.serial.rho,
+            method=self.method,
+        )
 
     def _design(self, year: int) -> np.ndarray:
         return np.array([1.0, float(year - self.reference_year)])
@@ -796,6 +854,17 @@ class CountTrend:
                 mu = rng.gamma(shape=1 / self.alpha, scale=self.alpha * mu)
             values = rng.poisson(mu).astype(float)
             method = f"simulation from the {self.model} trend (parameters and count noise)"
+        spec = MethodSpec(
+            "count_forecast",
+            {
+                "model": self.model,
+                "df": float(df),
+                "level": level,
+                "draws": int(n_sim),
+                "population_projected": bool(population_note),
+                "serial": independence_values(self.serial) if self.model == "quasi_poisson" else {},
+            },
+        )
         tail = (1 - level) / 2
         # the point forecast is the trend's expected count in the year (the simulated mean of a
         # heavy-tailed predictive distribution could lie outside its own interval: 412 beside
@@ -809,6 +878,7 @@ class CountTrend:
             level=level,
             draws=values,
             method=method + population_note,
+            method_spec=spec,
         )
 
 
@@ -878,6 +948,29 @@ def _trend_method(
     if model == "negative_binomial":
         return f"negative binomial (NB2) regression{offset} on year, t intervals"
     return f"Poisson GLM{offset} on year (no dispersion estimated), normal intervals"
+
+
+def _trend_spec(
+    model: str,
+    uses_population: bool,
+    pearson: float,
+    scale: float,
+    reference_df: float,
+    serial: SerialNoise | None = None,
+) -> MethodSpec:
+    """:func:`_trend_method` as a code and its numbers."""
+    return MethodSpec(
+        "count_trend",
+        {
+            "model": model,
+            "population": uses_population,
+            "pearson": pearson,
+            "dispersion": scale,
+            "df": reference_df,
+            "bootstrap": bool(serial is not None and serial.rho > 0),
+            "serial": independence_values(serial) if model == "quasi_poisson" else {},
+        },
+    )
 
 
 def fit_count_trend(
@@ -1042,6 +1135,7 @@ def fit_count_trend(
         null_value=1.0,
         n=float(y.sum()),
         details={"model": chosen, "log_rate_ratio": coefficient, "se": se, "scale": scale},
+        method_spec=_trend_spec(chosen, uses_population, pearson, scale, reference_df, serial),
     )
     out = data.copy()
     out["fitted"] = fitted

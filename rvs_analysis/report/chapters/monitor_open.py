@@ -320,7 +320,7 @@ def police_unit_table(comparison, ctx: ReportContext | None = None):
             "alle gemeenten van Nederland met hun cijfers en inwoners."
             + source_advice(ctx.dataset if ctx is not None else None, "die indeling")
         )
-    frame = comparison.table()
+    frame = comparison.to_frame()
     for column in ("annual_rate_ratio", "arr_ci_low", "arr_ci_high"):
         frame[column] = 100.0 * (frame[column] - 1.0)
     # each row with the digits that show whether its interval excludes "no difference"
