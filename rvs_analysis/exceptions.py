@@ -149,6 +149,10 @@ class StatisticsInputError(RvsError, ValueError):
     exit_code = 2
 
 
+class UnknownMethodCode(RvsError, ValueError):  # noqa: N818 - named as the report layer says it
+    """A method code without a Dutch wording (``rvs_analysis.report.methods_text.WORDINGS``)."""
+
+
 class ChromiumMissingError(RvsError):
     """``--pdf`` was asked for but Chromium is not installed."""
 

@@ -11,7 +11,9 @@ Each check is one class of defect a machine can see on a page:
 * ``one-with-plural``: "1" before a plural noun ("Alle 1 tabellen", "toetst 1 veranderingen");
 * ``significant-touching-zero``: "statistisch significant" beside an interval printed from or to
   0% (the digits shown do not exclude no change);
-* ``local-path``: an absolute path of the machine that rendered the page (``/home/...``).
+* ``local-path``: an absolute path of the machine that rendered the page (``/home/...``);
+* ``technical-details``: a line of the "Technische details" list in English, with a decimal
+  point, marked ``lang="en"``, or twice (issue 28 A7: Dutch, decimal commas, no duplicates).
 
 ``python tests/page_check.py outputs/`` prints one line per problem and exits 1 when there is any.
 """
@@ -38,6 +40,13 @@ _SIGNIFICANT_AT_ZERO = re.compile(
 )
 _LOCAL_PATH = re.compile(r"(?<![\w.:/])/(?:home|tmp|root|work|Users|var|opt)/[\w./-]+")
 _FORECAST_WORDS = re.compile(r"naar de prognose|als de trend doorzet|de kans dat", re.I)
+_TECHNICAL = re.compile(r"Technische details.*?(<ul\b[^>]*>)(.*?)</ul>", re.S)
+_ITEM = re.compile(r"<li\b[^>]*>(.*?)</li>", re.S)
+_ENGLISH = re.compile(
+    r"\b(the|with|and|from|when|where|which|taken|allowing|for|to|by|on|are|below|"
+    r"above|each|years|change|forecast|trend of)\b"
+)
+_DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d{1,2}(?![\d.])|\d\.\d{4,}")
 
 
 def visible_text(raw: str) -> str:
@@ -137,11 +146,32 @@ def table_problems(raw: str) -> list[tuple[str, str]]:
     return found
 
 
+def technical_problems(raw: str) -> list[tuple[str, str]]:
+    """``(check, line)`` for every line of "Technische details" in English, with a decimal point
+    or twice, and for the list when it is marked English."""
+    found = []
+    for opening, body in _TECHNICAL.findall(raw):
+        if 'lang="en"' in opening:
+            found.append(("technical-details", 'the list is marked lang="en"'))
+        seen = set()
+        for item in _ITEM.findall(body):
+            line = " ".join(html.unescape(_TAG.sub(" ", item)).split())
+            words = _ENGLISH.findall(line)
+            if words:
+                found.append(("technical-details", f"English ({', '.join(words[:3])}): {line}"))
+            if _DECIMAL_POINT.search(line):
+                found.append(("technical-details", f"decimal point: {line}"))
+            if line in seen:
+                found.append(("technical-details", f"twice: {line}"))
+            seen.add(line)
+    return found
+
+
 def page_problems(raw: str) -> list[tuple[str, str]]:
     """Every problem of one page's HTML."""
     text = visible_text(raw)
     paths = [("local-path", match.group(0)) for match in _LOCAL_PATH.finditer(text)]
-    return sentence_problems(text) + table_problems(raw) + paths
+    return sentence_problems(text) + table_problems(raw) + paths + technical_problems(raw)
 
 
 def problems(folder: Path) -> list[str]:

@@ -235,7 +235,6 @@ _DUTCH_WORDS = re.compile(
 DUTCH_IN_STATS = {
     # report words that still live in stats, each with where it goes
     "rvs_analysis.stats.targets": "status words (_STATUS_NL): to the report layer (issue 28 B4)",
-    "rvs_analysis.stats.clearance": "'procentpunt' in a method string: 'percentage points'",
     "rvs_analysis.stats.validation": "scenario descriptions quote what the reports print",
 }
 

@@ -312,7 +312,33 @@ PLANTED = {
     "<th>Gemeten 2018</th><th>Status</th></tr><tr><td>Opheldering</td><td>11,5%</td>"
     "<td>11,5%</td><td>niet behaald</td></tr><tr><td>Overvallen</td><td>1</td><td>0</td>"
     "<td>behaald</td></tr></table>",
+    # issue 28 A7: the list as it was, English under lang="en"
+    "technical-details": '<p><strong>Technische details</strong></p><ul lang="en"><li>rate '
+    "ratio with quasi-Poisson dispersion 5.69 of the area's year-to-year noise, t(8) interval, "
+    "as percentage change</li></ul>",
 }
+
+
+def test_the_page_checker_fails_on_each_english_technical_line():
+    """Issue 28 A7: English, a decimal point or a duplicate in "Technische details" is flagged,
+    the Dutch list the reports write is not."""
+    from page_check import technical_problems
+
+    dutch = (
+        "<p><strong>Technische details</strong></p><ul><li>Woninginbraken (verandering ten "
+        "opzichte van de vorige meting): verhouding van twee aantallen met de quasi-Poisson-"
+        "dispersie 5,69 van de jaar-op-jaarruis van het gebied, t(8)-interval, als procentuele "
+        "verandering.</li><li>Piekmaand: maand met de hoogste maandfactor.</li></ul>"
+    )
+    assert technical_problems(dutch) == []
+    planted = dutch.replace(
+        "<li>Piekmaand", "<li>Piekmaand: month with the highest factor</li><li>Piekmaand"
+    )
+    assert [check for check, _ in technical_problems(planted)] == ["technical-details"]
+    twice = dutch.replace("</ul>", "<li>Piekmaand: maand met de hoogste maandfactor.</li></ul>")
+    assert any("twice" in what for _, what in technical_problems(twice))
+    point = dutch.replace("5,69", "5.69")
+    assert any("decimal point" in what for _, what in technical_problems(point))
 
 
 @pytest.mark.parametrize("check", sorted(PLANTED))

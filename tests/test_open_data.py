@@ -193,20 +193,27 @@ def test_every_comparison_names_its_method_in_the_methods_text(open_cache):
     lines, technical = yardstick.comparison_methods(national, units)
     assert len(lines) == 2  # the Netherlands, the NL00 check
     assert "compare_area_trends" in lines[0] and "Nederland" in lines[0]
-    assert national.method in technical
+    assert (
+        "Vergelijking van het gebied met Nederland (woninginbraken)",
+        national.result.method_spec,
+    ) in technical
     results = monitor.results(ctx, 2018, report_year=2018)
     indicators = monitor_open.open_indicators(ctx, report_year=2018)
     text = monitor.methods(ctx, results, national, units, indicators).data
-    assert (
-        escape("compare_area_trends") in text and "NL00" in text and escape(national.method) in text
-    )
+    from rvs_analysis.report.methods_text import describe
+
+    worded = escape(describe(national.result.method_spec))
+    assert escape("compare_area_trends") in text and "NL00" in text and worded in text
     assert f"{indicators.n_comparisons} veranderingen getoetst" in text
 
     region = context(open_cache)
     group = proeftuinen.pilots(region)
     comparisons = proeftuinen.published_comparisons(group)
     text = proeftuinen.methods(region, None, None, group, comparisons).data
-    assert escape(published.COMPARISON_METHOD) in text and escape(published.POOL_METHOD) in text
+    used = next(result for result in comparisons.values() if result is not None)
+    assert (
+        escape(describe(used.method_spec)) in text and escape(describe(published.POOL_SPEC)) in text
+    )
     assert "inverse variantie" in text and "2021" in text
 
 
@@ -309,7 +316,7 @@ def test_the_police_unit_table_prints_the_digits_that_show_significance():
     import pandas as pd
 
     class Comparison:
-        def table(self):
+        def to_frame(self):
             return pd.DataFrame(
                 {
                     "area": [

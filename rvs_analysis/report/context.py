@@ -20,6 +20,7 @@ from rvs_analysis.dutch import fmt_date
 from rvs_analysis.exceptions import NotAvailableForSource, ReportParameterError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.regions import REGION_NAME, Area, apportioned, municipalities, resolve_area
+from rvs_analysis.report.methods_text import technical_lines
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
@@ -563,9 +564,10 @@ def methods_block(
         The assumptions a reader should know.
     limitations : sequence of str, optional
         What the source lacks (e.g. on real CBS data).
-    technical : sequence of str, optional
-        The statistics modules' own method descriptions (English, with test statistics), shown
-        under "Technische details" for researchers.
+    technical : sequence of (str, MethodSpec), optional
+        What each method belongs to (a figure, table or indicator, in Dutch) and the result's
+        ``method_spec``; shown under "Technische details" for researchers, worded in Dutch by
+        :func:`rvs_analysis.report.methods_text.technical_lines` (one line per distinct method).
 
     Returns
     -------
@@ -583,15 +585,8 @@ def methods_block(
         lines += ["", "**Wat open CBS-data niet bevatten**", ""]
         lines += [f"- {escape(text)}" for text in limitations]
     if technical:
-        lines += [
-            "",
-            "**Technische details** (de methodebeschrijving van de statistiekmodules, in het "
-            "Engels)",
-            "",
-        ]
-        # A raw HTML list, so that the whole list carries lang="en" (screen readers switch voice).
-        items = "".join(f"<li>{html.escape(str(text), quote=False)}</li>" for text in technical)
-        lines += [f'<ul lang="en">{items}</ul>']
+        lines += ["", "**Technische details**", ""]
+        lines += [f"- {escape(text)}" for text in technical_lines(technical)]
     files = ", ".join(provenance.get("files") or []) or "–"
     tables = ", ".join(table_ids(provenance)) or "–"
     lines += [

@@ -49,7 +49,12 @@ from rvs_analysis.stats.clearance import (
     detectable_difference,
     funnel_limits,
 )
-from rvs_analysis.stats.common import MIN_CASES_PERCENT, StatisticsInputError, too_few_for_change
+from rvs_analysis.stats.common import (
+    MIN_CASES_PERCENT,
+    MethodSpec,
+    StatisticsInputError,
+    too_few_for_change,
+)
 from rvs_analysis.stats.perception import weighted_proportions
 from rvs_analysis.stats.targets import load_targets, target_for, target_status
 from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
@@ -565,6 +570,15 @@ def results_and_statuses(
     table.attrs["change_methods"] = sorted(
         {str(method) for method in table.loc[tested, "change_method"].dropna()}
     )
+    # what each tested change is of, with its method spec ("Technische details")
+    table.attrs["change_specs"] = [
+        (
+            f"{record['label']} (verandering ten opzichte van de vorige meting)",
+            record["change_spec"],
+        )
+        for record in rows
+        if record.get("change_spec") is not None and not pd.isna(record.get("change_low"))
+    ]
     return table, statuses
 
 
@@ -614,6 +628,7 @@ def _change_record(
             "significant": change.significant,
             "change_unit": "procentpunt",
             "change_method": change.method,
+            "change_spec": change.method_spec,
             "change_detectable": detectable_difference(
                 int(previous["cleared_offences"]), int(n1), int(n2), phi, df
             ),
@@ -642,6 +657,7 @@ def _change_record(
         "significant": change.significant,
         "change_unit": "%",
         "change_method": change.method,
+        "change_spec": change.method_spec,
         "change_detectable": detectable_change(before, phi, df),
     }
 
@@ -661,6 +677,7 @@ def _without_noise(change: float, unit: str) -> dict[str, Any]:
         "significant": False,
         "change_unit": unit,
         "change_method": NO_NOISE_METHOD,
+        "change_spec": MethodSpec("no_year_noise"),
     }
 
 

@@ -218,9 +218,9 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
 
     Returns
     -------
-    (list of str, list of str)
+    (list of str, list of (str, MethodSpec))
         Dutch lines for "Methoden", worded from each result's model, dispersion and reference,
-        and the results' own method strings for "Technische details".
+        and for "Technische details" what each comparison is of with its ``method_spec``.
     """
     lines, technical = [], []
     for item in comparisons:
@@ -275,8 +275,10 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
                 f"cijfer van CBS (NL00); tot {fmt_num(100 * check['tolerance'], 1)}% verschil telt "
                 "de som als heel Nederland."
             )
-        technical.append(result.method)
-    return lines, list(dict.fromkeys(technical))
+        technical.append(
+            (f"Vergelijking van {who} met {result.reference} ({label})", result.method_spec)
+        )
+    return lines, technical
 
 
 def _direction(annual) -> str:

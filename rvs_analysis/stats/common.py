@@ -32,6 +32,7 @@ __all__ = [
     "dispersion_reference",
     "COMPARISONS",
     "Estimate",
+    "Forecast",
     "estimates_frame",
     "METHOD_CODES",
     "MethodSpec",
@@ -93,7 +94,6 @@ METHOD_CODES: dict[str, str] = {
     "target_forecast": "status from the forecast probability of meeting the target",
     "area_trend_comparison": "areas' trends against a reference in one quasi-Poisson model",
     "area_trend_comparison_pairs": "each area's trend against a reference in its own model",
-    "area_annual_rate_ratio": "an area's own annual rate ratio in the comparison of areas",
     "visibility_trend_comparison": "visible against less visible crime: category x year model",
     "change_funnel": "funnel of the change between two years, widened for overdispersion",
     "change_points": "search-aware test of one break or bend in a monthly series",
@@ -188,6 +188,10 @@ class MethodSpec:
                 "wording to rvs_analysis.report.methods_text)."
             )
 
+    def updated(self, **values: Any) -> MethodSpec:
+        """The same code with ``values`` added or replaced."""
+        return MethodSpec(self.code, {**self.values, **values})
+
     def to_dict(self) -> dict[str, Any]:
         """``{"code": code, "values": {...}}`` as plain JSON values."""
         return {"code": self.code, "values": plain(self.values)}
@@ -218,8 +222,9 @@ class ResultMixin:
 
     ``to_dict()`` holds every field but the model objects and raw data named in
     ``_NOT_IN_DICT``, plus ``method`` and ``method_spec``; ``to_frame()`` is one row of the
-    scalar values of ``to_dict()`` unless the class has a table of its own (``_FRAME``, the name
-    of a DataFrame field).
+    scalar fields and the estimates (``name``, ``name_ci_low``, ``name_ci_high``,
+    ``name_p_value``) and the method, unless the class has a table of its own (``_FRAME``, the
+    name of a DataFrame field).
     """
 
     _NOT_IN_DICT: ClassVar[tuple[str, ...]] = ("results", "data", "draws", "totals")
@@ -241,11 +246,19 @@ class ResultMixin:
         """A tidy DataFrame of the result's numbers (see the class notes)."""
         if self._FRAME is not None:
             return getattr(self, self._FRAME).copy()
-        row = {
-            key: value
-            for key, value in self.to_dict().items()
-            if not isinstance(value, dict | list) and key != "method"
-        }
+        row: dict[str, Any] = {}
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, item.name)
+            if item.name in self._NOT_IN_DICT:
+                continue
+            if isinstance(value, Estimate):  # flattened: name, name_ci_low, ...
+                row[item.name] = value.estimate
+                row[f"{item.name}_ci_low"] = value.ci_low
+                row[f"{item.name}_ci_high"] = value.ci_high
+                row[f"{item.name}_p_value"] = value.p_value
+            elif value is None or isinstance(value, bool | int | float | str | np.number):
+                row[item.name] = value
+        row["method"] = self.method  # type: ignore[attr-defined]
         return pd.DataFrame([row])
 
 
@@ -360,6 +373,43 @@ class Estimate:
             details=dict(self.details),
             method_spec=self.method_spec,
         )
+
+
+@dataclass(frozen=True)
+class Forecast(ResultMixin):
+    """A forecast of one year's value with a prediction interval from simulation.
+
+    Attributes
+    ----------
+    year : int
+    mean : float
+        The point forecast: the trend's expected value in ``year`` for count trends (always
+        inside the interval), the simulated mean for the other forecasts.
+    pi_low, pi_high : float
+        Bounds of the central prediction interval at ``level``.
+    level : float
+    draws : numpy.ndarray
+        The simulated values (parameter uncertainty plus sampling noise).
+    method : str
+    """
+
+    year: int
+    mean: float
+    pi_low: float
+    pi_high: float
+    level: float
+    draws: np.ndarray = field(repr=False, compare=False)
+    method: str = ""
+    method_spec: MethodSpec | None = field(default=None, compare=False)
+
+    def probability(self, threshold: float, comparison: str) -> float:
+        """Share of simulated values that satisfy ``value <comparison> threshold``."""
+        return float(np.mean(meets_threshold(self.draws, comparison, threshold)))
+
+    def to_dict(self) -> dict[str, float]:
+        """``{"estimate": mean, "ci_low": pi_low, "ci_high": pi_high}`` (prediction interval:
+        the summary shape; ``to_frame()`` holds the year, level and method too)."""
+        return plain({"estimate": self.mean, "ci_low": self.pi_low, "ci_high": self.pi_high})
 
 
 def estimates_frame(estimates: Mapping[str, Estimate], name: str = "quantity") -> pd.DataFrame:

@@ -736,6 +736,8 @@ def detect_change_points(
                 "replicates": int(n_boot),
                 "rho": float(test["rho"]),
                 "test_level": float(test_level),
+                "pelt": bool(compare_pelt),
+                "penalty": float(penalty),
             },
         ),
     )
@@ -880,7 +882,5 @@ def seasonal_effects(
         "quasi-Poisson GLM of monthly counts with a level per year and month effects, "
         f"dispersion max(1, X2/df) = {phi:.2f}; intervals from {n_sim} t parameter draws"
     )
-    spec = MethodSpec(
-        "seasonal_effects", {"dispersion": phi, "draws": int(n_sim), "level": level}
-    )
+    spec = MethodSpec("seasonal_effects", {"dispersion": phi, "draws": int(n_sim), "level": level})
     return SeasonalEffects(factors, peak_estimate, ratio, phi, method, spec)

@@ -35,6 +35,7 @@ __all__ = [
     "cameron_trivedi_test",
     "independence_note",
     "independence_values",
+    "trend_method_spec",
 ]
 
 MIN_YEARS_AR1 = 8
@@ -416,6 +417,48 @@ def independence_values(serial: SerialNoise | None) -> dict:
         "variance_factor": float(serial.variance_factor),
         "forecast_rho": float(serial.forecast_rho),
     }
+
+
+def trend_method_spec(
+    model: str,
+    uses_population: bool,
+    pearson: float,
+    scale: float,
+    reference_df: float,
+    serial: SerialNoise | None = None,
+) -> MethodSpec:
+    """The method spec of a yearly count trend (``fit_count_trend``) and its year-noise check.
+
+    Parameters
+    ----------
+    model : str
+        ``"quasi_poisson"``, ``"poisson"`` or ``"negative_binomial"``.
+    uses_population : bool
+        Whether the trend has a log(population) offset.
+    pearson, scale : float
+        Pearson X2/df of the Poisson fit and the dispersion the intervals use.
+    reference_df : float
+        Degrees of freedom of the intervals' t reference (inf: the normal).
+    serial : SerialNoise or None
+        The year noise's AR(1) check.
+
+    Returns
+    -------
+    MethodSpec
+        Code ``count_trend`` with these numbers and :func:`independence_values`.
+    """
+    return MethodSpec(
+        "count_trend",
+        {
+            "model": model,
+            "population": uses_population,
+            "pearson": pearson,
+            "dispersion": scale,
+            "df": reference_df,
+            "bootstrap": bool(serial is not None and serial.rho > 0),
+            "serial": independence_values(serial) if model == "quasi_poisson" else {},
+        },
+    )
 
 
 def cameron_trivedi_test(counts: np.ndarray, fitted_means: np.ndarray) -> tuple[float, float]:

@@ -271,24 +271,28 @@ class TargetStatus(ResultMixin):
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a summary or a table row."""
-        return plain({
-            "indicator": self.indicator,
-            "status": self.status,
-            "status_nl": self.status_nl,
-            "target_year": self.target.year,
-            "target": self.target.value,
-            "last_year": self.last_year,
-            "last_value": self.last_value,
-            "current_target": None if self.current_target is None else self.current_target.value,
-            "meets_current_target": self.meets_current_target,
-            "forecast": None if self.forecast is None else self.forecast.to_dict(),
-            "probability_meeting_target": self.probability_meeting_target,
-            "observed_year": self.observed_year,
-            "observed_value": self.observed_value,
-            "judged_years": list(self.judged_years),
-            "method": self.method,
-            "method_spec": self.method_spec,
-        })
+        return plain(
+            {
+                "indicator": self.indicator,
+                "status": self.status,
+                "status_nl": self.status_nl,
+                "target_year": self.target.year,
+                "target": self.target.value,
+                "last_year": self.last_year,
+                "last_value": self.last_value,
+                "current_target": None
+                if self.current_target is None
+                else self.current_target.value,
+                "meets_current_target": self.meets_current_target,
+                "forecast": None if self.forecast is None else self.forecast.to_dict(),
+                "probability_meeting_target": self.probability_meeting_target,
+                "observed_year": self.observed_year,
+                "observed_value": self.observed_value,
+                "judged_years": list(self.judged_years),
+                "method": self.method,
+                "method_spec": self.method_spec,
+            }
+        )
 
 
 def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int:

@@ -33,6 +33,7 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
     Estimate,
+    Forecast,
     MethodSpec,
     ResultMixin,
     StatisticsInputError,
@@ -42,8 +43,6 @@ from rvs_analysis.stats.common import (
     check_nonempty,
     dispersion_reference,
     floored_dispersion,
-    meets_threshold,
-    plain,
     second_difference_dispersion,
 )
 from rvs_analysis.stats.serial import (
@@ -52,6 +51,7 @@ from rvs_analysis.stats.serial import (
     cameron_trivedi_test,
     independence_note,
     independence_values,
+    trend_method_spec,
 )
 
 __all__ = [
@@ -266,9 +266,7 @@ def rate_ratio_interval(
     method = "exact conditional Poisson rate ratio (Clopper-Pearson on after/(before+after))"
     spec = MethodSpec("exact_poisson_ratio", {"level": level})
     if total == 0:
-        return Estimate(
-            math.nan, 0.0, math.inf, method, level, 1.0, 1.0, n=0.0, method_spec=spec
-        )
+        return Estimate(math.nan, 0.0, math.inf, method, level, 1.0, 1.0, n=0.0, method_spec=spec)
     pi_low = 0.0 if after == 0 else stats.beta.ppf(alpha / 2, after, before + 1)
     pi_high = 1.0 if before == 0 else stats.beta.ppf(1 - alpha / 2, after + 1, before)
 
@@ -418,13 +416,7 @@ def count_change(
         ci_low=100.0 * (ratio.ci_low - 1),
         ci_high=100.0 * (ratio.ci_high - 1),
         method=ratio.method + ", as percentage change",
-        method_spec=(
-            None
-            if ratio.method_spec is None
-            else MethodSpec(
-                ratio.method_spec.code, {**ratio.method_spec.values, "percentage_change": True}
-            )
-        ),
+        method_spec=ratio.method_spec and ratio.method_spec.updated(percentage_change=True),
         level=ratio.level,
         p_value=ratio.p_value,
         null_value=0.0,
@@ -615,58 +607,6 @@ def base_year_change(
 
 
 @dataclass(frozen=True)
-class Forecast(ResultMixin):
-    """A forecast of one year's value with a prediction interval from simulation.
-
-    Attributes
-    ----------
-    year : int
-    mean : float
-        The point forecast: the trend's expected value in ``year`` for count trends (always
-        inside the interval), the simulated mean for the other forecasts.
-    pi_low, pi_high : float
-        Bounds of the central prediction interval at ``level``.
-    level : float
-    draws : numpy.ndarray
-        The simulated values (parameter uncertainty plus sampling noise).
-    method : str
-    """
-
-    year: int
-    mean: float
-    pi_low: float
-    pi_high: float
-    level: float
-    draws: np.ndarray = field(repr=False, compare=False)
-    method: str = ""
-    method_spec: MethodSpec | None = field(default=None, compare=False)
-
-    def probability(self, threshold: float, comparison: str) -> float:
-        """Share of simulated values that satisfy ``value <comparison> threshold``."""
-        return float(np.mean(meets_threshold(self.draws, comparison, threshold)))
-
-    def to_dict(self) -> dict[str, float]:
-        """``{"estimate": mean, "ci_low": pi_low, "ci_high": pi_high}`` (prediction interval:
-        the summary shape; :meth:`to_frame` holds the year, level and method too)."""
-        return plain({"estimate": self.mean, "ci_low": self.pi_low, "ci_high": self.pi_high})
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row: ``year, mean, pi_low, pi_high, level, method``."""
-        return pd.DataFrame(
-            [
-                {
-                    "year": self.year,
-                    "mean": self.mean,
-                    "pi_low": self.pi_low,
-                    "pi_high": self.pi_high,
-                    "level": self.level,
-                    "method": self.method,
-                }
-            ]
-        )
-
-
-@dataclass(frozen=True)
 class CountTrend(ResultMixin):
     """Result of :func:`fit_count_trend`.
 
@@ -728,21 +668,6 @@ class CountTrend(ResultMixin):
     def method_spec(self) -> MethodSpec | None:
         """The model as a code and its numbers (that of the annual rate ratio)."""
         return self.annual_rate_ratio.method_spec
-
-    def to_frame(self) -> pd.DataFrame:
-        """One row: the annual rate ratio with its interval and p-value, the model, the
-        dispersions, the residual df and the AR(1) check's rho."""
-        row = self.annual_rate_ratio.to_frame().drop(columns=["method"])
-        return row.assign(
-            quantity="annual_rate_ratio",
-            model=self.model,
-            pearson_dispersion=self.pearson_dispersion,
-            scale=self.scale,
-            alpha=self.alpha,
-            df_resid=self.df_resid,
-            rho=math.nan if self.serial is None else self.serial.rho,
-            method=self.method,
-        )
 
     def _design(self, year: int) -> np.ndarray:
         return np.array([1.0, float(year - self.reference_year)])
@@ -950,29 +875,6 @@ def _trend_method(
     return f"Poisson GLM{offset} on year (no dispersion estimated), normal intervals"
 
 
-def _trend_spec(
-    model: str,
-    uses_population: bool,
-    pearson: float,
-    scale: float,
-    reference_df: float,
-    serial: SerialNoise | None = None,
-) -> MethodSpec:
-    """:func:`_trend_method` as a code and its numbers."""
-    return MethodSpec(
-        "count_trend",
-        {
-            "model": model,
-            "population": uses_population,
-            "pearson": pearson,
-            "dispersion": scale,
-            "df": reference_df,
-            "bootstrap": bool(serial is not None and serial.rho > 0),
-            "serial": independence_values(serial) if model == "quasi_poisson" else {},
-        },
-    )
-
-
 def fit_count_trend(
     frame: pd.DataFrame,
     count_column: str = "registered_offences",
@@ -1135,7 +1037,9 @@ def fit_count_trend(
         null_value=1.0,
         n=float(y.sum()),
         details={"model": chosen, "log_rate_ratio": coefficient, "se": se, "scale": scale},
-        method_spec=_trend_spec(chosen, uses_population, pearson, scale, reference_df, serial),
+        method_spec=trend_method_spec(
+            chosen, uses_population, pearson, scale, reference_df, serial
+        ),
     )
     out = data.copy()
     out["fitted"] = fitted

@@ -761,6 +761,7 @@ def methods(
     from rvs_analysis.report.yardstick import comparison_methods
 
     group_level = series is not None and series.group_level
+    needed_trend = getattr(needed, "trend", None)
     counted = "misdrijven van de groep" if group_level else "inbraken"
     national_lines, national_technical = comparison_methods(national)
     lines = [
@@ -822,8 +823,12 @@ def methods(
         methods=lines,
         technical=[
             *(
-                item.method
-                for item in (status, drivers, getattr(needed, "trend", None))
+                (subject, item.method_spec)
+                for subject, item in (
+                    ("Ophelderingspercentage (status en prognose)", status),
+                    ("Verklarende factoren van opheldering (odds ratio's)", drivers),
+                    ("Benodigde opheldering (trend van het aantal inbraken)", needed_trend),
+                )
                 if item is not None
             ),
             *national_technical,

@@ -474,13 +474,17 @@ class MonthlyBurglary:
         )
 
     @property
-    def methods(self) -> list[str]:
-        """The methods the monthly part actually used."""
+    def methods(self) -> list[tuple[str, Any]]:
+        """The methods the monthly part actually used: what each is of (Dutch) and its spec."""
         if not self.available:
             return []
-        used = [self.breaks.method]
+        used = [("Woninginbraken per maand (breuk of knik)", self.breaks.method_spec)]
         if self.seasonal is not None:
-            used.append(self.seasonal.method)
+            used += [
+                ("Woninginbraken per maand (seizoenspatroon)", self.seasonal.method_spec),
+                ("Piekmaand", self.seasonal.peak_month.method_spec),
+                ("Donkere maanden tegen de overige", self.seasonal.dark_months_ratio.method_spec),
+            ]
         return used
 
 
@@ -601,9 +605,12 @@ def methods(
             "vergelijken; het model met vaste jaareffecten vangt gemeenschappelijke schokken op.",
         ],
         technical=[
-            comparison.method,
-            comparison.visible.method,
-            comparison.less_visible.method,
+            ("Verhouding minder zichtbare tot zichtbare criminaliteit", comparison.method_spec),
+            ("Trend zichtbare criminaliteit per 1.000 inwoners", comparison.visible.method_spec),
+            (
+                "Trend minder zichtbare criminaliteit per 1.000 inwoners",
+                comparison.less_visible.method_spec,
+            ),
             *(burglary_months.methods if burglary_months is not None else []),
             *national_technical,
         ],

@@ -705,6 +705,7 @@ def methods(
             "op 5%, niet gecorrigeerd voor meervoudig toetsen."
         )
         open_technical = open_indicators.methods
+    labels = dict(zip(area_results.table["indicator"], area_results.table["label"], strict=False))
     return methods_block(
         ctx,
         methods=[
@@ -768,8 +769,12 @@ def methods(
             *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
         technical=[
-            *area_results.table.attrs.get("change_methods", []),
-            *[status.method for status in area_results.statuses.values()][:3],
+            *area_results.table.attrs.get("change_specs", []),
+            *(
+                (f"{labels.get(indicator, indicator)} (status doel {status.target.year})", spec)
+                for indicator, status in area_results.statuses.items()
+                for spec in [status.method_spec]
+            ),
             *compared_technical,
             *open_technical,
         ],

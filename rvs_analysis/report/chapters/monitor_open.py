@@ -11,6 +11,7 @@ the municipality -> police unit mapping of CBS's "Gebieden in Nederland" table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -78,11 +79,16 @@ class OpenIndicators:
         return int(self.frame["change"].notna().sum()) if not self.frame.empty else 0
 
     @property
-    def methods(self) -> list[str]:
-        """The statistics modules' method strings of the changes shown."""
+    def methods(self) -> list[tuple[str, Any]]:
+        """What each tested change is of (Dutch) and its method spec, for "Technische
+        details" (:func:`rvs_analysis.report.methods_text.technical_lines`)."""
         if self.frame.empty:
             return []
-        return list(dict.fromkeys(str(m) for m in self.frame["method"].dropna()))
+        return [
+            (f"Indicatoren uit open CBS-data, {indicator} (verandering)", change.method_spec)
+            for indicator, change in zip(self.frame["indicator"], self.frame["change"], strict=True)
+            if hasattr(change, "method_spec")
+        ]
 
     def show(self):
         """The indicators as a Dutch table."""

@@ -667,7 +667,7 @@ def methods(
                 "het interval door het omkeren van de wild cluster restricted bootstrap (Webb-"
                 "gewichten per gemeente), omdat bij tien proeftuinen met ongelijke gewichten de "
                 "gewone t-verdeling te smalle intervallen geeft."
-                if "wild cluster restricted bootstrap" in did.method
+                if did.method_spec.values.get("interval") != "cr1"
                 else "t-verdeling met G − 1 vrijheidsgraden."
             ),
             "Effect per meting (event study) met dezelfde opzet; toets dat de verschillen vóór de "
@@ -699,7 +699,11 @@ def methods(
             "vergelijkbaar. Deze analyse vraagt microdata (of lokale oversamples) per respondent.",
             *filter(None, [open_data_line(ctx.dataset, TABLES)]),
         ],
-        technical=[*published_technical, did.method, events.method],
+        technical=[
+            *published_technical,
+            ("Effect van de proeftuinen (verschil in verschillen)", did.method_spec),
+            ("Verschil per meting (event study) en toets vooraf", events.method_spec),
+        ],
     )
 
 

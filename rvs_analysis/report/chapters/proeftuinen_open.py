@@ -325,8 +325,9 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
 
     Returns
     -------
-    (list of str, list of str)
-        Dutch lines for "Methoden" and the statistics modules' method strings.
+    (list of str, list of (str, MethodSpec))
+        Dutch lines for "Methoden" and, for "Technische details", what each method is of with
+        its ``method_spec``.
     """
     if group is None:
         return [], []
@@ -337,7 +338,9 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
         f"tabel). Metingen vóór en vanaf {published.SERIES_BREAK} worden niet met elkaar "
         "verbonden of vergeleken (trendbreuk door de nieuwe opzet)."
     ]
-    technical = [published.POOL_METHOD]
+    technical = [
+        ("Gepubliceerde CBS-schattingen per groep (figuren en tabel)", published.POOL_SPEC)
+    ]
     used = [result for result in comparisons.values() if result is not None]
     if used:
         described = sorted({result.method for result in used})
@@ -356,7 +359,14 @@ def published_methods(group: PublishedPilots | None, comparisons: dict) -> tuple
                 "Welch-Satterthwaite) en toets op nul "
                 f"({len(used)} vergelijkingen, niet gecorrigeerd voor meervoudig toetsen)."
             )
-        technical += described
+        technical += [
+            (
+                "Proeftuinen tegen vergelijkingsgroep, "
+                + INDICATOR_TITLES.get(result.indicator, result.indicator).lower(),
+                result.method_spec,
+            )
+            for result in used
+        ]
     else:
         lines.append(
             "Geen vergelijking vóór/na op de gepubliceerde schattingen: binnen de reeks van de "
