@@ -573,7 +573,7 @@ def results_and_statuses(
     # what each tested change is of, with its method spec ("Technische details")
     table.attrs["change_specs"] = [
         (
-            f"{record['label']} (verandering ten opzichte van de vorige meting)",
+            f"{record['label']}, verandering ten opzichte van de vorige meting",
             record["change_spec"],
         )
         for record in rows

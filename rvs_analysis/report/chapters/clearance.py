@@ -825,9 +825,9 @@ def methods(
             *(
                 (subject, item.method_spec)
                 for subject, item in (
-                    ("Ophelderingspercentage (status en prognose)", status),
+                    ("Ophelderingspercentage, status en prognose", status),
                     ("Verklarende factoren van opheldering (odds ratio's)", drivers),
-                    ("Benodigde opheldering (trend van het aantal inbraken)", needed_trend),
+                    ("Benodigde opheldering, trend van het aantal inbraken", needed_trend),
                 )
                 if item is not None
             ),

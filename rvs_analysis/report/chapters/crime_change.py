@@ -478,10 +478,10 @@ class MonthlyBurglary:
         """The methods the monthly part actually used: what each is of (Dutch) and its spec."""
         if not self.available:
             return []
-        used = [("Woninginbraken per maand (breuk of knik)", self.breaks.method_spec)]
+        used = [("Woninginbraken per maand, breuk of knik", self.breaks.method_spec)]
         if self.seasonal is not None:
             used += [
-                ("Woninginbraken per maand (seizoenspatroon)", self.seasonal.method_spec),
+                ("Woninginbraken per maand, seizoenspatroon", self.seasonal.method_spec),
                 ("Piekmaand", self.seasonal.peak_month.method_spec),
                 ("Donkere maanden tegen de overige", self.seasonal.dark_months_ratio.method_spec),
             ]

@@ -771,7 +771,7 @@ def methods(
         technical=[
             *area_results.table.attrs.get("change_specs", []),
             *(
-                (f"{labels.get(indicator, indicator)} (status doel {status.target.year})", spec)
+                (f"{labels.get(indicator, indicator)}, status doel {status.target.year}", spec)
                 for indicator, status in area_results.statuses.items()
                 for spec in [status.method_spec]
             ),

@@ -85,7 +85,7 @@ class OpenIndicators:
         if self.frame.empty:
             return []
         return [
-            (f"Indicatoren uit open CBS-data, {indicator} (verandering)", change.method_spec)
+            (f"{indicator} uit open CBS-data, verandering", change.method_spec)
             for indicator, change in zip(self.frame["indicator"], self.frame["change"], strict=True)
             if hasattr(change, "method_spec")
         ]
