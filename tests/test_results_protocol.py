@@ -213,3 +213,12 @@ def test_every_result_spec_of_the_instances_has_a_dutch_wording():
         text = describe(result.method_spec)
         assert not _ENGLISH.search(text), (name, text)
         assert not _DECIMAL_POINT.search(text), (name, text)
+
+
+def test_technical_details_refuse_english_text_instead_of_a_spec():
+    import pytest
+
+    from rvs_analysis.report.methods_text import technical_lines
+
+    with pytest.raises(TypeError, match="method_spec"):
+        technical_lines(["rate ratio with quasi-Poisson dispersion 5.69, t(8) interval"])

@@ -485,7 +485,13 @@ def technical_lines(items: Iterable[tuple[str, MethodSpec | None]]) -> list[str]
         line that names all of them (``"<what 1>; <what 2>: <method>."``).
     """
     grouped: dict[str, list[str]] = {}
-    for subject, spec in items:
+    for item in items:
+        if isinstance(item, str) or len(item) != 2:
+            raise TypeError(
+                "Technische details take (what it belongs to, method_spec) pairs, got "
+                f"{item!r}: English method text is not shown to readers."
+            )
+        subject, spec = item
         subjects = grouped.setdefault(describe(spec), [])
         if subject not in subjects:
             subjects.append(subject)

@@ -13,6 +13,7 @@ compares the sum of the municipalities in the source with it, so a reader knows 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -229,9 +230,8 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
         result = getattr(item, "result", item)
         label = getattr(item, "offence_label", "woninginbraken")
         exposure = getattr(item, "exposure", "de bevolking")
-        model = (
-            "quasi-Poisson-regressie" if "quasi-Poisson" in result.method else "Poisson-regressie"
-        )
+        spec = result.method_spec  # area_trend_comparison(_pairs): always quasi-Poisson
+        model = "quasi-Poisson-regressie"
         terms = (
             "vaste jaareffecten (gemeenschappelijke schokken vallen weg), een eigen niveau en een "
             "eigen lineaire afwijking per gebied"
@@ -248,7 +248,7 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
                 f"max(1, X²/df) = {fmt_num(result.dispersion, 2)}; "
                 + (
                     "normaal interval (de dispersie staat op haar ondergrens 1)"
-                    if "Wald normal" in result.method
+                    if not math.isfinite(spec.values.get("df", math.inf))
                     else "t-interval"
                 )
                 + " voor de verhouding van de jaarlijkse veranderingen"
@@ -275,9 +275,7 @@ def comparison_methods(*comparisons) -> tuple[list[str], list[str]]:
                 f"cijfer van CBS (NL00); tot {fmt_num(100 * check['tolerance'], 1)}% verschil telt "
                 "de som als heel Nederland."
             )
-        technical.append(
-            (f"Vergelijking van {who} met {result.reference} ({label})", result.method_spec)
-        )
+        technical.append((f"Vergelijking van {who} met {result.reference} ({label})", spec))
     return lines, technical
 
 

@@ -533,7 +533,8 @@ def drivers_figure(ctx: ReportContext, drivers, series: ClearanceSeries):
     (:func:`drivers_sentence` says why)."""
     if drivers is None:
         return md("")
-    shown = drivers.odds_ratios[~drivers.odds_ratios["term"].str.startswith("year=")].copy()
+    odds_ratios = drivers.to_frame()  # one row per term (DriversFit's tidy frame)
+    shown = odds_ratios[~odds_ratios["term"].str.startswith("year=")].copy()
     reference_district = sorted(series.frame["district"].unique())[0]
     districts = shown["term"].str.replace("district=", "District ", regex=False)
     shown["label"] = (

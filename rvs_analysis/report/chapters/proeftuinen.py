@@ -451,7 +451,7 @@ _EVENT_TITLES = {
 def event_study_figure(ctx: ReportContext, group_pilots: Pilots, events, indicator: str):
     """The event-study plot of one indicator."""
     return figures.event_study_plot(
-        events.effects,
+        events.to_frame(),
         "wave",
         "estimate_pp",
         "ci_low",
