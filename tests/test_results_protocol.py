@@ -8,6 +8,7 @@ statistics modules define it, and no report function takes a statistics function
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -58,8 +59,10 @@ NOT_RESULTS = {
 }
 
 
+@functools.lru_cache(maxsize=1)
 def _instances():
-    """One cheap instance of every result class (small synthetic data, few replicates)."""
+    """One cheap instance of every result class (small synthetic data, few replicates), built
+    once per test run."""
     import math
 
     import numpy as np
