@@ -171,6 +171,11 @@ def test_survey_keeps_the_pilots_and_places_respondents_in_vijfheerenlanden(regi
     group = proeftuinen.pilots(town)
     assert group.table.set_index("gemeente_code").loc["GM0620", "in_area"]
     assert group.table["in_area"].sum() == 1
+    # the models count the three apart, and the report says why it names more municipalities
+    note = proeftuinen._merged_sampling_note(survey)
+    assert note.endswith("vormen Leerdam, Vianen en Zederik samen Vijfheerenlanden.")
+    region_2017 = area_data.survey_frame(report.start("Midden-Nederland", "demo"))
+    assert proeftuinen._merged_sampling_note(region_2017) == ""
 
 
 # ------------------------------------------------------------------------------------------------

@@ -655,7 +655,9 @@ def test_neighbours_are_in_every_per_municipality_file_and_consistent():
     density = cleared.drop_duplicates(["gemeente_code", "year"]).set_index(
         ["gemeente_code", "year"]
     )["population_density"]
-    area = density.index.get_level_values(0).map(lambda code: demo_neighbours.MERGER_NEIGHBOURS[code][2])
+    area = density.index.get_level_values(0).map(
+        lambda code: demo_neighbours.MERGER_NEIGHBOURS[code][2]
+    )
     implied = population.loc[density.index] / area.to_numpy()
     assert np.allclose(density, implied, atol=0.05)
     monthly = pd.read_csv(DEMO / "monthly_crime.csv")

@@ -285,7 +285,8 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         "effect van de proeftuinen: de proeftuinen zijn gekozen, niet geloot. Gemeenten die "
         "gekozen worden na een slecht jaar, verbeteren vaak ook vanzelf (regressie naar het "
         "gemiddelde), en wat de gemeenten tot proeftuin maakte kan ook hun ontwikkeling "
-        "bepalen.",
+        "bepalen.{merged}",
+        merged=_merged_sampling_note(group_pilots.survey),
         start=group_pilots.start_year,
         unsafe=difference_phrase(did_unsafe.effect),
         youth=difference_phrase(did_youth.effect),
@@ -293,6 +294,36 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         clusters=did_unsafe.n_clusters,
         treated=did_unsafe.n_treated_clusters,
         kish=fmt_num(did_unsafe.effect.details.get("kish_treated", float("nan")), 1),
+    )
+
+
+def _merged_sampling_note(survey: pd.DataFrame) -> str:
+    """A Dutch sentence naming the municipalities that count apart in the models although they
+    form one municipality on the report's boundaries (Vianen, Leerdam and Zederik:
+    Vijfheerenlanden), or an empty string."""
+    if "area_code" not in survey.columns:
+        return ""
+    parts = survey.groupby("area_code")["gemeente_code"].unique()
+    parts = parts[parts.map(len) > 1]
+    if parts.empty:
+        return ""
+    names = dict(zip(regions.mergers()["old_code"], regions.mergers()["old_name"], strict=True))
+    names.update(zip(regions.mergers()["new_code"], regions.mergers()["new_name"], strict=True))
+    names.update(
+        zip(
+            regions.municipality_table()["gemeente_code"],
+            regions.municipality_table()["gemeente_name"],
+            strict=True,
+        )
+    )
+    clauses = []
+    for area, codes in parts.items():
+        listed = sorted(names.get(code, code) for code in codes)
+        joined = ", ".join(listed[:-1]) + " en " + listed[-1]
+        clauses.append(f"{joined} samen {names.get(area, area)}")
+    return (
+        " Respondenten tellen bij de gemeente waarin ze zijn ondervraagd; op de grenzen van dit "
+        f"rapport vormen {'; '.join(clauses)}."
     )
 
 
