@@ -199,8 +199,16 @@ def test_a_covariate_without_a_rule_is_refused_and_splitting_is_refused(demo_dat
     # on boundaries without a merger in between the extra covariate is no problem
     same = composition.harmonise_cleared(cleared, demo_dataset.population, 2017, 2018, 2017, codes)
     assert "cameras_per_km2" in same.columns
-    with pytest.raises(RvsError, match="cannot be split|cannot be brought back"):
-        composition.harmonise_cleared(demo_dataset.cleared, demo_dataset.population, 2024, 2017)
+    # back to earlier boundaries: the covariates cannot be split, the counts can
+    on_2023 = composition.harmonise_cleared(
+        demo_dataset.cleared, demo_dataset.population, 2017, 2023, 2017, codes
+    )
+    with pytest.raises(RvsError, match="population_density, burgernet_participation"):
+        composition.harmonise_cleared(on_2023, demo_dataset.population, 2023, 2017, 2017)
+    counts = on_2023.drop(columns=["population_density", "burgernet_participation"])
+    back = composition.harmonise_cleared(counts, demo_dataset.population, 2023, 2017, 2017)
+    vianen = back[(back["gemeente_code"] == "GM0620") & (back["year"] == 2020)]
+    assert len(vianen) == 3 and vianen["registered_offences"].sum() > 0
 
 
 def test_monthly_counts_and_survey_without_a_part_are_refused(region_2023):

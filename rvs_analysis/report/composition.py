@@ -75,7 +75,7 @@ def harmonise_cleared(
     population : pandas.DataFrame
         ``gemeente_code, year, population`` on the boundaries of ``population_boundary_year``.
     from_year, to_year : int
-        Boundary years of ``cleared`` and of the result; ``to_year`` later than ``from_year``.
+        Boundary years of ``cleared`` and of the result.
     population_boundary_year : int or None, default None
         Boundary year of ``population`` (``None``: each year's own boundaries).
     codes : iterable of str, optional
@@ -101,8 +101,11 @@ def harmonise_cleared(
         a merged municipality cannot be combined: one not in :data:`COMBINED_COVARIATES`, or a
         population-based one without the parts' population.
     RvsError
-        When ``to_year`` precedes ``from_year``: splitting a municipality's density or Burgernet
-        participation over its predecessors has no honest rule.
+        When ``to_year`` precedes ``from_year`` and ``cleared`` has covariates: splitting a
+        municipality's density or Burgernet participation over its predecessors has no honest
+        rule. Without covariates the counts are split by population share (of the same year,
+        frozen at the last full year before the merger) like
+        :func:`rvs_analysis.regions.harmonise_counts`.
 
     Notes
     -----
@@ -114,12 +117,7 @@ def harmonise_cleared(
     if to_year == from_year:
         frame = cleared
     elif to_year < from_year:
-        raise RvsError(
-            f"{file}: cleared offences on the boundaries of {from_year} cannot be brought back to "
-            f"those of {to_year}: a merged municipality's population density and Burgernet "
-            "participation cannot be split over its predecessors honestly. Use a composition "
-            f"year of {from_year} or later."
-        )
+        frame = _split_cleared(cleared, population, from_year, to_year, file)
     else:
         frame = _merge_cleared(
             cleared, population, from_year, to_year, population_boundary_year, codes, file
@@ -127,6 +125,31 @@ def harmonise_cleared(
     if codes is not None:
         frame = frame[frame["gemeente_code"].isin(set(codes))]
     return frame.reset_index(drop=True)
+
+
+def _split_cleared(cleared, population, from_year, to_year, file):
+    """Back to earlier boundaries: counts split by population share, like the registered
+    offences; covariates refused (a part's density or participation is not the whole's)."""
+    keys = ["gemeente_code", "year", "offence_code"]
+    counts = [column for column in CLEARED_COUNT_COLUMNS if column in cleared.columns]
+    covariates = [
+        c
+        for c in cleared.columns
+        if c not in (*keys, *counts, "provisional") and pd.api.types.is_numeric_dtype(cleared[c])
+    ]
+    if covariates:
+        raise RvsError(
+            f"{file}: cleared offences on the boundaries of {from_year} cannot be brought back to "
+            f"those of {to_year} with their covariates ({', '.join(covariates)}): a merged "
+            "municipality's density or participation cannot be split over its predecessors "
+            f"honestly. Use a composition year of {from_year} or later, or leave the covariates out."
+        )
+    harmonised = harmonise_counts(
+        cleared[keys + counts], population, from_year, to_year, value_columns=counts
+    )
+    for column in counts:
+        harmonised[column] = harmonised[column].round()
+    return harmonised
 
 
 def _merge_cleared(cleared, population, from_year, to_year, population_boundary_year, codes, file):
@@ -171,8 +194,6 @@ def _merge_cleared(cleared, population, from_year, to_year, population_boundary_
     if "burgernet_participation" in numeric:
         frame["_participants"] = frame["_people"] * frame["burgernet_participation"] / 100.0
         values.append("_participants")
-    frame["_parts"] = 1
-    values.append("_parts")
     summed = harmonise_counts(
         frame[keys + values], population, from_year, to_year, value_columns=values
     )
