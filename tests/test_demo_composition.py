@@ -95,6 +95,13 @@ def test_monthly_counts_sum_the_parts(region_2023, raw):
     expected = parts.groupby(["year", "month"])["registered_offences"].sum()
     assert series.tolist() == expected.astype(float).tolist()
     assert series[f"{YEAR}-03-01"] == expected[(YEAR, 3)]
+    dataset = region_2023.dataset
+    harmonised = composition.monthly_on_composition(dataset, dataset.monthly, 2023)
+    _check_codes(_codes(harmonised) - {"GM0363"})  # Weesp's rows go to Amsterdam, outside
+    march = harmonised[(harmonised["year"] == YEAR) & (harmonised["month"] == 3)]
+    assert (
+        march.set_index("gemeente_code").loc["GM1961", "registered_offences"] == expected[(YEAR, 3)]
+    )
     region = area_data.monthly_counts(region_2023)
     annual = report.area_counts(region_2023, "1.1.1").set_index("year")["registered_offences"]
     assert region.groupby(region.index.year).sum().astype(int).to_dict() == annual.to_dict()
