@@ -18,7 +18,7 @@ import pytest
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
-from rvs_analysis.sources import demo
+from rvs_analysis.sources import demo, demo_neighbours
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = demo.DEMO_DIR
@@ -65,6 +65,9 @@ PUBLISHED_REGION_SERIES = {
     "2.2.1": (15700, 13590, 12318, 12023, 11917, 10774),
     "RVS.GEWELD": (12111, 11709, 10775, 9922, 9107, 9183),
 }
+NEIGHBOURS = {"GM0545": "Leerdam", "GM0707": "Zederik"}
+"""Outside the region, parts of Vijfheerenlanden since 2019: in every per-municipality file, in
+no calibration (the fixtures below keep the region's 39 municipalities)."""
 VISIBLE = ["1.1.1", "1.2.1", "1.2.3", "2.2.1", "1.4.6"]
 LESS_VISIBLE = ["3.9.1", "3.7.4", "3.1.1", "RVS.WITWAS"]
 
@@ -101,6 +104,7 @@ def pilots() -> set[str]:
 @pytest.fixture(scope="module")
 def crime(district_of) -> pd.DataFrame:
     frame = pd.read_csv(DEMO / "registered_crime.csv", dtype={"offence_code": str})
+    frame = _region_rows(frame, district_of)
     frame["district"] = frame["gemeente_code"].map(district_of)
     return frame
 
@@ -108,13 +112,14 @@ def crime(district_of) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def cleared(district_of) -> pd.DataFrame:
     frame = pd.read_csv(DEMO / "cleared_offences.csv", dtype={"offence_code": str})
+    frame = _region_rows(frame, district_of)
     frame["district"] = frame["gemeente_code"].map(district_of)
     return frame
 
 
 @pytest.fixture(scope="module")
-def survey(pilots) -> pd.DataFrame:
-    frame = pd.read_csv(DEMO / "survey_microdata.csv")
+def survey(pilots, district_of) -> pd.DataFrame:
+    frame = _region_rows(pd.read_csv(DEMO / "survey_microdata.csv"), district_of)
     frame["pilot_after"] = (frame["gemeente_code"].isin(pilots) & (frame["year"] >= 2019)).astype(
         int
     )
@@ -124,6 +129,14 @@ def survey(pilots) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def effects() -> dict:
     return demo.truth()["effects"]
+
+
+def _region_rows(frame: pd.DataFrame, district_of) -> pd.DataFrame:
+    """The rows of the region's 39 municipalities (without the merger neighbours, which come
+    after them in every file)."""
+    inside = frame["gemeente_code"].isin(set(district_of))
+    assert set(frame.loc[~inside, "gemeente_code"]) <= set(NEIGHBOURS)
+    return frame[inside].reset_index(drop=True)
 
 
 def _totals(frame, value, year, code=None):
@@ -156,6 +169,7 @@ def test_other_seed_gives_other_data_with_the_same_published_totals(tmp_path):
         DEMO / "survey_microdata.csv"
     ).read_bytes()
     crime = pd.read_csv(written / "registered_crime.csv", dtype={"offence_code": str})
+    crime = crime[~crime["gemeente_code"].isin(NEIGHBOURS)]
     burglary = crime[crime["offence_code"] == "1.1.1"].groupby("year")["registered_offences"].sum()
     assert burglary[2011] == 12564 and burglary[2015] == 8510 and burglary[2016] == 7813
     metadata = json.loads((written / "metadata.json").read_text())
@@ -205,10 +219,10 @@ def test_total_crime_holds_every_other_code(crime):
     assert (wide["0.0.0"] >= components).all()
 
 
-def test_population_is_plausible():
-    population = pd.read_csv(DEMO / "population.csv").set_index(["gemeente_code", "year"])[
-        "population"
-    ]
+def test_population_is_plausible(district_of):
+    population = _region_rows(pd.read_csv(DEMO / "population.csv"), district_of).set_index(
+        ["gemeente_code", "year"]
+    )["population"]
     assert population[("GM0344", 2017)] == pytest.approx(343_000, rel=0.02)
     assert population[("GM0034", 2017)] == pytest.approx(200_000, rel=0.03)
     assert population[("GM0307", 2017)] == pytest.approx(155_000, rel=0.03)
@@ -239,8 +253,10 @@ def test_cleared_offences_are_consistent(crime, cleared):
     assert (per_year == 1).all().all()
 
 
-def test_monthly_burglary_sums_to_annual_and_peaks_in_the_dark_months(crime):
-    monthly = pd.read_csv(DEMO / "monthly_crime.csv", dtype={"offence_code": str})
+def test_monthly_burglary_sums_to_annual_and_peaks_in_the_dark_months(crime, district_of):
+    monthly = _region_rows(
+        pd.read_csv(DEMO / "monthly_crime.csv", dtype={"offence_code": str}), district_of
+    )
     assert set(monthly["offence_code"]) == {"1.1.1"}
     assert set(monthly["month"]) == set(range(1, 13))
     sums = monthly.groupby(["gemeente_code", "year"])["registered_offences"].sum()
@@ -552,7 +568,9 @@ def test_crime_change_trend_ratio_is_recovered_at_region_level(category_counts, 
     assert visible_low < effects["visible_annual_rate_ratio"]["value"] < visible_high
 
 
-def test_crime_change_trend_ratio_is_recovered_per_municipality(category_counts, effects):
+def test_crime_change_trend_ratio_is_recovered_per_municipality(
+    category_counts, effects, district_of
+):
     counts = (
         category_counts.groupby(["gemeente_code", "less_visible", "year", "t"])[
             "registered_offences"
@@ -560,7 +578,7 @@ def test_crime_change_trend_ratio_is_recovered_per_municipality(category_counts,
         .sum()
         .reset_index()
     )
-    population = pd.read_csv(DEMO / "population.csv")
+    population = _region_rows(pd.read_csv(DEMO / "population.csv"), district_of)
     counts = counts.merge(population, on=["gemeente_code", "year"])
     fit = smf.glm(
         "registered_offences ~ less_visible * t + C(gemeente_code) * less_visible",
@@ -572,8 +590,8 @@ def test_crime_change_trend_ratio_is_recovered_per_municipality(category_counts,
     assert low < effects["crime_change_trend_ratio"]["value"] < high
 
 
-def test_seasonal_pattern_is_recovered(effects):
-    monthly = pd.read_csv(DEMO / "monthly_crime.csv")
+def test_seasonal_pattern_is_recovered(effects, district_of):
+    monthly = _region_rows(pd.read_csv(DEMO / "monthly_crime.csv"), district_of)
     region = monthly.groupby(["year", "month"])["registered_offences"].sum().reset_index()
     region["dark"] = region["month"].isin([10, 11, 12, 1]).astype(int)
     fit = smf.glm(
@@ -583,3 +601,96 @@ def test_seasonal_pattern_is_recovered(effects):
     assert low < effects["burglary_dark_months_rate_ratio"]["value"] < high and low > 1
     peak = region.groupby("month")["registered_offences"].sum().idxmax()
     assert peak == effects["burglary_seasonal_peak_month"]["value"]
+
+
+# ------------------------------------------------------------------------------------------------
+# Merger neighbours: Leerdam and Zederik, for reports on the boundaries of 2019 and later
+# ------------------------------------------------------------------------------------------------
+
+PER_MUNICIPALITY_FILES = (
+    "registered_crime.csv",
+    "population.csv",
+    "cleared_offences.csv",
+    "monthly_crime.csv",
+    "survey_microdata.csv",
+)
+
+
+def test_neighbours_leave_the_region_rows_as_they_were(tmp_path, monkeypatch):
+    """The region's rows do not depend on the neighbours: without them the generator writes
+    exactly the lines before the neighbours' first row (their own random streams)."""
+    monkeypatch.setattr(demo, "_append_merger_neighbours", lambda seed, frames: frames)
+    alone = demo.generate(tmp_path / "alone")
+    for name in PER_MUNICIPALITY_FILES:
+        lines = (DEMO / name).read_text(encoding="utf-8").splitlines()
+        first = next(i for i, line in enumerate(lines) if "GM0545" in line or "GM0707" in line)
+        assert lines[:first] == (alone / name).read_text(encoding="utf-8").splitlines(), name
+        rest = lines[first:]
+        assert all("GM0545" in line or "GM0707" in line for line in rest), name
+    for name in ("indicators.csv", "metadata.json"):
+        assert (alone / name).read_bytes() == (DEMO / name).read_bytes()
+
+
+def test_neighbours_are_in_every_per_municipality_file_and_consistent():
+    crime = pd.read_csv(DEMO / "registered_crime.csv", dtype={"offence_code": str})
+    crime = crime[crime["gemeente_code"].isin(NEIGHBOURS)]
+    assert len(crime) == 12 * 2 * 13 and set(crime["year"]) == set(range(2011, 2024))
+    assert (crime["gemeente_name"] == crime["gemeente_code"].map(NEIGHBOURS)).all()
+    wide = crime.pivot_table(
+        index=["gemeente_code", "year"], columns="offence_code", values="registered_offences"
+    )
+    assert (wide["0.0.0"] >= wide.drop(columns="0.0.0").sum(axis=1)).all()
+    population = pd.read_csv(DEMO / "population.csv").set_index(["gemeente_code", "year"])
+    population = population["population"]
+    # CBS 70072ned, average population 2017: Leerdam 20,968, Zederik 13,923
+    assert population[("GM0545", 2017)] == pytest.approx(20_968, rel=0.01)
+    assert population[("GM0707", 2017)] == pytest.approx(13_923, rel=0.01)
+    cleared = pd.read_csv(DEMO / "cleared_offences.csv", dtype={"offence_code": str})
+    cleared = cleared[cleared["gemeente_code"].isin(NEIGHBOURS)]
+    assert len(cleared) == 3 * 2 * 13
+    merged = cleared.merge(crime, on=["gemeente_code", "year", "offence_code"])
+    assert (merged["registered_offences_x"] == merged["registered_offences_y"]).all()
+    assert (merged["cleared_offences"] <= merged["registered_offences_x"]).all()
+    assert (merged["attempted_offences"] <= merged["registered_offences_x"]).all()
+    density = cleared.drop_duplicates(["gemeente_code", "year"]).set_index(
+        ["gemeente_code", "year"]
+    )["population_density"]
+    area = density.index.get_level_values(0).map(
+        lambda code: demo_neighbours.MERGER_NEIGHBOURS[code][2]
+    )
+    implied = population.loc[density.index] / area.to_numpy()
+    assert np.allclose(density, implied, atol=0.05)
+    monthly = pd.read_csv(DEMO / "monthly_crime.csv")
+    monthly = monthly[monthly["gemeente_code"].isin(NEIGHBOURS)]
+    sums = monthly.groupby(["gemeente_code", "year"])["registered_offences"].sum()
+    annual = wide["1.1.1"]
+    assert (sums.sort_index() == annual.sort_index()).all() and len(sums) == 26
+    survey = pd.read_csv(DEMO / "survey_microdata.csv")
+    assert not survey.duplicated(["year", "respondent_id"]).any()
+    ours = survey[survey["gemeente_code"].isin(NEIGHBOURS)]
+    sizes = ours.groupby(["gemeente_code", "year"]).size()
+    assert len(sizes) == 2 * len(demo.SURVEY_WAVES) and sizes.between(150, 900).all()
+    # weights estimate the adult population
+    weighted = ours.groupby(["gemeente_code", "year"])["weight"].sum()
+    adults = population.loc[weighted.index] * demo.ADULT_SHARE
+    assert np.allclose(weighted, adults, rtol=0.01)
+
+
+def test_neighbours_have_rates_like_the_small_municipalities(crime):
+    """Burglary and total crime per 1,000 inhabitants within the range of the region's
+    municipalities of 10,000-30,000 inhabitants (2011-2023 together)."""
+    everything = pd.read_csv(DEMO / "registered_crime.csv", dtype={"offence_code": str})
+    population = pd.read_csv(DEMO / "population.csv")
+    joined = everything.merge(population, on=["gemeente_code", "year"])
+    joined = joined[joined["offence_code"].isin(["0.0.0", "1.1.1"])]
+    totals = joined.groupby(["gemeente_code", "offence_code"])[
+        ["registered_offences", "population"]
+    ].sum()
+    rate = (1000 * totals["registered_offences"] / totals["population"]).unstack()
+    small = population[(population["year"] == 2017) & population["population"].between(1e4, 3e4)]
+    small = sorted(set(small["gemeente_code"]) - set(NEIGHBOURS))
+    assert len(small) >= 10
+    for code in NEIGHBOURS:
+        for offence in ("0.0.0", "1.1.1"):
+            assert rate.loc[small, offence].min() <= rate.loc[code, offence]
+            assert rate.loc[code, offence] <= rate.loc[small, offence].max()

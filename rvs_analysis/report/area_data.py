@@ -32,6 +32,13 @@ from rvs_analysis.regions import (
     municipalities,
     pilot_municipalities,
 )
+from rvs_analysis.report.composition import (
+    composition_codes,
+    harmonise_cleared,
+    monthly_on_composition,
+    refuse_ambiguous_pilot_respondents,
+    refuse_partial_survey,
+)
 from rvs_analysis.report.context import ReportContext, require
 from rvs_analysis.sources import resolve_source
 from rvs_analysis.stats.monthly import monthly_series
@@ -286,12 +293,30 @@ def area_counts(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
 
 
 def _cleared_on_composition(dataset, cleared, offence_code: str, composition_year: int):
-    """Open-data offence groups (83648NED, recoded by CBS to its newest boundaries like 47018NED)
-    harmonised to the composition; the region's own cleared offences are on it already."""
+    """Cleared offences on the composition's boundaries.
+
+    Open-data offence groups (83648NED, recoded by CBS to its newest boundaries like 47018NED) are
+    harmonised like counts. The region's own cleared offences beside a CBS cache
+    (``regional/cleared_offences.csv``) are on the composition already. A tidy folder's (the demo's)
+    are on its ``crime_boundary_year`` like all its files: merged municipalities get the sums of
+    their predecessors' counts and their combined covariates
+    (:func:`rvs_analysis.regions.harmonise_cleared`, which refuses what it cannot combine).
+    """
     from_year = dataset.crime_boundary_year
     own = offence_code in set(dataset.crime["offence_code"])
-    if own or from_year is None or from_year == composition_year:
+    if from_year is None or from_year == composition_year:
         return cleared
+    if own and dataset.source == "cbs":
+        return cleared
+    if own:
+        return harmonise_cleared(
+            cleared[cleared["gemeente_code"].isin(known_codes())],
+            dataset.population,
+            from_year,
+            composition_year,
+            population_boundary_year=dataset.population_boundary_year,
+            codes=municipalities(composition_year)["gemeente_code"],
+        )
     values = ["registered_offences", "cleared_offences"]
     # registrations of suspects (83648NED) are apportioned like the counts; they may be missing
     optional = [column for column in ("suspects",) if column in cleared.columns]
@@ -341,7 +366,16 @@ def clearance_frame(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataF
             f"Opgehelderde misdrijven van soort {offence_code} zijn niet beschikbaar voor deze "
             f"bron ({ctx.source})."
         )
-    cleared = _cleared_on_composition(ctx.dataset, cleared, offence_code, ctx.composition_year)
+    key = _dataset_key(
+        ctx.dataset, f"cleared {offence_code}", ctx.composition_year, _source_folder(ctx)
+    )
+    if key not in _HARMONISED:
+        with timed("harmonise"):
+            _remember(
+                key,
+                _cleared_on_composition(ctx.dataset, cleared, offence_code, ctx.composition_year),
+            )
+    cleared = _HARMONISED[key]
     frame = cleared.merge(ctx.composition, on="gemeente_code", how="inner")
     frame["in_area"] = frame["gemeente_code"].isin(ctx.codes)
     if "attempted_offences" in frame.columns:
@@ -374,13 +408,24 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     monthly = ctx.dataset.monthly
     if monthly is None or monthly.empty:
         return None
-    monthly = monthly[
-        (monthly["offence_code"] == offence_code) & monthly["gemeente_code"].isin(ctx.codes)
-    ]
+    key = _dataset_key(
+        ctx.dataset, f"monthly {offence_code}", ctx.composition_year, _source_folder(ctx)
+    )
+    if key not in _HARMONISED:
+        with timed("harmonise"):
+            selected = monthly[monthly["offence_code"] == offence_code]
+            _remember(key, monthly_on_composition(ctx.dataset, selected, ctx.composition_year))
+    monthly = _HARMONISED[key]
+    monthly = monthly[monthly["gemeente_code"].isin(ctx.codes)]
     monthly = in_report_years(monthly, ctx)
     if monthly.empty:
         return None
-    return monthly_series(monthly, offence_code, ctx.codes)
+    # apportioned parts of a merged municipality are fractions: add them up, then round
+    summed = monthly.groupby(["year", "month", "offence_code"], as_index=False)[
+        "registered_offences"
+    ].sum()
+    summed["registered_offences"] = summed["registered_offences"].round()
+    return monthly_series(summed, offence_code)
 
 
 def flagged_years(frame: pd.DataFrame | None) -> set[int]:
@@ -480,22 +525,40 @@ def survey_frame(ctx: ReportContext) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        The source's ``survey`` frame (region composition, report years) plus ``pilot`` (bool:
-        one of the pilot municipalities of ``data/regions/pilots.csv``), ``group``
-        (``"Proeftuinen"`` / ``"Overige gemeenten"``) and ``in_area`` (bool).
+        The source's ``survey`` frame (region composition, report years) plus ``area_code`` (the
+        respondent's municipality on the composition's boundaries), ``pilot`` (bool: one of the
+        pilot municipalities of ``data/regions/pilots.csv``), ``group`` (``"Proeftuinen"`` /
+        ``"Overige gemeenten"``) and ``in_area`` (bool).
 
     Raises
     ------
     NotAvailableForSource
         When the source has no survey microdata.
+    IncompleteDataError
+        When respondents are coded with a successor that merged a pilot with other municipalities
+        (Vijfheerenlanden from 2019 on a composition of 2019 or later): see Notes.
+
+    Notes
+    -----
+    Respondents keep the code of the municipality they were sampled in (``gemeente_code``), so the
+    pilots' comparison stays on the pilots' own municipalities; ``area_code`` places them in the
+    composition: on the boundaries of 2019 or later Vianen's respondents, a pilot's, and those of
+    Leerdam and Zederik (the demo carries them) together make up Vijfheerenlanden, and Weesp's
+    (in Amsterdam from 2022) are outside the region. A municipality of the composition is taken
+    only when the survey has respondents in all its parts in a wave where it has any; otherwise
+    its estimate would cover a part of it only, and the frame is refused.
     """
     require(ctx.dataset, "survey")
     pilots = set(pilot_municipalities()["gemeente_code"])
     codes = set(ctx.composition["gemeente_code"])
     survey = harmonise_survey_codes(ctx.dataset.survey, codes)
-    survey = survey[survey["gemeente_code"].isin(codes)]
+    refuse_ambiguous_pilot_respondents(survey, codes, pilots)
+    mapping = composition_codes(sorted(set(survey["gemeente_code"])), ctx.composition_year)
+    survey["area_code"] = survey["gemeente_code"].map(mapping)
+    survey = survey[survey["area_code"].isin(codes)]
     survey = in_report_years(survey, ctx).copy()
+    refuse_partial_survey(survey, codes, ctx.composition_year)
     survey["pilot"] = survey["gemeente_code"].isin(pilots)
     survey["group"] = survey["pilot"].map({True: "Proeftuinen", False: "Overige gemeenten"})
-    survey["in_area"] = survey["gemeente_code"].isin(ctx.codes)
+    survey["in_area"] = survey["area_code"].isin(ctx.codes)
     return survey.reset_index(drop=True)

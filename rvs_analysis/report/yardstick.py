@@ -200,9 +200,23 @@ def resting_on(counts: tuple[int, int] | None) -> str:
 
 def _beyond_region(dataset, codes) -> bool:
     """Whether a source holds municipalities outside the region (on the source's own boundaries
-    and on the strategy's of 2017)."""
+    and on the strategy's of 2017).
+
+    The region's history counts as the region: its municipalities on any boundary year of the
+    merger table and the other parts of a merger that formed one of them (Leerdam and Zederik, in
+    Vijfheerenlanden since 2019, which the demo carries for reports on later boundaries). A source
+    with those only is not the whole country.
+    """
     years = {2017, *([dataset.crime_boundary_year] if dataset.crime_boundary_year else [])}
+    last = max([event.date.year for event in regions.merger_events()], default=2017)
+    years |= set(range(regions.FIRST_BOUNDARY_YEAR, last + 1))
     region = set().union(*(set(regions.municipalities(year)["gemeente_code"]) for year in years))
+    region |= {
+        code
+        for event in regions.merger_events()
+        if event.new_code in region
+        for code in event.old_codes
+    }
     return bool(set(codes) - region - {"GM0000"})
 
 

@@ -2,7 +2,8 @@
 
 :func:`generate` writes a folder in the tidy layout of ``docs/ARCHITECTURE.md`` (by default the
 embedded ``data/demo/``) for the 39 municipalities of Midden-Nederland on their 2017 boundaries,
-2011-2023. :func:`truth` returns the effects the generator plants, under the names the report
+2011-2023, plus Leerdam and Zederik, outside the region, for the boundaries of 2019 and later
+(:mod:`rvs_analysis.sources.demo_neighbours`). :func:`truth` returns the effects the generator plants, under the names the report
 notebooks use for their estimates, so that a report run on the demo data can be checked against
 them (``rvs demo-data --truth``).
 
@@ -48,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from rvs_analysis.resources import data_path
+from rvs_analysis.sources.demo_neighbours import DemoModel, append_merger_neighbours
 
 __all__ = [
     "DEFAULT_SEED",
@@ -969,6 +971,20 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
+def _append_merger_neighbours(seed: int, frames: dict) -> dict:
+    """``frames`` with the rows of Leerdam and Zederik appended (:mod:`.demo_neighbours`)."""
+    model = DemoModel(
+        BOUNDARY_YEAR,
+        _URBANITY,
+        {code: values[1] for code, values in MUNICIPALITY_PARAMETERS.items()},
+        SEASONAL_INDEX,
+        ADULT_SHARE,
+        BURGERNET_ODDS_RATIO,
+        (MUNICIPAL_YEAR_SD, MUNICIPAL_CLEARANCE_SD, SURVEY_MUNICIPALITY_WAVE_SD),
+    )
+    return append_merger_neighbours(seed, model, frames)
+
+
 def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Path:
     """Write the demo data set in the tidy layout; the same seed gives byte-identical files.
 
@@ -1004,6 +1020,7 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
     4. Burglary attempts, Burgernet participation, cleared offences (see ``_Generator.cleared``),
        monthly burglary (multinomial over months with :data:`SEASONAL_INDEX`), survey microdata
        and indicators.
+    5. Leerdam and Zederik, each from its own stream (:mod:`.demo_neighbours`), after the region.
 
     All CSV files use ``\\n`` line ends and fixed decimals (density 1, Burgernet 2, weights 2).
     """
@@ -1082,14 +1099,16 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
     survey["weight"] = survey["weight"].map("{:.1f}".format)
     indicators = generator.indicators()
 
-    _write_csv(crime, out_dir / "registered_crime.csv")
-    _write_csv(population.sort_values(["gemeente_code", "year"]), out_dir / "population.csv")
-    _write_csv(cleared_table, out_dir / "cleared_offences.csv")
-    _write_csv(
-        monthly.sort_values(["gemeente_code", "year", "month"]), out_dir / "monthly_crime.csv"
-    )
-    _write_csv(survey, out_dir / "survey_microdata.csv")
-    _write_csv(indicators, out_dir / "indicators.csv")
+    frames = {
+        "registered_crime": crime,
+        "population": population.sort_values(["gemeente_code", "year"]),
+        "cleared_offences": cleared_table,
+        "monthly_crime": monthly.sort_values(["gemeente_code", "year", "month"]),
+        "survey_microdata": survey,
+        "indicators": indicators,
+    }
+    for stem, frame in _append_merger_neighbours(seed, frames).items():
+        _write_csv(frame, out_dir / f"{stem}.csv")
     metadata = {
         "crime_boundary_year": BOUNDARY_YEAR,
         "population_boundary_year": BOUNDARY_YEAR,

@@ -86,10 +86,17 @@ def boundary_exercise_tables(dataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     member's rate times their relative risk, rounded; a successor's count is the sum of its
     predecessors' counts, as CBS recodes old years.
     """
+    # the region's municipalities of 2017 (the demo also carries Leerdam and Zederik, outside the
+    # region; this set gives them fictitious figures of its own, see OUTSIDE)
+    region = set(regions.municipalities(2017)["gemeente_code"])
     crime = dataset.crime.loc[
-        (dataset.crime["offence_code"] == OFFENCE) & dataset.crime["year"].isin(YEARS)
+        (dataset.crime["offence_code"] == OFFENCE)
+        & dataset.crime["year"].isin(YEARS)
+        & dataset.crime["gemeente_code"].isin(region)
     ].copy()
-    population = dataset.population.loc[dataset.population["year"].isin(YEARS)].copy()
+    population = dataset.population.loc[
+        dataset.population["year"].isin(YEARS) & dataset.population["gemeente_code"].isin(region)
+    ].copy()
     population["population"] = population["population"].astype(int)
     crime["registered_offences"] = crime["registered_offences"].astype(int)
     people = population.set_index(["gemeente_code", "year"])["population"]

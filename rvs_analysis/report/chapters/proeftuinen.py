@@ -18,6 +18,7 @@ from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import survey_frame
 from rvs_analysis.report.chapters import proeftuinen_open
+from rvs_analysis.report.composition import composition_codes
 from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.monte_carlo import (
     DID_REPLICATES,
@@ -128,7 +129,7 @@ def pilots(ctx: ReportContext) -> Pilots:
         When the source has neither survey microdata nor published estimates.
     """
     pilot_table = regions.pilot_municipalities()
-    pilot_table["in_area"] = pilot_table["gemeente_code"].isin(ctx.codes)
+    pilot_table["in_area"] = _pilot_area_codes(ctx).isin(ctx.codes).to_numpy()
     survey = ctx.dataset.survey
     has_survey = survey is not None and not survey.empty
     published_group = proeftuinen_open.published_pilots(ctx)
@@ -147,6 +148,13 @@ def pilots(ctx: ReportContext) -> Pilots:
         survey=survey_frame(ctx) if has_survey else None,
         published=published_group,
     )
+
+
+def _pilot_area_codes(ctx: ReportContext) -> pd.Series:
+    """The pilots' municipalities on the report's boundaries (Vianen in Vijfheerenlanden from
+    2019), in the order of ``data/regions/pilots.csv``."""
+    codes = regions.pilot_municipalities()["gemeente_code"]
+    return codes.map(composition_codes(list(codes), ctx.composition_year))
 
 
 def _microdata(note: bool = False):
@@ -282,7 +290,8 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         "effect van de proeftuinen: de proeftuinen zijn gekozen, niet geloot. Gemeenten die "
         "gekozen worden na een slecht jaar, verbeteren vaak ook vanzelf (regressie naar het "
         "gemiddelde), en wat de gemeenten tot proeftuin maakte kan ook hun ontwikkeling "
-        "bepalen.",
+        "bepalen.{merged}",
+        merged=_merged_sampling_note(group_pilots.survey),
         start=group_pilots.start_year,
         unsafe=difference_phrase(did_unsafe.effect),
         youth=difference_phrase(did_youth.effect),
@@ -290,6 +299,36 @@ def did_sentence(group_pilots: Pilots, did_unsafe, did_youth):
         clusters=did_unsafe.n_clusters,
         treated=did_unsafe.n_treated_clusters,
         kish=fmt_num(did_unsafe.effect.details.get("kish_treated", float("nan")), 1),
+    )
+
+
+def _merged_sampling_note(survey: pd.DataFrame) -> str:
+    """A Dutch sentence naming the municipalities that count apart in the models although they
+    form one municipality on the report's boundaries (Vianen, Leerdam and Zederik:
+    Vijfheerenlanden), or an empty string."""
+    if "area_code" not in survey.columns:
+        return ""
+    parts = survey.groupby("area_code")["gemeente_code"].unique()
+    parts = parts[parts.map(len) > 1]
+    if parts.empty:
+        return ""
+    names = dict(zip(regions.mergers()["old_code"], regions.mergers()["old_name"], strict=True))
+    names.update(zip(regions.mergers()["new_code"], regions.mergers()["new_name"], strict=True))
+    names.update(
+        zip(
+            regions.municipality_table()["gemeente_code"],
+            regions.municipality_table()["gemeente_name"],
+            strict=True,
+        )
+    )
+    clauses = []
+    for area, codes in parts.items():
+        listed = sorted(names.get(code, code) for code in codes)
+        joined = ", ".join(listed[:-1]) + " en " + listed[-1]
+        clauses.append(f"{joined} samen {names.get(area, area)}")
+    return (
+        " Respondenten tellen bij de gemeente waarin ze zijn ondervraagd; op de grenzen van dit "
+        f"rapport vormen {'; '.join(clauses)}."
     )
 
 
@@ -612,12 +651,13 @@ def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
     """The weighted percentage feeling unsafe per municipality in the latest wave."""
     survey = group_pilots.survey
     latest_wave = int(survey["year"].max())
+    # per municipality of the report's boundaries (Vijfheerenlanden: its parts' respondents)
     by_municipality = perception.weighted_proportions(
-        survey[survey["year"] == latest_wave], "feels_unsafe", by="gemeente_code"
+        survey[survey["year"] == latest_wave], "feels_unsafe", by="area_code"
     )
     return figures.area_map(
         ctx.dataset,
-        by_municipality.set_index("gemeente_code")["estimate_pct"],
+        by_municipality.set_index("area_code")["estimate_pct"],
         ctx.source_label,
         "Voelt zich weleens onveilig (%)",
         highlight=ctx.highlight_codes,
@@ -756,8 +796,8 @@ def record_summary(ctx: ReportContext, did_unsafe, did_youth, events_unsafe, eve
         )
     else:
         # The effect is estimated for the region as a whole: a district row shows its own pilots.
-        pilot_codes = set(regions.pilot_municipalities()["gemeente_code"])
-        ctx.summary.set_headline("Proeftuinen in dit gebied", len(pilot_codes & set(ctx.codes)))
+        in_area = _pilot_area_codes(ctx).isin(ctx.codes)
+        ctx.summary.set_headline("Proeftuinen in dit gebied", int(in_area.sum()))
 
 
 _PRE_TREND_NL = {
