@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from rvs_analysis.mimetypes import TABLE_MIMETYPE
-from rvs_analysis.regions import REGION_NAME, area_table, resolve_area
+from rvs_analysis.regions import area_table
 from rvs_analysis.report.area_data import (
     area_counts,
     area_key,
@@ -51,8 +51,9 @@ from rvs_analysis.stats.clearance import (
 )
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, StatisticsInputError, too_few_for_change
 from rvs_analysis.stats.perception import weighted_proportions
-from rvs_analysis.stats.targets import load_targets, target_for, target_status
+from rvs_analysis.stats.targets import target_for, target_status
 from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
+from rvs_analysis.strategies import indicator_catalogue, indicator_inputs
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -290,22 +291,9 @@ def change_point_table(breaks: Any, window: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "jump_pct", "p_value"])
 
 
-INDICATOR_SOURCES: dict[str, tuple[str, str]] = {
-    "burglary": ("crime", "1.1.1"),
-    "completed_burglary": ("completed", "1.1.1"),
-    "robbery": ("crime", "1.4.7"),
-    "street_robbery": ("crime", "1.4.6"),
-    "total_crime": ("crime", "0.0.0"),
-    "burglary_clearance": ("cleared", "1.1.1"),
-    "robbery_clearance": ("cleared", "1.4.7"),
-    "street_robbery_clearance": ("cleared", "1.4.6"),
-    "suspects_handled": ("indicators", "afgehandelde_verdachten"),
-    "criminal_networks": ("indicators", "csv_aangepakt"),
-    "confiscation": ("indicators", "afpakken_x1000_euro"),
-    "feels_unsafe": ("survey", "feels_unsafe"),
-    "youth_nuisance": ("survey", "youth_nuisance"),
-}
-"""Where each indicator of ``data/targets.csv`` comes from: (kind of input, code or column).
+INDICATOR_SOURCES: dict[str, tuple[str, str]] = indicator_inputs()
+"""Where each indicator of the catalogue comes from: (kind of input, code or column), read from
+the ``input`` and ``code`` columns of ``data/indicator_catalogue.csv``.
 
 ``crime``: registered offences of an offence code; ``completed``: registered minus attempted
 burglaries (cleared-offences file); ``cleared``: clearance percentage; ``indicators``: the region's
@@ -392,7 +380,7 @@ def _indicator_observations(ctx: ReportContext, indicator: str, last_year: int |
 
 
 def _region_context(ctx: ReportContext) -> ReportContext:
-    return replace(ctx, area=resolve_area(REGION_NAME, ctx.composition_year))
+    return replace(ctx, area=ctx.region_area())
 
 
 def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = None):
@@ -413,7 +401,7 @@ def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = Non
     region's burglaries in 2011 gets 20% of the region's target. That is an assumption of equal
     relative effort, not a target the strategy set for the area.
     """
-    targets = load_targets()
+    targets = ctx.targets()
     rows = targets[targets["indicator"] == indicator].copy()
     observed = indicator_observations(ctx, indicator, last_year)
     baseline_rows = rows[rows["kind"] == "baseline"]
@@ -487,8 +475,7 @@ def results_and_statuses(
     and the region's own figures are not tested. ``attrs["n_comparisons"]`` counts the changes
     tested (with 15 tests at 5%, about one "sign." is expected by chance).
     """
-    all_targets = load_targets()
-    labels = all_targets.drop_duplicates("indicator").set_index("indicator")
+    labels = _indicator_labels(ctx)
     rows, statuses = [], {}
     for indicator in labels.index:
         record: dict[str, Any] = {
@@ -521,6 +508,10 @@ def results_and_statuses(
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
         except StatisticsInputError:
             pass
+        if targets.empty:  # the strategy sets this indicator no target: no status
+            record["status"] = NO_TARGET
+            rows.append(record)
+            continue
         status_input = observed  # ci_low/ci_high (a survey's margin) judge a measured share
         if "cleared_offences" in status_input.columns:
             status_input = status_input.drop(columns="value")
@@ -566,6 +557,23 @@ def results_and_statuses(
         {str(method) for method in table.loc[tested, "change_method"].dropna()}
     )
     return table, statuses
+
+
+NO_TARGET = "geen doel"
+"""The status of an indicator the strategy sets no target (a priority's indicator)."""
+
+
+def _indicator_labels(ctx: ReportContext) -> pd.DataFrame:
+    """The results table's indicators with ``label_nl`` and ``unit``: those of the strategy's
+    targets in the file's order, or, for a strategy without targets, burglary and its
+    priorities' indicators (labels from the indicator catalogue)."""
+    targets = ctx.targets()
+    if not targets.empty:
+        return targets.drop_duplicates("indicator").set_index("indicator")[["label_nl", "unit"]]
+    catalogue = indicator_catalogue().set_index("id")
+    # burglary stays in every monitor as its fixed yardstick (key message, index, district figure)
+    listed = list(dict.fromkeys(["burglary", *ctx.strategy.indicators()]))
+    return catalogue.loc[listed, ["label_nl", "unit"]].rename_axis("indicator")
 
 
 def _change_record(
@@ -700,7 +708,14 @@ def _district_comparison(
     provisional = {int(year) for year in ctx.provisional_years}
     rows = []
     for level in ("district", "region"):
-        table = area_table(ctx.dataset, offence_code, level, ctx.composition_year, years, True)
+        table = area_table(
+            ctx.dataset,
+            offence_code,
+            boundaries=ctx.composition_year,
+            years=years,
+            rate=True,
+            areas=ctx.level_areas(level),
+        )
         for name, group in table.groupby("area", sort=False):
             by_year = group.set_index("year")
             if base_year not in by_year.index or report_year not in by_year.index:
@@ -714,6 +729,7 @@ def _district_comparison(
             too_few = too_few_for_change(before, after)
             record = {
                 "area": name,
+                "level": level,
                 "base": before,
                 "value": after,
                 "too_few": too_few,
@@ -742,7 +758,7 @@ def _district_comparison(
                 )
             rows.append(record)
     columns = ["area", "base", "value", "change_pct", "ci_low", "ci_high", "significant",
-               "too_few", "dispersion", "rate_per_1000", "provisional"]  # fmt: skip
+               "too_few", "dispersion", "rate_per_1000", "provisional", "level"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -505,6 +505,8 @@ def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int | None = N
         ctx.source_for("83648NED"),
         "Opgehelderd (%)",
         highlight=ctx.highlight_codes,
+        year=ctx.composition_year,
+        codes=list(ctx.composition["gemeente_code"]),
         title=f"Ophelderingspercentage {_subject(municipal)} per gemeente, {year}",
         unit="%",
     )

@@ -616,6 +616,8 @@ def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
         ctx.source_label,
         "Voelt zich weleens onveilig (%)",
         highlight=ctx.highlight_codes,
+        year=ctx.composition_year,
+        codes=list(ctx.composition["gemeente_code"]),
         title=f"Onveiligheidsgevoel per gemeente, meting {latest_wave}",
         unit="%",
         decimals=0,
