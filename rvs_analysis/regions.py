@@ -329,23 +329,6 @@ def _normalise_name(name: str) -> str:
 
 
 _CBS_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
-
-
-def strip_cbs_suffix(name: str) -> str:
-    """A municipality name without CBS's province suffix: ``"Laren (NH.)"`` is ``"Laren"``.
-
-    Parameters
-    ----------
-    name : str
-
-    Returns
-    -------
-    str
-        The name without a trailing parenthesised part (the name itself if nothing is left).
-    """
-    return _CBS_SUFFIX.sub("", str(name)) or str(name)
-
-
 """CBS adds a province to ambiguous names ("Laren (NH.)"); the source document does not."""
 
 

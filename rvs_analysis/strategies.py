@@ -25,6 +25,7 @@ The shipped strategies: ``rvs-2015-2018`` (the Jaarplan 2017/2018, with its targ
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -83,6 +84,9 @@ TARGET_COLUMNS = [  # the columns of a targets table, here and in stats.targets
     "relative_to_baseline",
     "source_line",
 ]
+_CBS_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
+"""CBS's province suffix of a municipality name ("Laren (NH.)")."""
+
 _REQUIRED_KEYS = {
     "name": str,
     "region": str,
@@ -248,7 +252,7 @@ class Strategy:
         """
         year = self.boundaries if year is None else int(year)
         composition = self.composition(year)
-        wanted = regions.slug(regions.strip_cbs_suffix(str(name)))
+        wanted = regions.slug(_CBS_SUFFIX.sub("", str(name)) or str(name))
         if regions.slug(self.region) == wanted:
             return regions.Area(
                 self.region, "region", None, tuple(composition["gemeente_code"]), year

@@ -49,9 +49,15 @@ from tqdm import tqdm
 from rvs_analysis import regions, sources
 from rvs_analysis.clean import MIN_YEAR, max_plausible_year
 from rvs_analysis.completeness import check_complete
-from rvs_analysis.exceptions import DataWarning, RenderError, UnknownAreaError
+from rvs_analysis.exceptions import DataWarning, RenderError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.render import output_folder
+from rvs_analysis.render.areas import (
+    batch_strategy,
+    default_areas,
+    follow_report_year,
+    validate_areas,
+)
 from rvs_analysis.render.executors import (
     DaskExecutor,
     LocalExecutor,
@@ -141,48 +147,6 @@ def select_notebooks(available, names=None):
             )
         chosen.extend(matches)
     return list(dict.fromkeys(chosen))
-
-
-def default_areas(level=None, year=None, strategy=None):
-    """The areas of a batch: the region and its districts by default, or one level's areas.
-
-    Parameters
-    ----------
-    level : {None, "region", "district", "gemeente"}
-        ``None``: the region plus its districts (what ``make reports`` renders).
-    year : int, optional
-        Composition year for municipalities; default the strategy's ``boundaries``.
-    strategy : rvs_analysis.strategies.Strategy, optional
-        The strategy whose areas are listed; default the latest shipped one.
-
-    Returns
-    -------
-    list of str
-    """
-    strategy = strategy or resolve_strategy(None, None)[0]
-    if level is None:
-        return strategy.area_names("region", year) + strategy.area_names("district", year)
-    return strategy.area_names(level, year)
-
-
-def validate_areas(areas, year=None, strategy=None):
-    """Check area names against the strategy's region, its districts and municipalities.
-
-    Raises
-    ------
-    UnknownAreaError
-        For the first unknown name, listing the valid ones.
-    """
-    strategy = strategy or resolve_strategy(None, None)[0]
-    valid = (
-        strategy.area_names("region", year)
-        + strategy.area_names("district", year)
-        + strategy.area_names("gemeente", year)
-    )
-    for area in areas:
-        if area not in valid:
-            raise UnknownAreaError(area, valid)
-    return list(dict.fromkeys(areas))
 
 
 def area_slug(area):
@@ -625,7 +589,7 @@ def check_source(inputs):
         Unavailable or invalid source.
     """
     dataset = sources.load_source(inputs.source, inputs.cache_parameter)
-    _follow_report_year(dataset, inputs)
+    follow_report_year(dataset, inputs)
     _check_region_complete(dataset, inputs.parameters, inputs.strategy)
     noticed = sources.load_notes(dataset)
     if noticed:  # once per batch here; the notebooks' own loads keep it in the provenance only
@@ -637,49 +601,6 @@ def check_source(inputs):
         is_demo=bool(getattr(dataset, "is_demo", False)),
     )
     return inputs
-
-
-def batch_strategy(spec, parameters: dict):
-    """The strategy a batch lists the areas of: ``spec`` (``--strategy``), else the strategy of
-    ``-p report_year``, else the latest shipped one (the default run is on the latest year; see
-    :func:`_follow_report_year` for sources that end earlier).
-
-    Raises
-    ------
-    StrategyError, SourceNotAvailableError
-        A strategy that cannot be used, before anything is written.
-    """
-    year = parameters.get("report_year")
-    try:
-        year = int(year) if year is not None else None
-    except (TypeError, ValueError):
-        year = None
-    return resolve_strategy(spec if spec not in (None, "") else None, year)[0]
-
-
-def _follow_report_year(dataset, inputs) -> None:
-    """Without ``--strategy`` the reports follow the strategy of their report year: the latest
-    year of the source when ``-p report_year`` is not given. Switch the batch to it when it is
-    another (a source that ends before the latest strategy), as long as every planned area is
-    one of its areas; refuse otherwise, before anything is rendered."""
-    if "strategy" in inputs.parameters or "report_year" in inputs.parameters:
-        return
-    years = [int(year) for year in dataset.years]
-    if not years:
-        return
-    followed = resolve_strategy(None, max(years))[0]
-    if inputs.strategy is None or followed.id == inputs.strategy.id:
-        return
-    try:
-        validate_areas(inputs.area_names, strategy=followed)
-    except UnknownAreaError as error:
-        raise RenderError(
-            f"De bron eindigt in {max(years)}; de rapporten volgen daarom {followed.name}, maar "
-            f"niet elk gekozen gebied hoort daarbij ({error}). Kies de strategie met --strategy "
-            "of het jaar met -p report_year=JAAR."
-        ) from None
-    inputs.strategy = followed
-    inputs.provenance.update(region=followed.region, strategy=followed.id)
 
 
 def _check_region_complete(dataset, parameters: dict, strategy=None) -> None:

@@ -26,6 +26,7 @@ from rvs_analysis.regions import (
     areas,
     as_area,
     municipalities,
+    netherlands,
     resolve_area,
 )
 from rvs_analysis.report.registry import spec_for
@@ -346,6 +347,11 @@ def start(
     asked = None if strategy in (None, "") else strategy
     notes: list[str] = []
     chosen = fixed or asked
+    if chosen is None and isinstance(area, Area) and composition_year is None:
+        # an area made on a map of its own (rest_of, custom_area; 2017 by default) belongs to
+        # the shipped strategy of that map
+        same_map = [each for each in shipped_strategies() if each.boundaries == area.boundaries]
+        chosen = same_map[-1] if same_map else None
     if chosen is not None:  # a bad strategy or area is refused before the source is loaded
         known = resolve_strategy(chosen, None)[0]
         _strategy_area(area, known, composition_year, fixed_by=spec if fixed else None)
@@ -446,6 +452,8 @@ def _strategy_area(area, strategy: Strategy, composition_year, fixed_by=None) ->
     try:
         if isinstance(area, Area):
             resolved = as_area(area, year)
+        elif _is_netherlands(area):
+            resolved = netherlands(year)  # refused below: reports are about the strategy's areas
         else:
             resolved = strategy.area(area, year)
     except UnknownAreaError:
@@ -459,10 +467,17 @@ def _strategy_area(area, strategy: Strategy, composition_year, fixed_by=None) ->
     return resolved
 
 
+def _is_netherlands(name) -> bool:
+    try:
+        return resolve_area(str(name)).level == "country"
+    except UnknownAreaError:
+        return False
+
+
 def _any_strategy_area(area) -> None:
     """Refuse early an area name that no shipped strategy knows (the strategy itself follows
     from the report year, which needs the source)."""
-    if isinstance(area, Area):
+    if isinstance(area, Area) or _is_netherlands(area):
         return
     error = None
     for strategy in shipped_strategies():
