@@ -196,16 +196,21 @@ def _default_formatter(series: pd.Series, name: str = ""):
     return lambda value: "–" if is_missing(value) else str(value)
 
 
-def targets_by_year(indicator: str, years: Iterable[int], published_only: bool = True):
+def targets_by_year(
+    indicator: str, years: Iterable[int], published_only: bool = True, targets=None
+):
     """The strategy's targets of an indicator for the given years (``year, target, how``).
 
     Years without a target are left out; with ``published_only`` interpolated targets too. Reads
-    ``data/targets.csv`` through :func:`rvs_analysis.stats.targets.target_for`.
+    ``targets`` (the strategy's table, ``ctx.targets()``; default the 2015-2018 one) through
+    :func:`rvs_analysis.stats.targets.target_for`.
     """
     rows = []
+    if targets is not None and targets.empty:
+        return pd.DataFrame(rows, columns=["year", "target", "how"])
     for year in sorted({int(year) for year in years}):
         try:
-            target = target_for(indicator, year)
+            target = target_for(indicator, year, targets)
         except StatisticsInputError:
             continue
         if published_only and target.how != "published":
@@ -858,6 +863,7 @@ def format_results(
         else:
             row[f"Prognose {target_year} (95%-VI)"] = forecast
             row["Kans doel gehaald"] = fmt_probability(record.get("probability"))
-        row["Status"] = record["status"]
+        # a strategy without measurable targets: no status (the empty column is dropped)
+        row["Status"] = "–" if record["status"] == NO_TARGET else record["status"]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -484,7 +484,9 @@ def count_series(
     """
     observations = indicator_observations(ctx, indicator)
     status = area_results.statuses.get(indicator)
-    if observations is None or status is None or status.target is None:
+    if observations is None or (
+        area_results.has_targets and (status is None or status.target is None)
+    ):
         return None
     counts = observations.rename(columns={"value": "registered_offences"})
     counts["registered_offences"] = counts["registered_offences"].round()
@@ -495,7 +497,11 @@ def count_series(
     if len(fitted) < 3:
         return None
     rows, baseline, target_note = area_targets(ctx, indicator, report_year)
-    label = str(rows["label_nl"].iloc[0]) if not rows.empty else indicator
+    label = (
+        str(rows["label_nl"].iloc[0])
+        if not rows.empty
+        else str(indicator_catalogue().set_index("id").loc[indicator, "label_nl"])
+    )
     return CountSeries(
         counts=counts[["year", "registered_offences"]],
         targets=rows,
@@ -504,7 +510,9 @@ def count_series(
         status=status,
         area=ctx.area.name,
         source_label=ctx.source_for("47018NED", "70072ned"),
-        target_year=min(int(status.target.year), int(target_year)),
+        target_year=(
+            min(int(status.target.year), int(target_year)) if status is not None else report_year
+        ),
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
         label=label,
@@ -922,6 +930,6 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
     for status, count in area_results.status_counts().items() if area_results.has_targets else ():
         if count or status in ("behaald", "niet behaald", "op koers"):
             ctx.summary.set_headline(f"Doelen {status}", count)
-    judged = area_results.judged()
+    judged = area_results.judged() if area_results.has_targets else None
     if judged is not None:
         ctx.summary.set_headline("Doelen beoordeeld op", judged)
