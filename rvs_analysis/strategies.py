@@ -8,7 +8,7 @@ A strategy lives in ``data/strategies/<id>/`` (shipped) or in any folder a user 
   ``not_in_open_data`` (what the theme covers that open data cannot show);
 * ``municipalities.csv``: ``gemeente_code, gemeente_name, district, valid_from, valid_to, source``
   (as ``data/regions/municipalities.csv``); the districts are the strategy's districts;
-* ``targets.csv``: the columns of ``data/targets.csv``; it may hold a header only (a strategy
+* ``targets.csv``: :data:`TARGET_COLUMNS`; it may hold a header only (a strategy
   without measurable targets gets trends and comparisons and no statuses).
 
 :func:`load_strategy` reads and checks a folder: a malformed TOML file, a missing key, an unknown

@@ -312,7 +312,7 @@ def indicator_observations(ctx: ReportContext, indicator: str, last_year: int | 
     ----------
     ctx : ReportContext
     indicator : str
-        An indicator of ``data/targets.csv`` (see :data:`INDICATOR_SOURCES`).
+        An indicator of the catalogue (see :data:`INDICATOR_SOURCES`).
     last_year : int, optional
         Drop later years (the report year of a monitor).
 
@@ -458,7 +458,7 @@ def results_and_statuses(
     Returns
     -------
     (pandas.DataFrame, dict)
-        The table: one row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
+        The table: one row per indicator of the strategy's targets (or, without targets, burglary and its priorities' indicators): ``indicator, label, unit, target, how,
         this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
         significant, too_few, change_unit, change_method, change_detectable (the smallest change,
         in the change's unit, that the test calls significant with 80% power), change_provisional

@@ -351,7 +351,7 @@ class CountSeries:
         return pd.DataFrame(rows, columns=columns)
 
     def target_path(self) -> pd.DataFrame:
-        """The baseline and each target of ``data/targets.csv`` (scaled to the area), by year."""
+        """The baseline and each target of the strategy (scaled to the area), by year."""
         path = self.targets[self.targets["kind"].isin(["baseline", "target"])].copy()
         if self.baseline is not None:
             # A baseline the strategy does not state, and targets relative to it, follow the
@@ -473,7 +473,7 @@ def burglary_series(ctx: ReportContext, area_results: Results) -> CountSeries:
 def count_series(
     ctx: ReportContext, area_results: Results, indicator: str, report_year: int, target_year: int
 ) -> CountSeries | None:
-    """One count indicator of ``data/targets.csv`` for the area (``None`` when the source does
+    """One count indicator of the strategy for the area (``None`` when the source does
     not hold it, or it has no status): counts, targets scaled to the area, trend and status.
 
     Notes
