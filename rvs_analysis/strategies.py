@@ -35,6 +35,7 @@ import pandas as pd
 
 from rvs_analysis import national, regions
 from rvs_analysis.exceptions import SourceNotAvailableError, StrategyError, UnknownAreaError
+from rvs_analysis.region_tables import national_table
 from rvs_analysis.resources import data_path
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Priority",
     "Strategy",
     "indicator_catalogue",
+    "carried_forward",
     "indicator_inputs",
     "load_strategy",
     "resolve_strategy",
@@ -218,10 +220,15 @@ class Strategy:
         pandas.DataFrame
             ``gemeente_code, gemeente_name, district``, ordered by district (in the order of
             :meth:`districts`) and then by name (case-insensitive), as
-            :func:`rvs_analysis.regions.municipalities` orders the region.
+            :func:`rvs_analysis.regions.municipalities` orders the region. After the strategy's
+            last year, its last list brought up to date by the merger history
+            (:func:`carried_forward`).
         """
         year = self.boundaries if year is None else int(year)
-        frame = self.municipalities_on(year)
+        if year > self.last_year:  # past its period: its last list, brought up to date
+            frame = carried_forward(self.municipalities_on(self.last_year), self.last_year, year)
+        else:
+            frame = self.municipalities_on(year)
         order = {name: number for number, name in enumerate(self.districts())}
         keys = pd.DataFrame(
             {"order": frame["district"].map(order), "name": frame["gemeente_name"].str.casefold()}
@@ -573,6 +580,52 @@ def _load(folder: Path) -> Strategy:
         targets=targets,
         boundaries=boundaries,
     )
+
+
+def carried_forward(listed: pd.DataFrame, from_year: int, to_year: int) -> pd.DataFrame:
+    """A list of municipalities brought from the map of ``from_year`` to that of ``to_year``.
+
+    Parameters
+    ----------
+    listed : pandas.DataFrame
+        ``gemeente_code, gemeente_name, district`` valid on 1 January ``from_year``.
+    from_year, to_year : int
+        Boundary years (``to_year`` after ``from_year``, both 2012 or later).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns on the map of ``to_year``: a municipality merged into a new one (or
+        renamed) is replaced by its successor, in its district; one annexed by a municipality
+        that is not in the list leaves the list (the area does not grow by the annexing
+        municipality: Weesp into Amsterdam); several that merged appear once.
+
+    Notes
+    -----
+    Follows ``data/regions/national_changes.csv`` change by change, in date order.
+    """
+    changes = national_table()
+    changes = changes[
+        (pd.to_datetime(changes["date"]) > pd.Timestamp(from_year, 1, 1))
+        & (pd.to_datetime(changes["date"]) <= pd.Timestamp(to_year, 1, 1))
+    ].sort_values("date")
+    names = national.municipality_names()
+    rows = [dict(record) for record in listed.to_dict("records")]
+    for change in changes.itertuples(index=False):
+        members = {row["gemeente_code"] for row in rows}
+        for row in [row for row in rows if row["gemeente_code"] == change.old_code]:
+            rows.remove(row)
+            if change.kind == "annexation" and change.new_code not in members:
+                continue
+            if change.new_code not in {other["gemeente_code"] for other in rows}:
+                rows.append(
+                    {
+                        **row,
+                        "gemeente_code": change.new_code,
+                        "gemeente_name": str(names.get(change.new_code, change.new_name)),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["gemeente_code", "gemeente_name", "district"])
 
 
 def _boundaries(path: Path, content: dict, municipalities: pd.DataFrame) -> int:

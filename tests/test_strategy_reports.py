@@ -95,6 +95,15 @@ def test_the_shipped_strategies_map_is_the_regions_map():
     assert len(strategies.load_strategy("rvs-2023-2026").composition()) == 38
 
 
+def test_a_strategys_list_past_its_period_follows_the_merger_history():
+    """The 2015-2018 list (39 on 2017's map) brought to 2023's map is the 2023-2026 list: Vianen
+    merged into Vijfheerenlanden, Weesp annexed by Amsterdam (which does not join the region)."""
+    old, new = (strategies.load_strategy(key) for key in ("rvs-2015-2018", "rvs-2023-2026"))
+    carried = old.composition(2023)
+    assert carried.equals(new.composition(2023)) and len(carried) == 38
+    assert not {"GM0620", "GM0457", "GM0363"} & set(carried["gemeente_code"])
+
+
 def test_a_renamed_strategy_with_another_target_reaches_the_monitor(renamed):
     ctx = report.start(
         "Midden-Nederland", "demo", notebook="strategy_monitor", report_year=2018, strategy=renamed

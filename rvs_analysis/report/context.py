@@ -375,7 +375,11 @@ def start(
             f"Dit rapport beoordeelt een maatregel van {followed.name} en volgt daarom die "
             f"strategie en haar gemeenten, niet de gekozen {resolve_strategy(asked, None)[0].name}."
         )
-    composition_year = followed.boundaries if composition_year is None else int(composition_year)
+    if composition_year is None:
+        past = strategy_note and resolved_year is not None and resolved_year > followed.last_year
+        # past every strategy: the latest one's list, brought up to date to the report year's map
+        composition_year = resolved_year if past else followed.boundaries
+    composition_year = int(composition_year)
     resolved = _strategy_area(area, followed, composition_year)
     # every report sums the strategy's municipalities (districts, the region): all, or none
     check_complete(
@@ -434,11 +438,12 @@ def strategy_note_nl(strategy: Strategy, year: int | None) -> str:
     if year is not None and year < strategy.first_year:
         return (
             f"Geen van de meegeleverde strategieën begint vóór {year}: dit rapport volgt de "
-            f"eerste, {strategy.name} ({strategy.period}), met haar indeling van gemeenten."
+            f"eerste, {strategy_label(strategy)}, met haar indeling van gemeenten."
         )
     return (
         f"Geen meegeleverde strategie dekt {year}: dit rapport volgt de laatste die eerder begon, "
-        f"{strategy.name} ({strategy.period}), met haar indeling van gemeenten."
+        f"{strategy_label(strategy)}, met haar gemeenten bijgewerkt naar de gemeentelijke "
+        f"indeling van {year} (herindelingen na {strategy.last_year})."
     )
 
 
