@@ -156,6 +156,12 @@ class Strategy:
         """``"2023-2026"``."""
         return f"{self.first_year}-{self.last_year}"
 
+    @property
+    def label(self) -> str:
+        """The name with its period unless the name holds it ("Veiligheidsstrategie 2023-2026",
+        "Veiligheidsplan Eemland (2023-2026)")."""
+        return self.name if self.period in self.name else f"{self.name} ({self.period})"
+
     def covers(self, year: int) -> bool:
         """Whether ``year`` lies in the strategy's period.
 

@@ -180,7 +180,8 @@ def test_rvs_render_a_users_three_municipality_strategy(eemland, tmp_path, capsy
     assert "Veiligheidsplan Eemland" in page and "3 gemeenten" in page
     change = (out / "eemland" / "crime_change.html").read_text(encoding="utf-8")
     assert "Veiligheidsplan Eemland" in change and "3 gemeenten" in change
-    assert "Eemland" in (out / "index.html").read_text(encoding="utf-8")
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Strategie: Veiligheidsplan Eemland (2023-2026), 3 gemeenten" in index
 
 
 @pytest.mark.parametrize(

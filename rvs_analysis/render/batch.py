@@ -1013,6 +1013,7 @@ def write_manifest_and_index(staging, inputs, plan):
             ],
             region=inputs.provenance["region"],
             composition=(inputs.strategy or resolve_strategy(None, None)[0]).composition(),
+            strategy=(inputs.strategy or resolve_strategy(None, None)[0]).label,
             is_demo=inputs.provenance["is_demo"],
             generated_at=manifest["generated_at"],
         ),

@@ -486,6 +486,7 @@ def render_index(
     is_demo,
     generated_at,
     composition=None,
+    strategy=None,
 ):
     """Render the batch index page: the region's key message, then a row per area.
 
@@ -508,6 +509,9 @@ def render_index(
     composition : pandas.DataFrame, optional
         The strategy's municipalities (``gemeente_name, district``): a district row links the
         reports of its municipalities; default the region's of 2017.
+    strategy : str, optional
+        The strategy the reports follow, named under the title with its number of
+        municipalities.
     generated_at : str
         Time stamp (ISO), shown written out in Dutch.
 
@@ -589,4 +593,6 @@ def render_index(
         rows=rows,
         reasons=reasons,
         key_message=message,
+        strategy=strategy,
+        members=len(composition),
     )

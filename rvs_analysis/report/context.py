@@ -767,11 +767,7 @@ def methods_block(
 def strategy_label(strategy: Strategy) -> str:
     """The strategy's name with its period unless the name holds it ("Veiligheidsstrategie
     2023-2026", "Veiligheidsplan Eemland (2023-2026)")."""
-    return (
-        strategy.name
-        if strategy.period in strategy.name
-        else f"{strategy.name} ({strategy.period})"
-    )
+    return strategy.label
 
 
 def strategy_source_lines(ctx: ReportContext) -> list[str]:
