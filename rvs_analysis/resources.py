@@ -1,7 +1,7 @@
 """Where the product's own files are, in a checkout and in an installed package.
 
-The product's own files are the region tables (``data/regions/``), the strategy's targets
-(``data/targets.csv``), the crime-change classification (``data/crime_change_classification.csv``),
+The product's own files are the region tables (``data/regions/``), the strategies (their
+targets in ``data/strategies/<id>/targets.csv``), the crime-change classification (``data/crime_change_classification.csv``),
 the CSV templates for the region's own figures (``data/templates/``), the embedded demo data set
 (``data/demo/``) and the notebooks (``notebooks/``: the reports, the masterclass and the exploration
 notebook). They have one copy in the repository, in its top-level ``data/`` and ``notebooks/``
@@ -47,8 +47,6 @@ PRODUCT_FILES: dict[str, tuple[str, ...]] = {
         "regions/README.md",
         "demo/*",
         "templates/*",
-        "targets.csv",
-        "targets.md",
         "crime_change_classification.csv",
         "indicator_catalogue.csv",
         "strategies/README.md",

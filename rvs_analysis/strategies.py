@@ -8,7 +8,7 @@ A strategy lives in ``data/strategies/<id>/`` (shipped) or in any folder a user 
   ``not_in_open_data`` (what the theme covers that open data cannot show);
 * ``municipalities.csv``: ``gemeente_code, gemeente_name, district, valid_from, valid_to, source``
   (as ``data/regions/municipalities.csv``); the districts are the strategy's districts;
-* ``targets.csv``: the columns of ``data/targets.csv``; it may hold a header only (a strategy
+* ``targets.csv``: :data:`TARGET_COLUMNS`; it may hold a header only (a strategy
   without measurable targets gets trends and comparisons and no statuses).
 
 :func:`load_strategy` reads and checks a folder: a malformed TOML file, a missing key, an unknown
@@ -25,6 +25,7 @@ The shipped strategies: ``rvs-2015-2018`` (the Jaarplan 2017/2018, with its targ
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,7 +34,8 @@ from pathlib import Path
 import pandas as pd
 
 from rvs_analysis import national, regions
-from rvs_analysis.exceptions import SourceNotAvailableError, StrategyError
+from rvs_analysis.exceptions import SourceNotAvailableError, StrategyError, UnknownAreaError
+from rvs_analysis.region_tables import national_table
 from rvs_analysis.resources import data_path
 
 __all__ = [
@@ -42,7 +44,10 @@ __all__ = [
     "Priority",
     "Strategy",
     "indicator_catalogue",
+    "carried_forward",
+    "indicator_inputs",
     "load_strategy",
+    "resolve_strategy",
     "shipped_strategies",
     "strategy_areas",
     "strategy_for_year",
@@ -52,7 +57,14 @@ STRATEGIES_DIR = data_path("strategies")
 """The shipped strategies, one folder each."""
 
 CATALOGUE_PATH = data_path("indicator_catalogue.csv")
-"""The indicator catalogue: ``id, label_nl, unit, table, computed, source``."""
+"""The indicator catalogue: :data:`CATALOGUE_COLUMNS`."""
+
+CATALOGUE_COLUMNS = ("id", "label_nl", "unit", "table", "computed", "source", "input", "code")
+"""Columns of the indicator catalogue. ``input`` and ``code`` say where the reports read an
+indicator: ``crime`` (registered offences of the CBS SoortMisdrijf key ``code``), ``completed``
+(registered minus attempted burglaries), ``cleared`` (clearance percentage of ``code``),
+``indicators`` (the region's own yearly figure named ``code``), ``survey`` (weighted share of the
+survey variable ``code``); both empty when no source of the suite holds it."""
 
 MUNICIPALITY_COLUMNS = [
     "gemeente_code",
@@ -74,6 +86,9 @@ TARGET_COLUMNS = [  # the columns of a targets table, here and in stats.targets
     "relative_to_baseline",
     "source_line",
 ]
+_CBS_SUFFIX = re.compile(r"\s*\([^)]*\)\s*$")
+"""CBS's province suffix of a municipality name ("Laren (NH.)")."""
+
 _REQUIRED_KEYS = {
     "name": str,
     "region": str,
@@ -119,6 +134,9 @@ class Strategy:
         :data:`MUNICIPALITY_COLUMNS`, ``valid_from``/``valid_to`` as dates (``NaT`` = open).
     targets : pandas.DataFrame
         :data:`TARGET_COLUMNS`; possibly empty.
+    boundaries : int
+        The municipal map its reports use (``boundaries`` in ``strategy.toml``; default
+        ``first_year``): the composition year of the region, its districts and municipalities.
     """
 
     id: str
@@ -131,11 +149,18 @@ class Strategy:
     priorities: tuple[Priority, ...]
     municipalities: pd.DataFrame
     targets: pd.DataFrame
+    boundaries: int | None = None
 
     @property
     def period(self) -> str:
         """``"2023-2026"``."""
         return f"{self.first_year}-{self.last_year}"
+
+    @property
+    def label(self) -> str:
+        """The name with its period unless the name holds it ("Veiligheidsstrategie 2023-2026",
+        "Veiligheidsplan Eemland (2023-2026)")."""
+        return self.name if self.period in self.name else f"{self.name} ({self.period})"
 
     def covers(self, year: int) -> bool:
         """Whether ``year`` lies in the strategy's period.
@@ -188,12 +213,106 @@ class Strategy:
         """
         return list(dict.fromkeys(code for p in self.priorities for code in p.indicators))
 
+    def composition(self, year: int | None = None) -> pd.DataFrame:
+        """The strategy's municipalities on ``year``, in the order its reports list them.
+
+        Parameters
+        ----------
+        year : int, optional
+            Boundary year; default :attr:`boundaries`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``gemeente_code, gemeente_name, district``, ordered by district (in the order of
+            :meth:`districts`) and then by name (case-insensitive), as
+            :func:`rvs_analysis.regions.municipalities` orders the region. After the strategy's
+            last year, its last list brought up to date by the merger history
+            (:func:`carried_forward`).
+        """
+        year = self.boundaries if year is None else int(year)
+        if year > self.last_year:  # past its period: its last list, brought up to date
+            frame = carried_forward(self.municipalities_on(self.last_year), self.last_year, year)
+        else:
+            frame = self.municipalities_on(year)
+        order = {name: number for number, name in enumerate(self.districts())}
+        keys = pd.DataFrame(
+            {"order": frame["district"].map(order), "name": frame["gemeente_name"].str.casefold()}
+        )
+        return frame.loc[keys.sort_values(["order", "name"]).index].reset_index(drop=True)
+
+    def area(self, name, year: int | None = None) -> regions.Area:
+        """One of the strategy's areas by name, slug or GM code.
+
+        Parameters
+        ----------
+        name : str
+            The strategy's ``region``, one of its districts, or one of its municipalities (name,
+            slug, GM code; CBS's ``"Laren (NH.)"`` is ``"Laren"``).
+        year : int, optional
+            Boundary year; default :attr:`boundaries`.
+
+        Returns
+        -------
+        rvs_analysis.regions.Area
+            Level ``"region"``, ``"district"`` or ``"gemeente"``; for a shipped strategy of the
+            region the same area as :func:`rvs_analysis.regions.resolve_area` gives.
+
+        Raises
+        ------
+        UnknownAreaError
+            When the name is none of these; the message lists the valid names.
+        """
+        year = self.boundaries if year is None else int(year)
+        composition = self.composition(year)
+        wanted = regions.slug(_CBS_SUFFIX.sub("", str(name)) or str(name))
+        if regions.slug(self.region) == wanted:
+            return regions.Area(
+                self.region, "region", None, tuple(composition["gemeente_code"]), year
+            )
+        for district in self.districts():
+            if regions.slug(district) == wanted:
+                rows = composition[composition["district"] == district]
+                return regions.Area(
+                    district, "district", district, tuple(rows["gemeente_code"]), year
+                )
+        for record in composition.itertuples(index=False):
+            if wanted in (regions.slug(record.gemeente_name), record.gemeente_code.casefold()):
+                return regions.Area(
+                    record.gemeente_name, "gemeente", record.district, (record.gemeente_code,), year
+                )
+        valid = [self.region, *self.districts(), *composition["gemeente_name"]]
+        raise UnknownAreaError(str(name), valid)
+
+    def area_names(self, level: str, year: int | None = None) -> list[str]:
+        """The names of the strategy's areas of one level.
+
+        Parameters
+        ----------
+        level : {"region", "district", "gemeente"}
+        year : int, optional
+            Boundary year; default :attr:`boundaries`.
+
+        Returns
+        -------
+        list of str
+            ``[region]``, the districts with a municipality on ``year``, or the municipalities
+            in :meth:`composition` order.
+        """
+        composition = self.composition(year)
+        if level == "region":
+            return [self.region]
+        if level == "district":
+            return list(dict.fromkeys(composition["district"]))
+        if level == "gemeente":
+            return list(composition["gemeente_name"])
+        raise UnknownAreaError(level, list(STRATEGY_LEVELS))
+
 
 @lru_cache(maxsize=1)
 def _catalogue() -> pd.DataFrame:
     frame = pd.read_csv(CATALOGUE_PATH, dtype=str, keep_default_na=False)
-    missing = [column for column in ("id", "label_nl", "unit", "table", "computed", "source")
-               if column not in frame.columns]  # fmt: skip
+    missing = [column for column in CATALOGUE_COLUMNS if column not in frame.columns]
     if missing:
         raise StrategyError(CATALOGUE_PATH, None, f"the catalogue lacks the columns {missing}.")
     duplicated = frame["id"].duplicated()
@@ -201,6 +320,20 @@ def _catalogue() -> pd.DataFrame:
         row = int(duplicated.to_numpy().argmax()) + 1
         raise StrategyError(CATALOGUE_PATH, row, f"indicator {frame['id'][row - 1]!r} twice.")
     return frame
+
+
+def indicator_inputs() -> dict[str, tuple[str, str]]:
+    """Where the reports read each indicator that a source can hold.
+
+    Returns
+    -------
+    dict
+        ``{id: (input, code)}`` from the catalogue's ``input`` and ``code`` columns
+        (:data:`CATALOGUE_COLUMNS`), for the indicators with an input.
+    """
+    frame = _catalogue()
+    held = frame[frame["input"] != ""]
+    return dict(zip(held["id"], zip(held["input"], held["code"], strict=True), strict=True))
 
 
 def indicator_catalogue() -> pd.DataFrame:
@@ -439,6 +572,7 @@ def _load(folder: Path) -> Strategy:
     priorities = _priorities(toml_path, content)
     municipalities = _municipalities(folder / "municipalities.csv", first, last)
     targets = _targets(folder / "targets.csv")
+    boundaries = _boundaries(toml_path, content, municipalities)
     return Strategy(
         id=folder.name,
         folder=folder,
@@ -450,7 +584,103 @@ def _load(folder: Path) -> Strategy:
         priorities=priorities,
         municipalities=municipalities,
         targets=targets,
+        boundaries=boundaries,
     )
+
+
+def carried_forward(listed: pd.DataFrame, from_year: int, to_year: int) -> pd.DataFrame:
+    """A list of municipalities brought from the map of ``from_year`` to that of ``to_year``.
+
+    Parameters
+    ----------
+    listed : pandas.DataFrame
+        ``gemeente_code, gemeente_name, district`` valid on 1 January ``from_year``.
+    from_year, to_year : int
+        Boundary years (``to_year`` after ``from_year``, both 2012 or later).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns on the map of ``to_year``: a municipality merged into a new one (or
+        renamed) is replaced by its successor, in its district; one annexed by a municipality
+        that is not in the list leaves the list (the area does not grow by the annexing
+        municipality: Weesp into Amsterdam); several that merged appear once.
+
+    Notes
+    -----
+    Follows ``data/regions/national_changes.csv`` change by change, in date order.
+    """
+    changes = national_table()
+    changes = changes[
+        (pd.to_datetime(changes["date"]) > pd.Timestamp(from_year, 1, 1))
+        & (pd.to_datetime(changes["date"]) <= pd.Timestamp(to_year, 1, 1))
+    ].sort_values("date")
+    names = national.municipality_names()
+    rows = [dict(record) for record in listed.to_dict("records")]
+    for change in changes.itertuples(index=False):
+        members = {row["gemeente_code"] for row in rows}
+        for row in [row for row in rows if row["gemeente_code"] == change.old_code]:
+            rows.remove(row)
+            if change.kind == "annexation" and change.new_code not in members:
+                continue
+            if change.new_code not in {other["gemeente_code"] for other in rows}:
+                rows.append(
+                    {
+                        **row,
+                        "gemeente_code": change.new_code,
+                        "gemeente_name": str(names.get(change.new_code, change.new_name)),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["gemeente_code", "gemeente_name", "district"])
+
+
+def _boundaries(path: Path, content: dict, municipalities: pd.DataFrame) -> int:
+    """The map of the strategy's reports: ``boundaries`` or ``first_year``, with members on it."""
+    value = content.get("boundaries", content["first_year"])
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StrategyError(path, None, "boundaries must be a year (a whole number).")
+    day = pd.Timestamp(value, 1, 1)
+    valid = (municipalities["valid_from"].isna() | (municipalities["valid_from"] <= day)) & (
+        municipalities["valid_to"].isna() | (municipalities["valid_to"] >= day)
+    )
+    if not valid.any():
+        raise StrategyError(
+            path, None, f"no municipality of municipalities.csv is valid on 1 January {value} "
+            "(boundaries): choose a year of its period."
+        )  # fmt: skip
+    return int(value)
+
+
+def resolve_strategy(spec, report_year: int | None) -> tuple[Strategy, str | None]:
+    """The strategy a report follows: the one named, or the one of its report year.
+
+    Parameters
+    ----------
+    spec : str, pathlib.Path, Strategy or None
+        A shipped id, a folder, a loaded strategy, or ``None`` for the shipped strategy whose
+        period holds ``report_year`` (:func:`strategy_for_year`).
+    report_year : int or None
+        The report's year; ``None`` with ``spec=None`` gives the latest shipped strategy.
+
+    Returns
+    -------
+    (Strategy, str or None)
+        The strategy and, when none covers the year, the note of :func:`strategy_for_year`
+        (a year before every shipped strategy follows the first one, with a note).
+    """
+    if isinstance(spec, Strategy):
+        return spec, None
+    if spec not in (None, ""):
+        return load_strategy(spec), None
+    shipped = shipped_strategies()
+    if report_year is None:
+        return shipped[-1], None
+    if int(report_year) < shipped[0].first_year:
+        return shipped[0], (
+            f"no strategy covers {report_year} or an earlier year: the first, {shipped[0].name} "
+            f"({shipped[0].period}), is used"
+        )
+    return strategy_for_year(int(report_year))
 
 
 def shipped_strategies() -> list[Strategy]:

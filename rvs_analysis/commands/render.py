@@ -53,19 +53,21 @@ def positive_jobs(text: str) -> int:
     return value
 
 
-def resolve_areas(names, year=2017):
+def resolve_areas(names, strategy=None):
     """Area names as ``--areas`` gives them, resolved as the library does.
 
     ``utrecht``, ``GM0344`` and ``gooise-meren`` are the municipalities Utrecht and Gooise Meren;
-    ``stad utrecht`` is the district. Unknown names raise
-    :class:`~rvs_analysis.exceptions.UnknownAreaError` listing the valid ones.
+    ``stad utrecht`` is the district. Names are areas of ``strategy`` (a
+    :class:`~rvs_analysis.strategies.Strategy`; default the latest shipped one). Unknown names
+    raise :class:`~rvs_analysis.exceptions.UnknownAreaError` listing the valid ones.
     """
     if names is None:
         return None
-    # deferred: CLI start-up time (regions loads pandas; rvs render --help does not)
-    from rvs_analysis import regions  # noqa: PLC0415
+    # deferred: CLI start-up time (strategies loads pandas; rvs render --help does not)
+    from rvs_analysis.strategies import resolve_strategy  # noqa: PLC0415
 
-    return list(dict.fromkeys(regions.resolve_area(name, year).name for name in names))
+    strategy = strategy or resolve_strategy(None, None)[0]
+    return list(dict.fromkeys(strategy.area(name).name for name in names))
 
 
 def add_arguments(parser):
@@ -125,6 +127,14 @@ def add_arguments(parser):
         type=positive_seconds,
         default=600.0,
         help="seconds one notebook cell may run before its report fails, > 0 (default 600)",
+    )
+    parser.add_argument(
+        "--strategy",
+        metavar="ID|DIR",
+        help="the strategy every report follows: a shipped one (rvs-2015-2018, rvs-2019-2022, "
+        "rvs-2023-2026) or the folder of your own (strategy.toml, municipalities.csv, "
+        "targets.csv; a group of municipalities of your own is a one-district strategy); "
+        "default: the strategy of the report year",
     )
     parser.add_argument(
         "--pdf",
@@ -197,7 +207,7 @@ def run(args) -> int:
     them. ``KeyboardInterrupt`` leaves the previous outputs as they were and returns 130.
     """
     # deferred: CLI start-up time (the batch loads pandas and the notebook stack)
-    from rvs_analysis.render.batch import parse_list, render_batch  # noqa: PLC0415
+    from rvs_analysis.render.batch import batch_strategy, parse_list, render_batch  # noqa: PLC0415
 
     progress = {"auto": None, "bar": True, "lines": False}[getattr(args, "progress", "auto")]
     chromium = None
@@ -208,11 +218,13 @@ def run(args) -> int:
     before = {signum: signal.signal(signum, _raise_terminated) for signum in handled}
     try:
         try:
+            parameters = dict(getattr(args, "parameters", None) or [])
+            strategy = getattr(args, "strategy", None)
             result = render_batch(
                 source=args.source,
                 cache=args.cache,
                 level=args.level,
-                areas=resolve_areas(parse_list(args.areas)),
+                areas=resolve_areas(parse_list(args.areas), batch_strategy(strategy, parameters)),
                 notebooks=parse_list(args.notebooks),
                 notebooks_dir=args.notebooks_dir,
                 out=args.out,
@@ -222,7 +234,8 @@ def run(args) -> int:
                 timeout=args.timeout,
                 force=args.force,
                 progress=progress,
-                parameters=dict(getattr(args, "parameters", None) or []),
+                parameters=parameters,
+                strategy=strategy,
             )
         except Terminated as stopped:
             name = signal.Signals(stopped.signum).name

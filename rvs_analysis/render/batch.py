@@ -49,10 +49,15 @@ from tqdm import tqdm
 from rvs_analysis import regions, sources
 from rvs_analysis.clean import MIN_YEAR, max_plausible_year
 from rvs_analysis.completeness import check_complete
-from rvs_analysis.exceptions import DataWarning, RenderError, UnknownAreaError
+from rvs_analysis.exceptions import DataWarning, RenderError
 from rvs_analysis.provenance import code_version
-from rvs_analysis.regions import REGION_NAME, municipalities
 from rvs_analysis.render import output_folder
+from rvs_analysis.render.areas import (
+    batch_strategy,
+    default_areas,
+    follow_report_year,
+    validate_areas,
+)
 from rvs_analysis.render.executors import (
     DaskExecutor,
     LocalExecutor,
@@ -65,6 +70,7 @@ from rvs_analysis.render.tempfiles import batch_scratch, sweep_stale_scratch
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.resources import PRODUCT_DIR, data_path, product_root
 from rvs_analysis.sources.base import source_label
+from rvs_analysis.strategies import STRATEGIES_DIR, Strategy, resolve_strategy
 
 log = logging.getLogger(__name__)
 
@@ -141,44 +147,6 @@ def select_notebooks(available, names=None):
             )
         chosen.extend(matches)
     return list(dict.fromkeys(chosen))
-
-
-def default_areas(level=None, year=2017):
-    """The areas of a batch: the region and its districts by default, or one level's areas.
-
-    Parameters
-    ----------
-    level : {None, "region", "district", "gemeente"}
-        ``None``: the region plus its five districts (what ``make reports`` renders).
-    year : int
-        Composition year for municipalities.
-
-    Returns
-    -------
-    list of str
-    """
-    if level is None:
-        return regions.areas("region", year) + regions.areas("district", year)
-    return regions.areas(level, year)
-
-
-def validate_areas(areas, year=2017):
-    """Check area names against the region, its districts and municipalities.
-
-    Raises
-    ------
-    UnknownAreaError
-        For the first unknown name, listing the valid ones.
-    """
-    valid = (
-        regions.areas("region", year)
-        + regions.areas("district", year)
-        + regions.areas("gemeente", year)
-    )
-    for area in areas:
-        if area not in valid:
-            raise UnknownAreaError(area, valid)
-    return list(dict.fromkeys(areas))
 
 
 def area_slug(area):
@@ -408,11 +376,12 @@ def render_batch(
     scheduler=None,
     timeout=600.0,
     force=False,
-    year=2017,
+    year=None,
     progress=None,
     warm_imports=None,
     on_result: Callable[[ReportResult], None] | None = None,
     parameters: dict | None = None,
+    strategy=None,
 ):
     """Render every area x notebook report into ``out`` (see the module docstring).
 
@@ -445,8 +414,8 @@ def render_batch(
         report only.
     force : bool
         Render every report even when its fingerprint is unchanged.
-    year : int
-        Composition year for the list of municipalities.
+    year : int, optional
+        Composition year for the list of municipalities; default the strategy's ``boundaries``.
     progress : bool, optional
         Progress bar (True), log lines (False) or decide by whether stderr is a terminal.
     warm_imports : sequence of str, optional
@@ -460,6 +429,12 @@ def render_batch(
         (checked before anything is rendered); ``area``, ``source``, ``cache`` and
         ``summary_path`` are set by the renderer itself. They become part of each report's
         parameters (and fingerprint) and are listed in the manifest and on the index page.
+    strategy : str or pathlib.Path, optional
+        The strategy every report follows (``rvs render --strategy``): a shipped id or a folder,
+        checked before anything is written and passed to each notebook as its ``strategy``
+        parameter. ``None``: each report follows the strategy of its report year
+        (``-p report_year``, else the latest year of the source); the batch lists the areas of
+        that strategy.
 
     Returns
     -------
@@ -476,7 +451,7 @@ def render_batch(
     started = time.perf_counter()
     # Nothing is written before preparing (every check) has passed.
     inputs = check_request(
-        source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters
+        source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters, strategy
     )
     # Scratch folders an earlier, killed batch could not remove (stale, ours, rvs names only).
     sweep_stale_scratch()
@@ -543,6 +518,8 @@ class BatchInputs:
     provenance: dict
     parameters: dict = field(default_factory=dict)
     """Extra parameters for every report (``rvs render -p``)."""
+    strategy: Strategy | None = None
+    """The strategy whose areas the batch lists (:func:`batch_strategy`)."""
 
 
 @dataclass
@@ -555,7 +532,7 @@ class BatchPlan:
 
 
 def check_request(
-    source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters=None
+    source, cache, level, areas, notebooks, notebooks_dir, out, year, parameters=None, strategy=None
 ):
     """Step 1a: every check but reading the source (notebooks, areas, parameters, the source's
     version, output folder), enough to plan the batch; nothing is written.
@@ -568,8 +545,17 @@ def check_request(
     """
     out = Path(out).resolve()
     notebook_paths = select_notebooks(discover_notebooks(notebooks_dir), notebooks)
+    parameters = dict(parameters or {})
+    followed = batch_strategy(strategy, parameters)
+    if strategy not in (None, ""):
+        # every report follows it: a shipped id as it is, the user's folder by its full path
+        parameters["strategy"] = (
+            followed.id if followed.folder.parent == STRATEGIES_DIR else str(followed.folder)
+        )
     parameters = check_parameters(parameters, notebook_paths)
-    area_names = validate_areas(areas, year) if areas else default_areas(level, year)
+    area_names = (
+        validate_areas(areas, year, followed) if areas else default_areas(level, year, followed)
+    )
     data_version = sources.source_version(source, cache)
     output_folder.check_output_folder(out)
     source_parameter, cache_parameter = _source_parameters(source, cache)
@@ -582,8 +568,10 @@ def check_request(
         cache_parameter=cache_parameter,
         data_version=data_version,
         library_version=library_fingerprint(),
+        strategy=followed,
         provenance={
-            "region": regions.REGION_NAME,
+            "region": followed.region,
+            "strategy": followed.id,
             "source": str(source),
             "code_version": code_version(),
         },
@@ -601,7 +589,8 @@ def check_source(inputs):
         Unavailable or invalid source.
     """
     dataset = sources.load_source(inputs.source, inputs.cache_parameter)
-    _check_region_complete(dataset, inputs.parameters)
+    follow_report_year(dataset, inputs)
+    _check_region_complete(dataset, inputs.parameters, inputs.strategy)
     noticed = sources.load_notes(dataset)
     if noticed:  # once per batch here; the notebooks' own loads keep it in the provenance only
         warnings.warn(noticed, DataWarning, stacklevel=2)
@@ -614,7 +603,7 @@ def check_source(inputs):
     return inputs
 
 
-def _check_region_complete(dataset, parameters: dict) -> None:
+def _check_region_complete(dataset, parameters: dict, strategy=None) -> None:
     """Refuse the batch before anything renders when a municipality of the region lacks rows for
     a year the reports use (``first_year`` to ``report_year`` of ``-p``, else every year): each
     report sums the region's municipalities (:func:`rvs_analysis.completeness.check_complete`)."""
@@ -631,7 +620,11 @@ def _check_region_complete(dataset, parameters: dict) -> None:
         for each in dataset.years
         if (first is None or each >= first) and (last is None or each <= last)
     ]
-    check_complete(dataset, municipalities(2017)["gemeente_code"], 2017, years, area=REGION_NAME)
+    strategy = strategy or resolve_strategy(None, None)[0]
+    composition = strategy.composition()
+    check_complete(
+        dataset, composition["gemeente_code"], strategy.boundaries, years, area=strategy.region
+    )
 
 
 RENDERER_PARAMETERS = ("area", "source", "cache", "summary_path")
@@ -1018,7 +1011,9 @@ def write_manifest_and_index(staging, inputs, plan):
             notebooks=[
                 (_notebook_label(path), _notebook_title(path)) for path in inputs.notebook_paths
             ],
-            region=regions.REGION_NAME,
+            region=inputs.provenance["region"],
+            composition=(inputs.strategy or resolve_strategy(None, None)[0]).composition(),
+            strategy=(inputs.strategy or resolve_strategy(None, None)[0]).label,
             is_demo=inputs.provenance["is_demo"],
             generated_at=manifest["generated_at"],
         ),

@@ -463,19 +463,11 @@ def _feeds_key_message(notebook):
     return spec is not None and spec.key_message
 
 
-def _area_links(area, areas_manifest, notebooks):
+def _area_links(area, areas_manifest, notebooks, composition):
     """Rendered reports of an area's municipalities (a district row links them)."""
-    try:
-        resolved = regions.resolve_area(area)
-    except Exception:  # noqa: BLE001 - an unknown label simply has no municipalities
-        return []
-    if resolved.level != "district":
-        return []
-    composition = regions.municipalities()
+    members = composition.loc[composition["district"] == area, "gemeente_name"]
     links = []
-    for code in resolved.codes:
-        name = composition.loc[composition["gemeente_code"] == code, "gemeente_name"]
-        name = str(name.iloc[0]) if len(name) else code
+    for name in members:
         for notebook, _title in notebooks:
             report = areas_manifest.get((name, notebook))
             if report and report.get("html"):
@@ -493,6 +485,8 @@ def render_index(
     region,
     is_demo,
     generated_at,
+    composition=None,
+    strategy=None,
 ):
     """Render the batch index page: the region's key message, then a row per area.
 
@@ -512,6 +506,12 @@ def render_index(
         Region name for the title.
     is_demo : bool
         Whether to show the demonstration data banner.
+    composition : pandas.DataFrame, optional
+        The strategy's municipalities (``gemeente_name, district``): a district row links the
+        reports of its municipalities; default the region's of 2017.
+    strategy : str, optional
+        The strategy the reports follow, named under the title with its number of
+        municipalities.
     generated_at : str
         Time stamp (ISO), shown written out in Dutch.
 
@@ -532,6 +532,8 @@ def render_index(
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
     by_key = {(report["area"], report["notebook"]): report for report in manifest["reports"]}
+    if composition is None:
+        composition = regions.municipalities()
     reasons = []
     rows = []
     for area in areas:
@@ -564,7 +566,13 @@ def render_index(
                     "note": note,
                 }
             )
-        rows.append({"area": area, "cells": cells, "links": _area_links(area, by_key, notebooks)})
+        rows.append(
+            {
+                "area": area,
+                "cells": cells,
+                "links": _area_links(area, by_key, notebooks, composition),
+            }
+        )
     counts = {status: 0 for status in STATUS_LABELS}
     for report in manifest["reports"]:
         counts[report["status"]] = counts.get(report["status"], 0) + 1
@@ -585,4 +593,6 @@ def render_index(
         rows=rows,
         reasons=reasons,
         key_message=message,
+        strategy=strategy,
+        members=len(composition),
     )

@@ -96,6 +96,7 @@ def area_key(ctx: ReportContext, what: str, *parts) -> tuple:
     municipalities, the report's years and ``parts`` (hashable)."""
     return (
         _dataset_key(ctx.dataset, what, ctx.composition_year, _source_folder(ctx)),
+        _strategy_key(ctx),
         ctx.area.name,
         tuple(ctx.codes),
         tuple(ctx.years()),
@@ -106,7 +107,22 @@ def area_key(ctx: ReportContext, what: str, *parts) -> tuple:
 def source_key(ctx: ReportContext, what: str, *parts) -> tuple:
     """The key of a region-wide result (the same for every area of the report's region): source,
     folder, version, composition year and ``parts`` (hashable)."""
-    return (_dataset_key(ctx.dataset, what, ctx.composition_year, _source_folder(ctx)), *parts)
+    return (
+        _dataset_key(ctx.dataset, what, ctx.composition_year, _source_folder(ctx)),
+        _strategy_key(ctx),
+        *parts,
+    )
+
+
+def _strategy_key(ctx: ReportContext) -> tuple:
+    """The strategy's region name and its municipalities and districts: region-wide results of
+    two strategies on the same map differ."""
+    composition = ctx.composition
+    return (
+        ctx.region_name,
+        tuple(composition["gemeente_code"]),
+        tuple(composition["district"]),
+    )
 
 
 def remembered(key: tuple, compute: Callable[[], pd.DataFrame | None]) -> pd.DataFrame | None:
@@ -196,8 +212,8 @@ def municipal_crime(
     apportioning for municipalities merged later, such as Vianen and Weesp on 2017 boundaries).
     """
     crime = _harmonised_crime(ctx.dataset, ctx.composition_year, _source_folder(ctx))
-    if not whole_region:
-        crime = crime[crime["gemeente_code"].isin(ctx.codes)]
+    codes = ctx.composition["gemeente_code"] if whole_region else ctx.codes
+    crime = crime[crime["gemeente_code"].isin(list(codes))]
     if offence_codes is not None:
         crime = crime[crime["offence_code"].isin(list(offence_codes))]
     return in_report_years(crime, ctx).reset_index(drop=True)

@@ -17,15 +17,26 @@ import pandas as pd
 
 from rvs_analysis.completeness import check_complete
 from rvs_analysis.dutch import fmt_date
-from rvs_analysis.exceptions import NotAvailableForSource, ReportParameterError
+from rvs_analysis.exceptions import NotAvailableForSource, ReportParameterError, UnknownAreaError
 from rvs_analysis.provenance import code_version
-from rvs_analysis.regions import REGION_NAME, Area, apportioned, municipalities, resolve_area
+from rvs_analysis.regions import (
+    REGION_NAME,
+    Area,
+    apportioned,
+    areas,
+    as_area,
+    municipalities,
+    netherlands,
+    resolve_area,
+)
 from rvs_analysis.report.methods_text import technical_lines
 from rvs_analysis.report.registry import spec_for
 from rvs_analysis.report.summary import Summary
 from rvs_analysis.report.wording import LEVEL_NL, display_object, escape
 from rvs_analysis.sources import load_source
 from rvs_analysis.sources.base import source_label, table_ids
+from rvs_analysis.stats.targets import load_targets
+from rvs_analysis.strategies import Strategy, load_strategy, resolve_strategy, shipped_strategies
 
 __all__ = [
     "INPUTS",
@@ -54,6 +65,10 @@ INPUTS: dict[str, str] = {
 """The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
 
 
+LEGACY_STRATEGY = "rvs-2015-2018"
+"""The strategy of a :class:`ReportContext` made without one (its default map is 2017's)."""
+
+
 @dataclass
 class ReportContext:
     """What a report needs after :func:`start`.
@@ -80,6 +95,8 @@ class ReportContext:
     report_year : int or None
         The year the report is about: the ``report_year`` parameter, or the latest year with data
         in the source (within the report's period) when that is ``None``.
+    strategy : rvs_analysis.strategies.Strategy
+        The strategy the report follows: its region, districts, municipalities and targets.
     """
 
     area: Area
@@ -94,6 +111,11 @@ class ReportContext:
     summary: Summary
     composition_year: int = 2017
     report_year: int | None = None
+    strategy: Strategy | None = None
+
+    def __post_init__(self):
+        if self.strategy is None:  # a context made by hand: the strategy of the 2017 map
+            self.strategy = load_strategy(LEGACY_STRATEGY)
 
     @property
     def provisional_years(self) -> list[int]:
@@ -137,8 +159,40 @@ class ReportContext:
 
     @property
     def composition(self) -> pd.DataFrame:
-        """The region's municipalities on the report's composition year (``regions.municipalities``)."""
-        return municipalities(self.composition_year)
+        """The strategy's municipalities on the report's composition year, by district and name."""
+        if self.strategy is None:
+            return municipalities(self.composition_year)
+        return self.strategy.composition(self.composition_year)
+
+    @property
+    def region_name(self) -> str:
+        """The name of the strategy's whole area (``"Midden-Nederland"``)."""
+        return REGION_NAME if self.strategy is None else self.strategy.region
+
+    def region_area(self) -> Area:
+        """The strategy's whole area on the report's composition year."""
+        if self.strategy is None:
+            return resolve_area(REGION_NAME, self.composition_year)
+        return self.strategy.area(self.strategy.region, self.composition_year)
+
+    def targets(self) -> pd.DataFrame:
+        """The strategy's targets table (:func:`rvs_analysis.stats.targets.load_targets`); empty
+        (header only) for a strategy without measurable targets."""
+        if self.strategy.targets.empty:
+            return self.strategy.targets
+        return load_targets(self.strategy.folder / "targets.csv")
+
+    def level_areas(self, level: str) -> list[Area]:
+        """The strategy's areas of one level (``"region"``, ``"district"``, ``"gemeente"``)."""
+        if self.strategy is None:
+            return [
+                resolve_area(name, self.composition_year)
+                for name in areas(level, self.composition_year)
+            ]
+        return [
+            self.strategy.area(name, self.composition_year)
+            for name in self.strategy.area_names(level, self.composition_year)
+        ]
 
     @property
     def highlight_codes(self) -> list[str]:
@@ -201,13 +255,13 @@ def _clip_years(
     return clipped_first, clipped_last
 
 
-def _check_within_region(area: Area, composition_year: int) -> None:
-    """Reports describe areas of the region: refuse the Netherlands or codes outside it."""
-    inside = set(municipalities(composition_year)["gemeente_code"])
+def _check_within(area: Area, strategy: Strategy, composition_year: int) -> None:
+    """Reports describe areas of the strategy: refuse the Netherlands or codes outside it."""
+    inside = set(strategy.composition(composition_year)["gemeente_code"])
     outside = [code for code in area.codes if code not in inside]
     if area.whole_country or outside:
         raise ReportParameterError(
-            f"De rapporten gaan over gebieden binnen {REGION_NAME}; {area.name} valt daarbuiten"
+            f"De rapporten gaan over gebieden binnen {strategy.region}; {area.name} valt daarbuiten"
             + (f" ({', '.join(outside[:5])})" if outside else "")
             + ". Vergelijk zo'n gebied met regions.area_table(..., areas=[...]) en "
             "rvs_analysis.stats.compare (zie docs/api.md)."
@@ -223,16 +277,18 @@ def start(
     last_year: int | None = None,
     requires: Iterable[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
-    composition_year: int = 2017,
+    composition_year: int | None = None,
     report_year: int | None = None,
+    strategy: str | Strategy | None = None,
 ) -> ReportContext:
     """Check a report's parameters, load its source and return the context it works with.
 
     Parameters
     ----------
     area : str or Area, default "Midden-Nederland"
-        The region, a district or a municipality (name, slug or GM code), or any area of the
-        region as a value: ``regions.rest_of("Stad Utrecht")``, ``regions.custom_area(...)``.
+        The strategy's region, one of its districts or municipalities (name, slug or GM code), or
+        any area of the region as a value: ``regions.rest_of("Stad Utrecht")``,
+        ``regions.custom_area(...)``.
     source : str, default "demo"
         ``"demo"``, ``"cbs"`` or a folder in the tidy layout; relative paths are looked up from the
         working directory and then from the repository root, so a notebook opened in
@@ -241,7 +297,8 @@ def start(
         CBS download cache (for ``source="cbs"``).
     notebook : str, optional
         The report's name (its notebook's stem), recorded in the summary; a registered report's
-        spec (:func:`rvs_analysis.report.registry.spec_for`) gives ``requires``.
+        spec (:func:`rvs_analysis.report.registry.spec_for`) gives ``requires`` and, for a report
+        about one strategy's own intervention, that strategy.
     first_year, last_year : int, optional
         Period of the report; clipped to the years the source covers (with a note), and refused
         with :class:`~rvs_analysis.exceptions.NotAvailableForSource` when there is no overlap.
@@ -253,13 +310,19 @@ def start(
         (:class:`~rvs_analysis.report.registry.ReportSpec`), nothing for an unregistered one.
     parameters : mapping, optional
         The notebook's parameters, recorded in the summary (``area``, ``source``... are added).
-    composition_year : int, default 2017
-        Composition of the region (2017: the 39 municipalities of the strategy).
+    composition_year : int, optional
+        The municipal map of the areas; default the strategy's ``boundaries`` (2017 for the
+        2015-2018 strategy: its 39 municipalities; 2023 for the 2023-2026 strategy: 38).
     report_year : int, optional
         The year the report is about (``ctx.report_year``); ``None`` (the notebooks' default) is
         the latest year with data in the source, within ``first_year``-``last_year``. The period
         then ends there (``last_year`` defaults to it). A year after the source's last year is
         clipped to it with a note; a year before the period is refused as not available.
+    strategy : str, pathlib.Path, Strategy or None
+        The strategy the report follows (:mod:`rvs_analysis.strategies`): a shipped id
+        (``"rvs-2023-2026"``) or a folder. ``None``: the shipped strategy whose period holds the
+        report year (:func:`~rvs_analysis.strategies.resolve_strategy`). Its region, districts,
+        municipalities and targets are the report's.
 
     Returns
     -------
@@ -268,41 +331,68 @@ def start(
     Raises
     ------
     UnknownAreaError
-        When the area is not the region, a district or one of its municipalities (the message
-        lists the valid names). Checked before the source is loaded.
+        When the area is not the strategy's region, a district or one of its municipalities (the
+        message lists the valid names). Checked before the source is loaded.
+    StrategyError
+        For a strategy folder that cannot be used; checked before the source is loaded.
     ReportParameterError
-        For the Netherlands or an area with municipalities outside the region.
+        For the Netherlands or an area with municipalities outside the strategy's area list.
     SourceNotAvailableError, DataValidationError
         From :func:`rvs_analysis.sources.load_source`.
     NotAvailableForSource
         When a required input or the requested years do not exist in this source; the renderer
         records the report as skipped.
     """
-    resolved = resolve_area(area, composition_year)
-    _check_within_region(resolved, composition_year)
+    spec = spec_for(notebook)
+    fixed = spec.strategy if spec is not None else None
+    asked = None if strategy in (None, "") else strategy
+    notes: list[str] = []
+    chosen = fixed or asked
+    if chosen is None and isinstance(area, Area) and composition_year is None:
+        # an area made on a map of its own (rest_of, custom_area; 2017 by default) belongs to
+        # the shipped strategy of that map
+        same_map = [each for each in shipped_strategies() if each.boundaries == area.boundaries]
+        chosen = same_map[-1] if same_map else None
+    if chosen is not None:  # a bad strategy or area is refused before the source is loaded
+        known = resolve_strategy(chosen, None)[0]
+        _strategy_area(area, known, composition_year, fixed_by=spec if fixed else None)
+    else:
+        _any_strategy_area(area)
     dataset = load_source(source, cache)
     if requires is None:
-        spec = spec_for(notebook)
         requires = spec.requires if spec is not None else ()
     for name in requires:
         require(dataset, name)
-    notes: list[str] = []
     period_end = last_year if last_year is not None else report_year
     first, last = _clip_years(dataset, first_year, period_end, notes)
     resolved_year = _report_year(dataset, first, last, report_year)
     if last_year is None and resolved_year is not None:
         last = resolved_year
-    # every report sums the region's municipalities (districts, the region): all of them, or none
+    followed, strategy_note = resolve_strategy(chosen, resolved_year)
+    if strategy_note:
+        notes.append(strategy_note_nl(followed, resolved_year))
+    if fixed and asked is not None and resolve_strategy(asked, None)[0].id != followed.id:
+        notes.append(
+            f"Dit rapport beoordeelt een maatregel van {followed.name} en volgt daarom die "
+            f"strategie en haar gemeenten, niet de gekozen {resolve_strategy(asked, None)[0].name}."
+        )
+    if composition_year is None:
+        past = strategy_note and resolved_year is not None and resolved_year > followed.last_year
+        # past every strategy: the latest one's list, brought up to date to the report year's map
+        composition_year = resolved_year if past else followed.boundaries
+    composition_year = int(composition_year)
+    resolved = _strategy_area(area, followed, composition_year)
+    # every report sums the strategy's municipalities (districts, the region): all, or none
     check_complete(
         dataset,
-        municipalities(composition_year)["gemeente_code"],
+        followed.composition(composition_year)["gemeente_code"],
         composition_year,
         [
             year
             for year in dataset.years
             if (first is None or year >= first) and (last is None or year <= last)
         ],
-        area=REGION_NAME,
+        area=followed.region,
     )
     recorded = {
         "area": resolved.name if isinstance(area, Area) else area,
@@ -316,6 +406,7 @@ def start(
     recorded["report_year"] = report_year
     recorded.update(dict(parameters or {}))
     recorded.pop("summary_path", None)
+    recorded["strategy"] = followed.id
     provenance = dict(dataset.provenance or {})
     provenance["code_version"] = code_version()
     provenance["is_demo"] = bool(dataset.is_demo)
@@ -339,7 +430,70 @@ def start(
         summary=summary,
         composition_year=composition_year,
         report_year=resolved_year,
+        strategy=followed,
     )
+
+
+def strategy_note_nl(strategy: Strategy, year: int | None) -> str:
+    """The Dutch note for a report year that no shipped strategy covers."""
+    if year is not None and year < strategy.first_year:
+        return (
+            f"Geen van de meegeleverde strategieën begint vóór {year}: dit rapport volgt de "
+            f"eerste, {strategy_label(strategy)}, met haar indeling van gemeenten."
+        )
+    return (
+        f"Geen meegeleverde strategie dekt {year}: dit rapport volgt de laatste die eerder begon, "
+        f"{strategy_label(strategy)}, met haar gemeenten bijgewerkt naar de gemeentelijke "
+        f"indeling van {year} (herindelingen na {strategy.last_year})."
+    )
+
+
+def _strategy_area(area, strategy: Strategy, composition_year, fixed_by=None) -> Area:
+    """The report's area as an area of ``strategy`` on ``composition_year``.
+
+    A report about one strategy's own intervention (``fixed_by``, its registry spec) is not
+    available for an area outside that strategy: the renderer records it as skipped.
+    """
+    year = strategy.boundaries if composition_year is None else int(composition_year)
+    try:
+        if isinstance(area, Area):
+            resolved = as_area(area, year)
+        elif _is_netherlands(area):
+            resolved = netherlands(year)  # refused below: reports are about the strategy's areas
+        else:
+            resolved = strategy.area(area, year)
+    except UnknownAreaError:
+        if fixed_by is None:
+            raise
+        raise NotAvailableForSource(
+            f"Dit rapport beoordeelt een maatregel van {strategy.name}; {area} hoort niet bij "
+            "de gebieden van die strategie."
+        ) from None
+    _check_within(resolved, strategy, year)
+    return resolved
+
+
+def _is_netherlands(name) -> bool:
+    try:
+        return resolve_area(str(name)).level == "country"
+    except UnknownAreaError:
+        return False
+
+
+def _any_strategy_area(area) -> None:
+    """Refuse early an area name that no shipped strategy knows (the strategy itself follows
+    from the report year, which needs the source)."""
+    if isinstance(area, Area) or _is_netherlands(area):
+        return
+    error = None
+    for strategy in shipped_strategies():
+        try:
+            strategy.area(area)
+            return
+        except UnknownAreaError as failed:
+            error = failed
+    if error is not None:
+        raise error
 
 
 def _report_year(dataset, first: int | None, last: int | None, report_year) -> int | None:
@@ -598,14 +752,47 @@ def methods_block(
         f"- Bestanden: {escape(files)}"
         + (f"; tabellen: {escape(tables)}" if tables != "–" else ""),
         *(f"- Tabel {escape(line)}" for line in table_lines(provenance)),
-        "- Gebiedsindeling: de 39 gemeenten van de Regionale Veiligheidsstrategie "
-        f"Midden-Nederland in de indeling van {ctx.composition_year} (data/regions/), "
-        "gemeentelijke herindelingen geharmoniseerd",
-        "- Doelen: Jaarplan 2017/2018 RVS Midden-Nederland (data/targets.csv)",
+        *strategy_source_lines(ctx),
         f"- Code: rvs-analysis `{escape(provenance.get('code_version', '–'))}`; "
         f"gemaakt op {fmt_date(dt.date.today())}",
     ]
     return display_object("markdown", "\n".join(lines))
+
+
+def strategy_label(strategy: Strategy) -> str:
+    """The strategy's name with its period unless the name holds it ("Veiligheidsstrategie
+    2023-2026", "Veiligheidsplan Eemland (2023-2026)")."""
+    return strategy.label
+
+
+def strategy_source_lines(ctx: ReportContext) -> list[str]:
+    """The lines of "Bronnen" on the strategy: its area list on the report's map, its targets."""
+    strategy = ctx.strategy
+    count = len(ctx.composition)
+    members = f"{count} gemeente{'n' if count != 1 else ''}"
+    folder = (
+        f"data/strategies/{strategy.id}/"
+        if strategy.folder.parent.name == "strategies"
+        else f"eigen strategie {strategy.folder.name}/"
+    )
+    lines = [
+        f"- Gebiedsindeling: de {members} van {escape(strategy_label(strategy))} in de indeling "
+        f"van {ctx.composition_year} ({escape(folder)}municipalities.csv), gemeentelijke "
+        "herindelingen geharmoniseerd"
+    ]
+    targets = ctx.targets()
+    if targets.empty:
+        lines.append(
+            f"- Doelen: {escape(strategy_label(strategy))} heeft geen meetbare doelen die deze "
+            "suite kan volgen; het rapport toont ontwikkelingen en vergelijkingen, geen statussen"
+        )
+    else:
+        listed = int((targets["kind"] == "target").sum())
+        lines.append(
+            f"- Doelen: {listed} doelwaarden van {escape(strategy_label(strategy))}, elk met "
+            f"bronregel ({escape(folder)}targets.csv)"
+        )
+    return lines
 
 
 def table_lines(provenance: Mapping) -> list[str]:
@@ -647,5 +834,6 @@ def intro(ctx: ReportContext):
     return display_object(
         "markdown",
         f"**Gebied:** {escape(ctx.area.name)} ({LEVEL_NL[ctx.level]}{district}; {members}) · "
-        f"**Bron:** {escape(source_label(ctx.dataset))} · **Periode:** {period}",
+        f"**Bron:** {escape(source_label(ctx.dataset))} · **Periode:** {period} · "
+        f"**Strategie:** {escape(strategy_label(ctx.strategy))}",
     )

@@ -143,6 +143,10 @@ class ReportSpec:
         will do. Without them the renderer records the report as skipped.
     folder : str or None
         The folder of the notebook; ``None`` is the product's own ``notebooks/``.
+    strategy : str or None
+        For a report that evaluates one strategy's own intervention: that strategy's id, which
+        the report follows whatever the report year or the batch's strategy (its area list holds
+        the intervention's municipalities). ``None``: the report follows the chosen strategy.
     """
 
     stem: str
@@ -151,6 +155,7 @@ class ReportSpec:
     key_message: bool = False
     requires: tuple[str | tuple[str, ...], ...] = ()
     folder: str | None = None
+    strategy: str | None = None
 
     @property
     def path(self) -> Path:
@@ -186,6 +191,8 @@ REPORTS: tuple[ReportSpec, ...] = (
         chapter="rvs_analysis.report.chapters.proeftuinen",
         title="Onveiligheidsbeleving en de proeftuinen",
         requires=(("survey", "survey_estimates"),),
+        # the ten pilots (data/regions/pilots.csv) started in 2017 under this strategy
+        strategy="rvs-2015-2018",
     ),
     ReportSpec(
         stem="strategy_monitor",

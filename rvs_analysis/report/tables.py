@@ -21,7 +21,7 @@ import pandas as pd
 from IPython.display import HTML
 
 from rvs_analysis.mimetypes import TABLE_MIMETYPE
-from rvs_analysis.regions import REGION_NAME, area_table, resolve_area
+from rvs_analysis.regions import area_table
 from rvs_analysis.report.area_data import (
     area_counts,
     area_key,
@@ -56,8 +56,9 @@ from rvs_analysis.stats.common import (
     too_few_for_change,
 )
 from rvs_analysis.stats.perception import weighted_proportions
-from rvs_analysis.stats.targets import load_targets, target_for, target_status
+from rvs_analysis.stats.targets import target_for, target_status
 from rvs_analysis.stats.trends import area_dispersion, count_change, detectable_change
+from rvs_analysis.strategies import indicator_catalogue, indicator_inputs
 
 __all__ = [
     "INDICATOR_SOURCES",
@@ -200,16 +201,21 @@ def _default_formatter(series: pd.Series, name: str = ""):
     return lambda value: "–" if is_missing(value) else str(value)
 
 
-def targets_by_year(indicator: str, years: Iterable[int], published_only: bool = True):
+def targets_by_year(
+    indicator: str, years: Iterable[int], published_only: bool = True, targets=None
+):
     """The strategy's targets of an indicator for the given years (``year, target, how``).
 
     Years without a target are left out; with ``published_only`` interpolated targets too. Reads
-    ``data/targets.csv`` through :func:`rvs_analysis.stats.targets.target_for`.
+    ``targets`` (the strategy's table, ``ctx.targets()``; default the 2015-2018 one) through
+    :func:`rvs_analysis.stats.targets.target_for`.
     """
     rows = []
+    if targets is not None and targets.empty:
+        return pd.DataFrame(rows, columns=["year", "target", "how"])
     for year in sorted({int(year) for year in years}):
         try:
-            target = target_for(indicator, year)
+            target = target_for(indicator, year, targets)
         except StatisticsInputError:
             continue
         if published_only and target.how != "published":
@@ -295,22 +301,9 @@ def change_point_table(breaks: Any, window: int = 12) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["month", "jump_pct", "p_value"])
 
 
-INDICATOR_SOURCES: dict[str, tuple[str, str]] = {
-    "burglary": ("crime", "1.1.1"),
-    "completed_burglary": ("completed", "1.1.1"),
-    "robbery": ("crime", "1.4.7"),
-    "street_robbery": ("crime", "1.4.6"),
-    "total_crime": ("crime", "0.0.0"),
-    "burglary_clearance": ("cleared", "1.1.1"),
-    "robbery_clearance": ("cleared", "1.4.7"),
-    "street_robbery_clearance": ("cleared", "1.4.6"),
-    "suspects_handled": ("indicators", "afgehandelde_verdachten"),
-    "criminal_networks": ("indicators", "csv_aangepakt"),
-    "confiscation": ("indicators", "afpakken_x1000_euro"),
-    "feels_unsafe": ("survey", "feels_unsafe"),
-    "youth_nuisance": ("survey", "youth_nuisance"),
-}
-"""Where each indicator of ``data/targets.csv`` comes from: (kind of input, code or column).
+INDICATOR_SOURCES: dict[str, tuple[str, str]] = indicator_inputs()
+"""Where each indicator of the catalogue comes from: (kind of input, code or column), read from
+the ``input`` and ``code`` columns of ``data/indicator_catalogue.csv``.
 
 ``crime``: registered offences of an offence code; ``completed``: registered minus attempted
 burglaries (cleared-offences file); ``cleared``: clearance percentage; ``indicators``: the region's
@@ -324,7 +317,7 @@ def indicator_observations(ctx: ReportContext, indicator: str, last_year: int | 
     ----------
     ctx : ReportContext
     indicator : str
-        An indicator of ``data/targets.csv`` (see :data:`INDICATOR_SOURCES`).
+        An indicator of the catalogue (see :data:`INDICATOR_SOURCES`).
     last_year : int, optional
         Drop later years (the report year of a monitor).
 
@@ -397,7 +390,7 @@ def _indicator_observations(ctx: ReportContext, indicator: str, last_year: int |
 
 
 def _region_context(ctx: ReportContext) -> ReportContext:
-    return replace(ctx, area=resolve_area(REGION_NAME, ctx.composition_year))
+    return replace(ctx, area=ctx.region_area())
 
 
 def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = None):
@@ -418,7 +411,7 @@ def area_targets(ctx: ReportContext, indicator: str, last_year: int | None = Non
     region's burglaries in 2011 gets 20% of the region's target. That is an assumption of equal
     relative effort, not a target the strategy set for the area.
     """
-    targets = load_targets()
+    targets = ctx.targets()
     rows = targets[targets["indicator"] == indicator].copy()
     observed = indicator_observations(ctx, indicator, last_year)
     baseline_rows = rows[rows["kind"] == "baseline"]
@@ -470,7 +463,7 @@ def results_and_statuses(
     Returns
     -------
     (pandas.DataFrame, dict)
-        The table: one row per indicator of ``data/targets.csv``: ``indicator, label, unit, target, how,
+        The table: one row per indicator of the strategy's targets (or, without targets, burglary and its priorities' indicators): ``indicator, label, unit, target, how,
         this_year, value, previous_year, previous_value, change_pct, change_low, change_high,
         significant, too_few, change_unit, change_method, change_detectable (the smallest change,
         in the change's unit, that the test calls significant with 80% power), change_provisional
@@ -492,8 +485,7 @@ def results_and_statuses(
     and the region's own figures are not tested. ``attrs["n_comparisons"]`` counts the changes
     tested (with 15 tests at 5%, about one "sign." is expected by chance).
     """
-    all_targets = load_targets()
-    labels = all_targets.drop_duplicates("indicator").set_index("indicator")
+    labels = _indicator_labels(ctx)
     rows, statuses = [], {}
     for indicator in labels.index:
         record: dict[str, Any] = {
@@ -526,6 +518,10 @@ def results_and_statuses(
             record.update(target=target.value, how=target.how, met=target.is_met(record["value"]))
         except StatisticsInputError:
             pass
+        if targets.empty:  # the strategy sets this indicator no target: no status
+            record["status"] = NO_TARGET
+            rows.append(record)
+            continue
         status_input = observed  # ci_low/ci_high (a survey's margin) judge a measured share
         if "cleared_offences" in status_input.columns:
             status_input = status_input.drop(columns="value")
@@ -580,6 +576,23 @@ def results_and_statuses(
         if record.get("change_spec") is not None and not pd.isna(record.get("change_low"))
     ]
     return table, statuses
+
+
+NO_TARGET = "geen doel"
+"""The status of an indicator the strategy sets no target (a priority's indicator)."""
+
+
+def _indicator_labels(ctx: ReportContext) -> pd.DataFrame:
+    """The results table's indicators with ``label_nl`` and ``unit``: those of the strategy's
+    targets in the file's order, or, for a strategy without targets, burglary and its
+    priorities' indicators (labels from the indicator catalogue)."""
+    targets = ctx.targets()
+    if not targets.empty:
+        return targets.drop_duplicates("indicator").set_index("indicator")[["label_nl", "unit"]]
+    catalogue = indicator_catalogue().set_index("id")
+    # burglary stays in every monitor as its fixed yardstick (key message, index, district figure)
+    listed = list(dict.fromkeys(["burglary", *ctx.strategy.indicators()]))
+    return catalogue.loc[listed, ["label_nl", "unit"]].rename_axis("indicator")
 
 
 def _change_record(
@@ -717,7 +730,14 @@ def _district_comparison(
     provisional = {int(year) for year in ctx.provisional_years}
     rows = []
     for level in ("district", "region"):
-        table = area_table(ctx.dataset, offence_code, level, ctx.composition_year, years, True)
+        table = area_table(
+            ctx.dataset,
+            offence_code,
+            boundaries=ctx.composition_year,
+            years=years,
+            rate=True,
+            areas=ctx.level_areas(level),
+        )
         for name, group in table.groupby("area", sort=False):
             by_year = group.set_index("year")
             if base_year not in by_year.index or report_year not in by_year.index:
@@ -731,6 +751,7 @@ def _district_comparison(
             too_few = too_few_for_change(before, after)
             record = {
                 "area": name,
+                "level": level,
                 "base": before,
                 "value": after,
                 "too_few": too_few,
@@ -759,7 +780,7 @@ def _district_comparison(
                 )
             rows.append(record)
     columns = ["area", "base", "value", "change_pct", "ci_low", "ci_high", "significant",
-               "too_few", "dispersion", "rate_per_1000", "provisional"]  # fmt: skip
+               "too_few", "dispersion", "rate_per_1000", "provisional", "level"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -859,6 +880,7 @@ def format_results(
         else:
             row[f"Prognose {target_year} (95%-VI)"] = forecast
             row["Kans doel gehaald"] = fmt_probability(record.get("probability"))
-        row["Status"] = record["status"]
+        # a strategy without measurable targets: no status (the empty column is dropped)
+        row["Status"] = "–" if record["status"] == NO_TARGET else record["status"]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -808,7 +808,7 @@ def check_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> Non
 
 
 COMPARISONS = ("<=", "<", ">=", ">")
-"""The comparisons a target can state (``data/targets.csv``, column ``comparison``)."""
+"""The comparisons a target can state (a strategy's ``targets.csv``, column ``comparison``)."""
 
 
 def meets_threshold(values: np.ndarray, comparison: str, threshold: float) -> np.ndarray:

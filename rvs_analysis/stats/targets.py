@@ -1,6 +1,6 @@
 """Targets of the strategy: baselines, yearly and 2018 targets, forecasts and status.
 
-:func:`load_targets`, :func:`target_for` and :func:`target_status` read ``data/targets.csv`` (the 2011
+:func:`load_targets`, :func:`target_for` and :func:`target_status` read ``data/strategies/rvs-2015-2018/targets.csv`` (the 2011
 baselines and yearly/2018 targets of the Veiligheidsstrategie 2015-2018) and give a target's status in
 status: measured (behaald, niet behaald, op de grens, te weinig gevallen) once the data reach the
 target year, else forecast bands (op koers, waarschijnlijk op koers, onzeker, niet op koers) with the
@@ -53,8 +53,8 @@ __all__ = [
 ]
 
 
-TARGETS_PATH = data_path("targets.csv")
-"""Default location of the strategy's targets table (``data/targets.csv``, or the installed package's
+TARGETS_PATH = data_path("strategies") / "rvs-2015-2018" / "targets.csv"
+"""Default location of the strategy's targets table (the 2015-2018 strategy's ``targets.csv``, or the installed package's
 copy: :mod:`rvs_analysis.resources`)."""
 
 
@@ -100,7 +100,7 @@ def load_targets(path: str | Path | None = None) -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path, optional
-        Defaults to ``data/targets.csv`` of the repository (see ``data/targets.md``).
+        Defaults to the 2015-2018 strategy's ``targets.csv`` (``data/strategies/rvs-2015-2018/``, see its ``targets.md``); a report reads its own strategy's table.
 
     Returns
     -------
@@ -158,7 +158,7 @@ def target_for(
     Parameters
     ----------
     indicator : str
-        Indicator name as in ``data/targets.csv`` (e.g. ``burglary``, ``burglary_clearance``).
+        Indicator name as in a strategy's ``targets.csv`` (e.g. ``burglary``, ``burglary_clearance``).
     year : int
         The year.
     targets : pandas.DataFrame, optional

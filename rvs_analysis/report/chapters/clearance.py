@@ -20,7 +20,7 @@ from rvs_analysis.report.area_data import (
     flagged_years,
     values_by_code,
 )
-from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.context import ReportContext, methods_block, strategy_label
 from rvs_analysis.report.monte_carlo import CLEARANCE_STATUS_DRAWS, simulation_sentence
 from rvs_analysis.report.open_data import ClearanceOffence, clearance_offence, open_data_line
 from rvs_analysis.report.shared import computed_once
@@ -40,7 +40,7 @@ from rvs_analysis.report.wording import (
     ratio_value_phrase,
 )
 from rvs_analysis.stats import clearance, serial, targets, trends
-from rvs_analysis.stats.common import MIN_CASES_PERCENT
+from rvs_analysis.stats.common import MIN_CASES_PERCENT, StatisticsInputError
 
 __all__ = [
     "TABLES",
@@ -116,6 +116,22 @@ class ClearanceSeries:
     """The report's year (``ctx.report_year``): the default year of the chapters on the series."""
     first_year: int | None = None
     """The report's first year (``ctx.first_year``): the default base of a change."""
+    strategy_targets: pd.DataFrame | None = None
+    """The strategy's whole targets table (``ctx.targets()``); ``None``: the 2015-2018 one."""
+    strategy: str = ""
+    """The strategy's name with its period, for sentences."""
+
+    @property
+    def target_table(self) -> pd.DataFrame:
+        """The strategy's targets table."""
+        return targets.load_targets() if self.strategy_targets is None else self.strategy_targets
+
+    def last_target_year(self) -> int | None:
+        """The strategy's last clearance target year, ``None`` when it sets none."""
+        try:
+            return targets.last_target_year("burglary_clearance", self.target_table)
+        except StatisticsInputError:
+            return None
 
     @property
     def group_level(self) -> bool:
@@ -198,7 +214,7 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
     offence = clearance_offence(ctx.dataset, offence_code)
     frame = clearance_frame(ctx, offence.code)
     yearly = clearance.clearance_table(frame[frame["in_area"]], by="year")
-    goals = targets_by_year("burglary_clearance", yearly["year"])
+    goals = targets_by_year("burglary_clearance", yearly["year"], targets=ctx.targets())
     if offence.group_level:
         goals = goals.iloc[0:0]
     return ClearanceSeries(
@@ -211,7 +227,29 @@ def clearance_series(ctx: ReportContext, offence_code: str = "1.1.1") -> Clearan
         offence=offence,
         report_year=ctx.report_year,
         first_year=ctx.first_year,
+        strategy_targets=ctx.targets(),
+        strategy=strategy_label(ctx.strategy),
     )
+
+
+@dataclass(frozen=True)
+class NoStatus:
+    """No status towards a clearance target: the strategy sets none (``sentence`` says so)."""
+
+    sentence: str
+    method: str = ""
+
+
+def _no_status(series: ClearanceSeries) -> NoStatus:
+    return NoStatus(
+        f"{series.strategy} stelt geen doel voor het ophelderingspercentage van woninginbraak; "
+        "dit rapport geeft daarom de ontwikkeling, geen status."
+    )
+
+
+def judged(status) -> bool:
+    """Whether the report judged a target (a status, not ``None`` or :class:`NoStatus`)."""
+    return status is not None and not isinstance(status, NoStatus)
 
 
 def group_level_note(series: ClearanceSeries):
@@ -246,6 +284,8 @@ class ClearanceYear:
     offence: ClearanceOffence = BURGLARY
     provisional: tuple[int, ...] = ()
     """Years whose figures are provisional (CBS "Voorlopig"): marked wherever they are named."""
+    last_target_year: int | None = None
+    """The strategy's last clearance target year; ``None`` when it sets none."""
 
     @property
     def year_label(self) -> str:
@@ -275,10 +315,12 @@ class ClearanceYear:
                 change=self._change_phrase(),
                 base_year=self.base_label,
             )
-        if self.target is None:
+        if self.target is None and self.last_target_year is None:
+            verdict = "De strategie stelt geen doel voor de opheldering."
+        elif self.target is None:
             verdict = (
                 "De strategie stelde voor {year} geen doel (de doelen lopen tot en met "
-                f"{targets.last_target_year('burglary_clearance')})."
+                f"{self.last_target_year})."
             )
         else:
             verdict = "Het doel voor {year} was {target}; dat is {met}."
@@ -369,9 +411,10 @@ def clearance_in_year(
             int(now["cleared_offences"]), int(now["registered_offences"])
         ),
         change=change,
-        target=targets.target_for("burglary_clearance", year)
-        if year <= targets.last_target_year("burglary_clearance")
+        target=targets.target_for("burglary_clearance", year, series.target_table)
+        if series.last_target_year() is not None and year <= series.last_target_year()
         else None,
+        last_target_year=series.last_target_year(),
         provisional=tuple(series.provisional),
         offence=series.offence,
     )
@@ -385,11 +428,14 @@ def clearance_status(series: ClearanceSeries, target_year: int, *, report_year: 
     """
     if series.group_level:
         return None
+    if series.last_target_year() is None:
+        return _no_status(series)
     report_year = series.report_year if report_year is None else report_year
     return targets.target_status(
         "burglary_clearance",
         series.until(report_year),
         target_year=target_year,
+        targets=series.target_table,
         n_sim=CLEARANCE_STATUS_DRAWS,
     )
 
@@ -400,6 +446,8 @@ def status_sentence(status, target_year: int, *, report_year: int | None = None)
 
     The forecast continues the trend through ``report_year``, by default the last year the
     status was computed from (``status.last_year``: the report's year)."""
+    if isinstance(status, NoStatus):
+        return md(status.sentence)
     if status is None:
         return md(
             "Het doel van de strategie geldt voor het ophelderingspercentage van woninginbraak; "
@@ -505,6 +553,8 @@ def funnel_map(ctx: ReportContext, municipal: pd.DataFrame, year: int | None = N
         ctx.source_for("83648NED"),
         "Opgehelderd (%)",
         highlight=ctx.highlight_codes,
+        year=ctx.composition_year,
+        codes=list(ctx.composition["gemeente_code"]),
         title=f"Ophelderingspercentage {_subject(municipal)} per gemeente, {year}",
         unit="%",
     )
@@ -601,7 +651,7 @@ def needed_to_reach(
     target_year: int,
     *,
     report_year: int | None = None,
-) -> NeededToReach:
+) -> NeededToReach | NoStatus | None:
     """Cleared burglaries needed for the target now, and with the forecast number of burglaries.
 
     Notes
@@ -612,6 +662,11 @@ def needed_to_reach(
     """
     if this_year.offence.group_level:
         return None
+    if this_year.last_target_year is None:
+        return NoStatus(
+            "De strategie stelt geen doel voor de opheldering van woninginbraak, dus er is geen "
+            "aantal opgehelderde inbraken dat nodig is."
+        )
     report_year = ctx.report_year if report_year is None else report_year
     counts = area_counts(ctx, "1.1.1")
     trend = trends.fit_count_trend(counts[counts["year"] <= report_year])
@@ -619,7 +674,7 @@ def needed_to_reach(
     # A year with data is never forecast: past the target year its observed count is used.
     expected = trend.forecast(target_year) if observed.empty else None
     burglaries = round(expected.mean) if expected is not None else int(observed.iloc[0])
-    goal = targets.target_for("burglary_clearance", target_year)
+    goal = targets.target_for("burglary_clearance", target_year, ctx.targets())
     return NeededToReach(
         goal=goal,
         year=report_year,
@@ -633,6 +688,8 @@ def needed_to_reach(
 
 def needed_sentence(needed: NeededToReach):
     """The Dutch paragraph on what it takes to reach the target."""
+    if isinstance(needed, NoStatus):
+        return md(needed.sentence)
     if needed is None:
         return md(
             "Hoeveel opgehelderde woninginbraken nodig zijn voor het doel, vraagt de opheldering "
@@ -699,6 +756,8 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
         rate += f"; voor een vergelijking met {this_year.base_label} zijn het te weinig gevallen."
     else:
         rate += f"; ten opzichte van {this_year.base_label} is dat {difference_phrase(this_year.change)}."
+    if isinstance(status, NoStatus):
+        return key_message([rate, status.sentence])
     target = fmt_pct(status.target.value)
     if status.observed_year is not None:
         observed = fmt_pct(status.observed_value)
@@ -776,7 +835,7 @@ def methods(
         "meer jaren op haar ondergrens 1 staat); 'te weinig gevallen' bij minder dan "
         f"{MIN_CASES_PERCENT} geregistreerde {counted} in een jaar.",
     ]
-    if status is not None:
+    if judged(status):
         lines.append(
             "Status en prognose: een quasi-binomiaal trendmodel van het ophelderingspercentage tot "
             "en met het rapportagejaar, doorgetrokken naar het doeljaar (simulatie met ruis per "
@@ -800,7 +859,7 @@ def methods(
             "standaardfouten per gemeente (welke variant: zie de technische details) en "
             "t-verdeling met G − 1 vrijheidsgraden."
         )
-    if needed is not None:
+    if judged(needed):
         lines.append(
             "Benodigde opheldering: rekenkundig (afronding naar boven); verwacht aantal inbraken "
             "uit een quasi-Poisson-trendmodel met de bevolking als blootstelling."
@@ -814,7 +873,7 @@ def methods(
             else "."
         ),
     ]
-    if status is not None:
+    if judged(status):
         assumptions += [
             "De doelen van de regio gelden als percentage ook voor districten en gemeenten.",
             "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
@@ -830,7 +889,7 @@ def methods(
                     ("Verklarende factoren van opheldering (odds ratio's)", drivers),
                     ("Benodigde opheldering, trend van het aantal inbraken", needed_trend),
                 )
-                if item is not None
+                if item is not None and not isinstance(item, NoStatus)
             ),
             *national_technical,
         ],
@@ -860,6 +919,11 @@ def record_summary(
     )
     ctx.summary.add("burglary_clearance_or_density", drivers.odds_ratio("density_per_1000"))
     ctx.summary.add("burglary_clearance_pct", this_year.rate, year=this_year.year)
+    if not judged(status):
+        ctx.summary.set_headline(
+            f"Opheldering woninginbraak {this_year.year_label}", _headline_rate(this_year)
+        )
+        return
     if status.forecast is not None:
         ctx.summary.add("burglary_clearance_forecast_pct", status.forecast, year=target_year)
     else:

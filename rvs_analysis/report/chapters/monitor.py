@@ -17,7 +17,7 @@ from rvs_analysis import regions
 from rvs_analysis.dutch import counted
 from rvs_analysis.report import figures
 from rvs_analysis.report.area_data import area_counts, values_by_code
-from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.context import ReportContext, methods_block, strategy_label
 from rvs_analysis.report.monte_carlo import (
     FORECAST_BAND_DRAWS,
     STATUS_DRAWS,
@@ -37,6 +37,7 @@ from rvs_analysis.report.wording import (
     ar1_clause_nl,
     change_phrase,
     count_change_sentence,
+    escape,
     fmt_int,
     fmt_num,
     fmt_pct,
@@ -50,6 +51,7 @@ from rvs_analysis.report.wording import (
 )
 from rvs_analysis.stats import serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
+from rvs_analysis.strategies import indicator_catalogue
 
 __all__ = [
     "TABLES",
@@ -88,6 +90,10 @@ class Results:
     """Years whose figures are provisional (CBS "Voorlopig")."""
     statuses: dict = field(default_factory=dict)
     """Indicator -> :class:`~rvs_analysis.stats.targets.TargetStatus`."""
+    has_targets: bool = True
+    """Whether the strategy sets measurable targets (else trends and changes, no statuses)."""
+    strategy: str = ""
+    """The strategy's name with its period, for sentences."""
 
     def year_label(self, year) -> str:
         """``"2025 (voorlopig)"`` for a provisional year."""
@@ -160,11 +166,7 @@ class Results:
         burglary = self.burglary()
         missing = self.table[~self.table.index.isin(self.known.index)]["label"]
         comparisons = int(self.table.attrs.get("n_comparisons", 0))
-        counts = targets_sentence(
-            self.status_counts(),
-            self.judged(),
-            None if self.measured else self.target_year,
-        )
+        counts = self.targets_sentence()
         tests = "verandering" if comparisons == 1 else "veranderingen"
         return md(
             "{counts} Geen of onvoldoende gegevens voor: {missing}. Het aantal "
@@ -180,6 +182,18 @@ class Results:
             year=self.year_label(burglary["this_year"]),
             comparisons=comparisons,
             expected=fmt_num(0.05 * comparisons, 1),
+        )
+
+    def targets_sentence(self) -> str:
+        """How many targets have each status, or, for a strategy without measurable targets,
+        that it has none (and so no statuses)."""
+        if not self.has_targets:
+            return (
+                f"{self.strategy} heeft geen meetbare doelen die deze monitor kan volgen: de tabel "
+                "toont de ontwikkeling van de indicatoren van haar prioriteiten, zonder status."
+            )
+        return targets_sentence(
+            self.status_counts(), self.judged(), None if self.measured else self.target_year
         )
 
     def chances_figure(self, source_label: str):
@@ -237,7 +251,61 @@ def results(ctx: ReportContext, target_year: int, *, report_year: int | None = N
         report_year=report_year,
         target_year=target_year,
         provisional=tuple(ctx.provisional_years),
+        has_targets=not ctx.targets().empty,
+        strategy=strategy_label(ctx.strategy),
     )
+
+
+def strategy_section(ctx: ReportContext):
+    """The strategy the monitor follows: name, period, area list, priorities with their
+    indicators (and whether the source holds them), what open data cannot show, the targets.
+
+    Returns
+    -------
+    IPython.display.Markdown
+        A "## De strategie" section in Dutch.
+    """
+    strategy = ctx.strategy
+    catalogue = indicator_catalogue().set_index("id")
+    composition = ctx.composition
+    districts = list(dict.fromkeys(composition["district"]))
+    lines = [
+        "## De strategie",
+        "",
+        f"Deze monitor volgt **{escape(strategy_label(strategy))}** van "
+        f"{escape(strategy.region)}: {counted(len(composition), 'gemeente', 'gemeenten')} in "
+        f"{counted(len(districts), 'district', 'districten')} ({escape(', '.join(districts))}), "
+        f"in de gemeentelijke indeling van {ctx.composition_year}.",
+        "",
+        "**Prioriteiten en hun indicatoren**",
+        "",
+    ]
+    for priority in strategy.priorities:
+        shown = []
+        for indicator in priority.indicators:
+            label = str(catalogue.loc[indicator, "label_nl"])
+            held = indicator_observations(ctx, indicator, ctx.report_year) is not None
+            shown.append(label if held else f"{label} (niet in deze bron)")
+        line = f"- **{escape(priority.theme)}**: {escape('; '.join(shown))}."
+        if priority.not_in_open_data:
+            line += f" *Niet in open data:* {escape(priority.not_in_open_data)}"
+        lines.append(line)
+    targets_table = ctx.targets()
+    lines.append("")
+    if targets_table.empty:
+        lines.append(
+            "Deze strategie publiceert geen meetbare doelen die deze monitor kan volgen: de "
+            "monitor toont ontwikkelingen, veranderingen en vergelijkingen, geen statussen. "
+            "Woninginbraak staat in elke monitor als vaste maatstaf."
+        )
+    else:
+        listed = targets_table[targets_table["kind"] == "target"]
+        lines.append(
+            f"De strategie stelt {counted(len(listed), 'doelwaarde', 'doelwaarden')} voor "
+            f"{counted(listed['indicator'].nunique(), 'indicator', 'indicatoren')}, elk met een "
+            "bronregel; de resultatentabel beoordeelt ze."
+        )
+    return md("\n".join(lines))
 
 
 @dataclass
@@ -283,7 +351,7 @@ class CountSeries:
         return pd.DataFrame(rows, columns=columns)
 
     def target_path(self) -> pd.DataFrame:
-        """The baseline and each target of ``data/targets.csv`` (scaled to the area), by year."""
+        """The baseline and each target of the strategy (scaled to the area), by year."""
         path = self.targets[self.targets["kind"].isin(["baseline", "target"])].copy()
         if self.baseline is not None:
             # A baseline the strategy does not state, and targets relative to it, follow the
@@ -311,10 +379,15 @@ class CountSeries:
             self.source_label,
             target_path=self.target_path(),
             forecast=self.forecast_band(),
-            title=f"{self.label}, {self.area}, {first}–{last}, met doelen tot {self.target_year}",
+            title=f"{self.label}, {self.area}, {first}–{last}"
+            + (f", met doelen tot {self.target_year}" if self.status is not None else ""),
             ylabel=f"Aantal {self.label[0].lower() + self.label[1:]}",
-            note=f"Doelen: {self.target_note}. Prognose: de trend tot en met het rapportagejaar "
-            "doorgetrokken"
+            note=(
+                f"Doelen: {self.target_note}. Prognose: de trend tot en met het rapportagejaar "
+                "doorgetrokken"
+                if self.status is not None
+                else "Geen doel in de strategie"
+            )
             + ("; open punten: voorlopige cijfers" if self._shows_provisional() else ""),
         )
 
@@ -327,6 +400,15 @@ class CountSeries:
     def sentence(self):
         """The trend and either the observed value of the target year against its target (when
         the data reach it) or the forecast for the target year and the probability of meeting it."""
+        if self.status is None:  # no target: the trend only
+            return md(
+                "Het aantal {what} per 1.000 inwoners {trend} ({first}–{last}); de strategie "
+                "stelt er geen doel voor.",
+                what=self.label.lower(),
+                trend=ratio_phrase(self.trend.annual_rate_ratio),
+                first=int(self.counts["year"].min()),
+                last=self._year(self.counts["year"].max()),
+            )
         forecast = self.status.forecast
         if self.status.observed_year is not None:
             return md(
@@ -378,10 +460,10 @@ def burglary_series(ctx: ReportContext, area_results: Results) -> CountSeries:
         targets=burglary_targets,
         target_note=target_note,
         trend=trends.fit_count_trend(counts[counts["year"] <= report_year]),
-        status=area_results.statuses["burglary"],
+        status=area_results.statuses.get("burglary"),
         area=ctx.area.name,
         source_label=ctx.source_for("47018NED", "70072ned"),
-        target_year=target_year,
+        target_year=target_year if area_results.has_targets else report_year,
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
         baseline=baseline,
@@ -391,7 +473,7 @@ def burglary_series(ctx: ReportContext, area_results: Results) -> CountSeries:
 def count_series(
     ctx: ReportContext, area_results: Results, indicator: str, report_year: int, target_year: int
 ) -> CountSeries | None:
-    """One count indicator of ``data/targets.csv`` for the area (``None`` when the source does
+    """One count indicator of the strategy for the area (``None`` when the source does
     not hold it, or it has no status): counts, targets scaled to the area, trend and status.
 
     Notes
@@ -402,7 +484,9 @@ def count_series(
     """
     observations = indicator_observations(ctx, indicator)
     status = area_results.statuses.get(indicator)
-    if observations is None or status is None or status.target is None:
+    if observations is None or (
+        area_results.has_targets and (status is None or status.target is None)
+    ):
         return None
     counts = observations.rename(columns={"value": "registered_offences"})
     counts["registered_offences"] = counts["registered_offences"].round()
@@ -413,7 +497,11 @@ def count_series(
     if len(fitted) < 3:
         return None
     rows, baseline, target_note = area_targets(ctx, indicator, report_year)
-    label = str(rows["label_nl"].iloc[0]) if not rows.empty else indicator
+    label = (
+        str(rows["label_nl"].iloc[0])
+        if not rows.empty
+        else str(indicator_catalogue().set_index("id").loc[indicator, "label_nl"])
+    )
     return CountSeries(
         counts=counts[["year", "registered_offences"]],
         targets=rows,
@@ -422,7 +510,9 @@ def count_series(
         status=status,
         area=ctx.area.name,
         source_label=ctx.source_for("47018NED", "70072ned"),
-        target_year=min(int(status.target.year), int(target_year)),
+        target_year=(
+            min(int(status.target.year), int(target_year)) if status is not None else report_year
+        ),
         provisional=tuple(ctx.provisional_years),
         report_year=report_year,
         label=label,
@@ -436,7 +526,7 @@ def count_indicator_figures(ctx: ReportContext, area_results: Results) -> None:
     the target year, provisional years open. Indicators the source lacks are left out. Report
     and target year are those of ``area_results``."""
     shown = []
-    for indicator in count_indicators():
+    for indicator in count_indicators(ctx):
         if indicator == "burglary":
             continue
         series = count_series(
@@ -447,9 +537,15 @@ def count_indicator_figures(ctx: ReportContext, area_results: Results) -> None:
     show(*shown)
 
 
-def count_indicators() -> list[str]:
-    """The indicators of ``data/targets.csv`` counted in whole numbers, in the file's order."""
-    listed = targets.load_targets()
+def count_indicators(ctx: ReportContext) -> list[str]:
+    """The indicators of the strategy's targets counted in whole numbers, in the file's order;
+    for a strategy without targets, its priorities' count indicators."""
+    listed = ctx.targets()
+    if listed.empty:
+        catalogue = indicator_catalogue().set_index("id")
+        return [
+            code for code in ctx.strategy.indicators() if catalogue.loc[code, "unit"] == "count"
+        ]
     counted = listed[listed["unit"] == "count"]["indicator"]
     return list(dict.fromkeys(counted))
 
@@ -476,13 +572,16 @@ def key_message_of(area_results: Results, burglary: BurglarySeries):
         area_results.burglary_change(),
         too_few=is_set(row.get("too_few")),
     )
-    second = targets_sentence(
-        area_results.status_counts(),
-        area_results.judged(),
-        None if area_results.measured else area_results.target_year,
-    )
-    forecast = burglary.status.forecast
-    if getattr(burglary.status, "observed_year", None) is not None:
+    second = area_results.targets_sentence()
+    forecast = burglary.status.forecast if burglary.status is not None else None
+    if burglary.status is None:
+        third = (
+            "Het aantal woninginbraken per 1.000 inwoners "
+            f"{ratio_phrase(burglary.trend.annual_rate_ratio)} "
+            f"({int(burglary.counts['year'].min())}–"
+            f"{area_results.year_label(burglary.counts['year'].max())})."
+        )
+    elif getattr(burglary.status, "observed_year", None) is not None:
         third = (
             f"In {area_results.year_label(burglary.status.observed_year)} zijn "
             f"{fmt_int(burglary.status.observed_value)} woninginbraken geregistreerd tegen een doel "
@@ -521,20 +620,34 @@ def districts(ctx: ReportContext, *, report_year: int | None = None) -> pd.DataF
     return district_comparison(ctx, "1.1.1", ctx.first_year, report_year)
 
 
-def _target_path_year(report_year: int) -> int:
+def _has_path(ctx: ReportContext) -> bool:
+    """Whether the district figure can show the change the burglary target asks for: the
+    strategy sets burglary a target against a 2011 baseline and the period starts in 2011."""
+    listed = ctx.targets()
+    burglary = listed[listed["indicator"] == "burglary"]
+    return (
+        ctx.first_year == 2011
+        and (burglary["kind"] == "target").any()
+        and ((burglary["kind"] == "baseline") & (burglary["year"] == 2011)).any()
+    )
+
+
+def _target_path_year(ctx: ReportContext, report_year: int) -> int:
     """The year of the burglary target the district figure compares with: the report year, or the
     strategy's last target year when the report year is past it."""
-    return min(int(report_year), targets.last_target_year("burglary"))
+    return min(int(report_year), targets.last_target_year("burglary", ctx.targets()))
 
 
-def _target_path_change(report_year: int) -> float:
+def _target_path_change(ctx: ReportContext, report_year: int) -> float:
     """The change from the 2011 baseline that the region's burglary target of a year asks for."""
-    report_year = _target_path_year(report_year)
-    all_targets = targets.load_targets()
+    report_year = _target_path_year(ctx, report_year)
+    all_targets = ctx.targets()
     baseline_2011 = all_targets[
         (all_targets["indicator"] == "burglary") & (all_targets["kind"] == "baseline")
     ]["value"].iloc[0]
-    return 100 * (targets.target_for("burglary", report_year).value / baseline_2011 - 1)
+    return 100 * (
+        targets.target_for("burglary", report_year, all_targets).value / baseline_2011 - 1
+    )
 
 
 def district_figure(
@@ -557,8 +670,12 @@ def district_figure(
         low="ci_low",
         high="ci_high",
         highlight=marked,
-        reference=_target_path_change(report_year) if ctx.first_year == 2011 else None,
-        reference_label=f"Regiodoel {_target_path_year(report_year)} t.o.v. 2011",
+        reference=_target_path_change(ctx, report_year) if _has_path(ctx) else None,
+        reference_label=(
+            f"Regiodoel {_target_path_year(ctx, report_year)} t.o.v. 2011"
+            if _has_path(ctx)
+            else None
+        ),
         title=f"Verandering woninginbraken {ctx.first_year}–{ctx.year_label(report_year)} per "
         "district",
         xlabel="Verandering (%)",
@@ -619,7 +736,7 @@ def district_sentence(comparison: pd.DataFrame):
         (…)."; with rises "De sterkste stijging had …", without usable numbers "te weinig
         gevallen".
     """
-    districts = comparison[comparison["area"] != regions.REGION_NAME]
+    districts = comparison[comparison["level"] != "region"]
     ranked = districts.dropna(subset=["change_pct"]).sort_values("change_pct")
     if ranked.empty:
         return md(
@@ -663,7 +780,12 @@ def municipal_rate_map(ctx: ReportContext, *, report_year: int | None = None):
     ``ctx.report_year``), on the map."""
     report_year = ctx.report_year if report_year is None else report_year
     municipal = regions.area_table(
-        ctx.dataset, "1.1.1", "gemeente", ctx.composition_year, report_year, rate=True
+        ctx.dataset,
+        "1.1.1",
+        boundaries=ctx.composition_year,
+        years=report_year,
+        rate=True,
+        areas=ctx.level_areas("gemeente"),
     )
     return figures.area_map(
         ctx.dataset,
@@ -671,6 +793,8 @@ def municipal_rate_map(ctx: ReportContext, *, report_year: int | None = None):
         ctx.source_for("47018NED", "70072ned"),
         "Woninginbraken per 1.000 inwoners",
         highlight=ctx.highlight_codes,
+        year=ctx.composition_year,
+        codes=list(ctx.composition["gemeente_code"]),
         title=f"Woninginbraken per 1.000 inwoners per gemeente, {ctx.year_label(report_year)}",
         decimals=1,
     )
@@ -808,9 +932,9 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
         ),
     )
     ctx.summary.parameters.setdefault("target_year", int(area_results.target_year))
-    for status, count in area_results.status_counts().items():
+    for status, count in area_results.status_counts().items() if area_results.has_targets else ():
         if count or status in ("behaald", "niet behaald", "op koers"):
             ctx.summary.set_headline(f"Doelen {status}", count)
-    judged = area_results.judged()
+    judged = area_results.judged() if area_results.has_targets else None
     if judged is not None:
         ctx.summary.set_headline("Doelen beoordeeld op", judged)

@@ -142,6 +142,15 @@ def pilots(ctx: ReportContext) -> Pilots:
             "meting na de start, dus nog niets om proeftuinen en overige gemeenten op te "
             f"vergelijken. Kies een rapportagejaar na {start_year}."
         )
+    waves = sorted({int(year) for year in survey["year"]}) if has_survey else []
+    last = ctx.report_year if ctx.report_year is not None else max(waves, default=start_year)
+    if has_survey and published_group is None and not [w for w in waves if start_year < w <= last]:
+        raise NotAvailableForSource(
+            f"De proeftuinen startten in {start_year}; tot en met {last} is er geen meting "
+            f"na de start (metingen: {', '.join(map(str, [w for w in waves if w <= last]))}), "
+            "dus nog niets om proeftuinen en overige gemeenten op te vergelijken. Kies een "
+            "rapportagejaar met een meting na de start."
+        )
     return Pilots(
         table=pilot_table,
         start_year=start_year,
@@ -661,6 +670,8 @@ def latest_wave_map(ctx: ReportContext, group_pilots: Pilots):
         ctx.source_label,
         "Voelt zich weleens onveilig (%)",
         highlight=ctx.highlight_codes,
+        year=ctx.composition_year,
+        codes=list(ctx.composition["gemeente_code"]),
         title=f"Onveiligheidsgevoel per gemeente, meting {latest_wave}",
         unit="%",
         decimals=0,

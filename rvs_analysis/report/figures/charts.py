@@ -225,7 +225,8 @@ def target_chart(
             f"prognose {int(last['year'])} {fmt_num(last['mean'], decimals)}{unit} (95%-interval "
             f"{fmt_num(last['low_95'], decimals)} tot {fmt_num(last['high_95'], decimals)}{unit})"
         )
-    if target_path is not None and len(target_path):
+    goals_drawn = target_path is not None and bool(len(target_path))
+    if goals_drawn:
         path = target_path.sort_values("year")
         if len(path) >= 2:  # a path needs two points; one target alone is only its marker
             ax.plot(
@@ -258,7 +259,8 @@ def target_chart(
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     label_axes(ax, title, "Jaar", ylabel)
     legend_outside(ax, ncols=3)
-    alt = f"Lijngrafiek met doelen: {title or ylabel}. " + "; ".join(described) + "."
+    kind = "Lijngrafiek met doelen" if goals_drawn else "Lijngrafiek"
+    alt = f"{kind}: {title or ylabel}. " + "; ".join(described) + "."
     return finish(fig, source, note, alt)
 
 

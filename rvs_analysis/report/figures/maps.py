@@ -179,6 +179,7 @@ def tile_map(
     year: int = 2017,
     note: str | None = None,
     apportioned: Sequence[str] = (),
+    codes: Sequence[str] | None = None,
 ) -> Figure:
     """The region's municipalities as equal tiles coloured by a value.
 
@@ -193,6 +194,8 @@ def tile_map(
         GM codes outlined in black (the report's area).
     apportioned : sequence of str
         GM codes whose values are apportioned from a successor (hatched).
+    codes : sequence of str, optional
+        The municipalities to draw (a strategy's area list); default the region's of ``year``.
 
     Notes
     -----
@@ -201,6 +204,8 @@ def tile_map(
     municipality's full name; thick dark lines are the district borders.
     """
     grid = tile_grid(year)
+    if codes is not None:
+        grid = grid[grid["gemeente_code"].isin(list(codes))]
     fig, ax = new_figure(width=8.0, height=7.0)
     finite = values.astype(float).replace([np.inf, -np.inf], np.nan).dropna()
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
@@ -473,14 +478,20 @@ def area_map(
     decimals: int = 1,
     unit: str = "",
     year: int = 2017,
+    codes: Sequence[str] | None = None,
 ) -> Figure:
     """A choropleth when the dataset has boundaries, otherwise the tile map of the region.
+
+    ``codes`` restricts the map to a strategy's municipalities (default: the region's of
+    ``year``).
 
     ``values`` are indexed by the GM codes of the region's composition of ``year``. Municipalities
     whose figures the harmonisation apportions from a successor (:func:`apportioned_codes`, on the
     dataset's crime boundary year) are hatched on either map.
     """
     composition = municipalities(year)
+    if codes is not None:
+        composition = composition[composition["gemeente_code"].isin(list(codes))]
     names = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=True))
     districts = dict(zip(composition["gemeente_code"], composition["district"], strict=True))
     split = apportioned_codes(year, getattr(dataset, "crime_boundary_year", None))
@@ -514,4 +525,5 @@ def area_map(
         unit=unit,
         year=year,
         apportioned=split,
+        codes=codes,
     )
