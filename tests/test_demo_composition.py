@@ -148,7 +148,7 @@ def test_boundaries_of_2020_keep_weesp_and_build_vijfheerenlanden():
 
 
 def test_the_strategy_of_2017_is_unchanged_by_the_neighbours():
-    ctx = report.start("Midden-Nederland", "demo")
+    ctx = report.start("Midden-Nederland", "demo", strategy="rvs-2015-2018")
     frame = area_data.clearance_frame(ctx)
     assert len(_codes(frame)) == 39 and not _codes(frame) & {"GM0545", "GM0707", "GM1961"}
     survey = area_data.survey_frame(ctx)
@@ -181,7 +181,9 @@ def test_survey_keeps_the_pilots_and_places_respondents_in_vijfheerenlanden(regi
     # the models count the three apart, and the report says why it names more municipalities
     note = proeftuinen._merged_sampling_note(survey)
     assert note.endswith("vormen Leerdam, Vianen en Zederik samen Vijfheerenlanden.")
-    region_2017 = area_data.survey_frame(report.start("Midden-Nederland", "demo"))
+    region_2017 = area_data.survey_frame(
+        report.start("Midden-Nederland", "demo", strategy="rvs-2015-2018")
+    )
     assert proeftuinen._merged_sampling_note(region_2017) == ""
 
 

@@ -347,12 +347,7 @@ def start(
     fixed = spec.strategy if spec is not None else None
     asked = None if strategy in (None, "") else strategy
     notes: list[str] = []
-    chosen = fixed or asked
-    if chosen is None and isinstance(area, Area) and composition_year is None:
-        # an area made on a map of its own (rest_of, custom_area; 2017 by default) belongs to
-        # the shipped strategy of that map
-        same_map = [each for each in shipped_strategies() if each.boundaries == area.boundaries]
-        chosen = same_map[-1] if same_map else None
+    chosen = fixed or asked or _strategy_of_map(area, composition_year)
     if chosen is not None:  # a bad strategy or area is refused before the source is loaded
         known = resolve_strategy(chosen, None)[0]
         _strategy_area(area, known, composition_year, fixed_by=spec if fixed else None)
@@ -432,6 +427,18 @@ def start(
         report_year=resolved_year,
         strategy=followed,
     )
+
+
+def _strategy_of_map(area, composition_year):
+    """The shipped strategy of a map the caller fixed: an area value made on boundaries of its own
+    (``rest_of``, ``custom_area``: 2017 by default), or an explicit ``composition_year``; ``None``
+    when neither is given (the report year then decides)."""
+    if isinstance(area, Area) and composition_year is None:
+        same_map = [each for each in shipped_strategies() if each.boundaries == area.boundaries]
+        return same_map[-1] if same_map else None
+    if composition_year is not None:
+        return resolve_strategy(None, int(composition_year))[0]
+    return None
 
 
 def strategy_note_nl(strategy: Strategy, year: int | None) -> str:
