@@ -65,13 +65,23 @@ def test_demo_data_on_own_boundaries_has_no_apportioned_years(demo_dataset):
 
 
 def test_report_banner_says_geschat_uit_opvolger(shared_cbs_dir):
-    vianen = context.start("Vianen", str(shared_cbs_dir), "data/cbs", notebook="strategy_monitor")
+    vianen = context.start(  # Vianen is a municipality of the 2015-2018 strategy (2017's map)
+        "Vianen",
+        str(shared_cbs_dir),
+        "data/cbs",
+        notebook="strategy_monitor",
+        strategy="rvs-2015-2018",
+    )
     note = context.apportioned_note(vianen)
     assert note.startswith("Geschat uit opvolger: de bron publiceert Vianen over 2012-")
     assert "alleen als deel van Vijfheerenlanden" in note and "geen exact interval" in note
     assert "Geschat uit opvolger" in context.banner(vianen).data
     gooi = context.start(
-        "Gooi en Vechtstreek", str(shared_cbs_dir), "data/cbs", notebook="strategy_monitor"
+        "Gooi en Vechtstreek",
+        str(shared_cbs_dir),
+        "data/cbs",
+        notebook="strategy_monitor",
+        strategy="rvs-2015-2018",
     )
     assert "Weesp" in context.apportioned_note(gooi)
     assert "Het totaal van Gooi en Vechtstreek bevat die schatting." in context.apportioned_note(

@@ -205,10 +205,14 @@ RANKING = (
 
 def _comparison(changes):
     rows = [
-        {"area": name, "change_pct": value, "ci_low": value - 5, "ci_high": value + 5}
+        {"area": name, "level": "district", "change_pct": value, "ci_low": value - 5,
+         "ci_high": value + 5}
         for name, value in changes.items()
-    ]
-    rows.append({"area": "Midden-Nederland", "change_pct": -10.0, "ci_low": -12.0, "ci_high": -8.0})
+    ]  # fmt: skip
+    rows.append(
+        {"area": "Midden-Nederland", "level": "region", "change_pct": -10.0, "ci_low": -12.0,
+         "ci_high": -8.0}
+    )  # fmt: skip
     return pd.DataFrame(rows)
 
 
@@ -353,9 +357,14 @@ class _Results:
         return self._counts.get(status, 0)
 
     measured = False
+    has_targets = True
+    strategy = "Regionale Veiligheidsstrategie 2015-2018"
 
     def judged(self):
         return None
+
+    def targets_sentence(self):
+        return monitor.Results.targets_sentence(self)
 
     def status_counts(self):
         return {status: self.count(status) for status in wording.TARGET_STATUSES_NL}

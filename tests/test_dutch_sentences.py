@@ -250,6 +250,7 @@ def _clearance_year(year, rate, change, target):
         rate=Estimate(*rate, method="test"),
         change=None if change is None else Estimate(*change, method="test", null_value=0.0),
         target=target,
+        last_target_year=clearance.targets.last_target_year("burglary_clearance"),
     )
 
 

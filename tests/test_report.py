@@ -421,11 +421,11 @@ def test_every_count_indicator_gets_its_target_chart(demo_region):
 
     results = monitor.results(demo_region, 2018, report_year=2016)
     listed = targets.load_targets()
-    assert monitor.count_indicators() == list(
+    assert monitor.count_indicators(demo_region) == list(
         dict.fromkeys(listed[listed["unit"] == "count"]["indicator"])
     )
     charted = {}
-    for indicator in monitor.count_indicators():
+    for indicator in monitor.count_indicators(demo_region):
         series = monitor.count_series(demo_region, results, indicator, 2016, 2018)
         if series is None:
             continue

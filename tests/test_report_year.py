@@ -74,7 +74,11 @@ def test_report_year_none_is_the_latest_year_with_2024_2025_voorlopig(latest):
     assert "(2024–2025 voorlopig)" in report.intro(latest).data
 
 
-def test_region_monitor_on_the_latest_year_judges_2018_from_the_observed_value(latest):
+def test_region_monitor_on_the_latest_year_judges_2018_from_the_observed_value(shared_cbs_dir):
+    """The 2015-2018 strategy on the latest year (2025): its 2018 targets judged on 2018."""
+    latest = report.start(
+        "Midden-Nederland", str(shared_cbs_dir), first_year=2011, strategy="rvs-2015-2018"
+    )
     results = monitor.results(latest, 2018)
     status = results.statuses["burglary"]
     counts = report.area_counts(latest, "1.1.1").set_index("year")["registered_offences"]

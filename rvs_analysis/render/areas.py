@@ -74,7 +74,7 @@ def batch_strategy(spec, parameters: dict):
     year = parameters.get("report_year")
     try:
         year = int(year) if year is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         year = None
     return resolve_strategy(spec if spec not in (None, "") else None, year)[0]
 
