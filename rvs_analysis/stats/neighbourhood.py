@@ -327,39 +327,31 @@ def eb_rates(
     """
     level = check_level(level)
     totals = area_year_totals(frame)
-    years = [_year_of(totals, year)] if year is not None else sorted(set(totals.table[YEAR]))
+    table = totals.table
+    if year is not None:
+        table = table[table[YEAR] == _year_of(totals, year)].reset_index(drop=True)
+    year_values = table[YEAR].to_numpy()
+    y_all = table[COUNT].to_numpy(dtype=float)
+    n_all = table[POPULATION].to_numpy(dtype=float)
+    columns = {name: np.empty(len(table)) for name in ("mean", "shape", "rate", "weight")}
     tables, priors = [], []
-    for one in years:
-        part = totals.table[totals.table[YEAR] == one].reset_index(drop=True)
-        if part.empty:
-            continue
-        y = part[COUNT].to_numpy(dtype=float)
-        n = part[POPULATION].to_numpy(dtype=float)
-        core = _eb_core(y, n)
-        tail = (1 - level) / 2
-        out = part.copy()
-        out["expected"] = n * core["mean"]
-        out["raw_rate"] = per * y / n
-        out["eb_rate"] = per * core["shape"] / core["rate"]
-        out["ci_low"] = per * stats.gamma.ppf(tail, core["shape"]) / core["rate"]
-        out["ci_high"] = per * stats.gamma.ppf(1 - tail, core["shape"]) / core["rate"]
-        out["shrinkage"] = core["weight"]
-        rankable = (n >= MIN_POPULATION_RAW_RANK) & (out["expected"] >= MIN_EXPECTED_RAW_RANK)
-        out["raw_rankable"] = rankable
-        out["raw_rank"] = out["raw_rate"].where(rankable).rank(ascending=False, method="min")
-        out["raw_rank"] = out["raw_rank"].astype("Int64")
-        out["eb_rank"] = out["eb_rate"].rank(ascending=False, method="min").astype("Int64")
-        tables.append(out)
+    for one in np.unique(year_values):
+        rows = year_values == one
+        core = _eb_core(y_all[rows], n_all[rows])
+        columns["mean"][rows] = core["mean"]
+        for name in ("shape", "rate", "weight"):
+            columns[name][rows] = core[name]
+        tables.append(one)
         priors.append(
             {
-                "year": one,
+                "year": int(one),
                 "mean_rate": per * core["mean"],
                 "prior_variance": per * per * core["variance"],
                 "alpha": core["alpha"],
                 "beta": core["beta"] / per,
                 "pooled": core["pooled"],
-                "n_areas": int(y.size),
-                "n_withheld": totals.n_withheld(one),
+                "n_areas": int(rows.sum()),
+                "n_withheld": totals.n_withheld(int(one)),
             }
         )
     if not tables:
@@ -370,9 +362,20 @@ def eb_rates(
         f"with >= {MIN_POPULATION_RAW_RANK} inhabitants and >= {MIN_EXPECTED_RAW_RANK:g} "
         "expected offences"
     )
-    return EBRates(
-        pd.concat(tables, ignore_index=True), pd.DataFrame(priors), method, level, float(per)
-    )
+    tail = (1 - level) / 2
+    out = table.copy()
+    out["expected"] = n_all * columns["mean"]
+    out["raw_rate"] = per * y_all / n_all
+    out["eb_rate"] = per * columns["shape"] / columns["rate"]
+    out["ci_low"] = per * stats.gamma.ppf(tail, columns["shape"]) / columns["rate"]
+    out["ci_high"] = per * stats.gamma.ppf(1 - tail, columns["shape"]) / columns["rate"]
+    out["shrinkage"] = columns["weight"]
+    rankable = (n_all >= MIN_POPULATION_RAW_RANK) & (out["expected"] >= MIN_EXPECTED_RAW_RANK)
+    out["raw_rankable"] = rankable
+    by_year = out.assign(ranked=out["raw_rate"].where(rankable)).groupby(YEAR)
+    out["raw_rank"] = by_year["ranked"].rank(ascending=False, method="min").astype("Int64")
+    out["eb_rank"] = by_year["eb_rate"].rank(ascending=False, method="min").astype("Int64")
+    return EBRates(out, pd.DataFrame(priors), method, level, float(per))
 
 
 # --------------------------------------------------------------------------------------------
@@ -476,7 +479,7 @@ def concentration(
     compare_year: int | None = None,
     top_fraction: float = 0.10,
     level: float = 0.95,
-    draws: int = 4000,
+    draws: int = 2000,
     seed: int = 20240101,
 ) -> Concentration:
     """Share of offences in the top 10% of buurten, with its interval, and how it moved.
@@ -730,51 +733,60 @@ def funnel_limits(
     if not 0 <= winsor < 0.5:
         raise StatisticsInputError(f"winsor must lie in [0, 0.5), got {winsor!r}.")
     totals = area_year_totals(frame)
-    chosen = sorted(set(totals.table[YEAR])) if years is None else [int(v) for v in years]
-    tables, summaries = [], []
-    for one in chosen:
-        part = totals.table[totals.table[YEAR] == one].reset_index(drop=True)
-        y = part[COUNT].to_numpy(dtype=float)
-        n = part[POPULATION].to_numpy(dtype=float)
+    table = totals.table
+    if years is not None:
+        table = table[table[YEAR].isin([int(v) for v in years])].reset_index(drop=True)
+    year_values = table[YEAR].to_numpy()
+    y_all = table[COUNT].to_numpy(dtype=float)
+    n_all = table[POPULATION].to_numpy(dtype=float)
+    names = ("expected", "ratio", "lower", "upper", "z", "target")
+    columns = {name: np.full(len(table), np.nan) for name in names}
+    kept = np.zeros(len(table), dtype=bool)
+    summaries = []
+    for one in np.unique(year_values):
+        rows = year_values == one
+        y, n = y_all[rows], n_all[rows]
         if y.size < 3 or y.sum() <= 0:
             continue  # no funnel without a few areas and some offences
         core = _funnel_core(y, n, level, winsor)
-        out = part.copy()
-        out["expected"] = core["expected"]
-        out["ratio"] = core["ratio"]
-        out["rate"] = per * y / n
-        out["lower"] = per * core["rate"] * core["lower"]
-        out["upper"] = per * core["rate"] * core["upper"]
-        out["z"] = core["z"]
-        out["position"] = np.select(
-            [core["ratio"] > core["upper"], core["ratio"] < core["lower"]],
-            ["above", "below"],
-            "within",
-        )
-        tables.append(out)
+        core["target"] = core["rate"]
+        for name in names:
+            columns[name][rows] = core[name]
+        kept |= rows
         summaries.append(
             {
-                "year": one,
+                "year": int(one),
                 "rate": per * core["rate"],
                 "phi": core["phi"],
                 "tau2": core["tau2"],
                 "overdispersed": core["tau2"] > 0,
                 "n_areas": int(y.size),
-                "n_withheld": totals.n_withheld(one),
+                "n_withheld": totals.n_withheld(int(one)),
             }
         )
-    if not tables:
+    if not summaries:
         raise StatisticsInputError(
             "No year has at least three areas with a published count and some offences: no funnel."
         )
+    out = table.copy()
+    for name in ("expected", "ratio"):
+        out[name] = columns[name]
+    out["rate"] = per * y_all / n_all
+    out["lower"] = per * columns["target"] * columns["lower"]
+    out["upper"] = per * columns["target"] * columns["upper"]
+    out["z"] = columns["z"]
+    out["position"] = np.select(
+        [columns["ratio"] > columns["upper"], columns["ratio"] < columns["lower"]],
+        ["above", "below"],
+        "within",
+    )
+    out = out[kept].reset_index(drop=True)
     method = (
         f"funnel limits at {100 * level:g}% on the square-root ratio scale with an additive "
         f"random effect (Spiegelhalter 2005; DerSimonian-Laird tau2 from z-scores winsorised at "
         f"{100 * winsor:g}%), target the year's pooled rate"
     )
-    return Funnel(
-        pd.concat(tables, ignore_index=True), pd.DataFrame(summaries), method, level, float(per)
-    )
+    return Funnel(out, pd.DataFrame(summaries), method, level, float(per))
 
 
 @dataclass(frozen=True)

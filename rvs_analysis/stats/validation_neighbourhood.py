@@ -177,3 +177,97 @@ def sim_nowcast_coverage(n_sims, seed):
         truth = counts[-12:].sum(axis=0)
         covered.append(((table["pi_low"] <= truth) & (truth <= table["pi_high"])).to_numpy())
     return np.concatenate(covered).astype(float)
+
+
+_MUNICIPALITY = (
+    "100 buurten, population log-normal (median 800) in 50-5,000, 50 offences per 1,000 a year "
+    "(12 types summed), gamma heterogeneity (CV 0.5), buurt-year noise sd 0.10, trend -2% a "
+    "year, 10 years, Poisson"
+)
+_MONTHLY = (
+    "100 buurten as above, 10 years of months: seasonal 15%, year noise sd 0.08, month noise "
+    "sd 0.05 on the log scale"
+)
+
+SCENARIO_ROWS = [
+    (
+        "hotspot-persistent-false-alarm",
+        "persistent_hotspots: above the 99.8% funnel limit (additive random effect) in >= 3 of "
+        "the last 5 years",
+        "false alarms",
+        _MUNICIPALITY + "; no buurt planted (share of buurten flagged, per buurt)",
+        (0.0, 0.01),
+        sim_hotspot_false_alarm,
+        1.0,
+    ),
+    (
+        "hotspot-power-2x",
+        "persistent_hotspots: a planted buurt flagged",
+        "power",
+        _MUNICIPALITY + "; one buurt (population from the same distribution) at 2x the "
+        "municipality's mean rate every year (within the ordinary spread: P(gamma > 2) = 4%)",
+        None,
+        sim_hotspot_power_2x,
+        1.0,
+    ),
+    (
+        "hotspot-power-4x",
+        "persistent_hotspots: a planted buurt flagged",
+        "power",
+        _MUNICIPALITY + "; one buurt at 4x the municipality's mean rate every year",
+        (0.80, 1.0),
+        sim_hotspot_power_4x,
+        1.0,
+    ),
+    (
+        "eb-rate-coverage",
+        "eb_rates 95% gamma posterior interval (Marshall moment prior)",
+        "coverage",
+        _MUNICIPALITY + "; one year, true rate of each buurt (per buurt)",
+        (0.90, 0.97),
+        sim_eb_coverage,
+        0.3,
+    ),
+    (
+        "concentration-coverage",
+        "concentration: 95% interval of the share of expected offences in the top 10% of "
+        "buurten (EB posterior, Laird-Louis bootstrap of the prior)",
+        "coverage",
+        _MUNICIPALITY + "; one year, 1,000 draws per run",
+        (0.93, 0.97),
+        sim_concentration_coverage,
+        0.5,
+    ),
+    (
+        "surveillance-false-alarm",
+        "monthly_signals (improved Farrington, 99.5% NB threshold, >= 3 offences): alarms",
+        "false alarms",
+        _MONTHLY + "; last 3 months of each buurt looked at (per area-month)",
+        (0.0, 0.01),
+        sim_surveillance_false_alarm,
+        1.0,
+    ),
+    (
+        "surveillance-power-3x-surge",
+        "monthly_signals: an alarm in one of the surge months",
+        "power",
+        _MONTHLY + "; every buurt's last 3 months at 3x (per buurt; buurten of 50 inhabitants "
+        "expect 0.2 offences a month and cannot show a surge)",
+        None,
+        sim_surveillance_power,
+        1.0,
+    ),
+    (
+        "nowcast-coverage",
+        "nowcast_year_total 95% prediction interval of the year total",
+        "coverage",
+        "10 series of 20-2,000 offences a month (log-uniform), 6 complete years and 1-11 "
+        "months of the current one, seasonal 15%, trend -2% a year, year noise sd 0.08 and "
+        "month noise sd 0.05 on the log scale (per series)",
+        (0.93, 0.97),
+        sim_nowcast_coverage,
+        0.2,
+    ),
+]
+"""The scenarios of issue 31, as the fields of :class:`rvs_analysis.stats.validation.Scenario`
+(key, what, measure, scenario, goal, simulate, weight); validation.py adds them to its list."""
