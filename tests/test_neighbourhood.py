@@ -371,3 +371,10 @@ def test_committed_properties_hold_issue_31s_goals(key):
         return
     assert (row["goal_low"], row["goal_high"]) == goal
     assert goal[0] <= row["proportion"] <= goal[1] and row["within_goal"] is True
+
+
+def test_the_properties_table_says_which_rows_ran_fewer_simulations(tmp_path):
+    table = validation.run(simulations=4, processes=1, keys=["rate"])
+    out = tmp_path / "properties.md"
+    validation.write_markdown(table, out, 2000, 1.0, runs={"rate": 1000, "wilson": 2000})
+    assert "Simulations per scenario: 2000 (1000: rate) (" in out.read_text()

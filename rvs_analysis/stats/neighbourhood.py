@@ -517,18 +517,23 @@ def concentration(
     Method: the Poisson-gamma empirical Bayes model of :func:`eb_rates` (Marshall 1991 moment
     estimates) gives each area a gamma posterior for its rate; ``draws`` joint draws of all
     areas' expected counts give draws of the top share (the top areas re-chosen in each draw).
+    The share depends on the spread of the rates, so the prior's own uncertainty is carried by
+    Laird and Louis's (1987) parametric bootstrap: each draw first simulates a data set from the
+    fitted prior, re-estimates the prior from it, and draws the rates from the posterior under
+    that prior given the observed counts (plugging in one prior covered 90% instead of 95%).
     The estimate is their median and the interval their equal-tailed quantiles (an empirical
     Bayes posterior interval). The change between two years takes the difference of
     independent draws of each year; areas left out in either year are left out of that year
     only.
 
-    Assumptions: as :func:`eb_rates`; the prior's uncertainty is not carried, and the two
-    years' draws are independent although an area's rates in two years are correlated (which
+    Assumptions: as :func:`eb_rates`; the two years' draws are independent although an area's rates in two years are correlated (which
     makes the interval of the change conservative rather than too narrow). The simulated
     coverage is ``concentration-coverage`` in ``docs/statistical_properties.md``.
 
     References
     ----------
+    Laird, N. M. and Louis, T. A. (1987). Empirical Bayes confidence intervals based on
+    bootstrap samples. *JASA* 82(399), 739-750.
     Weisburd, D. (2015). The law of crime concentration and the criminology of place.
     *Criminology* 53(2), 133-157.
     Marshall, R. J. (1991). Mapping disease and mortality rates using empirical Bayes
@@ -579,7 +584,8 @@ def concentration(
     method = (
         f"share of expected offences in the top {100 * top_fraction:g}% of areas: median and "
         f"{100 * level:g}% equal-tailed interval of {draws} draws from the Poisson-gamma "
-        "empirical Bayes posterior (Marshall 1991 moment estimates); change as the difference "
+        "empirical Bayes posterior (Marshall 1991 moment estimates, prior uncertainty by the "
+        "Laird-Louis parametric bootstrap); change as the difference "
         "of independent draws of the two years"
     )
     return Concentration(pd.DataFrame(rows), change, method, level, top_fraction, draws)
