@@ -377,4 +377,6 @@ def test_the_properties_table_says_which_rows_ran_fewer_simulations(tmp_path):
     table = validation.run(simulations=4, processes=1, keys=["rate"])
     out = tmp_path / "properties.md"
     validation.write_markdown(table, out, 2000, 1.0, runs={"rate": 1000, "wilson": 2000})
-    assert "Simulations per scenario: 2000 (1000: rate) (" in out.read_text()
+    text = out.read_text()
+    assert "Simulations per scenario: 2000 (1000: rate) (" in text
+    assert "Wall time 0.0 minutes with 2 processes" in text and "{" not in text

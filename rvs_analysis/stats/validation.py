@@ -1062,7 +1062,8 @@ def write_markdown(
         "",
         f"Simulations per scenario: {simulations}{_other_runs(simulations, runs)} (false alarms "
         "of the funnel plot count areas: 39 per simulated data set; the neighbourhood rows count "
-        "buurten, area-months or series of each simulated municipality). Wall time {seconds / 60:.1f} minutes with {processes} "
+        "buurten, area-months or series of each simulated municipality). "
+        f"Wall time {seconds / 60:.1f} minutes with {processes} "
         f"processes; CPU time {table['cpu_seconds'].sum() / 60:.1f} minutes"
         + (f" (load average {load:.1f} at the start)." if load is not None else "."),
         "",
