@@ -400,11 +400,14 @@ def _share_draws(y, n, n_top, draws, rng) -> np.ndarray:
     """Draws of the top share of expected counts from the empirical Bayes posterior, with the
     prior's uncertainty carried by Laird and Louis's (1987) parametric bootstrap."""
     core = _eb_core(y, n)
+    priors = max(100, draws // 10)  # bootstrap priors, each shared by about 10 posterior draws
     if core["pooled"]:
-        rates = np.full((draws, y.size), core["mean"])
+        rates = np.full((priors, y.size), core["mean"])
     else:
-        rates = rng.gamma(core["alpha"], 1.0 / core["beta"], size=(draws, y.size))
+        rates = rng.gamma(core["alpha"], 1.0 / core["beta"], size=(priors, y.size))
     m, variance = _moments(rng.poisson(rates * n).astype(float), n)
+    which = np.arange(draws) % priors
+    m, variance = m[which], variance[which]
     spread = variance > 0
     safe = np.where(spread, variance, 1.0)
     alpha = np.where(spread, m * m / safe, np.inf)[:, None]
@@ -518,9 +521,10 @@ def concentration(
     estimates) gives each area a gamma posterior for its rate; ``draws`` joint draws of all
     areas' expected counts give draws of the top share (the top areas re-chosen in each draw).
     The share depends on the spread of the rates, so the prior's own uncertainty is carried by
-    Laird and Louis's (1987) parametric bootstrap: each draw first simulates a data set from the
-    fitted prior, re-estimates the prior from it, and draws the rates from the posterior under
-    that prior given the observed counts (plugging in one prior covered 90% instead of 95%).
+    Laird and Louis's (1987) parametric bootstrap: ``draws / 10`` data sets (at least 100) are
+    simulated from the fitted prior and the prior re-estimated from each; each draw takes the
+    rates from the posterior under one of these priors given the observed counts (plugging in
+    one prior covered 90% instead of 95%).
     The estimate is their median and the interval their equal-tailed quantiles (an empirical
     Bayes posterior interval). The change between two years takes the difference of
     independent draws of each year; areas left out in either year are left out of that year
