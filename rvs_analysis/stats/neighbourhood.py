@@ -432,8 +432,9 @@ class Concentration:
         ci_high`` (shares as fractions; ``share`` is the posterior median of the share of
         expected offences).
     change : dict or None
-        ``{"from_year", "to_year", "difference", "ci_low", "ci_high"}`` (later minus earlier,
-        fractions) when two years were asked.
+        ``{"from_year", "to_year", "difference", "ci_low", "ci_high"}`` (the share of
+        ``to_year``, the year asked, minus that of ``from_year``, the compare year; fractions)
+        when two years were asked.
     method : str
     level : float
     top_fraction : float
@@ -494,7 +495,7 @@ def concentration(
     year : int, optional
         The year (the latest when omitted).
     compare_year : int, optional
-        An earlier (or later) year: the result then has the change between the two.
+        An earlier (or later) year: the result then has the change from it to ``year``.
     top_fraction : float, optional
         Fraction of areas in the top (0.10): ``ceil(top_fraction x areas)`` areas.
     level : float, optional
