@@ -12,6 +12,11 @@ Modules
     :mod:`~rvs_analysis.stats.compare` (area against area: trends, change between two years,
     rankings, change funnels),
     :mod:`~rvs_analysis.stats.perception` (weighted survey proportions, difference-in-differences),
+    :mod:`~rvs_analysis.stats.neighbourhood` (buurt rates by empirical Bayes, concentration,
+    funnel limits, persistent hot spots),
+    :mod:`~rvs_analysis.stats.surveillance` (monthly signals per area),
+    :mod:`~rvs_analysis.stats.nowcast` (the current year's total from its months so far),
+    :mod:`~rvs_analysis.stats.countbatch` (many count series fitted at once),
     :mod:`~rvs_analysis.stats.common` (Estimate and argument checks).
 
 The statistics know nothing of reports: they take frames and return numbers.
@@ -23,9 +28,13 @@ from rvs_analysis.stats import (
     clearance,
     common,
     compare,
+    countbatch,
     crime_change,
     monthly,
+    neighbourhood,
+    nowcast,
     perception,
+    surveillance,
     targets,
     trends,
 )
@@ -34,9 +43,13 @@ __all__ = [
     "clearance",
     "common",
     "compare",
+    "countbatch",
     "crime_change",
     "monthly",
+    "neighbourhood",
+    "nowcast",
     "perception",
+    "surveillance",
     "targets",
     "trends",
 ]
