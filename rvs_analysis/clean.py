@@ -55,9 +55,24 @@ MISSING_MARKERS = frozenset({"", ".", "x", "X", "-", "..", "?", "NaN", "nan", "N
 NOT_ATTRIBUTABLE_CODE = "GM0000"
 
 _GM_CODE = re.compile(r"^GM\d{4}$")
+_AREA_CODE = re.compile(r"^(WK\d{6}|BU\d{8})$")
 _PERIOD = re.compile(r"^(\d{4})(JJ|MM|KW|X0)(\d{2})$")
 _TRUE = {"1", "true", "True", "TRUE", "ja", "yes", "1.0"}
 _FALSE = {"0", "false", "False", "FALSE", "nee", "no", "0.0"}
+
+
+def is_area_code(code: str) -> bool:
+    """Whether ``code`` is a wijk or buurt code as CBS pads it (``WK034401``, ``BU03440101``).
+
+    Parameters
+    ----------
+    code : str
+
+    Returns
+    -------
+    bool
+    """
+    return bool(_AREA_CODE.fullmatch(str(code)))
 
 
 def max_plausible_year() -> int:
@@ -69,7 +84,8 @@ def max_plausible_year() -> int:
 class Column:
     """What one column must hold.
 
-    ``kind`` is one of ``gemeente`` (GM code), ``key`` (non-empty text, padding stripped), ``text``,
+    ``kind`` is one of ``gemeente`` (GM code), ``area`` (wijk or buurt code as CBS pads it,
+    ``WK034401`` or ``BU03440101``), ``key`` (non-empty text, padding stripped), ``text``,
     ``year`` (plain year or CBS year code such as ``2016JJ00``), ``count`` (whole, >= 0, at most
     ``maximum``, default :data:`MAX_COUNT`), ``month`` (1-12), ``flag`` (boolean), ``binary``
     (0/1), ``positive`` (> 0), ``number``, ``nonnegative`` (>= 0), ``percent`` (0-100). Numbers
@@ -177,8 +193,45 @@ SCHEMAS: dict[str, Schema] = {
         ),
         ("area", "year", "indicator"),
     ),
+    "neighbourhood_crime": Schema(
+        "neighbourhood_crime",
+        (
+            Column("offence_code", "key"),
+            Column("offence_label", "text", required=False, nullable=True),
+            Column("area_code", "area"),
+            Column("area_kind", "key"),
+            Column("area_name", "text", required=False, nullable=True),
+            Column("gemeente_code", "gemeente"),
+            Column("year", "year"),
+            Column("registered_offences", "count", nullable=True),
+            Column("provisional", "flag"),
+        ),
+        ("offence_code", "area_code", "year"),
+    ),
+    "neighbourhood_monthly": Schema(
+        "neighbourhood_monthly",
+        (
+            Column("area_code", "area"),
+            Column("year", "year"),
+            Column("month", "month"),
+            Column("offence_code", "key"),
+            Column("registered_offences", "count", nullable=True),
+            Column("provisional", "flag"),
+        ),
+        ("area_code", "year", "month", "offence_code"),
+    ),
+    "neighbourhood_population": Schema(
+        "neighbourhood_population",
+        (
+            Column("area_code", "area"),
+            Column("year", "year"),
+            Column("population", "count", nullable=True, maximum=MAX_POPULATION),
+        ),
+        ("area_code", "year"),
+    ),
 }
-"""The frame kinds of :class:`~rvs_analysis.sources.base.Dataset` and what their columns must hold."""
+"""The frame kinds of :class:`~rvs_analysis.sources.base.Dataset` (and of the wijk and buurt files,
+:mod:`rvs_analysis.sources.neighbourhoods`) and what their columns must hold."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -303,16 +356,27 @@ def _whole(numbers: pd.Series) -> pd.Series:
     return numbers.astype("int64")
 
 
+_CODE_SHAPES = {
+    "gemeente": (_GM_CODE, "not a municipality code like GM0344"),
+    "area": (
+        _AREA_CODE,
+        "not a wijk or buurt code like WK034401 or BU03440101 (WK or BU, the municipality's four "
+        "digits, then two digits for the wijk and two for the buurt)",
+    ),
+}
+
+
 def _convert(values: pd.Series, column: Column, file: str) -> pd.Series:
     kind = column.kind
     name = column.name
-    if kind in ("gemeente", "key", "text"):
+    if kind in ("gemeente", "area", "key", "text"):
         text = _as_text(values)
         _check_missing(values, text.isna(), column, file)
-        if kind == "gemeente":
-            bad = text.notna() & ~text.str.fullmatch(_GM_CODE.pattern).fillna(False)
+        if kind in _CODE_SHAPES:
+            pattern, problem = _CODE_SHAPES[kind]
+            bad = text.notna() & ~text.str.fullmatch(pattern.pattern).fillna(False)
             if bad.any():
-                _fail(file, name, bad, "not a municipality code like GM0344", values)
+                _fail(file, name, bad, problem, values)
         return text.astype("str") if not text.isna().any() else text
     if kind == "year":
         text = _as_text(values)
