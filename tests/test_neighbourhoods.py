@@ -176,3 +176,21 @@ def test_bad_boundaries_are_refused(tmp_path, features, column, row, problem):
     error = caught.value
     assert (error.file, error.column, error.row) == ("neighbourhoods.geojson", column, row)
     assert problem in str(error)
+
+
+def test_the_wijk_and_buurt_files_count_in_the_source_version(tidy_folder):
+    """A changed buurt figure must re-render the reports: the files are hashed into the version;
+    the municipal loader neither reads them nor takes their polygons for municipal boundaries."""
+    from rvs_analysis.sources import load_source, source_version
+
+    before = source_version(str(tidy_folder))
+    _write(tidy_folder, features=[_feature("BU03440101")])
+    with_files = source_version(str(tidy_folder))
+    assert with_files != before
+    (tidy_folder / "neighbourhood_crime.csv").write_text(
+        YEARLY.replace("2022,12,0", "2022,13,0"), encoding="utf-8"
+    )
+    assert source_version(str(tidy_folder)) != with_files
+    dataset = load_source(str(tidy_folder))
+    assert dataset.boundaries is None
+    assert not any(name.startswith("neighbourhood") for name in dataset.provenance["files"])

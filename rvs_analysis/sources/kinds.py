@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rvs_analysis.resources import data_path, user_path
-from rvs_analysis.sources import cbs, tidy
+from rvs_analysis.sources import cbs, neighbourhoods, tidy
 from rvs_analysis.sources.base import Dataset
 
 __all__ = [
@@ -140,7 +140,11 @@ def kind_named(name: str) -> SourceKind:
 
 
 def _tidy_files(folder: Path) -> list[Path]:
-    return tidy.input_files(folder) if folder.is_dir() else []
+    """The municipal files and the wijk and buurt files: both are inputs of a report, so both
+    count in the source's version."""
+    if not folder.is_dir():
+        return []
+    return sorted({*tidy.input_files(folder), *neighbourhoods.input_files(folder)})
 
 
 def _load_demo(folder: Path, source: str, version: str | None) -> Dataset:
