@@ -7,6 +7,8 @@ import json
 import lzma
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
@@ -194,3 +196,53 @@ def test_the_wijk_and_buurt_files_count_in_the_source_version(tidy_folder):
     dataset = load_source(str(tidy_folder))
     assert dataset.boundaries is None
     assert not any(name.startswith("neighbourhood") for name in dataset.provenance["files"])
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("neighbourhood_crime", "neighbourhood_crime.csv.xz"),
+        ("neighbourhood_population", "neighbourhood_population.csv"),
+    ],
+)
+def test_the_fast_path_reads_what_the_row_by_row_validation_reads(kind, name):
+    from rvs_analysis import clean
+    from rvs_analysis.sources import demo
+    from rvs_analysis.sources.tidy import read_csv_text
+
+    path = demo.DEMO_DIR / name
+    fast = clean.read_well_formed(kind, path)
+    assert fast is not None
+    slow = clean.validate_frame(kind, read_csv_text(path), name)
+    pd.testing.assert_frame_equal(fast, slow)
+
+
+@pytest.mark.parametrize(
+    ("change", "fast"),
+    [
+        (("Buurt A,GM0344,2022,5,0", "Buurt A,GM0344,2022, 5,0"), True),  # padding of a number
+        (("Buurt A,GM0344,2022,5,0", "Buurt A,GM0344,2022,5,ja"), True),  # another flag spelling
+        (("Buurt A,GM0344,2022,5,0", "Buurt A,GM0344,2022,.,0"), False),  # a CBS marker
+        (("Buurt A,GM0344,2022,5,0", "Buurt A,GM0344,2022JJ00,5,0"), False),  # a period code
+        (("Buurt A,GM0344", "Buurt A ,GM0344"), False),  # padding of a text
+    ],
+)
+def test_both_paths_read_values_off_the_plainest_form_alike(tmp_path, change, fast):
+    from rvs_analysis import clean
+    from rvs_analysis.sources.tidy import read_csv_text
+
+    folder = _write(tmp_path / "nb", yearly=YEARLY.replace(*change))
+    path = folder / "neighbourhood_crime.csv"
+    slow = clean.validate_frame("neighbourhood_crime", read_csv_text(path), path.name)
+    typed = clean.read_well_formed("neighbourhood_crime", path)
+    assert (typed is not None) == fast
+    if fast:
+        pd.testing.assert_frame_equal(typed, slow)
+    yearly = load_neighbourhoods(folder).yearly.set_index(["area_code", "year"])
+    plain = load_neighbourhoods(_write(tmp_path / "plain")).yearly.set_index(["area_code", "year"])
+    expected = plain["registered_offences"].copy()
+    if change[1].endswith(",.,0"):
+        expected.loc[("BU03440101", 2022)] = np.nan
+    pd.testing.assert_series_equal(yearly["registered_offences"], expected)
+    assert yearly["provisional"].dtype == bool
+    assert yearly["provisional"].sum() == (1 if change[1].endswith(",ja") else 0)

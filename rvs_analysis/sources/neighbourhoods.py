@@ -171,17 +171,30 @@ def input_files(folder) -> list[Path]:
 
 
 def _read(path: Path, key: str) -> pd.DataFrame:
-    """Read one table as text (decompressing by suffix) and validate it against its schema."""
-    text = read_csv_text(path)
-    clean.require_rows(text, path.name, f"wijk and buurt {key} figures")
-    frame = clean.validate_frame(_SCHEMA_OF[key], text, path.name)
+    """Read one table (decompressing by suffix) and validate it against its schema: by typed
+    parsing when it is well formed, else as text row by row (which names the bad row)."""
+    require_regular_file(path)
+    frame = clean.read_well_formed(_SCHEMA_OF[key], path)
+    text = None
+    if frame is None:
+        text = read_csv_text(path)
+        clean.require_rows(text, path.name, f"wijk and buurt {key} figures")
+        frame = clean.validate_frame(_SCHEMA_OF[key], text, path.name)
+    return _check_codes(frame, path, text)
+
+
+def _check_codes(frame: pd.DataFrame, path: Path, text: pd.DataFrame | None) -> pd.DataFrame:
+    """``area_kind`` and ``gemeente_code`` against the code (added where the file lacks them)."""
+    shown = frame if text is None else text  # the values as the file holds them
     codes = frame["area_code"].astype(str)
-    prefix_kind = codes.str[:2].map(AREA_KINDS)
+    unique = pd.unique(codes.to_numpy(dtype=object))
+    prefix_kind = codes.map({code: AREA_KINDS[code[:2]] for code in unique})
+    expected_gemeente = codes.map({code: "GM" + code[2:6] for code in unique})
     if "area_kind" in frame.columns:
         kinds = frame["area_kind"].astype(str)
         unknown = ~kinds.isin(AREA_KINDS.values())
         if unknown.any():
-            _refuse(path, "area_kind", unknown, "expected wijk or buurt", text["area_kind"])
+            _refuse(path, "area_kind", unknown, "expected wijk or buurt", shown["area_kind"])
         wrong = kinds != prefix_kind
         if wrong.any():
             _refuse(
@@ -189,11 +202,10 @@ def _read(path: Path, key: str) -> pd.DataFrame:
                 "area_kind",
                 wrong,
                 "does not match the code (WK codes are wijken, BU codes buurten)",
-                text["area_kind"],
+                shown["area_kind"],
             )
     else:
         frame.insert(1, "area_kind", prefix_kind.to_numpy())
-    expected_gemeente = "GM" + codes.str[2:6]
     if "gemeente_code" in frame.columns:
         wrong = frame["gemeente_code"].astype(str) != expected_gemeente
         if wrong.any():
@@ -203,7 +215,7 @@ def _read(path: Path, key: str) -> pd.DataFrame:
                 wrong,
                 "does not match the area code (the four digits after WK or BU are the "
                 "municipality's)",
-                text["gemeente_code"],
+                shown["gemeente_code"],
             )
     else:
         frame.insert(2, "gemeente_code", expected_gemeente.to_numpy())
