@@ -246,3 +246,14 @@ def test_both_paths_read_values_off_the_plainest_form_alike(tmp_path, change, fa
     pd.testing.assert_series_equal(yearly["registered_offences"], expected)
     assert yearly["provisional"].dtype == bool
     assert yearly["provisional"].sum() == (1 if change[1].endswith(",ja") else 0)
+
+
+def test_a_source_names_its_wijk_and_buurt_data(tidy_folder):
+    from rvs_analysis.sources import load_neighbourhood_source
+
+    with pytest.raises(SourceNotAvailableError, match="neighbourhood_crime.csv"):
+        load_neighbourhood_source(str(tidy_folder))
+    _write(tidy_folder)
+    assert len(load_neighbourhood_source(str(tidy_folder)).yearly) == 6
+    with pytest.raises(SourceNotAvailableError, match="does not download the wijk and buurt rows"):
+        load_neighbourhood_source("cbs", cache=str(tidy_folder))

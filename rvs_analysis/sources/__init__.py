@@ -22,6 +22,7 @@ from rvs_analysis.national import incomplete_municipalities, municipality_names
 from rvs_analysis.region_tables import known_codes
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.sources.kinds import DEMO_DIR, kind_named, source_kind
+from rvs_analysis.sources.neighbourhoods import Neighbourhoods, load_neighbourhoods
 from rvs_analysis.sources.tidy import require_regular_file
 from rvs_analysis.timings import timed
 
@@ -30,6 +31,7 @@ __all__ = [
     "REPO_ROOT",
     "Dataset",
     "clear_cache",
+    "load_neighbourhood_source",
     "load_notes",
     "load_source",
     "resolve_source",
@@ -64,6 +66,39 @@ def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:
     """
     kind = source_kind(str(source))
     return kind.name, kind.locate(str(source), cache)
+
+
+def load_neighbourhood_source(source: str = "demo", cache="data/raw") -> Neighbourhoods:
+    """The wijk and buurt data of a source: its folder read by
+    :func:`~rvs_analysis.sources.neighbourhoods.load_neighbourhoods`.
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"`` or a folder in the tidy layout (``"cbs"``: see Raises).
+    cache : str or pathlib.Path, default "data/raw"
+
+    Returns
+    -------
+    Neighbourhoods
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the source's folder has no wijk and buurt tables; for ``"cbs"`` always, because
+        ``rvs fetch`` does not download them yet.
+    DataValidationError
+        For bad input (file, column, row).
+    """
+    kind, path = resolve_source(source, cache)
+    if kind == "cbs":
+        raise SourceNotAvailableError(
+            "The CBS cache holds no wijk and buurt figures: rvs fetch does not download the wijk "
+            "and buurt rows of 47018NED and 47022NED yet. Use --source demo, or a folder with "
+            "neighbourhood_crime.csv, neighbourhood_monthly_crime.csv and "
+            "neighbourhood_population.csv (see docs/ARCHITECTURE.md)."
+        )
+    return load_neighbourhoods(path)
 
 
 def _input_files(kind: str, path: Path) -> list[Path]:

@@ -379,7 +379,8 @@ def load_neighbourhoods(source_dir) -> Neighbourhoods:
         raise SourceNotAvailableError(
             f"The folder {folder} has no wijk and buurt data: {', '.join(missing)} "
             f"{'is' if len(missing) == 1 else 'are'} missing (plain or as .csv.gz/.csv.xz). Run "
-            "'rvs demo-data' for the demo folder, or fetch the CBS tables 47018NED and 47022NED."
+            "'rvs demo-data' for the demo folder, or write the three tables of docs/ARCHITECTURE.md "
+            "('Wijk and buurt files') into the folder."
         )
     yearly = _read(paths["yearly"], "yearly")
     monthly = _read(paths["monthly"], "monthly")
