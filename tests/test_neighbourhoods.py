@@ -255,5 +255,5 @@ def test_a_source_names_its_wijk_and_buurt_data(tidy_folder):
         load_neighbourhood_source(str(tidy_folder))
     _write(tidy_folder)
     assert len(load_neighbourhood_source(str(tidy_folder)).yearly) == 6
-    with pytest.raises(SourceNotAvailableError, match="does not download the wijk and buurt rows"):
+    with pytest.raises(SourceNotAvailableError, match="--tables wijkbuurt_jaar wijkbuurt_maand"):
         load_neighbourhood_source("cbs", cache=str(tidy_folder))

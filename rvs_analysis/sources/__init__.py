@@ -22,7 +22,7 @@ from rvs_analysis.national import incomplete_municipalities, municipality_names
 from rvs_analysis.region_tables import known_codes
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.sources.kinds import DEMO_DIR, kind_named, source_kind
-from rvs_analysis.sources.neighbourhoods import Neighbourhoods, load_neighbourhoods
+from rvs_analysis.sources.neighbourhoods import Neighbourhoods
 from rvs_analysis.sources.tidy import require_regular_file
 from rvs_analysis.timings import timed
 
@@ -75,7 +75,8 @@ def load_neighbourhood_source(source: str = "demo", cache="data/raw") -> Neighbo
     Parameters
     ----------
     source : str
-        ``"demo"`` or a folder in the tidy layout (``"cbs"``: see Raises).
+        ``"demo"``, ``"cbs"`` (the cache's wijk and buurt tables, without boundaries) or a folder
+        in the tidy layout.
     cache : str or pathlib.Path, default "data/raw"
 
     Returns
@@ -85,20 +86,16 @@ def load_neighbourhood_source(source: str = "demo", cache="data/raw") -> Neighbo
     Raises
     ------
     SourceNotAvailableError
-        When the source's folder has no wijk and buurt tables; for ``"cbs"`` always, because
-        ``rvs fetch`` does not download them yet.
+        When the source has no wijk and buurt tables (for ``"cbs"``: naming the ``rvs fetch``
+        call that downloads them).
     DataValidationError
         For bad input (file, column, row).
     """
-    kind, path = resolve_source(source, cache)
-    if kind == "cbs":
-        raise SourceNotAvailableError(
-            "The CBS cache holds no wijk and buurt figures: rvs fetch does not download the wijk "
-            "and buurt rows of 47018NED and 47022NED yet. Use --source demo, or a folder with "
-            "neighbourhood_crime.csv, neighbourhood_monthly_crime.csv and "
-            "neighbourhood_population.csv (see docs/ARCHITECTURE.md)."
-        )
-    return load_neighbourhoods(path)
+    kind = source_kind(str(source))
+    path = kind.locate(str(source), cache)
+    if kind.load_neighbourhoods is None:
+        raise SourceNotAvailableError(f"The source {source} has no wijk and buurt data.")
+    return kind.load_neighbourhoods(path)
 
 
 def _input_files(kind: str, path: Path) -> list[Path]:

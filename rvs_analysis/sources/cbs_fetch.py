@@ -34,6 +34,7 @@ from rvs_analysis.exceptions import (
     TableFailedError,
     TooManyRequestsError,
 )
+from rvs_analysis.region_tables import municipality_table
 from rvs_analysis.sources.cbs_catalog import choose_edition
 from rvs_analysis.sources.cbs_check import check_download, data_years
 from rvs_analysis.sources.cbs_parts import check_listing, check_properties
@@ -367,7 +368,15 @@ def _row_filter(spec: TableSpec, properties: list[dict], offence_keys: list[str]
     parts = []
     for prop in properties:
         key = prop.get("Key")
-        if prop.get("Type") == "GeoDimension" and spec.regions:
+        if prop.get("Type") == "GeoDimension" and spec.municipalities:
+            numbers = sorted({code[2:] for code in municipality_table()["gemeente_code"]})
+            either = " or ".join(
+                f"startswith({key},{_quote(prefix + number)})"
+                for number in numbers
+                for prefix in spec.regions
+            )
+            parts.append(f"({either})")
+        elif prop.get("Type") == "GeoDimension" and spec.regions:
             either = " or ".join(f"substringof({_quote(prefix)},{key})" for prefix in spec.regions)
             parts.append(f"({either})")
         elif prop.get("Type") == "TimeDimension" and spec.period:
@@ -486,7 +495,7 @@ class ODataV3Route:
                 )
                 check_listing(listing, f"{table_id}/{dimension}.json")
                 padded = {row["Key"].strip(): row["Key"] for row in listing}
-                wanted = needed_offence_codes()
+                wanted = list(spec.offence_codes) or needed_offence_codes()
                 offence_keys = [padded[code] for code in wanted if code in padded]
                 missing_offences = [code for code in wanted if code not in padded]
             dimensions = [p["Key"] for p in properties if p.get("Type") in DIMENSION_TYPES]

@@ -36,6 +36,8 @@ __all__ = [
     "BOUNDARIES_FILE",
     "TABLE_FILES",
     "Neighbourhoods",
+    "assemble_neighbourhoods",
+    "check_against_codes",
     "has_neighbourhoods",
     "input_files",
     "load_neighbourhoods",
@@ -387,7 +389,53 @@ def load_neighbourhoods(source_dir) -> Neighbourhoods:
     population = _read(paths["population"], "population")
     boundary_path = folder / BOUNDARIES_FILE
     boundaries = _read_boundaries(boundary_path) if boundary_path.exists() else None
+    files = [path.name for path in paths.values() if path is not None]
+    if boundaries is not None:
+        files.append(BOUNDARIES_FILE)
+    return assemble_neighbourhoods(yearly, monthly, population, boundaries, files)
 
+
+def check_against_codes(frame: pd.DataFrame, file: str) -> pd.DataFrame:
+    """``area_kind`` and ``gemeente_code`` of validated rows checked against (or, where absent,
+    taken from) the area code.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Rows validated by :func:`rvs_analysis.clean.validate_frame` (a neighbourhood kind).
+    file : str
+        Named in an error.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` with ``area_kind`` and ``gemeente_code``.
+
+    Raises
+    ------
+    DataValidationError
+        When a row's kind or municipality contradicts its code.
+    """
+    return _check_codes(frame, Path(file), None)
+
+
+def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> Neighbourhoods:
+    """:class:`Neighbourhoods` from validated frames (the tidy files' or the CBS cache's).
+
+    Parameters
+    ----------
+    yearly, monthly, population : pandas.DataFrame
+        Validated rows (:data:`rvs_analysis.clean.SCHEMAS` ``neighbourhood_*``) with ``area_kind``
+        and ``gemeente_code`` (:func:`check_against_codes`).
+    boundaries : dict or None
+        The polygons, read and checked.
+    files : list of str
+        The files (or tables) read, for the record.
+
+    Returns
+    -------
+    Neighbourhoods
+    """
     if "offence_label" in yearly.columns:
         offences = yearly[["offence_code", "offence_label"]].drop_duplicates("offence_code")
         offences = offences.assign(offence_label=offences["offence_label"].fillna(""))
@@ -430,9 +478,6 @@ def load_neighbourhoods(source_dir) -> Neighbourhoods:
         "registered_offences",
         "provisional",
     ]
-    files = [path.name for path in paths.values() if path is not None]
-    if boundaries is not None:
-        files.append(BOUNDARIES_FILE)
     return Neighbourhoods(
         yearly=yearly[yearly_columns].reset_index(drop=True),
         monthly=monthly[monthly_columns].reset_index(drop=True),
