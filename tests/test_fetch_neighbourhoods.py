@@ -43,16 +43,20 @@ def test_the_tables_are_fetched_filtered_on_the_server(fetched):
     assert by_key["wijkbuurt_maand"]["table"] == "47022NED"
     kerncijfers = by_key["kerncijfers_wijkbuurt"]
     assert kerncijfers["table"] == KERNCIJFERS_EDITIONS[2024] and kerncijfers["edition"] == 2024
-    data_queries = [
-        urllib.parse.unquote(query.get("$filter", ""))
+    filters = {
+        urllib.parse.unquote(query["$filter"])
         for path, query in requests
-        if path.endswith("/TypedDataSet")
-    ]
-    first = next(q for q in data_queries if "SoortMisdrijf" in q)
-    assert "startswith(WijkenEnBuurten,'BU0344')" in first
-    assert "startswith(WijkenEnBuurten,'WK0307')" in first
-    assert "'1.4.7 '" not in first and "SoortMisdrijf eq '1.2.3 '" in first
+        if path == "/ODataFeed/odata/47018NED/TypedDataSet" and "$filter" in query
+    }
+    # one request per six municipalities, each filter short enough for a server's URL limit
+    assert len(filters) == len(by_key["wijkbuurt_jaar"]["filter"]) == 8
+    assert max(len(text) for text in filters) < 1200
+    joined = " ".join(filters)
+    assert "startswith(WijkenEnBuurten,'BU0344')" in joined
+    assert "startswith(WijkenEnBuurten,'WK0307')" in joined
+    assert "'1.4.7 '" not in joined and "SoortMisdrijf eq '1.2.3 '" in joined
     assert any("$skiptoken" in query for path, query in requests), "the download was paged"
+    assert not list((cache / "wijkbuurt_maand").glob("part-*")), "the parts are joined"
 
 
 def test_the_cache_reads_as_wijk_and_buurt_data(fetched):
