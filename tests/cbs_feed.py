@@ -847,6 +847,141 @@ def _standard_tables(years, provisional):
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# Wijk and buurt tables (issue 31)
+# ---------------------------------------------------------------------------------------------
+
+NEIGHBOURHOOD_AREAS = {
+    # code: (title, inhabitants); Utrecht and Amersfoort are the region's, Amsterdam is not
+    "GM0344": ("Utrecht", 360000),
+    "WK034401": ("Binnenstad", 18000),
+    "BU03440101": ("Domplein e.o.", 6000),
+    "BU03440102": ("Lange Nieuwstraat e.o.", 12000),
+    "BU03440103": ("Havens (bedrijven)", None),
+    "WK034402": ("Oost", 30000),
+    "BU03440201": ("Watervogelbuurt", 30000),
+    "GM0307": ("Amersfoort", 160000),
+    "WK030701": ("Stadskern", 9000),
+    "BU03070101": ("Binnenstad", 9000),
+    "GM0363": ("Amsterdam", 930000),
+    "WK036301": ("Burgwallen-Oude Zijde", 4300),
+    "BU03630101": ("Kop Zeedijk", 1200),
+}
+"""The feed's wijken and buurten: GeoDetail-like columns name the municipality and the kind."""
+NEIGHBOURHOOD_WITHHELD = "BU03440103"
+"""A buurt whose every cell is ``null`` (CBS: not published)."""
+NEIGHBOURHOOD_FEED_OFFENCES = ("0.0.0", "1.1.1", "1.2.3", "1.4.7")
+"""Offences served; 1.4.7 is not among the suite's wijk and buurt codes (filtered out by CBS)."""
+KERNCIJFERS_EDITIONS = {2023: "85618NED", 2024: "85984NED"}
+
+
+def _neighbourhood_geo() -> list[dict]:
+    return [
+        {"Key": _pad(code, 10), "Title": title, "Description": None}
+        for code, (title, _) in NEIGHBOURHOOD_AREAS.items()
+    ]
+
+
+def _geo_detail(code: str) -> dict:
+    municipality = NEIGHBOURHOOD_AREAS["GM" + code[2:6]][0]
+    kind = {"GM": "Gemeente", "WK": "Wijk", "BU": "Buurt"}[code[:2]]
+    return {"Gemeentenaam_2": municipality.ljust(40), "SoortRegio_3": kind.ljust(10)}
+
+
+def neighbourhood_police_table(table_id="47018NED", kind="JJ") -> FeedTable:
+    """47018NED (``kind="JJ"``, 2022-2023) or 47022NED (``"MM"``, 2023, 2024 provisional): GM, WK
+    and BU rows with GeoDetail-like columns, ``null`` in every cell of the withheld buurt and a
+    surge of 1.2.3 in BU03440102 in the latest months."""
+    props = _police_properties()
+    years, provisional = ((2022, 2023), ()) if kind == "JJ" else ((2023, 2024), (2024,))
+    periods = _periods(years, provisional, kind)
+    if kind == "MM":  # 2024 up to February, the latest provisional
+        periods = [p for p in periods if p["Key"] <= "2024MM02"]
+    rows = []
+    for offence in NEIGHBOURHOOD_FEED_OFFENCES:
+        for code, (_, people) in NEIGHBOURHOOD_AREAS.items():
+            for period in periods:
+                count = None
+                if code != NEIGHBOURHOOD_WITHHELD:
+                    base = _offence_count(code, offence, period["Key"], people or 1000)
+                    count = max(0, base // 12) if kind == "MM" else base
+                    if offence == "1.2.3" and code == "BU03440102" and period["Key"] >= "2024":
+                        count = 3 * count + 5
+                rows.append(
+                    {
+                        "ID": len(rows),
+                        "SoortMisdrijf": _pad(offence, 6),
+                        "WijkenEnBuurten": _pad(code, 10),
+                        "Perioden": period["Key"],
+                        "GeregistreerdeMisdrijven_1": count,
+                        **_geo_detail(code),
+                    }
+                )
+    title = (
+        "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
+        if kind == "JJ"
+        else "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, maandcijfers"
+    )
+    return FeedTable(
+        table_id,
+        "DATADERDEN",
+        title,
+        props.rows,
+        {
+            "SoortMisdrijf": _offence_listing(list(NEIGHBOURHOOD_FEED_OFFENCES), OFFENCES_47018),
+            "WijkenEnBuurten": _neighbourhood_geo(),
+            "Perioden": periods,
+        },
+        rows,
+    )
+
+
+def kerncijfers_table(year: int) -> FeedTable:
+    """ "Kerncijfers wijken en buurten <year>": one edition (its own identifier), no period
+    dimension, the inhabitants topic ``null`` for the withheld buurt."""
+    props = _Properties()
+    props.dimension("WijkenEnBuurten", "Wijken en buurten", "GeoDimension", MapYear=str(year))
+    props.topic("Gemeentenaam_1", "Gemeentenaam", datatype="String", unit="")
+    props.topic("SoortRegio_2", "Soort regio", datatype="String", unit="")
+    props.topic("Codering_3", "Codering", datatype="String", unit="")
+    props.topic("AantalInwoners_5", "Aantal inwoners")
+    props.topic("Mannen_6", "Mannen")
+    rows = []
+    for code, (_, people) in NEIGHBOURHOOD_AREAS.items():
+        detail = _geo_detail(code)
+        count = None if people is None else people + 10 * (year - 2023)
+        rows.append(
+            {
+                "ID": len(rows),
+                "WijkenEnBuurten": _pad(code, 10),
+                "Gemeentenaam_1": detail["Gemeentenaam_2"],
+                "SoortRegio_2": detail["SoortRegio_3"],
+                "Codering_3": code.ljust(10),
+                "AantalInwoners_5": count,
+                "Mannen_6": None if count is None else count // 2,
+            }
+        )
+    return FeedTable(
+        KERNCIJFERS_EDITIONS[year],
+        "CBS",
+        f"Kerncijfers wijken en buurten {year}",
+        props.rows,
+        {"WijkenEnBuurten": _neighbourhood_geo()},
+        rows,
+    )
+
+
+def neighbourhood_tables() -> dict[str, FeedTable]:
+    """The wijk and buurt tables by identifier: 47018NED and 47022NED and two Kerncijfers
+    editions (a feed of their own: ``CbsFeed(neighbourhood_tables())``)."""
+    tables = [
+        neighbourhood_police_table("47018NED", "JJ"),
+        neighbourhood_police_table("47022NED", "MM"),
+        *(kerncijfers_table(year) for year in KERNCIJFERS_EDITIONS),
+    ]
+    return {table.table_id: table for table in tables}
+
+
 def standard_tables(years=(2013, 2014, 2015, 2016, 2017, 2018), provisional=(2018,)):
     """Every table ``rvs fetch`` downloads, small, in CBS's shapes (see the module docstring).
 

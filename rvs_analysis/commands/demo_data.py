@@ -18,7 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``demo-data`` options to ``parser``."""
     parser.description = (
         "Write the deterministic demo data set (fixed seed) in the tidy CSV layout, or with --truth "
-        "print the effects planted in it as JSON."
+        "print the effects planted in it as JSON (--truth neighbourhoods: the planted wijk and "
+        "buurt hot spots, surges and recodings as a table)."
     )
     parser.add_argument(
         "--out",
@@ -34,8 +35,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--truth",
-        action="store_true",
-        help='print {"effects": {name: {"value", "description"}}} instead of writing data',
+        nargs="?",
+        const="effects",
+        choices=("effects", "neighbourhoods"),
+        default=None,
+        help='print {"effects": {name: {"value", "description"}}} instead of writing data; '
+        "--truth neighbourhoods prints the planted wijk and buurt truths as a table (the same "
+        "rows as neighbourhood_truth.csv in the demo folder)",
     )
 
 
@@ -50,9 +56,18 @@ def _generator():
         ) from error
 
 
+def _truth_text(table) -> str:
+    """The planted wijk and buurt truths as a plain text table (empty cells blank)."""
+    shown = table.astype(object).where(table.notna(), "")
+    return shown.to_string(index=False)
+
+
 def run(args: argparse.Namespace) -> int:
     """Write the data set (or print the truths); returns 0."""
     demo = _generator()
+    if args.truth == "neighbourhoods":
+        print(_truth_text(demo.neighbourhood_truth()))
+        return 0
     if args.truth:
         print(json.dumps(demo.truth(), indent=2, ensure_ascii=False))
         return 0

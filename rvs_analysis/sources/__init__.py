@@ -22,6 +22,7 @@ from rvs_analysis.national import incomplete_municipalities, municipality_names
 from rvs_analysis.region_tables import known_codes
 from rvs_analysis.sources.base import Dataset
 from rvs_analysis.sources.kinds import DEMO_DIR, kind_named, source_kind
+from rvs_analysis.sources.neighbourhoods import Neighbourhoods
 from rvs_analysis.sources.tidy import require_regular_file
 from rvs_analysis.timings import timed
 
@@ -30,6 +31,7 @@ __all__ = [
     "REPO_ROOT",
     "Dataset",
     "clear_cache",
+    "load_neighbourhood_source",
     "load_notes",
     "load_source",
     "resolve_source",
@@ -64,6 +66,36 @@ def resolve_source(source: str = "demo", cache="data/raw") -> tuple[str, Path]:
     """
     kind = source_kind(str(source))
     return kind.name, kind.locate(str(source), cache)
+
+
+def load_neighbourhood_source(source: str = "demo", cache="data/raw") -> Neighbourhoods:
+    """The wijk and buurt data of a source: its folder read by
+    :func:`~rvs_analysis.sources.neighbourhoods.load_neighbourhoods`.
+
+    Parameters
+    ----------
+    source : str
+        ``"demo"``, ``"cbs"`` (the cache's wijk and buurt tables, without boundaries) or a folder
+        in the tidy layout.
+    cache : str or pathlib.Path, default "data/raw"
+
+    Returns
+    -------
+    Neighbourhoods
+
+    Raises
+    ------
+    SourceNotAvailableError
+        When the source has no wijk and buurt tables (for ``"cbs"``: naming the ``rvs fetch``
+        call that downloads them).
+    DataValidationError
+        For bad input (file, column, row).
+    """
+    kind = source_kind(str(source))
+    path = kind.locate(str(source), cache)
+    if kind.load_neighbourhoods is None:
+        raise SourceNotAvailableError(f"The source {source} has no wijk and buurt data.")
+    return kind.load_neighbourhoods(path)
 
 
 def _input_files(kind: str, path: Path) -> list[Path]:

@@ -99,6 +99,10 @@ from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.sources import cbs_open
 from rvs_analysis.sources.base import Dataset
+from rvs_analysis.sources.cbs_neighbourhoods import (
+    read_neighbourhood_crime,
+    read_neighbourhood_population,
+)
 
 # The registry and the cache layout live in cbs_tables; they are re-exported here, where
 # notebooks, scripts and the tests have always found them (``cbs.TABLES``, ``cbs.read_table``).
@@ -630,6 +634,9 @@ def read_checked(table: CbsTable):
         MONTHLY_TABLE: lambda: read_monthly(table, None),
         AREAS_TABLE: lambda: cbs_open.read_police_units(table),
         **{table_id: lambda: read_survey_estimates(table) for table_id in SURVEY_TABLES},
+        "wijkbuurt_jaar": lambda: read_neighbourhood_crime(table),
+        "wijkbuurt_maand": lambda: read_neighbourhood_crime(table),
+        "kerncijfers_wijkbuurt": lambda: read_neighbourhood_population(table),
     }
     return readers[table.table_id]()
 

@@ -26,7 +26,13 @@ from rvs_analysis.sources.cbs_tables import TableSpec, read_table
 
 __all__ = ["REGION_PATTERNS", "check_download", "data_years"]
 
-REGION_PATTERNS = {"GM": r"GM\d{4}", "NL": r"NL\d{2}", "RE": r"RE\d{2}"}
+REGION_PATTERNS = {
+    "GM": r"GM\d{4}",
+    "NL": r"NL\d{2}",
+    "RE": r"RE\d{2}",
+    "WK": r"WK\d{6}",
+    "BU": r"BU\d{8}",
+}
 """The shape of a region key of each prefix the fetch asks for (:attr:`TableSpec.regions`)."""
 
 _KIND = {"JJ": "year", "MM": "month", "KW": "quarter"}

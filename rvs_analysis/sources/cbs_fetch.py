@@ -34,6 +34,7 @@ from rvs_analysis.exceptions import (
     TableFailedError,
     TooManyRequestsError,
 )
+from rvs_analysis.region_tables import municipality_table
 from rvs_analysis.sources.cbs_catalog import choose_edition
 from rvs_analysis.sources.cbs_check import check_download, data_years
 from rvs_analysis.sources.cbs_parts import check_listing, check_properties
@@ -362,12 +363,38 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _row_filter(spec: TableSpec, properties: list[dict], offence_keys: list[str] | None) -> str:
-    """The OData ``$filter`` for the rows the suite reads, on the table's own dimension keys."""
+MUNICIPALITIES_PER_REQUEST = 6
+"""A table filtered by municipality (:attr:`TableSpec.municipalities`) is downloaded in requests of
+this many municipalities each, so that a ``$filter`` stays near 1,000 characters (servers limit
+the length of a query; IIS's default is 2,048) and one request's rows are written to disk before
+the next is asked for."""
+
+
+def _municipality_numbers() -> list[str]:
+    """The four digits of every municipality the region has had (``data/regions``)."""
+    return sorted({code[2:] for code in municipality_table()["gemeente_code"]})
+
+
+def _row_filter(
+    spec: TableSpec,
+    properties: list[dict],
+    offence_keys: list[str] | None,
+    numbers: list[str] | None = None,
+) -> str:
+    """The OData ``$filter`` for the rows the suite reads, on the table's own dimension keys
+    (for a table filtered by municipality: the municipalities ``numbers``, default all)."""
     parts = []
     for prop in properties:
         key = prop.get("Key")
-        if prop.get("Type") == "GeoDimension" and spec.regions:
+        if prop.get("Type") == "GeoDimension" and spec.municipalities:
+            numbers = _municipality_numbers() if numbers is None else numbers
+            either = " or ".join(
+                f"startswith({key},{_quote(prefix + number)})"
+                for number in numbers
+                for prefix in spec.regions
+            )
+            parts.append(f"({either})")
+        elif prop.get("Type") == "GeoDimension" and spec.regions:
             either = " or ".join(f"substringof({_quote(prefix)},{key})" for prefix in spec.regions)
             parts.append(f"({either})")
         elif prop.get("Type") == "TimeDimension" and spec.period:
@@ -420,6 +447,48 @@ def _download_typed(client, table_id, folder: Path, select, filters, catalog, re
         f"cbsodata did not write TypedDataSet.json for {table_id} (with typed=True or False); "
         "this version of the client is not supported."
     )
+
+
+def _download_by_municipality(
+    spec, properties, offence_keys, client, table_id, folder: Path, select, catalog, request
+) -> tuple[list[str], bool]:
+    """Download a table in requests of :data:`MUNICIPALITIES_PER_REQUEST` municipalities, each
+    into a part folder, then join the parts' data sets into one ``TypedDataSet.json`` (one part in
+    memory at a time) beside the first part's metadata. Returns the filters and the ``typed``
+    argument."""
+    numbers = _municipality_numbers()
+    groups = [
+        numbers[start : start + MUNICIPALITIES_PER_REQUEST]
+        for start in range(0, len(numbers), MUNICIPALITIES_PER_REQUEST)
+    ]
+    filters, parts, typed_argument = [], [], False
+    for index, group in enumerate(groups):
+        part = folder / f"part-{index:03d}"
+        part.mkdir(parents=True)
+        filters.append(_row_filter(spec, properties, offence_keys, group))
+        typed_argument = _download_typed(
+            client, table_id, part, select, filters[-1], catalog, request
+        )
+        parts.append(part)
+    for path in parts[0].iterdir():
+        if path.name != "TypedDataSet.json":
+            path.replace(folder / path.name)
+    with open(folder / "TypedDataSet.json", "w", encoding="utf-8") as out:
+        out.write("[")
+        first = True
+        for part in parts:
+            rows = _records(
+                json.loads((part / "TypedDataSet.json").read_text(encoding="utf-8")),
+                f"{table_id}/TypedDataSet.json",
+            )
+            for row in rows:
+                out.write(("" if first else ",\n") + json.dumps(row, ensure_ascii=False))
+                first = False
+            del rows
+        out.write("]")
+    for part in parts:
+        shutil.rmtree(part)
+    return filters, typed_argument
 
 
 def _records(value, shown: str) -> list[dict]:
@@ -486,15 +555,21 @@ class ODataV3Route:
                 )
                 check_listing(listing, f"{table_id}/{dimension}.json")
                 padded = {row["Key"].strip(): row["Key"] for row in listing}
-                wanted = needed_offence_codes()
+                wanted = list(spec.offence_codes) or needed_offence_codes()
                 offence_keys = [padded[code] for code in wanted if code in padded]
                 missing_offences = [code for code in wanted if code not in padded]
             dimensions = [p["Key"] for p in properties if p.get("Type") in DIMENSION_TYPES]
             select = None if spec.all_topics else [*dimensions, *topics.values()]
-            filters = _row_filter(spec, properties, offence_keys) or None
-            typed_argument = _download_typed(
-                client, table_id, folder, select, filters, catalog, request
-            )
+            if spec.municipalities:
+                filters, typed_argument = _download_by_municipality(
+                    spec, properties, offence_keys, client, table_id, folder, select, catalog,
+                    request,
+                )  # fmt: skip
+            else:
+                filters = _row_filter(spec, properties, offence_keys) or None
+                typed_argument = _download_typed(
+                    client, table_id, folder, select, filters, catalog, request
+                )
         infos = _table_infos(folder)
         return {
             "filter": filters,

@@ -99,14 +99,40 @@ class TableSpec:
     route: str = "odata3"
     """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
     (``odata3``: CBS's OData v3 bulk feed with the cbsodata client)."""
+    table: str | None = None
+    """CBS's identifier when the registry key is not it: the wijk and buurt rows of 47018NED are
+    an entry (and a cache folder) of their own beside its municipal rows."""
+    offence_codes: tuple[str, ...] = ()
+    """With ``offences``: these codes instead of :func:`needed_offence_codes`."""
+    municipalities: bool = False
+    """Only the rows of the region's municipalities (``data/regions/municipalities.csv``, any
+    year): a wijk or buurt code starts with its municipality's four digits, so the filter is
+    ``startswith(<geo>,'WK0344') or startswith(<geo>,'BU0344') or ...``."""
 
     @property
     def table_id(self) -> str | None:
         """CBS's identifier when it is fixed; ``None`` when it is found by title in the catalog."""
-        return None if self.title else self.key
+        return None if self.title else (self.table or self.key)
 
 
 _REGISTERED = Topic("registered", r"geregistreerde misdrijven", _COUNT_EXCLUDE)
+NEIGHBOURHOOD_OFFENCES = (
+    "0.0.0",
+    "1.1.1",
+    "1.1.2",
+    "1.2.1",
+    "1.2.2",
+    "1.2.3",
+    "1.4.2",
+    "1.4.4",
+    "1.4.5",
+    "2.2.1",
+    "2.5.1",
+    "3.1.1",
+    "3.1.3",
+)
+"""The offence codes of the wijk and buurt downloads: the total and the twelve types of the demo's
+wijk and buurt data (:mod:`rvs_analysis.sources.demo_neighbourhoods`)."""
 _SURVEY_TOPICS = (
     Topic(
         "feels_unsafe", r"^voelt zich wel ?eens onveilig in (?:de |eigen )?buurt", required=False
@@ -183,10 +209,50 @@ TABLES: dict[str, TableSpec] = {
         all_topics=True,
         title=r"^Gebieden in Nederland (?P<edition>\d{4})$",
     ),
+    "wijkbuurt_jaar": TableSpec(
+        "wijkbuurt_jaar",
+        "dataderden.cbs.nl",
+        "registered offences per wijk and buurt of the region's municipalities and year (47018NED; "
+        "optional, asked for by name)",
+        topics=(_REGISTERED,),
+        regions=("WK", "BU"),
+        offences=True,
+        offence_codes=NEIGHBOURHOOD_OFFENCES,
+        municipalities=True,
+        table="47018NED",
+    ),
+    "wijkbuurt_maand": TableSpec(
+        "wijkbuurt_maand",
+        "dataderden.cbs.nl",
+        "registered offences per wijk and buurt of the region's municipalities and month "
+        "(47022NED; optional, asked for by name)",
+        period="MM",
+        topics=(_REGISTERED,),
+        regions=("WK", "BU"),
+        offences=True,
+        offence_codes=NEIGHBOURHOOD_OFFENCES,
+        municipalities=True,
+        table="47022NED",
+    ),
+    "kerncijfers_wijkbuurt": TableSpec(
+        "kerncijfers_wijkbuurt",
+        "opendata.cbs.nl",
+        "Kerncijfers wijken en buurten <year> (found by title in the catalog, the newest edition "
+        "not later than the crime table's boundary year): inhabitants per wijk and buurt of the "
+        "region's municipalities (optional, asked for by name; one edition)",
+        period="",
+        topics=(Topic("population", r"^aantal inwoners$"),),
+        regions=("WK", "BU"),
+        municipalities=True,
+        title=r"^Kerncijfers wijken en buurten (?P<edition>\d{4})$",
+    ),
 }
 """Every table ``rvs fetch`` downloads."""
 
-DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
+NEIGHBOURHOOD_TABLES = ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt")
+"""The wijk and buurt entries: fetched when named (``rvs fetch --tables ...``), not by default
+until a report reads them."""
+DEFAULT_TABLES: tuple[str, ...] = tuple(key for key in TABLES if key not in NEIGHBOURHOOD_TABLES)
 """The tables ``rvs fetch`` downloads when none are named: every table the notebooks use."""
 
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"

@@ -33,6 +33,10 @@ What is planted (see :func:`truth`):
 * ``burglary_seasonal_peak_month`` and ``burglary_dark_months_rate_ratio``: the seasonal pattern of
   monthly burglary.
 
+The wijk and buurt files (synthetic wijken and buurten with planted persistent hot spots, surges
+and recodings) come from :mod:`rvs_analysis.sources.demo_neighbourhoods`, drawn from a separate
+random stream; :func:`neighbourhood_truth` lists what they plant.
+
 The data are synthetic: populations and land areas are plausible rounded values typed in below
 (:data:`MUNICIPALITY_PARAMETERS`), not copied from CBS; every count below the published totals is
 drawn at random.
@@ -49,6 +53,8 @@ import numpy as np
 import pandas as pd
 
 from rvs_analysis.resources import data_path
+from rvs_analysis.sources.demo_neighbourhoods import generate_neighbourhoods
+from rvs_analysis.sources.demo_neighbourhoods import truth_table as neighbourhood_truth
 from rvs_analysis.sources.demo_neighbours import DemoModel, append_merger_neighbours
 
 __all__ = [
@@ -62,6 +68,7 @@ __all__ = [
     "SURVEY_WAVES",
     "YEARS",
     "generate",
+    "neighbourhood_truth",
     "truth",
 ]
 
@@ -1000,7 +1007,8 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
     pathlib.Path
         The folder written, holding ``registered_crime.csv``, ``population.csv``,
         ``cleared_offences.csv``, ``monthly_crime.csv``, ``survey_microdata.csv``,
-        ``indicators.csv`` and ``metadata.json``.
+        ``indicators.csv`` and ``metadata.json``, and the wijk and buurt files of
+        :func:`rvs_analysis.sources.demo_neighbourhoods.generate_neighbourhoods`.
 
     Notes
     -----
@@ -1021,6 +1029,8 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
        monthly burglary (multinomial over months with :data:`SEASONAL_INDEX`), survey microdata
        and indicators.
     5. Leerdam and Zederik, each from its own stream (:mod:`.demo_neighbours`), after the region.
+    6. The wijk and buurt files, from their own stream ``default_rng([seed, 31])``: the files above
+       are the same with or without them.
 
     All CSV files use ``\\n`` line ends and fixed decimals (density 1, Burgernet 2, weights 2).
     """
@@ -1118,6 +1128,7 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
         "generator_version": GENERATOR_VERSION,
     }
     (out_dir / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
+    generate_neighbourhoods(out_dir, seed, municipalities)
     return out_dir
 
 

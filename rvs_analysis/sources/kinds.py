@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rvs_analysis.resources import data_path, user_path
-from rvs_analysis.sources import cbs, tidy
+from rvs_analysis.sources import cbs, cbs_neighbourhoods, neighbourhoods, tidy
 from rvs_analysis.sources.base import Dataset
 
 __all__ = [
@@ -56,6 +56,9 @@ class SourceKind:
         ``load(folder, source, version) -> Dataset``: read and validate.
     missing : callable
         ``missing(folder) -> str``: one paragraph for a person when there are no input files.
+    load_neighbourhoods : callable, optional
+        ``load_neighbourhoods(folder) -> Neighbourhoods``: its wijk and buurt data; ``None``: the
+        kind has none.
     """
 
     name: str
@@ -64,6 +67,7 @@ class SourceKind:
     input_files: Callable[[Path], list[Path]]
     load: Callable[[Path, str, str | None], Dataset]
     missing: Callable[[Path], str]
+    load_neighbourhoods: Callable[[Path], object] | None = None
 
 
 _KINDS: list[SourceKind] = []
@@ -140,7 +144,11 @@ def kind_named(name: str) -> SourceKind:
 
 
 def _tidy_files(folder: Path) -> list[Path]:
-    return tidy.input_files(folder) if folder.is_dir() else []
+    """The municipal files and the wijk and buurt files: both are inputs of a report, so both
+    count in the source's version."""
+    if not folder.is_dir():
+        return []
+    return sorted({*tidy.input_files(folder), *neighbourhoods.input_files(folder)})
 
 
 def _load_demo(folder: Path, source: str, version: str | None) -> Dataset:
@@ -165,6 +173,7 @@ DEMO = SourceKind(
     missing=lambda folder: (
         f"The demo data set is missing ({folder}). Generate it with 'rvs demo-data'."
     ),
+    load_neighbourhoods=neighbourhoods.load_neighbourhoods,
 )
 CBS = SourceKind(
     name="cbs",
@@ -176,6 +185,7 @@ CBS = SourceKind(
         f"No CBS tables in the cache {folder}. Download them once with 'rvs fetch --cache "
         f"{folder}' (needs network); everything after that reads them offline."
     ),
+    load_neighbourhoods=cbs_neighbourhoods.load_cbs_neighbourhoods,
 )
 TIDY = SourceKind(
     name="tidy",
@@ -188,6 +198,7 @@ TIDY = SourceKind(
         "or a folder in the tidy CSV layout (registered_crime*.csv and population*.csv; see "
         "docs/ARCHITECTURE.md)."
     ),
+    load_neighbourhoods=neighbourhoods.load_neighbourhoods,
 )
 for _kind in (DEMO, CBS, TIDY):
     _KINDS.append(_kind)

@@ -5,7 +5,8 @@ are required; ``*.geojson``, ``cleared_offences.csv``, ``monthly_crime.csv``, ``
 ``survey_estimates.csv``, ``indicators.csv``, ``police_units.csv`` (municipality -> police unit,
 as CBS's "Gebieden in Nederland") and ``metadata.json`` are optional. Every file is read as
 text and validated by :mod:`rvs_analysis.clean` before it becomes part of the
-:class:`~rvs_analysis.sources.base.Dataset`.
+:class:`~rvs_analysis.sources.base.Dataset`. The wijk and buurt files (``neighbourhood*``) are
+:mod:`rvs_analysis.sources.neighbourhoods`'s: this module neither reads nor hashes them.
 
 Without ``metadata.json`` (the shared CBS extract), the crime boundary year is read from the boundary
 file's name (``gemeenten_2024.geojson`` -> 2024) and populations are taken to be on each year's own
@@ -36,6 +37,9 @@ OPTIONAL_FILES = {
 POLICE_UNITS_FILE = "police_units.csv"
 """Optional: ``gemeente_code, police_unit_code, police_unit_name`` (validated by
 :func:`rvs_analysis.clean.validate_police_units`), put into the provenance as the CBS source does."""
+NEIGHBOURHOOD_PREFIX = "neighbourhood"
+"""Files whose names start with this are the wijk and buurt files
+(:mod:`rvs_analysis.sources.neighbourhoods`): not municipal boundaries, not read by :func:`load_tidy`."""
 _TABLE_ID = re.compile(r"(\d{5}[A-Za-z]{3})")
 _BOUNDARY_YEAR = re.compile(r"(\d{4})\.geojson$")
 
@@ -62,7 +66,11 @@ def input_files(folder: Path) -> list[Path]:
     ]
     files: set[Path] = set()
     for pattern in patterns:
-        files.update(path for path in folder.glob(pattern) if path.is_file())
+        files.update(
+            path
+            for path in folder.glob(pattern)
+            if path.is_file() and not path.name.startswith(NEIGHBOURHOOD_PREFIX)
+        )
     return sorted(files)
 
 
@@ -95,8 +103,13 @@ def require_regular_file(path: Path) -> Path:
 
 
 def _regular_files(folder: Path, pattern: str) -> list[Path]:
-    """The paths matching ``pattern``, sorted; refuses one that is not a regular file."""
-    return sorted(require_regular_file(path) for path in folder.glob(pattern))
+    """The paths matching ``pattern`` (but not the wijk and buurt files), sorted; refuses one that
+    is not a regular file."""
+    return sorted(
+        require_regular_file(path)
+        for path in folder.glob(pattern)
+        if not path.name.startswith(NEIGHBOURHOOD_PREFIX)
+    )
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
@@ -178,7 +191,7 @@ def _read_boundaries(path: Path) -> dict:
         for key in ("statcode", "statnaam"):
             if key not in properties:
                 raise DataValidationError(path, key, position, "feature property is missing")
-        problem = _geometry_problem(feature.get("geometry"))
+        problem = geometry_problem(feature.get("geometry"))
         if problem:
             raise DataValidationError(
                 path,
@@ -190,11 +203,20 @@ def _read_boundaries(path: Path) -> dict:
     return geojson
 
 
-def _geometry_problem(geometry) -> str | None:
-    """What is wrong with a feature's geometry for a municipal map, or ``None``.
+def geometry_problem(geometry) -> str | None:
+    """What is wrong with a feature's geometry for a map, or ``None``.
 
-    A Polygon or MultiPolygon whose rings have at least four positions of two or three finite
-    numbers (checked with loops, not recursion: the nesting depth is fixed by the type).
+    Parameters
+    ----------
+    geometry : object
+        A feature's ``geometry`` as parsed from GeoJSON.
+
+    Returns
+    -------
+    str or None
+        ``None`` for a Polygon or MultiPolygon whose rings have at least four positions of two or
+        three finite numbers (checked with loops, not recursion: the nesting depth is fixed by the
+        type); otherwise what is wrong, in a few words.
     """
     if not isinstance(geometry, dict):
         return "expected a geometry object"

@@ -1,0 +1,105 @@
+"""``rvs fetch`` of the wijk and buurt tables against the loopback feed, with the real cbsodata client.
+
+The feed (tests/cbs_feed.py, ``neighbourhood_tables``) serves 47018NED and 47022NED with municipal,
+wijk and buurt rows of Utrecht, Amersfoort and Amsterdam (outside the region), one buurt whose
+every cell is ``null``, an offence code the suite does not ask for, and two editions of
+"Kerncijfers wijken en buurten <year>" found by title in the catalog.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import pytest
+from cbs_feed import (
+    KERNCIJFERS_EDITIONS,
+    NEIGHBOURHOOD_WITHHELD,
+    CbsFeed,
+    neighbourhood_tables,
+)
+
+from rvs_analysis.cli import main
+from rvs_analysis.sources import cbs, load_neighbourhood_source
+from rvs_analysis.sources.cbs_tables import NEIGHBOURHOOD_TABLES
+
+
+@pytest.fixture(scope="module")
+def fetched(tmp_path_factory):
+    """The three wijk and buurt tables fetched once, paged (50 rows a page)."""
+    cache = tmp_path_factory.mktemp("cache")
+    with CbsFeed(neighbourhood_tables(), page_size=50) as feed:
+        records = cbs.fetch(
+            tables=list(NEIGHBOURHOOD_TABLES), cache=cache, catalog=feed.url, timeout=120
+        )
+        requests = list(feed.requests)
+    return cache, records, requests
+
+
+def test_the_tables_are_fetched_filtered_on_the_server(fetched):
+    cache, records, requests = fetched
+    assert [record["status"] for record in records] == ["fetched"] * 3
+    by_key = {record["key"]: record for record in records}
+    assert by_key["wijkbuurt_jaar"]["table"] == "47018NED"
+    assert by_key["wijkbuurt_maand"]["table"] == "47022NED"
+    kerncijfers = by_key["kerncijfers_wijkbuurt"]
+    assert kerncijfers["table"] == KERNCIJFERS_EDITIONS[2024] and kerncijfers["edition"] == 2024
+    filters = {
+        urllib.parse.unquote(query["$filter"])
+        for path, query in requests
+        if path == "/ODataFeed/odata/47018NED/TypedDataSet" and "$filter" in query
+    }
+    # one request per six municipalities, each filter short enough for a server's URL limit
+    assert len(filters) == len(by_key["wijkbuurt_jaar"]["filter"]) == 8
+    assert max(len(text) for text in filters) < 1200
+    joined = " ".join(filters)
+    assert "startswith(WijkenEnBuurten,'BU0344')" in joined
+    assert "startswith(WijkenEnBuurten,'WK0307')" in joined
+    assert "'1.4.7 '" not in joined and "SoortMisdrijf eq '1.2.3 '" in joined
+    assert any("$skiptoken" in query for path, query in requests), "the download was paged"
+    assert not list((cache / "wijkbuurt_maand").glob("part-*")), "the parts are joined"
+
+
+def test_the_cache_reads_as_wijk_and_buurt_data(fetched):
+    cache, _, _ = fetched
+    data = load_neighbourhood_source("cbs", cache=str(cache))
+    assert data.boundaries is None
+    assert set(data.areas["gemeente_code"]) == {"GM0344", "GM0307"}  # not Amsterdam
+    assert set(data.areas["area_kind"]) == {"wijk", "buurt"}  # no municipal rows
+    assert set(data.offences["offence_code"]) == {"0.0.0", "1.1.1", "1.2.3"}
+    assert data.offences.set_index("offence_code").loc["1.2.3", "offence_label"] == (
+        "Diefstal van brom-, snor-, fietsen"
+    )
+    names = data.areas.set_index("area_code")["area_name"]
+    assert names["BU03440101"] == "Domplein e.o."
+    # withheld: missing, never 0, in every table
+    for frame in (data.yearly, data.monthly):
+        withheld = frame[frame["area_code"] == NEIGHBOURHOOD_WITHHELD]["registered_offences"]
+        assert len(withheld) and withheld.isna().all()
+        assert (
+            frame[frame["area_code"] != NEIGHBOURHOOD_WITHHELD]["registered_offences"].notna().all()
+        )
+    population = data.population.set_index("area_code")["population"]
+    assert population.isna().sum() == 1 and population[NEIGHBOURHOOD_WITHHELD] != 0
+    assert set(data.population["year"]) == {2024}
+    assert data.provisional_months == ((2024, 1), (2024, 2))
+    assert data.yearly["year"].max() == 2023 and not data.provisional_years
+
+
+def test_fetch_by_name_on_the_command_line_and_not_by_default(tmp_path, capsys):
+    with CbsFeed(neighbourhood_tables()) as feed:
+        status = main(
+            [
+                "fetch",
+                "--cache",
+                str(tmp_path),
+                "--catalog",
+                feed.url,
+                "--tables",
+                "wijkbuurt_jaar",
+                "wijkbuurt_maand",
+                "kerncijfers_wijkbuurt",
+            ]
+        )
+    assert status == 0
+    assert all((tmp_path / key / "TypedDataSet.json").is_file() for key in NEIGHBOURHOOD_TABLES)
+    assert not set(NEIGHBOURHOOD_TABLES) & set(cbs.DEFAULT_TABLES)
