@@ -992,6 +992,15 @@ def _append_merger_neighbours(seed: int, frames: dict) -> dict:
     return append_merger_neighbours(seed, model, frames)
 
 
+CRIME_COLUMNS = ["offence_code", "offence_label", "gemeente_code", "gemeente_name", "year",
+                 "registered_offences", "provisional"]  # fmt: skip
+"""Columns of ``registered_crime.csv``, in order."""
+CLEARED_COLUMNS = ["gemeente_code", "year", "offence_code", "registered_offences",
+                   "cleared_offences", "attempted_offences", "population_density",
+                   "burgernet_participation"]  # fmt: skip
+"""Columns of ``cleared_offences.csv``, in order."""
+
+
 def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Path:
     """Write the demo data set in the tidy layout; the same seed gives byte-identical files.
 
@@ -1054,17 +1063,7 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
     crime["offence_label"] = crime["offence_code"].map(OFFENCE_LABELS)
     crime["gemeente_name"] = crime["gemeente_code"].map(names)
     crime["provisional"] = 0
-    crime = crime.sort_values(["offence_code", "gemeente_code", "year"])[
-        [
-            "offence_code",
-            "offence_label",
-            "gemeente_code",
-            "gemeente_name",
-            "year",
-            "registered_offences",
-            "provisional",
-        ]
-    ]
+    crime = crime.sort_values(["offence_code", "gemeente_code", "year"])[CRIME_COLUMNS]
 
     burgernet = generator.burgernet()
     density = generator.density()
@@ -1081,18 +1080,7 @@ def generate(out_dir: Path | str | None = None, seed: int = DEFAULT_SEED) -> Pat
         cleared_frames.append(frame)
     cleared_table = pd.concat(cleared_frames, ignore_index=True).sort_values(
         ["gemeente_code", "year", "offence_code"]
-    )[
-        [
-            "gemeente_code",
-            "year",
-            "offence_code",
-            "registered_offences",
-            "cleared_offences",
-            "attempted_offences",
-            "population_density",
-            "burgernet_participation",
-        ]
-    ]
+    )[CLEARED_COLUMNS]
 
     months = generator.monthly(registered["1.1.1"])
     monthly = pd.DataFrame(
