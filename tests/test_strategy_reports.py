@@ -215,3 +215,22 @@ def test_rvs_render_refuses_a_bad_strategy_before_writing(
     assert file in err and says in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_the_default_run_follows_the_2023_2026_strategy(demo_batch):
+    """Acceptance: the default render (latest year) gives monitors under the 2023-2026 strategy:
+    its name and period, its three priorities with their indicators, 38 municipalities, no
+    Weesp; the index says which strategy the reports follow."""
+    index = (demo_batch / "index.html").read_text(encoding="utf-8")
+    assert "Strategie: Veiligheidsstrategie 2023-2026, 38 gemeenten" in index
+    page = (demo_batch / "midden-nederland" / "strategy_monitor.html").read_text(encoding="utf-8")
+    assert "Deze monitor volgt <strong>Veiligheidsstrategie 2023-2026</strong>" in page
+    assert "38 gemeenten in 5 districten" in page and "Weesp" not in page
+    for theme, indicator in [
+        ("Georganiseerde ondermijnende criminaliteit", "Drugshandel"),
+        ("Digitale veiligheid en cybercrime", "Cybercrime"),
+        ("Maatschappelijke onrust", "Openlijk geweld tegen personen"),
+    ]:
+        assert theme in page and indicator in page
+    summary = (demo_batch / "midden-nederland" / "strategy_monitor.summary.json").read_text()
+    assert '"strategy": "rvs-2023-2026"' in summary and "Doelen behaald" not in summary
