@@ -149,6 +149,14 @@ class StatisticsInputError(RvsError, ValueError):
     exit_code = 2
 
 
+class CountModelConvergenceError(StatisticsInputError):
+    """A count model (negative binomial) that did not converge to a usable maximum likelihood fit.
+
+    Raised by :func:`rvs_analysis.stats.count_model.fit_counts`; callers that documented a fall
+    back to quasi-Poisson catch it, others let it reach the user.
+    """
+
+
 class ChromiumMissingError(RvsError):
     """``--pdf`` was asked for but Chromium is not installed."""
 
