@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from rvs_analysis import regions
 from rvs_analysis.exceptions import CountModelConvergenceError
-from rvs_analysis.stats import count_model, trends
+from rvs_analysis.stats import compare, count_model, crime_change, trends
 from rvs_analysis.stats.common import StatisticsInputError
 from rvs_analysis.stats.count_model import fit_counts
 
@@ -120,3 +121,56 @@ def test_bad_arguments_name_the_problem():
     fit = fit_counts(counts, design, offset, "poisson")
     with pytest.raises(StatisticsInputError, match="2 weights"):
         fit.contrast([1.0, 0.0, 0.0])
+
+
+def test_fit_count_trend_reports_the_pearson_test_not_the_slope_p_value():
+    frame = pd.DataFrame(
+        {
+            "year": range(2012, 2022),
+            "registered_offences": [90, 130, 70, 140, 60, 120, 80, 110, 50, 95],
+        }
+    )
+    trend = trends.fit_count_trend(frame, population_column=None)
+    assert trend.dispersion_p_value == pytest.approx(stats.chi2.sf(trend.dispersion_statistic, 8))
+    assert trend.dispersion_p_value != pytest.approx(trend.annual_rate_ratio.p_value)
+
+
+# --------------------------------------------------------------------------------------------
+# One interval for one quantity, whichever public function gives it
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offence_code", ["0.0.0", "1.2.1"])
+def test_stad_utrecht_annual_rate_ratio_has_one_interval(demo_dataset, offence_code):
+    # before the engine, compare_trends gave Stad Utrecht's total crime 0.9656 the interval
+    # 0.957-0.975 (slopes model, years independent) and fit_count_trend 0.913-1.022 (AR(1) noise)
+    area = "Stad Utrecht"
+    comparison = compare.compare_trends(
+        demo_dataset, offence_code, [area, regions.rest_of(area)]
+    ).annual_rate_ratios[area]
+    alone = trends.fit_count_trend(
+        regions.area_table(demo_dataset, offence_code, areas=[area], rate=True)
+    ).annual_rate_ratio
+    assert comparison == alone  # estimate, interval, p-value, level and method
+    assert comparison.method.startswith("annual rate ratio from quasi-Poisson GLM")
+
+
+def test_the_two_trend_comparisons_agree_on_the_same_question(demo_dataset):
+    # visible against less visible crime, once as crime_change.compare_trends and once as two
+    # "areas" in compare.compare_trends (year effects; a common offset cancels): one interval
+    crime = demo_dataset.crime
+    result = crime_change.compare_trends(crime)
+    totals = result.totals.rename(columns={"category": "area"})
+    table = totals.assign(population=1.0)
+    as_areas = compare.compare_trends(table, reference="visible")
+    ratio = as_areas.ratio
+    np.testing.assert_allclose(
+        (ratio.estimate, ratio.ci_low, ratio.ci_high, ratio.p_value),
+        (result.ratio.estimate, result.ratio.ci_low, result.ratio.ci_high, result.ratio.p_value),
+        rtol=1e-8,
+    )
+    # each group's own annual rate ratio is fit_count_trend's in both
+    assert as_areas.annual_rate_ratios["visible"].estimate == pytest.approx(result.visible.estimate)
+    assert as_areas.annual_rate_ratios["visible"].ci_low == pytest.approx(result.visible.ci_low)
+    # the comparison's method names the year effects it has and the own trends lack
+    assert "year effects" in ratio.method and "year effects" not in result.visible.method
