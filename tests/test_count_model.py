@@ -7,6 +7,7 @@ it give the same annual rate ratio the same interval (issue 30 item 2).
 
 from __future__ import annotations
 
+import ast
 import math
 from pathlib import Path
 
@@ -110,6 +111,21 @@ def test_negative_binomial_that_does_not_converge_raises_one_clear_error():
     frame = pd.DataFrame({"year": 2012 + years, "registered_offences": counts})
     trend = trends.fit_count_trend(frame, population_column=None, model="negative_binomial")
     assert trend.model == "quasi_poisson"
+
+
+def test_negative_binomial_is_fitted_in_one_place_only():
+    # one maxiter, one set of checks: no other stats module fits its own Poisson or NB model
+    # (binomial GLMs of clearance percentages are not count models)
+    for path in sorted(STATS.glob("*.py")):
+        if path.name in ("count_model.py", "clearance.py") or path.name.startswith("validation"):
+            continue
+        names = {
+            node.id if isinstance(node, ast.Name) else node.attr
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Name | ast.Attribute)
+        }
+        assert not names & {"NegativeBinomial", "Poisson"}, f"{path.name} fits its own count model"
+    assert count_model.NB_MAXITER == 1000
 
 
 def test_bad_arguments_name_the_problem():
