@@ -10,7 +10,8 @@ Trend over years
     ``max(1, X2/df)`` (Poisson or negative binomial on request), widened for AR(1) year noise
     (:mod:`rvs_analysis.stats.serial`); gives the annual rate ratio and forecasts with prediction
     intervals (:meth:`CountTrend.forecast`); :func:`area_dispersion` gives the dispersion every
-    year-on-year change interval uses.
+    year-on-year change interval uses. The GLMs are fitted by
+    :mod:`rvs_analysis.stats.count_model`.
 
 All intervals are two-sided 95% unless ``level`` says otherwise.
 """
@@ -930,7 +931,9 @@ def fit_count_trend(
     intervals covered 79% under rho 0.5, these 93-94%: ``trend-rr-ar1``); with fewer years the
     years are taken as independent and the method says so. With two years it is saturated: Poisson,
     closed form ``(k2/E2) / (k1/E1)``, Wald interval ``exp(log RR +- z sqrt(1/k1 + 1/k2))``,
-    no dispersion can be estimated (the report says so).
+    no dispersion can be estimated (the report says so). The models are fitted by the count
+    engine, :func:`~rvs_analysis.stats.count_model.fit_counts`; each area's annual rate ratio in
+    :func:`rvs_analysis.stats.compare.compare_trends` is this function's, with the same interval.
 
     References
     ----------
