@@ -153,6 +153,14 @@ class UnknownMethodCode(RvsError, ValueError):  # noqa: N818 - named as the repo
     """A method code without a Dutch wording (``rvs_analysis.report.methods_text.WORDINGS``)."""
 
 
+class CountModelConvergenceError(StatisticsInputError):
+    """A count model (negative binomial) that did not converge to a usable maximum likelihood fit.
+
+    Raised by :func:`rvs_analysis.stats.count_model.fit_counts`; callers that documented a fall
+    back to quasi-Poisson catch it, others let it reach the user.
+    """
+
+
 class ChromiumMissingError(RvsError):
     """``--pdf`` was asked for but Chromium is not installed."""
 

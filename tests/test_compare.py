@@ -18,7 +18,7 @@ from scipy import stats
 from rvs_analysis import regions
 from rvs_analysis.stats import compare, validation_compare
 from rvs_analysis.stats.common import StatisticsInputError
-from rvs_analysis.stats.trends import rate_ratio_interval
+from rvs_analysis.stats.trends import fit_count_trend, rate_ratio_interval
 
 
 def _trend_table(rng, slopes, years=12, level=400.0, phi=1.0, population=100_000.0):
@@ -141,9 +141,13 @@ def test_each_area_gets_its_own_dispersion_against_the_reference():
     )
     assert noisy.details["phi"] == pytest.approx(phi["Eenheid 10"])
     assert "own dispersion" in noisy.method
-    # each unit's own annual rate ratio uses its own dispersion too
+    # each unit's own annual rate ratio is fit_count_trend of its own series: its own dispersion
     own = result.annual_rate_ratios
-    assert own["Eenheid 10"].details["phi"] > own["Eenheid 1"].details["phi"]
+    for unit in ("Eenheid 1", "Eenheid 10"):
+        alone = fit_count_trend(table[table["area"] == unit])
+        assert own[unit] == alone.annual_rate_ratio
+        assert own[unit].details["phi"] == pytest.approx(alone.scale)
+    assert own["Eenheid 10"].details["phi"] != pytest.approx(own["Eenheid 1"].details["phi"])
     assert 0 <= result.joint_p_value <= 1
 
 

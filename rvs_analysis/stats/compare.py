@@ -26,7 +26,6 @@ on record in ``tests/test_compare.py`` (seeded) and quoted in the docstrings.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,9 +33,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from rvs_analysis.stats.common import (
     Estimate,
@@ -46,6 +42,8 @@ from rvs_analysis.stats.common import (
     check_level,
     floored_dispersion,
 )
+from rvs_analysis.stats.count_model import fit_counts
+from rvs_analysis.stats.trends import fit_count_trend
 
 __all__ = [
     "AreaTrendComparison",
@@ -168,18 +166,14 @@ def _area_names(table: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(table["area"]))
 
 
-def _poisson_fit(y: np.ndarray, design: np.ndarray, offset: np.ndarray):
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        return GLM(y, design, family=families.Poisson(), offset=offset).fit()
+def _events(table: pd.DataFrame, name: str) -> float:
+    return float(table.loc[table["area"] == name, "registered_offences"].sum())
 
 
-def _dispersion(fit, df_resid: int) -> tuple[float, float]:
-    """(phi used, Pearson X2/df): phi = max(1, X2/df); 1 when there is no residual df."""
-    if df_resid <= 0:
-        return 1.0, math.nan
-    pearson = float(fit.pearson_chi2) / df_resid
-    return max(1.0, pearson), pearson
+_MODEL_NAMES = {
+    "year_effects": "year effects, area effects and area-specific linear trend deviations",
+    "slopes": "area-specific intercepts and linear year slopes",
+}
 
 
 def _design(table: pd.DataFrame, names: list[str], reference: str, model: str):
@@ -222,8 +216,11 @@ class AreaTrendComparison(ResultMixin):
         For each other area, the ratio of its annual rate ratio to the reference's (1: the same
         trend; above 1: its rate falls more slowly or rises faster), t interval and p-value.
     annual_rate_ratios : dict of str to Estimate
-        Each area's own annual rate ratio (rate in a year / rate a year earlier) from the model
-        with area-specific intercepts and slopes, with its own dispersion.
+        Each area's own annual rate ratio (rate in a year / rate a year earlier):
+        :func:`~rvs_analysis.stats.trends.fit_count_trend` of its own series, so the same
+        estimate and interval as that function gives (its own dispersion, AR(1) year noise
+        allowed for). It answers "how does this area's rate change", not the comparison, which
+        has year effects common to the areas; each estimate's ``method`` says which.
     dispersion : float
         phi = max(1, Pearson X2 / df) of the model of all areas together (with two areas the
         ratio's intervals scale with sqrt(phi)).
@@ -329,20 +326,68 @@ class AreaTrendComparison(ResultMixin):
         return pd.DataFrame(rows)
 
 
-def _t_estimate(log_value, se, df, level, method, n=None, details=None) -> Estimate:
-    quantile = stats.t.ppf(1 - (1 - level) / 2, df)
-    p_value = float(2 * stats.t.sf(abs(log_value / se), df)) if se > 0 else math.nan
-    return Estimate(
-        estimate=math.exp(log_value),
-        ci_low=math.exp(log_value - quantile * se),
-        ci_high=math.exp(log_value + quantile * se),
-        method=method,
-        level=level,
-        p_value=p_value,
-        null_value=1.0,
-        n=n,
-        details=dict(details or {}, log_estimate=float(log_value), se=float(se), df=float(df)),
+def _comparison_areas(table: pd.DataFrame, reference) -> list[str]:
+    """The areas of a trend comparison, the reference first; each needs three years."""
+    names = _area_names(table)
+    if len(names) < 2:
+        raise StatisticsInputError(
+            f"compare_area_trends needs at least two areas, got {names}. For one area use "
+            "trends.fit_count_trend on its rows."
+        )
+    reference = names[0] if reference is None else getattr(reference, "name", reference)
+    if reference not in names:
+        raise StatisticsInputError(f"The reference {reference!r} is not one of {names}.")
+    names = [reference, *[name for name in names if name != reference]]
+    counts = table.groupby("area")["year"].nunique()
+    short = [name for name in names if counts[name] < 3]
+    if short:
+        raise StatisticsInputError(
+            f"A trend comparison needs at least three years per area; {', '.join(short)} "
+            "has fewer. Compare two years with change_between instead."
+        )
+    return names
+
+
+def _pair_ratio(
+    table: pd.DataFrame, reference: str, name: str, model: str, level: float, method: str
+) -> tuple[Estimate, float]:
+    """The ratio of ``name``'s annual rate ratio to the reference's in the model of the two alone,
+    with that pair's own dispersion and df; returns the estimate and the dispersion."""
+    pair = table[table["area"].isin([reference, name])].reset_index(drop=True)
+    pair_design, pair_deviation, _ = _design(pair, [reference, name], reference, model)
+    pair_fit = fit_counts(
+        pair["registered_offences"].to_numpy(),
+        pair_design,
+        np.log(pair["population"].to_numpy()),
+        "quasi_poisson",
     )
+    if pair_fit.df_resid <= 0:
+        raise StatisticsInputError(
+            f"Too few years to compare {name} with {reference}: the model has no "
+            "residual degrees of freedom."
+        )
+    ratio = pair_fit.coefficient(
+        pair_deviation[0],
+        level=level,
+        method=method,
+        n=_events(table, name),
+        details={"reference": reference, "df_resid": int(pair_fit.df_resid)},
+    )
+    return ratio, pair_fit.dispersion
+
+
+def _joint_p_value(y, design, offset, table, deviations, area_dispersions) -> float:
+    """Quasi-likelihood F test that every area has the reference's trend, in the model of all
+    areas with area weights ``1 / phi_a`` (the reference weight 1) and the remaining scale
+    ``max(1, weighted X2/df)`` (chi-square where that floor binds)."""
+    weights = table["area"].map(lambda area: 1.0 / area_dispersions.get(area, 1.0))
+    weighted = fit_counts(y, design, offset, "quasi_poisson", var_weights=weights.to_numpy(float))
+    block = np.array(deviations)
+    delta = weighted.params[block]
+    wald = float(delta @ np.linalg.solve(weighted.covariance[np.ix_(block, block)], delta))
+    if math.isfinite(weighted.reference_df):
+        return float(stats.f.sf(wald / len(block), len(block), weighted.df_resid))
+    return float(stats.chi2.sf(wald, len(block)))
 
 
 def compare_area_trends(
@@ -397,8 +442,10 @@ def compare_area_trends(
     and the reference alone, with that pair's own dispersion ``phi_a`` and df: the noisiest of
     ten simulated police units was "significant" against the Netherlands in 14.5% of null runs
     with one dispersion pooled over all areas (``docs/statistical_properties.md``,
-    ``police-unit-size-unequal-noise``). Each area's own annual rate ratio comes from the
-    slopes model with the area's own dispersion (its Pearson X2 over ``years - 2`` df). With
+    ``police-unit-size-unequal-noise``). Each area's own annual rate ratio is
+    :func:`~rvs_analysis.stats.trends.fit_count_trend` of the area's own series (the slopes
+    model's estimate for that area, with the area's own dispersion over ``years - 2`` df and the
+    check for AR(1) year noise), so it has the same interval whichever function gives it. With
     three or more areas ``joint_p_value`` is the quasi-likelihood F test of all deviations
     being 0 in the model of all areas, each area's rows weighted by ``1 / phi_a`` (Wald
     statistic / q / scale on (q, df), scale ``max(1, weighted X2 / df)``). Assumes a log-linear
@@ -422,46 +469,24 @@ def compare_area_trends(
     if model not in ("year_effects", "slopes"):
         raise StatisticsInputError(f"model must be 'year_effects' or 'slopes', got {model!r}.")
     table = rate_table(data, offence_code, areas, years, boundaries)
-    names = _area_names(table)
-    if len(names) < 2:
-        raise StatisticsInputError(
-            f"compare_area_trends needs at least two areas, got {names}. For one area use "
-            "trends.fit_count_trend on its rows."
-        )
-    reference = names[0] if reference is None else getattr(reference, "name", reference)
-    if reference not in names:
-        raise StatisticsInputError(f"The reference {reference!r} is not one of {names}.")
-    names = [reference, *[name for name in names if name != reference]]
-    counts = table.groupby("area")["year"].nunique()
-    short = [name for name in names if counts[name] < 3]
-    if short:
-        raise StatisticsInputError(
-            f"A trend comparison needs at least three years per area; {', '.join(short)} "
-            "has fewer. Compare two years with change_between instead."
-        )
+    names = _comparison_areas(table, reference)
+    reference = names[0]
     y = table["registered_offences"].to_numpy()
     offset = np.log(table["population"].to_numpy())
-    design, deviations, t0 = _design(table, names, reference, model)
-    fit = _poisson_fit(y, design, offset)
-    df_resid = len(y) - np.linalg.matrix_rank(design)
-    phi, pearson = _dispersion(fit, df_resid)
-    if df_resid <= 0:
+    design, deviations, _ = _design(table, names, reference, model)
+    model_name = _MODEL_NAMES[model]
+    fit = fit_counts(y, design, offset, "quasi_poisson", f"({model_name})", "population")
+    if fit.df_resid <= 0:
         raise StatisticsInputError(
             "Too few years for this comparison: the model has no residual degrees of freedom."
         )
-    reference_df = floored_dispersion(pearson, df_resid)[1]  # the normal at the floor phi = 1
-    params = np.asarray(fit.params)
-    cov = np.asarray(fit.cov_params()) * phi
-    model_name = {
-        "year_effects": "year effects, area effects and area-specific linear trend deviations",
-        "slopes": "area-specific intercepts and linear year slopes",
-    }[model]
+    phi, df_resid = fit.dispersion, fit.df_resid
     method = (
         f"quasi-Poisson GLM ({model_name}) with log(population) offset; dispersion "
         f"phi = max(1, Pearson X2/df) = {phi:.2f} on {df_resid} df; "
         + (
             f"Wald t({df_resid}) intervals"
-            if math.isfinite(reference_df)
+            if math.isfinite(fit.reference_df)
             else "Wald normal intervals (the floor binds: Poisson variance)"
         )
         + " for the ratio of annual rate ratios"
@@ -469,15 +494,12 @@ def compare_area_trends(
     ratios = {}
     area_dispersions: dict[str, float] = {}
     if len(names) == 2:
-        column = deviations[0]
-        ratios[names[1]] = _t_estimate(
-            params[column],
-            math.sqrt(cov[column, column]),
-            reference_df,
-            level,
-            method,
-            n=float(table.loc[table["area"] == names[1], "registered_offences"].sum()),
-            details={"reference": reference, "phi": phi},
+        ratios[names[1]] = fit.coefficient(
+            deviations[0],
+            level=level,
+            method=method,
+            n=_events(table, names[1]),
+            details={"reference": reference},
         )
         area_dispersions[names[1]] = phi
     else:
@@ -491,104 +513,28 @@ def compare_area_trends(
             "for the ratio of annual rate ratios"
         )
         for name in names[1:]:
-            pair = table[table["area"].isin([reference, name])].reset_index(drop=True)
-            pair_design, pair_deviation, _ = _design(pair, [reference, name], reference, model)
-            pair_y = pair["registered_offences"].to_numpy()
-            pair_fit = _poisson_fit(pair_y, pair_design, np.log(pair["population"].to_numpy()))
-            pair_df = len(pair_y) - np.linalg.matrix_rank(pair_design)
-            pair_phi, pair_pearson = _dispersion(pair_fit, pair_df)
-            if pair_df <= 0:
-                raise StatisticsInputError(
-                    f"Too few years to compare {name} with {reference}: the model has no "
-                    "residual degrees of freedom."
-                )
-            column = pair_deviation[0]
-            ratios[name] = _t_estimate(
-                float(np.asarray(pair_fit.params)[column]),
-                math.sqrt(float(np.asarray(pair_fit.cov_params())[column, column]) * pair_phi),
-                floored_dispersion(pair_pearson, pair_df)[1],
-                level,
-                method,
-                n=float(table.loc[table["area"] == name, "registered_offences"].sum()),
-                details={"reference": reference, "phi": pair_phi, "df_resid": int(pair_df)},
+            ratios[name], area_dispersions[name] = _pair_ratio(
+                table, reference, name, model, level, method
             )
-            area_dispersions[name] = pair_phi
-    block = np.array(deviations)
     if len(names) == 2:
         joint_p = ratios[names[1]].p_value
     else:
-        # quasi-likelihood F test in the full model with area weights 1 / phi_a (the reference
-        # weight 1) and the remaining scale max(1, weighted X2/df)
-        weights = table["area"].map(lambda area: 1.0 / area_dispersions.get(area, 1.0))
-        with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore", PerfectSeparationWarning)
-            weighted = GLM(
-                y,
-                design,
-                family=families.Poisson(),
-                offset=offset,
-                var_weights=weights.to_numpy(dtype=float),
-            ).fit()
-        scale, scale_pearson = _dispersion(weighted, df_resid)
-        scale_df = floored_dispersion(scale_pearson, df_resid)[1]
-        weighted_cov = np.asarray(weighted.cov_params()) * scale
-        delta = np.asarray(weighted.params)[block]
-        wald = float(delta @ np.linalg.solve(weighted_cov[np.ix_(block, block)], delta))
-        joint_p = (
-            float(stats.f.sf(wald / len(block), len(block), df_resid))
-            if math.isfinite(scale_df)
-            else float(stats.chi2.sf(wald, len(block)))
-        )
-
-    slopes_design, slope_deviations, _ = _design(table, names, reference, "slopes")
-    slopes_fit = (
-        fit if model == "slopes" else _poisson_fit(y, slopes_design, offset)
-    )  # the same model when asked for slopes
-    slopes_params = np.asarray(slopes_fit.params)
-    slopes_cov = np.asarray(slopes_fit.cov_params())  # Poisson; scaled per area below
-    pearson_residuals = np.asarray(slopes_fit.resid_pearson)
-    base = len(names)  # the reference's slope column
-    annual = {}
-    for position, name in enumerate(names):
-        contrast = np.zeros(len(slopes_params))
-        contrast[base] = 1.0
-        if position > 0:
-            contrast[slope_deviations[position - 1]] = 1.0
-        # the slopes model fits each area on its own rows: its own dispersion and df
-        rows = (table["area"] == name).to_numpy()
-        own_df = int(rows.sum()) - 2
-        own_pearson = (
-            float(np.sum(pearson_residuals[rows] ** 2)) / own_df if own_df > 0 else math.nan
-        )
-        own_phi, own_reference_df = floored_dispersion(own_pearson, own_df)
-        own_method = (
-            "annual rate ratio from a quasi-Poisson GLM with area-specific intercepts and "
-            f"slopes, log(population) offset, the area's own phi = max(1, X2/df) = "
-            f"{own_phi:.2f}, "
-            + (
-                f"t({own_df}) interval"
-                if math.isfinite(own_reference_df)
-                else "normal interval (the floor binds)"
-            )
-        )
-        annual[name] = _t_estimate(
-            float(contrast @ slopes_params),
-            math.sqrt(float(contrast @ slopes_cov @ contrast) * own_phi),
-            own_reference_df,
-            level,
-            own_method,
-            n=float(table.loc[table["area"] == name, "registered_offences"].sum()),
-            details={"phi": own_phi},
-        )
+        joint_p = _joint_p_value(y, design, offset, table, deviations, area_dispersions)
+    # each area's own annual rate ratio is fit_count_trend's of its own series: one interval for
+    # the same quantity whichever function is asked (issue 30)
+    annual = {
+        name: fit_count_trend(table[table["area"] == name], level=level).annual_rate_ratio
+        for name in names
+    }
     data_out = table.copy()
-    data_out["fitted"] = np.asarray(fit.fittedvalues)
+    data_out["fitted"] = fit.fitted
     return AreaTrendComparison(
         areas=tuple(names),
         reference=reference,
         ratios=ratios,
         annual_rate_ratios=annual,
         dispersion=phi,
-        pearson_dispersion=pearson,
+        pearson_dispersion=fit.pearson_dispersion,
         area_dispersions=area_dispersions,
         df_resid=int(df_resid),
         joint_p_value=joint_p,
@@ -596,7 +542,7 @@ def compare_area_trends(
         years=tuple(sorted(int(year) for year in table["year"].unique())),
         method=method,
         data=data_out,
-        results=fit,
+        results=fit.results,
     )
 
 
@@ -619,10 +565,10 @@ def _pooled_dispersion(table: pd.DataFrame) -> tuple[float, int, str]:
     offset = np.log(table["population"].to_numpy())
     model = "year_effects" if len(names) > 1 else "slopes"
     design, _, _ = _design(table, names, names[0], model)
-    df_resid = len(y) - np.linalg.matrix_rank(design)
-    if df_resid <= 0:
+    fit = fit_counts(y, design, offset, "quasi_poisson")
+    if fit.df_resid <= 0:
         return 1.0, 0, "no residual df for a dispersion estimate: phi = 1"
-    phi, _ = _dispersion(_poisson_fit(y, design, offset), df_resid)
+    phi, df_resid = fit.dispersion, fit.df_resid
     what = (
         "year effects, area effects and area slopes"
         if model == "year_effects"

@@ -15,19 +15,15 @@ Functions
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-from statsmodels.discrete.discrete_model import NegativeBinomial
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
 from statsmodels.stats.proportion import proportion_confint
 
+from rvs_analysis.exceptions import CountModelConvergenceError
 from rvs_analysis.resources import data_path
 from rvs_analysis.stats.common import (
     Estimate,
@@ -38,8 +34,8 @@ from rvs_analysis.stats.common import (
     check_counts,
     check_level,
     estimates_frame,
-    floored_dispersion,
 )
+from rvs_analysis.stats.count_model import fit_counts
 from rvs_analysis.stats.trends import count_change, fit_count_trend
 
 __all__ = [
@@ -297,13 +293,13 @@ def compare_visibility_trends(
     ``log E[y_ct] = a_t + g [c = less visible] + delta [c = less visible] (t - t0)``,
     with a fixed effect ``a_t`` for every year, so whatever moves both groups in a year
     (registration changes, a pandemic) cancels and ``exp(delta)``, the ratio of the two groups'
-    annual rate ratios, is identified from the change in their mix alone. Fitted as a Poisson
-    GLM; when the Pearson chi-square test rejects (extra-Poisson variation of the less visible
-    series around its log-linear path) the model is refitted as quasi-Poisson (Pearson scale,
-    t intervals on the residual df; default, for the reasons given in
+    annual rate ratios, is identified from the change in their mix alone. Fitted by the count
+    engine (:func:`~rvs_analysis.stats.count_model.fit_counts`), always with a dispersion (no
+    pre-test): quasi-Poisson (Pearson ``phi = max(1, X2/df)``, t intervals on the residual df,
+    the normal where the floor binds; default, for the reasons given in
     :func:`~rvs_analysis.stats.trends.fit_count_trend`: with 6-15 years it keeps nominal coverage)
-    or, on request, as NB2 negative binomial (statsmodels, ML alpha; quasi-Poisson if it
-    fails to converge). Assumes a constant log-linear
+    or, on request, NB2 negative binomial (ML alpha; quasi-Poisson if it does not converge). The
+    Pearson chi-square test of the Poisson fit is reported. Assumes a constant log-linear
     difference in trends over the period. Each group's own annual rate ratio comes from
     :func:`~rvs_analysis.stats.trends.fit_count_trend` (Poisson or NB, population offset if given).
     """
@@ -328,82 +324,48 @@ def compare_visibility_trends(
     less = np.concatenate([np.zeros(n_years), np.ones(n_years)])
     year_dummies = np.vstack([np.eye(n_years), np.eye(n_years)])
     design = np.column_stack([year_dummies, less, less * np.tile(years - reference_year, 2)])
-    poisson = GLM(counts, design, family=families.Poisson()).fit()
-    df_resid = poisson.df_resid
-    p_dispersion = (
-        float(stats.chi2.sf(poisson.pearson_chi2, df_resid)) if df_resid > 0 else math.nan
-    )
-    model = "poisson"
-    results = poisson
     if overdispersed_model not in ("quasi_poisson", "negative_binomial"):
         raise StatisticsInputError(
             "overdispersed_model must be 'quasi_poisson' or 'negative_binomial', got "
             f"{overdispersed_model!r}."
         )
-    scale = 1.0
-    if df_resid > 0:
-        # always a dispersion model (no pre-test): quasi-Poisson with phi = max(1, X2/df)
-        model = overdispersed_model
-        if model == "negative_binomial":
-            results = _negative_binomial(counts, design, poisson.params)
-            if results is None:
-                model = "quasi_poisson"
-        if model == "quasi_poisson":
-            scale, reference_df = floored_dispersion(
-                float(poisson.pearson_chi2 / df_resid), df_resid
-            )
-            results = GLM(counts, design, family=families.Poisson()).fit(scale=scale)
-    index = n_years + 1
-    coefficient = float(np.asarray(results.params)[index])
-    se = float(np.asarray(results.bse)[index])
+    # always a dispersion model (no pre-test): quasi-Poisson with phi = max(1, X2/df), or NB2
+    # on request (quasi-Poisson if it does not converge)
+    try:
+        fit = fit_counts(counts, design, model=overdispersed_model)
+    except CountModelConvergenceError:
+        fit = fit_counts(counts, design, model="quasi_poisson")
+    model = fit.model
     if model == "quasi_poisson":
-        # the normal when the floor phi = 1 binds (common.floored_dispersion)
-        reference = stats.t(df=reference_df)
-    elif model == "negative_binomial":
-        reference = stats.t(df=max(df_resid - 1, 1))
+        dispersion_text = f"dispersion phi = max(1, X2/df) = {fit.dispersion:.2f}, " + (
+            f"t({fit.df_resid:g}) interval"
+            if math.isfinite(fit.reference_df)
+            else "normal interval (the floor binds: Poisson variance)"
+        )
     else:
-        reference = stats.norm()
-    quantile = reference.ppf(1 - (1 - level) / 2)
+        dispersion_text = "t interval"
     names = {
-        "poisson": "Poisson GLM",
         "negative_binomial": "negative binomial (NB2) model",
         "quasi_poisson": "quasi-Poisson GLM",
     }
-    dispersion_text = (
-        f"dispersion phi = max(1, X2/df) = {scale:.2f}, "
-        + (
-            f"t({df_resid:g}) interval"
-            if math.isfinite(reference_df)
-            else "normal interval (the floor binds: Poisson variance)"
-        )
-        if model == "quasi_poisson"
-        else ("normal interval" if model == "poisson" else "t interval")
-    )
     method = (
         f"{names[model]} of yearly counts with year fixed effects and a category x year "
         f"interaction; {dispersion_text}"
     )
-    ratio = Estimate(
-        estimate=math.exp(coefficient),
-        ci_low=math.exp(coefficient - quantile * se),
-        ci_high=math.exp(coefficient + quantile * se),
-        method=method,
+    index = n_years + 1  # the category x year interaction
+    ratio = fit.coefficient(
+        index,
         level=level,
-        p_value=float(2 * reference.sf(abs(coefficient / se))),
-        null_value=1.0,
+        method=method,
         n=float(counts.sum()),
-        details={"model": model, "log_ratio": coefficient, "se": se},
+        details={"log_ratio": float(fit.params[index])},
     )
     spec = MethodSpec(
         "visibility_trend_comparison",
         {
             "model": model,
-            "dispersion": scale,
-            "df": (
-                reference_df
-                if model == "quasi_poisson"
-                else (max(df_resid - 1, 1) if model == "negative_binomial" else math.inf)
-            ),
+            "dispersion": fit.dispersion,
+            "df": fit.reference_df,
             "level": level,
         },
     )
@@ -427,29 +389,12 @@ def compare_visibility_trends(
         visible=own["visible"],
         less_visible=own["less_visible"],
         model=model,
-        dispersion_p_value=p_dispersion,
+        dispersion_p_value=fit.pearson_p_value,
         method=method,
         totals=totals,
-        results=results,
+        results=fit.results,
         method_spec=spec,
     )
-
-
-def _negative_binomial(counts: np.ndarray, design: np.ndarray, start: np.ndarray) -> Any | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            model = NegativeBinomial(counts, design, loglike_method="nb2")
-            start_params = np.append(np.asarray(start, dtype=float), 0.01)
-            results = model.fit(start_params=start_params, method="bfgs", maxiter=1000, disp=0)
-            results = model.fit(start_params=results.params, method="newton", maxiter=100, disp=0)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-    params = np.asarray(results.params, dtype=float)
-    bse = np.asarray(results.bse, dtype=float)
-    if not (np.isfinite(params).all() and np.isfinite(bse[:-1]).all()) or params[-1] <= 1e-10:
-        return None
-    return results
 
 
 def top_movers(

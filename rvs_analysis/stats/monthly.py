@@ -22,6 +22,7 @@ from rvs_analysis.stats.common import (
     check_counts,
     check_nonempty,
 )
+from rvs_analysis.stats.count_model import fit_counts
 
 __all__ = [
     "MIN_MONTHLY_COUNT_STL",
@@ -801,15 +802,14 @@ def seasonal_effects(
     Notes
     -----
     Quasi-Poisson GLM ``log E[y] = a_year + s_month`` (a level per calendar year, so any trend
-    between years cancels; the month effects sum to zero), dispersion ``max(1, X2/df)``. The
-    coefficients are drawn from a multivariate t with the residual df; per draw the peak month
+    between years cancels; the month effects sum to zero), dispersion ``max(1, X2/df)``, fitted
+    by :func:`~rvs_analysis.stats.count_model.fit_counts`. The coefficients are drawn from a
+    multivariate t with the residual df (multivariate normal where the floor ``phi = 1`` binds
+    and no dispersion is estimated, as for every quasi-Poisson interval); per draw the peak month
     and the ratio of mean factors are computed, and the intervals are the draws' percentiles
     (the peak month's as a circular window). Assumes the seasonal pattern is the same every
     year and months independent given the year level.
     """
-    from statsmodels.genmod import families
-    from statsmodels.genmod.generalized_linear_model import GLM
-
     series = _check_monthly(series, 24)
     check_counts(series.to_numpy(), "series")
     years = series.index.year.to_numpy()
@@ -820,14 +820,14 @@ def seasonal_effects(
         month_codes[:, m - 1] = (months == m).astype(float) - (months == 12).astype(float)
     design = np.column_stack([year_dummies, month_codes])
     y = series.to_numpy(dtype=float)
-    poisson = GLM(y, design, family=families.Poisson()).fit()
-    df = int(poisson.df_resid)
-    phi = max(1.0, float(poisson.pearson_chi2 / df)) if df > 0 else 1.0
-    params = np.asarray(poisson.params)[-11:]
-    cov = np.asarray(poisson.cov_params())[-11:, -11:] * phi
+    fit = fit_counts(y, design, model="quasi_poisson")
+    phi = fit.dispersion
+    params = fit.params[-11:]
+    cov = fit.covariance[-11:, -11:]
     rng = np.random.default_rng(seed)
     z = rng.multivariate_normal(np.zeros(11), cov, size=n_sim)
-    z = z * np.sqrt(max(df, 1) / rng.chisquare(max(df, 1), size=n_sim))[:, None]
+    if math.isfinite(fit.reference_df):  # t draws; normal ones where the floor phi = 1 binds
+        z = z * np.sqrt(fit.reference_df / rng.chisquare(fit.reference_df, size=n_sim))[:, None]
     effects = params + z
     full = np.column_stack([effects, -effects.sum(axis=1)])  # months 1..12
     point = np.append(params, -params.sum())
@@ -869,18 +869,20 @@ def seasonal_effects(
         ci_high=float(np.quantile(ratio_draws, 1 - tail)),
         method=(
             "ratio of mean month factors, dark months against the others, from a quasi-Poisson "
-            f"model with year levels and month effects (dispersion {phi:.2f}, t({df}) draws)"
+            f"model with year levels and month effects (dispersion {phi:.2f}, "
+            f"{fit.reference} draws)"
         ),
         level=level,
         null_value=1.0,
         n=float(y.sum()),
         method_spec=MethodSpec(
-            "dark_months_ratio", {"dispersion": phi, "df": float(df), "level": level}
+            "dark_months_ratio", {"dispersion": phi, "df": float(fit.reference_df), "level": level}
         ),
     )
     method = (
         "quasi-Poisson GLM of monthly counts with a level per year and month effects, "
-        f"dispersion max(1, X2/df) = {phi:.2f}; intervals from {n_sim} t parameter draws"
+        f"dispersion max(1, X2/df) = {phi:.2f}; intervals from {n_sim} {fit.reference} "
+        "parameter draws"
     )
     spec = MethodSpec("seasonal_effects", {"dispersion": phi, "draws": int(n_sim), "level": level})
     return SeasonalEffects(factors, peak_estimate, ratio, phi, method, spec)

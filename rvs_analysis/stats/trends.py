@@ -10,15 +10,16 @@ Trend over years
     ``max(1, X2/df)`` (Poisson or negative binomial on request), widened for AR(1) year noise
     (:mod:`rvs_analysis.stats.serial`); gives the annual rate ratio and forecasts with prediction
     intervals (:meth:`CountTrend.forecast`); :func:`area_dispersion` gives the dispersion every
-    year-on-year change interval uses.
+    year-on-year change interval uses. The GLMs are fitted by
+    :mod:`rvs_analysis.stats.count_model`.
 
 All intervals are two-sided 95% unless ``level`` says otherwise.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
-from statsmodels.discrete.discrete_model import NegativeBinomial
-from statsmodels.genmod import families
-from statsmodels.genmod.generalized_linear_model import GLM
-from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
+from rvs_analysis.exceptions import CountModelConvergenceError
 from rvs_analysis.stats.common import (
     Estimate,
     Forecast,
@@ -42,9 +40,9 @@ from rvs_analysis.stats.common import (
     check_level,
     check_nonempty,
     dispersion_reference,
-    floored_dispersion,
     second_difference_dispersion,
 )
+from rvs_analysis.stats.count_model import CountFit, fit_counts
 from rvs_analysis.stats.serial import (
     SerialNoise,
     ar1_noise,
@@ -929,7 +927,9 @@ def fit_count_trend(
     intervals covered 79% under rho 0.5, these 93-94%: ``trend-rr-ar1``); with fewer years the
     years are taken as independent and the method says so. With two years it is saturated: Poisson,
     closed form ``(k2/E2) / (k1/E1)``, Wald interval ``exp(log RR +- z sqrt(1/k1 + 1/k2))``,
-    no dispersion can be estimated (the report says so).
+    no dispersion can be estimated (the report says so). The models are fitted by the count
+    engine, :func:`~rvs_analysis.stats.count_model.fit_counts`; each area's annual rate ratio in
+    :func:`rvs_analysis.stats.compare.compare_trends` is this function's, with the same interval.
 
     References
     ----------
@@ -938,15 +938,7 @@ def fit_count_trend(
     """
     level = check_level(level)
     check_columns(frame, [count_column, year_column], "frame")
-    if model not in (None, "poisson", "quasi_poisson", "negative_binomial"):
-        raise StatisticsInputError(
-            f"model must be None, 'poisson', 'quasi_poisson' or 'negative_binomial', got {model!r}."
-        )
-    if overdispersed_model not in ("quasi_poisson", "negative_binomial"):
-        raise StatisticsInputError(
-            "overdispersed_model must be 'quasi_poisson' or 'negative_binomial', got "
-            f"{overdispersed_model!r}."
-        )
+    _check_model_choice(model, overdispersed_model)
     data = frame.sort_values(year_column).reset_index(drop=True)
     if data[year_column].duplicated().any():
         raise StatisticsInputError(_one_series_message(data, year_column))
@@ -969,96 +961,42 @@ def fit_count_trend(
         offset = np.log(population)
     reference_year = int(years[0])
     design = np.column_stack([np.ones_like(years), years - reference_year])
-    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-        # an exactly log-linear series fits perfectly, which statsmodels flags, and two years
-        # leave no residual df for its internal scale; the Poisson fit itself is fine
-        warnings.simplefilter("ignore", PerfectSeparationWarning)
-        poisson = GLM(y, design, family=families.Poisson(), offset=offset).fit()
-    fitted = np.asarray(poisson.fittedvalues)
-    statistic, ct_p_value = cameron_trivedi_test(y, fitted)
-    if poisson.df_resid > 0:
-        pearson = float(poisson.pearson_chi2 / poisson.df_resid)
-        p_value = float(stats.chi2.sf(poisson.pearson_chi2, poisson.df_resid))
-    else:  # two years: a saturated model, overdispersion cannot be estimated
-        pearson, p_value = math.nan, math.nan
-
     chosen = model or overdispersed_model
-    if poisson.df_resid < 1:
+    if len(y) < 3:  # two years: a saturated model, overdispersion cannot be estimated
         chosen = "poisson"
-    results = poisson
-    alpha = 0.0
-    scale = 1.0
-    unit_covariance = np.asarray(poisson.cov_params(), dtype=float)
-    if chosen == "negative_binomial":
-        nb = _fit_negative_binomial(y, design, offset, poisson.params)
-        if nb is None:
-            chosen = "quasi_poisson"
-        else:
-            results = nb
-            alpha = float(nb.params[-1])
-            fitted = np.asarray(nb.predict(design, offset=offset))
+    fit = _fit_trend_model(y, design, offset, chosen, uses_population)
+    chosen = fit.model
+    pearson = fit.pearson_dispersion
+    statistic, ct_p_value = cameron_trivedi_test(y, fit.poisson_fitted)
+    scale = fit.dispersion
     serial = None
     if chosen == "quasi_poisson":
-        scale = max(1.0, pearson)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PerfectSeparationWarning)
-            # explicit scale: the Pearson dispersion of the Poisson fit, floored at 1
-            results = GLM(y, design, family=families.Poisson(), offset=offset).fit(scale=scale)
-        mu0 = np.asarray(poisson.fittedvalues, dtype=float)
-        serial = ar1_noise((y - mu0) / np.sqrt(mu0), design, mu0, float(poisson.pearson_chi2))
+        mu0 = fit.poisson_fitted
+        serial = ar1_noise((y - mu0) / np.sqrt(mu0), design, mu0, fit.pearson_chi2)
         if serial.rho > 0:  # autocorrelated year noise: its dispersion and df, sandwich below
             scale = max(1.0, serial.dispersion)
-    # Poisson: normal reference. Overdispersed models estimate a dispersion parameter from a
-    # short series, so their intervals use t with the residual degrees of freedom; quasi-Poisson
-    # at its floor phi = 1 estimates none and uses the normal (common.floored_dispersion).
-    df_resid = len(y) - 2 - (1 if chosen == "negative_binomial" else 0)
-    if chosen == "quasi_poisson":
-        reference_df = serial.df if serial.rho > 0 else floored_dispersion(pearson, df_resid)[1]
-    else:
-        reference_df = math.inf if chosen == "poisson" or df_resid < 1 else df_resid
-    reference = stats.t(df=reference_df)
-    quantile = reference.ppf(1 - (1 - level) / 2)
-    coefficient = float(np.asarray(results.params)[1])
-    se = float(np.asarray(results.bse)[1])
-    p_value = float(2 * reference.sf(abs(coefficient / se))) if se > 0 else math.nan
-    if serial is not None and serial.rho > 0:
-        # AR(1) year noise allowed for: sandwich standard error, bootstrap-t critical value
-        se = math.sqrt(float(serial.floored_covariance[1, 1]))
-        quantile = serial.slope_quantile(level)
-        p_value = serial.slope_p_value(coefficient / se) if se > 0 else math.nan
-    method = _trend_method(chosen, uses_population, pearson, scale, reference_df, serial)
-    estimate = Estimate(
-        estimate=math.exp(coefficient),
-        ci_low=math.exp(coefficient - quantile * se),
-        ci_high=math.exp(coefficient + quantile * se),
-        method="annual rate ratio from " + method,
-        level=level,
-        p_value=p_value,
-        null_value=1.0,
-        n=float(y.sum()),
-        details={"model": chosen, "log_rate_ratio": coefficient, "se": se, "scale": scale},
-        method_spec=trend_method_spec(
-            chosen, uses_population, pearson, scale, reference_df, serial
-        ),
-    )
+    method = _trend_method(chosen, uses_population, pearson, scale, fit.reference_df, serial)
+    details = {"model": chosen, "scale": scale, "log_rate_ratio": float(fit.params[1])}
+    spec = trend_method_spec(chosen, uses_population, pearson, scale, fit.reference_df, serial)
+    estimate = _annual_rate_ratio(fit, serial, level, method, float(y.sum()), details, spec)
     out = data.copy()
-    out["fitted"] = fitted
+    out["fitted"] = fit.fitted
     return CountTrend(
         model=chosen,
         annual_rate_ratio=estimate,
-        dispersion_statistic=float(poisson.pearson_chi2),
-        dispersion_p_value=p_value,
+        dispersion_statistic=fit.pearson_chi2,
+        dispersion_p_value=fit.pearson_p_value,
         cameron_trivedi_statistic=statistic,
         cameron_trivedi_p_value=ct_p_value,
         pearson_dispersion=pearson,
-        alpha=alpha,
+        alpha=fit.alpha,
         reference_year=reference_year,
         uses_population=uses_population,
         data=out.rename(columns={population_column: "population"}) if uses_population else out,
-        results=results,
+        results=fit.results,
         scale=scale,
-        df_resid=max(df_resid, 0),
-        unit_covariance=unit_covariance[:2, :2],
+        df_resid=fit.df_resid,
+        unit_covariance=fit.unit_covariance[:2, :2],
         serial=serial,
     )
 
@@ -1101,11 +1039,8 @@ def _quadratic_dispersion(ok: dict[int, tuple[float, float]]) -> tuple[float, fl
     exposure = np.array([ok[int(year)][1] for year in years])
     centred = (years - years.mean()) / max(years.std(), 1.0)
     design = np.column_stack([np.ones_like(centred), centred, centred**2])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = GLM(counts, design, family=families.Poisson(), offset=np.log(exposure)).fit()
-    df = float(fit.df_resid)
-    return max(1.0, float(fit.pearson_chi2) / df), df
+    fit = fit_counts(counts, design, np.log(exposure), "quasi_poisson")
+    return fit.dispersion, float(fit.df_resid)
 
 
 def area_dispersion(
@@ -1178,21 +1113,59 @@ def area_dispersion(
     )
 
 
-def _fit_negative_binomial(
-    y: np.ndarray, design: np.ndarray, offset: np.ndarray | None, start: np.ndarray
-) -> Any | None:
-    """NB2 maximum likelihood fit, or None when it does not converge to a usable optimum."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+def _check_model_choice(model: str | None, overdispersed_model: str) -> None:
+    if model not in (None, "poisson", "quasi_poisson", "negative_binomial"):
+        raise StatisticsInputError(
+            f"model must be None, 'poisson', 'quasi_poisson' or 'negative_binomial', got {model!r}."
+        )
+    if overdispersed_model not in ("quasi_poisson", "negative_binomial"):
+        raise StatisticsInputError(
+            "overdispersed_model must be 'quasi_poisson' or 'negative_binomial', got "
+            f"{overdispersed_model!r}."
+        )
+
+
+def _annual_rate_ratio(
+    fit: CountFit,
+    serial: SerialNoise | None,
+    level: float,
+    method: str,
+    n: float,
+    details: dict[str, Any],
+    spec=None,
+) -> Estimate:
+    """exp(slope) from the engine's fit, or with AR(1) year noise allowed for: the sandwich
+    standard error and the bootstrap-t critical value of :mod:`~rvs_analysis.stats.serial`;
+    ``spec`` is the trend's method spec (for the report's Dutch wording)."""
+    method = "annual rate ratio from " + method
+    if serial is None or not serial.rho > 0:
+        estimate = fit.coefficient(1, level=level, method=method, n=n, details=details)
+        return dataclasses.replace(estimate, method_spec=spec)
+    coefficient = float(fit.params[1])
+    se = math.sqrt(float(serial.floored_covariance[1, 1]))
+    quantile = serial.slope_quantile(level)
+    return Estimate(
+        estimate=math.exp(coefficient),
+        ci_low=math.exp(coefficient - quantile * se),
+        ci_high=math.exp(coefficient + quantile * se),
+        method=method,
+        level=level,
+        p_value=serial.slope_p_value(coefficient / se) if se > 0 else math.nan,
+        null_value=1.0,
+        n=n,
+        details={**details, "log_estimate": coefficient, "se": se, "phi": details["scale"]},
+        method_spec=spec,
+    )
+
+
+def _fit_trend_model(
+    y: np.ndarray, design: np.ndarray, offset: np.ndarray | None, model: str, uses_population: bool
+) -> CountFit:
+    """The count engine's fit of a trend; NB2 falls back to quasi-Poisson if it does not converge."""
+    options = {"terms": "on year", "offset_name": "population" if uses_population else None}
+    if model == "negative_binomial":
         try:
-            model = NegativeBinomial(y, design, offset=offset, loglike_method="nb2")
-            start_params = np.append(np.asarray(start, dtype=float), 0.01)
-            results = model.fit(start_params=start_params, method="bfgs", maxiter=500, disp=0)
-            results = model.fit(start_params=results.params, method="newton", maxiter=100, disp=0)
-        except (np.linalg.LinAlgError, ValueError):
-            return None
-    params = np.asarray(results.params, dtype=float)
-    bse = np.asarray(results.bse, dtype=float)
-    if not (np.isfinite(params).all() and np.isfinite(bse[:2]).all()) or params[-1] <= 1e-10:
-        return None
-    return results
+            return fit_counts(y, design, offset, "negative_binomial", **options)
+        except CountModelConvergenceError:
+            model = "quasi_poisson"
+    return fit_counts(y, design, offset, model, **options)
