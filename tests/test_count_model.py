@@ -161,7 +161,7 @@ def test_stad_utrecht_annual_rate_ratio_has_one_interval(demo_dataset, offence_c
     # before the engine, compare_trends gave Stad Utrecht's total crime 0.9656 the interval
     # 0.957-0.975 (slopes model, years independent) and fit_count_trend 0.913-1.022 (AR(1) noise)
     area = "Stad Utrecht"
-    comparison = compare.compare_trends(
+    comparison = compare.compare_area_trends(
         demo_dataset, offence_code, [area, regions.rest_of(area)]
     ).annual_rate_ratios[area]
     alone = trends.fit_count_trend(
@@ -175,10 +175,10 @@ def test_the_two_trend_comparisons_agree_on_the_same_question(demo_dataset):
     # visible against less visible crime, once as crime_change.compare_trends and once as two
     # "areas" in compare.compare_trends (year effects; a common offset cancels): one interval
     crime = demo_dataset.crime
-    result = crime_change.compare_trends(crime)
+    result = crime_change.compare_visibility_trends(crime)
     totals = result.totals.rename(columns={"category": "area"})
     table = totals.assign(population=1.0)
-    as_areas = compare.compare_trends(table, reference="visible")
+    as_areas = compare.compare_area_trends(table, reference="visible")
     ratio = as_areas.ratio
     np.testing.assert_allclose(
         (ratio.estimate, ratio.ci_low, ratio.ci_high, ratio.p_value),

@@ -126,10 +126,10 @@ def test_bad_input_names_the_column_and_the_row(column, value, message):
 # --------------------------------------------------------------------------------------------
 
 
-def test_funnel_limits_match_the_hand_calculation():
+def test_overdispersed_funnel_matches_the_hand_calculation():
     """Every area exactly at the pooled rate of 10 per 1,000: no overdispersion; the first
     area expects 10, s = 1/(2 sqrt 10) = 0.158114, upper = 10 (1 + 3.0902 s)^2 = 22.16."""
-    flat = neighbourhood.funnel_limits(_frame([10, 20, 30, 40], [1000, 2000, 3000, 4000]))
+    flat = neighbourhood.overdispersed_funnel(_frame([10, 20, 30, 40], [1000, 2000, 3000, 4000]))
     assert flat.years.iloc[0]["tau2"] == 0.0
     assert flat.table.iloc[0]["upper"] == pytest.approx(22.1596, abs=1e-3)
     assert flat.table.iloc[0]["lower"] == pytest.approx(2.6152, abs=1e-3)
@@ -140,7 +140,7 @@ def test_funnel_random_effect_matches_the_hand_calculation():
     """40, 10, 10 in 1,000 each (no winsorising): E = 20, s^2 = 1/80, z = 3.70483, -2.61972
     twice, phi = 9.15055, tau2 = (3 phi - 2) / (240 - 80) = 0.159073, upper = 20 (1 + 3.0902
     sqrt(0.0125 + 0.159073))^2 = 103.97 per 1,000."""
-    result = neighbourhood.funnel_limits(_frame([40, 10, 10], [1000] * 3), winsor=0.0)
+    result = neighbourhood.overdispersed_funnel(_frame([40, 10, 10], [1000] * 3), winsor=0.0)
     year = result.years.iloc[0]
     assert year["phi"] == pytest.approx(9.15055, rel=1e-5)
     assert year["tau2"] == pytest.approx(0.159073, rel=1e-5)
@@ -334,7 +334,7 @@ def test_results_are_json_serialisable_and_name_their_method():
     for result in (
         neighbourhood.eb_rates(frame),
         neighbourhood.concentration(frame, compare_year=2020, draws=200),
-        neighbourhood.funnel_limits(frame),
+        neighbourhood.overdispersed_funnel(frame),
         neighbourhood.persistent_hotspots(frame),
     ):
         text = json.dumps(result.to_dict())

@@ -56,6 +56,9 @@ NOT_RESULTS = {
     "Target": "a row of data/targets.csv: the input a status is judged against",
     "Scenario": "the specification of a simulation in make validate-stats",
     "MethodSpec": "the structured method description every result carries",
+    "CountFit": "the count engine's fit, from which results (Estimates) are read",
+    "BatchFit": "the fit of many count series at once, from which the neighbourhood results are read",
+    "AreaYearTotals": "validated input of the neighbourhood statistics (totals, withheld cells)",
 }
 
 
@@ -69,6 +72,7 @@ def _instances():
     import pandas as pd
     from test_compare import _trend_table
     from test_crime_change import _crime
+    from test_neighbourhood import _months, _years
     from test_perception import _survey
     from test_published import simulated
 
@@ -77,8 +81,11 @@ def _instances():
         compare,
         crime_change,
         monthly,
+        neighbourhood,
+        nowcast,
         perception,
         published,
+        surveillance,
         targets,
         trends,
     )
@@ -107,7 +114,15 @@ def _instances():
         "burglary",
         frame.rename(columns={"registered_offences": "value"})[["year", "value"]].iloc[:6],
     )
+    buurten = _years(np.full(20, 0.05), np.linspace(300, 4000, 20))
+    monthly_counts = _months([20.0] * 4, n_years=4)
     return {
+        "EBRates": neighbourhood.eb_rates(buurten),
+        "Concentration": neighbourhood.concentration(buurten, draws=200),
+        "Funnel": neighbourhood.overdispersed_funnel(buurten),
+        "Hotspots": neighbourhood.persistent_hotspots(buurten),
+        "Signals": surveillance.monthly_signals(monthly_counts),
+        "Nowcast": nowcast.nowcast_year_total(monthly_counts.iloc[:-5]),
         "Estimate": trends.count_change(100, 80, dispersion=2.0, df=5),
         "Forecast": trend.forecast(2025, population=1.3e6, n_sim=500),
         "CountTrend": trend,

@@ -52,6 +52,17 @@ def _level(values: Mapping) -> str:
     return f"{fmt_num(100 * float(values.get('level', 0.95)), 0)}%"
 
 
+def _precise_level(values: Mapping) -> str:
+    """A level as a percentage with the decimal it needs (99,8%)."""
+    percent = 100 * float(values.get("level", 0.95))
+    return f"{fmt_num(percent, 0 if round(percent, 6).is_integer() else 1)}%"
+
+
+def _precise_share(fraction: Any) -> str:
+    percent = 100 * float(fraction)
+    return f"{fmt_num(percent, 0 if round(percent, 6).is_integer() else 1)}%"
+
+
 def _percentage_change(values: Mapping) -> str:
     return ", als procentuele verandering" if values.get("percentage_change") else ""
 
@@ -369,6 +380,33 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "no_year_noise": lambda v: (
         "geen interval en geen toets: minder dan drie opeenvolgende jaren buiten de vergeleken "
         "en de voorlopige jaren om de jaar-op-jaarruis te schatten"
+    ),
+    "eb_rates": lambda v: (
+        "empirisch-Bayesiaans gladgestreken cijfers per inwoner (Poisson-gamma, momentschatters "
+        f"van Marshall), {_precise_level(v)}-intervallen uit de gamma-posterior"
+    ),
+    "concentration": lambda v: (
+        f"aandeel van de verwachte misdrijven in de {_precise_share(v['top_fraction'])} buurten "
+        f"met de meeste, {_precise_level(v)}-interval uit een parametrische bootstrap "
+        f"({fmt_int(v['draws'])} trekkingen)"
+    ),
+    "funnel_overdispersed": lambda v: (
+        f"trechtergrenzen ({_precise_level(v)}) met een additief random effect "
+        "(DerSimonian-Laird, gewinsoriseerde z-scores) voor de spreiding tussen buurten"
+    ),
+    "persistent_hotspots": lambda v: (
+        f"blijvende uitschieter: boven de {_precise_level(v)}-trechtergrens in minstens "
+        f"{fmt_int(v['k'])} van de laatste {fmt_int(v['n'])} jaren"
+    ),
+    "monthly_surveillance": lambda v: (
+        "maandsignalen volgens het verbeterde Farrington-schema (quasi-Poisson met seizoen, "
+        f"Noufaily e.a. 2013): drempel bij kans {_number(100 * float(v['alpha']), 1)}% per "
+        f"gebied-maand, basis van minstens {fmt_int(v['baseline_months'])} maanden"
+    ),
+    "nowcast": lambda v: (
+        "verwachting van het jaartotaal uit de gepubliceerde maanden (quasi-Poisson met "
+        f"maandfactoren uit {fmt_int(v['past_years'])} eerdere jaren), {_precise_level(v)}-"
+        "interval"
     ),
     "count_trend": _count_trend,
     "count_forecast": _count_forecast,

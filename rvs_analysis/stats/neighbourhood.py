@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import StatisticsInputError, check_columns, check_level
+from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_columns, check_level
 from rvs_analysis.stats.countbatch import json_records
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "area_year_totals",
     "concentration",
     "eb_rates",
-    "funnel_limits",
+    "overdispersed_funnel",
     "persistent_hotspots",
 ]
 
@@ -247,6 +247,11 @@ class EBRates:
     level: float
     per: float
 
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec("eb_rates", {"level": self.level, "per": self.per})
+
     def to_frame(self) -> pd.DataFrame:
         """The area-year table.
 
@@ -448,6 +453,14 @@ class Concentration:
     top_fraction: float
     draws: int
 
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec(
+            "concentration",
+            {"level": self.level, "top_fraction": self.top_fraction, "draws": self.draws},
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The per-year table.
 
@@ -635,7 +648,7 @@ def _funnel_core(y: np.ndarray, n: np.ndarray, level: float, winsor: float) -> d
 
 @dataclass(frozen=True)
 class Funnel:
-    """Result of :func:`funnel_limits`.
+    """Result of :func:`overdispersed_funnel`.
 
     Attributes
     ----------
@@ -655,6 +668,11 @@ class Funnel:
     method: str
     level: float
     per: float
+
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec("funnel_overdispersed", {"level": self.level, "per": self.per})
 
     def to_frame(self) -> pd.DataFrame:
         """The area-year table.
@@ -681,7 +699,7 @@ class Funnel:
         }
 
 
-def funnel_limits(
+def overdispersed_funnel(
     frame: pd.DataFrame,
     years: list[int] | None = None,
     level: float = 0.998,
@@ -824,6 +842,14 @@ class Hotspots:
     funnel: Funnel
     method: str
 
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec(
+            "persistent_hotspots",
+            {"k": self.k, "n": len(self.window), "level": self.funnel.level},
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The area table.
 
@@ -871,9 +897,9 @@ def persistent_hotspots(
     last_year : int, optional
         The window's last year (the latest in the frame when omitted).
     level : float, optional
-        Two-sided level of the funnel limits (:func:`funnel_limits`).
+        Two-sided level of the funnel limits (:func:`overdispersed_funnel`).
     winsor : float, optional
-        Winsorised fraction of the funnel's z-scores (:func:`funnel_limits`).
+        Winsorised fraction of the funnel's z-scores (:func:`overdispersed_funnel`).
 
     Returns
     -------
@@ -882,7 +908,7 @@ def persistent_hotspots(
 
     Notes
     -----
-    Each year of the window gets its own funnel (:func:`funnel_limits`, additive random effect
+    Each year of the window gets its own funnel (:func:`overdispersed_funnel`, additive random effect
     on the square-root ratio scale). A year in which an area's count is withheld is not
     assessed and cannot count as a year above: the area needs ``k`` years above among the
     years it was assessed. A single year above its limit can be chance or a one-off; ``k`` of
@@ -905,7 +931,7 @@ def persistent_hotspots(
     totals = area_year_totals(frame)
     end = _year_of(totals, last_year)
     window = list(range(end - n + 1, end + 1))
-    funnel = funnel_limits(frame, years=window, level=level, winsor=winsor)
+    funnel = overdispersed_funnel(frame, years=window, level=level, winsor=winsor)
     table = funnel.table.sort_values([AREA, YEAR])
     above = table["position"].eq("above")
     grouped = table.assign(above=above).groupby(AREA, sort=True)

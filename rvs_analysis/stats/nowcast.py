@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import StatisticsInputError, check_level
+from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_level
 from rvs_analysis.stats.countbatch import fit_poisson_batch, json_records
 from rvs_analysis.stats.surveillance import monthly_matrix
 
@@ -49,6 +49,11 @@ class Nowcast:
     past_years: list[int]
     method: str
     level: float
+
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec("nowcast", {"level": self.level, "past_years": len(self.past_years)})
 
     def to_frame(self) -> pd.DataFrame:
         """The per-series table.

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import StatisticsInputError
+from rvs_analysis.stats.common import MethodSpec, StatisticsInputError
 from rvs_analysis.stats.countbatch import BatchFit, fit_poisson_batch, json_records
 
 __all__ = ["Signals", "monthly_matrix", "monthly_signals"]
@@ -148,6 +148,14 @@ class Signals:
     alpha: float
     baseline_months: int
     n_withheld: int
+
+    @property
+    def method_spec(self) -> MethodSpec:
+        """The method as a code and its numbers (for the report's wording)."""
+        return MethodSpec(
+            "monthly_surveillance",
+            {"alpha": self.alpha, "baseline_months": self.baseline_months},
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The area-month table.
