@@ -40,6 +40,13 @@ def _finite(value: Any) -> bool:
     return value is not None and math.isfinite(float(value))
 
 
+def _draws(values: Mapping) -> str:
+    """``t(132)-trekkingen``, or ``normale trekkingen`` where the dispersion sits at its floor
+    (no df: the Poisson variance, normal reference)."""
+    df = values.get("df")
+    return f"t({_df(df)})-trekkingen" if _finite(df) else "normale trekkingen"
+
+
 def _reference(values: Mapping, what: str = "interval") -> str:
     """``t(11)-interval`` or ``normaal interval`` from ``values["df"]``."""
     df = values.get("df")
@@ -441,7 +448,7 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "seasonal_effects": lambda v: (
         "quasi-Poisson-regressie van de maandcijfers met een niveau per jaar en maandeffecten, "
         f"dispersie max(1; X²/df) = {_number(v['dispersion'])}; intervallen uit "
-        f"{fmt_int(v['draws'])} t-trekkingen van de parameters"
+        f"{fmt_int(v['draws'])} {_draws(v)} van de parameters"
     ),
     "seasonal_peak": lambda v: (
         "maand met de hoogste maandfactor; interval: het kleinste circulaire venster met "
@@ -449,7 +456,7 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
     ),
     "dark_months_ratio": lambda v: (
         "verhouding van de gemiddelde maandfactoren, donkere maanden tegen de overige, uit het "
-        f"seizoensmodel (dispersie {_number(v['dispersion'])}, t({_df(v['df'])})-trekkingen)"
+        f"seizoensmodel (dispersie {_number(v['dispersion'])}, {_draws(v)})"
     ),
     "clearance_drivers": _clearance_drivers,
     "weighted_proportion": lambda v: (

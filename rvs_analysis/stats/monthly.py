@@ -884,5 +884,8 @@ def seasonal_effects(
         f"dispersion max(1, X2/df) = {phi:.2f}; intervals from {n_sim} {fit.reference} "
         "parameter draws"
     )
-    spec = MethodSpec("seasonal_effects", {"dispersion": phi, "draws": int(n_sim), "level": level})
+    spec = MethodSpec(
+        "seasonal_effects",
+        {"dispersion": phi, "draws": int(n_sim), "level": level, "df": float(fit.reference_df)},
+    )
     return SeasonalEffects(factors, peak_estimate, ratio, phi, method, spec)
