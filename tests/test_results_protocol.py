@@ -77,6 +77,7 @@ def _instances():
         compare,
         crime_change,
         monthly,
+        nowcast,
         perception,
         published,
         targets,
@@ -126,6 +127,7 @@ def _instances():
             survey, "feels_unsafe", pilots, 2017, n_boot=99
         ),
         "EventStudy": perception.event_study(survey, "feels_unsafe", pilots, 2017, n_boot=99),
+        "Nowcast": nowcast.nowcast_year_total(series.iloc[:-5]),
         "PublishedComparison": published.pilot_comparison(
             simulated(np.random.default_rng(1), -3.0),
             "feels_unsafe",

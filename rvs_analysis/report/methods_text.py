@@ -347,6 +347,23 @@ def _published_comparison(values: Mapping) -> str:
     )
 
 
+def _year_nowcast(values: Mapping) -> str:
+    low, high = values["dispersion_min"], values["dispersion_max"]
+    dispersion = (
+        f"dispersie max(1; X²/df) = {_number(low)}"
+        if fmt_num(low, 2) == fmt_num(high, 2)
+        else f"dispersie max(1; X²/df) {_number(low)} tot {_number(high)} per reeks"
+    )
+    return (
+        "quasi-Poisson-regressie van de maandcijfers met een niveau per jaar en maandeffecten "
+        f"(seizoensaandeel uit {values['past_first']}-{values['past_last']}, het niveau van "
+        f"{values['year']} uit zijn eigen gepubliceerde maanden), {dispersion}; de verwachte "
+        "rest van het jaar met procesvariantie en schattingsvariantie (deltamethode), "
+        f"{_level(values)}-voorspellingsinterval uit een gammaverdeling met dat gemiddelde en "
+        "die variantie"
+    )
+
+
 WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "exact_poisson_ratio": lambda v: (
         "exacte conditionele Poisson-verhouding van twee aantallen (Clopper-Pearson), "
@@ -435,6 +452,7 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "measured_interval": lambda v: (
         f"95%-interval van de meting: {_INTERVAL_NL.get(v.get('interval', ''), 'geen interval')}"
     ),
+    "year_nowcast": _year_nowcast,
 }
 """Per method code (:data:`~rvs_analysis.stats.common.METHOD_CODES`), its Dutch wording."""
 

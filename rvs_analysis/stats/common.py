@@ -109,6 +109,7 @@ METHOD_CODES: dict[str, str] = {
     "published_change": "a group's random-effects pooled change of published estimates",
     "serial_noise": "AR(1) check of the year noise",
     "measured_interval": "a measured value's 95% interval (exact Poisson, Clopper-Pearson, margin)",
+    "year_nowcast": "a year's total from its published months (seasonal share, quasi-Poisson)",
 }
 """Every method code a result can carry (:class:`MethodSpec`), with what it names. The report
 layer words each in Dutch (:mod:`rvs_analysis.report.methods_text`); a test fails on a code
