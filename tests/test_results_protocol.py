@@ -122,7 +122,6 @@ def _instances():
         "Funnel": neighbourhood.overdispersed_funnel(buurten),
         "Hotspots": neighbourhood.persistent_hotspots(buurten),
         "Signals": surveillance.monthly_signals(monthly_counts),
-        "Nowcast": nowcast.nowcast_year_total(monthly_counts.iloc[:-5]),
         "Estimate": trends.count_change(100, 80, dispersion=2.0, df=5),
         "Forecast": trend.forecast(2025, population=1.3e6, n_sim=500),
         "CountTrend": trend,
@@ -141,6 +140,7 @@ def _instances():
             survey, "feels_unsafe", pilots, 2017, n_boot=99
         ),
         "EventStudy": perception.event_study(survey, "feels_unsafe", pilots, 2017, n_boot=99),
+        "Nowcast": nowcast.nowcast_year_total(series.iloc[:-5]),
         "PublishedComparison": published.pilot_comparison(
             simulated(np.random.default_rng(1), -3.0),
             "feels_unsafe",

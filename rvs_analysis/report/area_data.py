@@ -3,7 +3,7 @@
 Selection, harmonisation to the report's boundary year and unit conversion only; no statistics.
 :func:`municipal_crime`, :func:`area_crime`, :func:`area_counts`, :func:`municipal_population`,
 :func:`area_population`, :func:`clearance_frame`, :func:`survey_frame`, :func:`monthly_counts`,
-:func:`values_by_code`.
+:func:`monthly_to_date`, :func:`values_by_code`.
 
 The harmonised counts and populations are computed once per source version and kept in the
 process (keyed by source, folder, version and composition year; a new version of the same folder
@@ -54,6 +54,7 @@ __all__ = [
     "harmonise_survey_codes",
     "in_report_years",
     "monthly_counts",
+    "monthly_to_date",
     "municipal_crime",
     "municipal_population",
     "provisional_from",
@@ -412,6 +413,20 @@ def values_by_code(
     return series[series.index.notna()]
 
 
+def _monthly_on_composition(ctx: ReportContext, offence_code: str) -> pd.DataFrame:
+    """The source's monthly rows of one offence type on the report's composition (kept per
+    source version)."""
+    key = _dataset_key(
+        ctx.dataset, f"monthly {offence_code}", ctx.composition_year, _source_folder(ctx)
+    )
+    if key not in _HARMONISED:
+        with timed("harmonise"):
+            monthly = ctx.dataset.monthly
+            selected = monthly[monthly["offence_code"] == offence_code]
+            _remember(key, monthly_on_composition(ctx.dataset, selected, ctx.composition_year))
+    return _HARMONISED[key]
+
+
 def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     """Monthly registered offences of the area within the report's years, or ``None``.
 
@@ -424,14 +439,7 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     monthly = ctx.dataset.monthly
     if monthly is None or monthly.empty:
         return None
-    key = _dataset_key(
-        ctx.dataset, f"monthly {offence_code}", ctx.composition_year, _source_folder(ctx)
-    )
-    if key not in _HARMONISED:
-        with timed("harmonise"):
-            selected = monthly[monthly["offence_code"] == offence_code]
-            _remember(key, monthly_on_composition(ctx.dataset, selected, ctx.composition_year))
-    monthly = _HARMONISED[key]
+    monthly = _monthly_on_composition(ctx, offence_code)
     monthly = monthly[monthly["gemeente_code"].isin(ctx.codes)]
     monthly = in_report_years(monthly, ctx)
     if monthly.empty:
@@ -442,6 +450,84 @@ def monthly_counts(ctx: ReportContext, offence_code: str = "1.1.1"):
     ].sum()
     summed["registered_offences"] = summed["registered_offences"].round()
     return monthly_series(summed, offence_code)
+
+
+def monthly_to_date(ctx: ReportContext, offence_code: str = "1.1.1") -> pd.DataFrame | None:
+    """Every published month of the area from the report's first year to the source's latest
+    month, also months after the report's last year (a year still under way), or ``None``.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    offence_code : str, default "1.1.1"
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Indexed by month (``pandas.PeriodIndex``, consecutive), with ``registered_offences``
+        (float: the sum over the area's municipalities, rounded; NaN where a municipality's
+        count of that month is withheld or missing, never a sum over fewer municipalities) and
+        ``provisional`` (bool: the monthly table marks the month provisional, CBS "Voorlopig").
+        ``None`` when the source has no monthly counts of this offence type for the area.
+
+    Notes
+    -----
+    Unlike :func:`monthly_counts` (a complete series within the report's years, for seasonality
+    and change points) the months after the report's last year are kept: they are what a
+    nowcast of the year under way rests on.
+    """
+    monthly = ctx.dataset.monthly
+    if monthly is None or monthly.empty:
+        return None
+    rows = _monthly_on_composition(ctx, offence_code)
+    rows = rows[rows["gemeente_code"].isin(ctx.codes)]
+    if ctx.first_year is not None:
+        rows = rows[rows["year"] >= ctx.first_year]
+    if rows.empty:
+        return None
+    month = pd.PeriodIndex.from_fields(
+        year=rows["year"].astype(int), month=rows["month"].astype(int), freq="M"
+    )
+    values = rows["registered_offences"].astype(float).to_numpy()
+    grouped = pd.DataFrame(
+        {
+            "month": month,
+            "gemeente_code": rows["gemeente_code"].to_numpy(),
+            "value": values,
+            "withheld": pd.isna(values),
+        }
+    ).groupby(["month", "gemeente_code"])
+    # a withheld part (NaN) withholds the municipality's month: pandas would sum it as 0
+    by_code = grouped["value"].sum().where(~grouped["withheld"].any())
+    counts = by_code.unstack("gemeente_code").reindex(columns=list(ctx.codes))
+    months = pd.period_range(counts.index.min(), counts.index.max(), freq="M")
+    counts = counts.reindex(months)
+    complete = counts.notna().all(axis=1)
+    total = counts.sum(axis=1).round().where(complete)
+    flagged = _provisional_months(ctx, offence_code)
+    return pd.DataFrame(
+        {
+            "registered_offences": total.astype(float),
+            "provisional": [month in flagged for month in months],
+        },
+        index=pd.PeriodIndex(months, name="month"),
+    )
+
+
+def _provisional_months(ctx: ReportContext, offence_code: str) -> set[pd.Period]:
+    """The months the monthly table marks provisional for the area's municipalities."""
+    monthly = ctx.dataset.monthly
+    if monthly is None or "provisional" not in monthly.columns:
+        return set()
+    rows = monthly[
+        (monthly["offence_code"] == offence_code)
+        & monthly["gemeente_code"].isin(ctx.codes)
+        & monthly["provisional"].astype("boolean").fillna(False).astype(bool)
+    ]
+    return {
+        pd.Period(year=int(year), month=int(month), freq="M")
+        for year, month in zip(rows["year"], rows["month"], strict=True)
+    }
 
 
 def flagged_years(frame: pd.DataFrame | None) -> set[int]:

@@ -365,6 +365,23 @@ def _published_comparison(values: Mapping) -> str:
     )
 
 
+def _year_nowcast(values: Mapping) -> str:
+    low, high = values["dispersion_min"], values["dispersion_max"]
+    dispersion = (
+        f"dispersie max(1; X²/df) = {_number(low)}"
+        if fmt_num(low, 2) == fmt_num(high, 2)
+        else f"dispersie max(1; X²/df) {_number(low)} tot {_number(high)} per reeks"
+    )
+    return (
+        "quasi-Poisson-regressie van de maandcijfers met een niveau per jaar en maandeffecten "
+        f"(seizoensaandeel uit {values['past_first']}-{values['past_last']}, het niveau van "
+        f"{values['year']} uit zijn eigen gepubliceerde maanden), {dispersion}; de verwachte "
+        "rest van het jaar met procesvariantie en schattingsvariantie (deltamethode), "
+        f"{_level(values)}-voorspellingsinterval uit een gammaverdeling met dat gemiddelde en "
+        "die variantie"
+    )
+
+
 WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "exact_poisson_ratio": lambda v: (
         "exacte conditionele Poisson-verhouding van twee aantallen (Clopper-Pearson), "
@@ -409,11 +426,6 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
         "maandsignalen volgens het verbeterde Farrington-schema (quasi-Poisson met seizoen, "
         f"Noufaily e.a. 2013): drempel bij kans {_number(100 * float(v['alpha']), 1)}% per "
         f"gebied-maand, basis van minstens {fmt_int(v['baseline_months'])} maanden"
-    ),
-    "nowcast": lambda v: (
-        "verwachting van het jaartotaal uit de gepubliceerde maanden (quasi-Poisson met "
-        f"maandfactoren uit {fmt_int(v['past_years'])} eerdere jaren), {_precise_level(v)}-"
-        "interval"
     ),
     "count_trend": _count_trend,
     "count_forecast": _count_forecast,
@@ -480,6 +492,7 @@ WORDINGS: dict[str, Callable[[Mapping], str]] = {
     "measured_interval": lambda v: (
         f"95%-interval van de meting: {_INTERVAL_NL.get(v.get('interval', ''), 'geen interval')}"
     ),
+    "year_nowcast": _year_nowcast,
 }
 """Per method code (:data:`~rvs_analysis.stats.common.METHOD_CODES`), its Dutch wording."""
 

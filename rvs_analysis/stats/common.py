@@ -88,7 +88,6 @@ METHOD_CODES: dict[str, str] = {
     "funnel_overdispersed": "funnel limits with an additive random effect (DerSimonian-Laird)",
     "persistent_hotspots": "outside the funnel's upper limit in at least k of the last n years",
     "monthly_surveillance": "quasi-Poisson surveillance of monthly counts (improved Farrington)",
-    "nowcast": "year total from the months published so far (quasi-Poisson, month factors)",
     "count_trend": "log-linear trend of yearly counts (quasi-Poisson, Poisson or NB2)",
     "count_forecast": "forecast by simulation from a count trend",
     "clearance_forecast": "forecast by simulation from a quasi-binomial clearance trend",
@@ -115,6 +114,7 @@ METHOD_CODES: dict[str, str] = {
     "published_change": "a group's random-effects pooled change of published estimates",
     "serial_noise": "AR(1) check of the year noise",
     "measured_interval": "a measured value's 95% interval (exact Poisson, Clopper-Pearson, margin)",
+    "year_nowcast": "a year's total from its published months (seasonal share, quasi-Poisson)",
 }
 """Every method code a result can carry (:class:`MethodSpec`), with what it names. The report
 layer words each in Dutch (:mod:`rvs_analysis.report.methods_text`); a test fails on a code

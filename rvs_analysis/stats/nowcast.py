@@ -16,14 +16,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_level
+from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_level, plain
 from rvs_analysis.stats.countbatch import fit_poisson_batch, json_records
 from rvs_analysis.stats.surveillance import monthly_matrix
 
-__all__ = ["MIN_PAST_YEARS", "Nowcast", "nowcast_year_total"]
+__all__ = ["COVERAGE_CHECKED", "MIN_PAST_YEARS", "Nowcast", "nowcast_year_total"]
 
 MIN_PAST_YEARS = 2
 """Complete earlier years needed for a seasonal pattern."""
+
+COVERAGE_CHECKED = (20, 2000)
+"""The mean offences a month of the series whose interval coverage is on record
+(``nowcast-coverage`` in ``docs/statistical_properties.md``): a report says when its series lies
+outside this range."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Nowcast:
         The complete earlier years the seasonal pattern comes from.
     method : str
     level : float
+    method_spec : MethodSpec or None
+        The method as a code (``year_nowcast``) and its numbers, for a report's Dutch wording.
     """
 
     table: pd.DataFrame
@@ -49,11 +56,7 @@ class Nowcast:
     past_years: list[int]
     method: str
     level: float
-
-    @property
-    def method_spec(self) -> MethodSpec:
-        """The method as a code and its numbers (for the report's wording)."""
-        return MethodSpec("nowcast", {"level": self.level, "past_years": len(self.past_years)})
+    method_spec: MethodSpec | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The per-series table.
@@ -77,6 +80,7 @@ class Nowcast:
             "year": self.year,
             "past_years": [int(v) for v in self.past_years],
             "rows": json_records(self.table),
+            "method_spec": None if self.method_spec is None else plain(self.method_spec),
         }
 
 
@@ -213,4 +217,15 @@ def nowcast_year_total(
         f"predicted with process and estimation variance (delta method), {100 * level:g}% "
         "prediction interval from a gamma with that mean and variance"
     )
-    return Nowcast(table, current, past, method, level)
+    spec = MethodSpec(
+        "year_nowcast",
+        {
+            "year": current,
+            "past_first": past[0],
+            "past_last": past[-1],
+            "level": level,
+            "dispersion_min": float(np.min(phi)),
+            "dispersion_max": float(np.max(phi)),
+        },
+    )
+    return Nowcast(table, current, past, method, level, spec)

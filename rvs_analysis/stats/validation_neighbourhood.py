@@ -165,7 +165,8 @@ def sim_nowcast_coverage(n_sims, seed):
     trend = 0.98 ** (step / 12)
     index = pd.period_range("2018-01", periods=months, freq="M")
     for _ in range(n_sims):
-        size = np.exp(rng.uniform(math.log(20), math.log(2000), n_series))
+        low, high = nowcast.COVERAGE_CHECKED
+        size = np.exp(rng.uniform(math.log(low), math.log(high), n_series))
         year_noise = np.repeat(rng.normal(0, 0.08, (7, n_series)), 12, axis=0)
         noise = year_noise + rng.normal(0, 0.05, (months, n_series))
         mean = size[None, :] * (season * trend)[:, None] * np.exp(noise - (0.08**2 + 0.05**2) / 2)

@@ -42,6 +42,7 @@ from rvs_analysis.report.wording import (
     md,
     ratio_phrase,
 )
+from rvs_analysis.report.year_to_date import YearToDate, record_year_to_date
 from rvs_analysis.stats import crime_change, monthly
 from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
 
@@ -534,10 +535,12 @@ def methods(
     comparison,
     burglary_months: MonthlyBurglary | None = None,
     national=None,
+    so_far: YearToDate | None = None,
 ):
     """The "Methode en bronnen" section of the crime change report, worded from the methods the
     results actually used (``national``: :func:`rvs_analysis.report.yardstick.
-    national_comparison`, when the report compared the area with the Netherlands)."""
+    national_comparison`, when the report compared the area with the Netherlands; ``so_far``:
+    :func:`rvs_analysis.report.year_to_date.this_year`, "Dit jaar tot nu toe")."""
     from rvs_analysis.report.yardstick import comparison_methods
 
     national_lines, national_technical = comparison_methods(national)
@@ -587,6 +590,7 @@ def methods(
             f"'te weinig gevallen' bij minder dan {MIN_EVENTS_CHANGE} misdrijven in beide jaren "
             "samen.",
             *monthly_lines,
+            *(so_far.methods_lines() if so_far is not None else []),
             *national_lines,
         ],
         assumptions=[
@@ -612,6 +616,7 @@ def methods(
                 comparison.less_visible.method_spec,
             ),
             *(burglary_months.methods if burglary_months is not None else []),
+            *(so_far.methods if so_far is not None else []),
             *national_technical,
         ],
     )
@@ -622,9 +627,12 @@ def record_summary(
     comparison,
     burglary_months: MonthlyBurglary | None = None,
     totals: CrimeTotals | None = None,
+    so_far: YearToDate | None = None,
 ) -> None:
     """Record the report's key estimates and headline in ``ctx.summary``; with ``totals`` the
-    headline names the less visible offence types the source holds."""
+    headline names the less visible offence types the source holds; with ``so_far``
+    (:func:`rvs_analysis.report.year_to_date.this_year`) the nowcast of the year under way
+    (``burglary_nowcast``)."""
     if burglary_months is not None and burglary_months.seasonal is not None:
         ctx.summary.add("burglary_seasonal_peak_month", burglary_months.seasonal.peak_month)
         ctx.summary.add(
@@ -633,6 +641,7 @@ def record_summary(
     ctx.summary.add("crime_change_trend_ratio", comparison.ratio)
     ctx.summary.add("visible_annual_rate_ratio", comparison.visible)
     ctx.summary.add("less_visible_annual_rate_ratio", comparison.less_visible)
+    record_year_to_date(ctx, so_far)
     held = _held_phrase(totals) if totals is not None else ""
     ctx.summary.set_headline(
         f"Verhouding minder zichtbare ({held}) tot zichtbare criminaliteit"

@@ -49,6 +49,7 @@ from rvs_analysis.report.wording import (
     show,
     targets_sentence,
 )
+from rvs_analysis.report.year_to_date import YearToDate, record_year_to_date
 from rvs_analysis.stats import serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
 from rvs_analysis.strategies import indicator_catalogue
@@ -800,19 +801,26 @@ def municipal_rate_map(ctx: ReportContext, *, report_year: int | None = None):
     )
 
 
-TABLES = ("47018NED", "70072ned", "83648NED", "gebieden")
-"""The open tables the monitor reads (named in its source line)."""
+TABLES = ("47018NED", "47022NED", "70072ned", "83648NED", "gebieden")
+"""The open tables the monitor reads (named in its source line; 47022NED for "Dit jaar tot nu
+toe")."""
 
 
 def methods(
-    ctx: ReportContext, area_results: Results, national=None, units=None, open_indicators=None
+    ctx: ReportContext,
+    area_results: Results,
+    national=None,
+    units=None,
+    open_indicators=None,
+    so_far: YearToDate | None = None,
 ):
     """The "Methode en bronnen" section of the monitor, worded from the methods used.
 
     ``national`` (:func:`rvs_analysis.report.yardstick.national_comparison`), ``units``
-    (:func:`rvs_analysis.report.chapters.monitor_open.police_unit_comparison`) and
-    ``open_indicators`` (:func:`~rvs_analysis.report.chapters.monitor_open.open_indicators`) add
-    their methods when the report showed them.
+    (:func:`rvs_analysis.report.chapters.monitor_open.police_unit_comparison`),
+    ``open_indicators`` (:func:`~rvs_analysis.report.chapters.monitor_open.open_indicators`) and
+    ``so_far`` (:func:`rvs_analysis.report.year_to_date.this_year`) add their methods when the
+    report showed them.
     """
     from rvs_analysis.report.yardstick import comparison_methods
 
@@ -875,6 +883,7 @@ def methods(
             "meting, onderdrukt bij minder dan 100 respondenten.",
             *compared,
             *open_lines,
+            *(so_far.methods_lines() if so_far is not None else []),
         ],
         assumptions=[
             "Een prognose veronderstelt dat de trend tot het rapportagejaar ongewijzigd doorzet.",
@@ -901,12 +910,20 @@ def methods(
             ),
             *compared_technical,
             *open_technical,
+            *(so_far.methods if so_far is not None else []),
         ],
     )
 
 
-def record_summary(ctx: ReportContext, area_results: Results, burglary: BurglarySeries) -> None:
-    """Record the monitor's forecasts, the burglary change and trend, and the status counts."""
+def record_summary(
+    ctx: ReportContext,
+    area_results: Results,
+    burglary: BurglarySeries,
+    so_far: YearToDate | None = None,
+) -> None:
+    """Record the monitor's forecasts, the burglary change and trend, the status counts and, with
+    ``so_far`` (:func:`rvs_analysis.report.year_to_date.this_year`), the nowcast of the year under
+    way (``burglary_nowcast``)."""
     for indicator, status in area_results.statuses.items():
         if status.forecast is not None:
             ctx.summary.add(
@@ -938,3 +955,4 @@ def record_summary(ctx: ReportContext, area_results: Results, burglary: Burglary
     judged = area_results.judged() if area_results.has_targets else None
     if judged is not None:
         ctx.summary.set_headline("Doelen beoordeeld op", judged)
+    record_year_to_date(ctx, so_far)
