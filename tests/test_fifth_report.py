@@ -81,7 +81,7 @@ def test_a_fifth_report_renders_and_is_on_the_index(fifth, tmp_path):
 
 
 PARAMETRISED = [
-    "tests/test_registry.py",
+    "tests/report/test_registry.py",
     "tests/test_notebooks.py",
     "tests/test_report_year.py",
     "tests/test_fetch_render.py",

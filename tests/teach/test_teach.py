@@ -13,7 +13,7 @@ import pytest
 from rvs_analysis.teach import checker as teach
 from rvs_analysis.teach import exercises as exercises_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "notebooks" / "masterclass" / "TRAINER.md"
 BOUNDARY_SET = ROOT / "notebooks" / "masterclass" / "data" / "grenzen_2024"
 

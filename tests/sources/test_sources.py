@@ -15,7 +15,7 @@ import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources import cbs, kinds, load_source, source_version
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------------------------------------
 # Tidy folders

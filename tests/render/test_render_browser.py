@@ -42,8 +42,8 @@ from rvs_analysis.render.batch import render_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -34,7 +34,7 @@ from rvs_analysis.render.executors import (
     WorkerOptions,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
 AREAS = ["Midden-Nederland", "Flevoland"]
 
 
@@ -264,7 +264,7 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
     # sockets and report scratch, left behind when a test kills it) in pytest's folders, not in
     # TMPDIR; a short path, as the kernels' sockets go below it.
     env["TMPDIR"] = tempfile.mkdtemp(prefix="c", dir=tmp_path.parent)
-    repository = str(Path(__file__).resolve().parents[1])
+    repository = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
     logs = tmp_path / "dask-logs"
     logs.mkdir()

@@ -35,7 +35,7 @@ from rvs_analysis.render.batch import (
 from rvs_analysis.render.executors import ReportResult
 from rvs_analysis.render.html import clean_output_html, format_number, headline_figures
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
 AREAS = ["Midden-Nederland", "Flevoland"]
 
 NOTEBOOKS = ["good", "raises", "not_available", "script_label"]
