@@ -542,9 +542,10 @@ def test_scheduler_help_warns_and_names_tls(capsys):
 def test_a_tls_scheduler_without_certificates_is_refused_in_one_paragraph(tmp_path, capsys):
     # Without dask's TLS settings the client cannot start a handshake: one Dutch paragraph that
     # names the settings, exit 2, no traceback, nothing written. (A TLS cluster with them renders:
-    # tests/test_render_cluster.py::test_a_tls_scheduler_address_connects_with_dasks_own_security_settings.)
-    pytest.importorskip("distributed")
+    # tests/render/test_render_cluster.py::test_a_tls_scheduler_address_connects_with_dasks_own_security_settings.)
     import socket
+
+    import distributed  # noqa: F401 - locked test dependency: its absence fails
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -602,7 +603,7 @@ TINY_NOTEBOOKS = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A notebooks folder with ``quick``, ``naps`` and ``dies`` and a small tidy source."""
-    from conftest import write_tidy
+    from tidy_sources import write_tidy
 
     root = tmp_path_factory.mktemp("tiny")
     notebooks = root / "notebooks"

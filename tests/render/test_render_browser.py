@@ -36,7 +36,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import write_tiny_source
+from tidy_sources import write_tiny_source
 
 from rvs_analysis.render.batch import render_batch
 

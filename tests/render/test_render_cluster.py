@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_tiny_source
+from tidy_sources import write_tiny_source
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.render.batch import _expected_seconds, report_timings
@@ -39,7 +39,7 @@ AREAS = ["Midden-Nederland", "Flevoland"]
 
 
 def write_counts_source(folder: Path, count_2017: int = 1100) -> Path:
-    """The shared tiny source (:func:`conftest.write_tiny_source`) with Utrecht's 2017 count."""
+    """The shared tiny source (:func:`tidy_sources.write_tiny_source`) with Utrecht's 2017 count."""
     return write_tiny_source(folder, {2016: 1200, 2017: count_2017})
 
 
@@ -243,10 +243,12 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
     """``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) on
     127.0.0.1; ``tls=(cert, key)`` makes every connection TLS with that certificate (also the
     CA). ``processes``, a list, receives the scheduler's and the workers' Popen objects."""
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401 - locked test dependency: its absence fails
+
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
-    if dask is None:
-        pytest.skip("the dask command is not installed")
+    assert dask is not None, (
+        "the dask command (dask[distributed], a locked test dependency) is missing"
+    )
     port = _free_port()
     scheme = "tls" if tls else "tcp"
     address = f"{scheme}://127.0.0.1:{port}"

@@ -201,7 +201,7 @@ def test_cbs_cache_without_tables(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fetch (no real network in tests; through the loopback CBS feed: tests/test_fetch.py)
+# Fetch (no real network in tests; through the loopback CBS feed: tests/sources/test_fetch.py)
 # ---------------------------------------------------------------------------------------------
 
 
