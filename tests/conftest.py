@@ -9,14 +9,22 @@ helpers they call are modules of their own in ``tests/`` (``tidy_sources``, ``cb
 
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
-from pathlib import Path
-from types import SimpleNamespace
 
-import pytest
-from tidy_sources import region_crime, region_population, write_tidy
+# One BLAS thread per process, set before numpy is first imported (OpenBLAS reads it once, at
+# load). The suite runs on every core already (xdist workers, their kernels, dask workers); BLAS
+# threads on top of that spin against each other: a small SVD took 6-8 times longer with
+# OpenBLAS's default of a thread per core. Kernels and subprocesses inherit it.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+import fcntl  # noqa: E402
+import shutil  # noqa: E402
+from pathlib import Path  # noqa: E402
+from types import SimpleNamespace  # noqa: E402
+
+import pytest  # noqa: E402
+from tidy_sources import region_crime, region_population, write_tidy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_CBS_DIR = (REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data").resolve()
