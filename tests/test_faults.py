@@ -591,8 +591,16 @@ TINY_NOTEBOOKS = {
         "import pandas as pd\nfrom rvs_analysis.report import table\n\n"
         'table(pd.DataFrame({"Gebied": [area], "Aantal": [3]}))'
     ),
-    # Sleeps as long as its area's name says: long enough to be caught running.
-    "naps": _notebook("import time\n\ntime.sleep(20)", 'print("wakker")'),
+    # Sleeps 20 s, long enough to be caught running; a test that has seen what it needs wakes it
+    # early by creating the file that RVS_TEST_WAKE names (kernels inherit the environment).
+    "naps": _notebook(
+        "import os\nimport time\n\n"
+        'wake = os.environ.get("RVS_TEST_WAKE", "")\n'
+        "until = time.monotonic() + 20\n"
+        "while time.monotonic() < until and not (wake and os.path.exists(wake)):\n"
+        "    time.sleep(0.1)",
+        'print("wakker")',
+    ),
     "dies": _notebook(
         "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)",
         'print("kernel leeft")',
@@ -970,7 +978,8 @@ def test_second_concurrent_run_into_one_folder_refuses_and_nothing_is_lost(
     rendered, tiny, tmp_path, capsys
 ):
     out = copy_of(rendered, tmp_path)
-    first = _start_render(tiny, out, "naps", "Utrecht", "--force")
+    wake = tmp_path / "wake"
+    first = _start_render(tiny, out, "naps", "Utrecht", "--force", env={"RVS_TEST_WAKE": str(wake)})
     try:
         _wait_for(lambda: _kernels_running(first, 1), 120, "the first batch's kernel")
         before = tree(out)
@@ -979,6 +988,7 @@ def test_second_concurrent_run_into_one_folder_refuses_and_nothing_is_lost(
         message = one_paragraph(err)
         assert str(out) in message and f"pid {first.pid}" in message
         assert tree(out) == before
+        wake.touch()  # the first batch's nap ends now instead of after 20 s
         _, first_err = first.communicate(timeout=120)
     finally:
         if first.poll() is None:
