@@ -1078,6 +1078,8 @@ class CbsFeed:
         self.rewrite = None
         self.requests: list[tuple[str, dict]] = []
         self.stopping = threading.Event()
+        # the rows a $filter kept, for the next pages of the same download (see _data_set)
+        self._filtered: dict[tuple, tuple[list, int, list]] = {}
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.feed = self
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -1157,9 +1159,18 @@ class CbsFeed:
     def _data_set(self, table: FeedTable, part: str, root: str, query: dict) -> dict:
         columns = table.columns()
         rows = table.rows
+        start = int(query.get("$skiptoken") or 0)
         if query.get("$filter"):
-            predicate = compile_filter(query["$filter"], columns)
-            rows = [row for row in rows if predicate(row)]
+            # A download's first page filters the table; its next pages (a $skiptoken) reuse
+            # those rows while the table's row list is the same, as CBS pages one result.
+            key = (id(table), part, query["$filter"])
+            kept = self._filtered.get(key)
+            if start and kept is not None and kept[0] is rows and kept[1] == len(rows):
+                rows = kept[2]
+            else:
+                predicate = compile_filter(query["$filter"], columns)
+                self._filtered[key] = (rows, len(rows), [row for row in rows if predicate(row)])
+                rows = self._filtered[key][2]
         selected = columns
         if query.get("$select"):
             selected = [name.strip() for name in query["$select"].split(",")]
@@ -1168,7 +1179,6 @@ class CbsFeed:
                 raise FilterError(
                     f"Could not find a property named '{unknown[0]}' on type 'TypedDataSet'"
                 )
-        start = int(query.get("$skiptoken") or 0)
         page = rows[start : start + self.page_size]
         if part == "UntypedDataSet":
             page = [table.untyped(row) for row in page]

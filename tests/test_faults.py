@@ -542,9 +542,10 @@ def test_scheduler_help_warns_and_names_tls(capsys):
 def test_a_tls_scheduler_without_certificates_is_refused_in_one_paragraph(tmp_path, capsys):
     # Without dask's TLS settings the client cannot start a handshake: one Dutch paragraph that
     # names the settings, exit 2, no traceback, nothing written. (A TLS cluster with them renders:
-    # tests/test_render_cluster.py::test_a_tls_scheduler_address_connects_with_dasks_own_security_settings.)
-    pytest.importorskip("distributed")
+    # tests/render/test_render_cluster.py::test_a_tls_scheduler_address_connects_with_dasks_own_security_settings.)
     import socket
+
+    import distributed  # noqa: F401 - locked test dependency: its absence fails
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -590,8 +591,16 @@ TINY_NOTEBOOKS = {
         "import pandas as pd\nfrom rvs_analysis.report import table\n\n"
         'table(pd.DataFrame({"Gebied": [area], "Aantal": [3]}))'
     ),
-    # Sleeps as long as its area's name says: long enough to be caught running.
-    "naps": _notebook("import time\n\ntime.sleep(20)", 'print("wakker")'),
+    # Sleeps 20 s, long enough to be caught running; a test that has seen what it needs wakes it
+    # early by creating the file that RVS_TEST_WAKE names (kernels inherit the environment).
+    "naps": _notebook(
+        "import os\nimport time\n\n"
+        'wake = os.environ.get("RVS_TEST_WAKE", "")\n'
+        "until = time.monotonic() + 20\n"
+        "while time.monotonic() < until and not (wake and os.path.exists(wake)):\n"
+        "    time.sleep(0.1)",
+        'print("wakker")',
+    ),
     "dies": _notebook(
         "import os\nimport signal\n\nos.kill(os.getpid(), signal.SIGKILL)",
         'print("kernel leeft")',
@@ -602,7 +611,7 @@ TINY_NOTEBOOKS = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A notebooks folder with ``quick``, ``naps`` and ``dies`` and a small tidy source."""
-    from conftest import write_tidy
+    from tidy_sources import write_tidy
 
     root = tmp_path_factory.mktemp("tiny")
     notebooks = root / "notebooks"
@@ -969,7 +978,8 @@ def test_second_concurrent_run_into_one_folder_refuses_and_nothing_is_lost(
     rendered, tiny, tmp_path, capsys
 ):
     out = copy_of(rendered, tmp_path)
-    first = _start_render(tiny, out, "naps", "Utrecht", "--force")
+    wake = tmp_path / "wake"
+    first = _start_render(tiny, out, "naps", "Utrecht", "--force", env={"RVS_TEST_WAKE": str(wake)})
     try:
         _wait_for(lambda: _kernels_running(first, 1), 120, "the first batch's kernel")
         before = tree(out)
@@ -978,6 +988,7 @@ def test_second_concurrent_run_into_one_folder_refuses_and_nothing_is_lost(
         message = one_paragraph(err)
         assert str(out) in message and f"pid {first.pid}" in message
         assert tree(out) == before
+        wake.touch()  # the first batch's nap ends now instead of after 20 s
         _, first_err = first.communicate(timeout=120)
     finally:
         if first.poll() is None:

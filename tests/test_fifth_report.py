@@ -81,24 +81,48 @@ def test_a_fifth_report_renders_and_is_on_the_index(fifth, tmp_path):
 
 
 PARAMETRISED = [
-    "tests/test_registry.py",
+    "tests/report/test_registry.py",
     "tests/test_notebooks.py",
     "tests/test_report_year.py",
     "tests/test_fetch_render.py",
 ]
 
 
+COLLECTED_BEFORE_SELECTION = """
+import os
+
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # before -m and -k deselect: every test the files have, run or not
+    with open(os.environ["FIFTH_REPORT_COLLECTED"], "w", encoding="utf-8") as listing:
+        listing.write("\\n".join(item.nodeid for item in items))
+"""
+"""A pytest plugin for the second run: it writes every collected test id to a file."""
+
+
 @pytest.mark.slow
-def test_a_fifth_report_is_covered_by_the_parametrised_tests(fifth):
+def test_a_fifth_report_is_covered_by_the_parametrised_tests(fifth, tmp_path, monkeypatch):
     """A second pytest run sees the registry line: every test that goes over the reports has a
-    case for the fifth, and the quick ones pass on it."""
+    case for the fifth, and the quick ones pass on it. One run: a plugin lists every test it
+    collected (before selection), then it runs the quick ones."""
+    (fifth.parents[1] / "site" / "fifth_collected.py").write_text(
+        COLLECTED_BEFORE_SELECTION, encoding="utf-8"
+    )
+    listing = tmp_path / "collected.txt"
+    monkeypatch.setenv("FIFTH_REPORT_COLLECTED", str(listing))
     run = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
-    collected = subprocess.run(
-        [*run, "--collect-only", *PARAMETRISED],
+    quick = subprocess.run(
+        [*run, "-p", "fifth_collected", "-rA", "-n", "0", "-m", "not slow",
+         "-k", f"{STEM} or every_line_a_notebook", *PARAMETRISED],
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
-    assert collected.returncode == 0, collected.stdout + collected.stderr
-    ids = [line for line in collected.stdout.splitlines() if f"[{STEM}]" in line]
+    assert quick.returncode == 0, quick.stdout + quick.stderr
+    collected = listing.read_text(encoding="utf-8").splitlines()
+    assert {line.split("::")[0] for line in collected} == set(PARAMETRISED)
+    ids = [line for line in collected if f"[{STEM}]" in line]
     covered = {line.split("::")[1].split("[")[0] for line in ids}
     assert {
         "test_every_registered_chapter_keeps_the_chapter_protocol",
@@ -111,12 +135,6 @@ def test_a_fifth_report_is_covered_by_the_parametrised_tests(fifth):
         "test_real_extract_runs_where_inputs_exist_and_skips_otherwise",
         "test_every_report_notebook_declares_report_year_defaulting_to_none",
     } <= covered
-    quick = subprocess.run(
-        [*run, "-rA", "-n", "0", "-m", "not slow", "-k", f"{STEM} or every_line_a_notebook",
-         *PARAMETRISED[:3]],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
-    assert quick.returncode == 0, quick.stdout + quick.stderr
     passed = [line for line in quick.stdout.splitlines() if line.startswith("PASSED ")]
     assert len([line for line in passed if f"[{STEM}]" in line]) == 7, quick.stdout
     assert any("every_line_a_notebook" in line for line in passed), quick.stdout

@@ -157,4 +157,6 @@ def _test_names(path: Path) -> set[str]:
 @pytest.mark.parametrize(("case", "expected", "test"), CASES, ids=[row[0][:40] for row in CASES])
 def test_every_red_team_case_has_its_test(case, expected, test):
     file, name = test.split("::")
-    assert name in _test_names(TESTS / file), f"{case}: no test {test}"
+    found = sorted(TESTS.rglob(file))  # the test modules sit in tests/ and its package folders
+    assert len(found) == 1, f"{case}: no single test module {file} under tests/"
+    assert name in _test_names(found[0]), f"{case}: no test {test}"

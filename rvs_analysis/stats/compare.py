@@ -20,7 +20,7 @@ Rankings and funnels
     95% and 99.8% limits.
 
 All intervals are two-sided at ``level`` (95% by default). Simulated coverage of each interval is
-on record in ``tests/test_compare.py`` (seeded) and quoted in the docstrings.
+on record in ``tests/stats/test_compare.py`` (seeded) and quoted in the docstrings.
 """
 
 from __future__ import annotations
@@ -451,7 +451,7 @@ def compare_area_trends(
     statistic / q / scale on (q, df), scale ``max(1, weighted X2 / df)``). Assumes a log-linear
     difference in trends and independent years.
 
-    Simulated coverage (seeded, ``tests/test_compare.py``; 2 areas x 12 years, gamma-Poisson
+    Simulated coverage (seeded, ``tests/stats/test_compare.py``; 2 areas x 12 years, gamma-Poisson
     counts with variance 3 mu, about 400 a year): the 95% interval of the ratio (year effects)
     covered the true ratio in 93.5% of 200 series (95.0% of 400).
 
@@ -674,7 +674,7 @@ def change_between(
     as known. ``significant`` means the ratio's interval excludes 1, for this area on its own: it
     is not corrected for looking at many areas (see :func:`change_funnel`).
 
-    Simulated coverage (seeded, ``tests/test_compare.py``): the dispersion-aware 95% ratio
+    Simulated coverage (seeded, ``tests/stats/test_compare.py``): the dispersion-aware 95% ratio
     interval covered 94.3% of 600 true ratios for gamma-Poisson counts with variance 3 mu (20
     areas x 8 years, 30 replications); for Poisson counts of 5 to 200 the exact ratio interval
     covered 96.5% and the MOVER difference interval 96.3% of 4,000.

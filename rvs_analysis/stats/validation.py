@@ -6,7 +6,7 @@ at least 2,000 simulated data sets, spread over worker processes, and writes
 false-alarm rate) with its Monte Carlo standard error, the number of simulations, the scenario
 and the goal. The scenarios follow the review of issue 11: year-to-year noise on top of Poisson
 or binomial counts, population weights in the survey, 39 areas in the funnel plot, AR(1) noise
-in monthly series. ``tests/test_validation.py`` runs every scenario with a few simulations, so
+in monthly series. ``tests/stats/test_statistical_properties.py`` runs every scenario with a few simulations, so
 the code cannot rot.
 
 Each scenario is a function ``(n_sims, seed) -> numpy.ndarray`` of 0/1 outcomes (1 = the interval

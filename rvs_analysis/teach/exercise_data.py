@@ -15,7 +15,7 @@ A sum per district without :func:`rvs_analysis.regions.harmonise_counts` loses V
 it is wrong for two districts. The numbers are derived from the demo data (so the region's 37 other
 municipalities keep their demo counts) plus fictitious counts and populations for the municipalities
 outside the region; they are not CBS figures. :func:`boundary_exercise_tables` makes them
-deterministically; ``tests/test_teach.py`` checks that the committed files are what it makes.
+deterministically; ``tests/teach/test_teach.py`` checks that the committed files are what it makes.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from rvs_analysis.regions import municipalities  # noqa: E402
 from rvs_analysis.report import figures, pixels  # noqa: E402
 from rvs_analysis.report.figures import drawing, style  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "cbs-open-data"
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cbs-open-data"
 
 
 def texts(fig) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 from rvs_analysis.teach import checker as teach
 from rvs_analysis.teach import exercises as exercises_module
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "notebooks" / "masterclass" / "TRAINER.md"
 BOUNDARY_SET = ROOT / "notebooks" / "masterclass" / "data" / "grenzen_2024"
 
@@ -216,8 +216,8 @@ DEMO = ROOT / "data" / "demo" / "registered_crime.csv"
 
 @pytest.fixture(scope="module")
 def references():
-    if not DEMO.exists():
-        pytest.skip("data/demo is missing: run 'rvs demo-data' first")
+    # the demo data are committed: their absence is a regression, not a reason to skip
+    assert DEMO.exists(), f"{DEMO} is missing (run 'rvs demo-data')"
     teach._reference.cache_clear()
     return {name: teach._reference(name) for name in teach.exercise_names()}
 

@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 
 from rvs_analysis import notebook_check
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "explore" / "start.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "explore" / "start.ipynb"
 
 
 def _run(source: str) -> nbformat.NotebookNode:

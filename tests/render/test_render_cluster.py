@@ -23,23 +23,24 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write_tiny_source
+from tidy_sources import write_tiny_source
 
 from rvs_analysis.commands import render as render_command
 from rvs_analysis.render.batch import _expected_seconds, report_timings
 from rvs_analysis.render.executors import (
+    DaskExecutor,
     LongestFirst,
     ReportTask,
     ReportWorker,
     WorkerOptions,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
 AREAS = ["Midden-Nederland", "Flevoland"]
 
 
 def write_counts_source(folder: Path, count_2017: int = 1100) -> Path:
-    """The shared tiny source (:func:`conftest.write_tiny_source`) with Utrecht's 2017 count."""
+    """The shared tiny source (:func:`tidy_sources.write_tiny_source`) with Utrecht's 2017 count."""
     return write_tiny_source(folder, {2016: 1200, 2017: count_2017})
 
 
@@ -243,10 +244,12 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
     """``dask scheduler`` and ``workers`` ``dask worker`` processes (one thread each) on
     127.0.0.1; ``tls=(cert, key)`` makes every connection TLS with that certificate (also the
     CA). ``processes``, a list, receives the scheduler's and the workers' Popen objects."""
-    pytest.importorskip("distributed")
+    import distributed  # noqa: F401 - locked test dependency: its absence fails
+
     dask = shutil.which("dask", path=str(Path(sys.executable).parent)) or shutil.which("dask")
-    if dask is None:
-        pytest.skip("the dask command is not installed")
+    assert dask is not None, (
+        "the dask command (dask[distributed], a locked test dependency) is missing"
+    )
     port = _free_port()
     scheme = "tls" if tls else "tcp"
     address = f"{scheme}://127.0.0.1:{port}"
@@ -264,7 +267,7 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
     # sockets and report scratch, left behind when a test kills it) in pytest's folders, not in
     # TMPDIR; a short path, as the kernels' sockets go below it.
     env["TMPDIR"] = tempfile.mkdtemp(prefix="c", dir=tmp_path.parent)
-    repository = str(Path(__file__).resolve().parents[1])
+    repository = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (repository, env.get("PYTHONPATH", "")) if p)
     logs = tmp_path / "dask-logs"
     logs.mkdir()
@@ -434,12 +437,27 @@ def _kill_tree(pid):
     psutil.wait_procs(processes, timeout=10)
 
 
+LOST_AFTER = 3.0
+RENDER_LOSING_THE_CLUSTER_AFTER = f"""
+import functools, sys
+from rvs_analysis.render import batch, executors
+batch.DaskExecutor = functools.partial(executors.DaskExecutor, lost_after={LOST_AFTER})
+from rvs_analysis.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+"""``python -m rvs_analysis.cli`` with the dask executor's ``lost_after`` set to :data:`LOST_AFTER`."""
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("killed", ["worker", "scheduler"])
 def test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minute(killed, tmp_path):
     """Issue 29: with its only worker or its scheduler killed (SIGKILL), ``rvs render
     --executor dask`` hung with no output. Now the open reports fail with a Dutch message within
-    a minute, the finished one is kept, and the batch exits non-zero."""
+    a minute, the finished one is kept, and the batch exits non-zero.
+
+    The batch gives the cluster :attr:`DaskExecutor.lost_after` seconds (20) to come back; the
+    process here is ``rvs render`` with that set to 3 s (:data:`LOST_AFTER`), so the test waits
+    seconds, not the default's twenty, for the same code path."""
     import nbformat
 
     notebooks = tmp_path / "notebooks"
@@ -460,7 +478,8 @@ def test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minut
         with err_path.open("w") as err_file:
             render = subprocess.Popen(
                 [
-                    sys.executable, "-m", "rvs_analysis.cli", "render", "--source", str(source),
+                    sys.executable, "-c", RENDER_LOSING_THE_CLUSTER_AFTER, "render",
+                    "--source", str(source),
                     "--areas", "Midden-Nederland", "--notebooks-dir", str(notebooks),
                     "--notebooks", "a_quick,b_naps", "--out", str(out), "--executor", "dask",
                     "--scheduler", address, "--progress", "lines",
@@ -483,8 +502,11 @@ def test_a_killed_dask_worker_or_scheduler_fails_the_open_reports_within_a_minut
             if render.poll() is None:
                 render.kill()
                 render.wait()
+            # the survivor (its kernel asleep in b_naps) is of no further use: no graceful stop
+            _kill_tree((scheduler if killed == "worker" else worker).pid)
     err = err_path.read_text(encoding="utf-8")
-    assert seconds < 60, f"took {seconds:.0f} s after the {killed} was killed"
+    assert seconds < LOST_AFTER + 20, f"took {seconds:.0f} s after the {killed} was killed"
+    assert DaskExecutor(jobs=1).lost_after + 20 < 60, "the default keeps 'within a minute'"
     assert render.returncode == 1, err
     assert "Traceback" not in err and "dask-cluster is weggevallen" in err
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))

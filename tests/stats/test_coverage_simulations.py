@@ -22,7 +22,7 @@ from rvs_analysis.stats import clearance, crime_change, monthly, perception, tre
 
 pytestmark = pytest.mark.slow
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = REPO_ROOT / "data" / "demo"
 LOWER, UPPER = 0.92, 0.98
 

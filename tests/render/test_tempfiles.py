@@ -116,7 +116,7 @@ def test_ci_runs_the_suite_in_a_fresh_tmpdir_and_fails_on_leftovers():
     import subprocess
     from pathlib import Path
 
-    ci = Path(__file__).resolve().parents[1] / ".ci"
+    ci = Path(__file__).resolve().parents[2] / ".ci"
     assert ".ci/in-fresh-tmpdir make test" in (ci / "run").read_text(encoding="utf-8")
     script = str(ci / "in-fresh-tmpdir")
 

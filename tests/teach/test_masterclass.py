@@ -28,7 +28,7 @@ from rvs_analysis.commands import masterclass as masterclass_command
 from rvs_analysis.exceptions import RvsError
 from rvs_analysis.teach import masterclass
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MASTERCLASS = ROOT / "notebooks" / "masterclass"
 NOTEBOOKS = ROOT / "notebooks"
 VERDICT = re.compile(r"Controle '([^']+)': (goed|bijna|fout|nog niet beantwoord)\.")

@@ -219,7 +219,7 @@ def test_committed_properties_hold_issue_28s_goals(key):
     import json
     from pathlib import Path
 
-    record = Path(__file__).parents[1] / "docs" / "statistical_properties.json"
+    record = Path(__file__).parents[2] / "docs" / "statistical_properties.json"
     rows = {row["key"]: row for row in json.loads(record.read_text(encoding="utf-8"))["rows"]}
     assert key in {scenario.key for scenario in validation.SCENARIOS}
     row = rows[key]

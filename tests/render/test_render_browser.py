@@ -36,14 +36,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import write_tiny_source
+from tidy_sources import write_tiny_source
 
 from rvs_analysis.render.batch import render_batch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "notebooks"
+REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 IN_CI = os.environ.get("CI", "").lower() == "true"

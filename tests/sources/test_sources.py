@@ -15,7 +15,7 @@ import rvs_analysis.sources as sources
 from rvs_analysis.exceptions import DataValidationError, FetchError, SourceNotAvailableError
 from rvs_analysis.sources import cbs, kinds, load_source, source_version
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # ---------------------------------------------------------------------------------------------
 # Tidy folders
@@ -201,7 +201,7 @@ def test_cbs_cache_without_tables(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fetch (no real network in tests; through the loopback CBS feed: tests/test_fetch.py)
+# Fetch (no real network in tests; through the loopback CBS feed: tests/sources/test_fetch.py)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ import statsmodels.formula.api as smf
 
 from rvs_analysis.sources import demo, demo_neighbours
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = demo.DEMO_DIR
 SOURCE_DOCUMENT = REPO.parent / "shared" / "seed" / "000_e295dfe805d16fbd.txt"
 GENERATED_FILES = {
