@@ -70,11 +70,11 @@ def _instances():
 
     import numpy as np
     import pandas as pd
-    from test_compare import _trend_table
-    from test_crime_change import _crime
-    from test_neighbourhood import _months, _years
-    from test_perception import _survey
-    from test_published import simulated
+    from stats.test_compare import _trend_table
+    from stats.test_crime_change import _crime
+    from stats.test_neighbourhood import _months, _years
+    from stats.test_perception import _survey
+    from stats.test_published import simulated
 
     from rvs_analysis.stats import (
         clearance,

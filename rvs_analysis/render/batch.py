@@ -52,7 +52,7 @@ from rvs_analysis.completeness import check_complete
 from rvs_analysis.exceptions import DataWarning, RenderError
 from rvs_analysis.provenance import code_version
 from rvs_analysis.render import output_folder
-from rvs_analysis.render.areas import (
+from rvs_analysis.render.batch_areas import (
     batch_strategy,
     default_areas,
     follow_report_year,

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import write_tiny_source
+from tidy_sources import write_tiny_source
 
 from rvs_analysis import regions, report
 from rvs_analysis.report import year_to_date
@@ -31,7 +31,7 @@ def write_partial_year_source(
     withheld: tuple[str, int, int] | None = None,
     seed: int = 3,
 ) -> Path:
-    """The tiny source (:func:`conftest.write_tiny_source`, 2013-2017) with monthly burglary of
+    """The tiny source (:func:`tidy_sources.write_tiny_source`, 2013-2017) with monthly burglary of
     every municipality from January 2013 to ``last`` (September 2018: the year under way, its
     latest month provisional), yearly counts the sums of the months, and a small less visible
     offence (drug dealing) so that crime_change runs. ``withheld``: (GM code, year, month) of a
