@@ -360,7 +360,7 @@ ISSUE_31_GOALS = {
 
 @pytest.mark.parametrize("key", sorted(ISSUE_31_GOALS))
 def test_committed_properties_hold_issue_31s_goals(key):
-    record = Path(__file__).parents[1] / "docs" / "statistical_properties.json"
+    record = Path(__file__).parents[2] / "docs" / "statistical_properties.json"
     rows = {row["key"]: row for row in json.loads(record.read_text(encoding="utf-8"))["rows"]}
     assert key in {scenario.key for scenario in validation.SCENARIOS}
     row = rows[key]
