@@ -12,6 +12,7 @@ import urllib.parse
 
 import pytest
 from cbs_feed import (
+    FEED_PLANTED,
     KERNCIJFERS_EDITIONS,
     NEIGHBOURHOOD_WITHHELD,
     CbsFeed,
@@ -85,7 +86,7 @@ def test_the_cache_reads_as_wijk_and_buurt_data(fetched):
     assert data.yearly["year"].max() == 2023 and not data.provisional_years
 
 
-def test_fetch_by_name_on_the_command_line_and_not_by_default(tmp_path, capsys):
+def test_fetch_by_name_on_the_command_line(tmp_path, capsys):
     with CbsFeed(neighbourhood_tables()) as feed:
         status = main(
             [
@@ -102,4 +103,47 @@ def test_fetch_by_name_on_the_command_line_and_not_by_default(tmp_path, capsys):
         )
     assert status == 0
     assert all((tmp_path / key / "TypedDataSet.json").is_file() for key in NEIGHBOURHOOD_TABLES)
-    assert not set(NEIGHBOURHOOD_TABLES) & set(cbs.DEFAULT_TABLES)
+
+
+@pytest.fixture(scope="module")
+def default_cache(tmp_path_factory):
+    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows)."""
+    cache = tmp_path_factory.mktemp("default") / "raw"
+    with CbsFeed() as feed:
+        assert main(["fetch", "--cache", str(cache), "--catalog", feed.url]) == 0
+    return cache
+
+
+def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):
+    assert set(NEIGHBOURHOOD_TABLES) <= set(cbs.DEFAULT_TABLES)
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert set(data.areas["gemeente_code"]) == {"GM0344", "GM0307"}  # not Amsterdam
+    assert data.yearly["year"].min() == 2013 and data.monthly["year"].min() == 2013
+    assert data.provisional_years == (2018,) and data.provisional_months[-1] == (2018, 12)
+    assert len(data.monthly[["year", "month"]].drop_duplicates()) == 72
+
+
+def test_the_standard_feed_plants_what_the_report_must_find(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    yearly = data.yearly[data.yearly["offence_code"] == "0.0.0"]
+    population = data.population.set_index("area_code")["population"]
+    utrecht = yearly[(yearly["area_kind"] == "buurt") & (yearly["gemeente_code"] == "GM0344")]
+    counts = utrecht.pivot(index="area_code", columns="year", values="registered_offences")
+    people = population.reindex(counts.index)
+    municipal = counts.sum() / people[counts.notna().all(axis=1)].sum()
+    ratio = counts.loc[FEED_PLANTED["hot_spot"]] / people[FEED_PLANTED["hot_spot"]] / municipal
+    assert (ratio.loc[2014:2018] > 2.5).all() and ratio.loc[2013] < 2
+    # the surge: bicycle theft in the last three months about 3x the same months a year before
+    buurt, offence = FEED_PLANTED["surge"]
+    monthly = data.monthly.set_index(["area_code", "offence_code", "year", "month"]).sort_index()
+    series = monthly.loc[(buurt, offence), "registered_offences"]
+    last = series.loc[2018].loc[10:12].sum()
+    before = series.loc[2013:2017].groupby(level="month").mean().loc[10:12].sum()
+    assert last > 2.2 * before
+    # withheld cells stay missing, never 0
+    for frame in (data.yearly, data.monthly):
+        withheld = frame[frame["area_code"] == FEED_PLANTED["withheld_buurt"]]
+        assert len(withheld) and withheld["registered_offences"].isna().all()
+    small = data.monthly[data.monthly["area_code"] == FEED_PLANTED["withheld_months_buurt"]]
+    assert small["registered_offences"].isna().sum() == len(small) // 2
+    assert population[FEED_PLANTED["withheld_buurt"]] != population[FEED_PLANTED["withheld_buurt"]]

@@ -213,7 +213,7 @@ TABLES: dict[str, TableSpec] = {
         "wijkbuurt_jaar",
         "dataderden.cbs.nl",
         "registered offences per wijk and buurt of the region's municipalities and year (47018NED; "
-        "optional, asked for by name)",
+        "optional)",
         topics=(_REGISTERED,),
         regions=("WK", "BU"),
         offences=True,
@@ -225,7 +225,7 @@ TABLES: dict[str, TableSpec] = {
         "wijkbuurt_maand",
         "dataderden.cbs.nl",
         "registered offences per wijk and buurt of the region's municipalities and month "
-        "(47022NED; optional, asked for by name)",
+        "(47022NED; optional)",
         period="MM",
         topics=(_REGISTERED,),
         regions=("WK", "BU"),
@@ -239,7 +239,7 @@ TABLES: dict[str, TableSpec] = {
         "opendata.cbs.nl",
         "Kerncijfers wijken en buurten <year> (found by title in the catalog, the newest edition "
         "not later than the crime table's boundary year): inhabitants per wijk and buurt of the "
-        "region's municipalities (optional, asked for by name; one edition)",
+        "region's municipalities (optional; one edition)",
         period="",
         topics=(Topic("population", r"^aantal inwoners$"),),
         regions=("WK", "BU"),
@@ -250,10 +250,10 @@ TABLES: dict[str, TableSpec] = {
 """Every table ``rvs fetch`` downloads."""
 
 NEIGHBOURHOOD_TABLES = ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt")
-"""The wijk and buurt entries: fetched when named (``rvs fetch --tables ...``), not by default
-until a report reads them."""
-DEFAULT_TABLES: tuple[str, ...] = tuple(key for key in TABLES if key not in NEIGHBOURHOOD_TABLES)
-"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use."""
+"""The wijk and buurt entries (optional: a fetch without them still gives the municipal reports)."""
+DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
+"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use, the
+wijk and buurt tables included."""
 
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
