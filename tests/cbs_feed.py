@@ -1196,6 +1196,43 @@ def feed_neighbourhood_rows(periods, kind: str) -> tuple[list[dict], list[dict]]
     return geo, rows
 
 
+FEED_BOUNDARY_YEAR = 2024
+"""The year of the polygons the feed serves as PDOK does (the police tables' ``MapYear``)."""
+_FEED_ORIGINS = {"GM0344": (5.05, 52.05), "GM0307": (5.35, 52.13), "GM0363": (4.85, 52.35)}
+
+
+def feed_boundaries() -> dict[str, list[dict]]:
+    """The standard feed's wijk and buurt polygons as PDOK's OGC API Features serves them
+    (collection -> features with PDOK's property names): a wijk a strip of its municipality's
+    square, a buurt a quarter of its wijk, in WGS84 longitude and latitude."""
+    served: dict[str, list[dict]] = {"wijken": [], "buurten": []}
+    municipality = {"GM0344": "Utrecht", "GM0307": "Amersfoort", "GM0363": "Amsterdam"}
+    for code, (name, _) in feed_neighbourhood_areas().items():
+        gemeente = "GM" + code[2:6]
+        x0, y0 = _FEED_ORIGINS[gemeente]
+        wijk = int(code[6:8])
+        left, right, bottom, top = x0 + 0.01 * (wijk - 1), x0 + 0.01 * wijk, y0, y0 + 0.04
+        if code.startswith("BU"):
+            buurt = int(code[8:10])
+            bottom, top = y0 + 0.01 * (buurt - 1), y0 + 0.01 * buurt
+        ring = [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+        kind = "wijken" if code.startswith("WK") else "buurten"
+        properties = {"gemeentecode": gemeente, "gemeentenaam": municipality[gemeente]}
+        if kind == "wijken":
+            properties.update({"wijkcode": code, "wijknaam": name})
+        else:
+            properties.update({"buurtcode": code, "buurtnaam": name, "wijkcode": "WK" + code[2:8]})
+        served[kind].append(
+            {
+                "type": "Feature",
+                "id": len(served[kind]) + 1,
+                "properties": properties,
+                "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+            }
+        )
+    return served
+
+
 # ---------------------------------------------------------------------------------------------
 # The server
 # ---------------------------------------------------------------------------------------------
@@ -1274,8 +1311,13 @@ class CbsFeed:
         ``http://127.0.0.1:PORT``, the catalog URL to give ``rvs fetch --catalog``.
     """
 
-    def __init__(self, tables=None, page_size=500):
+    def __init__(self, tables=None, page_size=500, boundaries=None):
         self.tables = standard_tables() if tables is None else tables
+        self.boundaries = (
+            {FEED_BOUNDARY_YEAR: feed_boundaries()} if boundaries is None else boundaries
+        )
+        """PDOK's "CBS Wijken en Buurten <year>" services: year -> collection -> features
+        (``{}``: no service of any year, every request a 404)."""
         self.page_size = page_size
         self.drip_seconds = 0.0
         self.break_on = None
@@ -1308,6 +1350,8 @@ class CbsFeed:
     # --- answers -------------------------------------------------------------------------------
 
     def answer(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        if path.startswith("/cbs/wijken-en-buurten-"):
+            return self._pdok(base, path, query)
         if query.get("$format") != "json":
             return 406, {
                 "odata.error": {
@@ -1359,6 +1403,37 @@ class CbsFeed:
             "odata.metadata": f"{root}/$metadata#Cbs.OData.WebAPI.{part}",
             "value": listing,
         }
+
+    def _pdok(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        """PDOK's OGC API Features of one year: ``/collections`` and ``/collections/<kind>/items``
+        filtered by ``gemeentecode``, paged by ``limit`` with a ``next`` link (``cursor``)."""
+        match = re.fullmatch(
+            r"/cbs/wijken-en-buurten-(?P<year>\d{4})/ogc/v1/collections(?:/(?P<kind>\w+)/items)?",
+            path,
+        )
+        service = self.boundaries.get(int(match["year"])) if match else None
+        if service is None or (match["kind"] and match["kind"] not in service):
+            return 404, {"code": "NotFound", "description": "Not Found"}
+        if query.get("f") != "json":
+            return 400, {"code": "BadRequest", "description": "use f=json"}
+        if not match["kind"]:
+            return 200, {"collections": [{"id": kind} for kind in service], "links": []}
+        features = [
+            feature
+            for feature in service[match["kind"]]
+            if feature["properties"]["gemeentecode"] == query.get("gemeentecode", "")
+            or "gemeentecode" not in query
+        ]
+        limit, start = int(query.get("limit") or 10), int(query.get("cursor") or 0)
+        body = {"type": "FeatureCollection", "features": features[start : start + limit]}
+        body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
+        if start + limit < len(features):
+            carried = {**query, "cursor": str(start + limit)}
+            body["links"].append(
+                {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
+            )
+        body["numberReturned"] = len(body["features"])
+        return 200, body
 
     def _data_set(self, table: FeedTable, part: str, root: str, query: dict) -> dict:
         columns = table.columns()

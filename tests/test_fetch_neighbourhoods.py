@@ -8,6 +8,8 @@ every cell is ``null``, an offence code the suite does not ask for, and two edit
 
 from __future__ import annotations
 
+import json
+import shutil
 import urllib.parse
 
 import pytest
@@ -20,7 +22,7 @@ from cbs_feed import (
 )
 
 from rvs_analysis.cli import main
-from rvs_analysis.sources import cbs, load_neighbourhood_source
+from rvs_analysis.sources import cbs, load_neighbourhood_source, pdok_boundaries
 from rvs_analysis.sources.cbs_tables import NEIGHBOURHOOD_TABLES
 
 
@@ -147,3 +149,86 @@ def test_the_standard_feed_plants_what_the_report_must_find(default_cache):
     small = data.monthly[data.monthly["area_code"] == FEED_PLANTED["withheld_months_buurt"]]
     assert small["registered_offences"].isna().sum() == len(small) // 2
     assert population[FEED_PLANTED["withheld_buurt"]] != population[FEED_PLANTED["withheld_buurt"]]
+
+
+def test_the_default_fetch_stores_pdoks_polygons_of_the_boundary_year(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert data.boundary_year == 2024
+    codes = {feature["properties"]["area_code"] for feature in data.boundaries["features"]}
+    region = set(data.areas["area_code"])
+    assert codes == region  # every wijk and buurt of Utrecht and Amersfoort, not Amsterdam's
+    record = json.loads((default_cache / "wijkbuurt_grenzen" / "fetch.json").read_text())
+    assert record["edition"] == 2024 and record["table"] == "wijken-en-buurten-2024"
+    assert record["api"] == "PDOK OGC API Features" and record["rows"] == len(codes)
+    names = {
+        feature["properties"]["area_code"]: feature["properties"]["area_name"]
+        for feature in data.boundaries["features"]
+    }
+    assert names[FEED_PLANTED["hot_spot"]] == "Leidsche Rijn, buurt 2"
+
+
+def test_polygons_are_paged_and_asked_for_per_municipality(tmp_path):
+    with CbsFeed(page_size=1000) as feed:
+        records = cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=tmp_path, catalog=feed.url, timeout=60
+        )
+        served = [(path, query) for path, query in feed.requests if path.endswith("/items")]
+    assert records[1]["status"] == "fetched"
+    # one municipality's buurten at a time, 1000 a page (the feed's 40 Utrecht buurten: one page)
+    asked = {query["gemeentecode"] for path, query in served}
+    assert {"GM0344", "GM0307"} <= asked and "GM0363" not in asked
+    assert all(query["limit"] == "1000" for _, query in served)
+
+
+def test_paging_follows_the_next_links(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdok_boundaries, "PAGE_SIZE", 7)
+    with CbsFeed(page_size=1000) as feed:
+        cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=tmp_path, catalog=feed.url, timeout=60
+        )
+        pages = [
+            query
+            for path, query in feed.requests
+            if path.endswith("/buurten/items") and query.get("gemeentecode") == "GM0344"
+        ]
+    assert [query.get("cursor") for query in pages] == [None, "7", "14", "21", "28", "35"]
+    data = json.loads((tmp_path / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_text())
+    utrecht = [f for f in data["features"] if f["properties"]["area_code"].startswith("BU0344")]
+    assert len(utrecht) == 40
+
+
+def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(tmp_path, capsys):
+    with CbsFeed(boundaries={}) as feed:
+        status = main(["fetch", "--cache", str(tmp_path), "--catalog", feed.url])
+    out = capsys.readouterr()
+    assert status == 0
+    assert "wijkbuurt_grenzen" in out.out + out.err and "without its map" in out.out + out.err
+    assert not (tmp_path / "wijkbuurt_grenzen").exists()
+    data = load_neighbourhood_source("cbs", cache=str(tmp_path))
+    assert data.boundaries is None and data.boundary_year is None and len(data.yearly)
+
+
+def test_a_bad_polygon_is_refused_and_the_old_copy_kept(default_cache, tmp_path):
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache)
+    before = (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes()
+
+    def broken(base, path, query, status, body):
+        if path.endswith("/buurten/items") and body.get("features"):
+            body = {**body, "features": [*body["features"]]}
+            body["features"][-1] = {
+                **body["features"][-1],
+                "geometry": {"type": "Point", "coordinates": [5.1, 52.1]},
+            }
+        return status, body
+
+    with CbsFeed() as feed:
+        feed.rewrite = broken
+        records = cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=cache, catalog=feed.url, timeout=60
+        )
+    assert records[1]["status"] == "not fetched" and records[1]["kind"] == "refused"
+    assert "wijkbuurt_grenzen/neighbourhoods.geojson" in records[1]["reason"]
+    assert "geometry" in records[1]["reason"]
+    assert (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes() == before
+    assert not [path for path in cache.iterdir() if path.name.startswith(".")]

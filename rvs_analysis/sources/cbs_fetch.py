@@ -51,6 +51,7 @@ from rvs_analysis.sources.cbs_tables import (
     needed_offence_codes,
     resolve_topics,
 )
+from rvs_analysis.sources.pdok_boundaries import PdokRoute
 
 # ----------------------------------------------------------------------------------------------
 # Fetch: limits
@@ -508,6 +509,7 @@ class ODataV3Route:
     """
 
     name = "odata3"
+    check = staticmethod(check_download)
 
     @property
     def api(self) -> str:
@@ -611,9 +613,11 @@ def _table_infos(folder: Path) -> dict:
     }
 
 
-ROUTES = {ODataV3Route.name: ODataV3Route()}
+ROUTES = {ODataV3Route.name: ODataV3Route(), PdokRoute.name: PdokRoute()}
 """How tables are downloaded, by :attr:`TableSpec.route`. Every route writes cbsodata's layout,
-which is all the readers (:mod:`rvs_analysis.sources.cbs`) see."""
+which is all the readers (:mod:`rvs_analysis.sources.cbs`) see; ``pdok`` (PDOK's OGC API Features,
+:mod:`rvs_analysis.sources.pdok_boundaries`) writes the wijk and buurt polygons as
+``neighbourhoods.geojson``."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -815,10 +819,12 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
         table_id = spec.table_id or spec.key
         try:
             with _HostGuard.allowing(where):
-                located = route.locate(spec, where, request, _boundary_year(staging, target))
+                located = route.locate(
+                    spec, where, request, _boundary_year(staging, target, spec.regions)
+                )
                 table_id = located["table"]
                 record = route.download(spec, table_id, folder, where, request)
-            checked = check_download(folder, spec, record.pop("offence_keys", None))
+            checked = route.check(folder, spec, record.pop("offence_keys", None))
             if limits.remaining() <= 0:
                 limits.expired = True
                 raise TimeoutError(f"the fetch took longer than {limits.total:g} s")
@@ -899,13 +905,20 @@ def _http_status(error) -> int | None:
     return None
 
 
-def _boundary_year(staging: Path, target: Path) -> int | None:
+def _boundary_year(staging: Path, target: Path, regions=()) -> int | None:
     """The crime table's boundary year (fetched in this run, else in the cache): editions of
-    tables found by title are not taken later than this."""
-    for folder in (staging / CRIME_TABLE, target / CRIME_TABLE):
-        if folder.is_dir():
-            return data_years(folder)
+    tables found by title are not taken later than this. For a table of wijk and buurt rows
+    (``regions`` ``WK``/``BU``) the year of the wijk and buurt codes (``wijkbuurt_jaar``) comes
+    first."""
+    keys = (NEIGHBOURHOOD_CRIME_TABLE, CRIME_TABLE) if "BU" in regions else (CRIME_TABLE,)
+    for key in keys:
+        for folder in (staging / key, target / key):
+            if folder.is_dir():
+                return data_years(folder)
     return None
+
+
+NEIGHBOURHOOD_CRIME_TABLE = "wijkbuurt_jaar"
 
 
 def _kept_record(folder: Path) -> dict | None:

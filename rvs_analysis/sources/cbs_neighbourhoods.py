@@ -9,7 +9,8 @@ them into the frames of the tidy wijk and buurt files (``docs/ARCHITECTURE.md``)
 :mod:`rvs_analysis.clean` with the row numbers of ``TypedDataSet.json``: a ``null`` cell is withheld
 ("niet gepubliceerd") and stays missing, a period CBS marks "Voorlopig" is provisional.
 :func:`load_cbs_neighbourhoods` gives the same :class:`~.neighbourhoods.Neighbourhoods` as a tidy
-folder, without boundaries (PDOK polygons are not fetched yet).
+folder; its boundaries are the PDOK polygons ``rvs fetch`` stores in ``<cache>/wijkbuurt_grenzen/``
+(:mod:`rvs_analysis.sources.pdok_boundaries`), ``None`` when the cache has none.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
 from rvs_analysis.sources.cbs_tables import (
+    BOUNDARIES_TABLE,
     NEIGHBOURHOOD_TABLES,
     TABLES,
     CbsTable,
@@ -30,9 +32,11 @@ from rvs_analysis.sources.cbs_tables import (
 )
 from rvs_analysis.sources.neighbourhoods import (
     AREA_KINDS,
+    BOUNDARIES_FILE,
     Neighbourhoods,
     assemble_neighbourhoods,
     check_against_codes,
+    read_boundaries,
 )
 
 __all__ = [
@@ -178,8 +182,9 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
     Returns
     -------
     Neighbourhoods
-        Without boundaries (``None``): PDOK's polygons are not fetched yet. The population is that
-        of one edition of "Kerncijfers wijken en buurten".
+        ``boundaries`` the polygons of ``<cache>/wijkbuurt_grenzen/neighbourhoods.geojson``, or
+        ``None`` when the cache has none (a report then renders without its map). The population
+        is that of one edition of "Kerncijfers wijken en buurten".
 
     Raises
     ------
@@ -200,4 +205,10 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
     monthly = read_neighbourhood_crime(read_table(cache / "wijkbuurt_maand"))
     population = read_neighbourhood_population(read_table(cache / "kerncijfers_wijkbuurt"))
     files = [f"{key}/TypedDataSet.json" for key in NEIGHBOURHOOD_TABLES]
-    return assemble_neighbourhoods(yearly, monthly, population, None, files)
+    boundary_path = cache / BOUNDARIES_TABLE / BOUNDARIES_FILE
+    boundaries = None
+    if boundary_path.exists():
+        shown = f"{BOUNDARIES_TABLE}/{BOUNDARIES_FILE}"
+        boundaries = read_boundaries(boundary_path, shown)
+        files.append(shown)
+    return assemble_neighbourhoods(yearly, monthly, population, boundaries, files)

@@ -98,7 +98,8 @@ class TableSpec:
     boundary year (see :func:`rvs_analysis.sources.cbs_catalog.choose_edition`)."""
     route: str = "odata3"
     """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
-    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client)."""
+    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client; ``pdok``: PDOK's OGC API
+    Features for polygons)."""
     table: str | None = None
     """CBS's identifier when the registry key is not it: the wijk and buurt rows of 47018NED are
     an entry (and a cache folder) of their own beside its municipal rows."""
@@ -246,6 +247,17 @@ TABLES: dict[str, TableSpec] = {
         municipalities=True,
         title=r"^Kerncijfers wijken en buurten (?P<edition>\d{4})$",
     ),
+    "wijkbuurt_grenzen": TableSpec(
+        "wijkbuurt_grenzen",
+        "api.pdok.nl",
+        "CBS Wijken en Buurten <year> from PDOK (OGC API Features, the year of the wijk and buurt "
+        "codes of 47018NED or the nearest earlier one): wijk and buurt polygons of the region's "
+        "municipalities for the maps (optional; a report without them has no map)",
+        period="",
+        regions=("WK", "BU"),
+        municipalities=True,
+        route="pdok",
+    ),
 }
 """Every table ``rvs fetch`` downloads."""
 
@@ -255,6 +267,8 @@ DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
 """The tables ``rvs fetch`` downloads when none are named: every table the notebooks use, the
 wijk and buurt tables included."""
 
+BOUNDARIES_TABLE = "wijkbuurt_grenzen"
+"""The cache folder of the wijk and buurt polygons (``neighbourhoods.geojson``, from PDOK)."""
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
 AREAS_TABLE = "gebieden"
