@@ -14,6 +14,7 @@ import urllib.parse
 
 import pytest
 from cbs_feed import (
+    FEED_KERNCIJFERS_EDITIONS,
     FEED_PLANTED,
     KERNCIJFERS_EDITIONS,
     NEIGHBOURHOOD_WITHHELD,
@@ -22,6 +23,7 @@ from cbs_feed import (
 )
 
 from rvs_analysis.cli import main
+from rvs_analysis.exceptions import SourceNotAvailableError
 from rvs_analysis.sources import cbs, load_neighbourhood_source, pdok_boundaries
 from rvs_analysis.sources.cbs_tables import NEIGHBOURHOOD_TABLES
 
@@ -81,9 +83,12 @@ def test_the_cache_reads_as_wijk_and_buurt_data(fetched):
         assert (
             frame[frame["area_code"] != NEIGHBOURHOOD_WITHHELD]["registered_offences"].notna().all()
         )
-    population = data.population.set_index("area_code")["population"]
+    latest = data.population[data.population["year"] == 2024]
+    population = latest.set_index("area_code")["population"]
     assert population.isna().sum() == 1 and population[NEIGHBOURHOOD_WITHHELD] != 0
-    assert set(data.population["year"]) == {2024}
+    # the figures' years 2022-2023 take the 2023 edition, the codes' year 2024 its own
+    assert data.population_editions == {2022: 2023, 2023: 2023}
+    assert set(data.population["year"]) == {2022, 2023, 2024}
     assert data.provisional_months == ((2024, 1), (2024, 2))
     assert data.yearly["year"].max() == 2023 and not data.provisional_years
 
@@ -128,7 +133,8 @@ def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):
 def test_the_standard_feed_plants_what_the_report_must_find(default_cache):
     data = load_neighbourhood_source("cbs", cache=str(default_cache))
     yearly = data.yearly[data.yearly["offence_code"] == "0.0.0"]
-    population = data.population.set_index("area_code")["population"]
+    latest = data.population[data.population["year"] == 2018]
+    population = latest.set_index("area_code")["population"]
     utrecht = yearly[(yearly["area_kind"] == "buurt") & (yearly["gemeente_code"] == "GM0344")]
     counts = utrecht.pivot(index="area_code", columns="year", values="registered_offences")
     people = population.reindex(counts.index)
@@ -232,3 +238,36 @@ def test_a_bad_polygon_is_refused_and_the_old_copy_kept(default_cache, tmp_path)
     assert "geometry" in records[1]["reason"]
     assert (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes() == before
     assert not [path for path in cache.iterdir() if path.name.startswith(".")]
+
+
+def test_each_year_takes_its_own_kerncijfers_edition_or_the_nearest(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert data.population_editions == {
+        2013: 2014, 2014: 2014, 2015: 2014, 2016: 2016, 2017: 2017, 2018: 2018
+    }  # fmt: skip
+    record = json.loads((default_cache / "kerncijfers_wijkbuurt" / "fetch.json").read_text())
+    assert record["table"] == FEED_KERNCIJFERS_EDITIONS[2018]
+    assert record["population_editions"]["2015"] == 2014  # said in the provenance
+    for edition in (2014, 2016, 2017):
+        stored = json.loads(
+            (
+                default_cache / "kerncijfers_wijkbuurt" / "editions" / str(edition) / "fetch.json"
+            ).read_text()
+        )
+        assert stored == {"table": FEED_KERNCIJFERS_EDITIONS[edition], "edition": edition}
+    population = data.population.set_index(["area_code", "year"])["population"]
+    buurt = "BU03440101"
+    assert population[buurt, 2015] == population[buurt, 2014] != population[buurt, 2016]
+    assert population[buurt, 2016] < population[buurt, 2017] < population[buurt, 2018]
+    assert population[FEED_PLANTED["withheld_buurt"], 2015] != 0  # withheld: missing, never 0
+
+
+def test_a_cache_without_a_wijk_and_buurt_table_names_it_and_the_fetch(default_cache, tmp_path):
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache)
+    shutil.rmtree(cache / "wijkbuurt_maand")
+    with pytest.raises(SourceNotAvailableError) as caught:
+        load_neighbourhood_source("cbs", cache=str(cache))
+    text = str(caught.value)
+    assert "wijkbuurt_maand missing" in text and f"rvs fetch --cache {cache}" in text
+    assert "\n" not in text

@@ -35,7 +35,7 @@ from rvs_analysis.exceptions import (
     TooManyRequestsError,
 )
 from rvs_analysis.region_tables import municipality_table
-from rvs_analysis.sources.cbs_catalog import choose_edition
+from rvs_analysis.sources.cbs_catalog import choose_edition, nearest_editions
 from rvs_analysis.sources.cbs_check import check_download, data_years
 from rvs_analysis.sources.cbs_parts import check_listing, check_properties
 from rvs_analysis.sources.cbs_tables import (
@@ -824,6 +824,10 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
                 )
                 table_id = located["table"]
                 record = route.download(spec, table_id, folder, where, request)
+                if spec.every_edition:
+                    record["population_editions"] = _other_editions(
+                        route, spec, located, folder, where, request, _figure_years(staging, target)
+                    )
             checked = route.check(folder, spec, record.pop("offence_keys", None))
             if limits.remaining() <= 0:
                 limits.expired = True
@@ -919,6 +923,40 @@ def _boundary_year(staging: Path, target: Path, regions=()) -> int | None:
 
 
 NEIGHBOURHOOD_CRIME_TABLE = "wijkbuurt_jaar"
+
+
+def _figure_years(staging: Path, target: Path) -> list[int] | None:
+    """The years of the wijk and buurt figures (``wijkbuurt_jaar``'s ``fetch.json``, fetched in
+    this run, else in the cache), or ``None``."""
+    for folder in (staging / NEIGHBOURHOOD_CRIME_TABLE, target / NEIGHBOURHOOD_CRIME_TABLE):
+        try:
+            years = json.loads((folder / "fetch.json").read_text(encoding="utf-8"))["years"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            continue
+        if isinstance(years, list) and len(years) == 2 and all(type(y) is int for y in years):
+            return list(range(years[0], years[1] + 1))
+    return None
+
+
+def _other_editions(route, spec, located, folder: Path, where, request, years) -> dict:
+    """Download, besides the located edition, the edition nearest to each of ``years`` (not later
+    than the boundary year) into ``<folder>/editions/<edition>/``, each checked and with its own
+    ``fetch.json``; returns ``{year: edition}`` for the record."""
+    limit = located.get("boundary_year")
+    editions = {
+        int(year): identifier
+        for year, identifier in (located.get("editions") or {}).items()
+        if limit is None or int(year) <= limit
+    }
+    plan = nearest_editions(editions, years or [located["edition"]])
+    for edition in sorted(set(plan.values()) - {located["edition"]}):
+        sub = folder / "editions" / str(edition)
+        route.download(spec, editions[edition], sub, where, request)
+        (sub / "fetch.json").write_text(
+            json.dumps({"table": editions[edition], "edition": edition}), encoding="utf-8"
+        )
+        check_download(sub, spec)
+    return {str(year): edition for year, edition in plan.items()}
 
 
 def _kept_record(folder: Path) -> dict | None:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
+from rvs_analysis.sources.cbs_catalog import nearest_editions
 from rvs_analysis.sources.cbs_tables import (
     BOUNDARIES_TABLE,
     NEIGHBOURHOOD_TABLES,
@@ -184,7 +185,8 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
     Neighbourhoods
         ``boundaries`` the polygons of ``<cache>/wijkbuurt_grenzen/neighbourhoods.geojson``, or
         ``None`` when the cache has none (a report then renders without its map). The population
-        is that of one edition of "Kerncijfers wijken en buurten".
+        of each year is that of its "Kerncijfers wijken en buurten <year>" edition, else of the
+        nearest edition (``population_editions`` says which).
 
     Raises
     ------
@@ -203,12 +205,34 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
         )
     yearly = read_neighbourhood_crime(read_table(cache / "wijkbuurt_jaar"))
     monthly = read_neighbourhood_crime(read_table(cache / "wijkbuurt_maand"))
-    population = read_neighbourhood_population(read_table(cache / "kerncijfers_wijkbuurt"))
     files = [f"{key}/TypedDataSet.json" for key in NEIGHBOURHOOD_TABLES]
+    population, editions = _population_by_year(cache, sorted(set(yearly["year"])), files)
     boundary_path = cache / BOUNDARIES_TABLE / BOUNDARIES_FILE
     boundaries = None
     if boundary_path.exists():
         shown = f"{BOUNDARIES_TABLE}/{BOUNDARIES_FILE}"
         boundaries = read_boundaries(boundary_path, shown)
         files.append(shown)
-    return assemble_neighbourhoods(yearly, monthly, population, boundaries, files)
+    return assemble_neighbourhoods(yearly, monthly, population, boundaries, files, editions)
+
+
+def _population_by_year(cache: Path, years: list[int], files: list[str]):
+    """The inhabitants of every edition in the cache (``kerncijfers_wijkbuurt`` and its
+    ``editions/<year>/``), and for each of ``years`` without an edition the rows of the nearest
+    one (the earlier on a tie), relabelled with the year; returns the frame and
+    ``{year: edition}``."""
+    key = "kerncijfers_wijkbuurt"
+    frames = [read_neighbourhood_population(read_table(cache / key))]
+    for folder in sorted((cache / key / "editions").glob("*")):
+        if folder.is_dir():
+            frames.append(read_neighbourhood_population(read_table(folder, key)))
+            files.append(f"{key}/editions/{folder.name}/TypedDataSet.json")
+    population = pd.concat(frames, ignore_index=True).drop_duplicates(["area_code", "year"])
+    editions = nearest_editions(population["year"].unique(), years)
+    filled = [
+        population[population["year"] == edition].assign(year=year)
+        for year, edition in editions.items()
+        if year != edition
+    ]
+    population = pd.concat([population, *filled], ignore_index=True)
+    return population.sort_values(["year", "area_code"]).reset_index(drop=True), editions

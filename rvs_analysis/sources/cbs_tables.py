@@ -96,6 +96,9 @@ class TableSpec:
     expression on the catalog's table titles (``/ODataCatalog/Tables``) whose group ``edition`` is
     the edition's year. The fetch takes the newest edition not later than the crime table's
     boundary year (see :func:`rvs_analysis.sources.cbs_catalog.choose_edition`)."""
+    every_edition: bool = False
+    """With ``title``: also the edition nearest to each year of the wijk and buurt figures
+    (``wijkbuurt_jaar``), each in ``<key>/editions/<edition>/``."""
     route: str = "odata3"
     """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
     (``odata3``: CBS's OData v3 bulk feed with the cbsodata client; ``pdok``: PDOK's OGC API
@@ -238,14 +241,16 @@ TABLES: dict[str, TableSpec] = {
     "kerncijfers_wijkbuurt": TableSpec(
         "kerncijfers_wijkbuurt",
         "opendata.cbs.nl",
-        "Kerncijfers wijken en buurten <year> (found by title in the catalog, the newest edition "
-        "not later than the crime table's boundary year): inhabitants per wijk and buurt of the "
-        "region's municipalities (optional; one edition)",
+        "Kerncijfers wijken en buurten <year> (a new identifier every year, found by title in the "
+        "catalog: the newest edition not later than the codes' boundary year and the edition "
+        "nearest to each year of the wijk and buurt figures): inhabitants per wijk and buurt of "
+        "the region's municipalities (optional)",
         period="",
         topics=(Topic("population", r"^aantal inwoners$"),),
         regions=("WK", "BU"),
         municipalities=True,
         title=r"^Kerncijfers wijken en buurten (?P<edition>\d{4})$",
+        every_edition=True,
     ),
     "wijkbuurt_grenzen": TableSpec(
         "wijkbuurt_grenzen",
@@ -485,12 +490,15 @@ class CbsTable:
         )
 
 
-def read_table(folder) -> CbsTable:
+def read_table(folder, key: str | None = None) -> CbsTable:
     """Read one table of the cache (``<cache>/<table>/``) as cbsodata wrote it, and check its shape.
 
     Parameters
     ----------
     folder : str or pathlib.Path
+    key : str, optional
+        The registry key the table is read as (default the folder's name; an extra edition is in
+        ``<key>/editions/<year>/``).
 
     Returns
     -------
@@ -509,7 +517,7 @@ def read_table(folder) -> CbsTable:
         the row.
     """
     folder = Path(folder)
-    table_id = folder.name
+    table_id = key or folder.name
     raw_properties = read_json(folder / "DataProperties.json", table_id=table_id)
     properties = pd.DataFrame(raw_properties)
     for column in ("Key", "Type"):

@@ -21,7 +21,7 @@ starts (or ends) at the recoding. Bad input raises one
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +97,10 @@ class Neighbourhoods:
         ``ends_early``. Empty when every code covers every year.
     files : tuple of str
         The file names read.
+    population_editions : dict
+        For a source whose population comes from yearly editions ("Kerncijfers wijken en buurten
+        <year>", the CBS cache): year -> the edition year its population rows are taken from (the
+        nearest edition where the year has none); empty for a tidy folder.
     """
 
     yearly: pd.DataFrame
@@ -109,6 +113,7 @@ class Neighbourhoods:
     provisional_years: tuple[int, ...]
     partial_series: pd.DataFrame
     files: tuple[str, ...]
+    population_editions: dict[int, int] = field(default_factory=dict)
 
     @property
     def boundary_year(self) -> int | None:
@@ -444,7 +449,9 @@ def check_against_codes(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     return _check_codes(frame, Path(file), None)
 
 
-def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> Neighbourhoods:
+def assemble_neighbourhoods(
+    yearly, monthly, population, boundaries, files, population_editions=None
+) -> Neighbourhoods:
     """:class:`Neighbourhoods` from validated frames (the tidy files' or the CBS cache's).
 
     Parameters
@@ -456,6 +463,8 @@ def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> N
         The polygons, read and checked.
     files : list of str
         The files (or tables) read, for the record.
+    population_editions : dict, optional
+        Year -> edition year of the population rows (:attr:`Neighbourhoods.population_editions`).
 
     Returns
     -------
@@ -516,4 +525,5 @@ def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> N
         provisional_years=provisional_years,
         partial_series=partial,
         files=tuple(sorted(files)),
+        population_editions=dict(population_editions or {}),
     )
