@@ -1071,8 +1071,8 @@ FEED_RATE_PER_1000 = 60.0
 """Offences per 1,000 inhabitants a year of an ordinary buurt (before its own level)."""
 
 FEED_HOT_SPOT = "BU03440302"
-"""Planted persistent hot spot: every offence at 4x its own level (about 4x Utrecht's rate) in
-each of the last five years of the yearly and monthly rows."""
+"""Planted persistent hot spot: every offence at 4x an ordinary buurt's level in each of the last
+five years of the yearly and monthly rows (3.4-3.6x Utrecht's rate, which includes it)."""
 FEED_HOT_SPOT_FACTOR = 4.0
 FEED_SURGE = ("BU03440603", "1.2.3")
 """Planted surge: bicycle theft in this buurt at 3x its expectation over the last three months
@@ -1119,7 +1119,8 @@ def feed_neighbourhood_areas() -> dict[str, tuple[str, int | None]]:
 def feed_neighbourhood_counts(years: tuple[int, ...]) -> dict:
     """Monthly counts of every buurt and wijk: ``{(code, offence, year, month): count}``.
 
-    Poisson counts around a buurt's own level (gamma, shape 8), a 15% seasonal swing and a trend
+    Poisson counts around a buurt's own level (gamma, shape 8; 1 for the planted buurten), a 15%
+    seasonal swing and a trend
     of -2% a year, with the planted hot spot and surge; a wijk's count is the sum of its buurten's
     (including withheld ones). Seeded: the same counts every run.
     """
@@ -1135,6 +1136,8 @@ def feed_neighbourhood_counts(years: tuple[int, ...]) -> dict:
             continue
         people = people or 400  # the withheld buurt has offences, CBS does not publish them
         level = rng.gamma(8.0, 1 / 8.0)
+        if code in (FEED_HOT_SPOT, FEED_SURGE[0]):
+            level = 1.0  # ordinary buurten but for what is planted
         for year in years:
             hot = code == FEED_HOT_SPOT and year > last - 5
             for month in range(1, 13):
