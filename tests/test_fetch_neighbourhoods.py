@@ -271,3 +271,15 @@ def test_a_cache_without_a_wijk_and_buurt_table_names_it_and_the_fetch(default_c
     text = str(caught.value)
     assert "wijkbuurt_maand missing" in text and f"rvs fetch --cache {cache}" in text
     assert "\n" not in text
+
+
+def test_the_fetch_summary_counts_polygons_not_cbs_rows():
+    from rvs_analysis.commands.fetch import summary_lines
+
+    record = {
+        "status": "fetched", "key": "wijkbuurt_grenzen", "table": "wijken-en-buurten-2024",
+        "catalog": "https://api.pdok.nl", "rows": 65, "api": "PDOK OGC API Features",
+        "data_set": "neighbourhoods.geojson", "retrieved": "2026-12-05T21:00:00+00:00",
+    }  # fmt: skip
+    (line,) = summary_lines([record])
+    assert "65 polygons (PDOK OGC API Features)" in line and "modified by CBS" not in line
