@@ -405,8 +405,14 @@ def _offence_listing(offences, titles) -> list[dict]:
     ]
 
 
-def police_table(table_id, years, provisional, offences, kind="JJ", municipalities=None):
-    """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024."""
+def police_table(
+    table_id, years, provisional, offences, kind="JJ", municipalities=None, neighbourhood_years=None
+):
+    """47018NED (``kind="JJ"``) or 47022NED (``"MM"``): registered offences, recoded to 2024.
+
+    With ``neighbourhood_years``, also the wijk and buurt rows of :func:`feed_neighbourhood_rows`
+    for those years (the monthly table's municipal rows cover only ``years``; its period list
+    covers both)."""
     from rvs_analysis import regions
 
     composition = municipalities if municipalities is not None else regions.municipalities(2024)
@@ -414,7 +420,7 @@ def police_table(table_id, years, provisional, offences, kind="JJ", municipaliti
     codes = [*names, "GM0363"]
     names["GM0363"] = "Amsterdam"
     props = _police_properties()
-    geo = _geo_police(codes, names)
+    geo = _geo_police(codes, names, with_wijk=neighbourhood_years is None)
     periods = _periods(years, provisional, kind)
     offence_listing = _offence_listing(offences, OFFENCES_47018)
     rows = []
@@ -448,10 +454,24 @@ def police_table(table_id, years, provisional, offences, kind="JJ", municipaliti
                         }[key[:2]].ljust(10),
                     }
                 )
+    if neighbourhood_years is not None:
+        all_periods = _periods(neighbourhood_years, provisional, kind)
+        extra_geo, extra_rows = feed_neighbourhood_rows(all_periods, kind)
+        geo = [*geo, *extra_geo]
+        listed = {row["Key"].strip() for row in offence_listing}
+        offence_listing += _offence_listing(
+            [code for code in ("0.0.0", *FEED_NEIGHBOURHOOD_OFFENCES) if code not in listed],
+            OFFENCES_47018,
+        )
+        rows += [{"ID": len(rows) + index, **row} for index, row in enumerate(extra_rows)]
+        known = {period["Key"] for period in periods}
+        periods = sorted(
+            [*periods, *(p for p in all_periods if p["Key"] not in known)], key=lambda p: p["Key"]
+        )
     title = (
         "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, jaarcijfers"
         if kind == "JJ"
-        else "Geregistreerde misdrijven; soort misdrijf, gemeente, maandcijfers"
+        else "Geregistreerde misdrijven; soort misdrijf, wijk, buurt, maandcijfers"
     )
     return FeedTable(
         table_id,
@@ -834,15 +854,26 @@ def _standard_tables(years, provisional):
     return {
         table.table_id: table
         for table in (
-            police_table("47018NED", years, provisional, list(OFFENCES_47018)),
             police_table(
-                "47022NED", years[-2:], provisional, ["0.0.0", "1.1.1", "1.4.6"], kind="MM"
+                "47018NED", years, provisional, list(OFFENCES_47018), neighbourhood_years=years
+            ),
+            police_table(
+                "47022NED",
+                years[-2:],
+                provisional,
+                ["0.0.0", "1.1.1", "1.4.6"],
+                kind="MM",
+                neighbourhood_years=years,
             ),
             population_table(years, provisional),
             cleared_table(years, provisional),
             perception_table("81877NED", [2015, 2016, 2017, 2019], ()),
             perception_table("85146NED", [2021, 2023], (2023,)),
             areas_table(),
+            *(
+                kerncijfers_table(year, feed_neighbourhood_areas(), FEED_KERNCIJFERS_EDITIONS)
+                for year in FEED_KERNCIJFERS_EDITIONS
+            ),
         )
     }
 
@@ -936,9 +967,13 @@ def neighbourhood_police_table(table_id="47018NED", kind="JJ") -> FeedTable:
     )
 
 
-def kerncijfers_table(year: int) -> FeedTable:
-    """ "Kerncijfers wijken en buurten <year>": one edition (its own identifier), no period
-    dimension, the inhabitants topic ``null`` for the withheld buurt."""
+def kerncijfers_table(year: int, areas=None, editions=None) -> FeedTable:
+    """ "Kerncijfers wijken en buurten <year>": one edition (its own identifier, from ``editions``,
+    default :data:`KERNCIJFERS_EDITIONS`), no period dimension, the inhabitants topic ``null`` for
+    the withheld buurt; ``areas`` (code -> (name, inhabitants)) default
+    :data:`NEIGHBOURHOOD_AREAS`."""
+    areas = NEIGHBOURHOOD_AREAS if areas is None else areas
+    editions = KERNCIJFERS_EDITIONS if editions is None else editions
     props = _Properties()
     props.dimension("WijkenEnBuurten", "Wijken en buurten", "GeoDimension", MapYear=str(year))
     props.topic("Gemeentenaam_1", "Gemeentenaam", datatype="String", unit="")
@@ -947,9 +982,14 @@ def kerncijfers_table(year: int) -> FeedTable:
     props.topic("AantalInwoners_5", "Aantal inwoners")
     props.topic("Mannen_6", "Mannen")
     rows = []
-    for code, (_, people) in NEIGHBOURHOOD_AREAS.items():
+    for code, (_, people) in areas.items():
         detail = _geo_detail(code)
-        count = None if people is None else people + 10 * (year - 2023)
+        if people is None:
+            count = None
+        elif areas is NEIGHBOURHOOD_AREAS:
+            count = people + 10 * (year - 2023)
+        else:
+            count = round(people * (1 + 0.01 * (year - 2013)))
         rows.append(
             {
                 "ID": len(rows),
@@ -962,11 +1002,16 @@ def kerncijfers_table(year: int) -> FeedTable:
             }
         )
     return FeedTable(
-        KERNCIJFERS_EDITIONS[year],
+        editions[year],
         "CBS",
         f"Kerncijfers wijken en buurten {year}",
         props.rows,
-        {"WijkenEnBuurten": _neighbourhood_geo()},
+        {
+            "WijkenEnBuurten": [
+                {"Key": _pad(code, 10), "Title": title, "Description": None}
+                for code, (title, _) in areas.items()
+            ]
+        },
         rows,
     )
 
@@ -989,6 +1034,206 @@ def standard_tables(years=(2013, 2014, 2015, 2016, 2017, 2018), provisional=(201
     make the feed answer 404), the tables themselves are shared and must not be changed.
     """
     return dict(_standard_tables(tuple(years), tuple(provisional)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Wijk and buurt rows of the standard feed, with planted truths (issue 31)
+# ---------------------------------------------------------------------------------------------
+
+FEED_WIJKEN = {
+    "GM0344": (
+        "Binnenstad",
+        "Oost",
+        "Leidsche Rijn",
+        "Zuid",
+        "Zuidwest",
+        "West",
+        "Noordwest",
+        "Overvecht",
+        "Noordoost",
+        "Vleuten-De Meern",
+    ),
+    "GM0307": ("Stadskern", "Noord", "Vathorst"),
+    "GM0363": ("Burgwallen-Oude Zijde",),  # outside the region: the server-side filter drops it
+}
+"""The wijken of the standard feed by municipality; each has :data:`FEED_BUURTEN_PER_WIJK`
+buurten named ``<wijk>, buurt <n>`` (codes ``WK<gemeente><nn>``, ``BU<gemeente><nn><mm>``)."""
+FEED_BUURTEN_PER_WIJK = 4
+FEED_NEIGHBOURHOOD_OFFENCES = {
+    "1.1.1": 0.05,
+    "1.2.3": 0.14,
+    "1.4.5": 0.06,
+    "2.2.1": 0.10,
+}
+"""The offence types of the wijk and buurt rows with their share of all offences; ``0.0.0`` is
+their sum plus the other offences (as CBS's total)."""
+FEED_RATE_PER_1000 = 60.0
+"""Offences per 1,000 inhabitants a year of an ordinary buurt (before its own level)."""
+
+FEED_HOT_SPOT = "BU03440302"
+"""Planted persistent hot spot: every offence at 4x an ordinary buurt's level in each of the last
+five years of the yearly and monthly rows (3.4-3.6x Utrecht's rate, which includes it)."""
+FEED_HOT_SPOT_FACTOR = 4.0
+FEED_SURGE = ("BU03440603", "1.2.3")
+"""Planted surge: bicycle theft in this buurt at 3x its expectation over the last three months
+(the total 0.0.0 rises by the same offences)."""
+FEED_SURGE_FACTOR = 3.0
+FEED_WITHHELD_BUURT = "BU03440104"
+"""A buurt whose every cell is ``null`` (counts and inhabitants: not published)."""
+FEED_WITHHELD_MONTHS_BUURT = "BU03440804"
+"""A small buurt whose monthly cells are ``null`` in the odd months (its yearly cells published)."""
+FEED_PLANTED = {
+    "hot_spot": FEED_HOT_SPOT,
+    "surge": FEED_SURGE,
+    "withheld_buurt": FEED_WITHHELD_BUURT,
+    "withheld_months_buurt": FEED_WITHHELD_MONTHS_BUURT,
+}
+"""What the standard feed plants in Utrecht's buurten, for tests of the wijk and buurt report."""
+FEED_KERNCIJFERS_EDITIONS = {2014: "82931NED", 2016: "83487NED", 2017: "83765NED", 2018: "84286NED"}
+"""The standard feed's "Kerncijfers wijken en buurten <year>" editions (CBS's identifiers); 2013
+and 2015 have none."""
+
+
+def feed_neighbourhood_areas() -> dict[str, tuple[str, int | None]]:
+    """Code -> (name, inhabitants in 2013) of the standard feed's wijken and buurten."""
+    areas: dict[str, tuple[str, int | None]] = {}
+    for gemeente, wijken in FEED_WIJKEN.items():
+        for number, wijk in enumerate(wijken, start=1):
+            wijk_code = f"WK{gemeente[2:]}{number:02d}"
+            buurten = {}
+            for index in range(1, FEED_BUURTEN_PER_WIJK + 1):
+                code = f"BU{gemeente[2:]}{number:02d}{index:02d}"
+                people = int(1500 + 6500 * _noise("buurt inhabitants", code))
+                if code == FEED_WITHHELD_MONTHS_BUURT:
+                    people = 240
+                buurten[code] = (f"{wijk}, buurt {index}", people)
+            total = sum(people for _, people in buurten.values())
+            areas[wijk_code] = (wijk, total)
+            areas.update(buurten)
+    name, people = areas[FEED_WITHHELD_BUURT]
+    areas[FEED_WITHHELD_BUURT] = (name, None)
+    return areas
+
+
+@functools.lru_cache(maxsize=4)
+def feed_neighbourhood_counts(years: tuple[int, ...]) -> dict:
+    """Monthly counts of every buurt and wijk: ``{(code, offence, year, month): count}``.
+
+    Poisson counts around a buurt's own level (gamma, shape 8; 1 for the planted buurten), a 15%
+    seasonal swing and a trend
+    of -2% a year, with the planted hot spot and surge; a wijk's count is the sum of its buurten's
+    (including withheld ones). Seeded: the same counts every run.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(31)
+    areas = feed_neighbourhood_areas()
+    counts: dict[tuple[str, str, int, int], int] = {}
+    first, last = years[0], years[-1]
+    surge_months = {(last, month) for month in (10, 11, 12)}
+    for code, (_, people) in areas.items():
+        if not code.startswith("BU"):
+            continue
+        people = people or 400  # the withheld buurt has offences, CBS does not publish them
+        level = rng.gamma(8.0, 1 / 8.0)
+        if code in (FEED_HOT_SPOT, FEED_SURGE[0]):
+            level = 1.0  # ordinary buurten but for what is planted
+        for year in years:
+            hot = code == FEED_HOT_SPOT and year > last - 5
+            for month in range(1, 13):
+                season = 1 + 0.15 * np.cos(2 * np.pi * (month - 1) / 12)
+                mean = people / 1000 * FEED_RATE_PER_1000 / 12 * level * season
+                mean *= (1 - 0.02 * (year - first)) * (FEED_HOT_SPOT_FACTOR if hot else 1.0)
+                total = 0
+                for offence, share in FEED_NEIGHBOURHOOD_OFFENCES.items():
+                    expected = mean * share
+                    if (code, offence) == FEED_SURGE and (year, month) in surge_months:
+                        expected *= FEED_SURGE_FACTOR
+                    value = int(rng.poisson(expected))
+                    counts[code, offence, year, month] = value
+                    total += value
+                other = 1 - sum(FEED_NEIGHBOURHOOD_OFFENCES.values())
+                counts[code, "0.0.0", year, month] = total + int(rng.poisson(mean * other))
+    for key, value in list(counts.items()):
+        wijk = "WK" + key[0][2:8]
+        counts[(wijk, *key[1:])] = counts.get((wijk, *key[1:]), 0) + value
+    return counts
+
+
+def _feed_withheld(code: str, kind: str, month: int) -> bool:
+    if code == FEED_WITHHELD_BUURT:
+        return True
+    return kind == "MM" and code == FEED_WITHHELD_MONTHS_BUURT and month % 2 == 1
+
+
+def feed_neighbourhood_rows(periods, kind: str) -> tuple[list[dict], list[dict]]:
+    """The wijk and buurt entries of the police tables' ``WijkenEnBuurten`` list and their rows
+    (without ``ID``) for ``periods`` (``JJ``: the sum of the year's months)."""
+    areas = feed_neighbourhood_areas()
+    years = tuple(sorted({int(period["Key"][:4]) for period in periods}))
+    counts = feed_neighbourhood_counts(years)
+    geo = [
+        {"Key": _pad(code, 10), "Title": name, "Description": None}
+        for code, (name, _) in areas.items()
+    ]
+    municipality = {"GM0344": "Utrecht", "GM0307": "Amersfoort", "GM0363": "Amsterdam"}
+    rows = []
+    for offence in ("0.0.0", *FEED_NEIGHBOURHOOD_OFFENCES):
+        for code in areas:
+            for period in periods:
+                year, number = int(period["Key"][:4]), int(period["Key"][-2:])
+                months = range(1, 13) if kind == "JJ" else (number,)
+                value = sum(counts[code, offence, year, month] for month in months)
+                rows.append(
+                    {
+                        "SoortMisdrijf": _pad(offence, 6),
+                        "WijkenEnBuurten": _pad(code, 10),
+                        "Perioden": period["Key"],
+                        "GeregistreerdeMisdrijven_1": None
+                        if _feed_withheld(code, kind, number)
+                        else value,
+                        "Gemeentenaam_2": municipality["GM" + code[2:6]].ljust(40),
+                        "SoortRegio_3": ("Wijk" if code.startswith("WK") else "Buurt").ljust(10),
+                    }
+                )
+    return geo, rows
+
+
+FEED_BOUNDARY_YEAR = 2024
+"""The year of the polygons the feed serves as PDOK does (the police tables' ``MapYear``)."""
+_FEED_ORIGINS = {"GM0344": (5.05, 52.05), "GM0307": (5.35, 52.13), "GM0363": (4.85, 52.35)}
+
+
+def feed_boundaries() -> dict[str, list[dict]]:
+    """The standard feed's wijk and buurt polygons as PDOK's OGC API Features serves them
+    (collection -> features with PDOK's property names): a wijk a strip of its municipality's
+    square, a buurt a quarter of its wijk, in WGS84 longitude and latitude."""
+    served: dict[str, list[dict]] = {"wijken": [], "buurten": []}
+    municipality = {"GM0344": "Utrecht", "GM0307": "Amersfoort", "GM0363": "Amsterdam"}
+    for code, (name, _) in feed_neighbourhood_areas().items():
+        gemeente = "GM" + code[2:6]
+        x0, y0 = _FEED_ORIGINS[gemeente]
+        wijk = int(code[6:8])
+        left, right, bottom, top = x0 + 0.01 * (wijk - 1), x0 + 0.01 * wijk, y0, y0 + 0.04
+        if code.startswith("BU"):
+            buurt = int(code[8:10])
+            bottom, top = y0 + 0.01 * (buurt - 1), y0 + 0.01 * buurt
+        ring = [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+        kind = "wijken" if code.startswith("WK") else "buurten"
+        properties = {"gemeentecode": gemeente, "gemeentenaam": municipality[gemeente]}
+        if kind == "wijken":
+            properties.update({"wijkcode": code, "wijknaam": name})
+        else:
+            properties.update({"buurtcode": code, "buurtnaam": name, "wijkcode": "WK" + code[2:8]})
+        served[kind].append(
+            {
+                "type": "Feature",
+                "id": len(served[kind]) + 1,
+                "properties": properties,
+                "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+            }
+        )
+    return served
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1069,14 +1314,20 @@ class CbsFeed:
         ``http://127.0.0.1:PORT``, the catalog URL to give ``rvs fetch --catalog``.
     """
 
-    def __init__(self, tables=None, page_size=500):
+    def __init__(self, tables=None, page_size=500, boundaries=None):
         self.tables = standard_tables() if tables is None else tables
+        self.boundaries = (
+            {FEED_BOUNDARY_YEAR: feed_boundaries()} if boundaries is None else boundaries
+        )
+        """PDOK's "CBS Wijken en Buurten <year>" services: year -> collection -> features
+        (``{}``: no service of any year, every request a 404)."""
         self.page_size = page_size
         self.drip_seconds = 0.0
         self.break_on = None
         self.on_request = None
         self.rewrite = None
         self.requests: list[tuple[str, dict]] = []
+        self._filtered: dict[tuple[int, str], tuple[list, list]] = {}
         self.stopping = threading.Event()
         # the rows a $filter kept, for the next pages of the same download (see _data_set)
         self._filtered: dict[tuple, tuple[list, int, list]] = {}
@@ -1104,6 +1355,8 @@ class CbsFeed:
     # --- answers -------------------------------------------------------------------------------
 
     def answer(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        if path.startswith("/cbs/wijken-en-buurten-"):
+            return self._pdok(base, path, query)
         if query.get("$format") != "json":
             return 406, {
                 "odata.error": {
@@ -1155,6 +1408,37 @@ class CbsFeed:
             "odata.metadata": f"{root}/$metadata#Cbs.OData.WebAPI.{part}",
             "value": listing,
         }
+
+    def _pdok(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        """PDOK's OGC API Features of one year: ``/collections`` and ``/collections/<kind>/items``
+        filtered by ``gemeentecode``, paged by ``limit`` with a ``next`` link (``cursor``)."""
+        match = re.fullmatch(
+            r"/cbs/wijken-en-buurten-(?P<year>\d{4})/ogc/v1/collections(?:/(?P<kind>\w+)/items)?",
+            path,
+        )
+        service = self.boundaries.get(int(match["year"])) if match else None
+        if service is None or (match["kind"] and match["kind"] not in service):
+            return 404, {"code": "NotFound", "description": "Not Found"}
+        if query.get("f") != "json":
+            return 400, {"code": "BadRequest", "description": "use f=json"}
+        if not match["kind"]:
+            return 200, {"collections": [{"id": kind} for kind in service], "links": []}
+        features = [
+            feature
+            for feature in service[match["kind"]]
+            if feature["properties"]["gemeentecode"] == query.get("gemeentecode", "")
+            or "gemeentecode" not in query
+        ]
+        limit, start = int(query.get("limit") or 10), int(query.get("cursor") or 0)
+        body = {"type": "FeatureCollection", "features": features[start : start + limit]}
+        body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
+        if start + limit < len(features):
+            carried = {**query, "cursor": str(start + limit)}
+            body["links"].append(
+                {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
+            )
+        body["numberReturned"] = len(body["features"])
+        return 200, body
 
     def _data_set(self, table: FeedTable, part: str, root: str, query: dict) -> dict:
         columns = table.columns()

@@ -8,10 +8,14 @@ every cell is ``null``, an offence code the suite does not ask for, and two edit
 
 from __future__ import annotations
 
+import json
+import shutil
 import urllib.parse
 
 import pytest
 from cbs_feed import (
+    FEED_KERNCIJFERS_EDITIONS,
+    FEED_PLANTED,
     KERNCIJFERS_EDITIONS,
     NEIGHBOURHOOD_WITHHELD,
     CbsFeed,
@@ -19,7 +23,8 @@ from cbs_feed import (
 )
 
 from rvs_analysis.cli import main
-from rvs_analysis.sources import cbs, load_neighbourhood_source
+from rvs_analysis.exceptions import SourceNotAvailableError
+from rvs_analysis.sources import cbs, load_neighbourhood_source, pdok_boundaries
 from rvs_analysis.sources.cbs_tables import NEIGHBOURHOOD_TABLES
 
 
@@ -78,14 +83,17 @@ def test_the_cache_reads_as_wijk_and_buurt_data(fetched):
         assert (
             frame[frame["area_code"] != NEIGHBOURHOOD_WITHHELD]["registered_offences"].notna().all()
         )
-    population = data.population.set_index("area_code")["population"]
+    latest = data.population[data.population["year"] == 2024]
+    population = latest.set_index("area_code")["population"]
     assert population.isna().sum() == 1 and population[NEIGHBOURHOOD_WITHHELD] != 0
-    assert set(data.population["year"]) == {2024}
+    # the figures' years 2022-2023 take the 2023 edition, the codes' year 2024 its own
+    assert data.population_editions == {2022: 2023, 2023: 2023}
+    assert set(data.population["year"]) == {2022, 2023, 2024}
     assert data.provisional_months == ((2024, 1), (2024, 2))
     assert data.yearly["year"].max() == 2023 and not data.provisional_years
 
 
-def test_fetch_by_name_on_the_command_line_and_not_by_default(tmp_path, capsys):
+def test_fetch_by_name_on_the_command_line(tmp_path, capsys):
     with CbsFeed(neighbourhood_tables()) as feed:
         status = main(
             [
@@ -102,4 +110,176 @@ def test_fetch_by_name_on_the_command_line_and_not_by_default(tmp_path, capsys):
         )
     assert status == 0
     assert all((tmp_path / key / "TypedDataSet.json").is_file() for key in NEIGHBOURHOOD_TABLES)
-    assert not set(NEIGHBOURHOOD_TABLES) & set(cbs.DEFAULT_TABLES)
+
+
+@pytest.fixture(scope="module")
+def default_cache(tmp_path_factory):
+    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows)."""
+    cache = tmp_path_factory.mktemp("default") / "raw"
+    with CbsFeed() as feed:
+        assert main(["fetch", "--cache", str(cache), "--catalog", feed.url]) == 0
+    return cache
+
+
+def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):
+    assert set(NEIGHBOURHOOD_TABLES) <= set(cbs.DEFAULT_TABLES)
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert set(data.areas["gemeente_code"]) == {"GM0344", "GM0307"}  # not Amsterdam
+    assert data.yearly["year"].min() == 2013 and data.monthly["year"].min() == 2013
+    assert data.provisional_years == (2018,) and data.provisional_months[-1] == (2018, 12)
+    assert len(data.monthly[["year", "month"]].drop_duplicates()) == 72
+
+
+def test_the_standard_feed_plants_what_the_report_must_find(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    yearly = data.yearly[data.yearly["offence_code"] == "0.0.0"]
+    latest = data.population[data.population["year"] == 2018]
+    population = latest.set_index("area_code")["population"]
+    utrecht = yearly[(yearly["area_kind"] == "buurt") & (yearly["gemeente_code"] == "GM0344")]
+    counts = utrecht.pivot(index="area_code", columns="year", values="registered_offences")
+    people = population.reindex(counts.index)
+    municipal = counts.sum() / people[counts.notna().all(axis=1)].sum()
+    ratio = counts.loc[FEED_PLANTED["hot_spot"]] / people[FEED_PLANTED["hot_spot"]] / municipal
+    assert (ratio.loc[2014:2018] > 2.5).all() and ratio.loc[2013] < 2
+    # the surge: bicycle theft in the last three months about 3x the same months a year before
+    buurt, offence = FEED_PLANTED["surge"]
+    monthly = data.monthly.set_index(["area_code", "offence_code", "year", "month"]).sort_index()
+    series = monthly.loc[(buurt, offence), "registered_offences"]
+    last = series.loc[2018].loc[10:12].sum()
+    before = series.loc[2013:2017].groupby(level="month").mean().loc[10:12].sum()
+    assert last > 2.2 * before
+    # withheld cells stay missing, never 0
+    for frame in (data.yearly, data.monthly):
+        withheld = frame[frame["area_code"] == FEED_PLANTED["withheld_buurt"]]
+        assert len(withheld) and withheld["registered_offences"].isna().all()
+    small = data.monthly[data.monthly["area_code"] == FEED_PLANTED["withheld_months_buurt"]]
+    assert small["registered_offences"].isna().sum() == len(small) // 2
+    assert population[FEED_PLANTED["withheld_buurt"]] != population[FEED_PLANTED["withheld_buurt"]]
+
+
+def test_the_default_fetch_stores_pdoks_polygons_of_the_boundary_year(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert data.boundary_year == 2024
+    codes = {feature["properties"]["area_code"] for feature in data.boundaries["features"]}
+    region = set(data.areas["area_code"])
+    assert codes == region  # every wijk and buurt of Utrecht and Amersfoort, not Amsterdam's
+    record = json.loads((default_cache / "wijkbuurt_grenzen" / "fetch.json").read_text())
+    assert record["edition"] == 2024 and record["table"] == "wijken-en-buurten-2024"
+    assert record["api"] == "PDOK OGC API Features" and record["rows"] == len(codes)
+    names = {
+        feature["properties"]["area_code"]: feature["properties"]["area_name"]
+        for feature in data.boundaries["features"]
+    }
+    assert names[FEED_PLANTED["hot_spot"]] == "Leidsche Rijn, buurt 2"
+
+
+def test_polygons_are_paged_and_asked_for_per_municipality(tmp_path):
+    with CbsFeed(page_size=1000) as feed:
+        records = cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=tmp_path, catalog=feed.url, timeout=60
+        )
+        served = [(path, query) for path, query in feed.requests if path.endswith("/items")]
+    assert records[1]["status"] == "fetched"
+    # one municipality's buurten at a time, 1000 a page (the feed's 40 Utrecht buurten: one page)
+    asked = {query["gemeentecode"] for path, query in served}
+    assert {"GM0344", "GM0307"} <= asked and "GM0363" not in asked
+    assert all(query["limit"] == "1000" for _, query in served)
+
+
+def test_paging_follows_the_next_links(tmp_path, monkeypatch):
+    monkeypatch.setattr(pdok_boundaries, "PAGE_SIZE", 7)
+    with CbsFeed(page_size=1000) as feed:
+        cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=tmp_path, catalog=feed.url, timeout=60
+        )
+        pages = [
+            query
+            for path, query in feed.requests
+            if path.endswith("/buurten/items") and query.get("gemeentecode") == "GM0344"
+        ]
+    assert [query.get("cursor") for query in pages] == [None, "7", "14", "21", "28", "35"]
+    data = json.loads((tmp_path / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_text())
+    utrecht = [f for f in data["features"] if f["properties"]["area_code"].startswith("BU0344")]
+    assert len(utrecht) == 40
+
+
+def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(tmp_path, capsys):
+    with CbsFeed(boundaries={}) as feed:
+        status = main(["fetch", "--cache", str(tmp_path), "--catalog", feed.url])
+    out = capsys.readouterr()
+    assert status == 0
+    assert "wijkbuurt_grenzen" in out.out + out.err and "without its map" in out.out + out.err
+    assert not (tmp_path / "wijkbuurt_grenzen").exists()
+    data = load_neighbourhood_source("cbs", cache=str(tmp_path))
+    assert data.boundaries is None and data.boundary_year is None and len(data.yearly)
+
+
+def test_a_bad_polygon_is_refused_and_the_old_copy_kept(default_cache, tmp_path):
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache)
+    before = (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes()
+
+    def broken(base, path, query, status, body):
+        if path.endswith("/buurten/items") and body.get("features"):
+            body = {**body, "features": [*body["features"]]}
+            body["features"][-1] = {
+                **body["features"][-1],
+                "geometry": {"type": "Point", "coordinates": [5.1, 52.1]},
+            }
+        return status, body
+
+    with CbsFeed() as feed:
+        feed.rewrite = broken
+        records = cbs.fetch(
+            tables=["47018NED", "wijkbuurt_grenzen"], cache=cache, catalog=feed.url, timeout=60
+        )
+    assert records[1]["status"] == "not fetched" and records[1]["kind"] == "refused"
+    assert "wijkbuurt_grenzen/neighbourhoods.geojson" in records[1]["reason"]
+    assert "geometry" in records[1]["reason"]
+    assert (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes() == before
+    assert not [path for path in cache.iterdir() if path.name.startswith(".")]
+
+
+def test_each_year_takes_its_own_kerncijfers_edition_or_the_nearest(default_cache):
+    data = load_neighbourhood_source("cbs", cache=str(default_cache))
+    assert data.population_editions == {
+        2013: 2014, 2014: 2014, 2015: 2014, 2016: 2016, 2017: 2017, 2018: 2018
+    }  # fmt: skip
+    record = json.loads((default_cache / "kerncijfers_wijkbuurt" / "fetch.json").read_text())
+    assert record["table"] == FEED_KERNCIJFERS_EDITIONS[2018]
+    assert record["population_editions"]["2015"] == 2014  # said in the provenance
+    for edition in (2014, 2016, 2017):
+        stored = json.loads(
+            (
+                default_cache / "kerncijfers_wijkbuurt" / "editions" / str(edition) / "fetch.json"
+            ).read_text()
+        )
+        assert stored == {"table": FEED_KERNCIJFERS_EDITIONS[edition], "edition": edition}
+    population = data.population.set_index(["area_code", "year"])["population"]
+    buurt = "BU03440101"
+    assert population[buurt, 2015] == population[buurt, 2014] != population[buurt, 2016]
+    assert population[buurt, 2016] < population[buurt, 2017] < population[buurt, 2018]
+    assert population[FEED_PLANTED["withheld_buurt"], 2015] != 0  # withheld: missing, never 0
+
+
+def test_a_cache_without_a_wijk_and_buurt_table_names_it_and_the_fetch(default_cache, tmp_path):
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache)
+    shutil.rmtree(cache / "wijkbuurt_maand")
+    with pytest.raises(SourceNotAvailableError) as caught:
+        load_neighbourhood_source("cbs", cache=str(cache))
+    text = str(caught.value)
+    assert "wijkbuurt_maand missing" in text and f"rvs fetch --cache {cache}" in text
+    assert "\n" not in text
+
+
+def test_the_fetch_summary_counts_polygons_not_cbs_rows():
+    from rvs_analysis.commands.fetch import summary_lines
+
+    record = {
+        "status": "fetched", "key": "wijkbuurt_grenzen", "table": "wijken-en-buurten-2024",
+        "catalog": "https://api.pdok.nl", "rows": 65, "api": "PDOK OGC API Features",
+        "data_set": "neighbourhoods.geojson", "retrieved": "2026-12-05T21:00:00+00:00",
+    }  # fmt: skip
+    (line,) = summary_lines([record])
+    assert "65 polygons (PDOK OGC API Features)" in line and "modified by CBS" not in line

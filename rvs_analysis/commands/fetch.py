@@ -90,6 +90,13 @@ def summary_lines(records: list[dict]) -> list[str]:
     date) or not fetched (why, and the copy the cache keeps)."""
     lines = []
     for record in records:
+        if record["status"] == "fetched" and record.get("data_set") == "neighbourhoods.geojson":
+            lines.append(
+                f"{record['key']:<10} {record['table']:<10} {record['catalog']:<28} "
+                f"{record['rows']:>8} polygons ({record.get('api')}), "
+                f"retrieved {record['retrieved']}"
+            )
+            continue
         if record["status"] == "fetched":
             lines.append(
                 f"{record['key']:<10} {record['table']:<10} {record['catalog']:<28} "

@@ -250,7 +250,7 @@ def input_files(cache) -> list[Path]:
     for table_id in TABLES:
         folder = table_folder(cache, table_id)
         if folder.is_dir():
-            files.extend(sorted(folder.glob("*.json")))
+            files.extend(sorted([*folder.glob("*.json"), *folder.glob("*.geojson")]))
     if files:
         regional = regional_dir(cache)
         files.extend(

@@ -14,7 +14,31 @@ import re
 
 from rvs_analysis.exceptions import FetchError
 
-__all__ = ["choose_edition"]
+__all__ = ["choose_edition", "nearest_editions"]
+
+
+def nearest_editions(editions, years) -> dict[int, int]:
+    """The edition used for each year: its own, else the nearest (the earlier one on a tie).
+
+    Parameters
+    ----------
+    editions : iterable of int
+        The editions' years available.
+    years : iterable of int
+        The years figures are needed for.
+
+    Returns
+    -------
+    dict
+        Year -> edition year; empty when there are no editions.
+    """
+    available = sorted(set(int(year) for year in editions))
+    if not available:
+        return {}
+    return {
+        int(year): min(available, key=lambda edition: (abs(edition - year), edition))
+        for year in years
+    }
 
 
 def choose_edition(listing, pattern: str, not_after: int | None, where: str) -> dict:

@@ -65,7 +65,7 @@ def check_download(folder, spec: TableSpec, offence_keys=None) -> dict:
     """
     folder = Path(folder)
     try:
-        table = read_table(folder)
+        table = read_table(folder, spec.key)
     except SourceNotAvailableError as error:
         missing = getattr(error, "path", None)
         if missing is None:

@@ -35,7 +35,7 @@ from rvs_analysis.exceptions import (
     TooManyRequestsError,
 )
 from rvs_analysis.region_tables import municipality_table
-from rvs_analysis.sources.cbs_catalog import choose_edition
+from rvs_analysis.sources.cbs_catalog import choose_edition, nearest_editions
 from rvs_analysis.sources.cbs_check import check_download, data_years
 from rvs_analysis.sources.cbs_parts import check_listing, check_properties
 from rvs_analysis.sources.cbs_tables import (
@@ -51,6 +51,7 @@ from rvs_analysis.sources.cbs_tables import (
     needed_offence_codes,
     resolve_topics,
 )
+from rvs_analysis.sources.pdok_boundaries import PdokRoute
 
 # ----------------------------------------------------------------------------------------------
 # Fetch: limits
@@ -508,6 +509,7 @@ class ODataV3Route:
     """
 
     name = "odata3"
+    check = staticmethod(check_download)
 
     @property
     def api(self) -> str:
@@ -611,9 +613,11 @@ def _table_infos(folder: Path) -> dict:
     }
 
 
-ROUTES = {ODataV3Route.name: ODataV3Route()}
+ROUTES = {ODataV3Route.name: ODataV3Route(), PdokRoute.name: PdokRoute()}
 """How tables are downloaded, by :attr:`TableSpec.route`. Every route writes cbsodata's layout,
-which is all the readers (:mod:`rvs_analysis.sources.cbs`) see."""
+which is all the readers (:mod:`rvs_analysis.sources.cbs`) see; ``pdok`` (PDOK's OGC API Features,
+:mod:`rvs_analysis.sources.pdok_boundaries`) writes the wijk and buurt polygons as
+``neighbourhoods.geojson``."""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -815,10 +819,16 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
         table_id = spec.table_id or spec.key
         try:
             with _HostGuard.allowing(where):
-                located = route.locate(spec, where, request, _boundary_year(staging, target))
+                located = route.locate(
+                    spec, where, request, _boundary_year(staging, target, spec.regions)
+                )
                 table_id = located["table"]
                 record = route.download(spec, table_id, folder, where, request)
-            checked = check_download(folder, spec, record.pop("offence_keys", None))
+                if spec.every_edition:
+                    record["population_editions"] = _other_editions(
+                        route, spec, located, folder, where, request, _figure_years(staging, target)
+                    )
+            checked = route.check(folder, spec, record.pop("offence_keys", None))
             if limits.remaining() <= 0:
                 limits.expired = True
                 raise TimeoutError(f"the fetch took longer than {limits.total:g} s")
@@ -899,13 +909,54 @@ def _http_status(error) -> int | None:
     return None
 
 
-def _boundary_year(staging: Path, target: Path) -> int | None:
+def _boundary_year(staging: Path, target: Path, regions=()) -> int | None:
     """The crime table's boundary year (fetched in this run, else in the cache): editions of
-    tables found by title are not taken later than this."""
-    for folder in (staging / CRIME_TABLE, target / CRIME_TABLE):
-        if folder.is_dir():
-            return data_years(folder)
+    tables found by title are not taken later than this. For a table of wijk and buurt rows
+    (``regions`` ``WK``/``BU``) the year of the wijk and buurt codes (``wijkbuurt_jaar``) comes
+    first."""
+    keys = (NEIGHBOURHOOD_CRIME_TABLE, CRIME_TABLE) if "BU" in regions else (CRIME_TABLE,)
+    for key in keys:
+        for folder in (staging / key, target / key):
+            if folder.is_dir():
+                return data_years(folder)
     return None
+
+
+NEIGHBOURHOOD_CRIME_TABLE = "wijkbuurt_jaar"
+
+
+def _figure_years(staging: Path, target: Path) -> list[int] | None:
+    """The years of the wijk and buurt figures (``wijkbuurt_jaar``'s ``fetch.json``, fetched in
+    this run, else in the cache), or ``None``."""
+    for folder in (staging / NEIGHBOURHOOD_CRIME_TABLE, target / NEIGHBOURHOOD_CRIME_TABLE):
+        try:
+            years = json.loads((folder / "fetch.json").read_text(encoding="utf-8"))["years"]
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            continue
+        if isinstance(years, list) and len(years) == 2 and all(type(y) is int for y in years):
+            return list(range(years[0], years[1] + 1))
+    return None
+
+
+def _other_editions(route, spec, located, folder: Path, where, request, years) -> dict:
+    """Download, besides the located edition, the edition nearest to each of ``years`` (not later
+    than the boundary year) into ``<folder>/editions/<edition>/``, each checked and with its own
+    ``fetch.json``; returns ``{year: edition}`` for the record."""
+    limit = located.get("boundary_year")
+    editions = {
+        int(year): identifier
+        for year, identifier in (located.get("editions") or {}).items()
+        if limit is None or int(year) <= limit
+    }
+    plan = nearest_editions(editions, years or [located["edition"]])
+    for edition in sorted(set(plan.values()) - {located["edition"]}):
+        sub = folder / "editions" / str(edition)
+        route.download(spec, editions[edition], sub, where, request)
+        (sub / "fetch.json").write_text(
+            json.dumps({"table": editions[edition], "edition": edition}), encoding="utf-8"
+        )
+        check_download(sub, spec)
+    return {str(year): edition for year, edition in plan.items()}
 
 
 def _kept_record(folder: Path) -> dict | None:

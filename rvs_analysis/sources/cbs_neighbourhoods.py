@@ -9,7 +9,8 @@ them into the frames of the tidy wijk and buurt files (``docs/ARCHITECTURE.md``)
 :mod:`rvs_analysis.clean` with the row numbers of ``TypedDataSet.json``: a ``null`` cell is withheld
 ("niet gepubliceerd") and stays missing, a period CBS marks "Voorlopig" is provisional.
 :func:`load_cbs_neighbourhoods` gives the same :class:`~.neighbourhoods.Neighbourhoods` as a tidy
-folder, without boundaries (PDOK polygons are not fetched yet).
+folder; its boundaries are the PDOK polygons ``rvs fetch`` stores in ``<cache>/wijkbuurt_grenzen/``
+(:mod:`rvs_analysis.sources.pdok_boundaries`), ``None`` when the cache has none.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import pandas as pd
 
 from rvs_analysis import clean
 from rvs_analysis.exceptions import DataValidationError, SourceNotAvailableError
+from rvs_analysis.sources.cbs_catalog import nearest_editions
 from rvs_analysis.sources.cbs_tables import (
+    BOUNDARIES_TABLE,
     NEIGHBOURHOOD_TABLES,
     TABLES,
     CbsTable,
@@ -30,9 +33,11 @@ from rvs_analysis.sources.cbs_tables import (
 )
 from rvs_analysis.sources.neighbourhoods import (
     AREA_KINDS,
+    BOUNDARIES_FILE,
     Neighbourhoods,
     assemble_neighbourhoods,
     check_against_codes,
+    read_boundaries,
 )
 
 __all__ = [
@@ -178,8 +183,10 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
     Returns
     -------
     Neighbourhoods
-        Without boundaries (``None``): PDOK's polygons are not fetched yet. The population is that
-        of one edition of "Kerncijfers wijken en buurten".
+        ``boundaries`` the polygons of ``<cache>/wijkbuurt_grenzen/neighbourhoods.geojson``, or
+        ``None`` when the cache has none (a report then renders without its map). The population
+        of each year is that of its "Kerncijfers wijken en buurten <year>" edition, else of the
+        nearest edition (``population_editions`` says which).
 
     Raises
     ------
@@ -198,6 +205,34 @@ def load_cbs_neighbourhoods(cache) -> Neighbourhoods:
         )
     yearly = read_neighbourhood_crime(read_table(cache / "wijkbuurt_jaar"))
     monthly = read_neighbourhood_crime(read_table(cache / "wijkbuurt_maand"))
-    population = read_neighbourhood_population(read_table(cache / "kerncijfers_wijkbuurt"))
     files = [f"{key}/TypedDataSet.json" for key in NEIGHBOURHOOD_TABLES]
-    return assemble_neighbourhoods(yearly, monthly, population, None, files)
+    population, editions = _population_by_year(cache, sorted(set(yearly["year"])), files)
+    boundary_path = cache / BOUNDARIES_TABLE / BOUNDARIES_FILE
+    boundaries = None
+    if boundary_path.exists():
+        shown = f"{BOUNDARIES_TABLE}/{BOUNDARIES_FILE}"
+        boundaries = read_boundaries(boundary_path, shown)
+        files.append(shown)
+    return assemble_neighbourhoods(yearly, monthly, population, boundaries, files, editions)
+
+
+def _population_by_year(cache: Path, years: list[int], files: list[str]):
+    """The inhabitants of every edition in the cache (``kerncijfers_wijkbuurt`` and its
+    ``editions/<year>/``), and for each of ``years`` without an edition the rows of the nearest
+    one (the earlier on a tie), relabelled with the year; returns the frame and
+    ``{year: edition}``."""
+    key = "kerncijfers_wijkbuurt"
+    frames = [read_neighbourhood_population(read_table(cache / key))]
+    for folder in sorted((cache / key / "editions").glob("*")):
+        if folder.is_dir():
+            frames.append(read_neighbourhood_population(read_table(folder, key)))
+            files.append(f"{key}/editions/{folder.name}/TypedDataSet.json")
+    population = pd.concat(frames, ignore_index=True).drop_duplicates(["area_code", "year"])
+    editions = nearest_editions(population["year"].unique(), years)
+    filled = [
+        population[population["year"] == edition].assign(year=year)
+        for year, edition in editions.items()
+        if year != edition
+    ]
+    population = pd.concat([population, *filled], ignore_index=True)
+    return population.sort_values(["year", "area_code"]).reset_index(drop=True), editions

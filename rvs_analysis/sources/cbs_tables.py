@@ -96,9 +96,13 @@ class TableSpec:
     expression on the catalog's table titles (``/ODataCatalog/Tables``) whose group ``edition`` is
     the edition's year. The fetch takes the newest edition not later than the crime table's
     boundary year (see :func:`rvs_analysis.sources.cbs_catalog.choose_edition`)."""
+    every_edition: bool = False
+    """With ``title``: also the edition nearest to each year of the wijk and buurt figures
+    (``wijkbuurt_jaar``), each in ``<key>/editions/<edition>/``."""
     route: str = "odata3"
     """How the table is downloaded: a key of :data:`rvs_analysis.sources.cbs_fetch.ROUTES`
-    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client)."""
+    (``odata3``: CBS's OData v3 bulk feed with the cbsodata client; ``pdok``: PDOK's OGC API
+    Features for polygons)."""
     table: str | None = None
     """CBS's identifier when the registry key is not it: the wijk and buurt rows of 47018NED are
     an entry (and a cache folder) of their own beside its municipal rows."""
@@ -213,7 +217,7 @@ TABLES: dict[str, TableSpec] = {
         "wijkbuurt_jaar",
         "dataderden.cbs.nl",
         "registered offences per wijk and buurt of the region's municipalities and year (47018NED; "
-        "optional, asked for by name)",
+        "optional)",
         topics=(_REGISTERED,),
         regions=("WK", "BU"),
         offences=True,
@@ -225,7 +229,7 @@ TABLES: dict[str, TableSpec] = {
         "wijkbuurt_maand",
         "dataderden.cbs.nl",
         "registered offences per wijk and buurt of the region's municipalities and month "
-        "(47022NED; optional, asked for by name)",
+        "(47022NED; optional)",
         period="MM",
         topics=(_REGISTERED,),
         regions=("WK", "BU"),
@@ -237,24 +241,39 @@ TABLES: dict[str, TableSpec] = {
     "kerncijfers_wijkbuurt": TableSpec(
         "kerncijfers_wijkbuurt",
         "opendata.cbs.nl",
-        "Kerncijfers wijken en buurten <year> (found by title in the catalog, the newest edition "
-        "not later than the crime table's boundary year): inhabitants per wijk and buurt of the "
-        "region's municipalities (optional, asked for by name; one edition)",
+        "Kerncijfers wijken en buurten <year> (a new identifier every year, found by title in the "
+        "catalog: the newest edition not later than the codes' boundary year and the edition "
+        "nearest to each year of the wijk and buurt figures): inhabitants per wijk and buurt of "
+        "the region's municipalities (optional)",
         period="",
         topics=(Topic("population", r"^aantal inwoners$"),),
         regions=("WK", "BU"),
         municipalities=True,
         title=r"^Kerncijfers wijken en buurten (?P<edition>\d{4})$",
+        every_edition=True,
+    ),
+    "wijkbuurt_grenzen": TableSpec(
+        "wijkbuurt_grenzen",
+        "api.pdok.nl",
+        "CBS Wijken en Buurten <year> from PDOK (OGC API Features, the year of the wijk and buurt "
+        "codes of 47018NED or the nearest earlier one): wijk and buurt polygons of the region's "
+        "municipalities for the maps (optional; a report without them has no map)",
+        period="",
+        regions=("WK", "BU"),
+        municipalities=True,
+        route="pdok",
     ),
 }
 """Every table ``rvs fetch`` downloads."""
 
 NEIGHBOURHOOD_TABLES = ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt")
-"""The wijk and buurt entries: fetched when named (``rvs fetch --tables ...``), not by default
-until a report reads them."""
-DEFAULT_TABLES: tuple[str, ...] = tuple(key for key in TABLES if key not in NEIGHBOURHOOD_TABLES)
-"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use."""
+"""The wijk and buurt entries (optional: a fetch without them still gives the municipal reports)."""
+DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
+"""The tables ``rvs fetch`` downloads when none are named: every table the notebooks use, the
+wijk and buurt tables included."""
 
+BOUNDARIES_TABLE = "wijkbuurt_grenzen"
+"""The cache folder of the wijk and buurt polygons (``neighbourhoods.geojson``, from PDOK)."""
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
 AREAS_TABLE = "gebieden"
@@ -471,12 +490,15 @@ class CbsTable:
         )
 
 
-def read_table(folder) -> CbsTable:
+def read_table(folder, key: str | None = None) -> CbsTable:
     """Read one table of the cache (``<cache>/<table>/``) as cbsodata wrote it, and check its shape.
 
     Parameters
     ----------
     folder : str or pathlib.Path
+    key : str, optional
+        The registry key the table is read as (default the folder's name; an extra edition is in
+        ``<key>/editions/<year>/``).
 
     Returns
     -------
@@ -495,7 +517,7 @@ def read_table(folder) -> CbsTable:
         the row.
     """
     folder = Path(folder)
-    table_id = folder.name
+    table_id = key or folder.name
     raw_properties = read_json(folder / "DataProperties.json", table_id=table_id)
     properties = pd.DataFrame(raw_properties)
     for column in ("Key", "Type"):

@@ -21,7 +21,7 @@ starts (or ends) at the recoding. Bad input raises one
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,7 @@ __all__ = [
     "has_neighbourhoods",
     "input_files",
     "load_neighbourhoods",
+    "read_boundaries",
 ]
 
 TABLE_FILES = {
@@ -96,6 +97,10 @@ class Neighbourhoods:
         ``ends_early``. Empty when every code covers every year.
     files : tuple of str
         The file names read.
+    population_editions : dict
+        For a source whose population comes from yearly editions ("Kerncijfers wijken en buurten
+        <year>", the CBS cache): year -> the edition year its population rows are taken from (the
+        nearest edition where the year has none); empty for a tidy folder.
     """
 
     yearly: pd.DataFrame
@@ -108,6 +113,7 @@ class Neighbourhoods:
     provisional_years: tuple[int, ...]
     partial_series: pd.DataFrame
     files: tuple[str, ...]
+    population_editions: dict[int, int] = field(default_factory=dict)
 
     @property
     def boundary_year(self) -> int | None:
@@ -229,42 +235,66 @@ def _refuse(path: Path, column: str, mask: pd.Series, problem: str, values: pd.S
     raise DataValidationError(path.name, column, position + 1, problem, values.iloc[position])
 
 
-def _read_boundaries(path: Path) -> dict:
-    """``neighbourhoods.geojson``: a FeatureCollection of wijk and buurt polygons of one year."""
+def read_boundaries(path, shown: str | None = None) -> dict:
+    """Read and check ``neighbourhoods.geojson``: a FeatureCollection of wijk and buurt polygons
+    of one year.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    shown : str, optional
+        The file as errors name it (default its name).
+
+    Returns
+    -------
+    dict
+        The parsed FeatureCollection.
+
+    Raises
+    ------
+    DataValidationError
+        Naming the file, the property and the feature: not GeoJSON, no features, a feature without
+        ``area_code``/``area_name``/``area_kind``/``gemeente_code``/``year``, a code that is not a
+        wijk or buurt code, a kind or municipality that contradicts it, an unusable polygon, or
+        polygons of several years.
+    """
+    path = Path(path)
+    name = shown or path.name
     require_regular_file(path)
     try:
         geojson = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DataValidationError(path.name, None, None, f"not valid GeoJSON ({error})") from error
+        raise DataValidationError(name, None, None, f"not valid GeoJSON ({error})") from error
     except RecursionError:
-        raise DataValidationError(path.name, None, None, "GeoJSON nested too deeply") from None
+        raise DataValidationError(name, None, None, "GeoJSON nested too deeply") from None
     if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection":
-        raise DataValidationError(path.name, "type", None, "expected a GeoJSON FeatureCollection")
+        raise DataValidationError(name, "type", None, "expected a GeoJSON FeatureCollection")
     features = geojson.get("features")
     if not isinstance(features, list) or not features:
-        raise DataValidationError(path.name, "features", None, "expected a non-empty feature list")
+        raise DataValidationError(name, "features", None, "expected a non-empty feature list")
     years = set()
     for position, feature in enumerate(features, start=1):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
             raise DataValidationError(
-                path.name, "features", position, "expected a GeoJSON Feature object"
+                name, "features", position, "expected a GeoJSON Feature object"
             )
         properties = feature.get("properties")
         if not isinstance(properties, dict):
             raise DataValidationError(
-                path.name, "properties", position, "feature properties must be an object"
+                name, "properties", position, "feature properties must be an object"
             )
         for key in _BOUNDARY_PROPERTIES:
             if key not in properties:
-                raise DataValidationError(path.name, key, position, "feature property is missing")
+                raise DataValidationError(name, key, position, "feature property is missing")
         code = str(properties["area_code"])
         if not clean.is_area_code(code):
             raise DataValidationError(
-                path.name, "area_code", position, "not a wijk or buurt code like BU03440101", code
+                name, "area_code", position, "not a wijk or buurt code like BU03440101", code
             )
         if properties["area_kind"] != AREA_KINDS[code[:2]]:
             raise DataValidationError(
-                path.name,
+                name,
                 "area_kind",
                 position,
                 "does not match the code (WK codes are wijken, BU codes buurten)",
@@ -272,7 +302,7 @@ def _read_boundaries(path: Path) -> dict:
             )
         if properties["gemeente_code"] != "GM" + code[2:6]:
             raise DataValidationError(
-                path.name,
+                name,
                 "gemeente_code",
                 position,
                 "does not match the area code",
@@ -280,19 +310,19 @@ def _read_boundaries(path: Path) -> dict:
             )
         year = properties["year"]
         if not isinstance(year, int) or isinstance(year, bool):
-            raise DataValidationError(path.name, "year", position, "expected a whole year", year)
+            raise DataValidationError(name, "year", position, "expected a whole year", year)
         years.add(year)
         problem = geometry_problem(feature.get("geometry"))
         if problem:
             raise DataValidationError(
-                path.name,
+                name,
                 "geometry",
                 position,
                 f"the geometry of {code} is not a usable polygon: {problem}",
             )
     if len(years) > 1:
         raise DataValidationError(
-            path.name,
+            name,
             "year",
             None,
             f"polygons of several years ({', '.join(map(str, sorted(years)))}); keep one year's",
@@ -388,7 +418,7 @@ def load_neighbourhoods(source_dir) -> Neighbourhoods:
     monthly = _read(paths["monthly"], "monthly")
     population = _read(paths["population"], "population")
     boundary_path = folder / BOUNDARIES_FILE
-    boundaries = _read_boundaries(boundary_path) if boundary_path.exists() else None
+    boundaries = read_boundaries(boundary_path) if boundary_path.exists() else None
     files = [path.name for path in paths.values() if path is not None]
     if boundaries is not None:
         files.append(BOUNDARIES_FILE)
@@ -419,7 +449,9 @@ def check_against_codes(frame: pd.DataFrame, file: str) -> pd.DataFrame:
     return _check_codes(frame, Path(file), None)
 
 
-def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> Neighbourhoods:
+def assemble_neighbourhoods(
+    yearly, monthly, population, boundaries, files, population_editions=None
+) -> Neighbourhoods:
     """:class:`Neighbourhoods` from validated frames (the tidy files' or the CBS cache's).
 
     Parameters
@@ -431,6 +463,8 @@ def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> N
         The polygons, read and checked.
     files : list of str
         The files (or tables) read, for the record.
+    population_editions : dict, optional
+        Year -> edition year of the population rows (:attr:`Neighbourhoods.population_editions`).
 
     Returns
     -------
@@ -491,4 +525,5 @@ def assemble_neighbourhoods(yearly, monthly, population, boundaries, files) -> N
         provisional_years=provisional_years,
         partial_series=partial,
         files=tuple(sorted(files)),
+        population_editions=dict(population_editions or {}),
     )
