@@ -1327,7 +1327,6 @@ class CbsFeed:
         self.on_request = None
         self.rewrite = None
         self.requests: list[tuple[str, dict]] = []
-        self._filtered: dict[tuple[int, str], tuple[list, list]] = {}
         self.stopping = threading.Event()
         # the rows a $filter kept, for the next pages of the same download (see _data_set)
         self._filtered: dict[tuple, tuple[list, int, list]] = {}
