@@ -188,3 +188,11 @@ def test_the_drawn_funnel_is_the_funnel_the_hot_spots_were_judged_by(utrecht):
     curve = funnel_curve(funnel, data.year, year["population"])
     assert curve["upper"].to_numpy() == pytest.approx(year["upper"].to_numpy())
     assert curve["lower"].to_numpy() == pytest.approx(year["lower"].to_numpy())
+
+
+def test_a_municipality_without_wijk_and_buurt_rows_is_skipped_in_dutch():
+    # the demo's buurten are on 2017's map: Vijfheerenlanden (2019) has none
+    ctx = start("Vijfheerenlanden", "demo", notebook="neighbourhood_signals")
+    with pytest.raises(NotAvailableForSource) as caught:
+        chapter.buurt_data(ctx)
+    assert "niet beschikbaar voor Vijfheerenlanden" in str(caught.value)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report import figures
 from rvs_analysis.report.context import ReportContext, methods_block
 from rvs_analysis.report.tables import table
@@ -184,6 +185,11 @@ def buurt_data(ctx: ReportContext) -> BuurtData:
     held = set(data.areas["gemeente_code"])
     codes = [code for code in ctx.codes if code in held]
     without = [gemeenten.get(code, code) for code in ctx.codes if code not in held]
+    if not codes:
+        raise NotAvailableForSource(
+            f"Deze rapportage is niet beschikbaar voor {ctx.area.name}: de bron bevat geen wijk- "
+            f"en buurtcijfers van {', '.join(without)}."
+        )
     last_year = int(data.yearly["year"].max())
     year = min(int(ctx.report_year or last_year), last_year)
     yearly = data.yearly[
