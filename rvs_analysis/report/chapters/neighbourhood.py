@@ -97,12 +97,22 @@ HOTSPOT_K, HOTSPOT_N = 3, 5
 _LOADED: dict[tuple, Any] = {}
 
 
-def _neighbourhoods(ctx: ReportContext):
-    """The source's wijk and buurt data, read once per process and source version."""
+def _neighbourhoods(ctx: ReportContext) -> dict[str, Any]:
+    """The source's wijk and buurt data and its months x (area, offence type) table, read and
+    pivoted once per process and source version (a renderer's kernel renders many areas)."""
     key = (ctx.source, ctx.cache, source_version(ctx.source, ctx.cache))
     if key not in _LOADED:
         _LOADED.clear()
-        _LOADED[key] = load_neighbourhood_source(ctx.source, ctx.cache)
+        data = load_neighbourhood_source(ctx.source, ctx.cache)
+        monthly = data.monthly
+        months = pd.PeriodIndex.from_fields(year=monthly["year"], month=monthly["month"], freq="M")
+        rows = pd.MultiIndex.from_arrays(
+            [months, monthly["area_code"], monthly["offence_code"]],
+            names=["month", "area_code", "offence_code"],
+        )
+        wide = pd.Series(monthly["registered_offences"].to_numpy(dtype=float), index=rows)
+        wide = wide.unstack(["area_code", "offence_code"]).sort_index().sort_index(axis=1)
+        _LOADED[key] = {"data": data, "wide": wide}
     return _LOADED[key]
 
 
@@ -179,7 +189,8 @@ class BuurtData:
 def buurt_data(ctx: ReportContext) -> BuurtData:
     """The area's wijk and buurt rows: yearly buurt totals with inhabitants, and the monthly
     counts of every wijk, buurt and offence type up to the report's latest month."""
-    data = _neighbourhoods(ctx)
+    loaded = _neighbourhoods(ctx)
+    data = loaded["data"]
     composition = ctx.composition
     gemeenten = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=False))
     held = set(data.areas["gemeente_code"])
@@ -207,17 +218,11 @@ def buurt_data(ctx: ReportContext) -> BuurtData:
         index_end = min(int(index.max()), int(ctx.report_year) * 12 + 11)
     else:
         index_end = int(index.max())
-    monthly = monthly[index <= index_end]
     latest = pd.Period(year=index_end // 12, month=index_end % 12 + 1, freq="M")
-    wide = monthly.assign(
-        month=pd.PeriodIndex.from_fields(year=monthly["year"], month=monthly["month"], freq="M")
-    ).pivot_table(
-        index="month",
-        columns=["area_code", "offence_code"],
-        values="registered_offences",
-        aggfunc="first",
-        dropna=False,
-    )
+    wide = loaded["wide"]
+    inside = wide.columns.get_level_values("area_code").str[2:6].isin([code[2:] for code in codes])
+    wide = wide.loc[wide.index <= latest, inside]
+    wide = wide.loc[wide.notna().any(axis=1).to_numpy()]  # from the area's first month
     areas = data.areas
     names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
     partial = data.partial_series[data.partial_series["gemeente_code"].isin(codes)]

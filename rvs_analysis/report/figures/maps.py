@@ -565,8 +565,8 @@ def neighbourhood_map(
 
     Notes
     -----
-    Municipal borders are drawn where the buurten of two municipalities meet (edges that occur in
-    one municipality's buurten only), as the choropleth draws district borders.
+    Polygons are drawn with a :class:`~matplotlib.collections.PolyCollection` (outer rings), with
+    an aspect of ``1 / cos(latitude)`` as in :func:`choropleth`.
     """
     names = dict(names or {})
     features = {
@@ -581,11 +581,9 @@ def neighbourhood_map(
     norm = Normalize(vmin=low, vmax=high if high > low else low + 1)
     cmap = plt.get_cmap(SEQUENTIAL_CMAP)
     drawn: dict[str, list[np.ndarray]] = {}
-    gemeente_of = {}
     for code in codes:
         if code in features:
             drawn[code] = _rings(features[code].get("geometry") or {})
-            gemeente_of[code] = (features[code].get("properties") or {}).get("gemeente_code")
     polygons, colours, hatched, outlined = [], [], [], []
     for code, rings in drawn.items():
         value = finite.get(code, np.nan)
@@ -607,8 +605,6 @@ def neighbourhood_map(
                     hatched, facecolors="none", edgecolors="#555555", linewidths=0, hatch="////"
                 )
             )
-        for edge in _district_edges(drawn, gemeente_of):
-            ax.plot(edge[:, 0], edge[:, 1], color="#222222", lw=1.2, solid_capstyle="round")
         if outlined:
             ax.add_collection(
                 PolyCollection(outlined, facecolors="none", edgecolors="#E69F00", linewidths=2.2)
@@ -622,7 +618,6 @@ def neighbourhood_map(
     _colourbar(fig, ax, norm, label, decimals, "")
     label_axes(ax, title, None, None)
     notes = [note] if note else []
-    notes.append("Dikke lijnen: gemeentegrenzen")
     if outlined:
         notes.append("oranje rand: blijvende hotspot")
     if held & set(drawn):
