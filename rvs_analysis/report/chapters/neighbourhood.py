@@ -26,6 +26,7 @@ from scipy import stats
 from rvs_analysis.exceptions import NotAvailableForSource
 from rvs_analysis.report import figures
 from rvs_analysis.report.context import ReportContext, methods_block
+from rvs_analysis.report.open_data import open_data_line
 from rvs_analysis.report.tables import table
 from rvs_analysis.report.wording import (
     MONTHS_NL,
@@ -944,6 +945,7 @@ def methods(
             "geregistreerde misdrijven.",
         ],
         limitations=[
+            *filter(None, [open_data_line(ctx.dataset, TABLES)]),
             "Geen adressen, tijdstippen of misdrijfsoorten buiten de tabel; niet gepubliceerde "
             "cellen blijven onbekend en tellen nergens als 0.",
             f"Valse signalen op record (simulaties in docs/statistical_properties.md): "
