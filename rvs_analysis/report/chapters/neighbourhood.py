@@ -277,6 +277,8 @@ class HotSpots:
     funnels: dict
     too_few: list[str] = field(default_factory=list)
     window: list[int] = field(default_factory=list)
+    specs: list[tuple[str, Any]] = field(default_factory=list)
+    """What each method belongs to (Dutch) and its ``method_spec``, for "Technische details"."""
 
     @property
     def persistent(self) -> pd.DataFrame:
@@ -294,7 +296,7 @@ class HotSpots:
 def hot_spots(data: BuurtData) -> HotSpots:
     """Empirical Bayes rates of the year and persistent hot spots (above the 99.8% funnel limit
     of their municipality in at least 3 of the last 5 years), per municipality."""
-    rates, spots, funnels, too_few = [], [], {}, []
+    rates, spots, funnels, too_few, specs = [], [], {}, [], {}
     for code in data.codes:
         frame = data.yearly[data.yearly["gemeente_code"] == code]
         known = frame[(frame["year"] == data.year) & frame["registered_offences"].notna()]
@@ -302,15 +304,19 @@ def hot_spots(data: BuurtData) -> HotSpots:
             too_few.append(data.gemeenten.get(code, code))
             continue
         try:
-            rates.append(stats_nb.eb_rates(frame, year=data.year).table.assign(gemeente_code=code))
+            smoothed = stats_nb.eb_rates(frame, year=data.year)
             found = stats_nb.persistent_hotspots(
                 frame, k=HOTSPOT_K, n=HOTSPOT_N, last_year=data.year
             )
         except StatisticsInputError:
             too_few.append(data.gemeenten.get(code, code))
             continue
+        rates.append(smoothed.table.assign(gemeente_code=code))
         spots.append(found.table.assign(gemeente_code=code))
         funnels[code] = found.funnel
+        specs.setdefault("Afgevlakte buurtcijfers (kaart)", smoothed.method_spec)
+        specs.setdefault("Trechter", found.funnel.method_spec)
+        specs.setdefault("Blijvende hotspots", found.method_spec)
     window = list(range(data.year - HOTSPOT_N + 1, data.year + 1))
     return HotSpots(
         data=data,
@@ -319,6 +325,7 @@ def hot_spots(data: BuurtData) -> HotSpots:
         funnels=funnels,
         too_few=too_few,
         window=window,
+        specs=list(specs.items()),
     )
 
 
@@ -462,8 +469,9 @@ def hot_spot_table(spots: HotSpots):
         },
         columns=columns,
         caption=(
-            "Per 1.000 inw. en bovengrens: het laatste beoordeelde jaar; 'niet gepubliceerd': "
-            "CBS publiceerde het cijfer niet (nooit als 0 geteld)."
+            "Blijvende hotspots met hun cijfers (per 1.000 inwoners en bovengrens: het laatste "
+            "beoordeelde jaar; 'niet gepubliceerd': "
+            "CBS publiceerde het cijfer niet, nooit als 0 geteld)"
         ),
     )
 
@@ -530,6 +538,8 @@ class MonthSignals:
     data: BuurtData
     table: pd.DataFrame | None
     reason: str = ""
+    spec: Any = None
+    """The ``method_spec`` of the signals (``None`` without them)."""
 
     @property
     def judged(self) -> pd.DataFrame:
@@ -578,7 +588,7 @@ def month_signals(data: BuurtData) -> MonthSignals:
             f"minder dan {surveillance.MIN_BASELINE_MONTHS} maanden vóór de laatste "
             f"{LATEST_MONTHS} om een seizoenspatroon op te baseren",
         )
-    return MonthSignals(data, found.table)
+    return MonthSignals(data, found.table, spec=found.method_spec)
 
 
 def signal_table(signals: MonthSignals):
@@ -614,7 +624,8 @@ def signal_table(signals: MonthSignals):
             "ratio": "Geteld / verwacht",
         },
         caption=(
-            "Verwacht: uit het eigen seizoenspatroon en de eigen trend van de vijf jaar ervoor; "
+            "Signalen per wijk en buurt; verwacht: uit het eigen seizoenspatroon en de eigen "
+            "trend van de vijf jaar ervoor; "
             "een signaal is een telling boven de signaalgrens en minstens 3 misdrijven. Geen "
             "verhouding waar minder dan 0,5 verwacht werd."
         ),
@@ -730,6 +741,8 @@ class YearNowcast:
     table: pd.DataFrame | None
     year: int
     reason: str = ""
+    spec: Any = None
+    """The ``method_spec`` of the nowcast (``None`` without one)."""
 
     @property
     def total(self):
@@ -757,7 +770,7 @@ def year_nowcast(data: BuurtData) -> YearNowcast:
         found = stats_nowcast.nowcast_year_total(counts, year=year)
     except StatisticsInputError:
         return YearNowcast(data, None, year, "te weinig volledige eerdere jaren van maandcijfers")
-    return YearNowcast(data, found.table, year)
+    return YearNowcast(data, found.table, year, spec=found.method_spec)
 
 
 def nowcast_sentence(now: YearNowcast):
@@ -815,6 +828,7 @@ def nowcast_table(now: YearNowcast):
             "pi_low": "95%-interval onder",
             "pi_high": "95%-interval boven",
         },
+        caption=f"Prognose {now.year} per misdrijfsoort",
     )
 
 
@@ -951,6 +965,16 @@ def methods(
             f"Valse signalen op record (simulaties in docs/statistical_properties.md): "
             f"{fmt_pct(100 * SIGNAL_FALSE_ALARMS, 2)} van de gewone gebied-maanden, "
             f"{fmt_pct(100 * HOTSPOT_FALSE_ALARMS, 1)} van de gewone buurten als blijvende hotspot.",
+        ],
+        technical=[
+            *spots.specs,
+            *([("Maandsignalen", signals.spec)] if signals.spec is not None else []),
+            *(
+                [("Concentratie in de 10% buurten", concentration.method_spec)]
+                if concentration is not None
+                else []
+            ),
+            *([(f"Prognose {now.year}", now.spec)] if now is not None and now.spec else []),
         ],
     )
 
