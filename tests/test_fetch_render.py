@@ -1,7 +1,8 @@
 """End to end on CBS's protocol: ``rvs fetch --catalog`` from the loopback feed (real cbsodata client),
 then ``rvs render --source cbs`` of every registered report for the region and its five districts.
 
-Every report renders for every area, none skipped: on open data the clearance report shows the
+Every report renders for every area, none skipped (but the wijk and buurt report while the default
+fetch does not download its tables): on open data the clearance report shows the
 clearance of the offence group that contains burglary (83648NED) and the pilot report CBS's published
 estimates with their margins (81877NED, 85146NED); each names the open tables it used (its chapter
 module's ``TABLES``) and what they cannot show.
@@ -58,6 +59,14 @@ def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
     }
     for report in reports:
         name = report["notebook"].rsplit("/", 1)[-1].removesuffix(".ipynb")
+        if (
+            "neighbourhoods" in spec_for(name).requires
+            and not (out.parent / "raw" / "wijkbuurt_jaar").is_dir()
+        ):
+            # the default fetch does not download the wijk and buurt tables (yet): skipped, in Dutch
+            assert report["status"] == "skipped", report
+            assert "niet beschikbaar voor deze bron" in report["error"], report
+            continue
         assert report["status"] == "ok", report
         html = (out / report["html"]).read_text(encoding="utf-8")
         # The methods block names every table with its API, catalog and both dates.

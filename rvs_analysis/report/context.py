@@ -61,6 +61,8 @@ INPUTS: dict[str, str] = {
     "survey_estimates": "gepubliceerde enquêteschattingen met marges",
     "indicators": "regionale jaarcijfers zonder gemeentelijke uitsplitsing",
     "boundaries": "gemeentegrenzen (GeoJSON)",
+    "neighbourhoods": "wijk- en buurtcijfers (geregistreerde misdrijven per wijk en buurt per jaar "
+    "en per maand, met inwoners)",
 }
 """The optional inputs of a :class:`~rvs_analysis.sources.base.Dataset`, described in Dutch."""
 
@@ -581,7 +583,8 @@ def require(dataset, name) -> None:
         raise ValueError(f"Unknown dataset input {unknown or name!r}; known: {', '.join(INPUTS)}.")
     for each in names:
         value = getattr(dataset, each, None)
-        if not (value is None or (isinstance(value, pd.DataFrame) and value.empty)):
+        absent = value is None or value is False
+        if not (absent or (isinstance(value, pd.DataFrame) and value.empty)):
             return
     name = names[0]
     hint = {
@@ -598,6 +601,14 @@ def require(dataset, name) -> None:
         ),
         "monthly": " Maandcijfers staan in CBS-tabel 47022NED."
         + source_advice(dataset, "CBS-tabel 47022NED"),
+        "neighbourhoods": " Wijk- en buurtcijfers staan in CBS-tabellen 47018NED en 47022NED "
+        "(rijen per wijk en buurt) met de inwoners uit 'Kerncijfers wijken en buurten'."
+        + (
+            " Haal ze op met 'rvs fetch --tables wijkbuurt_jaar wijkbuurt_maand "
+            "kerncijfers_wijkbuurt'."
+            if getattr(dataset, "source", None) == "cbs"
+            else source_advice(dataset, "de wijk- en buurtcijfers")
+        ),
     }.get(name, "")
     if "survey_estimates" in names and len(names) > 1:
         hint = (

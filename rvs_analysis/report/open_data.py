@@ -48,6 +48,10 @@ CANNOT_SHOW = {
     "gebieden": "indeling van gemeenten in politie-eenheden (Gebieden in Nederland)",
     "85146NED": "gepubliceerde schattingen met marges vanaf 2021 (trendbreuk door de nieuwe "
     "opzet), alleen voor grotere gemeenten, politie-eenheden en districten; geen microdata",
+    "wijkbuurt_jaar": "aantallen per wijk en buurt per jaar; geen adressen, geen tijdstippen, "
+    "kleine aantallen niet gepubliceerd",
+    "wijkbuurt_maand": "aantallen per wijk en buurt per maand; de laatste maand voorlopig",
+    "kerncijfers_wijkbuurt": "inwoners per wijk en buurt (noemer van de buurtcijfers)",
 }
 """Per open table, what it cannot show (Dutch, for the report's source line)."""
 

@@ -195,6 +195,12 @@ REPORTS: tuple[ReportSpec, ...] = (
         strategy="rvs-2015-2018",
     ),
     ReportSpec(
+        stem="neighbourhood_signals",
+        chapter="rvs_analysis.report.chapters.neighbourhood",
+        title="Wijken en buurten: waar, en wat veranderde deze maand",
+        requires=("neighbourhoods",),
+    ),
+    ReportSpec(
         stem="strategy_monitor",
         chapter="rvs_analysis.report.chapters.monitor",
         title="Monitor Regionale Veiligheidsstrategie: resultaten, doelen en districten",

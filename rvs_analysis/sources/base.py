@@ -60,6 +60,9 @@ class Dataset:
     provenance: dict[str, Any] = field(default_factory=dict)
     """``{"source": ..., "version": <content hash of the input files>, "files": [...],
     "retrieved": ..., "tables": {...}}``: what every report footer and summary repeats."""
+    neighbourhoods: bool = False
+    """Whether the source also holds the wijk and buurt tables (read with
+    :func:`rvs_analysis.sources.load_neighbourhood_source`, not into this dataset)."""
 
     @property
     def years(self) -> list[int]:

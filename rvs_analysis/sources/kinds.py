@@ -153,15 +153,18 @@ def _tidy_files(folder: Path) -> list[Path]:
 
 def _load_demo(folder: Path, source: str, version: str | None) -> Dataset:
     dataset = tidy.load_tidy(folder, source_name="demo", version=version)
-    return dataset if dataset.is_demo else replace(dataset, is_demo=True)
+    return replace(dataset, is_demo=True, neighbourhoods=neighbourhoods.has_neighbourhoods(folder))
 
 
 def _load_tidy(folder: Path, source: str, version: str | None) -> Dataset:
-    return tidy.load_tidy(folder, source_name=str(folder), version=version)
+    dataset = tidy.load_tidy(folder, source_name=str(folder), version=version)
+    return replace(dataset, neighbourhoods=neighbourhoods.has_neighbourhoods(folder))
 
 
 def _load_cbs(folder: Path, source: str, version: str | None) -> Dataset:
-    return cbs.load_cbs(folder, version=version)
+    dataset = cbs.load_cbs(folder, version=version)
+    held = all((folder / key).is_dir() for key in cbs_neighbourhoods.NEIGHBOURHOOD_TABLES)
+    return replace(dataset, neighbourhoods=held)
 
 
 DEMO = SourceKind(

@@ -36,6 +36,7 @@ __all__ = [
     "area_year_totals",
     "concentration",
     "eb_rates",
+    "funnel_curve",
     "overdispersed_funnel",
     "persistent_hotspots",
 ]
@@ -816,6 +817,46 @@ def overdispersed_funnel(
         f"{100 * winsor:g}%), target the year's pooled rate"
     )
     return Funnel(out, pd.DataFrame(summaries), method, level, float(per))
+
+
+def funnel_curve(funnel: Funnel, year: int, populations) -> pd.DataFrame:
+    """The limits of one year's funnel over a range of populations, for drawing the funnel.
+
+    Parameters
+    ----------
+    funnel : Funnel
+        A result of :func:`overdispersed_funnel`.
+    year : int
+        One of its years.
+    populations : array-like
+        The populations at which to evaluate the limits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``population, lower, upper`` (rates per ``funnel.per`` inhabitants).
+
+    Notes
+    -----
+    The limits of :func:`overdispersed_funnel` at each population ``n``: expected count ``E = n r``
+    (``r`` the year's target rate), ``s = 1 / (2 sqrt(E))``, limits ``r (1 +- z_q sqrt(s^2 +
+    tau2))^2`` with the year's ``tau2`` (the lower one floored at 0).
+    """
+    row = funnel.years[funnel.years[YEAR] == int(year)]
+    if row.empty:
+        raise StatisticsInputError(f"The funnel has no year {year}.")
+    rate = float(row["rate"].iloc[0]) / funnel.per
+    tau2 = float(row["tau2"].iloc[0])
+    n = np.asarray(populations, dtype=float)
+    spread = np.sqrt(1.0 / (4.0 * n * rate) + tau2)
+    q = stats.norm.ppf(1 - (1 - funnel.level) / 2)
+    return pd.DataFrame(
+        {
+            POPULATION: n,
+            "lower": funnel.per * rate * np.maximum(1.0 - q * spread, 0.0) ** 2,
+            "upper": funnel.per * rate * (1.0 + q * spread) ** 2,
+        }
+    )
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ from rvs_analysis.report.figures.maps import (
     apportioned_codes,
     area_map,
     choropleth,
+    neighbourhood_map,
     tile_grid,
     tile_map,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "forest_plot",
     "funnel_plot",
     "mark_overlay",
+    "neighbourhood_map",
     "new_figure",
     "png_bytes",
     "save",

@@ -661,6 +661,7 @@ def funnel_plot(
     unit: str = "",
     decimals: int = 0,
     note: str | None = None,
+    units: str = "gemeenten",
 ) -> Figure:
     """A funnel plot: each unit's value against its size with control limits around the centre.
 
@@ -689,6 +690,8 @@ def funnel_plot(
         Suffix of the value axis' tick labels (``"%"`` for percentages).
     decimals : int, default 0
         Decimals of the value axis' tick labels.
+    units : str, default "gemeenten"
+        What the points are, in Dutch plural (``"buurten"``), for the alt text.
 
     Notes
     -----
@@ -744,12 +747,12 @@ def funnel_plot(
     label_axes(ax, title, xlabel, ylabel)
     flagged = [str(name) for name, flag in zip(points[label], outside, strict=True) if flag]
     alt = (
-        f"Trechterdiagram: {title or ylabel}. {len(points)} gemeenten, gemiddelde "
+        f"Trechterdiagram: {title or ylabel}. {len(points)} {units}, gemiddelde "
         f"{fmt_num(centre, decimals)}{unit}. "
         + (
             "Buiten de buitenste grenzen: " + ", ".join(flagged)
             if flagged
-            else "Alle gemeenten liggen binnen de grenzen"
+            else f"Alle {units} liggen binnen de grenzen"
         )
     )
     return finish(fig, source, note, alt + ".")

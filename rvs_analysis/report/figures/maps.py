@@ -5,6 +5,8 @@ full names and district borders; :func:`choropleth` draws real municipal boundar
 (matplotlib patches, no geopandas), numbered with a key, with district borders; both hatch the
 municipalities whose figures are apportioned from a successor (:func:`apportioned_codes`).
 :func:`area_map` picks the choropleth when a dataset has boundaries and the tile map otherwise.
+:func:`neighbourhood_map` draws buurten (wijk and buurt polygons of CBS's codes) coloured by a
+value, withheld ones grey and hatched, marked ones outlined.
 Re-exported by :mod:`rvs_analysis.report.figures`, whose house style and finishing they use.
 """
 
@@ -38,6 +40,7 @@ __all__ = [
     "apportioned_codes",
     "area_map",
     "choropleth",
+    "neighbourhood_map",
     "tile_grid",
     "tile_map",
 ]
@@ -527,3 +530,109 @@ def area_map(
         apportioned=split,
         codes=codes,
     )
+
+
+def neighbourhood_map(
+    boundaries: Mapping[str, Any],
+    values: pd.Series,
+    source: str,
+    label: str,
+    codes: Sequence[str],
+    marked: Sequence[str] = (),
+    withheld: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+    title: str | None = None,
+    decimals: int = 0,
+    note: str | None = None,
+) -> Figure:
+    """A map of buurten coloured by a value, from the polygons of ``neighbourhoods.geojson``.
+
+    Parameters
+    ----------
+    boundaries : dict
+        GeoJSON FeatureCollection with ``area_code`` and ``gemeente_code`` properties (WGS84).
+    values : pandas.Series
+        Values indexed by buurt code (NaN: no value).
+    codes : sequence of str
+        The buurten to draw; those without a polygon are counted in the note.
+    marked : sequence of str
+        Buurten outlined in orange (the persistent hot spots).
+    withheld : sequence of str
+        Buurten whose figure CBS did not publish: grey and hatched, "niet gepubliceerd", never a
+        colour of the scale.
+    names : mapping, optional
+        Code -> name, for the alt text.
+
+    Notes
+    -----
+    Polygons are drawn with a :class:`~matplotlib.collections.PolyCollection` (outer rings), with
+    an aspect of ``1 / cos(latitude)`` as in :func:`choropleth`.
+    """
+    names = dict(names or {})
+    features = {
+        str((feature.get("properties") or {}).get("area_code", "")): feature
+        for feature in boundaries.get("features", [])
+    }
+    held = set(withheld)
+    fig, ax = new_figure(width=8.0, height=6.8)
+    finite = values.astype(float).replace([np.inf, -np.inf], np.nan).dropna()
+    finite = finite[[code for code in finite.index if code not in held]]
+    low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
+    norm = Normalize(vmin=low, vmax=high if high > low else low + 1)
+    cmap = plt.get_cmap(SEQUENTIAL_CMAP)
+    drawn: dict[str, list[np.ndarray]] = {}
+    for code in codes:
+        if code in features:
+            drawn[code] = _rings(features[code].get("geometry") or {})
+    polygons, colours, hatched, outlined = [], [], [], []
+    for code, rings in drawn.items():
+        value = finite.get(code, np.nan)
+        colour = "#dddddd" if not np.isfinite(value) else cmap(norm(value))
+        for ring in rings:
+            polygons.append(ring)
+            colours.append(colour)
+            if code in held:
+                hatched.append(ring)
+            if code in set(marked):
+                outlined.append(ring)
+    if polygons:
+        ax.add_collection(
+            PolyCollection(polygons, facecolors=colours, edgecolors="white", linewidths=0.4)
+        )
+        if hatched:
+            ax.add_collection(
+                PolyCollection(
+                    hatched, facecolors="none", edgecolors="#555555", linewidths=0, hatch="////"
+                )
+            )
+        if outlined:
+            ax.add_collection(
+                PolyCollection(outlined, facecolors="none", edgecolors="#E69F00", linewidths=2.2)
+            )
+        stacked = np.vstack(polygons)
+        ax.set_xlim(stacked[:, 0].min(), stacked[:, 0].max())
+        ax.set_ylim(stacked[:, 1].min(), stacked[:, 1].max())
+        mean_y = float(stacked[:, 1].mean())
+        ax.set_aspect(1 / math.cos(math.radians(mean_y)) if abs(mean_y) <= 90 else "equal")
+    ax.axis("off")
+    _colourbar(fig, ax, norm, label, decimals, "")
+    label_axes(ax, title, None, None)
+    notes = [note] if note else []
+    if outlined:
+        notes.append("oranje rand: blijvende hotspot")
+    if held & set(drawn):
+        notes.append("grijs gearceerd: niet gepubliceerd")
+    missing = [code for code in codes if code not in drawn]
+    if missing:
+        notes.append(f"{len(missing)} buurten zonder grens in de kaartbron")
+    shown = finite.reindex(list(drawn)).dropna().sort_values(ascending=False)
+    highest = ", ".join(
+        f"{names.get(code, code)} {fmt_num(value, decimals)}"
+        for code, value in shown.head(3).items()
+    )
+    alt = (
+        f"Kaart: {title or label}. {len(drawn)} buurten; hoogste: {highest or 'geen'}"
+        + (f"; niet gepubliceerd: {len(held & set(drawn))}" if held & set(drawn) else "")
+        + "."
+    )
+    return finish(fig, source, ". ".join(notes), alt)
