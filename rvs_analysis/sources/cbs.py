@@ -755,6 +755,13 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     if table_folder(cache, AREAS_TABLE).is_dir():
         tables[AREAS_TABLE] = read_table(table_folder(cache, AREAS_TABLE))
         police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
+    for key in ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt"):
+        # read by the neighbourhood report's own loader (sources.cbs_neighbourhoods); named
+        # here so that every report's provenance and source line say which tables it rests on
+        record_path = cache / key / "fetch.json"
+        if record_path.is_file():
+            record = read_json(record_path, dict, key)
+            tables[key] = CbsTable(key, cache / key, pd.DataFrame(), pd.DataFrame(), {}, record)
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():
         regional.setdefault(kind, frame)
