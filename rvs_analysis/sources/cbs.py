@@ -755,25 +755,30 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     if table_folder(cache, AREAS_TABLE).is_dir():
         tables[AREAS_TABLE] = read_table(table_folder(cache, AREAS_TABLE))
         police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
+    named: dict[str, CbsTable] = {}
     for key in ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt"):
         # read by the neighbourhood report's own loader (sources.cbs_neighbourhoods); named
         # here so that every report's provenance and source line say which tables it rests on
         record_path = cache / key / "fetch.json"
         if record_path.is_file():
             record = read_json(record_path, dict, key)
-            tables[key] = CbsTable(key, cache / key, pd.DataFrame(), pd.DataFrame(), {}, record)
+            named[key] = CbsTable(key, cache / key, pd.DataFrame(), pd.DataFrame(), {}, record)
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():
         regional.setdefault(kind, frame)
     if "cleared" in regional:
         cleared = _combine_cleared(cleared, regional.pop("cleared"))
     described = {table.cbs_id: table_provenance(table) for table in tables.values()}
+    # a wijk and buurt download of a table the municipal rows came from (47018NED, 47022NED) is
+    # the same CBS table: named once, by its municipal download
+    for table in named.values():
+        described.setdefault(table.cbs_id, table_provenance(table))
     provenance = {
         "source": "cbs",
         "version": version,
         "files": [path.relative_to(cache.parent).as_posix() for path in input_files(cache)],
         "tables": described,
-        "roles": {key: table.cbs_id for key, table in tables.items()},
+        "roles": {key: table.cbs_id for key, table in {**named, **tables}.items()},
         "retrieved": {table_id: entry["retrieved"] for table_id, entry in described.items()},
         "population_basis": population_basis,
         "offence_groups": offence_groups,

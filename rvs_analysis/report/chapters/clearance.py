@@ -756,8 +756,13 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
         rate += f"; voor een vergelijking met {this_year.base_label} zijn het te weinig gevallen."
     else:
         rate += f"; ten opzichte van {this_year.base_label} is dat {difference_phrase(this_year.change)}."
-    if isinstance(status, NoStatus):
-        return key_message([rate, status.sentence])
+    if isinstance(status, NoStatus):  # no target: what a point of clearance means instead
+        scale = (
+            f"Bij evenveel inbraken als in {this_year.year_label} ({fmt_int(this_year.registered)}) "
+            "staat elk procentpunt opheldering voor ongeveer "
+            f"{fmt_int(max(1, round(this_year.registered / 100)))} opgehelderde inbraken."
+        )
+        return key_message([rate, status.sentence, scale])
     target = fmt_pct(status.target.value)
     if status.observed_year is not None:
         observed = fmt_pct(status.observed_value)
