@@ -558,6 +558,19 @@ API_OF_CBSODATA = "OData v3 Feed"
 (``ODataFeed``)."""
 
 
+def _neighbourhood_tables(cache: Path) -> dict[str, CbsTable]:
+    """The fetched wijk and buurt tables, by their fetch records only (rows not read): the
+    neighbourhood report reads them with its own loader (:mod:`.cbs_neighbourhoods`); they are
+    named here so that every report's provenance and source line say which tables it rests on."""
+    named = {}
+    for key in ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt"):
+        record_path = cache / key / "fetch.json"
+        if record_path.is_file():
+            record = read_json(record_path, dict, key)
+            named[key] = CbsTable(key, cache / key, pd.DataFrame(), pd.DataFrame(), {}, record)
+    return named
+
+
 def table_provenance(table: CbsTable) -> dict:
     """What a report says about one table it read: identifier, title, API, catalog, CBS's own
     modification date and our retrieval date.
@@ -755,14 +768,7 @@ def load_cbs(cache, version: str | None = None) -> Dataset:
     if table_folder(cache, AREAS_TABLE).is_dir():
         tables[AREAS_TABLE] = read_table(table_folder(cache, AREAS_TABLE))
         police_units = cbs_open.read_police_units(tables[AREAS_TABLE])
-    named: dict[str, CbsTable] = {}
-    for key in ("wijkbuurt_jaar", "wijkbuurt_maand", "kerncijfers_wijkbuurt"):
-        # read by the neighbourhood report's own loader (sources.cbs_neighbourhoods); named
-        # here so that every report's provenance and source line say which tables it rests on
-        record_path = cache / key / "fetch.json"
-        if record_path.is_file():
-            record = read_json(record_path, dict, key)
-            named[key] = CbsTable(key, cache / key, pd.DataFrame(), pd.DataFrame(), {}, record)
+    named = _neighbourhood_tables(cache)
     regional = _read_regional(regional_dir(cache), known)
     for kind, frame in optional.items():
         regional.setdefault(kind, frame)
