@@ -3,7 +3,8 @@
 The loopback feed (tests/cbs_feed.py) runs in a child process, so that only the fetching process is
 measured; it serves, for 12 of the region's municipalities, 300 buurten and their wijken with 12
 offence types and the total over 10 years of months (47022NED, about half a million rows) and of
-years (47018NED), a "Kerncijfers wijken en buurten" edition and the PDOK polygons, in pages of
+years (47018NED), a "Kerncijfers wijken en buurten" edition and the PDOK polygons (the generalised CBS
+gebiedsindelingen, the municipalities' boxes overlapping), in pages of
 10,000 rows as CBS's bulk feed pages. The fetching process then runs
 ``cbs.fetch(tables=[47018NED's wijk and buurt rows, monthly, Kerncijfers, polygons])`` with the real
 cbsodata client and reports its peak resident memory (``ru_maxrss``) before and after.
@@ -96,29 +97,43 @@ def build_tables(buurten: int, years: int):
         cbs_feed.NEIGHBOURHOOD_AREAS.setdefault(code, ("Gemeente", 0))
     kerncijfers = cbs_feed.kerncijfers_table(2024, named, {2024: "85984NED"})
     tables[kerncijfers.table_id] = kerncijfers
-    features: dict[str, list[dict]] = {"wijken": [], "buurten": []}
+    features: dict[str, list[dict]] = {
+        "gemeente_gegeneraliseerd": [],
+        "wijk_gegeneraliseerd": [],
+        "buurt_gegeneraliseerd": [],
+    }
+    corners: dict[str, list[float]] = {}
     for position, code in enumerate(areas):
         x, y = 4.9 + 0.01 * (position % 40), 52.0 + 0.01 * (position // 40)
         ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
-        kind = "wijken" if code[:2] == "WK" else "buurten"
-        key = "wijkcode" if kind == "wijken" else "buurtcode"
-        features[kind].append(
-            {
-                "type": "Feature",
-                "properties": {key: code, "gemeentecode": "GM" + code[2:6]},
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-            }
-        )
-    return tables, {2024: features}
+        box = corners.setdefault("GM" + code[2:6], [x, y, x + 0.01, y + 0.01])
+        box[:] = [min(box[0], x), min(box[1], y), max(box[2], x + 0.01), max(box[3], y + 0.01)]
+        collection = "wijk_gegeneraliseerd" if code[:2] == "WK" else "buurt_gegeneraliseerd"
+        features[collection].append(_generalised(code, areas[code][0], ring))
+    for code, (x0, y0, x1, y1) in corners.items():
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        features["gemeente_gegeneraliseerd"].append(_generalised(code, "Gemeente", ring))
+    return tables, features
+
+
+def _generalised(code: str, name: str, ring) -> dict:
+    """A feature of PDOK's generalised CBS Gebiedsindelingen of 2024."""
+    return {
+        "type": "Feature",
+        "properties": {"statcode": code, "statnaam": name, "jaarcode": 2024},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
 
 
 def serve(buurten: int, years: int, queue) -> None:
     """Run the feed in this (child) process until the parent puts ``stop`` on the queue."""
     from cbs_feed import CbsFeed
 
-    tables, boundaries = build_tables(buurten, years)
+    tables, gebiedsindelingen = build_tables(buurten, years)
     rows = sum(len(table.rows) for table in tables.values())
-    with CbsFeed(tables, page_size=10_000, boundaries=boundaries) as feed:
+    with CbsFeed(
+        tables, page_size=10_000, boundaries={}, gebiedsindelingen=gebiedsindelingen
+    ) as feed:
         queue.put((feed.url, rows))
         queue.get()
 

@@ -1201,26 +1201,38 @@ def feed_neighbourhood_rows(periods, kind: str) -> tuple[list[dict], list[dict]]
 
 FEED_BOUNDARY_YEAR = 2024
 """The year of the polygons the feed serves as PDOK does (the police tables' ``MapYear``)."""
+FEED_NEIGHBOUR_BUURT = "BU03639901"
+"""A buurt of a municipality outside the region (Amsterdam) whose generalised polygon lies inside
+Utrecht's bounding box: a fetch asking by Utrecht's box gets it and must drop it."""
 _FEED_ORIGINS = {"GM0344": (5.05, 52.05), "GM0307": (5.35, 52.13), "GM0363": (4.85, 52.35)}
+_FEED_MUNICIPALITIES = {"GM0344": "Utrecht", "GM0307": "Amersfoort", "GM0363": "Amsterdam"}
 
 
-def feed_boundaries() -> dict[str, list[dict]]:
-    """The standard feed's wijk and buurt polygons as PDOK's OGC API Features serves them
-    (collection -> features with PDOK's property names): a wijk a strip of its municipality's
-    square, a buurt a quarter of its wijk, in WGS84 longitude and latitude."""
-    served: dict[str, list[dict]] = {"wijken": [], "buurten": []}
-    municipality = {"GM0344": "Utrecht", "GM0307": "Amersfoort", "GM0363": "Amsterdam"}
-    for code, (name, _) in feed_neighbourhood_areas().items():
-        gemeente = "GM" + code[2:6]
-        x0, y0 = _FEED_ORIGINS[gemeente]
+def _feed_square(code: str, shift: float = 0.0) -> list[list[float]]:
+    """The ring of a feed area: a wijk a strip of its municipality's square, a buurt a quarter of
+    its wijk, a municipality the square (WGS84 longitude and latitude)."""
+    x0, y0 = _FEED_ORIGINS["GM" + code[2:6]]
+    x0 += shift
+    if code.startswith("GM"):
+        wijken = len(FEED_WIJKEN.get(code, ())) or 1
+        left, right, bottom, top = x0, x0 + 0.01 * wijken, y0, y0 + 0.04
+    else:
         wijk = int(code[6:8])
         left, right, bottom, top = x0 + 0.01 * (wijk - 1), x0 + 0.01 * wijk, y0, y0 + 0.04
         if code.startswith("BU"):
             buurt = int(code[8:10])
             bottom, top = y0 + 0.01 * (buurt - 1), y0 + 0.01 * buurt
-        ring = [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+    return [[left, bottom], [right, bottom], [right, top], [left, top], [left, bottom]]
+
+
+def feed_boundaries() -> dict[str, list[dict]]:
+    """The standard feed's wijk and buurt polygons as PDOK's full-detail OGC API Features "CBS
+    Wijken en Buurten <year>" serves them (collection -> features with its property names)."""
+    served: dict[str, list[dict]] = {"wijken": [], "buurten": []}
+    for code, (name, _) in feed_neighbourhood_areas().items():
+        gemeente = "GM" + code[2:6]
         kind = "wijken" if code.startswith("WK") else "buurten"
-        properties = {"gemeentecode": gemeente, "gemeentenaam": municipality[gemeente]}
+        properties = {"gemeentecode": gemeente, "gemeentenaam": _FEED_MUNICIPALITIES[gemeente]}
         if kind == "wijken":
             properties.update({"wijkcode": code, "wijknaam": name})
         else:
@@ -1230,10 +1242,75 @@ def feed_boundaries() -> dict[str, list[dict]]:
                 "type": "Feature",
                 "id": len(served[kind]) + 1,
                 "properties": properties,
-                "geometry": {"type": "MultiPolygon", "coordinates": [[ring]]},
+                "geometry": {"type": "MultiPolygon", "coordinates": [[_feed_square(code)]]},
             }
         )
     return served
+
+
+def feed_gebiedsindelingen(years=(FEED_BOUNDARY_YEAR - 1, FEED_BOUNDARY_YEAR)) -> dict[str, list]:
+    """The standard feed's municipalities, wijken and buurten as PDOK's generalised "CBS
+    Gebiedsindelingen" serves them: collection -> features of every year (``statcode``,
+    ``statnaam``, ``jaarcode``). The polygons of a year before :data:`FEED_BOUNDARY_YEAR` lie
+    0.5 degree east and their names end in the year, so a fetch of the wrong year shows; a buurt
+    of Amsterdam (:data:`FEED_NEIGHBOUR_BUURT`) lies inside Utrecht's box."""
+    served: dict[str, list[dict]] = {
+        "gemeente_gegeneraliseerd": [],
+        "wijk_gegeneraliseerd": [],
+        "buurt_gegeneraliseerd": [],
+    }
+    areas = {
+        **{code: (name, None) for code, name in _FEED_MUNICIPALITIES.items()},
+        **feed_neighbourhood_areas(),
+    }
+    for year in years:
+        shift = 0.0 if year == FEED_BOUNDARY_YEAR else 0.5
+        suffix = "" if year == FEED_BOUNDARY_YEAR else f" ({year})"
+        for code, (name, _) in areas.items():
+            collection = {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}[code[:2]]
+            ring = _feed_square(code, shift)
+            served[f"{collection}_gegeneraliseerd"].append(
+                _generalised_feature(
+                    code, name + suffix, year, ring, len(served[collection + "_gegeneraliseerd"])
+                )
+            )
+        ring = [[x + 0.005, y + 0.005] for x, y in _feed_square("BU03440101", shift)]
+        served["buurt_gegeneraliseerd"].append(
+            _generalised_feature(
+                FEED_NEIGHBOUR_BUURT, "Buurman buiten de regio" + suffix, year, ring, 0
+            )
+        )
+    return served
+
+
+def _generalised_feature(code: str, name: str, year: int, ring, number: int) -> dict:
+    return {
+        "type": "Feature",
+        "id": f"{year}{code}{number}",
+        "properties": {
+            "statcode": code,
+            "statnaam": name,
+            "jaarcode": year,
+            "jrstatcode": f"{year}{code}",
+            "rubriek": {"GM": "gemeente", "WK": "wijk", "BU": "buurt"}[code[:2]],
+        },
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+
+
+def _ring_box(geometry: dict) -> tuple[float, float, float, float]:
+    points = []
+
+    def walk(value):
+        if value and isinstance(value[0], int | float):
+            points.append(value)
+        else:
+            for item in value:
+                walk(item)
+
+    walk(geometry.get("coordinates") or [])
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1314,13 +1391,18 @@ class CbsFeed:
         ``http://127.0.0.1:PORT``, the catalog URL to give ``rvs fetch --catalog``.
     """
 
-    def __init__(self, tables=None, page_size=500, boundaries=None):
+    def __init__(self, tables=None, page_size=500, boundaries=None, gebiedsindelingen=None):
         self.tables = standard_tables() if tables is None else tables
         self.boundaries = (
             {FEED_BOUNDARY_YEAR: feed_boundaries()} if boundaries is None else boundaries
         )
-        """PDOK's "CBS Wijken en Buurten <year>" services: year -> collection -> features
-        (``{}``: no service of any year, every request a 404)."""
+        """PDOK's full-detail "CBS Wijken en Buurten <year>" services: year -> collection ->
+        features (``{}``: no service of any year, every request a 404)."""
+        self.gebiedsindelingen = (
+            feed_gebiedsindelingen() if gebiedsindelingen is None else gebiedsindelingen
+        )
+        """PDOK's generalised "CBS Gebiedsindelingen": collection -> features of every year
+        (``{}``: no such service, every request a 404)."""
         self.page_size = page_size
         self.drip_seconds = 0.0
         self.break_on = None
@@ -1356,6 +1438,8 @@ class CbsFeed:
     def answer(self, base: str, path: str, query: dict) -> tuple[int, dict]:
         if path.startswith("/cbs/wijken-en-buurten-"):
             return self._pdok(base, path, query)
+        if path.startswith("/cbs/gebiedsindelingen/"):
+            return self._gebiedsindelingen(base, path, query)
         if query.get("$format") != "json":
             return 406, {
                 "odata.error": {
@@ -1429,6 +1513,56 @@ class CbsFeed:
             or "gemeentecode" not in query
         ]
         limit, start = int(query.get("limit") or 10), int(query.get("cursor") or 0)
+        body = {"type": "FeatureCollection", "features": features[start : start + limit]}
+        body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
+        if start + limit < len(features):
+            carried = {**query, "cursor": str(start + limit)}
+            body["links"].append(
+                {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
+            )
+        body["numberReturned"] = len(body["features"])
+        return 200, body
+
+    def _gebiedsindelingen(self, base: str, path: str, query: dict) -> tuple[int, dict]:
+        """PDOK's generalised "CBS Gebiedsindelingen": ``/collections`` and
+        ``/collections/<collection>/items`` filtered by ``jaarcode`` and ``bbox`` (a feature is
+        kept when its bounding box meets the box), paged by ``limit`` (at most 1000) with a
+        ``next`` link (``cursor``). Any other query parameter is a 400, as PDOK answers a filter
+        on a property that is not queryable."""
+        match = re.fullmatch(
+            r"/cbs/gebiedsindelingen/ogc/v1/collections(?:/(?P<collection>\w+)/items)?", path
+        )
+        service = self.gebiedsindelingen
+        if (
+            not service
+            or match is None
+            or (match["collection"] and match["collection"] not in service)
+        ):
+            return 404, {"code": "NotFound", "description": "Not Found"}
+        unknown = set(query) - {"f", "limit", "jaarcode", "bbox", "cursor"}
+        if query.get("f") != "json" or unknown:
+            return 400, {"code": "BadRequest", "description": f"unknown parameters {unknown}"}
+        if not match["collection"]:
+            return 200, {"collections": [{"id": name} for name in service], "links": []}
+        limit = int(query.get("limit") or 10)
+        if not 1 <= limit <= 1000:
+            return 400, {"code": "BadRequest", "description": "limit must be 1-1000"}
+        features = service[match["collection"]]
+        if "jaarcode" in query:
+            features = [
+                f for f in features if str(f["properties"]["jaarcode"]) == query["jaarcode"]
+            ]
+        if "bbox" in query:
+            x0, y0, x1, y1 = (float(value) for value in query["bbox"].split(","))
+            features = [
+                f
+                for f in features
+                if (box := _ring_box(f["geometry"]))[0] <= x1
+                and box[2] >= x0
+                and box[1] <= y1
+                and box[3] >= y0
+            ]
+        start = int(query.get("cursor") or 0)
         body = {"type": "FeatureCollection", "features": features[start : start + limit]}
         body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
         if start + limit < len(features):

@@ -15,6 +15,7 @@ import urllib.parse
 import pytest
 from cbs_feed import (
     FEED_KERNCIJFERS_EDITIONS,
+    FEED_NEIGHBOUR_BUURT,
     FEED_PLANTED,
     KERNCIJFERS_EDITIONS,
     NEIGHBOURHOOD_WITHHELD,
@@ -157,33 +158,57 @@ def test_the_standard_feed_plants_what_the_report_must_find(default_cache):
     assert population[FEED_PLANTED["withheld_buurt"]] != population[FEED_PLANTED["withheld_buurt"]]
 
 
-def test_the_default_fetch_stores_pdoks_polygons_of_the_boundary_year(default_cache):
+def test_the_default_fetch_stores_the_generalised_polygons_of_the_boundary_year(default_cache):
     data = load_neighbourhood_source("cbs", cache=str(default_cache))
     assert data.boundary_year == 2024
-    codes = {feature["properties"]["area_code"] for feature in data.boundaries["features"]}
+    codes = [feature["properties"]["area_code"] for feature in data.boundaries["features"]]
     region = set(data.areas["area_code"])
-    assert codes == region  # every wijk and buurt of Utrecht and Amersfoort, not Amsterdam's
+    # every wijk and buurt of Utrecht and Amersfoort, once; not Amsterdam's, not the Amsterdam
+    # buurt inside Utrecht's box
+    assert set(codes) == region and len(codes) == len(region)
+    assert FEED_NEIGHBOUR_BUURT not in codes
     record = json.loads((default_cache / "wijkbuurt_grenzen" / "fetch.json").read_text())
-    assert record["edition"] == 2024 and record["table"] == "wijken-en-buurten-2024"
+    assert record["table"] == "gebiedsindelingen-2024" and record["route"] == "generalised"
+    assert record["edition"] == record["boundary_year"] == 2024 and record["generalised"]
+    assert record["title"] == "CBS Gebiedsindelingen 2024 (gegeneraliseerd)"
     assert record["api"] == "PDOK OGC API Features" and record["rows"] == len(codes)
     names = {
         feature["properties"]["area_code"]: feature["properties"]["area_name"]
         for feature in data.boundaries["features"]
     }
-    assert names[FEED_PLANTED["hot_spot"]] == "Leidsche Rijn, buurt 2"
+    assert names[FEED_PLANTED["hot_spot"]] == "Leidsche Rijn, buurt 2"  # statnaam, of 2024
+    # the 2024 polygons, not the feed's 2023 ones (0.5 degree east)
+    longitudes = [
+        point[0]
+        for feature in data.boundaries["features"]
+        for point in feature["geometry"]["coordinates"][0]
+    ]
+    assert max(longitudes) < 5.5
 
 
-def test_polygons_are_paged_and_asked_for_per_municipality(tmp_path):
+def test_polygons_are_asked_for_by_year_and_each_municipalitys_box(tmp_path):
     with CbsFeed(page_size=1000) as feed:
         records = cbs.fetch(
             tables=["47018NED", "wijkbuurt_grenzen"], cache=tmp_path, catalog=feed.url, timeout=60
         )
         served = [(path, query) for path, query in feed.requests if path.endswith("/items")]
     assert records[1]["status"] == "fetched"
-    # one municipality's buurten at a time, 1000 a page (the feed's 40 Utrecht buurten: one page)
-    asked = {query["gemeentecode"] for path, query in served}
-    assert {"GM0344", "GM0307"} <= asked and "GM0363" not in asked
-    assert all(query["limit"] == "1000" for _, query in served)
+    assert all("/cbs/gebiedsindelingen/ogc/v1/collections/" in path for path, _ in served)
+    assert all(query["jaarcode"] == "2024" and query["limit"] == "1000" for _, query in served)
+    municipal = [q for p, q in served if p.endswith("/gemeente_gegeneraliseerd/items")]
+    assert municipal and all("bbox" not in query for query in municipal)
+    boxes: dict[str, list[str]] = {}
+    for path, query in served:
+        if "bbox" in query:
+            boxes.setdefault(path.split("/")[-2], []).append(query["bbox"])
+    boxes = {collection: sorted(asked) for collection, asked in boxes.items()}
+    # one box per region municipality of the feed (Utrecht, Amersfoort; not Amsterdam), each
+    # asked for its wijken and its buurten (the feed's 40 Utrecht buurten: one page)
+    assert set(boxes) == {"wijk_gegeneraliseerd", "buurt_gegeneraliseerd"}
+    assert boxes["wijk_gegeneraliseerd"] == boxes["buurt_gegeneraliseerd"]
+    assert len(boxes["buurt_gegeneraliseerd"]) == 2
+    utrecht = [float(v) for v in min(boxes["buurt_gegeneraliseerd"]).split(",")]
+    assert utrecht[0] < 5.05 < 5.15 < utrecht[2] and utrecht[1] < 52.05 < 52.09 < utrecht[3]
 
 
 def test_paging_follows_the_next_links(tmp_path, monkeypatch):
@@ -195,16 +220,18 @@ def test_paging_follows_the_next_links(tmp_path, monkeypatch):
         pages = [
             query
             for path, query in feed.requests
-            if path.endswith("/buurten/items") and query.get("gemeentecode") == "GM0344"
+            if path.endswith("/buurt_gegeneraliseerd/items") and query["bbox"].startswith("5.04")
         ]
+    # Utrecht's box: its 40 buurten and the Amsterdam buurt inside it, 7 a page
     assert [query.get("cursor") for query in pages] == [None, "7", "14", "21", "28", "35"]
     data = json.loads((tmp_path / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_text())
-    utrecht = [f for f in data["features"] if f["properties"]["area_code"].startswith("BU0344")]
-    assert len(utrecht) == 40
+    codes = [f["properties"]["area_code"] for f in data["features"]]
+    assert len([code for code in codes if code.startswith("BU0344")]) == 40
+    assert FEED_NEIGHBOUR_BUURT not in codes and len(codes) == len(set(codes))
 
 
 def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(tmp_path, capsys):
-    with CbsFeed(boundaries={}) as feed:
+    with CbsFeed(boundaries={}, gebiedsindelingen={}) as feed:
         status = main(["fetch", "--cache", str(tmp_path), "--catalog", feed.url])
     out = capsys.readouterr()
     assert status == 0
@@ -220,7 +247,7 @@ def test_a_bad_polygon_is_refused_and_the_old_copy_kept(default_cache, tmp_path)
     before = (cache / "wijkbuurt_grenzen" / "neighbourhoods.geojson").read_bytes()
 
     def broken(base, path, query, status, body):
-        if path.endswith("/buurten/items") and body.get("features"):
+        if path.endswith("/buurt_gegeneraliseerd/items") and body.get("features"):
             body = {**body, "features": [*body["features"]]}
             body["features"][-1] = {
                 **body["features"][-1],
@@ -277,7 +304,7 @@ def test_the_fetch_summary_counts_polygons_not_cbs_rows():
     from rvs_analysis.commands.fetch import summary_lines
 
     record = {
-        "status": "fetched", "key": "wijkbuurt_grenzen", "table": "wijken-en-buurten-2024",
+        "status": "fetched", "key": "wijkbuurt_grenzen", "table": "gebiedsindelingen-2024",
         "catalog": "https://api.pdok.nl", "rows": 65, "api": "PDOK OGC API Features",
         "data_set": "neighbourhoods.geojson", "retrieved": "2026-12-05T21:00:00+00:00",
     }  # fmt: skip

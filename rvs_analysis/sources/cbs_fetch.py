@@ -615,7 +615,8 @@ def _table_infos(folder: Path) -> dict:
 
 ROUTES = {ODataV3Route.name: ODataV3Route(), PdokRoute.name: PdokRoute()}
 """How tables are downloaded, by :attr:`TableSpec.route`. Every route writes cbsodata's layout,
-which is all the readers (:mod:`rvs_analysis.sources.cbs`) see; ``pdok`` (PDOK's OGC API Features,
+which is all the readers (:mod:`rvs_analysis.sources.cbs`) see; ``pdok`` (PDOK's OGC API Features:
+CBS's generalised gebiedsindelingen, else the full-detail wijken en buurten;
 :mod:`rvs_analysis.sources.pdok_boundaries`) writes the wijk and buurt polygons as
 ``neighbourhoods.geojson``."""
 
@@ -886,7 +887,7 @@ def _fetch_one(spec, staging, target, where: Catalog, limits, probed, connect_ti
             "catalog": where.url,
             **{
                 name: located[name]
-                for name in ("edition", "editions", "boundary_year")
+                for name in ("edition", "editions", "boundary_year", "route", "route_reason")
                 if name in located
             },
             "rows": checked["rows"],

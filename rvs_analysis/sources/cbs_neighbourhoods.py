@@ -9,7 +9,7 @@ them into the frames of the tidy wijk and buurt files (``docs/ARCHITECTURE.md``)
 :mod:`rvs_analysis.clean` with the row numbers of ``TypedDataSet.json``: a ``null`` cell is withheld
 ("niet gepubliceerd") and stays missing, a period CBS marks "Voorlopig" is provisional.
 :func:`load_cbs_neighbourhoods` gives the same :class:`~.neighbourhoods.Neighbourhoods` as a tidy
-folder; its boundaries are the PDOK polygons ``rvs fetch`` stores in ``<cache>/wijkbuurt_grenzen/``
+folder; its boundaries are the PDOK polygons (CBS's generalised gebiedsindelingen) ``rvs fetch`` stores in ``<cache>/wijkbuurt_grenzen/``
 (:mod:`rvs_analysis.sources.pdok_boundaries`), ``None`` when the cache has none.
 """
 

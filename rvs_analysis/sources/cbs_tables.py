@@ -255,9 +255,10 @@ TABLES: dict[str, TableSpec] = {
     "wijkbuurt_grenzen": TableSpec(
         "wijkbuurt_grenzen",
         "api.pdok.nl",
-        "CBS Wijken en Buurten <year> from PDOK (OGC API Features, the year of the wijk and buurt "
-        "codes of 47018NED or the nearest earlier one): wijk and buurt polygons of the region's "
-        "municipalities for the maps (optional; a report without them has no map)",
+        "CBS's generalised wijk and buurt boundaries from PDOK (OGC API Features 'CBS "
+        "Gebiedsindelingen', else the full-detail 'CBS Wijken en Buurten <year>'; the year of the "
+        "wijk and buurt codes of 47018NED or the nearest earlier one): wijk and buurt polygons of "
+        "the region's municipalities for the maps (optional; a report without them has no map)",
         period="",
         regions=("WK", "BU"),
         municipalities=True,
@@ -273,7 +274,8 @@ DEFAULT_TABLES: tuple[str, ...] = tuple(TABLES)
 wijk and buurt tables included."""
 
 BOUNDARIES_TABLE = "wijkbuurt_grenzen"
-"""The cache folder of the wijk and buurt polygons (``neighbourhoods.geojson``, from PDOK)."""
+"""The cache folder of the wijk and buurt polygons (``neighbourhoods.geojson``, from PDOK's
+generalised CBS Gebiedsindelingen)."""
 CRIME_TABLE, POPULATION_TABLE, CLEARED_TABLE = "47018NED", "70072ned", "83648NED"
 MONTHLY_TABLE = "47022NED"
 AREAS_TABLE = "gebieden"
