@@ -149,6 +149,14 @@ def test_a_withheld_count_is_shown_as_not_published_never_as_zero(utrecht):
     assert int(after.group(1)) == (int(before.group(1)) if before else 0) + 1
 
 
+def test_without_boundaries_one_sentence_names_where_the_map_would_come_from():
+    from types import SimpleNamespace
+
+    shown = chapter.map_figure(SimpleNamespace(data=SimpleNamespace(boundaries=None))).data
+    assert shown.startswith("Geen kaart:") and shown.count(". ") == 0
+    assert "gegeneraliseerde CBS-gebiedsindelingen van PDOK" in shown
+
+
 def test_the_withheld_months_are_counted_not_judged(utrecht):
     _, _, _, signals = utrecht
     withheld = signals.table[signals.table["observed"].isna()]

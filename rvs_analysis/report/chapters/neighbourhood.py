@@ -334,8 +334,9 @@ def map_figure(spots: HotSpots):
     data = spots.data
     if data.boundaries is None:
         return md(
-            "Geen kaart: deze bron bevat geen buurtgrenzen (de polygonen van CBS en PDOK, "
-            "bestand neighbourhoods.geojson); de cijfers staan in de tabellen hieronder."
+            "Geen kaart: deze bron bevat geen buurtgrenzen (de gegeneraliseerde "
+            "CBS-gebiedsindelingen van PDOK, bestand neighbourhoods.geojson); de cijfers staan "
+            "in de tabellen hieronder."
         )
     buurten = data.buurten()
     withheld = buurten.loc[
