@@ -133,11 +133,14 @@ def plain(value: Any) -> Any:
     Returns
     -------
     Any
-        NaN and infinite floats become None, frames a list of row records, estimates their
-        full record (:meth:`Estimate.record`), timestamps ISO text; anything else its ``str``.
+        NaN and infinite floats and pandas' missing values (``NA``, ``NaT``) become None, frames
+        a list of row records, estimates their full record (:meth:`Estimate.record`),
+        timestamps ISO text, monthly periods ``2024-03``; anything else its ``str``.
     """
     if value is None or isinstance(value, bool | str):
         return value
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, Estimate):
         return plain(value.record())
     if isinstance(value, MethodSpec):

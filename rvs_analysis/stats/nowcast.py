@@ -10,14 +10,13 @@ those months in earlier years and this year's own level. Withheld months (NaN) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_level, plain
-from rvs_analysis.stats.countbatch import fit_poisson_batch, json_records
+from rvs_analysis.stats.common import MethodSpec, ResultMixin, StatisticsInputError, check_level
+from rvs_analysis.stats.countbatch import fit_poisson_batch
 from rvs_analysis.stats.surveillance import monthly_matrix
 
 __all__ = ["COVERAGE_CHECKED", "MIN_PAST_YEARS", "Nowcast", "nowcast_year_total"]
@@ -32,7 +31,7 @@ outside this range."""
 
 
 @dataclass(frozen=True)
-class Nowcast:
+class Nowcast(ResultMixin):
     """Result of :func:`nowcast_year_total`.
 
     Attributes
@@ -49,7 +48,14 @@ class Nowcast:
     level : float
     method_spec : MethodSpec or None
         The method as a code (``year_nowcast``) and its numbers, for a report's Dutch wording.
+
+    Notes
+    -----
+    ``to_frame()`` is the per-series table; ``to_dict()`` holds every field (the table as row
+    records) with ``method`` and ``method_spec`` (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     year: int
@@ -57,31 +63,6 @@ class Nowcast:
     method: str
     level: float
     method_spec: MethodSpec | None = None
-
-    def to_frame(self) -> pd.DataFrame:
-        """The per-series table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "level": self.level,
-            "year": self.year,
-            "past_years": [int(v) for v in self.past_years],
-            "rows": json_records(self.table),
-            "method_spec": None if self.method_spec is None else plain(self.method_spec),
-        }
 
 
 def _window(months: pd.PeriodIndex, year: int | None, years_back: int):

@@ -12,14 +12,13 @@ counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError
-from rvs_analysis.stats.countbatch import BatchFit, fit_poisson_batch, json_records
+from rvs_analysis.stats.common import MethodSpec, ResultMixin, StatisticsInputError
+from rvs_analysis.stats.countbatch import BatchFit, fit_poisson_batch
 
 __all__ = ["Signals", "monthly_matrix", "monthly_signals"]
 
@@ -125,7 +124,7 @@ def _reweighted_fit(y: np.ndarray, x: np.ndarray) -> tuple[BatchFit, np.ndarray]
 
 
 @dataclass(frozen=True)
-class Signals:
+class Signals(ResultMixin):
     """Result of :func:`monthly_signals`.
 
     Attributes
@@ -141,7 +140,15 @@ class Signals:
     baseline_months : int
     n_withheld : int
         Area-months looked at whose count is withheld.
+
+    Notes
+    -----
+    ``to_frame()`` is the area-month table; ``to_dict()`` holds every field (the table as row
+    records, a withheld month's alarm as None) with ``method`` and ``method_spec``
+    (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     method: str
@@ -156,30 +163,6 @@ class Signals:
             "monthly_surveillance",
             {"alpha": self.alpha, "baseline_months": self.baseline_months},
         )
-
-    def to_frame(self) -> pd.DataFrame:
-        """The area-month table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "alpha": self.alpha,
-            "baseline_months": self.baseline_months,
-            "n_withheld": self.n_withheld,
-            "rows": json_records(self.table),
-        }
 
 
 def _labels(columns: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:

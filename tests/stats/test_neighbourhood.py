@@ -8,6 +8,7 @@ and counted. The simulated properties (false alarms, power, coverage) are in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -19,7 +20,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from rvs_analysis.stats import countbatch, neighbourhood, nowcast, surveillance, validation
-from rvs_analysis.stats.common import StatisticsInputError
+from rvs_analysis.stats.common import ResultMixin, StatisticsInputError
 
 
 def _frame(counts, populations, year=2024, codes=None):
@@ -274,7 +275,11 @@ def test_a_withheld_month_gets_no_alarm_and_is_counted():
     row = result.table.iloc[-1]
     assert pd.isna(row["alarm"]) and row["status"] == "withheld"
     assert result.n_withheld == 1
-    json.dumps(result.to_dict())
+    record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    last = record["table"][-1]
+    assert last["alarm"] is None and last["observed"] is None and last["status"] == "withheld"
+    assert last["month"] == str(counts.index[-1]) and record["n_withheld"] == 1
+    assert record["method_spec"]["code"] == "monthly_surveillance"
 
 
 def test_few_offences_never_alarm():
@@ -340,6 +345,36 @@ def test_results_are_json_serialisable_and_name_their_method():
         text = json.dumps(result.to_dict())
         assert "NaN" not in text and result.method in text
         assert isinstance(result.to_frame(), pd.DataFrame)
+
+
+def test_neighbourhood_results_follow_the_one_results_protocol():
+    """The six neighbourhood results use the shared ResultMixin (issue 30 item 3): ``to_frame()``
+    is their own table, ``to_dict()`` every field by its name with ``method`` and
+    ``method_spec``, as every other result of the statistics layer."""
+    frame = _years(np.full(20, 0.05), np.linspace(300, 4000, 20))
+    months = _months([20.0, 5.0], n_years=5)
+    results = {
+        "table": [
+            neighbourhood.eb_rates(frame),
+            neighbourhood.overdispersed_funnel(frame),
+            neighbourhood.persistent_hotspots(frame),
+            surveillance.monthly_signals(months),
+            nowcast.nowcast_year_total(months.iloc[:-5]),
+        ],
+        "years": [neighbourhood.concentration(frame, compare_year=2020, draws=200)],
+    }
+    for name, found in results.items():
+        for result in found:
+            assert isinstance(result, ResultMixin) and result._FRAME == name
+            pd.testing.assert_frame_equal(result.to_frame(), getattr(result, name))
+            record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+            fields = {item.name for item in dataclasses.fields(result)}
+            assert set(record) == fields | {"method", "method_spec"}, type(result).__name__
+            assert record["method"] == result.method
+            assert record["method_spec"] == result.method_spec.to_dict()
+            assert len(record[name]) == len(getattr(result, name))
+    concentration = results["years"][0]
+    assert concentration.to_dict()["draws"] == 200  # a number here, kept in the record
 
 
 # --------------------------------------------------------------------------------------------
