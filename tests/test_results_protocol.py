@@ -57,7 +57,7 @@ NOT_RESULTS = {
     "Scenario": "the specification of a simulation in make validate-stats",
     "MethodSpec": "the structured method description every result carries",
     "CountFit": "the count engine's fit, from which results (Estimates) are read",
-    "BatchFit": "the fit of many count series at once, from which the neighbourhood results are read",
+    "BatchCountFit": "the count engine's fit of many series at once, read by the neighbourhood results",
     "AreaYearTotals": "validated input of the neighbourhood statistics (totals, withheld cells)",
 }
 

@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from scipy import stats
 
-from rvs_analysis.stats import countbatch, neighbourhood, nowcast, surveillance, validation
+from rvs_analysis.stats import neighbourhood, nowcast, surveillance, validation
 from rvs_analysis.stats.common import ResultMixin, StatisticsInputError
 
 
@@ -221,23 +220,8 @@ def test_concentration_change_and_withheld_cells():
 
 
 # --------------------------------------------------------------------------------------------
-# The batch fit, monthly signals and the nowcast
+# Monthly signals and the nowcast (their batch fit: tests/stats/test_count_model.py)
 # --------------------------------------------------------------------------------------------
-
-
-def test_the_batch_fit_matches_statsmodels():
-    rng = np.random.default_rng(2)
-    design = np.column_stack([np.ones(48), np.arange(48) / 12, rng.normal(size=(48, 2))])
-    counts = rng.poisson(np.exp(1.5 + 0.1 * design[:, 1] + 0.2 * design[:, 2]), size=(3, 48))
-    counts = counts.astype(float)
-    counts[1, 5] = np.nan  # a withheld month: left out
-    fit = countbatch.fit_poisson_batch(counts, design)
-    for s in range(3):
-        keep = np.isfinite(counts[s])
-        reference = sm.GLM(counts[s, keep], design[keep], family=sm.families.Poisson()).fit()
-        assert np.allclose(fit.beta[s], reference.params, atol=1e-7)
-        assert np.allclose(fit.unscaled_cov[s], reference.cov_params(), rtol=1e-5)
-        assert fit.pearson[s] == pytest.approx(reference.pearson_chi2 / reference.df_resid)
 
 
 def _months(means, n_years=8, seed=4, surge=1.0):
