@@ -57,7 +57,7 @@ NOT_RESULTS = {
     "Scenario": "the specification of a simulation in make validate-stats",
     "MethodSpec": "the structured method description every result carries",
     "CountFit": "the count engine's fit, from which results (Estimates) are read",
-    "BatchFit": "the fit of many count series at once, from which the neighbourhood results are read",
+    "BatchCountFit": "the count engine's fit of many series at once, read by the neighbourhood results",
     "AreaYearTotals": "validated input of the neighbourhood statistics (totals, withheld cells)",
 }
 
@@ -240,3 +240,17 @@ def test_technical_details_refuse_english_text_instead_of_a_spec():
 
     with pytest.raises(TypeError, match="method_spec"):
         technical_lines(["rate ratio with quasi-Poisson dispersion 5.69, t(8) interval"])
+
+
+def test_plain_values_of_pandas_missing_cells_are_none():
+    """A result's ``to_dict()`` carries pandas' missing values (a withheld month's alarm, an
+    unranked buurt) as JSON null, never as the text ``<NA>``."""
+    import pandas as pd
+
+    from rvs_analysis.stats.common import plain
+
+    assert plain(pd.NA) is None and plain(pd.NaT) is None
+    assert plain({"alarm": pd.NA, "month": pd.Period("2024-03", "M")}) == {
+        "alarm": None,
+        "month": "2024-03",
+    }

@@ -16,7 +16,8 @@ Modules
     funnel limits, persistent hot spots),
     :mod:`~rvs_analysis.stats.surveillance` (monthly signals per area),
     :mod:`~rvs_analysis.stats.nowcast` (the current year's total from its months so far),
-    :mod:`~rvs_analysis.stats.countbatch` (many count series fitted at once),
+    :mod:`~rvs_analysis.stats.count_model` (the one count engine: Poisson, quasi-Poisson and
+    NB2 fits of one series, and of many series on one design at once),
     :mod:`~rvs_analysis.stats.common` (Estimate and argument checks).
 
 The statistics know nothing of reports: they take frames and return numbers.
@@ -28,7 +29,7 @@ from rvs_analysis.stats import (
     clearance,
     common,
     compare,
-    countbatch,
+    count_model,
     crime_change,
     monthly,
     neighbourhood,
@@ -43,7 +44,7 @@ __all__ = [
     "clearance",
     "common",
     "compare",
-    "countbatch",
+    "count_model",
     "crime_change",
     "monthly",
     "neighbourhood",

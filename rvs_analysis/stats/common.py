@@ -48,6 +48,7 @@ __all__ = [
     "check_positive_weights",
     "check_cleared_within_registered",
     "floored_dispersion",
+    "floored_dispersions",
     "monte_carlo_error",
 ]
 
@@ -133,11 +134,14 @@ def plain(value: Any) -> Any:
     Returns
     -------
     Any
-        NaN and infinite floats become None, frames a list of row records, estimates their
-        full record (:meth:`Estimate.record`), timestamps ISO text; anything else its ``str``.
+        NaN and infinite floats and pandas' missing values (``NA``, ``NaT``) become None, frames
+        a list of row records, estimates their full record (:meth:`Estimate.record`),
+        timestamps ISO text, monthly periods ``2024-03``; anything else its ``str``.
     """
     if value is None or isinstance(value, bool | str):
         return value
+    if value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, Estimate):
         return plain(value.record())
     if isinstance(value, MethodSpec):
@@ -474,6 +478,36 @@ def floored_dispersion(pearson: float, df: float) -> tuple[float, float]:
     if not (math.isfinite(pearson) and df > 0) or pearson <= 1.0:
         return 1.0, math.inf
     return float(pearson), float(df)
+
+
+def floored_dispersions(pearson, df) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`floored_dispersion` elementwise, for many fits at once.
+
+    Parameters
+    ----------
+    pearson : array-like
+        Pearson X2/df of each fit; NaN where there is no residual df.
+    df : array-like
+        Residual degrees of freedom of each fit (broadcast against ``pearson``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``(phi, reference_df)`` per fit, by the rule of :func:`floored_dispersion` (a test
+        checks that the two agree on every case of the rule).
+
+    Notes
+    -----
+    The array form for the count engine (:mod:`rvs_analysis.stats.count_model`), whose batch
+    fits hundreds of series at once; the scalar function stays the fast path for one fit.
+    """
+    p = np.asarray(pearson, dtype=float)
+    d = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        estimable = np.isfinite(p) & (d > 0)
+        local = estimable & (d < LOCAL_NOISE_MAX_DF) & (p > 0)
+        floored = ~local & (~estimable | (p <= 1.0))
+    return np.where(floored, 1.0, p), np.where(floored, np.inf, d)
 
 
 LOCAL_NOISE_MAX_DF = 3.0

@@ -8,8 +8,9 @@ that year's statistics and the result counts it (``n_withheld``). When an area-y
 rows (offence types) and one of them is withheld, the area's total is unknown and the area-year is
 left out as a whole.
 
-Results are dataclasses with ``method`` (the method actually used, in English), ``to_frame()``
-and ``to_dict()`` (JSON-serialisable); codes, not sentences.
+Results are dataclasses with ``method`` (the method actually used, in English), ``method_spec``
+(codes, not sentences), ``to_frame()`` and ``to_dict()`` (JSON-serialisable), all from the shared
+:class:`~rvs_analysis.stats.common.ResultMixin`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_columns, check_level
-from rvs_analysis.stats.countbatch import json_records
+from rvs_analysis.stats.common import (
+    MethodSpec,
+    ResultMixin,
+    StatisticsInputError,
+    check_columns,
+    check_level,
+)
 
 __all__ = [
     "MIN_EXPECTED_RAW_RANK",
@@ -224,7 +230,7 @@ def _eb_core(y: np.ndarray, n: np.ndarray) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class EBRates:
+class EBRates(ResultMixin):
     """Result of :func:`eb_rates`.
 
     Attributes
@@ -240,7 +246,14 @@ class EBRates:
     method : str
     level : float
     per : float
+
+    Notes
+    -----
+    ``to_frame()`` is the area-year table; ``to_dict()`` holds every field (the tables as row
+    records) with ``method`` and ``method_spec`` (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     priors: pd.DataFrame
@@ -252,30 +265,6 @@ class EBRates:
     def method_spec(self) -> MethodSpec:
         """The method as a code and its numbers (for the report's wording)."""
         return MethodSpec("eb_rates", {"level": self.level, "per": self.per})
-
-    def to_frame(self) -> pd.DataFrame:
-        """The area-year table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "level": self.level,
-            "per": self.per,
-            "priors": json_records(self.priors),
-            "rows": json_records(self.table),
-        }
 
 
 def eb_rates(
@@ -428,7 +417,7 @@ def _share_draws(y, n, n_top, draws, rng) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Concentration:
+class Concentration(ResultMixin):
     """Result of :func:`concentration`.
 
     Attributes
@@ -445,7 +434,17 @@ class Concentration:
     level : float
     top_fraction : float
     draws : int
+        Number of posterior draws.
+
+    Notes
+    -----
+    ``to_frame()`` is the per-year table; ``to_dict()`` holds every field (``change`` as a
+    mapping or None) with ``method`` and ``method_spec``
+    (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "years"
+    _NOT_IN_DICT = ()  # ``draws`` is a number here, not raw draws
 
     years: pd.DataFrame
     change: dict[str, Any] | None
@@ -461,34 +460,6 @@ class Concentration:
             "concentration",
             {"level": self.level, "top_fraction": self.top_fraction, "draws": self.draws},
         )
-
-    def to_frame(self) -> pd.DataFrame:
-        """The per-year table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.years.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        change = None
-        if self.change is not None:
-            change = json_records(pd.DataFrame([self.change]))[0]
-        return {
-            "method": self.method,
-            "level": self.level,
-            "top_fraction": self.top_fraction,
-            "draws": self.draws,
-            "years": json_records(self.years),
-            "change": change,
-        }
 
 
 def concentration(
@@ -648,7 +619,7 @@ def _funnel_core(y: np.ndarray, n: np.ndarray, level: float, winsor: float) -> d
 
 
 @dataclass(frozen=True)
-class Funnel:
+class Funnel(ResultMixin):
     """Result of :func:`overdispersed_funnel`.
 
     Attributes
@@ -662,7 +633,14 @@ class Funnel:
     method : str
     level : float
     per : float
+
+    Notes
+    -----
+    ``to_frame()`` is the area-year table; ``to_dict()`` holds every field (the tables as row
+    records) with ``method`` and ``method_spec`` (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     years: pd.DataFrame
@@ -674,30 +652,6 @@ class Funnel:
     def method_spec(self) -> MethodSpec:
         """The method as a code and its numbers (for the report's wording)."""
         return MethodSpec("funnel_overdispersed", {"level": self.level, "per": self.per})
-
-    def to_frame(self) -> pd.DataFrame:
-        """The area-year table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "level": self.level,
-            "per": self.per,
-            "years": json_records(self.years),
-            "rows": json_records(self.table),
-        }
 
 
 def overdispersed_funnel(
@@ -860,7 +814,7 @@ def funnel_curve(funnel: Funnel, year: int, populations) -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class Hotspots:
+class Hotspots(ResultMixin):
     """Result of :func:`persistent_hotspots`.
 
     Attributes
@@ -875,7 +829,15 @@ class Hotspots:
     funnel : Funnel
         The funnels of the window's years.
     method : str
+
+    Notes
+    -----
+    ``to_frame()`` is the area table; ``to_dict()`` holds every field (the funnel as its own
+    ``to_dict()``) with ``method`` and ``method_spec``
+    (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     window: list[int]
@@ -890,30 +852,6 @@ class Hotspots:
             "persistent_hotspots",
             {"k": self.k, "n": len(self.window), "level": self.funnel.level},
         )
-
-    def to_frame(self) -> pd.DataFrame:
-        """The area table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "window": [int(v) for v in self.window],
-            "k": self.k,
-            "level": self.funnel.level,
-            "rows": json_records(self.table),
-        }
 
 
 def persistent_hotspots(

@@ -10,14 +10,13 @@ those months in earlier years and this year's own level. Withheld months (NaN) a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError, check_level, plain
-from rvs_analysis.stats.countbatch import fit_poisson_batch, json_records
+from rvs_analysis.stats.common import MethodSpec, ResultMixin, StatisticsInputError, check_level
+from rvs_analysis.stats.count_model import fit_counts_batch
 from rvs_analysis.stats.surveillance import monthly_matrix
 
 __all__ = ["COVERAGE_CHECKED", "MIN_PAST_YEARS", "Nowcast", "nowcast_year_total"]
@@ -32,7 +31,7 @@ outside this range."""
 
 
 @dataclass(frozen=True)
-class Nowcast:
+class Nowcast(ResultMixin):
     """Result of :func:`nowcast_year_total`.
 
     Attributes
@@ -49,7 +48,14 @@ class Nowcast:
     level : float
     method_spec : MethodSpec or None
         The method as a code (``year_nowcast``) and its numbers, for a report's Dutch wording.
+
+    Notes
+    -----
+    ``to_frame()`` is the per-series table; ``to_dict()`` holds every field (the table as row
+    records) with ``method`` and ``method_spec`` (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     year: int
@@ -57,31 +63,6 @@ class Nowcast:
     method: str
     level: float
     method_spec: MethodSpec | None = None
-
-    def to_frame(self) -> pd.DataFrame:
-        """The per-series table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "level": self.level,
-            "year": self.year,
-            "past_years": [int(v) for v in self.past_years],
-            "rows": json_records(self.table),
-            "method_spec": None if self.method_spec is None else plain(self.method_spec),
-        }
 
 
 def _window(months: pd.PeriodIndex, year: int | None, years_back: int):
@@ -139,8 +120,8 @@ def nowcast_year_total(
     -----
     Method: per series a quasi-Poisson log-linear model with one level per year and a
     12-level calendar-month factor is fitted to the earlier years' months and the current
-    year's published months (all series at once, :func:`~rvs_analysis.stats.countbatch.
-    fit_poisson_batch`). The month factor is the seasonal share of the year, estimated from
+    year's published months (all series at once, by the count engine's
+    :func:`~rvs_analysis.stats.count_model.fit_counts_batch`). The month factor is the seasonal share of the year, estimated from
     the earlier years (any steady trend within a year is part of it); the current year's level
     comes from its own published months, so the trend between years and this year's deviation
     from it need no model. The remaining months' expected count ``R`` is the sum of their
@@ -179,7 +160,7 @@ def nowcast_year_total(
         + [(calendar == m).astype(float) for m in range(1, 12)]
     )
     this = years == current
-    fit = fit_poisson_batch(aligned, design)
+    fit = fit_counts_batch(aligned, design)
     phi = fit.dispersion()
     missing = this[None, :] & ~np.isfinite(aligned)
     mu_missing = np.where(missing, fit.mu, 0.0)
@@ -213,7 +194,8 @@ def nowcast_year_total(
     table["status"] = np.where(none, "no_months", np.where(complete, "complete", "ok"))
     method = (
         f"quasi-Poisson log-linear model with year levels and a calendar-month factor on "
-        f"{past[0]}-{past[-1]} and the months of {current} published so far; remaining months "
+        f"{past[0]}-{past[-1]} and the months of {current} published so far (count engine, "
+        "dispersion max(1, Pearson X2/df)); remaining months "
         f"predicted with process and estimation variance (delta method), {100 * level:g}% "
         "prediction interval from a gamma with that mean and variance"
     )

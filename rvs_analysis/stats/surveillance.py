@@ -12,14 +12,13 @@ counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rvs_analysis.stats.common import MethodSpec, StatisticsInputError
-from rvs_analysis.stats.countbatch import BatchFit, fit_poisson_batch, json_records
+from rvs_analysis.stats.common import MethodSpec, ResultMixin, StatisticsInputError
+from rvs_analysis.stats.count_model import BatchCountFit, fit_counts_batch
 
 __all__ = ["Signals", "monthly_matrix", "monthly_signals"]
 
@@ -107,9 +106,9 @@ def _design(months: pd.PeriodIndex, origin: pd.Period, trend: bool) -> np.ndarra
     return np.column_stack([*columns, dummies])
 
 
-def _reweighted_fit(y: np.ndarray, x: np.ndarray) -> tuple[BatchFit, np.ndarray]:
+def _reweighted_fit(y: np.ndarray, x: np.ndarray) -> tuple[BatchCountFit, np.ndarray]:
     """Fit, down-weight the baseline months with Anscombe residuals above the limit, refit."""
-    first = fit_poisson_batch(y, x)
+    first = fit_counts_batch(y, x)
     phi = first.dispersion()
     observed = np.isfinite(y)
     ones = observed.astype(float)
@@ -121,11 +120,11 @@ def _reweighted_fit(y: np.ndarray, x: np.ndarray) -> tuple[BatchFit, np.ndarray]
     high = anscombe > REWEIGHT_LIMIT
     weights = np.where(high, 1.0 / np.where(high, anscombe, 1.0) ** 2, 1.0) * ones
     weights = weights * ones.sum(axis=1, keepdims=True) / weights.sum(axis=1, keepdims=True)
-    return fit_poisson_batch(y, x, weights=weights), weights
+    return fit_counts_batch(y, x, weights=weights), weights
 
 
 @dataclass(frozen=True)
-class Signals:
+class Signals(ResultMixin):
     """Result of :func:`monthly_signals`.
 
     Attributes
@@ -141,7 +140,15 @@ class Signals:
     baseline_months : int
     n_withheld : int
         Area-months looked at whose count is withheld.
+
+    Notes
+    -----
+    ``to_frame()`` is the area-month table; ``to_dict()`` holds every field (the table as row
+    records, a withheld month's alarm as None) with ``method`` and ``method_spec``
+    (:class:`~rvs_analysis.stats.common.ResultMixin`).
     """
+
+    _FRAME = "table"
 
     table: pd.DataFrame
     method: str
@@ -157,30 +164,6 @@ class Signals:
             {"alpha": self.alpha, "baseline_months": self.baseline_months},
         )
 
-    def to_frame(self) -> pd.DataFrame:
-        """The area-month table.
-
-        Returns
-        -------
-        pandas.DataFrame
-        """
-        return self.table.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable result.
-
-        Returns
-        -------
-        dict
-        """
-        return {
-            "method": self.method,
-            "alpha": self.alpha,
-            "baseline_months": self.baseline_months,
-            "n_withheld": self.n_withheld,
-            "rows": json_records(self.table),
-        }
-
 
 def _labels(columns: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:
     if isinstance(columns, pd.MultiIndex):
@@ -193,7 +176,7 @@ def _labels(columns: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:
     return keys
 
 
-def _prediction_variance(fit: BatchFit, design: np.ndarray) -> np.ndarray:
+def _prediction_variance(fit: BatchCountFit, design: np.ndarray) -> np.ndarray:
     """Quasi-Poisson variance of the log of the predicted means at the rows of ``design``."""
     quadratic = (np.matmul(design[None], fit.unscaled_cov) * design[None]).sum(axis=-1)
     return fit.dispersion()[:, None] * quadratic
@@ -202,7 +185,11 @@ def _prediction_variance(fit: BatchFit, design: np.ndarray) -> np.ndarray:
 def _choose_trend(with_trend, without, x_trend, x_flat, base_max):
     """Farrington's rule: keep the trend where it is significant at 5% (quasi-Poisson t) and
     does not predict above the baseline's largest count. Returns the predicted means, the
-    dispersion, the variance of the log prediction and which series kept the trend."""
+    dispersion, the variance of the log prediction and which series kept the trend.
+
+    The test is Farrington et al.'s (1996): t on the fit's residual df (at least 1) whatever the
+    dispersion, not the count engine's reference (:meth:`BatchCountFit.reference_df`, the normal
+    where the floor binds); the method text of :func:`monthly_signals` says so."""
     phi = with_trend.dispersion()
     se = np.sqrt(phi * with_trend.unscaled_cov[:, 1, 1])
     df = np.maximum(with_trend.df, 1.0)
@@ -331,8 +318,10 @@ def monthly_signals(
     table["status"] = status.ravel()
     method = (
         f"improved Farrington (Noufaily et al. 2013) on months: quasi-Poisson baseline of "
-        f"{start - first} months with a calendar-month factor and a trend kept where significant, "
-        f"Anscombe residuals above {REWEIGHT_LIMIT} down-weighted; alarm above the "
+        f"{start - first} months with a calendar-month factor (count engine, dispersion "
+        "max(1, Pearson X2/df)) and a trend kept where significant at 5% by Farrington's t(df) "
+        "test (t also where the dispersion floor binds, where the engine's Wald intervals use "
+        f"the normal), Anscombe residuals above {REWEIGHT_LIMIT} down-weighted; alarm above the "
         f"{100 * (1 - alpha):g}% negative binomial quantile (prediction variance included) and "
         f"at least {min_count} offences"
     )

@@ -190,3 +190,122 @@ def test_the_two_trend_comparisons_agree_on_the_same_question(demo_dataset):
     assert as_areas.annual_rate_ratios["visible"].ci_low == pytest.approx(result.visible.ci_low)
     # the comparison's method names the year effects it has and the own trends lack
     assert "year effects" in ratio.method and "year effects" not in result.visible.method
+
+
+# --------------------------------------------------------------------------------------------
+# Many series at once: the same estimator and the same dispersion rule
+# --------------------------------------------------------------------------------------------
+
+
+def _batch_series():
+    """Seeded series on one design: less variable than Poisson (the floor binds),
+    overdispersed, overdispersed with withheld (NaN) cells, all zero, and one with so few
+    observed months that its dispersion is a local estimate (df 2)."""
+    rng = np.random.default_rng(31)
+    months = 48
+    design = np.column_stack(
+        [np.ones(months), np.arange(months) / 12, np.cos(np.arange(months) * np.pi / 6)]
+    )
+    mean = np.exp(2.5 - 0.1 * design[:, 1] + 0.3 * design[:, 2])
+    counts = np.vstack(
+        [
+            np.round(mean),
+            rng.poisson(rng.gamma(mean / 2.0, 2.0)),
+            rng.poisson(rng.gamma(mean / 3.0, 3.0)),
+            np.zeros(months),
+            rng.poisson(mean),
+        ]
+    ).astype(float)
+    counts[2, [3, 17, 40]] = np.nan  # withheld: left out, never 0
+    counts[4, 5:] = np.nan  # five months observed, three coefficients: df 2
+    return counts, design
+
+
+def test_the_batch_fit_equals_fit_counts_series_by_series():
+    counts, design = _batch_series()
+    batch = count_model.fit_counts_batch(counts, design)
+    assert batch.converged.all()
+    checked = 0
+    for s in range(counts.shape[0]):
+        keep = np.isfinite(counts[s])
+        if not counts[s, keep].any():
+            continue  # the all-zero series: next test
+        one = fit_counts(counts[s, keep], design[keep], model="quasi_poisson")
+        np.testing.assert_allclose(batch.beta[s], one.params, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(
+            batch.standard_errors()[s], np.sqrt(np.diag(one.covariance)), rtol=1e-5
+        )
+        np.testing.assert_allclose(batch.covariance()[s], one.covariance, rtol=1e-5, atol=1e-12)
+        assert batch.dispersion()[s] == pytest.approx(one.dispersion, rel=1e-7)
+        assert batch.pearson[s] == pytest.approx(one.pearson_dispersion, rel=1e-7)
+        assert batch.df[s] == one.df_resid and batch.reference_df()[s] == one.reference_df
+        np.testing.assert_allclose(batch.mu[s, keep], one.fitted, rtol=1e-6)
+        checked += 1
+    assert checked == 4
+    # the cases of the rule are all here: floor (normal), estimated (t), local (t(2) at phi 1)
+    assert batch.reference_df()[[0, 1, 2, 4]].tolist() == [math.inf, 45.0, 42.0, 2.0]
+    assert batch.dispersion()[0] == 1.0 and batch.dispersion()[4] == 1.0
+    assert batch.dispersion()[1] > 1.5 and batch.dispersion()[2] > 1.5
+    assert "quasi-Poisson GLM" in batch.method and "max(1, Pearson X2/df)" in batch.method
+
+
+def test_an_all_zero_series_expects_nothing_with_the_poisson_dispersion():
+    counts, design = _batch_series()
+    batch = count_model.fit_counts_batch(counts, design)
+    assert batch.mu[3].max() < 1e-9 and batch.pearson[3] < 1e-9
+    assert batch.dispersion()[3] == 1.0 and batch.reference_df()[3] == math.inf
+    # one series alone has no finite estimate: a clear error, not statsmodels' bare ValueError
+    with pytest.raises(StatisticsInputError, match="All 48 counts are 0"):
+        fit_counts(counts[3], design, model="quasi_poisson")
+    # the other series' fits do not depend on the zero series beside them
+    alone = count_model.fit_counts_batch(counts[[0, 1, 2, 4]], design)
+    np.testing.assert_allclose(alone.beta, batch.beta[[0, 1, 2, 4]], rtol=1e-10)
+
+
+def test_the_batch_fit_equals_statsmodels_poisson_also_with_prior_weights():
+    import statsmodels.api as sm
+
+    counts, design = _batch_series()
+    rows = [0, 1, 2]
+    weights = np.random.default_rng(5).uniform(0.2, 1.0, size=(len(rows), design.shape[0]))
+    for given in (None, weights):
+        batch = count_model.fit_counts_batch(counts[rows], design, weights=given)
+        for i, s in enumerate(rows):
+            keep = np.isfinite(counts[s])
+            w = None if given is None else given[i, keep]
+            reference = sm.GLM(
+                counts[s, keep], design[keep], family=sm.families.Poisson(), var_weights=w
+            ).fit()
+            np.testing.assert_allclose(batch.beta[i], reference.params, atol=1e-7)
+            np.testing.assert_allclose(batch.unscaled_cov[i], reference.cov_params(), rtol=1e-5)
+            assert batch.pearson[i] == pytest.approx(reference.pearson_chi2 / reference.df_resid)
+            one = fit_counts(counts[s, keep], design[keep], var_weights=w)
+            assert batch.dispersion()[i] == pytest.approx(one.dispersion, rel=1e-7)
+        assert batch.weighted is (given is not None)
+    assert "with prior weights" in batch.method
+
+
+def test_the_batch_fit_refuses_what_it_cannot_fit():
+    counts, design = _batch_series()
+    with pytest.raises(StatisticsInputError, match="many series at once"):
+        count_model.fit_counts_batch(counts, design, model="negative_binomial")
+    with pytest.raises(StatisticsInputError, match="do not match a design"):
+        count_model.fit_counts_batch(counts[:, :-1], design)
+    poisson = count_model.fit_counts_batch(counts[[1]], design, model="poisson")
+    assert poisson.dispersion()[0] == 1.0 and poisson.reference_df()[0] == math.inf
+    assert "Poisson variance" in poisson.method
+
+
+def test_one_dispersion_rule_for_one_series_and_many():
+    from rvs_analysis.stats.common import LOCAL_NOISE_MAX_DF, floored_dispersion
+
+    pearsons = [math.nan, -1.0, 0.0, 0.3, 1.0, 1.0 + 1e-12, 2.5, math.inf]
+    dfs = [math.nan, -1.0, 0.0, 0.5, 1.0, 2.0, LOCAL_NOISE_MAX_DF, 3.5, 8.0, math.inf]
+    grid_p, grid_df = np.meshgrid(pearsons, dfs)
+    phis, references = count_model.quasi_poisson_dispersion(grid_p.ravel(), grid_df.ravel())
+    cases = zip(grid_p.ravel(), grid_df.ravel(), phis, references, strict=True)
+    for pearson, df, phi, reference in cases:
+        floored = floored_dispersion(pearson, df)
+        assert (phi, reference) == count_model.quasi_poisson_dispersion(pearson, df)
+        assert reference == floored[1] and phi == max(1.0, floored[0])
+        assert phi >= 1.0

@@ -8,6 +8,7 @@ and counted. The simulated properties (false alarms, power, coverage) are in
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -15,11 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import statsmodels.api as sm
 from scipy import stats
 
-from rvs_analysis.stats import countbatch, neighbourhood, nowcast, surveillance, validation
-from rvs_analysis.stats.common import StatisticsInputError
+from rvs_analysis.stats import neighbourhood, nowcast, surveillance, validation
+from rvs_analysis.stats.common import ResultMixin, StatisticsInputError
 
 
 def _frame(counts, populations, year=2024, codes=None):
@@ -220,23 +220,8 @@ def test_concentration_change_and_withheld_cells():
 
 
 # --------------------------------------------------------------------------------------------
-# The batch fit, monthly signals and the nowcast
+# Monthly signals and the nowcast (their batch fit: tests/stats/test_count_model.py)
 # --------------------------------------------------------------------------------------------
-
-
-def test_the_batch_fit_matches_statsmodels():
-    rng = np.random.default_rng(2)
-    design = np.column_stack([np.ones(48), np.arange(48) / 12, rng.normal(size=(48, 2))])
-    counts = rng.poisson(np.exp(1.5 + 0.1 * design[:, 1] + 0.2 * design[:, 2]), size=(3, 48))
-    counts = counts.astype(float)
-    counts[1, 5] = np.nan  # a withheld month: left out
-    fit = countbatch.fit_poisson_batch(counts, design)
-    for s in range(3):
-        keep = np.isfinite(counts[s])
-        reference = sm.GLM(counts[s, keep], design[keep], family=sm.families.Poisson()).fit()
-        assert np.allclose(fit.beta[s], reference.params, atol=1e-7)
-        assert np.allclose(fit.unscaled_cov[s], reference.cov_params(), rtol=1e-5)
-        assert fit.pearson[s] == pytest.approx(reference.pearson_chi2 / reference.df_resid)
 
 
 def _months(means, n_years=8, seed=4, surge=1.0):
@@ -274,7 +259,11 @@ def test_a_withheld_month_gets_no_alarm_and_is_counted():
     row = result.table.iloc[-1]
     assert pd.isna(row["alarm"]) and row["status"] == "withheld"
     assert result.n_withheld == 1
-    json.dumps(result.to_dict())
+    record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    last = record["table"][-1]
+    assert last["alarm"] is None and last["observed"] is None and last["status"] == "withheld"
+    assert last["month"] == str(counts.index[-1]) and record["n_withheld"] == 1
+    assert record["method_spec"]["code"] == "monthly_surveillance"
 
 
 def test_few_offences_never_alarm():
@@ -340,6 +329,36 @@ def test_results_are_json_serialisable_and_name_their_method():
         text = json.dumps(result.to_dict())
         assert "NaN" not in text and result.method in text
         assert isinstance(result.to_frame(), pd.DataFrame)
+
+
+def test_neighbourhood_results_follow_the_one_results_protocol():
+    """The six neighbourhood results use the shared ResultMixin (issue 30 item 3): ``to_frame()``
+    is their own table, ``to_dict()`` every field by its name with ``method`` and
+    ``method_spec``, as every other result of the statistics layer."""
+    frame = _years(np.full(20, 0.05), np.linspace(300, 4000, 20))
+    months = _months([20.0, 5.0], n_years=5)
+    results = {
+        "table": [
+            neighbourhood.eb_rates(frame),
+            neighbourhood.overdispersed_funnel(frame),
+            neighbourhood.persistent_hotspots(frame),
+            surveillance.monthly_signals(months),
+            nowcast.nowcast_year_total(months.iloc[:-5]),
+        ],
+        "years": [neighbourhood.concentration(frame, compare_year=2020, draws=200)],
+    }
+    for name, found in results.items():
+        for result in found:
+            assert isinstance(result, ResultMixin) and result._FRAME == name
+            pd.testing.assert_frame_equal(result.to_frame(), getattr(result, name))
+            record = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+            fields = {item.name for item in dataclasses.fields(result)}
+            assert set(record) == fields | {"method", "method_spec"}, type(result).__name__
+            assert record["method"] == result.method
+            assert record["method_spec"] == result.method_spec.to_dict()
+            assert len(record[name]) == len(getattr(result, name))
+    concentration = results["years"][0]
+    assert concentration.to_dict()["draws"] == 200  # a number here, kept in the record
 
 
 # --------------------------------------------------------------------------------------------
