@@ -27,19 +27,32 @@ help:
 	@echo "make lock      pin the dependencies of pyproject.toml with hashes in $(LOCK)"
 	@echo "make validate-stats  simulate every interval and test (20-40 min, 2 cores) into docs/statistical_properties.md"
 
+# Where the Python that creates the venv has a pip that can install into another interpreter
+# (pip >= 22.3, `--python`), the venv is created without pip: ensurepip's copy of pip would cost
+# a few seconds and the venv gets pip from the lock (uv installs it) instead. Otherwise the venv
+# is created with its own pip, which then bootstraps uv as before.
+PIP_CAN_TARGET := import sys; from pip import __version__ as v; \
+	sys.exit(tuple(int(p) for p in v.split(".")[:2]) < (22, 3))
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@if $(PYTHON) -c '$(PIP_CAN_TARGET)' 2>/dev/null; then \
+		$(PYTHON) -m venv --without-pip $(VENV); \
+	else \
+		$(PYTHON) -m venv $(VENV); \
+	fi
 
 # The venv gets exactly the locked versions (hashes checked), then the package itself without
 # resolving anything again. The installer is uv (pinned with its hashes in $(UV_LOCK), bootstrapped
-# into the venv by pip): several times faster than pip for the same lock. Where uv cannot be
+# into the venv by pip: the venv's own, or where the venv has none, the creating Python's pip with
+# --python): several times faster than pip for the same lock. Where uv cannot be
 # installed (no wheel for the platform), pip installs the same lock, only slower.
 # --no-build-isolation: the package is built with the locked setuptools already in the venv.
 # uv does not byte-compile what it installs (pip does): compileall writes the .pyc files once, in
 # parallel, leaving out the libraries' own test suites. Without them every kernel and process would
 # compile its imports again (always where PYTHONDONTWRITEBYTECODE is set, as in many containers).
 $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK) | $(BIN)/python
-	@if $(BIN)/python -m pip install --quiet --require-hashes -r $(UV_LOCK) && $(BIN)/uv --version >/dev/null; then \
+	@if [ -x $(BIN)/pip ]; then bootstrap="$(BIN)/python -m pip"; \
+	else bootstrap="$(PYTHON) -m pip --python $(BIN)/python"; fi; \
+	if $$bootstrap install --quiet --require-hashes -r $(UV_LOCK) && $(BIN)/uv --version >/dev/null; then \
 		echo "Installing $(LOCK) into $(VENV) with uv"; \
 		mkdir -p $(UV_TMP) && \
 		$(UV_INSTALL) --require-hashes -r $(LOCK) && \
@@ -49,6 +62,7 @@ $(STAMP): pyproject.toml $(LOCK) $(UV_LOCK) | $(BIN)/python
 			|| echo "Some files could not be byte-compiled: imports of those are slower, nothing else"; }; \
 	else \
 		echo "uv could not be installed: installing $(LOCK) into $(VENV) with pip (slower)"; \
+		{ [ -x $(BIN)/pip ] || $(BIN)/python -m ensurepip --upgrade >/dev/null; } && \
 		$(BIN)/python -m pip install --quiet --upgrade pip setuptools && \
 		$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK) && \
 		$(BIN)/python -m pip install --quiet --no-deps -e .; \
@@ -99,6 +113,7 @@ benchmark: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lock: | $(BIN)/python
+	[ -x $(BIN)/pip ] || $(BIN)/python -m ensurepip --upgrade >/dev/null
 	$(BIN)/python -m pip install --quiet pip-tools
 	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 		--no-emit-find-links --extra test --extra dask --output-file $(LOCK) pyproject.toml
