@@ -133,6 +133,27 @@ def test_the_page_checker_passes_on_the_report(utrecht_page):
     assert "(voorlopig)" in page  # the latest month, which CBS still revises
 
 
+@pytest.mark.slow
+def test_the_index_shows_the_signals_and_hot_spots_and_links_to_them(utrecht_page):
+    from page_check import index_figures, problems
+
+    out, page, summary = utrecht_page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    figures = {each["name"].split(" ")[0]: each for each in index_figures(index)}
+    estimates = summary["estimates"]
+    assert figures["Signalen"]["value"] == str(len(estimates["monthly_signals"]["flagged"]))
+    assert figures["Blijvende"]["value"] == str(len(estimates["persistent_hotspots"]["areas"]))
+    report = "utrecht/neighbourhood_signals.html"
+    for key, heading in (
+        ("Signalen", chapter.SIGNALS_HEADING),
+        ("Blijvende", "Blijvende hotspots"),
+    ):
+        target, anchor = figures[key]["link"].split("#")
+        assert target == report
+        assert re.search(f'<h2 id="{re.escape(anchor)}">{re.escape(heading)}<', page), heading
+    assert problems(out) == []  # every link of the index resolves
+
+
 def test_a_withheld_count_is_shown_as_not_published_never_as_zero(utrecht):
     _, data, spots, _ = utrecht
     code = spots.persistent["area_code"].iloc[0]
