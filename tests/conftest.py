@@ -1,6 +1,7 @@
 """Shared test fixtures: the shared CBS extract (skipped when absent), the embedded demo data and
-one demo batch per test run, one ``rvs fetch`` from the loopback feed, the hand-made CBS cache
-and small tidy folders and frames built by hand (from the helper module ``tidy_sources``).
+one demo batch per test run (and Utrecht's wijk and buurt report), one ``rvs fetch`` from the
+loopback feed, the hand-made CBS cache and small tidy folders and frames built by
+hand (from the helper module ``tidy_sources``).
 
 Fixtures only: test modules never import from a conftest (``tests/test_test_layout.py`` checks);
 helpers they call are modules of their own in ``tests/`` (``tidy_sources``, ``cbs_feed``,
@@ -92,6 +93,27 @@ def demo_batch(tmp_path_factory) -> Path:
                 timeout=300,
             )
             status.write_text(str(result.exit_code), encoding="utf-8")
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_neighbourhood_batch(tmp_path_factory) -> Path:
+    """The output folder of ``rvs render --areas Utrecht --notebooks neighbourhood_signals`` on
+    the demo data: the wijk and buurt report of a municipality (the demo batch has the region's
+    and the districts'), rendered once per test run (per xdist worker). Tests only read it."""
+    from rvs_analysis.render.batch import render_batch
+
+    out = tmp_path_factory.mktemp("neighbourhood") / "out"
+    render_batch(
+        "demo",
+        out=out,
+        areas=["Utrecht"],
+        notebooks=[str(REPO_ROOT / "notebooks" / "neighbourhood_signals.ipynb")],
+        notebooks_dir=REPO_ROOT / "notebooks",
+        jobs=1,
+        progress=False,
+        timeout=300,
+    )
     return out
 
 

@@ -35,21 +35,10 @@ def _record(key: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def utrecht_page(tmp_path_factory):
-    """The demo report for Utrecht, rendered as ``rvs render`` renders it."""
-    from rvs_analysis.render.batch import render_batch
-
-    out = tmp_path_factory.mktemp("neighbourhood") / "out"
-    render_batch(
-        "demo",
-        out=out,
-        areas=["Utrecht"],
-        notebooks=[str(ROOT / "notebooks" / "neighbourhood_signals.ipynb")],
-        notebooks_dir=ROOT / "notebooks",
-        jobs=1,
-        progress=False,
-        timeout=300,
-    )
+def utrecht_page(demo_neighbourhood_batch):
+    """The demo report for Utrecht, rendered as ``rvs render`` renders it
+    (``conftest.demo_neighbourhood_batch``, shared with the browser tests)."""
+    out = demo_neighbourhood_batch
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     (entry,) = manifest["reports"]
     assert entry["status"] == "ok", entry["error"]
