@@ -1,5 +1,6 @@
 """Shared test fixtures: the shared CBS extract (skipped when absent), the embedded demo data and
-one demo batch per test run, the hand-made CBS cache and small tidy folders and frames built by
+one demo batch per test run (and Utrecht's wijk and buurt report), one ``rvs fetch`` from the
+loopback feed, the hand-made CBS cache and small tidy folders and frames built by
 hand (from the helper module ``tidy_sources``).
 
 Fixtures only: test modules never import from a conftest (``tests/test_test_layout.py`` checks);
@@ -93,6 +94,43 @@ def demo_batch(tmp_path_factory) -> Path:
             )
             status.write_text(str(result.exit_code), encoding="utf-8")
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_neighbourhood_batch(tmp_path_factory) -> Path:
+    """The output folder of ``rvs render --areas Utrecht --notebooks neighbourhood_signals`` on
+    the demo data: the wijk and buurt report of a municipality (the demo batch has the region's
+    and the districts'), rendered once per test run (per xdist worker). Tests only read it."""
+    from rvs_analysis.render.batch import render_batch
+
+    out = tmp_path_factory.mktemp("neighbourhood") / "out"
+    render_batch(
+        "demo",
+        out=out,
+        areas=["Utrecht"],
+        notebooks=[str(REPO_ROOT / "notebooks" / "neighbourhood_signals.ipynb")],
+        notebooks_dir=REPO_ROOT / "notebooks",
+        jobs=1,
+        progress=False,
+        timeout=300,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def fetched_cache(tmp_path_factory) -> Path:
+    """The download cache of ``rvs fetch`` (the command, real cbsodata client, default tables)
+    from the loopback feed's standard tables (``cbs_feed.CbsFeed``, with its planted wijk and buurt
+    rows and polygons), fetched once per test run (per xdist worker). Tests only read it; a test
+    that changes a cache copies it first."""
+    from cbs_feed import CbsFeed
+
+    from rvs_analysis.cli import main
+
+    cache = tmp_path_factory.mktemp("fetched") / "raw"
+    with CbsFeed(page_size=1000) as feed:
+        assert main(["fetch", "--catalog", feed.url, "--cache", str(cache)]) == 0
+    return cache
 
 
 @pytest.fixture

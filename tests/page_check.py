@@ -13,7 +13,9 @@ Each check is one class of defect a machine can see on a page:
   0% (the digits shown do not exclude no change);
 * ``local-path``: an absolute path of the machine that rendered the page (``/home/...``);
 * ``technical-details``: a line of the "Technische details" list in English, with a decimal
-  point, marked ``lang="en"``, or twice (issue 28 A7: Dutch, decimal commas, no duplicates).
+  point, marked ``lang="en"``, or twice (issue 28 A7: Dutch, decimal commas, no duplicates);
+* ``dangling-link``: a link of a page, the index included, to a section (``page.html#id``) of a
+  page in the folder that has no element with that id.
 
 ``python tests/page_check.py outputs/`` prints one line per problem and exits 1 when there is any.
 """
@@ -25,6 +27,7 @@ import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 _NOT_SHOWN = re.compile(r"<(style|script)\b.*?</\1>|<img\b[^>]*>|<details\b.*?</details>", re.S)
 _TAG = re.compile(r"<[^>]+>")
@@ -47,6 +50,9 @@ _ENGLISH = re.compile(
     r"above|each|years|change|forecast|trend of)\b"
 )
 _DECIMAL_POINT = re.compile(r"(?<![\d.])\d+\.\d{1,2}(?![\d.])|\d\.\d{4,}")
+_SECTION_LINK = re.compile(r'<a\b[^>]*\bhref="(?![a-z]+:)([^"#]+\.html)#([^"]+)"')
+_ID = re.compile(r'\bid="([^"]*)"')
+_HEADLINE = re.compile(r'<ul class="headlines">.*?</ul>', re.S)
 
 
 def visible_text(raw: str) -> str:
@@ -84,6 +90,13 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+def tables(raw: str) -> list[list[list[str]]]:
+    """Every table of a page's HTML as rows of cell texts (header row first)."""
+    parser = _Tables()
+    parser.feed(raw)
+    return parser.tables
+
+
 def _number(text: str) -> float | None:
     cleaned = text.replace(".", "").replace(",", ".").replace("−", "-").rstrip("%").strip()
     try:
@@ -113,10 +126,8 @@ def sentence_problems(text: str) -> list[tuple[str, str]]:
 
 def table_problems(raw: str) -> list[tuple[str, str]]:
     """``(check, description)`` for every table column or results row that breaks a rule."""
-    parser = _Tables()
-    parser.feed(raw)
     found = []
-    for table in parser.tables:
+    for table in tables(raw):
         if len(table) < 2:
             continue
         header, rows = table[0], table[1:]
@@ -174,13 +185,47 @@ def page_problems(raw: str) -> list[tuple[str, str]]:
     return sentence_problems(text) + table_problems(raw) + paths + technical_problems(raw)
 
 
+def index_figures(raw: str) -> list[dict]:
+    """The headline figures of a batch index: ``{"name", "value", "link"}`` each, ``link`` the
+    report section the figure links to (``"utrecht/r.html#Signalen"``) or None."""
+    figures = []
+    items = [item for block in _HEADLINE.findall(raw) for item in _ITEM.findall(block)]
+    for item in items:
+        link = re.match(r'<a href="([^"]+)">', item)
+        name = re.search(r'<span class="name">(.*?):</span>', item, re.S)
+        value = re.search(r'<strong class="value">(.*?)</strong>', item, re.S)
+        figures.append(
+            {
+                "name": html.unescape(name.group(1)) if name else None,
+                "value": html.unescape(value.group(1)) if value else None,
+                "link": html.unescape(link.group(1)) if link else None,
+            }
+        )
+    return figures
+
+
+def link_problems(page: Path) -> list[tuple[str, str]]:
+    """``(check, link)`` for every link of ``page`` to a section of a local page without it."""
+    found = []
+    for target, anchor in _SECTION_LINK.findall(page.read_text(encoding="utf-8")):
+        path = page.parent / unquote(html.unescape(target))
+        ids = set()
+        if path.is_file():
+            ids = {html.unescape(each) for each in _ID.findall(path.read_text(encoding="utf-8"))}
+        if html.unescape(anchor) not in ids:
+            found.append(("dangling-link", f"{target}#{anchor}"))
+    return found
+
+
 def problems(folder: Path) -> list[str]:
-    """Every problem of every report page under ``folder`` (not the index), one line each."""
+    """Every problem of every report page under ``folder`` (the index only for its links), one
+    line each."""
     lines = []
     for page in sorted(Path(folder).rglob("*.html")):
-        if page.name == "index.html":
-            continue
-        for check, what in page_problems(page.read_text(encoding="utf-8")):
+        found = link_problems(page)
+        if page.name != "index.html":
+            found = page_problems(page.read_text(encoding="utf-8")) + found
+        for check, what in found:
             lines.append(f"{page.relative_to(folder)}: {check}: {what[:200]}")
     return lines
 

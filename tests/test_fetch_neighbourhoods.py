@@ -114,12 +114,10 @@ def test_fetch_by_name_on_the_command_line(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def default_cache(tmp_path_factory):
-    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows)."""
-    cache = tmp_path_factory.mktemp("default") / "raw"
-    with CbsFeed() as feed:
-        assert main(["fetch", "--cache", str(cache), "--catalog", feed.url]) == 0
-    return cache
+def default_cache(fetched_cache):
+    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows):
+    ``conftest.fetched_cache``, fetched once per test run and shared with test_fetch_render.py."""
+    return fetched_cache
 
 
 def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):

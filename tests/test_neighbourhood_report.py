@@ -35,21 +35,10 @@ def _record(key: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def utrecht_page(tmp_path_factory):
-    """The demo report for Utrecht, rendered as ``rvs render`` renders it."""
-    from rvs_analysis.render.batch import render_batch
-
-    out = tmp_path_factory.mktemp("neighbourhood") / "out"
-    render_batch(
-        "demo",
-        out=out,
-        areas=["Utrecht"],
-        notebooks=[str(ROOT / "notebooks" / "neighbourhood_signals.ipynb")],
-        notebooks_dir=ROOT / "notebooks",
-        jobs=1,
-        progress=False,
-        timeout=300,
-    )
+def utrecht_page(demo_neighbourhood_batch):
+    """The demo report for Utrecht, rendered as ``rvs render`` renders it
+    (``conftest.demo_neighbourhood_batch``, shared with the browser tests)."""
+    out = demo_neighbourhood_batch
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     (entry,) = manifest["reports"]
     assert entry["status"] == "ok", entry["error"]
@@ -131,6 +120,27 @@ def test_the_page_checker_passes_on_the_report(utrecht_page):
     out, page, _ = utrecht_page
     assert problems(out) == []
     assert "(voorlopig)" in page  # the latest month, which CBS still revises
+
+
+@pytest.mark.slow
+def test_the_index_shows_the_signals_and_hot_spots_and_links_to_them(utrecht_page):
+    from page_check import index_figures, problems
+
+    out, page, summary = utrecht_page
+    index = (out / "index.html").read_text(encoding="utf-8")
+    figures = {each["name"].split(" ")[0]: each for each in index_figures(index)}
+    estimates = summary["estimates"]
+    assert figures["Signalen"]["value"] == str(len(estimates["monthly_signals"]["flagged"]))
+    assert figures["Blijvende"]["value"] == str(len(estimates["persistent_hotspots"]["areas"]))
+    report = "utrecht/neighbourhood_signals.html"
+    for key, heading in (
+        ("Signalen", chapter.SIGNALS_HEADING),
+        ("Blijvende", "Blijvende hotspots"),
+    ):
+        target, anchor = figures[key]["link"].split("#")
+        assert target == report
+        assert re.search(f'<h2 id="{re.escape(anchor)}">{re.escape(heading)}<', page), heading
+    assert problems(out) == []  # every link of the index resolves
 
 
 def test_a_withheld_count_is_shown_as_not_published_never_as_zero(utrecht):

@@ -33,7 +33,10 @@ SHARED = ROOT / ".." / "shared" / "data" / "cbs-open-data"
 SPECS = {spec.stem: spec for spec in registry.report_specs()}
 REPORTS = tuple(SPECS)
 AREAS = (REGION_NAME, *DISTRICTS)
-SUMMARY_KEYS = {"area", "source", "notebook", "parameters", "provenance", "estimates", "headline"}
+SUMMARY_KEYS = {
+    "area", "source", "notebook", "parameters", "provenance", "estimates", "headline",
+    "headline_sections",
+}  # fmt: skip
 
 # Which planted effect a report estimates, and whether its estimator is fitted on the whole
 # region in every report (drivers model, difference-in-differences) or on the report's own area
@@ -317,6 +320,29 @@ PLANTED = {
     "ratio with quasi-Poisson dispersion 5.69 of the area's year-to-year noise, t(8) interval, "
     "as percentage change</li></ul>",
 }
+
+
+def test_the_page_checker_fails_on_a_link_to_a_section_a_page_lacks(tmp_path):
+    """The index links a headline figure to its section of the report (issue 31): a link to an
+    id the page does not have, or to a page that is not there, is flagged."""
+    from page_check import problems
+
+    (tmp_path / "én").mkdir()
+    (tmp_path / "én" / "r.html").write_text(
+        '<h2 id="Signalen-van-de-laatste-maanden">Signalen</h2><h2 id="E%C3%A9n-&amp;-twee">x</h2>',
+        encoding="utf-8",
+    )
+    index = tmp_path / "index.html"
+    good = (
+        '<a href="e%CC%81n/r.html#Signalen-van-de-laatste-maanden">7</a>'
+        '<a href="e%CC%81n/r.html#E%C3%A9n-&amp;-twee">1</a><a href="https://x.nl/a.html#b">c</a>'
+    )
+    index.write_text(good, encoding="utf-8")
+    assert problems(tmp_path) == []
+    index.write_text(good + '<a href="e%CC%81n/r.html#Signalen">7</a>', encoding="utf-8")
+    assert problems(tmp_path) == ["index.html: dangling-link: e%CC%81n/r.html#Signalen"]
+    index.write_text('<a href="elders/r.html#Signalen-van-de-laatste-maanden">7</a>')
+    assert [line.split(": ")[1] for line in problems(tmp_path)] == ["dangling-link"]
 
 
 def test_the_page_checker_fails_on_each_english_technical_line():

@@ -14,8 +14,10 @@ import copy
 import math
 import re
 from functools import cache, lru_cache
+from html import escape
 from pathlib import Path
 from urllib.parse import quote
+from xml.etree import ElementTree
 
 import bleach
 from bleach.css_sanitizer import CSSSanitizer
@@ -24,6 +26,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from nbconvert import HTMLExporter
 from nbconvert.exporters.templateexporter import TemplateExporter
 from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.strings import add_anchor
 from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
 from rvs_analysis import regions
@@ -377,16 +380,23 @@ def headline_figures(summary, limit=3):
     Returns
     -------
     list of dict
-        ``{"name": str, "value": str}``; estimates get their interval in brackets.
+        ``{"name": str, "value": str}``; estimates get their interval in brackets. A headline
+        figure whose report names the section it comes from (``summary["headline_sections"]``)
+        also has ``"section"``: that section's id in the report page (:func:`section_anchor`).
     """
     if not isinstance(summary, dict):
         return []
     headline = summary.get("headline")
     if isinstance(headline, dict) and headline:
-        return [
-            {"name": str(label), "value": format_number(value)}
-            for label, value in list(headline.items())[:limit]
-        ]
+        sections = summary.get("headline_sections")
+        sections = sections if isinstance(sections, dict) else {}
+        lines = []
+        for label, value in list(headline.items())[:limit]:
+            line = {"name": str(label), "value": format_number(value)}
+            if isinstance(sections.get(label), str) and sections[label].strip():
+                line["section"] = section_anchor(sections[label])
+            lines.append(line)
+        return lines
     if not isinstance(summary.get("estimates"), dict):
         return []
     lines = []
@@ -400,6 +410,25 @@ def headline_figures(summary, limit=3):
             value = format_number(estimate)
         lines.append({"name": str(name), "value": value})
     return lines
+
+
+def section_anchor(heading: str) -> str:
+    """The id a report page gives the section under a markdown heading (its link target).
+
+    Parameters
+    ----------
+    heading : str
+        The heading's text as the notebook writes it (``"Signalen van de laatste maanden"``).
+
+    Returns
+    -------
+    str
+        The id, made by nbconvert's own ``add_anchor`` filter, the one that writes the ids of
+        the page's headings (``"Signalen-van-de-laatste-maanden"``; spaces become hyphens, other
+        characters not allowed in a URL fragment are percent-encoded).
+    """
+    tag = add_anchor(f"<h2>{escape(heading, quote=False)}</h2>")
+    return ElementTree.fromstring(tag).get("id") or ""
 
 
 def relative_link(path):

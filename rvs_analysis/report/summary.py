@@ -50,7 +50,9 @@ class Summary:
     """Key figures of one report for machines: the renderer's index and the tests read them.
 
     Written as ``{"area", "source", "notebook", "parameters", "provenance", "estimates",
-    "headline"}``; ``estimates`` maps names to ``{"estimate": x, "ci_low": a, "ci_high": b}``.
+    "headline", "headline_sections"}``; ``estimates`` maps names to ``{"estimate": x, "ci_low": a,
+    "ci_high": b}``; ``headline_sections`` maps a headline label to the heading of the section it
+    comes from (the index links it there).
     Names of estimates that recover a planted demo effect use the effect's name from
     ``rvs_analysis.sources.demo.truth()``.
     """
@@ -62,6 +64,7 @@ class Summary:
     provenance: dict = field(default_factory=dict)
     estimates: dict = field(default_factory=dict)
     headline: dict = field(default_factory=dict)
+    headline_sections: dict = field(default_factory=dict)
 
     def add(self, name: str, estimate: Any, **extra: Any) -> Summary:
         """Record an estimate with its interval.
@@ -91,9 +94,28 @@ class Summary:
         self.estimates[name] = _json_value(record)
         return self
 
-    def set_headline(self, name: str, value: Any) -> Summary:
-        """Record a headline figure (a plain value shown on the renderer's index page)."""
+    def set_headline(self, name: str, value: Any, section: str | None = None) -> Summary:
+        """Record a headline figure (a plain value shown on the renderer's index page).
+
+        Parameters
+        ----------
+        name : str
+            The figure's Dutch label.
+        value : Any
+            A plain value (a count, a formatted percentage).
+        section : str, optional
+            The heading of the report's section the figure comes from, as the notebook writes
+            it (``"Signalen van de laatste maanden"``): the index links the figure to that
+            section of the report.
+
+        Returns
+        -------
+        Summary
+            ``self``, so calls can be chained.
+        """
         self.headline[name] = _json_value(value)
+        if section is not None:
+            self.headline_sections[name] = str(section)
         return self
 
     def to_dict(self) -> dict:
@@ -106,6 +128,7 @@ class Summary:
             "provenance": _json_value(self.provenance),
             "estimates": _json_value(self.estimates),
             "headline": _json_value(self.headline),
+            "headline_sections": _json_value(self.headline_sections),
         }
 
     def write(self, path: str | Path = "") -> None:

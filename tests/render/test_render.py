@@ -578,6 +578,52 @@ def test_headline_figures_prefer_the_reports_own_dutch_headline():
     ]
 
 
+def test_a_headline_figure_links_to_the_section_its_report_names():
+    from rvs_analysis.render.html import render_index, section_anchor
+
+    summary = {
+        "headline": {"Signalen oktober – december 2018": 7, "Blijvende hotspots": 1, "Overig": 2},
+        "headline_sections": {
+            "Signalen oktober – december 2018": "Signalen van de laatste maanden",
+            "Blijvende hotspots": "Eén & twee: hotspots",
+        },
+    }
+    lines = headline_figures(summary)
+    assert lines == [
+        {"name": "Signalen oktober – december 2018", "value": "7",
+         "section": "Signalen-van-de-laatste-maanden"},
+        {"name": "Blijvende hotspots", "value": "1", "section": section_anchor("Eén & twee: hotspots")},
+        {"name": "Overig", "value": "2"},
+    ]  # fmt: skip
+    # the id nbconvert writes on the heading, accents and all
+    assert section_anchor("Eén & twee: hotspots") == "E%C3%A9n-&-twee:-hotspots"
+    manifest = {
+        "reports": [
+            {"area": "Utrecht", "notebook": "nb", "status": "ok", "html": "utrecht/nb.html"},
+            {"area": "Zeist", "notebook": "nb", "status": "skipped", "html": None, "error": "x"},
+        ],
+        "source": "demo",
+    }
+    page = render_index(
+        manifest,
+        summaries={("Utrecht", "nb"): summary, ("Zeist", "nb"): summary},
+        areas=["Utrecht", "Zeist"],
+        notebooks=[("nb", "Wijken en buurten")],
+        region="Midden-Nederland",
+        is_demo=False,
+        generated_at="2026-01-05T10:00:00+01:00",
+    )
+    assert (
+        '<a href="utrecht/nb.html#Signalen-van-de-laatste-maanden"><span class="name">Signalen '
+        'oktober – december 2018:</span> <strong class="value">7</strong></a>'
+    ) in page
+    assert 'href="utrecht/nb.html#E%C3%A9n-&amp;-twee:-hotspots"' in page
+    assert page.count("#Signalen-van-de-laatste-maanden") == 1  # no link without a page
+    # a summary without sections (an older batch's) still shows its figures, unlinked
+    del summary["headline_sections"]
+    assert [line.get("section") for line in headline_figures(summary)] == [None] * 3
+
+
 def test_a_report_with_its_own_demo_banner_gets_no_second_one():
     from rvs_analysis.render.html import ReportExporter
 

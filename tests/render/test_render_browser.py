@@ -11,7 +11,8 @@ error. This is more precise than ``--dump-dom`` with ``--enable-logging``, which
 requests nor a reliable list of console errors.
 
 The reader-facing checks render the index and one report of each report notebook on the demo
-data and open each at 1280 and at 420 px wide: no horizontal scroll at 420 px, ``lang="nl"``, an
+data (a district's, and the wijk and buurt report of a municipality too) and open each at 1280
+and at 420 px wide: no horizontal scroll at 420 px, ``lang="nl"``, an
 alt text on every image that is not nbconvert's default, no decimal point in the Dutch prose, and
 no serious or critical violation by axe-core (npm package pinned in ``package.json`` and
 ``package-lock.json``, injected into the page with ``Runtime.evaluate``). Printing a report with
@@ -299,8 +300,17 @@ def axe_source():
     return AXE.read_text(encoding="utf-8")
 
 
+MUNICIPAL_PAGES = ("utrecht/neighbourhood_signals.html",)
+"""Report pages of a municipality, from ``conftest.demo_neighbourhood_batch`` (the demo batch
+holds the region's and the districts'): the wijk and buurt report reads differently there."""
+
+
 def _pages():
-    return ["index.html"] + [f"flevoland/{name}.html" for name in REPORT_NOTEBOOKS]
+    return [
+        "index.html",
+        *(f"flevoland/{name}.html" for name in REPORT_NOTEBOOKS),
+        *MUNICIPAL_PAGES,
+    ]
 
 
 _KEY_MESSAGE = """(() => {
@@ -319,11 +329,16 @@ _KEY_MESSAGE = """(() => {
 
 @pytest.mark.parametrize("width", [1280, 420])
 @pytest.mark.parametrize("page", _pages())
-def test_reader_checks_at_desktop_and_phone_width(reports, axe_source, tmp_path, page, width):
+def test_reader_checks_at_desktop_and_phone_width(axe_source, tmp_path, page, width, request):
+    if page in MUNICIPAL_PAGES:  # not the whole demo batch for these
+        _need_chromium()
+        folder = request.getfixturevalue("demo_neighbourhood_batch")
+    else:
+        folder = request.getfixturevalue("reports")
     browser = DevToolsPage(tmp_path / "profile")
     try:
         browser.set_width(width)
-        requests, errors = browser.visit((reports / page).as_uri(), quiet_seconds=0.3)
+        requests, errors = browser.visit((folder / page).as_uri(), quiet_seconds=0.3)
         assert errors == []
         assert [url for url in requests if not url.startswith(("file://", "data:"))] == []
         assert browser.evaluate("document.documentElement.lang") == "nl"

@@ -124,6 +124,7 @@ def test_summary_shape_and_write(tmp_path):
     summary.add("plain", {"estimate": 2.0, "ci_low": float("nan"), "ci_high": 3.0})
     summary.add("tuple", (1, 0, 2))
     summary.set_headline("clearance_pct", 7.8)
+    summary.set_headline("signals", 7, section="Signalen van de laatste maanden")
     assert summary.write("") is None
     path = tmp_path / "sub" / "summary.json"
     assert summary.write(path) is None
@@ -136,6 +137,7 @@ def test_summary_shape_and_write(tmp_path):
         "provenance",
         "estimates",
         "headline",
+        "headline_sections",
     }
     assert data["estimates"]["ratio"] == {
         "estimate": 1.1,
@@ -145,7 +147,8 @@ def test_summary_shape_and_write(tmp_path):
         "method": "m",
     }
     assert data["estimates"]["plain"]["ci_low"] is None
-    assert data["headline"] == {"clearance_pct": 7.8}
+    assert data["headline"] == {"clearance_pct": 7.8, "signals": 7}
+    assert data["headline_sections"] == {"signals": "Signalen van de laatste maanden"}
 
 
 def test_start_resolves_area_and_records_parameters(tidy_folder):

@@ -45,6 +45,8 @@ from rvs_analysis.stats.common import StatisticsInputError
 
 __all__ = [
     "HOTSPOT_FALSE_ALARMS",
+    "HOT_SPOTS_HEADING",
+    "SIGNALS_HEADING",
     "SIGNAL_FALSE_ALARMS",
     "TABLES",
     "WITHHELD",
@@ -78,6 +80,10 @@ inhabitants of "Kerncijfers wijken en buurten"."""
 
 WITHHELD = "niet gepubliceerd"
 """What a cell CBS withheld shows: never 0."""
+SIGNALS_HEADING = "Signalen van de laatste maanden"
+HOT_SPOTS_HEADING = "Blijvende hotspots"
+"""The notebook's headings of the signals and the hot spots: the index links the headline
+figures to these sections."""
 
 TOTAL = "0.0.0"
 """Totaal misdrijven: the count of the map, the funnel, the hot spots and the concentration."""
@@ -984,7 +990,8 @@ def record_summary(
     ctx: ReportContext, spots: HotSpots, signals: MonthSignals, concentration=None, now=None
 ) -> None:
     """Record the hot spots, the signals (with the number judged), the concentration and the
-    nowcast in ``ctx.summary``; the headline is the number of signals and of hot spots."""
+    nowcast in ``ctx.summary``; the headline is the number of signals and of hot spots, each
+    linked on the index to its section of the report."""
     data = spots.data
     found = spots.persistent
     codes = [] if found.empty else list(found["area_code"])
@@ -1025,5 +1032,6 @@ def record_summary(
         f"Signalen {data.month_label(data.latest - (LATEST_MONTHS - 1))} – "
         f"{data.month_label(data.latest)}",
         len(flagged),
+        section=SIGNALS_HEADING,
     )
-    ctx.summary.set_headline("Blijvende hotspots", len(codes))
+    ctx.summary.set_headline("Blijvende hotspots", len(codes), section=HOT_SPOTS_HEADING)
