@@ -363,6 +363,9 @@ def test_reader_checks_at_desktop_and_phone_width(axe_source, tmp_path, page, wi
         )
         serious = [v for v in violations if v["impact"] in ("serious", "critical")]
         assert serious == [], f"axe-core on {page} at {width} px: {serious}"
+        if page == "index.html":  # all of the index's content, the demo banner too, in a landmark
+            outside = [v for v in violations if v["id"] == "region"]
+            assert outside == [], f"content outside the landmarks of the index: {outside}"
     finally:
         browser.close()
 
