@@ -185,10 +185,17 @@ class Signals:
 def _labels(columns: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:
     if isinstance(columns, pd.MultiIndex):
         names = [name or f"level_{i}" for i, name in enumerate(columns.names)]
-        keys = pd.DataFrame(list(columns), columns=names)
+        keys = pd.DataFrame(
+            {
+                name: np.repeat(
+                    np.asarray(columns.get_level_values(level), dtype=object), len(months)
+                )
+                for level, name in enumerate(names)
+            }
+        ).infer_objects()
     else:
         keys = pd.DataFrame({columns.name or "area_code": list(columns)})
-    keys = keys.loc[keys.index.repeat(len(months))].reset_index(drop=True)
+        keys = keys.loc[keys.index.repeat(len(months))].reset_index(drop=True)
     keys["month"] = np.tile(np.asarray(months), len(columns))
     return keys
 
@@ -342,9 +349,10 @@ def monthly_signals(
 def _nb_upper(mean: np.ndarray, phi: np.ndarray, alpha: float) -> np.ndarray:
     """The ``1 - alpha`` quantile of a negative binomial with ``mean`` and dispersion ``phi``
     (variance ``phi x mean``), Poisson where ``phi`` is 1."""
+    mean, phi = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(phi, dtype=float))
     over = phi > 1 + 1e-9
-    size = np.where(over, mean / np.where(over, phi - 1, 1.0), 1.0)
-    prob = np.where(over, 1.0 / np.where(over, phi, 1.0), 0.5)
-    negative = stats.nbinom.ppf(1 - alpha, size, prob)
-    poisson = stats.poisson.ppf(1 - alpha, mean)
-    return np.where(over, negative, poisson)
+    upper = np.empty(mean.shape)
+    # each distribution's quantile only where it applies (the costly part of the threshold)
+    upper[over] = stats.nbinom.ppf(1 - alpha, mean[over] / (phi[over] - 1), 1.0 / phi[over])
+    upper[~over] = stats.poisson.ppf(1 - alpha, mean[~over])
+    return upper
