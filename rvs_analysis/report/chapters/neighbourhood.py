@@ -86,7 +86,7 @@ HOTSPOT_FALSE_ALARMS = 0.00298
 """Share of ordinary buurten flagged as persistent hot spots in the simulations on record
 (``docs/statistical_properties.json``, ``hotspot-persistent-false-alarm``)."""
 
-SIGNAL_FALSE_ALARMS = 0.003747
+SIGNAL_FALSE_ALARMS = 0.003657
 """False alarms per ordinary area-month on record (``surveillance-false-alarm``)."""
 
 LATEST_MONTHS = 3
@@ -958,7 +958,9 @@ def methods(
             "en misdrijfsoort: een quasi-Poissonmodel met maandeffecten en een trend (alleen als "
             "die significant is) op de vijf jaar vóór de laatste drie maanden, uitschieters "
             "afgezwakt; signaal boven het 99,5%-kwantiel van een negatief-binomiale verdeling "
-            "(met de onzekerheid van de voorspelling) en bij minstens 3 misdrijven.",
+            "(met de onzekerheid van de voorspelling) en bij minstens 3 misdrijven. Een "
+            "kalendermaand zonder één misdrijf in de basisperiode krijgt geen eigen maandeffect "
+            "(dat zou 0 voorspellen): de verwachting komt dan uit het model zonder maandeffecten.",
             "Concentratie: aandeel van de verwachte misdrijven in de 10% buurten met de meeste, "
             "mediaan en 95%-interval van 2.000 trekkingen uit de empirisch-Bayesverdeling met de "
             "onzekerheid van de verdeling zelf (parametrische bootstrap van Laird en Louis).",
