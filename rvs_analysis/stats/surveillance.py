@@ -133,8 +133,9 @@ class Signals(ResultMixin):
         One row per series and month looked at: the series label column(s), ``month``,
         ``observed`` (NaN = withheld), ``expected``, ``upper``, ``alarm`` (boolean, NA when
         withheld), ``score`` (``(observed - expected) / (upper - expected)``; above 1 alarms),
-        ``dispersion``, ``trend`` (whether the baseline kept its trend) and ``status``
-        (``ok``, ``withheld`` or ``short_baseline``).
+        ``dispersion``, ``trend`` (whether the baseline kept its trend), ``pooled`` (the
+        calendar month had no offence in the baseline: expected from the model without month
+        effects) and ``status`` (``ok``, ``withheld`` or ``short_baseline``).
     method : str
     alpha : float
     baseline_months : int
@@ -168,10 +169,17 @@ class Signals(ResultMixin):
 def _labels(columns: pd.Index, months: pd.PeriodIndex) -> pd.DataFrame:
     if isinstance(columns, pd.MultiIndex):
         names = [name or f"level_{i}" for i, name in enumerate(columns.names)]
-        keys = pd.DataFrame(list(columns), columns=names)
+        keys = pd.DataFrame(
+            {
+                name: np.repeat(
+                    np.asarray(columns.get_level_values(level), dtype=object), len(months)
+                )
+                for level, name in enumerate(names)
+            }
+        ).infer_objects()
     else:
         keys = pd.DataFrame({columns.name or "area_code": list(columns)})
-    keys = keys.loc[keys.index.repeat(len(months))].reset_index(drop=True)
+        keys = keys.loc[keys.index.repeat(len(months))].reset_index(drop=True)
     keys["month"] = np.tile(np.asarray(months), len(columns))
     return keys
 
@@ -204,6 +212,25 @@ def _choose_trend(with_trend, without, x_trend, x_flat, base_max):
         _prediction_variance(without, x_flat),
     )
     return expected, dispersion, variance, keep
+
+
+def _predicted(y_base, x_trend, x_flat, base, later, base_max):
+    """Fit the baseline with and without the trend (reweighted) and predict the months looked
+    at by Farrington's trend rule (:func:`_choose_trend`)."""
+    with_trend, _ = _reweighted_fit(y_base, x_trend[base])
+    without, _ = _reweighted_fit(y_base, x_flat[base])
+    return _choose_trend(with_trend, without, x_trend[later], x_flat[later], base_max)
+
+
+def _unseen_months(
+    y_base: np.ndarray, base_months: pd.PeriodIndex, later_months: pd.PeriodIndex
+) -> np.ndarray:
+    """``(series, months looked at)``: whether the baseline holds no offence at all in that
+    month's calendar month (every published count 0, or none published)."""
+    calendar = np.asarray(base_months.month)
+    positive = np.nan_to_num(y_base, nan=0.0) > 0
+    seen = np.column_stack([positive[:, calendar == month].any(axis=1) for month in range(1, 13)])
+    return ~seen[:, np.asarray(later_months.month) - 1]
 
 
 def monthly_signals(
@@ -255,6 +282,21 @@ def monthly_signals(
     compared with the same baseline, so a surge in the first of them does not raise the
     expectation for the next.
 
+    A calendar month in which the baseline holds no offence at all (every published count 0)
+    has a month effect of minus infinity: the fit predicts (next to) 0 for it, its threshold is
+    0 and any count of at least ``min_count`` would alarm with certainty, however ordinary that
+    count is in the series' other months. Its level is not identifiable from the baseline, so
+    the month is pooled with the rest of the year: its expected count, dispersion and prediction
+    variance come from the same series' model without the calendar-month factor (intercept and
+    trend, the trend kept by the same rule, reweighted alike) on the same baseline; the
+    ``pooled`` column marks these area-months. That model has a trend and no seasonal terms, as
+    Farrington et al. (1996) (who fit it to the comparable weeks of earlier years only), and it
+    errs towards fewer alarms: a month that is truly quiet is expected at the series' average
+    level.
+    A series without a single offence in its whole baseline keeps its expectation of (next to)
+    0, and then, as in Farrington's method, only ``min_count`` stands between a count and an
+    alarm.
+
     Assumptions: the seasonal pattern and trend of the baseline continue; months independent
     given the model (year-to-year noise enters only through the dispersion, which is why
     ``alpha`` is set below the intended false-alarm rate of 1 per 100 area-months). The
@@ -292,13 +334,23 @@ def monthly_signals(
     x_trend = _design(window, months[start], trend=True)
     x_flat = _design(window, months[start], trend=False)
     y_base = y[:, first:start]
-    with_trend, _ = _reweighted_fit(y_base, x_trend[base])
-    without, _ = _reweighted_fit(y_base, x_flat[base])
     base_max = np.nanmax(np.where(np.isfinite(y_base), y_base, -np.inf), axis=1)
-    expected, phi, log_variance, kept = _choose_trend(
-        with_trend, without, x_trend[later], x_flat[later], base_max
-    )
-    upper = _nb_upper(expected, phi[:, None] + expected * log_variance, alpha)
+    expected, phi, log_variance, kept = _predicted(y_base, x_trend, x_flat, base, later, base_max)
+    phi = np.repeat(phi[:, None], latest, axis=1)
+    kept = np.repeat(kept[:, None], latest, axis=1)
+    # a calendar month without a single offence in the baseline has no month effect to
+    # estimate (its maximum likelihood is minus infinity, which would predict 0): its
+    # expectation comes from the same series' model without month effects
+    pooled = _unseen_months(y_base, window[base], window[later]) & (base_max > 0)[:, None]
+    rows = np.flatnonzero(pooled.any(axis=1))
+    if rows.size:
+        flat = _predicted(y_base[rows], x_trend[:, :2], x_flat[:, :1], base, later, base_max[rows])
+        mask = pooled[rows]
+        expected[rows] = np.where(mask, flat[0], expected[rows])
+        phi[rows] = np.where(mask, flat[1][:, None], phi[rows])
+        log_variance[rows] = np.where(mask, flat[2], log_variance[rows])
+        kept[rows] = np.where(mask, flat[3][:, None], kept[rows])
+    upper = _nb_upper(expected, phi + expected * log_variance, alpha)
     observed = y[:, start:]
     known = np.isfinite(observed)
     short = (np.isfinite(y_base).sum(axis=1) < MIN_BASELINE_MONTHS)[:, None]
@@ -312,8 +364,9 @@ def monthly_signals(
     table["alarm"] = alarm
     with np.errstate(divide="ignore", invalid="ignore"):
         table["score"] = ((observed - expected) / (upper - expected)).ravel()
-    table["dispersion"] = np.repeat(phi, latest)
-    table["trend"] = np.repeat(kept, latest)
+    table["dispersion"] = phi.ravel()
+    table["trend"] = kept.ravel()
+    table["pooled"] = pooled.ravel()
     status = np.where(short, "short_baseline", np.where(known, "ok", "withheld"))
     table["status"] = status.ravel()
     method = (
@@ -321,7 +374,8 @@ def monthly_signals(
         f"{start - first} months with a calendar-month factor (count engine, dispersion "
         "max(1, Pearson X2/df)) and a trend kept where significant at 5% by Farrington's t(df) "
         "test (t also where the dispersion floor binds, where the engine's Wald intervals use "
-        f"the normal), Anscombe residuals above {REWEIGHT_LIMIT} down-weighted; alarm above the "
+        f"the normal), Anscombe residuals above {REWEIGHT_LIMIT} down-weighted; a calendar month "
+        f"without offences in the baseline predicted without month effects; alarm above the "
         f"{100 * (1 - alpha):g}% negative binomial quantile (prediction variance included) and "
         f"at least {min_count} offences"
     )
@@ -331,9 +385,10 @@ def monthly_signals(
 def _nb_upper(mean: np.ndarray, phi: np.ndarray, alpha: float) -> np.ndarray:
     """The ``1 - alpha`` quantile of a negative binomial with ``mean`` and dispersion ``phi``
     (variance ``phi x mean``), Poisson where ``phi`` is 1."""
+    mean, phi = np.broadcast_arrays(np.asarray(mean, dtype=float), np.asarray(phi, dtype=float))
     over = phi > 1 + 1e-9
-    size = np.where(over, mean / np.where(over, phi - 1, 1.0), 1.0)
-    prob = np.where(over, 1.0 / np.where(over, phi, 1.0), 0.5)
-    negative = stats.nbinom.ppf(1 - alpha, size, prob)
-    poisson = stats.poisson.ppf(1 - alpha, mean)
-    return np.where(over, negative, poisson)
+    upper = np.empty(mean.shape)
+    # each distribution's quantile only where it applies (the costly part of the threshold)
+    upper[over] = stats.nbinom.ppf(1 - alpha, mean[over] / (phi[over] - 1), 1.0 / phi[over])
+    upper[~over] = stats.poisson.ppf(1 - alpha, mean[~over])
+    return upper

@@ -718,3 +718,34 @@ def test_a_group_keeps_its_colour_in_every_figure(order):
     study = figures.event_study_plot(events, "jaar", "d", "lo", "hi", "CBS", start=2017)
     drawn = {matplotlib.colors.to_hex(line.get_color()) for line in study.axes[0].lines}
     assert figures.GROUP_COLOURS["Proeftuinen"].lower() in drawn
+
+
+@pytest.mark.parametrize("span", [(800, 2_500), (40, 9_000)])
+def test_funnel_plot_builds_only_the_minor_ticks_it_shows(monkeypatch, span):
+    """A log axis's unlabelled minor ticks draw nothing in the house style: the funnel leaves
+    them out (fewer artists) and its image stays the same to the pixel, over less than a decade
+    (minor ticks labelled) and over two (none labelled)."""
+    from rvs_analysis.report.figures import charts  # noqa: PLC0415
+
+    grid = np.geomspace(*span, 5)
+    limits = pd.DataFrame({"n": grid, "lo": 30 - 60 / np.sqrt(grid), "hi": 30 + 60 / np.sqrt(grid)})
+    sizes = np.geomspace(span[0] * 1.1, span[1] * 0.9, 6)
+    points = pd.DataFrame({"naam": list("ABCDEF"), "n": sizes, "rate": [29, 31, 28, 33, 30, 27]})
+
+    def drawn(keep_all: bool):
+        if keep_all:
+            monkeypatch.setattr(charts, "_only_labelled_minor_ticks", lambda axis: None)
+        fig = figures.funnel_plot(
+            points, "n", "rate", "naam", limits, 30.0, "Demo", limit_columns={"G": ("lo", "hi")}
+        )
+        drawing._DRAWN.clear()
+        image = drawing.png_bytes(fig)
+        ticks = [label.get_text() for label in fig.axes[0].xaxis.get_ticklabels(minor=True)]
+        monkeypatch.undo()
+        return image, ticks
+
+    image_all, ticks_all = drawn(keep_all=True)
+    image, ticks = drawn(keep_all=False)
+    assert image == image_all
+    assert len(ticks) < len(ticks_all)
+    assert [text for text in ticks_all if text] == [text for text in ticks if text]

@@ -272,6 +272,50 @@ def test_few_offences_never_alarm():
     assert not surveillance.monthly_signals(counts).table["alarm"].any()
 
 
+def _quiet_januaries(last: float) -> pd.DataFrame:
+    """Six years of a series of about 3 offences a month whose Januaries were all 0 (the month
+    effect cannot be estimated), then a January with ``last`` offences."""
+    rng = np.random.default_rng(11)
+    index = pd.period_range("2018-01", "2024-01", freq="M")
+    counts = rng.poisson(3.0, len(index)).astype(float)
+    counts[index.month == 1] = 0.0
+    counts[-1] = last
+    return pd.DataFrame({"BU01": counts}, index=index)
+
+
+@pytest.mark.parametrize("min_count", [1, 3])
+def test_a_calendar_month_without_offences_in_the_baseline_is_pooled(min_count):
+    """All-zero Januaries put January's effect at minus infinity: the fit predicted 0, the
+    threshold was 0 and an ordinary count (1 with min_count=1, 3 by default) alarmed with
+    certainty. January is now predicted from the series' model without month effects."""
+    for last in (1.0, 3.0):
+        table = surveillance.monthly_signals(_quiet_januaries(last), latest=1, min_count=min_count)
+        row = table.table.iloc[-1]
+        assert row["pooled"] and row["status"] == "ok"
+        assert 2.0 < row["expected"] < 4.0  # the series' level, not 0
+        assert row["upper"] > 3 and not row["alarm"]
+    surge = surveillance.monthly_signals(_quiet_januaries(15.0), latest=1, min_count=min_count)
+    assert surge.table.iloc[-1]["alarm"] and surge.table.iloc[-1]["score"] > 1
+    assert "without month effects" in surge.method
+
+
+def test_only_the_months_without_offences_in_the_baseline_are_pooled():
+    counts = _months([20.0, 3.0], seed=5)
+    before = surveillance.monthly_signals(counts).table
+    assert not before["pooled"].any()
+    # the months looked at are October to December: quiet Julys change nothing, quiet
+    # Octobers pool October alone
+    months = counts.index[:-3].month
+    for quiet, pooled in ((7, []), (10, ["2024-10"])):
+        changed = counts.copy()
+        changed.iloc[:-3, 1] = np.where(months == quiet, 0.0, changed.iloc[:-3, 1])
+        table = surveillance.monthly_signals(changed).table
+        assert [str(month) for month in table.loc[table["pooled"], "month"]] == pooled
+        assert (table.loc[table["pooled"], "area_code"] == "BU01").all()
+        unchanged = table["area_code"] == "BU00"
+        assert table[unchanged].equals(before[unchanged])
+
+
 def test_monthly_input_errors_name_the_column_and_the_month():
     counts = _months([5.0])
     counts.iloc[3, 0] = -2

@@ -92,7 +92,7 @@ HOTSPOT_FALSE_ALARMS = 0.00298
 """Share of ordinary buurten flagged as persistent hot spots in the simulations on record
 (``docs/statistical_properties.json``, ``hotspot-persistent-false-alarm``)."""
 
-SIGNAL_FALSE_ALARMS = 0.003747
+SIGNAL_FALSE_ALARMS = 0.003657
 """False alarms per ordinary area-month on record (``surveillance-false-alarm``)."""
 
 LATEST_MONTHS = 3
@@ -105,22 +105,51 @@ _LOADED: dict[tuple, Any] = {}
 
 
 def _neighbourhoods(ctx: ReportContext) -> dict[str, Any]:
-    """The source's wijk and buurt data and its months x (area, offence type) table, read and
-    pivoted once per process and source version (a renderer's kernel renders many areas)."""
+    """The source's wijk and buurt data, read and prepared once per process and source version
+    (a renderer's kernel renders many areas): the months x (area, offence type) table, the buurt
+    totals with their inhabitants, each municipality's latest month, the names."""
     key = (ctx.source, ctx.cache, source_version(ctx.source, ctx.cache))
     if key not in _LOADED:
         _LOADED.clear()
-        data = load_neighbourhood_source(ctx.source, ctx.cache)
-        monthly = data.monthly
-        months = pd.PeriodIndex.from_fields(year=monthly["year"], month=monthly["month"], freq="M")
-        rows = pd.MultiIndex.from_arrays(
-            [months, monthly["area_code"], monthly["offence_code"]],
-            names=["month", "area_code", "offence_code"],
-        )
-        wide = pd.Series(monthly["registered_offences"].to_numpy(dtype=float), index=rows)
-        wide = wide.unstack(["area_code", "offence_code"]).sort_index().sort_index(axis=1)
-        _LOADED[key] = {"data": data, "wide": wide}
+        _LOADED[key] = _prepared(load_neighbourhood_source(ctx.source, ctx.cache))
     return _LOADED[key]
+
+
+def _prepared(data) -> dict[str, Any]:
+    """What :func:`buurt_data` selects from for every area, computed from the whole source once.
+
+    The selections per area are then row and column subsets of these tables, in the same order as
+    selecting from the source's tables first would give them."""
+    monthly = data.monthly
+    months = pd.PeriodIndex.from_fields(year=monthly["year"], month=monthly["month"], freq="M")
+    rows = pd.MultiIndex.from_arrays(
+        [months, monthly["area_code"], monthly["offence_code"]],
+        names=["month", "area_code", "offence_code"],
+    )
+    wide = pd.Series(monthly["registered_offences"].to_numpy(dtype=float), index=rows)
+    wide = wide.unstack(["area_code", "offence_code"]).sort_index().sort_index(axis=1)
+    yearly = data.yearly
+    totals = yearly[(yearly["area_kind"] == "buurt") & (yearly["offence_code"] == TOTAL)].merge(
+        data.population[["area_code", "year", "population"]], on=["area_code", "year"], how="left"
+    )[["area_code", "gemeente_code", "year", "registered_offences", "population"]]
+    month_index = monthly["year"] * 12 + monthly["month"] - 1
+    areas = data.areas
+    offences = dict(zip(data.offences["offence_code"], data.offences["offence_label"], strict=True))
+    return {
+        "data": data,
+        "wide": wide,
+        "wide_gemeente": np.asarray(
+            "GM" + wide.columns.get_level_values("area_code").str[2:6], dtype=object
+        ),
+        "totals": totals,
+        "totals_gemeente": totals["gemeente_code"].to_numpy(dtype=object),
+        "last_month": month_index.groupby(monthly["gemeente_code"].to_numpy(dtype=object)).max(),
+        "last_year": int(yearly["year"].max()),
+        "held": set(areas["gemeente_code"]),
+        "names": dict(zip(areas["area_code"], areas["area_name"], strict=True)),
+        "offences": {code: label or code for code, label in offences.items()},
+        "provisional": set(data.provisional_months),
+    }
 
 
 def _month_label(month, provisional: set) -> str:
@@ -200,7 +229,7 @@ def buurt_data(ctx: ReportContext) -> BuurtData:
     data = loaded["data"]
     composition = ctx.composition
     gemeenten = dict(zip(composition["gemeente_code"], composition["gemeente_name"], strict=False))
-    held = set(data.areas["gemeente_code"])
+    held = loaded["held"]
     codes = [code for code in ctx.codes if code in held]
     without = [gemeenten.get(code, code) for code in ctx.codes if code not in held]
     if not codes:
@@ -208,32 +237,18 @@ def buurt_data(ctx: ReportContext) -> BuurtData:
             f"Deze rapportage is niet beschikbaar voor {ctx.area.name}: de bron bevat geen wijk- "
             f"en buurtcijfers van {', '.join(without)}."
         )
-    last_year = int(data.yearly["year"].max())
+    last_year = loaded["last_year"]
     year = min(int(ctx.report_year or last_year), last_year)
-    yearly = data.yearly[
-        data.yearly["gemeente_code"].isin(codes)
-        & (data.yearly["area_kind"] == "buurt")
-        & (data.yearly["offence_code"] == TOTAL)
-        & (data.yearly["year"] <= year)
-    ]
-    yearly = yearly.merge(
-        data.population[["area_code", "year", "population"]], on=["area_code", "year"], how="left"
-    )[["area_code", "gemeente_code", "year", "registered_offences", "population"]]
-    monthly = data.monthly[data.monthly["gemeente_code"].isin(codes)]
-    index = monthly["year"] * 12 + monthly["month"] - 1
+    totals = loaded["totals"]
+    yearly = totals[np.isin(loaded["totals_gemeente"], codes) & (totals["year"] <= year).to_numpy()]
+    index_end = int(loaded["last_month"].reindex(codes).max())
     if ctx.parameters.get("report_year") is not None:
-        index_end = min(int(index.max()), int(ctx.report_year) * 12 + 11)
-    else:
-        index_end = int(index.max())
+        index_end = min(index_end, int(ctx.report_year) * 12 + 11)
     latest = pd.Period(year=index_end // 12, month=index_end % 12 + 1, freq="M")
     wide = loaded["wide"]
-    inside = wide.columns.get_level_values("area_code").str[2:6].isin([code[2:] for code in codes])
-    wide = wide.loc[wide.index <= latest, inside]
+    wide = wide.loc[wide.index <= latest, np.isin(loaded["wide_gemeente"], codes)]
     wide = wide.loc[wide.notna().any(axis=1).to_numpy()]  # from the area's first month
-    areas = data.areas
-    names = dict(zip(areas["area_code"], areas["area_name"], strict=True))
     partial = data.partial_series[data.partial_series["gemeente_code"].isin(codes)]
-    offences = dict(zip(data.offences["offence_code"], data.offences["offence_label"], strict=True))
     return BuurtData(
         area=ctx.area.name,
         codes=codes,
@@ -242,10 +257,10 @@ def buurt_data(ctx: ReportContext) -> BuurtData:
         year=year,
         monthly=wide,
         latest=latest,
-        provisional={month for month in data.provisional_months},
-        names=names,
+        provisional=set(loaded["provisional"]),
+        names=dict(loaded["names"]),
         gemeenten=gemeenten,
-        offences={code: label or code for code, label in offences.items()},
+        offences=dict(loaded["offences"]),
         boundaries=data.boundaries,
         partial=partial.reset_index(drop=True),
         source_label=ctx.source_for(*TABLES),
@@ -950,7 +965,9 @@ def methods(
             "en misdrijfsoort: een quasi-Poissonmodel met maandeffecten en een trend (alleen als "
             "die significant is) op de vijf jaar vóór de laatste drie maanden, uitschieters "
             "afgezwakt; signaal boven het 99,5%-kwantiel van een negatief-binomiale verdeling "
-            "(met de onzekerheid van de voorspelling) en bij minstens 3 misdrijven.",
+            "(met de onzekerheid van de voorspelling) en bij minstens 3 misdrijven. Een "
+            "kalendermaand zonder één misdrijf in de basisperiode krijgt geen eigen maandeffect "
+            "(dat zou 0 voorspellen): de verwachting komt dan uit het model zonder maandeffecten.",
             "Concentratie: aandeel van de verwachte misdrijven in de 10% buurten met de meeste, "
             "mediaan en 95%-interval van 2.000 trekkingen uit de empirisch-Bayesverdeling met de "
             "onzekerheid van de verdeling zelf (parametrische bootstrap van Laird en Louis).",

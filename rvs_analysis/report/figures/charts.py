@@ -12,7 +12,7 @@ import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, Locator, LogFormatter
 
 from rvs_analysis.dutch import fmt_num
 from rvs_analysis.report.figures.drawing import (
@@ -644,6 +644,44 @@ def _name_points(ax, points, size, value, label, outside, own) -> None:
             mark_overlay(annotation, zorder=OVERLAY_ZORDER + 3)
 
 
+class _LabelledMinorTicks(Locator):
+    """The minor ticks of a log axis that carry a label, where minor ticks draw nothing else.
+
+    A log axis places some 40 minor ticks, and matplotlib builds a tick (line, grid line and
+    label artists) for each, most of a funnel's drawing time; under the house style their marks
+    and grid lines are invisible and :class:`~matplotlib.ticker.LogFormatter` leaves all but a
+    few labels empty (it labels by the view limits, not by the other ticks). This locator keeps
+    only the ticks with a label: the same pixels, fewer artists.
+    """
+
+    def __init__(self, base: Locator, formatter: LogFormatter):
+        self.base, self.formatter = base, formatter
+
+    def set_axis(self, axis):
+        super().set_axis(axis)
+        self.base.set_axis(axis)
+
+    def __call__(self):
+        locs = self.base()
+        labels = self.formatter.format_ticks(locs)
+        return [loc for loc, text in zip(locs, labels, strict=True) if text]
+
+    def tick_values(self, vmin, vmax):
+        return self.base.tick_values(vmin, vmax)
+
+
+def _only_labelled_minor_ticks(axis) -> None:
+    """Give a log ``axis`` :class:`_LabelledMinorTicks` when its minor tick marks and grid lines
+    are invisible (else its minor ticks stay as they are)."""
+    formatter = axis.get_minor_formatter()
+    if not isinstance(formatter, LogFormatter):
+        return
+    tick = axis.get_minor_ticks(1)[0]
+    if any(line.get_visible() for line in (tick.tick1line, tick.tick2line, tick.gridline)):
+        return
+    axis.set_minor_locator(_LabelledMinorTicks(axis.get_minor_locator(), formatter))
+
+
 @drawn_once(overlay="highlight")
 def funnel_plot(
     points: pd.DataFrame,
@@ -741,6 +779,7 @@ def funnel_plot(
         ax.scatter([], [], c=PALETTE[1], s=42, label="Gemeenten van het gebied")
     ax.xaxis.set_major_formatter(dutch_formatter(0))
     ax.yaxis.set_major_formatter(dutch_formatter(decimals, unit))
+    _only_labelled_minor_ticks(ax.xaxis)
     legend_outside(ax, ncols=4)
     xlabel = size if xlabel is None else xlabel
     ylabel = value if ylabel is None else ylabel
