@@ -520,6 +520,8 @@ class BatchInputs:
     """Extra parameters for every report (``rvs render -p``)."""
     strategy: Strategy | None = None
     """The strategy whose areas the batch lists (:func:`batch_strategy`)."""
+    default_level: tuple | None = None
+    """``(level, year)`` where the areas are a level's default list, not named with ``--areas``."""
 
 
 @dataclass
@@ -569,6 +571,7 @@ def check_request(
         data_version=data_version,
         library_version=library_fingerprint(),
         strategy=followed,
+        default_level=None if areas else (level, year),
         provenance={
             "region": followed.region,
             "strategy": followed.id,

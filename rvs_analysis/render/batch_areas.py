@@ -82,8 +82,9 @@ def batch_strategy(spec, parameters: dict):
 def follow_report_year(dataset, inputs) -> None:
     """Without ``--strategy`` the reports follow the strategy of their report year: the latest
     year of the source when ``-p report_year`` is not given. Switch the batch to it when it is
-    another (a source that ends before the latest strategy), as long as every planned area is
-    one of its areas; refuse otherwise, before anything is rendered."""
+    another (a source that ends before the latest strategy). A level's default list (no
+    ``--areas``) becomes that strategy's list of the level; named areas must all be among its
+    areas, or the batch is refused before anything is rendered."""
     if "strategy" in inputs.parameters or "report_year" in inputs.parameters:
         return
     years = [int(year) for year in dataset.years]
@@ -93,7 +94,11 @@ def follow_report_year(dataset, inputs) -> None:
     if inputs.strategy is None or followed.id == inputs.strategy.id:
         return
     try:
-        validate_areas(inputs.area_names, strategy=followed)
+        if inputs.default_level is not None:
+            level, year = inputs.default_level
+            inputs.area_names = default_areas(level, year, followed)
+        else:
+            validate_areas(inputs.area_names, strategy=followed)
     except UnknownAreaError as error:
         raise RenderError(
             f"De bron eindigt in {max(years)}; de rapporten volgen daarom {followed.name}, maar "
