@@ -148,7 +148,9 @@ def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
 
     scratch = tmp_path / ("x" * max(1, MAX_SOCKET_PATH - len(str(tmp_path))))
     scratch.mkdir()
-    kernel = WarmKernel(warm_imports=("json",), scratch=str(scratch), startup_timeout=60)
+    kernel = WarmKernel(
+        warm_imports=("json",), library_modules=(), scratch=str(scratch), startup_timeout=60
+    )
     try:
         kernel.start()
         assert kernel.km.transport == "tcp"
@@ -158,6 +160,35 @@ def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
     finally:
         kernel.shutdown()
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_kernel_that_died_is_replaced_only_when_the_next_notebook_comes(tmp_path):
+    """A dead (or timed-out) kernel is stopped with its report; the next notebook starts a new
+    one. A worker whose last report killed its kernel starts none it would not use."""
+    import nbformat
+
+    from rvs_analysis.render.executors import notebook_node
+    from rvs_analysis.render.kernels import WarmKernel
+
+    def notebook(code):
+        return notebook_node(nbformat.writes(nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(code)]
+        )))  # fmt: skip
+
+    kernel = WarmKernel(warm_imports=(), library_modules=(), startup_timeout=60)
+    try:
+        kernel.start()
+        died = kernel.execute_notebook(
+            notebook("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), tmp_path, 30
+        )
+        assert died.kernel_failure and "onverwacht gestopt" in died.kernel_failure
+        assert kernel.pid is None and kernel.starts == 1, "no kernel started for nothing"
+        lives = kernel.execute_notebook(notebook("print('leeft')"), tmp_path, 30)
+        assert lives.kernel_failure is None and lives.error_name is None
+        assert kernel.starts == 2 and kernel.pid is not None
+    finally:
+        kernel.shutdown()
 
 
 @pytest.mark.slow
