@@ -32,22 +32,22 @@ CASES = [
     (
         "a carried-over download rewritten to =HYPERLINK(...), truncated, missing or a link",
         "the report is rendered again (every download's SHA-256 in the manifest); no link followed",
-        "test_faults.py::test_a_changed_download_is_rendered_again_never_carried_over",
+        "test_render_faults.py::test_a_changed_download_is_rendered_again_never_carried_over",
     ),
     (
         "a symlink planted at the lock file's path",
         "refused with one paragraph; the link's target untouched",
-        "test_faults.py::test_a_link_at_the_lock_path_is_refused_and_its_target_untouched",
+        "test_render_faults.py::test_a_link_at_the_lock_path_is_refused_and_its_target_untouched",
     ),
     (
         "-p report_year=201B / nan / inf / True / -2018",
         "refused before anything renders; previous output byte-identical",
-        "test_faults.py::test_a_parameter_value_a_report_cannot_use_is_refused_before_anything_renders",
+        "test_render_faults.py::test_a_parameter_value_a_report_cannot_use_is_refused_before_anything_renders",
     ),
     (
         "--timeout 1e308; a notebook with bad JSON or a syntax error in its parameters cell",
         "one paragraph, non-zero exit, nothing written",
-        "test_faults.py::test_an_absurd_timeout_and_a_malformed_notebook_are_one_paragraph",
+        "test_render_faults.py::test_an_absurd_timeout_and_a_malformed_notebook_are_one_paragraph",
     ),
     (
         "rvs render --pdf with a Chromium that fails on every page",
@@ -111,12 +111,12 @@ CASES = [
         "SIGTERM or SIGINT during rvs render, local workers or a dask LocalCluster",
         "exit 128+signal, no process left, nothing in TMPDIR (kernel sockets and connection "
         "files with the key, report scratch, dask's worker space), previous output untouched",
-        "test_faults.py::test_sigterm_stops_workers_and_kernels_and_removes_staging",
+        "test_render_faults.py::test_sigterm_stops_workers_and_kernels_and_removes_staging",
     ),
     (
         "SIGTERM while Chromium prints the PDFs (rvs render --pdf)",
         "exit 143 with a Dutch message, no half-written PDF, no browser or profile left",
-        "test_faults.py::test_sigterm_during_the_pdf_step_leaves_no_half_pdf_and_nothing_in_tmpdir",
+        "test_render_faults.py::test_sigterm_during_the_pdf_step_leaves_no_half_pdf_and_nothing_in_tmpdir",
     ),
     (
         "tmp*.json kernel connection files (with the key) of a killed run in TMPDIR",

@@ -419,7 +419,12 @@ def render_batch(
     progress : bool, optional
         Progress bar (True), log lines (False) or decide by whether stderr is a terminal.
     warm_imports : sequence of str, optional
-        Modules every kernel imports once (default :data:`rvs_analysis.render.kernels.WARM_IMPORTS`).
+        Modules every kernel imports once at start-up. Default: the scientific stack
+        (:data:`rvs_analysis.render.kernels.WARM_IMPORTS`) and the library's own modules
+        (:data:`~rvs_analysis.render.kernels.WARM_LIBRARY_MODULES`), with the source loaded
+        into the kernel's cache. When given, exactly these modules and nothing else: no library
+        module and no pre-loaded source (each report imports and loads what it uses); ``()``
+        starts bare kernels, for notebooks that need little.
     on_result : callable, optional
         Called with every :class:`~rvs_analysis.render.executors.ReportResult` as it arrives (after
         it has been written to the temporary folder).
@@ -954,14 +959,15 @@ def run_tasks(
 def _make_runner(inputs, jobs, executor, scheduler, warm_imports, scratch=None):
     """The executor of a batch: local worker processes or dask (``scratch``: the batch's
     scratch folder, see :attr:`WorkerOptions.scratch`)."""
-    options = WorkerOptions(
-        scratch=scratch,
-        source=inputs.source_parameter,
-        cache=inputs.cache_parameter,
-        warm_imports=tuple(warm_imports)
-        if warm_imports is not None
-        else WorkerOptions.warm_imports,
-    )
+    if warm_imports is None:
+        # the default warm-up: the stack, the library's modules and the source pre-loaded
+        options = WorkerOptions(
+            scratch=scratch, source=inputs.source_parameter, cache=inputs.cache_parameter
+        )
+    else:
+        options = WorkerOptions(
+            scratch=scratch, warm_imports=tuple(warm_imports), warm_library_modules=()
+        )
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     if executor == "local":
         return LocalExecutor(jobs=jobs, options=options)

@@ -46,7 +46,12 @@ from papermill.parameterize import parameterize_notebook
 from rvs_analysis.exceptions import ClusterLostError, RenderError
 from rvs_analysis.render.downloads import prepare_downloads
 from rvs_analysis.render.html import ReportExporter
-from rvs_analysis.render.kernels import WARM_IMPORTS, KernelUnavailableError, WarmKernel
+from rvs_analysis.render.kernels import (
+    WARM_IMPORTS,
+    WARM_LIBRARY_MODULES,
+    KernelUnavailableError,
+    WarmKernel,
+)
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +176,8 @@ class WorkerOptions:
     cache: str | None = None
     kernel_name: str = "python3"
     warm_imports: tuple[str, ...] = WARM_IMPORTS
+    warm_library_modules: tuple[str, ...] = WARM_LIBRARY_MODULES
+    """The library's own modules the kernel imports at warm-up (where they import)."""
     startup_timeout: float = 120.0
     blas_threads: int | None = 1
     scratch: str | None = None
@@ -196,7 +203,7 @@ class ReportWorker:
     A cell error makes the report *failed* (the executed notebook keeps the failing cell and
     papermill's error markers) unless the exception is ``NotAvailableForSource``, which makes
     it *skipped* with the exception's reason. A timed-out cell or a dead kernel fails the
-    report and restarts the kernel.
+    report and stops the kernel; the next report starts a new one.
     """
 
     def __init__(self, options=None):
@@ -207,6 +214,7 @@ class ReportWorker:
             source=self.options.source,
             cache=self.options.cache,
             warm_imports=self.options.warm_imports,
+            library_modules=self.options.warm_library_modules,
             blas_threads=self.options.blas_threads,
             scratch=self.options.scratch,
         )

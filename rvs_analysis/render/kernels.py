@@ -87,7 +87,8 @@ class ExecutionOutcome:
     error_cell : int or None
         Index of the failing cell.
     kernel_failure : str or None
-        Set when the cell timed out or the kernel died (the kernel has been restarted).
+        Set when the cell timed out or the kernel died (the kernel has been stopped; the next
+        notebook starts a new one).
     """
 
     nb: Any
@@ -114,7 +115,11 @@ class WarmKernel:
     source, cache : str, optional
         Data source to pre-load into the kernel's in-process cache at warm-up.
     warm_imports : sequence of str
-        Modules to import at warm-up.
+        Modules to import at warm-up (an ImportError is a broken installation and is raised).
+    library_modules : sequence of str
+        The library's own modules to import at warm-up where they import (default
+        :data:`WARM_LIBRARY_MODULES`); ``()`` with ``warm_imports=()`` and no ``source`` starts
+        a bare kernel.
     blas_threads : int or None
         Threads of the numerical libraries in the kernel (see :data:`THREAD_LIMIT_VARIABLES`);
         ``None`` leaves them to the libraries (one per core).
@@ -129,8 +134,9 @@ class WarmKernel:
     executed with papermill's :class:`PapermillNotebookClient` (an nbclient ``NotebookClient``)
     given the existing manager *and* client, so nbclient neither starts nor stops a kernel.
     Before every notebook :func:`reset_kernel_state` runs silently in the kernel. When a cell
-    exceeds the timeout or the kernel dies, the kernel is killed and a new one is started and
-    warmed, so the next report runs on a healthy kernel.
+    exceeds the timeout or the kernel dies, the kernel is killed; the next notebook starts and
+    warms a new one, so it runs on a healthy kernel, and a worker whose last report failed
+    starts no kernel it would not use (a second or more of imports at the end of the batch).
 
     One thread per kernel by default: a batch already runs one kernel per core, and the reports'
     matrices are small (a few hundred rows), so OpenBLAS's own threads only compete with the
@@ -148,12 +154,14 @@ class WarmKernel:
         warm_imports=WARM_IMPORTS,
         blas_threads=1,
         scratch=None,
+        library_modules=WARM_LIBRARY_MODULES,
     ):
         self.kernel_name = kernel_name
         self.startup_timeout = startup_timeout
         self.source = source
         self.cache = cache
         self.warm_imports = tuple(warm_imports)
+        self.library_modules = tuple(library_modules)
         self.blas_threads = blas_threads
         self.scratch = scratch
         self.km = None
@@ -216,7 +224,8 @@ class WarmKernel:
             f"""
             import rvs_analysis.render.kernel_side as _rvs_kernels
             _rvs_warm = _rvs_kernels.warm_up_kernel(
-                modules={self.warm_imports!r}, source={self.source!r}, cache={self.cache!r}
+                modules={self.warm_imports!r}, library_modules={self.library_modules!r},
+                source={self.source!r}, cache={self.cache!r},
             )
             """
         )
@@ -281,7 +290,7 @@ class WarmKernel:
             Working directory of the report.
         timeout : float or None
             Seconds one cell may run; a cell that runs longer fails the report and the kernel
-            is restarted.
+            is stopped (the next notebook starts a new one).
 
         Returns
         -------
@@ -346,7 +355,9 @@ class WarmKernel:
                 )
                 cell.metadata.setdefault("papermill", {})["exception"] = True
                 cell.metadata["papermill"]["status"] = "failed"
-            self.restart()
+            # The next notebook starts a fresh kernel (above); none is started for nothing
+            # when this was the worker's last report.
+            self.shutdown()
         else:
             first_error = _first_error(nb_man.nb)
             if first_error is not None:

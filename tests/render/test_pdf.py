@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 
 import pytest
+from tidy_sources import write_tiny_source
 
 from rvs_analysis.cli import main
-from rvs_analysis.render import pdf
+from rvs_analysis.render import batch, pdf
 
 
 def test_pdf_without_chromium_says_how_to_install_it(monkeypatch, tmp_path, capsys):
@@ -53,12 +55,31 @@ def test_write_pdfs_prints_each_report_on_a4(tmp_path, tmp_path_factory, monkeyp
 
 
 def test_a_browser_that_prints_nothing_fails_the_run(monkeypatch, tmp_path, capsys):
-    """Issue 29 (low): a Chromium that fails on every page exited 0 with "0 PDF's geschreven"."""
+    """Issue 29 (low): a Chromium that fails on every page exited 0 with "0 PDF's geschreven".
+
+    The browser is given one page to print: a one-line notebook on a tiny source, rendered on a
+    bare kernel (``render_batch(warm_imports=())``).
+    """
+    import nbformat
+
     broken = tmp_path / "chromium"
     broken.write_text("#!/bin/sh\nexit 1\n", encoding="utf-8")
     broken.chmod(0o755)
     monkeypatch.setattr(pdf.shutil, "which", lambda name: str(broken))
-    argv = ["render", "--pdf", "--areas", "Flevoland", "--notebooks", "crime_change"]
+    monkeypatch.setattr(
+        batch, "render_batch", functools.partial(batch.render_batch, warm_imports=())
+    )
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    parameters = nbformat.v4.new_code_cell(
+        'area = "Flevoland"\nsource = "demo"\ncache = "data/raw"'
+    )
+    parameters.metadata["tags"] = ["parameters"]
+    cells = [parameters, nbformat.v4.new_code_cell('print(f"Rapport voor {area}")')]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), notebooks / "kort.ipynb")
+    source = write_tiny_source(tmp_path / "tidy")
+    argv = ["render", "--pdf", "--areas", "Flevoland", "--notebooks", "kort", "--jobs", "1",
+            "--notebooks-dir", str(notebooks), "--source", str(source)]  # fmt: skip
     code = main([*argv, "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code != 0 and "kregen geen PDF" in err and "Traceback" not in err

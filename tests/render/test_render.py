@@ -431,7 +431,7 @@ def test_dask_executor_gives_the_same_statuses(batch, source, tmp_path):
         notebooks=NOTEBOOKS,
         notebooks_dir=FIXTURES,
         out=tmp_path / "outputs",
-        jobs=2,
+        jobs=1,  # a LocalCluster of one worker: two separate processes are test_render_cluster's
         executor="dask",
         timeout=60,
         progress=False,

@@ -5,7 +5,8 @@
 - A warm kernel keeps the loaded and harmonised source between reports, and loads it again when
   the source changed (``source_counts`` fixture notebook: registered offences from the source).
 - A dask cluster of separate processes (``dask scheduler`` and two ``dask worker`` commands on
-  127.0.0.1) renders the same statuses and summary estimates as the local workers.
+  127.0.0.1, one TLS cluster for the module) renders the same statuses and summary estimates as
+  the local workers; a killed worker or scheduler fails the open reports within a minute.
 """
 
 from __future__ import annotations
@@ -148,7 +149,9 @@ def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
 
     scratch = tmp_path / ("x" * max(1, MAX_SOCKET_PATH - len(str(tmp_path))))
     scratch.mkdir()
-    kernel = WarmKernel(warm_imports=("json",), scratch=str(scratch), startup_timeout=60)
+    kernel = WarmKernel(
+        warm_imports=("json",), library_modules=(), scratch=str(scratch), startup_timeout=60
+    )
     try:
         kernel.start()
         assert kernel.km.transport == "tcp"
@@ -158,6 +161,35 @@ def test_a_kernel_under_a_long_tmpdir_starts_and_leaves_nothing(tmp_path):
     finally:
         kernel.shutdown()
     assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_kernel_that_died_is_replaced_only_when_the_next_notebook_comes(tmp_path):
+    """A dead (or timed-out) kernel is stopped with its report; the next notebook starts a new
+    one. A worker whose last report killed its kernel starts none it would not use."""
+    import nbformat
+
+    from rvs_analysis.render.executors import notebook_node
+    from rvs_analysis.render.kernels import WarmKernel
+
+    def notebook(code):
+        return notebook_node(nbformat.writes(nbformat.v4.new_notebook(
+            cells=[nbformat.v4.new_code_cell(code)]
+        )))  # fmt: skip
+
+    kernel = WarmKernel(warm_imports=(), library_modules=(), startup_timeout=60)
+    try:
+        kernel.start()
+        died = kernel.execute_notebook(
+            notebook("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"), tmp_path, 30
+        )
+        assert died.kernel_failure and "onverwacht gestopt" in died.kernel_failure
+        assert kernel.pid is None and kernel.starts == 1, "no kernel started for nothing"
+        lives = kernel.execute_notebook(notebook("print('leeft')"), tmp_path, 30)
+        assert lives.kernel_failure is None and lives.error_name is None
+        assert kernel.starts == 2 and kernel.pid is not None
+    finally:
+        kernel.shutdown()
 
 
 @pytest.mark.slow
@@ -307,11 +339,23 @@ def _cluster(tmp_path, tls=None, workers=2, processes=None):
                 process.wait(timeout=5)
 
 
-@pytest.fixture
-def dask_cluster(tmp_path):
-    """A plain TCP cluster of separate processes (see :func:`_cluster`)."""
-    with _cluster(tmp_path) as address:
-        yield address
+@pytest.fixture(scope="module")
+def tls_cluster(tmp_path_factory):
+    """One TLS cluster of separate processes for the module (see :func:`_cluster`): the
+    scheduler's address and the dask settings (``distributed.comm.tls.*``) that reach it.
+
+    Its two workers render for two tests (each batch shuts its kernels down at its end). A plain
+    TCP address (``tcp://``) is what the killed-worker and killed-scheduler test render through."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = _self_signed_certificate(folder)
+    settings = {
+        "distributed.comm.tls.ca-file": str(cert),
+        "distributed.comm.tls.client.cert": str(cert),
+        "distributed.comm.tls.client.key": str(key),
+        "distributed.comm.require-encryption": True,
+    }
+    with _cluster(folder, tls=(cert, key)) as address:
+        yield address, settings
 
 
 def _render(out, source, *extra):
@@ -339,13 +383,17 @@ def _render(out, source, *extra):
 
 @pytest.mark.slow
 def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
-    dask_cluster, tmp_path
+    tls_cluster, tmp_path
 ):
+    import dask
+
+    address, settings = tls_cluster
     source = write_counts_source(tmp_path / "tidy")
-    local_code, _, local = _render(tmp_path / "local", source)
-    cluster_code, manifest, cluster = _render(
-        tmp_path / "cluster", source, "--executor", "dask", "--scheduler", dask_cluster
-    )
+    local_code, _, local = _render(tmp_path / "local", source, "--jobs", "1")  # the reference
+    with dask.config.set(settings):
+        cluster_code, manifest, cluster = _render(
+            tmp_path / "cluster", source, "--executor", "dask", "--scheduler", address
+        )
     assert cluster_code == local_code == 1, "the raises notebook fails in both"
     assert cluster == local, "statuses, errors and summary estimates identical"
     assert local[("Midden-Nederland", "source_counts")][2]["registered_2017"]["estimate"] == (
@@ -359,21 +407,15 @@ def test_a_dask_cluster_of_separate_processes_renders_what_local_workers_render(
 
 
 @pytest.mark.slow
-def test_a_tls_scheduler_address_connects_with_dasks_own_security_settings(tmp_path):
+def test_a_tls_scheduler_address_connects_with_dasks_own_security_settings(tls_cluster, tmp_path):
     # `--scheduler tls://...` takes its certificates from dask's configuration
     # (distributed.comm.tls.*, here as the DASK_DISTRIBUTED__COMM__TLS__* variables a user sets);
     # the scheduler and workers accept nothing but TLS with that certificate.
     import dask
 
-    cert, key = _self_signed_certificate(tmp_path)
+    address, settings = tls_cluster
     source = write_counts_source(tmp_path / "tidy")
-    settings = {
-        "distributed.comm.tls.ca-file": str(cert),
-        "distributed.comm.tls.client.cert": str(cert),
-        "distributed.comm.tls.client.key": str(key),
-        "distributed.comm.require-encryption": True,
-    }
-    with _cluster(tmp_path, tls=(cert, key)) as address, dask.config.set(settings):
+    with dask.config.set(settings):
         assert address.startswith("tls://")
         code = render_command.main(
             [
@@ -442,10 +484,12 @@ RENDER_LOSING_THE_CLUSTER_AFTER = f"""
 import functools, sys
 from rvs_analysis.render import batch, executors
 batch.DaskExecutor = functools.partial(executors.DaskExecutor, lost_after={LOST_AFTER})
+batch.render_batch = functools.partial(batch.render_batch, warm_imports=())
 from rvs_analysis.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-"""``python -m rvs_analysis.cli`` with the dask executor's ``lost_after`` set to :data:`LOST_AFTER`."""
+"""``python -m rvs_analysis.cli`` with the dask executor's ``lost_after`` set to :data:`LOST_AFTER`
+and bare kernels (``render_batch(warm_imports=())``: the two notebooks import nothing)."""
 
 
 @pytest.mark.slow
