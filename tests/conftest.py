@@ -27,7 +27,11 @@ import pytest  # noqa: E402
 from tidy_sources import region_crime, region_population, write_tidy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_CBS_DIR = (REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data").resolve()
+# The shared real CBS extract: ../shared/data/cbs-open-data beside the repository, or the folder
+# RVS_SHARED_CBS_DIR names (a worktree or clone elsewhere runs the tests that read it, not skips them).
+SHARED_CBS_DIR = Path(
+    os.environ.get("RVS_SHARED_CBS_DIR") or REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data"
+).resolve()
 CBS_CACHE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cbs_cache"
 
 
@@ -37,7 +41,7 @@ def shared_cbs_dir() -> Path:
     if not (SHARED_CBS_DIR / "registered_crime_47018NED_gemeente_year.csv").exists():
         pytest.skip(
             f"the shared CBS extract is not available at {SHARED_CBS_DIR} "
-            "(../shared/data/cbs-open-data relative to the repository)"
+            "(../shared/data/cbs-open-data relative to the repository, or RVS_SHARED_CBS_DIR)"
         )
     return SHARED_CBS_DIR
 
