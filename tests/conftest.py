@@ -1,6 +1,6 @@
 """Shared test fixtures: the shared CBS extract (skipped when absent), the embedded demo data and
-one demo batch per test run, the hand-made CBS cache and small tidy folders and frames built by
-hand (from the helper module ``tidy_sources``).
+one demo batch per test run, one fetch from the loopback CBS feed per test run, the hand-made CBS
+cache and small tidy folders and frames built by hand (from the helper module ``tidy_sources``).
 
 Fixtures only: test modules never import from a conftest (``tests/test_test_layout.py`` checks);
 helpers they call are modules of their own in ``tests/`` (``tidy_sources``, ``cbs_feed``,
@@ -19,6 +19,7 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import fcntl  # noqa: E402
+import json  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
@@ -134,3 +135,57 @@ def tidy_kit():
 def tidy_frames():
     """The hand-built crime and population frames behind :func:`tidy_folder` (fresh copies)."""
     return region_crime(), region_population()
+
+
+# --- One fetch from the loopback CBS feed per test run -----------------------------------------
+
+
+def _run_shared_folder(tmp_path_factory, name: str) -> Path:
+    """A folder shared by every xdist worker of this run (not by other runs), created once."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fetched_feed(tmp_path_factory) -> SimpleNamespace:
+    """Every default table fetched once per test run from the loopback CBS feed
+    (``CbsFeed(page_size=1000)``, ``tests/cbs_feed.py``) by ``cbs.fetch``, what ``rvs fetch
+    --catalog`` runs: ``cache`` (the fetched folder), ``records`` (the fetch's return value),
+    ``url`` (the feed's address, no longer served) and ``requests`` (every ``(path, query)`` the
+    feed answered); ``data_requests(table_id, part)`` as :meth:`CbsFeed.data_requests`.
+
+    Fetched once per run however many xdist workers ask for it (as :func:`demo_batch`, under a
+    file lock in the run's common temporary folder). Read-only: a test that changes a cache copies
+    ``cache`` first.
+    """
+    from cbs_feed import CbsFeed
+
+    from rvs_analysis.sources import cbs
+
+    folder = _run_shared_folder(tmp_path_factory, "cbs-fetch")
+    cache, done = folder / "raw", folder / "fetch.json"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            with CbsFeed(page_size=1000) as feed:
+                records = cbs.fetch(cache=cache, catalog=feed.url, timeout=120)
+            served = {"records": records, "url": feed.url, "requests": feed.requests}
+            done.write_text(json.dumps(served), encoding="utf-8")
+    served = json.loads(done.read_text(encoding="utf-8"))
+    requests = [(path, query) for path, query in served["requests"]]
+
+    def data_requests(table_id: str, part: str = "TypedDataSet") -> list[dict]:
+        path = f"/ODataFeed/odata/{table_id}/{part}"
+        return [query for served_path, query in requests if served_path == path]
+
+    return SimpleNamespace(
+        cache=cache,
+        records=served["records"],
+        url=served["url"],
+        requests=requests,
+        data_requests=data_requests,
+    )

@@ -113,12 +113,11 @@ def test_fetch_by_name_on_the_command_line(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def default_cache(tmp_path_factory):
-    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows)."""
-    cache = tmp_path_factory.mktemp("default") / "raw"
-    with CbsFeed() as feed:
-        assert main(["fetch", "--cache", str(cache), "--catalog", feed.url]) == 0
-    return cache
+def default_cache(fetched_feed):
+    """The default tables (no --tables) fetched from the standard feed, with its planted wijk and
+    buurt rows: the run's one fetch (``conftest.fetched_feed``; read-only, copied to change)."""
+    assert {record["status"] for record in fetched_feed.records} == {"fetched"}
+    return fetched_feed.cache
 
 
 def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):
@@ -203,14 +202,25 @@ def test_paging_follows_the_next_links(tmp_path, monkeypatch):
     assert len(utrecht) == 40
 
 
-def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(tmp_path, capsys):
+def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(
+    default_cache, tmp_path, capsys
+):
+    # The wijk and buurt tables as a default fetch left them, but never a map: then the polygons
+    # are fetched from a host without PDOK's service (the CBS tables are fetched as always; the
+    # polygons' absence does not depend on which other tables a fetch asks for).
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache, ignore=shutil.ignore_patterns("wijkbuurt_grenzen"))
+    assert not (cache / "wijkbuurt_grenzen").exists()
     with CbsFeed(boundaries={}) as feed:
-        status = main(["fetch", "--cache", str(tmp_path), "--catalog", feed.url])
+        status = main(
+            ["fetch", "--cache", str(cache), "--catalog", feed.url, "--tables", "wijkbuurt_grenzen"]
+        )
+        assert [path for path, _ in feed.requests if path.startswith("/cbs/wijken-en-buurten-")]
     out = capsys.readouterr()
     assert status == 0
     assert "wijkbuurt_grenzen" in out.out + out.err and "without its map" in out.out + out.err
-    assert not (tmp_path / "wijkbuurt_grenzen").exists()
-    data = load_neighbourhood_source("cbs", cache=str(tmp_path))
+    assert not (cache / "wijkbuurt_grenzen").exists()
+    data = load_neighbourhood_source("cbs", cache=str(cache))
     assert data.boundaries is None and data.boundary_year is None and len(data.yearly)
 
 

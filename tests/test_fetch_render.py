@@ -1,5 +1,6 @@
-"""End to end on CBS's protocol: ``rvs fetch --catalog`` from the loopback feed (real cbsodata client),
-then ``rvs render --source cbs`` of every registered report for the region and its five districts.
+"""End to end on CBS's protocol: the default tables fetched from the loopback feed (real cbsodata
+client; the run's one fetch, ``conftest.fetched_feed``), then ``rvs render --source cbs`` of every
+registered report for the region and its five districts.
 
 Every report renders for every area, none skipped (but the wijk and buurt report while the default
 fetch does not download its tables): on open data the clearance report shows the
@@ -14,7 +15,6 @@ import json
 import re
 
 import pytest
-from cbs_feed import CbsFeed
 
 from rvs_analysis.cli import main
 from rvs_analysis.report.registry import report_specs, spec_for
@@ -23,24 +23,23 @@ SPECS = report_specs()
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
-    root = tmp_path_factory.mktemp("fetch_render")
-    cache = root / "raw"
-    with CbsFeed(page_size=1000) as feed:
-        assert main(["fetch", "--catalog", feed.url, "--cache", str(cache)]) == 0
-    out = root / "outputs"
+def rendered(fetched_feed, tmp_path_factory):
+    """The run's fetched cache (``conftest.fetched_feed``: every default table from the loopback
+    feed), rendered by ``rvs render --source cbs``: (status, manifest, output folder, cache)."""
+    cache = fetched_feed.cache
+    out = tmp_path_factory.mktemp("fetch_render") / "outputs"
     status = main(
         ["render", "--source", "cbs", "--cache", str(cache), "--out", str(out),
          "--notebooks", ",".join(str(spec.path) for spec in SPECS), "--jobs", "2",
          "--progress", "lines"]
     )  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return status, manifest, out
+    return status, manifest, out, cache
 
 
 @pytest.mark.slow
 def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
-    status, manifest, out = rendered
+    status, manifest, out, cache = rendered
     reports = manifest["reports"]
     failed = [
         (report["area"], report["notebook"], report["error"])
@@ -59,10 +58,7 @@ def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
     }
     for report in reports:
         name = report["notebook"].rsplit("/", 1)[-1].removesuffix(".ipynb")
-        if (
-            "neighbourhoods" in spec_for(name).requires
-            and not (out.parent / "raw" / "wijkbuurt_jaar").is_dir()
-        ):
+        if "neighbourhoods" in spec_for(name).requires and not (cache / "wijkbuurt_jaar").is_dir():
             # a cache without the wijk and buurt tables: skipped, in Dutch
             assert report["status"] == "skipped", report
             assert "niet beschikbaar voor deze bron" in report["error"], report
@@ -80,7 +76,7 @@ def test_fetched_cache_renders_for_the_region_and_every_district(rendered):
         # The source line names every fetched table the report reads (its chapter's TABLES).
         used = re.search(r"Open CBS-tabellen gebruikt: [^<]*", html)
         assert used, name
-        fetched = [_fetched_table(out.parent / "raw", key) for key in spec_for(name).tables]
+        fetched = [_fetched_table(cache, key) for key in spec_for(name).tables]
         assert [table for table in fetched if table and table not in used.group()] == [], name
         assert any(fetched), name
 
