@@ -67,7 +67,7 @@ def _render(source: str, areas, out: Path) -> dict:
         areas=list(areas),
         notebooks=[str(spec.path) for spec in SPECS.values()],
         notebooks_dir=NOTEBOOKS_DIR,
-        jobs=2,
+        jobs=1,
         progress=False,
         timeout=300,
     )
