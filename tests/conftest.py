@@ -1,6 +1,6 @@
 """Shared test fixtures: the shared CBS extract (skipped when absent), the embedded demo data and
 one demo batch per test run (and Utrecht's wijk and buurt report), one ``rvs fetch`` from the
-loopback feed, the hand-made CBS cache and small tidy folders and frames built by
+loopback feed per test run, the hand-made CBS cache and small tidy folders and frames built by
 hand (from the helper module ``tidy_sources``).
 
 Fixtures only: test modules never import from a conftest (``tests/test_test_layout.py`` checks);
@@ -20,15 +20,21 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_variable, "1")
 
 import fcntl  # noqa: E402
+import json  # noqa: E402
 import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 from types import SimpleNamespace  # noqa: E402
+from unittest import mock  # noqa: E402
 
 import pytest  # noqa: E402
 from tidy_sources import region_crime, region_population, write_tidy  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_CBS_DIR = (REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data").resolve()
+# The shared real CBS extract: ../shared/data/cbs-open-data beside the repository, or the folder
+# RVS_SHARED_CBS_DIR names (a worktree or clone elsewhere runs the tests that read it, not skips them).
+SHARED_CBS_DIR = Path(
+    os.environ.get("RVS_SHARED_CBS_DIR") or REPO_ROOT / ".." / "shared" / "data" / "cbs-open-data"
+).resolve()
 CBS_CACHE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "cbs_cache"
 
 
@@ -38,7 +44,7 @@ def shared_cbs_dir() -> Path:
     if not (SHARED_CBS_DIR / "registered_crime_47018NED_gemeente_year.csv").exists():
         pytest.skip(
             f"the shared CBS extract is not available at {SHARED_CBS_DIR} "
-            "(../shared/data/cbs-open-data relative to the repository)"
+            "(../shared/data/cbs-open-data relative to the repository, or RVS_SHARED_CBS_DIR)"
         )
     return SHARED_CBS_DIR
 
@@ -117,22 +123,6 @@ def demo_neighbourhood_batch(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def fetched_cache(tmp_path_factory) -> Path:
-    """The download cache of ``rvs fetch`` (the command, real cbsodata client, default tables)
-    from the loopback feed's standard tables (``cbs_feed.CbsFeed``, with its planted wijk and buurt
-    rows and polygons), fetched once per test run (per xdist worker). Tests only read it; a test
-    that changes a cache copies it first."""
-    from cbs_feed import CbsFeed
-
-    from rvs_analysis.cli import main
-
-    cache = tmp_path_factory.mktemp("fetched") / "raw"
-    with CbsFeed(page_size=1000) as feed:
-        assert main(["fetch", "--catalog", feed.url, "--cache", str(cache)]) == 0
-    return cache
-
-
 @pytest.fixture
 def cbs_cache(tmp_path) -> Path:
     """A writable copy of the hand-made CBS cache (``tests/fixtures/cbs_cache``)."""
@@ -168,3 +158,72 @@ def tidy_kit():
 def tidy_frames():
     """The hand-built crime and population frames behind :func:`tidy_folder` (fresh copies)."""
     return region_crime(), region_population()
+
+
+# --- One fetch from the loopback CBS feed per test run -----------------------------------------
+
+
+def _run_shared_folder(tmp_path_factory, name: str) -> Path:
+    """A folder shared by every xdist worker of this run (not by other runs), created once."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    folder = base / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def fetched_feed(tmp_path_factory) -> SimpleNamespace:
+    """Every default table fetched once per test run from the loopback CBS feed
+    (``CbsFeed(page_size=1000)``, ``tests/cbs_feed.py``) by the command ``rvs fetch --catalog``
+    (``cli.main``, real cbsodata client): ``cache`` (the fetched folder), ``records`` (what the
+    command's ``cbs.fetch`` returned),
+    ``url`` (the feed's address, no longer served) and ``requests`` (every ``(path, query)`` the
+    feed answered); ``data_requests(table_id, part)`` as :meth:`CbsFeed.data_requests`.
+
+    Fetched once per run however many xdist workers ask for it (as :func:`demo_batch`, under a
+    file lock in the run's common temporary folder). Read-only: a test that changes a cache copies
+    ``cache`` first.
+    """
+    from cbs_feed import CbsFeed
+
+    from rvs_analysis.cli import main
+    from rvs_analysis.sources import cbs
+
+    folder = _run_shared_folder(tmp_path_factory, "cbs-fetch")
+    cache, done = folder / "raw", folder / "fetch.json"
+    with (folder / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            records, fetch = [], cbs.fetch
+
+            def recorded(*args, **kwargs):  # the command's own call, its return value kept
+                records.extend(fetch(*args, **kwargs))
+                return records
+
+            with CbsFeed(page_size=1000) as feed, mock.patch.object(cbs, "fetch", recorded):
+                command = ["fetch", "--catalog", feed.url, "--cache", str(cache)]
+                assert main([*command, "--timeout", "120"]) == 0
+            served = {"records": records, "url": feed.url, "requests": feed.requests}
+            done.write_text(json.dumps(served), encoding="utf-8")
+    served = json.loads(done.read_text(encoding="utf-8"))
+    requests = [(path, query) for path, query in served["requests"]]
+
+    def data_requests(table_id: str, part: str = "TypedDataSet") -> list[dict]:
+        path = f"/ODataFeed/odata/{table_id}/{part}"
+        return [query for served_path, query in requests if served_path == path]
+
+    return SimpleNamespace(
+        cache=cache,
+        records=served["records"],
+        url=served["url"],
+        requests=requests,
+        data_requests=data_requests,
+    )
+
+
+@pytest.fixture(scope="session")
+def fetched_cache(fetched_feed) -> Path:
+    """The cache folder of the run's one ``rvs fetch`` (:func:`fetched_feed`); read-only."""
+    return fetched_feed.cache

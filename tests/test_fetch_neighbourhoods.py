@@ -114,10 +114,11 @@ def test_fetch_by_name_on_the_command_line(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def default_cache(fetched_cache):
-    """``rvs fetch`` without --tables from the standard feed (the planted wijk and buurt rows):
-    ``conftest.fetched_cache``, fetched once per test run and shared with test_fetch_render.py."""
-    return fetched_cache
+def default_cache(fetched_feed):
+    """The default tables (no --tables) fetched from the standard feed, with its planted wijk and
+    buurt rows: the run's one fetch (``conftest.fetched_feed``; read-only, copied to change)."""
+    assert {record["status"] for record in fetched_feed.records} == {"fetched"}
+    return fetched_feed.cache
 
 
 def test_the_default_fetch_downloads_the_wijk_and_buurt_tables(default_cache):
@@ -228,14 +229,27 @@ def test_paging_follows_the_next_links(tmp_path, monkeypatch):
     assert FEED_NEIGHBOUR_BUURT not in codes and len(codes) == len(set(codes))
 
 
-def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(tmp_path, capsys):
+def test_without_a_pdok_service_the_fetch_succeeds_and_the_data_load_without_map(
+    default_cache, tmp_path, capsys
+):
+    # The wijk and buurt tables as a default fetch left them, but never a map: then the polygons
+    # are fetched from a host without PDOK's service (the CBS tables are fetched as always; the
+    # polygons' absence does not depend on which other tables a fetch asks for).
+    cache = tmp_path / "raw"
+    shutil.copytree(default_cache, cache, ignore=shutil.ignore_patterns("wijkbuurt_grenzen"))
+    assert not (cache / "wijkbuurt_grenzen").exists()
     with CbsFeed(boundaries={}, gebiedsindelingen={}) as feed:
-        status = main(["fetch", "--cache", str(tmp_path), "--catalog", feed.url])
+        status = main(
+            ["fetch", "--cache", str(cache), "--catalog", feed.url, "--tables", "wijkbuurt_grenzen"]
+        )
+        asked = [path for path, _ in feed.requests if path.startswith("/cbs/")]
+        assert any(path.startswith("/cbs/gebiedsindelingen/") for path in asked)
+        assert any(path.startswith("/cbs/wijken-en-buurten-") for path in asked)
     out = capsys.readouterr()
     assert status == 0
     assert "wijkbuurt_grenzen" in out.out + out.err and "without its map" in out.out + out.err
-    assert not (tmp_path / "wijkbuurt_grenzen").exists()
-    data = load_neighbourhood_source("cbs", cache=str(tmp_path))
+    assert not (cache / "wijkbuurt_grenzen").exists()
+    data = load_neighbourhood_source("cbs", cache=str(cache))
     assert data.boundaries is None and data.boundary_year is None and len(data.yearly)
 
 

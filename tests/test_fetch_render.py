@@ -1,7 +1,7 @@
-"""End to end on CBS's protocol: ``rvs fetch --catalog`` from the loopback feed (real cbsodata client,
-``conftest.fetched_cache``), then ``rvs render --source cbs`` of every registered report for the
-region and its five districts, and the command of issue 31's acceptance, ``rvs render --source cbs
---areas Utrecht --notebooks neighbourhood_signals``, as a process of its own.
+"""End to end on CBS's protocol: ``rvs fetch --catalog`` from the loopback feed (real cbsodata client;
+the run's one fetch, ``conftest.fetched_cache``), then ``rvs render --source cbs`` of every registered
+report for the region and its five districts, and the command of issue 31's acceptance, ``rvs render
+--source cbs --areas Utrecht --notebooks neighbourhood_signals``, as a process of its own.
 
 Every report renders for every area, none skipped (but the wijk and buurt report while the default
 fetch does not download its tables): on open data the clearance report shows the

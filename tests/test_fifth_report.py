@@ -67,7 +67,15 @@ def test_a_fifth_report_renders_and_is_on_the_index(fifth, tmp_path):
     spec = registry.spec_for(STEM)
     assert spec is not None and spec.path == fifth and spec.title == TITLE
     out = tmp_path / "out"
-    argv = ["render", "--notebooks", f"{fifth},strategy_monitor", "--level", "region"]
+    argv = [
+        "render",
+        "--notebooks",
+        f"{fifth},strategy_monitor",
+        "--level",
+        "region",
+        "--jobs",
+        "1",
+    ]
     assert main([*argv, "--out", str(out), "--progress", "lines"]) == 0
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     entry = next(r for r in manifest["reports"] if Path(r["notebook"]).stem == STEM)

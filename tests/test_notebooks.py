@@ -29,7 +29,6 @@ from rvs_analysis.sources import demo
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
-SHARED = ROOT / ".." / "shared" / "data" / "cbs-open-data"
 SPECS = {spec.stem: spec for spec in registry.report_specs()}
 REPORTS = tuple(SPECS)
 AREAS = (REGION_NAME, *DISTRICTS)
@@ -71,7 +70,7 @@ def _render(source: str, areas, out: Path) -> dict:
         areas=list(areas),
         notebooks=[str(spec.path) for spec in SPECS.values()],
         notebooks_dir=NOTEBOOKS_DIR,
-        jobs=2,
+        jobs=1,
         progress=False,
         timeout=300,
     )
@@ -110,10 +109,8 @@ def demo_reports(demo_folder):
 
 
 @pytest.fixture(scope="module")
-def real_reports(tmp_path_factory):
-    if not SHARED.is_dir():
-        pytest.skip(f"shared real CBS extract not found at {SHARED.resolve()}")
-    return _render(str(SHARED.resolve()), [REGION_NAME], tmp_path_factory.mktemp("real") / "out")
+def real_reports(shared_cbs_dir, tmp_path_factory):
+    return _render(str(shared_cbs_dir), [REGION_NAME], tmp_path_factory.mktemp("real") / "out")
 
 
 def test_the_notebook_folder_is_committed_clean():

@@ -195,6 +195,8 @@ def test_installed_package_renders_the_reports_from_outside_the_repository(insta
             "demo",
             "--areas",
             "Flevoland",
+            "--jobs",
+            "1",
             "--out",
             str(out),
             "--progress",

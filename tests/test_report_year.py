@@ -137,7 +137,17 @@ def test_a_report_year_before_the_target_year_passes_the_page_checker(tmp_path, 
     from page_check import problems
 
     out = tmp_path / "out"
-    argv = ["render", "--level", "region", "--out", str(out), "-p", "report_year=2016"]
+    argv = [
+        "render",
+        "--level",
+        "region",
+        "--out",
+        str(out),
+        "-p",
+        "report_year=2016",
+        "--jobs",
+        "1",
+    ]
     status = main([*argv, "--progress", "lines"])
     assert status == 0, capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())

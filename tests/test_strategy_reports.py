@@ -174,7 +174,8 @@ def test_rvs_render_a_users_three_municipality_strategy(eemland, tmp_path, capsy
     """Acceptance: a user's three-municipality strategy renders its district."""
     out = tmp_path / "out"
     argv = ["render", "--strategy", str(eemland), "--level", "district", "--out", str(out)]
-    status = main([*argv, "--notebooks", "strategy_monitor,crime_change", "--progress", "lines"])
+    argv += ["--notebooks", "strategy_monitor,crime_change", "--progress", "lines", "--jobs", "1"]
+    status = main(argv)
     assert status == 0, capsys.readouterr().err
     page = (out / "eemland" / "strategy_monitor.html").read_text(encoding="utf-8")
     assert "Veiligheidsplan Eemland" in page and "3 gemeenten" in page

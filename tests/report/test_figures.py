@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -16,8 +15,6 @@ matplotlib.use("Agg")
 from rvs_analysis.regions import municipalities  # noqa: E402
 from rvs_analysis.report import figures, pixels  # noqa: E402
 from rvs_analysis.report.figures import drawing, style  # noqa: E402
-
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cbs-open-data"
 
 
 def texts(fig) -> list[str]:
@@ -194,11 +191,8 @@ def test_choropleth_draws_polygons_and_names_missing_ones():
     assert "Vianen" in source_text(fig)
 
 
-@pytest.mark.skipif(
-    not SHARED.exists(), reason="shared CBS extract ../shared/data/cbs-open-data absent"
-)
-def test_area_map_uses_real_boundaries():
-    boundaries = json.loads((SHARED / "gemeenten_2024.geojson").read_text())
+def test_area_map_uses_real_boundaries(shared_cbs_dir):
+    boundaries = json.loads((shared_cbs_dir / "gemeenten_2024.geojson").read_text())
 
     class WithBoundaries:
         pass

@@ -215,7 +215,7 @@ def test_both_notebooks_show_the_nowcast_and_pass_the_page_checker(partial, tmp_
 
     out = tmp_path / "out"
     argv = ["render", "--source", str(partial), "--areas", "Utrecht", "--out", str(out)]
-    argv += ["--notebooks", "strategy_monitor,crime_change", "--progress", "lines"]
+    argv += ["--notebooks", "strategy_monitor,crime_change", "--progress", "lines", "--jobs", "1"]
     assert main(argv) == 0, capsys.readouterr().err
     ctx = report.start("Utrecht", str(partial), first_year=2011)
     expected, _ = _expected(partial, ctx.codes)

@@ -61,12 +61,10 @@ def feed():
 
 
 @pytest.fixture(scope="session")
-def fetched_once(tmp_path_factory):
-    """Every table fetched once from a feed of its own: (cache, requests served, records)."""
-    cache = tmp_path_factory.mktemp("fetched") / "raw"
-    with CbsFeed(page_size=1000) as running:
-        records = cbs.fetch(cache=cache, catalog=running.url, timeout=60)
-    return cache, running, records
+def fetched_once(fetched_feed):
+    """Every table fetched once from a feed of its own (``conftest.fetched_feed``, shared with the
+    other tests of a fetched cache): (cache, the feed's url and requests served, records)."""
+    return fetched_feed.cache, fetched_feed, fetched_feed.records
 
 
 @pytest.fixture
