@@ -53,11 +53,9 @@ def leftovers(cache: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fetched_once(tmp_path_factory):
-    cache = tmp_path_factory.mktemp("faults") / "raw"
-    with CbsFeed(page_size=1000) as running:
-        cbs.fetch(cache=cache, catalog=running.url, timeout=60)
-    return cache
+def fetched_once(fetched_cache):
+    """The run's one fetch from the standard feed (``conftest.fetched_feed``; read-only)."""
+    return fetched_cache
 
 
 @pytest.fixture
