@@ -490,8 +490,13 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
     recipe = makefile.split("$(STAMP): ", 1)[1].split("\n\n", 1)[0]
     assert "$(LOCK)" in recipe.splitlines()[0] and "$(UV_LOCK)" in recipe.splitlines()[0]
-    with_uv, with_pip = recipe.split("else", 1)
-    bootstrap = with_uv.index("pip install --quiet --require-hashes -r $(UV_LOCK)")
+    # uv is bootstrapped by the venv's pip, or where the venv has none (created --without-pip), by
+    # the creating Python's pip with --python
+    choice, install = recipe.split("if $$bootstrap install", 1)
+    assert 'bootstrap="$(BIN)/python -m pip"' in choice
+    assert 'bootstrap="$(PYTHON) -m pip --python $(BIN)/python"' in choice
+    with_uv, with_pip = install.split("\telse", 1)
+    bootstrap = with_uv.index(" --quiet --require-hashes -r $(UV_LOCK)")
     locked = with_uv.index("$(UV_INSTALL) --require-hashes -r $(LOCK)")
     package = with_uv.index("$(UV_INSTALL) --no-deps --no-build-isolation -e .")
     compiled = with_uv.index("-m compileall -q -j 0 -x '/tests?/' $(VENV)/lib")
@@ -500,10 +505,14 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     assert bootstrap < with_uv.index("mkdir -p $(UV_TMP)") < locked
     assert package < with_uv.index("rm -rf $(UV_TMP)") < compiled
     upgrade = with_pip.index("--upgrade pip setuptools")
+    assert with_pip.index("-m ensurepip") < upgrade  # pip first where the venv has none
     locked = with_pip.index("--require-hashes -r $(LOCK)")
     package = with_pip.index("--no-deps -e .")
     assert upgrade < locked < package
     assert "LOCK := requirements.lock" in makefile
+    venv = makefile.split("$(BIN)/python:\n", 1)[1].split("\n\n", 1)[0]
+    assert "-m venv --without-pip $(VENV)" in venv and "-m venv $(VENV)" in venv
+    assert re.search(r"^pip==\S+ \\$", (REPO_ROOT / "requirements.lock").read_text(), re.M)
     assert "UV_INSTALL := TMPDIR=$(CURDIR)/$(UV_TMP) $(BIN)/uv pip install" in makefile
 
 
