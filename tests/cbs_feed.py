@@ -1513,15 +1513,7 @@ class CbsFeed:
             or "gemeentecode" not in query
         ]
         limit, start = int(query.get("limit") or 10), int(query.get("cursor") or 0)
-        body = {"type": "FeatureCollection", "features": features[start : start + limit]}
-        body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
-        if start + limit < len(features):
-            carried = {**query, "cursor": str(start + limit)}
-            body["links"].append(
-                {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
-            )
-        body["numberReturned"] = len(body["features"])
-        return 200, body
+        return 200, _feature_page(base, path, query, features, start, limit)
 
     def _gebiedsindelingen(self, base: str, path: str, query: dict) -> tuple[int, dict]:
         """PDOK's generalised "CBS Gebiedsindelingen": ``/collections`` and
@@ -1563,15 +1555,7 @@ class CbsFeed:
                 and box[3] >= y0
             ]
         start = int(query.get("cursor") or 0)
-        body = {"type": "FeatureCollection", "features": features[start : start + limit]}
-        body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
-        if start + limit < len(features):
-            carried = {**query, "cursor": str(start + limit)}
-            body["links"].append(
-                {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
-            )
-        body["numberReturned"] = len(body["features"])
-        return 200, body
+        return 200, _feature_page(base, path, query, features, start, limit)
 
     def _data_set(self, table: FeedTable, part: str, root: str, query: dict) -> dict:
         columns = table.columns()
@@ -1827,3 +1811,17 @@ def national_tables(shared_dir) -> dict:
     units; the other tables as in :func:`standard_tables` over the extract's years.
     """
     return dict(_national_tables(str(shared_dir)))
+
+
+def _feature_page(base, path, query, features, start, limit) -> dict:
+    """One page of an OGC API Features answer: ``features[start:start+limit]``, its ``self`` link
+    and, while more follow, a ``next`` link carrying the query with the next ``cursor``."""
+    body = {"type": "FeatureCollection", "features": features[start : start + limit]}
+    body["links"] = [{"rel": "self", "href": f"{base}{path}?f=json"}]
+    if start + limit < len(features):
+        carried = {**query, "cursor": str(start + limit)}
+        body["links"].append(
+            {"rel": "next", "href": f"{base}{path}?" + urllib.parse.urlencode(carried)}
+        )
+    body["numberReturned"] = len(body["features"])
+    return body
