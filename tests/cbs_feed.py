@@ -80,10 +80,17 @@ _FUNCTIONS = {
     "startswith": lambda value, prefix: str(value).startswith(str(prefix)),
     "endswith": lambda value, suffix: str(value).endswith(str(suffix)),
 }
+# comparisons with an ordering are false where either side is null, as in OData
+_ORDERED = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 
 
 class _Parser:
-    """Recursive descent over ``or`` > ``and`` > ``not`` > comparison > value."""
+    """Recursive descent over ``or`` > ``and`` > ``not`` > comparison > value.
+
+    Each rule returns a Python expression over ``row`` (literals by ``repr``); the filter is
+    compiled once into one predicate, so that a national table's 80,000 rows are filtered in a
+    fraction of a second rather than through a closure per node and row.
+    """
 
     def __init__(self, text: str, columns):
         self.text = text
@@ -101,51 +108,49 @@ class _Parser:
         self.position += 1
         return token
 
-    def parse(self):
+    def parse(self) -> str:
         expression = self.disjunction()
         if self.position != len(self.tokens):
             raise FilterError(f"unexpected {self.peek()[1]!r} in $filter {self.text!r}")
         return expression
 
-    def disjunction(self):
+    def disjunction(self) -> str:
         parts = [self.conjunction()]
         while self.peek() == ("name", "or"):
             self.take()
             parts.append(self.conjunction())
-        return lambda row: any(part(row) for part in parts)
+        return "(" + " or ".join(f"bool({part})" for part in parts) + ")"
 
-    def conjunction(self):
+    def conjunction(self) -> str:
         parts = [self.negation()]
         while self.peek() == ("name", "and"):
             self.take()
             parts.append(self.negation())
-        return lambda row: all(part(row) for part in parts)
+        return "(" + " and ".join(f"bool({part})" for part in parts) + ")"
 
-    def negation(self):
+    def negation(self) -> str:
         if self.peek() == ("name", "not"):
             self.take()
-            inner = self.negation()
-            return lambda row: not inner(row)
+            return f"(not {self.negation()})"
         return self.comparison()
 
-    def comparison(self):
+    def comparison(self) -> str:
         left = self.value()
         operator = self.peek()
-        if operator[0] == "name" and operator[1] in ("eq", "ne", "gt", "ge", "lt", "le"):
+        if operator[0] == "name" and operator[1] in ("eq", "ne", *_ORDERED):
             self.take()
             right = self.value()
-            compare = {
-                "eq": lambda a, b: a == b,
-                "ne": lambda a, b: a != b,
-                "gt": lambda a, b: a is not None and b is not None and a > b,
-                "ge": lambda a, b: a is not None and b is not None and a >= b,
-                "lt": lambda a, b: a is not None and b is not None and a < b,
-                "le": lambda a, b: a is not None and b is not None and a <= b,
-            }[operator[1]]
-            return lambda row: compare(left(row), right(row))
-        return lambda row: bool(left(row))
+            if operator[1] == "eq":
+                return f"({left} == {right})"
+            if operator[1] == "ne":
+                return f"({left} != {right})"
+            return (
+                f"((_l := {left}) is not None and (_r := {right}) is not None "
+                f"and _l {_ORDERED[operator[1]]} _r)"
+            )
+        return f"bool({left})"
 
-    def value(self):
+    def value(self) -> str:
         kind, value = self.peek()
         if kind == "punct" and value == "(":
             self.take()
@@ -154,7 +159,7 @@ class _Parser:
             return inner
         if kind in ("string", "number"):
             self.take()
-            return lambda row: value
+            return repr(value)
         if kind == "name" and value in _FUNCTIONS:
             self.take()
             self.take("punct", "(")
@@ -162,19 +167,19 @@ class _Parser:
             self.take("punct", ",")
             second = self.value()
             self.take("punct", ")")
-            function = _FUNCTIONS[value]
-            return lambda row: function(first(row), second(row))
+            return f"_FUNCTIONS[{value!r}]({first}, {second})"
         if kind == "name":
             if value not in self.columns:
                 raise FilterError(f"No property '{value}' exists in type 'TypedDataSet'")
             self.take()
-            return lambda row: row.get(value)
+            return f"row.get({value!r})"
         raise FilterError(f"unexpected {value!r} in $filter {self.text!r}")
 
 
 def compile_filter(text: str, columns):
     """A predicate on a row for an OData v3 ``$filter`` over ``columns``."""
-    return _Parser(text, columns).parse()
+    expression = _Parser(text, columns).parse()
+    return eval(f"lambda row: {expression}", {"_FUNCTIONS": _FUNCTIONS})  # noqa: S307 - built above
 
 
 # ---------------------------------------------------------------------------------------------
