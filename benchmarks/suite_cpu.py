@@ -52,7 +52,7 @@ KINDS = (
     ("rvs command", ("rvs_analysis.cli", "bin/rvs ")),
     ("pytest command", ("-m pytest",)),
     ("package build and install", ("pip ", "build_meta", "setuptools")),
-    ("node (axe-core)", ("node",)),
+    ("node (axe-core)", ("node_modules", "bin/node ")),
 )
 """Kinds of process, by a piece of their command line (the first kind that matches)."""
 
