@@ -699,6 +699,9 @@ class DaskExecutor:
 
     Notes
     -----
+    A new LocalCluster has no dashboard; its scheduler's HTTP server listens on a free port of
+    127.0.0.1.
+
     Each task runs :func:`run_report_on_dask_worker`, which keeps one warm kernel per worker
     thread, so a cluster worker pays kernel start-up once per batch as a local worker does.
     Reports are submitted as worker threads become free, longest first (:class:`LongestFirst`).
@@ -761,6 +764,10 @@ class DaskExecutor:
                     threads_per_worker=1,
                     processes=True,
                     dashboard_address=None,
+                    # no dashboard, but the scheduler's HTTP server (health, metrics) still
+                    # listens: on a free loopback port, not 8787, where a second batch or the
+                    # user's own cluster would make dask warn in English on our stderr
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR,
                 )
             client = Client(cluster)

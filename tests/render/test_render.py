@@ -11,11 +11,14 @@ small, since kernel start-up dominates their cost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import re
 import shutil
+import socket
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -422,20 +425,31 @@ def test_hung_cell_and_dead_kernel_fail_only_their_report(source, tmp_path, caps
 
 @pytest.mark.slow
 def test_dask_executor_gives_the_same_statuses(batch, source, tmp_path):
+    """Also with dask's default dashboard port 8787 taken (a second batch, the user's own
+    cluster): the LocalCluster listens elsewhere without dask's English warning about it."""
     import distributed  # noqa: F401 - locked test dependency: its absence fails
 
     result, _ = batch
-    dask_result = render_batch(
-        str(source),
-        areas=AREAS,
-        notebooks=NOTEBOOKS,
-        notebooks_dir=FIXTURES,
-        out=tmp_path / "outputs",
-        jobs=1,  # a LocalCluster of one worker: two separate processes are test_render_cluster's
-        executor="dask",
-        timeout=60,
-        progress=False,
-    )
+    with contextlib.ExitStack() as stack:
+        held = socket.socket()
+        stack.callback(held.close)
+        with contextlib.suppress(OSError):  # taken already: the same situation
+            held.bind(("127.0.0.1", 8787))
+            held.listen()
+        caught = stack.enter_context(warnings.catch_warnings(record=True))
+        warnings.simplefilter("always")
+        dask_result = render_batch(
+            str(source),
+            areas=AREAS,
+            notebooks=NOTEBOOKS,
+            notebooks_dir=FIXTURES,
+            out=tmp_path / "outputs",
+            jobs=1,  # a LocalCluster of one worker: two separate processes are test_render_cluster's
+            executor="dask",
+            timeout=60,
+            progress=False,
+        )
+    assert not [str(w.message) for w in caught if "already in use" in str(w.message)]
     assert statuses(dask_result.manifest) == statuses(result.manifest)
     errors = {(r["area"], r["notebook"]): r["error"] for r in dask_result.manifest["reports"]}
     assert errors == {(r["area"], r["notebook"]): r["error"] for r in result.manifest["reports"]}
