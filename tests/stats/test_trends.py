@@ -471,6 +471,25 @@ def test_change_point_found_at_planted_level_shift():
     assert "sup-F" in result.method and result.p_value < 0.05
 
 
+def test_pelt_proposals_are_kept_for_comparison_and_do_not_decide():
+    """``compare_pelt=True`` runs PELT (ruptures) beside the sup-F test: its proposals land in
+    ``pelt_dates`` and the method says so, in English here and in Dutch in the report."""
+    from rvs_analysis.report.methods_text import describe
+
+    series = _seasonal_series(5, shift_at=50)
+    plain = monthly.detect_change_points(series, kind="level", n_boot=99)
+    compared = monthly.detect_change_points(series, kind="level", n_boot=99, compare_pelt=True)
+    assert plain.pelt_dates == [] and "PELT" not in plain.method
+    assert compared.dates == plain.dates and compared.p_value == plain.p_value
+    assert any(abs((date - series.index[50]).days) <= 62 for date in compared.pelt_dates)
+    assert "PELT (l2 cost, penalty (6 sigma^2 log n)" in compared.method
+    assert "PELT" in describe(compared.method_spec) and "PELT" not in describe(plain.method_spec)
+    stable = monthly.detect_change_points(
+        _seasonal_series(21), kind="trend", n_boot=99, compare_pelt=True
+    )
+    assert stable.dates == [] and "PELT (linear cost" in stable.method
+
+
 def test_no_change_points_in_a_stable_series():
     for seed in (21, 22, 23):
         series = _seasonal_series(seed)
