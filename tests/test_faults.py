@@ -499,7 +499,7 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     bootstrap = with_uv.index(" --quiet --require-hashes -r $(UV_LOCK)")
     locked = with_uv.index("$(UV_INSTALL) --require-hashes -r $(LOCK)")
     package = with_uv.index("$(UV_INSTALL) --no-deps --no-build-isolation -e .")
-    compiled = with_uv.index("-m compileall -q -j 0 -x '/tests?/' $(VENV)/lib")
+    compiled = with_uv.index("-m compileall -q -j 0 -x '$(COMPILE_SKIP)' $(VENV)/lib")
     assert bootstrap < locked < package < compiled
     # uv's scratch lives in the venv and goes when the install is done: nothing left in TMPDIR
     assert bootstrap < with_uv.index("mkdir -p $(UV_TMP)") < locked
@@ -514,6 +514,34 @@ def test_makefile_installs_from_the_lock_after_upgrading_pip():
     assert "-m venv --without-pip $(VENV)" in venv and "-m venv $(VENV)" in venv
     assert re.search(r"^pip==\S+ \\$", (REPO_ROOT / "requirements.lock").read_text(), re.M)
     assert "UV_INSTALL := TMPDIR=$(CURDIR)/$(UV_TMP) $(BIN)/uv pip install" in makefile
+
+
+def test_the_packages_left_uncompiled_are_not_imported_by_a_render():
+    """``COMPILE_SKIP`` leaves the libraries' test suites and a few packages uncompiled at install:
+    none of those packages may be imported by the processes of a render (the command, its
+    workers, a kernel with the report's imports), or every one of them would compile it again."""
+    import subprocess
+
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    skip = re.search(r"^COMPILE_SKIP := (\S+)$", makefile, re.M).group(1)
+    site = "/x/.venv/lib/python3.11/site-packages/"
+    assert re.search(skip, site + "pandas/tests/frame/test_api.py")
+    assert re.search(skip, site + "jupyter_server/serverapp.py")
+    assert not re.search(skip, site + "pandas/core/frame.py")
+    assert not re.search(skip, site + "matplotlib/tests_helper.py")
+    skipped = set(re.search(r"/site-packages/\(([^)]*)\)/$", skip).group(1).split("|"))
+    imports = (
+        "rvs_analysis.cli, rvs_analysis.commands.render, rvs_analysis.render.executors, "
+        "rvs_analysis.render.html, rvs_analysis.render.downloads, rvs_analysis.report, "
+        "rvs_analysis.report.chapters.monitor, rvs_analysis.report.chapters.neighbourhood, "
+        "ipykernel.kernelapp, papermill, nbconvert, matplotlib.pyplot, statsmodels.api, ruptures"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c",
+         f"import sys, {imports}; print(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"],
+        capture_output=True, text=True, check=True, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert not skipped & set(done.stdout.split()), "imported by a render, so compile it"
 
 
 def test_the_installer_is_pinned_with_the_hashes_of_its_wheels():
