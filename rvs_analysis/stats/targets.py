@@ -45,6 +45,7 @@ __all__ = [
     "TARGETS_PATH",
     "Target",
     "TargetStatus",
+    "forecast_proportion",
     "load_targets",
     "quasi_binomial_trend",
     "status_from_probability",
@@ -506,7 +507,7 @@ def target_status(
     the target year never decides the status on its own. Forecast routes: count indicators use
     :func:`~rvs_analysis.stats.trends.fit_count_trend` (quasi-Poisson) and
     :meth:`~rvs_analysis.stats.trends.CountTrend.forecast`; percentages with cleared/registered
-    counts a quasi-binomial trend (:func:`_forecast_proportion`); other values an OLS linear
+    counts a quasi-binomial trend (:func:`forecast_proportion`); other values an OLS linear
     trend with its t prediction interval. The probability is a predictive probability given
     that the recent trend continues unchanged to the target year, not a probability that the
     policy works.
@@ -544,7 +545,7 @@ def target_status(
     before = data["year"] < target_year
     if last_year < target_year and len(data) >= MIN_YEARS_FORECAST:
         if has_counts:
-            forecast = _forecast_proportion(data, target_year, level, n_sim, seed)
+            forecast = forecast_proportion(data, target_year, level, n_sim, seed)
         elif target.unit == "count":
             frame = data.rename(columns={"value": "registered_offences"})
             trend = fit_count_trend(frame, population_column="population")
@@ -705,10 +706,28 @@ def quasi_binomial_trend(
     }
 
 
-def _forecast_proportion(
+def forecast_proportion(
     data: pd.DataFrame, year: int, level: float, n_sim: int, seed: int
 ) -> Forecast:
     """Predictive distribution of a percentage in ``year`` from its quasi-binomial trend.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per year: ``year``, ``cleared_offences`` and ``registered_offences``.
+    year : int
+        The year to forecast.
+    level : float
+        Coverage of the prediction interval (0.95 for 95%).
+    n_sim : int
+        Simulated draws of the predictive distribution.
+    seed : int
+        Seed of the draws.
+
+    Returns
+    -------
+    Forecast
+        The forecast percentage with its prediction interval and the draws.
 
     Notes
     -----

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import multiprocessing
 import os
 import time
 import warnings
@@ -338,7 +339,7 @@ def _clearance_forecast(n_sims, seed, noise_sd, n_years=8, ahead=2, registered=9
                 "registered_offences": registered[:n_years],
             }
         )
-        forecast = targets._forecast_proportion(frame, int(years[-1]), 0.95, 2000, i)
+        forecast = targets.forecast_proportion(frame, int(years[-1]), 0.95, 2000, i)
         value = 100.0 * cleared[-1] / registered[-1]
         hits[i] = forecast.pi_low <= value <= forecast.pi_high
     return hits
@@ -970,8 +971,6 @@ def run(
         One row per scenario: ``key, what, measure, scenario, n, proportion, mc_error, goal_low,
         goal_high, within_goal, seconds, cpu_seconds``.
     """
-    import multiprocessing
-
     chosen = [s for s in SCENARIOS if keys is None or s.key in keys]
     companions = {s.companion: s.key for s in chosen if s.companion}
     run_here = [s for s in chosen if s.key not in companions]

@@ -103,5 +103,5 @@ def test_clearance_forecast_widens_for_autocorrelated_year_noise():
     )
     fit = targets.quasi_binomial_trend(cleared, registered, years)
     assert fit["serial"].rho > 0.3
-    forecast = targets._forecast_proportion(frame, 2025, 0.95, 4000, 1)
+    forecast = targets.forecast_proportion(frame, 2025, 0.95, 4000, 1)
     assert "AR(1) year noise allowed for" in forecast.method

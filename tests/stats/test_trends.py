@@ -406,7 +406,7 @@ def test_clearance_forecast_covers_under_year_noise():
         frame = pd.DataFrame(
             {"year": years[:8], "cleared_offences": cleared[:8], "registered_offences": 900}
         )
-        forecast = targets._forecast_proportion(frame, 2020, 0.95, 2000, i)
+        forecast = targets.forecast_proportion(frame, 2020, 0.95, 2000, i)
         hits.append(forecast.pi_low <= 100 * cleared[-1] / 900 <= forecast.pi_high)
     assert 0.88 <= np.mean(hits) <= 0.995
 
@@ -589,7 +589,7 @@ def test_clearance_forecast_does_not_floor_the_year_noise_at_the_binomial():
     cleared = np.rint(900 * share)
     frame = pd.DataFrame({"year": years, "cleared_offences": cleared, "registered_offences": 900})
     assert targets.quasi_binomial_trend(cleared, np.full(8, 900.0), years)["pearson"] < 0.2
-    forecast = targets._forecast_proportion(frame, 2020, 0.95, 4000, 3)
+    forecast = targets.forecast_proportion(frame, 2020, 0.95, 4000, 3)
     p = forecast.mean / 100
     binomial_sd = 100 * math.sqrt(p * (1 - p) / 900)
     assert np.std(forecast.draws) < 0.6 * binomial_sd
