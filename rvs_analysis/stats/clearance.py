@@ -40,6 +40,7 @@ from rvs_analysis.stats.common import (
     dispersion_reference,
     second_difference_dispersion,
 )
+from rvs_analysis.stats.trends import MIN_YEARS_SMOOTH_NOISE
 
 __all__ = [
     "DriversFit",
@@ -913,8 +914,6 @@ def clearance_dispersion(
     of similar size in the years used and the years compared. Simulated size:
     ``docs/statistical_properties.md`` (``yoy-clearance-size-6y``).
     """
-    from rvs_analysis.stats.trends import MIN_YEARS_SMOOTH_NOISE
-
     check_columns(frame, ["year", "cleared_offences", "registered_offences"], "frame")
     usable = frame.dropna(subset=["cleared_offences", "registered_offences"]).sort_values("year")
     years = usable["year"].astype(int).to_numpy()

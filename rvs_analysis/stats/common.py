@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
+from scipy import integrate, optimize, stats
 
 from rvs_analysis.exceptions import StatisticsInputError  # defined there, re-exported here
 
@@ -584,8 +585,6 @@ def second_difference_dispersion(
 def _equivalent_t_df(weights: tuple[float, ...]) -> float:
     """Degrees of freedom of the t whose 97.5% quantile is the critical value ``c`` with
     ``P(Z^2 > c^2 sum(w_i chi2_1)) = 0.05`` (Imhof's formula)."""
-    from scipy import integrate, optimize, stats
-
     kept = [w for w in weights if w > 0]
 
     def exceed(c: float) -> float:

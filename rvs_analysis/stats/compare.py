@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rvs_analysis import regions
+from rvs_analysis.regions import select_years
 from rvs_analysis.stats.common import (
     Estimate,
     MethodSpec,
@@ -102,8 +104,6 @@ def rate_table(data, offence_code=None, areas=None, years=None, boundaries: int 
     StatisticsInputError
         For a table without the columns, or with a missing count or population.
     """
-    from rvs_analysis import regions
-
     if isinstance(data, pd.DataFrame):
         if offence_code is not None:
             raise StatisticsInputError(
@@ -695,7 +695,6 @@ def change_between(
     if first_year == last_year:
         raise StatisticsInputError("Choose two different years to compare.")
     table = rate_table(data, offence_code, areas, None, boundaries)
-    from rvs_analysis.regions import select_years
 
     select_years([first_year, last_year], table["year"].unique(), "The table")
     if provisional_years is None:

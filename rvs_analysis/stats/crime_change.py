@@ -34,9 +34,10 @@ from rvs_analysis.stats.common import (
     check_counts,
     check_level,
     estimates_frame,
+    too_few_for_change,
 )
 from rvs_analysis.stats.count_model import fit_counts
-from rvs_analysis.stats.trends import count_change, fit_count_trend
+from rvs_analysis.stats.trends import area_dispersion, count_change, fit_count_trend
 
 __all__ = [
     "CLASSIFICATION_PATH",
@@ -441,9 +442,6 @@ def top_movers(
     fewer than :data:`~rvs_analysis.stats.common.MIN_EVENTS_CHANGE` offences in the two years;
     they get no interval.
     """
-    from rvs_analysis.stats.common import too_few_for_change
-    from rvs_analysis.stats.trends import area_dispersion
-
     level = check_level(level)
     if order_by not in ("absolute", "relative"):
         raise StatisticsInputError("order_by must be 'absolute' or 'relative'.")

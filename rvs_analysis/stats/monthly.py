@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import ruptures
 from scipy import stats
+from statsmodels.tsa.seasonal import STL
 
 from rvs_analysis.stats.common import (
     Estimate,
@@ -181,8 +183,6 @@ def stl_decompose(
     windows. Assumes a seasonal pattern that changes slowly; with ``log`` the effect of season
     is a percentage, which keeps it stable when the level falls.
     """
-    from statsmodels.tsa.seasonal import STL
-
     series = _check_monthly(series, 2 * period)
     values = np.log1p(series) if log else series
     if seasonal < 7 or seasonal % 2 == 0:
@@ -645,8 +645,6 @@ def detect_change_points(
         penalty_rule = "given"
     pelt_dates: list[pd.Timestamp] = []
     if compare_pelt:
-        import ruptures
-
         if kind == "level":
             signal = adjusted.reshape(-1, 1)
             algorithm = ruptures.Pelt(model="l2", min_size=min_size, jump=1).fit(signal)

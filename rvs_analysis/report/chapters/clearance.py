@@ -39,6 +39,7 @@ from rvs_analysis.report.wording import (
     ratio_phrase,
     ratio_value_phrase,
 )
+from rvs_analysis.report.yardstick import comparison_methods
 from rvs_analysis.stats import clearance, serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, StatisticsInputError
 
@@ -823,8 +824,6 @@ def methods(
     group-level open data); ``national`` from
     :func:`rvs_analysis.report.yardstick.national_clearance_comparison`; ``series`` names the
     offence (group) the percentages are of."""
-    from rvs_analysis.report.yardstick import comparison_methods
-
     group_level = series is not None and series.group_level
     needed_trend = getattr(needed, "trend", None)
     counted = "misdrijven van de groep" if group_level else "inbraken"

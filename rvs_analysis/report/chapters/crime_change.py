@@ -42,6 +42,7 @@ from rvs_analysis.report.wording import (
     md,
     ratio_phrase,
 )
+from rvs_analysis.report.yardstick import comparison_methods
 from rvs_analysis.report.year_to_date import YearToDate, record_year_to_date
 from rvs_analysis.stats import crime_change, monthly
 from rvs_analysis.stats.common import MIN_EVENTS_CHANGE
@@ -541,8 +542,6 @@ def methods(
     results actually used (``national``: :func:`rvs_analysis.report.yardstick.
     national_comparison`, when the report compared the area with the Netherlands; ``so_far``:
     :func:`rvs_analysis.report.year_to_date.this_year`, "Dit jaar tot nu toe")."""
-    from rvs_analysis.report.yardstick import comparison_methods
-
     national_lines, national_technical = comparison_methods(national)
     monthly_lines = []
     if burglary_months is not None and burglary_months.available:

@@ -49,6 +49,7 @@ from rvs_analysis.report.wording import (
     show,
     targets_sentence,
 )
+from rvs_analysis.report.yardstick import comparison_methods
 from rvs_analysis.report.year_to_date import YearToDate, record_year_to_date
 from rvs_analysis.stats import serial, targets, trends
 from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
@@ -822,8 +823,6 @@ def methods(
     ``so_far`` (:func:`rvs_analysis.report.year_to_date.this_year`) add their methods when the
     report showed them.
     """
-    from rvs_analysis.report.yardstick import comparison_methods
-
     compared, compared_technical = comparison_methods(national, units)
     open_lines, open_technical = [], []
     if open_indicators is not None and not open_indicators.frame.empty:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from rvs_analysis import national
+from rvs_analysis import national, regions
 from rvs_analysis.dutch import counted
 from rvs_analysis.exceptions import IncompleteDataError, SourceNotAvailableError
 from rvs_analysis.report.area_data import area_counts, clearance_frame
@@ -31,6 +31,10 @@ from rvs_analysis.report.wording import (
     md,
     shown_decimals,
 )
+from rvs_analysis.stats import compare
+from rvs_analysis.stats.clearance import clearance_difference, clearance_dispersion
+from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE, too_few_for_change
+from rvs_analysis.stats.trends import area_dispersion, count_change
 
 __all__ = [
     "COUNT_INDICATORS",
@@ -141,9 +145,6 @@ def _count_change(series: pd.DataFrame):
     """The change of a count between the first and the last year, with the series' year noise
     (quasi-Poisson dispersion of its year-to-year noise outside the compared years); ``None`` below
     the small-number rule."""
-    from rvs_analysis.stats.common import too_few_for_change
-    from rvs_analysis.stats.trends import area_dispersion, count_change
-
     before, after = round(float(series["value"].iloc[0])), round(float(series["value"].iloc[-1]))
     if too_few_for_change(before, after):
         return None
@@ -160,9 +161,6 @@ def _percentage_change(series: pd.DataFrame):
     """The change of a clearance percentage in procentpunt, with the series' year-to-year noise
     outside the two compared years (:func:`~rvs_analysis.stats.clearance.clearance_dispersion`;
     binomial when too few years remain for it); ``None`` below the small-number rule."""
-    from rvs_analysis.stats.clearance import clearance_difference, clearance_dispersion
-    from rvs_analysis.stats.common import MIN_CASES_PERCENT
-
     first, last = series.iloc[0], series.iloc[-1]
     if min(first["registered_offences"], last["registered_offences"]) < MIN_CASES_PERCENT:
         return None
@@ -180,8 +178,6 @@ def _percentage_change(series: pd.DataFrame):
 
 
 def _row(name, table_id, series: pd.DataFrame, report_year: int, unit: str = "aantal"):
-    from rvs_analysis.stats.common import MIN_CASES_PERCENT, MIN_EVENTS_CHANGE
-
     series = series.dropna(subset=["value"]).sort_values("year")
     series = series[series["year"] <= report_year]
     if series.empty:
@@ -287,9 +283,6 @@ def police_unit_comparison(ctx: ReportContext, offence_code: str = "1.1.1"):
         that table or does not hold every municipality of the country (crime rows and
         population for the years in use).
     """
-    from rvs_analysis import regions
-    from rvs_analysis.stats import compare
-
     provenance = ctx.dataset.provenance or {}
     if not provenance.get("police_units"):
         return None

@@ -9,9 +9,11 @@ pre-trend test, and the area's own series. The statistics come from
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import pandas as pd
+from scipy import stats
 
 from rvs_analysis import regions
 from rvs_analysis.exceptions import NotAvailableForSource
@@ -613,9 +615,6 @@ def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.Dat
     The difference of the two waves is tested itself (normal approximation on the two weighted
     proportions with their effective sample sizes), not read off overlapping intervals.
     """
-    import math
-
-    from scipy import stats
 
     area_pilots = group_pilots.table[group_pilots.table["in_area"]]["gemeente_name"]
     clause = _pilots_clause(
