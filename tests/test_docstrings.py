@@ -55,19 +55,6 @@ def test_docstring_examples_run(name):
 SECTIONED = ("sources", "regions", "region_tables", "national", "completeness", "stats")
 """Parts of the package (a module or a subpackage) whose public functions need the sections."""
 
-# To be removed when issue 30 item 6 reaches stats and chapters: the statistics functions that
-# still lack a section (the stats modules are being rewritten by issue 30 item 2).
-WITHOUT_SECTIONS_YET = {
-    "rvs_analysis.stats.common.meets_threshold",
-    "rvs_analysis.stats.published.series_of",
-    "rvs_analysis.stats.published.series_label",
-    "rvs_analysis.stats.targets.status_from_probability",
-    "rvs_analysis.stats.validation.run_scenario",
-    "rvs_analysis.stats.validation.run",
-    "rvs_analysis.stats.validation.write_markdown",
-    "rvs_analysis.stats.validation.main",
-}
-
 
 def _sectioned_modules(prefixes=SECTIONED):
     wanted = tuple(f"rvs_analysis.{prefix}" for prefix in prefixes)
@@ -127,12 +114,7 @@ def test_public_functions_have_parameters_and_returns_sections():
         names
     )
     found = missing_sections(names)
-    unlisted = [line for line in found if line.split(":")[0] not in WITHOUT_SECTIONS_YET]
-    assert not unlisted, "numpydoc sections missing:\n" + "\n".join(unlisted)
-    fixed = WITHOUT_SECTIONS_YET - {line.split(":")[0] for line in found}
-    assert not fixed, (
-        f"these have their sections now; remove them from WITHOUT_SECTIONS_YET: {fixed}"
-    )
+    assert not found, "numpydoc sections missing:\n" + "\n".join(found)
 
 
 def test_the_section_check_sees_a_missing_section(tmp_path, monkeypatch):

@@ -851,7 +851,27 @@ COMPARISONS = ("<=", "<", ">=", ">")
 
 
 def meets_threshold(values: np.ndarray, comparison: str, threshold: float) -> np.ndarray:
-    """Element-wise whether ``values`` meet ``threshold`` under ``comparison`` (one of :data:`COMPARISONS`)."""
+    """Element-wise whether ``values`` meet ``threshold`` under ``comparison``.
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Observed or simulated values.
+    comparison : str
+        One of :data:`COMPARISONS` (``"<="``, ``"<"``, ``">="``, ``">"``).
+    threshold : float
+        The target value.
+
+    Returns
+    -------
+    numpy.ndarray
+        Booleans, one per value.
+
+    Raises
+    ------
+    StatisticsInputError
+        For another comparison.
+    """
     if comparison == "<=":
         return values <= threshold
     if comparison == "<":

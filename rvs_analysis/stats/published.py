@@ -79,12 +79,35 @@ COMPARISON_METHOD = (
 
 
 def series_of(year: int) -> int:
-    """The series a wave belongs to: 0 before :data:`SERIES_BREAK`, 1 from it."""
+    """The series a wave belongs to: 0 before :data:`SERIES_BREAK`, 1 from it.
+
+    Parameters
+    ----------
+    year : int
+        The survey wave.
+
+    Returns
+    -------
+    int
+        0 for the (On)veiligheidsbeleving series (81877NED), 1 for the Veiligheidsmonitor
+        (85146NED).
+    """
     return int(int(year) >= SERIES_BREAK)
 
 
 def series_label(year: int) -> str:
-    """Dutch name of a wave's series (for figures and tables)."""
+    """Dutch name of a wave's series (for figures and tables).
+
+    Parameters
+    ----------
+    year : int
+        The survey wave.
+
+    Returns
+    -------
+    str
+        The series' name with its CBS table, e.g. "Veiligheidsmonitor vanaf 2019 (85146NED)".
+    """
     return (
         f"Veiligheidsmonitor vanaf {SERIES_BREAK} (85146NED)"
         if series_of(year)

@@ -365,7 +365,19 @@ gegevens"."""
 
 def status_from_probability(probability: float) -> str:
     """The status band of a probability of meeting the target (see :data:`PROBABILITY_BANDS`),
-    decided on the probability rounded to the whole percent (as printed)."""
+    decided on the probability rounded to the whole percent (as printed).
+
+    Parameters
+    ----------
+    probability : float
+        The probability of meeting the target (0-1); not finite when it could not be computed.
+
+    Returns
+    -------
+    str
+        ``"on course"``, ``"likely"``, ``"uncertain"``, ``"unlikely"`` or, for a probability
+        that is not finite, ``"insufficient data"``.
+    """
     if not math.isfinite(probability):
         return "insufficient data"
     printed = round(100.0 * probability) / 100.0

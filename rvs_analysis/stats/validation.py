@@ -948,8 +948,18 @@ SCENARIOS += [Scenario(*row) for row in NEIGHBOURHOOD_ROWS]
 
 
 def run_scenario(task: tuple[str, int, int]) -> tuple[str, np.ndarray, float, float]:
-    """Run one chunk ``(key, n_sims, seed)`` of a scenario; returns its outcomes, wall and CPU
-    seconds."""
+    """Run one chunk of a scenario (in a worker process of :func:`run`).
+
+    Parameters
+    ----------
+    task : tuple of (str, int, int)
+        The scenario's key, the number of simulations and the chunk's seed.
+
+    Returns
+    -------
+    tuple of (str, numpy.ndarray, float, float)
+        The key, one outcome per simulation, and the chunk's wall and CPU seconds.
+    """
     key, n_sims, seed = task
     scenario = {s.key: s for s in SCENARIOS}[key]
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -964,6 +974,17 @@ def run(
     seed: int = 20170101,
 ) -> pd.DataFrame:
     """Run the scenarios in ``processes`` worker processes.
+
+    Parameters
+    ----------
+    simulations : int, default 2000
+        Simulated data sets per scenario (a scenario may ask for more, :data:`SCENARIOS`).
+    processes : int, default 2
+        Worker processes; the scenarios are split into seeded chunks between them.
+    keys : list of str, optional
+        Only these scenarios (default: all).
+    seed : int, default 20170101
+        Seed from which every chunk's seed is derived.
 
     Returns
     -------
@@ -1041,8 +1062,30 @@ def write_markdown(
     load: float | None = None,
     runs: dict[str, int] | None = None,
 ) -> None:
-    """Write the table as ``docs/statistical_properties.md``; ``runs`` gives the simulations of
-    the scenarios run with another number than ``simulations`` (an ``--update``)."""
+    """Write the table as ``docs/statistical_properties.md``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The results of :func:`run`.
+    path : pathlib.Path
+        The Markdown file to write.
+    simulations : int
+        Simulations per scenario of the run.
+    seconds : float
+        Wall time of the run.
+    processes : int, default 2
+        Worker processes of the run.
+    load : float, optional
+        The machine's load average during the run.
+    runs : dict, optional
+        Scenario key -> simulations, for the scenarios run with another number than
+        ``simulations`` (an ``--update``).
+
+    Returns
+    -------
+    None
+    """
 
     def pct(value: float, digits: int = 1) -> str:
         return "–" if not math.isfinite(value) else f"{100 * value:.{digits}f}%"
@@ -1122,7 +1165,19 @@ def _other_runs(simulations: int, runs: dict[str, int] | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m rvs_analysis.stats.validation [--simulations N] [--processes P]``."""
+    """Command line: ``python -m rvs_analysis.stats.validation [--simulations N] [--processes P]``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code, 0 once the table is written (a scenario outside its goal is shown in the
+        table, not as a failure).
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulations", type=int, default=2000)
     parser.add_argument("--processes", type=int, default=2)
