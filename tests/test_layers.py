@@ -228,7 +228,6 @@ _DUTCH_WORDS = re.compile(
 
 DUTCH_IN_STATS = {
     # report words that still live in stats, each with where it goes
-    "rvs_analysis.stats.targets": "status words (_STATUS_NL): to the report layer (issue 28 B4)",
     "rvs_analysis.stats.validation": "scenario descriptions quote what the reports print",
     "rvs_analysis.stats.validation_table": "its table explains the scenarios in the words reports print",
 }

@@ -42,6 +42,7 @@ from rvs_analysis.report.wording import (
     fmt_value,
     is_missing,
     shown_decimals,
+    status_word,
 )
 from rvs_analysis.stats.clearance import (
     clearance_difference,
@@ -537,7 +538,7 @@ def results_and_statuses(
         else:
             statuses[indicator] = status
             record.update(
-                status=status.status_nl,
+                status=status_word(status.status),
                 target_end=status.target.value,
                 target_end_year=status.target.year,
                 probability=status.probability_meeting_target,

@@ -369,16 +369,45 @@ def count_change_sentence(
     return f"{counted}: {change_noun(change)} ten opzichte van {previous_year}."
 
 
-TARGET_STATUSES_NL = (
-    "behaald",
-    "niet behaald",
-    "op de grens",
-    "te weinig gevallen",
-    "op koers",
-    "waarschijnlijk op koers",
-    "onzeker",
-    "niet op koers",
-)
+TARGET_STATUS_WORDS = {
+    "achieved": "behaald",
+    "not met": "niet behaald",
+    "borderline": "op de grens",
+    "too few": "te weinig gevallen",
+    "on course": "op koers",
+    "likely": "waarschijnlijk op koers",
+    "uncertain": "onzeker",
+    "unlikely": "niet op koers",
+    "insufficient data": "onvoldoende gegevens",
+}
+"""The Dutch word of each status code of :func:`rvs_analysis.stats.targets.target_status`
+(measured: achieved, not met, borderline, too few; forecast, before the target year: on course,
+likely, uncertain, unlikely; neither: insufficient data)."""
+
+
+def status_word(status: str) -> str:
+    """The Dutch word of a target's status code (:data:`TARGET_STATUS_WORDS`).
+
+    Parameters
+    ----------
+    status : str
+        ``TargetStatus.status``, e.g. ``"on course"``.
+
+    Returns
+    -------
+    str
+        E.g. ``"op koers"``.
+    """
+    return TARGET_STATUS_WORDS[status]
+
+
+TARGET_STATUSES_NL = tuple(
+    TARGET_STATUS_WORDS[code]
+    for code in (
+        "achieved", "not met", "borderline", "too few", "on course", "likely", "uncertain",
+        "unlikely",
+    )
+)  # fmt: skip
 """The statuses of a target in the order the reports count them: measured (the first four, once
 the data reach the target year) and forecast (the last four, before it; never "behaald"); see
 :mod:`rvs_analysis.stats.targets`."""

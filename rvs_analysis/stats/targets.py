@@ -250,7 +250,6 @@ class TargetStatus(ResultMixin):
 
     indicator: str
     status: str
-    status_nl: str
     target: Target
     last_year: int
     last_value: float
@@ -276,7 +275,6 @@ class TargetStatus(ResultMixin):
             {
                 "indicator": self.indicator,
                 "status": self.status,
-                "status_nl": self.status_nl,
                 "target_year": self.target.year,
                 "target": self.target.value,
                 "last_year": self.last_year,
@@ -316,21 +314,6 @@ def last_target_year(indicator: str, targets: pd.DataFrame | None = None) -> int
         raise StatisticsInputError(f"No targets for {indicator!r} in the targets table.")
     return int(rows["year"].max())
 
-
-_STATUS_NL = {
-    "achieved": "behaald",
-    "not met": "niet behaald",
-    "borderline": "op de grens",
-    "too few": "te weinig gevallen",
-    "on course": "op koers",
-    "likely": "waarschijnlijk op koers",
-    "uncertain": "onzeker",
-    "unlikely": "niet op koers",
-    "insufficient data": "onvoldoende gegevens",
-}
-"""The status labels and their Dutch wording (see :func:`target_status`). Measured: achieved,
-not met, borderline, too few; forecast (before the target year): on course, likely, uncertain,
-unlikely; neither: insufficient data."""
 
 MEASURED_STATUSES = ("achieved", "not met", "borderline", "too few")
 """Statuses of a target judged on measured values (the data reach the target year)."""
@@ -649,7 +632,6 @@ def target_status(
     return TargetStatus(
         indicator=indicator,
         status=status,
-        status_nl=_STATUS_NL[status],
         target=target,
         last_year=last_year,
         last_value=last_value,

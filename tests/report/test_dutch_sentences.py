@@ -305,13 +305,13 @@ def test_clearance_year_sentence_without_a_target_for_the_year():
     )
 
 
-def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.62):
+def _status(status, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.62):
     return SimpleNamespace(
         target=SimpleNamespace(value=12.0, year=2018),
         judged_years=() if observed is None else (2018,),
         observed_year=None if observed is None else 2018,
         observed_value=observed,
-        status_nl=status_nl,
+        status=status,
         forecast=SimpleNamespace(mean=forecast[0], pi_low=forecast[1], pi_high=forecast[2]),
         probability_meeting_target=probability,
     )
@@ -321,19 +321,19 @@ def _status(status_nl, observed=None, forecast=(13.0, 9.0, 17.0), probability=0.
     ("status", "expected"),
     [
         (
-            _status("behaald", observed=12.4),
+            _status("achieved", observed=12.4),
             "Doel voor 2018: 12,0%. Gemeten in 2018: 12,4%; status: **behaald** (beoordeeld op "
             "de gemeten waarde met haar 95%-interval, zonder prognose).",
         ),
         (
-            _status("onzeker"),
+            _status("uncertain"),
             "Status richting het doel van 12,0% in 2018: **onzeker**. Als de trend tot en met "
             "2015 doorzet, is de verwachting voor 2018 13,0% (95%-voorspellingsinterval 9,0% tot "
             "17,0%); de kans dat het doel dan gehaald wordt is 62%.",
         ),
         (
-            _status("onwaarschijnlijk", forecast=(8.0, 6.5, 9.5), probability=0.001),
-            "Status richting het doel van 12,0% in 2018: **onwaarschijnlijk**. Als de trend tot "
+            _status("unlikely", forecast=(8.0, 6.5, 9.5), probability=0.001),
+            "Status richting het doel van 12,0% in 2018: **niet op koers**. Als de trend tot "
             "en met 2015 doorzet, is de verwachting voor 2018 8,0% (95%-voorspellingsinterval "
             "6,5% tot 9,5%); de kans dat het doel dan gehaald wordt is minder dan 1%.",
         ),
@@ -448,7 +448,7 @@ def _needed(cleared, cleared_needed):
     [
         (
             _clearance_year(2015, (11.0, 8.3, 14.5), (4.5, 1.0, 8.0), _TARGET_2015),
-            _status("onzeker"),
+            _status("uncertain"),
             _needed(44, 48),
             [
                 "In 2015 werd in Flevoland 11,0% van de geregistreerde woninginbraken "
@@ -462,13 +462,13 @@ def _needed(cleared, cleared_needed):
         ),
         (
             _clearance_year(2015, (6.0, 4.0, 8.9), (-3.5, -6.0, -1.0), _TARGET_2015),
-            _status("onwaarschijnlijk", forecast=(8.0, 6.5, 9.5), probability=0.001),
+            _status("unlikely", forecast=(8.0, 6.5, 9.5), probability=0.001),
             _needed(24, 48),
             [
                 "In 2015 werd in Flevoland 6,0% van de geregistreerde woninginbraken opgehelderd "
                 f"(24 van 400); ten opzichte van 2011 is dat {MINUS}3,5 procentpunt ({CI} "
                 f"{MINUS}6,0 tot {MINUS}1,0 procentpunt; statistisch significant).",
-                "Het doel van 12,0% in 2018 is onwaarschijnlijk: als de trend doorzet, is de kans "
+                "Het doel van 12,0% in 2018 is niet op koers: als de trend doorzet, is de kans "
                 "dat het gehaald wordt minder dan 1%.",
                 "Om het doel van 12,0% te halen bij evenveel inbraken als in 2015 moeten er 48 "
                 "worden opgehelderd, 24 meer dan nu.",
@@ -476,7 +476,7 @@ def _needed(cleared, cleared_needed):
         ),
         (
             _clearance_year(2015, (12.25, 9.4, 15.8), (0.0, -3.0, 3.0), _TARGET_2015),
-            _status("behaald", observed=12.04),
+            _status("achieved", observed=12.04),
             _needed(49, 48),
             [
                 "In 2015 werd in Flevoland 12,3% van de geregistreerde woninginbraken opgehelderd "
@@ -491,7 +491,7 @@ def _needed(cleared, cleared_needed):
         ),
         (
             _clearance_year(2015, (10.0, 7.4, 13.3), None, _TARGET_2015),
-            _status("onzeker"),
+            _status("uncertain"),
             _needed(40, 48),
             [
                 "In 2015 werd in Flevoland 10,0% van de geregistreerde woninginbraken opgehelderd "

@@ -11,6 +11,7 @@ import pytest
 from rvs_analysis import report
 from rvs_analysis.exceptions import NotAvailableForSource, UnknownAreaError
 from rvs_analysis.regions import municipalities
+from rvs_analysis.report.wording import status_word
 from rvs_analysis.stats import monthly
 from rvs_analysis.stats.common import Estimate
 
@@ -286,7 +287,7 @@ def test_results_table_has_every_indicator_and_statuses(demo_region):
     assert again.equals(table) and "statuses" not in table.attrs
     assert set(statuses) <= set(table["indicator"]) and "burglary" in statuses
     known = table[table["indicator"].isin(statuses)]
-    assert [statuses[i].status_nl for i in known["indicator"]] == list(known["status"])
+    assert [status_word(statuses[i].status) for i in known["indicator"]] == list(known["status"])
     shown = report.format_results(table, 2016, 2018)
     assert list(shown.columns)[:4] == ["Indicator", "Doel 2016", "2016", "2015"]
     changes = shown.loc[table["indicator"] == "burglary_clearance", "Verandering (95%-BI)"]

@@ -38,6 +38,7 @@ from rvs_analysis.report.wording import (
     names_phrase,
     ratio_phrase,
     ratio_value_phrase,
+    status_word,
 )
 from rvs_analysis.report.yardstick import comparison_methods
 from rvs_analysis.stats import clearance, serial, targets, trends
@@ -468,7 +469,7 @@ def status_sentence(status, target_year: int, *, report_year: int | None = None)
             target_year=target_year,
             observed_year=" en ".join(map(str, status.judged_years)) or status.observed_year,
             observed=observed,
-            status=status.status_nl,
+            status=status_word(status.status),
         )
     return md(
         "Status richting het doel van {target} in {target_year}: **{status}**. Als de trend tot en "
@@ -477,7 +478,7 @@ def status_sentence(status, target_year: int, *, report_year: int | None = None)
         "{probability}.",
         target=fmt_pct(status.target.value),
         target_year=target_year,
-        status=status.status_nl,
+        status=status_word(status.status),
         year=status.last_year if report_year is None else report_year,
         forecast=fmt_pct(status.forecast.mean),
         low=fmt_pct(status.forecast.pi_low),
@@ -772,11 +773,11 @@ def key_message_of(this_year: ClearanceYear, status, needed: NeededToReach):
         outlook = (
             f"Het doel van {target} voor {status.target.year}, beoordeeld op de meting van "
             f"{' en '.join(map(str, status.judged_years)) or status.observed_year} "
-            f"(gemeten: {observed}): {status.status_nl}."
+            f"(gemeten: {observed}): {status_word(status.status)}."
         )
     else:
         outlook = (
-            f"Het doel van {target} in {needed.target_year} is {status.status_nl}: als de trend "
+            f"Het doel van {target} in {needed.target_year} is {status_word(status.status)}: als de trend "
             "doorzet, is de kans dat het gehaald wordt "
             f"{fmt_probability(status.probability_meeting_target)}."
         )
@@ -939,7 +940,7 @@ def record_summary(
     ctx.summary.set_headline(
         f"Opheldering woninginbraak {this_year.year_label}", _headline_rate(this_year)
     )
-    ctx.summary.set_headline(f"Status doel {target_year}", status.status_nl)
+    ctx.summary.set_headline(f"Status doel {target_year}", status_word(status.status))
 
 
 def _headline_rate(this_year: ClearanceYear) -> str:

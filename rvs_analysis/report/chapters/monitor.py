@@ -47,6 +47,7 @@ from rvs_analysis.report.wording import (
     md,
     ratio_phrase,
     show,
+    status_word,
     targets_sentence,
 )
 from rvs_analysis.report.yardstick import comparison_methods
@@ -612,7 +613,7 @@ def measured_verdict(status) -> str:
             f"het doel ligt binnen de onzekerheidsmarge van de meting ({years}): op de grens"
         ),
         "too few": "te weinig gevallen voor een oordeel",
-    }.get(status.status, status.status_nl)
+    }.get(status.status, status_word(status.status))
 
 
 def districts(ctx: ReportContext, *, report_year: int | None = None) -> pd.DataFrame:
