@@ -35,7 +35,6 @@ import pandas as pd
 from scipy import stats
 
 from rvs_analysis import regions
-from rvs_analysis.regions import select_years
 from rvs_analysis.stats.common import (
     Estimate,
     MethodSpec,
@@ -695,8 +694,7 @@ def change_between(
     if first_year == last_year:
         raise StatisticsInputError("Choose two different years to compare.")
     table = rate_table(data, offence_code, areas, None, boundaries)
-
-    select_years([first_year, last_year], table["year"].unique(), "The table")
+    regions.select_years([first_year, last_year], table["year"].unique(), "The table")
     if provisional_years is None:
         provisional_years = _provisional_years(data, offence_code)
     if method == "dispersion":

@@ -615,7 +615,6 @@ def own_series_sentence(ctx: ReportContext, group_pilots: Pilots, series: pd.Dat
     The difference of the two waves is tested itself (normal approximation on the two weighted
     proportions with their effective sample sizes), not read off overlapping intervals.
     """
-
     area_pilots = group_pilots.table[group_pilots.table["in_area"]]["gemeente_name"]
     clause = _pilots_clause(
         ctx.area.name, [str(name) for name in area_pilots], len(group_pilots.table)
